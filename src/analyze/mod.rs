@@ -1,0 +1,338 @@
+//! `analyze`: walk every lib and bin target's module tree and enumerate the sites of every
+//! function.
+//!
+//! Files are parsed and walked in parallel: a shared queue holds the files still to read, and
+//! each worker pushes the child modules it finds. Results are put in a deterministic order at
+//! the end, so the output never depends on thread timing.
+
+pub mod attrs;
+pub mod filter;
+pub mod model;
+pub mod names;
+pub mod source;
+pub mod visit;
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+
+pub use filter::FunctionFilter;
+pub use model::{ANALYZE_SCHEMA, Analysis, AnalysisError, Function, PanicVia, Site, SiteKind};
+
+use crate::workspace::{ModDir, Workspace, normalize_lexically, source_dirs};
+use visit::{FileContext, RawFunction, visit_file};
+
+/// How deep `mod` declarations may nest before the walk calls it a cycle.
+const MAX_MODULE_DEPTH: usize = 64;
+
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    pub include_tests: bool,
+    pub filter: FunctionFilter,
+    /// Worker threads; 0 means one per available core.
+    pub jobs: usize,
+}
+
+/// One file to read, in the context of the module it is.
+#[derive(Debug, Clone)]
+struct WorkItem {
+    target: usize,
+    file: PathBuf,
+    context: FileContext,
+    /// Declaration indices from the crate root: orders files as source order does.
+    order: Vec<u32>,
+    /// The files that declared this one, for cycle detection.
+    ancestors: Vec<PathBuf>,
+}
+
+/// What one file contributed.
+struct FileResult {
+    target: usize,
+    file: PathBuf,
+    order: Vec<u32>,
+    functions: Vec<RawFunction>,
+    errors: Vec<AnalysisError>,
+}
+
+struct Queue {
+    items: VecDeque<WorkItem>,
+    in_flight: usize,
+}
+
+/// Analyze the selected packages of a workspace.
+pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
+    let targets: Vec<(&str, &crate::workspace::CrateTarget)> = workspace
+        .packages
+        .iter()
+        .flat_map(|p| p.targets.iter().map(move |t| (p.name.as_str(), t)))
+        .collect();
+    let roots = targets
+        .iter()
+        .enumerate()
+        .map(|(index, (_, target))| WorkItem {
+            target: index,
+            file: normalize_lexically(&target.root_file),
+            context: FileContext {
+                module_prefix: target.crate_name.clone(),
+                mod_dir: ModDir::for_crate_root(&normalize_lexically(&target.root_file)),
+                in_test: false,
+                include_tests: options.include_tests,
+            },
+            order: Vec::new(),
+            ancestors: Vec::new(),
+        })
+        .collect();
+    let results = walk_parallel(roots, options.jobs, workspace);
+
+    let mut functions = Vec::new();
+    let mut errors = Vec::new();
+    let mut reached: HashSet<PathBuf> = HashSet::new();
+    let mut files = BTreeSet::new();
+    let mut per_target: Vec<Vec<(Vec<u32>, PathBuf, RawFunction)>> = vec![Vec::new(); targets.len()];
+    for result in results {
+        reached.insert(result.file.clone());
+        files.insert(workspace.relative_path(&result.file));
+        errors.extend(result.errors);
+        for function in result.functions {
+            per_target[result.target].push((result.order.clone(), result.file.clone(), function));
+        }
+    }
+    for (index, mut raw) in per_target.into_iter().enumerate() {
+        raw.sort_by(|a, b| (&a.0, a.2.offset).cmp(&(&b.0, b.2.offset)));
+        let mut paths: Vec<String> = raw.iter().map(|(_, _, f)| f.path.clone()).collect();
+        names::disambiguate(&mut paths);
+        let package = targets[index].0;
+        for ((_, file, function), path) in raw.into_iter().zip(paths) {
+            functions.push(finish_function(function, path, package, &workspace.relative_path(&file)));
+        }
+    }
+    functions.retain(|f| options.filter.matches(f));
+    functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));
+    errors.retain(|e| options.filter.matches_file(&e.file));
+    errors.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+    errors.dedup();
+
+    let unreachable_files = unreachable_files(workspace, &reached)
+        .into_iter()
+        .filter(|f| options.filter.matches_file(f))
+        .collect();
+    Analysis {
+        schema: ANALYZE_SCHEMA.to_owned(),
+        functions,
+        files: files.into_iter().collect(),
+        unreachable_files,
+        errors,
+    }
+}
+
+/// Give each site its id: kind and ordinal by the position of its own token.
+fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) -> Function {
+    let mut sites = raw.sites;
+    sites.sort_by_key(|s| (s.kind, s.offset));
+    let mut counter = (SiteKind::If, 0usize);
+    let sites = sites
+        .into_iter()
+        .map(|site| {
+            if counter.0 != site.kind {
+                counter = (site.kind, 0);
+            }
+            counter.1 += 1;
+            Site {
+                id: format!("{path}#{}{}", site.kind.as_str(), counter.1),
+                kind: site.kind,
+                function: path.clone(),
+                file: file.to_owned(),
+                line: site.line,
+                column: site.column,
+                end_line: site.end_line,
+                text: site.text,
+                params: site.params,
+                guard: site.guard,
+                has_else: site.has_else,
+                sub_conditions: site.sub_conditions,
+                arm_guard: site.arm_guard,
+                via: site.via,
+            }
+        })
+        .collect::<Vec<_>>();
+    // Present sites in source order; ids already carry the per-kind numbering.
+    let mut sites = sites;
+    sites.sort_by_key(|s| (s.line, s.column, s.kind));
+    Function {
+        path,
+        package: package.to_owned(),
+        file: file.to_owned(),
+        line: raw.line,
+        end_line: raw.end_line,
+        visibility: raw.visibility,
+        sites,
+    }
+}
+
+fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Vec<FileResult> {
+    let threads = if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+    } else {
+        jobs
+    };
+    let queue = Mutex::new(Queue {
+        items: roots.into(),
+        in_flight: 0,
+    });
+    let ready = Condvar::new();
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let item = {
+                        let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
+                        loop {
+                            if let Some(item) = guard.items.pop_front() {
+                                guard.in_flight += 1;
+                                break Some(item);
+                            }
+                            if guard.in_flight == 0 {
+                                break None;
+                            }
+                            guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
+                        }
+                    };
+                    let Some(item) = item else {
+                        ready.notify_all();
+                        return;
+                    };
+                    let (result, children) = process_file(&item, workspace);
+                    // The spans of this file are no longer needed: free the thread's source map.
+                    proc_macro2::extra::invalidate_current_thread_spans();
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push(result);
+                    let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
+                    guard.items.extend(children);
+                    guard.in_flight -= 1;
+                    drop(guard);
+                    ready.notify_all();
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Parse and walk one file; return what it holds and the child module files to read next.
+fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<WorkItem>) {
+    let relative = workspace.relative_path(&item.file);
+    let mut result = FileResult {
+        target: item.target,
+        file: item.file.clone(),
+        order: item.order.clone(),
+        functions: Vec::new(),
+        errors: Vec::new(),
+    };
+    let source = match source::load_source(&item.file) {
+        Ok(source) => source,
+        Err(err) => {
+            result.errors.push(AnalysisError {
+                file: relative,
+                line: err.line,
+                column: err.column,
+                message: err.message,
+            });
+            return (result, Vec::new());
+        }
+    };
+    let parsed = match syn::parse_file(&source) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let start = err.span().start();
+            result.errors.push(AnalysisError {
+                file: relative,
+                line: start.line.max(1) as u32,
+                column: start.column as u32 + 1,
+                message: format!("does not parse: {err}"),
+            });
+            return (result, Vec::new());
+        }
+    };
+    let output = visit_file(&parsed, &source, &item.context);
+    result.functions = output.functions;
+
+    let mut children = Vec::new();
+    let mut ancestors = item.ancestors.clone();
+    ancestors.push(item.file.clone());
+    for (index, child) in output.child_modules.into_iter().enumerate() {
+        let Some(found) = child.candidates.iter().find(|c| c.file.is_file()) else {
+            let looked: Vec<String> = child
+                .candidates
+                .iter()
+                .map(|c| workspace.relative_path(&c.file))
+                .collect();
+            result.errors.push(AnalysisError {
+                file: relative.clone(),
+                line: child.line,
+                column: child.column,
+                message: format!(
+                    "file for module `{}` not found (looked for {})",
+                    child.name,
+                    looked.join(" and ")
+                ),
+            });
+            continue;
+        };
+        if ancestors.contains(&found.file) || ancestors.len() >= MAX_MODULE_DEPTH {
+            result.errors.push(AnalysisError {
+                file: relative.clone(),
+                line: child.line,
+                column: child.column,
+                message: format!(
+                    "module `{}` would include {} again: circular modules",
+                    child.name,
+                    workspace.relative_path(&found.file)
+                ),
+            });
+            continue;
+        }
+        let mut order = item.order.clone();
+        order.push(index as u32);
+        children.push(WorkItem {
+            target: item.target,
+            file: found.file.clone(),
+            context: FileContext {
+                module_prefix: child.module_prefix,
+                mod_dir: found.child_dir.clone(),
+                in_test: child.in_test,
+                include_tests: item.context.include_tests,
+            },
+            order,
+            ancestors: ancestors.clone(),
+        });
+    }
+    (result, children)
+}
+
+/// `.rs` files under the packages' source directories that no module declaration reached.
+fn unreachable_files(workspace: &Workspace, reached: &HashSet<PathBuf>) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for package in &workspace.packages {
+        for dir in source_dirs(package) {
+            let walker = walkdir::WalkDir::new(&dir)
+                .follow_links(false)
+                .into_iter()
+                .filter_entry(|entry| !is_other_package(entry.path(), &dir));
+            for entry in walker.flatten() {
+                let path = entry.path();
+                if entry.file_type().is_file()
+                    && path.extension().is_some_and(|e| e == "rs")
+                    && !reached.contains(&normalize_lexically(path))
+                {
+                    out.insert(workspace.relative_path(path));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// A directory below a source directory that is a package of its own.
+fn is_other_package(path: &Path, source_dir: &Path) -> bool {
+    path != source_dir && path.is_dir() && path.join("Cargo.toml").is_file()
+}

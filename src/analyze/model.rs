@@ -1,0 +1,230 @@
+//! The analyzer's data: functions, their sites, and the `dualtrack.analyze/v1` document.
+//!
+//! These are plain data types; later stages (score, generate, review) take them as they are.
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+pub const ANALYZE_SCHEMA: &str = "dualtrack.analyze/v1";
+
+/// What kind of decision point a site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    If,
+    MatchArm,
+    LetElse,
+    Loop,
+    Try,
+    Return,
+    Tail,
+    Panic,
+}
+
+impl SiteKind {
+    pub const ALL: [SiteKind; 8] = [
+        SiteKind::If,
+        SiteKind::MatchArm,
+        SiteKind::LetElse,
+        SiteKind::Loop,
+        SiteKind::Try,
+        SiteKind::Return,
+        SiteKind::Tail,
+        SiteKind::Panic,
+    ];
+
+    /// The name used in site ids and JSON: `if`, `match_arm`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::If => "if",
+            SiteKind::MatchArm => "match_arm",
+            SiteKind::LetElse => "let_else",
+            SiteKind::Loop => "loop",
+            SiteKind::Try => "try",
+            SiteKind::Return => "return",
+            SiteKind::Tail => "tail",
+            SiteKind::Panic => "panic",
+        }
+    }
+}
+
+/// How a panic site panics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanicVia {
+    Macro,
+    Unwrap,
+    Expect,
+    Index,
+    Division,
+}
+
+/// One decision point inside a function body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Site {
+    /// `FUNCTION_PATH#KINDN`, stable under edits outside the function.
+    pub id: String,
+    pub kind: SiteKind,
+    pub function: String,
+    /// Relative to the workspace root, forward slashes.
+    pub file: String,
+    /// 1-based line of the site's own token.
+    pub line: u32,
+    /// 1-based column, in characters, of the site's own token.
+    pub column: u32,
+    pub end_line: u32,
+    /// The condition, pattern or expression, exactly as written.
+    pub text: String,
+    /// The function's parameters that `text` mentions (`self` for the receiver).
+    pub params: Vec<String>,
+    /// Tests a parameter and exits early (return, `?`, panic, error).
+    pub guard: bool,
+    /// `if`: whether an `else` exists.
+    #[serde(default)]
+    pub has_else: Option<bool>,
+    /// `if` and `loop`: the operands of a top-level `&&`/`||` chain (empty when there is none).
+    #[serde(default)]
+    pub sub_conditions: Option<Vec<String>>,
+    /// `match_arm`: the arm's `if` guard, if any.
+    #[serde(default)]
+    pub arm_guard: Option<String>,
+    /// `panic`: how it panics.
+    #[serde(default)]
+    pub via: Option<PanicVia>,
+}
+
+// Hand-written so that each kind carries exactly its own fields, and `arm_guard` is present
+// (possibly null) on every match arm rather than missing.
+impl Serialize for Site {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("function", &self.function)?;
+        map.serialize_entry("file", &self.file)?;
+        map.serialize_entry("line", &self.line)?;
+        map.serialize_entry("column", &self.column)?;
+        map.serialize_entry("end_line", &self.end_line)?;
+        map.serialize_entry("text", &self.text)?;
+        map.serialize_entry("params", &self.params)?;
+        map.serialize_entry("guard", &self.guard)?;
+        match self.kind {
+            SiteKind::If => {
+                map.serialize_entry("has_else", &self.has_else.unwrap_or(false))?;
+                map.serialize_entry("sub_conditions", &self.sub_conditions_or_empty())?;
+            }
+            SiteKind::Loop => {
+                map.serialize_entry("sub_conditions", &self.sub_conditions_or_empty())?;
+            }
+            SiteKind::MatchArm => map.serialize_entry("arm_guard", &self.arm_guard)?,
+            SiteKind::Panic => map.serialize_entry("via", &self.via)?,
+            _ => {}
+        }
+        map.end()
+    }
+}
+
+impl Site {
+    fn sub_conditions_or_empty(&self) -> &[String] {
+        self.sub_conditions.as_deref().unwrap_or(&[])
+    }
+}
+
+/// A function, method, trait default method or nested function with a body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    /// `crate::module::function`, `crate::module::Type::method`,
+    /// `crate::module::<Type as Trait>::method`, ...
+    pub path: String,
+    pub package: String,
+    pub file: String,
+    pub line: u32,
+    pub end_line: u32,
+    /// As written: `pub`, `pub(crate)`, `pub(super)`, `pub(in path)`, `private`.
+    pub visibility: String,
+    pub sites: Vec<Site>,
+}
+
+/// A file that could not be analyzed, or a module whose file is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// The `dualtrack.analyze/v1` document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub schema: String,
+    pub functions: Vec<Function>,
+    /// Every file the module walk read, sorted.
+    pub files: Vec<String>,
+    /// `.rs` files under a target's source directory that no module declaration reaches.
+    pub unreachable_files: Vec<String>,
+    pub errors: Vec<AnalysisError>,
+}
+
+impl Analysis {
+    pub fn sites(&self) -> impl Iterator<Item = &Site> {
+        self.functions.iter().flat_map(|f| f.sites.iter())
+    }
+
+    /// Sites per kind, in [`SiteKind::ALL`] order.
+    pub fn count_by_kind(&self) -> Vec<(SiteKind, usize)> {
+        SiteKind::ALL
+            .iter()
+            .map(|&kind| (kind, self.sites().filter(|s| s.kind == kind).count()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn site(kind: SiteKind) -> Site {
+        Site {
+            id: format!("c::f#{}1", kind.as_str()),
+            kind,
+            function: "c::f".into(),
+            file: "src/lib.rs".into(),
+            line: 2,
+            column: 5,
+            end_line: 2,
+            text: "x".into(),
+            params: vec!["x".into()],
+            guard: false,
+            has_else: None,
+            sub_conditions: None,
+            arm_guard: None,
+            via: None,
+        }
+    }
+
+    #[test]
+    fn match_arm_serializes_null_arm_guard_and_no_other_kind_fields() {
+        let json = serde_json::to_value(site(SiteKind::MatchArm)).unwrap();
+        assert_eq!(json["arm_guard"], serde_json::Value::Null);
+        assert!(json.as_object().unwrap().contains_key("arm_guard"));
+        assert!(!json.as_object().unwrap().contains_key("has_else"));
+        assert!(!json.as_object().unwrap().contains_key("via"));
+    }
+
+    #[test]
+    fn if_serializes_has_else_and_sub_conditions() {
+        let json = serde_json::to_value(site(SiteKind::If)).unwrap();
+        assert_eq!(json["has_else"], false);
+        assert_eq!(json["sub_conditions"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn site_round_trips_through_json() {
+        let mut original = site(SiteKind::Panic);
+        original.via = Some(PanicVia::Index);
+        let text = serde_json::to_string(&original).unwrap();
+        let back: Site = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, original);
+    }
+}

@@ -1,0 +1,751 @@
+//! The syn walker: one parsed file in, its functions with their sites and its file-backed child
+//! modules out.
+//!
+//! Inline modules, impls, traits, nested functions, closures and item-position macros whose
+//! bodies parse as items are all handled here; the driver in `mod.rs` follows the child
+//! modules to other files.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{
+    Attribute, BinOp, Block, Expr, ExprIf, FnArg, ImplItem, Item, Pat, ReturnType, Signature,
+    Stmt, TraitItem, Visibility,
+};
+
+use super::attrs::{is_test_code, path_attr};
+use super::model::{PanicVia, SiteKind};
+use super::names::{Container, function_path, self_type_name, trait_display, visibility_display};
+use crate::workspace::{ModDir, ModFileCandidate};
+
+/// What the walker needs to know about the module a file is.
+#[derive(Debug, Clone)]
+pub struct FileContext {
+    /// The module's path: `crate_name::a::b`.
+    pub module_prefix: String,
+    pub mod_dir: ModDir,
+    /// The file is reached only through test modules.
+    pub in_test: bool,
+    pub include_tests: bool,
+}
+
+/// A site before its function's path is final and its ordinal assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSite {
+    pub kind: SiteKind,
+    /// Byte offset of the site's own token: orders sites of one kind within a function.
+    pub offset: usize,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub text: String,
+    pub params: Vec<String>,
+    pub guard: bool,
+    pub has_else: Option<bool>,
+    pub sub_conditions: Option<Vec<String>>,
+    pub arm_guard: Option<String>,
+    pub via: Option<PanicVia>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFunction {
+    pub path: String,
+    pub visibility: String,
+    /// Byte offset of the item's start, for source order.
+    pub offset: usize,
+    pub line: u32,
+    pub end_line: u32,
+    pub sites: Vec<RawSite>,
+}
+
+/// A `mod name;` declaration whose body is in another file.
+#[derive(Debug, Clone)]
+pub struct ChildModule {
+    pub name: String,
+    pub module_prefix: String,
+    pub candidates: Vec<ModFileCandidate>,
+    pub in_test: bool,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct FileOutput {
+    pub functions: Vec<RawFunction>,
+    pub child_modules: Vec<ChildModule>,
+}
+
+/// Walk a parsed file. `source` is the exact text it was parsed from.
+pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> FileOutput {
+    let mut visitor = FileVisitor {
+        source,
+        item_prefix: context.module_prefix.clone(),
+        mod_dir: context.mod_dir.clone(),
+        in_test: context.in_test || is_test_code(&file.attrs),
+        include_tests: context.include_tests,
+        container: Container::None,
+        fn_stack: Vec::new(),
+        output: FileOutput::default(),
+    };
+    for item in &file.items {
+        visitor.visit_item(item);
+    }
+    visitor.output
+}
+
+struct FnFrame {
+    params: Vec<String>,
+    sites: Vec<RawSite>,
+}
+
+struct FileVisitor<'s> {
+    source: &'s str,
+    /// The path items are defined under: the module, or the enclosing function.
+    item_prefix: String,
+    mod_dir: ModDir,
+    in_test: bool,
+    include_tests: bool,
+    container: Container,
+    fn_stack: Vec<FnFrame>,
+    output: FileOutput,
+}
+
+/// The parts of a function item the walker needs, whatever kind of item it is.
+struct FnParts<'a> {
+    attrs: &'a [Attribute],
+    vis: Option<&'a Visibility>,
+    sig: &'a Signature,
+    block: &'a Block,
+}
+
+impl FileVisitor<'_> {
+    fn skipping_tests(&self) -> bool {
+        self.in_test && !self.include_tests
+    }
+
+    fn slice(&self, span: Span) -> String {
+        let Range { start, end } = span.byte_range();
+        self.source.get(start..end).unwrap_or_default().to_owned()
+    }
+
+    fn visit_function(&mut self, parts: FnParts<'_>) {
+        let was_in_test = self.in_test;
+        self.in_test |= is_test_code(parts.attrs);
+        if self.skipping_tests() {
+            self.in_test = was_in_test;
+            return;
+        }
+        let path = function_path(
+            &self.item_prefix,
+            &self.container,
+            &parts.sig.ident.to_string(),
+        );
+        let visibility = parts
+            .vis
+            .map_or_else(|| "private".to_owned(), visibility_display);
+        let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());
+        let saved_container = std::mem::replace(&mut self.container, Container::None);
+        self.fn_stack.push(FnFrame {
+            params: param_names(parts.sig),
+            sites: Vec::new(),
+        });
+
+        if let Some(tail) = tail_expr(parts.block, &parts.sig.output) {
+            self.record_tail(tail);
+        }
+        self.visit_block(parts.block);
+
+        let frame = self.fn_stack.pop().expect("pushed above");
+        self.item_prefix = saved_prefix;
+        self.container = saved_container;
+        self.in_test = was_in_test;
+        // The function starts at its signature (after attributes and doc comments) and ends at
+        // the body's closing brace.
+        let signature = match parts.vis {
+            Some(vis @ (Visibility::Public(_) | Visibility::Restricted(_))) => vis.span(),
+            _ => parts.sig.span(),
+        };
+        self.output.functions.push(RawFunction {
+            path,
+            visibility,
+            offset: signature.byte_range().start,
+            line: signature.start().line as u32,
+            end_line: parts.block.brace_token.span.close().end().line as u32,
+            sites: frame.sites,
+        });
+    }
+
+    fn params(&self) -> &[String] {
+        self.fn_stack.last().map_or(&[], |f| &f.params)
+    }
+
+    /// Record a site in the innermost function; sites outside any function body (consts,
+    /// statics) are not sites.
+    fn push_site(&mut self, site: SiteBuilder) {
+        if self.fn_stack.is_empty() {
+            return;
+        }
+        let start = site.token.start();
+        let mentioned = idents_in(site.mentions);
+        let params: Vec<String> = self
+            .params()
+            .iter()
+            .filter(|p| mentioned.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let guard = site.guard_if_param && !params.is_empty();
+        let raw = RawSite {
+            kind: site.kind,
+            offset: site.token.byte_range().start,
+            line: start.line as u32,
+            column: start.column as u32 + 1,
+            end_line: site.extent.end().line as u32,
+            text: site.text,
+            params,
+            guard,
+            has_else: site.has_else,
+            sub_conditions: site.sub_conditions,
+            arm_guard: site.arm_guard,
+            via: site.via,
+        };
+        if let Some(frame) = self.fn_stack.last_mut() {
+            frame.sites.push(raw);
+        }
+    }
+
+    fn record_tail(&mut self, tail: &Expr) {
+        let site = SiteBuilder::new(SiteKind::Tail, tail.span(), tail.span(), self.slice(tail.span()));
+        self.push_site(site.mentions(tail.to_token_stream()));
+    }
+
+    fn record_panic_macro(&mut self, mac: &syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        let name = last.ident.to_string();
+        if !is_panic_macro(&name) {
+            return;
+        }
+        let extent = mac.span();
+        let site = SiteBuilder::new(SiteKind::Panic, last.ident.span(), extent, self.slice(extent))
+            .via(PanicVia::Macro)
+            .mentions(mac.tokens.clone())
+            // An assertion tests what it mentions and panics when that fails.
+            .guard_if_param(name.contains("assert"));
+        self.push_site(site);
+    }
+
+    /// `mod x;` to a file, or `mod x { ... }` inline.
+    fn visit_module(&mut self, module: &syn::ItemMod) {
+        let name = module.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        let path_attr = path_attr(&module.attrs);
+        let in_test = self.in_test || is_test_code(&module.attrs);
+        match &module.content {
+            Some((_, items)) => {
+                let saved_prefix = self.item_prefix.clone();
+                let saved_dir = self.mod_dir.clone();
+                let saved_in_test = self.in_test;
+                let saved_container = std::mem::replace(&mut self.container, Container::None);
+                self.item_prefix = format!("{}::{name}", self.item_prefix);
+                self.mod_dir = self.mod_dir.inline_child(&name, path_attr.as_deref());
+                self.in_test = in_test;
+                for item in items {
+                    self.visit_item(item);
+                }
+                self.item_prefix = saved_prefix;
+                self.mod_dir = saved_dir;
+                self.in_test = saved_in_test;
+                self.container = saved_container;
+            }
+            None => {
+                let start = module.ident.span().start();
+                self.output.child_modules.push(ChildModule {
+                    candidates: self.mod_dir.file_candidates(&name, path_attr.as_deref()),
+                    module_prefix: format!("{}::{name}", self.item_prefix),
+                    name,
+                    in_test,
+                    line: start.line as u32,
+                    column: start.column as u32 + 1,
+                });
+            }
+        }
+    }
+
+    fn with_container(&mut self, container: Container, attrs: &[Attribute], f: impl FnOnce(&mut Self)) {
+        let saved = std::mem::replace(&mut self.container, container);
+        let was_in_test = self.in_test;
+        self.in_test |= is_test_code(attrs);
+        f(self);
+        self.in_test = was_in_test;
+        self.container = saved;
+    }
+}
+
+/// Parse the body of an item-position macro as items, when it is one.
+fn parse_items(tokens: TokenStream) -> Option<Vec<Item>> {
+    let parser = |input: ParseStream| {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            items.push(input.parse::<Item>()?);
+        }
+        Ok(items)
+    };
+    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
+}
+
+fn parse_impl_items(tokens: TokenStream) -> Option<Vec<ImplItem>> {
+    let parser = |input: ParseStream| {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            items.push(input.parse::<ImplItem>()?);
+        }
+        Ok(items)
+    };
+    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
+}
+
+fn parse_trait_items(tokens: TokenStream) -> Option<Vec<TraitItem>> {
+    let parser = |input: ParseStream| {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            items.push(input.parse::<TraitItem>()?);
+        }
+        Ok(items)
+    };
+    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
+}
+
+impl<'ast> Visit<'ast> for FileVisitor<'_> {
+    fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+        self.visit_module(module);
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.visit_function(FnParts {
+            attrs: &item.attrs,
+            vis: Some(&item.vis),
+            sig: &item.sig,
+            block: &item.block,
+        });
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        self.visit_function(FnParts {
+            attrs: &item.attrs,
+            vis: Some(&item.vis),
+            sig: &item.sig,
+            block: &item.block,
+        });
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        if let Some(block) = &item.default {
+            self.visit_function(FnParts {
+                attrs: &item.attrs,
+                vis: None,
+                sig: &item.sig,
+                block,
+            });
+        }
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let type_name = self_type_name(&item.self_ty);
+        let container = match &item.trait_ {
+            Some((trait_path, _)) => Container::TraitImpl {
+                type_name,
+                trait_name: trait_display(trait_path),
+            },
+            None => Container::Inherent { type_name },
+        };
+        self.with_container(container, &item.attrs, |this| {
+            for impl_item in &item.items {
+                this.visit_impl_item(impl_item);
+            }
+        });
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        let container = Container::TraitDef {
+            trait_name: item.ident.to_string(),
+        };
+        self.with_container(container, &item.attrs, |this| {
+            for trait_item in &item.items {
+                this.visit_trait_item(trait_item);
+            }
+        });
+    }
+
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        // `macro_rules! name { ... }` defines a macro; its body is not code.
+        if item.ident.is_some() || is_test_code(&item.attrs) && !self.include_tests {
+            return;
+        }
+        if let Some(items) = parse_items(item.mac.tokens.clone()) {
+            for inner in &items {
+                Visit::visit_item(self, inner);
+            }
+        }
+    }
+
+    fn visit_impl_item_macro(&mut self, item: &'ast syn::ImplItemMacro) {
+        if let Some(items) = parse_impl_items(item.mac.tokens.clone()) {
+            for inner in &items {
+                Visit::visit_impl_item(self, inner);
+            }
+        }
+    }
+
+    fn visit_trait_item_macro(&mut self, item: &'ast syn::TraitItemMacro) {
+        if let Some(items) = parse_trait_items(item.mac.tokens.clone()) {
+            for inner in &items {
+                Visit::visit_trait_item(self, inner);
+            }
+        }
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast ExprIf) {
+        let cond = &expr.cond;
+        let leaves = condition_leaves(cond);
+        let sub_conditions = if leaves.len() > 1 {
+            leaves.iter().map(|leaf| self.slice(leaf.span())).collect()
+        } else {
+            Vec::new()
+        };
+        let exits = block_exits(&expr.then_branch)
+            || matches!(&expr.else_branch, Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) && expr_exits(else_expr));
+        let site = SiteBuilder::new(SiteKind::If, expr.if_token.span, expr.span(), self.slice(cond.span()))
+            .mentions(cond.to_token_stream())
+            .guard_if_param(exits);
+        let mut site = site;
+        site.has_else = Some(expr.else_branch.is_some());
+        site.sub_conditions = Some(sub_conditions);
+        self.push_site(site);
+        visit::visit_expr_if(self, expr);
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        for arm in &expr.arms {
+            let (pattern, guard) = match &arm.pat {
+                Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
+                other => (other, None),
+            };
+            let mut tested = expr.expr.to_token_stream();
+            tested.extend(pattern.to_token_stream());
+            if let Some(guard) = guard {
+                tested.extend(guard.to_token_stream());
+            }
+            let mut site = SiteBuilder::new(SiteKind::MatchArm, pattern.span(), arm.span(), self.slice(pattern.span()))
+                .mentions(tested)
+                .guard_if_param(expr_exits(&arm.body));
+            site.arm_guard = guard.map(|g| self.slice(g.span()));
+            self.push_site(site);
+        }
+        visit::visit_expr_match(self, expr);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init
+            && init.diverge.is_some()
+        {
+            let mut tested = local.pat.to_token_stream();
+            tested.extend(init.expr.to_token_stream());
+            // The `else` of a let-else must diverge: the site exits early by construction.
+            let site = SiteBuilder::new(SiteKind::LetElse, local.let_token.span, local.span(), self.slice(local.pat.span()))
+                .mentions(tested)
+                .guard_if_param(true);
+            self.push_site(site);
+        }
+        visit::visit_local(self, local);
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        let leaves = condition_leaves(&expr.cond);
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.while_token.span, expr.span(), self.slice(expr.cond.span()))
+            .mentions(expr.cond.to_token_stream());
+        site.sub_conditions = Some(if leaves.len() > 1 {
+            leaves.iter().map(|leaf| self.slice(leaf.span())).collect()
+        } else {
+            Vec::new()
+        });
+        self.push_site(site);
+        visit::visit_expr_while(self, expr);
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.for_token.span, expr.span(), self.slice(expr.expr.span()))
+            .mentions(expr.expr.to_token_stream());
+        site.sub_conditions = Some(Vec::new());
+        self.push_site(site);
+        visit::visit_expr_for_loop(self, expr);
+    }
+
+    fn visit_expr_loop(&mut self, expr: &'ast syn::ExprLoop) {
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.loop_token.span, expr.span(), "loop".to_owned());
+        site.sub_conditions = Some(Vec::new());
+        self.push_site(site);
+        visit::visit_expr_loop(self, expr);
+    }
+
+    fn visit_expr_try(&mut self, expr: &'ast syn::ExprTry) {
+        let site = SiteBuilder::new(SiteKind::Try, expr.question_token.spans[0], expr.span(), self.slice(expr.expr.span()))
+            .mentions(expr.expr.to_token_stream())
+            .guard_if_param(true);
+        self.push_site(site);
+        visit::visit_expr_try(self, expr);
+    }
+
+    fn visit_expr_return(&mut self, expr: &'ast syn::ExprReturn) {
+        let text = expr.expr.as_ref().map(|e| self.slice(e.span())).unwrap_or_default();
+        let mentions = expr.expr.as_ref().map(|e| e.to_token_stream()).unwrap_or_default();
+        let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, expr.span(), text).mentions(mentions);
+        self.push_site(site);
+        visit::visit_expr_return(self, expr);
+    }
+
+    fn visit_expr_macro(&mut self, expr: &'ast syn::ExprMacro) {
+        self.record_panic_macro(&expr.mac);
+        // Macro bodies are token soup: their insides are not analyzed.
+    }
+
+    fn visit_stmt_macro(&mut self, stmt: &'ast syn::StmtMacro) {
+        self.record_panic_macro(&stmt.mac);
+    }
+
+    fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
+        let via = match (expr.method.to_string().as_str(), expr.args.len()) {
+            ("unwrap" | "unwrap_err", 0) => Some(PanicVia::Unwrap),
+            ("expect" | "expect_err", 1) => Some(PanicVia::Expect),
+            _ => None,
+        };
+        if let Some(via) = via {
+            let site = SiteBuilder::new(SiteKind::Panic, expr.method.span(), expr.span(), self.slice(expr.span()))
+                .via(via)
+                .mentions(expr.receiver.to_token_stream())
+                .guard_if_param(true);
+            self.push_site(site);
+        }
+        visit::visit_expr_method_call(self, expr);
+    }
+
+    fn visit_expr_index(&mut self, expr: &'ast syn::ExprIndex) {
+        let mut mentions = expr.expr.to_token_stream();
+        mentions.extend(expr.index.to_token_stream());
+        let site = SiteBuilder::new(SiteKind::Panic, expr.bracket_token.span.open(), expr.span(), self.slice(expr.span()))
+            .via(PanicVia::Index)
+            .mentions(mentions);
+        self.push_site(site);
+        visit::visit_expr_index(self, expr);
+    }
+
+    fn visit_expr_binary(&mut self, expr: &'ast syn::ExprBinary) {
+        let divides = matches!(
+            expr.op,
+            BinOp::Div(_) | BinOp::Rem(_) | BinOp::DivAssign(_) | BinOp::RemAssign(_)
+        );
+        if divides && !is_literal(&expr.right) {
+            let site = SiteBuilder::new(SiteKind::Panic, expr.op.span(), expr.span(), self.slice(expr.span()))
+                .via(PanicVia::Division)
+                .mentions(expr.right.to_token_stream());
+            self.push_site(site);
+        }
+        visit::visit_expr_binary(self, expr);
+    }
+}
+
+/// A site under construction: its own token, its whole extent, and what it mentions.
+struct SiteBuilder {
+    kind: SiteKind,
+    token: Span,
+    extent: Span,
+    text: String,
+    mentions: TokenStream,
+    guard_if_param: bool,
+    has_else: Option<bool>,
+    sub_conditions: Option<Vec<String>>,
+    arm_guard: Option<String>,
+    via: Option<PanicVia>,
+}
+
+impl SiteBuilder {
+    fn new(kind: SiteKind, token: Span, extent: Span, text: String) -> SiteBuilder {
+        SiteBuilder {
+            kind,
+            token,
+            extent,
+            text,
+            mentions: TokenStream::new(),
+            guard_if_param: false,
+            has_else: None,
+            sub_conditions: None,
+            arm_guard: None,
+            via: None,
+        }
+    }
+
+    fn mentions(mut self, tokens: TokenStream) -> SiteBuilder {
+        self.mentions = tokens;
+        self
+    }
+
+    /// The site exits early; it is a guard if what it tests mentions a parameter.
+    fn guard_if_param(mut self, exits: bool) -> SiteBuilder {
+        self.guard_if_param = exits;
+        self
+    }
+
+    fn via(mut self, via: PanicVia) -> SiteBuilder {
+        self.via = Some(via);
+        self
+    }
+}
+
+/// Macros that panic (or, for `bail!`, return an error) when reached.
+fn is_panic_macro(name: &str) -> bool {
+    matches!(
+        name,
+        "panic"
+            | "unreachable"
+            | "todo"
+            | "unimplemented"
+            | "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+    )
+}
+
+/// Whether evaluating the expression leaves the function: `return`, a panic, `bail!`, or an
+/// `Err(..)` value in exit position.
+fn expr_exits(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(_) => true,
+        Expr::Macro(mac) => mac
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| {
+                let name = s.ident.to_string();
+                (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
+            }),
+        Expr::Call(call) => matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        Expr::Block(block) => block_exits(&block.block),
+        Expr::Unsafe(block) => block_exits(&block.block),
+        Expr::Paren(inner) => expr_exits(&inner.expr),
+        Expr::Group(inner) => expr_exits(&inner.expr),
+        _ => false,
+    }
+}
+
+/// Whether a block leaves the function on some straight-line statement.
+fn block_exits(block: &Block) -> bool {
+    block.stmts.iter().any(|stmt| match stmt {
+        Stmt::Expr(expr, _) => expr_exits(expr),
+        Stmt::Macro(mac) => mac.mac.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
+        }),
+        _ => false,
+    })
+}
+
+/// The operands of the top-level `&&`/`||` chain of a condition (through no parentheses).
+fn condition_leaves(cond: &Expr) -> Vec<&Expr> {
+    let mut leaves = Vec::new();
+    collect_leaves(cond, &mut leaves);
+    leaves
+}
+
+fn collect_leaves<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Binary(binary) if matches!(binary.op, BinOp::And(_) | BinOp::Or(_)) => {
+            collect_leaves(&binary.left, out);
+            collect_leaves(&binary.right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(_) => true,
+        Expr::Paren(inner) => is_literal(&inner.expr),
+        Expr::Group(inner) => is_literal(&inner.expr),
+        _ => false,
+    }
+}
+
+/// The function body's tail expression, when it is one in the user's sense: a value-returning
+/// function's last expression, or any trailing expression that is not a block-like statement.
+fn tail_expr<'b>(block: &'b Block, output: &ReturnType) -> Option<&'b Expr> {
+    let Some(Stmt::Expr(expr, None)) = block.stmts.last() else {
+        return None;
+    };
+    let returns_value = match output {
+        ReturnType::Default => false,
+        ReturnType::Type(_, ty) => !matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty()),
+    };
+    let block_like = matches!(
+        expr,
+        Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::ForLoop(_)
+            | Expr::While(_)
+            | Expr::Block(_)
+            | Expr::Unsafe(_)
+    );
+    (returns_value || !block_like).then_some(expr)
+}
+
+/// Parameter names in declaration order: `self` for a receiver, every binding of a pattern.
+fn param_names(sig: &Signature) -> Vec<String> {
+    let mut names = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(_) => names.push("self".to_owned()),
+            FnArg::Typed(typed) => pattern_bindings(&typed.pat, &mut names),
+        }
+    }
+    names
+}
+
+fn pattern_bindings(pat: &Pat, out: &mut Vec<String>) {
+    struct Bindings<'o>(&'o mut Vec<String>);
+    impl<'ast> Visit<'ast> for Bindings<'_> {
+        fn visit_pat_ident(&mut self, ident: &'ast syn::PatIdent) {
+            let name = ident.ident.to_string();
+            self.0.push(name.strip_prefix("r#").unwrap_or(&name).to_owned());
+            visit::visit_pat_ident(self, ident);
+        }
+    }
+    Bindings(out).visit_pat(pat);
+}
+
+/// Every identifier in a token stream, through groups (macro arguments included).
+fn idents_in(tokens: TokenStream) -> HashSet<String> {
+    fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    out.insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+                }
+                TokenTree::Group(group) => walk(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(tokens, &mut out);
+    out
+}

@@ -1,0 +1,188 @@
+//! The command line: `cargo dualtrack <command>` as clap derive types.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "The adversarial second track for Rust code: enumerate every branch, guard, \
+return path and panic site, then attack the edges";
+
+const AFTER_HELP: &str = "\
+Examples:
+  cargo dualtrack analyze                      list every site of the current package
+  cargo dualtrack analyze --fn parse_          only functions whose path contains `parse_`
+  cargo dualtrack analyze --format json        the dualtrack.analyze/v1 document
+
+Exit codes: 0 clean, 1 findings or a failed gate, 2 usage or input error,
+4 the crate does not build, 70 internal error.";
+
+/// `cargo dualtrack`: when cargo runs the binary it passes `dualtrack` first; `main` drops it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-dualtrack",
+    bin_name = "cargo dualtrack",
+    version,
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    arg_required_else_help = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes, with cargo's meanings where cargo has them.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Path to Cargo.toml
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Package selection")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Package to work on (repeatable; `name`, `name@version` or a glob)
+    #[arg(short = 'p', long = "package", global = true, value_name = "SPEC", help_heading = "Package selection")]
+    pub packages: Vec<String>,
+
+    /// Work on every package of the workspace
+    #[arg(long, global = true, help_heading = "Package selection")]
+    pub workspace: bool,
+
+    /// Features to activate (space or comma separated, repeatable)
+    #[arg(short = 'F', long, global = true, value_name = "FEATURES", value_delimiter = ',', help_heading = "Feature selection")]
+    pub features: Vec<String>,
+
+    /// Activate all features
+    #[arg(long, global = true, help_heading = "Feature selection")]
+    pub all_features: bool,
+
+    /// Do not activate the `default` feature
+    #[arg(long, global = true, help_heading = "Feature selection")]
+    pub no_default_features: bool,
+
+    /// Write the output to this file instead of stdout
+    #[arg(short = 'o', long, global = true, value_name = "PATH", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// When to use colors
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorWhen,
+
+    /// Print less: only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Print more (repeat for even more)
+    #[arg(short, long, global = true, action = ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every function's sites: condition branches, guards, return paths and panic sites
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack analyze
+  cargo dualtrack analyze --fn 'mycrate::parse::*' --format json
+  cargo dualtrack analyze --file src/money.rs --include-tests
+  cargo dualtrack analyze --workspace --strict --output sites.json --format json
+
+Site ids (`crate::module::function#if2`) count sites of one kind within a function in source
+order, so they survive edits elsewhere and the function moving.";
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
+    pub format: AnalyzeFormat,
+
+    /// Only functions whose path matches: a glob (`crate::*::parse_*`) or a substring (repeatable)
+    #[arg(long = "fn", value_name = "PATTERN")]
+    pub fn_patterns: Vec<String>,
+
+    /// Only functions in this file or directory, or matching this glob (repeatable)
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+
+    /// Also analyze `#[cfg(test)]` modules and `#[test]` functions
+    #[arg(long)]
+    pub include_tests: bool,
+
+    /// Exit 1 when any file does not parse or a module's file is missing
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Worker threads for parsing (default: one per core)
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    Human,
+    Json,
+}
+
+/// Drop the `dualtrack` that cargo inserts when it runs `cargo-dualtrack` as a subcommand.
+pub fn strip_cargo_subcommand_arg(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|arg| arg == "dualtrack") {
+        args.remove(1);
+    }
+    args
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn cargo_inserted_subcommand_name_is_dropped() {
+        let args = strip_cargo_subcommand_arg(vec!["cargo-dualtrack".into(), "dualtrack".into(), "analyze".into()]);
+        assert_eq!(args, ["cargo-dualtrack", "analyze"]);
+        let direct = strip_cargo_subcommand_arg(vec!["cargo-dualtrack".into(), "analyze".into()]);
+        assert_eq!(direct, ["cargo-dualtrack", "analyze"]);
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["cargo-dualtrack", "analyze", "-p", "a", "--workspace", "--features", "x,y"]).unwrap();
+        assert_eq!(cli.global.packages, ["a"]);
+        assert!(cli.global.workspace);
+        assert_eq!(cli.global.features, ["x", "y"]);
+    }
+
+    #[test]
+    fn help_text_is_sentence_case_without_period() {
+        for arg in Cli::command().get_arguments().chain(
+            Cli::command()
+                .get_subcommands()
+                .flat_map(|c| c.get_arguments().cloned().collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            if let Some(help) = arg.get_help() {
+                let help = help.to_string();
+                assert!(!help.ends_with('.'), "help of --{:?} ends with a period", arg.get_long());
+                assert!(help.chars().next().is_some_and(char::is_uppercase), "help of --{:?} is not sentence case", arg.get_long());
+            }
+        }
+    }
+}

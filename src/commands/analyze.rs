@@ -1,0 +1,49 @@
+//! `cargo dualtrack analyze`: list the sites of every function in the selected packages.
+
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, GlobalArgs};
+use crate::error::ExitCode;
+use crate::report::analysis::render_human;
+use crate::workspace::{PackageSelection, Workspace};
+
+pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let workspace = Workspace::load(&PackageSelection {
+        manifest_path: global.manifest_path.clone(),
+        packages: global.packages.clone(),
+        workspace: global.workspace,
+    })?;
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let analysis = analyze(
+        &workspace,
+        &AnalyzeOptions {
+            include_tests: args.include_tests,
+            filter,
+            jobs: args.jobs,
+        },
+    );
+    let text = match args.format {
+        AnalyzeFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&analysis).context("failed to serialize the analysis")?;
+            json.push('\n');
+            json
+        }
+        AnalyzeFormat::Human => render_human(&analysis, &workspace.root, Some(start.elapsed())),
+    };
+    super::emit(global, &text)?;
+    if args.format == AnalyzeFormat::Json && !global.quiet {
+        for error in &analysis.errors {
+            eprintln!("warning: {}:{}:{}: {}", error.file, error.line, error.column, error.message);
+        }
+    }
+    Ok(if args.strict && !analysis.errors.is_empty() {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    })
+}

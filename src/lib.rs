@@ -1,0 +1,12 @@
+//! cargo-dualtrack: the adversarial second track for Rust code.
+//!
+//! The binary is a thin shell over this library: `analyze` enumerates sites, and later stages
+//! (score, generate, run, review) take its plain data types.
+
+pub mod analyze;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod output;
+pub mod report;
+pub mod workspace;

@@ -1,0 +1,40 @@
+//! The `cargo-dualtrack` binary: parse the command line, run the command, map errors to exit
+//! codes.
+
+use clap::Parser;
+use dualtrack::cli::{Cli, ColorWhen, strip_cargo_subcommand_arg};
+use dualtrack::error::{ExitCode, exit_code_for};
+
+fn main() -> std::process::ExitCode {
+    let args = strip_cargo_subcommand_arg(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // --help and --version are not errors.
+            return if err.use_stderr() {
+                ExitCode::Usage.into()
+            } else {
+                ExitCode::Clean.into()
+            };
+        }
+    };
+    anstream::ColorChoice::write_global(match cli.global.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    });
+    match dualtrack::commands::run(cli) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            let code = exit_code_for(&err);
+            if code == ExitCode::Internal {
+                eprintln!("error: internal error: {err:#}");
+                eprintln!("This is a bug in cargo-dualtrack; please report it with the command you ran.");
+            } else {
+                eprintln!("error: {err:#}");
+            }
+            code.into()
+        }
+    }
+}

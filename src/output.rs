@@ -1,0 +1,83 @@
+//! Where a command's output goes: stdout, or a file the user named (written atomically).
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::error::InputError;
+
+/// Write `text` to `path` atomically: a temporary file in the same directory, then a rename, so
+/// a reader never sees half a report. Refuses to write through a symlink.
+pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(InputError::new(format!(
+            "{} is a symlink; refusing to write through it",
+            path.display()
+        ))
+        .into());
+    }
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(InputError::new(format!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))
+        .into());
+    }
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("failed to create a temporary file in {}", dir.display()))?;
+    temp.write_all(text.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(())
+}
+
+/// Print to stdout; a closed pipe (`| head`) ends the output quietly rather than as an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = anstream::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to write to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn write_atomically_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write_atomically(&path, "one").unwrap();
+        write_atomically(&path, "two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomically_refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = write_atomically(&link, "overwrite").unwrap_err();
+        assert!(err.to_string().contains("symlink"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    }
+
+    #[test]
+    fn write_atomically_names_a_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomically(&dir.path().join("no/such/out.json"), "x").unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+    }
+}

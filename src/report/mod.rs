@@ -1,0 +1,4 @@
+//! Renderers: turn a stage's data into what people and CI read.
+
+pub mod analysis;
+pub mod style;
