@@ -197,21 +197,26 @@ pub fn crate_name_of(target_name: &str) -> String {
     target_name.replace('-', "_")
 }
 
-/// Cargo's error output in one line: its `error:` line and the first line of its first cause.
+/// Cargo's error output in one line: its `error:` line, where it points (`--> file:line:col`),
+/// and the first line of its first cause.
 fn summarize_cargo_error(stderr: &str) -> String {
-    let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
-    let Some(headline) = lines.by_ref().find(|l| l.starts_with("error:")) else {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with("error:")) else {
         return stderr.trim().to_owned();
     };
-    let headline = headline.trim_start_matches("error:").trim();
-    let cause = lines
+    let mut summary = lines[start].trim_start_matches("error:").trim().to_owned();
+    let rest = &lines[start + 1..];
+    if let Some(location) = rest.iter().find_map(|l| l.strip_prefix("-->")) {
+        summary.push_str(&format!(" at {}", location.trim()));
+    }
+    if let Some(cause) = rest
+        .iter()
         .skip_while(|l| !l.starts_with("Caused by"))
         .nth(1)
-        .map(|l| l.trim_start_matches("error:").trim());
-    match cause {
-        Some(cause) => format!("{headline}: {cause}"),
-        None => headline.to_owned(),
+    {
+        summary.push_str(&format!(": {}", cause.trim_start_matches("error:").trim()));
     }
+    summary
 }
 
 /// `path` relative to `base` when it is inside it, with forward slashes; otherwise the path as
@@ -491,5 +496,9 @@ mod test {
         );
         assert_eq!(summarize_cargo_error("error: no Cargo.toml\n"), "no Cargo.toml");
         assert_eq!(summarize_cargo_error("odd output"), "odd output");
+        assert_eq!(
+            summarize_cargo_error("error: unclosed table, expected `]`\n --> x/Cargo.toml:1:9\n  |\n"),
+            "unclosed table, expected `]` at x/Cargo.toml:1:9"
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! bodies parse as items are all handled here; the driver in `mod.rs` follows the child
 //! modules to other files.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
@@ -89,6 +89,7 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
         in_test: context.in_test || is_test_code(&file.attrs),
         include_tests: context.include_tests,
         container: Container::None,
+        trait_visibility: String::new(),
         fn_stack: Vec::new(),
         output: FileOutput::default(),
     };
@@ -100,7 +101,42 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
 
 struct FnFrame {
     params: Vec<String>,
+    /// Locals bound from parameters (`let text = input.trim();`), with the parameters they
+    /// come from: a test of `text` is a test of `input`.
+    derived: HashMap<String, Vec<String>>,
     sites: Vec<RawSite>,
+}
+
+impl FnFrame {
+    /// The parameters that a set of identifiers mentions, directly or through derived locals,
+    /// in declaration order.
+    fn params_in(&self, idents: &HashSet<String>) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|param| {
+                idents.contains(param.as_str())
+                    || idents
+                        .iter()
+                        .any(|ident| self.derived.get(ident).is_some_and(|from| from.contains(param)))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Record what the names bound by `pattern` derive from, given what the bound value
+    /// mentions; a rebinding from something else forgets the old derivation.
+    fn bind(&mut self, pattern: &Pat, value: TokenStream) {
+        let from = self.params_in(&idents_in(value));
+        let mut names = Vec::new();
+        pattern_bindings(pattern, &mut names);
+        for name in names {
+            if from.is_empty() {
+                self.derived.remove(&name);
+            } else {
+                self.derived.insert(name, from.clone());
+            }
+        }
+    }
 }
 
 struct FileVisitor<'s> {
@@ -111,6 +147,8 @@ struct FileVisitor<'s> {
     in_test: bool,
     include_tests: bool,
     container: Container,
+    /// The visibility of the trait whose default methods are being walked.
+    trait_visibility: String,
     fn_stack: Vec<FnFrame>,
     output: FileOutput,
 }
@@ -145,13 +183,19 @@ impl FileVisitor<'_> {
             &self.container,
             &parts.sig.ident.to_string(),
         );
-        let visibility = parts
-            .vis
-            .map_or_else(|| "private".to_owned(), visibility_display);
+        // Trait items have no visibility of their own: a default method is as visible as its
+        // trait, and a trait impl's methods as the trait and type (reported as `pub`).
+        let visibility = match (&self.container, parts.vis) {
+            (Container::TraitImpl { .. }, _) => "pub".to_owned(),
+            (Container::TraitDef { .. }, _) => self.trait_visibility.clone(),
+            (_, Some(vis)) => visibility_display(vis),
+            (_, None) => "private".to_owned(),
+        };
         let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());
         let saved_container = std::mem::replace(&mut self.container, Container::None);
         self.fn_stack.push(FnFrame {
             params: param_names(parts.sig),
+            derived: HashMap::new(),
             sites: Vec::new(),
         });
 
@@ -180,10 +224,6 @@ impl FileVisitor<'_> {
         });
     }
 
-    fn params(&self) -> &[String] {
-        self.fn_stack.last().map_or(&[], |f| &f.params)
-    }
-
     /// Record a site in the innermost function; sites outside any function body (consts,
     /// statics) are not sites.
     fn push_site(&mut self, site: SiteBuilder) {
@@ -192,12 +232,11 @@ impl FileVisitor<'_> {
         }
         let start = site.token.start();
         let mentioned = idents_in(site.mentions);
-        let params: Vec<String> = self
-            .params()
-            .iter()
-            .filter(|p| mentioned.contains(p.as_str()))
-            .cloned()
-            .collect();
+        let params = self
+            .fn_stack
+            .last()
+            .map(|frame| frame.params_in(&mentioned))
+            .unwrap_or_default();
         let guard = site.guard_if_param && !params.is_empty();
         let raw = RawSite {
             kind: site.kind,
@@ -375,6 +414,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let container = Container::TraitDef {
             trait_name: item.ident.to_string(),
         };
+        self.trait_visibility = visibility_display(&item.vis);
         self.with_container(container, &item.attrs, |this| {
             for trait_item in &item.items {
                 this.visit_trait_item(trait_item);
@@ -463,6 +503,9 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             self.push_site(site);
         }
         visit::visit_local(self, local);
+        if let (Some(init), Some(frame)) = (&local.init, self.fn_stack.last_mut()) {
+            frame.bind(&local.pat, init.expr.to_token_stream());
+        }
     }
 
     fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
@@ -483,6 +526,9 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             .mentions(expr.expr.to_token_stream());
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
+        if let Some(frame) = self.fn_stack.last_mut() {
+            frame.bind(&expr.pat, expr.expr.to_token_stream());
+        }
         visit::visit_expr_for_loop(self, expr);
     }
 

@@ -24,7 +24,15 @@ pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<
             paint(HEADING, &function.path),
             paint(DIM, &function.visibility),
             paint(DIM, &format!("{}:{}-{}", function.file, function.line, function.end_line)),
-            paint(DIM, &format!("{} sites, {guards} guards", function.sites.len())),
+            paint(
+                DIM,
+                &format!(
+                    "{} {}, {guards} {}",
+                    function.sites.len(),
+                    plural(function.sites.len(), "site", "sites"),
+                    plural(guards, "guard", "guards")
+                )
+            ),
         );
         let id_width = function.sites.iter().map(|s| local_id(s).len()).max().unwrap_or(0);
         let pos_width = function
@@ -33,13 +41,20 @@ pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<
             .map(|s| format!("{}:{}", s.line, s.column).len())
             .max()
             .unwrap_or(0);
+        let marker_width = function
+            .sites
+            .iter()
+            .map(|s| site_marker(s).0.chars().count())
+            .max()
+            .unwrap_or(0);
         for site in &function.sites {
             let position = format!("{}:{}", site.line, site.column);
-            let marker = site_marker(site);
-            let snippet = sources.line(&site.file, site.line).map(|line| clip(line.trim_end(), SNIPPET_WIDTH));
+            let (marker, style) = site_marker(site);
+            let marker = paint(style, &format!("{marker:<marker_width$}"));
+            let snippet = sources.line(&site.file, site.line).map(|line| clip(line.trim(), SNIPPET_WIDTH));
             let _ = writeln!(
                 out,
-                "  {}  {}  {:<10}  {}",
+                "  {}  {}  {}  {}",
                 paint(DIM, &format!("{position:>pos_width$}")),
                 paint(ID, &format!("{:<id_width$}", local_id(site))),
                 marker,
@@ -125,18 +140,18 @@ fn local_id(site: &Site) -> &str {
     site.id.rsplit_once('#').map_or(site.id.as_str(), |(_, local)| local)
 }
 
-fn site_marker(site: &Site) -> String {
-    let padded = |text: String| format!("{text:<10}");
+/// The marker column: `guard(params)` for guards, how a panic site panics, else nothing.
+fn site_marker(site: &Site) -> (String, anstyle::Style) {
     if site.guard {
-        paint(GUARD, &padded(format!("guard({})", site.params.join(","))))
+        (format!("guard({})", site.params.join(",")), GUARD)
     } else if site.kind == SiteKind::Panic {
         let via = site
             .via
             .map(|v| format!("{v:?}").to_lowercase())
             .unwrap_or_default();
-        paint(PANIC, &padded(via))
+        (via, PANIC)
     } else {
-        padded(String::new())
+        (String::new(), anstyle::Style::new())
     }
 }
 
