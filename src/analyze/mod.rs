@@ -10,6 +10,7 @@ pub mod filter;
 pub mod model;
 pub mod names;
 pub mod source;
+pub mod span;
 pub mod visit;
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -52,6 +53,18 @@ struct FileResult {
     order: Vec<u32>,
     functions: Vec<RawFunction>,
     errors: Vec<AnalysisError>,
+}
+
+impl FileResult {
+    fn empty(item: &WorkItem) -> FileResult {
+        FileResult {
+            target: item.target,
+            file: item.file.clone(),
+            order: item.order.clone(),
+            functions: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 struct Queue {
@@ -181,6 +194,9 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
     });
     let ready = Condvar::new();
     let results = Mutex::new(Vec::new());
+    // A file declared twice under exclusive cfgs (`#[cfg(unix)] mod util;` beside
+    // `#[cfg(not(unix))] mod util;`) is one module: walk each (target, file, module path) once.
+    let seen: Mutex<HashSet<(usize, PathBuf, String)>> = Mutex::new(HashSet::new());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
@@ -202,7 +218,13 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
                         ready.notify_all();
                         return;
                     };
-                    let (result, children) = process_file(&item, workspace);
+                    let key = (item.target, item.file.clone(), item.context.module_prefix.clone());
+                    let first_visit = seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+                    let (result, children) = if first_visit {
+                        process_file(&item, workspace)
+                    } else {
+                        (FileResult::empty(&item), Vec::new())
+                    };
                     // The spans of this file are no longer needed: free the thread's source map.
                     proc_macro2::extra::invalidate_current_thread_spans();
                     results.lock().unwrap_or_else(|e| e.into_inner()).push(result);
@@ -221,13 +243,7 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
 /// Parse and walk one file; return what it holds and the child module files to read next.
 fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<WorkItem>) {
     let relative = workspace.relative_path(&item.file);
-    let mut result = FileResult {
-        target: item.target,
-        file: item.file.clone(),
-        order: item.order.clone(),
-        functions: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut result = FileResult::empty(item);
     let source = match source::load_source(&item.file) {
         Ok(source) => source,
         Err(err) => {

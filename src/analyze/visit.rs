@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -19,6 +18,7 @@ use syn::{
 };
 
 use super::attrs::{is_test_code, path_attr};
+use super::span::{first, last};
 use super::model::{PanicVia, SiteKind};
 use super::names::{Container, function_path, self_type_name, trait_display, visibility_display};
 use crate::workspace::{ModDir, ModFileCandidate};
@@ -125,8 +125,8 @@ impl FnFrame {
 
     /// Record what the names bound by `pattern` derive from, given what the bound value
     /// mentions; a rebinding from something else forgets the old derivation.
-    fn bind(&mut self, pattern: &Pat, value: TokenStream) {
-        let from = self.params_in(&idents_in(value));
+    fn bind(&mut self, pattern: &Pat, value: &Expr) {
+        let from = self.params_in(&idents_of_expr(value));
         let mut names = Vec::new();
         pattern_bindings(pattern, &mut names);
         for name in names {
@@ -166,9 +166,20 @@ impl FileVisitor<'_> {
         self.in_test && !self.include_tests
     }
 
-    fn slice(&self, span: Span) -> String {
-        let Range { start, end } = span.byte_range();
+    /// The source text from the start of `first` to the end of `last`.
+    fn slice(&self, first: Span, last: Span) -> String {
+        let Range { start, .. } = first.byte_range();
+        let Range { end, .. } = last.byte_range();
         self.source.get(start..end).unwrap_or_default().to_owned()
+    }
+
+    fn expr_text(&self, expr: &Expr) -> String {
+        self.slice(first(expr), last(expr))
+    }
+
+    fn node_text(&self, node: &impl Spanned) -> String {
+        let span = node.span();
+        self.slice(span, span)
     }
 
     fn visit_function(&mut self, parts: FnParts<'_>) {
@@ -231,11 +242,10 @@ impl FileVisitor<'_> {
             return;
         }
         let start = site.token.start();
-        let mentioned = idents_in(site.mentions);
         let params = self
             .fn_stack
             .last()
-            .map(|frame| frame.params_in(&mentioned))
+            .map(|frame| frame.params_in(&site.mentions))
             .unwrap_or_default();
         let guard = site.guard_if_param && !params.is_empty();
         let raw = RawSite {
@@ -243,7 +253,7 @@ impl FileVisitor<'_> {
             offset: site.token.byte_range().start,
             line: start.line as u32,
             column: start.column as u32 + 1,
-            end_line: site.extent.end().line as u32,
+            end_line: site.end.end().line as u32,
             text: site.text,
             params,
             guard,
@@ -258,8 +268,8 @@ impl FileVisitor<'_> {
     }
 
     fn record_tail(&mut self, tail: &Expr) {
-        let site = SiteBuilder::new(SiteKind::Tail, tail.span(), tail.span(), self.slice(tail.span()));
-        self.push_site(site.mentions(tail.to_token_stream()));
+        let site = SiteBuilder::new(SiteKind::Tail, first(tail), last(tail), self.expr_text(tail));
+        self.push_site(site.mentions(idents_of_expr(tail)));
     }
 
     fn record_panic_macro(&mut self, mac: &syn::Macro) {
@@ -270,10 +280,16 @@ impl FileVisitor<'_> {
         if !is_panic_macro(&name) {
             return;
         }
-        let extent = mac.span();
-        let site = SiteBuilder::new(SiteKind::Panic, last.ident.span(), extent, self.slice(extent))
+        let end = mac.delimiter.span().close();
+        let start = match &mac.path.leading_colon {
+            Some(colon) => colon.spans[0],
+            None => mac.path.segments.first().map_or(last.ident.span(), |s| s.ident.span()),
+        };
+        let mut mentions = HashSet::new();
+        idents_in_tokens(mac.tokens.clone(), &mut mentions);
+        let site = SiteBuilder::new(SiteKind::Panic, last.ident.span(), end, self.slice(start, end))
             .via(PanicVia::Macro)
-            .mentions(mac.tokens.clone())
+            .mentions(mentions)
             // An assertion tests what it mentions and panics when that fails.
             .guard_if_param(name.contains("assert"));
         self.push_site(site);
@@ -326,9 +342,11 @@ impl FileVisitor<'_> {
     }
 }
 
-/// Parse the body of an item-position macro as items, when it is one.
+/// Parse the body of an item-position macro as items, when it is one. Leading inner
+/// attributes are allowed (`feature! { #![unix] mod symlink; }`).
 fn parse_items(tokens: TokenStream) -> Option<Vec<Item>> {
     let parser = |input: ParseStream| {
+        input.call(Attribute::parse_inner)?;
         let mut items = Vec::new();
         while !input.is_empty() {
             items.push(input.parse::<Item>()?);
@@ -454,14 +472,18 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let cond = &expr.cond;
         let leaves = condition_leaves(cond);
         let sub_conditions = if leaves.len() > 1 {
-            leaves.iter().map(|leaf| self.slice(leaf.span())).collect()
+            leaves.iter().map(|leaf| self.expr_text(leaf)).collect()
         } else {
             Vec::new()
         };
         let exits = block_exits(&expr.then_branch)
             || matches!(&expr.else_branch, Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) && expr_exits(else_expr));
-        let site = SiteBuilder::new(SiteKind::If, expr.if_token.span, expr.span(), self.slice(cond.span()))
-            .mentions(cond.to_token_stream())
+        let end = match &expr.else_branch {
+            Some((_, else_expr)) => last(else_expr),
+            None => expr.then_branch.brace_token.span.close(),
+        };
+        let site = SiteBuilder::new(SiteKind::If, expr.if_token.span, end, self.expr_text(cond))
+            .mentions(idents_of_expr(cond))
             .guard_if_param(exits);
         let mut site = site;
         site.has_else = Some(expr.else_branch.is_some());
@@ -476,15 +498,17 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
                 other => (other, None),
             };
-            let mut tested = expr.expr.to_token_stream();
-            tested.extend(pattern.to_token_stream());
+            let mut tested = idents_of_expr(&expr.expr);
+            tested.extend(idents_of_pat(pattern));
             if let Some(guard) = guard {
-                tested.extend(guard.to_token_stream());
+                tested.extend(idents_of_expr(guard));
             }
-            let mut site = SiteBuilder::new(SiteKind::MatchArm, pattern.span(), arm.span(), self.slice(pattern.span()))
+            let pattern_span = pattern.span();
+            let end = arm.comma.map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
+            let mut site = SiteBuilder::new(SiteKind::MatchArm, pattern_span, end, self.slice(pattern_span, pattern_span))
                 .mentions(tested)
                 .guard_if_param(expr_exits(&arm.body));
-            site.arm_guard = guard.map(|g| self.slice(g.span()));
+            site.arm_guard = guard.map(|g| self.expr_text(g));
             self.push_site(site);
         }
         visit::visit_expr_match(self, expr);
@@ -494,26 +518,26 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         if let Some(init) = &local.init
             && init.diverge.is_some()
         {
-            let mut tested = local.pat.to_token_stream();
-            tested.extend(init.expr.to_token_stream());
+            let mut tested = idents_of_pat(&local.pat);
+            tested.extend(idents_of_expr(&init.expr));
             // The `else` of a let-else must diverge: the site exits early by construction.
-            let site = SiteBuilder::new(SiteKind::LetElse, local.let_token.span, local.span(), self.slice(local.pat.span()))
+            let site = SiteBuilder::new(SiteKind::LetElse, local.let_token.span, local.semi_token.spans[0], self.node_text(&local.pat))
                 .mentions(tested)
                 .guard_if_param(true);
             self.push_site(site);
         }
         visit::visit_local(self, local);
         if let (Some(init), Some(frame)) = (&local.init, self.fn_stack.last_mut()) {
-            frame.bind(&local.pat, init.expr.to_token_stream());
+            frame.bind(&local.pat, &init.expr);
         }
     }
 
     fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
         let leaves = condition_leaves(&expr.cond);
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.while_token.span, expr.span(), self.slice(expr.cond.span()))
-            .mentions(expr.cond.to_token_stream());
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.while_token.span, expr.body.brace_token.span.close(), self.expr_text(&expr.cond))
+            .mentions(idents_of_expr(&expr.cond));
         site.sub_conditions = Some(if leaves.len() > 1 {
-            leaves.iter().map(|leaf| self.slice(leaf.span())).collect()
+            leaves.iter().map(|leaf| self.expr_text(leaf)).collect()
         } else {
             Vec::new()
         });
@@ -522,35 +546,36 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.for_token.span, expr.span(), self.slice(expr.expr.span()))
-            .mentions(expr.expr.to_token_stream());
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.for_token.span, expr.body.brace_token.span.close(), self.expr_text(&expr.expr))
+            .mentions(idents_of_expr(&expr.expr));
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         if let Some(frame) = self.fn_stack.last_mut() {
-            frame.bind(&expr.pat, expr.expr.to_token_stream());
+            frame.bind(&expr.pat, &expr.expr);
         }
         visit::visit_expr_for_loop(self, expr);
     }
 
     fn visit_expr_loop(&mut self, expr: &'ast syn::ExprLoop) {
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.loop_token.span, expr.span(), "loop".to_owned());
+        let mut site = SiteBuilder::new(SiteKind::Loop, expr.loop_token.span, expr.body.brace_token.span.close(), "loop".to_owned());
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         visit::visit_expr_loop(self, expr);
     }
 
     fn visit_expr_try(&mut self, expr: &'ast syn::ExprTry) {
-        let site = SiteBuilder::new(SiteKind::Try, expr.question_token.spans[0], expr.span(), self.slice(expr.expr.span()))
-            .mentions(expr.expr.to_token_stream())
+        let site = SiteBuilder::new(SiteKind::Try, expr.question_token.spans[0], expr.question_token.spans[0], self.expr_text(&expr.expr))
+            .mentions(idents_of_expr(&expr.expr))
             .guard_if_param(true);
         self.push_site(site);
         visit::visit_expr_try(self, expr);
     }
 
     fn visit_expr_return(&mut self, expr: &'ast syn::ExprReturn) {
-        let text = expr.expr.as_ref().map(|e| self.slice(e.span())).unwrap_or_default();
-        let mentions = expr.expr.as_ref().map(|e| e.to_token_stream()).unwrap_or_default();
-        let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, expr.span(), text).mentions(mentions);
+        let text = expr.expr.as_deref().map(|e| self.expr_text(e)).unwrap_or_default();
+        let mentions = expr.expr.as_deref().map(idents_of_expr).unwrap_or_default();
+        let end = expr.expr.as_deref().map_or(expr.return_token.span, last);
+        let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, end, text).mentions(mentions);
         self.push_site(site);
         visit::visit_expr_return(self, expr);
     }
@@ -571,9 +596,10 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             _ => None,
         };
         if let Some(via) = via {
-            let site = SiteBuilder::new(SiteKind::Panic, expr.method.span(), expr.span(), self.slice(expr.span()))
+            let end = expr.paren_token.span.close();
+            let site = SiteBuilder::new(SiteKind::Panic, expr.method.span(), end, self.slice(first(&expr.receiver), end))
                 .via(via)
-                .mentions(expr.receiver.to_token_stream())
+                .mentions(idents_of_expr(&expr.receiver))
                 .guard_if_param(true);
             self.push_site(site);
         }
@@ -581,9 +607,10 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_expr_index(&mut self, expr: &'ast syn::ExprIndex) {
-        let mut mentions = expr.expr.to_token_stream();
-        mentions.extend(expr.index.to_token_stream());
-        let site = SiteBuilder::new(SiteKind::Panic, expr.bracket_token.span.open(), expr.span(), self.slice(expr.span()))
+        let mut mentions = idents_of_expr(&expr.expr);
+        mentions.extend(idents_of_expr(&expr.index));
+        let end = expr.bracket_token.span.close();
+        let site = SiteBuilder::new(SiteKind::Panic, expr.bracket_token.span.open(), end, self.slice(first(&expr.expr), end))
             .via(PanicVia::Index)
             .mentions(mentions);
         self.push_site(site);
@@ -596,22 +623,23 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             BinOp::Div(_) | BinOp::Rem(_) | BinOp::DivAssign(_) | BinOp::RemAssign(_)
         );
         if divides && !is_literal(&expr.right) {
-            let site = SiteBuilder::new(SiteKind::Panic, expr.op.span(), expr.span(), self.slice(expr.span()))
+            let end = last(&expr.right);
+            let site = SiteBuilder::new(SiteKind::Panic, expr.op.span(), end, self.slice(first(&expr.left), end))
                 .via(PanicVia::Division)
-                .mentions(expr.right.to_token_stream());
+                .mentions(idents_of_expr(&expr.right));
             self.push_site(site);
         }
         visit::visit_expr_binary(self, expr);
     }
 }
 
-/// A site under construction: its own token, its whole extent, and what it mentions.
+/// A site under construction: its own token, its last token, and what it mentions.
 struct SiteBuilder {
     kind: SiteKind,
     token: Span,
-    extent: Span,
+    end: Span,
     text: String,
-    mentions: TokenStream,
+    mentions: HashSet<String>,
     guard_if_param: bool,
     has_else: Option<bool>,
     sub_conditions: Option<Vec<String>>,
@@ -620,13 +648,13 @@ struct SiteBuilder {
 }
 
 impl SiteBuilder {
-    fn new(kind: SiteKind, token: Span, extent: Span, text: String) -> SiteBuilder {
+    fn new(kind: SiteKind, token: Span, end: Span, text: String) -> SiteBuilder {
         SiteBuilder {
             kind,
             token,
-            extent,
+            end,
             text,
-            mentions: TokenStream::new(),
+            mentions: HashSet::new(),
             guard_if_param: false,
             has_else: None,
             sub_conditions: None,
@@ -635,8 +663,8 @@ impl SiteBuilder {
         }
     }
 
-    fn mentions(mut self, tokens: TokenStream) -> SiteBuilder {
-        self.mentions = tokens;
+    fn mentions(mut self, idents: HashSet<String>) -> SiteBuilder {
+        self.mentions = idents;
         self
     }
 
@@ -777,21 +805,45 @@ fn pattern_bindings(pat: &Pat, out: &mut Vec<String>) {
     Bindings(out).visit_pat(pat);
 }
 
-/// Every identifier in a token stream, through groups (macro arguments included).
-fn idents_in(tokens: TokenStream) -> HashSet<String> {
-    fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
-        for tree in tokens {
-            match tree {
-                TokenTree::Ident(ident) => {
-                    let name = ident.to_string();
-                    out.insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
-                }
-                TokenTree::Group(group) => walk(group.stream(), out),
-                _ => {}
+/// Every identifier an expression mentions, macro arguments included, found by walking the
+/// syntax tree (building its token stream would copy the whole subtree).
+fn idents_of_expr(expr: &Expr) -> HashSet<String> {
+    let mut collector = IdentCollector::default();
+    collector.visit_expr(expr);
+    collector.0
+}
+
+fn idents_of_pat(pat: &Pat) -> HashSet<String> {
+    let mut collector = IdentCollector::default();
+    collector.visit_pat(pat);
+    collector.0
+}
+
+#[derive(Default)]
+struct IdentCollector(HashSet<String>);
+
+impl<'ast> Visit<'ast> for IdentCollector {
+    fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
+        let name = ident.to_string();
+        self.0.insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        visit::visit_macro(self, mac);
+        idents_in_tokens(mac.tokens.clone(), &mut self.0);
+    }
+}
+
+/// Every identifier in a token stream, through groups.
+fn idents_in_tokens(tokens: TokenStream, out: &mut HashSet<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                out.insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
             }
+            TokenTree::Group(group) => idents_in_tokens(group.stream(), out),
+            _ => {}
         }
     }
-    let mut out = HashSet::new();
-    walk(tokens, &mut out);
-    out
 }
