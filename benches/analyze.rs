@@ -24,7 +24,10 @@ fn main() {
     }
     divan::main();
     println!("\nanalyze process vs bare single-threaded syn::parse_file (median of 7):");
-    println!("{:<16} {:>6} {:>12} {:>12} {:>7}", "crate", "files", "bare parse", "analyze", "ratio");
+    println!(
+        "{:<16} {:>6} {:>12} {:>12} {:>7}",
+        "crate", "files", "bare parse", "analyze", "ratio"
+    );
     for (name, dir) in &found {
         let files = analyzed_files(dir);
         let bare = median(7, || {
@@ -49,13 +52,17 @@ fn main() {
 
 #[divan::bench(args = CRATES)]
 fn analyze_process(bencher: divan::Bencher, name: &str) {
-    let Some(dir) = registry_crate(name) else { return };
+    let Some(dir) = registry_crate(name) else {
+        return;
+    };
     bencher.bench(|| run_analyze(&dir));
 }
 
 #[divan::bench(args = CRATES)]
 fn bare_parse_single_thread(bencher: divan::Bencher, name: &str) {
-    let Some(dir) = registry_crate(name) else { return };
+    let Some(dir) = registry_crate(name) else {
+        return;
+    };
     let files = analyzed_files(&dir);
     bencher.bench(|| bare_parse(&files));
 }
@@ -108,10 +115,15 @@ fn registry_crate(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
     let mut candidates: Vec<(Vec<u64>, PathBuf)> = Vec::new();
-    for index in std::fs::read_dir(cargo_home.join("registry/src")).ok()?.flatten() {
+    for index in std::fs::read_dir(cargo_home.join("registry/src"))
+        .ok()?
+        .flatten()
+    {
         for entry in std::fs::read_dir(index.path()).ok()?.flatten() {
             let file_name = entry.file_name().to_string_lossy().into_owned();
-            let Some(version) = file_name.strip_prefix(&format!("{name}-")) else { continue };
+            let Some(version) = file_name.strip_prefix(&format!("{name}-")) else {
+                continue;
+            };
             let numbers: Option<Vec<u64>> = version.split('.').map(|n| n.parse().ok()).collect();
             if let Some(numbers) = numbers {
                 candidates.push((numbers, entry.path()));

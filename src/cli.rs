@@ -38,11 +38,22 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to Cargo.toml
-    #[arg(long, global = true, value_name = "PATH", help_heading = "Package selection")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Package selection"
+    )]
     pub manifest_path: Option<PathBuf>,
 
     /// Package to work on (repeatable; `name`, `name@version` or a glob)
-    #[arg(short = 'p', long = "package", global = true, value_name = "SPEC", help_heading = "Package selection")]
+    #[arg(
+        short = 'p',
+        long = "package",
+        global = true,
+        value_name = "SPEC",
+        help_heading = "Package selection"
+    )]
     pub packages: Vec<String>,
 
     /// Work on every package of the workspace
@@ -50,7 +61,14 @@ pub struct GlobalArgs {
     pub workspace: bool,
 
     /// Features to activate (space or comma separated, repeatable)
-    #[arg(short = 'F', long, global = true, value_name = "FEATURES", value_delimiter = ',', help_heading = "Feature selection")]
+    #[arg(
+        short = 'F',
+        long,
+        global = true,
+        value_name = "FEATURES",
+        value_delimiter = ',',
+        help_heading = "Feature selection"
+    )]
     pub features: Vec<String>,
 
     /// Activate all features
@@ -62,7 +80,13 @@ pub struct GlobalArgs {
     pub no_default_features: bool,
 
     /// Write the output to this file instead of stdout
-    #[arg(short = 'o', long, global = true, value_name = "PATH", help_heading = "Output")]
+    #[arg(
+        short = 'o',
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Output"
+    )]
     pub output: Option<PathBuf>,
 
     /// When to use colors
@@ -70,7 +94,13 @@ pub struct GlobalArgs {
     pub color: ColorWhen,
 
     /// Print less: only results and errors
-    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Output")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Output"
+    )]
     pub quiet: bool,
 
     /// Print more (repeat for even more)
@@ -125,7 +155,13 @@ pub struct AnalyzeArgs {
     pub strict: bool,
 
     /// Worker threads for parsing (default: one per core)
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
     pub jobs: usize,
 }
 
@@ -155,7 +191,11 @@ mod test {
 
     #[test]
     fn cargo_inserted_subcommand_name_is_dropped() {
-        let args = strip_cargo_subcommand_arg(vec!["cargo-dualtrack".into(), "dualtrack".into(), "analyze".into()]);
+        let args = strip_cargo_subcommand_arg(vec![
+            "cargo-dualtrack".into(),
+            "dualtrack".into(),
+            "analyze".into(),
+        ]);
         assert_eq!(args, ["cargo-dualtrack", "analyze"]);
         let direct = strip_cargo_subcommand_arg(vec!["cargo-dualtrack".into(), "analyze".into()]);
         assert_eq!(direct, ["cargo-dualtrack", "analyze"]);
@@ -163,7 +203,16 @@ mod test {
 
     #[test]
     fn global_flags_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["cargo-dualtrack", "analyze", "-p", "a", "--workspace", "--features", "x,y"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "cargo-dualtrack",
+            "analyze",
+            "-p",
+            "a",
+            "--workspace",
+            "--features",
+            "x,y",
+        ])
+        .unwrap();
         assert_eq!(cli.global.packages, ["a"]);
         assert!(cli.global.workspace);
         assert_eq!(cli.global.features, ["x", "y"]);
@@ -180,8 +229,16 @@ mod test {
         ) {
             if let Some(help) = arg.get_help() {
                 let help = help.to_string();
-                assert!(!help.ends_with('.'), "help of --{:?} ends with a period", arg.get_long());
-                assert!(help.chars().next().is_some_and(char::is_uppercase), "help of --{:?} is not sentence case", arg.get_long());
+                assert!(
+                    !help.ends_with('.'),
+                    "help of --{:?} ends with a period",
+                    arg.get_long()
+                );
+                assert!(
+                    help.chars().next().is_some_and(char::is_uppercase),
+                    "help of --{:?} is not sentence case",
+                    arg.get_long()
+                );
             }
         }
     }

@@ -30,7 +30,9 @@ fn main() -> std::process::ExitCode {
             let code = exit_code_for(&err);
             if code == ExitCode::Internal {
                 eprintln!("error: internal error: {err:#}");
-                eprintln!("This is a bug in cargo-dualtrack; please report it with the command you ran.");
+                eprintln!(
+                    "This is a bug in cargo-dualtrack; please report it with the command you ran."
+                );
             } else {
                 eprintln!("error: {err:#}");
             }

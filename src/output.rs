@@ -10,7 +10,10 @@ use crate::error::InputError;
 /// Write `text` to `path` atomically: a temporary file in the same directory, then a rename, so
 /// a reader never sees half a report. Refuses to write through a symlink.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(InputError::new(format!(
             "{} is a symlink; refusing to write through it",
             path.display()
@@ -38,13 +41,39 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether text carries color escapes that may need stripping (human output) or is a machine
+/// format written byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Styling {
+    Styled,
+    Plain,
+}
+
 /// Print to stdout; a closed pipe (`| head`) ends the output quietly rather than as an error.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = anstream::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+pub fn print_stdout(text: &str, styling: Styling) -> anyhow::Result<()> {
+    let result = match styling {
+        Styling::Styled => {
+            let mut stdout = anstream::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+        Styling::Plain => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+        }
+    };
+    match result {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("failed to write to stdout"),
     }
+}
+
+/// Remove ANSI escape sequences, for styled text written to a file.
+pub fn strip_styles(text: &str) -> String {
+    anstream::adapter::strip_str(text).to_string()
 }
 
 #[cfg(test)]

@@ -200,7 +200,11 @@ pub fn crate_name_of(target_name: &str) -> String {
 /// Cargo's error output in one line: its `error:` line, where it points (`--> file:line:col`),
 /// and the first line of its first cause.
 fn summarize_cargo_error(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let Some(start) = lines.iter().position(|l| l.starts_with("error:")) else {
         return stderr.trim().to_owned();
     };
@@ -352,7 +356,10 @@ pub fn source_dirs(package: &SelectedPackage) -> Vec<PathBuf> {
     dirs.sort();
     dirs.dedup();
     let all = dirs.clone();
-    dirs.retain(|dir| !all.iter().any(|other| other != dir && dir.starts_with(other)));
+    dirs.retain(|dir| {
+        !all.iter()
+            .any(|other| other != dir && dir.starts_with(other))
+    });
     // A target rooted at the package directory itself (a `main.rs` beside Cargo.toml) would make
     // every file of the package a candidate; only the root file counts there.
     dirs.retain(|dir| dir != &package.manifest_dir);
@@ -494,10 +501,15 @@ mod test {
             summarize_cargo_error(stderr),
             "failed to parse manifest at `/x/Cargo.toml`: TOML parse error at line 1"
         );
-        assert_eq!(summarize_cargo_error("error: no Cargo.toml\n"), "no Cargo.toml");
+        assert_eq!(
+            summarize_cargo_error("error: no Cargo.toml\n"),
+            "no Cargo.toml"
+        );
         assert_eq!(summarize_cargo_error("odd output"), "odd output");
         assert_eq!(
-            summarize_cargo_error("error: unclosed table, expected `]`\n --> x/Cargo.toml:1:9\n  |\n"),
+            summarize_cargo_error(
+                "error: unclosed table, expected `]`\n --> x/Cargo.toml:1:9\n  |\n"
+            ),
             "unclosed table, expected `]` at x/Cargo.toml:1:9"
         );
     }

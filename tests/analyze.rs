@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 fn dualtrack() -> Command {
@@ -17,7 +19,13 @@ fn dualtrack() -> Command {
 
 fn analyze_json(manifest: &Path, extra: &[&str]) -> Value {
     let output = dualtrack()
-        .args(["dualtrack", "analyze", "--format", "json", "--manifest-path"])
+        .args([
+            "dualtrack",
+            "analyze",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
         .arg(manifest)
         .args(extra)
         .output()
@@ -40,7 +48,12 @@ fn site_ids(doc: &Value, function: &str) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["id"].as_str().unwrap().to_owned(), s["text"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["text"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -54,26 +67,54 @@ fn analyze_sites_fixture_json_snapshot() {
 fn analyze_broken_fixture_reports_every_bad_file_and_goes_on() {
     let doc = analyze_json(&fixture("broken/Cargo.toml"), &[]);
     insta::assert_json_snapshot!("broken", doc);
-    let errors: Vec<&str> = doc["errors"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+    let errors: Vec<&str> = doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
     assert_eq!(errors, ["src/bad.rs", "src/latin1.rs", "src/lib.rs"]);
-    assert!(doc["functions"].as_array().unwrap().iter().any(|f| f["path"] == "broken::good::good"));
+    assert!(
+        doc["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "broken::good::good")
+    );
 }
 
 #[test]
 fn analyze_multi_workspace_selects_packages_like_cargo_test() {
     let manifest = fixture("multi/Cargo.toml");
     let paths = |doc: &Value| -> Vec<String> {
-        doc["functions"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_owned()).collect()
+        doc["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_owned())
+            .collect()
     };
     // A virtual manifest with default-members selects them.
-    assert_eq!(paths(&analyze_json(&manifest, &[])), ["multi_core::clamp_percent"]);
+    assert_eq!(
+        paths(&analyze_json(&manifest, &[])),
+        ["multi_core::clamp_percent"]
+    );
     let all = analyze_json(&manifest, &["--workspace"]);
-    assert_eq!(paths(&all), ["multi_cli::main", "multi_core::clamp_percent"]);
+    assert_eq!(
+        paths(&all),
+        ["multi_cli::main", "multi_core::clamp_percent"]
+    );
     insta::assert_json_snapshot!("multi_workspace", all);
-    assert_eq!(paths(&analyze_json(&manifest, &["-p", "multi-cli"])), ["multi_cli::main"]);
+    assert_eq!(
+        paths(&analyze_json(&manifest, &["-p", "multi-cli"])),
+        ["multi_cli::main"]
+    );
     assert_eq!(paths(&analyze_json(&manifest, &["-p", "multi-*"])).len(), 2);
     // A member's own manifest selects that member.
-    assert_eq!(paths(&analyze_json(&fixture("multi/crates/cli/Cargo.toml"), &[])), ["multi_cli::main"]);
+    assert_eq!(
+        paths(&analyze_json(&fixture("multi/crates/cli/Cargo.toml"), &[])),
+        ["multi_cli::main"]
+    );
 }
 
 #[test]
@@ -87,7 +128,10 @@ fn analyze_ledger_human_output_snapshot() {
     let text = String::from_utf8(output.stdout).unwrap();
     // The elapsed time at the end of the summary line varies.
     let (stable, elapsed) = text.trim_end().rsplit_once(", ").unwrap();
-    assert!(elapsed.ends_with(" ms"), "summary ends with the elapsed time: {elapsed}");
+    assert!(
+        elapsed.ends_with(" ms"),
+        "summary ends with the elapsed time: {elapsed}"
+    );
     insta::assert_snapshot!("ledger_human", stable);
 }
 
@@ -95,11 +139,27 @@ fn analyze_ledger_human_output_snapshot() {
 fn analyze_fn_and_file_filters() {
     let manifest = fixture("sites/Cargo.toml");
     let doc = analyze_json(&manifest, &["--fn", "sites::money::*"]);
-    let paths: Vec<&str> = doc["functions"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, ["sites::money::split", "sites::money::convert::to_cents", "sites::money::inner::leaf::leaf", "sites::money::extra::extra"]);
+    let paths: Vec<&str> = doc["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "sites::money::split",
+            "sites::money::convert::to_cents",
+            "sites::money::inner::leaf::leaf",
+            "sites::money::extra::extra"
+        ]
+    );
     let doc = analyze_json(&manifest, &["--fn", "get"]);
     assert_eq!(doc["functions"].as_array().unwrap().len(), 2);
-    let doc = analyze_json(&manifest, &["--file", &fixture("sites/src/money").display().to_string()]);
+    let doc = analyze_json(
+        &manifest,
+        &["--file", &fixture("sites/src/money").display().to_string()],
+    );
     // A directory matches the files under it: src/money/convert.rs and src/money/inner/leaf.rs.
     assert_eq!(doc["functions"].as_array().unwrap().len(), 2);
 }
@@ -109,7 +169,13 @@ fn analyze_include_tests_adds_test_code() {
     let manifest = fixture("sites/Cargo.toml");
     let without = analyze_json(&manifest, &[]);
     let with = analyze_json(&manifest, &["--include-tests"]);
-    let has = |doc: &Value, path: &str| doc["functions"].as_array().unwrap().iter().any(|f| f["path"] == path);
+    let has = |doc: &Value, path: &str| {
+        doc["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == path)
+    };
     assert!(!has(&without, "sites::tests::skipped_unless_include_tests"));
     assert!(!has(&without, "sites::test_helpers::helper"));
     assert!(has(&with, "sites::tests::skipped_unless_include_tests"));
@@ -146,7 +212,10 @@ fn analyze_bad_manifest_or_package_is_one_line_and_exit_2() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(stderr.contains("package `nope` is not a member"), "{stderr}");
+    assert!(
+        stderr.contains("package `nope` is not a member"),
+        "{stderr}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Cargo.toml"), "[package\nname = ").unwrap();
@@ -157,15 +226,27 @@ fn analyze_bad_manifest_or_package_is_one_line_and_exit_2() {
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("unclosed table") && stderr.contains("Cargo.toml:1:9"), "{stderr}");
+    assert!(
+        stderr.contains("unclosed table") && stderr.contains("Cargo.toml:1:9"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_flag_is_a_usage_error() {
-    dualtrack().args(["analyze", "--no-such-flag"]).assert().code(2);
-    dualtrack().args(["analyze", "--format", "yaml"]).assert().code(2);
+    dualtrack()
+        .args(["analyze", "--no-such-flag"])
+        .assert()
+        .code(2);
+    dualtrack()
+        .args(["analyze", "--format", "yaml"])
+        .assert()
+        .code(2);
     dualtrack().args(["analyze", "--help"]).assert().code(0);
-    dualtrack().args(["dualtrack", "--version"]).assert().code(0);
+    dualtrack()
+        .args(["dualtrack", "--version"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -221,12 +302,23 @@ fn site_ids_survive_edits_elsewhere_and_the_function_moving() {
         );
     assert_ne!(edited, source);
     std::fs::write(&lib, &edited).unwrap();
-    assert_eq!(site_ids(&analyze_json(&manifest, &[]), "ledger::parse_cents"), before);
+    assert_eq!(
+        site_ids(&analyze_json(&manifest, &[]), "ledger::parse_cents"),
+        before
+    );
 
     // Move the function to the end of the file.
     let start = edited.find("/// Parse `\"12\"`").unwrap();
     let end = edited.find("/// Format cents").unwrap();
-    let moved = format!("{}{}\n{}", &edited[..start], &edited[end..], &edited[start..end]);
+    let moved = format!(
+        "{}{}\n{}",
+        &edited[..start],
+        &edited[end..],
+        &edited[start..end]
+    );
     std::fs::write(&lib, moved).unwrap();
-    assert_eq!(site_ids(&analyze_json(&manifest, &[]), "ledger::parse_cents"), before);
+    assert_eq!(
+        site_ids(&analyze_json(&manifest, &[]), "ledger::parse_cents"),
+        before
+    );
 }

@@ -74,7 +74,9 @@ mod test {
     fn cfg_test_and_test_attributes_are_test_code() {
         assert!(is_test_code(&attrs("#[cfg(test)]")));
         assert!(is_test_code(&attrs("#[test]")));
-        assert!(is_test_code(&attrs("#[tokio::test(flavor = \"multi_thread\")]")));
+        assert!(is_test_code(&attrs(
+            "#[tokio::test(flavor = \"multi_thread\")]"
+        )));
         assert!(is_test_code(&attrs("#[cfg(all(test, feature = \"x\"))]")));
         assert!(is_test_code(&attrs("#[cfg(any(test, test))]")));
     }
@@ -90,7 +92,10 @@ mod test {
 
     #[test]
     fn path_attr_reads_the_string() {
-        assert_eq!(path_attr(&attrs("#[path = \"x/y.rs\"]")).as_deref(), Some("x/y.rs"));
+        assert_eq!(
+            path_attr(&attrs("#[path = \"x/y.rs\"]")).as_deref(),
+            Some("x/y.rs")
+        );
         assert_eq!(path_attr(&attrs("#[inline]")), None);
     }
 }

@@ -21,7 +21,9 @@ impl Pattern {
             let glob = GlobBuilder::new(text)
                 .literal_separator(false)
                 .build()
-                .map_err(|err| InputError::new(format!("{flag} `{text}` is not a valid glob: {err}")))?;
+                .map_err(|err| {
+                    InputError::new(format!("{flag} `{text}` is not a valid glob: {err}"))
+                })?;
             Ok(Pattern::Glob(glob.compile_matcher()))
         } else {
             Ok(Pattern::Plain(text.to_owned()))
@@ -83,7 +85,9 @@ impl FunctionFilter {
                 Pattern::Plain(path) => {
                     path.is_empty()
                         || file == path
-                        || file.strip_prefix(path.as_str()).is_some_and(|rest| rest.starts_with('/'))
+                        || file
+                            .strip_prefix(path.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
                 }
             })
     }
@@ -134,7 +138,8 @@ mod test {
 
     #[test]
     fn invalid_glob_is_an_input_error() {
-        let err = FunctionFilter::new(&["a[".into()], &[], Path::new("/w"), Path::new("/w")).unwrap_err();
+        let err =
+            FunctionFilter::new(&["a[".into()], &[], Path::new("/w"), Path::new("/w")).unwrap_err();
         assert!(err.to_string().contains("--fn `a[`"));
     }
 }

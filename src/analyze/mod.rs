@@ -101,7 +101,8 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     let mut errors = Vec::new();
     let mut reached: HashSet<PathBuf> = HashSet::new();
     let mut files = BTreeSet::new();
-    let mut per_target: Vec<Vec<(Vec<u32>, PathBuf, RawFunction)>> = vec![Vec::new(); targets.len()];
+    let mut per_target: Vec<Vec<(Vec<u32>, PathBuf, RawFunction)>> =
+        vec![Vec::new(); targets.len()];
     for result in results {
         reached.insert(result.file.clone());
         files.insert(workspace.relative_path(&result.file));
@@ -116,13 +117,20 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
         names::disambiguate(&mut paths);
         let package = targets[index].0;
         for ((_, file, function), path) in raw.into_iter().zip(paths) {
-            functions.push(finish_function(function, path, package, &workspace.relative_path(&file)));
+            functions.push(finish_function(
+                function,
+                path,
+                package,
+                &workspace.relative_path(&file),
+            ));
         }
     }
     functions.retain(|f| options.filter.matches(f));
     functions.sort_by(|a, b| (&a.file, a.line, &a.path).cmp(&(&b.file, b.line, &b.path)));
     errors.retain(|e| options.filter.matches_file(&e.file));
-    errors.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+    errors.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message))
+    });
     errors.dedup();
 
     let unreachable_files = unreachable_files(workspace, &reached)
@@ -184,7 +192,9 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
 
 fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Vec<FileResult> {
     let threads = if jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
     } else {
         jobs
     };
@@ -218,7 +228,11 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
                         ready.notify_all();
                         return;
                     };
-                    let key = (item.target, item.file.clone(), item.context.module_prefix.clone());
+                    let key = (
+                        item.target,
+                        item.file.clone(),
+                        item.context.module_prefix.clone(),
+                    );
                     let first_visit = seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
                     let (result, children) = if first_visit {
                         process_file(&item, workspace)
@@ -227,7 +241,10 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
                     };
                     // The spans of this file are no longer needed: free the thread's source map.
                     proc_macro2::extra::invalidate_current_thread_spans();
-                    results.lock().unwrap_or_else(|e| e.into_inner()).push(result);
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(result);
                     let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
                     guard.items.extend(children);
                     guard.in_flight -= 1;

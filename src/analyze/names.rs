@@ -14,7 +14,10 @@ pub enum Container {
     /// `impl Type { ... }`
     Inherent { type_name: String },
     /// `impl Trait for Type { ... }`
-    TraitImpl { type_name: String, trait_name: String },
+    TraitImpl {
+        type_name: String,
+        trait_name: String,
+    },
     /// `trait Trait { fn m() { default } }`
     TraitDef { trait_name: String },
 }
@@ -135,7 +138,10 @@ mod test {
     #[test]
     fn self_type_name_takes_last_segment_without_generics() {
         assert_eq!(self_type_name(&ty("Amount")), "Amount");
-        assert_eq!(self_type_name(&ty("crate::money::Wrapper<T, u8>")), "Wrapper");
+        assert_eq!(
+            self_type_name(&ty("crate::money::Wrapper<T, u8>")),
+            "Wrapper"
+        );
         assert_eq!(self_type_name(&ty("&'a mut Buffer<'a>")), "Buffer");
         assert_eq!(self_type_name(&ty("r#type")), "type");
     }
@@ -178,7 +184,10 @@ mod test {
             trait_name: "Shape".into(),
         };
         assert_eq!(function_path("c", &trait_def, "area"), "c::Shape::area");
-        assert_eq!(function_path("c::f", &Container::None, "r#match"), "c::f::match");
+        assert_eq!(
+            function_path("c::f", &Container::None, "r#match"),
+            "c::f::match"
+        );
     }
 
     #[test]

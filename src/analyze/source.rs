@@ -71,7 +71,10 @@ mod test {
 
     #[test]
     fn bom_is_dropped() {
-        assert_eq!(prepare_for_parse("\u{feff}fn f() {}".to_owned()), "fn f() {}");
+        assert_eq!(
+            prepare_for_parse("\u{feff}fn f() {}".to_owned()),
+            "fn f() {}"
+        );
     }
 
     #[test]

@@ -37,7 +37,12 @@ pub fn first(expr: &Expr) -> Span {
         },
         Expr::Macro(e) => match &e.mac.path.leading_colon {
             Some(colon) => colon.spans[0],
-            None => e.mac.path.segments.first().map_or_else(|| e.span(), |s| s.ident.span()),
+            None => e
+                .mac
+                .path
+                .segments
+                .first()
+                .map_or_else(|| e.span(), |s| s.ident.span()),
         },
         Expr::Match(e) => e.match_token.span,
         Expr::MethodCall(e) => first(&e.receiver),
@@ -161,7 +166,9 @@ fn f() {
 }
 "#;
         let file = syn::parse_file(source).unwrap();
-        let syn::Item::Fn(func) = &file.items[0] else { panic!() };
+        let syn::Item::Fn(func) = &file.items[0] else {
+            panic!()
+        };
         let mut checked = 0;
         for stmt in &func.block.stmts {
             let expr = match stmt {
@@ -170,8 +177,18 @@ fn f() {
                 other => panic!("not an expression statement: {}", quote::quote!(#other)),
             };
             let whole = expr.span();
-            assert_eq!(first(expr).start(), whole.start(), "start of `{}`", quote::quote!(#expr));
-            assert_eq!(last(expr).end(), whole.end(), "end of `{}`", quote::quote!(#expr));
+            assert_eq!(
+                first(expr).start(),
+                whole.start(),
+                "start of `{}`",
+                quote::quote!(#expr)
+            );
+            assert_eq!(
+                last(expr).end(),
+                whole.end(),
+                "end of `{}`",
+                quote::quote!(#expr)
+            );
             checked += 1;
         }
         assert_eq!(checked, 32);

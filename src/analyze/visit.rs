@@ -13,14 +13,14 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{
-    Attribute, BinOp, Block, Expr, ExprIf, FnArg, ImplItem, Item, Pat, ReturnType, Signature,
-    Stmt, TraitItem, Visibility,
+    Attribute, BinOp, Block, Expr, ExprIf, FnArg, ImplItem, Item, Pat, ReturnType, Signature, Stmt,
+    TraitItem, Visibility,
 };
 
 use super::attrs::{is_test_code, path_attr};
-use super::span::{first, last};
 use super::model::{PanicVia, SiteKind};
 use super::names::{Container, function_path, self_type_name, trait_display, visibility_display};
+use super::span::{first, last};
 use crate::workspace::{ModDir, ModFileCandidate};
 
 /// What the walker needs to know about the module a file is.
@@ -115,9 +115,11 @@ impl FnFrame {
             .iter()
             .filter(|param| {
                 idents.contains(param.as_str())
-                    || idents
-                        .iter()
-                        .any(|ident| self.derived.get(ident).is_some_and(|from| from.contains(param)))
+                    || idents.iter().any(|ident| {
+                        self.derived
+                            .get(ident)
+                            .is_some_and(|from| from.contains(param))
+                    })
             })
             .cloned()
             .collect()
@@ -268,7 +270,12 @@ impl FileVisitor<'_> {
     }
 
     fn record_tail(&mut self, tail: &Expr) {
-        let site = SiteBuilder::new(SiteKind::Tail, first(tail), last(tail), self.expr_text(tail));
+        let site = SiteBuilder::new(
+            SiteKind::Tail,
+            first(tail),
+            last(tail),
+            self.expr_text(tail),
+        );
         self.push_site(site.mentions(idents_of_expr(tail)));
     }
 
@@ -283,15 +290,24 @@ impl FileVisitor<'_> {
         let end = mac.delimiter.span().close();
         let start = match &mac.path.leading_colon {
             Some(colon) => colon.spans[0],
-            None => mac.path.segments.first().map_or(last.ident.span(), |s| s.ident.span()),
+            None => mac
+                .path
+                .segments
+                .first()
+                .map_or(last.ident.span(), |s| s.ident.span()),
         };
         let mut mentions = HashSet::new();
         idents_in_tokens(mac.tokens.clone(), &mut mentions);
-        let site = SiteBuilder::new(SiteKind::Panic, last.ident.span(), end, self.slice(start, end))
-            .via(PanicVia::Macro)
-            .mentions(mentions)
-            // An assertion tests what it mentions and panics when that fails.
-            .guard_if_param(name.contains("assert"));
+        let site = SiteBuilder::new(
+            SiteKind::Panic,
+            last.ident.span(),
+            end,
+            self.slice(start, end),
+        )
+        .via(PanicVia::Macro)
+        .mentions(mentions)
+        // An assertion tests what it mentions and panics when that fails.
+        .guard_if_param(name.contains("assert"));
         self.push_site(site);
     }
 
@@ -332,7 +348,20 @@ impl FileVisitor<'_> {
         }
     }
 
-    fn with_container(&mut self, container: Container, attrs: &[Attribute], f: impl FnOnce(&mut Self)) {
+    /// Walk a const or static initializer: evaluated at compile time or once, its branches
+    /// are no function's sites (functions defined inside it still are).
+    fn outside_functions(&mut self, f: impl FnOnce(&mut Self)) {
+        let saved = std::mem::take(&mut self.fn_stack);
+        f(self);
+        self.fn_stack = saved;
+    }
+
+    fn with_container(
+        &mut self,
+        container: Container,
+        attrs: &[Attribute],
+        f: impl FnOnce(&mut Self),
+    ) {
         let saved = std::mem::replace(&mut self.container, container);
         let was_in_test = self.in_test;
         self.in_test |= is_test_code(attrs);
@@ -468,6 +497,22 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         }
     }
 
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        self.outside_functions(|this| visit::visit_item_const(this, item));
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        self.outside_functions(|this| visit::visit_item_static(this, item));
+    }
+
+    fn visit_impl_item_const(&mut self, item: &'ast syn::ImplItemConst) {
+        self.outside_functions(|this| visit::visit_impl_item_const(this, item));
+    }
+
+    fn visit_trait_item_const(&mut self, item: &'ast syn::TraitItemConst) {
+        self.outside_functions(|this| visit::visit_trait_item_const(this, item));
+    }
+
     fn visit_expr_if(&mut self, expr: &'ast ExprIf) {
         let cond = &expr.cond;
         let leaves = condition_leaves(cond);
@@ -504,10 +549,17 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 tested.extend(idents_of_expr(guard));
             }
             let pattern_span = pattern.span();
-            let end = arm.comma.map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
-            let mut site = SiteBuilder::new(SiteKind::MatchArm, pattern_span, end, self.slice(pattern_span, pattern_span))
-                .mentions(tested)
-                .guard_if_param(expr_exits(&arm.body));
+            let end = arm
+                .comma
+                .map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
+            let mut site = SiteBuilder::new(
+                SiteKind::MatchArm,
+                pattern_span,
+                end,
+                self.slice(pattern_span, pattern_span),
+            )
+            .mentions(tested)
+            .guard_if_param(expr_exits(&arm.body));
             site.arm_guard = guard.map(|g| self.expr_text(g));
             self.push_site(site);
         }
@@ -521,9 +573,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             let mut tested = idents_of_pat(&local.pat);
             tested.extend(idents_of_expr(&init.expr));
             // The `else` of a let-else must diverge: the site exits early by construction.
-            let site = SiteBuilder::new(SiteKind::LetElse, local.let_token.span, local.semi_token.spans[0], self.node_text(&local.pat))
-                .mentions(tested)
-                .guard_if_param(true);
+            let site = SiteBuilder::new(
+                SiteKind::LetElse,
+                local.let_token.span,
+                local.semi_token.spans[0],
+                self.node_text(&local.pat),
+            )
+            .mentions(tested)
+            .guard_if_param(true);
             self.push_site(site);
         }
         visit::visit_local(self, local);
@@ -534,8 +591,13 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
 
     fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
         let leaves = condition_leaves(&expr.cond);
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.while_token.span, expr.body.brace_token.span.close(), self.expr_text(&expr.cond))
-            .mentions(idents_of_expr(&expr.cond));
+        let mut site = SiteBuilder::new(
+            SiteKind::Loop,
+            expr.while_token.span,
+            expr.body.brace_token.span.close(),
+            self.expr_text(&expr.cond),
+        )
+        .mentions(idents_of_expr(&expr.cond));
         site.sub_conditions = Some(if leaves.len() > 1 {
             leaves.iter().map(|leaf| self.expr_text(leaf)).collect()
         } else {
@@ -546,8 +608,13 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.for_token.span, expr.body.brace_token.span.close(), self.expr_text(&expr.expr))
-            .mentions(idents_of_expr(&expr.expr));
+        let mut site = SiteBuilder::new(
+            SiteKind::Loop,
+            expr.for_token.span,
+            expr.body.brace_token.span.close(),
+            self.expr_text(&expr.expr),
+        )
+        .mentions(idents_of_expr(&expr.expr));
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         if let Some(frame) = self.fn_stack.last_mut() {
@@ -557,25 +624,40 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_expr_loop(&mut self, expr: &'ast syn::ExprLoop) {
-        let mut site = SiteBuilder::new(SiteKind::Loop, expr.loop_token.span, expr.body.brace_token.span.close(), "loop".to_owned());
+        let mut site = SiteBuilder::new(
+            SiteKind::Loop,
+            expr.loop_token.span,
+            expr.body.brace_token.span.close(),
+            "loop".to_owned(),
+        );
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         visit::visit_expr_loop(self, expr);
     }
 
     fn visit_expr_try(&mut self, expr: &'ast syn::ExprTry) {
-        let site = SiteBuilder::new(SiteKind::Try, expr.question_token.spans[0], expr.question_token.spans[0], self.expr_text(&expr.expr))
-            .mentions(idents_of_expr(&expr.expr))
-            .guard_if_param(true);
+        let site = SiteBuilder::new(
+            SiteKind::Try,
+            expr.question_token.spans[0],
+            expr.question_token.spans[0],
+            self.expr_text(&expr.expr),
+        )
+        .mentions(idents_of_expr(&expr.expr))
+        .guard_if_param(true);
         self.push_site(site);
         visit::visit_expr_try(self, expr);
     }
 
     fn visit_expr_return(&mut self, expr: &'ast syn::ExprReturn) {
-        let text = expr.expr.as_deref().map(|e| self.expr_text(e)).unwrap_or_default();
+        let text = expr
+            .expr
+            .as_deref()
+            .map(|e| self.expr_text(e))
+            .unwrap_or_default();
         let mentions = expr.expr.as_deref().map(idents_of_expr).unwrap_or_default();
         let end = expr.expr.as_deref().map_or(expr.return_token.span, last);
-        let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, end, text).mentions(mentions);
+        let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, end, text)
+            .mentions(mentions);
         self.push_site(site);
         visit::visit_expr_return(self, expr);
     }
@@ -597,10 +679,15 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         };
         if let Some(via) = via {
             let end = expr.paren_token.span.close();
-            let site = SiteBuilder::new(SiteKind::Panic, expr.method.span(), end, self.slice(first(&expr.receiver), end))
-                .via(via)
-                .mentions(idents_of_expr(&expr.receiver))
-                .guard_if_param(true);
+            let site = SiteBuilder::new(
+                SiteKind::Panic,
+                expr.method.span(),
+                end,
+                self.slice(first(&expr.receiver), end),
+            )
+            .via(via)
+            .mentions(idents_of_expr(&expr.receiver))
+            .guard_if_param(true);
             self.push_site(site);
         }
         visit::visit_expr_method_call(self, expr);
@@ -610,9 +697,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let mut mentions = idents_of_expr(&expr.expr);
         mentions.extend(idents_of_expr(&expr.index));
         let end = expr.bracket_token.span.close();
-        let site = SiteBuilder::new(SiteKind::Panic, expr.bracket_token.span.open(), end, self.slice(first(&expr.expr), end))
-            .via(PanicVia::Index)
-            .mentions(mentions);
+        let site = SiteBuilder::new(
+            SiteKind::Panic,
+            expr.bracket_token.span.open(),
+            end,
+            self.slice(first(&expr.expr), end),
+        )
+        .via(PanicVia::Index)
+        .mentions(mentions);
         self.push_site(site);
         visit::visit_expr_index(self, expr);
     }
@@ -624,9 +716,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         );
         if divides && !is_literal(&expr.right) {
             let end = last(&expr.right);
-            let site = SiteBuilder::new(SiteKind::Panic, expr.op.span(), end, self.slice(first(&expr.left), end))
-                .via(PanicVia::Division)
-                .mentions(idents_of_expr(&expr.right));
+            let site = SiteBuilder::new(
+                SiteKind::Panic,
+                expr.op.span(),
+                end,
+                self.slice(first(&expr.left), end),
+            )
+            .via(PanicVia::Division)
+            .mentions(idents_of_expr(&expr.right));
             self.push_site(site);
         }
         visit::visit_expr_binary(self, expr);
@@ -702,16 +799,13 @@ fn is_panic_macro(name: &str) -> bool {
 fn expr_exits(expr: &Expr) -> bool {
     match expr {
         Expr::Return(_) => true,
-        Expr::Macro(mac) => mac
-            .mac
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| {
-                let name = s.ident.to_string();
-                (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
-            }),
-        Expr::Call(call) => matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")),
+        Expr::Macro(mac) => mac.mac.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
+        }),
+        Expr::Call(call) => {
+            matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        }
         Expr::Block(block) => block_exits(&block.block),
         Expr::Unsafe(block) => block_exits(&block.block),
         Expr::Paren(inner) => expr_exits(&inner.expr),
@@ -798,7 +892,8 @@ fn pattern_bindings(pat: &Pat, out: &mut Vec<String>) {
     impl<'ast> Visit<'ast> for Bindings<'_> {
         fn visit_pat_ident(&mut self, ident: &'ast syn::PatIdent) {
             let name = ident.ident.to_string();
-            self.0.push(name.strip_prefix("r#").unwrap_or(&name).to_owned());
+            self.0
+                .push(name.strip_prefix("r#").unwrap_or(&name).to_owned());
             visit::visit_pat_ident(self, ident);
         }
     }
@@ -825,7 +920,8 @@ struct IdentCollector(HashSet<String>);
 impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
         let name = ident.to_string();
-        self.0.insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+        self.0
+            .insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
@@ -845,5 +941,171 @@ fn idents_in_tokens(tokens: TokenStream, out: &mut HashSet<String>) {
             TokenTree::Group(group) => idents_in_tokens(group.stream(), out),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn visit(source: &str) -> FileOutput {
+        let file = syn::parse_file(source).unwrap();
+        let context = FileContext {
+            module_prefix: "c".into(),
+            mod_dir: ModDir {
+                dir: PathBuf::from("src"),
+                relative: None,
+            },
+            in_test: false,
+            include_tests: false,
+        };
+        let output = visit_file(&file, source, &context);
+        proc_macro2::extra::invalidate_current_thread_spans();
+        output
+    }
+
+    /// `(kind, text, guard)` of each site of the one function `path`, in source order.
+    fn sites(output: &FileOutput, path: &str) -> Vec<(SiteKind, String, bool)> {
+        let function = output
+            .functions
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no {path} in {:?}", output.functions.iter().map(|f| &f.path).collect::<Vec<_>>()));
+        let mut sites = function.sites.clone();
+        sites.sort_by_key(|s| s.offset);
+        sites.into_iter().map(|s| (s.kind, s.text, s.guard)).collect()
+    }
+
+    #[test]
+    fn early_return_on_a_parameter_is_a_guard_and_a_local_test_is_not() {
+        let output = visit(
+            "fn f(n: u32) -> u32 { let k = 3; if k > 2 { return 0; } if n == 0 { return 1; } n }",
+        );
+        let guards: Vec<(String, bool)> = sites(&output, "c::f")
+            .into_iter()
+            .filter(|s| s.0 == SiteKind::If)
+            .map(|s| (s.1, s.2))
+            .collect();
+        assert_eq!(guards, [("k > 2".into(), false), ("n == 0".into(), true)]);
+    }
+
+    #[test]
+    fn a_local_bound_from_a_parameter_carries_the_parameter() {
+        let output = visit("fn f(input: &str) -> Result<(), ()> { let text = input.trim(); if text.is_empty() { return Err(()); } Ok(()) }");
+        let function = &output.functions[0];
+        let if_site = function.sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        assert_eq!(if_site.params, ["input"]);
+        assert!(if_site.guard);
+    }
+
+    #[test]
+    fn rebinding_from_a_constant_forgets_the_parameter() {
+        let output = visit("fn f(x: u8) { let y = x; let y = 5; if y > 1 { panic!() } }");
+        let if_site = output.functions[0].sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        assert!(if_site.params.is_empty());
+        assert!(!if_site.guard);
+    }
+
+    #[test]
+    fn tail_of_a_unit_function_ending_in_a_block_is_not_a_return_path() {
+        let output = visit("fn f(x: bool) { if x { g() } } fn h() -> u8 { if true { 1 } else { 2 } } fn k() { g() }");
+        assert!(!sites(&output, "c::f").iter().any(|s| s.0 == SiteKind::Tail));
+        assert!(sites(&output, "c::h").iter().any(|s| s.0 == SiteKind::Tail));
+        assert!(sites(&output, "c::k").iter().any(|s| s.0 == SiteKind::Tail));
+    }
+
+    #[test]
+    fn division_by_a_literal_is_not_a_panic_site_but_by_a_variable_is() {
+        let output = visit("fn f(a: u32, b: u32) -> u32 { a / 2 + a % (3) + a / b + a / -1 }");
+        let divisions: Vec<String> = sites(&output, "c::f")
+            .into_iter()
+            .filter(|s| s.0 == SiteKind::Panic)
+            .map(|s| s.1)
+            .collect();
+        assert_eq!(divisions, ["a / b", "a / -1"]);
+    }
+
+    #[test]
+    fn const_and_static_initializers_are_no_functions_sites() {
+        let output = visit(
+            "fn f() -> usize { const N: usize = if cfg!(x) { 1 } else { 2 }; N }
+             const _: () = { impl S { fn g(&self, v: &[u8]) -> u8 { v[0] } } };",
+        );
+        assert!(!sites(&output, "c::f").iter().any(|s| s.0 == SiteKind::If));
+        assert_eq!(sites(&output, "c::S::g")[1].0, SiteKind::Panic);
+    }
+
+    #[test]
+    fn item_macro_bodies_are_walked_and_macro_rules_bodies_are_not() {
+        let output = visit(
+            "cfg_rt! { #![doc = \"x\"] pub fn spawned(x: u8) -> u8 { x.checked_add(1).unwrap() } mod child; }
+             macro_rules! m { () => { fn not_code() {} } }",
+        );
+        assert_eq!(output.functions.len(), 1);
+        assert_eq!(output.functions[0].path, "c::spawned");
+        assert_eq!(output.child_modules[0].name, "child");
+    }
+
+    #[test]
+    fn test_and_bench_functions_and_cfg_test_modules_are_skipped() {
+        let output = visit(
+            "#[test] fn t() {} #[divan::bench] fn b() {} #[cfg(test)] mod tests { fn helper() {} }
+             #[cfg(not(test))] fn kept() {} #[cfg(test)] mod file_tests;",
+        );
+        let paths: Vec<&str> = output.functions.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["c::kept"]);
+        assert!(output.child_modules[0].in_test);
+    }
+
+    #[test]
+    fn panic_macros_unwrap_expect_and_indexing_are_panic_sites_with_their_via() {
+        let output = visit(
+            "fn f(v: Vec<u8>, o: Option<u8>) -> u8 { assert!(!v.is_empty()); std::unreachable!(); o.unwrap(); o.expect(\"x\"); println!(\"{}\", v[9]); v[1] }",
+        );
+        let function = &output.functions[0];
+        let mut vias: Vec<(String, Option<PanicVia>)> = function
+            .sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::Panic)
+            .map(|s| (s.text.clone(), s.via))
+            .collect();
+        vias.sort();
+        assert_eq!(
+            vias,
+            [
+                ("assert!(!v.is_empty())".to_owned(), Some(PanicVia::Macro)),
+                ("o.expect(\"x\")".to_owned(), Some(PanicVia::Expect)),
+                ("o.unwrap()".to_owned(), Some(PanicVia::Unwrap)),
+                ("std::unreachable!()".to_owned(), Some(PanicVia::Macro)),
+                ("v[1]".to_owned(), Some(PanicVia::Index)),
+            ]
+        );
+    }
+
+    #[test]
+    fn match_arm_guard_and_exit_make_a_guard() {
+        let output = visit("fn f(x: Option<u8>) -> Result<u8, ()> { match x { Some(v) if v > 3 => Ok(v), Some(_) => Err(()), None => return Err(()) } }");
+        let arms: Vec<(String, bool, Option<String>)> = output.functions[0]
+            .sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::MatchArm)
+            .map(|s| (s.text.clone(), s.guard, s.arm_guard.clone()))
+            .collect();
+        assert_eq!(
+            arms,
+            [
+                ("Some(v)".to_owned(), false, Some("v > 3".to_owned())),
+                ("Some(_)".to_owned(), true, None),
+                ("None".to_owned(), true, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn positions_are_one_based_and_columns_count_characters() {
+        let output = visit("fn f(s: &str) -> u8 {\n    let é = 1; if s.is_empty() { 0 } else { é }\n}");
+        let if_site = output.functions[0].sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        assert_eq!((if_site.line, if_site.column), (2, 16));
     }
 }

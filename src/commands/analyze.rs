@@ -7,6 +7,7 @@ use anyhow::Context;
 use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::{AnalyzeArgs, AnalyzeFormat, GlobalArgs};
 use crate::error::ExitCode;
+use crate::output::Styling;
 use crate::report::analysis::render_human;
 use crate::workspace::{PackageSelection, Workspace};
 
@@ -27,18 +28,24 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
             jobs: args.jobs,
         },
     );
-    let text = match args.format {
+    match args.format {
         AnalyzeFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&analysis).context("failed to serialize the analysis")?;
+            let mut json = serde_json::to_string_pretty(&analysis)
+                .context("failed to serialize the analysis")?;
             json.push('\n');
-            json
+            super::emit(global, &json, Styling::Plain)?;
         }
-        AnalyzeFormat::Human => render_human(&analysis, &workspace.root, Some(start.elapsed())),
-    };
-    super::emit(global, &text)?;
+        AnalyzeFormat::Human => {
+            let text = render_human(&analysis, &workspace.root, Some(start.elapsed()));
+            super::emit(global, &text, Styling::Styled)?;
+        }
+    }
     if args.format == AnalyzeFormat::Json && !global.quiet {
         for error in &analysis.errors {
-            eprintln!("warning: {}:{}:{}: {}", error.file, error.line, error.column, error.message);
+            eprintln!(
+                "warning: {}:{}:{}: {}",
+                error.file, error.line, error.column, error.message
+            );
         }
     }
     Ok(if args.strict && !analysis.errors.is_empty() {

@@ -13,10 +13,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Print `text` to stdout, or write it to `--output`.
-pub fn emit(global: &crate::cli::GlobalArgs, text: &str) -> anyhow::Result<()> {
+use crate::output::{Styling, print_stdout, strip_styles, write_atomically};
+
+/// Print `text` to stdout, or write it to `--output` (without color escapes).
+pub fn emit(global: &crate::cli::GlobalArgs, text: &str, styling: Styling) -> anyhow::Result<()> {
     match &global.output {
-        Some(path) => crate::output::write_atomically(path, text),
-        None => crate::output::print_stdout(text),
+        Some(path) if styling == Styling::Styled => write_atomically(path, &strip_styles(text)),
+        Some(path) => write_atomically(path, text),
+        None => print_stdout(text, styling),
     }
 }

@@ -13,7 +13,11 @@ use crate::analyze::{Analysis, Site, SiteKind};
 const SNIPPET_WIDTH: usize = 96;
 
 /// Render `analysis` for a terminal. Source lines are read from under `workspace_root`.
-pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<Duration>) -> String {
+pub fn render_human(
+    analysis: &Analysis,
+    workspace_root: &Path,
+    elapsed: Option<Duration>,
+) -> String {
     let mut sources = SourceCache::new(workspace_root);
     let mut out = String::new();
     for function in &analysis.functions {
@@ -23,7 +27,10 @@ pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<
             "{}  {}  {}  {}",
             paint(HEADING, &function.path),
             paint(DIM, &function.visibility),
-            paint(DIM, &format!("{}:{}-{}", function.file, function.line, function.end_line)),
+            paint(
+                DIM,
+                &format!("{}:{}-{}", function.file, function.line, function.end_line)
+            ),
             paint(
                 DIM,
                 &format!(
@@ -34,7 +41,12 @@ pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<
                 )
             ),
         );
-        let id_width = function.sites.iter().map(|s| local_id(s).len()).max().unwrap_or(0);
+        let id_width = function
+            .sites
+            .iter()
+            .map(|s| local_id(s).len())
+            .max()
+            .unwrap_or(0);
         let pos_width = function
             .sites
             .iter()
@@ -51,7 +63,9 @@ pub fn render_human(analysis: &Analysis, workspace_root: &Path, elapsed: Option<
             let position = format!("{}:{}", site.line, site.column);
             let (marker, style) = site_marker(site);
             let marker = paint(style, &format!("{marker:<marker_width$}"));
-            let snippet = sources.line(&site.file, site.line).map(|line| clip(line.trim(), SNIPPET_WIDTH));
+            let snippet = sources
+                .line(&site.file, site.line)
+                .map(|line| clip(line.trim(), SNIPPET_WIDTH));
             let _ = writeln!(
                 out,
                 "  {}  {}  {}  {}",
@@ -99,7 +113,10 @@ pub fn summary_line(analysis: &Analysis, elapsed: Option<Duration>) -> String {
         .collect();
     let sites = analysis.sites().count();
     let guards = analysis.sites().filter(|s| s.guard).count();
-    let panics = analysis.sites().filter(|s| s.kind == SiteKind::Panic).count();
+    let panics = analysis
+        .sites()
+        .filter(|s| s.kind == SiteKind::Panic)
+        .count();
     let mut line = format!(
         "{} {}, {} {}",
         analysis.functions.len(),
@@ -137,7 +154,9 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 
 /// The part of a site id after the function path: `if2`.
 fn local_id(site: &Site) -> &str {
-    site.id.rsplit_once('#').map_or(site.id.as_str(), |(_, local)| local)
+    site.id
+        .rsplit_once('#')
+        .map_or(site.id.as_str(), |(_, local)| local)
 }
 
 /// The marker column: `guard(params)` for guards, how a panic site panics, else nothing.
