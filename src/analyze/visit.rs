@@ -971,10 +971,18 @@ mod test {
             .functions
             .iter()
             .find(|f| f.path == path)
-            .unwrap_or_else(|| panic!("no {path} in {:?}", output.functions.iter().map(|f| &f.path).collect::<Vec<_>>()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {path} in {:?}",
+                    output.functions.iter().map(|f| &f.path).collect::<Vec<_>>()
+                )
+            });
         let mut sites = function.sites.clone();
         sites.sort_by_key(|s| s.offset);
-        sites.into_iter().map(|s| (s.kind, s.text, s.guard)).collect()
+        sites
+            .into_iter()
+            .map(|s| (s.kind, s.text, s.guard))
+            .collect()
     }
 
     #[test]
@@ -992,9 +1000,15 @@ mod test {
 
     #[test]
     fn a_local_bound_from_a_parameter_carries_the_parameter() {
-        let output = visit("fn f(input: &str) -> Result<(), ()> { let text = input.trim(); if text.is_empty() { return Err(()); } Ok(()) }");
+        let output = visit(
+            "fn f(input: &str) -> Result<(), ()> { let text = input.trim(); if text.is_empty() { return Err(()); } Ok(()) }",
+        );
         let function = &output.functions[0];
-        let if_site = function.sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        let if_site = function
+            .sites
+            .iter()
+            .find(|s| s.kind == SiteKind::If)
+            .unwrap();
         assert_eq!(if_site.params, ["input"]);
         assert!(if_site.guard);
     }
@@ -1002,14 +1016,20 @@ mod test {
     #[test]
     fn rebinding_from_a_constant_forgets_the_parameter() {
         let output = visit("fn f(x: u8) { let y = x; let y = 5; if y > 1 { panic!() } }");
-        let if_site = output.functions[0].sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        let if_site = output.functions[0]
+            .sites
+            .iter()
+            .find(|s| s.kind == SiteKind::If)
+            .unwrap();
         assert!(if_site.params.is_empty());
         assert!(!if_site.guard);
     }
 
     #[test]
     fn tail_of_a_unit_function_ending_in_a_block_is_not_a_return_path() {
-        let output = visit("fn f(x: bool) { if x { g() } } fn h() -> u8 { if true { 1 } else { 2 } } fn k() { g() }");
+        let output = visit(
+            "fn f(x: bool) { if x { g() } } fn h() -> u8 { if true { 1 } else { 2 } } fn k() { g() }",
+        );
         assert!(!sites(&output, "c::f").iter().any(|s| s.0 == SiteKind::Tail));
         assert!(sites(&output, "c::h").iter().any(|s| s.0 == SiteKind::Tail));
         assert!(sites(&output, "c::k").iter().any(|s| s.0 == SiteKind::Tail));
@@ -1085,7 +1105,9 @@ mod test {
 
     #[test]
     fn match_arm_guard_and_exit_make_a_guard() {
-        let output = visit("fn f(x: Option<u8>) -> Result<u8, ()> { match x { Some(v) if v > 3 => Ok(v), Some(_) => Err(()), None => return Err(()) } }");
+        let output = visit(
+            "fn f(x: Option<u8>) -> Result<u8, ()> { match x { Some(v) if v > 3 => Ok(v), Some(_) => Err(()), None => return Err(()) } }",
+        );
         let arms: Vec<(String, bool, Option<String>)> = output.functions[0]
             .sites
             .iter()
@@ -1104,8 +1126,13 @@ mod test {
 
     #[test]
     fn positions_are_one_based_and_columns_count_characters() {
-        let output = visit("fn f(s: &str) -> u8 {\n    let é = 1; if s.is_empty() { 0 } else { é }\n}");
-        let if_site = output.functions[0].sites.iter().find(|s| s.kind == SiteKind::If).unwrap();
+        let output =
+            visit("fn f(s: &str) -> u8 {\n    let é = 1; if s.is_empty() { 0 } else { é }\n}");
+        let if_site = output.functions[0]
+            .sites
+            .iter()
+            .find(|s| s.kind == SiteKind::If)
+            .unwrap();
         assert_eq!((if_site.line, if_site.column), (2, 16));
     }
 }
