@@ -3,8 +3,6 @@
 //! Everything else travels as `anyhow::Error` with context; `main` downcasts to these to choose
 //! between "you gave me bad input" (2) and "the tool broke" (70).
 
-use std::fmt;
-
 /// The process exit codes of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
@@ -33,7 +31,8 @@ impl From<ExitCode> for std::process::ExitCode {
 }
 
 /// Bad input from the user: a flag, a manifest, a package name, a config file. Exit code 2.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
 pub struct InputError {
     message: String,
 }
@@ -45,14 +44,6 @@ impl InputError {
         }
     }
 }
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 /// The exit code an error maps to: input errors anywhere in the chain are the user's (2),
 /// anything else is ours (70).
