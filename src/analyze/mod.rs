@@ -172,6 +172,7 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
                 has_else: site.has_else,
                 sub_conditions: site.sub_conditions,
                 arm_guard: site.arm_guard,
+                outcome: site.outcome,
                 via: site.via,
             }
         })

@@ -88,6 +88,10 @@ pub struct Site {
     /// `match_arm`: the arm's `if` guard, if any.
     #[serde(default)]
     pub arm_guard: Option<String>,
+    /// `if`, `match_arm`, `let_else` that exit early: the exit they lead to (the returned
+    /// expression, the panic, the `Err(..)`).
+    #[serde(default)]
+    pub outcome: Option<String>,
     /// `panic`: how it panics.
     #[serde(default)]
     pub via: Option<PanicVia>,
@@ -119,6 +123,9 @@ impl Serialize for Site {
             SiteKind::MatchArm => map.serialize_entry("arm_guard", &self.arm_guard)?,
             SiteKind::Panic => map.serialize_entry("via", &self.via)?,
             _ => {}
+        }
+        if let Some(outcome) = &self.outcome {
+            map.serialize_entry("outcome", outcome)?;
         }
         map.end()
     }
@@ -199,6 +206,7 @@ mod test {
             has_else: None,
             sub_conditions: None,
             arm_guard: None,
+            outcome: None,
             via: None,
         }
     }

@@ -49,6 +49,7 @@ pub struct RawSite {
     pub has_else: Option<bool>,
     pub sub_conditions: Option<Vec<String>>,
     pub arm_guard: Option<String>,
+    pub outcome: Option<String>,
     pub via: Option<PanicVia>,
 }
 
@@ -262,6 +263,7 @@ impl FileVisitor<'_> {
             has_else: site.has_else,
             sub_conditions: site.sub_conditions,
             arm_guard: site.arm_guard,
+            outcome: site.outcome,
             via: site.via,
         };
         if let Some(frame) = self.fn_stack.last_mut() {
@@ -521,16 +523,19 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         } else {
             Vec::new()
         };
-        let exits = block_exits(&expr.then_branch)
-            || matches!(&expr.else_branch, Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) && expr_exits(else_expr));
+        let exit = block_exit(&expr.then_branch).or_else(|| match &expr.else_branch {
+            Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) => expr_exit(else_expr),
+            _ => None,
+        });
         let end = match &expr.else_branch {
             Some((_, else_expr)) => last(else_expr),
             None => expr.then_branch.brace_token.span.close(),
         };
-        let site = SiteBuilder::new(SiteKind::If, expr.if_token.span, end, self.expr_text(cond))
-            .mentions(idents_of_expr(cond))
-            .guard_if_param(exits);
-        let mut site = site;
+        let mut site =
+            SiteBuilder::new(SiteKind::If, expr.if_token.span, end, self.expr_text(cond))
+                .mentions(idents_of_expr(cond))
+                .guard_if_param(exit.is_some());
+        site.outcome = exit.map(|(first, last)| self.slice(first, last));
         site.has_else = Some(expr.else_branch.is_some());
         site.sub_conditions = Some(sub_conditions);
         self.push_site(site);
@@ -552,6 +557,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             let end = arm
                 .comma
                 .map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
+            let exit = expr_exit(&arm.body);
             let mut site = SiteBuilder::new(
                 SiteKind::MatchArm,
                 pattern_span,
@@ -559,8 +565,9 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 self.slice(pattern_span, pattern_span),
             )
             .mentions(tested)
-            .guard_if_param(expr_exits(&arm.body));
+            .guard_if_param(exit.is_some());
             site.arm_guard = guard.map(|g| self.expr_text(g));
+            site.outcome = exit.map(|(first, last)| self.slice(first, last));
             self.push_site(site);
         }
         visit::visit_expr_match(self, expr);
@@ -573,7 +580,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             let mut tested = idents_of_pat(&local.pat);
             tested.extend(idents_of_expr(&init.expr));
             // The `else` of a let-else must diverge: the site exits early by construction.
-            let site = SiteBuilder::new(
+            let mut site = SiteBuilder::new(
                 SiteKind::LetElse,
                 local.let_token.span,
                 local.semi_token.spans[0],
@@ -581,6 +588,11 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             )
             .mentions(tested)
             .guard_if_param(true);
+            site.outcome = init
+                .diverge
+                .as_ref()
+                .and_then(|(_, else_expr)| expr_exit(else_expr))
+                .map(|(first, last)| self.slice(first, last));
             self.push_site(site);
         }
         visit::visit_local(self, local);
@@ -741,6 +753,7 @@ struct SiteBuilder {
     has_else: Option<bool>,
     sub_conditions: Option<Vec<String>>,
     arm_guard: Option<String>,
+    outcome: Option<String>,
     via: Option<PanicVia>,
 }
 
@@ -756,6 +769,7 @@ impl SiteBuilder {
             has_else: None,
             sub_conditions: None,
             arm_guard: None,
+            outcome: None,
             via: None,
         }
     }
@@ -794,35 +808,48 @@ fn is_panic_macro(name: &str) -> bool {
     )
 }
 
-/// Whether evaluating the expression leaves the function: `return`, a panic, `bail!`, or an
-/// `Err(..)` value in exit position.
-fn expr_exits(expr: &Expr) -> bool {
+/// Where evaluating the expression leaves the function, if it does: the returned expression,
+/// the panic or `bail!` macro, or an `Err(..)` value in exit position, as (first, last) spans.
+fn expr_exit(expr: &Expr) -> Option<(Span, Span)> {
     match expr {
-        Expr::Return(_) => true,
-        Expr::Macro(mac) => mac.mac.path.segments.last().is_some_and(|s| {
-            let name = s.ident.to_string();
-            (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
+        Expr::Return(ret) => Some(match ret.expr.as_deref() {
+            Some(value) => (first(value), last(value)),
+            None => (ret.return_token.span, ret.return_token.span),
         }),
-        Expr::Call(call) => {
-            matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        Expr::Macro(mac) if is_exit_macro(&mac.mac) => Some((first(expr), last(expr))),
+        Expr::Call(call) if matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")) => {
+            Some((first(expr), last(expr)))
         }
-        Expr::Block(block) => block_exits(&block.block),
-        Expr::Unsafe(block) => block_exits(&block.block),
-        Expr::Paren(inner) => expr_exits(&inner.expr),
-        Expr::Group(inner) => expr_exits(&inner.expr),
-        _ => false,
+        Expr::Block(block) => block_exit(&block.block),
+        Expr::Unsafe(block) => block_exit(&block.block),
+        Expr::Paren(inner) => expr_exit(&inner.expr),
+        Expr::Group(inner) => expr_exit(&inner.expr),
+        _ => None,
     }
 }
 
-/// Whether a block leaves the function on some straight-line statement.
-fn block_exits(block: &Block) -> bool {
-    block.stmts.iter().any(|stmt| match stmt {
-        Stmt::Expr(expr, _) => expr_exits(expr),
-        Stmt::Macro(mac) => mac.mac.path.segments.last().is_some_and(|s| {
-            let name = s.ident.to_string();
-            (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
-        }),
-        _ => false,
+/// Where a block leaves the function on a straight-line statement, if it does.
+fn block_exit(block: &Block) -> Option<(Span, Span)> {
+    block.stmts.iter().find_map(|stmt| match stmt {
+        Stmt::Expr(expr, _) => expr_exit(expr),
+        Stmt::Macro(stmt) if is_exit_macro(&stmt.mac) => {
+            let start = stmt
+                .mac
+                .path
+                .segments
+                .first()
+                .map_or(stmt.mac.bang_token.spans[0], |s| s.ident.span());
+            Some((start, stmt.mac.delimiter.span().close()))
+        }
+        _ => None,
+    })
+}
+
+/// `panic!`-like macros (not assertions, which are conditional) and `bail!`.
+fn is_exit_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| {
+        let name = s.ident.to_string();
+        (is_panic_macro(&name) && !name.contains("assert")) || name == "bail"
     })
 }
 
