@@ -120,6 +120,67 @@ pub enum Command {
     /// List every function's sites: condition branches, guards, return paths and panic sites
     #[command(after_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// Score spec coverage both ways: sites no spec item speaks to, items no site backs
+    #[command(after_help = SCORE_EXAMPLES)]
+    Score(ScoreArgs),
+}
+
+const SCORE_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack score                          SPEC.md, specs/**/*.md or docs/specs/**/*.md
+  cargo dualtrack score --spec docs/parse.md --min 80
+  cargo dualtrack score --format markdown --output coverage.md
+  cargo dualtrack score --all-functions --format json
+
+Site coverage is the share of sites in scope that some item links to; item coverage the share
+of items (out-of-scope ones aside) linked to some site. `--min` and `--min-items` exit 1 below
+their percentage. Each link carries its reason; `<!-- covers: SITE_ID -->` in an item links by
+hand.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ScoreArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Human)]
+    pub format: ScoreFormat,
+
+    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
+    #[arg(long, value_name = "PATH")]
+    pub spec: Vec<PathBuf>,
+
+    /// Score every function, not only those the spec targets
+    #[arg(long)]
+    pub all_functions: bool,
+
+    /// Exit 1 when site coverage is below this percentage (0-100)
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub min: Option<f64>,
+
+    /// Exit 1 when item coverage is below this percentage (0-100)
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub min_items: Option<f64>,
+
+    /// Only functions whose path matches: a glob or a substring (repeatable)
+    #[arg(long = "fn", value_name = "PATTERN")]
+    pub fn_patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=100.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not a percentage from 0 to 100"))
+    }
 }
 
 const ANALYZE_EXAMPLES: &str = "\

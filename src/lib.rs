@@ -6,7 +6,9 @@
 pub mod analyze;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod error;
 pub mod output;
 pub mod report;
+pub mod spec;
 pub mod workspace;

@@ -2,6 +2,7 @@
 //! written, the exit code chosen.
 
 pub mod analyze;
+pub mod score;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -10,6 +11,7 @@ use crate::error::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&cli.global, &args),
+        Command::Score(args) => score::run(&cli.global, &args),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Renderers: turn a stage's data into what people and CI read.
 
 pub mod analysis;
+pub mod score;
 pub mod style;

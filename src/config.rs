@@ -1,0 +1,120 @@
+//! `dualtrack.toml` (at the workspace root, or `.cargo/dualtrack.toml`): read, checked for
+//! unknown keys, and merged with the command line (command-line scalars win, lists add up).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+
+/// The file's contents. Unknown keys are rejected so a typo never silently does nothing.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Spec files or directories, relative to the workspace root.
+    #[serde(default)]
+    pub spec: Vec<PathBuf>,
+    #[serde(default)]
+    pub score: ScoreConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreConfig {
+    /// Minimum site coverage, in percent, for `score` to pass.
+    pub min: Option<f64>,
+    /// Minimum spec item coverage, in percent.
+    pub min_items: Option<f64>,
+}
+
+/// Where the config file is looked for, in order.
+pub fn config_paths(workspace_root: &Path) -> [PathBuf; 2] {
+    [
+        workspace_root.join("dualtrack.toml"),
+        workspace_root.join(".cargo").join("dualtrack.toml"),
+    ]
+}
+
+impl Config {
+    /// Read the first config file that exists; none is an empty config.
+    pub fn load(workspace_root: &Path) -> Result<Config, InputError> {
+        for path in config_paths(workspace_root) {
+            if path.is_file() {
+                let text = std::fs::read_to_string(&path).map_err(|err| {
+                    InputError::new(format!("cannot read {}: {err}", path.display()))
+                })?;
+                return Config::parse(&text, &path);
+            }
+        }
+        Ok(Config::default())
+    }
+
+    /// Parse config text; errors name the file and line and say what to do.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, InputError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let location = match line {
+                Some(line) => format!("{}:{line}", path.display()),
+                None => path.display().to_string(),
+            };
+            InputError::new(format!(
+                "{location}: {}",
+                err.message().trim_end_matches('\n')
+            ))
+        })?;
+        for (key, value) in [
+            ("score.min", config.score.min),
+            ("score.min_items", config.score.min_items),
+        ] {
+            if let Some(value) = value
+                && !(0.0..=100.0).contains(&value)
+            {
+                return Err(InputError::new(format!(
+                    "{}: `{key} = {value}` is not a percentage from 0 to 100",
+                    path.display()
+                )));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, InputError> {
+        Config::parse(text, Path::new("dualtrack.toml"))
+    }
+
+    #[test]
+    fn empty_config_is_default() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn score_section_and_spec_list_are_read() {
+        let config =
+            parse("spec = [\"docs/feature.md\"]\n[score]\nmin = 80\nmin_items = 50.5\n").unwrap();
+        assert_eq!(config.spec, [PathBuf::from("docs/feature.md")]);
+        assert_eq!(config.score.min, Some(80.0));
+        assert_eq!(config.score.min_items, Some(50.5));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("[score]\nmin = 80\nminimum = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("dualtrack.toml:3:"), "{err}");
+        assert!(err.contains("minimum"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_percentage_is_rejected() {
+        let err = parse("[score]\nmin = 180\n").unwrap_err().to_string();
+        assert!(err.contains("not a percentage"), "{err}");
+    }
+}

@@ -1,0 +1,926 @@
+//! Linking spec items to sites: which functions an item is about, and which of their sites it
+//! speaks to, each link with the reason a human can check.
+//!
+//! Precision matters more than recall: a wrong link hides a gap. Rules, strongest first: an
+//! explicit `<!-- covers: -->`; an error variant or constant the item names that appears in a
+//! site's text or outcome; a literal the item mentions that appears in the site; a contract row
+//! whose normal result comes back through the function's tail; the meaning of a common
+//! condition (`is_empty()` ~ "empty") against the item's words.
+
+use std::collections::{BTreeSet, HashSet};
+use std::str::FromStr;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::Visit;
+
+use super::model::{Link, SpecItem};
+use crate::analyze::{Function, PanicVia, Site, SiteKind};
+
+/// The functions a backticked name refers to: `parse_cents`, `Ledger::balance`, `Ledger` (every
+/// method of the type), `parse_cents("12")` (the callee).
+pub fn resolve_name(name: &str, functions: &[Function]) -> Vec<usize> {
+    let Some(path) = callee_path(name) else {
+        return Vec::new();
+    };
+    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    let Some(&last) = segments.last() else {
+        return Vec::new();
+    };
+    let is_type = last.chars().next().is_some_and(char::is_uppercase);
+    functions
+        .iter()
+        .enumerate()
+        .filter(|(_, function)| {
+            let own = simple_segments(&function.path);
+            if is_type {
+                // A type: its inherent methods and its trait impls' methods.
+                own.len() >= 2 && own[..own.len() - 1].ends_with(&segments)
+            } else {
+                own.ends_with(&segments)
+            }
+        })
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// A function path as plain segments: `c::m::<Amount as From<u64>>::from` → `c, m, Amount,
+/// from`; a `~2` suffix is dropped.
+fn simple_segments(path: &str) -> Vec<&str> {
+    let path = path.split('~').next().unwrap_or(path);
+    let mut segments = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('<') {
+            // `<Type as Trait>`: keep the type.
+            let end = matching_angle(inner);
+            let qualified = &inner[..end];
+            let ty = qualified.split(" as ").next().unwrap_or(qualified);
+            segments.push(ty.trim());
+            rest = inner[end..]
+                .trim_start_matches('>')
+                .trim_start_matches("::");
+            continue;
+        }
+        let (head, tail) = rest.split_once("::").unwrap_or((rest, ""));
+        segments.push(head);
+        rest = tail;
+    }
+    segments
+}
+
+fn matching_angle(text: &str) -> usize {
+    let mut depth = 1;
+    for (index, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => {
+                depth -= 1;
+                if depth == 0 {
+                    return index;
+                }
+            }
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// The path a code span names as a callable: `f`, `a::f`, `f(1)` → `f`, `x.f(1)` → `f`.
+fn callee_path(name: &str) -> Option<String> {
+    let expr = syn::parse_str::<syn::Expr>(name).ok()?;
+    match expr {
+        syn::Expr::Path(path) => Some(path_string(&path.path)),
+        syn::Expr::Call(call) => match *call.func {
+            syn::Expr::Path(path) => Some(path_string(&path.path)),
+            _ => None,
+        },
+        syn::Expr::MethodCall(call) => Some(call.method.to_string()),
+        _ => None,
+    }
+}
+
+fn path_string(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+/// Names too generic to tie an item to a site.
+const GENERIC_NAMES: &[&str] = &[
+    "Ok", "Err", "Some", "None", "Self", "String", "Vec", "Option", "Result", "Box", "Default",
+    "true", "false",
+];
+
+/// Error variants, constants and other values an item names: `ParseError::Empty`, `MAX_LEN`,
+/// and the values inside `Err(ParseError::Invalid(_))`.
+pub fn value_names(item: &SpecItem, functions: &[Function]) -> Vec<String> {
+    #[derive(Default)]
+    struct Values(Vec<String>);
+    impl<'ast> Visit<'ast> for Values {
+        fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+            self.0.push(path_string(&expr.path));
+        }
+        fn visit_pat_tuple_struct(&mut self, pat: &'ast syn::PatTupleStruct) {
+            self.0.push(path_string(&pat.path));
+            syn::visit::visit_pat_tuple_struct(self, pat);
+        }
+    }
+    let mut out = Vec::new();
+    for name in item.names.iter().chain(item.expected.iter()) {
+        let Ok(expr) = syn::parse_str::<syn::Expr>(name) else {
+            continue;
+        };
+        let mut values = Values::default();
+        values.visit_expr(&expr);
+        for value in values.0 {
+            let last = value.rsplit("::").next().unwrap_or(&value);
+            let value_like = last.chars().next().is_some_and(char::is_uppercase)
+                && !GENERIC_NAMES.contains(&last)
+                && !(value.contains("::")
+                    && GENERIC_NAMES.contains(&value.split("::").next().unwrap_or("")));
+            if value_like && resolve_name(&value, functions).is_empty() && !out.contains(&value) {
+                out.push(value);
+            }
+        }
+    }
+    out
+}
+
+/// The functions an item is about: those it names, else those the spec's `Target:` line names.
+pub fn item_targets(
+    item: &SpecItem,
+    spec_targets: &[String],
+    functions: &[Function],
+) -> Vec<usize> {
+    let mut named = BTreeSet::new();
+    for name in item.names.iter().chain(item.call.iter()) {
+        named.extend(resolve_name(name, functions));
+    }
+    if named.is_empty() {
+        for target in spec_targets {
+            named.extend(resolve_name(target, functions));
+        }
+    }
+    named.into_iter().collect()
+}
+
+/// Link every item to the sites of its target functions. `targets[i]` are item `i`'s functions.
+pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) -> Vec<Link> {
+    let mut links = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |links: &mut Vec<Link>, item: &SpecItem, site: &Site, reason: String| {
+        if seen.insert((item.id.clone(), site.id.clone())) {
+            links.push(Link {
+                item: item.id.clone(),
+                site: site.id.clone(),
+                reason,
+            });
+        }
+    };
+    for (item, item_targets) in items.iter().zip(targets) {
+        if !item.is_promise() {
+            continue;
+        }
+        // 1. Explicit links, to any site.
+        for id in &item.covers {
+            if let Some(site) = functions
+                .iter()
+                .flat_map(|f| &f.sites)
+                .find(|s| &s.id == id)
+            {
+                add(
+                    &mut links,
+                    item,
+                    site,
+                    "explicit <!-- covers -->".to_owned(),
+                );
+            }
+        }
+        let sites: Vec<&Site> = item_targets
+            .iter()
+            .flat_map(|&index| functions[index].sites.iter())
+            .collect();
+        // 2. Named error variants and constants.
+        let values = value_names(item, functions);
+        for site in &sites {
+            for value in &values {
+                if let Some(place) = mentions_value(site, value) {
+                    add(&mut links, item, site, format!("`{value}` in {place}"));
+                }
+            }
+        }
+        // 3. Literals.
+        let literals: Vec<String> = item
+            .literals
+            .iter()
+            .filter(|l| !is_trivial_literal(l))
+            .cloned()
+            .collect();
+        if !literals.is_empty() {
+            for site in &sites {
+                let in_site = site_literals(site);
+                for literal in &literals {
+                    if in_site.contains(&normalize_literal(literal)) {
+                        add(
+                            &mut links,
+                            item,
+                            site,
+                            format!("literal `{literal}` in `{}`", site.text),
+                        );
+                    }
+                }
+            }
+        }
+        // 4. A contract's normal result returns through the function's tail.
+        if let (Some(call), Some(expected)) = (&item.call, &item.expected)
+            && !is_failure_result(expected)
+        {
+            for &index in &resolve_name(call, functions) {
+                if let Some(tail) = functions[index]
+                    .sites
+                    .iter()
+                    .find(|s| s.kind == SiteKind::Tail)
+                {
+                    add(
+                        &mut links,
+                        item,
+                        tail,
+                        format!("contract `{call}` returns `{expected}` through the tail"),
+                    );
+                }
+            }
+        }
+        // 5. An error variant the site exits with, by its words (`TooPrecise` ~ "too precise").
+        let words = item.text.to_lowercase();
+        for site in &sites {
+            if let Some(reason) = variant_words_link(site, &words) {
+                add(&mut links, item, site, reason);
+            }
+        }
+        // 6. The meaning of common conditions; not where the item names errors and the site
+        // exits with another one (that site is some other promise's).
+        for site in &sites {
+            let other_exit = !values.is_empty()
+                && site.outcome.as_deref().is_some_and(|outcome| {
+                    !values.iter().any(|value| contains_token(outcome, value))
+                });
+            if other_exit {
+                continue;
+            }
+            if let Some(reason) = meaning_link(site, &words) {
+                add(&mut links, item, site, reason);
+            }
+        }
+    }
+    links
+}
+
+/// `Err(..)`, `None` and panics are failures; anything else is a normal result.
+fn is_failure_result(expected: &str) -> bool {
+    let expected = expected.trim();
+    expected.starts_with("Err(") || expected == "None" || expected.contains("panic")
+}
+
+/// Where a site mentions a value: its condition or pattern, its arm guard, or its outcome.
+fn mentions_value(site: &Site, value: &str) -> Option<String> {
+    let last = value.rsplit("::").next().unwrap_or(value);
+    let self_form = format!("Self::{last}");
+    let found = |text: &str| {
+        contains_token(text, value)
+            || (value.contains("::")
+                && (contains_token(text, &self_form) || contains_bare(text, last)))
+    };
+    if found(&site.text) {
+        return Some(format!("`{}`", site.text));
+    }
+    if let Some(guard) = &site.arm_guard
+        && found(guard)
+    {
+        return Some(format!("arm guard `{guard}`"));
+    }
+    match &site.outcome {
+        Some(outcome) if found(outcome) => Some(format!("outcome `{outcome}`")),
+        _ => None,
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// `needle` in `text` with no identifier character on either side.
+fn contains_token(text: &str, needle: &str) -> bool {
+    text.match_indices(needle).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let after = text[start + needle.len()..].chars().next();
+        !before.is_some_and(is_ident_char) && !after.is_some_and(is_ident_char)
+    })
+}
+
+/// A bare identifier (`Empty` after `use ParseError::*`), not a segment of another path.
+fn contains_bare(text: &str, ident: &str) -> bool {
+    text.match_indices(ident).any(|(start, _)| {
+        let before = &text[..start];
+        let after = text[start + ident.len()..].chars().next();
+        !before.chars().next_back().is_some_and(is_ident_char)
+            && !before.ends_with("::")
+            && !after.is_some_and(|c| is_ident_char(c) || c == ':')
+    })
+}
+
+/// Literals too common to say anything: `0`, `1`, `-1`, `""`.
+fn is_trivial_literal(literal: &str) -> bool {
+    matches!(
+        normalize_literal(literal).as_str(),
+        "0" | "1" | "-1" | "0.0" | "1.0" | "\"\""
+    )
+}
+
+/// A literal without digit separators or a type suffix: `1_000u32` → `1000`.
+fn normalize_literal(literal: &str) -> String {
+    if literal.starts_with(['"', '\'']) {
+        return literal.to_owned();
+    }
+    let negative = literal.starts_with('-');
+    let digits: String = literal
+        .trim_start_matches('-')
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '_' || *c == '.')
+        .filter(|c| *c != '_')
+        .collect();
+    if negative {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
+/// The literal tokens of a site's text, arm guard and outcome, normalised.
+fn site_literals(site: &Site) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for text in [
+        Some(&site.text),
+        site.arm_guard.as_ref(),
+        site.outcome.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Ok(tokens) = TokenStream::from_str(text) {
+            collect_literals(tokens, false, &mut out);
+        }
+    }
+    out
+}
+
+fn collect_literals(tokens: TokenStream, mut negate_next: bool, out: &mut HashSet<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Literal(literal) => {
+                let text = normalize_literal(&literal.to_string());
+                if negate_next {
+                    out.insert(format!("-{text}"));
+                }
+                out.insert(text);
+                negate_next = false;
+            }
+            TokenTree::Punct(punct) => negate_next = punct.as_char() == '-',
+            TokenTree::Group(group) => {
+                collect_literals(group.stream(), false, out);
+                negate_next = false;
+            }
+            TokenTree::Ident(_) => negate_next = false,
+        }
+    }
+}
+
+/// One rule of meaning: a condition shape and the words that speak of it.
+struct Meaning {
+    label: &'static str,
+    matches: fn(&Site) -> bool,
+    words: &'static [&'static str],
+}
+
+const MEANINGS: &[Meaning] = &[
+    Meaning {
+        label: "`is_empty()`",
+        matches: |s| s.text.contains("is_empty()"),
+        words: &["empty", "blank", "no input"],
+    },
+    Meaning {
+        label: "a negative check",
+        matches: |s| {
+            let t = s.text.replace(' ', "");
+            t.contains("<0") && !t.contains("<0.")
+                || t.contains("<0.0")
+                || t.contains("<=-1")
+                || t.contains("is_negative()")
+        },
+        words: &["negative", "below zero", "less than zero"],
+    },
+    Meaning {
+        label: "checked arithmetic",
+        matches: |s| {
+            let any = |t: &str| {
+                ["checked_", "saturating_", "overflowing_", "wrapping_"]
+                    .iter()
+                    .any(|p| t.contains(p))
+            };
+            any(&s.text) || s.outcome.as_deref().is_some_and(any)
+        },
+        words: &[
+            "overflow",
+            "overflows",
+            "saturate",
+            "saturates",
+            "too large",
+            "too big",
+            "does not fit",
+            "doesn't fit",
+            "wraps",
+        ],
+    },
+    Meaning {
+        label: "a length check",
+        matches: |s| {
+            let t = s.text.replace(' ', "");
+            (t.contains(".len()") || t.contains(".count()"))
+                && ["<", ">", "=="].iter().any(|op| t.contains(op))
+        },
+        words: &[
+            "too long",
+            "too short",
+            "longer than",
+            "shorter than",
+            "more than",
+            "at most",
+            "at least",
+            "fewer than",
+            "length",
+            "characters",
+        ],
+    },
+    Meaning {
+        label: "a missing value",
+        matches: |s| {
+            s.text.contains("is_none()")
+                || (s.kind == SiteKind::MatchArm
+                    && (s.text == "None" || s.text.starts_with("Err(")))
+                || s.kind == SiteKind::LetElse
+        },
+        words: &[
+            "missing",
+            "absent",
+            "not found",
+            "no such",
+            "not present",
+            "does not exist",
+            "doesn't exist",
+            "unknown",
+        ],
+    },
+    Meaning {
+        label: "a zero check",
+        matches: |s| {
+            let t = s.text.replace(' ', "");
+            ["==0", "!=0", "==0.0", "!=0.0"].iter().any(|z| {
+                t.ends_with(z)
+                    || t.contains(&format!("{z})"))
+                    || t.contains(&format!("{z}&"))
+                    || t.contains(&format!("{z}|"))
+            }) || t.starts_with("0==")
+        },
+        words: &["zero", "divide by", "division by"],
+    },
+    Meaning {
+        label: "a prefix check",
+        matches: |s| s.text.contains("starts_with(") || s.text.contains("strip_prefix("),
+        words: &["prefix", "starts with", "begins with", "leading"],
+    },
+    Meaning {
+        label: "a suffix check",
+        matches: |s| s.text.contains("ends_with(") || s.text.contains("strip_suffix("),
+        words: &["suffix", "ends with", "trailing"],
+    },
+    Meaning {
+        label: "a NaN check",
+        matches: |s| s.text.contains("is_nan()"),
+        words: &["nan", "not a number"],
+    },
+    Meaning {
+        label: "an infinity check",
+        matches: |s| s.text.contains("is_infinite()") || s.text.contains("is_finite()"),
+        words: &["infinite", "infinity", "finite"],
+    },
+    Meaning {
+        label: "a digit check",
+        matches: |s| s.text.contains("is_ascii_digit") || s.text.contains("is_numeric"),
+        words: &["digit", "digits", "numeric", "non-numeric", "not a number"],
+    },
+    Meaning {
+        label: "a whitespace check",
+        matches: |s| s.text.contains("is_whitespace") || s.text.contains("trim()"),
+        words: &["whitespace", "blank", "spaces"],
+    },
+];
+
+/// A link by meaning: the site is a decision (not a `?`, tail, or incidental panic) whose
+/// condition has a known shape, and the item uses one of that shape's words.
+fn meaning_link(site: &Site, words: &str) -> Option<String> {
+    let decision = match site.kind {
+        SiteKind::If | SiteKind::MatchArm | SiteKind::LetElse | SiteKind::Loop => true,
+        SiteKind::Panic => site.via == Some(PanicVia::Macro) && site.text.contains("assert"),
+        _ => false,
+    };
+    if !decision {
+        return None;
+    }
+    MEANINGS.iter().find_map(|meaning| {
+        if !(meaning.matches)(site) {
+            return None;
+        }
+        let word = meaning.words.iter().find(|w| contains_words(words, w))?;
+        Some(format!("{} (`{}`) ~ \"{word}\"", meaning.label, site.text))
+    })
+}
+
+/// A link by an error variant's name: the site returns or maps to `Enum::Variant` (in its
+/// outcome, or as a `?`/`return` text) and the item uses the variant's words.
+fn variant_words_link(site: &Site, words: &str) -> Option<String> {
+    let exit_text = match site.kind {
+        SiteKind::Try | SiteKind::Return => Some(site.text.as_str()),
+        _ => site.outcome.as_deref(),
+    }?;
+    variant_paths(exit_text)
+        .into_iter()
+        .find_map(|(path, variant)| {
+            let phrase = camel_words(variant);
+            (phrase.len() >= 4 && contains_stem(words, &phrase))
+                .then(|| format!("`{path}` ~ \"{phrase}\""))
+        })
+}
+
+/// `Enum::Variant` paths in a text: both segments start upper-case.
+fn variant_paths(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    for (index, _) in text.match_indices("::") {
+        let before = &text[..index];
+        let enum_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_ident_char(*c))
+            .last()
+            .map_or(index, |(i, _)| i);
+        let after = &text[index + 2..];
+        let variant_len = after
+            .chars()
+            .take_while(|c| is_ident_char(*c))
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let (enum_name, variant) = (&text[enum_start..index], &after[..variant_len]);
+        let upper = |s: &str| s.chars().next().is_some_and(char::is_uppercase);
+        if upper(enum_name) && upper(variant) && enum_name != "Self"
+            || enum_name == "Self" && upper(variant)
+        {
+            out.push((&text[enum_start..index + 2 + variant_len], variant));
+        }
+    }
+    out
+}
+
+/// `TooPrecise` → `too precise`.
+fn camel_words(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// `phrase` in `text` on word boundaries, allowing a plural or verb ending on its last word
+/// ("overflow" in "overflows", "overflowed").
+fn contains_stem(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let rest = &text[start + phrase.len()..];
+        let ending: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+        !before.is_some_and(char::is_alphanumeric)
+            && matches!(ending.as_str(), "" | "s" | "es" | "ed" | "d" | "ing")
+    })
+}
+
+/// `phrase` in lower-cased `text` on word boundaries.
+fn contains_words(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(start, _)| {
+        let before = text[..start].chars().next_back();
+        let after = text[start + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::spec::model::Section;
+
+    fn function(path: &str, sites: &[(SiteKind, &str, Option<&str>)]) -> Function {
+        let mut counts = std::collections::HashMap::new();
+        Function {
+            path: path.into(),
+            package: "p".into(),
+            file: "src/lib.rs".into(),
+            line: 1,
+            end_line: 9,
+            visibility: "pub".into(),
+            sites: sites
+                .iter()
+                .map(|(kind, text, outcome)| {
+                    let n = counts.entry(*kind).or_insert(0);
+                    *n += 1;
+                    Site {
+                        id: format!("{path}#{}{n}", kind.as_str()),
+                        kind: *kind,
+                        function: path.into(),
+                        file: "src/lib.rs".into(),
+                        line: 2,
+                        column: 5,
+                        end_line: 2,
+                        text: (*text).into(),
+                        params: Vec::new(),
+                        guard: false,
+                        has_else: None,
+                        sub_conditions: None,
+                        arm_guard: None,
+                        outcome: outcome.map(str::to_owned),
+                        via: None,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn item(id: &str, text: &str) -> SpecItem {
+        let names = text
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        SpecItem {
+            id: id.into(),
+            file: "SPEC.md".into(),
+            line: 1,
+            section: Section::AcceptanceCriteria,
+            text: text.into(),
+            names,
+            literals: crate::spec::parse::literals_in(text),
+            call: None,
+            expected: None,
+            covers: Vec::new(),
+        }
+    }
+
+    fn links_of(
+        items: &[SpecItem],
+        targets: &[String],
+        functions: &[Function],
+    ) -> Vec<(String, String)> {
+        let item_targets: Vec<Vec<usize>> = items
+            .iter()
+            .map(|i| item_targets(i, targets, functions))
+            .collect();
+        link(items, &item_targets, functions)
+            .into_iter()
+            .map(|l| (l.item, l.site))
+            .collect()
+    }
+
+    #[test]
+    fn simple_segments_unwrap_trait_impls_and_twins() {
+        assert_eq!(
+            simple_segments("c::m::<Amount as From<u64>>::from"),
+            ["c", "m", "Amount", "from"]
+        );
+        assert_eq!(
+            simple_segments("c::Ledger::push~2"),
+            ["c", "Ledger", "push"]
+        );
+    }
+
+    #[test]
+    fn resolve_name_by_function_method_type_and_call() {
+        let functions = [
+            function("c::parse_cents", &[]),
+            function("c::ledger::Ledger::balance", &[]),
+            function("c::ledger::Ledger::push", &[]),
+            function("c::<Amount as From<u64>>::from", &[]),
+        ];
+        assert_eq!(resolve_name("parse_cents", &functions), [0]);
+        assert_eq!(resolve_name("parse_cents(\"12\")", &functions), [0]);
+        assert_eq!(resolve_name("Ledger::balance", &functions), [1]);
+        assert_eq!(resolve_name("Ledger", &functions), [1, 2]);
+        assert_eq!(resolve_name("Amount::from", &functions), [3]);
+        assert_eq!(
+            resolve_name("ParseError::Empty", &functions),
+            Vec::<usize>::new()
+        );
+        assert_eq!(resolve_name("cents", &functions), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn error_variant_links_to_the_guard_by_outcome_and_to_the_return() {
+        let functions = [function(
+            "c::parse",
+            &[
+                (
+                    SiteKind::If,
+                    "text.is_empty()",
+                    Some("Err(ParseError::Empty)"),
+                ),
+                (SiteKind::Return, "Err(ParseError::Empty)", None),
+                (
+                    SiteKind::If,
+                    "fraction.len() > 2",
+                    Some("Err(ParseError::TooPrecise)"),
+                ),
+            ],
+        )];
+        let items = [item(
+            "AC1",
+            "`parse` rejects blank input with `ParseError::Empty`.",
+        )];
+        assert_eq!(
+            links_of(&items, &[], &functions),
+            [
+                ("AC1".to_owned(), "c::parse#if1".to_owned()),
+                ("AC1".to_owned(), "c::parse#return1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn literal_in_condition_links_and_trivial_literals_do_not() {
+        let functions = [function(
+            "c::pct",
+            &[
+                (SiteKind::If, "pct > 100", None),
+                (SiteKind::If, "pct == 1", None),
+            ],
+        )];
+        let items = [
+            item("AC1", "values above 100 are clamped"),
+            item("AC2", "1 is special"),
+        ];
+        assert_eq!(
+            links_of(&items, &["pct".to_owned()], &functions),
+            [("AC1".to_owned(), "c::pct#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn meaning_links_need_the_words_and_a_decision_site() {
+        let functions = [function(
+            "c::f",
+            &[
+                (SiteKind::If, "s.is_empty()", None),
+                (SiteKind::Tail, "s.is_empty()", None),
+                (SiteKind::If, "n.checked_add(1).is_none()", None),
+            ],
+        )];
+        let targets = ["f".to_owned()];
+        assert_eq!(
+            links_of(
+                &[item("E1", "empty input is rejected")],
+                &targets,
+                &functions
+            ),
+            [("E1".to_owned(), "c::f#if1".to_owned())]
+        );
+        assert_eq!(
+            links_of(&[item("E2", "large values overflow")], &targets, &functions),
+            [("E2".to_owned(), "c::f#if2".to_owned())]
+        );
+        assert!(links_of(&[item("E3", "returns the sum")], &targets, &functions).is_empty());
+    }
+
+    #[test]
+    fn contract_with_normal_result_links_the_tail_and_error_result_the_variant() {
+        let functions = [function(
+            "c::parse",
+            &[
+                (SiteKind::Tail, "Ok(total)", None),
+                (SiteKind::Return, "Err(E::Empty)", None),
+            ],
+        )];
+        let mut ok_row = item("C1", "`parse(\"12\")` | `Ok(1200)`");
+        ok_row.call = Some("parse(\"12\")".into());
+        ok_row.expected = Some("Ok(1200)".into());
+        let mut err_row = item("C2", "`parse(\"\")` | `Err(E::Empty)`");
+        err_row.call = Some("parse(\"\")".into());
+        err_row.expected = Some("Err(E::Empty)".into());
+        assert_eq!(
+            links_of(&[ok_row, err_row], &[], &functions),
+            [
+                ("C1".to_owned(), "c::parse#tail1".to_owned()),
+                ("C2".to_owned(), "c::parse#return1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn explicit_covers_links_any_site_and_out_of_scope_items_link_nothing() {
+        let functions = [function("c::f", &[(SiteKind::Loop, "items", None)])];
+        let mut explicit = item("X1", "loops over everything");
+        explicit.covers = vec!["c::f#loop1".into()];
+        let mut out = item("O1", "`f` on empty input");
+        out.section = Section::OutOfScope;
+        assert_eq!(
+            links_of(&[explicit, out], &[], &functions),
+            [("X1".to_owned(), "c::f#loop1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn meaning_link_is_vetoed_when_the_site_exits_with_another_named_error() {
+        let functions = [function(
+            "c::parse",
+            &[
+                (SiteKind::If, "text.is_empty()", Some("Err(E::Empty)")),
+                (SiteKind::If, "units.is_empty()", Some("Err(E::Invalid)")),
+            ],
+        )];
+        let items = [item("AC1", "`parse` rejects empty input with `E::Empty`.")];
+        assert_eq!(
+            links_of(&items, &[], &functions),
+            [("AC1".to_owned(), "c::parse#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn variant_words_link_a_try_or_guard_to_the_item_using_them() {
+        let functions = [function(
+            "c::parse",
+            &[
+                (
+                    SiteKind::Try,
+                    "units.parse().map_err(|_| ParseError::Overflow)",
+                    None,
+                ),
+                (
+                    SiteKind::If,
+                    "frac.len() > 2",
+                    Some("Err(ParseError::TooPrecise)"),
+                ),
+            ],
+        )];
+        let targets = ["parse".to_owned()];
+        assert_eq!(
+            links_of(
+                &[item("E1", "\"99999999999999999999\" overflows.")],
+                &targets,
+                &functions
+            ),
+            [("E1".to_owned(), "c::parse#try1".to_owned())]
+        );
+        assert_eq!(
+            links_of(
+                &[item("E2", "three decimals are too precise")],
+                &targets,
+                &functions
+            ),
+            [("E2".to_owned(), "c::parse#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn camel_words_and_stems() {
+        assert_eq!(camel_words("TooPrecise"), "too precise");
+        assert!(contains_stem("the amount overflows", "overflow"));
+        assert!(!contains_stem("a stackoverflow", "overflow"));
+        assert!(!contains_stem("overflowless", "overflow"));
+        assert_eq!(
+            variant_paths("Err(ParseError::Invalid(x))"),
+            [("ParseError::Invalid", "Invalid")]
+        );
+        assert!(variant_paths("std::mem::take").is_empty());
+    }
+
+    #[test]
+    fn contains_token_respects_identifier_boundaries() {
+        assert!(contains_token(
+            "Err(ParseError::Empty)",
+            "ParseError::Empty"
+        ));
+        assert!(!contains_token(
+            "Err(ParseError::EmptyInput)",
+            "ParseError::Empty"
+        ));
+        assert!(contains_bare("Err(Empty)", "Empty"));
+        assert!(!contains_bare("Err(Other::Empty)", "Empty"));
+    }
+}
