@@ -175,7 +175,8 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
             links.push(Link {
                 item: item.id.clone(),
                 site: site.id.clone(),
-                reason,
+                // Site texts span lines; a reason is one line.
+                reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
             });
         }
     };
@@ -183,6 +184,7 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
         if !item.is_promise() {
             continue;
         }
+        let first_link = links.len();
         // 1. Explicit links, to any site.
         for id in &item.covers {
             if let Some(site) = functions
@@ -202,14 +204,20 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
             .iter()
             .flat_map(|&index| functions[index].sites.iter())
             .collect();
-        // 2. Named error variants and constants.
+        // 2. Named error variants and constants, and (5.) error variants by their words
+        // (`TooPrecise` ~ "too precise"): both narrowed to the guards the item singles out.
         let values = value_names(item, functions);
+        let words = item.text.to_lowercase();
+        let mut by_value: Vec<(&Site, String)> = Vec::new();
         for site in &sites {
             for value in &values {
                 if let Some(place) = mentions_value(site, value) {
-                    add(&mut links, item, site, format!("`{value}` in {place}"));
+                    by_value.push((site, format!("`{value}` in {place}")));
                 }
             }
+        }
+        for (site, reason) in single_out(by_value, item, &words) {
+            add(&mut links, item, site, reason);
         }
         // 3. Literals.
         let literals: Vec<String> = item
@@ -252,29 +260,160 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
                 }
             }
         }
-        // 5. An error variant the site exits with, by its words (`TooPrecise` ~ "too precise").
-        let words = item.text.to_lowercase();
-        for site in &sites {
-            if let Some(reason) = variant_words_link(site, &words) {
-                add(&mut links, item, site, reason);
-            }
+        let by_variant_words: Vec<(&Site, String)> = sites
+            .iter()
+            .filter_map(|site| variant_words_link(site, &words).map(|reason| (*site, reason)))
+            .collect();
+        for (site, reason) in single_out(by_variant_words, item, &words) {
+            add(&mut links, item, site, reason);
         }
         // 6. The meaning of common conditions; not where the item names errors and the site
         // exits with another one (that site is some other promise's).
+        let polarity = Polarity::of(item, &values, &words);
         for site in &sites {
             let other_exit = !values.is_empty()
                 && site.outcome.as_deref().is_some_and(|outcome| {
                     !values.iter().any(|value| contains_token(outcome, value))
                 });
-            if other_exit {
+            if other_exit || polarity.contradicts(site.outcome.as_deref()) {
                 continue;
             }
             if let Some(reason) = meaning_link(site, &words) {
                 add(&mut links, item, site, reason);
             }
         }
+        // 7. A linked guard's own exit: the `return` inside it that its outcome is.
+        let guards: Vec<&Site> = links[first_link..]
+            .iter()
+            .filter_map(|link| sites.iter().copied().find(|s| s.id == link.site))
+            .filter(|s| s.outcome.is_some() && s.kind != SiteKind::Return)
+            .collect();
+        for guard in guards {
+            for site in sites.iter().filter(|s| {
+                s.kind == SiteKind::Return
+                    && s.function == guard.function
+                    && guard.line <= s.line
+                    && s.line <= guard.end_line
+                    && Some(s.text.as_str()) == guard.outcome.as_deref()
+            }) {
+                add(&mut links, item, site, format!("the exit of {}", guard.id));
+            }
+        }
     }
     links
+}
+
+/// Several guards can lead to one error variant (a failed parse and a zero check both give
+/// `InvalidPort`). When the item's words or its contract's arguments single out some of them,
+/// keep those, and the `return`s inside them; when nothing singles any out, keep all.
+fn single_out<'s>(
+    candidates: Vec<(&'s Site, String)>,
+    item: &SpecItem,
+    words: &str,
+) -> Vec<(&'s Site, String)> {
+    let is_decision = |site: &Site| {
+        matches!(
+            site.kind,
+            SiteKind::If | SiteKind::LetElse | SiteKind::MatchArm | SiteKind::Try
+        )
+    };
+    let mut decisions: Vec<&Site> = candidates
+        .iter()
+        .map(|(site, _)| *site)
+        .filter(|s| is_decision(s))
+        .collect();
+    decisions.dedup_by(|a, b| a.id == b.id);
+    if decisions.len() < 2 {
+        return candidates;
+    }
+    // The contract's arguments, with the numbers inside strings (`"0"` also gives `0`).
+    let mut arguments: HashSet<String> = HashSet::new();
+    for literal in item
+        .call
+        .iter()
+        .flat_map(|call| super::parse::literals_in(call))
+    {
+        if let Some(inner) = literal.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+            arguments.extend(
+                super::parse::literals_in(inner)
+                    .into_iter()
+                    .map(|l| normalize_literal(&l)),
+            );
+        }
+        arguments.insert(normalize_literal(&literal));
+    }
+    let singled: Vec<&Site> = decisions
+        .iter()
+        .copied()
+        .filter(|site| {
+            meaning_link(site, words).is_some()
+                || site_literals(site).iter().any(|l| arguments.contains(l))
+        })
+        .collect();
+    if singled.is_empty() || singled.len() == decisions.len() {
+        return candidates;
+    }
+    let dropped: Vec<&Site> = decisions
+        .iter()
+        .copied()
+        .filter(|d| !singled.iter().any(|s| s.id == d.id))
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|(site, _)| {
+            if is_decision(site) {
+                singled.iter().any(|s| s.id == site.id)
+            } else {
+                !dropped.iter().any(|d| {
+                    d.function == site.function && d.line <= site.line && site.line <= d.end_line
+                })
+            }
+        })
+        .collect()
+}
+
+/// Whether an item promises a rejection or a normal result, to keep a "rejects empty key" item
+/// off a blank-line check that returns `Ok(None)`, and the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Polarity {
+    Rejects,
+    Accepts,
+    Either,
+}
+
+impl Polarity {
+    fn of(item: &SpecItem, values: &[String], words: &str) -> Polarity {
+        const REJECT: &[&str] = &[
+            "reject", "rejects", "rejected", "error", "errors", "fails", "fail", "invalid",
+            "panic", "panics", "refuse", "refuses",
+        ];
+        const ACCEPT: &[&str] = &[
+            "accept", "accepts", "accepted", "skip", "skips", "skipped", "ignore", "ignores",
+            "ignored", "allow", "allows",
+        ];
+        let rejects = !values.is_empty() || REJECT.iter().any(|w| contains_words(words, w));
+        let accepts = item
+            .names
+            .iter()
+            .any(|n| n.starts_with("Ok(") || n.starts_with("Some("))
+            || ACCEPT.iter().any(|w| contains_words(words, w));
+        match (rejects, accepts) {
+            (true, false) => Polarity::Rejects,
+            (false, true) => Polarity::Accepts,
+            _ => Polarity::Either,
+        }
+    }
+
+    /// The site's exit goes the other way than the item promises.
+    fn contradicts(self, outcome: Option<&str>) -> bool {
+        let Some(outcome) = outcome else { return false };
+        let failure = outcome.starts_with("Err(") || outcome.contains('!');
+        match self {
+            Polarity::Rejects => !failure,
+            Polarity::Accepts => failure,
+            Polarity::Either => false,
+        }
+    }
 }
 
 /// `Err(..)`, `None` and panics are failures; anything else is a normal result.
@@ -520,6 +659,20 @@ const MEANINGS: &[Meaning] = &[
         words: &["digit", "digits", "numeric", "non-numeric", "not a number"],
     },
     Meaning {
+        label: "a parse",
+        matches: |s| s.text.contains(".parse"),
+        words: &[
+            "non-numeric",
+            "not numeric",
+            "not a number",
+            "invalid number",
+            "malformed",
+            "unparsable",
+            "does not parse",
+            "garbage",
+        ],
+    },
+    Meaning {
         label: "a whitespace check",
         matches: |s| s.text.contains("is_whitespace") || s.text.contains("trim()"),
         words: &["whitespace", "blank", "spaces"],
@@ -534,11 +687,10 @@ fn meaning_link(site: &Site, words: &str) -> Option<String> {
         SiteKind::Panic => site.via == Some(PanicVia::Macro) && site.text.contains("assert"),
         _ => false,
     };
-    if !decision {
-        return None;
-    }
     MEANINGS.iter().find_map(|meaning| {
-        if !(meaning.matches)(site) {
+        // A `?` on a parse is the decision "does it parse"; other `?`s are not conditions.
+        let allowed = decision || (site.kind == SiteKind::Try && meaning.label == "a parse");
+        if !allowed || !(meaning.matches)(site) {
             return None;
         }
         let word = meaning.words.iter().find(|w| contains_words(words, w))?;
@@ -858,6 +1010,34 @@ mod test {
         assert_eq!(
             links_of(&items, &[], &functions),
             [("AC1".to_owned(), "c::parse#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn meaning_link_is_vetoed_when_the_item_rejects_and_the_site_accepts_or_back() {
+        let functions = [function(
+            "c::line",
+            &[
+                (SiteKind::If, "line.is_empty()", Some("Ok(None)")),
+                (SiteKind::If, "key.is_empty()", Some("Err(E::EmptyKey)")),
+            ],
+        )];
+        let targets = ["line".to_owned()];
+        assert_eq!(
+            links_of(
+                &[item("A", "blank lines are skipped by returning `Ok(None)`")],
+                &targets,
+                &functions
+            ),
+            [("A".to_owned(), "c::line#if1".to_owned())]
+        );
+        assert_eq!(
+            links_of(
+                &[item("B", "an empty name is rejected")],
+                &targets,
+                &functions
+            ),
+            [("B".to_owned(), "c::line#if2".to_owned())]
         );
     }
 

@@ -383,7 +383,14 @@ fn cell_expression(cell: &Gathered) -> String {
 fn parse_expr(text: &str) -> Result<(), String> {
     syn::parse_str::<syn::Expr>(text)
         .map(|_| ())
-        .map_err(|err| err.to_string())
+        .map_err(|err| {
+            let message = err.to_string();
+            if message.contains("cannot parse string into token stream") {
+                "unbalanced brackets or quotes".to_owned()
+            } else {
+                message
+            }
+        })
 }
 
 /// `<!-- covers: a::f#if1, a::f#panic2 -->` → the site ids.
