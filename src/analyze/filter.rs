@@ -106,6 +106,7 @@ mod test {
             end_line: 2,
             visibility: "pub".into(),
             sites: Vec::new(),
+            calls: Vec::new(),
         }
     }
 

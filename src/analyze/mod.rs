@@ -188,6 +188,7 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
         end_line: raw.end_line,
         visibility: raw.visibility,
         sites,
+        calls: raw.calls,
     }
 }
 

@@ -150,6 +150,11 @@ pub struct Function {
     /// As written: `pub`, `pub(crate)`, `pub(super)`, `pub(in path)`, `private`.
     pub visibility: String,
     pub sites: Vec<Site>,
+    /// What the function calls: by path (`helper`, `Type::new`; `Self` resolved to the type),
+    /// methods on `self` (`Type::method`), and methods on other receivers by name only
+    /// (`.decode`); sorted.
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 /// A file that could not be analyzed, or a module whose file is missing.

@@ -62,6 +62,7 @@ pub struct RawFunction {
     pub line: u32,
     pub end_line: u32,
     pub sites: Vec<RawSite>,
+    pub calls: Vec<String>,
 }
 
 /// A `mod name;` declaration whose body is in another file.
@@ -106,6 +107,10 @@ struct FnFrame {
     /// come from: a test of `text` is a test of `input`.
     derived: HashMap<String, Vec<String>>,
     sites: Vec<RawSite>,
+    /// The type (or trait) a method belongs to, for `Self::f()` and `self.f()` calls.
+    self_type: Option<String>,
+    /// Functions called by path (`helper(x)`, `Type::f(x)`) and methods called on `self`.
+    calls: std::collections::BTreeSet<String>,
 }
 
 impl FnFrame {
@@ -205,12 +210,21 @@ impl FileVisitor<'_> {
             (_, Some(vis)) => visibility_display(vis),
             (_, None) => "private".to_owned(),
         };
+        let self_type = match &self.container {
+            Container::Inherent { type_name } | Container::TraitImpl { type_name, .. } => {
+                Some(type_name.clone())
+            }
+            Container::TraitDef { trait_name } => Some(trait_name.clone()),
+            Container::None => None,
+        };
         let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());
         let saved_container = std::mem::replace(&mut self.container, Container::None);
         self.fn_stack.push(FnFrame {
             params: param_names(parts.sig),
             derived: HashMap::new(),
             sites: Vec::new(),
+            self_type,
+            calls: std::collections::BTreeSet::new(),
         });
 
         if let Some(tail) = tail_expr(parts.block, &parts.sig.output) {
@@ -235,6 +249,7 @@ impl FileVisitor<'_> {
             line: signature.start().line as u32,
             end_line: parts.block.brace_token.span.close().end().line as u32,
             sites: frame.sites,
+            calls: frame.calls.into_iter().collect(),
         });
     }
 
@@ -683,7 +698,44 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         self.record_panic_macro(&stmt.mac);
     }
 
+    fn visit_expr_call(&mut self, expr: &'ast syn::ExprCall) {
+        if let Expr::Path(path) = &*expr.func
+            && path.qself.is_none()
+            && let Some(frame) = self.fn_stack.last_mut()
+        {
+            let mut segments: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if segments.first().is_some_and(|s| s == "Self")
+                && let Some(self_type) = &frame.self_type
+            {
+                segments[0] = self_type.clone();
+            }
+            // Tuple structs and enum variants (`Some(x)`, `Amount(c)`) are not calls of code.
+            let last_is_function = segments
+                .last()
+                .is_some_and(|s| !s.starts_with(char::is_uppercase));
+            if last_is_function {
+                frame.calls.insert(segments.join("::"));
+            }
+        }
+        visit::visit_expr_call(self, expr);
+    }
+
     fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
+        if let Some(frame) = self.fn_stack.last_mut() {
+            let on_self = matches!(&*expr.receiver, Expr::Path(p) if p.path.is_ident("self"));
+            match (&frame.self_type, on_self) {
+                (Some(self_type), true) => {
+                    frame.calls.insert(format!("{self_type}::{}", expr.method))
+                }
+                // Any other receiver: only the method's name is known (`.decode`).
+                _ => frame.calls.insert(format!(".{}", expr.method)),
+            };
+        }
         let via = match (expr.method.to_string().as_str(), expr.args.len()) {
             ("unwrap" | "unwrap_err", 0) => Some(PanicVia::Unwrap),
             ("expect" | "expect_err", 1) => Some(PanicVia::Expect),

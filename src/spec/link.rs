@@ -19,7 +19,7 @@ use crate::analyze::{Function, PanicVia, Site, SiteKind};
 /// The functions a backticked name refers to: `parse_cents`, `Ledger::balance`, `Ledger` (every
 /// method of the type), `parse_cents("12")` (the callee).
 pub fn resolve_name(name: &str, functions: &[Function]) -> Vec<usize> {
-    let Some(path) = callee_path(name) else {
+    let Some((path, method_call)) = callee_path(name) else {
         return Vec::new();
     };
     let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
@@ -35,12 +35,72 @@ pub fn resolve_name(name: &str, functions: &[Function]) -> Vec<usize> {
             if is_type {
                 // A type: its inherent methods and its trait impls' methods.
                 own.len() >= 2 && own[..own.len() - 1].ends_with(&segments)
+            } else if method_call {
+                // `x.decode()` is a method: the segment before the name is a type.
+                own.ends_with(&segments)
+                    && own.len() >= 2
+                    && own[own.len() - 2].starts_with(char::is_uppercase)
             } else {
                 own.ends_with(&segments)
             }
         })
         .map(|(index, _)| index)
         .collect()
+}
+
+/// Methods with the same name in more crate types than this are too common to follow
+/// (`.len()`, `.push()`).
+const MAX_METHOD_CANDIDATES: usize = 3;
+
+/// The functions a recorded call of `caller` may run: `.name` is a method on another
+/// receiver; `Trait::m` reaches the trait's implementations; a bare `helper` prefers a
+/// function nested in the caller, then one in the caller's module.
+pub fn resolve_call(call: &str, caller: usize, functions: &[Function]) -> Vec<usize> {
+    if let Some(method) = call.strip_prefix('.') {
+        let candidates = resolve_name(&format!("x.{method}()"), functions);
+        return if candidates.len() <= MAX_METHOD_CANDIDATES {
+            candidates
+        } else {
+            Vec::new()
+        };
+    }
+    let mut candidates = resolve_name(call, functions);
+    if let Some((owner, method)) = call.rsplit_once("::") {
+        let owner_last = owner.rsplit("::").next().unwrap_or(owner);
+        let implementation = format!(" as {owner_last}>::{method}");
+        let generic_implementation = format!(" as {owner_last}<");
+        candidates.extend(functions.iter().enumerate().filter_map(|(index, f)| {
+            let path = f.path.split('~').next().unwrap_or(&f.path);
+            let implements = path.contains(&implementation)
+                || (path.contains(&generic_implementation)
+                    && path.ends_with(&format!(">::{method}")));
+            implements.then_some(index)
+        }));
+        candidates.sort_unstable();
+        candidates.dedup();
+        return candidates;
+    }
+    let caller_path = &functions[caller].path;
+    let nested: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|&i| functions[i].path.starts_with(&format!("{caller_path}::")))
+        .collect();
+    if !nested.is_empty() {
+        return nested;
+    }
+    let module = caller_path.rsplit_once("::").map_or("", |(m, _)| m);
+    let local: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|&i| {
+            functions[i]
+                .path
+                .rsplit_once("::")
+                .is_some_and(|(m, _)| m == module)
+        })
+        .collect();
+    if local.is_empty() { candidates } else { local }
 }
 
 /// A function path as plain segments: `c::m::<Amount as From<u64>>::from` → `c, m, Amount,
@@ -85,16 +145,17 @@ fn matching_angle(text: &str) -> usize {
     text.len()
 }
 
-/// The path a code span names as a callable: `f`, `a::f`, `f(1)` → `f`, `x.f(1)` → `f`.
-fn callee_path(name: &str) -> Option<String> {
+/// The path a code span names as a callable, and whether it is a method call: `f`, `a::f`,
+/// `f(1)` → `f`; `x.f(1)` → `f`, a method; in a chain, the outermost call.
+fn callee_path(name: &str) -> Option<(String, bool)> {
     let expr = syn::parse_str::<syn::Expr>(name).ok()?;
     match expr {
-        syn::Expr::Path(path) => Some(path_string(&path.path)),
+        syn::Expr::Path(path) => Some((path_string(&path.path), false)),
         syn::Expr::Call(call) => match *call.func {
-            syn::Expr::Path(path) => Some(path_string(&path.path)),
+            syn::Expr::Path(path) => Some((path_string(&path.path), false)),
             _ => None,
         },
-        syn::Expr::MethodCall(call) => Some(call.method.to_string()),
+        syn::Expr::MethodCall(call) => Some((call.method.to_string(), true)),
         _ => None,
     }
 }
@@ -128,7 +189,17 @@ pub fn value_names(item: &SpecItem, functions: &[Function]) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    for name in item.names.iter().chain(item.expected.iter()) {
+    // A contract's call says what runs, its result what comes back: only the result names
+    // the error to look for.
+    let names: Vec<&String> = if item.call.is_some() {
+        item.expected.iter().collect()
+    } else {
+        item.names
+            .iter()
+            .filter(|name| !negated(&item.text, name))
+            .collect()
+    };
+    for name in names {
         let Ok(expr) = syn::parse_str::<syn::Expr>(name) else {
             continue;
         };
@@ -148,12 +219,44 @@ pub fn value_names(item: &SpecItem, functions: &[Function]) -> Vec<String> {
     out
 }
 
-/// The functions an item is about: those it names, else those the spec's `Target:` line names.
+/// Whether every mention of `` `name` `` in `text` is negated: "..., not `E::Empty`",
+/// "rather than `X`", "instead of `X`", "never `X`".
+fn negated(text: &str, name: &str) -> bool {
+    let quoted = format!("`{name}`");
+    let mut mentions = text.match_indices(&quoted).peekable();
+    mentions.peek().is_some()
+        && mentions.all(|(start, _)| {
+            let before = text[..start].trim_end().to_lowercase();
+            ["not", "rather than", "instead of", "never", "nor"]
+                .iter()
+                .any(|word| {
+                    before.ends_with(word)
+                        && !before[..before.len() - word.len()].ends_with(char::is_alphanumeric)
+                })
+        })
+}
+
+/// How many calls deep an item's reach goes: `Version::parse` → `Version::from_str` → the
+/// parse helpers.
+const CALL_DEPTH: usize = 3;
+/// The most functions one item reaches through calls.
+const MAX_REACH: usize = 40;
+
+/// The functions an item is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemTargets {
+    /// Those it names, else those the spec's `Target:` line names.
+    pub direct: Vec<usize>,
+    /// The direct ones and what they call, a few calls deep: a wrapper's item is about the
+    /// code the wrapper runs.
+    pub reach: Vec<usize>,
+}
+
 pub fn item_targets(
     item: &SpecItem,
     spec_targets: &[String],
     functions: &[Function],
-) -> Vec<usize> {
+) -> ItemTargets {
     let mut named = BTreeSet::new();
     for name in item.names.iter().chain(item.call.iter()) {
         named.extend(resolve_name(name, functions));
@@ -163,11 +266,32 @@ pub fn item_targets(
             named.extend(resolve_name(target, functions));
         }
     }
-    named.into_iter().collect()
+    let direct: Vec<usize> = named.iter().copied().collect();
+    let mut reach = named;
+    let mut frontier = direct.clone();
+    for _ in 0..CALL_DEPTH {
+        let mut next = Vec::new();
+        for &index in &frontier {
+            for call in &functions[index].calls {
+                for callee in resolve_call(call, index, functions) {
+                    if reach.len() < MAX_REACH && reach.insert(callee) {
+                        next.push(callee);
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    ItemTargets {
+        direct,
+        reach: reach.into_iter().collect(),
+    }
 }
 
-/// Link every item to the sites of its target functions. `targets[i]` are item `i`'s functions.
-pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) -> Vec<Link> {
+/// Link every item to the sites of its target functions. `targets[i]` are item `i`'s
+/// functions: the value rules look at every function the item reaches, the meaning rules only
+/// at those it names (a condition's meaning is too weak a tie to follow through calls).
+pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function]) -> Vec<Link> {
     let mut links = Vec::new();
     let mut seen = HashSet::new();
     let mut add = |links: &mut Vec<Link>, item: &SpecItem, site: &Site, reason: String| {
@@ -201,6 +325,12 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
             }
         }
         let sites: Vec<&Site> = item_targets
+            .reach
+            .iter()
+            .flat_map(|&index| functions[index].sites.iter())
+            .collect();
+        let direct_sites: Vec<&Site> = item_targets
+            .direct
             .iter()
             .flat_map(|&index| functions[index].sites.iter())
             .collect();
@@ -216,7 +346,8 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
                 }
             }
         }
-        for (site, reason) in single_out(by_value, item, &words) {
+        let mut dropped = HashSet::new();
+        for (site, reason) in single_out(by_value, item, &words, &mut dropped) {
             add(&mut links, item, site, reason);
         }
         // 3. Literals.
@@ -227,10 +358,16 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
             .cloned()
             .collect();
         if !literals.is_empty() {
-            for site in &sites {
+            for site in &direct_sites {
                 let in_site = site_literals(site);
+                let condition = matches!(
+                    site.kind,
+                    SiteKind::If | SiteKind::MatchArm | SiteKind::LetElse | SiteKind::Loop
+                );
                 for literal in &literals {
-                    if in_site.contains(&normalize_literal(literal)) {
+                    // A small number ("offset (4)") says little unless a condition tests it.
+                    let small = normalize_literal(literal).trim_start_matches('-').len() == 1;
+                    if (!small || condition) && in_site.contains(&normalize_literal(literal)) {
                         add(
                             &mut links,
                             item,
@@ -245,7 +382,14 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
         if let (Some(call), Some(expected)) = (&item.call, &item.expected)
             && !is_failure_result(expected)
         {
-            for &index in &resolve_name(call, functions) {
+            // A pure wrapper's tail (`inner(self, input)`) ties the contract to nothing.
+            let wrapper = |index: usize| {
+                functions[index].sites.len() == 1 && !functions[index].calls.is_empty()
+            };
+            for &index in resolve_name(call, functions)
+                .iter()
+                .filter(|&&i| !wrapper(i))
+            {
                 if let Some(tail) = functions[index]
                     .sites
                     .iter()
@@ -264,18 +408,21 @@ pub fn link(items: &[SpecItem], targets: &[Vec<usize>], functions: &[Function]) 
             .iter()
             .filter_map(|site| variant_words_link(site, &words).map(|reason| (*site, reason)))
             .collect();
-        for (site, reason) in single_out(by_variant_words, item, &words) {
+        for (site, reason) in single_out(by_variant_words, item, &words, &mut dropped) {
             add(&mut links, item, site, reason);
         }
         // 6. The meaning of common conditions; not where the item names errors and the site
         // exits with another one (that site is some other promise's).
         let polarity = Polarity::of(item, &values, &words);
-        for site in &sites {
+        for site in &direct_sites {
             let other_exit = !values.is_empty()
                 && site.outcome.as_deref().is_some_and(|outcome| {
                     !values.iter().any(|value| contains_token(outcome, value))
                 });
-            if other_exit || polarity.contradicts(site.outcome.as_deref()) {
+            if other_exit
+                || polarity.contradicts(site.outcome.as_deref())
+                || dropped.contains(&site.id)
+            {
                 continue;
             }
             if let Some(reason) = meaning_link(site, &words) {
@@ -310,6 +457,7 @@ fn single_out<'s>(
     candidates: Vec<(&'s Site, String)>,
     item: &SpecItem,
     words: &str,
+    dropped_ids: &mut HashSet<String>,
 ) -> Vec<(&'s Site, String)> {
     let is_decision = |site: &Site| {
         matches!(
@@ -342,14 +490,45 @@ fn single_out<'s>(
         }
         arguments.insert(normalize_literal(&literal));
     }
-    let singled: Vec<&Site> = decisions
+    // The words of the errors themselves (`InvalidPort`: "invalid", "port") name what all these
+    // guards share, so they single none out.
+    let subject: HashSet<String> = candidates
         .iter()
-        .copied()
-        .filter(|site| {
-            meaning_link(site, words).is_some()
-                || site_literals(site).iter().any(|l| arguments.contains(l))
+        .filter_map(|(site, _)| site.outcome.as_deref().or(Some(site.text.as_str())))
+        .flat_map(|text| {
+            variant_paths(text)
+                .into_iter()
+                .map(|(_, variant)| camel_words(variant))
         })
+        .flat_map(|phrase| phrase.split(' ').map(str::to_owned).collect::<Vec<_>>())
         .collect();
+    // How strongly the item points at each guard: a name its condition tests beats a
+    // contract argument it compares, which beats a generic meaning.
+    let strength = |site: &Site| {
+        let mut score = 0;
+        if condition_names_in(site, words, &subject) {
+            score += 4;
+        }
+        if site_literals(site).iter().any(|l| arguments.contains(l)) {
+            score += 2;
+        }
+        if meaning_link(site, words).is_some() {
+            score += 1;
+        }
+        score
+    };
+    let scores: Vec<u32> = decisions.iter().map(|site| strength(site)).collect();
+    let best = scores.iter().copied().max().unwrap_or(0);
+    let singled: Vec<&Site> = if best == 0 {
+        Vec::new()
+    } else {
+        decisions
+            .iter()
+            .zip(&scores)
+            .filter(|(_, score)| **score == best)
+            .map(|(site, _)| *site)
+            .collect()
+    };
     if singled.is_empty() || singled.len() == decisions.len() {
         return candidates;
     }
@@ -358,6 +537,7 @@ fn single_out<'s>(
         .copied()
         .filter(|d| !singled.iter().any(|s| s.id == d.id))
         .collect();
+    dropped_ids.extend(dropped.iter().map(|d| d.id.clone()));
     candidates
         .into_iter()
         .filter(|(site, _)| {
@@ -370,6 +550,29 @@ fn single_out<'s>(
             }
         })
         .collect()
+}
+
+/// Identifiers too common in conditions to single a guard out.
+const COMMON_IDENTIFIERS: &[&str] = &[
+    "self", "text", "input", "value", "values", "rest", "len", "data", "bytes", "str", "string",
+    "is_empty", "is_none", "is_some", "none", "some", "ok", "err", "let", "true", "false", "pos",
+    "index", "item", "items",
+];
+
+/// Whether the item's words name something the site's condition tests (`pre` in
+/// `pre.is_empty()` and "pre-release"), so that guard is the one the item means.
+fn condition_names_in(site: &Site, words: &str, subject: &HashSet<String>) -> bool {
+    if site.kind == SiteKind::Try {
+        return false;
+    }
+    site.text
+        .split(|c: char| !is_ident_char(c))
+        .filter(|ident| ident.len() >= 3 && !ident.starts_with(char::is_numeric))
+        .map(str::to_lowercase)
+        .filter(|ident| !COMMON_IDENTIFIERS.contains(&ident.as_str()) && !subject.contains(ident))
+        .any(|ident| {
+            contains_words(words, &ident) || contains_words(words, &ident.replace('_', " "))
+        })
 }
 
 /// Whether an item promises a rejection or a normal result, to keep a "rejects empty key" item
@@ -427,12 +630,18 @@ fn mentions_value(site: &Site, value: &str) -> Option<String> {
     let last = value.rsplit("::").next().unwrap_or(value);
     let self_form = format!("Self::{last}");
     let found = |text: &str| {
-        contains_token(text, value)
-            || (value.contains("::")
-                && (contains_token(text, &self_form) || contains_bare(text, last)))
+        let produced = |needle: &str| {
+            text.match_indices(needle).any(|(start, _)| {
+                is_token_at(text, start, needle) && !is_pattern_at(text, start + needle.len())
+            })
+        };
+        produced(value)
+            || (value.contains("::") && (produced(&self_form) || contains_bare(text, last)))
     };
-    if found(&site.text) {
-        return Some(format!("`{}`", site.text));
+    if let Some(text) = matchable_text(site)
+        && found(text)
+    {
+        return Some(format!("`{text}`"));
     }
     if let Some(guard) = &site.arm_guard
         && found(guard)
@@ -447,6 +656,51 @@ fn mentions_value(site: &Site, value: &str) -> Option<String> {
 
 fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
+}
+
+/// The site text that text rules may match: not a match arm's pattern (an arm that matches
+/// `E::X` handles that error, it does not produce it), and not a block-like tail or return,
+/// whose text is a whole body.
+fn matchable_text(site: &Site) -> Option<&str> {
+    let text = site.text.trim_start();
+    let block_like = ["if ", "match ", "loop", "while ", "for ", "{", "unsafe "]
+        .iter()
+        .any(|start| text.starts_with(start));
+    match site.kind {
+        SiteKind::MatchArm => None,
+        SiteKind::Tail | SiteKind::Return if block_like => None,
+        _ => Some(&site.text),
+    }
+}
+
+fn is_token_at(text: &str, start: usize, needle: &str) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[start + needle.len()..].chars().next();
+    !before.is_some_and(is_ident_char) && !after.is_some_and(is_ident_char)
+}
+
+/// Whether what ends at `end` is a pattern: followed (after any `(..)` or `{ .. }`) by `=>`
+/// or `|`.
+fn is_pattern_at(text: &str, end: usize) -> bool {
+    let mut rest = text[end..].trim_start();
+    if let Some(open) = rest.chars().next().filter(|c| *c == '(' || *c == '{') {
+        let close = if open == '(' { ')' } else { '}' };
+        let mut depth = 0;
+        let mut cut = rest.len();
+        for (index, c) in rest.char_indices() {
+            if c == open {
+                depth += 1;
+            } else if c == close {
+                depth -= 1;
+                if depth == 0 {
+                    cut = index + 1;
+                    break;
+                }
+            }
+        }
+        rest = rest[cut..].trim_start();
+    }
+    rest.starts_with("=>") || (rest.starts_with('|') && !rest.starts_with("||"))
 }
 
 /// `needle` in `text` with no identifier character on either side.
@@ -499,13 +753,12 @@ fn normalize_literal(literal: &str) -> String {
 /// The literal tokens of a site's text, arm guard and outcome, normalised.
 fn site_literals(site: &Site) -> HashSet<String> {
     let mut out = HashSet::new();
-    for text in [
-        Some(&site.text),
-        site.arm_guard.as_ref(),
-        site.outcome.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
+    // A match arm's pattern literal (`100 =>`) is a condition; a block-like tail is not.
+    let text =
+        matchable_text(site).or((site.kind == SiteKind::MatchArm).then_some(site.text.as_str()));
+    for text in [text, site.arm_guard.as_deref(), site.outcome.as_deref()]
+        .into_iter()
+        .flatten()
     {
         if let Ok(tokens) = TokenStream::from_str(text) {
             collect_literals(tokens, false, &mut out);
@@ -636,12 +889,12 @@ const MEANINGS: &[Meaning] = &[
     Meaning {
         label: "a prefix check",
         matches: |s| s.text.contains("starts_with(") || s.text.contains("strip_prefix("),
-        words: &["prefix", "starts with", "begins with", "leading"],
+        words: &["prefix", "starts with", "begins with", "starting with"],
     },
     Meaning {
         label: "a suffix check",
         matches: |s| s.text.contains("ends_with(") || s.text.contains("strip_suffix("),
-        words: &["suffix", "ends with", "trailing"],
+        words: &["suffix", "ends with", "ending with"],
     },
     Meaning {
         label: "a NaN check",
@@ -702,16 +955,36 @@ fn meaning_link(site: &Site, words: &str) -> Option<String> {
 /// outcome, or as a `?`/`return` text) and the item uses the variant's words.
 fn variant_words_link(site: &Site, words: &str) -> Option<String> {
     let exit_text = match site.kind {
-        SiteKind::Try | SiteKind::Return => Some(site.text.as_str()),
+        SiteKind::Try | SiteKind::Return => matchable_text(site),
         _ => site.outcome.as_deref(),
     }?;
-    variant_paths(exit_text)
+    let region = error_region(exit_text)?;
+    variant_paths(region)
         .into_iter()
         .find_map(|(path, variant)| {
             let phrase = camel_words(variant);
             (phrase.len() >= 4 && contains_stem(words, &phrase))
                 .then(|| format!("`{path}` ~ \"{phrase}\""))
         })
+}
+
+/// The part of a text that builds an error: from `Err(`, `map_err(`, `ok_or(`, `Error::new(`
+/// or `bail!(` on. `identifier(input, Position::Build)?` builds none.
+fn error_region(text: &str) -> Option<&str> {
+    [
+        "Err(",
+        "map_err(",
+        "ok_or(",
+        "ok_or_else(",
+        "Error::new(",
+        "bail!(",
+        "Error {",
+        "Error::",
+    ]
+    .iter()
+    .filter_map(|marker| text.find(marker))
+    .min()
+    .map(|start| &text[start..])
 }
 
 /// `Enum::Variant` paths in a text: both segments start upper-case.
@@ -813,6 +1086,7 @@ mod test {
                     }
                 })
                 .collect(),
+            calls: Vec::new(),
         }
     }
 
@@ -842,7 +1116,7 @@ mod test {
         targets: &[String],
         functions: &[Function],
     ) -> Vec<(String, String)> {
-        let item_targets: Vec<Vec<usize>> = items
+        let item_targets: Vec<ItemTargets> = items
             .iter()
             .map(|i| item_targets(i, targets, functions))
             .collect();
@@ -1088,6 +1362,155 @@ mod test {
             [("ParseError::Invalid", "Invalid")]
         );
         assert!(variant_paths("std::mem::take").is_empty());
+    }
+
+    #[test]
+    fn items_reach_through_calls_for_named_errors_but_not_for_meanings() {
+        let mut wrapper = function(
+            "c::Version::parse",
+            &[(SiteKind::Tail, "Version::from_str(s)", None)],
+        );
+        wrapper.calls = vec!["Version::from_str".into()];
+        let inner = function(
+            "c::<Version as FromStr>::from_str",
+            &[
+                (
+                    SiteKind::If,
+                    "s.is_empty()",
+                    Some("Err(Error::new(ErrorKind::Empty))"),
+                ),
+                (
+                    SiteKind::If,
+                    "rest.is_empty()",
+                    Some("Err(Error::new(ErrorKind::UnexpectedEnd))"),
+                ),
+            ],
+        );
+        let functions = [wrapper, inner];
+        assert_eq!(
+            links_of(
+                &[item(
+                    "AC1",
+                    "`Version::parse` rejects \"\" with `ErrorKind::Empty`."
+                )],
+                &[],
+                &functions
+            ),
+            [(
+                "AC1".to_owned(),
+                "c::<Version as FromStr>::from_str#if1".to_owned()
+            )]
+        );
+        // The variant's words reach through the call; `rest.is_empty()` ~ "empty" does not.
+        assert_eq!(
+            links_of(
+                &[item("AC2", "`Version::parse` rejects empty input.")],
+                &[],
+                &functions
+            ),
+            [(
+                "AC2".to_owned(),
+                "c::<Version as FromStr>::from_str#if1".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn negated_names_are_not_what_the_item_promises() {
+        assert!(negated("fails with `E::A`, not `E::B`", "E::B"));
+        assert!(!negated("fails with `E::A`, not `E::B`", "E::A"));
+        assert!(negated("reports `X` rather than `Y`", "Y"));
+        assert!(!negated("knot `Y`", "Y"));
+    }
+
+    #[test]
+    fn method_calls_resolve_to_methods_only() {
+        let functions = [
+            function("c::decode::decode", &[]),
+            function("c::engine::Engine::decode", &[]),
+        ];
+        assert_eq!(resolve_name("STANDARD.decode(\"aGk=\")", &functions), [1]);
+        assert_eq!(resolve_name("decode", &functions), [0, 1]);
+    }
+
+    #[test]
+    fn a_variant_in_pattern_position_handles_rather_than_produces() {
+        let functions = [function(
+            "c::decode",
+            &[
+                (SiteKind::MatchArm, "E::TooSmall", Some("Err(Other::Wrap)")),
+                (
+                    SiteKind::Try,
+                    "inner(x).map_err(|e| match e { E::TooSmall => Other::Wrap, e => e })",
+                    None,
+                ),
+                (SiteKind::If, "out.len() < need", Some("Err(E::TooSmall)")),
+            ],
+        )];
+        let items = [item(
+            "AC1",
+            "`decode` fails with `E::TooSmall` when the output is short",
+        )];
+        assert_eq!(
+            links_of(&items, &[], &functions),
+            [("AC1".to_owned(), "c::decode#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn block_like_tails_are_not_matched_by_text() {
+        let functions = [function(
+            "c::f",
+            &[(
+                SiteKind::Tail,
+                "loop { if x { return Err(E::Gone) } }",
+                None,
+            )],
+        )];
+        assert!(links_of(&[item("A", "`f` fails with `E::Gone`")], &[], &functions).is_empty());
+    }
+
+    #[test]
+    fn a_condition_name_the_item_uses_singles_out_its_guard() {
+        let functions = [function(
+            "c::parse",
+            &[
+                (SiteKind::If, "pre.is_empty()", Some("Err(E::EmptySegment)")),
+                (
+                    SiteKind::If,
+                    "build.is_empty()",
+                    Some("Err(E::EmptySegment)"),
+                ),
+            ],
+        )];
+        let items = [item(
+            "AC3",
+            "`parse` rejects an empty pre-release with `E::EmptySegment`",
+        )];
+        assert_eq!(
+            links_of(&items, &[], &functions),
+            [("AC3".to_owned(), "c::parse#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn calls_resolve_to_nested_functions_trait_impls_and_rare_methods() {
+        let mut caller = function("c::engine::Engine::decode", &[]);
+        caller.calls = vec!["inner".into(), ".internal_decode".into(), ".len".into()];
+        let functions = [
+            caller,
+            function("c::engine::Engine::decode::inner", &[]),
+            function("c::engine::Engine::decode_vec::inner", &[]),
+            function("c::gp::<GeneralPurpose as Engine>::internal_decode", &[]),
+            function("c::a::A::len", &[]),
+            function("c::b::B::len", &[]),
+            function("c::d::D::len", &[]),
+            function("c::e::E::len", &[]),
+        ];
+        assert_eq!(resolve_call("inner", 0, &functions), [1]);
+        assert_eq!(resolve_call(".internal_decode", 0, &functions), [3]);
+        assert_eq!(resolve_call("Engine::internal_decode", 0, &functions), [3]);
+        assert!(resolve_call(".len", 0, &functions).is_empty());
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub fn score(
                 });
             }
             if item.is_promise() {
-                in_scope.extend(item_functions.iter().copied());
+                in_scope.extend(item_functions.reach.iter().copied());
             }
             targets.push(item_functions);
             items.push(item.clone());
