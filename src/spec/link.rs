@@ -69,11 +69,15 @@ pub fn resolve_call(call: &str, caller: usize, functions: &[Function]) -> Vec<us
         let owner_last = owner.rsplit("::").next().unwrap_or(owner);
         let implementation = format!(" as {owner_last}>::{method}");
         let generic_implementation = format!(" as {owner_last}<");
+        // Building an iterator (`Shlex::new(input)`) is how its `next` gets run, by `collect()`
+        // or a `for` loop the call list cannot see.
+        let iterator_next = format!("<{owner_last} as Iterator>::next");
         candidates.extend(functions.iter().enumerate().filter_map(|(index, f)| {
             let path = f.path.split('~').next().unwrap_or(&f.path);
             let implements = path.contains(&implementation)
                 || (path.contains(&generic_implementation)
-                    && path.ends_with(&format!(">::{method}")));
+                    && path.ends_with(&format!(">::{method}")))
+                || path.ends_with(&iterator_next);
             implements.then_some(index)
         }));
         candidates.sort_unstable();
