@@ -7,18 +7,29 @@ use anyhow::Context;
 
 use crate::error::InputError;
 
-/// Write `text` to `path` atomically: a temporary file in the same directory, then a rename, so
-/// a reader never sees half a report. Refuses to write through a symlink.
+/// Write `text` to `path`: a regular file atomically (a temporary file in the same directory,
+/// then a rename, so a reader never sees half a report), keeping an existing file's
+/// permissions; a device or FIFO (`/dev/stdout`, a pipe) is written in place. Refuses to write
+/// through a symlink or onto a directory.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    if path
-        .symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
-        return Err(InputError::new(format!(
-            "{} is a symlink; refusing to write through it",
-            path.display()
-        ))
-        .into());
+    let existing = path.symlink_metadata().ok();
+    if let Some(metadata) = &existing {
+        if metadata.file_type().is_symlink() {
+            return Err(InputError::new(format!(
+                "{} is a symlink; refusing to write through it",
+                path.display()
+            ))
+            .into());
+        }
+        if metadata.is_dir() {
+            return Err(
+                InputError::new(format!("{} is a directory; name a file", path.display())).into(),
+            );
+        }
+        if !metadata.is_file() {
+            return std::fs::write(path, text)
+                .with_context(|| format!("failed to write {}", path.display()));
+        }
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -36,9 +47,32 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("failed to create a temporary file in {}", dir.display()))?;
     temp.write_all(text.as_bytes())
         .with_context(|| format!("failed to write {}", path.display()))?;
+    // A temporary file is private (0600); the report should have the file's old permissions,
+    // or the usual ones for a new file.
+    let permissions = match &existing {
+        Some(metadata) => metadata.permissions(),
+        None => default_permissions(),
+    };
+    temp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("failed to set the permissions of {}", path.display()))?;
     temp.persist(path)
         .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o644)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> std::fs::Permissions {
+    tempfile::tempfile()
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions())
+        .expect("a temporary file has permissions")
 }
 
 /// Whether text carries color escapes that may need stripping (human output) or is a machine
@@ -101,6 +135,37 @@ mod test {
         let err = write_atomically(&link, "overwrite").unwrap_err();
         assert!(err.to_string().contains("symlink"));
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomically_keeps_permissions_and_writes_devices_in_place() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        write_atomically(&path, "new").unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, "again").unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        write_atomically(Path::new("/dev/null"), "discarded").unwrap();
+        {
+            use std::os::unix::fs::FileTypeExt;
+            assert!(
+                std::fs::metadata("/dev/null")
+                    .unwrap()
+                    .file_type()
+                    .is_char_device()
+            );
+        }
+        let err = write_atomically(dir.path(), "x").unwrap_err();
+        assert!(err.to_string().contains("is a directory"));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Workspace {
 #[derive(Debug, Clone)]
 pub struct SelectedPackage {
     pub name: String,
+    /// Root files of targets `analyze` does not walk (build script, tests, examples, benches):
+    /// never "unreachable".
+    pub other_roots: Vec<PathBuf>,
     pub manifest_dir: PathBuf,
     pub targets: Vec<CrateTarget>,
 }
@@ -110,12 +113,32 @@ impl Workspace {
             chosen
         } else if selection.workspace {
             members
-        } else if let Some(root) = metadata.root_package() {
-            vec![root]
-        } else if metadata.workspace_default_members.is_available() {
-            metadata.workspace_default_packages()
         } else {
-            members
+            // As cargo: a member's own manifest selects that member; the workspace root's
+            // manifest selects the default members (which cargo reports as the root package,
+            // or every member of a virtual workspace, when `default-members` is not set).
+            let manifest = match &selection.manifest_path {
+                Some(path) => std::path::absolute(path).unwrap_or_else(|_| path.clone()),
+                None => nearest_manifest(&std::env::current_dir().unwrap_or_default())
+                    .unwrap_or_default(),
+            };
+            let manifest = normalize_lexically(&manifest);
+            let root_manifest = metadata
+                .workspace_root
+                .join("Cargo.toml")
+                .into_std_path_buf();
+            let own = members
+                .iter()
+                .copied()
+                .find(|p| normalize_lexically(p.manifest_path.as_std_path()) == manifest);
+            match own {
+                Some(package) if manifest != root_manifest => vec![package],
+                _ if metadata.workspace_default_members.is_available() => {
+                    metadata.workspace_default_packages()
+                }
+                Some(package) => vec![package],
+                None => members,
+            }
         };
         let packages = selected.into_iter().map(select_targets).collect();
         Ok(Workspace {
@@ -129,6 +152,13 @@ impl Workspace {
     pub fn relative_path(&self, path: &Path) -> String {
         relative_display(&self.root, path)
     }
+}
+
+/// The `Cargo.toml` in `dir` or its nearest ancestor, as cargo finds it.
+fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join("Cargo.toml"))
+        .find(|m| m.is_file())
 }
 
 fn select_targets(package: &Package) -> SelectedPackage {
@@ -167,6 +197,12 @@ fn select_targets(package: &Package) -> SelectedPackage {
     }
     SelectedPackage {
         name: package.name.to_string(),
+        other_roots: package
+            .targets
+            .iter()
+            .filter(|t| !is_lib(t) && !t.is_bin())
+            .map(|t| normalize_lexically(t.src_path.as_std_path()))
+            .collect(),
         manifest_dir: package
             .manifest_path
             .parent()

@@ -61,6 +61,32 @@ pub fn path_attr(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
+/// The paths of `#[cfg_attr(PREDICATE, path = "...")]` attributes: the files a module is in
+/// under some cfg.
+pub fn cfg_attr_paths(attrs: &[Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg_attr"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::List(list) => list
+                .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .ok(),
+            _ => None,
+        })
+        .flat_map(|metas| metas.into_iter().skip(1).collect::<Vec<_>>())
+        .filter_map(|meta| match meta {
+            Meta::NameValue(nv) if nv.path.is_ident("path") => match nv.value {
+                Expr::Lit(lit) => match lit.lit {
+                    Lit::Str(s) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -88,6 +114,14 @@ mod test {
         assert!(!is_test_code(&attrs("#[cfg(unix)]")));
         assert!(!is_test_code(&attrs("#[inline]")));
         assert!(!is_test_code(&attrs("#[cfg_attr(test, derive(Debug))]")));
+    }
+
+    #[test]
+    fn cfg_attr_paths_are_read_from_each_cfg_attr() {
+        let attrs = attrs(
+            "#[cfg_attr(unix, path = \"sys_unix.rs\")] #[cfg_attr(windows, inline, path = \"sys_win.rs\")]",
+        );
+        assert_eq!(cfg_attr_paths(&attrs), ["sys_unix.rs", "sys_win.rs"]);
     }
 
     #[test]

@@ -17,7 +17,8 @@ enum Pattern {
 
 impl Pattern {
     fn new(text: &str, flag: &str) -> Result<Pattern, InputError> {
-        if text.contains(['*', '?', '[', '{']) {
+        // Only `*` and `?` make a glob: function paths contain `[u8]`, `<..>` and `{ N }`.
+        if text.contains(['*', '?']) {
             let glob = GlobBuilder::new(text)
                 .literal_separator(false)
                 .build()
@@ -139,8 +140,15 @@ mod test {
 
     #[test]
     fn invalid_glob_is_an_input_error() {
-        let err =
-            FunctionFilter::new(&["a[".into()], &[], Path::new("/w"), Path::new("/w")).unwrap_err();
-        assert!(err.to_string().contains("--fn `a[`"));
+        let err = FunctionFilter::new(&["a[*".into()], &[], Path::new("/w"), Path::new("/w"))
+            .unwrap_err();
+        assert!(err.to_string().contains("--fn `a[*`"));
+    }
+
+    #[test]
+    fn paths_with_brackets_match_as_text() {
+        let f = function("c::<[u8] as PartialEq<W<u8>>>::eq", "src/lib.rs");
+        assert!(filter(&["c::<[u8] as PartialEq<W<u8>>>::eq"], &[]).matches(&f));
+        assert!(filter(&["<[u8] as"], &[]).matches(&f));
     }
 }

@@ -24,7 +24,7 @@ use crate::workspace::{ModDir, Workspace, normalize_lexically, source_dirs};
 use visit::{FileContext, RawFunction, visit_file};
 
 /// How deep `mod` declarations may nest before the walk calls it a cycle.
-const MAX_MODULE_DEPTH: usize = 64;
+const MAX_MODULE_DEPTH: usize = 512;
 
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzeOptions {
@@ -40,8 +40,9 @@ struct WorkItem {
     target: usize,
     file: PathBuf,
     context: FileContext,
-    /// Declaration indices from the crate root: orders files as source order does.
-    order: Vec<u32>,
+    /// Byte offsets of the `mod` declarations leading here from the crate root: with a
+    /// function's own offset, its place in source order across files.
+    order: Vec<usize>,
     /// The files that declared this one, for cycle detection.
     ancestors: Vec<PathBuf>,
 }
@@ -50,7 +51,7 @@ struct WorkItem {
 struct FileResult {
     target: usize,
     file: PathBuf,
-    order: Vec<u32>,
+    order: Vec<usize>,
     functions: Vec<RawFunction>,
     errors: Vec<AnalysisError>,
 }
@@ -101,28 +102,28 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     let mut errors = Vec::new();
     let mut reached: HashSet<PathBuf> = HashSet::new();
     let mut files = BTreeSet::new();
-    let mut per_target: Vec<Vec<(Vec<u32>, PathBuf, RawFunction)>> =
-        vec![Vec::new(); targets.len()];
-    for result in results {
+    let mut per_target: Vec<Vec<Pending>> = vec![Vec::new(); targets.len()];
+    for (result_index, result) in results.into_iter().enumerate() {
         reached.insert(result.file.clone());
         files.insert(workspace.relative_path(&result.file));
         errors.extend(result.errors);
-        for function in result.functions {
-            per_target[result.target].push((result.order.clone(), result.file.clone(), function));
+        for (function_index, function) in result.functions.into_iter().enumerate() {
+            let mut key = result.order.clone();
+            key.push(function.offset);
+            per_target[result.target].push(Pending {
+                key,
+                file: result.file.clone(),
+                id: (result_index, function_index),
+                function,
+            });
         }
     }
-    for (index, mut raw) in per_target.into_iter().enumerate() {
-        raw.sort_by(|a, b| (&a.0, a.2.offset).cmp(&(&b.0, b.2.offset)));
-        let mut paths: Vec<String> = raw.iter().map(|(_, _, f)| f.path.clone()).collect();
-        names::disambiguate(&mut paths);
+    for (index, mut pending) in per_target.into_iter().enumerate() {
+        pending.sort_by(|a, b| a.key.cmp(&b.key));
         let package = targets[index].0;
-        for ((_, file, function), path) in raw.into_iter().zip(paths) {
-            functions.push(finish_function(
-                function,
-                path,
-                package,
-                &workspace.relative_path(&file),
-            ));
+        for (function, path) in final_paths(pending) {
+            let file = workspace.relative_path(&function.1);
+            functions.push(finish_function(function.0, path, package, &file));
         }
     }
     functions.retain(|f| options.filter.matches(f));
@@ -144,6 +145,50 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
         unreachable_files,
         errors,
     }
+}
+
+/// A function of one target before its path is final.
+#[derive(Debug, Clone)]
+struct Pending {
+    /// Source order across the target's files.
+    key: Vec<usize>,
+    file: PathBuf,
+    /// (file result, function index in that file), which `RawFunction::parent` refers to.
+    id: (usize, usize),
+    function: RawFunction,
+}
+
+/// Final paths in source order: colliding paths get `~2`, `~3`, and a nested function takes
+/// its parent's final path (`f~2::g`, not `f::g~2`).
+fn final_paths(pending: Vec<Pending>) -> Vec<((RawFunction, PathBuf), String)> {
+    let mut finals: std::collections::HashMap<(usize, usize), (String, String)> =
+        std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(pending.len());
+    for item in pending {
+        let raw_path = item.function.path.clone();
+        let base = match item
+            .function
+            .parent
+            .and_then(|parent| finals.get(&(item.id.0, parent)))
+        {
+            Some((parent_raw, parent_final)) => match raw_path.strip_prefix(parent_raw.as_str()) {
+                Some(rest) => format!("{parent_final}{rest}"),
+                None => raw_path.clone(),
+            },
+            None => raw_path.clone(),
+        };
+        let count = counts.entry(base.clone()).or_insert(0);
+        *count += 1;
+        let path = if *count > 1 {
+            format!("{base}~{count}")
+        } else {
+            base
+        };
+        finals.insert(item.id, (raw_path, path.clone()));
+        out.push(((item.function, item.file), path));
+    }
+    out
 }
 
 /// Give each site its id: kind and ordinal by the position of its own token.
@@ -192,14 +237,19 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
     }
 }
 
+/// Worker stack size: syn and the visitor recurse once per nesting level, and rustc accepts
+/// nesting far deeper than a default 2 MiB thread stack survives.
+const WORKER_STACK: usize = 256 * 1024 * 1024;
+/// The most worker threads, whatever `-j` says.
+const MAX_JOBS: usize = 64;
+
 fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Vec<FileResult> {
     let threads = if jobs == 0 {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         jobs
-    };
+    }
+    .clamp(1, MAX_JOBS);
     let queue = Mutex::new(Queue {
         items: roots.into(),
         in_flight: 0,
@@ -207,56 +257,94 @@ fn walk_parallel(roots: Vec<WorkItem>, jobs: usize, workspace: &Workspace) -> Ve
     let ready = Condvar::new();
     let results = Mutex::new(Vec::new());
     // A file declared twice under exclusive cfgs (`#[cfg(unix)] mod util;` beside
-    // `#[cfg(not(unix))] mod util;`) is one module: walk each (target, file, module path) once.
-    let seen: Mutex<HashSet<(usize, PathBuf, String)>> = Mutex::new(HashSet::new());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
+    // `#[cfg(not(unix))] mod util;`) is one module: walk each (target, file, module path,
+    // test-ness) once.
+    let seen: Mutex<HashSet<(usize, PathBuf, String, bool)>> = Mutex::new(HashSet::new());
+    let worker = || {
+        loop {
+            let item = {
+                let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
-                    let item = {
-                        let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
-                        loop {
-                            if let Some(item) = guard.items.pop_front() {
-                                guard.in_flight += 1;
-                                break Some(item);
-                            }
-                            if guard.in_flight == 0 {
-                                break None;
-                            }
-                            guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
-                        }
-                    };
-                    let Some(item) = item else {
-                        ready.notify_all();
-                        return;
-                    };
-                    let key = (
-                        item.target,
-                        item.file.clone(),
-                        item.context.module_prefix.clone(),
-                    );
-                    let first_visit = seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
-                    let (result, children) = if first_visit {
-                        process_file(&item, workspace)
-                    } else {
-                        (FileResult::empty(&item), Vec::new())
-                    };
-                    // The spans of this file are no longer needed: free the thread's source map.
-                    proc_macro2::extra::invalidate_current_thread_spans();
-                    results
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(result);
-                    let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
-                    guard.items.extend(children);
-                    guard.in_flight -= 1;
-                    drop(guard);
-                    ready.notify_all();
+                    if let Some(item) = guard.items.pop_front() {
+                        guard.in_flight += 1;
+                        break Some(item);
+                    }
+                    if guard.in_flight == 0 {
+                        break None;
+                    }
+                    guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
                 }
-            });
+            };
+            let Some(item) = item else {
+                ready.notify_all();
+                return;
+            };
+            let key = (
+                item.target,
+                item.file.clone(),
+                item.context.module_prefix.clone(),
+                item.context.in_test,
+            );
+            let first_visit = seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+            let (result, children) = if first_visit {
+                process_file_guarded(&item, workspace)
+            } else {
+                (FileResult::empty(&item), Vec::new())
+            };
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(result);
+            let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
+            guard.items.extend(children);
+            guard.in_flight -= 1;
+            drop(guard);
+            ready.notify_all();
+        }
+    };
+    std::thread::scope(|scope| {
+        let spawned = (0..threads)
+            .filter(|_| {
+                std::thread::Builder::new()
+                    .name("dualtrack-analyze".to_owned())
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, worker)
+                    .is_ok()
+            })
+            .count();
+        if spawned == 0 {
+            // No thread could be started (a tight ulimit): do the work here.
+            worker();
         }
     });
     results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`process_file`], with a panic turned into an error entry for the file: one bad file must
+/// never hang or abort the whole run.
+fn process_file_guarded(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<WorkItem>) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        process_file(item, workspace)
+    }));
+    // The spans of this file are no longer needed: free the thread's source map.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    outcome.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        let mut result = FileResult::empty(item);
+        result.errors.push(AnalysisError {
+            file: workspace.relative_path(&item.file),
+            line: 1,
+            column: 1,
+            message: format!(
+                "internal error while analyzing this file ({message}); please report it"
+            ),
+        });
+        (result, Vec::new())
+    })
 }
 
 /// Parse and walk one file; return what it holds and the child module files to read next.
@@ -295,10 +383,19 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
     let mut ancestors = item.ancestors.clone();
     ancestors.push(item.file.clone());
     for (index, child) in output.child_modules.into_iter().enumerate() {
-        let Some(found) = child.candidates.iter().find(|c| c.file.is_file()) else {
+        let mut found: Vec<&crate::workspace::ModFileCandidate> = Vec::new();
+        for alternative in &child.alternatives {
+            if let Some(candidate) = alternative.iter().find(|c| c.file.is_file())
+                && !found.iter().any(|f| f.file == candidate.file)
+            {
+                found.push(candidate);
+            }
+        }
+        if found.is_empty() {
             let looked: Vec<String> = child
-                .candidates
+                .alternatives
                 .iter()
+                .flatten()
                 .map(|c| workspace.relative_path(&c.file))
                 .collect();
             result.errors.push(AnalysisError {
@@ -308,38 +405,41 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
                 message: format!(
                     "file for module `{}` not found (looked for {})",
                     child.name,
-                    looked.join(" and ")
-                ),
-            });
-            continue;
-        };
-        if ancestors.contains(&found.file) || ancestors.len() >= MAX_MODULE_DEPTH {
-            result.errors.push(AnalysisError {
-                file: relative.clone(),
-                line: child.line,
-                column: child.column,
-                message: format!(
-                    "module `{}` would include {} again: circular modules",
-                    child.name,
-                    workspace.relative_path(&found.file)
+                    looked.join(", ")
                 ),
             });
             continue;
         }
-        let mut order = item.order.clone();
-        order.push(index as u32);
-        children.push(WorkItem {
-            target: item.target,
-            file: found.file.clone(),
-            context: FileContext {
-                module_prefix: child.module_prefix,
-                mod_dir: found.child_dir.clone(),
-                in_test: child.in_test,
-                include_tests: item.context.include_tests,
-            },
-            order,
-            ancestors: ancestors.clone(),
-        });
+        for candidate in found {
+            if ancestors.contains(&candidate.file) || ancestors.len() >= MAX_MODULE_DEPTH {
+                result.errors.push(AnalysisError {
+                    file: relative.clone(),
+                    line: child.line,
+                    column: child.column,
+                    message: format!(
+                        "module `{}` would include {} again: circular modules",
+                        child.name,
+                        workspace.relative_path(&candidate.file)
+                    ),
+                });
+                continue;
+            }
+            let mut order = item.order.clone();
+            order.push(child.offset);
+            children.push(WorkItem {
+                target: item.target,
+                file: candidate.file.clone(),
+                context: FileContext {
+                    module_prefix: child.module_prefix.clone(),
+                    mod_dir: candidate.child_dir.clone(),
+                    in_test: child.in_test,
+                    include_tests: item.context.include_tests,
+                },
+                order,
+                ancestors: ancestors.clone(),
+            });
+        }
+        let _ = index;
     }
     (result, children)
 }
@@ -358,6 +458,7 @@ fn unreachable_files(workspace: &Workspace, reached: &HashSet<PathBuf>) -> Vec<S
                 if entry.file_type().is_file()
                     && path.extension().is_some_and(|e| e == "rs")
                     && !reached.contains(&normalize_lexically(path))
+                    && !package.other_roots.contains(&normalize_lexically(path))
                 {
                     out.insert(workspace.relative_path(path));
                 }

@@ -1,9 +1,8 @@
-//! Function paths as DESIGN.md defines them: how impl and trait contexts name a method, how a
-//! visibility is written, and the `~2` suffixes that keep colliding paths apart.
-
-use std::collections::HashMap;
+//! Function paths as DESIGN.md defines them: how impl and trait contexts name a method, and
+//! how a visibility is written.
 
 use quote::ToTokens;
+use syn::visit::Visit;
 use syn::{Type, Visibility};
 
 /// The item a method is defined in.
@@ -57,26 +56,90 @@ pub fn self_type_name(ty: &Type) -> String {
 /// A trait path with its generic arguments as rustfmt prints them: `From<u64>`,
 /// `std::ops::Index<usize>`, `Add<&'a Amount>`.
 pub fn trait_display(path: &syn::Path) -> String {
-    // prettyplease prints whole files only; print `impl PATH for X {}` and cut the trait out.
-    let item: syn::ItemImpl = syn::parse_quote!(impl #path for __X {});
-    let printed = unparse_item(syn::Item::Impl(item));
-    let trimmed = printed.trim();
-    trimmed
-        .strip_prefix("impl ")
-        .and_then(|rest| rest.strip_suffix(" for __X {}"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| path.to_token_stream().to_string())
+    let printed = if has_verbatim(|v| v.visit_path(path)) {
+        None
+    } else {
+        // prettyplease prints whole files only; print `impl PATH for X {}`, cut the trait out.
+        let item: syn::ItemImpl = syn::parse_quote!(impl #path for __X {});
+        let printed = unparse_item(syn::Item::Impl(item));
+        let joined = join_wrapped_lines(&printed);
+        joined
+            .strip_prefix("impl ")
+            .and_then(|rest| rest.strip_suffix(" for __X {}"))
+            .map(str::to_owned)
+    };
+    strip_raw_prefixes(&printed.unwrap_or_else(|| path.to_token_stream().to_string()))
 }
 
 fn pretty_type(ty: &Type) -> String {
-    let item: syn::ItemType = syn::parse_quote!(type __X = #ty;);
-    let printed = unparse_item(syn::Item::Type(item));
-    printed
-        .trim()
-        .strip_prefix("type __X = ")
-        .and_then(|rest| rest.strip_suffix(';'))
-        .map(str::to_owned)
-        .unwrap_or_else(|| ty.to_token_stream().to_string())
+    let printed = if has_verbatim(|v| v.visit_type(ty)) {
+        None
+    } else {
+        let item: syn::ItemType = syn::parse_quote!(type __X = #ty;);
+        let printed = unparse_item(syn::Item::Type(item));
+        let joined = join_wrapped_lines(&printed);
+        joined
+            .strip_prefix("type __X = ")
+            .and_then(|rest| rest.strip_suffix(';'))
+            .map(str::to_owned)
+    };
+    strip_raw_prefixes(&printed.unwrap_or_else(|| ty.to_token_stream().to_string()))
+}
+
+/// Whether a node holds syntax syn keeps as raw tokens (`dyn* T`, `builtin # offset_of`),
+/// which prettyplease cannot print.
+fn has_verbatim(walk: impl FnOnce(&mut VerbatimFinder)) -> bool {
+    let mut finder = VerbatimFinder(false);
+    walk(&mut finder);
+    finder.0
+}
+
+struct VerbatimFinder(bool);
+
+impl<'ast> syn::visit::Visit<'ast> for VerbatimFinder {
+    fn visit_type(&mut self, ty: &'ast Type) {
+        self.0 |= matches!(ty, Type::Verbatim(_));
+        syn::visit::visit_type(self, ty);
+    }
+
+    fn visit_expr(&mut self, expr: &'ast syn::Expr) {
+        self.0 |= matches!(expr, syn::Expr::Verbatim(_));
+        syn::visit::visit_expr(self, expr);
+    }
+}
+
+/// prettyplease wraps long lines; a path must be one line: `From<\n    Vec<u8>,\n>` →
+/// `From<Vec<u8>>`.
+fn join_wrapped_lines(printed: &str) -> String {
+    let mut out = String::new();
+    for line in printed.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let glue = !(out.is_empty()
+            || out.ends_with(['<', '(', '['])
+            || line.starts_with(['>', ')', ']']));
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out.replace(",>", ">").replace(",)", ")").replace(",]", "]")
+}
+
+/// `r#match` → `match` throughout a printed path.
+fn strip_raw_prefixes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(index) = rest.find("r#") {
+        let before = rest[..index].chars().next_back();
+        let raw_ident = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && rest[index + 2..].starts_with(|c: char| c.is_alphabetic() || c == '_');
+        out.push_str(&rest[..index]);
+        if !raw_ident {
+            out.push_str("r#");
+        }
+        rest = &rest[index + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn unparse_item(item: syn::Item) -> String {
@@ -111,19 +174,6 @@ pub fn visibility_display(vis: &Visibility) -> String {
             }
         }
         Visibility::Inherited => "private".to_owned(),
-    }
-}
-
-/// Give the second and later of each set of equal paths a `~2`, `~3`, ... suffix. `paths` must
-/// already be in source order.
-pub fn disambiguate(paths: &mut [String]) {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for path in paths.iter_mut() {
-        let count = seen.entry(path.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            path.push_str(&format!("~{count}"));
-        }
     }
 }
 
@@ -166,6 +216,26 @@ mod test {
     }
 
     #[test]
+    fn long_trait_arguments_stay_on_one_line() {
+        let path: syn::Path = syn::parse_str(
+            "From<std::collections::HashMap<String, Vec<(u64, std::sync::Arc<std::sync::Mutex<Option<String>>>)>>>",
+        )
+        .unwrap();
+        assert_eq!(
+            trait_display(&path),
+            "From<std::collections::HashMap<String, Vec<(u64, std::sync::Arc<std::sync::Mutex<Option<String>>>)>>>"
+        );
+    }
+
+    #[test]
+    fn raw_identifiers_lose_their_prefix_and_verbatim_syntax_does_not_panic() {
+        let path: syn::Path = syn::parse_str("r#try<r#match>").unwrap();
+        assert_eq!(trait_display(&path), "try<match>");
+        let item: syn::ItemImpl = syn::parse_str("impl Tr for dyn* A {}").unwrap();
+        assert!(self_type_name(&item.self_ty).contains('A'));
+    }
+
+    #[test]
     fn function_path_for_each_container() {
         assert_eq!(function_path("c::m", &Container::None, "f"), "c::m::f");
         let inherent = Container::Inherent {
@@ -198,17 +268,5 @@ mod test {
         assert_eq!(vis("pub(super)"), "pub(super)");
         assert_eq!(vis("pub(in crate::a)"), "pub(in crate::a)");
         assert_eq!(vis(""), "private");
-    }
-
-    #[test]
-    fn disambiguate_suffixes_later_twins_in_order() {
-        let mut paths = vec![
-            "c::f".to_owned(),
-            "c::g".to_owned(),
-            "c::f".to_owned(),
-            "c::f".to_owned(),
-        ];
-        disambiguate(&mut paths);
-        assert_eq!(paths, ["c::f", "c::g", "c::f~2", "c::f~3"]);
     }
 }

@@ -17,7 +17,7 @@ use syn::{
     TraitItem, Visibility,
 };
 
-use super::attrs::{is_test_code, path_attr};
+use super::attrs::{cfg_attr_paths, is_test_code, path_attr};
 use super::model::{PanicVia, SiteKind};
 use super::names::{Container, function_path, self_type_name, trait_display, visibility_display};
 use super::span::{first, last};
@@ -63,6 +63,8 @@ pub struct RawFunction {
     pub end_line: u32,
     pub sites: Vec<RawSite>,
     pub calls: Vec<String>,
+    /// The enclosing function of a nested one, as an index into the same file's functions.
+    pub parent: Option<usize>,
 }
 
 /// A `mod name;` declaration whose body is in another file.
@@ -70,8 +72,12 @@ pub struct RawFunction {
 pub struct ChildModule {
     pub name: String,
     pub module_prefix: String,
-    pub candidates: Vec<ModFileCandidate>,
+    /// Where the module may be: each alternative (the plain resolution, each
+    /// `#[cfg_attr(.., path = ..)]`) lists its files in rustc's order of preference.
+    pub alternatives: Vec<Vec<ModFileCandidate>>,
     pub in_test: bool,
+    /// Byte offset of the declaration, for source order across files.
+    pub offset: usize,
     pub line: u32,
     pub column: u32,
 }
@@ -102,6 +108,8 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
 }
 
 struct FnFrame {
+    /// The function's slot in the file's output.
+    index: usize,
     params: Vec<String>,
     /// Locals bound from parameters (`let text = input.trim();`), with the parameters they
     /// come from: a test of `text` is a test of `input`.
@@ -111,6 +119,11 @@ struct FnFrame {
     self_type: Option<String>,
     /// Functions called by path (`helper(x)`, `Type::f(x)`) and methods called on `self`.
     calls: std::collections::BTreeSet<String>,
+    /// Parameters a binding hides in the current scope (`let x = 5;`, `for v in 0..3`).
+    shadowed: HashSet<String>,
+    /// Offsets of the `if`/`match` tokens in return position, where an `Err(..)` value is the
+    /// function's result (an early exit) rather than a value computed on the way.
+    tail_positions: HashSet<usize>,
 }
 
 impl FnFrame {
@@ -120,7 +133,7 @@ impl FnFrame {
         self.params
             .iter()
             .filter(|param| {
-                idents.contains(param.as_str())
+                (idents.contains(param.as_str()) && !self.shadowed.contains(param.as_str()))
                     || idents.iter().any(|ident| {
                         self.derived
                             .get(ident)
@@ -133,6 +146,19 @@ impl FnFrame {
 
     /// Record what the names bound by `pattern` derive from, given what the bound value
     /// mentions; a rebinding from something else forgets the old derivation.
+    /// Names bound by `pattern` from nothing known (a closure parameter): they hide the
+    /// parameters of the same name.
+    fn unbind(&mut self, pattern: &Pat) {
+        let mut names = Vec::new();
+        pattern_bindings(pattern, &mut names);
+        for name in names {
+            self.derived.remove(&name);
+            if self.params.contains(&name) {
+                self.shadowed.insert(name);
+            }
+        }
+    }
+
     fn bind(&mut self, pattern: &Pat, value: &Expr) {
         let from = self.params_in(&idents_of_expr(value));
         let mut names = Vec::new();
@@ -140,7 +166,11 @@ impl FnFrame {
         for name in names {
             if from.is_empty() {
                 self.derived.remove(&name);
+                if self.params.contains(&name) {
+                    self.shadowed.insert(name);
+                }
             } else {
+                self.shadowed.remove(&name);
                 self.derived.insert(name, from.clone());
             }
         }
@@ -217,40 +247,59 @@ impl FileVisitor<'_> {
             Container::TraitDef { trait_name } => Some(trait_name.clone()),
             Container::None => None,
         };
+        // The function starts at its signature (after attributes and doc comments) and ends at
+        // the body's closing brace. Its slot is taken now, so nested functions can name it.
+        let signature = match parts.vis {
+            Some(vis @ (Visibility::Public(_) | Visibility::Restricted(_))) => vis.span(),
+            _ => parts.sig.span(),
+        };
+        let index = self.output.functions.len();
+        self.output.functions.push(RawFunction {
+            path: path.clone(),
+            visibility,
+            offset: signature.byte_range().start,
+            line: signature.start().line as u32,
+            end_line: parts.block.brace_token.span.close().end().line as u32,
+            sites: Vec::new(),
+            calls: Vec::new(),
+            parent: self.fn_stack.last().map(|frame| frame.index),
+        });
         let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());
         let saved_container = std::mem::replace(&mut self.container, Container::None);
         self.fn_stack.push(FnFrame {
+            index,
             params: param_names(parts.sig),
             derived: HashMap::new(),
             sites: Vec::new(),
             self_type,
             calls: std::collections::BTreeSet::new(),
+            shadowed: HashSet::new(),
+            tail_positions: HashSet::new(),
         });
 
+        if let Some((Stmt::Expr(last, None), frame)) =
+            parts.block.stmts.last().zip(self.fn_stack.last_mut())
+        {
+            mark_tail_positions(last, &mut frame.tail_positions);
+        }
+        // Inside a function body rustc resolves `mod` paths without the non-mod-rs directory.
+        let saved_dir = self.mod_dir.clone();
+        self.mod_dir.relative = None;
+        // Not `self.visit_block`: the body's bindings must outlive it for the tail below.
+        visit::visit_block(self, parts.block);
+        self.mod_dir = saved_dir;
+        // The tail last, when the body's locals are bound: `t.len()` after `let t = input.trim()`.
         if let Some(tail) = tail_expr(parts.block, &parts.sig.output) {
             self.record_tail(tail);
         }
-        self.visit_block(parts.block);
 
         let frame = self.fn_stack.pop().expect("pushed above");
         self.item_prefix = saved_prefix;
         self.container = saved_container;
         self.in_test = was_in_test;
-        // The function starts at its signature (after attributes and doc comments) and ends at
-        // the body's closing brace.
-        let signature = match parts.vis {
-            Some(vis @ (Visibility::Public(_) | Visibility::Restricted(_))) => vis.span(),
-            _ => parts.sig.span(),
-        };
-        self.output.functions.push(RawFunction {
-            path,
-            visibility,
-            offset: signature.byte_range().start,
-            line: signature.start().line as u32,
-            end_line: parts.block.brace_token.span.close().end().line as u32,
-            sites: frame.sites,
-            calls: frame.calls.into_iter().collect(),
-        });
+        let function = &mut self.output.functions[index];
+        function.sites = frame.sites;
+        function.calls = frame.calls.into_iter().collect();
     }
 
     /// Record a site in the innermost function; sites outside any function body (consts,
@@ -283,6 +332,27 @@ impl FileVisitor<'_> {
         };
         if let Some(frame) = self.fn_stack.last_mut() {
             frame.sites.push(raw);
+        }
+    }
+
+    /// Whether the `if`/`match` whose keyword is `token` gives the function's result.
+    fn in_return_position(&self, token: Span) -> bool {
+        self.fn_stack
+            .last()
+            .is_some_and(|f| f.tail_positions.contains(&token.byte_range().start))
+    }
+
+    /// The bindings of the innermost function, to restore when a scope ends.
+    fn save_scope(&self) -> Option<(HashMap<String, Vec<String>>, HashSet<String>)> {
+        self.fn_stack
+            .last()
+            .map(|f| (f.derived.clone(), f.shadowed.clone()))
+    }
+
+    fn restore_scope(&mut self, saved: Option<(HashMap<String, Vec<String>>, HashSet<String>)>) {
+        if let (Some((derived, shadowed)), Some(frame)) = (saved, self.fn_stack.last_mut()) {
+            frame.derived = derived;
+            frame.shadowed = shadowed;
         }
     }
 
@@ -353,11 +423,23 @@ impl FileVisitor<'_> {
             }
             None => {
                 let start = module.ident.span().start();
+                // A plain `#[path]` always applies; `cfg_attr` paths apply under their cfg, and
+                // where none holds the default file does: every alternative counts.
+                let mut alternatives =
+                    vec![self.mod_dir.file_candidates(&name, path_attr.as_deref())];
+                if path_attr.is_none() {
+                    alternatives.extend(
+                        cfg_attr_paths(&module.attrs)
+                            .iter()
+                            .map(|path| self.mod_dir.file_candidates(&name, Some(path))),
+                    );
+                }
                 self.output.child_modules.push(ChildModule {
-                    candidates: self.mod_dir.file_candidates(&name, path_attr.as_deref()),
+                    alternatives,
                     module_prefix: format!("{}::{name}", self.item_prefix),
                     name,
                     in_test,
+                    offset: module.mod_token.span.byte_range().start,
                     line: start.line as u32,
                     column: start.column as u32 + 1,
                 });
@@ -400,6 +482,40 @@ fn parse_items(tokens: TokenStream) -> Option<Vec<Item>> {
         Ok(items)
     };
     parser.parse2(tokens).ok().filter(|items| !items.is_empty())
+}
+
+/// `cfg_if! { if #[cfg(a)] { items } else if #[cfg(b)] { items } else { items } }`: every
+/// branch's items, with the branch's attributes.
+fn parse_cfg_if(tokens: TokenStream) -> Option<Vec<(Vec<Attribute>, Vec<Item>)>> {
+    fn braced_items(input: ParseStream) -> syn::Result<Vec<Item>> {
+        let content;
+        syn::braced!(content in input);
+        let mut items = Vec::new();
+        while !content.is_empty() {
+            items.push(content.parse::<Item>()?);
+        }
+        Ok(items)
+    }
+    let parser = |input: ParseStream| {
+        let mut branches = Vec::new();
+        while !input.is_empty() {
+            input.parse::<syn::Token![if]>()?;
+            let attrs = input.call(Attribute::parse_outer)?;
+            branches.push((attrs, braced_items(input)?));
+            while input.peek(syn::Token![else]) {
+                input.parse::<syn::Token![else]>()?;
+                if input.peek(syn::Token![if]) {
+                    input.parse::<syn::Token![if]>()?;
+                    let attrs = input.call(Attribute::parse_outer)?;
+                    branches.push((attrs, braced_items(input)?));
+                } else {
+                    branches.push((Vec::new(), braced_items(input)?));
+                }
+            }
+        }
+        Ok(branches)
+    };
+    parser.parse2(tokens).ok()
 }
 
 fn parse_impl_items(tokens: TokenStream) -> Option<Vec<ImplItem>> {
@@ -475,15 +591,21 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        let trait_name = item.ident.to_string();
         let container = Container::TraitDef {
-            trait_name: item.ident.to_string(),
+            trait_name: trait_name
+                .strip_prefix("r#")
+                .unwrap_or(&trait_name)
+                .to_owned(),
         };
-        self.trait_visibility = visibility_display(&item.vis);
+        let saved_visibility =
+            std::mem::replace(&mut self.trait_visibility, visibility_display(&item.vis));
         self.with_container(container, &item.attrs, |this| {
             for trait_item in &item.items {
                 this.visit_trait_item(trait_item);
             }
         });
+        self.trait_visibility = saved_visibility;
     }
 
     fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
@@ -491,7 +613,22 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         if item.ident.is_some() || is_test_code(&item.attrs) && !self.include_tests {
             return;
         }
-        if let Some(items) = parse_items(item.mac.tokens.clone()) {
+        let is_cfg_if = item
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "cfg_if");
+        let branches = if is_cfg_if {
+            parse_cfg_if(item.mac.tokens.clone())
+        } else {
+            parse_items(item.mac.tokens.clone()).map(|items| vec![(Vec::new(), items)])
+        };
+        for (attrs, items) in branches.unwrap_or_default() {
+            // Every cfg branch counts, but a `cfg(test)` branch is test code.
+            if is_test_code(&attrs) && !self.include_tests {
+                continue;
+            }
             for inner in &items {
                 Visit::visit_item(self, inner);
             }
@@ -515,10 +652,16 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        if is_test_code(&item.attrs) && !self.include_tests {
+            return;
+        }
         self.outside_functions(|this| visit::visit_item_const(this, item));
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        if is_test_code(&item.attrs) && !self.include_tests {
+            return;
+        }
         self.outside_functions(|this| visit::visit_item_static(this, item));
     }
 
@@ -538,10 +681,14 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         } else {
             Vec::new()
         };
-        let exit = block_exit(&expr.then_branch).or_else(|| match &expr.else_branch {
-            Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) => expr_exit(else_expr),
-            _ => None,
-        });
+        let returns_value = self.in_return_position(expr.if_token.span);
+        let exit =
+            block_exit(&expr.then_branch, returns_value).or_else(|| match &expr.else_branch {
+                Some((_, else_expr)) if !matches!(**else_expr, Expr::If(_)) => {
+                    expr_exit(else_expr, returns_value)
+                }
+                _ => None,
+            });
         let end = match &expr.else_branch {
             Some((_, else_expr)) => last(else_expr),
             None => expr.then_branch.brace_token.span.close(),
@@ -558,13 +705,13 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        let returns_value = self.in_return_position(expr.match_token.span);
         for arm in &expr.arms {
             let (pattern, guard) = match &arm.pat {
                 Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
                 other => (other, None),
             };
             let mut tested = idents_of_expr(&expr.expr);
-            tested.extend(idents_of_pat(pattern));
             if let Some(guard) = guard {
                 tested.extend(idents_of_expr(guard));
             }
@@ -572,7 +719,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             let end = arm
                 .comma
                 .map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
-            let exit = expr_exit(&arm.body);
+            let exit = expr_exit(&arm.body, returns_value);
             let mut site = SiteBuilder::new(
                 SiteKind::MatchArm,
                 pattern_span,
@@ -592,8 +739,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         if let Some(init) = &local.init
             && init.diverge.is_some()
         {
-            let mut tested = idents_of_pat(&local.pat);
-            tested.extend(idents_of_expr(&init.expr));
+            let tested = idents_of_expr(&init.expr);
             // The `else` of a let-else must diverge: the site exits early by construction.
             let mut site = SiteBuilder::new(
                 SiteKind::LetElse,
@@ -606,7 +752,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             site.outcome = init
                 .diverge
                 .as_ref()
-                .and_then(|(_, else_expr)| expr_exit(else_expr))
+                .and_then(|(_, else_expr)| expr_exit(else_expr, false))
                 .map(|(first, last)| self.slice(first, last));
             self.push_site(site);
         }
@@ -644,10 +790,29 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         .mentions(idents_of_expr(&expr.expr));
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
+        let saved = self.save_scope();
         if let Some(frame) = self.fn_stack.last_mut() {
             frame.bind(&expr.pat, &expr.expr);
         }
         visit::visit_expr_for_loop(self, expr);
+        self.restore_scope(saved);
+    }
+
+    fn visit_block(&mut self, block: &'ast Block) {
+        let saved = self.save_scope();
+        visit::visit_block(self, block);
+        self.restore_scope(saved);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        let saved = self.save_scope();
+        if let Some(frame) = self.fn_stack.last_mut() {
+            for input in &closure.inputs {
+                frame.unbind(input);
+            }
+        }
+        visit::visit_expr_closure(self, closure);
+        self.restore_scope(saved);
     }
 
     fn visit_expr_loop(&mut self, expr: &'ast syn::ExprLoop) {
@@ -860,41 +1025,94 @@ fn is_panic_macro(name: &str) -> bool {
     )
 }
 
-/// Where evaluating the expression leaves the function, if it does: the returned expression,
-/// the panic or `bail!` macro, or an `Err(..)` value in exit position, as (first, last) spans.
-fn expr_exit(expr: &Expr) -> Option<(Span, Span)> {
+/// Where evaluating the expression leaves the function, if it does: a `return`, a panic or
+/// `bail!` macro, or, where the expression is the function's result (`in_return_position`), an
+/// `Err(..)` value. As (first, last) spans.
+fn expr_exit(expr: &Expr, in_return_position: bool) -> Option<(Span, Span)> {
     match expr {
         Expr::Return(ret) => Some(match ret.expr.as_deref() {
             Some(value) => (first(value), last(value)),
             None => (ret.return_token.span, ret.return_token.span),
         }),
         Expr::Macro(mac) if is_exit_macro(&mac.mac) => Some((first(expr), last(expr))),
-        Expr::Call(call) if matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")) => {
+        Expr::Call(call)
+            if in_return_position
+                && matches!(&*call.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err")) =>
+        {
             Some((first(expr), last(expr)))
         }
-        Expr::Block(block) => block_exit(&block.block),
-        Expr::Unsafe(block) => block_exit(&block.block),
-        Expr::Paren(inner) => expr_exit(&inner.expr),
-        Expr::Group(inner) => expr_exit(&inner.expr),
+        Expr::Call(call)
+            if matches!(&*call.func, Expr::Path(p) if {
+                let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                segments.ends_with(&["process".to_owned(), "exit".to_owned()])
+                    || segments.ends_with(&["process".to_owned(), "abort".to_owned()])
+            }) =>
+        {
+            Some((first(expr), last(expr)))
+        }
+        Expr::Block(block) => block_exit(&block.block, in_return_position),
+        Expr::Unsafe(block) => block_exit(&block.block, in_return_position),
+        Expr::Paren(inner) => expr_exit(&inner.expr, in_return_position),
+        Expr::Group(inner) => expr_exit(&inner.expr, in_return_position),
         _ => None,
     }
 }
 
-/// Where a block leaves the function on a straight-line statement, if it does.
-fn block_exit(block: &Block) -> Option<(Span, Span)> {
-    block.stmts.iter().find_map(|stmt| match stmt {
-        Stmt::Expr(expr, _) => expr_exit(expr),
-        Stmt::Macro(stmt) if is_exit_macro(&stmt.mac) => {
-            let start = stmt
-                .mac
-                .path
-                .segments
-                .first()
-                .map_or(stmt.mac.bang_token.spans[0], |s| s.ident.span());
-            Some((start, stmt.mac.delimiter.span().close()))
+/// Where a block leaves the function, if it does: on any straight-line statement that
+/// returns or panics, or through its final value when that is the function's result.
+fn block_exit(block: &Block, in_return_position: bool) -> Option<(Span, Span)> {
+    let count = block.stmts.len();
+    block
+        .stmts
+        .iter()
+        .enumerate()
+        .find_map(|(index, stmt)| match stmt {
+            Stmt::Expr(expr, semi) => {
+                let is_value = index + 1 == count && semi.is_none();
+                expr_exit(expr, in_return_position && is_value)
+            }
+            Stmt::Macro(stmt) if is_exit_macro(&stmt.mac) => {
+                let start = stmt
+                    .mac
+                    .path
+                    .segments
+                    .first()
+                    .map_or(stmt.mac.bang_token.spans[0], |s| s.ident.span());
+                Some((start, stmt.mac.delimiter.span().close()))
+            }
+            _ => None,
+        })
+}
+
+/// Record the `if` and `match` expressions whose value is the function's result: the tail,
+/// through `else` chains, arms and block values.
+fn mark_tail_positions(expr: &Expr, positions: &mut HashSet<usize>) {
+    match expr {
+        Expr::If(if_expr) => {
+            positions.insert(if_expr.if_token.span.byte_range().start);
+            mark_block_value(&if_expr.then_branch, positions);
+            if let Some((_, else_expr)) = &if_expr.else_branch {
+                mark_tail_positions(else_expr, positions);
+            }
         }
-        _ => None,
-    })
+        Expr::Match(match_expr) => {
+            positions.insert(match_expr.match_token.span.byte_range().start);
+            for arm in &match_expr.arms {
+                mark_tail_positions(&arm.body, positions);
+            }
+        }
+        Expr::Block(block) => mark_block_value(&block.block, positions),
+        Expr::Unsafe(block) => mark_block_value(&block.block, positions),
+        Expr::Paren(inner) => mark_tail_positions(&inner.expr, positions),
+        Expr::Group(inner) => mark_tail_positions(&inner.expr, positions),
+        _ => {}
+    }
+}
+
+fn mark_block_value(block: &Block, positions: &mut HashSet<usize>) {
+    if let Some(Stmt::Expr(value, None)) = block.stmts.last() {
+        mark_tail_positions(value, positions);
+    }
 }
 
 /// `panic!`-like macros (not assertions, which are conditional) and `bail!`.
@@ -987,24 +1205,43 @@ fn idents_of_expr(expr: &Expr) -> HashSet<String> {
     collector.0
 }
 
-fn idents_of_pat(pat: &Pat) -> HashSet<String> {
-    let mut collector = IdentCollector::default();
-    collector.visit_pat(pat);
-    collector.0
-}
-
+/// Collects the variables an expression uses: single-segment paths (`input`, `self`) and every
+/// identifier in macro arguments. Method and field names, multi-segment paths, types and the
+/// names patterns bind are not uses.
 #[derive(Default)]
 struct IdentCollector(HashSet<String>);
 
 impl<'ast> Visit<'ast> for IdentCollector {
-    fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
-        let name = ident.to_string();
-        self.0
-            .insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+    fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+        if expr.qself.is_none()
+            && let Some(ident) = expr.path.get_ident()
+        {
+            let name = ident.to_string();
+            self.0
+                .insert(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+        }
     }
 
+    fn visit_expr_method_call(&mut self, expr: &'ast syn::ExprMethodCall) {
+        self.visit_expr(&expr.receiver);
+        for arg in &expr.args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_expr_field(&mut self, expr: &'ast syn::ExprField) {
+        self.visit_expr(&expr.base);
+    }
+
+    fn visit_field_value(&mut self, field: &'ast syn::FieldValue) {
+        self.visit_expr(&field.expr);
+    }
+
+    fn visit_pat(&mut self, _: &'ast Pat) {}
+
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        visit::visit_macro(self, mac);
         idents_in_tokens(mac.tokens.clone(), &mut self.0);
     }
 }
@@ -1144,6 +1381,31 @@ mod test {
         assert_eq!(output.functions.len(), 1);
         assert_eq!(output.functions[0].path, "c::spawned");
         assert_eq!(output.child_modules[0].name, "child");
+    }
+
+    #[test]
+    fn cfg_if_branches_are_all_walked_except_test_ones() {
+        let output = visit(
+            "cfg_if::cfg_if! {
+                if #[cfg(unix)] { mod unix; pub fn a() {} }
+                else if #[cfg(test)] { fn t() {} }
+                else { mod other; pub fn a() {} }
+            }",
+        );
+        let paths: Vec<&str> = output.functions.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["c::a", "c::a"]);
+        let mods: Vec<&str> = output
+            .child_modules
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(mods, ["unix", "other"]);
+    }
+
+    #[test]
+    fn exit_and_abort_leave_the_function() {
+        let output = visit("fn f(x: u8) { if x == 2 { std::process::exit(1) } }");
+        assert!(output.functions[0].sites[0].guard);
     }
 
     #[test]

@@ -114,11 +114,28 @@ class Counter_:
                 self.nested_items(child)
 
     def item_macro(self, node):
-        """An item-position macro: count its body when it parses as items."""
+        """An item-position macro: count its body when it parses as items; for `cfg_if!`,
+        every branch's body (`if #[cfg(..)] { items } else { items }`), test branches aside."""
         tree_node = next((c for c in node.children if c.type == "token_tree"), None)
         if tree_node is None:
             return
-        text = tree_node.text[1:-1]
+        name = node.child_by_field_name("macro")
+        if name is not None and name.text.decode().split("::")[-1] == "cfg_if":
+            pending_test = False
+            for child in tree_node.children:
+                if child.type == "attribute_item" or child.text.startswith(b"#"):
+                    pending_test = pending_test or bool(TEST_ATTR.match(child.text.decode("utf-8", "replace")))
+                if child.type == "token_tree" and child.text.startswith(b"{"):
+                    if not pending_test:
+                        self.parse_items_text(child.text[1:-1])
+                    pending_test = False
+                elif child.type == "token_tree" and child.text.startswith(b"["):
+                    # `#[cfg(test)]` arrives as `#` then a bracketed token tree.
+                    pending_test = pending_test or bool(TEST_ATTR.match("#" + child.text.decode("utf-8", "replace")))
+            return
+        self.parse_items_text(tree_node.text[1:-1])
+
+    def parse_items_text(self, text):
         tree = PARSER.parse(text)
         if tree.root_node.has_error:
             return
