@@ -107,6 +107,9 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
     visitor.output
 }
 
+/// A function's bindings at some point: derived locals and shadowed parameters.
+type Scope = (HashMap<String, Vec<String>>, HashSet<String>);
+
 struct FnFrame {
     /// The function's slot in the file's output.
     index: usize,
@@ -343,13 +346,13 @@ impl FileVisitor<'_> {
     }
 
     /// The bindings of the innermost function, to restore when a scope ends.
-    fn save_scope(&self) -> Option<(HashMap<String, Vec<String>>, HashSet<String>)> {
+    fn save_scope(&self) -> Option<Scope> {
         self.fn_stack
             .last()
             .map(|f| (f.derived.clone(), f.shadowed.clone()))
     }
 
-    fn restore_scope(&mut self, saved: Option<(HashMap<String, Vec<String>>, HashSet<String>)>) {
+    fn restore_scope(&mut self, saved: Option<Scope>) {
         if let (Some((derived, shadowed)), Some(frame)) = (saved, self.fn_stack.last_mut()) {
             frame.derived = derived;
             frame.shadowed = shadowed;
