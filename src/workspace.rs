@@ -225,7 +225,15 @@ fn package_matches_spec(package: &Package, spec: &str) -> bool {
     } else {
         package.name.as_str() == name
     };
-    name_matches && version.is_none_or(|v| package.version.to_string() == v)
+    // `name@1.2` selects any 1.2.x, as cargo's partial versions do.
+    let full = package.version.to_string();
+    name_matches
+        && version.is_none_or(|v| {
+            full == v
+                || full
+                    .strip_prefix(v)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
 }
 
 /// A target name as the crate name rustc sees.

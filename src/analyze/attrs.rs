@@ -17,6 +17,19 @@ pub fn is_test_code(attrs: &[Attribute]) -> bool {
                 _ => false,
             };
         }
+        if path.is_ident("cfg_attr") {
+            // `#[cfg_attr(test, test)]`: a test when testing, and only then compiled as one.
+            return match &attr.meta {
+                Meta::List(list) => list
+                    .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                    .map(|metas| {
+                        metas.first().is_some_and(cfg_requires_test)
+                            && metas.iter().skip(1).any(|m| m.path().is_ident("test"))
+                    })
+                    .unwrap_or(false),
+                _ => false,
+            };
+        }
         let last = path.segments.last().map(|s| s.ident.to_string());
         matches!(
             last.as_deref(),
@@ -105,6 +118,7 @@ mod test {
         )));
         assert!(is_test_code(&attrs("#[cfg(all(test, feature = \"x\"))]")));
         assert!(is_test_code(&attrs("#[cfg(any(test, test))]")));
+        assert!(is_test_code(&attrs("#[cfg_attr(test, test)]")));
     }
 
     #[test]

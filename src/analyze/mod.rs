@@ -382,13 +382,14 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
     let mut children = Vec::new();
     let mut ancestors = item.ancestors.clone();
     ancestors.push(item.file.clone());
-    for (index, child) in output.child_modules.into_iter().enumerate() {
-        let mut found: Vec<&crate::workspace::ModFileCandidate> = Vec::new();
-        for alternative in &child.alternatives {
+    for child in output.child_modules {
+        // (alternative index, file): the index orders cfg twins of one declaration.
+        let mut found: Vec<(usize, &crate::workspace::ModFileCandidate)> = Vec::new();
+        for (alternative_index, alternative) in child.alternatives.iter().enumerate() {
             if let Some(candidate) = alternative.iter().find(|c| c.file.is_file())
-                && !found.iter().any(|f| f.file == candidate.file)
+                && !found.iter().any(|(_, f)| f.file == candidate.file)
             {
-                found.push(candidate);
+                found.push((alternative_index, candidate));
             }
         }
         if found.is_empty() {
@@ -410,7 +411,7 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
             });
             continue;
         }
-        for candidate in found {
+        for (alternative_index, candidate) in found {
             if ancestors.contains(&candidate.file) || ancestors.len() >= MAX_MODULE_DEPTH {
                 result.errors.push(AnalysisError {
                     file: relative.clone(),
@@ -426,6 +427,7 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
             }
             let mut order = item.order.clone();
             order.push(child.offset);
+            order.push(alternative_index);
             children.push(WorkItem {
                 target: item.target,
                 file: candidate.file.clone(),
@@ -439,7 +441,6 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
                 ancestors: ancestors.clone(),
             });
         }
-        let _ = index;
     }
     (result, children)
 }

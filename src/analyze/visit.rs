@@ -639,6 +639,9 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_impl_item_macro(&mut self, item: &'ast syn::ImplItemMacro) {
+        if is_test_code(&item.attrs) && !self.include_tests {
+            return;
+        }
         if let Some(items) = parse_impl_items(item.mac.tokens.clone()) {
             for inner in &items {
                 Visit::visit_impl_item(self, inner);
@@ -1403,6 +1406,83 @@ mod test {
             .map(|m| m.name.as_str())
             .collect();
         assert_eq!(mods, ["unix", "other"]);
+    }
+
+    #[test]
+    fn shadowed_parameters_are_not_tested_and_scopes_end() {
+        let output = visit(
+            "fn f(x: u8, v: u8) -> u8 { { let x = 5; if x > 1 { return 0; } } for v in 0..3 { if v == 1 { return 1; } } if x == 2 { return 2; } v }",
+        );
+        let guards: Vec<(String, bool)> = output.functions[0]
+            .sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::If)
+            .map(|s| (s.text.clone(), s.guard))
+            .collect();
+        assert_eq!(
+            guards,
+            [
+                ("x > 1".to_owned(), false),
+                ("v == 1".to_owned(), false),
+                ("x == 2".to_owned(), true)
+            ]
+        );
+    }
+
+    #[test]
+    fn method_and_field_names_are_not_parameter_mentions() {
+        let output = visit(
+            "fn f(input: &str, parse: bool, len: usize) -> u8 { if input.parse::<u8>().is_err() || input.len > 3 { return 0; } 1 }",
+        );
+        assert_eq!(output.functions[0].sites[0].params, ["input"]);
+    }
+
+    #[test]
+    fn an_err_value_is_an_exit_only_in_return_position() {
+        let output = visit(
+            "fn f(x: u8) -> Result<u8, u8> { let r = if x == 0 { Err(1) } else { Ok(2) }; if x == 1 { Err(3) } else { r } }",
+        );
+        let guards: Vec<bool> = output.functions[0]
+            .sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::If)
+            .map(|s| s.guard)
+            .collect();
+        let mut sites = output.functions[0].sites.clone();
+        sites.sort_by_key(|s| s.offset);
+        assert_eq!(guards.len(), 2);
+        let by_text: Vec<(String, bool)> = sites
+            .iter()
+            .filter(|s| s.kind == SiteKind::If)
+            .map(|s| (s.text.clone(), s.guard))
+            .collect();
+        assert_eq!(
+            by_text,
+            [("x == 0".to_owned(), false), ("x == 1".to_owned(), true)]
+        );
+    }
+
+    #[test]
+    fn tail_params_follow_locals_bound_in_the_body() {
+        let output = visit("fn f(input: &str) -> usize { let t = input.trim(); t.len() }");
+        let tail = output.functions[0]
+            .sites
+            .iter()
+            .find(|s| s.kind == SiteKind::Tail)
+            .unwrap();
+        assert_eq!(tail.params, ["input"]);
+    }
+
+    #[test]
+    fn nested_trait_does_not_leak_its_visibility() {
+        let output =
+            visit("pub trait A { fn x(&self) { trait B { fn y(&self) {} } } fn z(&self) {} }");
+        let z = output
+            .functions
+            .iter()
+            .find(|f| f.path == "c::A::z")
+            .unwrap();
+        assert_eq!(z.visibility, "pub");
     }
 
     #[test]
