@@ -1,21 +1,11 @@
 //! `cargo dualtrack analyze` run as a user runs it, on the fixture crates.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-fn dualtrack() -> Command {
-    let mut command = Command::cargo_bin("cargo-dualtrack").unwrap();
-    command.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
-    command
-}
+mod util;
+use util::{copy_fixture, dualtrack, fixture};
 
 fn analyze_json(manifest: &Path, extra: &[&str]) -> Value {
     let output = dualtrack()
@@ -263,22 +253,6 @@ fn analyze_output_flag_writes_the_file() {
         .stdout("");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(doc["schema"], "dualtrack.analyze/v1");
-}
-
-/// Copy a fixture to a temporary directory so a test can edit it.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in walkdir::WalkDir::new(fixture(name)) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(fixture(name)).unwrap();
-        let dest = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else if rel.components().all(|c| c.as_os_str() != "target") {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-    dir
 }
 
 #[test]

@@ -1,22 +1,12 @@
 //! `cargo dualtrack score` on the fixture crates: links against hand labels, gaps, gates.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-fn dualtrack() -> Command {
-    let mut command = Command::cargo_bin("cargo-dualtrack").unwrap();
-    command.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
-    command
-}
+mod util;
+use util::{copy_fixture, dualtrack, fixture};
 
 fn score_json(name: &str) -> Value {
     let output = dualtrack()
@@ -200,25 +190,6 @@ fn score_min_gates_with_exit_1_and_one_line() {
         .arg(&manifest)
         .assert()
         .code(0);
-}
-
-/// Copy a fixture so a test can add files to it.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in walkdir::WalkDir::new(fixture(name)) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(fixture(name)).unwrap();
-        if rel.components().any(|c| c.as_os_str() == "target") {
-            continue;
-        }
-        let dest = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-    dir
 }
 
 #[test]

@@ -473,14 +473,14 @@ impl FileVisitor<'_> {
     }
 }
 
-/// Parse the body of an item-position macro as items, when it is one. Leading inner
-/// attributes are allowed (`feature! { #![unix] mod symlink; }`).
-fn parse_items(tokens: TokenStream) -> Option<Vec<Item>> {
+/// Parse the body of an item-position macro as items (`Item`, `ImplItem` or `TraitItem`), when
+/// it is that. Leading inner attributes are allowed (`feature! { #![unix] mod symlink; }`).
+fn parse_all<T: syn::parse::Parse>(tokens: TokenStream) -> Option<Vec<T>> {
     let parser = |input: ParseStream| {
         input.call(Attribute::parse_inner)?;
         let mut items = Vec::new();
         while !input.is_empty() {
-            items.push(input.parse::<Item>()?);
+            items.push(input.parse::<T>()?);
         }
         Ok(items)
     };
@@ -519,28 +519,6 @@ fn parse_cfg_if(tokens: TokenStream) -> Option<Vec<(Vec<Attribute>, Vec<Item>)>>
         Ok(branches)
     };
     parser.parse2(tokens).ok()
-}
-
-fn parse_impl_items(tokens: TokenStream) -> Option<Vec<ImplItem>> {
-    let parser = |input: ParseStream| {
-        let mut items = Vec::new();
-        while !input.is_empty() {
-            items.push(input.parse::<ImplItem>()?);
-        }
-        Ok(items)
-    };
-    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
-}
-
-fn parse_trait_items(tokens: TokenStream) -> Option<Vec<TraitItem>> {
-    let parser = |input: ParseStream| {
-        let mut items = Vec::new();
-        while !input.is_empty() {
-            items.push(input.parse::<TraitItem>()?);
-        }
-        Ok(items)
-    };
-    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
 }
 
 impl<'ast> Visit<'ast> for FileVisitor<'_> {
@@ -625,7 +603,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let branches = if is_cfg_if {
             parse_cfg_if(item.mac.tokens.clone())
         } else {
-            parse_items(item.mac.tokens.clone()).map(|items| vec![(Vec::new(), items)])
+            parse_all::<Item>(item.mac.tokens.clone()).map(|items| vec![(Vec::new(), items)])
         };
         for (attrs, items) in branches.unwrap_or_default() {
             // Every cfg branch counts, but a `cfg(test)` branch is test code.
@@ -642,7 +620,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         if is_test_code(&item.attrs) && !self.include_tests {
             return;
         }
-        if let Some(items) = parse_impl_items(item.mac.tokens.clone()) {
+        if let Some(items) = parse_all::<ImplItem>(item.mac.tokens.clone()) {
             for inner in &items {
                 Visit::visit_impl_item(self, inner);
             }
@@ -650,7 +628,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_trait_item_macro(&mut self, item: &'ast syn::TraitItemMacro) {
-        if let Some(items) = parse_trait_items(item.mac.tokens.clone()) {
+        if let Some(items) = parse_all::<TraitItem>(item.mac.tokens.clone()) {
             for inner in &items {
                 Visit::visit_trait_item(self, inner);
             }

@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests: fixture paths, the binary, fixture copies.
+
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A fixture crate under `fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// The real binary, hermetic: no inherited target dir, no colors.
+pub fn dualtrack() -> Command {
+    let mut command = Command::cargo_bin("cargo-dualtrack").unwrap();
+    command.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
+    command
+}
+
+/// Copy a fixture (without any `target/`) to a temporary directory a test may change.
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in walkdir::WalkDir::new(fixture(name)) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(fixture(name)).unwrap();
+        if rel.components().any(|c| c.as_os_str() == "target") {
+            continue;
+        }
+        let dest = dir.path().join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+    dir
+}
