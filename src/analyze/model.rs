@@ -149,6 +149,9 @@ pub struct Function {
     pub end_line: u32,
     /// As written: `pub`, `pub(crate)`, `pub(super)`, `pub(in path)`, `private`.
     pub visibility: String,
+    /// Parameter names in order, `self` for a receiver (every name a pattern binds).
+    #[serde(default)]
+    pub params: Vec<String>,
     pub sites: Vec<Site>,
     /// What the function calls: by path (`helper`, `Type::new`; `Self` resolved to the type),
     /// methods on `self` (`Type::method`), and methods on other receivers by name only

@@ -63,6 +63,7 @@ pub struct RawFunction {
     pub end_line: u32,
     pub sites: Vec<RawSite>,
     pub calls: Vec<String>,
+    pub params: Vec<String>,
     /// The enclosing function of a nested one, as an index into the same file's functions.
     pub parent: Option<usize>,
 }
@@ -265,6 +266,7 @@ impl FileVisitor<'_> {
             end_line: parts.block.brace_token.span.close().end().line as u32,
             sites: Vec::new(),
             calls: Vec::new(),
+            params: param_names(parts.sig),
             parent: self.fn_stack.last().map(|frame| frame.index),
         });
         let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());

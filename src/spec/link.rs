@@ -408,6 +408,31 @@ pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function])
                 }
             }
         }
+        // 4b. A contract's arguments decide simple conditions: `format_cents(-5)` takes the
+        // branch `cents < 0`.
+        if let Some(call) = &item.call {
+            for &index in &resolve_name(call, functions) {
+                let function = &functions[index];
+                let bindings = contract_bindings(call, function);
+                if bindings.is_empty() {
+                    continue;
+                }
+                for site in function
+                    .sites
+                    .iter()
+                    .filter(|s| matches!(s.kind, SiteKind::If | SiteKind::Loop))
+                {
+                    if evaluate_condition(&site.text, &bindings, &site.params) == Some(true) {
+                        add(
+                            &mut links,
+                            item,
+                            site,
+                            format!("contract `{call}` takes the branch `{}`", site.text),
+                        );
+                    }
+                }
+            }
+        }
         let by_variant_words: Vec<(&Site, String)> = sites
             .iter()
             .filter_map(|site| variant_words_link(site, &words).map(|reason| (*site, reason)))
@@ -620,6 +645,151 @@ impl Polarity {
             Polarity::Accepts => failure,
             Polarity::Either => false,
         }
+    }
+}
+
+/// A literal value a contract passes.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+}
+
+fn literal_value(expr: &syn::Expr) -> Option<Value> {
+    match expr {
+        syn::Expr::Lit(lit) => match &lit.lit {
+            syn::Lit::Int(i) => i.base10_parse::<i128>().ok().map(Value::Int),
+            syn::Lit::Float(f) => f.base10_parse::<f64>().ok().map(Value::Float),
+            syn::Lit::Str(s) => Some(Value::Str(s.value())),
+            syn::Lit::Bool(b) => Some(Value::Bool(b.value)),
+            _ => None,
+        },
+        syn::Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => {
+            match literal_value(&unary.expr)? {
+                Value::Int(i) => Some(Value::Int(-i)),
+                Value::Float(f) => Some(Value::Float(-f)),
+                _ => None,
+            }
+        }
+        syn::Expr::Reference(reference) => literal_value(&reference.expr),
+        syn::Expr::Paren(paren) => literal_value(&paren.expr),
+        _ => None,
+    }
+}
+
+/// A contract call's literal arguments bound to `function`'s parameters, by position.
+fn contract_bindings(call: &str, function: &Function) -> Vec<(String, Value)> {
+    let Ok(expr) = syn::parse_str::<syn::Expr>(call) else {
+        return Vec::new();
+    };
+    let (args, skip_self) = match &expr {
+        syn::Expr::Call(call) => (call.args.iter().collect::<Vec<_>>(), false),
+        syn::Expr::MethodCall(call) => (call.args.iter().collect::<Vec<_>>(), true),
+        _ => return Vec::new(),
+    };
+    let receiver = skip_self && function.params.first().is_some_and(|p| p == "self");
+    let params: Vec<&String> = function.params.iter().skip(usize::from(receiver)).collect();
+    if params.len() != args.len() {
+        return Vec::new();
+    }
+    params
+        .into_iter()
+        .zip(args)
+        .filter_map(|(param, arg)| literal_value(arg).map(|value| (param.clone(), value)))
+        .collect()
+}
+
+/// Evaluate a simple condition under a contract's bindings: comparisons of a parameter with a
+/// literal, `is_empty()`, `len()`, `!`, `&&`, `||`; `None` when it cannot tell. Only
+/// parameters the site really uses (`params`: not shadowed) are read.
+fn evaluate_condition(text: &str, bindings: &[(String, Value)], params: &[String]) -> Option<bool> {
+    let expr = syn::parse_str::<syn::Expr>(text).ok()?;
+    let lookup = |name: &str| -> Option<Value> {
+        if !params.iter().any(|p| p == name) {
+            return None;
+        }
+        bindings
+            .iter()
+            .find(|(param, _)| param == name)
+            .map(|(_, v)| v.clone())
+    };
+    eval_bool(&expr, &lookup)
+}
+
+fn eval_bool(expr: &syn::Expr, lookup: &dyn Fn(&str) -> Option<Value>) -> Option<bool> {
+    use syn::{BinOp, Expr};
+    match expr {
+        Expr::Paren(paren) => eval_bool(&paren.expr, lookup),
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Not(_)) => {
+            eval_bool(&unary.expr, lookup).map(|b| !b)
+        }
+        Expr::Binary(binary) => match binary.op {
+            BinOp::And(_) => match (
+                eval_bool(&binary.left, lookup),
+                eval_bool(&binary.right, lookup),
+            ) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            BinOp::Or(_) => match (
+                eval_bool(&binary.left, lookup),
+                eval_bool(&binary.right, lookup),
+            ) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            op => {
+                let left = eval_value(&binary.left, lookup)?;
+                let right = eval_value(&binary.right, lookup)?;
+                let ordering = match (&left, &right) {
+                    (Value::Int(a), Value::Int(b)) => a.partial_cmp(b),
+                    (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
+                    (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
+                    (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
+                    (Value::Str(a), Value::Str(b)) => a.partial_cmp(b),
+                    (Value::Bool(a), Value::Bool(b)) => a.partial_cmp(b),
+                    _ => None,
+                }?;
+                use std::cmp::Ordering::{Equal, Greater, Less};
+                match op {
+                    BinOp::Lt(_) => Some(ordering == Less),
+                    BinOp::Le(_) => Some(ordering != Greater),
+                    BinOp::Gt(_) => Some(ordering == Greater),
+                    BinOp::Ge(_) => Some(ordering != Less),
+                    BinOp::Eq(_) => Some(ordering == Equal),
+                    BinOp::Ne(_) => Some(ordering != Equal),
+                    _ => None,
+                }
+            }
+        },
+        Expr::MethodCall(call) if call.method == "is_empty" && call.args.is_empty() => {
+            match eval_value(&call.receiver, lookup)? {
+                Value::Str(s) => Some(s.is_empty()),
+                _ => None,
+            }
+        }
+        _ => match eval_value(expr, lookup)? {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        },
+    }
+}
+
+fn eval_value(expr: &syn::Expr, lookup: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    match expr {
+        syn::Expr::Path(path) => lookup(&path.path.get_ident()?.to_string()),
+        syn::Expr::Paren(paren) => eval_value(&paren.expr, lookup),
+        syn::Expr::MethodCall(call) if call.method == "len" && call.args.is_empty() => {
+            match eval_value(&call.receiver, lookup)? {
+                Value::Str(s) => Some(Value::Int(s.len() as i128)),
+                _ => None,
+            }
+        }
+        other => literal_value(other),
     }
 }
 
@@ -1066,6 +1236,7 @@ mod test {
             line: 1,
             end_line: 9,
             visibility: "pub".into(),
+            params: Vec::new(),
             sites: sites
                 .iter()
                 .map(|(kind, text, outcome)| {
@@ -1515,6 +1686,60 @@ mod test {
         assert_eq!(resolve_call(".internal_decode", 0, &functions), [3]);
         assert_eq!(resolve_call("Engine::internal_decode", 0, &functions), [3]);
         assert!(resolve_call(".len", 0, &functions).is_empty());
+    }
+
+    #[test]
+    fn contract_arguments_decide_simple_conditions() {
+        let bindings = vec![
+            ("cents".to_owned(), Value::Int(-5)),
+            ("s".to_owned(), Value::Str(String::new())),
+        ];
+        let params = vec!["cents".to_owned(), "s".to_owned()];
+        assert_eq!(
+            evaluate_condition("cents < 0", &bindings, &params),
+            Some(true)
+        );
+        assert_eq!(
+            evaluate_condition("cents > 100 || s.is_empty()", &bindings, &params),
+            Some(true)
+        );
+        assert_eq!(
+            evaluate_condition("!s.is_empty() && cents == 3", &bindings, &params),
+            Some(false)
+        );
+        assert_eq!(
+            evaluate_condition("s.len() > 60", &bindings, &params),
+            Some(false)
+        );
+        assert_eq!(evaluate_condition("other < 0", &bindings, &params), None);
+        // A shadowed parameter is not the contract's value.
+        assert_eq!(
+            evaluate_condition("cents < 0", &bindings, &["s".to_owned()]),
+            None
+        );
+    }
+
+    #[test]
+    fn contract_links_the_branch_its_arguments_take() {
+        let mut f = function(
+            "c::format_cents",
+            &[
+                (SiteKind::If, "cents < 0", None),
+                (SiteKind::Tail, "format!(..)", None),
+            ],
+        );
+        f.params = vec!["cents".into()];
+        f.sites[0].params = vec!["cents".into()];
+        let mut row = item("C1", "`format_cents(-5)` | `\"-0.05\"`");
+        row.call = Some("format_cents(-5)".into());
+        row.expected = Some("\"-0.05\"".into());
+        assert_eq!(
+            links_of(&[row], &[], &[f]),
+            [
+                ("C1".to_owned(), "c::format_cents#tail1".to_owned()),
+                ("C1".to_owned(), "c::format_cents#if1".to_owned())
+            ]
+        );
     }
 
     #[test]
