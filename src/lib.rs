@@ -10,5 +10,7 @@ pub mod config;
 pub mod error;
 pub mod output;
 pub mod report;
+pub mod scratch;
 pub mod spec;
+pub mod testfile;
 pub mod workspace;

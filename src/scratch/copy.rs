@@ -1,0 +1,198 @@
+//! Keep a copy of the workspace in sync: copy what changed, delete what went away, keep
+//! modification times so cargo's fingerprints stay valid and builds stay incremental.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub copied: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Directory names never copied: version control, and tool state that builds do not need.
+const SKIPPED_NAMES: &[&str] = &[".git", ".hg", ".svn", ".jj", ".dualtrack"];
+
+/// Make `dest` a copy of `src`, skipping VCS directories and the `skip` paths (the target
+/// directory). `std::fs::copy` uses `copy_file_range`, which shares extents (a reflink) on
+/// filesystems that can.
+pub fn sync_tree(src: &Path, dest: &Path, skip: &[PathBuf]) -> anyhow::Result<SyncReport> {
+    let mut report = SyncReport::default();
+    let mut wanted: HashSet<PathBuf> = HashSet::new();
+    std::fs::create_dir_all(dest)
+        .with_context(|| format!("failed to create {}", dest.display()))?;
+    let walker = walkdir::WalkDir::new(src)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|entry| {
+            let path = entry.path();
+            let skipped_name = entry.depth() > 0
+                && entry.file_type().is_dir()
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_NAMES.contains(&n));
+            !skipped_name && !skip.iter().any(|s| path == s)
+        });
+    for entry in walker {
+        let entry = entry.with_context(|| format!("failed to walk {}", src.display()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(src)
+            .expect("walkdir stays under its root");
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let target = dest.join(rel);
+        wanted.insert(rel.to_owned());
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            if !target.is_dir() {
+                remove_any(&target)?;
+                std::fs::create_dir_all(&target)
+                    .with_context(|| format!("failed to create {}", target.display()))?;
+            }
+        } else if file_type.is_symlink() {
+            let link = std::fs::read_link(entry.path())?;
+            if std::fs::read_link(&target).ok().as_ref() != Some(&link) {
+                remove_any(&target)?;
+                make_symlink(&link, &target)?;
+                report.copied += 1;
+            } else {
+                report.unchanged += 1;
+            }
+        } else if file_type.is_file() {
+            let metadata = entry.metadata()?;
+            if same_file_content_stamp(&metadata, &target) {
+                report.unchanged += 1;
+                continue;
+            }
+            remove_any(&target)?;
+            std::fs::copy(entry.path(), &target).with_context(|| {
+                format!(
+                    "failed to copy {} to {}",
+                    entry.path().display(),
+                    target.display()
+                )
+            })?;
+            if let Ok(modified) = metadata.modified() {
+                let file = std::fs::File::options().write(true).open(&target)?;
+                file.set_modified(modified)
+                    .with_context(|| format!("failed to set the time of {}", target.display()))?;
+            }
+            report.copied += 1;
+        }
+    }
+    // Remove what no longer exists in the source, deepest first.
+    let mut extra: Vec<PathBuf> = walkdir::WalkDir::new(dest)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.path().strip_prefix(dest).ok().map(Path::to_owned))
+        .filter(|rel| !rel.as_os_str().is_empty() && !wanted.contains(rel))
+        .collect();
+    extra.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for rel in extra {
+        let path = dest.join(&rel);
+        if path.symlink_metadata().is_ok() {
+            remove_any(&path)?;
+            report.removed += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Same size and modification time: the copy is current.
+fn same_file_content_stamp(source: &std::fs::Metadata, target: &Path) -> bool {
+    let Ok(copy) = target.symlink_metadata() else {
+        return false;
+    };
+    copy.is_file()
+        && copy.len() == source.len()
+        && copy
+            .modified()
+            .ok()
+            .is_some_and(|m| Some(m) == source.modified().ok())
+}
+
+fn remove_any(path: &Path) -> anyhow::Result<()> {
+    match path.symlink_metadata() {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(_) => Ok(()),
+    }
+    .with_context(|| format!("failed to remove {}", path.display()))
+}
+
+#[cfg(unix)]
+fn make_symlink(link: &Path, at: &Path) -> anyhow::Result<()> {
+    std::os::unix::fs::symlink(link, at).with_context(|| format!("failed to link {}", at.display()))
+}
+
+#[cfg(not(unix))]
+fn make_symlink(link: &Path, at: &Path) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "cannot copy the symlink {} -> {} on this platform",
+        at.display(),
+        link.display()
+    )
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn sync_copies_then_only_changes_and_removes_deleted_files() {
+        let src = tempfile::tempdir().unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        write(&src.path().join("Cargo.toml"), "[package]");
+        write(&src.path().join("src/lib.rs"), "fn a() {}");
+        write(&src.path().join(".git/HEAD"), "ref");
+        write(&src.path().join("target/debug/x"), "binary");
+        let skip = [src.path().join("target")];
+        let first = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        assert_eq!(first.copied, 2);
+        assert!(!dest.path().join(".git").exists());
+        assert!(!dest.path().join("target").exists());
+
+        let again = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        assert_eq!((again.copied, again.unchanged), (0, 2));
+
+        // An injected (changed) copy is restored; a deleted source file goes away.
+        write(&dest.path().join("src/lib.rs"), "fn a() {} mod injected {}");
+        std::fs::remove_file(src.path().join("Cargo.toml")).unwrap();
+        let third = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        assert_eq!((third.copied, third.removed), (1, 1));
+        assert_eq!(
+            std::fs::read_to_string(dest.path().join("src/lib.rs")).unwrap(),
+            "fn a() {}"
+        );
+        assert!(!dest.path().join("Cargo.toml").exists());
+    }
+
+    #[test]
+    fn copies_keep_the_source_modification_time() {
+        let src = tempfile::tempdir().unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        write(&src.path().join("a.rs"), "x");
+        sync_tree(src.path(), dest.path(), &[]).unwrap();
+        let a = std::fs::metadata(src.path().join("a.rs"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let b = std::fs::metadata(dest.path().join("a.rs"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(a, b);
+    }
+}

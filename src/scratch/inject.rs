@@ -1,0 +1,136 @@
+//! Injecting a generated test module into the module that defines the functions it tests, as
+//! text: the user's code around it is never re-printed, and reported line numbers map back.
+
+/// Where a generated module went in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injected {
+    /// The file's text with the module inserted.
+    pub text: String,
+    /// 1-based lines of the new file that hold the module's own text (without the wrapper).
+    pub first_line: u32,
+    pub last_line: u32,
+    /// The inline modules the generated module sits in (`a::b`), empty at file level.
+    pub inline_path: Vec<String>,
+}
+
+impl Injected {
+    /// The line of the generated module's text that line `line` of the new file is, if any.
+    pub fn module_line(&self, line: u32) -> Option<u32> {
+        (self.first_line..=self.last_line)
+            .contains(&line)
+            .then(|| line - self.first_line + 1)
+    }
+}
+
+/// The inline modules (outermost first) whose braces contain `line`, with the byte offset of
+/// the innermost one's closing brace.
+pub fn enclosing_inline_modules(file: &syn::File, line: u32) -> (Vec<String>, Option<usize>) {
+    let mut path = Vec::new();
+    let mut close = None;
+    let mut items: &[syn::Item] = &file.items;
+    loop {
+        let found = items.iter().find_map(|item| match item {
+            syn::Item::Mod(module) => {
+                let (brace, inner) = module.content.as_ref()?;
+                let span = brace.span.join();
+                let contains = span.start().line as u32 <= line && line <= span.end().line as u32;
+                contains.then(|| {
+                    (
+                        module.ident.to_string(),
+                        brace.span.close().byte_range().start,
+                        inner,
+                    )
+                })
+            }
+            _ => None,
+        });
+        match found {
+            Some((name, close_offset, inner)) => {
+                path.push(name.strip_prefix("r#").map(str::to_owned).unwrap_or(name));
+                close = Some(close_offset);
+                items = inner;
+            }
+            None => return (path, close),
+        }
+    }
+}
+
+/// Insert `module_text` (the tests, and any `use` lines) as `mod <name>` into `source` at the
+/// module that defines line `function_line`. `source` must parse as Rust.
+pub fn inject(
+    source: &str,
+    function_line: u32,
+    name: &str,
+    module_text: &str,
+) -> Result<Injected, syn::Error> {
+    let file = syn::parse_file(source)?;
+    let (inline_path, close) = enclosing_inline_modules(&file, function_line);
+    drop(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let offset = close.unwrap_or(source.len());
+    let (before, after) = source.split_at(offset);
+    let mut text = String::with_capacity(source.len() + module_text.len() + 128);
+    text.push_str(before);
+    if !before.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("#[cfg(test)]\n#[allow(warnings, clippy::all)]\nmod ");
+    text.push_str(name);
+    text.push_str(" {\nuse super::*;\n");
+    let first_line = text.matches('\n').count() as u32 + 1;
+    text.push_str(module_text.trim_end_matches('\n'));
+    text.push('\n');
+    let last_line = text.matches('\n').count() as u32;
+    text.push_str("}\n");
+    text.push_str(after);
+    Ok(Injected {
+        text,
+        first_line,
+        last_line,
+        inline_path,
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    const SOURCE: &str =
+        "pub fn top() {}\n\nmod inner {\n    pub fn deep(x: u8) -> u8 {\n        x\n    }\n}\n";
+    const TESTS: &str = "#[test]\nfn t() {\n    assert_eq!(deep(1), 1);\n}\n";
+
+    #[test]
+    fn file_level_function_gets_the_module_at_the_end() {
+        let injected = inject(SOURCE, 1, "dualtrack_offline", TESTS).unwrap();
+        assert!(injected.text.starts_with(SOURCE));
+        assert!(injected.inline_path.is_empty());
+        assert!(injected.text.ends_with("}\n}\n"));
+        let lines: Vec<&str> = injected.text.lines().collect();
+        assert_eq!(lines[injected.first_line as usize - 1], "#[test]");
+        assert_eq!(lines[injected.last_line as usize - 1], "}");
+        assert_eq!(injected.module_line(injected.first_line + 2), Some(3));
+        assert_eq!(injected.module_line(1), None);
+        syn::parse_file(&injected.text).unwrap();
+    }
+
+    #[test]
+    fn inline_module_function_gets_the_module_before_its_closing_brace() {
+        let injected = inject(SOURCE, 4, "dualtrack_offline", TESTS).unwrap();
+        assert_eq!(injected.inline_path, ["inner"]);
+        let close = injected.text.rfind("}\n}\n").unwrap();
+        assert!(injected.text[..close].contains("mod dualtrack_offline {"));
+        // User code before the insertion point is byte for byte the same.
+        assert!(
+            injected
+                .text
+                .starts_with(&SOURCE[..SOURCE.rfind('}').unwrap()])
+        );
+        syn::parse_file(&injected.text).unwrap();
+    }
+
+    #[test]
+    fn source_without_a_final_newline_still_parses() {
+        let injected = inject("fn a() {}", 1, "dualtrack_x", TESTS).unwrap();
+        syn::parse_file(&injected.text).unwrap();
+    }
+}

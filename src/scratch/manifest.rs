@@ -1,0 +1,110 @@
+//! Rewrite the scratch copy's manifests so path dependencies outside the workspace still
+//! resolve: `../` paths that leave the workspace become absolute; paths inside it stay as they
+//! are, since the whole workspace is copied.
+
+use std::path::Path;
+
+use anyhow::Context;
+use toml::{Table, Value};
+
+use crate::workspace::normalize_lexically;
+
+/// Dependency tables, at the top of a manifest and under `[target.'cfg(..)']`.
+const DEPENDENCY_TABLES: &[&str] = &["dependencies", "dev-dependencies", "build-dependencies"];
+
+/// Rewrite `manifest_text` (the manifest that lived in `original_dir`) for a copy; `None` when
+/// nothing needs to change.
+pub fn rewrite_manifest(
+    manifest_text: &str,
+    original_dir: &Path,
+    workspace_root: &Path,
+) -> anyhow::Result<Option<String>> {
+    let mut table: Table = toml::from_str(manifest_text).context("failed to parse the manifest")?;
+    let mut changed = false;
+    let mut fix = |deps: &mut Table| {
+        for (_, dep) in deps.iter_mut() {
+            if let Value::Table(dep) = dep
+                && let Some(Value::String(path)) = dep.get_mut("path")
+            {
+                let absolute = normalize_lexically(&original_dir.join(&*path));
+                if !absolute.starts_with(workspace_root) {
+                    *path = absolute.to_string_lossy().into_owned();
+                    changed = true;
+                }
+            }
+        }
+    };
+    for name in DEPENDENCY_TABLES {
+        if let Some(Value::Table(deps)) = table.get_mut(*name) {
+            fix(deps);
+        }
+    }
+    if let Some(Value::Table(targets)) = table.get_mut("target") {
+        for (_, target) in targets.iter_mut() {
+            if let Value::Table(target) = target {
+                for name in DEPENDENCY_TABLES {
+                    if let Some(Value::Table(deps)) = target.get_mut(*name) {
+                        fix(deps);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Value::Table(workspace)) = table.get_mut("workspace")
+        && let Some(Value::Table(deps)) = workspace.get_mut("dependencies")
+    {
+        fix(deps);
+    }
+    if let Some(Value::Table(patches)) = table.get_mut("patch") {
+        for (_, registry) in patches.iter_mut() {
+            if let Value::Table(deps) = registry {
+                fix(deps);
+            }
+        }
+    }
+    Ok(changed.then(|| toml::to_string(&table)).transpose()?)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn paths_leaving_the_workspace_become_absolute_and_others_stay() {
+        let text = r#"
+[package]
+name = "a"
+[dependencies]
+inside = { path = "../b" }
+outside = { path = "../../../shared/c" }
+serde = "1"
+[target.'cfg(unix)'.dev-dependencies]
+far = { path = "../../../far" }
+"#;
+        let rewritten = rewrite_manifest(text, Path::new("/w/crates/a"), Path::new("/w"))
+            .unwrap()
+            .unwrap();
+        let table: Table = toml::from_str(&rewritten).unwrap();
+        assert_eq!(
+            table["dependencies"]["inside"]["path"].as_str(),
+            Some("../b")
+        );
+        assert_eq!(
+            table["dependencies"]["outside"]["path"].as_str(),
+            Some("/shared/c")
+        );
+        assert_eq!(
+            table["target"]["cfg(unix)"]["dev-dependencies"]["far"]["path"].as_str(),
+            Some("/far")
+        );
+    }
+
+    #[test]
+    fn nothing_to_change_is_none() {
+        let text = "[package]\nname = \"a\"\n[dependencies]\nb = { path = \"b\" }\n";
+        assert_eq!(
+            rewrite_manifest(text, Path::new("/w"), Path::new("/w")).unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The scratch stage: a synced copy of the workspace under the target directory, generated
+//! test modules injected into it, built, and each test run in its own process.
+
+pub mod copy;
+pub mod inject;
+pub mod manifest;
