@@ -4,3 +4,4 @@
 pub mod copy;
 pub mod inject;
 pub mod manifest;
+pub mod process;

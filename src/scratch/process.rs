@@ -1,0 +1,192 @@
+//! Running a child process with a deadline: its own process group, output captured up to a
+//! cap, and the whole group killed when time runs out.
+
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// `None` when the deadline passed and the process group was killed.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    pub fn timed_out(&self) -> bool {
+        self.status.is_none()
+    }
+
+    /// The signal that ended the process, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            self.status.and_then(|s| s.signal())
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+}
+
+/// Run `command` to completion or until `timeout`, capturing at most `cap` bytes of each of
+/// stdout and stderr (the rest is read and dropped, so the child never blocks on a full pipe).
+pub fn run_with_timeout(
+    mut command: Command,
+    timeout: Duration,
+    cap: usize,
+) -> anyhow::Result<Finished> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let start = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("failed to start {:?}", command.get_program()))?;
+    let stdout = reader(child.stdout.take(), cap);
+    let stderr = reader(child.stderr.take(), cap);
+    let status = wait_until(&mut child, start + timeout)?;
+    if status.is_none() {
+        kill_group(&mut child);
+    }
+    Ok(Finished {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed: start.elapsed(),
+    })
+}
+
+fn reader(pipe: Option<impl Read + Send + 'static>, cap: usize) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else {
+            return String::new();
+        };
+        let mut kept = Vec::new();
+        let mut buffer = [0u8; 8192];
+        let mut dropped = 0usize;
+        loop {
+            match pipe.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = cap.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buffer[..n.min(room)]);
+                    dropped += n.saturating_sub(room);
+                }
+            }
+        }
+        let mut text = String::from_utf8_lossy(&kept).into_owned();
+        if dropped > 0 {
+            text.push_str(&format!(
+                "\n[dualtrack: {dropped} more bytes of output dropped]\n"
+            ));
+        }
+        text
+    })
+}
+
+/// Poll the child until it exits or the deadline passes.
+fn wait_until(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<ExitStatus>> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child
+            .try_wait()
+            .context("failed to wait for a child process")?
+        {
+            return Ok(Some(status));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Kill the child's whole process group, then reap the child.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // The child leads its own group (process_group(0)), so its pid is the group id.
+        let group = child.id() as libc::pid_t;
+        // SAFETY: killpg only sends a signal; a stale group id fails with ESRCH.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(all(test, unix))]
+mod test {
+    use super::*;
+
+    fn shell(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    #[test]
+    fn captures_output_and_status() {
+        let finished = run_with_timeout(
+            shell("echo out; echo err >&2; exit 3"),
+            Duration::from_secs(10),
+            1024,
+        )
+        .unwrap();
+        assert_eq!(finished.status.unwrap().code(), Some(3));
+        assert_eq!(finished.stdout, "out\n");
+        assert_eq!(finished.stderr, "err\n");
+    }
+
+    #[test]
+    fn a_hung_process_and_its_children_are_killed_at_the_deadline() {
+        let marker = tempfile::tempdir().unwrap();
+        let file = marker.path().join("child-survived");
+        let script = format!("(sleep 2; touch {}) & sleep 30", file.display());
+        let finished = run_with_timeout(shell(&script), Duration::from_millis(200), 1024).unwrap();
+        assert!(finished.timed_out());
+        assert!(finished.elapsed < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(
+            !file.exists(),
+            "a child of the timed-out process outlived it"
+        );
+    }
+
+    #[test]
+    fn output_beyond_the_cap_is_dropped_and_counted() {
+        let finished =
+            run_with_timeout(shell("yes | head -c 100000"), Duration::from_secs(10), 100).unwrap();
+        assert!(finished.stdout.starts_with("y\ny\n"));
+        assert!(
+            finished
+                .stdout
+                .contains("99900 more bytes of output dropped")
+        );
+    }
+
+    #[test]
+    fn a_signal_is_reported() {
+        let finished =
+            run_with_timeout(shell("kill -ABRT $$"), Duration::from_secs(10), 100).unwrap();
+        assert_eq!(finished.signal(), Some(libc::SIGABRT));
+    }
+}
