@@ -91,6 +91,102 @@ pub fn inject(
     })
 }
 
+/// One generated module to place: the line of a function it tests (which decides the module
+/// it goes into), its name, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub function_line: u32,
+    pub name: String,
+    pub text: String,
+}
+
+/// Where one placed module's own text ended up in the new file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedRange {
+    pub first_line: u32,
+    pub last_line: u32,
+    pub inline_path: Vec<String>,
+    /// The insertion point was inside a line, which was split to make room.
+    pub split_line: bool,
+}
+
+/// Insert every placement into `source` in one pass: positions are found on the original
+/// text, and modules are laid down in source order, so each range is exact.
+pub fn inject_all(
+    source: &str,
+    placements: &[Placement],
+) -> Result<(String, Vec<PlacedRange>), syn::Error> {
+    let file = syn::parse_file(source)?;
+    let mut points: Vec<(usize, usize, Vec<String>)> = placements
+        .iter()
+        .enumerate()
+        .map(|(index, placement)| {
+            let (path, close) = enclosing_inline_modules(&file, placement.function_line);
+            (close.unwrap_or(source.len()), index, path)
+        })
+        .collect();
+    drop(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    points.sort();
+    let mut text = String::with_capacity(
+        source.len() + placements.iter().map(|p| p.text.len() + 96).sum::<usize>(),
+    );
+    let mut ranges = vec![
+        PlacedRange {
+            first_line: 0,
+            last_line: 0,
+            inline_path: Vec::new(),
+            split_line: false,
+        };
+        placements.len()
+    ];
+    let mut copied = 0;
+    for (offset, index, inline_path) in points {
+        text.push_str(&source[copied..offset]);
+        copied = offset;
+        let split_line = !text.is_empty() && !text.ends_with('\n');
+        if split_line {
+            text.push('\n');
+        }
+        let placement = &placements[index];
+        text.push_str("#[cfg(test)]\n#[allow(warnings, clippy::all)]\nmod ");
+        text.push_str(&placement.name);
+        text.push_str(" {\nuse super::*;\n");
+        let first_line = text.matches('\n').count() as u32 + 1;
+        text.push_str(placement.text.trim_end_matches('\n'));
+        text.push('\n');
+        let last_line = text.matches('\n').count() as u32;
+        text.push_str("}\n");
+        ranges[index] = PlacedRange {
+            first_line,
+            last_line,
+            inline_path,
+            split_line,
+        };
+    }
+    text.push_str(&source[copied..]);
+    Ok((text, ranges))
+}
+
+/// The original line of line `line` of a file into which `ranges` were injected (lines inside
+/// an injected module have none).
+pub fn original_line(ranges: &[PlacedRange], line: u32) -> Option<u32> {
+    let mut shift = 0;
+    for range in ranges {
+        // Four wrapper lines before the text (`#[cfg(test)]`, `#[allow]`, `mod`, `use`) and
+        // the closing brace after it.
+        let block_start = range.first_line - 4;
+        let block_end = range.last_line + 1;
+        if line >= block_start && line <= block_end {
+            return None;
+        }
+        if line > block_end {
+            shift += block_end - block_start + 1 + u32::from(range.split_line);
+        }
+    }
+    Some(line - shift)
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -126,6 +222,54 @@ mod test {
                 .starts_with(&SOURCE[..SOURCE.rfind('}').unwrap()])
         );
         syn::parse_file(&injected.text).unwrap();
+    }
+
+    #[test]
+    fn several_modules_go_in_at_once_with_exact_ranges_and_lines_map_back() {
+        let placements = [
+            Placement {
+                function_line: 4,
+                name: "dualtrack_a".into(),
+                text: TESTS.into(),
+            },
+            Placement {
+                function_line: 1,
+                name: "dualtrack_b".into(),
+                text: TESTS.into(),
+            },
+        ];
+        let (text, ranges) = inject_all(SOURCE, &placements).unwrap();
+        syn::parse_file(&text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for range in &ranges {
+            assert_eq!(lines[range.first_line as usize - 1], "#[test]");
+            assert_eq!(lines[range.last_line as usize - 1], "}");
+        }
+        assert_eq!(ranges[0].inline_path, ["inner"]);
+        // `pub fn deep` stays on line 4; the closing brace of `inner` moved below module a.
+        assert_eq!(original_line(&ranges, 4), Some(4));
+        let inner_close = lines.iter().position(|l| *l == "}").unwrap() as u32 + 1;
+        assert!(original_line(&ranges, ranges[0].first_line).is_none());
+        assert_eq!(original_line(&ranges, ranges[0].last_line + 2), Some(7));
+        assert!(inner_close > 0);
+    }
+
+    #[test]
+    fn an_insertion_inside_a_line_splits_it_and_lines_still_map_back() {
+        let source = "mod a { pub fn f() {} }\nfn g() {}\n";
+        let placements = [Placement {
+            function_line: 1,
+            name: "dualtrack_a".into(),
+            text: TESTS.into(),
+        }];
+        let (text, ranges) = inject_all(source, &placements).unwrap();
+        syn::parse_file(&text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let rest = ranges[0].last_line + 2;
+        assert_eq!(lines[rest as usize - 1], "}");
+        assert_eq!(original_line(&ranges, rest), Some(1));
+        assert_eq!(lines[rest as usize], "fn g() {}");
+        assert_eq!(original_line(&ranges, rest + 1), Some(2));
     }
 
     #[test]
