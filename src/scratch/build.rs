@@ -1,0 +1,148 @@
+//! Building the scratch copy's test executables with `cargo test --no-run
+//! --message-format=json`: which executables came out, and every compiler error with its place.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context;
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::DiagnosticLevel;
+
+use super::process::run_with_timeout;
+
+/// What to build in one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildTarget {
+    pub package: String,
+    pub lib: bool,
+    pub bins: Vec<String>,
+}
+
+/// A test executable cargo produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executable {
+    pub package: String,
+    pub target: String,
+    pub path: PathBuf,
+}
+
+/// A compiler error at a place in the scratch copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// Absolute path in the scratch copy.
+    pub file: PathBuf,
+    pub line: u32,
+    pub message: String,
+    /// rustc's own rendering, for logs and for a model to repair from.
+    pub rendered: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOutcome {
+    pub success: bool,
+    pub executables: Vec<Executable>,
+    pub errors: Vec<CompileError>,
+    /// cargo's stderr: progress and, when something outside rustc failed, why.
+    pub log: String,
+}
+
+/// How long one build may take before it is stopped.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Build the test executables of `targets` in the workspace at `root` into `target_dir`.
+pub fn build_tests(
+    root: &Path,
+    target_dir: &Path,
+    targets: &[BuildTarget],
+    offline: bool,
+) -> anyhow::Result<BuildOutcome> {
+    let mut outcome = BuildOutcome {
+        success: true,
+        ..BuildOutcome::default()
+    };
+    for target in targets {
+        let mut command = Command::new(cargo());
+        command
+            .current_dir(root)
+            .args([
+                "test",
+                "--no-run",
+                "--message-format=json",
+                "--manifest-path",
+            ])
+            .arg(root.join("Cargo.toml"))
+            .args(["-p", &target.package])
+            .env("CARGO_TARGET_DIR", target_dir)
+            .env("CARGO_TERM_COLOR", "never");
+        if offline {
+            command.arg("--offline");
+        }
+        if target.lib {
+            command.arg("--lib");
+        }
+        for bin in &target.bins {
+            command.args(["--bin", bin]);
+        }
+        let finished = run_with_timeout(command, BUILD_TIMEOUT, usize::MAX)
+            .context("failed to run cargo to build the tests")?;
+        let succeeded = finished.status.is_some_and(|s| s.success());
+        outcome.success &= succeeded;
+        outcome.log.push_str(&finished.stderr);
+        read_messages(&finished.stdout, root, &target.package, &mut outcome);
+    }
+    Ok(outcome)
+}
+
+/// The cargo that runs us, as cargo subcommands should use (`$CARGO`), else `cargo`.
+pub fn cargo() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOutcome) {
+    for message in Message::parse_stream(stdout.as_bytes()).flatten() {
+        match message {
+            Message::CompilerArtifact(artifact) if artifact.profile.test => {
+                if let Some(path) = artifact.executable {
+                    outcome.executables.push(Executable {
+                        package: package.to_owned(),
+                        target: artifact.target.name.clone(),
+                        path: path.into_std_path_buf(),
+                    });
+                }
+            }
+            Message::CompilerMessage(message)
+                if message.message.level == DiagnosticLevel::Error =>
+            {
+                let diagnostic = &message.message;
+                let span = diagnostic
+                    .spans
+                    .iter()
+                    .find(|s| s.is_primary)
+                    .or_else(|| diagnostic.spans.first());
+                let (file, line) = match span {
+                    Some(span) => {
+                        let file = Path::new(&span.file_name);
+                        let file = if file.is_absolute() {
+                            file.to_owned()
+                        } else {
+                            root.join(file)
+                        };
+                        (file, span.line_start as u32)
+                    }
+                    None => (PathBuf::new(), 0),
+                };
+                outcome.errors.push(CompileError {
+                    file,
+                    line,
+                    message: diagnostic.message.clone(),
+                    rendered: diagnostic
+                        .rendered
+                        .clone()
+                        .unwrap_or_else(|| diagnostic.message.clone()),
+                });
+            }
+            _ => {}
+        }
+    }
+}
