@@ -123,6 +123,58 @@ pub enum Command {
     /// Score spec coverage both ways: sites no spec item speaks to, items no site backs
     #[command(after_help = SCORE_EXAMPLES)]
     Score(ScoreArgs),
+    /// Run generated test files in a scratch copy of the workspace, each test in its own process
+    #[command(after_help = RUN_TESTS_EXAMPLES)]
+    RunTests(RunTestsArgs),
+}
+
+const RUN_TESTS_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack run-tests dualtrack_offline.rs
+  cargo dualtrack run-tests tests/generated/*.rs --timeout 5 -j 4 --format json
+
+Each file is a generated module: `/// dualtrack: {\"function\": \"crate::f\"}` before every
+#[test]. The tests go into a copy under <target-dir>/dualtrack/scratch, into the module that
+defines each function; your tree is never written. Exit 1 when a test fails, panics, times out,
+crashes or is flaky; 4 when the crate does not build before injection.";
+
+#[derive(Debug, Clone, Args)]
+pub struct RunTestsArgs {
+    /// Generated test files
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = RunTestsFormat::Human)]
+    pub format: RunTestsFormat,
+
+    /// Seconds each test may run before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Tests run at once (default: one per core)
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    pub jobs: usize,
+
+    /// What the untouched copy must do before tests are injected
+    #[arg(long, value_enum, default_value_t = crate::scratch::Baseline::Build)]
+    pub baseline: crate::scratch::Baseline,
+
+    /// Extra runs of a failing test to tell flaky from steady
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub reruns: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunTestsFormat {
+    Human,
+    Json,
 }
 
 const SCORE_EXAMPLES: &str = "\

@@ -2,6 +2,7 @@
 //! written, the exit code chosen.
 
 pub mod analyze;
+pub mod run_tests;
 pub mod score;
 
 use crate::cli::{Cli, Command};
@@ -12,6 +13,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
+        Command::RunTests(args) => run_tests::run(&cli.global, &args),
     }
 }
 

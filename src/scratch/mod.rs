@@ -1,5 +1,8 @@
 //! The scratch stage: a synced copy of the workspace under the target directory, generated
 //! test modules injected into it, built, and each test run in its own process.
+//!
+//! Layout under `<target_directory>/dualtrack/`: `scratch/` (the copy), `target/` (its own warm
+//! target directory), `tmp/` (the tests' `TMPDIR`), `lock` (one run at a time).
 
 pub mod build;
 pub mod copy;
@@ -7,3 +10,751 @@ pub mod execute;
 pub mod inject;
 pub mod manifest;
 pub mod process;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Analysis, Function};
+use crate::testfile::{TestCase, TestModule, module_name};
+use crate::workspace::{TargetKind, Workspace};
+use build::{BuildTarget, Executable, build_tests};
+use execute::{Outcome, resolve, run_test};
+use inject::{PlacedRange, Placement, inject_all, original_line};
+
+/// How the untouched copy is checked before anything is injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Baseline {
+    /// The copy must build.
+    Build,
+    /// The copy must build and its own tests pass.
+    Test,
+    /// No check.
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub timeout: Duration,
+    /// Parallel test processes; 0 means one per core.
+    pub jobs: usize,
+    pub baseline: Baseline,
+    /// How many more times a failing or panicking test is run to tell flaky from steady.
+    pub reruns: u32,
+    /// Bytes of output kept per test.
+    pub output_cap: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: Duration::from_secs(10),
+            jobs: 0,
+            baseline: Baseline::Build,
+            reruns: 2,
+            output_cap: 64 * 1024,
+        }
+    }
+}
+
+/// A generated module and the engine that wrote it.
+#[derive(Debug, Clone)]
+pub struct ModuleInput {
+    pub engine: String,
+    pub module: TestModule,
+    /// The file the module was read from, to point at a failing assertion's own line.
+    pub source: Option<String>,
+}
+
+/// How one generated test came out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub engine: String,
+    pub function: String,
+    pub targets: Vec<String>,
+    pub spec_items: Vec<String>,
+    pub category: Option<String>,
+    pub oracle: Option<String>,
+    pub input: Option<String>,
+    pub outcome: Outcome,
+    pub message: String,
+    /// `file:line` in the user's tree: where the code under test panicked, or where the
+    /// test's own assertion failed.
+    pub location: Option<String>,
+    /// Compiler errors of a dropped test, as rustc rendered them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compile_errors: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    pub elapsed_ms: u64,
+    /// The test's code, for reports and for checking it in.
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub sync_ms: u64,
+    pub baseline_ms: u64,
+    pub build_ms: u64,
+    pub run_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunReport {
+    pub results: Vec<TestResult>,
+    pub timings: Timings,
+    pub build_rounds: u32,
+}
+
+/// The crate itself does not build (or its own tests fail) before anything is injected.
+#[derive(Debug, thiserror::Error)]
+#[error("the crate does not build before any test is injected (baseline `{mode}`):\n{log}")]
+pub struct BaselineFailed {
+    pub mode: &'static str,
+    pub log: String,
+}
+
+/// The scratch area of a workspace, locked for one run.
+pub struct ScratchArea {
+    pub root: PathBuf,
+    pub copy: PathBuf,
+    pub target: PathBuf,
+    pub tmp: PathBuf,
+    _lock: std::fs::File,
+}
+
+impl ScratchArea {
+    /// Create the area under the workspace's target directory and take its lock (waiting for
+    /// another run to finish).
+    pub fn open(workspace: &Workspace) -> anyhow::Result<ScratchArea> {
+        let root = workspace.target_directory.join("dualtrack");
+        let copy = root.join("scratch");
+        let target = root.join("target");
+        let tmp = root.join("tmp");
+        for dir in [&root, &copy, &target, &tmp] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        let lock = std::fs::File::create(root.join("lock"))
+            .context("failed to create the scratch lock file")?;
+        if lock.try_lock().is_err() {
+            eprintln!(
+                "waiting for another cargo-dualtrack run to release {}",
+                root.display()
+            );
+            lock.lock().context("failed to lock the scratch area")?;
+        }
+        Ok(ScratchArea {
+            root,
+            copy,
+            target,
+            tmp,
+            _lock: lock,
+        })
+    }
+
+    /// Bring the copy up to date with the workspace and fix its manifests.
+    pub fn sync(&self, workspace: &Workspace) -> anyhow::Result<copy::SyncReport> {
+        let skip = [workspace.target_directory.clone(), self.root.clone()];
+        let report = copy::sync_tree(&workspace.root, &self.copy, &skip)?;
+        for entry in walkdir::WalkDir::new(&self.copy).into_iter().flatten() {
+            if entry.file_name() != "Cargo.toml" {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(&self.copy)
+                .expect("under the copy");
+            let original_dir = workspace
+                .root
+                .join(rel)
+                .parent()
+                .map(Path::to_owned)
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(entry.path())?;
+            if let Some(rewritten) =
+                manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
+                    .with_context(|| format!("in {}", entry.path().display()))?
+            {
+                std::fs::write(entry.path(), rewritten)?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// The environment tests run with: nothing inherited but what builds and tests need.
+    pub fn test_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = [
+            "PATH",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+            "LANG",
+        ]
+        .iter()
+        .filter_map(|key| {
+            std::env::var(key)
+                .ok()
+                .map(|value| (key.to_string(), value))
+        })
+        .collect();
+        env.extend([
+            ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
+            ("INSTA_UPDATE".to_owned(), "no".to_owned()),
+            ("INSTA_FORCE_PASS".to_owned(), "0".to_owned()),
+            ("TMPDIR".to_owned(), self.tmp.to_string_lossy().into_owned()),
+            ("HOME".to_owned(), self.tmp.to_string_lossy().into_owned()),
+            (
+                "CARGO_TARGET_DIR".to_owned(),
+                self.target.to_string_lossy().into_owned(),
+            ),
+        ]);
+        env
+    }
+}
+
+/// A test placed in the scratch copy.
+struct Placed {
+    /// Index into the flat list of tests.
+    test: usize,
+    /// The module's file in the copy, and the lines of this test there.
+    file: PathBuf,
+    first_line: u32,
+    last_line: u32,
+    executable_key: (String, String),
+    suffix: String,
+}
+
+/// One test with where it comes from.
+struct Pending<'a> {
+    engine: &'a str,
+    source: Option<&'a str>,
+    case: &'a TestCase,
+    preamble: &'a str,
+    function: Option<&'a Function>,
+}
+
+/// Inject `modules` into a fresh copy of the workspace, build, and run every test alone.
+pub fn run_modules(
+    workspace: &Workspace,
+    analysis: &Analysis,
+    modules: &[ModuleInput],
+    options: &RunOptions,
+) -> anyhow::Result<RunReport> {
+    let area = ScratchArea::open(workspace)?;
+    let mut report = RunReport::default();
+    let start = Instant::now();
+    area.sync(workspace)?;
+    report.timings.sync_ms = start.elapsed().as_millis() as u64;
+
+    let by_path: HashMap<&str, &Function> = analysis
+        .functions
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    let pending: Vec<Pending> = modules
+        .iter()
+        .flat_map(|input| {
+            input.module.tests.iter().map(|case| Pending {
+                engine: &input.engine,
+                source: input.source.as_deref(),
+                case,
+                preamble: &input.module.preamble,
+                function: by_path.get(case.meta.function.as_str()).copied(),
+            })
+        })
+        .collect();
+    let mut results: Vec<Option<TestResult>> = vec![None; pending.len()];
+    for (index, test) in pending.iter().enumerate() {
+        if test.function.is_none() {
+            results[index] = Some(result(
+                test,
+                Outcome::Dropped,
+                format!(
+                    "function `{}` is not in the analyzed packages",
+                    test.case.meta.function
+                ),
+            ));
+        }
+    }
+
+    let targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
+    if options.baseline != Baseline::Skip && !targets.is_empty() {
+        let start = Instant::now();
+        let baseline = build_tests(&area.copy, &area.target, &targets, false)?;
+        if !baseline.success {
+            let mut log = baseline
+                .errors
+                .iter()
+                .map(|e| e.rendered.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+            if log.is_empty() {
+                log = baseline.log;
+            }
+            return Err(BaselineFailed { mode: "build", log }.into());
+        }
+        if options.baseline == Baseline::Test {
+            run_own_tests(&area, &targets)?;
+        }
+        report.timings.baseline_ms = start.elapsed().as_millis() as u64;
+    }
+
+    // Inject, build, drop what does not compile, until the rest builds.
+    let build_start = Instant::now();
+    let (placed, ranges, executables) = loop {
+        report.build_rounds += 1;
+        let live: Vec<usize> = (0..pending.len())
+            .filter(|&i| results[i].is_none())
+            .collect();
+        if live.is_empty() {
+            break (Vec::new(), Ranges::new(), Vec::new());
+        }
+        area.sync(workspace)?;
+        let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
+        let outcome = build_tests(&area.copy, &area.target, &targets, true)?;
+        if outcome.success {
+            break (placed, ranges, outcome.executables);
+        }
+        let mut blamed = false;
+        for error in &outcome.errors {
+            let culprit = placed.iter().find(|p| {
+                p.file == error.file && (p.first_line..=p.last_line).contains(&error.line)
+            });
+            let culprits: Vec<&Placed> = match culprit {
+                Some(p) => vec![p],
+                // An error in a file we injected into, outside any test (a `use` line, a name
+                // clash): every test placed in that file goes.
+                None => placed.iter().filter(|p| p.file == error.file).collect(),
+            };
+            for p in culprits {
+                blamed = true;
+                let entry = results[p.test].get_or_insert_with(|| {
+                    result(
+                        &pending[p.test],
+                        Outcome::Dropped,
+                        "does not compile".to_owned(),
+                    )
+                });
+                entry.compile_errors.push(error.rendered.clone());
+            }
+        }
+        if !blamed {
+            // Nothing to blame on the tests: give up on all of them with the log.
+            let log = outcome
+                .errors
+                .iter()
+                .map(|e| e.rendered.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+            for index in live {
+                results[index] = Some(result(
+                    &pending[index],
+                    Outcome::Dropped,
+                    format!(
+                        "the build failed outside the generated tests:\n{}{}",
+                        log, outcome.log
+                    ),
+                ));
+            }
+            break (Vec::new(), Ranges::new(), Vec::new());
+        }
+    };
+    report.timings.build_ms = build_start.elapsed().as_millis() as u64;
+
+    // Run each test alone, in parallel, rerunning failures to spot flaky ones.
+    let run_start = Instant::now();
+    let env = area.test_env();
+    let executables: HashMap<(String, String), &Executable> = executables
+        .iter()
+        .map(|e| ((e.package.clone(), e.target.clone()), e))
+        .collect();
+    let names = list_tests(&executables, &env)?;
+    let jobs = if options.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.jobs
+    };
+    let queue = Mutex::new(placed.iter().collect::<Vec<_>>());
+    let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
+                        return;
+                    };
+                    let outcome = run_placed(
+                        p,
+                        &pending[p.test],
+                        &executables,
+                        &names,
+                        &area,
+                        workspace,
+                        &ranges,
+                        &env,
+                        options,
+                    );
+                    finished
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((p.test, outcome));
+                }
+            });
+        }
+    });
+    for (index, outcome) in finished.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        results[index] = Some(outcome);
+    }
+    report.timings.run_ms = run_start.elapsed().as_millis() as u64;
+    report.results = results.into_iter().flatten().collect();
+    Ok(report)
+}
+
+fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
+    let meta = &test.case.meta;
+    TestResult {
+        name: test.case.name.clone(),
+        engine: test.engine.to_owned(),
+        function: meta.function.clone(),
+        targets: meta.targets.clone(),
+        spec_items: meta.spec.clone(),
+        category: meta.category.clone(),
+        oracle: meta.oracle.clone(),
+        input: meta.input.clone(),
+        outcome,
+        message,
+        location: None,
+        compile_errors: Vec::new(),
+        output: String::new(),
+        elapsed_ms: 0,
+        code: test.case.code.clone(),
+    }
+}
+
+/// The lib and bin targets the tests' functions live in, per package.
+fn build_targets<'a>(
+    workspace: &Workspace,
+    functions: impl Iterator<Item = &'a Function>,
+) -> Vec<BuildTarget> {
+    let mut targets: BTreeMap<String, BuildTarget> = BTreeMap::new();
+    for function in functions {
+        let Some((package, target)) = owning_target(workspace, function) else {
+            continue;
+        };
+        let entry = targets
+            .entry(package.clone())
+            .or_insert_with(|| BuildTarget {
+                package,
+                lib: false,
+                bins: Vec::new(),
+            });
+        match target {
+            (TargetKind::Lib, _) => entry.lib = true,
+            (TargetKind::Bin, name) => {
+                if !entry.bins.contains(&name) {
+                    entry.bins.push(name);
+                }
+            }
+        }
+    }
+    targets.into_values().collect()
+}
+
+/// The package and target (kind, cargo target name) a function belongs to, from its path's
+/// crate name.
+fn owning_target(
+    workspace: &Workspace,
+    function: &Function,
+) -> Option<(String, (TargetKind, String))> {
+    let package = workspace
+        .packages
+        .iter()
+        .find(|p| p.name == function.package)?;
+    let crate_name = function.path.split("::").next()?;
+    let target = package
+        .targets
+        .iter()
+        .find(|t| t.crate_name == crate_name)?;
+    let name = target.crate_name.trim_end_matches("(bin)").to_owned();
+    Some((package.name.clone(), (target.kind, name)))
+}
+
+/// Write the live tests into the copy: one generated module per (file, engine, enclosing
+/// inline module), placed into the module that defines the functions.
+/// Injected ranges per file of the copy, to map lines back to the user's files.
+type Ranges = BTreeMap<PathBuf, Vec<PlacedRange>>;
+
+fn place_tests(
+    workspace: &Workspace,
+    area: &ScratchArea,
+    pending: &[Pending],
+    live: &[usize],
+) -> anyhow::Result<(Vec<Placed>, Ranges)> {
+    let mut all_ranges = Ranges::new();
+    // file -> (engine, inline path) -> tests
+    let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &index in live {
+        if let Some(function) = pending[index].function {
+            by_file
+                .entry(function.file.clone())
+                .or_default()
+                .push(index);
+        }
+    }
+    let mut placed = Vec::new();
+    for (file, tests) in by_file {
+        let original = workspace.root.join(&file);
+        let source = std::fs::read_to_string(&original)
+            .with_context(|| format!("failed to read {}", original.display()))?;
+        let parsed = syn::parse_file(&source)
+            .with_context(|| format!("{} does not parse", original.display()))?;
+        let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();
+        for index in tests {
+            let function = pending[index].function.expect("live tests have functions");
+            let (inline, _) = inject::enclosing_inline_modules(&parsed, function.line);
+            let group = groups
+                .entry((pending[index].engine.to_owned(), inline))
+                .or_insert((function.line, Vec::new()));
+            group.1.push(index);
+        }
+        drop(parsed);
+        proc_macro2::extra::invalidate_current_thread_spans();
+        let mut placements = Vec::new();
+        let mut layouts = Vec::new();
+        for ((engine, inline), (function_line, indices)) in &groups {
+            let preamble = pending[indices[0]].preamble;
+            let mut text = String::new();
+            if !preamble.trim().is_empty() {
+                text.push_str(preamble.trim_end());
+                text.push_str("\n\n");
+            }
+            let mut spans = Vec::new();
+            for &index in indices {
+                let first = text.matches('\n').count() as u32 + 1;
+                text.push_str(pending[index].case.code.trim_end());
+                text.push('\n');
+                let last = text.matches('\n').count() as u32;
+                text.push('\n');
+                spans.push((index, first, last));
+            }
+            placements.push(Placement {
+                function_line: *function_line,
+                name: module_name(engine),
+                text,
+            });
+            layouts.push((engine.clone(), inline.clone(), spans));
+        }
+        let (text, ranges) = inject_all(&source, &placements)
+            .with_context(|| format!("failed to inject tests into {}", original.display()))?;
+        let copy_path = area.copy.join(&file);
+        std::fs::write(&copy_path, text)
+            .with_context(|| format!("failed to write {}", copy_path.display()))?;
+        for ((engine, inline, spans), range) in layouts.into_iter().zip(&ranges) {
+            for (index, first, last) in spans {
+                let function = pending[index].function.expect("live");
+                let Some((package, (_, target))) = owning_target(workspace, function) else {
+                    continue;
+                };
+                let mut suffix: Vec<String> = inline.clone();
+                suffix.push(module_name(&engine));
+                suffix.push(pending[index].case.name.clone());
+                placed.push(Placed {
+                    test: index,
+                    file: copy_path.clone(),
+                    first_line: range.first_line + first - 1,
+                    last_line: range.first_line + last - 1,
+                    executable_key: (package, target),
+                    suffix: suffix.join("::"),
+                });
+            }
+        }
+        all_ranges.insert(copy_path, ranges);
+    }
+    Ok((placed, all_ranges))
+}
+
+/// Every test name of each executable.
+fn list_tests(
+    executables: &HashMap<(String, String), &Executable>,
+    env: &[(String, String)],
+) -> anyhow::Result<HashMap<(String, String), Vec<String>>> {
+    let mut names = HashMap::new();
+    for (key, executable) in executables {
+        let mut command = std::process::Command::new(&executable.path);
+        command
+            .args(["--list", "--format", "terse"])
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        let finished = process::run_with_timeout(command, Duration::from_secs(60), usize::MAX)?;
+        let list = finished
+            .stdout
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect();
+        names.insert(key.clone(), list);
+    }
+    Ok(names)
+}
+
+#[allow(clippy::too_many_arguments)] // the run's shared context, passed explicitly
+fn run_placed(
+    placed: &Placed,
+    test: &Pending,
+    executables: &HashMap<(String, String), &Executable>,
+    names: &HashMap<(String, String), Vec<String>>,
+    area: &ScratchArea,
+    workspace: &Workspace,
+    ranges: &Ranges,
+    env: &[(String, String)],
+    options: &RunOptions,
+) -> TestResult {
+    let Some(executable) = executables.get(&placed.executable_key) else {
+        return result(
+            test,
+            Outcome::Dropped,
+            "no test executable was built for its target".to_owned(),
+        );
+    };
+    let full_name = names
+        .get(&placed.executable_key)
+        .and_then(|list| list.iter().find(|n| n.ends_with(&placed.suffix)))
+        .cloned();
+    let Some(full_name) = full_name else {
+        return result(
+            test,
+            Outcome::Dropped,
+            format!("`{}` is not in the test executable", placed.suffix),
+        );
+    };
+    let package_dir = workspace
+        .packages
+        .iter()
+        .find(|p| p.name == placed.executable_key.0)
+        .map(|p| {
+            area.copy.join(
+                p.manifest_dir
+                    .strip_prefix(&workspace.root)
+                    .unwrap_or(Path::new("")),
+            )
+        })
+        .unwrap_or_else(|| area.copy.clone());
+    let mut outcome = result(test, Outcome::Passed, String::new());
+    let mut first: Option<(Outcome, String)> = None;
+    for attempt in 0..=options.reruns {
+        let execution = match run_test(
+            &executable.path,
+            &full_name,
+            &package_dir,
+            env,
+            options.timeout,
+            options.output_cap,
+        ) {
+            Ok(execution) => execution,
+            Err(err) => {
+                outcome.outcome = Outcome::Crashed;
+                outcome.message = format!("{err:#}");
+                return outcome;
+            }
+        };
+        let (kind, location) = attribute(&execution, placed, test, ranges, &area.copy, workspace);
+        if attempt == 0 {
+            outcome.outcome = kind;
+            outcome.message = execution.message.clone();
+            outcome.location = location;
+            outcome.output = execution.output.clone();
+            outcome.elapsed_ms = execution.elapsed_ms;
+        }
+        match &first {
+            None => first = Some((kind, execution.message.clone())),
+            Some((earlier, _)) if *earlier != kind => {
+                outcome.outcome = Outcome::Flaky;
+                outcome.message = format!(
+                    "{} on one run, {} on another",
+                    earlier.as_str(),
+                    kind.as_str()
+                );
+                return outcome;
+            }
+            Some(_) => {}
+        }
+        // Only failures and panics are rerun; a pass is final, a hang would just hang again.
+        if !matches!(kind, Outcome::Failed | Outcome::Panicked) {
+            break;
+        }
+    }
+    outcome
+}
+
+/// Failed (the test's own code raised it) or panicked (the code under test did), with the
+/// place in the user's tree: the first frame inside the copy, mapped back through the
+/// injections.
+fn attribute(
+    execution: &execute::Execution,
+    placed: &Placed,
+    test: &Pending,
+    ranges: &Ranges,
+    copy: &Path,
+    workspace: &Workspace,
+) -> (Outcome, Option<String>) {
+    if execution.outcome != Outcome::Panicked {
+        return (execution.outcome, None);
+    }
+    let places = execution.panic_at.iter().chain(execution.frames.iter());
+    for (printed, line) in places {
+        let path = resolve(copy, printed);
+        if !path.starts_with(copy) {
+            continue;
+        }
+        if path == placed.file && (placed.first_line..=placed.last_line).contains(line) {
+            // The test's own code: point at its line in the test file.
+            let line_in_file = test.case.line + (line - placed.first_line);
+            let file = test.source.unwrap_or("<generated module>");
+            return (Outcome::Failed, Some(format!("{file}:{line_in_file}")));
+        }
+        let file_ranges = ranges.get(&path).map(Vec::as_slice).unwrap_or(&[]);
+        match original_line(file_ranges, *line) {
+            Some(original) => {
+                let rel = path.strip_prefix(copy).unwrap_or(&path);
+                return (
+                    Outcome::Panicked,
+                    Some(format!(
+                        "{}:{original}",
+                        workspace.relative_path(&workspace.root.join(rel))
+                    )),
+                );
+            }
+            // Inside another generated module (a helper): keep looking outward.
+            None => continue,
+        }
+    }
+    (Outcome::Panicked, None)
+}
+
+/// `--baseline test`: the copy's own tests must pass.
+fn run_own_tests(area: &ScratchArea, targets: &[BuildTarget]) -> anyhow::Result<()> {
+    for target in targets {
+        let mut command = std::process::Command::new(build::cargo());
+        command
+            .current_dir(&area.copy)
+            .args(["test", "--no-fail-fast", "-p", &target.package])
+            .env("CARGO_TARGET_DIR", &area.target);
+        let finished =
+            process::run_with_timeout(command, Duration::from_secs(60 * 60), 1024 * 1024)?;
+        if !finished.status.is_some_and(|s| s.success()) {
+            return Err(BaselineFailed {
+                mode: "test",
+                log: format!("{}{}", finished.stdout, finished.stderr),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}

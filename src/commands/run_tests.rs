@@ -1,0 +1,238 @@
+//! `cargo dualtrack run-tests FILE...`: run generated test files in the scratch copy and
+//! report each test's outcome.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::analyze::{AnalyzeOptions, analyze};
+use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat};
+use crate::error::{ExitCode, InputError};
+use crate::output::Styling;
+use crate::report::style::{DIM, ERROR, HEADING, paint};
+use crate::scratch::execute::Outcome;
+use crate::scratch::{BaselineFailed, ModuleInput, RunOptions, RunReport, run_modules};
+use crate::testfile::parse_test_module;
+use crate::workspace::{PackageSelection, Workspace};
+
+pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&PackageSelection {
+        manifest_path: global.manifest_path.clone(),
+        packages: global.packages.clone(),
+        workspace: true,
+    })?;
+    let mut modules = Vec::new();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| InputError::new(format!("cannot read {}: {err}", path.display())))?;
+        let module = parse_test_module(&text).map_err(|err| {
+            InputError::new(format!("{}:{}: {}", path.display(), err.line, err.message))
+        })?;
+        let engine = module
+            .header
+            .as_ref()
+            .and_then(|h| h["engine"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "custom".to_owned());
+        modules.push(ModuleInput {
+            engine,
+            module,
+            source: Some(path.display().to_string()),
+        });
+    }
+    let analysis = analyze(&workspace, &AnalyzeOptions::default());
+    let options = RunOptions {
+        timeout: Duration::from_secs_f64(args.timeout),
+        jobs: args.jobs,
+        baseline: args.baseline,
+        reruns: args.reruns,
+        ..RunOptions::default()
+    };
+    let report = match run_modules(&workspace, &analysis, &modules, &options) {
+        Ok(report) => report,
+        Err(err) => match err.downcast::<BaselineFailed>() {
+            Ok(baseline) => {
+                eprintln!("error: {baseline}");
+                return Ok(ExitCode::BaselineFailed);
+            }
+            Err(other) => return Err(other).context("the scratch run failed"),
+        },
+    };
+    let engine = modules.first().map_or("custom", |m| m.engine.as_str());
+    match args.format {
+        RunTestsFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&review_document(&report, engine))?;
+            text.push('\n');
+            super::emit(global, &text, Styling::Plain)?;
+        }
+        RunTestsFormat::Human => super::emit(global, &render_human(&report), Styling::Styled)?,
+    }
+    let failing = report.results.iter().any(|r| is_failure(r.outcome));
+    Ok(if failing {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    })
+}
+
+fn is_failure(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Failed | Outcome::Panicked | Outcome::TimedOut | Outcome::Crashed | Outcome::Flaky
+    )
+}
+
+/// `F-` and the first 10 hex of the hash of kind, function, oracle and input.
+pub fn finding_id(kind: &str, function: &str, oracle: &str, input: &str) -> String {
+    let digest = Sha256::digest([kind, function, oracle, input].join("\0").as_bytes());
+    let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("F-{hex}")
+}
+
+/// The `dualtrack.review/v1` document with `scope: "run-tests"`.
+fn review_document(report: &RunReport, engine: &str) -> serde_json::Value {
+    let count = |outcome: Outcome| {
+        report
+            .results
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .count()
+    };
+    let tests: Vec<serde_json::Value> = report
+        .results
+        .iter()
+        .map(|r| {
+            json!({
+                "name": r.name, "function": r.function, "targets": r.targets,
+                "spec_items": r.spec_items, "category": r.category, "oracle": r.oracle,
+                "input": r.input, "outcome": r.outcome, "message": r.message, "location": r.location,
+            })
+        })
+        .collect();
+    let findings: Vec<serde_json::Value> = report
+        .results
+        .iter()
+        .filter(|r| is_failure(r.outcome) || r.outcome == Outcome::Dropped)
+        .map(|r| {
+            let kind = if r.outcome == Outcome::Dropped {
+                "dropped_test"
+            } else {
+                "failure"
+            };
+            let verdict = match r.outcome {
+                Outcome::Flaky => "flaky",
+                Outcome::Failed => "check_test",
+                Outcome::Dropped => "check_test",
+                _ => "likely_bug",
+            };
+            let oracle = r.oracle.clone().unwrap_or_default();
+            let input = r.input.clone().unwrap_or_else(|| r.name.clone());
+            let mut message = r.message.clone();
+            if let Some(error) = r.compile_errors.first() {
+                message = format!("{message}: {error}");
+            }
+            json!({
+                "id": finding_id(kind, &r.function, &oracle, &input),
+                "kind": kind, "function": r.function, "test": r.name, "verdict": verdict,
+                "status": "new", "message": message, "location": r.location,
+                "site": r.targets.first(), "item": r.spec_items.first(),
+            })
+        })
+        .collect();
+    json!({
+        "schema": "dualtrack.review/v1",
+        "run_id": run_id(),
+        "scope": "run-tests",
+        "engine": engine,
+        "counts": {
+            "generated": report.results.len(),
+            "compiled": report.results.len() - count(Outcome::Dropped),
+            "passed": count(Outcome::Passed), "failed": count(Outcome::Failed),
+            "panicked": count(Outcome::Panicked), "flaky": count(Outcome::Flaky),
+            "timed_out": count(Outcome::TimedOut), "crashed": count(Outcome::Crashed),
+            "dropped": count(Outcome::Dropped),
+        },
+        "tests": tests,
+        "findings": findings,
+        "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
+        "timings": report.timings,
+    })
+}
+
+/// A run id that sorts by time: seconds since the epoch and the process id.
+fn run_id() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("r{seconds}-{}", std::process::id())
+}
+
+fn render_human(report: &RunReport) -> String {
+    let mut out = String::new();
+    for result in &report.results {
+        let outcome = result.outcome.as_str();
+        let styled = if is_failure(result.outcome) || result.outcome == Outcome::Dropped {
+            paint(ERROR, &format!("{outcome:<9}"))
+        } else {
+            format!("{outcome:<9}")
+        };
+        let _ = writeln!(
+            out,
+            "{styled} {}  {}",
+            paint(HEADING, &result.name),
+            paint(DIM, &result.function)
+        );
+        if !result.message.is_empty() {
+            let first = result.message.lines().next().unwrap_or_default();
+            let location = result
+                .location
+                .as_deref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "          {first}{location}");
+        }
+        if let Some(error) = result.compile_errors.first() {
+            for line in error.lines().take(6) {
+                let _ = writeln!(out, "          {}", paint(DIM, line));
+            }
+        }
+    }
+    let count = |outcome: Outcome| {
+        report
+            .results
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "\n{} tests: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({} build rounds, build {} ms, run {} ms)",
+        report.results.len(),
+        count(Outcome::Passed),
+        count(Outcome::Failed),
+        count(Outcome::Panicked),
+        count(Outcome::TimedOut),
+        count(Outcome::Crashed),
+        count(Outcome::Flaky),
+        count(Outcome::Dropped),
+        report.build_rounds,
+        report.timings.build_ms,
+        report.timings.run_ms
+    );
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn finding_ids_are_stable_and_distinct() {
+        let a = finding_id("failure", "c::f", "no_panic", "\"\"");
+        assert_eq!(a, finding_id("failure", "c::f", "no_panic", "\"\""));
+        assert_ne!(a, finding_id("failure", "c::f", "no_panic", "\"x\""));
+        assert!(a.starts_with("F-") && a.len() == 12);
+    }
+}

@@ -1,0 +1,153 @@
+//! `cargo dualtrack run-tests` on a copy of the ledger fixture: every outcome classified, the
+//! panicking line found in the user's code, and the user's tree left byte for byte as it was.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+mod util;
+use util::{copy_fixture, dualtrack};
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// SHA-256 of every file under `root` outside `target/`.
+fn tree_hash(root: &Path) -> BTreeMap<String, String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.path().strip_prefix(root).unwrap().starts_with("target"))
+        .map(|e| {
+            let digest = Sha256::digest(std::fs::read(e.path()).unwrap());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            (
+                e.path().strip_prefix(root).unwrap().display().to_string(),
+                hex,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn run_tests_classifies_every_outcome_and_leaves_the_tree_alone() {
+    let dir = copy_fixture("ledger");
+    let before = tree_hash(dir.path());
+    let output = dualtrack()
+        .args([
+            "run-tests",
+            "--format",
+            "json",
+            "--timeout",
+            "2",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("ledger_outcomes.rs"))
+        .arg(data("ledger_method_sequence.rs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["schema"], "dualtrack.review/v1");
+    assert_eq!(doc["scope"], "run-tests");
+    let outcome = |name: &str| -> (String, String, String) {
+        let test = doc["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        (
+            test["outcome"].as_str().unwrap().to_owned(),
+            test["message"].as_str().unwrap_or_default().to_owned(),
+            test["location"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(outcome("parse_cents_contract_12").0, "passed");
+    let overflow = outcome("parse_cents_large_overflows");
+    assert_eq!(
+        (overflow.0.as_str(), overflow.2.as_str()),
+        ("panicked", "src/lib.rs:50")
+    );
+    assert!(overflow.1.contains("overflow"));
+    assert_eq!(
+        outcome("memo_preview_multibyte_boundary").2,
+        "src/lib.rs:77"
+    );
+    assert_eq!(outcome("split_evenly_zero_parts").2, "src/lib.rs:64");
+    // A panic inside std (an overflowing `sum()`) is put on the user's calling line.
+    let sum = outcome("balance_after_two_max_pushes");
+    assert_eq!(
+        (sum.0.as_str(), sum.2.as_str()),
+        ("panicked", "src/ledger.rs:21")
+    );
+    // The test's own assertion is a failure, at its line in the test file.
+    let failed = outcome("format_cents_wrong_expectation");
+    assert_eq!(failed.0, "failed");
+    assert!(failed.2.ends_with("ledger_outcomes.rs:24"), "{}", failed.2);
+    assert_eq!(outcome("percent_of_does_not_compile").0, "dropped");
+    assert_eq!(outcome("percent_of_hangs").0, "timed_out");
+    let abort = outcome("percent_of_aborts");
+    assert_eq!(
+        (abort.0.as_str(), abort.1.as_str()),
+        ("crashed", "aborted (SIGABRT)")
+    );
+    let exit = outcome("percent_of_exits_early");
+    assert_eq!(exit.0, "crashed");
+    assert!(exit.1.contains("before the test reported"));
+    assert_eq!(doc["counts"]["generated"], 10);
+    assert_eq!(doc["counts"]["dropped"], 1);
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 9);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["id"].as_str().unwrap().starts_with("F-"))
+    );
+    assert_eq!(tree_hash(dir.path()), before, "the user's tree changed");
+}
+
+#[test]
+fn run_tests_on_a_crate_that_does_not_build_exits_4() {
+    let dir = copy_fixture("broken");
+    let assert = dualtrack()
+        .args(["run-tests", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("broken_still_analyzed.rs"))
+        .assert()
+        .code(4);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("does not build before any test is injected"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_tests_rejects_a_file_that_is_not_a_test_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.rs");
+    std::fs::write(&bad, "#[test]\nfn t() {}\n").unwrap();
+    let assert = dualtrack()
+        .args(["run-tests", "--manifest-path"])
+        .arg(util::fixture("ledger/Cargo.toml"))
+        .arg(&bad)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("bad.rs:1:") && stderr.contains("no `/// dualtrack:"),
+        "{stderr}"
+    );
+}
