@@ -169,6 +169,14 @@ pub struct RunTestsArgs {
     /// Extra runs of a failing test to tell flaky from steady
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub reruns: u32,
+
+    /// How builds and tests are confined
+    #[arg(long, value_enum, default_value_t = crate::scratch::sandbox::SandboxChoice::Auto)]
+    pub sandbox: crate::scratch::sandbox::SandboxChoice,
+
+    /// Run without a sandbox, even tests a model wrote
+    #[arg(long, conflicts_with = "sandbox")]
+    pub no_sandbox: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@ use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::report::style::{DIM, ERROR, HEADING, paint};
 use crate::scratch::execute::Outcome;
+use crate::scratch::sandbox::{Mechanism, SandboxChoice};
 use crate::scratch::{BaselineFailed, ModuleInput, RunOptions, RunReport, run_modules};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
@@ -42,8 +43,31 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
             source: Some(path.display().to_string()),
         });
     }
+    let choice = if args.no_sandbox {
+        SandboxChoice::None
+    } else {
+        args.sandbox
+    };
+    let mechanism = Mechanism::choose(choice)?;
+    if mechanism == Mechanism::None {
+        let model_written = modules.iter().any(|m| m.engine != "offline");
+        if model_written && !args.no_sandbox {
+            return Err(InputError::new(
+                "tests from a model engine do not run unsandboxed: install bubblewrap \
+                 (`apt-get install bubblewrap`), or pass --no-sandbox to run them anyway",
+            )
+            .into());
+        }
+        if !global.quiet {
+            eprintln!(
+                "warning: tests run without a sandbox: they can read and write what you can; \
+                 install bubblewrap for the strongest confinement"
+            );
+        }
+    }
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
     let options = RunOptions {
+        sandbox: choice,
         timeout: Duration::from_secs_f64(args.timeout),
         jobs: args.jobs,
         baseline: args.baseline,
@@ -157,6 +181,7 @@ fn review_document(report: &RunReport, engine: &str) -> serde_json::Value {
         "tests": tests,
         "findings": findings,
         "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
+        "sandbox": report.sandbox,
         "timings": report.timings,
     })
 }

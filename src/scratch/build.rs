@@ -10,6 +10,7 @@ use cargo_metadata::Message;
 use cargo_metadata::diagnostic::DiagnosticLevel;
 
 use super::process::run_with_timeout;
+use super::sandbox::Sandbox;
 
 /// What to build in one package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,40 +51,57 @@ pub struct BuildOutcome {
 /// How long one build may take before it is stopped.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// Build the test executables of `targets` in the workspace at `root` into `target_dir`.
+/// Fetch the dependencies of the workspace at `root`, outside any sandbox (the sandboxed build
+/// has no network).
+pub fn fetch(root: &Path) -> anyhow::Result<()> {
+    // Fetching runs no code of the crate: the host's environment (proxies, registries) is
+    // what it needs.
+    let mut command = Command::new(cargo());
+    command
+        .current_dir(root)
+        .args(["fetch", "--manifest-path"])
+        .arg(root.join("Cargo.toml"));
+    let finished = run_with_timeout(command, BUILD_TIMEOUT, 1 << 20)?;
+    anyhow::ensure!(
+        finished.status.is_some_and(|s| s.success()),
+        "`cargo fetch` failed in the scratch copy:\n{}",
+        finished.stderr
+    );
+    Ok(())
+}
+
+/// Build the test executables of `targets` in the workspace at `root`, inside `sandbox`, with
+/// exactly `env`, offline.
 pub fn build_tests(
     root: &Path,
-    target_dir: &Path,
     targets: &[BuildTarget],
-    offline: bool,
+    sandbox: &Sandbox,
+    env: &[(String, String)],
 ) -> anyhow::Result<BuildOutcome> {
     let mut outcome = BuildOutcome {
         success: true,
         ..BuildOutcome::default()
     };
+    let cargo = cargo();
+    let manifest = root.join("Cargo.toml").to_string_lossy().into_owned();
     for target in targets {
-        let mut command = Command::new(cargo());
-        command
-            .current_dir(root)
-            .args([
-                "test",
-                "--no-run",
-                "--message-format=json",
-                "--manifest-path",
-            ])
-            .arg(root.join("Cargo.toml"))
-            .args(["-p", &target.package])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .env("CARGO_TERM_COLOR", "never");
-        if offline {
-            command.arg("--offline");
-        }
+        let mut args: Vec<&str> = vec![
+            "test",
+            "--no-run",
+            "--offline",
+            "--message-format=json",
+            "--manifest-path",
+            &manifest,
+            "-p",
+            &target.package,
+        ];
         if target.lib {
-            command.arg("--lib");
+            args.push("--lib");
         }
         for bin in &target.bins {
-            command.args(["--bin", bin]);
+            args.extend(["--bin", bin.as_str()]);
         }
+        let command = sandbox.command(&cargo, &args, root, env, None);
         let finished = run_with_timeout(command, BUILD_TIMEOUT, usize::MAX)
             .context("failed to run cargo to build the tests")?;
         let succeeded = finished.status.is_some_and(|s| s.success());
@@ -94,9 +112,16 @@ pub fn build_tests(
     Ok(outcome)
 }
 
-/// The cargo that runs us, as cargo subcommands should use (`$CARGO`), else `cargo`.
+/// The cargo to run: the one that runs us (`$CARGO`, as cargo subcommands should), else the
+/// toolchain's own binary (not the rustup proxy, which a sandbox cannot run), else `cargo`.
 pub fn cargo() -> PathBuf {
-    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        return PathBuf::from(cargo);
+    }
+    super::sandbox::toolchain_sysroot()
+        .map(|sysroot| sysroot.join("bin").join("cargo"))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
 fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOutcome) {

@@ -20,7 +20,13 @@ const SKIPPED_NAMES: &[&str] = &[".git", ".hg", ".svn", ".jj", ".dualtrack"];
 /// Make `dest` a copy of `src`, skipping VCS directories and the `skip` paths (the target
 /// directory). `std::fs::copy` uses `copy_file_range`, which shares extents (a reflink) on
 /// filesystems that can.
-pub fn sync_tree(src: &Path, dest: &Path, skip: &[PathBuf]) -> anyhow::Result<SyncReport> {
+/// `keep` lists paths (relative) that are never removed from `dest`, though `src` lacks them.
+pub fn sync_tree(
+    src: &Path,
+    dest: &Path,
+    skip: &[PathBuf],
+    keep: &[PathBuf],
+) -> anyhow::Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut wanted: HashSet<PathBuf> = HashSet::new();
     std::fs::create_dir_all(dest)
@@ -92,7 +98,7 @@ pub fn sync_tree(src: &Path, dest: &Path, skip: &[PathBuf]) -> anyhow::Result<Sy
         .into_iter()
         .flatten()
         .filter_map(|e| e.path().strip_prefix(dest).ok().map(Path::to_owned))
-        .filter(|rel| !rel.as_os_str().is_empty() && !wanted.contains(rel))
+        .filter(|rel| !rel.as_os_str().is_empty() && !wanted.contains(rel) && !keep.contains(rel))
         .collect();
     extra.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for rel in extra {
@@ -159,18 +165,18 @@ mod test {
         write(&src.path().join(".git/HEAD"), "ref");
         write(&src.path().join("target/debug/x"), "binary");
         let skip = [src.path().join("target")];
-        let first = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        let first = sync_tree(src.path(), dest.path(), &skip, &[]).unwrap();
         assert_eq!(first.copied, 2);
         assert!(!dest.path().join(".git").exists());
         assert!(!dest.path().join("target").exists());
 
-        let again = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        let again = sync_tree(src.path(), dest.path(), &skip, &[]).unwrap();
         assert_eq!((again.copied, again.unchanged), (0, 2));
 
         // An injected (changed) copy is restored; a deleted source file goes away.
         write(&dest.path().join("src/lib.rs"), "fn a() {} mod injected {}");
         std::fs::remove_file(src.path().join("Cargo.toml")).unwrap();
-        let third = sync_tree(src.path(), dest.path(), &skip).unwrap();
+        let third = sync_tree(src.path(), dest.path(), &skip, &[]).unwrap();
         assert_eq!((third.copied, third.removed), (1, 1));
         assert_eq!(
             std::fs::read_to_string(dest.path().join("src/lib.rs")).unwrap(),
@@ -184,7 +190,7 @@ mod test {
         let src = tempfile::tempdir().unwrap();
         let dest = tempfile::tempdir().unwrap();
         write(&src.path().join("a.rs"), "x");
-        sync_tree(src.path(), dest.path(), &[]).unwrap();
+        sync_tree(src.path(), dest.path(), &[], &[]).unwrap();
         let a = std::fs::metadata(src.path().join("a.rs"))
             .unwrap()
             .modified()

@@ -2,12 +2,12 @@
 //! assertion), panicked (the code under test), timed out, or crashed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::process::{Finished, run_with_timeout};
+use super::sandbox::{Limits, Sandbox};
 
 /// The outcome names of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,26 +50,26 @@ pub struct Execution {
     pub elapsed_ms: u64,
 }
 
-/// Run the test `full_name` of `executable` alone, with `cwd` as its working directory.
+/// Run the test `full_name` of `executable` alone, with `cwd` as its working directory,
+/// confined by `sandbox` with `limits`.
+#[allow(clippy::too_many_arguments)] // one test run's whole context, passed explicitly
 pub fn run_test(
     executable: &Path,
     full_name: &str,
     cwd: &Path,
+    sandbox: &Sandbox,
     env: &[(String, String)],
+    limits: Limits,
     timeout: Duration,
     output_cap: usize,
 ) -> anyhow::Result<Execution> {
-    let mut command = Command::new(executable);
-    command
-        .args([
-            full_name,
-            "--exact",
-            "--include-ignored",
-            "--test-threads=1",
-        ])
-        .current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)));
+    let args = [
+        full_name,
+        "--exact",
+        "--include-ignored",
+        "--test-threads=1",
+    ];
+    let command = sandbox.command(executable, &args, cwd, env, Some(limits));
     let finished = run_with_timeout(command, timeout, output_cap)?;
     Ok(classify(&finished, full_name))
 }
@@ -94,7 +94,14 @@ pub fn classify(finished: &Finished, full_name: &str) -> Execution {
             format!("did not finish within {} ms", elapsed_ms),
         );
     };
-    if let Some(signal) = finished.signal() {
+    let reported_ok = output.contains(&format!("test {full_name} ... ok"));
+    let reported_failed = output.contains(&format!("test {full_name} ... FAILED"));
+    // A sandbox's supervisor (bwrap) reports its child's death by signal N as exit 128+N.
+    let relayed_signal = status
+        .code()
+        .filter(|code| (129..160).contains(code) && !reported_ok && !reported_failed)
+        .map(|code| code - 128);
+    if let Some(signal) = finished.signal().or(relayed_signal) {
         let what = if output.contains("has overflowed its stack") {
             "stack overflow".to_owned()
         } else {
@@ -109,8 +116,6 @@ pub fn classify(finished: &Finished, full_name: &str) -> Execution {
         };
         return execution(Outcome::Crashed, what);
     }
-    let reported_ok = output.contains(&format!("test {full_name} ... ok"));
-    let reported_failed = output.contains(&format!("test {full_name} ... FAILED"));
     match status.code() {
         Some(0) if reported_ok => execution(Outcome::Passed, String::new()),
         Some(101) if reported_failed => execution(
@@ -255,6 +260,16 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; 
             early
                 .message
                 .contains("exited with code 0 before the test reported")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_signal_relayed_as_an_exit_code_is_a_crash_with_its_name() {
+        let execution = classify(&finished(Some(134), "running 1 test\n"), "a::t");
+        assert_eq!(
+            (execution.outcome, execution.message.as_str()),
+            (Outcome::Crashed, "aborted (SIGABRT)")
         );
     }
 

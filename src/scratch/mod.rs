@@ -10,6 +10,7 @@ pub mod execute;
 pub mod inject;
 pub mod manifest;
 pub mod process;
+pub mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,9 +23,10 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::{Analysis, Function};
 use crate::testfile::{TestCase, TestModule, module_name};
 use crate::workspace::{TargetKind, Workspace};
-use build::{BuildTarget, Executable, build_tests};
+use build::{BuildTarget, Executable, build_tests, fetch};
 use execute::{Outcome, resolve, run_test};
 use inject::{PlacedRange, Placement, inject_all, original_line};
+use sandbox::{Limits, Mechanism, Sandbox, SandboxChoice};
 
 /// How the untouched copy is checked before anything is injected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -48,6 +50,8 @@ pub struct RunOptions {
     pub reruns: u32,
     /// Bytes of output kept per test.
     pub output_cap: usize,
+    pub sandbox: SandboxChoice,
+    pub limits: Limits,
 }
 
 impl Default for RunOptions {
@@ -58,6 +62,8 @@ impl Default for RunOptions {
             baseline: Baseline::Build,
             reruns: 2,
             output_cap: 64 * 1024,
+            sandbox: SandboxChoice::Auto,
+            limits: Limits::default(),
         }
     }
 }
@@ -107,6 +113,8 @@ pub struct Timings {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunReport {
+    /// The sandbox mechanism the build and the tests ran in.
+    pub sandbox: String,
     pub results: Vec<TestResult>,
     pub timings: Timings,
     pub build_rounds: u32,
@@ -162,7 +170,9 @@ impl ScratchArea {
     /// Bring the copy up to date with the workspace and fix its manifests.
     pub fn sync(&self, workspace: &Workspace) -> anyhow::Result<copy::SyncReport> {
         let skip = [workspace.target_directory.clone(), self.root.clone()];
-        let report = copy::sync_tree(&workspace.root, &self.copy, &skip)?;
+        // A lock file cargo made in the copy (the workspace has none) stays.
+        let keep = [PathBuf::from("Cargo.lock")];
+        let report = copy::sync_tree(&workspace.root, &self.copy, &skip, &keep)?;
         for entry in walkdir::WalkDir::new(&self.copy).into_iter().flatten() {
             if entry.file_name() != "Cargo.toml" {
                 continue;
@@ -188,34 +198,67 @@ impl ScratchArea {
         Ok(report)
     }
 
-    /// The environment tests run with: nothing inherited but what builds and tests need.
+    /// The environment builds and tests run with: nothing inherited but what builds need
+    /// (no API key reaches `env!` or a test), and `HOME`, `TMPDIR`, `CARGO_TARGET_DIR` inside
+    /// the scratch area.
     pub fn test_env(&self) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = [
-            "PATH",
+        const KEPT: &[&str] = &[
             "CARGO_HOME",
             "RUSTUP_HOME",
             "RUSTUP_TOOLCHAIN",
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
             "LANG",
-        ]
-        .iter()
-        .filter_map(|key| {
-            std::env::var(key)
-                .ok()
-                .map(|value| (key.to_string(), value))
-        })
-        .collect();
+        ];
+        let mut env: Vec<(String, String)> = KEPT
+            .iter()
+            .filter_map(|key| {
+                std::env::var(key)
+                    .ok()
+                    .map(|value| (key.to_string(), value))
+            })
+            .collect();
+        // The toolchain's own binaries first: rustup's proxies are not inside a sandbox.
+        let mut path: Vec<PathBuf> = sandbox::toolchain_sysroot()
+            .map(|s| s.join("bin"))
+            .into_iter()
+            .collect();
+        if let Some(host) = std::env::var_os("PATH") {
+            path.extend(std::env::split_paths(&host));
+        }
+        if let Ok(path) = std::env::join_paths(path) {
+            env.push(("PATH".to_owned(), path.to_string_lossy().into_owned()));
+        }
+        let scratch = |p: &Path| p.to_string_lossy().into_owned();
         env.extend([
             ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
             ("INSTA_UPDATE".to_owned(), "no".to_owned()),
             ("INSTA_FORCE_PASS".to_owned(), "0".to_owned()),
-            ("TMPDIR".to_owned(), self.tmp.to_string_lossy().into_owned()),
-            ("HOME".to_owned(), self.tmp.to_string_lossy().into_owned()),
-            (
-                "CARGO_TARGET_DIR".to_owned(),
-                self.target.to_string_lossy().into_owned(),
-            ),
+            ("TMPDIR".to_owned(), scratch(&self.tmp)),
+            ("HOME".to_owned(), scratch(&self.tmp)),
+            ("CARGO_TARGET_DIR".to_owned(), scratch(&self.target)),
+            ("CARGO_TERM_COLOR".to_owned(), "never".to_owned()),
         ]);
         env
+    }
+
+    /// The sandbox around the tests: the copy read-only, target and tmp writable.
+    pub fn sandbox(&self, mechanism: Mechanism) -> Sandbox {
+        Sandbox {
+            mechanism,
+            toolchain: sandbox::toolchain_sysroot(),
+            cargo_home: sandbox::cargo_home(),
+            read_only: vec![self.copy.clone()],
+            writable: vec![self.target.clone(), self.tmp.clone()],
+        }
+    }
+
+    /// The sandbox around builds: the copy writable too (cargo may write `Cargo.lock`; only
+    /// the crate's own build scripts and macros run then, never generated code).
+    pub fn build_sandbox(&self, mechanism: Mechanism) -> Sandbox {
+        let mut sandbox = self.sandbox(mechanism);
+        sandbox.writable.append(&mut sandbox.read_only);
+        sandbox
     }
 }
 
@@ -247,10 +290,19 @@ pub fn run_modules(
     modules: &[ModuleInput],
     options: &RunOptions,
 ) -> anyhow::Result<RunReport> {
+    let mechanism = Mechanism::choose(options.sandbox)?;
     let area = ScratchArea::open(workspace)?;
-    let mut report = RunReport::default();
+    let sandbox = area.sandbox(mechanism.clone());
+    let build_sandbox = area.build_sandbox(mechanism);
+    let env = area.test_env();
+    let mut report = RunReport {
+        sandbox: sandbox.mechanism.name().to_owned(),
+        ..RunReport::default()
+    };
     let start = Instant::now();
     area.sync(workspace)?;
+    // Dependencies come first, with the network; the sandboxed build has none.
+    fetch(&area.copy)?;
     report.timings.sync_ms = start.elapsed().as_millis() as u64;
 
     let by_path: HashMap<&str, &Function> = analysis
@@ -287,7 +339,7 @@ pub fn run_modules(
     let targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
     if options.baseline != Baseline::Skip && !targets.is_empty() {
         let start = Instant::now();
-        let baseline = build_tests(&area.copy, &area.target, &targets, false)?;
+        let baseline = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
         if !baseline.success {
             let mut log = baseline
                 .errors
@@ -301,7 +353,7 @@ pub fn run_modules(
             return Err(BaselineFailed { mode: "build", log }.into());
         }
         if options.baseline == Baseline::Test {
-            run_own_tests(&area, &targets)?;
+            run_own_tests(&area, &targets, &build_sandbox, &env)?;
         }
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
     }
@@ -318,7 +370,7 @@ pub fn run_modules(
         }
         area.sync(workspace)?;
         let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
-        let outcome = build_tests(&area.copy, &area.target, &targets, true)?;
+        let outcome = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
         if outcome.success {
             break (placed, ranges, outcome.executables);
         }
@@ -370,18 +422,27 @@ pub fn run_modules(
 
     // Run each test alone, in parallel, rerunning failures to spot flaky ones.
     let run_start = Instant::now();
-    let env = area.test_env();
     let executables: HashMap<(String, String), &Executable> = executables
         .iter()
         .map(|e| ((e.package.clone(), e.target.clone()), e))
         .collect();
-    let names = list_tests(&executables, &env)?;
+    let names = list_tests(&executables, &sandbox, &area.copy, &env)?;
     let jobs = if options.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         options.jobs
     };
     let queue = Mutex::new(placed.iter().collect::<Vec<_>>());
+    let context = RunContext {
+        executables: &executables,
+        names: &names,
+        area: &area,
+        workspace,
+        ranges: &ranges,
+        sandbox: &sandbox,
+        env: &env,
+        options,
+    };
     let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
@@ -390,17 +451,7 @@ pub fn run_modules(
                     let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
                         return;
                     };
-                    let outcome = run_placed(
-                        p,
-                        &pending[p.test],
-                        &executables,
-                        &names,
-                        &area,
-                        workspace,
-                        &ranges,
-                        &env,
-                        options,
-                    );
+                    let outcome = run_placed(p, &pending[p.test], &context);
                     finished
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -583,15 +634,19 @@ fn place_tests(
 /// Every test name of each executable.
 fn list_tests(
     executables: &HashMap<(String, String), &Executable>,
+    sandbox: &Sandbox,
+    cwd: &Path,
     env: &[(String, String)],
 ) -> anyhow::Result<HashMap<(String, String), Vec<String>>> {
     let mut names = HashMap::new();
     for (key, executable) in executables {
-        let mut command = std::process::Command::new(&executable.path);
-        command
-            .args(["--list", "--format", "terse"])
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k, v)));
+        let command = sandbox.command(
+            &executable.path,
+            &["--list", "--format", "terse"],
+            cwd,
+            env,
+            None,
+        );
         let finished = process::run_with_timeout(command, Duration::from_secs(60), usize::MAX)?;
         let list = finished
             .stdout
@@ -604,18 +659,29 @@ fn list_tests(
     Ok(names)
 }
 
-#[allow(clippy::too_many_arguments)] // the run's shared context, passed explicitly
-fn run_placed(
-    placed: &Placed,
-    test: &Pending,
-    executables: &HashMap<(String, String), &Executable>,
-    names: &HashMap<(String, String), Vec<String>>,
-    area: &ScratchArea,
-    workspace: &Workspace,
-    ranges: &Ranges,
-    env: &[(String, String)],
-    options: &RunOptions,
-) -> TestResult {
+/// What every test run of one scratch run shares.
+struct RunContext<'a> {
+    executables: &'a HashMap<(String, String), &'a Executable>,
+    names: &'a HashMap<(String, String), Vec<String>>,
+    area: &'a ScratchArea,
+    workspace: &'a Workspace,
+    ranges: &'a Ranges,
+    sandbox: &'a Sandbox,
+    env: &'a [(String, String)],
+    options: &'a RunOptions,
+}
+
+fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResult {
+    let RunContext {
+        executables,
+        names,
+        area,
+        workspace,
+        ranges,
+        sandbox,
+        env,
+        options,
+    } = *context;
     let Some(executable) = executables.get(&placed.executable_key) else {
         return result(
             test,
@@ -653,7 +719,9 @@ fn run_placed(
             &executable.path,
             &full_name,
             &package_dir,
+            sandbox,
             env,
+            options.limits,
             options.timeout,
             options.output_cap,
         ) {
@@ -739,13 +807,22 @@ fn attribute(
 }
 
 /// `--baseline test`: the copy's own tests must pass.
-fn run_own_tests(area: &ScratchArea, targets: &[BuildTarget]) -> anyhow::Result<()> {
+fn run_own_tests(
+    area: &ScratchArea,
+    targets: &[BuildTarget],
+    sandbox: &Sandbox,
+    env: &[(String, String)],
+) -> anyhow::Result<()> {
+    let cargo = build::cargo();
     for target in targets {
-        let mut command = std::process::Command::new(build::cargo());
-        command
-            .current_dir(&area.copy)
-            .args(["test", "--no-fail-fast", "-p", &target.package])
-            .env("CARGO_TARGET_DIR", &area.target);
+        let args = [
+            "test",
+            "--offline",
+            "--no-fail-fast",
+            "-p",
+            target.package.as_str(),
+        ];
+        let command = sandbox.command(&cargo, &args, &area.copy, env, None);
         let finished =
             process::run_with_timeout(command, Duration::from_secs(60 * 60), 1024 * 1024)?;
         if !finished.status.is_some_and(|s| s.success()) {

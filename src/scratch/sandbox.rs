@@ -1,0 +1,353 @@
+//! Confining the build and the tests: bubblewrap with fresh namespaces, a minimal read-only
+//! view of the system, the scratch area as the only writable place, a cleared environment and
+//! resource limits; or nothing, when asked or when nothing stronger is available.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::InputError;
+
+/// The `--sandbox` choice.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxChoice {
+    /// The strongest mechanism available.
+    Auto,
+    /// bubblewrap: user, mount, PID, network, IPC and UTS namespaces.
+    Bwrap,
+    /// No confinement (only the cleared environment and resource limits).
+    None,
+}
+
+/// The mechanism in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mechanism {
+    Bwrap(PathBuf),
+    None,
+}
+
+impl Mechanism {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mechanism::Bwrap(_) => "bwrap",
+            Mechanism::None => "none",
+        }
+    }
+
+    /// Pick the mechanism for `choice`: `auto` takes bubblewrap when it works here.
+    pub fn choose(choice: SandboxChoice) -> Result<Mechanism, InputError> {
+        match choice {
+            SandboxChoice::None => Ok(Mechanism::None),
+            SandboxChoice::Bwrap => bwrap_that_works().map(Mechanism::Bwrap).ok_or_else(|| {
+                InputError::new(
+                    "--sandbox bwrap: bubblewrap is not installed or cannot create namespaces here; \
+                     install it (Debian/Ubuntu: `apt-get install bubblewrap`), and on Ubuntu 23.10+ allow \
+                     user namespaces (`sysctl kernel.apparmor_restrict_unprivileged_userns=0`)",
+                )
+            }),
+            SandboxChoice::Auto => Ok(bwrap_that_works().map_or(Mechanism::None, Mechanism::Bwrap)),
+        }
+    }
+}
+
+/// `bwrap` on PATH, if it can actually set up namespaces here.
+fn bwrap_that_works() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let bwrap = std::env::split_paths(&path)
+        .map(|dir| dir.join("bwrap"))
+        .find(|p| p.is_file())?;
+    let works = Command::new(&bwrap)
+        .args([
+            "--unshare-all",
+            "--die-with-parent",
+            "--ro-bind",
+            "/",
+            "/",
+            "--cap-drop",
+            "ALL",
+            "true",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    works.then_some(bwrap)
+}
+
+/// Resource limits for test processes (not for the build: compilers reserve much address
+/// space).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Address space, bytes.
+    pub memory: u64,
+    /// Largest file a test may write, bytes.
+    pub file_size: u64,
+    /// Open files.
+    pub open_files: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: 2 << 30,
+            file_size: 256 << 20,
+            open_files: 1024,
+        }
+    }
+}
+
+/// What a sandboxed command sees.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    pub mechanism: Mechanism,
+    /// The Rust toolchain (`rustc --print sysroot`), read-only.
+    pub toolchain: Option<PathBuf>,
+    /// `$CARGO_HOME`: its registry and git checkouts, read-only.
+    pub cargo_home: Option<PathBuf>,
+    /// Read-only trees (the scratch copy).
+    pub read_only: Vec<PathBuf>,
+    /// Writable trees (the scratch target directory and tmp).
+    pub writable: Vec<PathBuf>,
+}
+
+impl Sandbox {
+    /// The command that runs `program args` in `cwd` with exactly `env`, confined, with
+    /// `limits` applied to the process (and so to everything it starts).
+    pub fn command(
+        &self,
+        program: &Path,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(String, String)],
+        limits: Option<Limits>,
+    ) -> Command {
+        let mut command = match &self.mechanism {
+            Mechanism::None => {
+                let mut command = Command::new(program);
+                command.args(args).current_dir(cwd).env_clear();
+                command.envs(env.iter().map(|(k, v)| (k, v)));
+                command
+            }
+            Mechanism::Bwrap(bwrap) => {
+                let mut command = Command::new(bwrap);
+                command
+                    .args(self.bwrap_args(cwd, env))
+                    .arg("--")
+                    .arg(program)
+                    .args(args);
+                // bwrap itself needs nothing from our environment.
+                command.env_clear();
+                command
+            }
+        };
+        if let Some(limits) = limits {
+            apply_limits(&mut command, limits);
+        }
+        command
+    }
+
+    fn bwrap_args(&self, cwd: &Path, env: &[(String, String)]) -> Vec<String> {
+        let mut args: Vec<String> = Vec::new();
+        let mut push = |items: &[&str]| args.extend(items.iter().map(|s| (*s).to_owned()));
+        push(&["--unshare-all", "--die-with-parent", "--new-session"]);
+        // As root, the sandboxed process would keep every capability (and could remount).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            push(&["--cap-drop", "ALL"]);
+        }
+        push(&["--ro-bind", "/usr", "/usr"]);
+        for dir in ["bin", "lib", "lib64", "sbin"] {
+            let host = Path::new("/").join(dir);
+            match std::fs::read_link(&host) {
+                Ok(target) => push(&[
+                    "--symlink",
+                    &target.to_string_lossy(),
+                    &host.to_string_lossy(),
+                ]),
+                Err(_) if host.is_dir() => push(&[
+                    "--ro-bind",
+                    &host.to_string_lossy(),
+                    &host.to_string_lossy(),
+                ]),
+                Err(_) => {}
+            }
+        }
+        push(&["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]);
+        push(&["--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]);
+        push(&["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
+        if let Some(toolchain) = &self.toolchain {
+            let t = toolchain.to_string_lossy();
+            push(&["--ro-bind", &t, &t]);
+        }
+        if let Some(home) = &self.cargo_home {
+            for part in ["registry", "git"] {
+                let p = home.join(part);
+                let p = p.to_string_lossy();
+                push(&["--ro-bind-try", &p, &p]);
+            }
+        }
+        for path in &self.read_only {
+            let p = path.to_string_lossy();
+            push(&["--ro-bind", &p, &p]);
+        }
+        for path in &self.writable {
+            let p = path.to_string_lossy();
+            push(&["--bind", &p, &p]);
+        }
+        push(&["--clearenv"]);
+        for (key, value) in env {
+            push(&["--setenv", key, value]);
+        }
+        push(&["--chdir", &cwd.to_string_lossy()]);
+        args
+    }
+}
+
+/// Resource limits set in the child between fork and exec.
+fn apply_limits(command: &mut Command, limits: Limits) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+        unsafe {
+            command.pre_exec(move || {
+                let set = |resource, value: u64| {
+                    let limit = libc::rlimit {
+                        rlim_cur: value as libc::rlim_t,
+                        rlim_max: value as libc::rlim_t,
+                    };
+                    libc::setrlimit(resource, &limit);
+                };
+                set(libc::RLIMIT_AS, limits.memory);
+                set(libc::RLIMIT_FSIZE, limits.file_size);
+                set(libc::RLIMIT_NOFILE, limits.open_files);
+                set(libc::RLIMIT_CORE, 0);
+                Ok(())
+            });
+        }
+    }
+}
+
+/// The toolchain's sysroot, from the `rustc` cargo would use.
+pub fn toolchain_sysroot() -> Option<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod test {
+    use super::*;
+    use std::time::Duration;
+
+    fn sandbox(dir: &Path) -> Option<Sandbox> {
+        let mechanism = Mechanism::choose(SandboxChoice::Auto).ok()?;
+        if mechanism == Mechanism::None {
+            return None;
+        }
+        Some(Sandbox {
+            mechanism,
+            toolchain: None,
+            cargo_home: None,
+            read_only: vec![dir.join("ro")],
+            writable: vec![dir.join("rw")],
+        })
+    }
+
+    fn run(
+        sandbox: &Sandbox,
+        dir: &Path,
+        script: &str,
+        env: &[(String, String)],
+    ) -> super::super::process::Finished {
+        let command = sandbox.command(
+            Path::new("/bin/sh"),
+            &["-c", script],
+            dir,
+            env,
+            Some(Limits::default()),
+        );
+        super::super::process::run_with_timeout(command, Duration::from_secs(10), 4096).unwrap()
+    }
+
+    #[test]
+    fn bwrap_allows_only_the_writable_tree_and_clears_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("ro")).unwrap();
+        std::fs::create_dir_all(dir.path().join("rw")).unwrap();
+        let Some(sandbox) = sandbox(dir.path()) else {
+            eprintln!("bubblewrap is not available here; skipping");
+            return;
+        };
+        let ro = dir.path().join("ro/x");
+        let rw = dir.path().join("rw/x");
+        let outside = dir.path().join("outside");
+        let script = format!(
+            "echo a > {} ; echo b > {} ; echo c > {} ; echo secret=$SECRET_KEY",
+            ro.display(),
+            rw.display(),
+            outside.display()
+        );
+        // SAFETY: test-only; no other thread reads this variable.
+        unsafe { std::env::set_var("SECRET_KEY", "sk-live-123") };
+        let finished = run(
+            &sandbox,
+            &dir.path().join("rw"),
+            &script,
+            &[("PATH".into(), "/usr/bin:/bin".into())],
+        );
+        assert!(rw.exists(), "{}", finished.stderr);
+        assert!(!ro.exists());
+        assert!(!outside.exists());
+        assert!(finished.stdout.contains("secret=\n"), "{}", finished.stdout);
+    }
+
+    #[test]
+    fn bwrap_has_no_network_beyond_its_own_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("ro")).unwrap();
+        std::fs::create_dir_all(dir.path().join("rw")).unwrap();
+        let Some(sandbox) = sandbox(dir.path()) else {
+            return;
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected || echo refused");
+        let command = sandbox.command(
+            Path::new("/bin/bash"),
+            &["-c", &script],
+            &dir.path().join("rw"),
+            &[],
+            None,
+        );
+        let finished =
+            super::super::process::run_with_timeout(command, Duration::from_secs(10), 4096)
+                .unwrap();
+        assert!(
+            finished.stdout.contains("refused"),
+            "{} {}",
+            finished.stdout,
+            finished.stderr
+        );
+        assert!(
+            listener.accept().is_err(),
+            "the sandbox reached the host's loopback"
+        );
+    }
+}
