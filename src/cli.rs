@@ -177,6 +177,14 @@ pub struct RunTestsArgs {
     /// Run without a sandbox, even tests a model wrote
     #[arg(long, conflicts_with = "sandbox")]
     pub no_sandbox: bool,
+
+    /// Address space each test may use, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub memory_limit: u64,
+
+    /// Largest file a test may write, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub file_size_limit: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

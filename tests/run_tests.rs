@@ -151,3 +151,138 @@ fn run_tests_rejects_a_file_that_is_not_a_test_module() {
         "{stderr}"
     );
 }
+
+/// Every hostile test is contained and classified, per mechanism: bubblewrap when installed
+/// (CI installs it), and the unsandboxed run for what limits and the environment alone contain.
+#[test]
+fn run_tests_contains_hostile_tests() {
+    let bwrap = std::process::Command::new("bwrap")
+        .args([
+            "--unshare-all",
+            "--ro-bind",
+            "/",
+            "/",
+            "--cap-drop",
+            "ALL",
+            "true",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut mechanisms = vec!["none"];
+    if bwrap {
+        mechanisms.push("bwrap");
+    } else {
+        eprintln!("bubblewrap is not available: only the unsandboxed containment is checked");
+    }
+    for mechanism in mechanisms {
+        let dir = copy_fixture("ledger");
+        let before = tree_hash(dir.path());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let tests = std::fs::read_to_string(data("hostile.rs.template"))
+            .unwrap()
+            .replace("@PORT@", &listener.local_addr().unwrap().port().to_string())
+            .replace("@USER_TREE@", &dir.path().display().to_string())
+            .replace("@REAL_HOME@", &home.path().display().to_string());
+        let file = dir.path().join("target-hostile.rs");
+        std::fs::write(&file, tests).unwrap();
+        let before = {
+            let mut before = before;
+            before.insert(
+                "target-hostile.rs".into(),
+                tree_hash(dir.path())["target-hostile.rs"].clone(),
+            );
+            before
+        };
+        let output = dualtrack()
+            .args([
+                "run-tests",
+                "--format",
+                "json",
+                "--timeout",
+                "1",
+                "--memory-limit",
+                "512",
+                "--file-size-limit",
+                "16",
+                "--reruns",
+                "0",
+                "--sandbox",
+                mechanism,
+                "--manifest-path",
+            ])
+            .arg(dir.path().join("Cargo.toml"))
+            .arg(&file)
+            .env("DUALTRACK_FAKE_SECRET", "sk-test-not-a-real-key")
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{mechanism}: {}", String::from_utf8_lossy(&output.stderr)));
+        assert_eq!(doc["sandbox"], mechanism);
+        let outcome = |name: &str| -> (String, String) {
+            let test = doc["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == name)
+                .unwrap();
+            (
+                test["outcome"].as_str().unwrap().to_owned(),
+                test["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        };
+        assert_eq!(
+            outcome("hostile_setsid_child_outlives_nothing").0,
+            "timed_out",
+            "{mechanism}"
+        );
+        assert_eq!(
+            outcome("hostile_reads_a_secret_from_the_environment").0,
+            "passed",
+            "{mechanism}"
+        );
+        let memory = outcome("hostile_allocates_past_the_memory_limit");
+        assert_eq!(memory.0, "crashed", "{mechanism}: {memory:?}");
+        let size = outcome("hostile_writes_a_file_past_the_size_limit");
+        assert!(
+            size.0 == "crashed" || size.0 == "panicked",
+            "{mechanism}: {size:?}"
+        );
+        let stack = outcome("hostile_overflows_the_stack");
+        assert_eq!(
+            stack,
+            ("crashed".to_owned(), "stack overflow".to_owned()),
+            "{mechanism}"
+        );
+        if mechanism == "bwrap" {
+            // The setsid child would have touched its marker after 2 s; a PID namespace ends
+            // it with the test (a process group alone cannot: `none` does not check this).
+            std::thread::sleep(std::time::Duration::from_millis(2500));
+            let scratch_tmp = dir.path().join("target/dualtrack/tmp");
+            assert!(
+                !scratch_tmp.join("setsid-survived").exists(),
+                "bwrap: a setsid child outlived its test"
+            );
+            assert_eq!(
+                outcome("hostile_connects_to_the_harness_port").0,
+                "passed",
+                "bwrap: network reached"
+            );
+            assert!(
+                listener.accept().is_err(),
+                "bwrap: the harness port was reached"
+            );
+            assert!(
+                !home.path().join(".dualtrack-pwned").exists(),
+                "bwrap: the real home was written"
+            );
+            assert_eq!(
+                tree_hash(dir.path()),
+                before,
+                "bwrap: the user's tree changed"
+            );
+        }
+    }
+}

@@ -14,7 +14,7 @@ use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::report::style::{DIM, ERROR, HEADING, paint};
 use crate::scratch::execute::Outcome;
-use crate::scratch::sandbox::{Mechanism, SandboxChoice};
+use crate::scratch::sandbox::{Limits, Mechanism, SandboxChoice};
 use crate::scratch::{BaselineFailed, ModuleInput, RunOptions, RunReport, run_modules};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
@@ -68,6 +68,11 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
     let options = RunOptions {
         sandbox: choice,
+        limits: Limits {
+            memory: args.memory_limit << 20,
+            file_size: args.file_size_limit << 20,
+            ..Limits::default()
+        },
         timeout: Duration::from_secs_f64(args.timeout),
         jobs: args.jobs,
         baseline: args.baseline,
