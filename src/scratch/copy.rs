@@ -5,13 +5,17 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 
 /// What a sync did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
     pub copied: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// SHA-256 over every source file's path, size and modification time: equal fingerprints
+    /// mean an unchanged tree.
+    pub fingerprint: String,
 }
 
 /// Directory names never copied: version control, and tool state that builds do not need.
@@ -20,7 +24,8 @@ const SKIPPED_NAMES: &[&str] = &[".git", ".hg", ".svn", ".jj", ".dualtrack"];
 /// Make `dest` a copy of `src`, skipping VCS directories and the `skip` paths (the target
 /// directory). `std::fs::copy` uses `copy_file_range`, which shares extents (a reflink) on
 /// filesystems that can.
-/// `keep` lists paths (relative) that are never removed from `dest`, though `src` lacks them.
+/// `keep` lists paths (relative) left in `dest` as they are: never removed, never overwritten
+/// (a lock file cargo made, files the caller rewrites itself).
 pub fn sync_tree(
     src: &Path,
     dest: &Path,
@@ -29,10 +34,12 @@ pub fn sync_tree(
 ) -> anyhow::Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut wanted: HashSet<PathBuf> = HashSet::new();
+    let mut fingerprint = Sha256::new();
     std::fs::create_dir_all(dest)
         .with_context(|| format!("failed to create {}", dest.display()))?;
     let walker = walkdir::WalkDir::new(src)
         .follow_links(false)
+        .sort_by_file_name()
         .into_iter()
         .filter_entry(|entry| {
             let path = entry.path();
@@ -56,6 +63,19 @@ pub fn sync_tree(
         let target = dest.join(rel);
         wanted.insert(rel.to_owned());
         let file_type = entry.file_type();
+        if let Ok(metadata) = entry.metadata() {
+            let modified = metadata
+                .modified()
+                .ok()
+                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            fingerprint
+                .update(format!("{}\0{}\0{modified}\0", rel.display(), metadata.len()).as_bytes());
+        }
+        if keep.iter().any(|k| k == rel) && target.symlink_metadata().is_ok() {
+            report.unchanged += 1;
+            continue;
+        }
         if file_type.is_dir() {
             if !target.is_dir() {
                 remove_any(&target)?;
@@ -108,6 +128,11 @@ pub fn sync_tree(
             report.removed += 1;
         }
     }
+    report.fingerprint = fingerprint
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(report)
 }
 
@@ -181,6 +206,21 @@ mod test {
         assert_eq!(
             std::fs::read_to_string(dest.path().join("src/lib.rs")).unwrap(),
             "fn a() {}"
+        );
+        // A kept file is left as the caller wrote it; the fingerprint follows the source.
+        write(&dest.path().join("src/lib.rs"), "fn a() {} mod injected {}");
+        let kept = sync_tree(
+            src.path(),
+            dest.path(),
+            &skip,
+            &[PathBuf::from("src/lib.rs")],
+        )
+        .unwrap();
+        assert_eq!(kept.fingerprint, third.fingerprint);
+        assert!(
+            std::fs::read_to_string(dest.path().join("src/lib.rs"))
+                .unwrap()
+                .contains("injected")
         );
         assert!(!dest.path().join("Cargo.toml").exists());
     }

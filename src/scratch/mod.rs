@@ -168,10 +168,17 @@ impl ScratchArea {
     }
 
     /// Bring the copy up to date with the workspace and fix its manifests.
-    pub fn sync(&self, workspace: &Workspace) -> anyhow::Result<copy::SyncReport> {
+    /// `injected` files (relative) are left as they are: the caller rewrites them, and only
+    /// when their text changes, so a warm run rebuilds nothing.
+    pub fn sync(
+        &self,
+        workspace: &Workspace,
+        injected: &[PathBuf],
+    ) -> anyhow::Result<copy::SyncReport> {
         let skip = [workspace.target_directory.clone(), self.root.clone()];
-        // A lock file cargo made in the copy (the workspace has none) stays.
-        let keep = [PathBuf::from("Cargo.lock")];
+        // A lock file cargo made in the copy (the workspace has none) stays too.
+        let mut keep = vec![PathBuf::from("Cargo.lock")];
+        keep.extend(injected.iter().cloned());
         let report = copy::sync_tree(&workspace.root, &self.copy, &skip, &keep)?;
         for entry in walkdir::WalkDir::new(&self.copy).into_iter().flatten() {
             if entry.file_name() != "Cargo.toml" {
@@ -300,9 +307,36 @@ pub fn run_modules(
         ..RunReport::default()
     };
     let start = Instant::now();
-    area.sync(workspace)?;
-    // Dependencies come first, with the network; the sandboxed build has none.
-    fetch(&area.copy)?;
+    let mut injected_files: Vec<PathBuf> = modules
+        .iter()
+        .flat_map(|m| m.module.tests.iter())
+        .filter_map(|case| {
+            analysis
+                .functions
+                .iter()
+                .find(|f| f.path == case.meta.function)
+        })
+        .map(|f| PathBuf::from(&f.file))
+        .collect();
+    injected_files.sort();
+    injected_files.dedup();
+    let synced = area.sync(workspace, &injected_files)?;
+    // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
+    // untouched before every run.
+    let baseline_stamp = area.root.join("baseline");
+    let stamp = |mode: &str| format!("{mode}:{}", synced.fingerprint);
+    let cached = std::fs::read_to_string(&baseline_stamp).ok();
+    let baseline_cached = match options.baseline {
+        Baseline::Skip => true,
+        Baseline::Build => cached
+            .as_deref()
+            .is_some_and(|c| c == stamp("build") || c == stamp("test")),
+        Baseline::Test => cached.as_deref() == Some(stamp("test").as_str()),
+    };
+    if !baseline_cached || options.baseline == Baseline::Skip {
+        // Dependencies come first, with the network; the sandboxed build has none.
+        fetch(&area.copy)?;
+    }
     report.timings.sync_ms = start.elapsed().as_millis() as u64;
 
     let by_path: HashMap<&str, &Function> = analysis
@@ -337,8 +371,10 @@ pub fn run_modules(
     }
 
     let targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
-    if options.baseline != Baseline::Skip && !targets.is_empty() {
+    if !baseline_cached && !targets.is_empty() {
         let start = Instant::now();
+        // The untouched copy: the files from an earlier run's injection restored.
+        area.sync(workspace, &[])?;
         let baseline = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
         if !baseline.success {
             let mut log = baseline
@@ -355,6 +391,12 @@ pub fn run_modules(
         if options.baseline == Baseline::Test {
             run_own_tests(&area, &targets, &build_sandbox, &env)?;
         }
+        let mode = if options.baseline == Baseline::Test {
+            "test"
+        } else {
+            "build"
+        };
+        std::fs::write(&baseline_stamp, stamp(mode)).context("failed to record the baseline")?;
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
     }
 
@@ -368,10 +410,15 @@ pub fn run_modules(
         if live.is_empty() {
             break (Vec::new(), Ranges::new(), Vec::new());
         }
-        area.sync(workspace)?;
         let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
+        // Same sources, same injected text: the executables of the last build still hold.
+        let build_key = build_key(&synced.fingerprint, &area, &ranges);
+        if let Some(executables) = cached_build(&area, &build_key) {
+            break (placed, ranges, executables);
+        }
         let outcome = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
         if outcome.success {
+            remember_build(&area, &build_key, &outcome.executables);
             break (placed, ranges, outcome.executables);
         }
         let mut blamed = false;
@@ -605,8 +652,11 @@ fn place_tests(
         let (text, ranges) = inject_all(&source, &placements)
             .with_context(|| format!("failed to inject tests into {}", original.display()))?;
         let copy_path = area.copy.join(&file);
-        std::fs::write(&copy_path, text)
-            .with_context(|| format!("failed to write {}", copy_path.display()))?;
+        // Unchanged text keeps its modification time: nothing to rebuild.
+        if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&copy_path, text)
+                .with_context(|| format!("failed to write {}", copy_path.display()))?;
+        }
         for ((engine, inline, spans), range) in layouts.into_iter().zip(&ranges) {
             for (index, first, last) in spans {
                 let function = pending[index].function.expect("live");
@@ -657,6 +707,60 @@ fn list_tests(
         names.insert(key.clone(), list);
     }
     Ok(names)
+}
+
+/// The key of a build: the sources' fingerprint and the text of every injected file.
+fn build_key(fingerprint: &str, area: &ScratchArea, ranges: &Ranges) -> String {
+    let mut hasher = sha2::Sha256::new();
+    use sha2::Digest;
+    hasher.update(fingerprint.as_bytes());
+    for file in ranges.keys() {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(file).unwrap_or_default());
+    }
+    hasher.update(area.target.to_string_lossy().as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Serialize, Deserialize)]
+struct BuildCache {
+    key: String,
+    executables: Vec<(String, String, PathBuf)>,
+}
+
+fn cached_build(area: &ScratchArea, key: &str) -> Option<Vec<Executable>> {
+    let text = std::fs::read_to_string(area.root.join("build.json")).ok()?;
+    let cache: BuildCache = serde_json::from_str(&text).ok()?;
+    let fresh = cache.key == key && cache.executables.iter().all(|(_, _, path)| path.is_file());
+    fresh.then(|| {
+        cache
+            .executables
+            .into_iter()
+            .map(|(package, target, path)| Executable {
+                package,
+                target,
+                path,
+            })
+            .collect()
+    })
+}
+
+fn remember_build(area: &ScratchArea, key: &str, executables: &[Executable]) {
+    let cache = BuildCache {
+        key: key.to_owned(),
+        executables: executables
+            .iter()
+            .map(|e| (e.package.clone(), e.target.clone(), e.path.clone()))
+            .collect(),
+    };
+    if let Ok(text) = serde_json::to_string(&cache) {
+        // A cache that cannot be written only costs the next run a build.
+        let _ = std::fs::write(area.root.join("build.json"), text);
+    }
 }
 
 /// What every test run of one scratch run shares.
@@ -713,51 +817,80 @@ fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResu
         })
         .unwrap_or_else(|| area.copy.clone());
     let mut outcome = result(test, Outcome::Passed, String::new());
-    let mut first: Option<(Outcome, String)> = None;
-    for attempt in 0..=options.reruns {
-        let execution = match run_test(
+    // Symbolizing a backtrace costs more than most tests take: run without one, and again
+    // with one only when the panic's own place is outside the user's code (inside std).
+    let plain_env: Vec<(String, String)> = env
+        .iter()
+        .map(|(key, value)| {
+            let value = if key == "RUST_BACKTRACE" {
+                "0"
+            } else {
+                value.as_str()
+            };
+            (key.clone(), value.to_owned())
+        })
+        .collect();
+    let run = |traced: bool| {
+        run_test(
             &executable.path,
             &full_name,
             &package_dir,
             sandbox,
-            env,
+            if traced { env } else { &plain_env },
             options.limits,
             options.timeout,
             options.output_cap,
-        ) {
-            Ok(execution) => execution,
-            Err(err) => {
-                outcome.outcome = Outcome::Crashed;
-                outcome.message = format!("{err:#}");
-                return outcome;
-            }
-        };
-        let (kind, location) = attribute(&execution, placed, test, ranges, &area.copy, workspace);
-        if attempt == 0 {
-            outcome.outcome = kind;
-            outcome.message = execution.message.clone();
-            outcome.location = location;
-            outcome.output = execution.output.clone();
-            outcome.elapsed_ms = execution.elapsed_ms;
+        )
+        .map(|execution| {
+            let (kind, location) =
+                attribute(&execution, placed, test, ranges, &area.copy, workspace);
+            (execution, kind, location)
+        })
+    };
+    let (mut execution, mut kind, mut location) = match run(false) {
+        Ok(first) => first,
+        Err(err) => {
+            outcome.outcome = Outcome::Crashed;
+            outcome.message = format!("{err:#}");
+            return outcome;
         }
-        match &first {
-            None => first = Some((kind, execution.message.clone())),
-            Some((earlier, _)) if *earlier != kind => {
-                outcome.outcome = Outcome::Flaky;
-                outcome.message = format!(
-                    "{} on one run, {} on another",
-                    earlier.as_str(),
-                    kind.as_str()
-                );
-                return outcome;
+    };
+    let failing = |kind: Outcome| matches!(kind, Outcome::Failed | Outcome::Panicked);
+    let mut reruns = options.reruns;
+    if failing(kind) && location.is_none() {
+        if let Ok((traced, traced_kind, traced_location)) = run(true) {
+            if traced_kind != kind {
+                return flaky(outcome, kind, traced_kind);
             }
-            Some(_) => {}
+            (execution, kind, location) = (traced, traced_kind, traced_location);
         }
-        // Only failures and panics are rerun; a pass is final, a hang would just hang again.
-        if !matches!(kind, Outcome::Failed | Outcome::Panicked) {
-            break;
+        reruns = reruns.saturating_sub(1);
+    }
+    outcome.outcome = kind;
+    outcome.message = execution.message.clone();
+    outcome.location = location;
+    outcome.output = execution.output.clone();
+    outcome.elapsed_ms = execution.elapsed_ms;
+    // Only failures and panics are rerun; a pass is final, a hang would just hang again.
+    if failing(kind) {
+        for _ in 0..reruns {
+            if let Ok((_, again, _)) = run(false)
+                && again != kind
+            {
+                return flaky(outcome, kind, again);
+            }
         }
     }
+    outcome
+}
+
+fn flaky(mut outcome: TestResult, first: Outcome, then: Outcome) -> TestResult {
+    outcome.outcome = Outcome::Flaky;
+    outcome.message = format!(
+        "{} on one run, {} on another",
+        first.as_str(),
+        then.as_str()
+    );
     outcome
 }
 
