@@ -21,7 +21,7 @@ pub struct BuildTarget {
 }
 
 /// A test executable cargo produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Executable {
     pub package: String,
     pub target: String,

@@ -402,6 +402,8 @@ pub fn run_modules(
 
     // Inject, build, drop what does not compile, until the rest builds.
     let build_start = Instant::now();
+    let mut build_key_used = String::new();
+    let mut cached_names = None;
     let (placed, ranges, executables) = loop {
         report.build_rounds += 1;
         let live: Vec<usize> = (0..pending.len())
@@ -413,12 +415,19 @@ pub fn run_modules(
         let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
         // Same sources, same injected text: the executables of the last build still hold.
         let build_key = build_key(&synced.fingerprint, &area, &ranges);
-        if let Some(executables) = cached_build(&area, &build_key) {
-            break (placed, ranges, executables);
+        if let Some(cache) = cached_build(&area, &build_key) {
+            cached_names = Some(
+                cache
+                    .names
+                    .into_iter()
+                    .map(|(package, target, list)| ((package, target), list))
+                    .collect::<HashMap<_, _>>(),
+            );
+            break (placed, ranges, cache.executables);
         }
         let outcome = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
         if outcome.success {
-            remember_build(&area, &build_key, &outcome.executables);
+            build_key_used = build_key;
             break (placed, ranges, outcome.executables);
         }
         let mut blamed = false;
@@ -473,7 +482,16 @@ pub fn run_modules(
         .iter()
         .map(|e| ((e.package.clone(), e.target.clone()), e))
         .collect();
-    let names = list_tests(&executables, &sandbox, &area.copy, &env)?;
+    let names = match cached_names {
+        Some(names) => names,
+        None => {
+            let names = list_tests(&executables, &sandbox, &area.copy, &env)?;
+            if !build_key_used.is_empty() {
+                remember_build(&area, &build_key_used, &executables, &names);
+            }
+            names
+        }
+    };
     let jobs = if options.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -726,35 +744,34 @@ fn build_key(fingerprint: &str, area: &ScratchArea, ranges: &Ranges) -> String {
         .collect()
 }
 
+/// The executables and test names of the last successful build.
 #[derive(Serialize, Deserialize)]
 struct BuildCache {
     key: String,
-    executables: Vec<(String, String, PathBuf)>,
+    executables: Vec<Executable>,
+    /// (package, target, test names): JSON maps need string keys.
+    names: Vec<(String, String, Vec<String>)>,
 }
 
-fn cached_build(area: &ScratchArea, key: &str) -> Option<Vec<Executable>> {
+fn cached_build(area: &ScratchArea, key: &str) -> Option<BuildCache> {
     let text = std::fs::read_to_string(area.root.join("build.json")).ok()?;
     let cache: BuildCache = serde_json::from_str(&text).ok()?;
-    let fresh = cache.key == key && cache.executables.iter().all(|(_, _, path)| path.is_file());
-    fresh.then(|| {
-        cache
-            .executables
-            .into_iter()
-            .map(|(package, target, path)| Executable {
-                package,
-                target,
-                path,
-            })
-            .collect()
-    })
+    let fresh = cache.key == key && cache.executables.iter().all(|e| e.path.is_file());
+    fresh.then_some(cache)
 }
 
-fn remember_build(area: &ScratchArea, key: &str, executables: &[Executable]) {
+fn remember_build(
+    area: &ScratchArea,
+    key: &str,
+    executables: &HashMap<(String, String), &Executable>,
+    names: &HashMap<(String, String), Vec<String>>,
+) {
     let cache = BuildCache {
         key: key.to_owned(),
-        executables: executables
+        executables: executables.values().map(|e| (*e).clone()).collect(),
+        names: names
             .iter()
-            .map(|e| (e.package.clone(), e.target.clone(), e.path.clone()))
+            .map(|((package, target), list)| (package.clone(), target.clone(), list.clone()))
             .collect(),
     };
     if let Ok(text) = serde_json::to_string(&cache) {
