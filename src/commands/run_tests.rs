@@ -106,6 +106,14 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     })
 }
 
+fn count(report: &RunReport, outcome: Outcome) -> usize {
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == outcome)
+        .count()
+}
+
 fn is_failure(outcome: Outcome) -> bool {
     matches!(
         outcome,
@@ -122,13 +130,7 @@ pub fn finding_id(kind: &str, function: &str, oracle: &str, input: &str) -> Stri
 
 /// The `dualtrack.review/v1` document with `scope: "run-tests"`.
 fn review_document(report: &RunReport, engine: &str) -> serde_json::Value {
-    let count = |outcome: Outcome| {
-        report
-            .results
-            .iter()
-            .filter(|r| r.outcome == outcome)
-            .count()
-    };
+    let count = |outcome: Outcome| count(report, outcome);
     let tests: Vec<serde_json::Value> = report
         .results
         .iter()
@@ -229,13 +231,7 @@ fn render_human(report: &RunReport) -> String {
             }
         }
     }
-    let count = |outcome: Outcome| {
-        report
-            .results
-            .iter()
-            .filter(|r| r.outcome == outcome)
-            .count()
-    };
+    let count = |outcome: Outcome| count(report, outcome);
     let _ = writeln!(
         out,
         "\n{} tests: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({} build rounds, build {} ms, run {} ms)",
