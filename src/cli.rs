@@ -126,6 +126,9 @@ pub enum Command {
     /// Run generated test files in a scratch copy of the workspace, each test in its own process
     #[command(after_help = RUN_TESTS_EXAMPLES)]
     RunTests(RunTestsArgs),
+    /// The built-in sandbox's init (internal)
+    #[command(name = "__sandbox", hide = true)]
+    SandboxInit(crate::scratch::builtin::InitArgs),
 }
 
 const RUN_TESTS_EXAMPLES: &str = "\

@@ -8,6 +8,11 @@ use dualtrack::error::{ExitCode, exit_code_for};
 fn main() -> std::process::ExitCode {
     let args = strip_cargo_subcommand_arg(std::env::args_os().collect());
     let cli = match Cli::try_parse_from(args) {
+        // The sandbox init runs first and alone: no threads, no colors, nothing else.
+        Ok(Cli {
+            command: dualtrack::cli::Command::SandboxInit(init),
+            ..
+        }) => std::process::exit(dualtrack::scratch::builtin::run(&init)),
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();

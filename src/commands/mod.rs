@@ -14,6 +14,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
         Command::RunTests(args) => run_tests::run(&cli.global, &args),
+        // Normally handled in `main` before anything else runs; here for completeness.
+        Command::SandboxInit(args) => std::process::exit(crate::scratch::builtin::run(&args)),
     }
 }
 

@@ -5,6 +5,7 @@
 //! target directory), `tmp/` (the tests' `TMPDIR`), `lock` (one run at a time).
 
 pub mod build;
+pub mod builtin;
 pub mod copy;
 pub mod execute;
 pub mod inject;

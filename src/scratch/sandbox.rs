@@ -17,6 +17,8 @@ pub enum SandboxChoice {
     Auto,
     /// bubblewrap: user, mount, PID, network, IPC and UTS namespaces.
     Bwrap,
+    /// The tool's own: the same namespaces, Landlock write confinement, an init of its own.
+    Builtin,
     /// No confinement (only the cleared environment and resource limits).
     None,
 }
@@ -25,6 +27,8 @@ pub enum SandboxChoice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mechanism {
     Bwrap(PathBuf),
+    /// This program, run as `__sandbox`.
+    Builtin(PathBuf),
     None,
 }
 
@@ -32,6 +36,7 @@ impl Mechanism {
     pub fn name(&self) -> &'static str {
         match self {
             Mechanism::Bwrap(_) => "bwrap",
+            Mechanism::Builtin(_) => "builtin",
             Mechanism::None => "none",
         }
     }
@@ -47,9 +52,30 @@ impl Mechanism {
                      user namespaces (`sysctl kernel.apparmor_restrict_unprivileged_userns=0`)",
                 )
             }),
-            SandboxChoice::Auto => Ok(bwrap_that_works().map_or(Mechanism::None, Mechanism::Bwrap)),
+            SandboxChoice::Builtin => builtin_that_works().map(Mechanism::Builtin).ok_or_else(|| {
+                InputError::new(
+                    "--sandbox builtin: this system does not allow user namespaces or Landlock here; \
+                     on Ubuntu 23.10+ run `sysctl kernel.apparmor_restrict_unprivileged_userns=0`",
+                )
+            }),
+            SandboxChoice::Auto => Ok(bwrap_that_works()
+                .map(Mechanism::Bwrap)
+                .or_else(|| builtin_that_works().map(Mechanism::Builtin))
+                .unwrap_or(Mechanism::None)),
         }
     }
+}
+
+/// This program, if its `__sandbox` init can set up namespaces and Landlock here.
+fn builtin_that_works() -> Option<PathBuf> {
+    let me = std::env::current_exe().ok()?;
+    let works = Command::new(&me)
+        .args(["__sandbox", "--chdir", "/", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    works.then_some(me)
 }
 
 /// `bwrap` on PATH, if it can actually set up namespaces here.
@@ -140,6 +166,26 @@ impl Sandbox {
                 // bwrap itself needs nothing from our environment.
                 command.env_clear();
                 command
+            }
+            Mechanism::Builtin(me) => {
+                let mut command = Command::new(me);
+                command.arg("__sandbox").arg("--chdir").arg(cwd);
+                for path in &self.writable {
+                    command.arg("--write").arg(path);
+                }
+                if let Some(limits) = limits {
+                    command
+                        .arg("--memory")
+                        .arg(limits.memory.to_string())
+                        .arg("--file-size")
+                        .arg(limits.file_size.to_string())
+                        .arg("--open-files")
+                        .arg(limits.open_files.to_string());
+                }
+                command.arg("--").arg(program).args(args);
+                command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                // The init applies the limits to the command alone.
+                return command;
             }
         };
         if let Some(limits) = limits {
