@@ -16,6 +16,8 @@ pub enum ExitCode {
     BaselineFailed = 4,
     /// A bug in the tool.
     Internal = 70,
+    /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 impl ExitCode {

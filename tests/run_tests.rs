@@ -299,3 +299,58 @@ fn run_tests_contains_hostile_tests() {
         }
     }
 }
+
+/// Ctrl-C ends the hanging test's process at once, keeps what finished, releases the lock.
+#[cfg(unix)]
+#[test]
+fn run_tests_stops_cleanly_on_ctrl_c() {
+    let dir = copy_fixture("ledger");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-dualtrack"))
+        .args([
+            "run-tests",
+            "--format",
+            "json",
+            "--timeout",
+            "120",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("ledger_outcomes.rs"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Long enough for the build and the quick tests; the hanging one would take 120 s.
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let start = std::time::Instant::now();
+    // SAFETY: sends SIGINT to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "Ctrl-C took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(130));
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["interrupted"], true);
+    let names: Vec<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"parse_cents_contract_12"), "{names:?}");
+    assert!(
+        !names.contains(&"percent_of_hangs"),
+        "an interrupted test is not a result: {names:?}"
+    );
+    // The lock is free: the next run starts at once.
+    dualtrack()
+        .args(["run-tests", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("ledger_method_sequence.rs"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+}

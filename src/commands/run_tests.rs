@@ -20,6 +20,7 @@ use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode> {
+    crate::interrupt::install();
     let workspace = Workspace::load(&PackageSelection {
         manifest_path: global.manifest_path.clone(),
         packages: global.packages.clone(),
@@ -97,6 +98,10 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
             super::emit(global, &text, Styling::Plain)?;
         }
         RunTestsFormat::Human => super::emit(global, &render_human(&report), Styling::Styled)?,
+    }
+    if report.interrupted {
+        eprintln!("interrupted: the report holds the tests that finished before Ctrl-C");
+        return Ok(ExitCode::Interrupted);
     }
     let failing = report.results.iter().any(|r| is_failure(r.outcome));
     Ok(if failing {
@@ -189,6 +194,7 @@ fn review_document(report: &RunReport, engine: &str) -> serde_json::Value {
         "findings": findings,
         "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
         "sandbox": report.sandbox,
+        "interrupted": report.interrupted,
         "timings": report.timings,
     })
 }

@@ -116,6 +116,9 @@ pub struct Timings {
 pub struct RunReport {
     /// The sandbox mechanism the build and the tests ran in.
     pub sandbox: String,
+    /// Ctrl-C stopped the run: `results` holds only the tests that finished before.
+    #[serde(default)]
+    pub interrupted: bool,
     pub results: Vec<TestResult>,
     pub timings: Timings,
     pub build_rounds: u32,
@@ -157,7 +160,14 @@ impl ScratchArea {
                 "waiting for another cargo-dualtrack run to release {}",
                 root.display()
             );
-            lock.lock().context("failed to lock the scratch area")?;
+            // Poll rather than block, so Ctrl-C still works while waiting.
+            while lock.try_lock().is_err() {
+                anyhow::ensure!(
+                    !crate::interrupt::interrupted(),
+                    "interrupted while waiting for the scratch lock"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
         Ok(ScratchArea {
             root,
@@ -514,10 +524,17 @@ pub fn run_modules(
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
                 loop {
+                    if crate::interrupt::interrupted() {
+                        return;
+                    }
                     let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
                         return;
                     };
                     let outcome = run_placed(p, &pending[p.test], &context);
+                    if crate::interrupt::interrupted() {
+                        // Ended by Ctrl-C, not by anything it did: not a result.
+                        return;
+                    }
                     finished
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -530,6 +547,7 @@ pub fn run_modules(
         results[index] = Some(outcome);
     }
     report.timings.run_ms = run_start.elapsed().as_millis() as u64;
+    report.interrupted = crate::interrupt::interrupted();
     report.results = results.into_iter().flatten().collect();
     Ok(report)
 }

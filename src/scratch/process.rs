@@ -110,7 +110,8 @@ fn wait_until(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<Exi
             return Ok(Some(status));
         }
         let now = Instant::now();
-        if now >= deadline {
+        // Ctrl-C ends the child too: it is in its own process group, out of the terminal's reach.
+        if now >= deadline || crate::interrupt::interrupted() {
             return Ok(None);
         }
         std::thread::sleep(pause.min(deadline - now));
