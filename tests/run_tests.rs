@@ -263,6 +263,22 @@ fn run_tests_contains_hostile_tests() {
             size.0 == "crashed" || size.0 == "panicked",
             "{mechanism}: {size:?}"
         );
+        assert_eq!(
+            outcome("hostile_loops_forever").0,
+            "timed_out",
+            "{mechanism}"
+        );
+        let abort = outcome("hostile_aborts");
+        assert_eq!(
+            (abort.0.as_str(), abort.1.as_str()),
+            ("crashed", "aborted (SIGABRT)"),
+            "{mechanism}"
+        );
+        let exit = outcome("hostile_exits_before_reporting");
+        assert!(
+            exit.0 == "crashed" && exit.1.contains("before the test reported"),
+            "{mechanism}: {exit:?}"
+        );
         let stack = outcome("hostile_overflows_the_stack");
         assert_eq!(
             stack,

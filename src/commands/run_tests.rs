@@ -72,6 +72,9 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
         limits: Limits {
             memory: args.memory_limit << 20,
             file_size: args.file_size_limit << 20,
+            // Twice the wall-clock timeout: the timeout decides; this only stops a runaway
+            // that the timeout somehow misses.
+            cpu_seconds: (args.timeout * 2.0).ceil() as u64 + 5,
             ..Limits::default()
         },
         timeout: Duration::from_secs_f64(args.timeout),

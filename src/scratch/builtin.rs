@@ -28,6 +28,9 @@ pub struct InitArgs {
     /// Open files limit
     #[arg(long, value_name = "N")]
     pub open_files: Option<u64>,
+    /// CPU time limit, seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub cpu_seconds: Option<u64>,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
@@ -176,6 +179,9 @@ fn confine(args: &InitArgs) -> Result<(), String> {
     }
     if let Some(open_files) = args.open_files {
         set(libc::RLIMIT_NOFILE, open_files);
+    }
+    if let Some(cpu) = args.cpu_seconds {
+        set(libc::RLIMIT_CPU, cpu);
     }
     set(libc::RLIMIT_CORE, 0);
     // SAFETY: prctl on this process.

@@ -65,6 +65,46 @@ pub fn rewrite_manifest(
     Ok(changed.then(|| toml::to_string(&table)).transpose()?)
 }
 
+/// Rewrite a copied `.cargo/config.toml` the same way: `paths = [...]` overrides and `[patch]`
+/// path dependencies that leave the workspace become absolute. Paths in a config are relative
+/// to the directory holding `.cargo/`, here `base_dir`.
+pub fn rewrite_cargo_config(
+    text: &str,
+    base_dir: &Path,
+    workspace_root: &Path,
+) -> anyhow::Result<Option<String>> {
+    let mut table: Table = toml::from_str(text).context("failed to parse the cargo config")?;
+    let mut changed = false;
+    let mut absolute = |path: &mut String| {
+        let resolved = normalize_lexically(&base_dir.join(&*path));
+        if !resolved.starts_with(workspace_root) {
+            *path = resolved.to_string_lossy().into_owned();
+            changed = true;
+        }
+    };
+    if let Some(Value::Array(paths)) = table.get_mut("paths") {
+        for path in paths.iter_mut() {
+            if let Value::String(path) = path {
+                absolute(path);
+            }
+        }
+    }
+    if let Some(Value::Table(patches)) = table.get_mut("patch") {
+        for (_, registry) in patches.iter_mut() {
+            if let Value::Table(deps) = registry {
+                for (_, dep) in deps.iter_mut() {
+                    if let Value::Table(dep) = dep
+                        && let Some(Value::String(path)) = dep.get_mut("path")
+                    {
+                        absolute(path);
+                    }
+                }
+            }
+        }
+    }
+    Ok(changed.then(|| toml::to_string(&table)).transpose()?)
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -96,6 +136,21 @@ far = { path = "../../../far" }
         assert_eq!(
             table["target"]["cfg(unix)"]["dev-dependencies"]["far"]["path"].as_str(),
             Some("/far")
+        );
+    }
+
+    #[test]
+    fn cargo_config_paths_and_patches_leaving_the_workspace_become_absolute() {
+        let text = "paths = [\"../../vendor/x\", \"local\"]\n[patch.crates-io]\ny = { path = \"../../y\" }\n";
+        let rewritten = rewrite_cargo_config(text, Path::new("/w/app"), Path::new("/w"))
+            .unwrap()
+            .unwrap();
+        let table: Table = toml::from_str(&rewritten).unwrap();
+        assert_eq!(table["paths"][0].as_str(), Some("/vendor/x"));
+        assert_eq!(table["paths"][1].as_str(), Some("local"));
+        assert_eq!(
+            table["patch"]["crates-io"]["y"]["path"].as_str(),
+            Some("/y")
         );
     }
 

@@ -191,6 +191,20 @@ impl ScratchArea {
         let mut keep = vec![PathBuf::from("Cargo.lock")];
         keep.extend(injected.iter().cloned());
         let report = copy::sync_tree(&workspace.root, &self.copy, &skip, &keep)?;
+        for name in ["config.toml", "config"] {
+            let config = self.copy.join(".cargo").join(name);
+            if let Ok(text) = std::fs::read_to_string(&config)
+                && let Some(rewritten) =
+                    manifest::rewrite_cargo_config(&text, &workspace.root, &workspace.root)
+                        .with_context(|| format!("in {}", config.display()))?
+            {
+                write_keeping_time(
+                    &config,
+                    &workspace.root.join(".cargo").join(name),
+                    &rewritten,
+                )?;
+            }
+        }
         for entry in walkdir::WalkDir::new(&self.copy).into_iter().flatten() {
             if entry.file_name() != "Cargo.toml" {
                 continue;
@@ -210,7 +224,7 @@ impl ScratchArea {
                 manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
                     .with_context(|| format!("in {}", entry.path().display()))?
             {
-                std::fs::write(entry.path(), rewritten)?;
+                write_keeping_time(entry.path(), &workspace.root.join(rel), &rewritten)?;
             }
         }
         Ok(report)
@@ -278,6 +292,18 @@ impl ScratchArea {
         sandbox.writable.append(&mut sandbox.read_only);
         sandbox
     }
+}
+
+/// Write a rewritten copy with its source's modification time, so cargo sees nothing new.
+fn write_keeping_time(copy: &Path, source: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(copy, text).with_context(|| format!("failed to write {}", copy.display()))?;
+    if let Ok(modified) = std::fs::metadata(source).and_then(|m| m.modified()) {
+        std::fs::File::options()
+            .write(true)
+            .open(copy)?
+            .set_modified(modified)?;
+    }
+    Ok(())
 }
 
 /// A test placed in the scratch copy.

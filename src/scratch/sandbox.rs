@@ -112,6 +112,8 @@ pub struct Limits {
     pub file_size: u64,
     /// Open files.
     pub open_files: u64,
+    /// CPU seconds: a backstop behind the wall-clock timeout.
+    pub cpu_seconds: u64,
 }
 
 impl Default for Limits {
@@ -120,6 +122,7 @@ impl Default for Limits {
             memory: 2 << 30,
             file_size: 256 << 20,
             open_files: 1024,
+            cpu_seconds: 300,
         }
     }
 }
@@ -180,7 +183,9 @@ impl Sandbox {
                         .arg("--file-size")
                         .arg(limits.file_size.to_string())
                         .arg("--open-files")
-                        .arg(limits.open_files.to_string());
+                        .arg(limits.open_files.to_string())
+                        .arg("--cpu-seconds")
+                        .arg(limits.cpu_seconds.to_string());
                 }
                 command.arg("--").arg(program).args(args);
                 command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
@@ -269,6 +274,7 @@ fn apply_limits(command: &mut Command, limits: Limits) {
                 set(libc::RLIMIT_AS, limits.memory);
                 set(libc::RLIMIT_FSIZE, limits.file_size);
                 set(libc::RLIMIT_NOFILE, limits.open_files);
+                set(libc::RLIMIT_CPU, limits.cpu_seconds);
                 set(libc::RLIMIT_CORE, 0);
                 Ok(())
             });
