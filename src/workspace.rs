@@ -46,6 +46,8 @@ pub struct CrateTarget {
     /// The crate name as paths print it: `ledger_math`, or `ledger_math(bin)` for a bin whose
     /// crate name equals its package's lib.
     pub crate_name: String,
+    /// Cargo's name of the target (`my-tool`), as `--bin` and build artifacts name it.
+    pub name: String,
     pub kind: TargetKind,
     pub root_file: PathBuf,
     pub edition: String,
@@ -190,6 +192,7 @@ fn select_targets(package: &Package) -> SelectedPackage {
         }
         targets.push(CrateTarget {
             crate_name,
+            name: target.name.clone(),
             kind,
             root_file: target.src_path.clone().into_std_path_buf(),
             edition: target.edition.as_str().to_owned(),

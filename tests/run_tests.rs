@@ -370,3 +370,33 @@ fn run_tests_stops_cleanly_on_ctrl_c() {
         .assert()
         .code(1);
 }
+
+/// Tests of two members of a workspace, one in a bin target whose name has a dash.
+#[test]
+fn run_tests_reaches_workspace_members_and_dashed_bins() {
+    let dir = copy_fixture("multi");
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("multi_members.rs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcomes: Vec<(&str, &str)> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
+        .collect();
+    assert!(
+        outcomes.contains(&("clamp_percent_bounds", "passed")),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.contains(&("main_runs", "passed")), "{outcomes:?}");
+}

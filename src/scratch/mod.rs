@@ -643,8 +643,7 @@ fn owning_target(
         .targets
         .iter()
         .find(|t| t.crate_name == crate_name)?;
-    let name = target.crate_name.trim_end_matches("(bin)").to_owned();
-    Some((package.name.clone(), (target.kind, name)))
+    Some((package.name.clone(), (target.kind, target.name.clone())))
 }
 
 /// Write the live tests into the copy: one generated module per (file, engine, enclosing
