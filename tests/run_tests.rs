@@ -16,6 +16,26 @@ fn data(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// Run `run-tests --format json` on a crate with `extra` flags and test files; the exit code
+/// must be `code`. Returns the document.
+fn run_tests_json(crate_dir: &Path, extra: &[&str], files: &[&str], code: i32) -> Value {
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json"])
+        .args(extra)
+        .arg("--manifest-path")
+        .arg(crate_dir.join("Cargo.toml"))
+        .args(files.iter().map(|f| data(f)))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// SHA-256 of every file under `root` outside `target/`.
 fn tree_hash(root: &Path) -> BTreeMap<String, String> {
     walkdir::WalkDir::new(root)
@@ -38,27 +58,12 @@ fn tree_hash(root: &Path) -> BTreeMap<String, String> {
 fn run_tests_classifies_every_outcome_and_leaves_the_tree_alone() {
     let dir = copy_fixture("ledger");
     let before = tree_hash(dir.path());
-    let output = dualtrack()
-        .args([
-            "run-tests",
-            "--format",
-            "json",
-            "--timeout",
-            "2",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .arg(data("ledger_outcomes.rs"))
-        .arg(data("ledger_method_sequence.rs"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let doc = run_tests_json(
+        dir.path(),
+        &["--timeout", "2"],
+        &["ledger_outcomes.rs", "ledger_method_sequence.rs"],
+        1,
     );
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["schema"], "dualtrack.review/v1");
     assert_eq!(doc["scope"], "run-tests");
     let outcome = |name: &str| -> (String, String, String) {
@@ -375,19 +380,7 @@ fn run_tests_stops_cleanly_on_ctrl_c() {
 #[test]
 fn run_tests_reaches_workspace_members_and_dashed_bins() {
     let dir = copy_fixture("multi");
-    let output = dualtrack()
-        .args(["run-tests", "--format", "json", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .arg(data("multi_members.rs"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = run_tests_json(dir.path(), &[], &["multi_members.rs"], 0);
     let outcomes: Vec<(&str, &str)> = doc["tests"]
         .as_array()
         .unwrap()
