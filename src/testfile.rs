@@ -37,7 +37,7 @@ pub struct TestCase {
 pub struct TestModule {
     /// The header's JSON (engine, run id), if any.
     pub header: Option<serde_json::Value>,
-    /// Text between the header and the first test: `use` lines, helpers.
+    /// Everything but the tests and the header: `use` lines and helpers, wherever they are.
     pub preamble: String,
     pub tests: Vec<TestCase>,
 }
@@ -74,7 +74,7 @@ pub fn parse_test_module(text: &str) -> Result<TestModule, TestFileError> {
         }
     }
     let mut tests = Vec::new();
-    let mut first_test_line = None;
+    let mut test_lines: Vec<std::ops::RangeInclusive<usize>> = Vec::new();
     for item in &file.items {
         let syn::Item::Fn(function) = item else {
             continue;
@@ -114,7 +114,7 @@ pub fn parse_test_module(text: &str) -> Result<TestModule, TestFileError> {
             });
         }
         let code = lines[start - 1..end].join("\n");
-        first_test_line.get_or_insert(start);
+        test_lines.push(start..=end);
         tests.push(TestCase {
             name,
             meta,
@@ -129,10 +129,14 @@ pub fn parse_test_module(text: &str) -> Result<TestModule, TestFileError> {
             message: "no #[test] function".to_owned(),
         });
     }
-    let preamble = lines[..first_test_line.unwrap_or(1) - 1]
+    let preamble = lines
         .iter()
-        .filter(|l| !l.trim_start().starts_with(HEADER_PREFIX))
-        .copied()
+        .enumerate()
+        .filter(|(index, line)| {
+            !test_lines.iter().any(|range| range.contains(&(index + 1)))
+                && !line.trim_start().starts_with(HEADER_PREFIX)
+        })
+        .map(|(_, line)| *line)
         .collect::<Vec<_>>()
         .join("\n");
     Ok(TestModule {
@@ -175,6 +179,13 @@ fn format_cents_min() {
         let module = parse_test_module(MODULE).unwrap();
         assert_eq!(module.header.unwrap()["engine"], "offline");
         assert!(module.preamble.contains("use std::collections::HashMap;"));
+        // A helper between the tests belongs to the preamble too.
+        assert!(module.preamble.contains("fn helper() -> u8 { 1 }"));
+        assert!(
+            !module
+                .preamble
+                .contains("fn parse_cents_empty_does_not_panic")
+        );
         assert_eq!(module.tests.len(), 2);
         let first = &module.tests[0];
         assert_eq!(first.name, "parse_cents_empty_does_not_panic");

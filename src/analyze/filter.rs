@@ -106,6 +106,7 @@ mod test {
             line: 1,
             end_line: 2,
             visibility: "pub".into(),
+            module: String::new(),
             params: Vec::new(),
             sites: Vec::new(),
             calls: Vec::new(),

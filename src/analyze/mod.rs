@@ -232,6 +232,7 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
         line: raw.line,
         end_line: raw.end_line,
         visibility: raw.visibility,
+        module: raw.module,
         params: raw.params,
         sites,
         calls: raw.calls,

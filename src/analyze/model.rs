@@ -147,6 +147,9 @@ pub struct Function {
     pub file: String,
     pub line: u32,
     pub end_line: u32,
+    /// The module it is defined in (`ledger::money`); a generated test module goes there.
+    #[serde(default)]
+    pub module: String,
     /// As written: `pub`, `pub(crate)`, `pub(super)`, `pub(in path)`, `private`.
     pub visibility: String,
     /// Parameter names in order, `self` for a receiver (every name a pattern binds).

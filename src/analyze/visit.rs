@@ -66,6 +66,8 @@ pub struct RawFunction {
     pub params: Vec<String>,
     /// The enclosing function of a nested one, as an index into the same file's functions.
     pub parent: Option<usize>,
+    /// The module the function is defined in (`crate::a::b`).
+    pub module: String,
 }
 
 /// A `mod name;` declaration whose body is in another file.
@@ -94,6 +96,7 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
     let mut visitor = FileVisitor {
         source,
         item_prefix: context.module_prefix.clone(),
+        module_path: context.module_prefix.clone(),
         mod_dir: context.mod_dir.clone(),
         in_test: context.in_test || is_test_code(&file.attrs),
         include_tests: context.include_tests,
@@ -185,6 +188,8 @@ struct FileVisitor<'s> {
     source: &'s str,
     /// The path items are defined under: the module, or the enclosing function.
     item_prefix: String,
+    /// The module being walked (`crate::a::b`), which function bodies do not change.
+    module_path: String,
     mod_dir: ModDir,
     in_test: bool,
     include_tests: bool,
@@ -268,6 +273,7 @@ impl FileVisitor<'_> {
             calls: Vec::new(),
             params: param_names(parts.sig),
             parent: self.fn_stack.last().map(|frame| frame.index),
+            module: self.module_path.clone(),
         });
         let saved_prefix = std::mem::replace(&mut self.item_prefix, path.clone());
         let saved_container = std::mem::replace(&mut self.container, Container::None);
@@ -416,12 +422,15 @@ impl FileVisitor<'_> {
                 let saved_in_test = self.in_test;
                 let saved_container = std::mem::replace(&mut self.container, Container::None);
                 self.item_prefix = format!("{}::{name}", self.item_prefix);
+                let saved_module =
+                    std::mem::replace(&mut self.module_path, self.item_prefix.clone());
                 self.mod_dir = self.mod_dir.inline_child(&name, path_attr.as_deref());
                 self.in_test = in_test;
                 for item in items {
                     self.visit_item(item);
                 }
                 self.item_prefix = saved_prefix;
+                self.module_path = saved_module;
                 self.mod_dir = saved_dir;
                 self.in_test = saved_in_test;
                 self.container = saved_container;

@@ -24,6 +24,7 @@ pub struct BuildTarget {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Executable {
     pub package: String,
+    /// `lib:NAME` or `bin:NAME`.
     pub target: String,
     pub path: PathBuf,
 }
@@ -131,7 +132,16 @@ fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOu
                 if let Some(path) = artifact.executable {
                     outcome.executables.push(Executable {
                         package: package.to_owned(),
-                        target: artifact.target.name.clone(),
+                        // A lib and a bin may share a name: the kind keeps them apart.
+                        target: format!(
+                            "{}:{}",
+                            if artifact.target.is_bin() {
+                                "bin"
+                            } else {
+                                "lib"
+                            },
+                            artifact.target.name
+                        ),
                         path: path.into_std_path_buf(),
                     });
                 }

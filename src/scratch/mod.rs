@@ -315,7 +315,8 @@ struct Placed {
     first_line: u32,
     last_line: u32,
     executable_key: (String, String),
-    suffix: String,
+    /// The test's full libtest name.
+    full_name: String,
 }
 
 /// One test with where it comes from.
@@ -689,11 +690,28 @@ fn place_tests(
         let mut placements = Vec::new();
         let mut layouts = Vec::new();
         for ((engine, inline), (function_line, indices)) in &groups {
-            let preamble = pending[indices[0]].preamble;
+            // Each test file's non-test items, once each; a `use` line two files share once.
             let mut text = String::new();
-            if !preamble.trim().is_empty() {
-                text.push_str(preamble.trim_end());
-                text.push_str("\n\n");
+            let mut seen_uses: Vec<&str> = Vec::new();
+            let mut seen_preambles: Vec<&str> = Vec::new();
+            for &index in indices {
+                let preamble = pending[index].preamble;
+                if preamble.trim().is_empty() || seen_preambles.contains(&preamble) {
+                    continue;
+                }
+                seen_preambles.push(preamble);
+                for line in preamble.lines() {
+                    let trimmed = line.trim();
+                    if trimmed.starts_with("use ") {
+                        if seen_uses.contains(&trimmed) {
+                            continue;
+                        }
+                        seen_uses.push(trimmed);
+                    }
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                text.push('\n');
             }
             let mut spans = Vec::new();
             for &index in indices {
@@ -722,19 +740,34 @@ fn place_tests(
         for ((engine, inline, spans), range) in layouts.into_iter().zip(&ranges) {
             for (index, first, last) in spans {
                 let function = pending[index].function.expect("live");
-                let Some((package, (_, target))) = owning_target(workspace, function) else {
+                let Some((package, (kind, target))) = owning_target(workspace, function) else {
                     continue;
                 };
-                let mut suffix: Vec<String> = inline.clone();
-                suffix.push(module_name(&engine));
-                suffix.push(pending[index].case.name.clone());
+                // libtest's name: the module path inside the crate, the generated module,
+                // the test.
+                let mut full_name: Vec<String> = function
+                    .module
+                    .split("::")
+                    .skip(1)
+                    .map(str::to_owned)
+                    .collect();
+                if full_name.is_empty() {
+                    full_name = inline.clone();
+                }
+                full_name.push(module_name(&engine));
+                full_name.push(pending[index].case.name.clone());
+                let kind = if kind == TargetKind::Lib {
+                    "lib"
+                } else {
+                    "bin"
+                };
                 placed.push(Placed {
                     test: index,
                     file: copy_path.clone(),
                     first_line: range.first_line + first - 1,
                     last_line: range.first_line + last - 1,
-                    executable_key: (package, target),
-                    suffix: suffix.join("::"),
+                    executable_key: (package, format!("{kind}:{target}")),
+                    full_name: full_name.join("::"),
                 });
             }
         }
@@ -856,13 +889,13 @@ fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResu
     };
     let full_name = names
         .get(&placed.executable_key)
-        .and_then(|list| list.iter().find(|n| n.ends_with(&placed.suffix)))
+        .and_then(|list| list.iter().find(|n| **n == placed.full_name))
         .cloned();
     let Some(full_name) = full_name else {
         return result(
             test,
             Outcome::Dropped,
-            format!("`{}` is not in the test executable", placed.suffix),
+            format!("`{}` is not in the test executable", placed.full_name),
         );
     };
     let package_dir = workspace

@@ -1236,6 +1236,7 @@ mod test {
             line: 1,
             end_line: 9,
             visibility: "pub".into(),
+            module: String::new(),
             params: Vec::new(),
             sites: sites
                 .iter()
