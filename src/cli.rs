@@ -152,7 +152,7 @@ pub struct RunTestsArgs {
     pub format: RunTestsFormat,
 
     /// Seconds each test may run before it is stopped
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
 
     /// Tests run at once (default: one per core)
@@ -240,6 +240,19 @@ pub enum ScoreFormat {
     Human,
     Json,
     Markdown,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{text} is not a number of seconds from 0 (exclusive) to 86400"
+        ))
+    }
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {

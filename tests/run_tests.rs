@@ -291,6 +291,11 @@ fn run_tests_contains_hostile_tests() {
             "{mechanism}"
         );
         if mechanism != "none" {
+            assert_eq!(
+                outcome("hostile_writes_beside_its_own_executable"),
+                ("passed".to_owned(), String::new()),
+                "{mechanism}"
+            );
             // The setsid child would have touched its marker after 2 s; a PID namespace ends
             // it with the test (a process group alone cannot: `none` does not check this).
             std::thread::sleep(std::time::Duration::from_millis(2500));

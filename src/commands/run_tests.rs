@@ -15,7 +15,9 @@ use crate::output::Styling;
 use crate::report::style::{DIM, ERROR, HEADING, paint};
 use crate::scratch::execute::Outcome;
 use crate::scratch::sandbox::{Limits, Mechanism, SandboxChoice};
-use crate::scratch::{BaselineFailed, ModuleInput, RunOptions, RunReport, run_modules};
+use crate::scratch::{
+    BaselineFailed, Interrupted, ModuleInput, RunOptions, RunReport, run_modules,
+};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
 
@@ -85,6 +87,11 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     };
     let report = match run_modules(&workspace, &analysis, &modules, &options) {
         Ok(report) => report,
+        // Whatever failed after Ctrl-C (a killed `cargo fetch`, say) failed because of it.
+        Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
+            eprintln!("{Interrupted}");
+            return Ok(ExitCode::Interrupted);
+        }
         Err(err) => match err.downcast::<BaselineFailed>() {
             Ok(baseline) => {
                 eprintln!("error: {baseline}");

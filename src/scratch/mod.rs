@@ -124,6 +124,11 @@ pub struct RunReport {
     pub build_rounds: u32,
 }
 
+/// Ctrl-C arrived before any test ran; there is nothing to report.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted before any test ran")]
+pub struct Interrupted;
+
 /// The crate itself does not build (or its own tests fail) before anything is injected.
 #[derive(Debug, thiserror::Error)]
 #[error("the crate does not build before any test is injected (baseline `{mode}`):\n{log}")]
@@ -149,10 +154,8 @@ impl ScratchArea {
         let copy = root.join("scratch");
         let target = root.join("target");
         let tmp = root.join("tmp");
-        for dir in [&root, &copy, &target, &tmp] {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("failed to create {}", dir.display()))?;
-        }
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("failed to create {}", root.display()))?;
         let lock = std::fs::File::create(root.join("lock"))
             .context("failed to create the scratch lock file")?;
         if lock.try_lock().is_err() {
@@ -162,12 +165,19 @@ impl ScratchArea {
             );
             // Poll rather than block, so Ctrl-C still works while waiting.
             while lock.try_lock().is_err() {
-                anyhow::ensure!(
-                    !crate::interrupt::interrupted(),
-                    "interrupted while waiting for the scratch lock"
-                );
+                if crate::interrupt::interrupted() {
+                    return Err(Interrupted.into());
+                }
                 std::thread::sleep(Duration::from_millis(100));
             }
+        }
+        // Under the lock: the tests' HOME and files of an earlier run are not this run's
+        // business.
+        let _ = std::fs::remove_dir_all(&tmp);
+        let target_tmp = target.join("tmp");
+        for dir in [&copy, &target, &target_tmp, &tmp] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
         }
         Ok(ScratchArea {
             root,
@@ -274,14 +284,15 @@ impl ScratchArea {
         env
     }
 
-    /// The sandbox around the tests: the copy read-only, target and tmp writable.
+    /// The sandbox around the tests: the copy and the built executables read-only (a test must
+    /// not rewrite the binary the next test runs), tmp and cargo's `target/tmp` writable.
     pub fn sandbox(&self, mechanism: Mechanism) -> Sandbox {
         Sandbox {
             mechanism,
             toolchain: sandbox::toolchain_sysroot(),
             cargo_home: sandbox::cargo_home(),
-            read_only: vec![self.copy.clone()],
-            writable: vec![self.target.clone(), self.tmp.clone()],
+            read_only: vec![self.copy.clone(), self.target.clone()],
+            writable: vec![self.tmp.clone(), self.target.join("tmp")],
         }
     }
 
@@ -414,6 +425,9 @@ pub fn run_modules(
         // The untouched copy: the files from an earlier run's injection restored.
         area.sync(workspace, &[])?;
         let baseline = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
+        if crate::interrupt::interrupted() {
+            return Err(Interrupted.into());
+        }
         if !baseline.success {
             let mut log = baseline
                 .errors
@@ -464,6 +478,9 @@ pub fn run_modules(
             break (placed, ranges, cache.executables);
         }
         let outcome = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
+        if crate::interrupt::interrupted() {
+            return Err(Interrupted.into());
+        }
         if outcome.success {
             build_key_used = build_key;
             break (placed, ranges, outcome.executables);

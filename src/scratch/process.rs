@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,10 @@ impl Finished {
     }
 }
 
+/// How long output still trickling in after the child ended is waited for: a daemon the child
+/// left behind may hold the pipes open forever.
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
 /// Run `command` to completion or until `timeout`, capturing at most `cap` bytes of each of
 /// stdout and stderr (the rest is read and dropped, so the child never blocks on a full pipe).
 pub fn run_with_timeout(
@@ -57,46 +62,78 @@ pub fn run_with_timeout(
     let mut child = command
         .spawn()
         .with_context(|| format!("failed to start {:?}", command.get_program()))?;
-    let stdout = reader(child.stdout.take(), cap);
-    let stderr = reader(child.stderr.take(), cap);
+    let stdout = Capture::start(child.stdout.take(), cap);
+    let stderr = Capture::start(child.stderr.take(), cap);
     let status = wait_until(&mut child, start + timeout)?;
     if status.is_none() {
         kill_group(&mut child);
     }
+    let drain_deadline = Instant::now() + DRAIN_GRACE;
     Ok(Finished {
         status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout: stdout.finish(drain_deadline),
+        stderr: stderr.finish(drain_deadline),
         elapsed: start.elapsed(),
     })
 }
 
-fn reader(pipe: Option<impl Read + Send + 'static>, cap: usize) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let Some(mut pipe) = pipe else {
-            return String::new();
-        };
-        let mut kept = Vec::new();
-        let mut buffer = [0u8; 8192];
-        let mut dropped = 0usize;
-        loop {
-            match pipe.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = cap.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buffer[..n.min(room)]);
-                    dropped += n.saturating_sub(room);
+/// One pipe read on its own thread into a buffer shared with the caller, so the caller can
+/// take what has arrived without waiting for the pipe to close.
+struct Capture {
+    buffer: Arc<Mutex<Captured>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Captured {
+    kept: Vec<u8>,
+    dropped: usize,
+}
+
+impl Capture {
+    fn start(pipe: Option<impl Read + Send + 'static>, cap: usize) -> Capture {
+        let buffer = Arc::new(Mutex::new(Captured::default()));
+        let shared = Arc::clone(&buffer);
+        let thread = pipe.map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 8192];
+                loop {
+                    match pipe.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let mut captured = shared.lock().unwrap_or_else(|e| e.into_inner());
+                            let room = cap.saturating_sub(captured.kept.len());
+                            captured.kept.extend_from_slice(&chunk[..n.min(room)]);
+                            captured.dropped += n.saturating_sub(room);
+                        }
+                    }
                 }
+            })
+        });
+        Capture { buffer, thread }
+    }
+
+    /// What arrived, once the pipe closes or `deadline` passes (the reader thread is then left
+    /// to end whenever the pipe's last holder does).
+    fn finish(mut self, deadline: Instant) -> String {
+        if let Some(thread) = self.thread.take() {
+            while !thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
             }
         }
-        let mut text = String::from_utf8_lossy(&kept).into_owned();
-        if dropped > 0 {
+        let captured = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut text = String::from_utf8_lossy(&captured.kept).into_owned();
+        if captured.dropped > 0 {
             text.push_str(&format!(
-                "\n[dualtrack: {dropped} more bytes of output dropped]\n"
+                "\n[dualtrack: {} more bytes of output dropped]\n",
+                captured.dropped
             ));
         }
         text
-    })
+    }
 }
 
 /// Poll the child until it exits or the deadline passes.
@@ -182,6 +219,19 @@ mod test {
                 .stdout
                 .contains("99900 more bytes of output dropped")
         );
+    }
+
+    #[test]
+    fn a_leftover_background_process_holding_the_pipes_does_not_hold_up_the_result() {
+        // Waiting for the pipes to close would also capture "late", four seconds on.
+        let finished = run_with_timeout(
+            shell("(sleep 4; echo late) & echo early"),
+            Duration::from_secs(30),
+            1024,
+        )
+        .unwrap();
+        assert_eq!(finished.status.unwrap().code(), Some(0));
+        assert_eq!(finished.stdout, "early\n");
     }
 
     #[test]
