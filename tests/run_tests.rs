@@ -398,3 +398,82 @@ fn run_tests_reaches_workspace_members_and_dashed_bins() {
     );
     assert!(outcomes.contains(&("main_runs", "passed")), "{outcomes:?}");
 }
+
+/// A path dependency and a symlinked module that live outside the workspace are still seen by
+/// the sandboxed build and tests (bwrap shows only what it is told to).
+#[cfg(unix)]
+#[test]
+fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
+    let outer = tempfile::tempdir().unwrap();
+    let fixture = copy_fixture("ledger");
+    let ws = outer.path().join("ledger");
+    std::fs::rename(fixture.path(), &ws).unwrap();
+    std::fs::create_dir_all(outer.path().join("dep/src")).unwrap();
+    std::fs::write(
+        outer.path().join("dep/Cargo.toml"),
+        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outer.path().join("dep/src/lib.rs"),
+        "pub fn two() -> i64 { 2 }\n",
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        format!("{manifest}\n[dependencies]\ndep = {{ path = \"../dep\" }}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(outer.path().join("shared")).unwrap();
+    std::fs::rename(
+        ws.join("src/ledger.rs"),
+        outer.path().join("shared/ledger.rs"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../shared/ledger.rs", ws.join("src/ledger.rs")).unwrap();
+    let tests = outer.path().join("outside.rs");
+    std::fs::write(
+        &tests,
+        "//! dualtrack: {\"engine\": \"offline\"}\n\n\
+         /// dualtrack: {\"function\": \"ledger::format_cents\"}\n\
+         #[test]\nfn format_cents_with_a_dependency() {\n    \
+         assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(ws.join("Cargo.toml"))
+        .arg(&tests)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["tests"][0]["outcome"], "passed", "{doc:#}\n{stderr}");
+}
+
+/// A run whose only test does not compile is a finding: nothing ran, and CI must see that.
+#[test]
+fn run_tests_where_every_test_is_dropped_exits_1() {
+    let dir = copy_fixture("ledger");
+    let tests = dir.path().join("dropped.rs");
+    std::fs::write(
+        &tests,
+        "//! dualtrack: {\"engine\": \"offline\"}\n\n\
+         /// dualtrack: {\"function\": \"ledger::format_cents\"}\n\
+         #[test]\nfn format_cents_of_text() {\n    \
+         assert_eq!(format_cents(\"five\"), \"5.00\");\n}\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(&tests)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["tests"][0]["outcome"], "dropped", "{doc:#}");
+}

@@ -129,11 +129,10 @@ fn count(report: &RunReport, outcome: Outcome) -> usize {
         .count()
 }
 
+/// Outcomes that are findings (exit 1). A dropped test is one too: the files were given by
+/// name, and a test that silently did not run must not pass a CI step.
 fn is_failure(outcome: Outcome) -> bool {
-    matches!(
-        outcome,
-        Outcome::Failed | Outcome::Panicked | Outcome::TimedOut | Outcome::Crashed | Outcome::Flaky
-    )
+    !matches!(outcome, Outcome::Passed)
 }
 
 /// `F-` and the first 10 hex of the hash of kind, function, oracle and input.
@@ -160,7 +159,7 @@ fn review_document(report: &RunReport, engine: &str) -> serde_json::Value {
     let findings: Vec<serde_json::Value> = report
         .results
         .iter()
-        .filter(|r| is_failure(r.outcome) || r.outcome == Outcome::Dropped)
+        .filter(|r| is_failure(r.outcome))
         .map(|r| {
             let kind = if r.outcome == Outcome::Dropped {
                 "dropped_test"
@@ -221,7 +220,7 @@ fn render_human(report: &RunReport) -> String {
     let mut out = String::new();
     for result in &report.results {
         let outcome = result.outcome.as_str();
-        let styled = if is_failure(result.outcome) || result.outcome == Outcome::Dropped {
+        let styled = if is_failure(result.outcome) {
             paint(ERROR, &format!("{outcome:<9}"))
         } else {
             format!("{outcome:<9}")

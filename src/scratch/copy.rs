@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use crate::workspace::normalize_lexically;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
@@ -13,6 +14,8 @@ pub struct SyncReport {
     pub copied: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Where links in the tree point outside it (a sandbox must let builds see these).
+    pub outside: Vec<PathBuf>,
     /// SHA-256 over every source file's path, size and modification time: equal fingerprints
     /// mean an unchanged tree.
     pub fingerprint: String,
@@ -83,7 +86,27 @@ pub fn sync_tree(
                     .with_context(|| format!("failed to create {}", target.display()))?;
             }
         } else if file_type.is_symlink() {
-            let link = std::fs::read_link(entry.path())?;
+            let link = std::fs::read_link(entry.path())
+                .with_context(|| format!("failed to read the link {}", entry.path().display()))?;
+            // A relative link out of the workspace would dangle in the copy, which lives
+            // elsewhere: point it at the same place absolutely.
+            let link = match entry.path().parent() {
+                Some(dir) if link.is_relative() => {
+                    let resolved = normalize_lexically(&dir.join(&link));
+                    if resolved.starts_with(src) {
+                        link
+                    } else {
+                        report.outside.push(resolved.clone());
+                        resolved
+                    }
+                }
+                _ => {
+                    if link.is_absolute() && !link.starts_with(src) {
+                        report.outside.push(link.clone());
+                    }
+                    link
+                }
+            };
             if std::fs::read_link(&target).ok().as_ref() != Some(&link) {
                 remove_any(&target)?;
                 make_symlink(&link, &target)?;
@@ -179,6 +202,33 @@ mod test {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_the_tree_still_reaches_its_target_from_the_copy() {
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join("crate");
+        write(&root.path().join("shared/common.rs"), "pub fn c() {}");
+        write(&src.join("src/lib.rs"), "mod common;");
+        write(&src.join("src/inner.rs"), "");
+        std::os::unix::fs::symlink("../../shared/common.rs", src.join("src/common.rs")).unwrap();
+        std::os::unix::fs::symlink("inner.rs", src.join("src/alias.rs")).unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        let synced = sync_tree(&src, dest.path(), &[], &[]).unwrap();
+        assert_eq!(synced.outside, [root.path().join("shared/common.rs")]);
+        assert_eq!(
+            std::fs::read_to_string(dest.path().join("src/common.rs")).unwrap(),
+            "pub fn c() {}"
+        );
+        // A link within the tree stays relative, so it points into the copy.
+        assert_eq!(
+            std::fs::read_link(dest.path().join("src/alias.rs")).unwrap(),
+            PathBuf::from("inner.rs")
+        );
+        // Unchanged on the next sync.
+        let again = sync_tree(&src, dest.path(), &[], &[]).unwrap();
+        assert_eq!(again.copied, 0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! resolve: `../` paths that leave the workspace become absolute; paths inside it stay as they
 //! are, since the whole workspace is copied.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use toml::{Table, Value};
@@ -12,15 +12,24 @@ use crate::workspace::normalize_lexically;
 /// Dependency tables, at the top of a manifest and under `[target.'cfg(..)']`.
 const DEPENDENCY_TABLES: &[&str] = &["dependencies", "dev-dependencies", "build-dependencies"];
 
-/// Rewrite `manifest_text` (the manifest that lived in `original_dir`) for a copy; `None` when
-/// nothing needs to change.
+/// A rewritten manifest or cargo config.
+#[derive(Debug, Default)]
+pub struct Rewrite {
+    /// The new text; `None` when nothing needs to change.
+    pub text: Option<String>,
+    /// The paths outside the workspace it refers to: a sandboxed build must still see them.
+    pub outside: Vec<PathBuf>,
+}
+
+/// Rewrite `manifest_text` (the manifest that lived in `original_dir`) for a copy.
 pub fn rewrite_manifest(
     manifest_text: &str,
     original_dir: &Path,
     workspace_root: &Path,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Rewrite> {
     let mut table: Table = toml::from_str(manifest_text).context("failed to parse the manifest")?;
     let mut changed = false;
+    let mut outside = Vec::new();
     let mut fix = |deps: &mut Table| {
         for (_, dep) in deps.iter_mut() {
             if let Value::Table(dep) = dep
@@ -28,8 +37,10 @@ pub fn rewrite_manifest(
             {
                 let absolute = normalize_lexically(&original_dir.join(&*path));
                 if !absolute.starts_with(workspace_root) {
-                    *path = absolute.to_string_lossy().into_owned();
-                    changed = true;
+                    let text = absolute.to_string_lossy().into_owned();
+                    changed |= *path != text;
+                    *path = text;
+                    outside.push(absolute);
                 }
             }
         }
@@ -62,7 +73,10 @@ pub fn rewrite_manifest(
             }
         }
     }
-    Ok(changed.then(|| toml::to_string(&table)).transpose()?)
+    Ok(Rewrite {
+        text: changed.then(|| toml::to_string(&table)).transpose()?,
+        outside,
+    })
 }
 
 /// Rewrite a copied `.cargo/config.toml` the same way: `paths = [...]` overrides and `[patch]`
@@ -72,14 +86,17 @@ pub fn rewrite_cargo_config(
     text: &str,
     base_dir: &Path,
     workspace_root: &Path,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Rewrite> {
     let mut table: Table = toml::from_str(text).context("failed to parse the cargo config")?;
     let mut changed = false;
+    let mut outside = Vec::new();
     let mut absolute = |path: &mut String| {
         let resolved = normalize_lexically(&base_dir.join(&*path));
         if !resolved.starts_with(workspace_root) {
-            *path = resolved.to_string_lossy().into_owned();
-            changed = true;
+            let text = resolved.to_string_lossy().into_owned();
+            changed |= *path != text;
+            *path = text;
+            outside.push(resolved);
         }
     };
     if let Some(Value::Array(paths)) = table.get_mut("paths") {
@@ -102,7 +119,10 @@ pub fn rewrite_cargo_config(
             }
         }
     }
-    Ok(changed.then(|| toml::to_string(&table)).transpose()?)
+    Ok(Rewrite {
+        text: changed.then(|| toml::to_string(&table)).transpose()?,
+        outside,
+    })
 }
 
 #[cfg(test)]
@@ -121,10 +141,12 @@ serde = "1"
 [target.'cfg(unix)'.dev-dependencies]
 far = { path = "../../../far" }
 "#;
-        let rewritten = rewrite_manifest(text, Path::new("/w/crates/a"), Path::new("/w"))
-            .unwrap()
-            .unwrap();
-        let table: Table = toml::from_str(&rewritten).unwrap();
+        let rewrite = rewrite_manifest(text, Path::new("/w/crates/a"), Path::new("/w")).unwrap();
+        assert_eq!(
+            rewrite.outside,
+            [PathBuf::from("/shared/c"), PathBuf::from("/far")]
+        );
+        let table: Table = toml::from_str(&rewrite.text.unwrap()).unwrap();
         assert_eq!(
             table["dependencies"]["inside"]["path"].as_str(),
             Some("../b")
@@ -142,10 +164,12 @@ far = { path = "../../../far" }
     #[test]
     fn cargo_config_paths_and_patches_leaving_the_workspace_become_absolute() {
         let text = "paths = [\"../../vendor/x\", \"local\"]\n[patch.crates-io]\ny = { path = \"../../y\" }\n";
-        let rewritten = rewrite_cargo_config(text, Path::new("/w/app"), Path::new("/w"))
-            .unwrap()
-            .unwrap();
-        let table: Table = toml::from_str(&rewritten).unwrap();
+        let rewrite = rewrite_cargo_config(text, Path::new("/w/app"), Path::new("/w")).unwrap();
+        assert_eq!(
+            rewrite.outside,
+            [PathBuf::from("/vendor/x"), PathBuf::from("/y")]
+        );
+        let table: Table = toml::from_str(&rewrite.text.unwrap()).unwrap();
         assert_eq!(table["paths"][0].as_str(), Some("/vendor/x"));
         assert_eq!(table["paths"][1].as_str(), Some("local"));
         assert_eq!(
@@ -157,9 +181,17 @@ far = { path = "../../../far" }
     #[test]
     fn nothing_to_change_is_none() {
         let text = "[package]\nname = \"a\"\n[dependencies]\nb = { path = \"b\" }\n";
+        let rewrite = rewrite_manifest(text, Path::new("/w"), Path::new("/w")).unwrap();
+        assert_eq!((rewrite.text, rewrite.outside), (None, vec![]));
+    }
+
+    #[test]
+    fn an_absolute_path_outside_is_kept_but_still_reported() {
+        let text = "[dependencies]\nb = { path = \"/opt/b\" }\n";
+        let rewrite = rewrite_manifest(text, Path::new("/w"), Path::new("/w")).unwrap();
         assert_eq!(
-            rewrite_manifest(text, Path::new("/w"), Path::new("/w")).unwrap(),
-            None
+            (rewrite.text, rewrite.outside),
+            (None, vec![PathBuf::from("/opt/b")])
         );
     }
 }

@@ -200,14 +200,16 @@ impl ScratchArea {
         // A lock file cargo made in the copy (the workspace has none) stays too.
         let mut keep = vec![PathBuf::from("Cargo.lock")];
         keep.extend(injected.iter().cloned());
-        let report = copy::sync_tree(&workspace.root, &self.copy, &skip, &keep)?;
+        let mut report = copy::sync_tree(&workspace.root, &self.copy, &skip, &keep)?;
         for name in ["config.toml", "config"] {
             let config = self.copy.join(".cargo").join(name);
-            if let Ok(text) = std::fs::read_to_string(&config)
-                && let Some(rewritten) =
-                    manifest::rewrite_cargo_config(&text, &workspace.root, &workspace.root)
-                        .with_context(|| format!("in {}", config.display()))?
-            {
+            let Ok(text) = std::fs::read_to_string(&config) else {
+                continue;
+            };
+            let rewrite = manifest::rewrite_cargo_config(&text, &workspace.root, &workspace.root)
+                .with_context(|| format!("in {}", config.display()))?;
+            report.outside.extend(rewrite.outside);
+            if let Some(rewritten) = rewrite.text {
                 write_keeping_time(
                     &config,
                     &workspace.root.join(".cargo").join(name),
@@ -230,13 +232,15 @@ impl ScratchArea {
                 .map(Path::to_owned)
                 .unwrap_or_default();
             let text = std::fs::read_to_string(entry.path())?;
-            if let Some(rewritten) =
-                manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
-                    .with_context(|| format!("in {}", entry.path().display()))?
-            {
+            let rewrite = manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
+                .with_context(|| format!("in {}", entry.path().display()))?;
+            report.outside.extend(rewrite.outside);
+            if let Some(rewritten) = rewrite.text {
                 write_keeping_time(entry.path(), &workspace.root.join(rel), &rewritten)?;
             }
         }
+        report.outside.sort();
+        report.outside.dedup();
         Ok(report)
     }
 
@@ -348,8 +352,8 @@ pub fn run_modules(
 ) -> anyhow::Result<RunReport> {
     let mechanism = Mechanism::choose(options.sandbox)?;
     let area = ScratchArea::open(workspace)?;
-    let sandbox = area.sandbox(mechanism.clone());
-    let build_sandbox = area.build_sandbox(mechanism);
+    let mut sandbox = area.sandbox(mechanism.clone());
+    let mut build_sandbox = area.build_sandbox(mechanism);
     let env = area.test_env();
     let mut report = RunReport {
         sandbox: sandbox.mechanism.name().to_owned(),
@@ -370,6 +374,17 @@ pub fn run_modules(
     injected_files.sort();
     injected_files.dedup();
     let synced = area.sync(workspace, &injected_files)?;
+    // Path dependencies and links out of the workspace: builds and tests read them where they
+    // are, read-only.
+    // (Not what is missing, which bwrap cannot bind, nor an ancestor of the workspace, which
+    // would show the whole tree around it.)
+    let outside = synced
+        .outside
+        .iter()
+        .filter(|path| path.exists() && !workspace.root.starts_with(path));
+    for sandbox in [&mut sandbox, &mut build_sandbox] {
+        sandbox.read_only.extend(outside.clone().cloned());
+    }
     // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
     // untouched before every run.
     let baseline_stamp = area.root.join("baseline");
