@@ -187,9 +187,44 @@ pub fn original_line(ranges: &[PlacedRange], line: u32) -> Option<u32> {
     Some(line - shift)
 }
 
+/// `wanted`, or `wanted_2`, `wanted_3`, ... : the first name `source` does not already use as
+/// an identifier, so a user's own module of that name is never shadowed or clashed with.
+pub fn unused_module_name(source: &str, wanted: &str) -> String {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let used = |name: &str| {
+        source.match_indices(name).any(|(at, _)| {
+            let before = source[..at].chars().next_back();
+            let after = source[at + name.len()..].chars().next();
+            !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        })
+    };
+    if !used(wanted) {
+        return wanted.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{wanted}_{n}"))
+        .find(|name| !used(name))
+        .expect("some suffix is free")
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_module_name_the_source_uses_gets_a_suffix() {
+        assert_eq!(
+            unused_module_name("mod dualtrack_offline_extra;", "dualtrack_offline"),
+            "dualtrack_offline"
+        );
+        assert_eq!(
+            unused_module_name(
+                "mod dualtrack_offline;\nuse dualtrack_offline_2::x;",
+                "dualtrack_offline"
+            ),
+            "dualtrack_offline_3"
+        );
+    }
 
     const SOURCE: &str =
         "pub fn top() {}\n\nmod inner {\n    pub fn deep(x: u8) -> u8 {\n        x\n    }\n}\n";

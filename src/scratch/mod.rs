@@ -756,7 +756,7 @@ fn place_tests(
             }
             placements.push(Placement {
                 function_line: *function_line,
-                name: module_name(engine),
+                name: inject::unused_module_name(&source, &module_name(engine)),
                 text,
             });
             layouts.push((engine.clone(), inline.clone(), spans));
@@ -786,7 +786,7 @@ fn place_tests(
                 if full_name.is_empty() {
                     full_name = inline.clone();
                 }
-                full_name.push(module_name(&engine));
+                full_name.push(inject::unused_module_name(&source, &module_name(&engine)));
                 full_name.push(pending[index].case.name.clone());
                 let kind = if kind == TargetKind::Lib {
                     "lib"
