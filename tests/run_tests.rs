@@ -477,3 +477,54 @@ fn run_tests_where_every_test_is_dropped_exits_1() {
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["tests"][0]["outcome"], "dropped", "{doc:#}");
 }
+
+/// Of two `#[cfg]` twins, the test for the one not compiled here is dropped with the reason,
+/// not run against the other twin.
+#[cfg(unix)]
+#[test]
+fn run_tests_drops_a_test_for_a_twin_not_compiled_here() {
+    let dir = copy_fixture("ledger");
+    let lib = dir.path().join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!(
+            "{source}\n#[cfg(unix)]\npub fn platform() -> &'static str {{\n    \"unix\"\n}}\n\n\
+             #[cfg(not(unix))]\npub fn platform() -> &'static str {{\n    \"other\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    let tests = dir.path().join("twins.rs");
+    std::fs::write(
+        &tests,
+        "//! dualtrack: {\"engine\": \"offline\"}\n\n\
+         /// dualtrack: {\"function\": \"ledger::platform\"}\n\
+         #[test]\nfn platform_unix() {\n    assert_eq!(platform(), \"unix\");\n}\n\n\
+         /// dualtrack: {\"function\": \"ledger::platform~2\"}\n\
+         #[test]\nfn platform_other() {\n    assert_eq!(platform(), \"other\");\n}\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(&tests)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = |name: &str| {
+        let test = doc["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {doc:#}"));
+        (
+            test["outcome"].as_str().unwrap().to_owned(),
+            test["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(outcome("platform_unix").0, "passed");
+    let other = outcome("platform_other");
+    assert_eq!(other.0, "dropped");
+    assert!(other.1.contains("#[cfg(not(unix))]"), "{}", other.1);
+}

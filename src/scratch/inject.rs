@@ -187,6 +187,87 @@ pub fn original_line(ranges: &[PlacedRange], line: u32) -> Option<u32> {
     Some(line - shift)
 }
 
+/// The `#[cfg(..)]` attributes, as written, on the function whose signature starts on `line`
+/// (the analyzer's `Function::line`) and on the impl or trait around it. A generated test for
+/// it carries them too: a test for a twin not compiled on this target is then not compiled
+/// either, instead of silently testing the other twin.
+pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> {
+    use syn::spanned::Spanned;
+    use syn::visit::Visit;
+
+    struct Finder<'a> {
+        source: &'a str,
+        line: u32,
+        outer: Vec<Vec<String>>,
+        found: Option<Vec<String>>,
+    }
+
+    fn cfgs(attrs: &[syn::Attribute], source: &str) -> Vec<String> {
+        attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .filter_map(|a| source.get(a.span().byte_range()).map(str::to_owned))
+            .collect()
+    }
+
+    impl Finder<'_> {
+        fn check(
+            &mut self,
+            attrs: &[syn::Attribute],
+            vis: Option<&syn::Visibility>,
+            sig: &syn::Signature,
+        ) {
+            // The analyzer's rule: a function starts at `pub ...` when it has one, else at its
+            // signature.
+            let start = match vis {
+                Some(vis @ (syn::Visibility::Public(_) | syn::Visibility::Restricted(_))) => {
+                    vis.span().start().line
+                }
+                _ => sig.span().start().line,
+            };
+            if self.found.is_none() && start as u32 == self.line {
+                let mut all: Vec<String> = self.outer.iter().flatten().cloned().collect();
+                all.extend(cfgs(attrs, self.source));
+                self.found = Some(all);
+            }
+        }
+    }
+
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+            self.outer.push(cfgs(&item.attrs, self.source));
+            syn::visit::visit_item_impl(self, item);
+            self.outer.pop();
+        }
+        fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+            self.outer.push(cfgs(&item.attrs, self.source));
+            syn::visit::visit_item_trait(self, item);
+            self.outer.pop();
+        }
+        fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+            self.check(&item.attrs, Some(&item.vis), &item.sig);
+            syn::visit::visit_item_fn(self, item);
+        }
+        fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+            self.check(&item.attrs, Some(&item.vis), &item.sig);
+            syn::visit::visit_impl_item_fn(self, item);
+        }
+        fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+            self.check(&item.attrs, None, &item.sig);
+            syn::visit::visit_trait_item_fn(self, item);
+        }
+    }
+
+    let mut finder = Finder {
+        source,
+        line,
+        outer: Vec::new(),
+        found: None,
+    };
+    finder.visit_file(file);
+    finder.found.unwrap_or_default()
+}
+
 /// `wanted`, or `wanted_2`, `wanted_3`, ... : the first name `source` does not already use as
 /// an identifier, so a user's own module of that name is never shadowed or clashed with.
 pub fn unused_module_name(source: &str, wanted: &str) -> String {
@@ -210,6 +291,20 @@ pub fn unused_module_name(source: &str, wanted: &str) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn cfg_attributes_of_a_function_and_its_impl_are_found_as_written() {
+        let source = "#[cfg(unix)]\npub fn platform() {}\n#[cfg(not(unix))]\npub fn platform() {}\n\
+                      #[cfg(feature = \"x\")]\nimpl S {\n    #[inline]\n    fn m(&self) {}\n}\nfn plain() {}\n";
+        let file = syn::parse_file(source).unwrap();
+        assert_eq!(cfg_attributes(&file, source, 2), ["#[cfg(unix)]"]);
+        assert_eq!(cfg_attributes(&file, source, 4), ["#[cfg(not(unix))]"]);
+        assert_eq!(
+            cfg_attributes(&file, source, 8),
+            ["#[cfg(feature = \"x\")]"]
+        );
+        assert!(cfg_attributes(&file, source, 10).is_empty());
+    }
 
     #[test]
     fn a_module_name_the_source_uses_gets_a_suffix() {

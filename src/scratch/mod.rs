@@ -332,6 +332,8 @@ struct Placed {
     executable_key: (String, String),
     /// The test's full libtest name.
     full_name: String,
+    /// The `#[cfg(..)]` attributes it carries from its function, as written.
+    cfg: String,
 }
 
 /// One test with where it comes from.
@@ -709,8 +711,13 @@ fn place_tests(
         let parsed = syn::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();
+        let mut cfgs: HashMap<usize, String> = HashMap::new();
         for index in tests {
             let function = pending[index].function.expect("live tests have functions");
+            cfgs.insert(
+                index,
+                inject::cfg_attributes(&parsed, &source, function.line).join(" "),
+            );
             let (inline, _) = inject::enclosing_inline_modules(&parsed, function.line);
             let group = groups
                 .entry((pending[index].engine.to_owned(), inline))
@@ -748,6 +755,11 @@ fn place_tests(
             let mut spans = Vec::new();
             for &index in indices {
                 let first = text.matches('\n').count() as u32 + 1;
+                // On the test's first line, so its lines still map back one to one.
+                if !cfgs[&index].is_empty() {
+                    text.push_str(&cfgs[&index]);
+                    text.push(' ');
+                }
                 text.push_str(pending[index].case.code.trim_end());
                 text.push('\n');
                 let last = text.matches('\n').count() as u32;
@@ -800,6 +812,7 @@ fn place_tests(
                     last_line: range.first_line + last - 1,
                     executable_key: (package, format!("{kind}:{target}")),
                     full_name: full_name.join("::"),
+                    cfg: cfgs[&index].clone(),
                 });
             }
         }
@@ -924,11 +937,15 @@ fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResu
         .and_then(|list| list.iter().find(|n| **n == placed.full_name))
         .cloned();
     let Some(full_name) = full_name else {
-        return result(
-            test,
-            Outcome::Dropped,
-            format!("`{}` is not in the test executable", placed.full_name),
-        );
+        let why = if placed.cfg.is_empty() {
+            format!("`{}` is not in the test executable", placed.full_name)
+        } else {
+            format!(
+                "its function is not compiled for this target or feature set ({})",
+                placed.cfg
+            )
+        };
+        return result(test, Outcome::Dropped, why);
     };
     let package_dir = workspace
         .packages
