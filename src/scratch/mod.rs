@@ -309,6 +309,54 @@ impl ScratchArea {
     }
 }
 
+/// Rewrite rustc's rendered error so the lines of a generated test (`first..=last` of
+/// `scratch_file`) read as lines of the test file it came from, starting at `test_line`: the
+/// `-->` location and the line-number gutter. Other lines are left alone.
+fn relocate_rendered(
+    rendered: &str,
+    scratch_file: &Path,
+    (first, last): (u32, u32),
+    test_file: &str,
+    test_line: u32,
+) -> String {
+    let map = |line: u32| {
+        (first..=last)
+            .contains(&line)
+            .then(|| test_line + line - first)
+    };
+    let mut out = String::with_capacity(rendered.len());
+    for text in rendered.split_inclusive('\n') {
+        let body = text.trim_end_matches('\n');
+        let newline = &text[body.len()..];
+        let trimmed = body.trim_start();
+        let indent = &body[..body.len() - trimmed.len()];
+        // `  --> src/lib.rs:103:5`
+        if let Some(location) = trimmed.strip_prefix("--> ")
+            && let Some((path, rest)) = location.split_once(':')
+            && let Some((line, column)) = rest.split_once(':')
+            && let Ok(line) = line.parse::<u32>()
+            && scratch_file.ends_with(path)
+            && let Some(mapped) = map(line)
+        {
+            out.push_str(&format!(
+                "{indent}--> {test_file}:{mapped}:{column}{newline}"
+            ));
+            continue;
+        }
+        // `103 |     let x = ...`: the number right-aligned in the gutter.
+        if let Some((number, after)) = body.split_once(" |")
+            && let Ok(line) = number.trim_start().parse::<u32>()
+            && let Some(mapped) = map(line)
+        {
+            let width = number.len();
+            out.push_str(&format!("{mapped:>width$} |{after}{newline}"));
+            continue;
+        }
+        out.push_str(text);
+    }
+    out
+}
+
 /// Write a rewritten copy with its source's modification time, so cargo sees nothing new.
 fn write_keeping_time(copy: &Path, source: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(copy, text).with_context(|| format!("failed to write {}", copy.display()))?;
@@ -522,7 +570,19 @@ pub fn run_modules(
                         "does not compile".to_owned(),
                     )
                 });
-                entry.compile_errors.push(error.rendered.clone());
+                let test = &pending[p.test];
+                let rendered = match test.source {
+                    // Point the error at the test file, not at the scratch copy.
+                    Some(test_file) => relocate_rendered(
+                        &error.rendered,
+                        &p.file,
+                        (p.first_line, p.last_line),
+                        test_file,
+                        test.case.line,
+                    ),
+                    None => error.rendered.clone(),
+                };
+                entry.compile_errors.push(rendered);
             }
         }
         if !blamed {
@@ -1110,4 +1170,35 @@ fn run_own_tests(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_rendered_error_is_pointed_at_the_test_file() {
+        let rendered = "error[E0308]: mismatched types\n   --> src/lib.rs:103:24\n    |\n103 |     assert_eq!(format_cents(\"five\"), \"5.00\");\n    |                             ^^^^^^ expected `i64`\n    |\nnote: function defined here\n   --> src/lib.rs:10:8\n 10 | pub fn format_cents(cents: i64) -> String {\n";
+        let relocated = relocate_rendered(
+            rendered,
+            Path::new("/s/scratch/src/lib.rs"),
+            (100, 104),
+            "tests/dropped.rs",
+            3,
+        );
+        assert!(
+            relocated.contains("   --> tests/dropped.rs:6:24\n"),
+            "{relocated}"
+        );
+        assert!(relocated.contains("\n  6 |     assert_eq!"), "{relocated}");
+        // The user's own code keeps its place.
+        assert!(
+            relocated.contains("   --> src/lib.rs:10:8\n"),
+            "{relocated}"
+        );
+        assert!(
+            relocated.contains("\n 10 | pub fn format_cents"),
+            "{relocated}"
+        );
+    }
 }
