@@ -40,6 +40,7 @@ pub fn sync_tree(
     let mut fingerprint = Sha256::new();
     std::fs::create_dir_all(dest)
         .with_context(|| format!("failed to create {}", dest.display()))?;
+    let real_src = src.canonicalize().unwrap_or_else(|_| src.to_owned());
     let walker = walkdir::WalkDir::new(src)
         .follow_links(false)
         .sort_by_file_name()
@@ -92,8 +93,11 @@ pub fn sync_tree(
             // elsewhere: point it at the same place absolutely.
             let link = match entry.path().parent() {
                 Some(dir) if link.is_relative() => {
+                    // `..` is taken from where the link really lives, which differs from its
+                    // path when the workspace is reached through a symlink.
+                    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
                     let resolved = normalize_lexically(&dir.join(&link));
-                    if resolved.starts_with(src) {
+                    if resolved.starts_with(&real_src) {
                         link
                     } else {
                         report.outside.push(resolved.clone());
@@ -101,7 +105,8 @@ pub fn sync_tree(
                     }
                 }
                 _ => {
-                    if link.is_absolute() && !link.starts_with(src) {
+                    if link.is_absolute() && !link.starts_with(src) && !link.starts_with(&real_src)
+                    {
                         report.outside.push(link.clone());
                     }
                     link
@@ -214,9 +219,16 @@ mod test {
         write(&src.join("src/inner.rs"), "");
         std::os::unix::fs::symlink("../../shared/common.rs", src.join("src/common.rs")).unwrap();
         std::os::unix::fs::symlink("inner.rs", src.join("src/alias.rs")).unwrap();
+        // Reached through a symlink whose `..` is elsewhere.
+        std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+        std::os::unix::fs::symlink("../../crate", root.path().join("a/b/entry")).unwrap();
+        let src = root.path().join("a/b/entry");
         let dest = tempfile::tempdir().unwrap();
         let synced = sync_tree(&src, dest.path(), &[], &[]).unwrap();
-        assert_eq!(synced.outside, [root.path().join("shared/common.rs")]);
+        assert_eq!(
+            synced.outside,
+            [root.path().canonicalize().unwrap().join("shared/common.rs")]
+        );
         assert_eq!(
             std::fs::read_to_string(dest.path().join("src/common.rs")).unwrap(),
             "pub fn c() {}"

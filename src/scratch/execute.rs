@@ -94,8 +94,8 @@ pub fn classify(finished: &Finished, full_name: &str) -> Execution {
             format!("did not finish within {} ms", elapsed_ms),
         );
     };
-    let reported_ok = output.contains(&format!("test {full_name} ... ok"));
-    let reported_failed = output.contains(&format!("test {full_name} ... FAILED"));
+    let reported_ok = libtest_reported(&output, full_name, "ok");
+    let reported_failed = libtest_reported(&output, full_name, "FAILED");
     // A sandbox's supervisor (bwrap) reports its child's death by signal N as exit 128+N.
     let relayed_signal = status
         .code()
@@ -186,6 +186,13 @@ pub fn resolve(root: &Path, printed: &str) -> PathBuf {
     }
 }
 
+/// Whether libtest printed `verdict` for the test: `test NAME ... ok`, or for a
+/// `#[should_panic]` test `test NAME - should panic ... ok`.
+fn libtest_reported(output: &str, full_name: &str, verdict: &str) -> bool {
+    output.contains(&format!("test {full_name} ... {verdict}"))
+        || output.contains(&format!("test {full_name} - should panic ... {verdict}"))
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -248,6 +255,11 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 3 filtered out; 
         let ok = "test a::t ... ok\n\ntest result: ok. 1 passed; 0 failed";
         assert_eq!(
             classify(&finished(Some(0), ok), "a::t").outcome,
+            Outcome::Passed
+        );
+        let should_panic = "test a::t - should panic ... ok\n\ntest result: ok. 1 passed";
+        assert_eq!(
+            classify(&finished(Some(0), should_panic), "a::t").outcome,
             Outcome::Passed
         );
         assert_eq!(

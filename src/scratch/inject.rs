@@ -202,11 +202,16 @@ pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> 
         found: Option<Vec<String>>,
     }
 
+    // As written when on one line; printed from its tokens otherwise, since the test's lines
+    // must stay one to one with the test file's (and a `//` comment would eat the test).
     fn cfgs(attrs: &[syn::Attribute], source: &str) -> Vec<String> {
         attrs
             .iter()
             .filter(|a| a.path().is_ident("cfg"))
-            .filter_map(|a| source.get(a.span().byte_range()).map(str::to_owned))
+            .map(|a| match source.get(a.span().byte_range()) {
+                Some(text) if !text.contains('\n') => text.to_owned(),
+                _ => quote::ToTokens::to_token_stream(a).to_string(),
+            })
             .collect()
     }
 
@@ -237,6 +242,13 @@ pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> 
         fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
             self.outer.push(cfgs(&item.attrs, self.source));
             syn::visit::visit_item_impl(self, item);
+            self.outer.pop();
+        }
+        fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+            // The tests go inside an inline module, so its cfg holds for them already; it is
+            // carried for the reason a dropped test is given.
+            self.outer.push(cfgs(&item.attrs, self.source));
+            syn::visit::visit_item_mod(self, item);
             self.outer.pop();
         }
         fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
@@ -304,6 +316,15 @@ mod test {
             ["#[cfg(feature = \"x\")]"]
         );
         assert!(cfg_attributes(&file, source, 10).is_empty());
+
+        let source = "#[cfg(feature = \"m\")]\nmod inner {\n    #[cfg(all(\n        unix, // why\n        not(windows)\n    ))]\n    fn f() {}\n}\n";
+        let file = syn::parse_file(source).unwrap();
+        let found = cfg_attributes(&file, source, 7);
+        assert_eq!(found[0], "#[cfg(feature = \"m\")]");
+        assert!(
+            !found[1].contains('\n') && found[1].contains("not (windows)"),
+            "{found:?}"
+        );
     }
 
     #[test]

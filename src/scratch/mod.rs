@@ -239,8 +239,7 @@ impl ScratchArea {
                 write_keeping_time(entry.path(), &workspace.root.join(rel), &rewritten)?;
             }
         }
-        report.outside.sort();
-        report.outside.dedup();
+        report.outside = outside_closure(std::mem::take(&mut report.outside), &workspace.root);
         Ok(report)
     }
 
@@ -355,6 +354,41 @@ fn relocate_rendered(
         out.push_str(text);
     }
     out
+}
+
+/// Everything outside the workspace a build reads, from the paths the workspace points at:
+/// the path dependencies of those path dependencies, in turn, and the manifest of the
+/// workspace each one inherits from (`edition.workspace = true`). Sorted, without repeats.
+fn outside_closure(start: Vec<PathBuf>, workspace_root: &Path) -> Vec<PathBuf> {
+    let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    let mut queue = start;
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path.join("Cargo.toml")) else {
+            continue;
+        };
+        if let Ok(rewrite) = manifest::rewrite_manifest(&text, &path, workspace_root) {
+            queue.extend(rewrite.outside);
+        }
+        let inherited_root = path
+            .ancestors()
+            .skip(1)
+            .map(|dir| dir.join("Cargo.toml"))
+            .find(|m| {
+                std::fs::read_to_string(m)
+                    .ok()
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .is_some_and(|table| table.contains_key("workspace"))
+            });
+        if let Some(root_manifest) = inherited_root
+            && !root_manifest.starts_with(workspace_root)
+        {
+            seen.insert(root_manifest);
+        }
+    }
+    seen.into_iter().collect()
 }
 
 /// Write a rewritten copy with its source's modification time, so cargo sees nothing new.
@@ -1175,6 +1209,43 @@ fn run_own_tests(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn path_dependencies_are_followed_out_of_the_workspace() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let write = |rel: &str, text: &str| {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        };
+        write(
+            "dep/Cargo.toml",
+            "[dependencies]\ndep2 = { path = \"../dep2\" }\n",
+        );
+        write(
+            "dep2/Cargo.toml",
+            "[dependencies]\nws = { path = \"../ws\" }\n",
+        );
+        write("mono/Cargo.toml", "[workspace]\nmembers = [\"foo\"]\n");
+        write(
+            "mono/foo/Cargo.toml",
+            "[package]\nedition.workspace = true\n",
+        );
+        write("ws/Cargo.toml", "[workspace]\n");
+        let found = outside_closure(
+            vec![root.join("dep"), root.join("mono/foo")],
+            &root.join("ws"),
+        );
+        assert_eq!(
+            found,
+            [
+                root.join("dep"),
+                root.join("dep2"),
+                root.join("mono/Cargo.toml"),
+                root.join("mono/foo"),
+            ]
+        );
+    }
 
     #[test]
     fn a_rendered_error_is_pointed_at_the_test_file() {
