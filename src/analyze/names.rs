@@ -71,7 +71,7 @@ pub fn trait_display(path: &syn::Path) -> String {
     strip_raw_prefixes(&printed.unwrap_or_else(|| path.to_token_stream().to_string()))
 }
 
-fn pretty_type(ty: &Type) -> String {
+pub fn pretty_type(ty: &Type) -> String {
     let printed = if has_verbatim(|v| v.visit_type(ty)) {
         None
     } else {

@@ -1,0 +1,4 @@
+//! The offline engine: deterministic edge-case tests from signatures, guards and the spec,
+//! with no key and no network.
+
+pub mod types;
