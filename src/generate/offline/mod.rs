@@ -2,3 +2,4 @@
 //! with no key and no network.
 
 pub mod types;
+pub mod values;
