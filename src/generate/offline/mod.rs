@@ -1,5 +1,6 @@
 //! The offline engine: deterministic edge-case tests from signatures, guards and the spec,
 //! with no key and no network.
 
+pub mod mined;
 pub mod types;
 pub mod values;
