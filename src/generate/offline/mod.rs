@@ -2,5 +2,6 @@
 //! with no key and no network.
 
 pub mod mined;
+pub mod signature;
 pub mod types;
 pub mod values;
