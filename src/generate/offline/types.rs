@@ -237,12 +237,16 @@ fn stand_in<'a>(
     bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
     written: &str,
 ) -> Result<InputType, String> {
-    let traits: Vec<String> = bounds
+    let paths: Vec<&syn::Path> = bounds
         .filter_map(|b| match b {
-            syn::TypeParamBound::Trait(t) => Some(printed_path(&t.path)),
+            syn::TypeParamBound::Trait(t) => Some(&t.path),
             _ => None,
         })
         .collect();
+    if let Some(target) = conversion_target(&paths) {
+        return Ok(target);
+    }
+    let traits: Vec<String> = paths.iter().map(|p| printed_path(p)).collect();
     // Candidates in order of preference, with the bounds each satisfies.
     let string_like = InputType::Str { owned: false };
     let candidates: [(InputType, &[&str]); 3] = [
@@ -334,6 +338,32 @@ fn stand_in<'a>(
                 format!("`{written}`: no std type meets `{}`", traits.join(" + "))
             }
         })
+}
+
+/// `impl Into<T>` or `impl Borrow<T>` (with nothing but marker traits beside): a `T` itself
+/// converts, so a crate type behind `Into` is made like any other.
+fn conversion_target(paths: &[&syn::Path]) -> Option<InputType> {
+    const MARKERS: &[&str] = &["Send", "Sync", "Sized", "Unpin"];
+    let mut target = None;
+    for path in paths {
+        let last = path.segments.last()?;
+        let name = last.ident.to_string();
+        if MARKERS.contains(&name.as_str()) {
+            continue;
+        }
+        if target.is_some() || !matches!(name.as_str(), "Into" | "Borrow") {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let [syn::GenericArgument::Type(ty)] = args.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        target = input_type(ty, &syn::Generics::default()).ok();
+        target.as_ref()?;
+    }
+    target
 }
 
 fn printed(ty: &syn::Type) -> String {
@@ -445,7 +475,8 @@ mod test {
             [
                 Ok(InputType::Str { owned: false }),
                 Ok(InputType::Str { owned: false }),
-                Ok(InputType::Str { owned: false }),
+                // `impl Into<String>`: a `String` itself.
+                Ok(InputType::Str { owned: true }),
                 Err(NoValueSource(
                     "`impl Read`: no std type meets `Read`".into()
                 )),
@@ -454,6 +485,14 @@ mod test {
                 )),
             ]
         );
+        let got = params(
+            "fn f(i: impl Into<Input<'h>>, b: impl Borrow<u32> + Send, x: impl Into<u8> + Clone) {}",
+        );
+        assert_eq!(
+            got[..2],
+            [Ok(InputType::Named("Input<'h>".into())), Ok(int("u32")),]
+        );
+        assert!(got[2].is_err(), "{:?}", got[2]);
         let got = params("fn f<N: Into<i64> + Copy>(n: N, x: impl Fn(u8) -> u8) {}");
         assert_eq!(got[0], Ok(int("i64")));
         assert!(got[1].is_err(), "{:?}", got[1]);
