@@ -2,6 +2,7 @@
 //! with no key and no network.
 
 pub mod mined;
+pub mod pairwise;
 pub mod signature;
 pub mod types;
 pub mod values;
