@@ -16,8 +16,8 @@ fn data(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// Run `run-tests --format json` on a crate with `extra` flags and test files; the exit code
-/// must be `code`. Returns the document.
+/// Run `run-tests --format json` on a crate with `extra` flags and test files (under
+/// `tests/data`, or absolute); the exit code must be `code`. Returns the document.
 fn run_tests_json(crate_dir: &Path, extra: &[&str], files: &[&str], code: i32) -> Value {
     let output = dualtrack()
         .args(["run-tests", "--format", "json"])
@@ -34,6 +34,21 @@ fn run_tests_json(crate_dir: &Path, extra: &[&str], files: &[&str], code: i32) -
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The outcome, message and location of the test `name` in a review document.
+fn outcome_of(doc: &Value, name: &str) -> (String, String, String) {
+    let test = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {doc:#}"));
+    (
+        test["outcome"].as_str().unwrap().to_owned(),
+        test["message"].as_str().unwrap_or_default().to_owned(),
+        test["location"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 /// SHA-256 of every file under `root` outside `target/`.
@@ -66,19 +81,7 @@ fn run_tests_classifies_every_outcome_and_leaves_the_tree_alone() {
     );
     assert_eq!(doc["schema"], "dualtrack.review/v1");
     assert_eq!(doc["scope"], "run-tests");
-    let outcome = |name: &str| -> (String, String, String) {
-        let test = doc["tests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == name)
-            .unwrap_or_else(|| panic!("no {name}"));
-        (
-            test["outcome"].as_str().unwrap().to_owned(),
-            test["message"].as_str().unwrap_or_default().to_owned(),
-            test["location"].as_str().unwrap_or_default().to_owned(),
-        )
-    };
+    let outcome = |name: &str| outcome_of(&doc, name);
     assert_eq!(outcome("parse_cents_contract_12").0, "passed");
     let overflow = outcome("parse_cents_large_overflows");
     assert_eq!(
@@ -239,17 +242,9 @@ fn run_tests_contains_hostile_tests() {
         let doc: Value = serde_json::from_slice(&output.stdout)
             .unwrap_or_else(|_| panic!("{mechanism}: {}", String::from_utf8_lossy(&output.stderr)));
         assert_eq!(doc["sandbox"], mechanism);
-        let outcome = |name: &str| -> (String, String) {
-            let test = doc["tests"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|t| t["name"] == name)
-                .unwrap();
-            (
-                test["outcome"].as_str().unwrap().to_owned(),
-                test["message"].as_str().unwrap_or_default().to_owned(),
-            )
+        let outcome = |name: &str| {
+            let (outcome, message, _) = outcome_of(&doc, name);
+            (outcome, message)
         };
         assert_eq!(
             outcome("hostile_setsid_child_outlives_nothing").0,
@@ -441,16 +436,8 @@ fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
          assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n",
     )
     .unwrap();
-    let output = dualtrack()
-        .args(["run-tests", "--format", "json", "--manifest-path"])
-        .arg(ws.join("Cargo.toml"))
-        .arg(&tests)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(doc["tests"][0]["outcome"], "passed", "{doc:#}\n{stderr}");
+    let doc = run_tests_json(&ws, &[], &[tests.to_str().unwrap()], 0);
+    assert_eq!(doc["tests"][0]["outcome"], "passed", "{doc:#}");
 }
 
 /// A run whose only test does not compile is a finding: nothing ran, and CI must see that.
@@ -466,15 +453,7 @@ fn run_tests_where_every_test_is_dropped_exits_1() {
          assert_eq!(format_cents(\"five\"), \"5.00\");\n}\n",
     )
     .unwrap();
-    let output = dualtrack()
-        .args(["run-tests", "--format", "json", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .arg(&tests)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc = run_tests_json(dir.path(), &[], &[tests.to_str().unwrap()], 1);
     assert_eq!(doc["tests"][0]["outcome"], "dropped", "{doc:#}");
 }
 
@@ -512,16 +491,8 @@ fn run_tests_drops_a_test_for_a_twin_not_compiled_here() {
         .unwrap();
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     let outcome = |name: &str| {
-        let test = doc["tests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} in {doc:#}"));
-        (
-            test["outcome"].as_str().unwrap().to_owned(),
-            test["message"].as_str().unwrap_or_default().to_owned(),
-        )
+        let (outcome, message, _) = outcome_of(&doc, name);
+        (outcome, message)
     };
     assert_eq!(outcome("platform_unix").0, "passed");
     let other = outcome("platform_other");

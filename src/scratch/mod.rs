@@ -308,21 +308,15 @@ impl ScratchArea {
     }
 }
 
-/// Rewrite rustc's rendered error so the lines of a generated test (`first..=last` of
-/// `scratch_file`) read as lines of the test file it came from, starting at `test_line`: the
-/// `-->` location and the line-number gutter. Other lines are left alone.
+/// Rewrite rustc's rendered error so the lines of `scratch_file` that `map` takes to the test
+/// file read as lines of it: the `-->` location and the line-number gutter. Other lines are
+/// left alone.
 fn relocate_rendered(
     rendered: &str,
     scratch_file: &Path,
-    (first, last): (u32, u32),
     test_file: &str,
-    test_line: u32,
+    map: impl Fn(u32) -> Option<u32>,
 ) -> String {
-    let map = |line: u32| {
-        (first..=last)
-            .contains(&line)
-            .then(|| test_line + line - first)
-    };
     let mut out = String::with_capacity(rendered.len());
     for text in rendered.split_inclusive('\n') {
         let body = text.trim_end_matches('\n');
@@ -416,6 +410,16 @@ struct Placed {
     full_name: String,
     /// The `#[cfg(..)]` attributes it carries from its function, as written.
     cfg: String,
+}
+
+impl Placed {
+    /// The line of the test file (whose test starts at `case_line`) that line `line` of the
+    /// copy holds, when it lies inside this test.
+    fn test_file_line(&self, case_line: u32, line: u32) -> Option<u32> {
+        (self.first_line..=self.last_line)
+            .contains(&line)
+            .then(|| case_line + (line - self.first_line))
+    }
 }
 
 /// One test with where it comes from.
@@ -607,13 +611,11 @@ pub fn run_modules(
                 let test = &pending[p.test];
                 let rendered = match test.source {
                     // Point the error at the test file, not at the scratch copy.
-                    Some(test_file) => relocate_rendered(
-                        &error.rendered,
-                        &p.file,
-                        (p.first_line, p.last_line),
-                        test_file,
-                        test.case.line,
-                    ),
+                    Some(test_file) => {
+                        relocate_rendered(&error.rendered, &p.file, test_file, |line| {
+                            p.test_file_line(test.case.line, line)
+                        })
+                    }
                     None => error.rendered.clone(),
                 };
                 entry.compile_errors.push(rendered);
@@ -805,13 +807,13 @@ fn place_tests(
         let parsed = syn::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();
-        let mut cfgs: HashMap<usize, String> = HashMap::new();
+        // By function line: a function's tests share its attributes.
+        let mut cfgs: HashMap<u32, String> = HashMap::new();
         for index in tests {
             let function = pending[index].function.expect("live tests have functions");
-            cfgs.insert(
-                index,
-                inject::cfg_attributes(&parsed, &source, function.line).join(" "),
-            );
+            cfgs.entry(function.line).or_insert_with(|| {
+                inject::cfg_attributes(&parsed, &source, function.line).join(" ")
+            });
             let (inline, _) = inject::enclosing_inline_modules(&parsed, function.line);
             let group = groups
                 .entry((pending[index].engine.to_owned(), inline))
@@ -850,8 +852,9 @@ fn place_tests(
             for &index in indices {
                 let first = text.matches('\n').count() as u32 + 1;
                 // On the test's first line, so its lines still map back one to one.
-                if !cfgs[&index].is_empty() {
-                    text.push_str(&cfgs[&index]);
+                let cfg = &cfgs[&pending[index].function.expect("live").line];
+                if !cfg.is_empty() {
+                    text.push_str(cfg);
                     text.push(' ');
                 }
                 text.push_str(pending[index].case.code.trim_end());
@@ -860,12 +863,13 @@ fn place_tests(
                 text.push('\n');
                 spans.push((index, first, last));
             }
+            let name = inject::unused_module_name(&source, &module_name(engine));
+            layouts.push((name.clone(), inline.clone(), spans));
             placements.push(Placement {
                 function_line: *function_line,
-                name: inject::unused_module_name(&source, &module_name(engine)),
+                name,
                 text,
             });
-            layouts.push((engine.clone(), inline.clone(), spans));
         }
         let (text, ranges) = inject_all(&source, &placements)
             .with_context(|| format!("failed to inject tests into {}", original.display()))?;
@@ -875,7 +879,7 @@ fn place_tests(
             std::fs::write(&copy_path, text)
                 .with_context(|| format!("failed to write {}", copy_path.display()))?;
         }
-        for ((engine, inline, spans), range) in layouts.into_iter().zip(&ranges) {
+        for ((module, inline, spans), range) in layouts.into_iter().zip(&ranges) {
             for (index, first, last) in spans {
                 let function = pending[index].function.expect("live");
                 let Some((package, (kind, target))) = owning_target(workspace, function) else {
@@ -892,7 +896,7 @@ fn place_tests(
                 if full_name.is_empty() {
                     full_name = inline.clone();
                 }
-                full_name.push(inject::unused_module_name(&source, &module_name(&engine)));
+                full_name.push(module.clone());
                 full_name.push(pending[index].case.name.clone());
                 let kind = if kind == TargetKind::Lib {
                     "lib"
@@ -906,7 +910,7 @@ fn place_tests(
                     last_line: range.first_line + last - 1,
                     executable_key: (package, format!("{kind}:{target}")),
                     full_name: full_name.join("::"),
-                    cfg: cfgs[&index].clone(),
+                    cfg: cfgs[&function.line].clone(),
                 });
             }
         }
@@ -1151,9 +1155,10 @@ fn attribute(
         if !path.starts_with(copy) {
             continue;
         }
-        if path == placed.file && (placed.first_line..=placed.last_line).contains(line) {
+        if path == placed.file
+            && let Some(line_in_file) = placed.test_file_line(test.case.line, *line)
+        {
             // The test's own code: point at its line in the test file.
-            let line_in_file = test.case.line + (line - placed.first_line);
             let file = test.source.unwrap_or("<generated module>");
             return (Outcome::Failed, Some(format!("{file}:{line_in_file}")));
         }
@@ -1250,12 +1255,12 @@ mod test {
     #[test]
     fn a_rendered_error_is_pointed_at_the_test_file() {
         let rendered = "error[E0308]: mismatched types\n   --> src/lib.rs:103:24\n    |\n103 |     assert_eq!(format_cents(\"five\"), \"5.00\");\n    |                             ^^^^^^ expected `i64`\n    |\nnote: function defined here\n   --> src/lib.rs:10:8\n 10 | pub fn format_cents(cents: i64) -> String {\n";
+        // Lines 100..=104 of the copy are the test, which starts on line 3 of its file.
         let relocated = relocate_rendered(
             rendered,
             Path::new("/s/scratch/src/lib.rs"),
-            (100, 104),
             "tests/dropped.rs",
-            3,
+            |line| (100..=104).contains(&line).then(|| line - 97),
         );
         assert!(
             relocated.contains("   --> tests/dropped.rs:6:24\n"),

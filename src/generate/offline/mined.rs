@@ -54,25 +54,24 @@ const STRING_CHECKS: &[&str] = &[
     "strip_prefix",
     "strip_suffix",
     "eq_ignore_ascii_case",
+    "contains",
 ];
+
+/// A boundary and its neighbours, where they exist.
+fn neighbours(value: i128) -> impl Iterator<Item = i128> {
+    [value.checked_sub(1), Some(value), value.checked_add(1)]
+        .into_iter()
+        .flatten()
+}
 
 impl Miner {
     fn add_int(&mut self, value: i128) {
-        for v in [value.checked_sub(1), Some(value), value.checked_add(1)]
-            .into_iter()
-            .flatten()
-        {
-            self.mined.ints.insert(v);
-        }
+        self.mined.ints.extend(neighbours(value));
     }
 
     fn add_length(&mut self, value: usize) {
-        for v in [value.checked_sub(1), Some(value), value.checked_add(1)]
-            .into_iter()
-            .flatten()
-        {
-            self.mined.lengths.insert(v);
-        }
+        let lengths = neighbours(value as i128).filter_map(|v| usize::try_from(v).ok());
+        self.mined.lengths.extend(lengths);
     }
 }
 
@@ -166,7 +165,7 @@ impl<'ast> Visit<'ast> for Miner {
             if SPLITTERS.contains(&method.as_str()) {
                 self.mined.separators.insert(first.clone());
             }
-            if STRING_CHECKS.contains(&method.as_str()) || method == "contains" {
+            if STRING_CHECKS.contains(&method.as_str()) {
                 self.mined.strings.insert(first);
             }
         }

@@ -231,6 +231,30 @@ fn unsized_inner(ty: &syn::Type, generics: &syn::Generics) -> Result<InputType, 
     }
 }
 
+/// Traits every stand-in type meets, as they may be written.
+const EVERY_CANDIDATE_TRAITS: &[&str] = &[
+    "Debug",
+    "fmt::Debug",
+    "std::fmt::Debug",
+    "Clone",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Send",
+    "Sync",
+    "Sized",
+];
+
+/// Traits `&str` and `i64` meet beyond those.
+const SCALAR_TRAITS: &[&str] = &[
+    "Display",
+    "fmt::Display",
+    "std::fmt::Display",
+    "Copy",
+    "Ord",
+    "PartialOrd",
+];
+
 /// A concrete type standing in for `impl Bounds` or a type parameter bounded by them: the
 /// first std type that meets every bound, or why there is none.
 fn stand_in<'a>(
@@ -248,34 +272,20 @@ fn stand_in<'a>(
     }
     let traits: Vec<String> = paths.iter().map(|p| printed_path(p)).collect();
     // Candidates in order of preference, with the bounds each satisfies.
-    let string_like = InputType::Str { owned: false };
-    let candidates: [(InputType, &[&str]); 3] = [
+    let candidates: [(InputType, &[&[&str]]); 3] = [
         (
-            string_like,
+            InputType::Str { owned: false },
             &[
-                "AsRef<str>",
-                "AsRef<[u8]>",
-                "AsRef<std::path::Path>",
-                "AsRef<Path>",
-                "Into<String>",
-                "ToString",
-                "Display",
-                "fmt::Display",
-                "std::fmt::Display",
-                "Debug",
-                "fmt::Debug",
-                "std::fmt::Debug",
-                "Clone",
-                "Copy",
-                "PartialEq",
-                "Eq",
-                "Hash",
-                "Ord",
-                "PartialOrd",
-                "Send",
-                "Sync",
-                "Sized",
-                "'static",
+                &[
+                    "AsRef<str>",
+                    "AsRef<[u8]>",
+                    "AsRef<std::path::Path>",
+                    "AsRef<Path>",
+                    "Into<String>",
+                    "ToString",
+                ],
+                SCALAR_TRAITS,
+                EVERY_CANDIDATE_TRAITS,
             ],
         ),
         (
@@ -284,26 +294,9 @@ fn stand_in<'a>(
                 signed: true,
             },
             &[
-                "Into<i64>",
-                "Into<i128>",
-                "Into<f64>",
-                "Display",
-                "fmt::Display",
-                "std::fmt::Display",
-                "Debug",
-                "fmt::Debug",
-                "std::fmt::Debug",
-                "Clone",
-                "Copy",
-                "PartialEq",
-                "Eq",
-                "Hash",
-                "Ord",
-                "PartialOrd",
-                "Default",
-                "Send",
-                "Sync",
-                "Sized",
+                &["Into<i64>", "Into<i128>", "Into<f64>", "Default"],
+                SCALAR_TRAITS,
+                EVERY_CANDIDATE_TRAITS,
             ],
         ),
         (
@@ -312,24 +305,18 @@ fn stand_in<'a>(
                 signed: false,
             })),
             &[
-                "AsRef<[u8]>",
-                "Into<Vec<u8>>",
-                "IntoIterator",
-                "Debug",
-                "Clone",
-                "PartialEq",
-                "Eq",
-                "Hash",
-                "Default",
-                "Send",
-                "Sync",
-                "Sized",
+                &["AsRef<[u8]>", "Into<Vec<u8>>", "IntoIterator", "Default"],
+                EVERY_CANDIDATE_TRAITS,
             ],
         ),
     ];
     candidates
         .into_iter()
-        .find(|(_, meets)| traits.iter().all(|t| meets.contains(&t.as_str())))
+        .find(|(_, meets)| {
+            traits
+                .iter()
+                .all(|t| meets.iter().any(|group| group.contains(&t.as_str())))
+        })
         .map(|(ty, _)| ty)
         .ok_or_else(|| {
             if traits.is_empty() {

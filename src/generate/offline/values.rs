@@ -101,42 +101,26 @@ pub fn edge_values(ty: &InputType) -> Vec<EdgeValue> {
         InputType::Slice { element, mutable } => {
             let amp = if *mutable { "&mut " } else { "&" };
             let mut values = vec![value(format!("{amp}[]"), "empty")];
-            values.extend(
-                edge_values(element)
-                    .into_iter()
-                    .map(|e| value(format!("{amp}[{}]", e.code), format!("one_{}", e.label))),
-            );
+            values.extend(around(element, "one_", |code| format!("{amp}[{code}]")));
             values
         }
         InputType::Vec(element) => {
             let mut values = vec![value("Vec::new()", "empty")];
-            values.extend(
-                edge_values(element)
-                    .into_iter()
-                    .map(|e| value(format!("vec![{}]", e.code), format!("one_{}", e.label))),
-            );
+            values.extend(around(element, "one_", |code| format!("vec![{code}]")));
             values
         }
-        InputType::Array { element, len } => edge_values(element)
-            .into_iter()
-            .map(|e| value(format!("[{}; {len}]", e.code), format!("all_{}", e.label)))
-            .collect(),
+        InputType::Array { element, len } => {
+            around(element, "all_", |code| format!("[{code}; {len}]"))
+        }
         InputType::Option(inner) => {
             let mut values = vec![value("None", "none")];
-            values.extend(
-                edge_values(inner)
-                    .into_iter()
-                    .map(|e| value(format!("Some({})", e.code), format!("some_{}", e.label))),
-            );
+            values.extend(around(inner, "some_", |code| format!("Some({code})")));
             values
         }
         InputType::Tuple(elements) => tuple_values(elements),
         InputType::Ref { inner, mutable } => {
             let amp = if *mutable { "&mut " } else { "&" };
-            edge_values(inner)
-                .into_iter()
-                .map(|e| value(format!("{amp}{}", e.code), e.label))
-                .collect()
+            around(inner, "", |code| format!("{amp}{code}"))
         }
         InputType::Wrapped { wrapper, inner } => {
             let constructor = match wrapper.as_str() {
@@ -145,14 +129,20 @@ pub fn edge_values(ty: &InputType) -> Vec<EdgeValue> {
                 "Arc" => "std::sync::Arc::from",
                 _ => "std::borrow::Cow::from",
             };
-            edge_values(inner)
-                .into_iter()
-                .map(|e| value(format!("{constructor}({})", e.code), e.label))
-                .collect()
+            around(inner, "", |code| format!("{constructor}({code})"))
         }
         InputType::Std(name) => std_values(name),
         InputType::Named(_) => Vec::new(),
     }
+}
+
+/// `inner`'s edge values put inside something: `wrap` makes the code, `prefix` goes before
+/// the label (`one_`, `some_`).
+fn around(inner: &InputType, prefix: &str, wrap: impl Fn(&str) -> String) -> Vec<EdgeValue> {
+    edge_values(inner)
+        .into_iter()
+        .map(|e| value(wrap(&e.code), format!("{prefix}{}", e.label)))
+        .collect()
 }
 
 /// Tuples: the first edge value of every element together, then each element's other values
