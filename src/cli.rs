@@ -123,12 +123,87 @@ pub enum Command {
     /// Score spec coverage both ways: sites no spec item speaks to, items no site backs
     #[command(after_help = SCORE_EXAMPLES)]
     Score(ScoreArgs),
+    /// Generate edge-case tests for the functions in scope, without running them
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
     /// Run generated test files in a scratch copy of the workspace, each test in its own process
     #[command(after_help = RUN_TESTS_EXAMPLES)]
     RunTests(RunTestsArgs),
     /// The built-in sandbox's init (internal)
     #[command(name = "__sandbox", hide = true)]
     SandboxInit(crate::scratch::builtin::InitArgs),
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack generate --fn parse_cents                 print the tests for one function
+  cargo dualtrack generate --out tests/generated            one file per module, for run-tests
+  cargo dualtrack generate --fn 'mycrate::money::*' --format json
+
+The offline engine calls each function with edge values (type limits, empty and multi-byte
+strings, values mined from its comparisons, splits and length checks, the spec's literals),
+combined pairwise. Oracles: no panic (public functions without a `# Panics` section), the same
+result twice, and the spec's contract rows and stated results. Functions it cannot call are
+listed with the reason.";
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Output format: the test code, or a JSON document with every test and skipped function
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Human)]
+    pub format: GenerateFormat,
+
+    /// The engine that writes the tests
+    #[arg(long, value_enum, default_value_t = Engine::Offline)]
+    pub engine: Engine,
+
+    /// Only functions whose path matches: a glob or a substring (repeatable)
+    #[arg(long = "fn", value_name = "PATTERN")]
+    pub fn_patterns: Vec<String>,
+
+    /// Only functions in this file or directory, or matching this glob (repeatable)
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+
+    /// Most tests for one function
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_per_fn: u32,
+
+    /// Most tests in all, spread over the functions in scope (0: no limit)
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub max_tests: u32,
+
+    /// Also expect private functions not to panic on any input
+    #[arg(long)]
+    pub private: bool,
+
+    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
+    #[arg(long, value_name = "PATH")]
+    pub spec: Vec<PathBuf>,
+
+    /// Write the modules as files into this directory (one per source module) instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    Human,
+    Json,
+}
+
+/// Test-writing engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Built in: deterministic, no key, no network
+    Offline,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Offline => "offline",
+        }
+    }
 }
 
 const RUN_TESTS_EXAMPLES: &str = "\

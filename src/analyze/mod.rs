@@ -52,6 +52,8 @@ struct FileResult {
     target: usize,
     file: PathBuf,
     order: Vec<usize>,
+    /// The module the file is (`crate::a::b`).
+    module: String,
     functions: Vec<RawFunction>,
     errors: Vec<AnalysisError>,
 }
@@ -62,6 +64,7 @@ impl FileResult {
             target: item.target,
             file: item.file.clone(),
             order: item.order.clone(),
+            module: item.context.module_prefix.clone(),
             functions: Vec::new(),
             errors: Vec::new(),
         }
@@ -102,10 +105,14 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     let mut errors = Vec::new();
     let mut reached: HashSet<PathBuf> = HashSet::new();
     let mut files = BTreeSet::new();
+    let mut file_modules = std::collections::BTreeMap::new();
     let mut per_target: Vec<Vec<Pending>> = vec![Vec::new(); targets.len()];
     for (result_index, result) in results.into_iter().enumerate() {
         reached.insert(result.file.clone());
         files.insert(workspace.relative_path(&result.file));
+        file_modules
+            .entry(workspace.relative_path(&result.file))
+            .or_insert_with(|| result.module.clone());
         errors.extend(result.errors);
         for (function_index, function) in result.functions.into_iter().enumerate() {
             let mut key = result.order.clone();
@@ -144,6 +151,7 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
         files: files.into_iter().collect(),
         unreachable_files,
         errors,
+        file_modules,
     }
 }
 

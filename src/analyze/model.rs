@@ -182,6 +182,10 @@ pub struct Analysis {
     /// `.rs` files under a target's source directory that no module declaration reaches.
     pub unreachable_files: Vec<String>,
     pub errors: Vec<AnalysisError>,
+    /// The module each file in `files` is (`ledger::money`), for engines that name the
+    /// file's items by path; not part of the document.
+    #[serde(skip)]
+    pub file_modules: std::collections::BTreeMap<String, String>,
 }
 
 impl Analysis {

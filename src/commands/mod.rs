@@ -2,6 +2,7 @@
 //! written, the exit code chosen.
 
 pub mod analyze;
+pub mod generate;
 pub mod run_tests;
 pub mod score;
 
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
+        Command::Generate(args) => generate::run(&cli.global, &args),
         Command::RunTests(args) => run_tests::run(&cli.global, &args),
         // Normally handled in `main` before anything else runs; here for completeness.
         Command::SandboxInit(args) => std::process::exit(crate::scratch::builtin::run(&args)),

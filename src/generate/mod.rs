@@ -1,4 +1,5 @@
 //! The generate stage: edge-case tests for the functions in scope, as test modules in the
 //! format of `testfile`. Engines live beneath; `offline` is built in.
 
+pub mod emit;
 pub mod offline;

@@ -228,6 +228,7 @@ mod test {
             files: vec!["src/lib.rs".into()],
             unreachable_files: vec!["src/x.rs".into()],
             errors: Vec::new(),
+            file_modules: Default::default(),
         };
         assert_eq!(
             summary_line(&analysis, None),

@@ -162,7 +162,7 @@ fn fraction(part: usize, whole: usize) -> Option<f64> {
 }
 
 /// Across several spec files, an id that two files use gets its file's stem in front.
-fn prefix_clashing_ids(specs: &mut [Spec]) {
+pub fn prefix_clashing_ids(specs: &mut [Spec]) {
     let mut files_per_id: HashMap<String, HashSet<String>> = HashMap::new();
     for spec in specs.iter() {
         for item in &spec.items {

@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 
 use syn::visit::Visit;
 
+use super::types::InputType;
+use super::values::EdgeValue;
+
 /// What a function body compares and splits by.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Mined {
@@ -17,6 +20,9 @@ pub struct Mined {
     pub separators: BTreeSet<String>,
     /// Lengths it checks (`len() == 60`, `len() > 3`), with their neighbours.
     pub lengths: BTreeSet<usize>,
+    /// It parses text as a number (`parse`, `from_str_radix`): digits past the type's range
+    /// and just inside it are what overflow the arithmetic after.
+    pub parses_numbers: bool,
 }
 
 /// Mine `block` (a function body).
@@ -161,6 +167,9 @@ impl<'ast> Visit<'ast> for Miner {
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         let method = call.method.to_string();
+        if method == "parse" {
+            self.mined.parses_numbers = true;
+        }
         if let Some(first) = call.args.first().and_then(text_literal) {
             if SPLITTERS.contains(&method.as_str()) {
                 self.mined.separators.insert(first.clone());
@@ -170,6 +179,18 @@ impl<'ast> Visit<'ast> for Miner {
             }
         }
         syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "from_str_radix" || s.ident == "from_str")
+        {
+            self.mined.parses_numbers = true;
+        }
+        syn::visit::visit_expr_path(self, path);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -209,6 +230,365 @@ impl Miner {
             _ => {}
         }
     }
+}
+
+/// The range of an integer type by name, as `i128` bounds (`u128` and `usize` capped at
+/// `i128::MAX`, which no mined literal reaches).
+fn int_range(name: &str) -> (i128, i128) {
+    match name {
+        "i8" => (i8::MIN as i128, i8::MAX as i128),
+        "i16" => (i16::MIN as i128, i16::MAX as i128),
+        "i32" => (i32::MIN as i128, i32::MAX as i128),
+        "i64" | "isize" => (i64::MIN as i128, i64::MAX as i128),
+        "u8" => (0, u8::MAX as i128),
+        "u16" => (0, u16::MAX as i128),
+        "u32" => (0, u32::MAX as i128),
+        "u64" | "usize" => (0, u64::MAX as i128),
+        "u128" => (0, i128::MAX),
+        _ => (i128::MIN, i128::MAX),
+    }
+}
+
+/// A name part for a value: `v100`, `v_minus_6`.
+fn int_label(value: i128) -> String {
+    if value < 0 {
+        format!("v_minus_{}", value.unsigned_abs())
+    } else {
+        format!("v{value}")
+    }
+}
+
+/// A name part for a piece of text: letters and digits kept, the rest by name or dropped.
+pub fn text_label(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let part = match c {
+            'a'..='z' | '0'..='9' => c.to_string(),
+            'A'..='Z' => c.to_ascii_lowercase().to_string(),
+            '.' => "_dot_".into(),
+            ':' => "_colon_".into(),
+            ',' => "_comma_".into(),
+            '-' => "_dash_".into(),
+            '+' => "_plus_".into(),
+            '/' => "_slash_".into(),
+            '=' => "_equals_".into(),
+            ' ' => "_space_".into(),
+            '@' => "_at_".into(),
+            ';' => "_semicolon_".into(),
+            '|' => "_pipe_".into(),
+            '#' => "_hash_".into(),
+            '%' => "_percent_".into(),
+            '_' => "_".into(),
+            _ => "_x_".into(),
+        };
+        out.push_str(&part);
+    }
+    let mut collapsed = String::new();
+    for part in out.split('_').filter(|p| !p.is_empty()) {
+        if !collapsed.is_empty() {
+            collapsed.push('_');
+        }
+        collapsed.push_str(part);
+    }
+    collapsed.truncate(24);
+    let collapsed = collapsed.trim_end_matches('_').to_owned();
+    if collapsed.is_empty() {
+        "symbol".into()
+    } else {
+        collapsed
+    }
+}
+
+/// Numbers as text around the integer limits: parsing succeeds just inside them and the
+/// arithmetic after overflows, or parsing fails just outside.
+const NUMERIC_STRINGS: &[(&str, &str)] = &[
+    ("99999999999999999", "seventeen_nines"),
+    ("9223372036854775807", "i64_max_digits"),
+    ("9223372036854775808", "past_i64_max_digits"),
+    ("-9223372036854775808", "i64_min_digits"),
+    ("18446744073709551616", "past_u64_max_digits"),
+    ("4294967296", "past_u32_max_digits"),
+];
+
+/// Longest string literal written out; longer ones are built with `repeat`.
+const LITERAL_LIMIT: usize = 64;
+
+/// A string expression of a model (`&str` or `String`) from its text.
+fn string_code(text: &str, owned: bool) -> String {
+    if owned {
+        format!("String::from({text:?})")
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// A string of `chars` characters: ASCII only, or ending in a two-byte character so a byte
+/// index at the boundary falls inside it.
+fn sized_string(chars: usize, multibyte_last: bool, owned: bool) -> String {
+    let ascii = if multibyte_last { chars - 1 } else { chars };
+    let tail = if multibyte_last { "é" } else { "" };
+    if chars <= LITERAL_LIMIT {
+        return string_code(&format!("{}{tail}", "a".repeat(ascii)), owned);
+    }
+    let built = format!("format!(\"{{}}{tail}\", \"a\".repeat({ascii}))");
+    if owned {
+        built
+    } else {
+        format!("{built}.as_str()")
+    }
+}
+
+/// Values of a parameter of model `ty` taken from what its function compares and splits by.
+pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>) -> Vec<EdgeValue> {
+    let value = |code: String, label: String| EdgeValue { code, label };
+    match ty {
+        InputType::Int { name, .. } => {
+            let (low, high) = int_range(name);
+            mined
+                .ints
+                .iter()
+                .filter(|v| (low..=high).contains(*v))
+                .map(|v| value(format!("{v}{name}"), int_label(*v)))
+                .collect()
+        }
+        InputType::Char => mined
+            .strings
+            .iter()
+            .chain(&mined.separators)
+            .filter(|s| s.chars().count() == 1)
+            .map(|s| {
+                value(
+                    format!("{:?}", s.chars().next().unwrap_or('a')),
+                    format!("char_{}", text_label(s)),
+                )
+            })
+            .collect(),
+        InputType::Str { owned } => {
+            let mut out = Vec::new();
+            if mined.parses_numbers {
+                for (text, label) in NUMERIC_STRINGS {
+                    out.push(value(string_code(text, *owned), (*label).to_owned()));
+                }
+            }
+            for text in &mined.strings {
+                let label = text_label(text);
+                out.push(value(string_code(text, *owned), format!("text_{label}")));
+                out.push(value(
+                    string_code(&format!("{text}é"), *owned),
+                    format!("text_{label}_then_multibyte"),
+                ));
+                out.push(value(
+                    string_code(&format!("{text} "), *owned),
+                    format!("text_{label}_then_space"),
+                ));
+                if let Some(shorter) = text.char_indices().last().map(|(at, _)| &text[..at])
+                    && !shorter.is_empty()
+                {
+                    out.push(value(
+                        string_code(shorter, *owned),
+                        format!("text_{label}_cut_short"),
+                    ));
+                }
+            }
+            for separator in &mined.separators {
+                let label = text_label(separator);
+                let s = separator;
+                for (text, what) in [
+                    (format!("a{s}b"), "one"),
+                    (format!("a{s}b{s}c"), "two"),
+                    (s.to_string(), "only"),
+                    (format!("a{s}"), "trailing"),
+                    (format!("{s}é"), "then_multibyte"),
+                ] {
+                    out.push(value(string_code(&text, *owned), format!("{what}_{label}")));
+                }
+                out.push(value(string_code("ab", *owned), format!("no_{label}")));
+            }
+            for &length in &mined.lengths {
+                out.push(value(
+                    sized_string(length, false, *owned),
+                    format!("len{length}"),
+                ));
+                if length > 0 {
+                    out.push(value(
+                        sized_string(length, true, *owned),
+                        format!("len{length}_multibyte_last"),
+                    ));
+                }
+            }
+            out
+        }
+        InputType::Vec(_) | InputType::Slice { .. } => {
+            let Some(element) = benign_element else {
+                return Vec::new();
+            };
+            mined
+                .lengths
+                .iter()
+                .filter(|&&n| n > 1 && n <= 1 << 16)
+                .map(|&n| {
+                    let code = match ty {
+                        InputType::Slice { mutable: true, .. } => {
+                            format!("&mut vec![{element}; {n}]")
+                        }
+                        InputType::Slice { .. } => format!("&vec![{element}; {n}]"),
+                        _ => format!("vec![{element}; {n}]"),
+                    };
+                    value(code, format!("len{n}"))
+                })
+                .collect()
+        }
+        InputType::Option(inner) => mined_values(inner, mined, benign_element)
+            .into_iter()
+            .map(|v| value(format!("Some({})", v.code), format!("some_{}", v.label)))
+            .collect(),
+        InputType::Ref { inner, mutable } => {
+            let amp = if *mutable { "&mut " } else { "&" };
+            mined_values(inner, mined, benign_element)
+                .into_iter()
+                .map(|v| value(format!("{amp}{}", v.code), v.label))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Methods whose integer argument is a size: a huge one makes the test slow or the allocator
+/// abort, not a finding.
+const SIZE_SINKS: &[&str] = &[
+    "with_capacity",
+    "repeat",
+    "reserve",
+    "reserve_exact",
+    "resize",
+    "take",
+    "skip",
+    "step_by",
+    "truncate",
+    "split_off",
+    "extend_from_within",
+];
+
+/// Parameter names that say they are a size.
+const SIZE_NAMES: &[&str] = &[
+    "count",
+    "capacity",
+    "cap",
+    "size",
+    "len",
+    "length",
+    "width",
+    "height",
+    "depth",
+    "times",
+    "iterations",
+    "repeat",
+    "repetitions",
+    "rounds",
+    "steps",
+    "limit",
+];
+
+/// Parameters that are sizes: named like one, or used as a loop bound, a capacity, a repeat
+/// count or a `vec![x; n]` length in `block`.
+pub fn size_like_params(block: &syn::Block, params: &[String]) -> BTreeSet<String> {
+    let mut finder = SizeFinder {
+        params,
+        found: BTreeSet::new(),
+    };
+    finder.visit_block(block);
+    for param in params {
+        let lower = param.to_lowercase();
+        let named_as_size = lower.starts_with("num_")
+            || SIZE_NAMES.iter().any(|name| {
+                lower == *name
+                    || lower.ends_with(&format!("_{name}"))
+                    || lower.starts_with(&format!("{name}_"))
+            });
+        if named_as_size {
+            finder.found.insert(param.clone());
+        }
+    }
+    finder.found
+}
+
+struct SizeFinder<'p> {
+    params: &'p [String],
+    found: BTreeSet<String>,
+}
+
+impl SizeFinder<'_> {
+    /// Parameters an expression mentions (through arithmetic and casts).
+    fn mark(&mut self, expr: &syn::Expr) {
+        let mut names = Vec::new();
+        collect_idents(expr, &mut names);
+        for name in names {
+            if self.params.contains(&name) {
+                self.found.insert(name);
+            }
+        }
+    }
+}
+
+fn collect_idents(expr: &syn::Expr, out: &mut Vec<String>) {
+    match expr {
+        syn::Expr::Path(path) => {
+            if let Some(ident) = path.path.get_ident() {
+                out.push(ident.to_string());
+            }
+        }
+        syn::Expr::Binary(binary) => {
+            collect_idents(&binary.left, out);
+            collect_idents(&binary.right, out);
+        }
+        syn::Expr::Cast(cast) => collect_idents(&cast.expr, out),
+        syn::Expr::Paren(paren) => collect_idents(&paren.expr, out),
+        syn::Expr::Reference(reference) => collect_idents(&reference.expr, out),
+        syn::Expr::Unary(unary) => collect_idents(&unary.expr, out),
+        _ => {}
+    }
+}
+
+impl<'ast> Visit<'ast> for SizeFinder<'_> {
+    fn visit_expr_range(&mut self, range: &'ast syn::ExprRange) {
+        if let Some(end) = &range.end {
+            self.mark(end);
+        }
+        syn::visit::visit_expr_range(self, range);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if SIZE_SINKS.contains(&call.method.to_string().as_str()) {
+            for arg in &call.args {
+                self.mark(arg);
+            }
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        let sink = matches!(&*call.func, syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| SIZE_SINKS.contains(&s.ident.to_string().as_str())));
+        if sink {
+            for arg in &call.args {
+                self.mark(arg);
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // `vec![x; n]`: the length after the semicolon.
+        let tokens = &mac.tokens;
+        if mac.path.is_ident("vec")
+            && let Ok(syn::Expr::Repeat(repeat)) =
+                syn::parse2::<syn::Expr>(quote::quote!([#tokens]))
+        {
+            self.mark(&repeat.len);
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 #[cfg(test)]
@@ -265,5 +645,76 @@ mod test {
     fn division_by_a_variable_wants_zero_and_nested_items_are_skipped() {
         let got = mined("{ let q = total / parts; fn inner() { if z > 7 {} } }");
         assert_eq!(got.ints.into_iter().collect::<Vec<_>>(), [-1, 0, 1]);
+    }
+
+    #[test]
+    fn mined_values_fit_the_parameter_type() {
+        let got = mined(
+            "{ if x > 100 { } if y < -3 { } if s.starts_with(\"0x\") { } let p = s.split_once('.'); if s.len() == 3 {} }",
+        );
+        let int = |name: &str| InputType::Int {
+            name: name.into(),
+            signed: name.starts_with('i'),
+        };
+        let codes = |ty: &InputType| -> Vec<String> {
+            mined_values(ty, &got, Some("0u8"))
+                .into_iter()
+                .map(|v| v.code)
+                .collect()
+        };
+        assert_eq!(codes(&int("u8")), ["99u8", "100u8", "101u8"]);
+        assert_eq!(codes(&int("i8"))[0], "-4i8");
+        let strings = codes(&InputType::Str { owned: false });
+        for expected in [
+            "\"0x\"",
+            "\"0xé\"",
+            "\"0\"",
+            "\"a.b\"",
+            "\"a.b.c\"",
+            "\"ab\"",
+            "\"aaa\"",
+            "\"aaé\"",
+        ] {
+            assert!(
+                strings.contains(&expected.to_owned()),
+                "{expected} missing from {strings:?}"
+            );
+        }
+        assert!(codes(&InputType::Vec(Box::new(int("u8")))).contains(&"vec![0u8; 4]".to_owned()));
+        let labels: Vec<String> = mined_values(&int("i32"), &got, None)
+            .into_iter()
+            .map(|v| v.label)
+            .collect();
+        assert!(labels.contains(&"v_minus_4".to_owned()));
+    }
+
+    #[test]
+    fn long_lengths_are_built_not_written() {
+        assert_eq!(sized_string(3, true, false), "\"aaé\"");
+        assert_eq!(
+            sized_string(100, true, false),
+            "format!(\"{}é\", \"a\".repeat(99)).as_str()"
+        );
+        assert_eq!(text_label("0x"), "0x");
+        assert_eq!(text_label("."), "dot");
+        assert_eq!(text_label("é"), "x");
+    }
+
+    #[test]
+    fn sizes_are_found_by_use_and_by_name() {
+        let item: syn::ItemFn = syn::parse_str(
+            "fn f(n: u64, cap: usize, rows: usize, k: u32, x: i32, count: u8) {
+                for i in 2..n { }
+                let v: Vec<u8> = Vec::with_capacity(cap * 2);
+                let w = vec![0; rows as usize];
+                let y = x + 1;
+            }",
+        )
+        .unwrap();
+        let params: Vec<String> = ["n", "cap", "rows", "k", "x", "count"]
+            .map(String::from)
+            .to_vec();
+        let got: Vec<String> = size_like_params(&item.block, &params).into_iter().collect();
+        assert_eq!(got, ["cap", "count", "n", "rows"]);
     }
 }

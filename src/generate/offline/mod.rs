@@ -1,8 +1,167 @@
 //! The offline engine: deterministic edge-case tests from signatures, guards and the spec,
-//! with no key and no network.
+//! with no key and no network. `generate` is the entry: index the crate, make each function's
+//! candidates (`cases`, `spec_tests`), keep the best (`select`), name and emit them.
 
+pub mod cases;
+pub mod construct;
+pub mod index;
 pub mod mined;
 pub mod pairwise;
+pub mod select;
 pub mod signature;
+pub mod spec_tests;
 pub mod types;
 pub mod values;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use self::cases::{Candidate, CaseOptions, SpecFacts, candidates};
+use self::index::CrateIndex;
+use crate::analyze::Analysis;
+use crate::generate::emit::{EmittedTest, sanitize_name, test_item};
+use crate::spec::model::Spec;
+
+/// How many tests, and for which functions.
+#[derive(Debug, Clone, Copy)]
+pub struct OfflineOptions {
+    /// Most tests for one function.
+    pub max_per_fn: usize,
+    /// Most tests in all (the feature's budget); `None` for no limit.
+    pub max_tests: Option<usize>,
+    /// Apply the no-panic oracle to private functions too.
+    pub private: bool,
+}
+
+/// One generated test and where it goes.
+pub struct GeneratedTest {
+    pub test: EmittedTest,
+    /// The module of the function it attacks (`ledger::money`).
+    pub module: String,
+}
+
+/// A function the engine made no test for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub function: String,
+    pub reasons: Vec<String>,
+}
+
+/// What the engine made.
+#[derive(Default)]
+pub struct Generation {
+    pub tests: Vec<GeneratedTest>,
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read, tests that could not be emitted.
+    pub warnings: Vec<String>,
+    /// Functions that had candidates, and how many candidates in all.
+    pub callable: usize,
+    pub candidates: usize,
+}
+
+/// Generate tests for every function of `analysis`; `root` is the workspace root its paths
+/// are relative to.
+pub fn generate(
+    root: &Path,
+    analysis: &Analysis,
+    specs: &[Spec],
+    options: OfflineOptions,
+) -> Generation {
+    let (index, index_warnings) = CrateIndex::build(root, analysis);
+    let mut generation = Generation {
+        warnings: index_warnings
+            .into_iter()
+            .map(|w| format!("{}: {}", w.file, w.message))
+            .collect(),
+        ..Default::default()
+    };
+    let functions = &analysis.functions;
+    let facts = spec_tests::facts(specs, functions);
+    let mut per_function: Vec<Vec<Candidate>> = vec![Vec::new(); functions.len()];
+    for (target, candidate) in spec_tests::spec_candidates(specs, functions, &index) {
+        per_function[target].push(candidate);
+    }
+    let no_facts = SpecFacts::default();
+    for (position, function) in functions.iter().enumerate() {
+        let Some(syntax) = index.function(&function.file, function.line) else {
+            generation.skipped.push(Skipped {
+                function: function.path.clone(),
+                reasons: vec!["defined inside a macro the engine does not expand".to_owned()],
+            });
+            continue;
+        };
+        let spec = facts.get(&position).unwrap_or(&no_facts);
+        let made = candidates(
+            function,
+            syntax,
+            &index,
+            spec,
+            CaseOptions {
+                private: options.private,
+            },
+        );
+        match made {
+            Ok(made) => per_function[position].extend(made),
+            Err(reasons) if per_function[position].is_empty() => {
+                generation.skipped.push(Skipped {
+                    function: function.path.clone(),
+                    reasons,
+                });
+            }
+            // The spec's own tests still run.
+            Err(_) => {}
+        }
+    }
+    generation.callable = per_function.iter().filter(|c| !c.is_empty()).count();
+    generation.candidates = per_function.iter().map(Vec::len).sum();
+    let kept = select::select(per_function, options.max_per_fn, options.max_tests);
+    let mut names: HashSet<String> = HashSet::new();
+    for (position, chosen) in kept.into_iter().enumerate() {
+        for candidate in chosen {
+            let name = unique_name(&sanitize_name(&candidate.name), &mut names);
+            match test_item(&name, &candidate.meta, &candidate.body) {
+                Ok(test) => generation.tests.push(GeneratedTest {
+                    test,
+                    module: functions[position].module.clone(),
+                }),
+                Err(err) => generation
+                    .warnings
+                    .push(format!("internal: {err}; the test is left out")),
+            }
+        }
+    }
+    generation
+}
+
+/// Longest test name: long enough to say what it tries.
+const MAX_NAME: usize = 100;
+
+fn unique_name(name: &str, taken: &mut HashSet<String>) -> String {
+    let mut base = name.to_owned();
+    if base.len() > MAX_NAME {
+        base.truncate(MAX_NAME);
+        base = base.trim_end_matches('_').to_owned();
+    }
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{base}_{n}");
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_bounded() {
+        let mut taken = HashSet::new();
+        assert_eq!(unique_name("f_zero", &mut taken), "f_zero");
+        assert_eq!(unique_name("f_zero", &mut taken), "f_zero_2");
+        assert_eq!(unique_name("f_zero", &mut taken), "f_zero_3");
+        let long = "a".repeat(150);
+        assert_eq!(unique_name(&long, &mut taken).len(), MAX_NAME);
+    }
+}

@@ -353,6 +353,56 @@ fn conversion_target(paths: &[&syn::Path]) -> Option<InputType> {
     target
 }
 
+/// The Rust type of a model, for a turbofish or a substituted generic: `i64`, `&str`,
+/// `Vec<u8>`; `None` for crate types, which are named as written instead.
+pub fn type_code(ty: &InputType) -> Option<String> {
+    Some(match ty {
+        InputType::Int { name, .. } | InputType::Float { name } => name.clone(),
+        InputType::Bool => "bool".into(),
+        InputType::Char => "char".into(),
+        InputType::Str { owned: false } => "&str".into(),
+        InputType::Str { owned: true } => "String".into(),
+        InputType::Slice { element, mutable } => {
+            let amp = if *mutable { "&mut " } else { "&" };
+            format!("{amp}[{}]", type_code(element)?)
+        }
+        InputType::Vec(element) => format!("Vec<{}>", type_code(element)?),
+        InputType::Array { element, len } => format!("[{}; {len}]", type_code(element)?),
+        InputType::Option(inner) => format!("Option<{}>", type_code(inner)?),
+        InputType::Tuple(elements) => {
+            let parts: Option<Vec<String>> = elements.iter().map(type_code).collect();
+            let parts = parts?;
+            if parts.len() == 1 {
+                format!("({},)", parts[0])
+            } else {
+                format!("({})", parts.join(", "))
+            }
+        }
+        InputType::Ref { inner, mutable } => {
+            let amp = if *mutable { "&mut " } else { "&" };
+            format!("{amp}{}", type_code(inner)?)
+        }
+        InputType::Wrapped { .. } | InputType::Std(_) | InputType::Named(_) => return None,
+    })
+}
+
+/// The stand-in type of each type parameter of `generics`, in order, or why one has none.
+pub fn stand_in_types(generics: &syn::Generics) -> Result<Vec<(String, String)>, NoValueSource> {
+    generics
+        .type_params()
+        .map(|param| {
+            let name = param.ident.to_string();
+            let ty: syn::Type = syn::parse_str(&name)
+                .map_err(|_| NoValueSource(format!("type parameter `{name}`")))?;
+            let model = input_type(&ty, generics)?;
+            let code = type_code(&model).ok_or_else(|| {
+                NoValueSource(format!("type parameter `{name}` has no concrete stand-in"))
+            })?;
+            Ok((name, code))
+        })
+        .collect()
+}
+
 fn printed(ty: &syn::Type) -> String {
     crate::analyze::names::pretty_type(ty)
 }

@@ -42,6 +42,14 @@ pub const LONG_STRING_CHARS: usize = 2049;
 
 /// The edge values of `ty`; empty for a `Named` type, whose values come from the crate.
 pub fn edge_values(ty: &InputType) -> Vec<EdgeValue> {
+    edge_values_with(ty, &|_| Vec::new())
+}
+
+/// Values of a crate type, by the path written (`Cents`, `crate::money::Cents`).
+pub type NamedValues<'a> = &'a dyn Fn(&str) -> Vec<EdgeValue>;
+
+/// The edge values of `ty`, with `named` giving those of crate types wherever they appear.
+pub fn edge_values_with(ty: &InputType, named: NamedValues) -> Vec<EdgeValue> {
     match ty {
         InputType::Int { name, signed } => {
             let mut values = vec![
@@ -101,26 +109,32 @@ pub fn edge_values(ty: &InputType) -> Vec<EdgeValue> {
         InputType::Slice { element, mutable } => {
             let amp = if *mutable { "&mut " } else { "&" };
             let mut values = vec![value(format!("{amp}[]"), "empty")];
-            values.extend(around(element, "one_", |code| format!("{amp}[{code}]")));
+            values.extend(around(element, named, "one_", |code| {
+                format!("{amp}[{code}]")
+            }));
             values
         }
         InputType::Vec(element) => {
             let mut values = vec![value("Vec::new()", "empty")];
-            values.extend(around(element, "one_", |code| format!("vec![{code}]")));
+            values.extend(around(element, named, "one_", |code| {
+                format!("vec![{code}]")
+            }));
             values
         }
         InputType::Array { element, len } => {
-            around(element, "all_", |code| format!("[{code}; {len}]"))
+            around(element, named, "all_", |code| format!("[{code}; {len}]"))
         }
         InputType::Option(inner) => {
             let mut values = vec![value("None", "none")];
-            values.extend(around(inner, "some_", |code| format!("Some({code})")));
+            values.extend(around(inner, named, "some_", |code| {
+                format!("Some({code})")
+            }));
             values
         }
-        InputType::Tuple(elements) => tuple_values(elements),
+        InputType::Tuple(elements) => tuple_values(elements, named),
         InputType::Ref { inner, mutable } => {
             let amp = if *mutable { "&mut " } else { "&" };
-            around(inner, "", |code| format!("{amp}{code}"))
+            around(inner, named, "", |code| format!("{amp}{code}"))
         }
         InputType::Wrapped { wrapper, inner } => {
             let constructor = match wrapper.as_str() {
@@ -129,17 +143,22 @@ pub fn edge_values(ty: &InputType) -> Vec<EdgeValue> {
                 "Arc" => "std::sync::Arc::from",
                 _ => "std::borrow::Cow::from",
             };
-            around(inner, "", |code| format!("{constructor}({code})"))
+            around(inner, named, "", |code| format!("{constructor}({code})"))
         }
         InputType::Std(name) => std_values(name),
-        InputType::Named(_) => Vec::new(),
+        InputType::Named(name) => named(name),
     }
 }
 
 /// `inner`'s edge values put inside something: `wrap` makes the code, `prefix` goes before
 /// the label (`one_`, `some_`).
-fn around(inner: &InputType, prefix: &str, wrap: impl Fn(&str) -> String) -> Vec<EdgeValue> {
-    edge_values(inner)
+fn around(
+    inner: &InputType,
+    named: NamedValues,
+    prefix: &str,
+    wrap: impl Fn(&str) -> String,
+) -> Vec<EdgeValue> {
+    edge_values_with(inner, named)
         .into_iter()
         .map(|e| value(wrap(&e.code), format!("{prefix}{}", e.label)))
         .collect()
@@ -147,8 +166,11 @@ fn around(inner: &InputType, prefix: &str, wrap: impl Fn(&str) -> String) -> Vec
 
 /// Tuples: the first edge value of every element together, then each element's other values
 /// with the rest at their first (one at a time, not the full product).
-fn tuple_values(elements: &[InputType]) -> Vec<EdgeValue> {
-    let per_element: Vec<Vec<EdgeValue>> = elements.iter().map(edge_values).collect();
+fn tuple_values(elements: &[InputType], named: NamedValues) -> Vec<EdgeValue> {
+    let per_element: Vec<Vec<EdgeValue>> = elements
+        .iter()
+        .map(|e| edge_values_with(e, named))
+        .collect();
     if per_element.iter().any(Vec::is_empty) {
         return Vec::new();
     }

@@ -1,0 +1,249 @@
+//! `cargo dualtrack generate`: edge-case tests for the functions in scope, printed as one
+//! module, written as files (one per source module), or listed as JSON; never run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
+use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs};
+use crate::config::Config;
+use crate::error::{ExitCode, InputError};
+use crate::generate::emit::{EmittedTest, module_text};
+use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
+use crate::output::{Styling, write_atomically};
+use crate::spec::model::Spec;
+use crate::spec::parse::parse_spec;
+use crate::spec::{find_specs, score::prefix_clashing_ids};
+use crate::testfile::TestMeta;
+use crate::workspace::{PackageSelection, Workspace};
+
+pub const GENERATE_SCHEMA: &str = "dualtrack.generate/v1";
+
+pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&PackageSelection {
+        manifest_path: global.manifest_path.clone(),
+        packages: global.packages.clone(),
+        workspace: global.workspace,
+    })?;
+    let config = Config::load(&workspace.root)?;
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let specs = read_specs(&workspace, args, &config, &cwd, global.quiet)?;
+    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let filtering = !args.fn_patterns.is_empty() || !args.files.is_empty();
+    let analysis = analyze(
+        &workspace,
+        &AnalyzeOptions {
+            include_tests: false,
+            filter,
+            jobs: 0,
+        },
+    );
+    if filtering && analysis.functions.is_empty() {
+        return Err(InputError::new(format!(
+            "no function matches {}: `cargo dualtrack analyze` lists the function paths",
+            describe_filter(args)
+        ))
+        .into());
+    }
+    let generation = offline::generate(
+        &workspace.root,
+        &analysis,
+        &specs,
+        OfflineOptions {
+            max_per_fn: args.max_per_fn as usize,
+            max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
+            private: args.private,
+        },
+    );
+    let header = serde_json::json!({ "engine": args.engine.name() });
+    if !global.quiet {
+        for warning in &generation.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    match args.format {
+        GenerateFormat::Json => {
+            let document = document(args.engine.name(), &generation);
+            let mut json = serde_json::to_string_pretty(&document)
+                .context("failed to serialize the generated tests")?;
+            json.push('\n');
+            super::emit(global, &json, Styling::Plain)?;
+        }
+        GenerateFormat::Human => match &args.out {
+            Some(dir) => {
+                let written = write_modules(dir, &header, &generation)?;
+                let mut listing = String::new();
+                for (path, count) in &written {
+                    let _ = writeln!(listing, "{}  ({count} tests)", path.display());
+                }
+                super::emit(global, &listing, Styling::Plain)?;
+            }
+            None => {
+                let tests: Vec<EmittedTest> = generation
+                    .tests
+                    .iter()
+                    .map(|t| EmittedTest {
+                        meta: t.test.meta.clone(),
+                        item: t.test.item.clone(),
+                    })
+                    .collect();
+                super::emit(global, &module_text(&header, &tests), Styling::Plain)?;
+            }
+        },
+    }
+    if !global.quiet {
+        eprint!("{}", summary(&generation, args));
+    }
+    Ok(ExitCode::Clean)
+}
+
+fn describe_filter(args: &GenerateArgs) -> String {
+    let mut parts: Vec<String> = args
+        .fn_patterns
+        .iter()
+        .map(|p| format!("--fn {p}"))
+        .collect();
+    parts.extend(args.files.iter().map(|f| format!("--file {f}")));
+    parts.join(" ")
+}
+
+/// The spec files: those named, or the defaults when they exist (none is fine here).
+fn read_specs(
+    workspace: &Workspace,
+    args: &GenerateArgs,
+    config: &Config,
+    cwd: &Path,
+    quiet: bool,
+) -> anyhow::Result<Vec<Spec>> {
+    let paths = find_specs(workspace, &args.spec, &config.spec, cwd)?;
+    let mut specs = Vec::new();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            InputError::new(format!("cannot read spec {}: {err}", path.display()))
+        })?;
+        let (spec, warnings) = parse_spec(&text, &workspace.relative_path(path));
+        if !quiet {
+            for warning in warnings {
+                eprintln!(
+                    "warning: {}:{}: {}",
+                    warning.file, warning.line, warning.message
+                );
+            }
+        }
+        specs.push(spec);
+    }
+    prefix_clashing_ids(&mut specs);
+    Ok(specs)
+}
+
+/// Files `DIR/<module>.rs`, one per module of the functions attacked (`ledger::money` →
+/// `ledger_money.rs`); returns each path and its test count.
+fn write_modules(
+    dir: &Path,
+    header: &serde_json::Value,
+    generation: &Generation,
+) -> anyhow::Result<Vec<(std::path::PathBuf, usize)>> {
+    let mut by_module: BTreeMap<String, Vec<EmittedTest>> = BTreeMap::new();
+    for test in &generation.tests {
+        by_module
+            .entry(test.module.replace("::", "_").replace(['(', ')'], ""))
+            .or_default()
+            .push(EmittedTest {
+                meta: test.test.meta.clone(),
+                item: test.test.item.clone(),
+            });
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|err| InputError::new(format!("cannot create {}: {err}", dir.display())))?;
+    let mut written = Vec::new();
+    for (module, tests) in by_module {
+        let path = dir.join(format!("{module}.rs"));
+        write_atomically(&path, &module_text(header, &tests))?;
+        written.push((path, tests.len()));
+    }
+    Ok(written)
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    engine: &'a str,
+    tests: Vec<TestEntry<'a>>,
+    skipped: &'a [Skipped],
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct TestEntry<'a> {
+    name: String,
+    #[serde(flatten)]
+    meta: &'a TestMeta,
+    module: &'a str,
+    code: String,
+}
+
+fn document<'a>(engine: &'a str, generation: &'a Generation) -> Document<'a> {
+    Document {
+        schema: GENERATE_SCHEMA,
+        engine,
+        tests: generation
+            .tests
+            .iter()
+            .map(|t| TestEntry {
+                name: t.test.item.sig.ident.to_string(),
+                meta: &t.test.meta,
+                module: &t.module,
+                code: module_text_of_one(&t.test),
+            })
+            .collect(),
+        skipped: &generation.skipped,
+        warnings: &generation.warnings,
+    }
+}
+
+/// One test printed alone, without the module header.
+fn module_text_of_one(test: &EmittedTest) -> String {
+    let mut file: syn::File = syn::parse_quote!();
+    file.items.push(syn::Item::Fn(test.item.clone()));
+    prettyplease::unparse(&file)
+}
+
+/// What was made and what was not, for stderr.
+fn summary(generation: &Generation, args: &GenerateArgs) -> String {
+    let mut out = String::new();
+    let functions: std::collections::BTreeSet<&str> = generation
+        .tests
+        .iter()
+        .map(|t| t.test.meta.function.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "generated {} tests for {} functions ({} candidates); {} functions skipped",
+        generation.tests.len(),
+        functions.len(),
+        generation.candidates,
+        generation.skipped.len()
+    );
+    if args.max_tests > 0 && generation.callable > functions.len() {
+        let _ = writeln!(
+            out,
+            "note: {} functions could be tested but --max-tests {} spreads over {}: narrow with --fn or raise --max-tests (0 for no limit)",
+            generation.callable,
+            args.max_tests,
+            functions.len()
+        );
+    }
+    for skipped in &generation.skipped {
+        let _ = writeln!(
+            out,
+            "skipped {}: {}",
+            skipped.function,
+            skipped.reasons.join("; ")
+        );
+    }
+    out
+}

@@ -1,0 +1,1225 @@
+//! The candidate tests of one function: how to call it (free function, associated function,
+//! trait method, method on a constructed receiver after a few `&mut self` calls), each
+//! parameter's values (edge values, values mined from its body and its spec, crate types),
+//! combined pairwise, under the oracles that apply to it (no panic, determinism).
+
+use std::collections::BTreeSet;
+
+use quote::ToTokens;
+use syn::visit_mut::VisitMut;
+
+use super::construct::{Construction, Constructor, Setup, snake};
+use super::index::{Container, CrateIndex, FnSyntax, crate_relative, last_segment};
+use super::mined::{Mined, mine, mined_values, size_like_params, text_label};
+use super::pairwise::pairwise;
+use super::signature::{CallPlan, Receiver, call_plan};
+use super::types::{InputType, stand_in_types};
+use super::values::{EdgeValue, edge_values_with};
+use crate::analyze::{Function, PanicVia, SiteKind};
+use crate::testfile::TestMeta;
+
+/// What the spec says about a function.
+#[derive(Debug, Clone, Default)]
+pub struct SpecFacts {
+    /// Linked items' literals, as Rust literals, with the item id.
+    pub literals: Vec<(String, String)>,
+    /// Whether an item names the function (so it is in scope even when private).
+    pub named: bool,
+    /// Whether an item says the function panics: then a panic is not a finding.
+    pub says_panics: bool,
+}
+
+/// Knobs from the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseOptions {
+    /// Test private functions under the no-panic oracle too.
+    pub private: bool,
+}
+
+/// One candidate test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The test's name before de-duplication.
+    pub name: String,
+    pub meta: TestMeta,
+    /// The statements of the test's body.
+    pub body: String,
+    /// What it exercises, for choosing the tests that reach the most: `param=label` and site
+    /// ids.
+    pub features: Vec<String>,
+    /// Counted on top of new features when choosing: combinations known to break code.
+    pub priority: usize,
+}
+
+/// Most values one parameter of several gets.
+const MAX_VALUES: usize = 16;
+/// Most values the only parameter gets.
+const MAX_VALUES_ALONE: usize = 30;
+/// Most receivers (construction and call sequence) a method gets.
+const MAX_RECEIVERS: usize = 6;
+/// Most `&mut self` methods tried before the call under test.
+const MAX_MUTATORS: usize = 3;
+/// A size that is large without making a test slow.
+const LARGE_SIZE: &str = "100_000";
+
+/// Where a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Edge,
+    Mined,
+    Spec,
+    Crate,
+}
+
+/// One argument value: statements it needs first, the expression, what it is.
+#[derive(Debug, Clone)]
+struct Arg {
+    setup: Option<String>,
+    code: String,
+    label: String,
+    source: Source,
+    item: Option<String>,
+    /// A bound value moved into the call: the call cannot be repeated.
+    moved: bool,
+}
+
+/// The tests for `function`, or every reason none can be made.
+pub fn candidates(
+    function: &Function,
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    spec: &SpecFacts,
+    options: CaseOptions,
+) -> Result<Vec<Candidate>, Vec<String>> {
+    if syntax.nested {
+        return Err(vec![
+            "nested function: only its enclosing function can call it".into(),
+        ]);
+    }
+    let module = crate_relative(&function.module);
+    let maker = Constructor {
+        index,
+        module: &module,
+    };
+    let (self_ty, trait_path, impl_generics) = match &syntax.container {
+        Container::TraitDefault => {
+            return Err(vec![
+                "trait default method: test it through an implementing type".into(),
+            ]);
+        }
+        Container::Free => (None, None, syn::Generics::default()),
+        Container::Inherent { self_ty, generics } => (Some(self_ty), None, generics.clone()),
+        Container::TraitImpl {
+            self_ty,
+            trait_path,
+            generics,
+        } => (Some(self_ty), Some(trait_path), generics.clone()),
+    };
+    let mut sig = syntax.sig.clone();
+    sig.generics = merged_generics(&impl_generics, &syntax.sig.generics);
+    let plan = call_plan(&sig)?;
+    let oracle = no_panic_oracle(function, syntax, index, &module, self_ty, spec, options);
+    let impl_stand_ins = stand_in_types(&impl_generics).map_err(|e| vec![e.0])?;
+    let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
+    let ident = syntax.sig.ident.to_string();
+    let callee = match (&self_code, trait_path) {
+        (None, _) => format!("{ident}{}", turbofish(&syntax.sig)?),
+        (Some(ty), None) => format!("<{ty}>::{ident}{}", turbofish(&syntax.sig)?),
+        (Some(ty), Some(trait_path)) => {
+            let trait_ty: syn::Type = syn::parse_quote!(#trait_path);
+            let trait_code = substituted(&trait_ty, &impl_stand_ins);
+            format!("<{ty} as {trait_code}>::{ident}{}", turbofish(&syntax.sig)?)
+        }
+    };
+
+    let mined = mine(&syntax.block);
+    let sizes = size_like_params(&syntax.block, &function.params);
+    let mut dimensions: Vec<Vec<Arg>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    if let Some(receiver) = plan.receiver {
+        let self_ty = self_ty.expect("a receiver is inside an impl");
+        let receivers = receiver_args(&maker, self_ty, self_code.as_deref(), &ident, receiver);
+        if receivers.is_empty() {
+            return Err(vec![format!(
+                "receiver `{}`: no public constructor, `Default`, `From`, `FromStr` or public fields to make one",
+                crate::analyze::names::pretty_type(self_ty)
+            )]);
+        }
+        dimensions.push(receivers);
+        names.push("self".into());
+    }
+    for param in &plan.params {
+        // One parameter takes every value as its own test; several share tests pairwise.
+        let max_values = if plan.params.len() == 1 {
+            MAX_VALUES_ALONE
+        } else {
+            MAX_VALUES
+        };
+        let values = param_args(
+            &maker,
+            max_values,
+            &param.name,
+            &param.input,
+            &mined,
+            &sizes,
+            spec,
+        );
+        if values.is_empty() {
+            return Err(vec![format!(
+                "parameter `{}`: no value of `{}` can be made",
+                param.name,
+                model_name(&param.input)
+            )]);
+        }
+        dimensions.push(values);
+        names.push(param.name.clone());
+    }
+
+    let deterministic = determinism_possible(syntax, index, &module, self_ty, &plan);
+    if oracle.is_none() && !deterministic {
+        return Err(vec![skip_reason(function, syntax, spec)]);
+    }
+    let counts: Vec<usize> = dimensions.iter().map(Vec::len).collect();
+    let strong = strong_rows(function, &names, &dimensions);
+    let mut rows: Vec<Vec<usize>> = strong.clone();
+    rows.extend(
+        pairwise(&counts)
+            .into_iter()
+            .filter(|r| !strong.contains(r)),
+    );
+    let display = display_name(self_ty, &ident);
+    let mut out = Vec::new();
+    for (row_number, row) in rows.iter().enumerate() {
+        let chosen: Vec<&Arg> = row
+            .iter()
+            .enumerate()
+            .map(|(d, &v)| &dimensions[d][v])
+            .collect();
+        let case = Case {
+            function,
+            callee: &callee,
+            receiver: plan.receiver,
+            trait_call: trait_path.is_some(),
+            method: &ident,
+            names: &names,
+            args: &chosen,
+            display: &display,
+        };
+        if oracle.is_some() {
+            let mut candidate = case.no_panic();
+            if strong.contains(row) {
+                candidate.priority = STRONG_PRIORITY;
+            }
+            out.push(candidate);
+        }
+        // Determinism on the first rows with something mined in them, and the very first.
+        let repeatable = chosen.iter().all(|a| !a.moved);
+        if deterministic
+            && repeatable
+            && (row_number == 0 || chosen.iter().any(|a| a.source == Source::Mined))
+            && out
+                .iter()
+                .filter(|c: &&Candidate| c.meta.oracle.as_deref() == Some("deterministic"))
+                .count()
+                < 2
+        {
+            out.push(case.deterministic());
+        }
+    }
+    if out.is_empty() {
+        return Err(vec![
+            "no input can be repeated for the determinism oracle and no-panic does not apply"
+                .into(),
+        ]);
+    }
+    Ok(out)
+}
+
+/// The no-panic oracle applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NoPanic;
+
+/// How much a known-strong combination counts when choosing, in new features.
+const STRONG_PRIORITY: usize = 3;
+
+/// String labels whose first characters span more than one byte.
+const MULTIBYTE_LABELS: &[&str] = &[
+    "multibyte_first",
+    "multibyte_only",
+    "emoji",
+    "multibyte_second",
+];
+/// Integer labels of small offsets.
+const SMALL_OFFSET_LABELS: &[&str] = &["one", "v1", "v2", "v3"];
+
+/// Rows pairing a multi-byte string with a small offset, for functions that slice or index
+/// that string: a byte offset of 1 inside `"é"` is the commonest panic in string code, and
+/// pairwise coverage alone may leave that pair to a test the budget drops.
+fn strong_rows(function: &Function, names: &[String], dimensions: &[Vec<Arg>]) -> Vec<Vec<usize>> {
+    let sliced: BTreeSet<&str> = function
+        .sites
+        .iter()
+        .filter(|s| s.kind == SiteKind::Panic && s.via == Some(PanicVia::Index))
+        .flat_map(|s| s.params.iter().map(String::as_str))
+        .collect();
+    let mut rows = Vec::new();
+    for (s, text) in dimensions.iter().enumerate() {
+        if !sliced.contains(names[s].as_str()) {
+            continue;
+        }
+        let multibyte: Vec<usize> = (0..text.len())
+            .filter(|&i| MULTIBYTE_LABELS.contains(&text[i].label.as_str()))
+            .collect();
+        if multibyte.is_empty() {
+            continue;
+        }
+        let offsets: Vec<(usize, usize)> = dimensions
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| *d != s)
+            .flat_map(|(d, values)| {
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| SMALL_OFFSET_LABELS.contains(&v.label.as_str()))
+                    .map(move |(i, _)| (d, i))
+            })
+            .collect();
+        for &m in &multibyte {
+            if offsets.is_empty() {
+                let mut row = vec![0; dimensions.len()];
+                row[s] = m;
+                rows.push(row);
+            }
+            for &(d, i) in &offsets {
+                let mut row = vec![0; dimensions.len()];
+                row[s] = m;
+                row[d] = i;
+                if !rows.contains(&row) {
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows.truncate(MAX_STRONG_ROWS);
+    rows
+}
+
+/// Most strong rows per function: they jump the queue, so only a few.
+const MAX_STRONG_ROWS: usize = 4;
+
+/// The impl's generics then the function's, as one list.
+fn merged_generics(outer: &syn::Generics, inner: &syn::Generics) -> syn::Generics {
+    let mut merged = outer.clone();
+    merged.params.extend(inner.params.iter().cloned());
+    match (&mut merged.where_clause, &inner.where_clause) {
+        (Some(outer), Some(inner)) => outer.predicates.extend(inner.predicates.iter().cloned()),
+        (None, Some(inner)) => merged.where_clause = Some(inner.clone()),
+        _ => {}
+    }
+    merged
+}
+
+/// `::<i64, &str>` when the function has type parameters and no `impl Trait` argument (which
+/// forbids one); empty otherwise.
+fn turbofish(sig: &syn::Signature) -> Result<String, Vec<String>> {
+    if sig.generics.type_params().next().is_none() {
+        return Ok(String::new());
+    }
+    let impl_trait = sig.inputs.iter().any(|arg| {
+        matches!(arg, syn::FnArg::Typed(t) if t.ty.to_token_stream().to_string().contains("impl "))
+    });
+    if impl_trait {
+        return Ok(String::new());
+    }
+    let types = stand_in_types(&sig.generics).map_err(|e| vec![e.0])?;
+    let codes: Vec<String> = types.into_iter().map(|(_, code)| code).collect();
+    Ok(format!("::<{}>", codes.join(", ")))
+}
+
+/// A type with type parameters replaced by their stand-ins and lifetimes by `'_`.
+fn substituted(ty: &syn::Type, stand_ins: &[(String, String)]) -> String {
+    struct Substitute<'a>(&'a [(String, String)]);
+    impl VisitMut for Substitute<'_> {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::Path(path) = ty
+                && path.qself.is_none()
+                && let Some(ident) = path.path.get_ident()
+                && let Some((_, code)) = self.0.iter().find(|(name, _)| ident == name)
+                && let Ok(replacement) = syn::parse_str::<syn::Type>(code)
+            {
+                *ty = replacement;
+                return;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            if lifetime.ident != "static" {
+                *lifetime = syn::Lifetime::new("'_", lifetime.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Substitute(stand_ins).visit_type_mut(&mut ty);
+    crate::analyze::names::pretty_type(&ty)
+}
+
+/// `Meter::push` → `meter_push`; `parse_cents` stays.
+fn display_name(self_ty: Option<&syn::Type>, ident: &str) -> String {
+    let ident = ident.strip_prefix("r#").unwrap_or(ident);
+    match self_ty {
+        Some(ty) => {
+            let name = crate::analyze::names::self_type_name(ty);
+            format!("{}_{}", snake(last_segment(&name)), ident)
+        }
+        None => ident.to_owned(),
+    }
+}
+
+fn model_name(ty: &InputType) -> String {
+    match ty {
+        InputType::Named(name) => name.clone(),
+        InputType::Ref { inner, .. }
+        | InputType::Option(inner)
+        | InputType::Vec(inner)
+        | InputType::Wrapped { inner, .. } => model_name(inner),
+        other => super::types::type_code(other).unwrap_or_else(|| format!("{other:?}")),
+    }
+}
+
+/// Whether a panic of `function` on any input is a finding: it is public (or private ones
+/// were asked for, or the spec names it), does not document its panics, and does not check
+/// its parameters with an explicit `assert!`/`panic!` (a precondition said in code).
+fn no_panic_oracle(
+    function: &Function,
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    module: &str,
+    self_ty: Option<&syn::Type>,
+    spec: &SpecFacts,
+    options: CaseOptions,
+) -> Option<NoPanic> {
+    if documents_panics(&syntax.attrs) || spec.says_panics || asserts_preconditions(function) {
+        return None;
+    }
+    let type_public = self_ty.is_none_or(|ty| {
+        let name = crate::analyze::names::self_type_name(ty);
+        index
+            .type_def(last_segment(&name), module)
+            .is_none_or(|def| def.public)
+    });
+    let public = function.visibility == "pub" && type_public;
+    (public || options.private || spec.named).then_some(NoPanic)
+}
+
+fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> String {
+    if documents_panics(&syntax.attrs) {
+        "documents when it panics (`# Panics`) and its result cannot be checked twice".into()
+    } else if spec.says_panics {
+        "the spec says it panics and its result cannot be checked twice".into()
+    } else if asserts_preconditions(function) {
+        "checks its parameters with `assert!`/`panic!` (a stated precondition) and its result cannot be checked twice".into()
+    } else {
+        format!(
+            "{} function: its callers may never pass edge values (pass --private, or name it in the spec)",
+            if function.visibility == "pub" {
+                "unexported"
+            } else {
+                "private"
+            }
+        )
+    }
+}
+
+/// A `# Panics` heading in the doc comment.
+fn documents_panics(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let syn::Meta::NameValue(nv) = &attr.meta else {
+            return false;
+        };
+        if !nv.path.is_ident("doc") {
+            return false;
+        }
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &nv.value
+        else {
+            return false;
+        };
+        text.value().lines().any(|line| {
+            let line = line.trim();
+            line.starts_with('#')
+                && line
+                    .trim_start_matches('#')
+                    .trim()
+                    .eq_ignore_ascii_case("panics")
+        })
+    })
+}
+
+/// `assert!(n > 0)`, `if n == 0 { panic!(..) }`: the function states a precondition on a
+/// parameter by panicking.
+fn asserts_preconditions(function: &Function) -> bool {
+    function.sites.iter().any(|site| {
+        let stated_panic = |text: &str| {
+            let text = text.trim_start();
+            ["assert", "debug_assert", "panic!"]
+                .iter()
+                .any(|p| text.starts_with(p))
+        };
+        let param_named = site.params.iter().any(|p| p != "self");
+        (site.kind == SiteKind::Panic
+            && site.via == Some(PanicVia::Macro)
+            && param_named
+            && stated_panic(&site.text))
+            || (site.guard && param_named && site.outcome.as_deref().is_some_and(stated_panic))
+    })
+}
+
+/// Whether the function can be called twice on the same input to compare results: nothing
+/// `&mut`, no interior mutability in the receiver, a result that prints with `Debug` and does
+/// not print in hash order, and a body that reads no clock, randomness, environment or I/O.
+fn determinism_possible(
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    module: &str,
+    self_ty: Option<&syn::Type>,
+    plan: &CallPlan,
+) -> bool {
+    if matches!(plan.receiver, Some(Receiver::RefMut | Receiver::Value)) {
+        return false;
+    }
+    let mutable_param = plan.params.iter().any(|p| {
+        matches!(
+            p.input,
+            InputType::Ref { mutable: true, .. } | InputType::Slice { mutable: true, .. }
+        )
+    });
+    if mutable_param {
+        return false;
+    }
+    if let Some(ty) = self_ty {
+        let name = crate::analyze::names::self_type_name(ty);
+        if index
+            .type_def(last_segment(&name), module)
+            .is_none_or(|d| d.interior_mutability)
+        {
+            return false;
+        }
+    }
+    let syn::ReturnType::Type(_, output) = &syntax.sig.output else {
+        return false;
+    };
+    let self_name = self_ty.map(crate::analyze::names::self_type_name);
+    if !prints_stably(
+        output,
+        index,
+        module,
+        self_name.as_deref(),
+        &syntax.sig.generics,
+    ) {
+        return false;
+    }
+    const IMPURE: &[&str] = &[
+        "Instant",
+        "SystemTime",
+        "now",
+        "rand",
+        "random",
+        "thread_rng",
+        "getrandom",
+        "env",
+        "var",
+        "read",
+        "read_to_string",
+        "File",
+        "fs",
+        "stdin",
+        "Uuid",
+        "static",
+        "fetch_add",
+        "thread",
+        "spawn",
+        "channel",
+        "TcpStream",
+        "UdpSocket",
+        "Command",
+    ];
+    let body = syntax.block.to_token_stream().to_string();
+    !body
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|word| IMPURE.contains(&word))
+}
+
+/// Whether values of `ty` print with `Debug`, the same way each time.
+fn prints_stably(
+    ty: &syn::Type,
+    index: &CrateIndex,
+    module: &str,
+    self_name: Option<&str>,
+    generics: &syn::Generics,
+) -> bool {
+    match ty {
+        syn::Type::Reference(r) => prints_stably(&r.elem, index, module, self_name, generics),
+        syn::Type::Paren(p) => prints_stably(&p.elem, index, module, self_name, generics),
+        syn::Type::Slice(s) => prints_stably(&s.elem, index, module, self_name, generics),
+        syn::Type::Array(a) => prints_stably(&a.elem, index, module, self_name, generics),
+        syn::Type::Tuple(t) => t
+            .elems
+            .iter()
+            .all(|e| prints_stably(e, index, module, self_name, generics)),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            let args_ok = match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => args.args.iter().all(|a| match a {
+                    syn::GenericArgument::Type(t) => {
+                        prints_stably(t, index, module, self_name, generics)
+                    }
+                    _ => true,
+                }),
+                _ => true,
+            };
+            const STD: &[&str] = &[
+                "i8",
+                "i16",
+                "i32",
+                "i64",
+                "i128",
+                "isize",
+                "u8",
+                "u16",
+                "u32",
+                "u64",
+                "u128",
+                "usize",
+                "f32",
+                "f64",
+                "bool",
+                "char",
+                "str",
+                "String",
+                "Vec",
+                "Option",
+                "Result",
+                "Box",
+                "Rc",
+                "Arc",
+                "Cow",
+                "VecDeque",
+                "BTreeMap",
+                "BTreeSet",
+                "Duration",
+                "Ipv4Addr",
+                "Ipv6Addr",
+                "IpAddr",
+                "SocketAddr",
+                "PathBuf",
+                "Path",
+                "Ordering",
+                "NonZeroU8",
+                "NonZeroU16",
+                "NonZeroU32",
+                "NonZeroU64",
+                "NonZeroUsize",
+                "ParseIntError",
+                "ParseFloatError",
+                "Utf8Error",
+            ];
+            if STD.contains(&name.as_str()) {
+                return args_ok;
+            }
+            if generics.type_params().any(|p| p.ident == name) {
+                // Stand-ins are std types that print.
+                return true;
+            }
+            let type_name = if name == "Self" {
+                match self_name {
+                    Some(n) => last_segment(n).to_owned(),
+                    None => return false,
+                }
+            } else {
+                name
+            };
+            args_ok
+                && index.implements(&type_name, "Debug")
+                && index
+                    .type_def(&type_name, module)
+                    .is_some_and(|d| !d.interior_mutability && !mentions_hash_order(d))
+        }
+        _ => false,
+    }
+}
+
+fn mentions_hash_order(def: &super::index::TypeDef) -> bool {
+    match &def.shape {
+        super::index::Shape::Struct { fields, .. } => fields.iter().any(|(_, t)| {
+            let text = t.to_token_stream().to_string();
+            text.contains("HashMap") || text.contains("HashSet")
+        }),
+        super::index::Shape::Enum { variants } => variants
+            .iter()
+            .flat_map(|(_, f)| f.iter().flatten())
+            .any(|t| {
+                let text = t.to_token_stream().to_string();
+                text.contains("HashMap") || text.contains("HashSet")
+            }),
+        super::index::Shape::Alias(t) => {
+            let text = t.to_token_stream().to_string();
+            text.contains("HashMap") || text.contains("HashSet")
+        }
+    }
+}
+
+/// Receivers: each construction of the self type, fresh and after short sequences of the
+/// type's `&mut self` methods called with limit values.
+fn receiver_args(
+    maker: &Constructor,
+    self_ty: &syn::Type,
+    self_code: Option<&str>,
+    method: &str,
+    receiver: Receiver,
+) -> Vec<Arg> {
+    let name = crate::analyze::names::self_type_name(self_ty);
+    let type_name = last_segment(&name).to_owned();
+    let generic_code = maker
+        .index
+        .type_def(&type_name, maker.module)
+        .filter(|d| d.has_generics)
+        .and(self_code);
+    let constructions: Vec<Construction> = match generic_code {
+        Some(code) => maker.generic_constructions(&type_name, code),
+        None => maker.constructions(&type_name),
+    };
+    let mut constructions: Vec<Construction> =
+        constructions.into_iter().take(MAX_RECEIVERS).collect();
+    // Plain values first: they cannot fail, so the test always reaches the call.
+    constructions.sort_by_key(|c| c.setup != Setup::Plain);
+    let sequences = mutator_sequences(maker, &type_name, method);
+    let mut out = Vec::new();
+    let mutable = receiver == Receiver::RefMut || !sequences.is_empty();
+    for (position, construction) in constructions.iter().enumerate() {
+        let setup = bind("subject", construction, mutable);
+        out.push(Arg {
+            setup: Some(setup.clone()),
+            code: "subject".into(),
+            label: construction.label.clone(),
+            source: Source::Crate,
+            item: None,
+            moved: receiver == Receiver::Value,
+        });
+        // Sequences on the first construction only: enough to find overflowing state without
+        // multiplying every receiver by every sequence.
+        if position == 0 {
+            for (calls, label) in &sequences {
+                out.push(Arg {
+                    setup: Some(format!("{}\n{calls}", bind("subject", construction, true))),
+                    code: "subject".into(),
+                    label: format!("{}_{label}", construction.label),
+                    source: Source::Mined,
+                    item: None,
+                    moved: receiver == Receiver::Value,
+                });
+            }
+        }
+    }
+    out.truncate(MAX_RECEIVERS + sequences.len());
+    out
+}
+
+/// `let NAME = EXPR;`, or for a setup that may fail, a `let ... else { return; }` that steps
+/// aside: a failing setup is not what the test is about.
+fn bind(name: &str, construction: &Construction, mutable: bool) -> String {
+    let binding = if mutable {
+        format!("mut {name}")
+    } else {
+        name.to_owned()
+    };
+    let guarded = |pattern: String| {
+        format!(
+            "let Ok({pattern}) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {})) else {{ return; }};",
+            construction.code
+        )
+    };
+    match construction.setup {
+        Setup::Plain => format!("let {binding} = {};", construction.code),
+        Setup::MayPanic => guarded(binding),
+        Setup::Result => guarded(format!("Ok({binding})")),
+        Setup::Option => guarded(format!("Some({binding})")),
+    }
+}
+
+/// Calls of the type's public `&mut self` methods with limit values, twice each: state that
+/// overflows shows on the second call or in the call under test.
+fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for assoc in maker.index.assoc_fns(type_name) {
+        if out.len() >= MAX_MUTATORS {
+            break;
+        }
+        let sig = &assoc.sig;
+        let by_mut_ref = matches!(
+            sig.receiver().map(|r| &r.kind),
+            Some(syn::ReceiverKind::Reference(_, _, Some(_)))
+        );
+        if !assoc.public || !by_mut_ref || sig.ident == method || sig.asyncness.is_some() {
+            continue;
+        }
+        if sig.generics.type_params().next().is_some()
+            || matches!(sig.safety, syn::Safety::Unsafe(_))
+        {
+            continue;
+        }
+        let Ok(plan) = call_plan(sig) else { continue };
+        let mut args = Vec::new();
+        let mut labels = Vec::new();
+        for param in &plan.params {
+            let model = maker.resolve(&param.input);
+            let named = |name: &str| maker.plain_values(name);
+            let values = edge_values_with(&model, &named);
+            let Some(chosen) = values
+                .iter()
+                .find(|v| v.label == "max")
+                .or_else(|| values.get(1))
+                .or_else(|| values.first())
+            else {
+                break;
+            };
+            args.push(chosen.code.clone());
+            labels.push(chosen.label.clone());
+        }
+        if args.len() != plan.params.len() {
+            continue;
+        }
+        let call = format!("let _ = subject.{}({});", sig.ident, args.join(", "));
+        let label = if labels.is_empty() {
+            format!("after_{}_twice", sig.ident)
+        } else {
+            format!("after_{}_{}_twice", sig.ident, labels.join("_"))
+        };
+        out.push((format!("{call}\n{call}"), label));
+    }
+    out
+}
+
+/// The values of one parameter, most telling first: mined and spec values, then edge values,
+/// deduplicated, at most `MAX_VALUES`.
+fn param_args(
+    maker: &Constructor,
+    max_values: usize,
+    name: &str,
+    input: &InputType,
+    mined: &Mined,
+    sizes: &BTreeSet<String>,
+    spec: &SpecFacts,
+) -> Vec<Arg> {
+    let model = maker.resolve(input);
+    let mut out: Vec<Arg> = Vec::new();
+    let push = |out: &mut Vec<Arg>, arg: Arg| {
+        if !out
+            .iter()
+            .any(|a| a.code == arg.code && a.setup == arg.setup)
+        {
+            out.push(arg);
+        }
+    };
+    let plain = |value: EdgeValue, source: Source, item: Option<String>| Arg {
+        setup: None,
+        code: value.code,
+        label: value.label,
+        source,
+        item,
+        moved: false,
+    };
+    // Crate types at the top, or behind a reference: every construction, bound first.
+    let (named, reference) = match &model {
+        InputType::Named(n) => (Some(n.clone()), None),
+        InputType::Ref { inner, mutable } => match &**inner {
+            InputType::Named(n) => (Some(n.clone()), Some(*mutable)),
+            _ => (None, None),
+        },
+        _ => (None, None),
+    };
+    if let Some(type_name) = named {
+        let binding = format!("{}_value", snake(name));
+        for construction in maker.constructions(&type_name) {
+            let mutable = reference == Some(true);
+            let code = match reference {
+                Some(true) => format!("&mut {binding}"),
+                Some(false) => format!("&{binding}"),
+                None => binding.clone(),
+            };
+            push(
+                &mut out,
+                Arg {
+                    setup: Some(bind(&binding, &construction, mutable)),
+                    code,
+                    label: construction.label,
+                    source: Source::Crate,
+                    item: None,
+                    moved: reference.is_none(),
+                },
+            );
+        }
+        out.truncate(max_values);
+        return out;
+    }
+    let named_values = |type_name: &str| maker.plain_values(type_name);
+    let edges = edge_values_with(&model, &named_values);
+    let benign_element = match &model {
+        InputType::Vec(element) | InputType::Slice { element, .. } => maker.benign(element, 0),
+        _ => None,
+    };
+    for (item, literal) in &spec.literals {
+        if let Some(value) = spec_value(&model, literal) {
+            push(&mut out, plain(value, Source::Spec, Some(item.clone())));
+        }
+    }
+    for value in mined_values(&model, mined, benign_element.as_deref()) {
+        push(&mut out, plain(value, Source::Mined, None));
+    }
+    let size_like = sizes.contains(name);
+    for value in edges {
+        if size_like && is_huge(&value.label) {
+            continue;
+        }
+        push(&mut out, plain(value, Source::Edge, None));
+    }
+    if size_like
+        && let InputType::Int { name: int, .. } = &model
+        && !matches!(int.as_str(), "u8" | "i8" | "u16" | "i16")
+    {
+        push(
+            &mut out,
+            plain(
+                EdgeValue {
+                    code: format!("{LARGE_SIZE}{int}"),
+                    label: "large".into(),
+                },
+                Source::Edge,
+                None,
+            ),
+        );
+    }
+    // Interleave what the code and spec suggest with the type's limits, so a cut (here or
+    // by the budget later) keeps some of both.
+    let (first, edges): (Vec<Arg>, Vec<Arg>) =
+        out.into_iter().partition(|a| a.source != Source::Edge);
+    let mut first = first.into_iter();
+    let mut edges = edges.into_iter();
+    let mut mixed = Vec::new();
+    loop {
+        match (first.next(), edges.next()) {
+            (None, None) => break,
+            (a, b) => mixed.extend(a.into_iter().chain(b)),
+        }
+    }
+    mixed.truncate(max_values);
+    mixed
+}
+
+/// Limit values that make a size parameter a slow test or an allocator abort.
+fn is_huge(label: &str) -> bool {
+    matches!(label, "max" | "max_minus_one" | "min" | "min_plus_one")
+}
+
+/// A spec literal as a value of `model`, when its kind fits.
+fn spec_value(model: &InputType, literal: &str) -> Option<EdgeValue> {
+    let expr: syn::Expr = syn::parse_str(literal).ok()?;
+    let (lit, negative) = match &expr {
+        syn::Expr::Lit(l) => (&l.lit, false),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            syn::Expr::Lit(l) => (&l.lit, true),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let value = |code: String, label: String| Some(EdgeValue { code, label });
+    match (model, lit) {
+        (InputType::Str { owned }, syn::Lit::Str(text)) => {
+            let text = text.value();
+            let label = format!("spec_{}", text_label(&text));
+            let quoted = format!("{text:?}");
+            value(
+                if *owned {
+                    format!("String::from({quoted})")
+                } else {
+                    quoted
+                },
+                label,
+            )
+        }
+        (InputType::Int { name, signed }, syn::Lit::Int(int)) => {
+            let number: i128 = int.base10_parse().ok()?;
+            let number = if negative { -number } else { number };
+            if number < 0 && !signed {
+                return None;
+            }
+            // Out-of-range literals would not compile; the range check is the compiler's.
+            let fits = match name.as_str() {
+                "u8" => u8::try_from(number).is_ok(),
+                "i8" => i8::try_from(number).is_ok(),
+                "u16" => u16::try_from(number).is_ok(),
+                "i16" => i16::try_from(number).is_ok(),
+                "u32" => u32::try_from(number).is_ok(),
+                "i32" => i32::try_from(number).is_ok(),
+                "u64" | "usize" => u64::try_from(number).is_ok(),
+                "i64" | "isize" => i64::try_from(number).is_ok(),
+                _ => true,
+            };
+            let label = if number < 0 {
+                format!("spec_minus_{}", number.unsigned_abs())
+            } else {
+                format!("spec_{number}")
+            };
+            if fits {
+                value(format!("{number}{name}"), label)
+            } else {
+                None
+            }
+        }
+        (InputType::Char, syn::Lit::Char(c)) => value(
+            format!("{:?}", c.value()),
+            format!("spec_char_{}", text_label(&c.value().to_string())),
+        ),
+        (InputType::Option(inner), _) => {
+            let v = spec_value(inner, literal)?;
+            value(format!("Some({})", v.code), v.label)
+        }
+        (
+            InputType::Ref {
+                inner,
+                mutable: false,
+            },
+            _,
+        ) => {
+            let v = spec_value(inner, literal)?;
+            value(format!("&{}", v.code), v.label)
+        }
+        _ => None,
+    }
+}
+
+/// One row of values, about to become a test.
+struct Case<'a> {
+    function: &'a Function,
+    callee: &'a str,
+    receiver: Option<Receiver>,
+    trait_call: bool,
+    method: &'a str,
+    names: &'a [String],
+    args: &'a [&'a Arg],
+    display: &'a str,
+}
+
+/// Longest name part made of argument labels.
+const MAX_LABEL_CHARS: usize = 60;
+
+impl Case<'_> {
+    fn setups(&self) -> String {
+        self.args
+            .iter()
+            .filter_map(|a| a.setup.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The call under test.
+    fn call(&self) -> String {
+        let (receiver, params) = match self.receiver {
+            Some(kind) => (Some((kind, self.args[0])), &self.args[1..]),
+            None => (None, self.args),
+        };
+        let codes: Vec<&str> = params.iter().map(|a| a.code.as_str()).collect();
+        match receiver {
+            Some((kind, subject)) if self.trait_call => {
+                let receiver = match kind {
+                    Receiver::Ref => format!("&{}", subject.code),
+                    Receiver::RefMut => format!("&mut {}", subject.code),
+                    Receiver::Value => subject.code.clone(),
+                };
+                let mut all = vec![receiver.as_str()];
+                all.extend(codes);
+                format!("{}({})", self.callee, all.join(", "))
+            }
+            Some((_, subject)) => format!("{}.{}({})", subject.code, self.method, codes.join(", ")),
+            None => format!("{}({})", self.callee, codes.join(", ")),
+        }
+    }
+
+    fn label(&self) -> String {
+        let parts: Vec<String> = if self.args.len() == 1 {
+            vec![self.args[0].label.clone()]
+        } else {
+            self.args
+                .iter()
+                .zip(self.names)
+                .map(|(a, n)| {
+                    if n == "self" {
+                        a.label.clone()
+                    } else {
+                        format!("{}_{}", snake(n), a.label)
+                    }
+                })
+                .collect()
+        };
+        let mut joined = parts.join("_");
+        if joined.len() > MAX_LABEL_CHARS {
+            let mut cut = MAX_LABEL_CHARS;
+            while !joined.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            joined.truncate(cut);
+        }
+        let joined = joined.trim_end_matches('_');
+        if joined.is_empty() {
+            "no_arguments".into()
+        } else {
+            joined.to_owned()
+        }
+    }
+
+    fn input(&self) -> String {
+        let mut text = String::new();
+        for arg in self.args {
+            if let Some(setup) = &arg.setup {
+                text.push_str(&setup.replace('\n', " "));
+                text.push(' ');
+            }
+        }
+        text.push_str(&self.call());
+        const MAX_INPUT: usize = 400;
+        if text.len() > MAX_INPUT {
+            let mut cut = MAX_INPUT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push('…');
+        }
+        text
+    }
+
+    fn category(&self) -> &'static str {
+        if self.args.iter().any(|a| a.source == Source::Spec) {
+            return "spec_contract";
+        }
+        if self
+            .args
+            .iter()
+            .any(|a| a.label.contains("_after_") || a.label.starts_with("after_"))
+        {
+            return "misuse";
+        }
+        if self.args.iter().any(|a| a.source == Source::Mined) {
+            return "boundary";
+        }
+        let limits = [
+            "max",
+            "min",
+            "nan",
+            "infinity",
+            "negative_zero",
+            "epsilon",
+            "long",
+        ];
+        if self
+            .args
+            .iter()
+            .any(|a| limits.iter().any(|l| a.label.contains(l)))
+        {
+            return "type_limit";
+        }
+        if self
+            .args
+            .iter()
+            .any(|a| a.label.contains("empty") || a.label == "none")
+        {
+            return "empty";
+        }
+        "boundary"
+    }
+
+    fn features(&self) -> Vec<String> {
+        let mut features: Vec<String> = self
+            .args
+            .iter()
+            .zip(self.names)
+            .map(|(a, n)| format!("{n}={}", a.label))
+            .collect();
+        features.extend(self.targets());
+        features
+    }
+
+    /// Sites this input aims at: panic sites and guards that read a parameter it sets.
+    fn targets(&self) -> Vec<String> {
+        let set: BTreeSet<&str> = self.names.iter().map(String::as_str).collect();
+        self.function
+            .sites
+            .iter()
+            .filter(|site| {
+                (site.kind == SiteKind::Panic || site.guard)
+                    && site.params.iter().any(|p| set.contains(p.as_str()))
+            })
+            .map(|site| site.id.clone())
+            .collect()
+    }
+
+    fn meta(&self, oracle: &str) -> TestMeta {
+        TestMeta {
+            function: self.function.path.clone(),
+            targets: self.targets(),
+            spec: self
+                .args
+                .iter()
+                .filter_map(|a| a.item.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            category: Some(self.category().into()),
+            oracle: Some(oracle.into()),
+            input: Some(self.input()),
+        }
+    }
+
+    fn no_panic(&self) -> Candidate {
+        let setups = self.setups();
+        Candidate {
+            name: format!("{}_{}_does_not_panic", self.display, self.label()),
+            meta: self.meta("no_panic"),
+            body: format!("{setups}\nlet _ = {};", self.call()),
+            features: self.features(),
+            priority: 0,
+        }
+    }
+
+    fn deterministic(&self) -> Candidate {
+        let setups = self.setups();
+        let call = self.call();
+        Candidate {
+            name: format!(
+                "{}_{}_gives_the_same_result_twice",
+                self.display,
+                self.label()
+            ),
+            meta: self.meta("deterministic"),
+            // A panic is the no-panic oracle's business (or documented): step aside.
+            body: format!(
+                "{setups}\nlet Ok(first) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!(\"{{:?}}\", {call}))) else {{ return; }};\nlet second = format!(\"{{:?}}\", {call});\nassert_eq!(first, second, \"the same input gave two different results\");"
+            ),
+            features: {
+                let mut f = self.features();
+                f.push("oracle=deterministic".into());
+                f
+            },
+            priority: 0,
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! Values of the crate's own types: enum variants, struct literals with public fields,
+//! `Default`, public constructors (`new`, `try_new`, `from_*`, ...), `From` and `FromStr`. Each
+//! says how it may fail, because a failing setup is not a finding: the test steps aside.
+
+use super::index::{CrateIndex, Shape, TypeDef};
+use super::types::{InputType, input_type};
+use super::values::{EdgeValue, edge_values_with};
+
+/// How making a value may fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// A literal or a variant: cannot fail.
+    Plain,
+    /// Runs the crate's code, which may panic.
+    MayPanic,
+    /// Returns `Result<T, _>`.
+    Result,
+    /// Returns `Option<T>`.
+    Option,
+}
+
+/// One way to make a value of a crate type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Construction {
+    pub code: String,
+    pub label: String,
+    pub setup: Setup,
+}
+
+/// How deep crate types nest inside each other's constructions.
+const MAX_DEPTH: u8 = 2;
+/// Struct literals varied one field at a time, at most this many.
+const MAX_LITERALS: usize = 10;
+/// Constructor calls per type, at most this many.
+const MAX_CALLS: usize = 8;
+
+/// Makes crate values as seen from the module the tests go into.
+pub struct Constructor<'a> {
+    pub index: &'a CrateIndex,
+    /// `crate::money`: where the test module is injected.
+    pub module: &'a str,
+}
+
+impl Constructor<'_> {
+    /// Every construction of the type written `written`, most plain first.
+    pub fn constructions(&self, written: &str) -> Vec<Construction> {
+        self.at_depth(written, 0)
+    }
+
+    /// Only the constructions that cannot fail, as edge values for use inside other values.
+    pub fn plain_values(&self, written: &str) -> Vec<EdgeValue> {
+        self.plain_at_depth(written, 0)
+    }
+
+    fn plain_at_depth(&self, written: &str, depth: u8) -> Vec<EdgeValue> {
+        self.at_depth(written, depth)
+            .into_iter()
+            .filter(|c| c.setup == Setup::Plain)
+            .map(|c| EdgeValue {
+                code: c.code,
+                label: c.label,
+            })
+            .collect()
+    }
+
+    /// The model of `written` with aliases expanded; `None` for a type with no model.
+    pub fn resolve(&self, ty: &InputType) -> InputType {
+        self.resolve_at(ty, 0)
+    }
+
+    fn resolve_at(&self, ty: &InputType, depth: u8) -> InputType {
+        if depth > MAX_DEPTH {
+            return ty.clone();
+        }
+        let deeper = |inner: &InputType| Box::new(self.resolve_at(inner, depth + 1));
+        match ty {
+            InputType::Named(written) => match self.index.type_def(written, self.module) {
+                Some(TypeDef {
+                    shape: Shape::Alias(target),
+                    has_generics: false,
+                    ..
+                }) => match input_type(target, &syn::Generics::default()) {
+                    Ok(model) => self.resolve_at(&model, depth + 1),
+                    Err(_) => ty.clone(),
+                },
+                _ => ty.clone(),
+            },
+            InputType::Slice { element, mutable } => InputType::Slice {
+                element: deeper(element),
+                mutable: *mutable,
+            },
+            InputType::Vec(element) => InputType::Vec(deeper(element)),
+            InputType::Array { element, len } => InputType::Array {
+                element: deeper(element),
+                len: *len,
+            },
+            InputType::Option(inner) => InputType::Option(deeper(inner)),
+            InputType::Tuple(elements) => InputType::Tuple(
+                elements
+                    .iter()
+                    .map(|e| self.resolve_at(e, depth + 1))
+                    .collect(),
+            ),
+            InputType::Ref { inner, mutable } => InputType::Ref {
+                inner: deeper(inner),
+                mutable: *mutable,
+            },
+            InputType::Wrapped { wrapper, inner } => InputType::Wrapped {
+                wrapper: wrapper.clone(),
+                inner: deeper(inner),
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// Constructions of a generic type through `Default` and constructors only, naming it by
+    /// `code` with its parameters filled in (`Stack<i64>`).
+    pub fn generic_constructions(&self, written: &str, code: &str) -> Vec<Construction> {
+        let Some(def) = self.index.type_def(written, self.module) else {
+            return Vec::new();
+        };
+        let path = format!("<{code}>");
+        let mut out = Vec::new();
+        if self.index.implements(written, "Default") {
+            out.push(Construction {
+                code: format!("<{code} as Default>::default()"),
+                label: "default".into(),
+                setup: Setup::MayPanic,
+            });
+        }
+        out.extend(self.constructor_calls(def, &path, 0));
+        out
+    }
+
+    fn at_depth(&self, written: &str, depth: u8) -> Vec<Construction> {
+        if depth > MAX_DEPTH {
+            return Vec::new();
+        }
+        let Some(def) = self.index.type_def(written, self.module) else {
+            return Vec::new();
+        };
+        if def.has_generics {
+            return Vec::new();
+        }
+        let path = def.path.as_str();
+        let mut out = Vec::new();
+        match &def.shape {
+            Shape::Alias(target) => {
+                if let Ok(model) = input_type(target, &syn::Generics::default()) {
+                    let named = |name: &str| self.plain_at_depth(name, depth + 1);
+                    for value in edge_values_with(&self.resolve_at(&model, depth + 1), &named) {
+                        out.push(plain(value.code, value.label));
+                    }
+                }
+                return out;
+            }
+            Shape::Enum { variants } => {
+                for (variant, fields) in variants {
+                    let Some(fields) = fields else { continue };
+                    let label = format!("variant_{}", snake(variant));
+                    if fields.is_empty() {
+                        out.push(plain(format!("{path}::{variant}"), label));
+                    } else if let Some(args) = self.benign_args(fields.iter(), depth) {
+                        out.push(plain(format!("{path}::{variant}({args})"), label));
+                    }
+                }
+            }
+            Shape::Struct {
+                fields,
+                tuple,
+                open: true,
+            } => out.extend(self.literals(path, fields, *tuple, depth)),
+            Shape::Struct { .. } => {}
+        }
+        if self.index.implements(written, "Default") {
+            out.push(Construction {
+                code: format!("<{path} as Default>::default()"),
+                label: "default".into(),
+                setup: Setup::MayPanic,
+            });
+        }
+        out.extend(self.constructor_calls(def, path, depth));
+        for source in self.index.from_sources(written).iter().take(2) {
+            let Ok(model) = input_type(source, &syn::Generics::default()) else {
+                continue;
+            };
+            let named = |name: &str| self.plain_at_depth(name, depth + 1);
+            for value in edge_values_with(&self.resolve_at(&model, depth + 1), &named)
+                .into_iter()
+                .take(6)
+            {
+                out.push(Construction {
+                    code: format!("<{path} as From<_>>::from({})", value.code),
+                    label: format!("from_{}", value.label),
+                    setup: Setup::MayPanic,
+                });
+            }
+        }
+        if self.index.implements(written, "FromStr") {
+            for text in ["0", "1", "a"] {
+                out.push(Construction {
+                    code: format!("{text:?}.parse::<{path}>()"),
+                    label: format!("parsed_{}", if text == "a" { "a" } else { text }),
+                    setup: Setup::Result,
+                });
+            }
+        }
+        out
+    }
+
+    /// `Type { a: .., b: .. }` with every field at a benign value, then one field at a time at
+    /// its edge values.
+    fn literals(
+        &self,
+        path: &str,
+        fields: &[(String, syn::Type)],
+        tuple: bool,
+        depth: u8,
+    ) -> Vec<Construction> {
+        let models: Option<Vec<InputType>> = fields
+            .iter()
+            .map(|(_, ty)| {
+                input_type(ty, &syn::Generics::default())
+                    .ok()
+                    .map(|m| self.resolve_at(&m, depth + 1))
+            })
+            .collect();
+        let Some(models) = models else {
+            return Vec::new();
+        };
+        let Some(base): Option<Vec<String>> =
+            models.iter().map(|m| self.benign(m, depth + 1)).collect()
+        else {
+            return Vec::new();
+        };
+        let render = |values: &[String]| {
+            if fields.is_empty() {
+                return path.to_owned();
+            }
+            if tuple {
+                format!("{path}({})", values.join(", "))
+            } else {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .zip(values)
+                    .map(|((name, _), value)| format!("{name}: {value}"))
+                    .collect();
+                format!("{path} {{ {} }}", parts.join(", "))
+            }
+        };
+        let mut out = vec![plain(render(&base), "literal")];
+        let named = |name: &str| self.plain_at_depth(name, depth + 1);
+        'fields: for (position, model) in models.iter().enumerate() {
+            for value in edge_values_with(model, &named) {
+                if value.code == base[position] {
+                    continue;
+                }
+                if out.len() > MAX_LITERALS {
+                    break 'fields;
+                }
+                let mut values = base.clone();
+                values[position] = value.code;
+                let field = snake(&fields[position].0);
+                out.push(plain(render(&values), format!("{field}_{}", value.label)));
+            }
+        }
+        out
+    }
+
+    /// Public associated functions without a receiver that return the type (`Self`, `Type`,
+    /// `Result<Self, _>`, `Option<Self>`), called with benign arguments.
+    fn constructor_calls(&self, def: &TypeDef, path: &str, depth: u8) -> Vec<Construction> {
+        let mut out = Vec::new();
+        for assoc in self.index.assoc_fns(&def.name) {
+            if out.len() >= MAX_CALLS || !assoc.public || assoc.sig.receiver().is_some() {
+                continue;
+            }
+            if assoc.sig.asyncness.is_some()
+                || matches!(assoc.sig.safety, syn::Safety::Unsafe(_))
+                || assoc
+                    .sig
+                    .generics
+                    .params
+                    .iter()
+                    .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+            {
+                continue;
+            }
+            let Some(setup) = returns_self(&assoc.sig.output, &def.name) else {
+                continue;
+            };
+            let types = assoc.sig.inputs.iter().filter_map(|arg| match arg {
+                syn::FnArg::Typed(typed) => Some(&*typed.ty),
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(args) = self.benign_args(types, depth) else {
+                continue;
+            };
+            out.push(Construction {
+                code: format!("{path}::{}({args})", assoc.sig.ident),
+                label: snake(&assoc.sig.ident.to_string()),
+                setup,
+            });
+        }
+        out
+    }
+
+    fn benign_args<'t>(
+        &self,
+        types: impl Iterator<Item = &'t syn::Type>,
+        depth: u8,
+    ) -> Option<String> {
+        let values: Option<Vec<String>> = types
+            .map(|ty| {
+                let model = input_type(ty, &syn::Generics::default()).ok()?;
+                self.benign(&self.resolve_at(&model, depth + 1), depth + 1)
+            })
+            .collect();
+        Some(values?.join(", "))
+    }
+
+    /// An unremarkable value of `ty`: what a setup passes where the test is not aiming.
+    pub fn benign(&self, ty: &InputType, depth: u8) -> Option<String> {
+        Some(match ty {
+            InputType::Int { name, .. } => format!("1{name}"),
+            InputType::Float { name } => format!("1.0{name}"),
+            InputType::Bool => "false".into(),
+            InputType::Char => "'a'".into(),
+            InputType::Str { owned: false } => "\"a\"".into(),
+            InputType::Str { owned: true } => "String::from(\"a\")".into(),
+            InputType::Slice { mutable, .. } => {
+                if *mutable {
+                    "&mut []".into()
+                } else {
+                    "&[]".into()
+                }
+            }
+            InputType::Vec(_) => "Vec::new()".into(),
+            InputType::Array { element, len } => {
+                format!("[{}; {len}]", self.benign(element, depth)?)
+            }
+            InputType::Option(_) => "None".into(),
+            InputType::Tuple(elements) => {
+                let values: Option<Vec<String>> =
+                    elements.iter().map(|e| self.benign(e, depth)).collect();
+                let values = values?;
+                if values.len() == 1 {
+                    format!("({},)", values[0])
+                } else {
+                    format!("({})", values.join(", "))
+                }
+            }
+            InputType::Ref { inner, mutable } => {
+                let amp = if *mutable { "&mut " } else { "&" };
+                format!("{amp}{}", self.benign(inner, depth)?)
+            }
+            InputType::Wrapped { .. } | InputType::Std(_) => {
+                let named = |name: &str| self.plain_at_depth(name, depth);
+                return edge_values_with(ty, &named)
+                    .into_iter()
+                    .next()
+                    .map(|v| v.code);
+            }
+            InputType::Named(written) => {
+                return self
+                    .plain_at_depth(written, depth)
+                    .into_iter()
+                    .next()
+                    .map(|v| v.code);
+            }
+        })
+    }
+}
+
+fn plain(code: impl Into<String>, label: impl Into<String>) -> Construction {
+    Construction {
+        code: code.into(),
+        label: label.into(),
+        setup: Setup::Plain,
+    }
+}
+
+/// Whether a return type is the type itself, or it wrapped in `Result`/`Option`.
+fn returns_self(output: &syn::ReturnType, type_name: &str) -> Option<Setup> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let is_self = |ty: &syn::Type| {
+        matches!(ty, syn::Type::Path(p) if p.qself.is_none()
+            && p.path.segments.last().is_some_and(|s| s.ident == "Self" || s.ident == type_name))
+    };
+    if is_self(ty) {
+        return Some(Setup::MayPanic);
+    }
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(first)) = args.args.first() else {
+        return None;
+    };
+    if !is_self(first) {
+        return None;
+    }
+    match last.ident.to_string().as_str() {
+        "Option" => Some(Setup::Option),
+        // `Result<Self, E>` and crate aliases like `io::Result<Self>`.
+        "Result" => Some(Setup::Result),
+        _ => None,
+    }
+}
+
+/// `ParseError` → `parse_error`, `HTTPMode` → `httpmode`.
+pub fn snake(name: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let previous_lower = i > 0 && chars[i - 1].is_lowercase();
+            if previous_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else if c.is_alphanumeric() {
+            out.push(*c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_owned()
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn index(source: &str) -> CrateIndex {
+        super::super::index::test_support::index_source(source)
+    }
+
+    fn codes(constructions: &[Construction]) -> Vec<String> {
+        constructions.iter().map(|c| c.code.clone()).collect()
+    }
+
+    #[test]
+    fn enums_give_their_variants_and_structs_their_literals() {
+        let index = index(
+            "pub enum Mode { Fast, Slow(u8), Odd { x: u8 } }
+             pub struct Limits { pub max: u32, pub name: String }",
+        );
+        let maker = Constructor {
+            index: &index,
+            module: "crate",
+        };
+        assert_eq!(
+            codes(&maker.constructions("Mode")),
+            ["crate::Mode::Fast", "crate::Mode::Slow(1u8)"]
+        );
+        let limits = codes(&maker.constructions("Limits"));
+        assert_eq!(
+            limits[0],
+            "crate::Limits { max: 1u32, name: String::from(\"a\") }"
+        );
+        assert!(
+            limits
+                .contains(&"crate::Limits { max: u32::MAX, name: String::from(\"a\") }".to_owned())
+        );
+        assert!(limits.len() <= MAX_LITERALS + 1);
+    }
+
+    #[test]
+    fn constructors_default_from_and_from_str_say_how_they_fail() {
+        let index = index(
+            "#[derive(Default)] pub struct Meter { count: u64 }
+             impl Meter {
+                 pub fn new() -> Self { Meter { count: 0 } }
+                 pub fn try_new(limit: u32) -> Result<Meter, String> { todo!() }
+                 pub fn maybe(x: &str) -> Option<Self> { None }
+                 fn private() -> Self { todo!() }
+                 pub fn count(&self) -> u64 { self.count }
+             }
+             impl From<u8> for Meter { fn from(v: u8) -> Self { todo!() } }",
+        );
+        let maker = Constructor {
+            index: &index,
+            module: "crate",
+        };
+        let got: Vec<(String, Setup)> = maker
+            .constructions("Meter")
+            .into_iter()
+            .map(|c| (c.code, c.setup))
+            .take(4)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "<crate::Meter as Default>::default()".into(),
+                    Setup::MayPanic
+                ),
+                ("crate::Meter::new()".into(), Setup::MayPanic),
+                ("crate::Meter::try_new(1u32)".into(), Setup::Result),
+                ("crate::Meter::maybe(\"a\")".into(), Setup::Option),
+            ]
+        );
+        assert!(
+            maker
+                .constructions("Meter")
+                .iter()
+                .any(|c| c.code == "<crate::Meter as From<_>>::from(u8::MAX)")
+        );
+    }
+
+    #[test]
+    fn aliases_resolve_and_unknown_types_have_nothing() {
+        let index = index("pub type Id = u16; pub struct Opaque { inner: u8 }");
+        let maker = Constructor {
+            index: &index,
+            module: "crate",
+        };
+        assert!(matches!(
+            maker.resolve(&InputType::Named("Id".into())),
+            InputType::Int { .. }
+        ));
+        assert!(maker.constructions("Opaque").is_empty());
+        assert!(maker.constructions("Missing").is_empty());
+    }
+
+    #[test]
+    fn snake_case_names() {
+        assert_eq!(snake("ParseError"), "parse_error");
+        assert_eq!(snake("try_new"), "try_new");
+        assert_eq!(snake("HTTP"), "http");
+    }
+}

@@ -1,0 +1,614 @@
+//! The crate as the offline engine sees it: each function's syntax, found by the file and line
+//! `analyze` gives, and the crate's types with what the engine can make them from (aliases,
+//! structs with public fields, enum variants, constructors, `Default`, `From`, `FromStr`,
+//! `Debug`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use syn::spanned::Spanned;
+
+use crate::analyze::Analysis;
+use crate::analyze::attrs::is_test_code;
+use crate::analyze::source::{load_source, prepare_for_parse};
+
+/// Where a function is defined.
+#[derive(Clone)]
+pub enum Container {
+    Free,
+    /// `impl Type { .. }`: the self type and the impl's generics.
+    Inherent {
+        self_ty: syn::Type,
+        generics: syn::Generics,
+    },
+    /// `impl Trait for Type { .. }`.
+    TraitImpl {
+        self_ty: syn::Type,
+        trait_path: syn::Path,
+        generics: syn::Generics,
+    },
+    /// A default method of a trait: no type to call it on.
+    TraitDefault,
+}
+
+/// A function's syntax.
+#[derive(Clone)]
+pub struct FnSyntax {
+    pub attrs: Vec<syn::Attribute>,
+    pub sig: syn::Signature,
+    pub block: syn::Block,
+    pub container: Container,
+    /// Whether the function is nested in another's body (not callable from a test).
+    pub nested: bool,
+}
+
+/// What a struct or enum is made of.
+#[derive(Clone)]
+pub enum Shape {
+    Alias(Box<syn::Type>),
+    /// Fields as `(name, type)`, tuple fields named `0`, `1`, ...; `open` when every field is
+    /// public and nothing forbids a literal (`#[non_exhaustive]`).
+    Struct {
+        fields: Vec<(String, syn::Type)>,
+        tuple: bool,
+        open: bool,
+    },
+    /// Variants with their field types (`None` for struct-like variants).
+    Enum {
+        variants: Vec<(String, Option<Vec<syn::Type>>)>,
+    },
+}
+
+/// A struct, enum or type alias of the crate.
+#[derive(Clone)]
+pub struct TypeDef {
+    pub name: String,
+    /// The path a test anywhere in the crate can name it by: `crate::money::Cents`.
+    pub path: String,
+    pub public: bool,
+    pub has_generics: bool,
+    pub shape: Shape,
+    /// Whether it holds `Cell`, `RefCell`, `Mutex`, atomics or the like: `&self` may mutate.
+    pub interior_mutability: bool,
+}
+
+/// An associated function of an inherent impl.
+#[derive(Clone)]
+pub struct AssocFn {
+    pub sig: syn::Signature,
+    pub public: bool,
+}
+
+/// The whole index.
+#[derive(Default)]
+pub struct CrateIndex {
+    functions: HashMap<(String, u32), FnSyntax>,
+    /// By name; several modules may define the same name.
+    types: HashMap<String, Vec<TypeDef>>,
+    inherent: HashMap<String, Vec<AssocFn>>,
+    /// Traits implemented or derived, by type name: `Default`, `Debug`, `From<u64>`, `FromStr`.
+    traits: HashMap<String, BTreeSet<String>>,
+}
+
+/// A file the index could not read, said as a warning: its functions are skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexWarning {
+    pub file: String,
+    pub message: String,
+}
+
+const INTERIOR: &[&str] = &[
+    "Cell",
+    "RefCell",
+    "OnceCell",
+    "Mutex",
+    "RwLock",
+    "UnsafeCell",
+    "AtomicBool",
+    "AtomicUsize",
+    "AtomicIsize",
+    "AtomicU8",
+    "AtomicU16",
+    "AtomicU32",
+    "AtomicU64",
+    "AtomicI8",
+    "AtomicI16",
+    "AtomicI32",
+    "AtomicI64",
+    "AtomicPtr",
+];
+
+impl CrateIndex {
+    /// Index the files `analysis` read; `root` is the workspace root they are relative to.
+    pub fn build(root: &Path, analysis: &Analysis) -> (CrateIndex, Vec<IndexWarning>) {
+        let mut index = CrateIndex::default();
+        let mut warnings = Vec::new();
+        for file in &analysis.files {
+            let module = analysis.file_modules.get(file).cloned().unwrap_or_default();
+            let text = match load_source(&root.join(file)) {
+                Ok(text) => prepare_for_parse(text),
+                Err(err) => {
+                    warnings.push(IndexWarning {
+                        file: file.clone(),
+                        message: err.message,
+                    });
+                    continue;
+                }
+            };
+            match syn::parse_file(&text) {
+                Ok(parsed) => {
+                    let mut walker = Walker {
+                        index: &mut index,
+                        file,
+                        module: crate_relative(&module),
+                    };
+                    walker.items(&parsed.items, false);
+                }
+                Err(err) => warnings.push(IndexWarning {
+                    file: file.clone(),
+                    message: format!("does not parse: {err}"),
+                }),
+            }
+        }
+        (index, warnings)
+    }
+
+    /// The function `analyze` reported at `file:line`.
+    pub fn function(&self, file: &str, line: u32) -> Option<&FnSyntax> {
+        self.functions.get(&(file.to_owned(), line))
+    }
+
+    /// A crate type by the last segment of a written path, as code in `module`
+    /// (`crate::money`) sees it: the one defined there, else the only one of that name.
+    pub fn type_def(&self, written: &str, module: &str) -> Option<&TypeDef> {
+        let candidates = self.types.get(last_segment(written))?;
+        let local = candidates.iter().find(|t| {
+            t.path
+                .rsplit_once("::")
+                .is_some_and(|(defined_in, _)| defined_in == module)
+        });
+        match (local, candidates.as_slice()) {
+            (Some(local), _) => Some(local),
+            (None, [only]) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The inherent associated functions of a type.
+    pub fn assoc_fns(&self, written: &str) -> &[AssocFn] {
+        self.inherent
+            .get(last_segment(written))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether a type implements or derives a trait, by the trait's printed name
+    /// (`Default`, `Debug`, `FromStr`, `From<u64>`).
+    pub fn implements(&self, written: &str, trait_name: &str) -> bool {
+        self.traits
+            .get(last_segment(written))
+            .is_some_and(|traits| traits.contains(trait_name))
+    }
+
+    /// The `T` of every `impl From<T> for Type`.
+    pub fn from_sources(&self, written: &str) -> Vec<syn::Type> {
+        self.traits
+            .get(last_segment(written))
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.strip_prefix("From<")?.strip_suffix('>'))
+            .filter_map(|inner| syn::parse_str(inner).ok())
+            .collect()
+    }
+}
+
+/// The last path segment without generic arguments: `crate::a::Stack<T>` → `Stack`.
+pub fn last_segment(written: &str) -> &str {
+    let without_args = written.split('<').next().unwrap_or(written);
+    without_args
+        .rsplit("::")
+        .next()
+        .unwrap_or(without_args)
+        .trim()
+}
+
+/// A trait's last segment with its arguments: `std::convert::From<u64>` → `From<u64>`.
+fn trait_short(printed: &str) -> String {
+    let (path, args) = match printed.find('<') {
+        Some(at) => printed.split_at(at),
+        None => (printed, ""),
+    };
+    format!("{}{args}", path.rsplit("::").next().unwrap_or(path))
+}
+
+/// `ledger::money` → `crate::money`; a bin target's `name(bin)::x` → `crate::x`.
+pub fn crate_relative(module: &str) -> String {
+    match module.split_once("::") {
+        Some((_, rest)) => format!("crate::{rest}"),
+        None => "crate".to_owned(),
+    }
+}
+
+struct Walker<'a> {
+    index: &'a mut CrateIndex,
+    file: &'a str,
+    module: String,
+}
+
+/// The line `analyze` reports a function at: its visibility, else its signature.
+fn fn_line(vis: Option<&syn::Visibility>, sig: &syn::Signature) -> u32 {
+    let span = match vis {
+        Some(vis @ (syn::Visibility::Public(_) | syn::Visibility::Restricted(_))) => vis.span(),
+        _ => sig.span(),
+    };
+    span.start().line as u32
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+fn mentions_interior_mutability(ty: &syn::Type) -> bool {
+    use quote::ToTokens;
+    ty.to_token_stream().into_iter().any(|token| {
+        matches!(&token, proc_macro2::TokenTree::Ident(ident) if INTERIOR.contains(&ident.to_string().as_str()))
+    }) || {
+        // Nested groups (`Arc<Mutex<T>>`) print as one stream; check the text too.
+        let text = ty.to_token_stream().to_string();
+        INTERIOR.iter().any(|name| text.contains(name))
+    }
+}
+
+fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(last) = meta.path.segments.last() {
+                out.push(last.ident.to_string());
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
+}
+
+impl Walker<'_> {
+    fn items(&mut self, items: &[syn::Item], nested: bool) {
+        for item in items {
+            self.item(item, nested);
+        }
+    }
+
+    fn add_fn(
+        &mut self,
+        attrs: &[syn::Attribute],
+        vis: Option<&syn::Visibility>,
+        sig: &syn::Signature,
+        block: &syn::Block,
+        container: Container,
+        nested: bool,
+    ) {
+        let line = fn_line(vis, sig);
+        self.index
+            .functions
+            .entry((self.file.to_owned(), line))
+            .or_insert_with(|| FnSyntax {
+                attrs: attrs.to_vec(),
+                sig: sig.clone(),
+                block: block.clone(),
+                container,
+                nested,
+            });
+        // Nested functions are reported by `analyze` too; they are found but never called.
+        let mut nested_items = NestedItems(Vec::new());
+        syn::visit::Visit::visit_block(&mut nested_items, block);
+        for item in nested_items.0 {
+            self.item(&item, true);
+        }
+    }
+
+    fn add_type(&mut self, name: String, vis: &syn::Visibility, generics: bool, shape: Shape) {
+        let interior_mutability = match &shape {
+            Shape::Struct { fields, .. } => {
+                fields.iter().any(|(_, t)| mentions_interior_mutability(t))
+            }
+            Shape::Enum { variants } => variants
+                .iter()
+                .flat_map(|(_, f)| f.iter().flatten())
+                .any(mentions_interior_mutability),
+            Shape::Alias(ty) => mentions_interior_mutability(ty),
+        };
+        let path = format!("{}::{name}", self.module);
+        let defs = self.index.types.entry(name.clone()).or_default();
+        if defs.iter().all(|d| d.path != path) {
+            defs.push(TypeDef {
+                name,
+                path,
+                public: is_pub(vis),
+                has_generics: generics,
+                shape,
+                interior_mutability,
+            });
+        }
+    }
+
+    fn add_traits(&mut self, type_name: &str, traits: impl IntoIterator<Item = String>) {
+        self.index
+            .traits
+            .entry(type_name.to_owned())
+            .or_default()
+            .extend(traits);
+    }
+
+    fn item(&mut self, item: &syn::Item, nested: bool) {
+        match item {
+            syn::Item::Fn(f) => self.add_fn(
+                &f.attrs,
+                Some(&f.vis),
+                &f.sig,
+                &f.block,
+                Container::Free,
+                nested,
+            ),
+            syn::Item::Mod(m) => {
+                if is_test_code(&m.attrs) {
+                    return;
+                }
+                if let Some((_, items)) = &m.content {
+                    let saved = self.module.clone();
+                    self.module = format!("{saved}::{}", m.ident);
+                    self.items(items, nested);
+                    self.module = saved;
+                }
+            }
+            syn::Item::Struct(s) => {
+                let tuple = matches!(s.fields, syn::Fields::Unnamed(_));
+                let fields: Vec<(String, syn::Type)> = s
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let name = f
+                            .ident
+                            .as_ref()
+                            .map(|i| i.to_string())
+                            .unwrap_or_else(|| i.to_string());
+                        (name, f.ty.clone())
+                    })
+                    .collect();
+                let open = s.fields.iter().all(|f| is_pub(&f.vis)) && !non_exhaustive(&s.attrs);
+                let name = s.ident.to_string();
+                self.add_traits(&name, derives(&s.attrs));
+                self.add_type(
+                    name,
+                    &s.vis,
+                    s.generics
+                        .params
+                        .iter()
+                        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
+                    Shape::Struct {
+                        fields,
+                        tuple,
+                        open,
+                    },
+                );
+            }
+            syn::Item::Enum(e) => {
+                // `#[non_exhaustive]` does not matter: the tests run inside the crate.
+                let variants = e
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let fields = match &v.fields {
+                            syn::Fields::Unit => Some(Vec::new()),
+                            syn::Fields::Unnamed(f) => {
+                                Some(f.unnamed.iter().map(|f| f.ty.clone()).collect())
+                            }
+                            syn::Fields::Named(_) => None,
+                        };
+                        (v.ident.to_string(), fields)
+                    })
+                    .collect();
+                let name = e.ident.to_string();
+                self.add_traits(&name, derives(&e.attrs));
+                self.add_type(
+                    name,
+                    &e.vis,
+                    e.generics
+                        .params
+                        .iter()
+                        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
+                    Shape::Enum { variants },
+                );
+            }
+            syn::Item::Type(t) => {
+                let generic = !t.generics.params.is_empty();
+                self.add_type(
+                    t.ident.to_string(),
+                    &t.vis,
+                    generic,
+                    Shape::Alias(t.ty.clone()),
+                );
+            }
+            syn::Item::Impl(imp) => {
+                if is_test_code(&imp.attrs) {
+                    return;
+                }
+                let type_name = crate::analyze::names::self_type_name(&imp.self_ty);
+                let type_name = last_segment(&type_name).to_owned();
+                match &imp.trait_ {
+                    Some((trait_path, _)) => {
+                        let printed = crate::analyze::names::trait_display(trait_path);
+                        self.add_traits(&type_name, [trait_short(&printed)]);
+                    }
+                    None => {
+                        for impl_item in &imp.items {
+                            if let syn::ImplItem::Fn(f) = impl_item
+                                && !is_test_code(&f.attrs)
+                            {
+                                self.index
+                                    .inherent
+                                    .entry(type_name.clone())
+                                    .or_default()
+                                    .push(AssocFn {
+                                        sig: f.sig.clone(),
+                                        public: is_pub(&f.vis),
+                                    });
+                            }
+                        }
+                    }
+                }
+                for impl_item in &imp.items {
+                    if let syn::ImplItem::Fn(f) = impl_item {
+                        let container = match &imp.trait_ {
+                            Some((trait_path, _)) => Container::TraitImpl {
+                                self_ty: (*imp.self_ty).clone(),
+                                trait_path: trait_path.clone(),
+                                generics: imp.generics.clone(),
+                            },
+                            None => Container::Inherent {
+                                self_ty: (*imp.self_ty).clone(),
+                                generics: imp.generics.clone(),
+                            },
+                        };
+                        self.add_fn(&f.attrs, Some(&f.vis), &f.sig, &f.block, container, nested);
+                    }
+                }
+            }
+            syn::Item::Trait(t) => {
+                for trait_item in &t.items {
+                    if let syn::TraitItem::Fn(f) = trait_item
+                        && let Some(block) = &f.default
+                    {
+                        self.add_fn(
+                            &f.attrs,
+                            None,
+                            &f.sig,
+                            block,
+                            Container::TraitDefault,
+                            nested,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Items declared inside a function body (not inside closures' nested functions' bodies,
+/// which the walker reaches from there).
+struct NestedItems(Vec<syn::Item>);
+
+impl<'ast> syn::visit::Visit<'ast> for NestedItems {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        self.0.push(item.clone());
+    }
+}
+
+/// Indexes of source text, for the engine's unit tests.
+#[cfg(test)]
+pub mod test_support {
+    use super::*;
+
+    /// The index of one file, `src/lib.rs`, as the crate root.
+    pub fn index_source(source: &str) -> CrateIndex {
+        let parsed = syn::parse_file(source).unwrap();
+        let mut index = CrateIndex::default();
+        Walker {
+            index: &mut index,
+            file: "src/lib.rs",
+            module: "crate".into(),
+        }
+        .items(&parsed.items, false);
+        index
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::test_support::index_source as index_of;
+    use super::*;
+
+    #[test]
+    fn functions_are_found_by_the_line_analyze_reports() {
+        let index = index_of(
+            "/// Doc\n#[inline]\npub fn a() {}\n\nimpl S {\n    fn b(&self) { fn inner() {} }\n}\n",
+        );
+        assert!(matches!(
+            index.function("src/lib.rs", 3).unwrap().container,
+            Container::Free
+        ));
+        let b = index.function("src/lib.rs", 6).unwrap();
+        assert!(matches!(b.container, Container::Inherent { .. }));
+        assert!(!b.nested);
+        assert!(index.function("src/lib.rs", 6).is_some());
+        assert!(index.function("src/lib.rs", 1).is_none());
+    }
+
+    #[test]
+    fn types_traits_and_constructors() {
+        let index = index_of(
+            "#[derive(Debug, Default, Clone)] pub struct Cents(pub i64);
+             pub struct Account { pub owner: String, balance: std::cell::Cell<i64> }
+             pub enum Mode { Fast, Slow(u8), Odd { x: u8 } }
+             pub type Id = u32;
+             impl From<u64> for Cents { fn from(v: u64) -> Self { Cents(v as i64) } }
+             impl std::str::FromStr for Cents { type Err = (); fn from_str(s: &str) -> Result<Self, ()> { Err(()) } }
+             impl Account { pub fn new(owner: &str) -> Self { todo!() } fn hidden() {} }
+             mod inner { pub struct Deep; }",
+        );
+        let cents = index.type_def("Cents", "crate").unwrap();
+        assert_eq!(cents.path, "crate::Cents");
+        assert!(matches!(
+            &cents.shape,
+            Shape::Struct {
+                tuple: true,
+                open: true,
+                ..
+            }
+        ));
+        assert!(index.implements("Cents", "Default"));
+        assert!(index.implements("crate::Cents", "Debug"));
+        assert!(index.implements("Cents", "FromStr"));
+        assert_eq!(index.from_sources("Cents").len(), 1);
+        let account = index.type_def("Account", "crate").unwrap();
+        assert!(account.interior_mutability);
+        assert!(matches!(&account.shape, Shape::Struct { open: false, .. }));
+        let names: Vec<String> = index
+            .assoc_fns("Account")
+            .iter()
+            .map(|f| format!("{}:{}", f.sig.ident, f.public))
+            .collect();
+        assert_eq!(names, ["new:true", "hidden:false"]);
+        let Shape::Enum { variants } = &index.type_def("Mode", "crate").unwrap().shape else {
+            panic!("not an enum")
+        };
+        assert_eq!(variants.len(), 3);
+        assert!(variants[2].1.is_none());
+        assert!(matches!(
+            index.type_def("Id", "crate").unwrap().shape,
+            Shape::Alias(_)
+        ));
+        assert_eq!(
+            index.type_def("Deep", "crate").unwrap().path,
+            "crate::inner::Deep"
+        );
+    }
+
+    #[test]
+    fn last_segments() {
+        assert_eq!(last_segment("crate::a::Stack<T>"), "Stack");
+        assert_eq!(last_segment("Cents"), "Cents");
+        assert_eq!(trait_short("std::convert::From<u64>"), "From<u64>");
+        assert_eq!(
+            trait_short("From<std::string::String>"),
+            "From<std::string::String>"
+        );
+        assert_eq!(trait_short("fmt::Debug"), "Debug");
+    }
+}

@@ -1,0 +1,279 @@
+//! What the spec adds to the offline engine: per function, the literals its items mention, and
+//! whether an item names it or says it panics; contract rows as `assert_eq!` tests; items that
+//! say a call returns `None`, an error or a given variant as `matches!` assertions.
+
+use std::collections::HashMap;
+
+use super::cases::{Candidate, SpecFacts};
+use super::construct::snake;
+use super::index::{Container, CrateIndex};
+use crate::analyze::Function;
+use crate::spec::link::{item_targets, resolve_name};
+use crate::spec::model::{Section, Spec};
+use crate::testfile::TestMeta;
+
+/// Spec facts by function index.
+pub fn facts(specs: &[Spec], functions: &[Function]) -> HashMap<usize, SpecFacts> {
+    let mut out: HashMap<usize, SpecFacts> = HashMap::new();
+    for spec in specs {
+        for item in spec.items.iter().filter(|i| i.is_promise()) {
+            let targets = item_targets(item, &spec.targets, functions);
+            let says_panics = says_it_panics(&item.text);
+            for &index in &targets.direct {
+                let facts = out.entry(index).or_default();
+                facts.named = true;
+                facts.says_panics |= says_panics;
+                for literal in &item.literals {
+                    let pair = (item.id.clone(), literal.clone());
+                    if !facts.literals.contains(&pair) {
+                        facts.literals.push(pair);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// "panics on empty input", not "never panics" or "must not panic".
+fn says_it_panics(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if !lower.contains("panic") {
+        return false;
+    }
+    const NEGATIONS: &[&str] = &[
+        "not panic",
+        "never panic",
+        "no panic",
+        "without panic",
+        "n't panic",
+        "not to panic",
+        "instead of panic",
+        "rather than panic",
+    ];
+    !NEGATIONS.iter().any(|n| lower.contains(n))
+}
+
+/// The spec's own tests come first when choosing: they are the ones with a known answer.
+const SPEC_PRIORITY: usize = 100;
+
+/// Error words: an item with one of these says the call fails.
+const ERROR_WORDS: &[&str] = &[
+    "error", "err", "errors", "reject", "rejects", "rejected", "fail", "fails", "invalid",
+];
+
+/// The tests the spec itself pins down, each for the function its call names.
+pub fn spec_candidates(
+    specs: &[Spec],
+    functions: &[Function],
+    index: &CrateIndex,
+) -> Vec<(usize, Candidate)> {
+    let mut out = Vec::new();
+    for spec in specs {
+        for item in spec.items.iter().filter(|i| i.is_promise()) {
+            if let (Some(call), Some(expected)) = (&item.call, &item.expected) {
+                let Some(&target) = resolve_name(call, functions).first() else {
+                    continue;
+                };
+                let function = &functions[target];
+                out.push((
+                    target,
+                    Candidate {
+                        name: format!("{}_spec_{}", short_name(function), snake(&item.id)),
+                        meta: TestMeta {
+                            function: function.path.clone(),
+                            targets: Vec::new(),
+                            spec: vec![item.id.clone()],
+                            category: Some("spec_contract".into()),
+                            oracle: Some("spec_contract".into()),
+                            input: Some(call.clone()),
+                        },
+                        body: format!(
+                            "assert_eq!({call}, {expected}, \"spec {}: `{}` should be `{}`\");",
+                            item.id,
+                            escape(call),
+                            escape(expected)
+                        ),
+                        features: vec![format!("spec={}", item.id)],
+                        priority: SPEC_PRIORITY,
+                    },
+                ));
+                continue;
+            }
+            if item.section == Section::OutOfScope {
+                continue;
+            }
+            out.extend(variant_candidates(item, &spec.targets, functions, index));
+        }
+    }
+    out
+}
+
+/// `parse_cents("")` returns `Err(..)`, `None`, or a named variant.
+fn variant_candidates(
+    item: &crate::spec::model::SpecItem,
+    spec_targets: &[String],
+    functions: &[Function],
+    index: &CrateIndex,
+) -> Vec<(usize, Candidate)> {
+    let lower = item.text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let says_error = words.iter().any(|w| ERROR_WORDS.contains(w));
+    let says_none = item.text.contains("None");
+    let mut calls: Vec<(usize, String)> = Vec::new();
+    for name in &item.names {
+        if let Ok(syn::Expr::Call(_)) = syn::parse_str::<syn::Expr>(name)
+            && let Some(&target) = resolve_name(name, functions).first()
+        {
+            calls.push((target, name.clone()));
+        }
+    }
+    let explicit_pattern = item.names.iter().find_map(|name| {
+        let pattern = syn::parse::Parser::parse_str(syn::Pat::parse_single, name).ok()?;
+        let text = name.trim();
+        let variant = ["Ok(", "Err(", "Some(", "None"]
+            .iter()
+            .any(|p| text.starts_with(p));
+        (variant && !matches!(pattern, syn::Pat::Ident(_)) || text == "None")
+            .then(|| text.to_owned())
+    });
+    if calls.is_empty() {
+        // No call written: the item's literals, given to its one-parameter target.
+        let targets = item_targets(item, spec_targets, functions).direct;
+        for target in targets {
+            let function = &functions[target];
+            if function.params.len() != 1 || function.params[0] == "self" {
+                continue;
+            }
+            let Some(callee) = plain_callee(function, index) else {
+                continue;
+            };
+            for literal in item.literals.iter().filter(|l| l.starts_with('"')) {
+                calls.push((target, format!("{callee}({literal})")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (target, call) in calls {
+        let function = &functions[target];
+        let Some(returns) = return_kind(function, index) else {
+            continue;
+        };
+        let pattern = match (&explicit_pattern, returns) {
+            (Some(p), _) => p.clone(),
+            (None, ReturnKind::Result) if says_error => "Err(_)".into(),
+            (None, ReturnKind::Option) if says_none => "None".into(),
+            _ => continue,
+        };
+        let number = out.len() + 1;
+        out.push((
+            target,
+            Candidate {
+                name: format!("{}_spec_{}_{number}", short_name(function), snake(&item.id)),
+                meta: TestMeta {
+                    function: function.path.clone(),
+                    targets: Vec::new(),
+                    spec: vec![item.id.clone()],
+                    category: Some("spec_contract".into()),
+                    oracle: Some("spec_variant".into()),
+                    input: Some(call.clone()),
+                },
+                body: format!(
+                    "let result = {call};\nassert!(matches!(result, {pattern}), \"spec {}: `{}` should match `{}`\");",
+                    item.id,
+                    escape(&call),
+                    escape(&pattern)
+                ),
+                features: vec![format!("spec={}", item.id)],
+                priority: SPEC_PRIORITY,
+            },
+        ));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReturnKind {
+    Result,
+    Option,
+}
+
+fn return_kind(function: &Function, index: &CrateIndex) -> Option<ReturnKind> {
+    let syntax = index.function(&function.file, function.line)?;
+    let syn::ReturnType::Type(_, ty) = &syntax.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?.ident.to_string();
+    if last == "Option" {
+        Some(ReturnKind::Option)
+    } else if last.ends_with("Result") {
+        Some(ReturnKind::Result)
+    } else {
+        None
+    }
+}
+
+/// How a test calls a function without a receiver: `name` or `Type::name`.
+fn plain_callee(function: &Function, index: &CrateIndex) -> Option<String> {
+    let syntax = index.function(&function.file, function.line)?;
+    if syntax.nested || syntax.sig.receiver().is_some() {
+        return None;
+    }
+    let ident = syntax.sig.ident.to_string();
+    match &syntax.container {
+        Container::Free => Some(ident),
+        Container::Inherent { self_ty, generics } if generics.params.is_empty() => Some(format!(
+            "<{}>::{ident}",
+            crate::analyze::names::pretty_type(self_ty)
+        )),
+        _ => None,
+    }
+}
+
+/// `crate::money::parse_cents` → `parse_cents`; `crate::Ledger::post` → `ledger_post`.
+fn short_name(function: &Function) -> String {
+    let simple: Vec<&str> = function
+        .path
+        .split("::")
+        .filter(|s| !s.starts_with('<'))
+        .collect();
+    match simple.as_slice() {
+        [.., owner, method] if owner.starts_with(char::is_uppercase) => {
+            format!("{}_{}", snake(owner), method)
+        }
+        [.., last] => last.to_string(),
+        [] => "function".into(),
+    }
+}
+
+/// Text safe inside a string literal that is also a format string.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('{', "{{")
+        .replace('}', "}}")
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn panics_said_and_denied() {
+        assert!(says_it_panics("Panics when the ledger is empty."));
+        assert!(!says_it_panics("Never panics, whatever the input."));
+        assert!(!says_it_panics("must not panic on long input"));
+        assert!(!says_it_panics("returns an error instead of panicking"));
+    }
+
+    #[test]
+    fn escaped_text_survives_a_format_string() {
+        assert_eq!(escape("f(\"{}\")"), "f(\\\"{{}}\\\")");
+    }
+}
