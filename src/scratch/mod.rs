@@ -146,6 +146,17 @@ pub struct ScratchArea {
     _lock: std::fs::File,
 }
 
+/// `HOME` moves into the scratch area, so cargo's default home (`~/.cargo`, where the registry
+/// and its downloaded crates are) must be said outright, or a crate with dependencies does not
+/// build offline.
+fn keep_cargo_home(env: &mut Vec<(String, String)>, host_home: Option<PathBuf>) {
+    if !env.iter().any(|(key, _)| key == "CARGO_HOME")
+        && let Some(home) = host_home
+    {
+        env.push(("CARGO_HOME".to_owned(), home.to_string_lossy().into_owned()));
+    }
+}
+
 impl ScratchArea {
     /// Create the area under the workspace's target directory and take its lock (waiting for
     /// another run to finish).
@@ -263,6 +274,7 @@ impl ScratchArea {
                     .map(|value| (key.to_string(), value))
             })
             .collect();
+        keep_cargo_home(&mut env, sandbox::cargo_home());
         // The toolchain's own binaries first: rustup's proxies are not inside a sandbox.
         let mut path: Vec<PathBuf> = sandbox::toolchain_sysroot()
             .map(|s| s.join("bin"))
@@ -1214,6 +1226,16 @@ fn run_own_tests(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn cargo_home_is_kept_when_home_moves() {
+        let mut env = vec![("PATH".to_owned(), "/bin".to_owned())];
+        keep_cargo_home(&mut env, Some(PathBuf::from("/root/.cargo")));
+        assert!(env.contains(&("CARGO_HOME".to_owned(), "/root/.cargo".to_owned())));
+        let mut set = vec![("CARGO_HOME".to_owned(), "/opt/cargo".to_owned())];
+        keep_cargo_home(&mut set, Some(PathBuf::from("/root/.cargo")));
+        assert_eq!(set, [("CARGO_HOME".to_owned(), "/opt/cargo".to_owned())]);
+    }
 
     #[test]
     fn path_dependencies_are_followed_out_of_the_workspace() {

@@ -1,0 +1,210 @@
+//! The offline engine's quality on crates with planted bugs: `generate` then `run-tests` on
+//! each fixture listed below, scored against its `planted.toml` (which functions carry a bug,
+//! which are correct). Reports bugs found / planted, false findings on correct functions
+//! (target 0), the share of generated tests that compile (target at least 95%), tests per
+//! function, and wall time. A quality report, not a timing loop: it prints and exits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Fixture crates with a `planted.toml`.
+const FIXTURES: &[&str] = &["planted"];
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter that names no fixture runs nothing.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for fixture in FIXTURES {
+        if filter.as_deref().is_some_and(|f| !fixture.contains(f)) {
+            continue;
+        }
+        let report = measure(&root.join("fixtures").join(fixture));
+        println!("{}", report.render(fixture));
+    }
+}
+
+struct Truth {
+    buggy: BTreeMap<String, String>,
+    correct: BTreeSet<String>,
+}
+
+fn truth(dir: &Path) -> Truth {
+    let text = std::fs::read_to_string(dir.join("planted.toml")).unwrap();
+    let value: toml::Table = toml::from_str(&text).unwrap();
+    let buggy = value["buggy"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let correct = value["correct"]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    Truth { buggy, correct }
+}
+
+struct Report {
+    truth: Truth,
+    flagged: BTreeMap<String, usize>,
+    generated: usize,
+    compiled: usize,
+    functions_with_tests: usize,
+    generate_seconds: f64,
+    run_seconds: f64,
+}
+
+fn measure(fixture: &Path) -> Report {
+    let work = tempfile::tempdir().unwrap();
+    let crate_dir = work.path().join("crate");
+    copy(fixture, &crate_dir);
+    let out = work.path().join("generated");
+    let start = Instant::now();
+    let generate = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+        .args(["generate", "-q", "--max-tests", "0", "--out"])
+        .arg(&out)
+        .arg("--manifest-path")
+        .arg(crate_dir.join("Cargo.toml"))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        generate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generate.stderr)
+    );
+    let generate_seconds = start.elapsed().as_secs_f64();
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let start = Instant::now();
+    let run = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+        .args(["run-tests", "-q", "--format", "json", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        .args(&files)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let run_seconds = start.elapsed().as_secs_f64();
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    let mut flagged = BTreeMap::new();
+    let mut functions = BTreeSet::new();
+    for test in doc["tests"].as_array().unwrap() {
+        let function = test["function"].as_str().unwrap().to_owned();
+        functions.insert(function.clone());
+        let outcome = test["outcome"].as_str().unwrap();
+        if matches!(
+            outcome,
+            "failed" | "panicked" | "timed_out" | "crashed" | "flaky"
+        ) {
+            *flagged.entry(function).or_insert(0) += 1;
+        }
+    }
+    Report {
+        truth: truth(fixture),
+        flagged,
+        generated: doc["counts"]["generated"].as_u64().unwrap() as usize,
+        compiled: doc["counts"]["compiled"].as_u64().unwrap() as usize,
+        functions_with_tests: functions.len(),
+        generate_seconds,
+        run_seconds,
+    }
+}
+
+impl Report {
+    fn render(&self, name: &str) -> String {
+        let mut out = format!(
+            "\noffline engine on fixtures/{name} (generate --max-tests 0, then run-tests):\n"
+        );
+        let found: Vec<&String> = self
+            .truth
+            .buggy
+            .keys()
+            .filter(|f| self.flagged.contains_key(*f))
+            .collect();
+        let missed: Vec<String> = self
+            .truth
+            .buggy
+            .iter()
+            .filter(|(f, _)| !self.flagged.contains_key(*f))
+            .map(|(f, kind)| format!("{f} ({kind})"))
+            .collect();
+        let false_findings: Vec<String> = self
+            .flagged
+            .iter()
+            .filter(|(f, _)| self.truth.correct.contains(*f))
+            .map(|(f, n)| format!("{f} ({n} tests)"))
+            .collect();
+        let unlisted: Vec<&String> = self
+            .flagged
+            .keys()
+            .filter(|f| !self.truth.correct.contains(*f) && !self.truth.buggy.contains_key(*f))
+            .collect();
+        let share = |a: usize, b: usize| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
+        out += &format!(
+            "  bugs found / planted        {} / {}\n",
+            found.len(),
+            self.truth.buggy.len()
+        );
+        if !missed.is_empty() {
+            out += &format!("  missed                      {}\n", missed.join(", "));
+        }
+        out += &format!(
+            "  false findings (correct)    {} of {} correct functions{}\n",
+            false_findings.len(),
+            self.truth.correct.len(),
+            if false_findings.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", false_findings.join(", "))
+            }
+        );
+        if !unlisted.is_empty() {
+            out += &format!("  flagged, not in planted.toml {unlisted:?}\n");
+        }
+        out += &format!(
+            "  tests compiled              {} / {} ({:.1}%)\n",
+            self.compiled,
+            self.generated,
+            share(self.compiled, self.generated)
+        );
+        out += &format!(
+            "  tests per function          {:.1} ({} functions with tests)\n",
+            self.generated as f64 / self.functions_with_tests.max(1) as f64,
+            self.functions_with_tests
+        );
+        out += &format!(
+            "  wall time                   generate {:.2} s, run-tests {:.2} s (cold scratch build)\n",
+            self.generate_seconds, self.run_seconds
+        );
+        out
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        if rel.starts_with("target") {
+            continue;
+        }
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
