@@ -91,7 +91,11 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                         item: t.test.item.clone(),
                     })
                     .collect();
-                super::emit(global, &module_text(&header, &tests), Styling::Plain)?;
+                super::emit(
+                    global,
+                    &module_text(&header, &generation.preamble, &tests),
+                    Styling::Plain,
+                )?;
             }
         },
     }
@@ -159,13 +163,40 @@ fn write_modules(
     }
     std::fs::create_dir_all(dir)
         .map_err(|err| InputError::new(format!("cannot create {}: {err}", dir.display())))?;
+    let names: std::collections::BTreeSet<String> =
+        by_module.keys().map(|m| format!("{m}.rs")).collect();
+    remove_stale_modules(dir, &names)?;
     let mut written = Vec::new();
     for (module, tests) in by_module {
         let path = dir.join(format!("{module}.rs"));
-        write_atomically(&path, &module_text(header, &tests))?;
+        write_atomically(&path, &module_text(header, &generation.preamble, &tests))?;
         written.push((path, tests.len()));
     }
     Ok(written)
+}
+
+/// Generated modules an earlier run wrote into `dir` that this run does not rewrite: they
+/// would run tests for code that changed. Only files that start with the generated header go.
+fn remove_stale_modules(
+    dir: &Path,
+    keep: &std::collections::BTreeSet<String>,
+) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|err| InputError::new(format!("cannot read {}: {err}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || keep.contains(&name) || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let generated =
+            std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with("//! dualtrack:"));
+        if generated {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("failed to remove the stale {}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -173,6 +204,8 @@ struct Document<'a> {
     schema: &'static str,
     engine: &'a str,
     tests: Vec<TestEntry<'a>>,
+    /// Items every module of these tests needs first (std's prelude in a `no_std` crate).
+    preamble: &'a str,
     skipped: &'a [Skipped],
     warnings: &'a [String],
 }
@@ -200,6 +233,7 @@ fn document<'a>(engine: &'a str, generation: &'a Generation) -> Document<'a> {
                 code: module_text_of_one(&t.test),
             })
             .collect(),
+        preamble: &generation.preamble,
         skipped: &generation.skipped,
         warnings: &generation.warnings,
     }

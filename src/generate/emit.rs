@@ -30,14 +30,18 @@ pub fn test_item(name: &str, meta: &TestMeta, body: &str) -> Result<EmittedTest,
     })
 }
 
-/// The module text: the header line, then the tests.
-pub fn module_text(header: &serde_json::Value, tests: &[EmittedTest]) -> String {
+/// The module text: the header line, the preamble (items the tests share), then the tests.
+pub fn module_text(header: &serde_json::Value, preamble: &str, tests: &[EmittedTest]) -> String {
     let mut file: syn::File = syn::parse_quote!();
     file.items = tests
         .iter()
         .map(|t| syn::Item::Fn(t.item.clone()))
         .collect();
     let mut text = format!("//! dualtrack: {header}\n\n");
+    if !preamble.trim().is_empty() {
+        text.push_str(preamble.trim_end());
+        text.push_str("\n\n");
+    }
     text.push_str(&prettyplease::unparse(&file));
     text
 }
@@ -84,7 +88,7 @@ mod test {
             "let _ = parse_cents(\"é\");",
         )
         .unwrap();
-        let text = module_text(&serde_json::json!({"engine": "offline"}), &[test]);
+        let text = module_text(&serde_json::json!({"engine": "offline"}), "", &[test]);
         insta::assert_snapshot!(text);
         let module = parse_test_module(&text).unwrap();
         assert_eq!(module.tests.len(), 1);

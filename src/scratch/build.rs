@@ -63,12 +63,19 @@ pub fn fetch(root: &Path) -> anyhow::Result<()> {
         .args(["fetch", "--manifest-path"])
         .arg(root.join("Cargo.toml"));
     let finished = run_with_timeout(command, BUILD_TIMEOUT, 1 << 20)?;
-    anyhow::ensure!(
-        finished.status.is_some_and(|s| s.success()),
-        "`cargo fetch` failed in the scratch copy:\n{}",
-        finished.stderr
-    );
-    Ok(())
+    if finished.status.is_some_and(|s| s.success()) {
+        return Ok(());
+    }
+    // Dependencies that cannot be resolved (yanked, offline, a missing path) are the crate's
+    // problem, like a build error: exit 4 with cargo's words.
+    Err(super::BaselineFailed {
+        mode: "fetch",
+        log: format!(
+            "`cargo fetch` could not get the dependencies (try `cargo fetch` in the workspace):\n{}",
+            finished.stderr.trim_end()
+        ),
+    }
+    .into())
 }
 
 /// Build the test executables of `targets` in the workspace at `root`, inside `sandbox`, with

@@ -9,6 +9,7 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
 use super::construct::{Construction, Constructor, Setup, snake};
+use super::docs::{doc_text, documents_panics, states_preconditions};
 use super::index::{Container, CrateIndex, FnSyntax, crate_relative, last_segment};
 use super::mined::{Mined, mine, mined_values, size_like_params, text_label};
 use super::pairwise::pairwise;
@@ -96,6 +97,9 @@ pub fn candidates(
             "nested function: only its enclosing function can call it".into(),
         ]);
     }
+    if let Some(cfg) = index.cfg_off(syntax) {
+        return Err(vec![format!("not compiled on this machine ({cfg})")]);
+    }
     let module = crate_relative(&function.module);
     let maker = Constructor {
         index,
@@ -117,6 +121,9 @@ pub fn candidates(
     };
     let mut sig = syntax.sig.clone();
     sig.generics = merged_generics(&impl_generics, &syntax.sig.generics);
+    if let Some(self_ty) = self_ty {
+        replace_self(&mut sig, self_ty);
+    }
     let plan = call_plan(&sig)?;
     let oracle = no_panic_oracle(function, syntax, index, &module, self_ty, spec, options);
     let impl_stand_ins = stand_in_types(&impl_generics).map_err(|e| vec![e.0])?;
@@ -227,10 +234,11 @@ pub fn candidates(
         }
     }
     if out.is_empty() {
-        return Err(vec![
-            "no input can be repeated for the determinism oracle and no-panic does not apply"
-                .into(),
-        ]);
+        return Err(vec![if oracle.is_none() {
+            skip_reason(function, syntax, spec)
+        } else {
+            "no input could be built".into()
+        }]);
     }
     Ok(out)
 }
@@ -307,6 +315,52 @@ fn strong_rows(function: &Function, names: &[String], dimensions: &[Vec<Arg>]) -
 
 /// Most strong rows per function: they jump the queue, so only a few.
 const MAX_STRONG_ROWS: usize = 4;
+
+/// `Self` in parameter types replaced by the impl's self type (`rhs: &Self` takes a `&Cents`).
+fn replace_self(sig: &mut syn::Signature, self_ty: &syn::Type) {
+    struct ReplaceSelf<'a>(&'a syn::Type);
+    impl VisitMut for ReplaceSelf<'_> {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::Path(path) = ty
+                && path.qself.is_none()
+                && path.path.is_ident("Self")
+            {
+                *ty = self.0.clone();
+                return;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    for input in sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(typed) = input {
+            ReplaceSelf(self_ty).visit_type_mut(&mut typed.ty);
+        }
+    }
+}
+
+/// Traits whose methods panic by convention, as the built-in operators do: arithmetic
+/// overflows in debug builds, indexing out of range.
+const PANICKING_BY_CONVENTION: &[&str] = &[
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Rem",
+    "Neg",
+    "Shl",
+    "Shr",
+    "AddAssign",
+    "SubAssign",
+    "MulAssign",
+    "DivAssign",
+    "RemAssign",
+    "ShlAssign",
+    "ShrAssign",
+    "Sum",
+    "Product",
+    "Index",
+    "IndexMut",
+];
 
 /// The impl's generics then the function's, as one list.
 fn merged_generics(outer: &syn::Generics, inner: &syn::Generics) -> syn::Generics {
@@ -399,7 +453,13 @@ fn no_panic_oracle(
     spec: &SpecFacts,
     options: CaseOptions,
 ) -> Option<NoPanic> {
-    if documents_panics(&syntax.attrs) || spec.says_panics || asserts_preconditions(function) {
+    let doc = doc_text(&syntax.attrs);
+    if documents_panics(&doc)
+        || states_preconditions(&doc, &function.params)
+        || spec.says_panics
+        || asserts_preconditions(function)
+        || operator_by_convention(syntax)
+    {
         return None;
     }
     let type_public = self_ty.is_none_or(|ty| {
@@ -412,9 +472,20 @@ fn no_panic_oracle(
     (public || options.private || spec.named).then_some(NoPanic)
 }
 
+/// A method of an operator trait (`impl Add for Cents`), which panics as the built-in
+/// operators do.
+fn operator_by_convention(syntax: &FnSyntax) -> bool {
+    matches!(&syntax.container, Container::TraitImpl { trait_path, .. }
+        if trait_path.segments.last().is_some_and(|s| PANICKING_BY_CONVENTION.contains(&s.ident.to_string().as_str())))
+}
+
 fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> String {
-    if documents_panics(&syntax.attrs) {
-        "documents when it panics (`# Panics`) and its result cannot be checked twice".into()
+    if operator_by_convention(syntax) {
+        "an operator trait method: it panics as the built-in operators do (overflow, index out of range), and its result cannot be checked twice".into()
+    } else if documents_panics(&doc_text(&syntax.attrs)) {
+        "documents when it panics and its result cannot be checked twice".into()
+    } else if states_preconditions(&doc_text(&syntax.attrs), &function.params) {
+        "its documentation states conditions its parameters must meet, and its result cannot be checked twice".into()
     } else if spec.says_panics {
         "the spec says it panics and its result cannot be checked twice".into()
     } else if asserts_preconditions(function) {
@@ -429,33 +500,6 @@ fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> Stri
             }
         )
     }
-}
-
-/// A `# Panics` heading in the doc comment.
-fn documents_panics(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|attr| {
-        let syn::Meta::NameValue(nv) = &attr.meta else {
-            return false;
-        };
-        if !nv.path.is_ident("doc") {
-            return false;
-        }
-        let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(text),
-            ..
-        }) = &nv.value
-        else {
-            return false;
-        };
-        text.value().lines().any(|line| {
-            let line = line.trim();
-            line.starts_with('#')
-                && line
-                    .trim_start_matches('#')
-                    .trim()
-                    .eq_ignore_ascii_case("panics")
-        })
-    })
 }
 
 /// `assert!(n > 0)`, `if n == 0 { panic!(..) }`: the function states a precondition on a
@@ -766,6 +810,23 @@ fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<
             Some(syn::ReceiverKind::Reference(_, _, Some(_)))
         );
         if !assoc.public || !by_mut_ref || sig.ident == method || sig.asyncness.is_some() {
+            continue;
+        }
+        // A mutator with documented panics or preconditions would put the receiver in a state
+        // its contract rules out; what fails after is not a finding.
+        let doc = doc_text(&assoc.attrs);
+        let names: Vec<String> = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(i) => Some(i.ident.to_string()),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        if documents_panics(&doc) || states_preconditions(&doc, &names) {
             continue;
         }
         if sig.generics.type_params().next().is_some()

@@ -40,6 +40,10 @@ pub struct FnSyntax {
     pub container: Container,
     /// Whether the function is nested in another's body (not callable from a test).
     pub nested: bool,
+    /// A `#[cfg]` on it, its impl or an enclosing inline module that is off on this machine.
+    pub cfg_off: Option<String>,
+    /// The module it is in, crate-relative (`crate::a`).
+    pub module: String,
 }
 
 /// What a struct or enum is made of.
@@ -77,6 +81,7 @@ pub struct TypeDef {
 pub struct AssocFn {
     pub sig: syn::Signature,
     pub public: bool,
+    pub attrs: Vec<syn::Attribute>,
 }
 
 /// The whole index.
@@ -88,6 +93,11 @@ pub struct CrateIndex {
     inherent: HashMap<String, Vec<AssocFn>>,
     /// Traits implemented or derived, by type name: `Default`, `Debug`, `From<u64>`, `FromStr`.
     traits: HashMap<String, BTreeSet<String>>,
+    /// Modules declared (`mod x;`) under a `#[cfg]` that is off here, with that cfg.
+    off_modules: Vec<(String, String)>,
+    /// A crate root says `#![no_std]` (perhaps under `cfg_attr`): tests must bring std's
+    /// prelude themselves.
+    pub no_std: bool,
 }
 
 /// A file the index could not read, said as a warning: its functions are skipped.
@@ -137,10 +147,14 @@ impl CrateIndex {
             };
             match syn::parse_file(&text) {
                 Ok(parsed) => {
+                    if !module.contains("::") && says_no_std(&parsed.attrs) {
+                        index.no_std = true;
+                    }
                     let mut walker = Walker {
                         index: &mut index,
                         file,
                         module: crate_relative(&module),
+                        cfg_off: None,
                     };
                     walker.items(&parsed.items, false);
                 }
@@ -156,6 +170,20 @@ impl CrateIndex {
     /// The function `analyze` reported at `file:line`.
     pub fn function(&self, file: &str, line: u32) -> Option<&FnSyntax> {
         self.functions.get(&(file.to_owned(), line))
+    }
+
+    /// The `#[cfg]` that keeps `function` from compiling here, if one does: its own, its
+    /// impl's, an enclosing module's.
+    pub fn cfg_off(&self, function: &FnSyntax) -> Option<String> {
+        function.cfg_off.clone().or_else(|| {
+            self.off_modules
+                .iter()
+                .find(|(module, _)| {
+                    function.module == *module
+                        || function.module.starts_with(&format!("{module}::"))
+                })
+                .map(|(_, cfg)| cfg.clone())
+        })
     }
 
     /// A crate type by the last segment of a written path, as code in `module`
@@ -202,6 +230,20 @@ impl CrateIndex {
     }
 }
 
+/// `#![no_std]`, or `#![cfg_attr(.., no_std)]`.
+fn says_no_std(attrs: &[syn::Attribute]) -> bool {
+    use quote::ToTokens;
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("no_std")
+            || (attr.path().is_ident("cfg_attr")
+                && attr
+                    .meta
+                    .to_token_stream()
+                    .into_iter()
+                    .any(|t| t.to_string().contains("no_std")))
+    })
+}
+
 /// The last path segment without generic arguments: `crate::a::Stack<T>` → `Stack`.
 pub fn last_segment(written: &str) -> &str {
     let without_args = written.split('<').next().unwrap_or(written);
@@ -233,6 +275,8 @@ struct Walker<'a> {
     index: &'a mut CrateIndex,
     file: &'a str,
     module: String,
+    /// An enclosing inline module's or impl's `#[cfg]` that is off here.
+    cfg_off: Option<String>,
 }
 
 /// The line `analyze` reports a function at: its visibility, else its signature.
@@ -293,6 +337,7 @@ impl Walker<'_> {
         nested: bool,
     ) {
         let line = fn_line(vis, sig);
+        let cfg_off = self.cfg_off.clone().or_else(|| super::cfg::off_here(attrs));
         self.index
             .functions
             .entry((self.file.to_owned(), line))
@@ -302,6 +347,8 @@ impl Walker<'_> {
                 block: block.clone(),
                 container,
                 nested,
+                cfg_off,
+                module: self.module.clone(),
             });
         // Nested functions are reported by `analyze` too; they are found but never called.
         let mut nested_items = NestedItems(Vec::new());
@@ -358,11 +405,21 @@ impl Walker<'_> {
                 if is_test_code(&m.attrs) {
                     return;
                 }
-                if let Some((_, items)) = &m.content {
-                    let saved = self.module.clone();
-                    self.module = format!("{saved}::{}", m.ident);
-                    self.items(items, nested);
-                    self.module = saved;
+                let module = format!("{}::{}", self.module, m.ident);
+                match &m.content {
+                    Some((_, items)) => {
+                        let saved = std::mem::replace(&mut self.module, module);
+                        let saved_cfg = self.cfg_off.clone();
+                        self.cfg_off = saved_cfg.clone().or_else(|| super::cfg::off_here(&m.attrs));
+                        self.items(items, nested);
+                        self.module = saved;
+                        self.cfg_off = saved_cfg;
+                    }
+                    None => {
+                        if let Some(cfg) = super::cfg::off_here(&m.attrs) {
+                            self.index.off_modules.push((module, cfg));
+                        }
+                    }
                 }
             }
             syn::Item::Struct(s) => {
@@ -457,11 +514,16 @@ impl Walker<'_> {
                                     .push(AssocFn {
                                         sig: f.sig.clone(),
                                         public: is_pub(&f.vis),
+                                        attrs: f.attrs.clone(),
                                     });
                             }
                         }
                     }
                 }
+                let saved_cfg = self.cfg_off.clone();
+                self.cfg_off = saved_cfg
+                    .clone()
+                    .or_else(|| super::cfg::off_here(&imp.attrs));
                 for impl_item in &imp.items {
                     if let syn::ImplItem::Fn(f) = impl_item {
                         let container = match &imp.trait_ {
@@ -478,6 +540,7 @@ impl Walker<'_> {
                         self.add_fn(&f.attrs, Some(&f.vis), &f.sig, &f.block, container, nested);
                     }
                 }
+                self.cfg_off = saved_cfg;
             }
             syn::Item::Trait(t) => {
                 for trait_item in &t.items {
@@ -523,6 +586,7 @@ pub mod test_support {
             index: &mut index,
             file: "src/lib.rs",
             module: "crate".into(),
+            cfg_off: None,
         }
         .items(&parsed.items, false);
         index

@@ -3,7 +3,9 @@
 //! candidates (`cases`, `spec_tests`), keep the best (`select`), name and emit them.
 
 pub mod cases;
+pub mod cfg;
 pub mod construct;
+pub mod docs;
 pub mod index;
 pub mod mined;
 pub mod pairwise;
@@ -57,6 +59,8 @@ pub struct Generation {
     /// Functions that had candidates, and how many candidates in all.
     pub callable: usize,
     pub candidates: usize,
+    /// Items the module needs before its tests (std's prelude in a `no_std` crate).
+    pub preamble: String,
 }
 
 /// Generate tests for every function of `analysis`; `root` is the workspace root its paths
@@ -75,6 +79,9 @@ pub fn generate(
             .collect(),
         ..Default::default()
     };
+    if index.no_std {
+        generation.preamble = NO_STD_PREAMBLE.to_owned();
+    }
     let functions = &analysis.functions;
     let facts = spec_tests::facts(specs, functions);
     let mut per_function: Vec<Vec<Candidate>> = vec![Vec::new(); functions.len()];
@@ -132,6 +139,11 @@ pub fn generate(
     }
     generation
 }
+
+/// What tests in a `no_std` crate need to write `String::from`, `vec!` and `format!` as
+/// everywhere else.
+const NO_STD_PREAMBLE: &str =
+    "extern crate std;\nuse std::prelude::v1::*;\nuse std::{format, vec};\n";
 
 /// Longest test name: long enough to say what it tries.
 const MAX_NAME: usize = 100;
