@@ -38,6 +38,8 @@ pub struct SelectedPackage {
     pub other_roots: Vec<PathBuf>,
     pub manifest_dir: PathBuf,
     pub targets: Vec<CrateTarget>,
+    /// The features a plain `cargo build` enables: `default` and what it enables, transitively.
+    pub default_features: std::collections::BTreeSet<String>,
 }
 
 /// A lib or bin target: one crate root to walk.
@@ -163,6 +165,26 @@ fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
         .find(|m| m.is_file())
 }
 
+/// `default` and every feature it enables, transitively (`dep:x` and `x/y` entries are not
+/// features of this package).
+fn default_features(
+    table: &std::collections::BTreeMap<String, Vec<String>>,
+) -> std::collections::BTreeSet<String> {
+    let mut enabled = std::collections::BTreeSet::new();
+    let mut pending = vec!["default".to_owned()];
+    while let Some(feature) = pending.pop() {
+        if !table.contains_key(&feature) || !enabled.insert(feature.clone()) {
+            continue;
+        }
+        for entry in &table[&feature] {
+            if !entry.starts_with("dep:") && !entry.contains('/') {
+                pending.push(entry.clone());
+            }
+        }
+    }
+    enabled
+}
+
 fn select_targets(package: &Package) -> SelectedPackage {
     let is_lib = |target: &Target| {
         target.is_lib()
@@ -212,6 +234,7 @@ fn select_targets(package: &Package) -> SelectedPackage {
             .map(|p| p.as_std_path().to_owned())
             .unwrap_or_default(),
         targets,
+        default_features: default_features(&package.features),
     }
 }
 
@@ -421,6 +444,21 @@ pub fn read_to_string(path: &Path) -> anyhow::Result<String> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn default_features_follow_default_transitively() {
+        let table: std::collections::BTreeMap<String, Vec<String>> = [
+            ("default", vec!["std", "dep:serde"]),
+            ("std", vec!["alloc", "memchr/std"]),
+            ("alloc", vec![]),
+            ("u128", vec![]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
+        .collect();
+        let got: Vec<String> = default_features(&table).into_iter().collect();
+        assert_eq!(got, ["alloc", "default", "std"]);
+    }
 
     fn dir(path: &str, relative: Option<&str>) -> ModDir {
         ModDir {

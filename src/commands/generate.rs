@@ -49,9 +49,20 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
+    // The scratch runner builds with each package's default features.
+    let features = workspace
+        .packages
+        .iter()
+        .flat_map(|p| {
+            p.targets
+                .iter()
+                .map(|t| (t.crate_name.clone(), p.default_features.clone()))
+        })
+        .collect();
     let generation = offline::generate(
         &workspace.root,
         &analysis,
+        &features,
         &specs,
         OfflineOptions {
             max_per_fn: args.max_per_fn as usize,

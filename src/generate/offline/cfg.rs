@@ -1,9 +1,13 @@
 //! Whether a `#[cfg(...)]` is certainly off on the machine the tests build on: `windows` on
-//! Linux, `target_os = "macos"`, `not(unix)`. Features and anything unknown count as maybe on,
-//! so only code that cannot compile here is skipped before it is tried.
+//! Linux, `target_os = "macos"`, `not(unix)`, a feature the default build leaves off. Anything
+//! unknown counts as maybe on, so only code that cannot compile here is skipped before it is
+//! tried.
+
+use std::collections::BTreeSet;
 
 /// `Some(false)` when the predicate is off here, `Some(true)` when on, `None` when unknown.
-pub fn evaluate(predicate: &syn::Meta) -> Option<bool> {
+/// `features` are those the build enables, when known.
+pub fn evaluate(predicate: &syn::Meta, features: Option<&BTreeSet<String>>) -> Option<bool> {
     match predicate {
         syn::Meta::Path(path) => {
             let name = path.get_ident()?.to_string();
@@ -38,6 +42,7 @@ pub fn evaluate(predicate: &syn::Meta) -> Option<bool> {
                     }
                 }
                 "panic" => "unwind",
+                "feature" => return features.map(|f| f.contains(&value)),
                 _ => return None,
             };
             Some(value == here)
@@ -51,7 +56,7 @@ pub fn evaluate(predicate: &syn::Meta) -> Option<bool> {
                 .ok()?
                 .into_iter()
                 .collect();
-            let values: Vec<Option<bool>> = inner.iter().map(evaluate).collect();
+            let values: Vec<Option<bool>> = inner.iter().map(|m| evaluate(m, features)).collect();
             match name.as_str() {
                 "not" => match values.as_slice() {
                     [one] => one.map(|v| !v),
@@ -82,13 +87,13 @@ pub fn evaluate(predicate: &syn::Meta) -> Option<bool> {
 }
 
 /// The first `#[cfg(...)]` of `attrs` that is certainly off here, as written.
-pub fn off_here(attrs: &[syn::Attribute]) -> Option<String> {
+pub fn off_here(attrs: &[syn::Attribute], features: Option<&BTreeSet<String>>) -> Option<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("cfg"))
         .find_map(|attr| {
             let predicate: syn::Meta = attr.parse_args().ok()?;
-            (evaluate(&predicate) == Some(false)).then(|| {
+            (evaluate(&predicate, features) == Some(false)).then(|| {
                 use quote::ToTokens;
                 format!("#[cfg({})]", predicate.to_token_stream())
             })
@@ -100,8 +105,21 @@ mod test {
     use super::*;
 
     fn off(attr: &str) -> Option<String> {
+        off_with(attr, None)
+    }
+
+    fn off_with(attr: &str, features: Option<&BTreeSet<String>>) -> Option<String> {
         let item: syn::ItemFn = syn::parse_str(&format!("{attr} fn f() {{}}")).unwrap();
-        off_here(&item.attrs)
+        off_here(&item.attrs, features)
+    }
+
+    #[test]
+    fn features_count_when_known() {
+        let on: BTreeSet<String> = ["std".to_owned(), "u128".to_owned()].into();
+        assert!(off_with("#[cfg(not(feature = \"u128\"))]", Some(&on)).is_some());
+        assert!(off_with("#[cfg(feature = \"serde\")]", Some(&on)).is_some());
+        assert!(off_with("#[cfg(feature = \"std\")]", Some(&on)).is_none());
+        assert!(off_with("#[cfg(feature = \"serde\")]", None).is_none());
     }
 
     #[test]

@@ -130,7 +130,12 @@ const INTERIOR: &[&str] = &[
 
 impl CrateIndex {
     /// Index the files `analysis` read; `root` is the workspace root they are relative to.
-    pub fn build(root: &Path, analysis: &Analysis) -> (CrateIndex, Vec<IndexWarning>) {
+    /// `features` are the features each crate (by name) is built with.
+    pub fn build(
+        root: &Path,
+        analysis: &Analysis,
+        features: &HashMap<String, BTreeSet<String>>,
+    ) -> (CrateIndex, Vec<IndexWarning>) {
         let mut index = CrateIndex::default();
         let mut warnings = Vec::new();
         for file in &analysis.files {
@@ -150,11 +155,13 @@ impl CrateIndex {
                     if !module.contains("::") && says_no_std(&parsed.attrs) {
                         index.no_std = true;
                     }
+                    let crate_name = module.split("::").next().unwrap_or_default();
                     let mut walker = Walker {
                         index: &mut index,
                         file,
                         module: crate_relative(&module),
                         cfg_off: None,
+                        features: features.get(crate_name),
                     };
                     walker.items(&parsed.items, false);
                 }
@@ -277,6 +284,8 @@ struct Walker<'a> {
     module: String,
     /// An enclosing inline module's or impl's `#[cfg]` that is off here.
     cfg_off: Option<String>,
+    /// The features the crate is built with, when known.
+    features: Option<&'a BTreeSet<String>>,
 }
 
 /// The line `analyze` reports a function at: its visibility, else its signature.
@@ -337,7 +346,10 @@ impl Walker<'_> {
         nested: bool,
     ) {
         let line = fn_line(vis, sig);
-        let cfg_off = self.cfg_off.clone().or_else(|| super::cfg::off_here(attrs));
+        let cfg_off = self
+            .cfg_off
+            .clone()
+            .or_else(|| super::cfg::off_here(attrs, self.features));
         self.index
             .functions
             .entry((self.file.to_owned(), line))
@@ -359,6 +371,9 @@ impl Walker<'_> {
     }
 
     fn add_type(&mut self, name: String, vis: &syn::Visibility, generics: bool, shape: Shape) {
+        if self.cfg_off.is_some() {
+            return;
+        }
         let interior_mutability = match &shape {
             Shape::Struct { fields, .. } => {
                 fields.iter().any(|(_, t)| mentions_interior_mutability(t))
@@ -410,18 +425,23 @@ impl Walker<'_> {
                     Some((_, items)) => {
                         let saved = std::mem::replace(&mut self.module, module);
                         let saved_cfg = self.cfg_off.clone();
-                        self.cfg_off = saved_cfg.clone().or_else(|| super::cfg::off_here(&m.attrs));
+                        self.cfg_off = saved_cfg
+                            .clone()
+                            .or_else(|| super::cfg::off_here(&m.attrs, self.features));
                         self.items(items, nested);
                         self.module = saved;
                         self.cfg_off = saved_cfg;
                     }
                     None => {
-                        if let Some(cfg) = super::cfg::off_here(&m.attrs) {
+                        if let Some(cfg) = super::cfg::off_here(&m.attrs, self.features) {
                             self.index.off_modules.push((module, cfg));
                         }
                     }
                 }
             }
+            syn::Item::Struct(s) if super::cfg::off_here(&s.attrs, self.features).is_some() => {}
+            syn::Item::Enum(e) if super::cfg::off_here(&e.attrs, self.features).is_some() => {}
+            syn::Item::Type(t) if super::cfg::off_here(&t.attrs, self.features).is_some() => {}
             syn::Item::Struct(s) => {
                 let tuple = matches!(s.fields, syn::Fields::Unnamed(_));
                 let fields: Vec<(String, syn::Type)> = s
@@ -497,7 +517,11 @@ impl Walker<'_> {
                 }
                 let type_name = crate::analyze::names::self_type_name(&imp.self_ty);
                 let type_name = last_segment(&type_name).to_owned();
+                // An impl (or its module) compiled out here adds nothing that can be called.
+                let impl_off = self.cfg_off.is_some()
+                    || super::cfg::off_here(&imp.attrs, self.features).is_some();
                 match &imp.trait_ {
+                    _ if impl_off => {}
                     Some((trait_path, _)) => {
                         let printed = crate::analyze::names::trait_display(trait_path);
                         self.add_traits(&type_name, [trait_short(&printed)]);
@@ -506,6 +530,7 @@ impl Walker<'_> {
                         for impl_item in &imp.items {
                             if let syn::ImplItem::Fn(f) = impl_item
                                 && !is_test_code(&f.attrs)
+                                && super::cfg::off_here(&f.attrs, self.features).is_none()
                             {
                                 self.index
                                     .inherent
@@ -523,7 +548,7 @@ impl Walker<'_> {
                 let saved_cfg = self.cfg_off.clone();
                 self.cfg_off = saved_cfg
                     .clone()
-                    .or_else(|| super::cfg::off_here(&imp.attrs));
+                    .or_else(|| super::cfg::off_here(&imp.attrs, self.features));
                 for impl_item in &imp.items {
                     if let syn::ImplItem::Fn(f) = impl_item {
                         let container = match &imp.trait_ {
@@ -587,6 +612,7 @@ pub mod test_support {
             file: "src/lib.rs",
             module: "crate".into(),
             cfg_off: None,
+            features: None,
         }
         .items(&parsed.items, false);
         index

@@ -15,7 +15,7 @@ pub mod spec_tests;
 pub mod types;
 pub mod values;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use self::cases::{Candidate, CaseOptions, SpecFacts, candidates};
@@ -64,14 +64,15 @@ pub struct Generation {
 }
 
 /// Generate tests for every function of `analysis`; `root` is the workspace root its paths
-/// are relative to.
+/// are relative to, `features` what each crate (by name) is built with.
 pub fn generate(
     root: &Path,
     analysis: &Analysis,
+    features: &HashMap<String, BTreeSet<String>>,
     specs: &[Spec],
     options: OfflineOptions,
 ) -> Generation {
-    let (index, index_warnings) = CrateIndex::build(root, analysis);
+    let (index, index_warnings) = CrateIndex::build(root, analysis, features);
     let mut generation = Generation {
         warnings: index_warnings
             .into_iter()
