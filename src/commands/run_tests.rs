@@ -239,6 +239,11 @@ fn render_human(report: &RunReport) -> String {
                 .map(|l| format!(" at {l}"))
                 .unwrap_or_default();
             let _ = writeln!(out, "          {first}{location}");
+            if is_failure(result.outcome)
+                && let Some(input) = &result.input
+            {
+                let _ = writeln!(out, "          {}", paint(DIM, &format!("input: {input}")));
+            }
         }
         if let Some(error) = result.compile_errors.first() {
             for line in error.lines().take(6) {

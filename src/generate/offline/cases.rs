@@ -76,6 +76,8 @@ enum Source {
 #[derive(Debug, Clone)]
 struct Arg {
     setup: Option<String>,
+    /// The setup as a reader wants it in the test's `input`: `subject = Tally::new(); ...`.
+    shown: Option<String>,
     code: String,
     label: String,
     source: Source,
@@ -749,6 +751,7 @@ fn receiver_args(
         let setup = bind("subject", construction, mutable);
         out.push(Arg {
             setup: Some(setup.clone()),
+            shown: Some(format!("subject = {}", construction.code)),
             code: "subject".into(),
             label: construction.label.clone(),
             source: Source::Crate,
@@ -759,8 +762,11 @@ fn receiver_args(
         // multiplying every receiver by every sequence.
         if position == 0 {
             for (calls, label) in &sequences {
+                let shown_calls = calls.replace("let _ = ", "").replace(";\n", "; ");
+                let shown_calls = shown_calls.trim_end_matches(';');
                 out.push(Arg {
                     setup: Some(format!("{}\n{calls}", bind("subject", construction, true))),
+                    shown: Some(format!("subject = {}; {shown_calls}", construction.code)),
                     code: "subject".into(),
                     label: format!("{}_{label}", construction.label),
                     source: Source::Mined,
@@ -889,6 +895,7 @@ fn param_args(
     };
     let plain = |value: EdgeValue, source: Source, item: Option<String>| Arg {
         setup: None,
+        shown: None,
         code: value.code,
         label: value.label,
         source,
@@ -917,6 +924,7 @@ fn param_args(
                 &mut out,
                 Arg {
                     setup: Some(bind(&binding, &construction, mutable)),
+                    shown: Some(format!("{binding} = {}", construction.code)),
                     code,
                     label: construction.label,
                     source: Source::Crate,
@@ -1150,9 +1158,9 @@ impl Case<'_> {
     fn input(&self) -> String {
         let mut text = String::new();
         for arg in self.args {
-            if let Some(setup) = &arg.setup {
-                text.push_str(&setup.replace('\n', " "));
-                text.push(' ');
+            if let Some(shown) = &arg.shown {
+                text.push_str(shown);
+                text.push_str("; ");
             }
         }
         text.push_str(&self.call());
@@ -1182,27 +1190,15 @@ impl Case<'_> {
         if self.args.iter().any(|a| a.source == Source::Mined) {
             return "boundary";
         }
-        let limits = [
-            "max",
-            "min",
-            "nan",
-            "infinity",
-            "negative_zero",
-            "epsilon",
-            "long",
-        ];
-        if self
-            .args
-            .iter()
-            .any(|a| limits.iter().any(|l| a.label.contains(l)))
-        {
+        let has_part = |words: &[&str]| {
+            self.args
+                .iter()
+                .any(|a| a.label.split('_').any(|part| words.contains(&part)))
+        };
+        if has_part(&["max", "min", "nan", "infinity", "epsilon", "long", "large"]) {
             return "type_limit";
         }
-        if self
-            .args
-            .iter()
-            .any(|a| a.label.contains("empty") || a.label == "none")
-        {
+        if has_part(&["empty", "none"]) {
             return "empty";
         }
         "boundary"
