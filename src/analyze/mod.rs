@@ -54,6 +54,8 @@ struct FileResult {
     order: Vec<usize>,
     /// The module the file is (`crate::a::b`).
     module: String,
+    /// Reached only through test modules.
+    in_test: bool,
     functions: Vec<RawFunction>,
     errors: Vec<AnalysisError>,
 }
@@ -65,6 +67,7 @@ impl FileResult {
             file: item.file.clone(),
             order: item.order.clone(),
             module: item.context.module_prefix.clone(),
+            in_test: item.context.in_test,
             functions: Vec::new(),
             errors: Vec::new(),
         }
@@ -110,9 +113,11 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     for (result_index, result) in results.into_iter().enumerate() {
         reached.insert(result.file.clone());
         files.insert(workspace.relative_path(&result.file));
-        file_modules
-            .entry(workspace.relative_path(&result.file))
-            .or_insert_with(|| result.module.clone());
+        if !result.in_test {
+            file_modules
+                .entry(workspace.relative_path(&result.file))
+                .or_insert_with(|| result.module.clone());
+        }
         errors.extend(result.errors);
         for (function_index, function) in result.functions.into_iter().enumerate() {
             let mut key = result.order.clone();

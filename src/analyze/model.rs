@@ -183,7 +183,8 @@ pub struct Analysis {
     pub unreachable_files: Vec<String>,
     pub errors: Vec<AnalysisError>,
     /// The module each file in `files` is (`ledger::money`), for engines that name the
-    /// file's items by path; not part of the document.
+    /// file's items by path; files reached only through test modules are left out. Not part of
+    /// the document.
     #[serde(skip)]
     pub file_modules: std::collections::BTreeMap<String, String>,
 }

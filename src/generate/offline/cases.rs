@@ -114,30 +114,59 @@ pub fn candidates(
             ]);
         }
         Container::Free => (None, None, syn::Generics::default()),
-        Container::Inherent { self_ty, generics } => (Some(self_ty), None, generics.clone()),
+        Container::Inherent { self_ty, generics } => {
+            (Some(self_ty.clone()), None, generics.clone())
+        }
         Container::TraitImpl {
             self_ty,
             trait_path,
             generics,
-        } => (Some(self_ty), Some(trait_path), generics.clone()),
+        } => (
+            Some(self_ty.clone()),
+            Some(trait_path.clone()),
+            generics.clone(),
+        ),
     };
-    let mut sig = syntax.sig.clone();
-    sig.generics = merged_generics(&impl_generics, &syntax.sig.generics);
+    let mut fn_sig = syntax.sig.clone();
+    let mut self_ty = self_ty;
+    let mut trait_path = trait_path;
+    // Type parameters bounded by the crate's own traits take a crate type that implements
+    // them (`Tz: TimeZone` takes `Utc`).
+    let bound = crate_trait_bindings(&[&impl_generics, &syntax.sig.generics], &maker);
+    if !bound.is_empty() {
+        let mut substitute = Substitute(&bound);
+        for input in fn_sig.inputs.iter_mut() {
+            if let syn::FnArg::Typed(typed) = input {
+                substitute.visit_type_mut(&mut typed.ty);
+            }
+        }
+        if let Some(ty) = self_ty.as_mut() {
+            substitute.visit_type_mut(ty);
+        }
+        if let Some(path) = trait_path.as_mut() {
+            substitute.visit_path_mut(path);
+        }
+    }
+    let self_ty = self_ty.as_ref();
+    let trait_path = trait_path.as_ref();
+    let mut sig = fn_sig.clone();
+    sig.generics = merged_generics(&impl_generics, &fn_sig.generics);
     if let Some(self_ty) = self_ty {
         replace_self(&mut sig, self_ty);
     }
     let plan = call_plan(&sig)?;
     let oracle = no_panic_oracle(function, syntax, index, &module, self_ty, spec, options);
-    let impl_stand_ins = stand_in_types(&impl_generics).map_err(|e| vec![e.0])?;
+    let impl_stand_ins = stand_in_types(&impl_generics, &bound).map_err(|e| vec![e.0])?;
     let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
     let ident = syntax.sig.ident.to_string();
+    let fish = turbofish(&fn_sig, &bound)?;
     let callee = match (&self_code, trait_path) {
-        (None, _) => format!("{ident}{}", turbofish(&syntax.sig)?),
-        (Some(ty), None) => format!("<{ty}>::{ident}{}", turbofish(&syntax.sig)?),
+        (None, _) => format!("{ident}{fish}"),
+        (Some(ty), None) => format!("<{ty}>::{ident}{fish}"),
         (Some(ty), Some(trait_path)) => {
             let trait_ty: syn::Type = syn::parse_quote!(#trait_path);
             let trait_code = substituted(&trait_ty, &impl_stand_ins);
-            format!("<{ty} as {trait_code}>::{ident}{}", turbofish(&syntax.sig)?)
+            format!("<{ty} as {trait_code}>::{ident}{fish}")
         }
     };
 
@@ -378,7 +407,7 @@ fn merged_generics(outer: &syn::Generics, inner: &syn::Generics) -> syn::Generic
 
 /// `::<i64, &str>` when the function has type parameters and no `impl Trait` argument (which
 /// forbids one); empty otherwise.
-fn turbofish(sig: &syn::Signature) -> Result<String, Vec<String>> {
+fn turbofish(sig: &syn::Signature, bound: &[(String, String)]) -> Result<String, Vec<String>> {
     if sig.generics.type_params().next().is_none() {
         return Ok(String::new());
     }
@@ -388,36 +417,112 @@ fn turbofish(sig: &syn::Signature) -> Result<String, Vec<String>> {
     if impl_trait {
         return Ok(String::new());
     }
-    let types = stand_in_types(&sig.generics).map_err(|e| vec![e.0])?;
+    let types = stand_in_types(&sig.generics, bound).map_err(|e| vec![e.0])?;
     let codes: Vec<String> = types.into_iter().map(|(_, code)| code).collect();
     Ok(format!("::<{}>", codes.join(", ")))
 }
 
-/// A type with type parameters replaced by their stand-ins and lifetimes by `'_`.
-fn substituted(ty: &syn::Type, stand_ins: &[(String, String)]) -> String {
-    struct Substitute<'a>(&'a [(String, String)]);
-    impl VisitMut for Substitute<'_> {
-        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
-            if let syn::Type::Path(path) = ty
-                && path.qself.is_none()
-                && let Some(ident) = path.path.get_ident()
-                && let Some((_, code)) = self.0.iter().find(|(name, _)| ident == name)
-                && let Ok(replacement) = syn::parse_str::<syn::Type>(code)
-            {
-                *ty = replacement;
-                return;
-            }
-            syn::visit_mut::visit_type_mut(self, ty);
+/// Type parameters replaced by types (`(name, type code)`) and lifetimes by `'_`.
+struct Substitute<'a>(&'a [(String, String)]);
+
+impl VisitMut for Substitute<'_> {
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        if let syn::Type::Path(path) = ty
+            && path.qself.is_none()
+            && let Some(ident) = path.path.get_ident()
+            && let Some((_, code)) = self.0.iter().find(|(name, _)| ident == name)
+            && let Ok(replacement) = syn::parse_str::<syn::Type>(code)
+        {
+            *ty = replacement;
+            return;
         }
-        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
-            if lifetime.ident != "static" {
-                *lifetime = syn::Lifetime::new("'_", lifetime.span());
-            }
+        syn::visit_mut::visit_type_mut(self, ty);
+    }
+
+    fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+        if lifetime.ident != "static" {
+            *lifetime = syn::Lifetime::new("'_", lifetime.span());
         }
     }
+}
+
+/// A type with type parameters replaced by their stand-ins and lifetimes by `'_`, printed.
+fn substituted(ty: &syn::Type, stand_ins: &[(String, String)]) -> String {
     let mut ty = ty.clone();
     Substitute(stand_ins).visit_type_mut(&mut ty);
     crate::analyze::names::pretty_type(&ty)
+}
+
+/// Traits every type has or that no impl spells out: not a reason to pick one type over another.
+const AUTO_TRAITS: &[&str] = &["Send", "Sync", "Sized", "Unpin", "?Sized"];
+
+/// For each type parameter bounded by a trait of the crate, a crate type implementing every
+/// one of its bounds that the engine can make a value of, as `(name, path)`.
+fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for generics in generics {
+        for param in generics.type_params() {
+            let name = param.ident.to_string();
+            let mut bounds: Vec<&syn::Path> = param
+                .bounds
+                .iter()
+                .filter_map(|b| match b {
+                    syn::TypeParamBound::Trait(t) => Some(&t.path),
+                    _ => None,
+                })
+                .collect();
+            if let Some(clause) = &generics.where_clause {
+                for predicate in &clause.predicates {
+                    if let syn::WherePredicate::Type(typed) = predicate
+                        && matches!(&typed.bounded_ty, syn::Type::Path(p) if p.path.is_ident(&name))
+                    {
+                        bounds.extend(typed.bounds.iter().filter_map(|b| match b {
+                            syn::TypeParamBound::Trait(t) => Some(&t.path),
+                            _ => None,
+                        }));
+                    }
+                }
+            }
+            let traits: Vec<String> = bounds
+                .iter()
+                .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+                .filter(|t| !AUTO_TRAITS.contains(&t.as_str()))
+                .collect();
+            // Only bounds naming a crate trait: std bounds have std stand-ins.
+            let crate_traits: Vec<&String> = traits
+                .iter()
+                .filter(|t| maker.index.defines_trait(t))
+                .collect();
+            if crate_traits.is_empty() {
+                continue;
+            }
+            let candidates = maker.index.implementors(crate_traits[0]);
+            let chosen = candidates.into_iter().find(|ty| {
+                traits
+                    .iter()
+                    .all(|t| maker.index.implements(ty, t) || implements_with_args(maker, ty, t))
+                    && maker
+                        .index
+                        .type_def(ty, maker.module)
+                        .is_some_and(|d| !d.has_generics && d.public)
+                    && !maker.constructions(ty).is_empty()
+            });
+            if let Some(ty) = chosen
+                && let Some(def) = maker.index.type_def(ty, maker.module)
+            {
+                out.push((name, def.path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// `Add<TimeDelta>` recorded for a type satisfies a bound written `Add`.
+fn implements_with_args(maker: &Constructor, ty: &str, trait_name: &str) -> bool {
+    maker
+        .index
+        .implementors(trait_name)
+        .contains(&last_segment(ty))
 }
 
 /// `Meter::push` → `meter_push`; `parse_cents` stays.

@@ -113,6 +113,15 @@ impl Constructor<'_> {
         }
     }
 
+    /// Whether code in the test's module can name `def`: it is visible beyond its module, or
+    /// the test is inside the module that defines it.
+    pub fn can_name(&self, def: &TypeDef) -> bool {
+        let defined_in = def.path.rsplit_once("::").map_or("crate", |(m, _)| m);
+        let inside =
+            self.module == defined_in || self.module.starts_with(&format!("{defined_in}::"));
+        inside || (def.crate_visible && self.index.module_reachable(defined_in, self.module))
+    }
+
     /// Constructions of a generic type through `Default` and constructors only, naming it by
     /// `code` with its parameters filled in (`Stack<i64>`).
     pub fn generic_constructions(&self, written: &str, code: &str) -> Vec<Construction> {
@@ -128,7 +137,7 @@ impl Constructor<'_> {
                 setup: Setup::MayPanic,
             });
         }
-        out.extend(self.constructor_calls(def, &path, 0));
+        out.extend(self.constructor_calls(def, &path, 0, &|assoc| impl_applies(assoc, code)));
         out
     }
 
@@ -139,7 +148,7 @@ impl Constructor<'_> {
         let Some(def) = self.index.type_def(written, self.module) else {
             return Vec::new();
         };
-        if def.has_generics {
+        if def.has_generics || !self.can_name(def) {
             return Vec::new();
         }
         let path = def.path.as_str();
@@ -179,7 +188,7 @@ impl Constructor<'_> {
                 setup: Setup::MayPanic,
             });
         }
-        out.extend(self.constructor_calls(def, path, depth));
+        out.extend(self.constructor_calls(def, path, depth, &|_| true));
         for source in self.index.from_sources(written).iter().take(2) {
             let Ok(model) = input_type(source, &syn::Generics::default()) else {
                 continue;
@@ -269,22 +278,20 @@ impl Constructor<'_> {
 
     /// Public associated functions without a receiver that return the type (`Self`, `Type`,
     /// `Result<Self, _>`, `Option<Self>`), called with benign arguments.
-    fn constructor_calls(&self, def: &TypeDef, path: &str, depth: u8) -> Vec<Construction> {
+    fn constructor_calls(
+        &self,
+        def: &TypeDef,
+        path: &str,
+        depth: u8,
+        applies: &dyn Fn(&super::index::AssocFn) -> bool,
+    ) -> Vec<Construction> {
         let mut out = Vec::new();
         for assoc in self.index.assoc_fns(&def.name) {
-            if out.len() >= MAX_CALLS || !assoc.public || assoc.sig.receiver().is_some() {
+            if !is_constructor(assoc, &def.name) || !applies(assoc) {
                 continue;
             }
-            if assoc.sig.asyncness.is_some()
-                || matches!(assoc.sig.safety, syn::Safety::Unsafe(_))
-                || assoc
-                    .sig
-                    .generics
-                    .params
-                    .iter()
-                    .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
-            {
-                continue;
+            if out.len() >= MAX_CALLS {
+                break;
             }
             let Some(setup) = returns_self(&assoc.sig.output, &def.name) else {
                 continue;
@@ -370,6 +377,57 @@ impl Constructor<'_> {
             }
         })
     }
+}
+
+/// A public associated function without a receiver or generics of its own that returns the
+/// type (`Self`, `Type`, `Result<Self, _>`, `Option<Self>`).
+fn is_constructor(assoc: &super::index::AssocFn, type_name: &str) -> bool {
+    assoc.public
+        && assoc.sig.receiver().is_none()
+        && assoc.sig.asyncness.is_none()
+        && !matches!(assoc.sig.safety, syn::Safety::Unsafe(_))
+        && !assoc
+            .sig
+            .generics
+            .params
+            .iter()
+            .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+        && returns_self(&assoc.sig.output, type_name).is_some()
+}
+
+/// Whether an impl's functions exist for the instantiation `code` (`DateTime<crate::Utc>`):
+/// the impl is generic in each argument, or names the same type there.
+fn impl_applies(assoc: &super::index::AssocFn, code: &str) -> bool {
+    let Ok(wanted) = syn::parse_str::<syn::Type>(code) else {
+        return false;
+    };
+    let args = |ty: &syn::Type| -> Vec<String> {
+        let syn::Type::Path(path) = ty else {
+            return Vec::new();
+        };
+        let Some(last) = path.path.segments.last() else {
+            return Vec::new();
+        };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return Vec::new();
+        };
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(
+                    super::index::last_segment(&crate::analyze::names::pretty_type(t)).to_owned(),
+                ),
+                _ => None,
+            })
+            .collect()
+    };
+    let have = args(&assoc.impl_self);
+    let want = args(&wanted);
+    have.len() == want.len()
+        && have
+            .iter()
+            .zip(&want)
+            .all(|(h, w)| assoc.impl_generics.contains(h) || h == w)
 }
 
 fn plain(code: impl Into<String>, label: impl Into<String>) -> Construction {

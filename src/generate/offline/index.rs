@@ -70,6 +70,9 @@ pub struct TypeDef {
     /// The path a test anywhere in the crate can name it by: `crate::money::Cents`.
     pub path: String,
     pub public: bool,
+    /// `pub` or `pub(..)`: nameable from other modules of the crate (as far as the engine
+    /// can tell).
+    pub crate_visible: bool,
     pub has_generics: bool,
     pub shape: Shape,
     /// Whether it holds `Cell`, `RefCell`, `Mutex`, atomics or the like: `&self` may mutate.
@@ -80,6 +83,11 @@ pub struct TypeDef {
 #[derive(Clone)]
 pub struct AssocFn {
     pub sig: syn::Signature,
+    /// The impl's self type and whether the impl is generic (`impl<Tz> DateTime<Tz>`): a
+    /// constructor of `impl DateTime<Utc>` makes no `DateTime<FixedOffset>`.
+    pub impl_self: syn::Type,
+    pub impl_generics: Vec<String>,
+    /// `pub` or `pub(..)`: callable from other modules of the crate.
     pub public: bool,
     pub attrs: Vec<syn::Attribute>,
 }
@@ -95,6 +103,10 @@ pub struct CrateIndex {
     traits: HashMap<String, BTreeSet<String>>,
     /// Modules declared (`mod x;`) under a `#[cfg]` that is off here, with that cfg.
     off_modules: Vec<(String, String)>,
+    /// Traits the crate defines, by name.
+    defined_traits: BTreeSet<String>,
+    /// Modules declared without `pub`: nameable only inside their parent.
+    private_modules: BTreeSet<String>,
     /// A crate root says `#![no_std]` (perhaps under `cfg_attr`): tests must bring std's
     /// prelude themselves.
     pub no_std: bool,
@@ -139,7 +151,10 @@ impl CrateIndex {
         let mut index = CrateIndex::default();
         let mut warnings = Vec::new();
         for file in &analysis.files {
-            let module = analysis.file_modules.get(file).cloned().unwrap_or_default();
+            // Files without a module are test code: nothing there is the crate's API.
+            let Some(module) = analysis.file_modules.get(file).cloned() else {
+                continue;
+            };
             let text = match load_source(&root.join(file)) {
                 Ok(text) => prepare_for_parse(text),
                 Err(err) => {
@@ -223,6 +238,50 @@ impl CrateIndex {
         self.traits
             .get(last_segment(written))
             .is_some_and(|traits| traits.contains(trait_name))
+    }
+
+    /// Whether code in `module` can reach into `path`'s module: no private module on the way
+    /// is outside `module`'s ancestry.
+    pub fn module_reachable(&self, path_module: &str, module: &str) -> bool {
+        let mut prefix = String::new();
+        for segment in path_module.split("::") {
+            let parent = prefix.clone();
+            prefix = if prefix.is_empty() {
+                segment.to_owned()
+            } else {
+                format!("{prefix}::{segment}")
+            };
+            if !parent.is_empty()
+                && self.private_modules.contains(&prefix)
+                && module != parent
+                && !module.starts_with(&format!("{parent}::"))
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether the crate defines a trait of this name.
+    pub fn defines_trait(&self, name: &str) -> bool {
+        self.defined_traits.contains(name)
+    }
+
+    /// Types that implement (or derive) a trait, by the trait's last segment without
+    /// arguments (`TimeZone`).
+    pub fn implementors(&self, trait_name: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .traits
+            .iter()
+            .filter(|(_, traits)| {
+                traits
+                    .iter()
+                    .any(|t| t.split('<').next().unwrap_or(t) == trait_name)
+            })
+            .map(|(ty, _)| ty.as_str())
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The `T` of every `impl From<T> for Type`.
@@ -391,6 +450,7 @@ impl Walker<'_> {
                 name,
                 path,
                 public: is_pub(vis),
+                crate_visible: !matches!(vis, syn::Visibility::Inherited),
                 has_generics: generics,
                 shape,
                 interior_mutability,
@@ -421,6 +481,9 @@ impl Walker<'_> {
                     return;
                 }
                 let module = format!("{}::{}", self.module, m.ident);
+                if matches!(m.vis, syn::Visibility::Inherited) {
+                    self.index.private_modules.insert(module.clone());
+                }
                 match &m.content {
                     Some((_, items)) => {
                         let saved = std::mem::replace(&mut self.module, module);
@@ -538,7 +601,13 @@ impl Walker<'_> {
                                     .or_default()
                                     .push(AssocFn {
                                         sig: f.sig.clone(),
-                                        public: is_pub(&f.vis),
+                                        impl_self: (*imp.self_ty).clone(),
+                                        impl_generics: imp
+                                            .generics
+                                            .type_params()
+                                            .map(|p| p.ident.to_string())
+                                            .collect(),
+                                        public: !matches!(f.vis, syn::Visibility::Inherited),
                                         attrs: f.attrs.clone(),
                                     });
                             }
@@ -568,6 +637,7 @@ impl Walker<'_> {
                 self.cfg_off = saved_cfg;
             }
             syn::Item::Trait(t) => {
+                self.index.defined_traits.insert(t.ident.to_string());
                 for trait_item in &t.items {
                     if let syn::TraitItem::Fn(f) = trait_item
                         && let Some(block) = &f.default

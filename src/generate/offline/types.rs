@@ -386,12 +386,19 @@ pub fn type_code(ty: &InputType) -> Option<String> {
     })
 }
 
-/// The stand-in type of each type parameter of `generics`, in order, or why one has none.
-pub fn stand_in_types(generics: &syn::Generics) -> Result<Vec<(String, String)>, NoValueSource> {
+/// The stand-in type of each type parameter of `generics`, in order, or why one has none;
+/// `fixed` are parameters already bound to a type (a crate type meeting crate traits).
+pub fn stand_in_types(
+    generics: &syn::Generics,
+    fixed: &[(String, String)],
+) -> Result<Vec<(String, String)>, NoValueSource> {
     generics
         .type_params()
         .map(|param| {
             let name = param.ident.to_string();
+            if let Some((_, code)) = fixed.iter().find(|(n, _)| *n == name) {
+                return Ok((name, code.clone()));
+            }
             let ty: syn::Type = syn::parse_str(&name)
                 .map_err(|_| NoValueSource(format!("type parameter `{name}`")))?;
             let model = input_type(&ty, generics)?;
