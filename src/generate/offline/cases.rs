@@ -1385,3 +1385,168 @@ impl Case<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::super::index::test_support::index_source;
+    use super::*;
+
+    /// A `Function` as `analyze` reports it, for the function whose signature starts `line`.
+    fn function(path: &str, line: u32, params: &[&str], visibility: &str) -> Function {
+        Function {
+            path: path.into(),
+            package: "demo".into(),
+            file: "src/lib.rs".into(),
+            line,
+            end_line: line,
+            module: "demo".into(),
+            visibility: visibility.into(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            sites: Vec::new(),
+            calls: Vec::new(),
+        }
+    }
+
+    fn made(
+        source: &str,
+        function: &Function,
+        options: CaseOptions,
+    ) -> Result<Vec<Candidate>, Vec<String>> {
+        let index = index_source(source);
+        let syntax = index
+            .function("src/lib.rs", function.line)
+            .expect("indexed");
+        candidates(function, syntax, &index, &SpecFacts::default(), options)
+    }
+
+    #[test]
+    fn a_free_function_gets_pairwise_edge_values_and_sizes_stay_finite() {
+        let source = "pub fn take(text: &str, n: usize) -> String {\n    text.chars().take(n).collect()\n}\n";
+        let got = made(
+            source,
+            &function("demo::take", 1, &["text", "n"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(got.len() > 20, "{}", got.len());
+        assert!(got.iter().all(|c| c.name.starts_with("take_")));
+        assert!(got.iter().any(|c| c.body.contains("take(\"éa\", ")));
+        assert!(got.iter().any(|c| c.body.contains("100_000usize")));
+        assert!(
+            !got.iter().any(|c| c.body.contains("usize::MAX")),
+            "n is a size"
+        );
+        let oracles: BTreeSet<&str> = got
+            .iter()
+            .filter_map(|c| c.meta.oracle.as_deref())
+            .collect();
+        assert_eq!(oracles, BTreeSet::from(["deterministic", "no_panic"]));
+    }
+
+    #[test]
+    fn methods_run_after_their_type_s_mutating_calls() {
+        let source = "#[derive(Debug, Default)]\npub struct Tally { values: Vec<i64> }\nimpl Tally {\n    pub fn add(&mut self, value: i64) { self.values.push(value) }\n    pub fn sum(&self) -> i64 { self.values.iter().sum() }\n}\n";
+        let got = made(
+            source,
+            &function("demo::Tally::sum", 5, &["self"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        let sequence = got
+            .iter()
+            .find(|c| c.body.contains("subject.add(i64::MAX);"))
+            .expect("a sequence of add calls");
+        assert_eq!(sequence.body.matches("subject.add(i64::MAX);").count(), 2);
+        assert!(
+            sequence.body.ends_with("let _ = subject.sum();"),
+            "{}",
+            sequence.body
+        );
+        assert_eq!(sequence.meta.category.as_deref(), Some("misuse"));
+        assert!(sequence.name.starts_with("tally_sum_"), "{}", sequence.name);
+    }
+
+    #[test]
+    fn trait_methods_are_called_by_their_full_path_and_self_is_the_impl_type() {
+        let source = "pub struct Cents(pub i64);\nimpl std::str::FromStr for Cents {\n    type Err = ();\n    fn from_str(text: &str) -> Result<Self, ()> { Err(()) }\n}\nimpl Cents {\n    pub fn plus(&self, other: &Self) -> i64 { self.0 + other.0 }\n}\n";
+        let from_str = made(
+            source,
+            &function(
+                "demo::<Cents as std::str::FromStr>::from_str",
+                4,
+                &["text"],
+                "pub",
+            ),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            from_str[0]
+                .body
+                .contains("<Cents as std::str::FromStr>::from_str("),
+            "{}",
+            from_str[0].body
+        );
+        let plus = made(
+            source,
+            &function("demo::Cents::plus", 7, &["self", "other"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            plus.iter()
+                .any(|c| c.body.contains("subject.plus(&other_value)"))
+        );
+        assert!(
+            plus.iter()
+                .any(|c| c.body.contains("crate::Cents(i64::MAX)"))
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_tested_says_why() {
+        let source = "pub unsafe fn raw(p: *const u8) {}\nfn private(n: &mut u8) { *n += 1 }\n/// # Panics\n/// When `n` is zero.\npub fn halve(n: &mut u32) { *n /= 2 }\npub fn read(r: impl std::io::Read) {}\n";
+        let reasons = |line, path: &str, params: &[&str], vis: &str| {
+            made(
+                source,
+                &function(path, line, params, vis),
+                CaseOptions::default(),
+            )
+            .unwrap_err()
+            .join("; ")
+        };
+        let raw = reasons(1, "demo::raw", &["p"], "pub");
+        assert!(raw.contains("`unsafe fn`"), "{raw}");
+        assert!(raw.contains("parameter `p`"), "{raw}");
+        assert!(reasons(2, "demo::private", &["n"], "private").contains("private function"));
+        assert!(reasons(5, "demo::halve", &["n"], "pub").contains("documents when it panics"));
+        assert!(reasons(6, "demo::read", &["r"], "pub").contains("no std type meets"));
+        let private = made(
+            source,
+            &function("demo::private", 2, &["n"], "private"),
+            CaseOptions { private: true },
+        )
+        .unwrap();
+        assert!(
+            private
+                .iter()
+                .all(|c| c.meta.oracle.as_deref() == Some("no_panic"))
+        );
+    }
+
+    #[test]
+    fn crate_trait_bounds_take_an_implementing_type() {
+        let source = "pub trait Zone { fn offset(&self) -> i32; }\n#[derive(Debug, Clone, Default)]\npub struct Utc;\nimpl Zone for Utc { fn offset(&self) -> i32 { 0 } }\npub fn shift<Z: Zone>(zone: Z, hours: i32) -> i32 { zone.offset() + hours }\n";
+        let got = made(
+            source,
+            &function("demo::shift", 5, &["zone", "hours"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            got[0].body.contains("shift::<crate::Utc>("),
+            "{}",
+            got[0].body
+        );
+    }
+}
