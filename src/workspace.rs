@@ -33,6 +33,7 @@ pub struct Workspace {
 #[derive(Debug, Clone)]
 pub struct SelectedPackage {
     pub name: String,
+    pub version: String,
     /// Root files of targets `analyze` does not walk (build script, tests, examples, benches):
     /// never "unreachable".
     pub other_roots: Vec<PathBuf>,
@@ -222,6 +223,7 @@ fn select_targets(package: &Package) -> SelectedPackage {
     }
     SelectedPackage {
         name: package.name.to_string(),
+        version: package.version.to_string(),
         other_roots: package
             .targets
             .iter()

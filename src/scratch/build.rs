@@ -16,6 +16,8 @@ use super::sandbox::Sandbox;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildTarget {
     pub package: String,
+    /// `name@version`: unambiguous for `-p` when a dependency shares the name.
+    pub spec: String,
     pub lib: bool,
     pub bins: Vec<String>,
 }
@@ -101,7 +103,7 @@ pub fn build_tests(
             "--manifest-path",
             &manifest,
             "-p",
-            &target.package,
+            &target.spec,
         ];
         if target.lib {
             args.push("--lib");

@@ -755,6 +755,11 @@ fn build_targets<'a>(
         let entry = targets
             .entry(package.clone())
             .or_insert_with(|| BuildTarget {
+                spec: workspace
+                    .packages
+                    .iter()
+                    .find(|p| p.name == package)
+                    .map_or_else(|| package.clone(), |p| format!("{}@{}", p.name, p.version)),
                 package,
                 lib: false,
                 bins: Vec::new(),
@@ -1207,7 +1212,7 @@ fn run_own_tests(
             "--offline",
             "--no-fail-fast",
             "-p",
-            target.package.as_str(),
+            target.spec.as_str(),
         ];
         let command = sandbox.command(&cargo, &args, &area.copy, env, None);
         let finished =

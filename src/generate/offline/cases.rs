@@ -11,10 +11,10 @@ use syn::visit_mut::VisitMut;
 use super::construct::{Construction, Constructor, Setup, snake};
 use super::docs::{doc_text, documents_panics, states_preconditions};
 use super::index::{Container, CrateIndex, FnSyntax, crate_relative, last_segment};
-use super::mined::{Mined, mine, mined_values, size_like_params, text_label};
+use super::mined::{Mined, arithmetic_params, mine, mined_values, size_like_params, text_label};
 use super::pairwise::pairwise;
 use super::signature::{CallPlan, Receiver, call_plan};
-use super::types::{InputType, stand_in_types};
+use super::types::{InputType, input_type, stand_in_types};
 use super::values::{EdgeValue, edge_values_with};
 use crate::analyze::{Function, PanicVia, SiteKind};
 use crate::testfile::TestMeta;
@@ -35,6 +35,9 @@ pub struct SpecFacts {
 pub struct CaseOptions {
     /// Test private functions under the no-panic oracle too.
     pub private: bool,
+    /// The function (or one it calls) reads a clock, randomness, I/O or a static: no
+    /// determinism test.
+    pub impure: bool,
 }
 
 /// One candidate test.
@@ -84,6 +87,8 @@ struct Arg {
     item: Option<String>,
     /// A bound value moved into the call: the call cannot be repeated.
     moved: bool,
+    /// The value is a reference already (`"é"` for a `str` receiver): `&self` takes it as is.
+    already_ref: bool,
 }
 
 /// The tests for `function`, or every reason none can be made.
@@ -147,6 +152,12 @@ pub fn candidates(
             substitute.visit_path_mut(path);
         }
     }
+    if let Some(syn::Type::Reference(_)) = &self_ty {
+        return Err(vec![format!(
+            "an impl for a reference type (`{}`): tested through the type's own methods",
+            crate::analyze::names::pretty_type(self_ty.as_ref().expect("matched"))
+        )]);
+    }
     let self_ty = self_ty.as_ref();
     let trait_path = trait_path.as_ref();
     let mut sig = fn_sig.clone();
@@ -171,7 +182,18 @@ pub fn candidates(
     };
 
     let mined = mine(&syntax.block);
-    let sizes = size_like_params(&syntax.block, &function.params);
+    let mut sizes = size_like_params(&syntax.block, &function.params);
+    // A `usize` is nearly always a length, an index or a count: unless the body does
+    // arithmetic with it (where `MAX` overflows), its `MAX` only makes allocations abort.
+    let arithmetic = arithmetic_params(&syntax.block, &function.params);
+    for param in &plan.params {
+        let model = maker.resolve(&param.input);
+        if matches!(&model, InputType::Int { name, .. } if name == "usize")
+            && !arithmetic.contains(&param.name)
+        {
+            sizes.insert(param.name.clone());
+        }
+    }
     let mut dimensions: Vec<Vec<Arg>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     if let Some(receiver) = plan.receiver {
@@ -213,7 +235,8 @@ pub fn candidates(
         names.push(param.name.clone());
     }
 
-    let deterministic = determinism_possible(syntax, index, &module, self_ty, &plan);
+    let deterministic =
+        !options.impure && determinism_possible(syntax, index, &module, self_ty, &plan);
     if oracle.is_none() && !deterministic {
         return Err(vec![skip_reason(function, syntax, spec)]);
     }
@@ -239,6 +262,7 @@ pub fn candidates(
             receiver: plan.receiver,
             trait_call: trait_path.is_some(),
             method: &ident,
+            fish: &fish,
             names: &names,
             args: &chosen,
             display: &display,
@@ -575,7 +599,14 @@ fn no_panic_oracle(
             .type_def(last_segment(&name), module)
             .is_none_or(|def| def.public)
     });
-    let public = function.visibility == "pub" && type_public;
+    // Public API: `pub`, of a public type, reachable from the crate root.
+    let own_name = syntax.sig.ident.to_string();
+    let type_name =
+        self_ty.map(|ty| last_segment(&crate::analyze::names::self_type_name(ty)).to_owned());
+    let mut names = vec![own_name.as_str()];
+    names.extend(type_name.as_deref());
+    let public =
+        function.visibility == "pub" && type_public && index.exported(&syntax.module, &names);
     (public || options.private || spec.named).then_some(NoPanic)
 }
 
@@ -672,35 +703,7 @@ fn determinism_possible(
     ) {
         return false;
     }
-    const IMPURE: &[&str] = &[
-        "Instant",
-        "SystemTime",
-        "now",
-        "rand",
-        "random",
-        "thread_rng",
-        "getrandom",
-        "env",
-        "var",
-        "read",
-        "read_to_string",
-        "File",
-        "fs",
-        "stdin",
-        "Uuid",
-        "static",
-        "fetch_add",
-        "thread",
-        "spawn",
-        "channel",
-        "TcpStream",
-        "UdpSocket",
-        "Command",
-    ];
-    let body = syntax.block.to_token_stream().to_string();
-    !body
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
-        .any(|word| IMPURE.contains(&word))
+    true
 }
 
 /// Whether values of `ty` print with `Debug`, the same way each time.
@@ -797,30 +800,60 @@ fn prints_stably(
             };
             args_ok
                 && index.implements(&type_name, "Debug")
-                && index
-                    .type_def(&type_name, module)
-                    .is_some_and(|d| !d.interior_mutability && !mentions_hash_order(d))
+                && index.type_def(&type_name, module).is_some_and(|d| {
+                    !d.interior_mutability && !mentions_hash_order(d, index, module)
+                })
         }
         _ => false,
     }
 }
 
-fn mentions_hash_order(def: &super::index::TypeDef) -> bool {
-    match &def.shape {
-        super::index::Shape::Struct { fields, .. } => fields.iter().any(|(_, t)| {
-            let text = t.to_token_stream().to_string();
-            text.contains("HashMap") || text.contains("HashSet")
-        }),
+fn mentions_hash_order(def: &super::index::TypeDef, index: &CrateIndex, module: &str) -> bool {
+    hash_order_within(def, index, module, &mut Vec::new())
+}
+
+/// Hash-ordered collections in a type's fields, following the crate's own field types (a
+/// struct holding a struct holding a `HashMap` prints in hash order too).
+fn hash_order_within(
+    def: &super::index::TypeDef,
+    index: &CrateIndex,
+    module: &str,
+    seen: &mut Vec<String>,
+) -> bool {
+    const DEPTH: usize = 4;
+    if seen.contains(&def.path) || seen.len() >= DEPTH {
+        return false;
+    }
+    seen.push(def.path.clone());
+    let types: Vec<&syn::Type> = match &def.shape {
+        super::index::Shape::Struct { fields, .. } => fields.iter().map(|(_, t)| t).collect(),
         super::index::Shape::Enum { variants } => variants
             .iter()
             .flat_map(|(_, f)| f.iter().flatten())
-            .any(|t| {
-                let text = t.to_token_stream().to_string();
-                text.contains("HashMap") || text.contains("HashSet")
-            }),
-        super::index::Shape::Alias(t) => {
-            let text = t.to_token_stream().to_string();
-            text.contains("HashMap") || text.contains("HashSet")
+            .collect(),
+        super::index::Shape::Alias(t) => vec![&**t],
+    };
+    let found = types.iter().any(|t| {
+        let mut idents = Vec::new();
+        collect_type_idents(t.to_token_stream(), &mut idents);
+        idents.iter().any(|ident| {
+            ident == "HashMap"
+                || ident == "HashSet"
+                || index
+                    .type_def(ident, module)
+                    .is_some_and(|inner| hash_order_within(inner, index, module, seen))
+        })
+    });
+    seen.pop();
+    found
+}
+
+fn collect_type_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+            proc_macro2::TokenTree::Group(group) => collect_type_idents(group.stream(), out),
+            _ => {}
         }
     }
 }
@@ -834,6 +867,9 @@ fn receiver_args(
     method: &str,
     receiver: Receiver,
 ) -> Vec<Arg> {
+    if let Some(values) = primitive_receivers(maker, self_ty, receiver) {
+        return values;
+    }
     let name = crate::analyze::names::self_type_name(self_ty);
     let type_name = last_segment(&name).to_owned();
     let generic_code = maker
@@ -845,10 +881,10 @@ fn receiver_args(
         Some(code) => maker.generic_constructions(&type_name, code),
         None => maker.constructions(&type_name),
     };
-    let mut constructions: Vec<Construction> =
-        constructions.into_iter().take(MAX_RECEIVERS).collect();
+    let mut constructions = constructions;
     // Plain values first: they cannot fail, so the test always reaches the call.
     constructions.sort_by_key(|c| c.setup != Setup::Plain);
+    constructions.truncate(MAX_RECEIVERS);
     let sequences = mutator_sequences(maker, &type_name, method);
     let mut out = Vec::new();
     let mutable = receiver == Receiver::RefMut || !sequences.is_empty();
@@ -862,6 +898,7 @@ fn receiver_args(
             source: Source::Crate,
             item: None,
             moved: receiver == Receiver::Value,
+            already_ref: false,
         });
         // Sequences on the first construction only: enough to find overflowing state without
         // multiplying every receiver by every sequence.
@@ -877,12 +914,58 @@ fn receiver_args(
                     source: Source::Mined,
                     item: None,
                     moved: receiver == Receiver::Value,
+                    already_ref: false,
                 });
             }
         }
     }
     out.truncate(MAX_RECEIVERS + sequences.len());
     out
+}
+
+/// Receivers of a method on a primitive or std type (`impl ToSnakeCase for str`,
+/// `impl Float for f32`): that type's edge values, inline.
+fn primitive_receivers(
+    maker: &Constructor,
+    self_ty: &syn::Type,
+    receiver: Receiver,
+) -> Option<Vec<Arg>> {
+    let model = match self_ty {
+        syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
+            InputType::Str { owned: false }
+        }
+        syn::Type::Slice(slice) => InputType::Slice {
+            element: Box::new(input_type(&slice.elem, &syn::Generics::default()).ok()?),
+            mutable: false,
+        },
+        other => match input_type(other, &syn::Generics::default()).ok()? {
+            InputType::Named(_) => return None,
+            model => model,
+        },
+    };
+    let already_ref = matches!(
+        model,
+        InputType::Str { owned: false } | InputType::Slice { .. }
+    );
+    if already_ref && receiver != Receiver::Ref {
+        return Some(Vec::new());
+    }
+    let named = |name: &str| maker.plain_values(name);
+    Some(
+        edge_values_with(&model, &named)
+            .into_iter()
+            .map(|value| Arg {
+                setup: None,
+                shown: None,
+                code: value.code,
+                label: value.label,
+                source: Source::Edge,
+                item: None,
+                moved: false,
+                already_ref,
+            })
+            .collect(),
+    )
 }
 
 /// `let NAME = EXPR;`, or for a setup that may fail, a `let ... else { return; }` that steps
@@ -907,11 +990,44 @@ fn bind(name: &str, construction: &Construction, mutable: bool) -> String {
     }
 }
 
+/// Method name prefixes that view or shrink rather than add state.
+const NOT_MUTATORS: &[&str] = &[
+    "as_", "iter", "get_", "clear", "shrink", "reserve", "truncate", "drain", "retain", "sort",
+    "reverse", "set_len",
+];
+
+/// Whether every sentence of a doc that mentions a panic is about allocation or capacity
+/// (`panics if the new capacity exceeds isize::MAX bytes`): the usual note on any growable
+/// collection, not a condition a test's few values can meet.
+fn only_allocation_panics(doc: &str) -> bool {
+    let words = ["capacity", "isize::max", "usize::max", "alloc", "memory"];
+    doc.split(['.', '\n'])
+        .filter(|sentence| {
+            !sentence.trim_start().starts_with('#') && sentence.to_lowercase().contains("panic")
+        })
+        .all(|sentence| {
+            let lower = sentence.to_lowercase();
+            words.iter().any(|w| lower.contains(w))
+        })
+}
+
 /// Calls of the type's public `&mut self` methods with limit values, twice each: state that
 /// overflows shows on the second call or in the call under test.
 fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for assoc in maker.index.assoc_fns(type_name) {
+    // Methods that take data first (`push`, `insert`, `add`): they build up the state that
+    // overflows; views and shrinking (`as_mut_slice`, `clear`) change little.
+    let mut mutators: Vec<&super::index::AssocFn> = maker
+        .index
+        .assoc_fns(type_name)
+        .iter()
+        .filter(|a| {
+            let name = a.sig.ident.to_string();
+            !NOT_MUTATORS.iter().any(|prefix| name.starts_with(prefix))
+        })
+        .collect();
+    mutators.sort_by_key(|a| a.sig.inputs.len() <= 1);
+    for assoc in mutators {
         if out.len() >= MAX_MUTATORS {
             break;
         }
@@ -937,7 +1053,9 @@ fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        if documents_panics(&doc) || states_preconditions(&doc, &names) {
+        if (documents_panics(&doc) && !only_allocation_panics(&doc))
+            || states_preconditions(&doc, &names)
+        {
             continue;
         }
         if sig.generics.type_params().next().is_some()
@@ -1006,6 +1124,7 @@ fn param_args(
         source,
         item,
         moved: false,
+        already_ref: false,
     };
     // Crate types at the top, or behind a reference: every construction, bound first.
     let (named, reference) = match &model {
@@ -1018,11 +1137,15 @@ fn param_args(
     };
     if let Some(type_name) = named {
         let binding = format!("{}_value", snake(name));
+        // A `Copy` value can be passed twice; a `Clone` one is cloned for each call.
+        let copy = maker.index.implements(&type_name, "Copy");
+        let clone = maker.index.implements(&type_name, "Clone");
         for construction in maker.constructions(&type_name) {
             let mutable = reference == Some(true);
             let code = match reference {
                 Some(true) => format!("&mut {binding}"),
                 Some(false) => format!("&{binding}"),
+                None if !copy && clone => format!("{binding}.clone()"),
                 None => binding.clone(),
             };
             push(
@@ -1034,7 +1157,8 @@ fn param_args(
                     label: construction.label,
                     source: Source::Crate,
                     item: None,
-                    moved: reference.is_none(),
+                    moved: reference.is_none() && !copy && !clone,
+                    already_ref: false,
                 },
             );
         }
@@ -1188,6 +1312,8 @@ struct Case<'a> {
     receiver: Option<Receiver>,
     trait_call: bool,
     method: &'a str,
+    /// `::<i64>` for a generic method, else empty.
+    fish: &'a str,
     names: &'a [String],
     args: &'a [&'a Arg],
     display: &'a str,
@@ -1215,6 +1341,7 @@ impl Case<'_> {
         match receiver {
             Some((kind, subject)) if self.trait_call => {
                 let receiver = match kind {
+                    Receiver::Ref if subject.already_ref => subject.code.clone(),
                     Receiver::Ref => format!("&{}", subject.code),
                     Receiver::RefMut => format!("&mut {}", subject.code),
                     Receiver::Value => subject.code.clone(),
@@ -1223,7 +1350,13 @@ impl Case<'_> {
                 all.extend(codes);
                 format!("{}({})", self.callee, all.join(", "))
             }
-            Some((_, subject)) => format!("{}.{}({})", subject.code, self.method, codes.join(", ")),
+            Some((_, subject)) => format!(
+                "{}.{}{}({})",
+                subject.code,
+                self.method,
+                self.fish,
+                codes.join(", ")
+            ),
             None => format!("{}({})", self.callee, codes.join(", ")),
         }
     }
@@ -1246,10 +1379,11 @@ impl Case<'_> {
         };
         let mut joined = parts.join("_");
         if joined.len() > MAX_LABEL_CHARS {
-            let mut cut = MAX_LABEL_CHARS;
-            while !joined.is_char_boundary(cut) {
-                cut -= 1;
-            }
+            // Cut between words, not inside one.
+            let cut = joined[..=MAX_LABEL_CHARS]
+                .rfind('_')
+                .filter(|&at| at > 0)
+                .unwrap_or(MAX_LABEL_CHARS);
             joined.truncate(cut);
         }
         let joined = joined.trim_end_matches('_');
@@ -1524,7 +1658,10 @@ mod test {
         let private = made(
             source,
             &function("demo::private", 2, &["n"], "private"),
-            CaseOptions { private: true },
+            CaseOptions {
+                private: true,
+                ..Default::default()
+            },
         )
         .unwrap();
         assert!(

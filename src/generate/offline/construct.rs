@@ -450,6 +450,13 @@ fn returns_self(output: &syn::ReturnType, type_name: &str) -> Option<Setup> {
     if is_self(ty) {
         return Some(Setup::MayPanic);
     }
+    // `fn new(s: &str) -> &Path`: a reference works wherever the tests use the value.
+    if let syn::Type::Reference(reference) = &**ty
+        && reference.mutability.is_none()
+        && is_self(&reference.elem)
+    {
+        return Some(Setup::MayPanic);
+    }
     let syn::Type::Path(path) = &**ty else {
         return None;
     };

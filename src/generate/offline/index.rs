@@ -105,8 +105,15 @@ pub struct CrateIndex {
     off_modules: Vec<(String, String)>,
     /// Traits the crate defines, by name.
     defined_traits: BTreeSet<String>,
+    /// `static` items and `thread_local!` keys, by name.
+    statics: BTreeSet<String>,
     /// Modules declared without `pub`: nameable only inside their parent.
     private_modules: BTreeSet<String>,
+    /// Modules declared without a plain `pub` (`pub(crate)` included): not the crate's API.
+    unexported_modules: BTreeSet<String>,
+    /// Names a `pub use` re-exports, and modules a `pub use path::*` re-exports whole.
+    reexported_names: BTreeSet<String>,
+    reexported_globs: BTreeSet<String>,
     /// A crate root says `#![no_std]` (perhaps under `cfg_attr`): tests must bring std's
     /// prelude themselves.
     pub no_std: bool,
@@ -262,6 +269,33 @@ impl CrateIndex {
         true
     }
 
+    /// Whether an item named `name` in `module` is part of the crate's public API: every
+    /// module on the way is `pub`, or a `pub use` re-exports it (by name or by glob).
+    pub fn exported(&self, module: &str, names: &[&str]) -> bool {
+        if names.iter().any(|n| self.reexported_names.contains(*n))
+            || self.reexported_globs.contains(module)
+        {
+            return true;
+        }
+        let mut prefix = String::new();
+        for segment in module.split("::") {
+            prefix = if prefix.is_empty() {
+                segment.to_owned()
+            } else {
+                format!("{prefix}::{segment}")
+            };
+            if self.unexported_modules.contains(&prefix) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The names of the crate's `static` items and `thread_local!` keys.
+    pub fn statics(&self) -> &BTreeSet<String> {
+        &self.statics
+    }
+
     /// Whether the crate defines a trait of this name.
     pub fn defines_trait(&self, name: &str) -> bool {
         self.defined_traits.contains(name)
@@ -318,6 +352,32 @@ pub fn last_segment(written: &str) -> &str {
         .next()
         .unwrap_or(without_args)
         .trim()
+}
+
+/// A `use` path as a crate-relative module: `crate::a`, `self::a`, `super::a`, or (2018)
+/// a child module `a`.
+fn resolve_use_path(module: &str, segments: &[String]) -> String {
+    let mut current: Vec<&str> = module.split("::").collect();
+    let mut rest = segments;
+    match segments.first().map(String::as_str) {
+        Some("crate") => {
+            current = vec!["crate"];
+            rest = &segments[1..];
+        }
+        Some("self") => rest = &segments[1..],
+        Some("super") => {
+            while let Some("super") = rest.first().map(String::as_str) {
+                if current.len() > 1 {
+                    current.pop();
+                }
+                rest = &rest[1..];
+            }
+        }
+        _ => {}
+    }
+    let mut out: Vec<String> = current.into_iter().map(str::to_owned).collect();
+    out.extend(rest.iter().cloned());
+    out.join("::")
 }
 
 /// A trait's last segment with its arguments: `std::convert::From<u64>` → `From<u64>`.
@@ -389,6 +449,32 @@ fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
 }
 
 impl Walker<'_> {
+    /// Record what a `pub use` tree re-exports.
+    fn reexports(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(path) => {
+                prefix.push(path.ident.to_string());
+                self.reexports(&path.tree, prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Name(name) => {
+                self.index.reexported_names.insert(name.ident.to_string());
+            }
+            syn::UseTree::Rename(rename) => {
+                self.index.reexported_names.insert(rename.ident.to_string());
+            }
+            syn::UseTree::Glob(_) => {
+                let module = resolve_use_path(&self.module, prefix);
+                self.index.reexported_globs.insert(module);
+            }
+            syn::UseTree::Group(group) => {
+                for item in &group.items {
+                    self.reexports(item, prefix);
+                }
+            }
+        }
+    }
+
     fn items(&mut self, items: &[syn::Item], nested: bool) {
         for item in items {
             self.item(item, nested);
@@ -483,6 +569,9 @@ impl Walker<'_> {
                 let module = format!("{}::{}", self.module, m.ident);
                 if matches!(m.vis, syn::Visibility::Inherited) {
                     self.index.private_modules.insert(module.clone());
+                }
+                if !is_pub(&m.vis) {
+                    self.index.unexported_modules.insert(module.clone());
                 }
                 match &m.content {
                     Some((_, items)) => {
@@ -583,8 +672,10 @@ impl Walker<'_> {
                 // An impl (or its module) compiled out here adds nothing that can be called.
                 let impl_off = self.cfg_off.is_some()
                     || super::cfg::off_here(&imp.attrs, self.features).is_some();
+                // `impl From<&str> for &Path` says nothing about what makes a `Path`.
+                let for_reference = matches!(&*imp.self_ty, syn::Type::Reference(_));
                 match &imp.trait_ {
-                    _ if impl_off => {}
+                    _ if impl_off || for_reference => {}
                     Some((trait_path, _)) => {
                         let printed = crate::analyze::names::trait_display(trait_path);
                         self.add_traits(&type_name, [trait_short(&printed)]);
@@ -635,6 +726,28 @@ impl Walker<'_> {
                     }
                 }
                 self.cfg_off = saved_cfg;
+            }
+            syn::Item::Use(u) if is_pub(&u.vis) => {
+                let mut prefix = Vec::new();
+                self.reexports(&u.tree, &mut prefix);
+            }
+            syn::Item::Static(s) => {
+                self.index.statics.insert(s.ident.to_string());
+            }
+            syn::Item::Macro(m) if m.mac.path.is_ident("thread_local") => {
+                // `static NAME: T = ...;` entries.
+                let tokens: Vec<proc_macro2::TokenTree> =
+                    m.mac.tokens.clone().into_iter().collect();
+                for pair in tokens.windows(2) {
+                    if let [
+                        proc_macro2::TokenTree::Ident(kw),
+                        proc_macro2::TokenTree::Ident(name),
+                    ] = pair
+                        && kw == "static"
+                    {
+                        self.index.statics.insert(name.to_string());
+                    }
+                }
             }
             syn::Item::Trait(t) => {
                 self.index.defined_traits.insert(t.ident.to_string());

@@ -494,6 +494,7 @@ const SIZE_NAMES: &[&str] = &[
 pub fn size_like_params(block: &syn::Block, params: &[String]) -> BTreeSet<String> {
     let mut finder = SizeFinder {
         params,
+        derived: std::collections::HashMap::new(),
         found: BTreeSet::new(),
     };
     finder.visit_block(block);
@@ -512,44 +513,130 @@ pub fn size_like_params(block: &syn::Block, params: &[String]) -> BTreeSet<Strin
     finder.found
 }
 
+/// Parameters the body does arithmetic with directly (`a + b`, `n * 8`, `x.checked_mul(y)`):
+/// there the type's limits are what overflows, so they keep their `MAX`.
+pub fn arithmetic_params(block: &syn::Block, params: &[String]) -> BTreeSet<String> {
+    struct Arithmetic<'p> {
+        params: &'p [String],
+        found: BTreeSet<String>,
+    }
+    impl Arithmetic<'_> {
+        fn direct(&mut self, expr: &syn::Expr) {
+            let expr = match expr {
+                syn::Expr::Paren(p) => &*p.expr,
+                syn::Expr::Cast(c) => &*c.expr,
+                other => other,
+            };
+            if let syn::Expr::Path(path) = expr
+                && let Some(ident) = path.path.get_ident()
+                && self.params.iter().any(|p| ident == p)
+            {
+                self.found.insert(ident.to_string());
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Arithmetic<'_> {
+        fn visit_expr_binary(&mut self, binary: &'ast syn::ExprBinary) {
+            use syn::BinOp::*;
+            if matches!(
+                binary.op,
+                Add(_)
+                    | Sub(_)
+                    | Mul(_)
+                    | Shl(_)
+                    | AddAssign(_)
+                    | SubAssign(_)
+                    | MulAssign(_)
+                    | ShlAssign(_)
+            ) {
+                self.direct(&binary.left);
+                self.direct(&binary.right);
+            }
+            syn::visit::visit_expr_binary(self, binary);
+        }
+        fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+            let method = call.method.to_string();
+            if ["checked_", "wrapping_", "saturating_", "overflowing_"]
+                .iter()
+                .any(|p| method.starts_with(p))
+            {
+                self.direct(&call.receiver);
+                for arg in &call.args {
+                    self.direct(arg);
+                }
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Arithmetic {
+        params,
+        found: BTreeSet::new(),
+    };
+    finder.visit_block(block);
+    finder.found
+}
+
 struct SizeFinder<'p> {
     params: &'p [String],
+    /// Locals computed from parameters (`let blocks = blocks_for(nbits);`), with them.
+    derived: std::collections::HashMap<String, BTreeSet<String>>,
     found: BTreeSet<String>,
 }
 
 impl SizeFinder<'_> {
-    /// Parameters an expression mentions (through arithmetic and casts).
-    fn mark(&mut self, expr: &syn::Expr) {
+    /// Parameters an expression draws on, through locals computed from them.
+    fn sources(&self, expr: &syn::Expr) -> BTreeSet<String> {
         let mut names = Vec::new();
-        collect_idents(expr, &mut names);
+        collect_idents(quote::ToTokens::to_token_stream(expr), &mut names);
+        let mut out = BTreeSet::new();
         for name in names {
             if self.params.contains(&name) {
-                self.found.insert(name);
+                out.insert(name.clone());
+            }
+            if let Some(params) = self.derived.get(&name) {
+                out.extend(params.iter().cloned());
             }
         }
+        out
+    }
+
+    /// Mark the parameters an expression draws on as sizes.
+    fn mark(&mut self, expr: &syn::Expr) {
+        let sources = self.sources(expr);
+        self.found.extend(sources);
     }
 }
 
-fn collect_idents(expr: &syn::Expr, out: &mut Vec<String>) {
-    match expr {
-        syn::Expr::Path(path) => {
-            if let Some(ident) = path.path.get_ident() {
-                out.push(ident.to_string());
-            }
+/// Every identifier in a token stream, nested groups included.
+fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+            proc_macro2::TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
         }
-        syn::Expr::Binary(binary) => {
-            collect_idents(&binary.left, out);
-            collect_idents(&binary.right, out);
-        }
-        syn::Expr::Cast(cast) => collect_idents(&cast.expr, out),
-        syn::Expr::Paren(paren) => collect_idents(&paren.expr, out),
-        syn::Expr::Reference(reference) => collect_idents(&reference.expr, out),
-        syn::Expr::Unary(unary) => collect_idents(&unary.expr, out),
-        _ => {}
     }
 }
 
 impl<'ast> Visit<'ast> for SizeFinder<'_> {
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let (syn::Pat::Ident(ident), Some(init)) = (&local.pat, &local.init) {
+            let sources = self.sources(&init.expr);
+            if !sources.is_empty() {
+                self.derived.insert(ident.ident.to_string(), sources);
+            }
+        } else if let (syn::Pat::Type(typed), Some(init)) = (&local.pat, &local.init)
+            && let syn::Pat::Ident(ident) = &*typed.pat
+        {
+            let sources = self.sources(&init.expr);
+            if !sources.is_empty() {
+                self.derived.insert(ident.ident.to_string(), sources);
+            }
+        }
+        syn::visit::visit_local(self, local);
+    }
+
     fn visit_expr_range(&mut self, range: &'ast syn::ExprRange) {
         if let Some(end) = &range.end {
             self.mark(end);

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod index;
 pub mod mined;
 pub mod pairwise;
+pub mod purity;
 pub mod select;
 pub mod signature;
 pub mod spec_tests;
@@ -90,6 +91,7 @@ pub fn generate(
         per_function[target].push(candidate);
     }
     let no_facts = SpecFacts::default();
+    let impure = purity::impure_functions(functions, &index);
     for (position, function) in functions.iter().enumerate() {
         let Some(syntax) = index.function(&function.file, function.line) else {
             generation.skipped.push(Skipped {
@@ -106,6 +108,7 @@ pub fn generate(
             spec,
             CaseOptions {
                 private: options.private,
+                impure: impure[position],
             },
         );
         match made {

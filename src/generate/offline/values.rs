@@ -134,7 +134,13 @@ pub fn edge_values_with(ty: &InputType, named: NamedValues) -> Vec<EdgeValue> {
         InputType::Tuple(elements) => tuple_values(elements, named),
         InputType::Ref { inner, mutable } => {
             let amp = if *mutable { "&mut " } else { "&" };
-            around(inner, named, "", |code| format!("{amp}{code}"))
+            // `&&[x]` is a reference to an array: `[..]` makes the inner one a slice.
+            let slice = if matches!(**inner, InputType::Slice { .. }) {
+                "[..]"
+            } else {
+                ""
+            };
+            around(inner, named, "", |code| format!("{amp}{code}{slice}"))
         }
         InputType::Wrapped { wrapper, inner } => {
             let constructor = match wrapper.as_str() {

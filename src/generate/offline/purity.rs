@@ -1,0 +1,125 @@
+//! Which functions may give different results for the same input: their body, or a function
+//! they call (a few calls deep), reads a clock, randomness, the environment, I/O, a thread or
+//! a `static` (`thread_local!` generators included). Those get no determinism test.
+
+use std::collections::{BTreeSet, HashSet};
+
+use proc_macro2::TokenTree;
+use quote::ToTokens;
+
+use super::index::CrateIndex;
+use crate::analyze::Function;
+use crate::spec::link::resolve_call;
+
+/// Identifiers that mean a result may change between two calls with the same input.
+const IMPURE: &[&str] = &[
+    "Instant",
+    "SystemTime",
+    "now",
+    "elapsed",
+    "rand",
+    "random",
+    "thread_rng",
+    "getrandom",
+    "RandomState",
+    "env",
+    "var",
+    "vars",
+    "read",
+    "read_to_string",
+    "File",
+    "fs",
+    "stdin",
+    "Uuid",
+    "fetch_add",
+    "fetch_sub",
+    "thread",
+    "spawn",
+    "channel",
+    "TcpStream",
+    "UdpSocket",
+    "Command",
+    "process",
+];
+
+/// How many calls deep impurity is followed.
+const DEPTH: usize = 4;
+
+/// `impure[i]` for `functions[i]`.
+pub fn impure_functions(functions: &[Function], index: &CrateIndex) -> Vec<bool> {
+    let statics = index.statics();
+    let mut impure: Vec<bool> = functions
+        .iter()
+        .map(|f| {
+            index
+                .function(&f.file, f.line)
+                .is_some_and(|syntax| reads_impure(&syntax.block, statics))
+        })
+        .collect();
+    let callees: Vec<Vec<usize>> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.calls
+                .iter()
+                .flat_map(|call| resolve_call(call, i, functions))
+                .collect()
+        })
+        .collect();
+    for _ in 0..DEPTH {
+        let before = impure.clone();
+        for (i, calls) in callees.iter().enumerate() {
+            if !impure[i] && calls.iter().any(|&j| before[j]) {
+                impure[i] = true;
+            }
+        }
+        if impure == before {
+            break;
+        }
+    }
+    impure
+}
+
+/// Whether a body names an impure identifier or one of the crate's statics (identifiers only:
+/// words inside string literals do not count).
+fn reads_impure(block: &syn::Block, statics: &BTreeSet<String>) -> bool {
+    let mut idents = HashSet::new();
+    collect_idents(block.to_token_stream(), &mut idents);
+    idents
+        .iter()
+        .any(|ident| IMPURE.contains(&ident.as_str()) || statics.contains(ident))
+}
+
+fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn body(text: &str) -> syn::Block {
+        syn::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn identifiers_count_and_string_words_do_not() {
+        let none = BTreeSet::new();
+        assert!(reads_impure(&body("{ std::time::Instant::now() }"), &none));
+        assert!(!reads_impure(
+            &body("{ x.expect(\"failed to read the file\") }"),
+            &none
+        ));
+        let statics = BTreeSet::from(["RNG".to_owned()]);
+        assert!(reads_impure(&body("{ RNG.with(|r| r.next()) }"), &statics));
+        assert!(!reads_impure(&body("{ a + b }"), &statics));
+    }
+}
