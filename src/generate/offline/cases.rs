@@ -603,8 +603,16 @@ fn no_panic_oracle(
     let own_name = syntax.sig.ident.to_string();
     let type_name =
         self_ty.map(|ty| last_segment(&crate::analyze::names::self_type_name(ty)).to_owned());
+    // A trait method is reachable when its trait is (`pub use kebab::ToKebabCase`).
+    let trait_name = match &syntax.container {
+        Container::TraitImpl { trait_path, .. } => {
+            trait_path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    };
     let mut names = vec![own_name.as_str()];
     names.extend(type_name.as_deref());
+    names.extend(trait_name.as_deref());
     let public =
         function.visibility == "pub" && type_public && index.exported(&syntax.module, &names);
     (public || options.private || spec.named).then_some(NoPanic)
@@ -1001,14 +1009,25 @@ const NOT_MUTATORS: &[&str] = &[
 /// collection, not a condition a test's few values can meet.
 fn only_allocation_panics(doc: &str) -> bool {
     let words = ["capacity", "isize::max", "usize::max", "alloc", "memory"];
-    doc.split(['.', '\n'])
-        .filter(|sentence| {
-            !sentence.trim_start().starts_with('#') && sentence.to_lowercase().contains("panic")
-        })
-        .all(|sentence| {
-            let lower = sentence.to_lowercase();
-            words.iter().any(|w| lower.contains(w))
-        })
+    // What the doc says about panics: sentences naming them and the `# Panics` section.
+    let mut said: Vec<String> = Vec::new();
+    let mut in_section = false;
+    for line in doc.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') {
+            in_section = trimmed.to_lowercase().contains("panic");
+            continue;
+        }
+        if in_section && !trimmed.is_empty() {
+            said.push(trimmed.to_lowercase());
+        }
+        for sentence in trimmed.split(". ") {
+            if sentence.to_lowercase().contains("panic") {
+                said.push(sentence.to_lowercase());
+            }
+        }
+    }
+    !said.is_empty() && said.iter().all(|s| words.iter().any(|w| s.contains(w)))
 }
 
 /// Calls of the type's public `&mut self` methods with limit values, twice each: state that
@@ -1524,6 +1543,17 @@ impl Case<'_> {
 mod test {
     use super::super::index::test_support::index_source;
     use super::*;
+
+    #[test]
+    fn allocation_notes_are_not_panics_to_avoid_but_bounds_are() {
+        assert!(only_allocation_panics(
+            "Adds one.\n\n# Panics\n\nPanics if the new capacity exceeds `isize::MAX` bytes.\n"
+        ));
+        assert!(!only_allocation_panics(
+            "Removes one.\n\n## Panics\n* If the index is out of bounds.\n"
+        ));
+        assert!(!only_allocation_panics("Adds one."));
+    }
 
     /// A `Function` as `analyze` reports it, for the function whose signature starts `line`.
     fn function(path: &str, line: u32, params: &[&str], visibility: &str) -> Function {

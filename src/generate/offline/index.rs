@@ -734,7 +734,13 @@ impl Walker<'_> {
             syn::Item::Static(s) => {
                 self.index.statics.insert(s.ident.to_string());
             }
-            syn::Item::Macro(m) if m.mac.path.is_ident("thread_local") => {
+            syn::Item::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "thread_local") =>
+            {
                 // `static NAME: T = ...;` entries.
                 let tokens: Vec<proc_macro2::TokenTree> =
                     m.mac.tokens.clone().into_iter().collect();
@@ -871,6 +877,31 @@ mod test {
             index.type_def("Deep", "crate").unwrap().path,
             "crate::inner::Deep"
         );
+    }
+
+    #[test]
+    fn exported_means_reachable_from_the_crate_root() {
+        let index = index_of(
+            "pub mod api { pub fn open() {} }
+             mod utils { pub fn helper() {} }
+             mod kebab { pub trait ToKebab {} }
+             pub use kebab::ToKebab;
+             mod inner { pub mod deep { pub fn f() {} } }
+             pub use inner::deep::*;",
+        );
+        assert!(index.exported("crate::api", &["open"]));
+        assert!(!index.exported("crate::utils", &["helper"]));
+        assert!(index.exported("crate::kebab", &["to_kebab", "str", "ToKebab"]));
+        assert!(index.exported("crate::inner::deep", &["f"]));
+        assert_eq!(
+            resolve_use_path("crate::a", &["super".into(), "b".into()]),
+            "crate::b"
+        );
+        assert_eq!(
+            resolve_use_path("crate::a", &["crate".into(), "c".into()]),
+            "crate::c"
+        );
+        assert_eq!(resolve_use_path("crate::a", &["d".into()]), "crate::a::d");
     }
 
     #[test]
