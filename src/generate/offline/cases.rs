@@ -522,13 +522,13 @@ fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec
             }
             let candidates = maker.index.implementors(crate_traits[0]);
             let chosen = candidates.into_iter().find(|ty| {
-                traits
-                    .iter()
-                    .all(|t| maker.index.implements(ty, t) || implements_with_args(maker, ty, t))
-                    && maker
-                        .index
-                        .type_def(ty, maker.module)
-                        .is_some_and(|d| !d.has_generics && d.public)
+                traits.iter().all(|t| {
+                    maker.index.implements(ty, maker.module, t)
+                        || implements_with_args(maker, ty, t)
+                }) && maker
+                    .index
+                    .type_def(ty, maker.module)
+                    .is_some_and(|d| !d.has_generics && d.public)
                     && !maker.constructions(ty).is_empty()
             });
             if let Some(ty) = chosen
@@ -807,7 +807,7 @@ fn prints_stably(
                 name
             };
             args_ok
-                && index.implements(&type_name, "Debug")
+                && index.implements(&type_name, module, "Debug")
                 && index.type_def(&type_name, module).is_some_and(|d| {
                     !d.interior_mutability && !mentions_hash_order(d, index, module)
                 })
@@ -946,7 +946,7 @@ fn primitive_receivers(
             element: Box::new(input_type(&slice.elem, &syn::Generics::default()).ok()?),
             mutable: false,
         },
-        other => match input_type(other, &syn::Generics::default()).ok()? {
+        other => match maker.resolve(&input_type(other, &syn::Generics::default()).ok()?) {
             InputType::Named(_) => return None,
             model => model,
         },
@@ -1038,8 +1038,8 @@ fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<
     // overflows; views and shrinking (`as_mut_slice`, `clear`) change little.
     let mut mutators: Vec<&super::index::AssocFn> = maker
         .index
-        .assoc_fns(type_name)
-        .iter()
+        .assoc_fns(type_name, maker.module)
+        .into_iter()
         .filter(|a| {
             let name = a.sig.ident.to_string();
             !NOT_MUTATORS.iter().any(|prefix| name.starts_with(prefix))
@@ -1157,8 +1157,8 @@ fn param_args(
     if let Some(type_name) = named {
         let binding = format!("{}_value", snake(name));
         // A `Copy` value can be passed twice; a `Clone` one is cloned for each call.
-        let copy = maker.index.implements(&type_name, "Copy");
-        let clone = maker.index.implements(&type_name, "Clone");
+        let copy = maker.index.implements(&type_name, maker.module, "Copy");
+        let clone = maker.index.implements(&type_name, maker.module, "Clone");
         for construction in maker.constructions(&type_name) {
             let mutable = reference == Some(true);
             let code = match reference {

@@ -74,6 +74,10 @@ impl Constructor<'_> {
         }
         let deeper = |inner: &InputType| Box::new(self.resolve_at(inner, depth + 1));
         match ty {
+            // A crate type named like a std one (`time::Duration`) is the crate's.
+            InputType::Std(name) if self.index.type_def(name, self.module).is_some() => {
+                self.resolve_at(&InputType::Named(name.clone()), depth)
+            }
             InputType::Named(written) => match self.index.type_def(written, self.module) {
                 Some(TypeDef {
                     shape: Shape::Alias(target),
@@ -130,7 +134,7 @@ impl Constructor<'_> {
         };
         let path = format!("<{code}>");
         let mut out = Vec::new();
-        if self.index.implements(written, "Default") {
+        if self.index.implements(written, self.module, "Default") {
             out.push(Construction {
                 code: format!("<{code} as Default>::default()"),
                 label: "default".into(),
@@ -181,7 +185,7 @@ impl Constructor<'_> {
             } => out.extend(self.literals(path, fields, *tuple, depth)),
             Shape::Struct { .. } => {}
         }
-        if self.index.implements(written, "Default") {
+        if self.index.implements(written, self.module, "Default") {
             out.push(Construction {
                 code: format!("<{path} as Default>::default()"),
                 label: "default".into(),
@@ -189,7 +193,7 @@ impl Constructor<'_> {
             });
         }
         out.extend(self.constructor_calls(def, path, depth, &|_| true));
-        for source in self.index.from_sources(written).iter().take(2) {
+        for source in self.index.from_sources(written, self.module).iter().take(2) {
             let Ok(model) = input_type(source, &syn::Generics::default()) else {
                 continue;
             };
@@ -205,7 +209,7 @@ impl Constructor<'_> {
                 });
             }
         }
-        if self.index.implements(written, "FromStr") {
+        if self.index.implements(written, self.module, "FromStr") {
             for text in ["0", "1", "a"] {
                 out.push(Construction {
                     code: format!("{text:?}.parse::<{path}>()"),
@@ -286,7 +290,7 @@ impl Constructor<'_> {
         applies: &dyn Fn(&super::index::AssocFn) -> bool,
     ) -> Vec<Construction> {
         let mut out = Vec::new();
-        for assoc in self.index.assoc_fns(&def.name) {
+        for assoc in self.index.assoc_fns(&def.name, self.module) {
             if !is_constructor(assoc, &def.name) || !applies(assoc) {
                 continue;
             }

@@ -83,6 +83,8 @@ pub struct TypeDef {
 #[derive(Clone)]
 pub struct AssocFn {
     pub sig: syn::Signature,
+    /// The module of the impl, which resolves the type's name.
+    pub impl_module: String,
     /// The impl's self type and whether the impl is generic (`impl<Tz> DateTime<Tz>`): a
     /// constructor of `impl DateTime<Utc>` makes no `DateTime<FixedOffset>`.
     pub impl_self: syn::Type,
@@ -100,7 +102,7 @@ pub struct CrateIndex {
     types: HashMap<String, Vec<TypeDef>>,
     inherent: HashMap<String, Vec<AssocFn>>,
     /// Traits implemented or derived, by type name: `Default`, `Debug`, `From<u64>`, `FromStr`.
-    traits: HashMap<String, BTreeSet<String>>,
+    traits: HashMap<String, Vec<(String, String)>>,
     /// Modules declared (`mod x;`) under a `#[cfg]` that is off here, with that cfg.
     off_modules: Vec<(String, String)>,
     /// Traits the crate defines, by name.
@@ -231,20 +233,44 @@ impl CrateIndex {
         }
     }
 
-    /// The inherent associated functions of a type.
-    pub fn assoc_fns(&self, written: &str) -> &[AssocFn] {
-        self.inherent
-            .get(last_segment(written))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// Whether an impl or derive written in `impl_module` for a type named `name` is for
+    /// `wanted` (several modules may define types of one name; unresolvable means yes).
+    fn same_type(&self, name: &str, impl_module: &str, wanted: Option<&TypeDef>) -> bool {
+        match wanted {
+            None => true,
+            Some(def) => self
+                .type_def(name, impl_module)
+                .is_none_or(|found| found.path == def.path),
+        }
     }
 
-    /// Whether a type implements or derives a trait, by the trait's printed name
-    /// (`Default`, `Debug`, `FromStr`, `From<u64>`).
-    pub fn implements(&self, written: &str, trait_name: &str) -> bool {
+    /// The inherent associated functions of the type `written` names in `module`.
+    pub fn assoc_fns(&self, written: &str, module: &str) -> Vec<&AssocFn> {
+        let name = last_segment(written);
+        let wanted = self.type_def(written, module);
+        self.inherent
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|f| self.same_type(name, &f.impl_module, wanted))
+            .collect()
+    }
+
+    /// Whether the type `written` names in `module` implements or derives a trait, by the
+    /// trait's printed name (`Default`, `Debug`, `FromStr`, `From<u64>`).
+    pub fn implements(&self, written: &str, module: &str, trait_name: &str) -> bool {
+        self.traits_of(written, module).any(|t| t == trait_name)
+    }
+
+    fn traits_of<'a>(&'a self, written: &str, module: &str) -> impl Iterator<Item = &'a str> {
+        let name = last_segment(written).to_owned();
+        let wanted = self.type_def(written, module);
         self.traits
-            .get(last_segment(written))
-            .is_some_and(|traits| traits.contains(trait_name))
+            .get(&name)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, impl_module)| self.same_type(&name, impl_module, wanted))
+            .map(|(t, _)| t.as_str())
     }
 
     /// Whether code in `module` can reach into `path`'s module: no private module on the way
@@ -310,7 +336,7 @@ impl CrateIndex {
             .filter(|(_, traits)| {
                 traits
                     .iter()
-                    .any(|t| t.split('<').next().unwrap_or(t) == trait_name)
+                    .any(|(t, _)| t.split('<').next().unwrap_or(t) == trait_name)
             })
             .map(|(ty, _)| ty.as_str())
             .collect();
@@ -319,11 +345,8 @@ impl CrateIndex {
     }
 
     /// The `T` of every `impl From<T> for Type`.
-    pub fn from_sources(&self, written: &str) -> Vec<syn::Type> {
-        self.traits
-            .get(last_segment(written))
-            .into_iter()
-            .flatten()
+    pub fn from_sources(&self, written: &str, module: &str) -> Vec<syn::Type> {
+        self.traits_of(written, module)
             .filter_map(|t| t.strip_prefix("From<")?.strip_suffix('>'))
             .filter_map(|inner| syn::parse_str(inner).ok())
             .collect()
@@ -545,11 +568,12 @@ impl Walker<'_> {
     }
 
     fn add_traits(&mut self, type_name: &str, traits: impl IntoIterator<Item = String>) {
+        let module = self.module.clone();
         self.index
             .traits
             .entry(type_name.to_owned())
             .or_default()
-            .extend(traits);
+            .extend(traits.into_iter().map(|t| (t, module.clone())));
     }
 
     fn item(&mut self, item: &syn::Item, nested: bool) {
@@ -692,6 +716,7 @@ impl Walker<'_> {
                                     .or_default()
                                     .push(AssocFn {
                                         sig: f.sig.clone(),
+                                        impl_module: self.module.clone(),
                                         impl_self: (*imp.self_ty).clone(),
                                         impl_generics: imp
                                             .generics
@@ -851,15 +876,15 @@ mod test {
                 ..
             }
         ));
-        assert!(index.implements("Cents", "Default"));
-        assert!(index.implements("crate::Cents", "Debug"));
-        assert!(index.implements("Cents", "FromStr"));
-        assert_eq!(index.from_sources("Cents").len(), 1);
+        assert!(index.implements("Cents", "crate", "Default"));
+        assert!(index.implements("crate::Cents", "crate", "Debug"));
+        assert!(index.implements("Cents", "crate", "FromStr"));
+        assert_eq!(index.from_sources("Cents", "crate").len(), 1);
         let account = index.type_def("Account", "crate").unwrap();
         assert!(account.interior_mutability);
         assert!(matches!(&account.shape, Shape::Struct { open: false, .. }));
         let names: Vec<String> = index
-            .assoc_fns("Account")
+            .assoc_fns("Account", "crate")
             .iter()
             .map(|f| format!("{}:{}", f.sig.ident, f.public))
             .collect();
