@@ -165,7 +165,20 @@ pub fn candidates(
     if let Some(self_ty) = self_ty {
         replace_self(&mut sig, self_ty);
     }
-    let plan = call_plan(&sig)?;
+    for input in sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(typed) = input {
+            *typed.ty = index.with_const_lengths(&typed.ty);
+        }
+    }
+    // `impl Display for T`: `fmt` is called the way users call it, through `format!`.
+    let format_spec = format_spec(&syntax.container, &syntax.sig);
+    let plan = match format_spec {
+        Some(_) => CallPlan {
+            receiver: Some(Receiver::Ref),
+            params: Vec::new(),
+        },
+        None => call_plan(&sig)?,
+    };
     let oracle = no_panic_oracle(function, syntax, index, &module, self_ty, spec, options);
     let impl_stand_ins = stand_in_types(&impl_generics, &bound).map_err(|e| vec![e.0])?;
     let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
@@ -263,6 +276,7 @@ pub fn candidates(
             trait_call: trait_path.is_some(),
             method: &ident,
             fish: &fish,
+            format_spec,
             names: &names,
             args: &chosen,
             display: &display,
@@ -301,6 +315,29 @@ pub fn candidates(
 /// The no-panic oracle applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct NoPanic;
+
+/// The `format!` spec that runs a formatting trait's `fmt` (`{}` for `Display`), when
+/// `sig` is that method.
+fn format_spec(container: &Container, sig: &syn::Signature) -> Option<&'static str> {
+    let Container::TraitImpl { trait_path, .. } = container else {
+        return None;
+    };
+    if sig.ident != "fmt" {
+        return None;
+    }
+    let spec = match trait_path.segments.last()?.ident.to_string().as_str() {
+        "Display" => "{}",
+        "Debug" => "{:?}",
+        "LowerHex" => "{:x}",
+        "UpperHex" => "{:X}",
+        "Octal" => "{:o}",
+        "Binary" => "{:b}",
+        "LowerExp" => "{:e}",
+        "UpperExp" => "{:E}",
+        _ => return None,
+    };
+    Some(spec)
+}
 
 /// How much a known-strong combination counts when choosing, in new features.
 const STRONG_PRIORITY: usize = 3;
@@ -889,7 +926,7 @@ fn receiver_args(
         Some(code) => maker.generic_constructions(&type_name, code),
         None => maker.constructions(&type_name),
     };
-    let mut constructions = constructions;
+    let mut constructions = spread_families(constructions);
     // Plain values first: they cannot fail, so the test always reaches the call.
     constructions.sort_by_key(|c| c.setup != Setup::Plain);
     constructions.truncate(MAX_RECEIVERS);
@@ -974,6 +1011,35 @@ fn primitive_receivers(
             })
             .collect(),
     )
+}
+
+/// Constructions reordered round-robin over their families (a variant, a constructor: the
+/// code before its arguments), so a cut keeps every variant's edge payloads, not one
+/// variant's all.
+fn spread_families(constructions: Vec<Construction>) -> Vec<Construction> {
+    let family = |c: &Construction| {
+        c.code
+            .split(['(', '{'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let mut families: Vec<(String, std::collections::VecDeque<Construction>)> = Vec::new();
+    for construction in constructions {
+        let key = family(&construction);
+        match families.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push_back(construction),
+            None => families.push((key, std::collections::VecDeque::from([construction]))),
+        }
+    }
+    let mut out = Vec::new();
+    while families.iter().any(|(_, members)| !members.is_empty()) {
+        for (_, members) in &mut families {
+            out.extend(members.pop_front());
+        }
+    }
+    out
 }
 
 /// `let NAME = EXPR;`, or for a setup that may fail, a `let ... else { return; }` that steps
@@ -1333,6 +1399,8 @@ struct Case<'a> {
     method: &'a str,
     /// `::<i64>` for a generic method, else empty.
     fish: &'a str,
+    /// `{}` when the call is `format!("{}", subject)` (a formatting trait's `fmt`).
+    format_spec: Option<&'static str>,
     names: &'a [String],
     args: &'a [&'a Arg],
     display: &'a str,
@@ -1357,6 +1425,9 @@ impl Case<'_> {
             None => (None, self.args),
         };
         let codes: Vec<&str> = params.iter().map(|a| a.code.as_str()).collect();
+        if let (Some(spec), Some((_, subject))) = (self.format_spec, receiver) {
+            return format!("format!({spec:?}, {})", subject.code);
+        }
         match receiver {
             Some((kind, subject)) if self.trait_call => {
                 let receiver = match kind {
@@ -1714,6 +1785,50 @@ mod test {
             got[0].body.contains("shift::<crate::Utc>("),
             "{}",
             got[0].body
+        );
+    }
+}
+
+#[cfg(test)]
+mod format_test {
+    use super::super::index::test_support::index_source;
+    use super::*;
+
+    #[test]
+    fn display_impls_are_called_through_format_with_every_variant_s_edges() {
+        let source = "pub const LEN: usize = 6;\npub enum ParseError { Short(usize), Count(usize, [u8; LEN]) }\nimpl std::fmt::Display for ParseError {\n    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) }\n}\n";
+        let index = index_source(source);
+        let function = Function {
+            path: "demo::<ParseError as std::fmt::Display>::fmt".into(),
+            package: "demo".into(),
+            file: "src/lib.rs".into(),
+            line: 4,
+            end_line: 4,
+            module: "demo".into(),
+            visibility: "pub".into(),
+            params: vec!["self".into(), "f".into()],
+            sites: Vec::new(),
+            calls: Vec::new(),
+        };
+        let syntax = index.function("src/lib.rs", 4).unwrap();
+        let got = candidates(
+            &function,
+            syntax,
+            &index,
+            &SpecFacts::default(),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            got.iter()
+                .all(|c| c.body.contains("format!(\"{}\", subject)"))
+        );
+        assert!(
+            got.iter().any(|c| c
+                .body
+                .contains("crate::ParseError::Count(usize::MAX, [1u8; 6])")),
+            "{:#?}",
+            got.iter().map(|c| &c.body).collect::<Vec<_>>()
         );
     }
 }

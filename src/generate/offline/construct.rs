@@ -31,6 +31,8 @@ pub struct Construction {
 const MAX_DEPTH: u8 = 2;
 /// Struct literals varied one field at a time, at most this many.
 const MAX_LITERALS: usize = 10;
+/// Payloads per enum tuple variant, at most this many (the benign one first).
+const MAX_VARIANT_PAYLOADS: usize = 4;
 /// Constructor calls per type, at most this many.
 const MAX_CALLS: usize = 8;
 
@@ -83,7 +85,10 @@ impl Constructor<'_> {
                     shape: Shape::Alias(target),
                     has_generics: false,
                     ..
-                }) => match input_type(target, &syn::Generics::default()) {
+                }) => match input_type(
+                    &self.index.with_const_lengths(target),
+                    &syn::Generics::default(),
+                ) {
                     Ok(model) => self.resolve_at(&model, depth + 1),
                     Err(_) => ty.clone(),
                 },
@@ -159,7 +164,8 @@ impl Constructor<'_> {
         let mut out = Vec::new();
         match &def.shape {
             Shape::Alias(target) => {
-                if let Ok(model) = input_type(target, &syn::Generics::default()) {
+                let target = self.index.with_const_lengths(target);
+                if let Ok(model) = input_type(&target, &syn::Generics::default()) {
                     let named = |name: &str| self.plain_at_depth(name, depth + 1);
                     for value in edge_values_with(&self.resolve_at(&model, depth + 1), &named) {
                         out.push(plain(value.code, value.label));
@@ -173,8 +179,27 @@ impl Constructor<'_> {
                     let label = format!("variant_{}", snake(variant));
                     if fields.is_empty() {
                         out.push(plain(format!("{path}::{variant}"), label));
-                    } else if let Some(args) = self.benign_args(fields.iter(), depth) {
-                        out.push(plain(format!("{path}::{variant}({args})"), label));
+                    } else {
+                        let as_fields: Vec<(String, syn::Type)> = fields
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| (i.to_string(), t.clone()))
+                            .collect();
+                        let variant_path = format!("{path}::{variant}");
+                        // The benign payload, then each field at its edges (a few).
+                        for (n, literal) in self
+                            .literals(&variant_path, &as_fields, true, depth)
+                            .into_iter()
+                            .take(MAX_VARIANT_PAYLOADS)
+                            .enumerate()
+                        {
+                            let label = if n == 0 {
+                                label.clone()
+                            } else {
+                                format!("{label}_{}", literal.label)
+                            };
+                            out.push(plain(literal.code, label));
+                        }
                     }
                 }
             }
@@ -233,9 +258,12 @@ impl Constructor<'_> {
         let models: Option<Vec<InputType>> = fields
             .iter()
             .map(|(_, ty)| {
-                input_type(ty, &syn::Generics::default())
-                    .ok()
-                    .map(|m| self.resolve_at(&m, depth + 1))
+                input_type(
+                    &self.index.with_const_lengths(ty),
+                    &syn::Generics::default(),
+                )
+                .ok()
+                .map(|m| self.resolve_at(&m, depth + 1))
             })
             .collect();
         let Some(models) = models else {
@@ -323,7 +351,11 @@ impl Constructor<'_> {
     ) -> Option<String> {
         let values: Option<Vec<String>> = types
             .map(|ty| {
-                let model = input_type(ty, &syn::Generics::default()).ok()?;
+                let model = input_type(
+                    &self.index.with_const_lengths(ty),
+                    &syn::Generics::default(),
+                )
+                .ok()?;
                 self.benign(&self.resolve_at(&model, depth + 1), depth + 1)
             })
             .collect();

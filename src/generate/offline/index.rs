@@ -109,6 +109,8 @@ pub struct CrateIndex {
     defined_traits: BTreeSet<String>,
     /// `static` items and `thread_local!` keys, by name.
     statics: BTreeSet<String>,
+    /// Integer constants (`const LEN: usize = 6;`), for array lengths.
+    consts: HashMap<String, u64>,
     /// Modules declared without `pub`: nameable only inside their parent.
     private_modules: BTreeSet<String>,
     /// Modules declared without a plain `pub` (`pub(crate)` included): not the crate's API.
@@ -315,6 +317,26 @@ impl CrateIndex {
             }
         }
         true
+    }
+
+    /// `ty` with array lengths named by the crate's integer constants written out
+    /// (`[u8; LEN]` → `[u8; 6]`), so a value can be made.
+    pub fn with_const_lengths(&self, ty: &syn::Type) -> syn::Type {
+        struct Lengths<'a>(&'a HashMap<String, u64>);
+        impl syn::visit_mut::VisitMut for Lengths<'_> {
+            fn visit_type_array_mut(&mut self, array: &mut syn::TypeArray) {
+                if let syn::Expr::Path(path) = &array.len
+                    && let Some(ident) = path.path.segments.last()
+                    && let Some(value) = self.0.get(&ident.ident.to_string())
+                {
+                    array.len = syn::parse_quote!(#value);
+                }
+                syn::visit_mut::visit_type_array_mut(self, array);
+            }
+        }
+        let mut ty = ty.clone();
+        syn::visit_mut::VisitMut::visit_type_mut(&mut Lengths(&self.consts), &mut ty);
+        ty
     }
 
     /// The names of the crate's `static` items and `thread_local!` keys.
@@ -755,6 +777,16 @@ impl Walker<'_> {
             syn::Item::Use(u) if is_pub(&u.vis) => {
                 let mut prefix = Vec::new();
                 self.reexports(&u.tree, &mut prefix);
+            }
+            syn::Item::Const(c) => {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(int),
+                    ..
+                }) = &*c.expr
+                    && let Ok(value) = int.base10_parse::<u64>()
+                {
+                    self.index.consts.insert(c.ident.to_string(), value);
+                }
             }
             syn::Item::Static(s) => {
                 self.index.statics.insert(s.ident.to_string());
