@@ -558,7 +558,13 @@ mod test {
         };
         assert_eq!(
             codes(&maker.constructions("Mode")),
-            ["crate::Mode::Fast", "crate::Mode::Slow(1u8)"]
+            [
+                "crate::Mode::Fast",
+                "crate::Mode::Slow(1u8)",
+                "crate::Mode::Slow(0u8)",
+                "crate::Mode::Slow(u8::MAX)",
+                "crate::Mode::Slow(u8::MAX - 1)"
+            ]
         );
         let limits = codes(&maker.constructions("Limits"));
         assert_eq!(
