@@ -12,6 +12,7 @@ use super::model::{Section, Spec, SpecItem, SpecWarning};
 pub fn parse_spec(text: &str, file: &str) -> (Spec, Vec<SpecWarning>) {
     let mut reader = Reader {
         file,
+        source: text,
         lines: LineIndex::new(text),
         section: None,
         section_line: 0,
@@ -31,7 +32,7 @@ pub fn parse_spec(text: &str, file: &str) -> (Spec, Vec<SpecWarning>) {
     };
     let options = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
-        reader.event(event, range.start);
+        reader.event(event, range);
     }
     reader.close_section();
     if !reader.saw_section {
@@ -49,6 +50,9 @@ pub fn parse_spec(text: &str, file: &str) -> (Spec, Vec<SpecWarning>) {
 struct Gathered {
     start: usize,
     text: String,
+    /// The same text as written in the markdown, escapes kept (`"\"foo"`): literals are read
+    /// from it, since markdown turns `\"` into a bare quote.
+    raw: String,
     names: Vec<String>,
     covers: Vec<String>,
 }
@@ -63,12 +67,22 @@ impl Gathered {
 
     fn push_text(&mut self, text: &str) {
         self.text.push_str(text);
+        self.raw.push_str(text);
+    }
+
+    /// Text with its markdown source (escapes kept).
+    fn push_source_text(&mut self, text: &str, source: &str) {
+        self.text.push_str(text);
+        self.raw.push_str(source);
     }
 
     fn push_code(&mut self, code: &str) {
         self.text.push('`');
         self.text.push_str(code);
         self.text.push('`');
+        self.raw.push('`');
+        self.raw.push_str(code);
+        self.raw.push('`');
         self.names.push(code.to_owned());
     }
 }
@@ -84,6 +98,8 @@ struct Table {
 
 struct Reader<'a> {
     file: &'a str,
+    /// The markdown itself, for the source of text events.
+    source: &'a str,
     lines: LineIndex,
     section: Option<Section>,
     section_line: u32,
@@ -121,7 +137,9 @@ impl Reader<'_> {
         self.paragraph.as_mut()
     }
 
-    fn event(&mut self, event: Event<'_>, offset: usize) {
+    fn event(&mut self, event: Event<'_>, range: std::ops::Range<usize>) {
+        let offset = range.start;
+        let source = self.source.get(range.clone()).unwrap_or_default();
         match event {
             Event::Start(Tag::Heading { .. }) => self.heading = Some(Gathered::at(offset)),
             Event::End(TagEnd::Heading(_)) => {
@@ -145,7 +163,11 @@ impl Reader<'_> {
                 }
             }
             Event::End(TagEnd::Item) if self.list_depth == 1 => {
-                if let Some(item) = self.item.take() {
+                if let Some(mut item) = self.item.take() {
+                    // The whole entry as written, escapes kept, without its bullet and box.
+                    if let Some(written) = self.source.get(item.start..range.end) {
+                        item.raw = strip_list_marker(written).to_owned();
+                    }
                     self.finish_list_item(item);
                 }
             }
@@ -195,7 +217,9 @@ impl Reader<'_> {
             }
             Event::Text(text) => {
                 if let Some(sink) = self.sink() {
-                    sink.push_text(&text);
+                    // A text event's source is its own words unless markdown unescaped them.
+                    let raw = if source.contains('\\') { source } else { &text };
+                    sink.push_source_text(&text, raw);
                 }
             }
             Event::Code(code) => {
@@ -280,7 +304,7 @@ impl Reader<'_> {
             if !gathered.text.is_empty() {
                 gathered.push_text(" | ");
             }
-            gathered.push_text(cell.text.trim());
+            gathered.push_source_text(cell.text.trim(), cell.raw.trim());
             gathered.names.extend(cell.names.iter().cloned());
             gathered.covers.extend(cell.covers.iter().cloned());
         }
@@ -328,6 +352,12 @@ impl Reader<'_> {
             return;
         }
         self.section_items += 1;
+        let raw = gathered
+            .raw
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let raw_body = split_explicit_id(&raw).1.to_owned();
         let (explicit, body) = split_explicit_id(&text);
         let id = explicit.unwrap_or_else(|| format!("{}-{}", section.slug(), hash8(body)));
         let (call, expected) = match contract {
@@ -348,7 +378,7 @@ impl Reader<'_> {
             file: self.file.to_owned(),
             line,
             section,
-            literals: literals_in(body),
+            literals: literals_in_markdown(&raw_body),
             text: body.to_owned(),
             names: gathered.names,
             call,
@@ -442,8 +472,39 @@ pub fn hash8(text: &str) -> String {
     digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A list entry's source without its bullet (`-`, `*`, `+`, `1.`) and task box (`[ ]`).
+fn strip_list_marker(entry: &str) -> &str {
+    let rest = entry.trim_start();
+    let rest = rest
+        .strip_prefix(['-', '*', '+'])
+        .unwrap_or_else(|| {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                rest[digits..].strip_prefix(['.', ')']).unwrap_or(rest)
+            } else {
+                rest
+            }
+        })
+        .trim_start();
+    let rest = ["[ ]", "[x]", "[X]"]
+        .iter()
+        .find_map(|b| rest.strip_prefix(b))
+        .unwrap_or(rest);
+    rest.trim_start()
+}
+
 /// Numbers, strings and chars in an item's text, written as Rust literals.
 pub fn literals_in(text: &str) -> Vec<String> {
+    scan_literals(text, false)
+}
+
+/// The same from an item's markdown source, where a string's backslash escapes are Rust's
+/// (`"\"foo"` is `"foo`, `"foo\\"` ends in one backslash).
+pub fn literals_in_markdown(source: &str) -> Vec<String> {
+    scan_literals(source, true)
+}
+
+fn scan_literals(text: &str, escapes: bool) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
@@ -453,10 +514,34 @@ pub fn literals_in(text: &str) -> Vec<String> {
         let prev = if i > 0 { Some(chars[i - 1]) } else { None };
         if c == '"' || c == '“' {
             let close = if c == '"' { '"' } else { '”' };
-            if let Some(len) = chars[i + 1..].iter().position(|&d| d == close) {
-                let content: String = chars[i + 1..i + 1 + len].iter().collect();
+            let mut content = String::new();
+            let mut j = i + 1;
+            let mut closed = false;
+            while j < chars.len() {
+                match chars[j] {
+                    '\\' if escapes && close == '"' && j + 1 < chars.len() => {
+                        content.push(match chars[j + 1] {
+                            'n' => '\n',
+                            't' => '\t',
+                            'r' => '\r',
+                            '0' => '\0',
+                            other => other,
+                        });
+                        j += 2;
+                    }
+                    d if d == close => {
+                        closed = true;
+                        break;
+                    }
+                    d => {
+                        content.push(d);
+                        j += 1;
+                    }
+                }
+            }
+            if closed {
                 push_unique(&mut out, format!("{content:?}"));
-                i += len + 2;
+                i = j + 1;
                 continue;
             }
         } else if c == '\''
@@ -659,6 +744,12 @@ Target: `parse_cents`, `Ledger`
                 "len > 60 or \"0x\" prefix, split at '.', -5 and 1_000u32; i64 in AC4 don't"
             ),
             ["60", "\"0x\"", "'.'", "-5", "1000"]
+        );
+        assert_eq!(strip_list_marker("- [ ] AC1: x"), "AC1: x");
+        assert_eq!(strip_list_marker("12. y"), "y");
+        assert_eq!(
+            literals_in_markdown(r#"never closed, such as "\"foo", or "foo\\" and "a\r\nb""#),
+            [r#""\"foo""#, r#""foo\\""#, r#""a\r\nb""#]
         );
     }
 

@@ -223,6 +223,18 @@ impl CrateIndex {
     /// (`crate::money`) sees it: the one defined there, else the only one of that name.
     pub fn type_def(&self, written: &str, module: &str) -> Option<&TypeDef> {
         let candidates = self.types.get(last_segment(written))?;
+        // A qualified name (`bytes::Quoter`) picks the type whose path ends that way.
+        let written_path = written.split('<').next().unwrap_or(written).trim();
+        if written_path.contains("::") {
+            let suffix = format!("::{}", written_path.trim_start_matches("crate::"));
+            let matching: Vec<&TypeDef> = candidates
+                .iter()
+                .filter(|t| t.path.ends_with(&suffix))
+                .collect();
+            if let [only] = matching.as_slice() {
+                return Some(only);
+            }
+        }
         let local = candidates.iter().find(|t| {
             t.path
                 .rsplit_once("::")

@@ -72,7 +72,7 @@ pub fn spec_candidates(
     for spec in specs {
         for item in spec.items.iter().filter(|i| i.is_promise()) {
             if let (Some(call), Some(expected)) = (&item.call, &item.expected) {
-                let Some(&target) = resolve_name(call, functions).first() else {
+                let Some(target) = closest_to_root(resolve_name(call, functions), functions) else {
                     continue;
                 };
                 let function = &functions[target];
@@ -126,7 +126,7 @@ fn variant_candidates(
     let mut calls: Vec<(usize, String)> = Vec::new();
     for name in &item.names {
         if let Ok(syn::Expr::Call(_)) = syn::parse_str::<syn::Expr>(name)
-            && let Some(&target) = resolve_name(name, functions).first()
+            && let Some(target) = closest_to_root(resolve_name(name, functions), functions)
         {
             calls.push((target, name.clone()));
         }
@@ -143,6 +143,8 @@ fn variant_candidates(
     if calls.is_empty() {
         // No call written: the item's literals, given to its one-parameter target.
         let targets = item_targets(item, spec_targets, functions).direct;
+        // `split` names the crate's top-level `split`, not `bytes::split` beside it.
+        let targets = shallowest_per_name(targets, functions);
         for target in targets {
             let function = &functions[target];
             if function.params.len() != 1 || function.params[0] == "self" {
@@ -193,6 +195,36 @@ fn variant_candidates(
         ));
     }
     out
+}
+
+/// Of several functions a name resolves to, the one closest to the crate root (the API a
+/// spec means by a bare name), the first on a tie.
+fn closest_to_root(candidates: Vec<usize>, functions: &[Function]) -> Option<usize> {
+    candidates
+        .into_iter()
+        .min_by_key(|&i| functions[i].path.matches("::").count())
+}
+
+/// Per last path segment, only the functions closest to the crate root.
+fn shallowest_per_name(targets: Vec<usize>, functions: &[Function]) -> Vec<usize> {
+    let depth = |i: usize| functions[i].path.matches("::").count();
+    let name = |i: usize| {
+        functions[i]
+            .path
+            .rsplit("::")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    targets
+        .iter()
+        .copied()
+        .filter(|&i| {
+            !targets
+                .iter()
+                .any(|&j| name(j) == name(i) && depth(j) < depth(i))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
