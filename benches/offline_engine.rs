@@ -20,8 +20,10 @@ fn main() {
         if filter.as_deref().is_some_and(|f| !fixture.contains(f)) {
             continue;
         }
-        let report = measure(&root.join("fixtures").join(fixture));
-        println!("{}", report.render(fixture));
+        for budget in [None, Some(25)] {
+            let report = measure(&root.join("fixtures").join(fixture), budget);
+            println!("{}", report.render(fixture, budget));
+        }
     }
 }
 
@@ -58,14 +60,17 @@ struct Report {
     run_seconds: f64,
 }
 
-fn measure(fixture: &Path) -> Report {
+/// `budget` is `--max-tests` (`None`: no limit, every function gets up to 20 tests).
+fn measure(fixture: &Path, budget: Option<u32>) -> Report {
     let work = tempfile::tempdir().unwrap();
     let crate_dir = work.path().join("crate");
     copy(fixture, &crate_dir);
     let out = work.path().join("generated");
     let start = Instant::now();
     let generate = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-        .args(["generate", "-q", "--max-tests", "0", "--out"])
+        .args(["generate", "-q", "--max-tests"])
+        .arg(budget.unwrap_or(0).to_string())
+        .arg("--out")
         .arg(&out)
         .arg("--manifest-path")
         .arg(crate_dir.join("Cargo.toml"))
@@ -118,9 +123,10 @@ fn measure(fixture: &Path) -> Report {
 }
 
 impl Report {
-    fn render(&self, name: &str) -> String {
+    fn render(&self, name: &str, budget: Option<u32>) -> String {
         let mut out = format!(
-            "\noffline engine on fixtures/{name} (generate --max-tests 0, then run-tests):\n"
+            "\noffline engine on fixtures/{name} (generate --max-tests {}, then run-tests):\n",
+            budget.unwrap_or(0)
         );
         let found: Vec<&String> = self
             .truth

@@ -283,9 +283,11 @@ pub fn candidates(
         };
         if oracle.is_some() {
             let mut candidate = case.no_panic();
-            if strong.contains(row) {
-                candidate.priority = STRONG_PRIORITY;
-            }
+            candidate.priority = if strong.contains(row) {
+                STRONG_PRIORITY
+            } else {
+                case.potency()
+            };
             out.push(candidate);
         }
         // Determinism on the first rows with something mined in them, and the very first.
@@ -1449,6 +1451,37 @@ impl Case<'_> {
             ),
             None => format!("{}({})", self.callee, codes.join(", ")),
         }
+    }
+
+    /// How likely these values are to break code, for choosing when the budget is small:
+    /// values from the function's own guards and its spec first, then the classic breakers
+    /// (empty, limits, multi-byte, zero).
+    fn potency(&self) -> usize {
+        const BREAKERS: &[&str] = &[
+            "empty",
+            "max",
+            "min",
+            "zero",
+            "multibyte",
+            "emoji",
+            "nul",
+            "long",
+            "nan",
+            "infinity",
+            "none",
+            "large",
+            "after",
+        ];
+        let score: usize = self
+            .args
+            .iter()
+            .map(|a| match a.source {
+                Source::Mined | Source::Spec => 2,
+                _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => 1,
+                _ => 0,
+            })
+            .sum();
+        score.min(STRONG_PRIORITY - 1)
     }
 
     fn label(&self) -> String {
