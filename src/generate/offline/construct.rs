@@ -77,7 +77,10 @@ impl Constructor<'_> {
         let deeper = |inner: &InputType| Box::new(self.resolve_at(inner, depth + 1));
         match ty {
             // A crate type named like a std one (`time::Duration`) is the crate's.
-            InputType::Std(name) if self.index.type_def(name, self.module).is_some() => {
+            InputType::Std(name)
+                if !self.index.imports_from_std(self.module, name)
+                    && self.index.type_def(name, self.module).is_some() =>
+            {
                 self.resolve_at(&InputType::Named(name.clone()), depth)
             }
             InputType::Named(written) => match self.index.type_def(written, self.module) {

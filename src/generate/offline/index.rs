@@ -109,6 +109,9 @@ pub struct CrateIndex {
     defined_traits: BTreeSet<String>,
     /// `static` items and `thread_local!` keys, by name.
     statics: BTreeSet<String>,
+    /// Names each module imports from std, core or alloc (`use std::time::Duration`): there
+    /// the name means the std type even if the crate defines one like it.
+    std_imports: BTreeSet<(String, String)>,
     /// Integer constants (`const LEN: usize = 6;`), for array lengths.
     consts: HashMap<String, u64>,
     /// Modules declared without `pub`: nameable only inside their parent.
@@ -356,6 +359,12 @@ impl CrateIndex {
         &self.statics
     }
 
+    /// Whether `module` imports `name` from std, core or alloc.
+    pub fn imports_from_std(&self, module: &str, name: &str) -> bool {
+        self.std_imports
+            .contains(&(module.to_owned(), name.to_owned()))
+    }
+
     /// Whether the crate defines a trait of this name.
     pub fn defines_trait(&self, name: &str) -> bool {
         self.defined_traits.contains(name)
@@ -506,6 +515,39 @@ fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
 }
 
 impl Walker<'_> {
+    /// Record the names a `use` tree brings in from std, core or alloc.
+    fn std_imports(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
+        let from_std = |prefix: &[String]| {
+            matches!(
+                prefix.first().map(String::as_str),
+                Some("std" | "core" | "alloc")
+            )
+        };
+        match tree {
+            syn::UseTree::Path(path) => {
+                prefix.push(path.ident.to_string());
+                self.std_imports(&path.tree, prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Name(name) if from_std(prefix) => {
+                self.index
+                    .std_imports
+                    .insert((self.module.clone(), name.ident.to_string()));
+            }
+            syn::UseTree::Rename(rename) if from_std(prefix) => {
+                self.index
+                    .std_imports
+                    .insert((self.module.clone(), rename.rename.to_string()));
+            }
+            syn::UseTree::Group(group) => {
+                for item in &group.items {
+                    self.std_imports(item, prefix);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Record what a `pub use` tree re-exports.
     fn reexports(&mut self, tree: &syn::UseTree, prefix: &mut Vec<String>) {
         match tree {
@@ -786,9 +828,13 @@ impl Walker<'_> {
                 }
                 self.cfg_off = saved_cfg;
             }
-            syn::Item::Use(u) if is_pub(&u.vis) => {
+            syn::Item::Use(u) => {
                 let mut prefix = Vec::new();
-                self.reexports(&u.tree, &mut prefix);
+                self.std_imports(&u.tree, &mut prefix);
+                if is_pub(&u.vis) {
+                    let mut prefix = Vec::new();
+                    self.reexports(&u.tree, &mut prefix);
+                }
             }
             syn::Item::Const(c) => {
                 if let syn::Expr::Lit(syn::ExprLit {
@@ -946,6 +992,17 @@ mod test {
             index.type_def("Deep", "crate").unwrap().path,
             "crate::inner::Deep"
         );
+    }
+
+    #[test]
+    fn std_imports_are_remembered_per_module() {
+        let index = index_of(
+            "use std::time::{Duration, Instant};\nuse crate::other::Thing;\nmod wrapper { pub struct Duration; }",
+        );
+        assert!(index.imports_from_std("crate", "Duration"));
+        assert!(index.imports_from_std("crate", "Instant"));
+        assert!(!index.imports_from_std("crate", "Thing"));
+        assert!(!index.imports_from_std("crate::wrapper", "Duration"));
     }
 
     #[test]
