@@ -107,6 +107,11 @@ pub fn candidates(
     if let Some(cfg) = index.cfg_off(syntax) {
         return Err(vec![format!("not compiled on this machine ({cfg})")]);
     }
+    if syntax.sig.ident == "main" && matches!(syntax.container, Container::Free) {
+        return Err(vec![
+            "a program's `main`: it reads the process's arguments and may exit".into(),
+        ]);
+    }
     let module = crate_relative(&function.module);
     let maker = Constructor {
         index,
@@ -516,6 +521,55 @@ fn substituted(ty: &syn::Type, stand_ins: &[(String, String)]) -> String {
     crate::analyze::names::pretty_type(&ty)
 }
 
+/// Names of std traits: a crate trait of the same name cannot be told apart from them by
+/// name, so it is not bound to an implementor.
+const STD_TRAIT_NAMES: &[&str] = &[
+    "Index",
+    "IndexMut",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "Iterator",
+    "IntoIterator",
+    "Display",
+    "Debug",
+    "Default",
+    "Clone",
+    "Copy",
+    "Hash",
+    "Hasher",
+    "Read",
+    "Write",
+    "Seek",
+    "Deref",
+    "DerefMut",
+    "AsRef",
+    "AsMut",
+    "Borrow",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Rem",
+    "Neg",
+    "Not",
+    "FromStr",
+    "ToString",
+    "Extend",
+    "Error",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Sum",
+    "Product",
+];
+
 /// Traits every type has or that no impl spells out: not a reason to pick one type over another.
 const AUTO_TRAITS: &[&str] = &["Send", "Sync", "Sized", "Unpin", "?Sized"];
 
@@ -554,7 +608,7 @@ fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec
             // Only bounds naming a crate trait: std bounds have std stand-ins.
             let crate_traits: Vec<&String> = traits
                 .iter()
-                .filter(|t| maker.index.defines_trait(t))
+                .filter(|t| maker.index.defines_trait(t) && !STD_TRAIT_NAMES.contains(&t.as_str()))
                 .collect();
             if crate_traits.is_empty() {
                 continue;
@@ -623,8 +677,10 @@ fn no_panic_oracle(
     spec: &SpecFacts,
     options: CaseOptions,
 ) -> Option<NoPanic> {
-    let doc = doc_text(&syntax.attrs);
+    let doc = documentation(syntax, index);
     if documents_panics(&doc)
+        || body_only_panics(syntax)
+        || super::index::doc_hidden(&syntax.attrs)
         || states_preconditions(&doc, &function.params)
         || spec.says_panics
         || asserts_preconditions(function)
@@ -660,8 +716,66 @@ fn no_panic_oracle(
 /// A method of an operator trait (`impl Add for Cents`), which panics as the built-in
 /// operators do.
 fn operator_by_convention(syntax: &FnSyntax) -> bool {
-    matches!(&syntax.container, Container::TraitImpl { trait_path, .. }
-        if trait_path.segments.last().is_some_and(|s| PANICKING_BY_CONVENTION.contains(&s.ident.to_string().as_str())))
+    let Container::TraitImpl { trait_path, .. } = &syntax.container else {
+        return false;
+    };
+    let operator_trait = trait_path
+        .segments
+        .last()
+        .is_some_and(|s| PANICKING_BY_CONVENTION.contains(&s.ident.to_string().as_str()));
+    // Numeric traits' division methods divide by zero as `/` does.
+    let division = DIVISION_METHODS.contains(&syntax.sig.ident.to_string().as_str());
+    operator_trait || division
+}
+
+/// Trait method names that divide like the `/` and `%` operators (num-integer's and std's).
+const DIVISION_METHODS: &[&str] = &[
+    "div_rem",
+    "div_floor",
+    "mod_floor",
+    "div_mod_floor",
+    "div_euclid",
+    "rem_euclid",
+    "div_ceil",
+    "div_exact",
+    "div_trunc",
+    "rem_floor",
+];
+
+/// A function's doc comment, or for a trait impl method without one, its trait method's.
+fn documentation(syntax: &FnSyntax, index: &CrateIndex) -> String {
+    let own = doc_text(&syntax.attrs);
+    if !own.trim().is_empty() {
+        return own;
+    }
+    match &syntax.container {
+        Container::TraitImpl { trait_path, .. } => trait_path
+            .segments
+            .last()
+            .map(|t| {
+                doc_text(
+                    index.trait_method_attrs(&t.ident.to_string(), &syntax.sig.ident.to_string()),
+                )
+            })
+            .unwrap_or_default(),
+        _ => own,
+    }
+}
+
+/// A body that is nothing but a panic (`unreachable!(..)`, `panic!(..)`, `todo!()`): the
+/// function says it must not be called.
+fn body_only_panics(syntax: &FnSyntax) -> bool {
+    let [stmt] = syntax.block.stmts.as_slice() else {
+        return false;
+    };
+    let mac = match stmt {
+        syn::Stmt::Macro(m) => &m.mac,
+        syn::Stmt::Expr(syn::Expr::Macro(m), _) => &m.mac,
+        _ => return false,
+    };
+    mac.path.segments.last().is_some_and(|s| {
+        ["panic", "unreachable", "todo", "unimplemented"].contains(&s.ident.to_string().as_str())
+    })
 }
 
 fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> String {
@@ -697,7 +811,8 @@ fn asserts_preconditions(function: &Function) -> bool {
                 .iter()
                 .any(|p| text.starts_with(p))
         };
-        let param_named = site.params.iter().any(|p| p != "self");
+        // The receiver's own state counts: `assert!(self.len > 0)` states an invariant.
+        let param_named = !site.params.is_empty();
         (site.kind == SiteKind::Panic
             && site.via == Some(PanicVia::Macro)
             && param_named
@@ -935,7 +1050,17 @@ fn receiver_args(
     let sequences = mutator_sequences(maker, &type_name, method);
     let mut out = Vec::new();
     let mutable = receiver == Receiver::RefMut || !sequences.is_empty();
+    // A borrowed value takes no `&mut` calls and cannot be moved.
+    if receiver != Receiver::Ref {
+        constructions.retain(|c| !c.borrowed);
+    }
     for (position, construction) in constructions.iter().enumerate() {
+        let sequences: &[Sequence] = if construction.borrowed {
+            &[]
+        } else {
+            &sequences
+        };
+        let mutable = mutable && !construction.borrowed;
         let setup = bind("subject", construction, mutable);
         out.push(Arg {
             setup: Some(setup.clone()),
@@ -950,14 +1075,19 @@ fn receiver_args(
         // Sequences on the first construction only: enough to find overflowing state without
         // multiplying every receiver by every sequence.
         if position == 0 {
-            for (calls, label) in &sequences {
-                let shown_calls = calls.replace("let _ = ", "").replace(";\n", "; ");
-                let shown_calls = shown_calls.trim_end_matches(';');
+            for sequence in sequences {
                 out.push(Arg {
-                    setup: Some(format!("{}\n{calls}", bind("subject", construction, true))),
-                    shown: Some(format!("subject = {}; {shown_calls}", construction.code)),
+                    setup: Some(format!(
+                        "{}\n{}",
+                        bind("subject", construction, true),
+                        sequence.code
+                    )),
+                    shown: Some(format!(
+                        "subject = {}; {}",
+                        construction.code, sequence.shown
+                    )),
                     code: "subject".into(),
-                    label: format!("{}_{label}", construction.label),
+                    label: format!("{}_{}", construction.label, sequence.label),
                     source: Source::Mined,
                     item: None,
                     moved: receiver == Receiver::Value,
@@ -1100,7 +1230,14 @@ fn only_allocation_panics(doc: &str) -> bool {
 
 /// Calls of the type's public `&mut self` methods with limit values, twice each: state that
 /// overflows shows on the second call or in the call under test.
-fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<(String, String)> {
+/// Setup calls on a receiver: the statements, how the input shows them, a name part.
+struct Sequence {
+    code: String,
+    shown: String,
+    label: String,
+}
+
+fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<Sequence> {
     let mut out = Vec::new();
     // Methods that take data first (`push`, `insert`, `add`): they build up the state that
     // overflows; views and shrinking (`as_mut_slice`, `clear`) change little.
@@ -1123,7 +1260,7 @@ fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<
             sig.receiver().map(|r| &r.kind),
             Some(syn::ReceiverKind::Reference(_, _, Some(_)))
         );
-        if !assoc.public || !by_mut_ref || sig.ident == method || sig.asyncness.is_some() {
+        if !assoc.exported || !by_mut_ref || sig.ident == method || sig.asyncness.is_some() {
             continue;
         }
         // A mutator with documented panics or preconditions would put the receiver in a state
@@ -1171,13 +1308,22 @@ fn mutator_sequences(maker: &Constructor, type_name: &str, method: &str) -> Vec<
         if args.len() != plan.params.len() {
             continue;
         }
-        let call = format!("let _ = subject.{}({});", sig.ident, args.join(", "));
+        let call = format!("subject.{}({})", sig.ident, args.join(", "));
+        // The calls are setup: if one panics, that is the mutator's story (its own tests tell
+        // it), not the method under test's; the test steps aside.
+        let guarded = format!(
+            "let Ok(_) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {call})) else {{ return; }};"
+        );
         let label = if labels.is_empty() {
             format!("after_{}_twice", sig.ident)
         } else {
             format!("after_{}_{}_twice", sig.ident, labels.join("_"))
         };
-        out.push((format!("{call}\n{call}"), label));
+        out.push(Sequence {
+            code: format!("{guarded}\n{guarded}"),
+            shown: format!("{call}; {call}"),
+            label,
+        });
     }
     out
 }
@@ -1228,6 +1374,9 @@ fn param_args(
         let copy = maker.index.implements(&type_name, maker.module, "Copy");
         let clone = maker.index.implements(&type_name, maker.module, "Clone");
         for construction in maker.constructions(&type_name) {
+            if construction.borrowed && reference != Some(false) {
+                continue;
+            }
             let mutable = reference == Some(true);
             let code = match reference {
                 Some(true) => format!("&mut {binding}"),
@@ -1722,9 +1871,16 @@ mod test {
         .unwrap();
         let sequence = got
             .iter()
-            .find(|c| c.body.contains("subject.add(i64::MAX);"))
+            .find(|c| c.body.contains("subject.add(i64::MAX)"))
             .expect("a sequence of add calls");
-        assert_eq!(sequence.body.matches("subject.add(i64::MAX);").count(), 2);
+        // Setup calls step aside when they panic; the call under test does not.
+        assert_eq!(
+            sequence
+                .body
+                .matches("catch_unwind(std::panic::AssertUnwindSafe(|| subject.add(i64::MAX)))")
+                .count(),
+            2
+        );
         assert!(
             sequence.body.ends_with("let _ = subject.sum();"),
             "{}",

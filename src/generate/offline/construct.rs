@@ -25,6 +25,9 @@ pub struct Construction {
     pub code: String,
     pub label: String,
     pub setup: Setup,
+    /// The value is a reference (`fn new(s: &str) -> &Path`): it takes no `&mut` calls and
+    /// cannot be passed by value.
+    pub borrowed: bool,
 }
 
 /// How deep crate types nest inside each other's constructions.
@@ -147,6 +150,7 @@ impl Constructor<'_> {
                 code: format!("<{code} as Default>::default()"),
                 label: "default".into(),
                 setup: Setup::MayPanic,
+                borrowed: false,
             });
         }
         out.extend(self.constructor_calls(def, &path, 0, &|assoc| impl_applies(assoc, code)));
@@ -213,15 +217,21 @@ impl Constructor<'_> {
             } => out.extend(self.literals(path, fields, *tuple, depth)),
             Shape::Struct { .. } => {}
         }
-        if self.index.implements(written, self.module, "Default") {
+        // An enum without variants has no values: its `Default` can only panic.
+        let uninhabited = matches!(&def.shape, Shape::Enum { variants } if variants.is_empty());
+        if self.index.implements(written, self.module, "Default") && !uninhabited {
             out.push(Construction {
                 code: format!("<{path} as Default>::default()"),
                 label: "default".into(),
                 setup: Setup::MayPanic,
+                borrowed: false,
             });
         }
         out.extend(self.constructor_calls(def, path, depth, &|_| true));
         for source in self.index.from_sources(written, self.module).iter().take(2) {
+            // The source type written out (lifetimes elided): `From<_>` would leave
+            // `&[0u8]` an array reference.
+            let source_code = elided(source);
             let Ok(model) = input_type(source, &syn::Generics::default()) else {
                 continue;
             };
@@ -231,9 +241,10 @@ impl Constructor<'_> {
                 .take(6)
             {
                 out.push(Construction {
-                    code: format!("<{path} as From<_>>::from({})", value.code),
+                    code: format!("<{path} as From<{source_code}>>::from({})", value.code),
                     label: format!("from_{}", value.label),
                     setup: Setup::MayPanic,
+                    borrowed: false,
                 });
             }
         }
@@ -243,6 +254,7 @@ impl Constructor<'_> {
                     code: format!("{text:?}.parse::<{path}>()"),
                     label: format!("parsed_{}", if text == "a" { "a" } else { text }),
                     setup: Setup::Result,
+                    borrowed: false,
                 });
             }
         }
@@ -331,6 +343,7 @@ impl Constructor<'_> {
             let Some(setup) = returns_self(&assoc.sig.output, &def.name) else {
                 continue;
             };
+            let borrowed = matches!(&assoc.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Reference(_)));
             let types = assoc.sig.inputs.iter().filter_map(|arg| match arg {
                 syn::FnArg::Typed(typed) => Some(&*typed.ty),
                 syn::FnArg::Receiver(_) => None,
@@ -338,10 +351,16 @@ impl Constructor<'_> {
             let Some(args) = self.benign_args(types, depth) else {
                 continue;
             };
+            // A `&mut` temporary (or any borrowed temporary, for a type holding a lifetime)
+            // would not outlive the statement that makes the value.
+            if args.contains("&mut ") {
+                continue;
+            }
             out.push(Construction {
                 code: format!("{path}::{}({args})", assoc.sig.ident),
                 label: snake(&assoc.sig.ident.to_string()),
                 setup,
+                borrowed,
             });
         }
         out
@@ -474,7 +493,23 @@ fn plain(code: impl Into<String>, label: impl Into<String>) -> Construction {
         code: code.into(),
         label: label.into(),
         setup: Setup::Plain,
+        borrowed: false,
     }
+}
+
+/// A type printed with its lifetimes elided (`&'a [u8]` → `&'_ [u8]`).
+fn elided(ty: &syn::Type) -> String {
+    struct Elide;
+    impl syn::visit_mut::VisitMut for Elide {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            if lifetime.ident != "static" {
+                *lifetime = syn::Lifetime::new("'_", lifetime.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Elide, &mut ty);
+    crate::analyze::names::pretty_type(&ty)
 }
 
 /// Whether a return type is the type itself, or it wrapped in `Result`/`Option`.
@@ -620,7 +655,7 @@ mod test {
             maker
                 .constructions("Meter")
                 .iter()
-                .any(|c| c.code == "<crate::Meter as From<_>>::from(u8::MAX)")
+                .any(|c| c.code == "<crate::Meter as From<u8>>::from(u8::MAX)")
         );
     }
 

@@ -91,6 +91,8 @@ pub struct AssocFn {
     pub impl_generics: Vec<String>,
     /// `pub` or `pub(..)`: callable from other modules of the crate.
     pub public: bool,
+    /// Plain `pub`: part of the type's API.
+    pub exported: bool,
     pub attrs: Vec<syn::Attribute>,
 }
 
@@ -107,6 +109,9 @@ pub struct CrateIndex {
     off_modules: Vec<(String, String)>,
     /// Traits the crate defines, by name.
     defined_traits: BTreeSet<String>,
+    /// The doc comments of the crate's trait methods, by (trait, method): an impl method
+    /// without docs has its trait method's (as rustdoc shows them).
+    trait_method_docs: HashMap<(String, String), Vec<syn::Attribute>>,
     /// `static` items and `thread_local!` keys, by name.
     statics: BTreeSet<String>,
     /// Names each module imports from std, core or alloc (`use std::time::Duration`): there
@@ -183,6 +188,9 @@ impl CrateIndex {
                 Ok(parsed) => {
                     if !module.contains("::") && says_no_std(&parsed.attrs) {
                         index.no_std = true;
+                    }
+                    if doc_hidden(&parsed.attrs) {
+                        index.unexported_modules.insert(crate_relative(&module));
                     }
                     let crate_name = module.split("::").next().unwrap_or_default();
                     let mut walker = Walker {
@@ -359,6 +367,14 @@ impl CrateIndex {
         &self.statics
     }
 
+    /// The attributes of a crate trait's method, for its doc comment.
+    pub fn trait_method_attrs(&self, trait_name: &str, method: &str) -> &[syn::Attribute] {
+        self.trait_method_docs
+            .get(&(trait_name.to_owned(), method.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     /// Whether `module` imports `name` from std, core or alloc.
     pub fn imports_from_std(&self, module: &str, name: &str) -> bool {
         self.std_imports
@@ -508,6 +524,16 @@ fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
         });
     }
     out
+}
+
+/// `#[doc(hidden)]`: not part of the documented API, whatever its visibility.
+pub fn doc_hidden(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("doc") && {
+            use quote::ToTokens;
+            a.meta.to_token_stream().to_string().contains("hidden")
+        }
+    })
 }
 
 fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
@@ -670,7 +696,7 @@ impl Walker<'_> {
                 if matches!(m.vis, syn::Visibility::Inherited) {
                     self.index.private_modules.insert(module.clone());
                 }
-                if !is_pub(&m.vis) {
+                if !is_pub(&m.vis) || doc_hidden(&m.attrs) {
                     self.index.unexported_modules.insert(module.clone());
                 }
                 match &m.content {
@@ -800,6 +826,7 @@ impl Walker<'_> {
                                             .map(|p| p.ident.to_string())
                                             .collect(),
                                         public: !matches!(f.vis, syn::Visibility::Inherited),
+                                        exported: is_pub(&f.vis) && !doc_hidden(&f.attrs),
                                         attrs: f.attrs.clone(),
                                     });
                             }
@@ -872,6 +899,14 @@ impl Walker<'_> {
             }
             syn::Item::Trait(t) => {
                 self.index.defined_traits.insert(t.ident.to_string());
+                for trait_item in &t.items {
+                    if let syn::TraitItem::Fn(f) = trait_item {
+                        self.index.trait_method_docs.insert(
+                            (t.ident.to_string(), f.sig.ident.to_string()),
+                            f.attrs.clone(),
+                        );
+                    }
+                }
                 for trait_item in &t.items {
                     if let syn::TraitItem::Fn(f) = trait_item
                         && let Some(block) = &f.default

@@ -140,7 +140,14 @@ pub fn edge_values_with(ty: &InputType, named: NamedValues) -> Vec<EdgeValue> {
             } else {
                 ""
             };
-            around(inner, named, "", |code| format!("{amp}{code}{slice}"))
+            // `&u8::MAX - 1` would take the reference first: parenthesize what has spaces.
+            around(inner, named, "", |code| {
+                if code.contains(' ') && slice.is_empty() {
+                    format!("{amp}({code})")
+                } else {
+                    format!("{amp}{code}{slice}")
+                }
+            })
         }
         InputType::Wrapped { wrapper, inner } => {
             let constructor = match wrapper.as_str() {
