@@ -38,6 +38,9 @@ pub struct CaseOptions {
     /// The function (or one it calls) reads a clock, randomness, I/O or a static: no
     /// determinism test.
     pub impure: bool,
+    /// A method of the same type it calls on `self` asserts a precondition on the receiver's
+    /// state: that invariant is the caller's too.
+    pub inherits_precondition: bool,
 }
 
 /// One candidate test.
@@ -684,6 +687,7 @@ fn no_panic_oracle(
         || states_preconditions(&doc, &function.params)
         || spec.says_panics
         || asserts_preconditions(function)
+        || options.inherits_precondition
         || operator_by_convention(syntax)
     {
         return None;
@@ -803,7 +807,7 @@ fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> Stri
 
 /// `assert!(n > 0)`, `if n == 0 { panic!(..) }`: the function states a precondition on a
 /// parameter by panicking.
-fn asserts_preconditions(function: &Function) -> bool {
+pub fn asserts_preconditions(function: &Function) -> bool {
     function.sites.iter().any(|site| {
         let stated_panic = |text: &str| {
             let text = text.trim_start();

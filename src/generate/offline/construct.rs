@@ -183,6 +183,10 @@ impl Constructor<'_> {
             Shape::Enum { variants } => {
                 for (variant, fields) in variants {
                     let Some(fields) = fields else { continue };
+                    // A variant whose docs state a condition is made by its constructors.
+                    if self.index.constrained(&def.name, variant) {
+                        continue;
+                    }
                     let label = format!("variant_{}", snake(variant));
                     if fields.is_empty() {
                         out.push(plain(format!("{path}::{variant}"), label));
@@ -214,7 +218,12 @@ impl Constructor<'_> {
                 fields,
                 tuple,
                 open: true,
-            } => out.extend(self.literals(path, fields, *tuple, depth)),
+            } if !fields
+                .iter()
+                .any(|(name, _)| self.index.constrained(&def.name, name)) =>
+            {
+                out.extend(self.literals(path, fields, *tuple, depth))
+            }
             Shape::Struct { .. } => {}
         }
         // An enum without variants has no values: its `Default` can only panic.

@@ -117,6 +117,9 @@ pub struct CrateIndex {
     /// Names each module imports from std, core or alloc (`use std::time::Duration`): there
     /// the name means the std type even if the crate defines one like it.
     std_imports: BTreeSet<(String, String)>,
+    /// Enum variants and struct fields whose docs state a condition on them ("needs to
+    /// contain at least two elements"): a value made by hand could break it.
+    constrained: BTreeSet<(String, String)>,
     /// Integer constants (`const LEN: usize = 6;`), for array lengths.
     consts: HashMap<String, u64>,
     /// Modules declared without `pub`: nameable only inside their parent.
@@ -375,6 +378,13 @@ impl CrateIndex {
             .unwrap_or(&[])
     }
 
+    /// Whether the docs of `member` (a variant or field) of type `type_name` state a
+    /// condition on it.
+    pub fn constrained(&self, type_name: &str, member: &str) -> bool {
+        self.constrained
+            .contains(&(type_name.to_owned(), member.to_owned()))
+    }
+
     /// Whether `module` imports `name` from std, core or alloc.
     pub fn imports_from_std(&self, module: &str, name: &str) -> bool {
         self.std_imports
@@ -534,6 +544,25 @@ pub fn doc_hidden(attrs: &[syn::Attribute]) -> bool {
             a.meta.to_token_stream().to_string().contains("hidden")
         }
     })
+}
+
+/// A doc comment that states a condition: "must", "needs to", "at least", "non-empty".
+fn states_condition(attrs: &[syn::Attribute]) -> bool {
+    let doc = super::docs::doc_text(attrs).to_lowercase();
+    [
+        "must",
+        "needs to",
+        "need to",
+        "at least",
+        "at most",
+        "non-empty",
+        "nonempty",
+        "should",
+        "invariant",
+        "never be",
+    ]
+    .iter()
+    .any(|w| doc.contains(w))
 }
 
 fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
@@ -737,6 +766,15 @@ impl Walker<'_> {
                     .collect();
                 let open = s.fields.iter().all(|f| is_pub(&f.vis)) && !non_exhaustive(&s.attrs);
                 let name = s.ident.to_string();
+                for (position, field) in s.fields.iter().enumerate() {
+                    if states_condition(&field.attrs) {
+                        let member = field
+                            .ident
+                            .as_ref()
+                            .map_or_else(|| position.to_string(), |i| i.to_string());
+                        self.index.constrained.insert((name.clone(), member));
+                    }
+                }
                 self.add_traits(&name, derives(&s.attrs));
                 self.add_type(
                     name,
@@ -769,6 +807,13 @@ impl Walker<'_> {
                     })
                     .collect();
                 let name = e.ident.to_string();
+                for variant in &e.variants {
+                    if states_condition(&variant.attrs) {
+                        self.index
+                            .constrained
+                            .insert((name.clone(), variant.ident.to_string()));
+                    }
+                }
                 self.add_traits(&name, derives(&e.attrs));
                 self.add_type(
                     name,

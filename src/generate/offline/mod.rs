@@ -92,6 +92,7 @@ pub fn generate(
     }
     let no_facts = SpecFacts::default();
     let impure = purity::impure_functions(functions, &index);
+    let inherited = inherited_preconditions(functions);
     for (position, function) in functions.iter().enumerate() {
         let Some(syntax) = index.function(&function.file, function.line) else {
             generation.skipped.push(Skipped {
@@ -109,6 +110,7 @@ pub fn generate(
             CaseOptions {
                 private: options.private,
                 impure: impure[position],
+                inherits_precondition: inherited[position],
             },
         );
         match made {
@@ -142,6 +144,41 @@ pub fn generate(
         }
     }
     generation
+}
+
+/// Methods that call, on `self`, a method of their type asserting a precondition on the
+/// receiver or a parameter (a few calls deep): they share it.
+fn inherited_preconditions(functions: &[crate::analyze::Function]) -> Vec<bool> {
+    let stated: Vec<bool> = functions.iter().map(cases::asserts_preconditions).collect();
+    let owner = |path: &str| path.rsplit_once("::").map(|(o, _)| o.to_owned());
+    let mut inherited = vec![false; functions.len()];
+    for _ in 0..3 {
+        let mut changed = false;
+        for (i, function) in functions.iter().enumerate() {
+            if inherited[i] || function.params.first().is_none_or(|p| p != "self") {
+                continue;
+            }
+            let callees = function
+                .calls
+                .iter()
+                .filter(|call| call.contains("::"))
+                .flat_map(|call| crate::spec::link::resolve_call(call, i, functions));
+            for j in callees {
+                if j != i
+                    && owner(&functions[j].path) == owner(&function.path)
+                    && (stated[j] || inherited[j])
+                {
+                    inherited[i] = true;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    inherited
 }
 
 /// What tests in a `no_std` crate need to write `String::from`, `vec!` and `format!` as
