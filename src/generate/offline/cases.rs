@@ -1405,6 +1405,25 @@ fn param_args(
         out.truncate(max_values);
         return out;
     }
+    // A radix outside 2..=36 panics by std's convention (`from_str_radix`): only the
+    // radixes callers may pass.
+    if name == "radix"
+        && let InputType::Int { name: int, .. } = &model
+    {
+        return [2, 8, 10, 16, 36]
+            .into_iter()
+            .map(|radix| Arg {
+                setup: None,
+                shown: None,
+                code: format!("{radix}{int}"),
+                label: format!("radix{radix}"),
+                source: Source::Edge,
+                item: None,
+                moved: false,
+                already_ref: false,
+            })
+            .collect();
+    }
     let named_values = |type_name: &str| maker.plain_values(type_name);
     let edges = edge_values_with(&model, &named_values);
     let benign_element = match &model {
