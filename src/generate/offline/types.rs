@@ -140,6 +140,10 @@ pub fn input_type(ty: &syn::Type, generics: &syn::Generics) -> Result<InputType,
         syn::Type::ImplTrait(bounds) => {
             stand_in(bounds.bounds.iter(), &printed(ty)).map_err(NoValueSource)
         }
+        // `&mut dyn Write`: a std type that meets the traits coerces to the object.
+        syn::Type::TraitObject(object) => {
+            stand_in(object.bounds.iter(), &printed(ty)).map_err(NoValueSource)
+        }
         _ => Err(NoValueSource(format!(
             "`{}` has no value source",
             printed(ty)
@@ -270,6 +274,9 @@ fn stand_in<'a>(
     if let Some(target) = conversion_target(&paths) {
         return Ok(target);
     }
+    if let Some(collection) = collection_stand_in(&paths) {
+        return Ok(collection);
+    }
     let traits: Vec<String> = paths.iter().map(|p| printed_path(p)).collect();
     // Candidates in order of preference, with the bounds each satisfies.
     let candidates: [(InputType, &[&[&str]]); 3] = [
@@ -305,7 +312,15 @@ fn stand_in<'a>(
                 signed: false,
             })),
             &[
-                &["AsRef<[u8]>", "Into<Vec<u8>>", "IntoIterator", "Default"],
+                &[
+                    "AsRef<[u8]>",
+                    "Into<Vec<u8>>",
+                    "IntoIterator",
+                    "Default",
+                    "Write",
+                    "io::Write",
+                    "std::io::Write",
+                ],
                 EVERY_CANDIDATE_TRAITS,
             ],
         ),
@@ -325,6 +340,38 @@ fn stand_in<'a>(
                 format!("`{written}`: no std type meets `{}`", traits.join(" + "))
             }
         })
+}
+
+/// `IntoIterator<Item = T>` or `AsRef<[T]>` (with nothing but marker traits beside): a
+/// `Vec<T>` meets it, and its values are the collection's edge values.
+fn collection_stand_in(paths: &[&syn::Path]) -> Option<InputType> {
+    const MARKERS: &[&str] = &["Send", "Sync", "Sized", "Unpin", "Clone", "Debug"];
+    let mut element = None;
+    for path in paths {
+        let last = path.segments.last()?;
+        let name = last.ident.to_string();
+        if MARKERS.contains(&name.as_str()) {
+            continue;
+        }
+        if element.is_some() {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let [arg] = args.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let ty = match (name.as_str(), arg) {
+            ("IntoIterator", syn::GenericArgument::AssocType(assoc)) if assoc.ident == "Item" => {
+                &assoc.ty
+            }
+            ("AsRef", syn::GenericArgument::Type(syn::Type::Slice(slice))) => &*slice.elem,
+            _ => return None,
+        };
+        element = Some(input_type(ty, &syn::Generics::default()).ok()?);
+    }
+    element.map(|e| InputType::Vec(Box::new(e)))
 }
 
 /// `impl Into<T>` or `impl Borrow<T>` (with nothing but marker traits beside): a `T` itself
@@ -446,6 +493,25 @@ mod test {
     }
 
     #[test]
+    fn collections_and_writers_stand_in_for_their_traits() {
+        let got = params(
+            "fn f(words: impl IntoIterator<Item = &'static str>, xs: impl AsRef<[u32]>, out: &mut dyn std::io::Write) {}",
+        );
+        assert_eq!(
+            got[0].as_ref().unwrap(),
+            &InputType::Vec(Box::new(InputType::Str { owned: false }))
+        );
+        assert_eq!(
+            got[1].as_ref().unwrap(),
+            &InputType::Vec(Box::new(int("u32")))
+        );
+        assert!(matches!(
+            got[2].as_ref().unwrap(),
+            InputType::Ref { mutable: true, .. }
+        ));
+    }
+
+    #[test]
     fn primitives_strings_and_collections() {
         let got = params(
             "fn f(a: u8, b: i128, c: f64, d: bool, e: char, s: &str, o: String, \
@@ -524,9 +590,11 @@ mod test {
                 Err(NoValueSource(
                     "`impl Read`: no std type meets `Read`".into()
                 )),
-                Err(NoValueSource(
-                    "`W`: no std type meets `std::io::Write`".into()
-                )),
+                // A `Vec<u8>` is a writer.
+                Ok(InputType::Vec(Box::new(InputType::Int {
+                    name: "u8".into(),
+                    signed: false
+                }))),
             ]
         );
         let got = params(
