@@ -121,10 +121,33 @@ pub fn candidates(
         module: &module,
     };
     let (self_ty, trait_path, impl_generics) = match &syntax.container {
-        Container::TraitDefault => {
-            return Err(vec![
-                "trait default method: test it through an implementing type".into(),
-            ]);
+        Container::TraitDefault {
+            trait_name,
+            trait_path,
+            generic,
+        } => {
+            // Through a crate type that implements the trait and can be made.
+            let implementor = (!generic)
+                .then(|| {
+                    index.implementors(trait_name).into_iter().find_map(|ty| {
+                        let def = index.type_def(ty, &module)?;
+                        (!def.has_generics
+                            && maker.can_name(def)
+                            && !maker.constructions(ty).is_empty())
+                        .then(|| def.path.clone())
+                    })
+                })
+                .flatten();
+            let (Some(implementor), Ok(path)) =
+                (implementor, syn::parse_str::<syn::Path>(trait_path))
+            else {
+                return Err(vec![format!(
+                    "trait default method: no crate type implementing `{trait_name}` can be made"
+                )]);
+            };
+            let self_ty: syn::Type =
+                syn::parse_str(&implementor).map_err(|e| vec![e.to_string()])?;
+            (Some(self_ty), Some(path), syn::Generics::default())
         }
         Container::Free => (None, None, syn::Generics::default()),
         Container::Inherent { self_ty, generics } => {

@@ -27,8 +27,13 @@ pub enum Container {
         trait_path: syn::Path,
         generics: syn::Generics,
     },
-    /// A default method of a trait: no type to call it on.
-    TraitDefault,
+    /// A default method of a trait: called through a crate type that implements it. The
+    /// trait's name and path (`crate::a::Trait`), and whether it has generics.
+    TraitDefault {
+        trait_name: String,
+        trait_path: String,
+        generic: bool,
+    },
 }
 
 /// A function's syntax.
@@ -956,14 +961,12 @@ impl Walker<'_> {
                     if let syn::TraitItem::Fn(f) = trait_item
                         && let Some(block) = &f.default
                     {
-                        self.add_fn(
-                            &f.attrs,
-                            None,
-                            &f.sig,
-                            block,
-                            Container::TraitDefault,
-                            nested,
-                        );
+                        let container = Container::TraitDefault {
+                            trait_name: t.ident.to_string(),
+                            trait_path: format!("{}::{}", self.module, t.ident),
+                            generic: !t.generics.params.is_empty(),
+                        };
+                        self.add_fn(&f.attrs, None, &f.sig, block, container, nested);
                     }
                 }
             }
