@@ -2009,6 +2009,24 @@ mod test {
     }
 
     #[test]
+    fn trait_default_methods_run_on_an_implementing_type() {
+        let source = "pub trait Dated {\n    fn day(&self) -> u32;\n    fn is_first(&self) -> bool { self.day() == 1 }\n}\n#[derive(Debug, Default)]\npub struct Date { pub day: u32 }\nimpl Dated for Date { fn day(&self) -> u32 { self.day } }\n";
+        let got = made(
+            source,
+            &function("demo::Dated::is_first", 3, &["self"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            got.iter().any(|c| c
+                .body
+                .contains("<crate::Date as crate::Dated>::is_first(&subject)")),
+            "{:#?}",
+            got.iter().map(|c| &c.body).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn crate_trait_bounds_take_an_implementing_type() {
         let source = "pub trait Zone { fn offset(&self) -> i32; }\n#[derive(Debug, Clone, Default)]\npub struct Utc;\nimpl Zone for Utc { fn offset(&self) -> i32 { 0 } }\npub fn shift<Z: Zone>(zone: Z, hours: i32) -> i32 { zone.offset() + hours }\n";
         let got = made(
