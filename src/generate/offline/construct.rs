@@ -237,6 +237,7 @@ impl Constructor<'_> {
             });
         }
         out.extend(self.constructor_calls(def, path, depth, &|_| true));
+        out.extend(self.producer_calls(written, def, depth));
         for source in self.index.from_sources(written, self.module).iter().take(2) {
             // The source type written out (lifetimes elided): `From<_>` would leave
             // `&[0u8]` an array reference.
@@ -376,6 +377,47 @@ impl Constructor<'_> {
                 label: snake(&assoc.sig.ident.to_string()),
                 setup,
                 borrowed,
+            });
+        }
+        out
+    }
+
+    /// Calls of the crate's free functions that return the type (`percent_decode(b"a")`),
+    /// with benign arguments.
+    fn producer_calls(&self, written: &str, def: &TypeDef, depth: u8) -> Vec<Construction> {
+        let mut out = Vec::new();
+        for producer in self.index.producers(written, self.module) {
+            if out.len() >= MAX_CALLS {
+                break;
+            }
+            if !self.index.module_reachable(&producer.module, self.module) {
+                continue;
+            }
+            let sig = &producer.sig;
+            if sig.asyncness.is_some()
+                || matches!(sig.safety, syn::Safety::Unsafe(_))
+                || sig.generics.type_params().next().is_some()
+            {
+                continue;
+            }
+            let Some(setup) = returns_self(&sig.output, &def.name) else {
+                continue;
+            };
+            let types = sig.inputs.iter().filter_map(|arg| match arg {
+                syn::FnArg::Typed(typed) => Some(&*typed.ty),
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(args) = self.benign_args(types, depth) else {
+                continue;
+            };
+            if args.contains("&mut ") {
+                continue;
+            }
+            out.push(Construction {
+                code: format!("{}({args})", producer.path),
+                label: snake(&sig.ident.to_string()),
+                setup,
+                borrowed: false,
             });
         }
         out
@@ -671,6 +713,31 @@ mod test {
                 .constructions("Meter")
                 .iter()
                 .any(|c| c.code == "<crate::Meter as From<_>>::from(u8::MAX)")
+        );
+    }
+
+    #[test]
+    fn free_functions_returning_the_type_make_it() {
+        let index = index(
+            "pub struct Decode<'a> { bytes: &'a [u8] }
+             pub fn decode(bytes: &[u8]) -> Decode<'_> { Decode { bytes } }
+             pub fn try_decode(text: &str) -> Option<Decode<'static>> { None }",
+        );
+        let maker = Constructor {
+            index: &index,
+            module: "crate",
+        };
+        let got: Vec<(String, Setup)> = maker
+            .constructions("Decode")
+            .into_iter()
+            .map(|c| (c.code, c.setup))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("crate::decode(&[])".to_owned(), Setup::MayPanic),
+                ("crate::try_decode(\"a\")".to_owned(), Setup::Option),
+            ]
         );
     }
 

@@ -101,6 +101,15 @@ pub struct AssocFn {
     pub attrs: Vec<syn::Attribute>,
 }
 
+/// A free function that returns a crate type (`percent_decode(..) -> PercentDecode`).
+#[derive(Clone)]
+pub struct Producer {
+    /// How a test names it: `crate::a::percent_decode`.
+    pub path: String,
+    pub module: String,
+    pub sig: syn::Signature,
+}
+
 /// The whole index.
 #[derive(Default)]
 pub struct CrateIndex {
@@ -110,6 +119,8 @@ pub struct CrateIndex {
     inherent: HashMap<String, Vec<AssocFn>>,
     /// Traits implemented or derived, by type name: `Default`, `Debug`, `From<u64>`, `FromStr`.
     traits: HashMap<String, Vec<(String, String)>>,
+    /// Free functions by the last segment of the type they return.
+    producers: HashMap<String, Vec<Producer>>,
     /// Modules declared (`mod x;`) under a `#[cfg]` that is off here, with that cfg.
     off_modules: Vec<(String, String)>,
     /// Traits the crate defines, by name.
@@ -375,6 +386,18 @@ impl CrateIndex {
         &self.statics
     }
 
+    /// Free functions returning the type `written` names in `module`.
+    pub fn producers(&self, written: &str, module: &str) -> Vec<&Producer> {
+        let name = last_segment(written);
+        let wanted = self.type_def(written, module);
+        self.producers
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|p| self.same_type(name, &p.module, wanted))
+            .collect()
+    }
+
     /// The attributes of a crate trait's method, for its doc comment.
     pub fn trait_method_attrs(&self, trait_name: &str, method: &str) -> &[syn::Attribute] {
         self.trait_method_docs
@@ -425,6 +448,23 @@ impl CrateIndex {
             .filter_map(|inner| syn::parse_str(inner).ok())
             .collect()
     }
+}
+
+/// The type a function returns, by last segment, seen through `Result<T, _>` and
+/// `Option<T>`: `PercentDecode` for `-> PercentDecode<'a>`.
+fn returned_type_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let name = last.ident.to_string();
+    if matches!(name.as_str(), "Result" | "Option")
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return returned_type_name(inner);
+    }
+    Some(name)
 }
 
 /// `#![no_std]`, or `#![cfg_attr(.., no_std)]`.
@@ -714,14 +754,33 @@ impl Walker<'_> {
 
     fn item(&mut self, item: &syn::Item, nested: bool) {
         match item {
-            syn::Item::Fn(f) => self.add_fn(
-                &f.attrs,
-                Some(&f.vis),
-                &f.sig,
-                &f.block,
-                Container::Free,
-                nested,
-            ),
+            syn::Item::Fn(f) => {
+                if !nested
+                    && !matches!(f.vis, syn::Visibility::Inherited)
+                    && self.cfg_off.is_none()
+                    && super::cfg::off_here(&f.attrs, self.features).is_none()
+                    && let syn::ReturnType::Type(_, ty) = &f.sig.output
+                    && let Some(returned) = returned_type_name(ty)
+                {
+                    self.index
+                        .producers
+                        .entry(returned)
+                        .or_default()
+                        .push(Producer {
+                            path: format!("{}::{}", self.module, f.sig.ident),
+                            module: self.module.clone(),
+                            sig: f.sig.clone(),
+                        });
+                }
+                self.add_fn(
+                    &f.attrs,
+                    Some(&f.vis),
+                    &f.sig,
+                    &f.block,
+                    Container::Free,
+                    nested,
+                )
+            }
             syn::Item::Mod(m) => {
                 if is_test_code(&m.attrs) {
                     return;
