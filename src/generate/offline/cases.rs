@@ -1024,7 +1024,7 @@ fn hash_order_within(
     };
     let found = types.iter().any(|t| {
         let mut idents = Vec::new();
-        collect_type_idents(t.to_token_stream(), &mut idents);
+        super::mined::collect_idents(t.to_token_stream(), &mut idents);
         idents.iter().any(|ident| {
             ident == "HashMap"
                 || ident == "HashSet"
@@ -1035,16 +1035,6 @@ fn hash_order_within(
     });
     seen.pop();
     found
-}
-
-fn collect_type_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
-    for token in tokens {
-        match token {
-            proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
-            proc_macro2::TokenTree::Group(group) => collect_type_idents(group.stream(), out),
-            _ => {}
-        }
-    }
 }
 
 /// Receivers: each construction of the self type, fresh and after short sequences of the

@@ -360,18 +360,9 @@ impl Constructor<'_> {
                 continue;
             };
             let borrowed = matches!(&assoc.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Reference(_)));
-            let types = assoc.sig.inputs.iter().filter_map(|arg| match arg {
-                syn::FnArg::Typed(typed) => Some(&*typed.ty),
-                syn::FnArg::Receiver(_) => None,
-            });
-            let Some(args) = self.benign_args(types, depth) else {
+            let Some(args) = self.call_args(&assoc.sig, depth) else {
                 continue;
             };
-            // A `&mut` temporary (or any borrowed temporary, for a type holding a lifetime)
-            // would not outlive the statement that makes the value.
-            if args.contains("&mut ") {
-                continue;
-            }
             out.push(Construction {
                 code: format!("{path}::{}({args})", assoc.sig.ident),
                 label: snake(&assoc.sig.ident.to_string()),
@@ -403,16 +394,9 @@ impl Constructor<'_> {
             let Some(setup) = returns_self(&sig.output, &def.name) else {
                 continue;
             };
-            let types = sig.inputs.iter().filter_map(|arg| match arg {
-                syn::FnArg::Typed(typed) => Some(&*typed.ty),
-                syn::FnArg::Receiver(_) => None,
-            });
-            let Some(args) = self.benign_args(types, depth) else {
+            let Some(args) = self.call_args(sig, depth) else {
                 continue;
             };
-            if args.contains("&mut ") {
-                continue;
-            }
             out.push(Construction {
                 code: format!("{}({args})", producer.path),
                 label: snake(&sig.ident.to_string()),
@@ -421,6 +405,17 @@ impl Constructor<'_> {
             });
         }
         out
+    }
+
+    /// Benign arguments for a making call, or `None` when one has no value or is a `&mut`
+    /// temporary (which would not outlive the statement that makes the value).
+    fn call_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
+        let types = sig.inputs.iter().filter_map(|arg| match arg {
+            syn::FnArg::Typed(typed) => Some(&*typed.ty),
+            syn::FnArg::Receiver(_) => None,
+        });
+        self.benign_args(types, depth)
+            .filter(|args| !args.contains("&mut "))
     }
 
     fn benign_args<'t>(

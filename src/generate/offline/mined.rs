@@ -609,7 +609,7 @@ impl SizeFinder<'_> {
 }
 
 /// Every identifier in a token stream, nested groups included.
-fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+pub fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
     for token in tokens {
         match token {
             proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),

@@ -2,9 +2,8 @@
 //! they call (a few calls deep), reads a clock, randomness, the environment, I/O, a thread or
 //! a `static` (`thread_local!` generators included). Those get no determinism test.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use proc_macro2::TokenTree;
 use quote::ToTokens;
 
 use super::index::CrateIndex;
@@ -83,23 +82,11 @@ pub fn impure_functions(functions: &[Function], index: &CrateIndex) -> Vec<bool>
 /// Whether a body names an impure identifier or one of the crate's statics (identifiers only:
 /// words inside string literals do not count).
 fn reads_impure(block: &syn::Block, statics: &BTreeSet<String>) -> bool {
-    let mut idents = HashSet::new();
-    collect_idents(block.to_token_stream(), &mut idents);
+    let mut idents = Vec::new();
+    super::mined::collect_idents(block.to_token_stream(), &mut idents);
     idents
         .iter()
         .any(|ident| IMPURE.contains(&ident.as_str()) || statics.contains(ident))
-}
-
-fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
-    for token in tokens {
-        match token {
-            TokenTree::Ident(ident) => {
-                out.insert(ident.to_string());
-            }
-            TokenTree::Group(group) => collect_idents(group.stream(), out),
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]
