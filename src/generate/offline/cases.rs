@@ -2031,35 +2031,18 @@ mod test {
             got[0].body
         );
     }
-}
-
-#[cfg(test)]
-mod format_test {
-    use super::super::index::test_support::index_source;
-    use super::*;
 
     #[test]
     fn display_impls_are_called_through_format_with_every_variant_s_edges() {
         let source = "pub const LEN: usize = 6;\npub enum ParseError { Short(usize), Count(usize, [u8; LEN]) }\nimpl std::fmt::Display for ParseError {\n    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) }\n}\n";
-        let index = index_source(source);
-        let function = Function {
-            path: "demo::<ParseError as std::fmt::Display>::fmt".into(),
-            package: "demo".into(),
-            file: "src/lib.rs".into(),
-            line: 4,
-            end_line: 4,
-            module: "demo".into(),
-            visibility: "pub".into(),
-            params: vec!["self".into(), "f".into()],
-            sites: Vec::new(),
-            calls: Vec::new(),
-        };
-        let syntax = index.function("src/lib.rs", 4).unwrap();
-        let got = candidates(
-            &function,
-            syntax,
-            &index,
-            &SpecFacts::default(),
+        let got = made(
+            source,
+            &function(
+                "demo::<ParseError as std::fmt::Display>::fmt",
+                4,
+                &["self", "f"],
+                "pub",
+            ),
             CaseOptions::default(),
         )
         .unwrap();
