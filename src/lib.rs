@@ -12,6 +12,7 @@ pub mod generate;
 pub mod interrupt;
 pub mod output;
 pub mod report;
+pub mod review;
 pub mod scratch;
 pub mod spec;
 pub mod testfile;
