@@ -226,6 +226,13 @@ pub struct RunTestsArgs {
     #[arg(long, value_enum, default_value_t = RunTestsFormat::Human)]
     pub format: RunTestsFormat,
 
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+/// How generated tests are built and run: shared by `run-tests` and `review`.
+#[derive(Debug, Clone, Args)]
+pub struct RunnerArgs {
     /// Seconds each test may run before it is stopped
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::analyze::{AnalyzeOptions, analyze};
-use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat};
+use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat, RunnerArgs};
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::report::style::{DIM, ERROR, HEADING, paint};
@@ -45,45 +45,9 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
             source: Some(path.display().to_string()),
         });
     }
-    let choice = if args.no_sandbox {
-        SandboxChoice::None
-    } else {
-        args.sandbox
-    };
-    let mechanism = Mechanism::choose(choice)?;
-    if mechanism == Mechanism::None {
-        let model_written = modules.iter().any(|m| m.engine != "offline");
-        if model_written && !args.no_sandbox {
-            return Err(InputError::new(
-                "tests from a model engine do not run unsandboxed: install bubblewrap \
-                 (`apt-get install bubblewrap`), or pass --no-sandbox to run them anyway",
-            )
-            .into());
-        }
-        if !global.quiet {
-            eprintln!(
-                "warning: tests run without a sandbox: they can read and write what you can; \
-                 install bubblewrap for the strongest confinement"
-            );
-        }
-    }
+    let model_written = modules.iter().any(|m| m.engine != "offline");
+    let options = runner_options(global, &args.runner, model_written)?;
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
-    let options = RunOptions {
-        sandbox: choice,
-        limits: Limits {
-            memory: args.memory_limit << 20,
-            file_size: args.file_size_limit << 20,
-            // Twice the wall-clock timeout: the timeout decides; this only stops a runaway
-            // that the timeout somehow misses.
-            cpu_seconds: (args.timeout * 2.0).ceil() as u64 + 5,
-            ..Limits::default()
-        },
-        timeout: Duration::from_secs_f64(args.timeout),
-        jobs: args.jobs,
-        baseline: args.baseline,
-        reruns: args.reruns,
-        ..RunOptions::default()
-    };
     let report = match run_modules(&workspace, &analysis, &modules, &options) {
         Ok(report) => report,
         // Whatever failed after Ctrl-C (a killed `cargo fetch`, say) failed because of it.
@@ -121,7 +85,53 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     })
 }
 
-fn render_human(report: &RunReport) -> String {
+/// The scratch run's options from the command line; refuses to run a model's tests
+/// unsandboxed unless asked, and warns when there is no sandbox at all.
+pub fn runner_options(
+    global: &GlobalArgs,
+    runner: &RunnerArgs,
+    model_written: bool,
+) -> anyhow::Result<RunOptions> {
+    let choice = if runner.no_sandbox {
+        SandboxChoice::None
+    } else {
+        runner.sandbox
+    };
+    let mechanism = Mechanism::choose(choice)?;
+    if mechanism == Mechanism::None {
+        if model_written && !runner.no_sandbox {
+            return Err(InputError::new(
+                "tests from a model engine do not run unsandboxed: install bubblewrap \
+                 (`apt-get install bubblewrap`), or pass --no-sandbox to run them anyway",
+            )
+            .into());
+        }
+        if !global.quiet {
+            eprintln!(
+                "warning: tests run without a sandbox: they can read and write what you can; \
+                 install bubblewrap for the strongest confinement"
+            );
+        }
+    }
+    Ok(RunOptions {
+        sandbox: choice,
+        limits: Limits {
+            memory: runner.memory_limit << 20,
+            file_size: runner.file_size_limit << 20,
+            // Twice the wall-clock timeout: the timeout decides; this only stops a runaway
+            // that the timeout somehow misses.
+            cpu_seconds: (runner.timeout * 2.0).ceil() as u64 + 5,
+            ..Limits::default()
+        },
+        timeout: Duration::from_secs_f64(runner.timeout),
+        jobs: runner.jobs,
+        baseline: runner.baseline,
+        reruns: runner.reruns,
+        ..RunOptions::default()
+    })
+}
+
+pub fn render_human(report: &RunReport) -> String {
     let mut out = String::new();
     for result in &report.results {
         let outcome = result.outcome.as_str();
