@@ -24,14 +24,17 @@ Exit codes: 0 clean, 1 findings or a failed gate, 2 usage or input error,
     version,
     about = ABOUT,
     after_help = AFTER_HELP,
-    arg_required_else_help = true,
-    propagate_version = true
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command, `review` runs with these flags.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub review: ReviewArgs,
 }
 
 /// Flags every command takes, with cargo's meanings where cargo has them.
@@ -117,6 +120,9 @@ pub enum ColorWhen {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole adversarial pass on the code changed since a base: generate, run, report
+    #[command(after_help = REVIEW_EXAMPLES)]
+    Review(ReviewArgs),
     /// List every function's sites: condition branches, guards, return paths and panic sites
     #[command(after_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
@@ -132,6 +138,87 @@ pub enum Command {
     /// The built-in sandbox's init (internal)
     #[command(name = "__sandbox", hide = true)]
     SandboxInit(crate::scratch::builtin::InitArgs),
+}
+
+const REVIEW_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack                                  review what changed since the upstream branch
+  cargo dualtrack review --base main
+  cargo dualtrack review --all-functions --fail-on never
+  cargo dualtrack review --fn 'mycrate::money::*' --format json
+
+Scope: functions whose lines changed between the merge-base of --base and the working tree
+(committed, staged, unstaged and new files); --all-functions or --fn review those instead.
+Outside a git repository every function is reviewed. The run directory
+<target-dir>/dualtrack/runs/<run-id>/ keeps report.json, report.md and the generated tests;
+runs/latest names the newest.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Human)]
+    pub format: ReviewFormat,
+
+    /// Review the functions changed since this revision's merge-base with HEAD
+    /// (default: the branch's upstream, else origin/HEAD, else main or master)
+    #[arg(long, value_name = "REV", conflicts_with = "all_functions")]
+    pub base: Option<String>,
+
+    /// Review every function, not only those that changed
+    #[arg(long)]
+    pub all_functions: bool,
+
+    /// Only functions whose path matches: a glob or a substring (repeatable)
+    #[arg(long = "fn", value_name = "PATTERN")]
+    pub fn_patterns: Vec<String>,
+
+    /// Only functions in this file or directory, or matching this glob (repeatable)
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+
+    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
+    #[arg(long, value_name = "PATH")]
+    pub spec: Vec<PathBuf>,
+
+    /// The engine that writes the tests
+    #[arg(long, value_enum, default_value_t = Engine::Offline)]
+    pub engine: Engine,
+
+    /// Most tests for one function
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_per_fn: u32,
+
+    /// Most tests in all, spread over the functions in scope (0: no limit)
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub max_tests: u32,
+
+    /// Also expect private functions not to panic on any input
+    #[arg(long)]
+    pub private: bool,
+
+    /// Which findings exit 1: failing tests, also spec gaps, or none
+    #[arg(long, value_enum, default_value_t = FailOn::Failures)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Failing, panicking, hanging, crashing, flaky or dropped tests
+    Failures,
+    /// Those, and spec gaps (unspecified sites, unimplemented items)
+    Gaps,
+    /// Nothing: always exit 0 when the review ran
+    Never,
 }
 
 const GENERATE_EXAMPLES: &str = "\

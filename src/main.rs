@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse_from(args) {
         // The sandbox init runs first and alone: no threads, no colors, nothing else.
         Ok(Cli {
-            command: dualtrack::cli::Command::SandboxInit(init),
+            command: Some(dualtrack::cli::Command::SandboxInit(init)),
             ..
         }) => std::process::exit(dualtrack::scratch::builtin::run(&init)),
         Ok(cli) => cli,

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod generate;
+pub mod review;
 pub mod run_tests;
 pub mod score;
 
@@ -11,7 +12,8 @@ use crate::error::ExitCode;
 
 /// Run the command the user asked for.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    match cli.command.unwrap_or(Command::Review(cli.review)) {
+        Command::Review(args) => review::run(&cli.global, &args),
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
         Command::Generate(args) => generate::run(&cli.global, &args),

@@ -1,0 +1,555 @@
+//! `cargo dualtrack review` (and plain `cargo dualtrack`): the functions that changed since a
+//! base (or those asked for), scored against the spec, attacked with generated tests in the
+//! scratch copy; findings reported, and written with the tests into the run directory.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::analyze::{Analysis, AnalyzeOptions, FunctionFilter, analyze};
+use crate::cli::{FailOn, GlobalArgs, ReviewArgs, ReviewFormat};
+use crate::config::Config;
+use crate::error::{ExitCode, InputError};
+use crate::generate::emit::{EmittedTest, module_text};
+use crate::generate::offline::{self, OfflineOptions};
+use crate::output::{Styling, write_atomically};
+use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
+use crate::review::findings::{finding_id, review_document, run_id};
+use crate::scratch::{BaselineFailed, Interrupted, ModuleInput, run_modules};
+use crate::spec::find_specs;
+use crate::spec::model::Spec;
+use crate::spec::parse::parse_spec;
+use crate::spec::score::{ScoreReport, prefix_clashing_ids, score};
+use crate::testfile::parse_test_module;
+use crate::workspace::{PackageSelection, Workspace};
+
+pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
+    crate::interrupt::install();
+    let workspace = Workspace::load(&PackageSelection {
+        manifest_path: global.manifest_path.clone(),
+        packages: global.packages.clone(),
+        workspace: global.workspace,
+    })?;
+    let config = Config::load(&workspace.root)?;
+    let cwd = std::env::current_dir().context("failed to read the current directory")?;
+    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let full = analyze(
+        &workspace,
+        &AnalyzeOptions {
+            include_tests: false,
+            filter,
+            jobs: 0,
+        },
+    );
+    let scope = match select_scope(&workspace, args, &full)? {
+        Selected::Functions {
+            indices,
+            description,
+        } => {
+            if !global.quiet {
+                eprintln!("review: {description}: {} functions", indices.len());
+            }
+            (indices, description)
+        }
+        Selected::Nothing(why) => {
+            if !global.quiet {
+                eprintln!("review: {why}; nothing to review");
+            }
+            return Ok(ExitCode::Clean);
+        }
+    };
+    let (indices, description) = scope;
+    let mut scoped = full.clone();
+    let keep: BTreeSet<usize> = indices.into_iter().collect();
+    scoped.functions = full
+        .functions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, f)| f.clone())
+        .collect();
+
+    let specs = read_specs(&workspace, &args.spec, &config, &cwd, global.quiet)?;
+    let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
+
+    let features = workspace
+        .packages
+        .iter()
+        .flat_map(|p| {
+            p.targets
+                .iter()
+                .map(|t| (t.crate_name.clone(), p.default_features.clone()))
+        })
+        .collect();
+    let generation = offline::generate(
+        &workspace.root,
+        &scoped,
+        &features,
+        &specs,
+        OfflineOptions {
+            max_per_fn: args.max_per_fn as usize,
+            max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
+            private: args.private,
+        },
+    );
+    if !global.quiet {
+        for warning in &generation.warnings {
+            eprintln!("warning: {warning}");
+        }
+        eprintln!(
+            "review: {} tests generated for {} functions ({} skipped)",
+            generation.tests.len(),
+            generation
+                .tests
+                .iter()
+                .map(|t| t.test.meta.function.as_str())
+                .collect::<BTreeSet<_>>()
+                .len(),
+            generation.skipped.len()
+        );
+    }
+
+    let id = run_id();
+    let run_dir = workspace
+        .target_directory
+        .join("dualtrack")
+        .join("runs")
+        .join(&id);
+    std::fs::create_dir_all(&run_dir)
+        .with_context(|| format!("failed to create {}", run_dir.display()))?;
+    let header = json!({ "engine": args.engine.name(), "run_id": id });
+    let tests: Vec<EmittedTest> = generation
+        .tests
+        .iter()
+        .map(|t| EmittedTest {
+            meta: t.test.meta.clone(),
+            item: t.test.item.clone(),
+        })
+        .collect();
+    let module_path = run_dir.join(format!("dualtrack_{}.rs", args.engine.name()));
+    let text = module_text(&header, &generation.preamble, &tests);
+    write_atomically(&module_path, &text)?;
+
+    let mut document = if tests.is_empty() {
+        empty_document(&id, args.engine.name())
+    } else {
+        let module = parse_test_module(&text).map_err(|err| {
+            anyhow::anyhow!("internal: generated module does not read back: {err}")
+        })?;
+        let modules = [ModuleInput {
+            engine: args.engine.name().to_owned(),
+            module,
+            source: Some(module_path.display().to_string()),
+        }];
+        let options = super::run_tests::runner_options(global, &args.runner, false)?;
+        let report = match run_modules(&workspace, &full, &modules, &options) {
+            Ok(report) => report,
+            Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
+                eprintln!("{Interrupted}");
+                return Ok(ExitCode::Interrupted);
+            }
+            Err(err) => match err.downcast::<BaselineFailed>() {
+                Ok(baseline) => {
+                    eprintln!("error: {baseline}");
+                    return Ok(ExitCode::BaselineFailed);
+                }
+                Err(other) => return Err(other).context("the scratch run failed"),
+            },
+        };
+        if !global.quiet && global.verbose > 0 {
+            eprint!("{}", super::run_tests::render_human(&report));
+        }
+        review_document(&report, args.engine.name(), "review")
+    };
+    document["run_id"] = json!(id);
+    document["scope"] = json!("review");
+    document["description"] = json!(description);
+    document["skipped"] = json!(generation.skipped);
+    // Items about functions out of scope are not this review's gaps.
+    let whole = keep.len() == full.functions.len();
+    add_gaps(&mut document, gaps.as_ref(), &scoped, whole);
+
+    write_reports(&workspace, &run_dir, &id, &document)?;
+    match args.format {
+        ReviewFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&document)?;
+            json.push('\n');
+            super::emit(global, &json, Styling::Plain)?;
+        }
+        ReviewFormat::Markdown => super::emit(global, &render_markdown(&document), Styling::Plain)?,
+        ReviewFormat::Human => {
+            super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
+        }
+    }
+    Ok(exit_code(&document, args.fail_on))
+}
+
+enum Selected {
+    Functions {
+        indices: Vec<usize>,
+        description: String,
+    },
+    Nothing(String),
+}
+
+/// The functions in scope: those asked for, else those changed since the base, else (outside
+/// git) every function.
+fn select_scope(
+    workspace: &Workspace,
+    args: &ReviewArgs,
+    analysis: &Analysis,
+) -> anyhow::Result<Selected> {
+    let all: Vec<usize> = (0..analysis.functions.len()).collect();
+    if args.all_functions {
+        return Ok(Selected::Functions {
+            indices: all,
+            description: "every function (--all-functions)".into(),
+        });
+    }
+    if !args.fn_patterns.is_empty() || !args.files.is_empty() {
+        if analysis.functions.is_empty() {
+            return Err(InputError::new(
+                "no function matches --fn/--file: `cargo dualtrack analyze` lists the function paths",
+            )
+            .into());
+        }
+        return Ok(Selected::Functions {
+            indices: all,
+            description: "the functions --fn/--file name".into(),
+        });
+    }
+    let Some(repo) = repository_root(&workspace.root) else {
+        return Ok(Selected::Functions {
+            indices: all,
+            description: "every function (not a git repository, so no base to compare with)".into(),
+        });
+    };
+    let (base, how) = match &args.base {
+        Some(base) => (base.clone(), "--base"),
+        None => default_base(&repo).ok_or_else(|| {
+            InputError::new(
+                "no base revision to compare with (no upstream, origin/HEAD, main or master): \
+                 pass --base REV or --all-functions",
+            )
+        })?,
+    };
+    let changed = changed_since(&repo, &base)?;
+    if !changed.touches_rust() {
+        return Ok(Selected::Nothing(format!(
+            "no Rust file changed since {base} ({how})"
+        )));
+    }
+    let prefix = relative_prefix(&repo, &workspace.root);
+    let touched = touched_functions(&analysis.functions, &changed, &prefix);
+    if touched.is_empty() {
+        return Ok(Selected::Nothing(format!(
+            "no function changed since {base} ({how})"
+        )));
+    }
+    Ok(Selected::Functions {
+        indices: touched,
+        description: format!("functions changed since {base} ({how})"),
+    })
+}
+
+/// The workspace root relative to the repository's top level (`""` when they are one).
+fn relative_prefix(repo: &Path, root: &Path) -> String {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    canonical(root)
+        .strip_prefix(canonical(repo))
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
+}
+
+fn read_specs(
+    workspace: &Workspace,
+    cli: &[PathBuf],
+    config: &Config,
+    cwd: &Path,
+    quiet: bool,
+) -> anyhow::Result<Vec<Spec>> {
+    let mut specs = Vec::new();
+    for path in find_specs(workspace, cli, &config.spec, cwd)? {
+        let text = std::fs::read_to_string(&path).map_err(|err| {
+            InputError::new(format!("cannot read spec {}: {err}", path.display()))
+        })?;
+        let (spec, warnings) = parse_spec(&text, &workspace.relative_path(&path));
+        if !quiet {
+            for warning in warnings {
+                eprintln!(
+                    "warning: {}:{}: {}",
+                    warning.file, warning.line, warning.message
+                );
+            }
+        }
+        specs.push(spec);
+    }
+    prefix_clashing_ids(&mut specs);
+    Ok(specs)
+}
+
+fn empty_document(id: &str, engine: &str) -> Value {
+    json!({
+        "schema": "dualtrack.review/v1",
+        "run_id": id,
+        "scope": "review",
+        "engine": engine,
+        "counts": {"generated": 0, "compiled": 0, "passed": 0, "failed": 0, "panicked": 0,
+                   "flaky": 0, "timed_out": 0, "crashed": 0, "dropped": 0},
+        "tests": [],
+        "findings": [],
+        "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
+        "timings": {},
+    })
+}
+
+/// Spec gaps as findings: sites no item speaks to, items no site backs; and coverage.
+fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis, with_items: bool) {
+    let Some(report) = gaps else {
+        document["site_coverage"] = Value::Null;
+        document["item_coverage"] = Value::Null;
+        return;
+    };
+    let sites: HashMap<&str, (&str, String)> = scoped
+        .functions
+        .iter()
+        .flat_map(|f| {
+            f.sites.iter().map(move |s| {
+                (
+                    s.id.as_str(),
+                    (f.path.as_str(), format!("{}:{}", s.file, s.line)),
+                )
+            })
+        })
+        .collect();
+    let findings = document["findings"]
+        .as_array_mut()
+        .expect("findings is a list");
+    for site in &report.unspecified_sites {
+        let (function, location) = sites
+            .get(site.as_str())
+            .cloned()
+            .unwrap_or(("", String::new()));
+        findings.push(json!({
+            "id": finding_id("unspecified_site", function, "", site),
+            "kind": "unspecified_site", "function": function, "test": null, "verdict": "check_spec",
+            "status": "new", "message": "no spec item speaks to this site",
+            "location": location, "site": site, "item": null,
+        }));
+    }
+    for item in report.unimplemented_items.iter().filter(|_| with_items) {
+        let location = report
+            .items
+            .iter()
+            .find(|i| &i.id == item)
+            .map(|i| format!("{}:{}", i.file, i.line));
+        findings.push(json!({
+            "id": finding_id("unimplemented_item", "", "", item),
+            "kind": "unimplemented_item", "function": null, "test": null, "verdict": "check_spec",
+            "status": "new", "message": "no site backs this spec item",
+            "location": location, "site": null, "item": item,
+        }));
+    }
+    document["site_coverage"] = json!(report.site_coverage);
+    document["item_coverage"] = json!(report.item_coverage);
+}
+
+/// `report.json` and `report.md` in the run directory, and `runs/latest` naming it.
+fn write_reports(
+    workspace: &Workspace,
+    run_dir: &Path,
+    id: &str,
+    document: &Value,
+) -> anyhow::Result<()> {
+    let mut json = serde_json::to_string_pretty(document)?;
+    json.push('\n');
+    write_atomically(&run_dir.join("report.json"), &json)?;
+    write_atomically(&run_dir.join("report.md"), &render_markdown(document))?;
+    let runs = workspace.target_directory.join("dualtrack").join("runs");
+    write_atomically(&runs.join("latest"), &format!("{id}\n"))?;
+    Ok(())
+}
+
+fn kind_count(document: &Value, kinds: &[&str]) -> usize {
+    document["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Exit 1 when findings of the kinds `--fail-on` names exist.
+fn exit_code(document: &Value, fail_on: FailOn) -> ExitCode {
+    let failing = match fail_on {
+        FailOn::Never => 0,
+        FailOn::Failures => kind_count(document, &["failure", "dropped_test"]),
+        FailOn::Gaps => kind_count(
+            document,
+            &[
+                "failure",
+                "dropped_test",
+                "unspecified_site",
+                "unimplemented_item",
+            ],
+        ),
+    };
+    if failing > 0 {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    }
+}
+
+/// Findings first (failures with their message, place and input), then the totals.
+fn render_human(document: &Value, run_dir: &Path) -> String {
+    use crate::report::style::{DIM, ERROR, HEADING, paint};
+    let mut out = String::new();
+    let tests = document["tests"].as_array().cloned().unwrap_or_default();
+    for finding in document["findings"].as_array().into_iter().flatten() {
+        let kind = finding["kind"].as_str().unwrap_or_default();
+        if kind != "failure" && kind != "dropped_test" {
+            continue;
+        }
+        let test = tests.iter().find(|t| t["name"] == finding["test"]);
+        let _ = writeln!(
+            out,
+            "{} {}  {}",
+            paint(ERROR, finding["verdict"].as_str().unwrap_or(kind)),
+            paint(HEADING, finding["function"].as_str().unwrap_or_default()),
+            paint(DIM, finding["id"].as_str().unwrap_or_default())
+        );
+        let message = finding["message"].as_str().unwrap_or_default();
+        let first = message.lines().next().unwrap_or_default();
+        match finding["location"].as_str() {
+            Some(location) => {
+                let _ = writeln!(out, "    {first} at {location}");
+            }
+            None => {
+                let _ = writeln!(out, "    {first}");
+            }
+        }
+        if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+            let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
+        }
+        if let Some(name) = finding["test"].as_str() {
+            let _ = writeln!(out, "    {}", paint(DIM, &format!("test: {name}")));
+        }
+    }
+    let counts = &document["counts"];
+    let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
+    let _ = writeln!(
+        out,
+        "\n{}: {} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped; {} spec gaps",
+        paint(HEADING, "review"),
+        counts["generated"],
+        counts["passed"],
+        counts["failed"],
+        counts["panicked"],
+        counts["timed_out"],
+        counts["crashed"],
+        counts["flaky"],
+        counts["dropped"],
+        gaps
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(DIM, &format!("reports and tests: {}", run_dir.display()))
+    );
+    out
+}
+
+/// The report as markdown, short enough for a pull-request comment.
+fn render_markdown(document: &Value) -> String {
+    let mut out = String::from("## cargo dualtrack review\n\n");
+    let counts = &document["counts"];
+    let _ = writeln!(
+        out,
+        "{} tests: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped.\n",
+        counts["generated"],
+        counts["passed"],
+        counts["failed"],
+        counts["panicked"],
+        counts["timed_out"],
+        counts["crashed"],
+        counts["flaky"],
+        counts["dropped"]
+    );
+    let findings: Vec<&Value> = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    if findings.is_empty() {
+        out.push_str("No findings.\n");
+        return out;
+    }
+    out.push_str("| finding | kind | function | where | message |\n|---|---|---|---|---|\n");
+    for finding in findings {
+        let cell = |v: &Value| {
+            v.as_str()
+                .unwrap_or_default()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .replace('|', "\\|")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {} | {} |",
+            cell(&finding["id"]),
+            cell(&finding["kind"]),
+            cell(&finding["function"]),
+            cell(&finding["location"]),
+            cell(&finding["message"])
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn fail_on_picks_the_kinds_that_exit_1() {
+        let document = json!({"findings": [{"kind": "unspecified_site"}]});
+        assert_eq!(exit_code(&document, FailOn::Failures), ExitCode::Clean);
+        assert_eq!(exit_code(&document, FailOn::Gaps), ExitCode::Findings);
+        let failing = json!({"findings": [{"kind": "failure"}]});
+        assert_eq!(exit_code(&failing, FailOn::Failures), ExitCode::Findings);
+        assert_eq!(exit_code(&failing, FailOn::Never), ExitCode::Clean);
+    }
+
+    #[test]
+    fn markdown_escapes_table_cells() {
+        let document = json!({
+            "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
+                       "crashed": 0, "flaky": 0, "dropped": 0},
+            "findings": [{"id": "F-1", "kind": "failure", "function": "c::f",
+                          "location": "src/lib.rs:3", "message": "a | b\nmore"}]
+        });
+        let text = render_markdown(&document);
+        assert!(
+            text.contains("| `F-1` | failure | `c::f` | src/lib.rs:3 | a \\| b |"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_workspace_prefix_is_relative_to_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("crates/x")).unwrap();
+        assert_eq!(
+            relative_prefix(dir.path(), &dir.path().join("crates/x")),
+            "crates/x"
+        );
+        assert_eq!(relative_prefix(dir.path(), dir.path()), "");
+    }
+}
