@@ -16,6 +16,10 @@ pub struct Config {
     pub spec: Vec<PathBuf>,
     #[serde(default)]
     pub score: ScoreConfig,
+    /// Functions `review` leaves alone: globs on function paths (`crate::gen::*`), or on
+    /// files relative to the workspace root when they name a path (`src/generated/**`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -141,3 +141,69 @@ fn nothing_changed_is_one_line_and_exit_0() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn skip_comments_and_config_exclusions_leave_functions_out() {
+    let repo = repository_with_a_change();
+    let lib = repo.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        text.replace(
+            "/// The mean of `count` values summing to `sum`.\npub fn average",
+            "// dualtrack: skip (checked by hand)\n/// The mean of `count` values summing to `sum`.\npub fn average",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("dualtrack.toml"),
+        "exclude = [\"planted::text::*\"]\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args([
+            "review",
+            "--all-functions",
+            "--max-tests",
+            "0",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--manifest-path",
+        ])
+        .arg(repo.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reason_of = |path: &str| {
+        doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["function"] == path)
+            .map(|s| s["reasons"][0].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        reason_of("planted::average").as_deref(),
+        Some("marked `// dualtrack: skip` (checked by hand)")
+    );
+    assert!(
+        reason_of("planted::text::field")
+            .unwrap()
+            .contains("exclude")
+    );
+    assert!(doc["tests"].as_array().unwrap().iter().all(|t| {
+        t["function"] != "planted::average"
+            && !t["function"]
+                .as_str()
+                .unwrap()
+                .starts_with("planted::text::")
+    }));
+}

@@ -17,6 +17,7 @@ use crate::generate::emit::{EmittedTest, module_text};
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::{Styling, write_atomically};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
+use crate::review::exclude::Exclusions;
 use crate::review::findings::{finding_id, review_document, run_id};
 use crate::scratch::{BaselineFailed, Interrupted, ModuleInput, run_modules};
 use crate::spec::find_specs;
@@ -62,6 +63,26 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let (indices, description) = scope;
+    // Exclusions: the config's patterns and `// dualtrack: skip` comments.
+    let exclusions = Exclusions::new(&config.exclude, &workspace.root)?;
+    let mut excluded = Vec::new();
+    let mut sources: HashMap<String, Option<String>> = HashMap::new();
+    let indices: Vec<usize> = indices
+        .into_iter()
+        .filter(|&i| {
+            let function = &full.functions[i];
+            let source = sources.entry(function.file.clone()).or_insert_with(|| {
+                std::fs::read_to_string(workspace.root.join(&function.file)).ok()
+            });
+            match exclusions.reason(function, source.as_deref()) {
+                Some(reason) => {
+                    excluded.push(json!({"function": function.path, "reasons": [reason]}));
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
     let mut scoped = full.clone();
     let keep: BTreeSet<usize> = indices.into_iter().collect();
     scoped.functions = full
@@ -167,7 +188,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     document["run_id"] = json!(id);
     document["scope"] = json!("review");
     document["description"] = json!(description);
-    document["skipped"] = json!(generation.skipped);
+    let mut skipped = json!(generation.skipped);
+    if let Some(list) = skipped.as_array_mut() {
+        list.extend(excluded);
+    }
+    document["skipped"] = skipped;
     // Items about functions out of scope are not this review's gaps.
     let whole = keep.len() == full.functions.len();
     add_gaps(&mut document, gaps.as_ref(), &scoped, whole);

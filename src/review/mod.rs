@@ -2,4 +2,5 @@
 //! since a base revision, and the findings of a run.
 
 pub mod diff;
+pub mod exclude;
 pub mod findings;
