@@ -135,6 +135,8 @@ pub enum Command {
     /// Run generated test files in a scratch copy of the workspace, each test in its own process
     #[command(after_help = RUN_TESTS_EXAMPLES)]
     RunTests(RunTestsArgs),
+    /// Remove the scratch copy, its build and all but the newest runs (under the target dir)
+    Clean(CleanArgs),
     /// The built-in sandbox's init (internal)
     #[command(name = "__sandbox", hide = true)]
     SandboxInit(crate::scratch::builtin::InitArgs),
@@ -202,6 +204,13 @@ pub struct ReviewArgs {
 
     #[command(flatten)]
     pub runner: RunnerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// How many of the newest runs to keep
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub keep: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

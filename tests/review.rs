@@ -96,6 +96,24 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
     }
     let markdown = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(markdown.contains("planted::average"), "{markdown}");
+    assert!(
+        failure["snippet"].as_str().unwrap().contains("sum /"),
+        "{failure:#}"
+    );
+    // `clean` removes the scratch copy and old runs, nothing else.
+    let clean = dualtrack()
+        .args(["clean", "--keep", "0", "--manifest-path"])
+        .arg(repo.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(!run.exists());
+    assert!(!repo.path().join("target/dualtrack/scratch").exists());
+    assert!(repo.path().join("src/lib.rs").is_file());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! written, the exit code chosen.
 
 pub mod analyze;
+pub mod clean;
 pub mod generate;
 pub mod review;
 pub mod run_tests;
@@ -14,6 +15,7 @@ use crate::error::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Review(cli.review)) {
         Command::Review(args) => review::run(&cli.global, &args),
+        Command::Clean(args) => clean::run(&cli.global, &args),
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
         Command::Generate(args) => generate::run(&cli.global, &args),

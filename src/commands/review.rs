@@ -197,6 +197,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let whole = keep.len() == full.functions.len();
     add_gaps(&mut document, gaps.as_ref(), &scoped, whole);
 
+    add_snippets(&mut document, &workspace.root);
     write_reports(&workspace, &run_dir, &id, &document)?;
     match args.format {
         ReviewFormat::Json => {
@@ -382,6 +383,29 @@ fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis,
     document["item_coverage"] = json!(report.item_coverage);
 }
 
+/// The source line of each finding's place (`src/lib.rs:64`), as `snippet`.
+fn add_snippets(document: &mut Value, root: &Path) {
+    let mut files: HashMap<String, Option<String>> = HashMap::new();
+    for finding in document["findings"].as_array_mut().into_iter().flatten() {
+        let Some((file, line)) = finding["location"]
+            .as_str()
+            .and_then(|l| l.rsplit_once(':'))
+            .and_then(|(f, n)| Some((f.to_owned(), n.parse::<usize>().ok()?)))
+        else {
+            continue;
+        };
+        let text = files
+            .entry(file.clone())
+            .or_insert_with(|| std::fs::read_to_string(root.join(&file)).ok());
+        if let Some(snippet) = text
+            .as_deref()
+            .and_then(|t| t.lines().nth(line.saturating_sub(1)))
+        {
+            finding["snippet"] = json!(snippet.trim());
+        }
+    }
+}
+
 /// `report.json` and `report.md` in the run directory, and `runs/latest` naming it.
 fn write_reports(
     workspace: &Workspace,
@@ -458,6 +482,9 @@ fn render_human(document: &Value, run_dir: &Path) -> String {
             None => {
                 let _ = writeln!(out, "    {first}");
             }
+        }
+        if let Some(snippet) = finding["snippet"].as_str() {
+            let _ = writeln!(out, "    | {snippet}");
         }
         if let Some(input) = test.and_then(|t| t["input"].as_str()) {
             let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
