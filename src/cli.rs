@@ -202,6 +202,10 @@ pub struct ReviewArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Failures)]
     pub fail_on: FailOn,
 
+    /// Review only shard K of N (0-based) of the functions in scope, for parallel CI jobs
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+
     #[command(flatten)]
     pub runner: RunnerArgs,
 }
@@ -218,6 +222,27 @@ pub enum ReviewFormat {
     Human,
     Json,
     Markdown,
+    Junit,
+}
+
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not K/N (such as 0/4)"))?;
+    let k: u32 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{k}` is not a shard number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a shard count"))?;
+    if n == 0 || k >= n {
+        return Err(format!(
+            "shard {k}/{n}: K counts from 0 and must be below N"
+        ));
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -62,7 +62,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::Clean);
         }
     };
-    let (indices, description) = scope;
+    let (mut indices, mut description) = scope;
+    if let Some((k, n)) = args.shard {
+        indices = shard(&full, indices, k, n);
+        description = format!("{description}, shard {k}/{n}");
+    }
     // Exclusions: the config's patterns and `// dualtrack: skip` comments.
     let exclusions = Exclusions::new(&config.exclude, &workspace.root)?;
     let mut excluded = Vec::new();
@@ -206,11 +210,24 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             super::emit(global, &json, Styling::Plain)?;
         }
         ReviewFormat::Markdown => super::emit(global, &render_markdown(&document), Styling::Plain)?,
+        ReviewFormat::Junit => super::emit(global, &render_junit(&document), Styling::Plain)?,
         ReviewFormat::Human => {
             super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
         }
     }
     Ok(exit_code(&document, args.fail_on))
+}
+
+/// Shard `k` of `n` of the functions in scope: every `n`th in path order from the `k`th, so
+/// each job gets a stable, even share.
+fn shard(analysis: &Analysis, mut indices: Vec<usize>, k: u32, n: u32) -> Vec<usize> {
+    indices.sort_by(|&a, &b| analysis.functions[a].path.cmp(&analysis.functions[b].path));
+    indices
+        .into_iter()
+        .enumerate()
+        .filter(|(position, _)| *position as u32 % n == k)
+        .map(|(_, index)| index)
+        .collect()
 }
 
 enum Selected {
@@ -417,6 +434,7 @@ fn write_reports(
     json.push('\n');
     write_atomically(&run_dir.join("report.json"), &json)?;
     write_atomically(&run_dir.join("report.md"), &render_markdown(document))?;
+    write_atomically(&run_dir.join("junit.xml"), &render_junit(document))?;
     let runs = workspace.target_directory.join("dualtrack").join("runs");
     write_atomically(&runs.join("latest"), &format!("{id}\n"))?;
     Ok(())
@@ -517,6 +535,83 @@ fn render_human(document: &Value, run_dir: &Path) -> String {
     out
 }
 
+/// The tests as JUnit XML for CI test views: failures and panics as `failure`, time-outs and
+/// crashes as `error`, dropped tests as `skipped`.
+fn render_junit(document: &Value) -> String {
+    let tests: Vec<&Value> = document["tests"].as_array().into_iter().flatten().collect();
+    let outcome = |t: &Value| t["outcome"].as_str().unwrap_or_default().to_owned();
+    let failures = tests
+        .iter()
+        .filter(|t| matches!(outcome(t).as_str(), "failed" | "panicked" | "flaky"))
+        .count();
+    let errors = tests
+        .iter()
+        .filter(|t| matches!(outcome(t).as_str(), "timed_out" | "crashed"))
+        .count();
+    let skipped = tests.iter().filter(|t| outcome(t) == "dropped").count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"cargo-dualtrack\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
+        tests.len()
+    );
+    for test in &tests {
+        let text = |key: &str| xml_escape(test[key].as_str().unwrap_or_default());
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            text("function"),
+            text("name")
+        );
+        let message = text("message");
+        let location = text("location");
+        match outcome(test).as_str() {
+            "passed" => out.push_str("/>\n"),
+            kind @ ("failed" | "panicked" | "flaky") => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure type=\"{kind}\" message=\"{message}\">{location}\ninput: {}</failure>\n    </testcase>",
+                    text("input")
+                );
+            }
+            "dropped" => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                );
+            }
+            kind => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <error type=\"{kind}\" message=\"{message}\">input: {}</error>\n    </testcase>",
+                    text("input")
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newlines are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The report as markdown, short enough for a pull-request comment.
 fn render_markdown(document: &Value) -> String {
     let mut out = String::from("## cargo dualtrack review\n\n");
@@ -577,6 +672,56 @@ mod test {
         let failing = json!({"findings": [{"kind": "failure"}]});
         assert_eq!(exit_code(&failing, FailOn::Failures), ExitCode::Findings);
         assert_eq!(exit_code(&failing, FailOn::Never), ExitCode::Clean);
+    }
+
+    #[test]
+    fn junit_counts_and_escapes() {
+        let document = json!({"tests": [
+            {"name": "t1", "function": "c::f", "outcome": "passed"},
+            {"name": "t2", "function": "c::f", "outcome": "panicked", "message": "a < b & \"c\"",
+             "location": "src/lib.rs:3", "input": "f(\"\\0\")"},
+            {"name": "t3", "function": "c::g", "outcome": "timed_out", "message": "", "input": "g()"},
+            {"name": "t4", "function": "c::g", "outcome": "dropped", "message": "does not compile"},
+        ]});
+        let xml = render_junit(&document);
+        assert!(
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("message=\"a &lt; b &amp; &quot;c&quot;\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase classname=\"c::f\" name=\"t1\"/>"),
+            "{xml}"
+        );
+        assert_eq!(xml_escape("\u{1}x"), "\\u{1}x");
+    }
+
+    #[test]
+    fn shards_split_the_scope_evenly_and_stably() {
+        let mut analysis: Analysis = serde_json::from_value(json!({
+            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
+            "unreachable_files": [], "errors": []
+        }))
+        .unwrap();
+        for name in ["d", "a", "c", "b"] {
+            analysis.functions.push(crate::analyze::Function {
+                path: format!("c::{name}"),
+                package: "c".into(),
+                file: "src/lib.rs".into(),
+                line: 1,
+                end_line: 1,
+                module: "c".into(),
+                visibility: "pub".into(),
+                params: Vec::new(),
+                sites: Vec::new(),
+                calls: Vec::new(),
+            });
+        }
+        assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 0, 2), [1, 2]);
+        assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 1, 2), [3, 0]);
     }
 
     #[test]
