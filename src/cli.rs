@@ -190,9 +190,10 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_per_fn: u32,
 
-    /// Most tests in all, spread over the functions in scope (0: no limit)
-    #[arg(long, value_name = "N", default_value_t = 25)]
-    pub max_tests: u32,
+    /// Most tests in all, spread over the functions in scope (0: no limit; default 25 for a
+    /// change, 3 per function when every function is reviewed)
+    #[arg(long, value_name = "N")]
+    pub max_tests: Option<u32>,
 
     /// Also expect private functions not to panic on any input
     #[arg(long)]

@@ -87,7 +87,12 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
     let runs = repo.path().join("target/dualtrack/runs");
     let latest = std::fs::read_to_string(runs.join("latest")).unwrap();
     let run = runs.join(latest.trim());
-    for file in ["report.json", "report.md", "junit.xml", "dualtrack_offline.rs"] {
+    for file in [
+        "report.json",
+        "report.md",
+        "junit.xml",
+        "dualtrack_offline.rs",
+    ] {
         assert!(
             run.join(file).is_file(),
             "{file} missing in {}",

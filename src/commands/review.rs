@@ -97,6 +97,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .map(|(_, f)| f.clone())
         .collect();
 
+    let whole_crate = keep.len() == full.functions.len();
     let specs = read_specs(&workspace, &args.spec, &config, &cwd, global.quiet)?;
     let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
@@ -116,7 +117,16 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         &specs,
         OfflineOptions {
             max_per_fn: args.max_per_fn as usize,
-            max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
+            max_tests: match args.max_tests {
+                Some(0) => None,
+                Some(n) => Some(n as usize),
+                // A change is a feature: 15-25 tests. A whole crate is many features: the best
+                // few tests of each function.
+                None if whole_crate => {
+                    Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
+                }
+                None => Some(FEATURE_BUDGET),
+            },
             private: args.private,
         },
     );
@@ -198,8 +208,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     document["skipped"] = skipped;
     // Items about functions out of scope are not this review's gaps.
-    let whole = keep.len() == full.functions.len();
-    add_gaps(&mut document, gaps.as_ref(), &scoped, whole);
+    add_gaps(&mut document, gaps.as_ref(), &scoped, whole_crate);
 
     add_snippets(&mut document, &workspace.root);
     write_reports(&workspace, &run_dir, &id, &document)?;
@@ -229,6 +238,11 @@ fn shard(analysis: &Analysis, mut indices: Vec<usize>, k: u32, n: u32) -> Vec<us
         .map(|(_, index)| index)
         .collect()
 }
+
+/// Tests for a review of a change (one feature).
+const FEATURE_BUDGET: usize = 25;
+/// Tests per function when the whole crate is reviewed.
+const TESTS_PER_FUNCTION: usize = 3;
 
 enum Selected {
     Functions {
