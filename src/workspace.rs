@@ -63,6 +63,21 @@ pub enum TargetKind {
 }
 
 impl Workspace {
+    /// The features each crate (by name) builds with when nothing is asked for: what the
+    /// scratch runner builds.
+    pub fn default_features_by_crate(
+        &self,
+    ) -> std::collections::HashMap<String, std::collections::BTreeSet<String>> {
+        self.packages
+            .iter()
+            .flat_map(|p| {
+                p.targets
+                    .iter()
+                    .map(|t| (t.crate_name.clone(), p.default_features.clone()))
+            })
+            .collect()
+    }
+
     /// Run `cargo metadata --no-deps` and select packages the way `cargo test` does.
     pub fn load(selection: &PackageSelection) -> anyhow::Result<Workspace> {
         let mut command = MetadataCommand::new();

@@ -15,9 +15,7 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
-use crate::spec::model::Spec;
-use crate::spec::parse::parse_spec;
-use crate::spec::{find_specs, score::prefix_clashing_ids};
+use crate::spec::load_specs;
 use crate::testfile::TestMeta;
 use crate::workspace::{PackageSelection, Workspace};
 
@@ -31,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
     })?;
     let config = Config::load(&workspace.root)?;
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let specs = read_specs(&workspace, args, &config, &cwd, global.quiet)?;
+    let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
     let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
     let filtering = !args.fn_patterns.is_empty() || !args.files.is_empty();
     let analysis = analyze(
@@ -49,16 +47,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
-    // The scratch runner builds with each package's default features.
-    let features = workspace
-        .packages
-        .iter()
-        .flat_map(|p| {
-            p.targets
-                .iter()
-                .map(|t| (t.crate_name.clone(), p.default_features.clone()))
-        })
-        .collect();
+    let features = workspace.default_features_by_crate();
     let generation = offline::generate(
         &workspace.root,
         &analysis,
@@ -124,35 +113,6 @@ fn describe_filter(args: &GenerateArgs) -> String {
         .collect();
     parts.extend(args.files.iter().map(|f| format!("--file {f}")));
     parts.join(" ")
-}
-
-/// The spec files: those named, or the defaults when they exist (none is fine here).
-fn read_specs(
-    workspace: &Workspace,
-    args: &GenerateArgs,
-    config: &Config,
-    cwd: &Path,
-    quiet: bool,
-) -> anyhow::Result<Vec<Spec>> {
-    let paths = find_specs(workspace, &args.spec, &config.spec, cwd)?;
-    let mut specs = Vec::new();
-    for path in &paths {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            InputError::new(format!("cannot read spec {}: {err}", path.display()))
-        })?;
-        let (spec, warnings) = parse_spec(&text, &workspace.relative_path(path));
-        if !quiet {
-            for warning in warnings {
-                eprintln!(
-                    "warning: {}:{}: {}",
-                    warning.file, warning.line, warning.message
-                );
-            }
-        }
-        specs.push(spec);
-    }
-    prefix_clashing_ids(&mut specs);
-    Ok(specs)
 }
 
 /// Files `DIR/<module>.rs`, one per module of the functions attacked (`ledger::money` →

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -19,11 +19,9 @@ use crate::output::{Styling, write_atomically};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
 use crate::review::exclude::Exclusions;
 use crate::review::findings::{finding_id, review_document, run_id};
-use crate::scratch::{BaselineFailed, Interrupted, ModuleInput, run_modules};
-use crate::spec::find_specs;
-use crate::spec::model::Spec;
-use crate::spec::parse::parse_spec;
-use crate::spec::score::{ScoreReport, prefix_clashing_ids, score};
+use crate::scratch::ModuleInput;
+use crate::spec::load_specs;
+use crate::spec::score::{ScoreReport, score};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
 
@@ -98,18 +96,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .collect();
 
     let whole_crate = keep.len() == full.functions.len();
-    let specs = read_specs(&workspace, &args.spec, &config, &cwd, global.quiet)?;
+    let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
     let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
-    let features = workspace
-        .packages
-        .iter()
-        .flat_map(|p| {
-            p.targets
-                .iter()
-                .map(|t| (t.crate_name.clone(), p.default_features.clone()))
-        })
-        .collect();
+    let features = workspace.default_features_by_crate();
     let generation = offline::generate(
         &workspace.root,
         &scoped,
@@ -180,19 +170,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             source: Some(module_path.display().to_string()),
         }];
         let options = super::run_tests::runner_options(global, &args.runner, false)?;
-        let report = match run_modules(&workspace, &full, &modules, &options) {
+        let report = match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
             Ok(report) => report,
-            Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
-                eprintln!("{Interrupted}");
-                return Ok(ExitCode::Interrupted);
-            }
-            Err(err) => match err.downcast::<BaselineFailed>() {
-                Ok(baseline) => {
-                    eprintln!("error: {baseline}");
-                    return Ok(ExitCode::BaselineFailed);
-                }
-                Err(other) => return Err(other).context("the scratch run failed"),
-            },
+            Err(code) => return Ok(code),
         };
         if !global.quiet && global.verbose > 0 {
             eprint!("{}", super::run_tests::render_human(&report));
@@ -319,33 +299,6 @@ fn relative_prefix(repo: &Path, root: &Path) -> String {
         .strip_prefix(canonical(repo))
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .unwrap_or_default()
-}
-
-fn read_specs(
-    workspace: &Workspace,
-    cli: &[PathBuf],
-    config: &Config,
-    cwd: &Path,
-    quiet: bool,
-) -> anyhow::Result<Vec<Spec>> {
-    let mut specs = Vec::new();
-    for path in find_specs(workspace, cli, &config.spec, cwd)? {
-        let text = std::fs::read_to_string(&path).map_err(|err| {
-            InputError::new(format!("cannot read spec {}: {err}", path.display()))
-        })?;
-        let (spec, warnings) = parse_spec(&text, &workspace.relative_path(&path));
-        if !quiet {
-            for warning in warnings {
-                eprintln!(
-                    "warning: {}:{}: {}",
-                    warning.file, warning.line, warning.message
-                );
-            }
-        }
-        specs.push(spec);
-    }
-    prefix_clashing_ids(&mut specs);
-    Ok(specs)
 }
 
 fn empty_document(id: &str, engine: &str) -> Value {

@@ -48,20 +48,9 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let model_written = modules.iter().any(|m| m.engine != "offline");
     let options = runner_options(global, &args.runner, model_written)?;
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
-    let report = match run_modules(&workspace, &analysis, &modules, &options) {
+    let report = match run_or_stop(&workspace, &analysis, &modules, &options)? {
         Ok(report) => report,
-        // Whatever failed after Ctrl-C (a killed `cargo fetch`, say) failed because of it.
-        Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
-            eprintln!("{Interrupted}");
-            return Ok(ExitCode::Interrupted);
-        }
-        Err(err) => match err.downcast::<BaselineFailed>() {
-            Ok(baseline) => {
-                eprintln!("error: {baseline}");
-                return Ok(ExitCode::BaselineFailed);
-            }
-            Err(other) => return Err(other).context("the scratch run failed"),
-        },
+        Err(code) => return Ok(code),
     };
     let engine = modules.first().map_or("custom", |m| m.engine.as_str());
     match args.format {
@@ -83,6 +72,31 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::Clean
     })
+}
+
+/// Run the modules in the scratch copy, or say why the command stops with which exit code:
+/// Ctrl-C (130), a crate that does not build before anything is injected (4).
+pub fn run_or_stop(
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    modules: &[ModuleInput],
+    options: &RunOptions,
+) -> anyhow::Result<Result<RunReport, ExitCode>> {
+    match run_modules(workspace, analysis, modules, options) {
+        Ok(report) => Ok(Ok(report)),
+        // Whatever failed after Ctrl-C (a killed `cargo fetch`, say) failed because of it.
+        Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
+            eprintln!("{Interrupted}");
+            Ok(Err(ExitCode::Interrupted))
+        }
+        Err(err) => match err.downcast::<BaselineFailed>() {
+            Ok(baseline) => {
+                eprintln!("error: {baseline}");
+                Ok(Err(ExitCode::BaselineFailed))
+            }
+            Err(other) => Err(other).context("the scratch run failed"),
+        },
+    }
 }
 
 /// The scratch run's options from the command line; refuses to run a model's tests

@@ -81,3 +81,32 @@ fn markdown_under(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Read and parse the spec files `find_specs` finds (none is fine), printing their warnings
+/// unless `quiet`; ids that clash across files get their file's stem.
+pub fn load_specs(
+    workspace: &Workspace,
+    cli_paths: &[PathBuf],
+    config_paths: &[PathBuf],
+    cwd: &Path,
+    quiet: bool,
+) -> Result<Vec<model::Spec>, InputError> {
+    let mut specs = Vec::new();
+    for path in find_specs(workspace, cli_paths, config_paths, cwd)? {
+        let text = std::fs::read_to_string(&path).map_err(|err| {
+            InputError::new(format!("cannot read spec {}: {err}", path.display()))
+        })?;
+        let (spec, warnings) = parse::parse_spec(&text, &workspace.relative_path(&path));
+        if !quiet {
+            for warning in warnings {
+                eprintln!(
+                    "warning: {}:{}: {}",
+                    warning.file, warning.line, warning.message
+                );
+            }
+        }
+        specs.push(spec);
+    }
+    score::prefix_clashing_ids(&mut specs);
+    Ok(specs)
+}
