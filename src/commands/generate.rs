@@ -83,14 +83,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 super::emit(global, &listing, Styling::Plain)?;
             }
             None => {
-                let tests: Vec<EmittedTest> = generation
-                    .tests
-                    .iter()
-                    .map(|t| EmittedTest {
-                        meta: t.test.meta.clone(),
-                        item: t.test.item.clone(),
-                    })
-                    .collect();
+                let tests = generation.emitted();
                 super::emit(
                     global,
                     &module_text(&header, &generation.preamble, &tests),
@@ -127,10 +120,7 @@ fn write_modules(
         by_module
             .entry(test.module.replace("::", "_").replace(['(', ')'], ""))
             .or_default()
-            .push(EmittedTest {
-                meta: test.test.meta.clone(),
-                item: test.test.item.clone(),
-            });
+            .push(test.test.clone());
     }
     std::fs::create_dir_all(dir)
         .map_err(|err| InputError::new(format!("cannot create {}: {err}", dir.display())))?;

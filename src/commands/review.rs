@@ -13,7 +13,7 @@ use crate::analyze::{Analysis, AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::{FailOn, GlobalArgs, ReviewArgs, ReviewFormat};
 use crate::config::Config;
 use crate::error::{ExitCode, InputError};
-use crate::generate::emit::{EmittedTest, module_text};
+use crate::generate::emit::module_text;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::{Styling, write_atomically};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
@@ -146,14 +146,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("failed to create {}", run_dir.display()))?;
     let header = json!({ "engine": args.engine.name(), "run_id": id });
-    let tests: Vec<EmittedTest> = generation
-        .tests
-        .iter()
-        .map(|t| EmittedTest {
-            meta: t.test.meta.clone(),
-            item: t.test.item.clone(),
-        })
-        .collect();
+    let tests = generation.emitted();
     let module_path = run_dir.join(format!("dualtrack_{}.rs", args.engine.name()));
     let text = module_text(&header, &generation.preamble, &tests);
     write_atomically(&module_path, &text)?;

@@ -5,6 +5,7 @@
 use crate::testfile::TestMeta;
 
 /// A test ready to print: its metadata and its function.
+#[derive(Clone)]
 pub struct EmittedTest {
     pub meta: TestMeta,
     pub item: syn::ItemFn,

@@ -64,6 +64,13 @@ pub struct Generation {
     pub preamble: String,
 }
 
+impl Generation {
+    /// Every test, ready to print as one module.
+    pub fn emitted(&self) -> Vec<EmittedTest> {
+        self.tests.iter().map(|t| t.test.clone()).collect()
+    }
+}
+
 /// Generate tests for every function of `analysis`; `root` is the workspace root its paths
 /// are relative to, `features` what each crate (by name) is built with.
 pub fn generate(
