@@ -184,6 +184,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     add_gaps(&mut document, gaps.as_ref(), &scoped, whole_crate);
 
     add_snippets(&mut document, &workspace.root);
+    document["per_function"] = per_function(&document);
     write_reports(&workspace, &run_dir, &id, &document)?;
     match args.format {
         ReviewFormat::Json => {
@@ -360,6 +361,30 @@ fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis,
     document["item_coverage"] = json!(report.item_coverage);
 }
 
+/// Tests, passed, failing and dropped counts per function, in path order.
+fn per_function(document: &Value) -> Value {
+    let mut rows: std::collections::BTreeMap<String, [usize; 4]> =
+        std::collections::BTreeMap::new();
+    for test in document["tests"].as_array().into_iter().flatten() {
+        let function = test["function"].as_str().unwrap_or_default().to_owned();
+        let row = rows.entry(function).or_default();
+        row[0] += 1;
+        match test["outcome"].as_str().unwrap_or_default() {
+            "passed" => row[1] += 1,
+            "dropped" => row[3] += 1,
+            _ => row[2] += 1,
+        }
+    }
+    Value::Array(
+        rows.into_iter()
+            .map(|(function, [tests, passed, failing, dropped])| {
+                json!({"function": function, "tests": tests, "passed": passed,
+                       "failing": failing, "dropped": dropped})
+            })
+            .collect(),
+    )
+}
+
 /// The source line of each finding's place (`src/lib.rs:64`), as `snippet`.
 fn add_snippets(document: &mut Value, root: &Path) {
     let mut files: HashMap<String, Option<String>> = HashMap::new();
@@ -469,6 +494,34 @@ fn render_human(document: &Value, run_dir: &Path) -> String {
         }
         if let Some(name) = finding["test"].as_str() {
             let _ = writeln!(out, "    {}", paint(DIM, &format!("test: {name}")));
+        }
+    }
+    // Per function, those with something failing or dropped (all of them when few).
+    let rows: Vec<&Value> = document["per_function"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let shown: Vec<&&Value> = rows
+        .iter()
+        .filter(|r| rows.len() <= 10 || r["failing"] != 0 || r["dropped"] != 0)
+        .collect();
+    if !shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:>6} {:>8} {:>8}  function",
+            "tests", "failing", "dropped"
+        );
+        for row in shown {
+            let number = |key: &str| row[key].as_u64().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "{:>6} {:>8} {:>8}  {}",
+                number("tests"),
+                number("failing"),
+                number("dropped"),
+                row["function"].as_str().unwrap_or_default()
+            );
         }
     }
     let counts = &document["counts"];
@@ -623,6 +676,22 @@ fn render_markdown(document: &Value) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn counts_per_function() {
+        let document = json!({"tests": [
+            {"function": "c::f", "outcome": "passed"},
+            {"function": "c::f", "outcome": "panicked"},
+            {"function": "c::a", "outcome": "dropped"},
+        ]});
+        assert_eq!(
+            per_function(&document),
+            json!([
+                {"function": "c::a", "tests": 1, "passed": 0, "failing": 0, "dropped": 1},
+                {"function": "c::f", "tests": 2, "passed": 1, "failing": 1, "dropped": 0},
+            ])
+        );
+    }
 
     #[test]
     fn fail_on_picks_the_kinds_that_exit_1() {

@@ -1819,11 +1819,9 @@ impl Case<'_> {
             body: format!(
                 "{setups}\nlet Ok(first) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!(\"{{:?}}\", {call}))) else {{ return; }};\nlet second = format!(\"{{:?}}\", {call});\nassert_eq!(first, second, \"the same input gave two different results\");"
             ),
-            features: {
-                let mut f = self.features();
-                f.push("oracle=deterministic".into());
-                f
-            },
+            // The same values as the no-panic twin before it: chosen after it, when the budget
+            // allows (a panic is the stronger finding).
+            features: self.features(),
             priority: 0,
         }
     }
