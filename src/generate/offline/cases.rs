@@ -9,7 +9,7 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
 use super::construct::{Construction, Constructor, Setup, snake};
-use super::docs::{doc_text, documents_panics, states_preconditions};
+use super::docs::{doc_text, documents_panics, only_allocation_panics, states_preconditions};
 use super::index::{Container, CrateIndex, FnSyntax, crate_relative, last_segment};
 use super::mined::{Mined, arithmetic_params, mine, mined_values, size_like_params, text_label};
 use super::pairwise::pairwise;
@@ -1219,32 +1219,6 @@ const NOT_MUTATORS: &[&str] = &[
     "reverse", "set_len",
 ];
 
-/// Whether every sentence of a doc that mentions a panic is about allocation or capacity
-/// (`panics if the new capacity exceeds isize::MAX bytes`): the usual note on any growable
-/// collection, not a condition a test's few values can meet.
-fn only_allocation_panics(doc: &str) -> bool {
-    let words = ["capacity", "isize::max", "usize::max", "alloc", "memory"];
-    // What the doc says about panics: sentences naming them and the `# Panics` section.
-    let mut said: Vec<String> = Vec::new();
-    let mut in_section = false;
-    for line in doc.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') {
-            in_section = trimmed.to_lowercase().contains("panic");
-            continue;
-        }
-        if in_section && !trimmed.is_empty() {
-            said.push(trimmed.to_lowercase());
-        }
-        for sentence in trimmed.split(". ") {
-            if sentence.to_lowercase().contains("panic") {
-                said.push(sentence.to_lowercase());
-            }
-        }
-    }
-    !said.is_empty() && said.iter().all(|s| words.iter().any(|w| s.contains(w)))
-}
-
 /// Calls of the type's public `&mut self` methods with limit values, twice each: state that
 /// overflows shows on the second call or in the call under test.
 /// Setup calls on a receiver: the statements, how the input shows them, a name part.
@@ -1831,17 +1805,6 @@ impl Case<'_> {
 mod test {
     use super::super::index::test_support::index_source;
     use super::*;
-
-    #[test]
-    fn allocation_notes_are_not_panics_to_avoid_but_bounds_are() {
-        assert!(only_allocation_panics(
-            "Adds one.\n\n# Panics\n\nPanics if the new capacity exceeds `isize::MAX` bytes.\n"
-        ));
-        assert!(!only_allocation_panics(
-            "Removes one.\n\n## Panics\n* If the index is out of bounds.\n"
-        ));
-        assert!(!only_allocation_panics("Adds one."));
-    }
 
     /// A `Function` as `analyze` reports it, for the function whose signature starts `line`.
     fn function(path: &str, line: u32, params: &[&str], visibility: &str) -> Function {

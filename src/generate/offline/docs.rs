@@ -31,9 +31,16 @@ const DENIALS: &[&str] = &[
     "n't panic",
     "no panic",
     "without panic",
+    "not to panic",
     "instead of panic",
     "rather than panic",
 ];
+
+/// A sentence that says something panics, not that it never does.
+pub fn says_it_panics(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase();
+    lower.contains("panic") && !DENIALS.iter().any(|d| lower.contains(d))
+}
 
 /// A `# Panics` section, or a sentence saying when it panics.
 pub fn documents_panics(doc: &str) -> bool {
@@ -45,11 +52,7 @@ pub fn documents_panics(doc: &str) -> bool {
                 .trim()
                 .eq_ignore_ascii_case("panics")
     });
-    heading
-        || sentences(doc).any(|sentence| {
-            let lower = sentence.to_lowercase();
-            lower.contains("panic") && !DENIALS.iter().any(|d| lower.contains(d))
-        })
+    heading || sentences(doc).any(says_it_panics)
 }
 
 /// A sentence that says a parameter must (or should) meet a condition.
@@ -72,6 +75,51 @@ pub fn states_preconditions(doc: &str, params: &[String]) -> bool {
                 .filter(|p| p.as_str() != "self")
                 .any(|p| contains_word(&lower, &p.to_lowercase()))
     })
+}
+
+/// Whether every sentence of a doc that mentions a panic is about allocation or capacity
+/// (`panics if the new capacity exceeds isize::MAX bytes`): the usual note on any growable
+/// collection, not a condition a test's few values can meet.
+pub fn only_allocation_panics(doc: &str) -> bool {
+    let words = ["capacity", "isize::max", "usize::max", "alloc", "memory"];
+    // What the doc says about panics: sentences naming them and the `# Panics` section.
+    let mut said: Vec<String> = Vec::new();
+    let mut in_section = false;
+    for line in doc.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') {
+            in_section = trimmed.to_lowercase().contains("panic");
+            continue;
+        }
+        if in_section && !trimmed.is_empty() {
+            said.push(trimmed.to_lowercase());
+        }
+        for sentence in trimmed.split(". ") {
+            if sentence.to_lowercase().contains("panic") {
+                said.push(sentence.to_lowercase());
+            }
+        }
+    }
+    !said.is_empty() && said.iter().all(|s| words.iter().any(|w| s.contains(w)))
+}
+
+/// A doc comment that states a condition: "must", "needs to", "at least", "non-empty".
+pub fn states_condition(attrs: &[syn::Attribute]) -> bool {
+    let doc = doc_text(attrs).to_lowercase();
+    [
+        "must",
+        "needs to",
+        "need to",
+        "at least",
+        "at most",
+        "non-empty",
+        "nonempty",
+        "should",
+        "invariant",
+        "never be",
+    ]
+    .iter()
+    .any(|w| doc.contains(w))
 }
 
 /// Prose sentences, code blocks left out.
@@ -121,6 +169,17 @@ mod test {
         assert!(!documents_panics(&doc(
             "/// ```\n/// assert!(std::panic::catch_unwind(|| f()).is_ok());\n/// ```"
         )));
+    }
+
+    #[test]
+    fn allocation_notes_are_not_panics_to_avoid_but_bounds_are() {
+        assert!(only_allocation_panics(
+            "Adds one.\n\n# Panics\n\nPanics if the new capacity exceeds `isize::MAX` bytes.\n"
+        ));
+        assert!(!only_allocation_panics(
+            "Removes one.\n\n## Panics\n* If the index is out of bounds.\n"
+        ));
+        assert!(!only_allocation_panics("Adds one."));
     }
 
     #[test]

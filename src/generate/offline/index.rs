@@ -591,25 +591,6 @@ pub fn doc_hidden(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
-/// A doc comment that states a condition: "must", "needs to", "at least", "non-empty".
-fn states_condition(attrs: &[syn::Attribute]) -> bool {
-    let doc = super::docs::doc_text(attrs).to_lowercase();
-    [
-        "must",
-        "needs to",
-        "need to",
-        "at least",
-        "at most",
-        "non-empty",
-        "nonempty",
-        "should",
-        "invariant",
-        "never be",
-    ]
-    .iter()
-    .any(|w| doc.contains(w))
-}
-
 fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
 }
@@ -831,7 +812,7 @@ impl Walker<'_> {
                 let open = s.fields.iter().all(|f| is_pub(&f.vis)) && !non_exhaustive(&s.attrs);
                 let name = s.ident.to_string();
                 for (position, field) in s.fields.iter().enumerate() {
-                    if states_condition(&field.attrs) {
+                    if super::docs::states_condition(&field.attrs) {
                         let member = field
                             .ident
                             .as_ref()
@@ -872,7 +853,7 @@ impl Walker<'_> {
                     .collect();
                 let name = e.ident.to_string();
                 for variant in &e.variants {
-                    if states_condition(&variant.attrs) {
+                    if super::docs::states_condition(&variant.attrs) {
                         self.index
                             .constrained
                             .insert((name.clone(), variant.ident.to_string()));

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::cases::{Candidate, SpecFacts};
 use super::construct::snake;
+use super::docs::says_it_panics;
 use super::index::{Container, CrateIndex};
 use crate::analyze::Function;
 use crate::spec::link::{item_targets, resolve_name};
@@ -33,25 +34,6 @@ pub fn facts(specs: &[Spec], functions: &[Function]) -> HashMap<usize, SpecFacts
         }
     }
     out
-}
-
-/// "panics on empty input", not "never panics" or "must not panic".
-fn says_it_panics(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    if !lower.contains("panic") {
-        return false;
-    }
-    const NEGATIONS: &[&str] = &[
-        "not panic",
-        "never panic",
-        "no panic",
-        "without panic",
-        "n't panic",
-        "not to panic",
-        "instead of panic",
-        "rather than panic",
-    ];
-    !NEGATIONS.iter().any(|n| lower.contains(n))
 }
 
 /// The spec's own tests come first when choosing: they are the ones with a known answer.
