@@ -207,6 +207,10 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 
+    /// Keep the scratch copy as the run left it (tests injected) in the run directory
+    #[arg(long)]
+    pub keep_scratch: bool,
+
     #[command(flatten)]
     pub runner: RunnerArgs,
 }
@@ -223,6 +227,7 @@ pub enum ReviewFormat {
     Human,
     Json,
     Markdown,
+    Sarif,
     Junit,
 }
 
@@ -343,6 +348,10 @@ pub struct RunTestsArgs {
     /// Generated test files
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    /// Only the test with this name (repeatable): how a review's finding is reproduced alone
+    #[arg(long = "test", value_name = "NAME")]
+    pub tests: Vec<String>,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = RunTestsFormat::Human)]

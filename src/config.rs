@@ -55,19 +55,7 @@ impl Config {
 
     /// Parse config text; errors name the file and line and say what to do.
     pub fn parse(text: &str, path: &Path) -> Result<Config, InputError> {
-        let config: Config = toml::from_str(text).map_err(|err| {
-            let line = err
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-            let location = match line {
-                Some(line) => format!("{}:{line}", path.display()),
-                None => path.display().to_string(),
-            };
-            InputError::new(format!(
-                "{location}: {}",
-                err.message().trim_end_matches('\n')
-            ))
-        })?;
+        let config: Config = toml::from_str(text).map_err(|err| toml_error(text, path, &err))?;
         for (key, value) in [
             ("score.min", config.score.min),
             ("score.min_items", config.score.min_items),
@@ -83,6 +71,21 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// A TOML error as `file:line: message`, the line the parser pointed at.
+pub fn toml_error(text: &str, path: &Path, err: &toml::de::Error) -> InputError {
+    let line = err
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let location = match line {
+        Some(line) => format!("{}:{line}", path.display()),
+        None => path.display().to_string(),
+    };
+    InputError::new(format!(
+        "{location}: {}",
+        err.message().trim_end_matches('\n')
+    ))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod decisions;
 pub mod error;
 pub mod generate;
 pub mod interrupt;

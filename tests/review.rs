@@ -2,7 +2,7 @@
 //! then a change to one function; the review touches only that function, finds its planted bug
 //! and writes its reports. Also plain `cargo dualtrack`, `--all-functions` and `--fail-on`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -27,30 +27,66 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-/// The planted fixture as a repository on `main`, then a `feature` branch that edits `average`.
-fn repository_with_a_change() -> tempfile::TempDir {
-    let dir = copy_fixture("planted");
-    let root = dir.path();
-    std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
-    git(root, &["init", "-q", "-b", "main"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "base"]);
-    git(root, &["checkout", "-q", "-b", "feature"]);
+/// A repository on `main` holding the planted fixture in a subfolder (`crates/planted`), then
+/// a `feature` branch that edits `average`. Returns the repository and the crate's directory.
+fn repository_with_a_change() -> (tempfile::TempDir, PathBuf) {
+    let fixture = copy_fixture("planted");
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path().join("crates/planted");
+    std::fs::create_dir_all(root.parent().unwrap()).unwrap();
+    std::fs::rename(fixture.path(), &root)
+        .or_else(|_| copy_dir(fixture.path(), &root))
+        .unwrap();
+    std::fs::write(repo.path().join(".gitignore"), "target/\n").unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    git(repo.path(), &["checkout", "-q", "-b", "feature"]);
     let lib = root.join("src/lib.rs");
     let text = std::fs::read_to_string(&lib).unwrap();
     let changed = text.replace("    sum / count as i64\n", "    sum / (count as i64)\n");
     assert_ne!(text, changed);
     std::fs::write(&lib, changed).unwrap();
-    git(root, &["commit", "-q", "-am", "touch average"]);
-    dir
+    git(repo.path(), &["commit", "-q", "-am", "touch average"]);
+    (repo, root)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry?;
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
+
+fn failures(doc: &Value) -> Vec<&Value> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "failure")
+        .collect()
 }
 
 #[test]
 fn review_attacks_only_what_changed_and_writes_its_reports() {
-    let repo = repository_with_a_change();
+    let (_repo, root) = repository_with_a_change();
+    let manifest = root.join("Cargo.toml");
     let output = dualtrack()
-        .args(["review", "--format", "json", "--manifest-path"])
-        .arg(repo.path().join("Cargo.toml"))
+        .args([
+            "review",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
         .output()
         .unwrap();
     assert_eq!(
@@ -60,7 +96,10 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("functions changed since main"), "{stderr}");
+    assert!(
+        stderr.contains("functions changed since main (--base)"),
+        "{stderr}"
+    );
     let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["schema"], "dualtrack.review/v1");
     assert_eq!(doc["scope"], "review");
@@ -74,22 +113,25 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         functions.into_iter().collect::<Vec<_>>(),
         ["planted::average"]
     );
-    let failure = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "failure")
+    let failure = *failures(&doc)
+        .first()
         .expect("the planted division by zero");
     assert_eq!(failure["function"], "planted::average");
     assert_eq!(failure["verdict"], "likely_bug");
+    assert_eq!(failure["status"], "new");
     assert!(failure["id"].as_str().unwrap().starts_with("F-"));
+    assert!(
+        failure["snippet"].as_str().unwrap().contains("sum /"),
+        "{failure:#}"
+    );
     // The run directory keeps the reports and the tests; runs/latest names it.
-    let runs = repo.path().join("target/dualtrack/runs");
+    let runs = root.join("target/dualtrack/runs");
     let latest = std::fs::read_to_string(runs.join("latest")).unwrap();
     let run = runs.join(latest.trim());
     for file in [
         "report.json",
         "report.md",
+        "report.sarif",
         "junit.xml",
         "dualtrack_offline.rs",
     ] {
@@ -101,14 +143,123 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
     }
     let markdown = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(markdown.contains("planted::average"), "{markdown}");
-    assert!(
-        failure["snippet"].as_str().unwrap().contains("sum /"),
-        "{failure:#}"
+
+    // The SARIF is valid against the OASIS schema, with the failure an error at the
+    // panicking line, its path relative to the repository's top level.
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.sarif")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["partialFingerprints"]["dualtrackFindingId/v1"] == failure["id"])
+        .expect("the failure is in the SARIF");
+    assert_eq!(result["level"], "error");
+    let place = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "crates/planted/src/lib.rs"
     );
+    let line = failure["location"]
+        .as_str()
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap()
+        .1;
+    assert_eq!(place["region"]["startLine"].to_string(), line);
+
+    // The failure's command reruns that test alone, and it fails the same way.
+    let command = failure["reproduce"].as_str().unwrap();
+    let words: Vec<&str> = command
+        .strip_prefix("cargo dualtrack ")
+        .unwrap()
+        .split(' ')
+        .collect();
+    let rerun = dualtrack()
+        .args(&words)
+        .arg("--format")
+        .arg("json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        rerun.status.code(),
+        Some(1),
+        "{command}: {}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let rerun: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    assert_eq!(rerun["tests"].as_array().unwrap().len(), 1, "{rerun:#}");
+    assert_eq!(rerun["tests"][0]["name"], failure["test"]);
+    assert_eq!(rerun["tests"][0]["outcome"], "panicked");
+
+    // Decided findings no longer fail the review; the rest are known from the first run.
+    let failing = failures(&doc);
+    let decisions: String = failing
+        .iter()
+        .skip(1)
+        .map(|f| format!("[{}]\ndecision = \"accepted\"\n", f["id"].as_str().unwrap()))
+        .collect();
+    std::fs::create_dir_all(root.join(".dualtrack")).unwrap();
+    std::fs::write(root.join(".dualtrack/decisions.toml"), &decisions).unwrap();
+    let again = dualtrack()
+        .args([
+            "review",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let again_doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let status_of = |id: &Value| {
+        failures(&again_doc)
+            .iter()
+            .find(|f| &f["id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status_of(&failure["id"]).as_deref(), Some("known"));
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "the known finding is undecided"
+    );
+    for decided in failing.iter().skip(1) {
+        assert_eq!(status_of(&decided["id"]).as_deref(), Some("accepted"));
+    }
+    std::fs::write(
+        root.join(".dualtrack/decisions.toml"),
+        format!(
+            "{decisions}[{}]\ndecision = \"kept\"\n",
+            failure["id"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let decided = dualtrack()
+        .args(["review", "--base", "main", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(
+        decided.status.code(),
+        Some(0),
+        "every finding is decided: {}",
+        String::from_utf8_lossy(&decided.stdout)
+    );
+
     // `clean` removes the scratch copy and old runs, nothing else.
     let clean = dualtrack()
         .args(["clean", "--keep", "0", "--manifest-path"])
-        .arg(repo.path().join("Cargo.toml"))
+        .arg(&manifest)
         .output()
         .unwrap();
     assert!(
@@ -117,16 +268,16 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         String::from_utf8_lossy(&clean.stderr)
     );
     assert!(!run.exists());
-    assert!(!repo.path().join("target/dualtrack/scratch").exists());
-    assert!(repo.path().join("src/lib.rs").is_file());
+    assert!(!root.join("target/dualtrack/scratch").exists());
+    assert!(root.join("src/lib.rs").is_file());
 }
 
 #[test]
 fn plain_cargo_dualtrack_reviews_and_fail_on_never_exits_0() {
-    let repo = repository_with_a_change();
+    let (_repo, root) = repository_with_a_change();
     let output = dualtrack()
         .args(["--fail-on", "never", "--manifest-path"])
-        .arg(repo.path().join("Cargo.toml"))
+        .arg(root.join("Cargo.toml"))
         .output()
         .unwrap();
     assert_eq!(
@@ -142,11 +293,11 @@ fn plain_cargo_dualtrack_reviews_and_fail_on_never_exits_0() {
 
 #[test]
 fn nothing_changed_is_one_line_and_exit_0() {
-    let repo = repository_with_a_change();
+    let (repo, root) = repository_with_a_change();
     git(repo.path(), &["checkout", "-q", "main"]);
     let output = dualtrack()
         .args(["review", "--manifest-path"])
-        .arg(repo.path().join("Cargo.toml"))
+        .arg(root.join("Cargo.toml"))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
@@ -154,7 +305,7 @@ fn nothing_changed_is_one_line_and_exit_0() {
     assert!(stderr.contains("nothing to review"), "{stderr}");
     let bad = dualtrack()
         .args(["review", "--base", "no-such-branch", "--manifest-path"])
-        .arg(repo.path().join("Cargo.toml"))
+        .arg(root.join("Cargo.toml"))
         .output()
         .unwrap();
     assert_eq!(
@@ -167,8 +318,8 @@ fn nothing_changed_is_one_line_and_exit_0() {
 
 #[test]
 fn skip_comments_and_config_exclusions_leave_functions_out() {
-    let repo = repository_with_a_change();
-    let lib = repo.path().join("src/lib.rs");
+    let (_repo, root) = repository_with_a_change();
+    let lib = root.join("src/lib.rs");
     let text = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(
         &lib,
@@ -179,7 +330,7 @@ fn skip_comments_and_config_exclusions_leave_functions_out() {
     )
     .unwrap();
     std::fs::write(
-        repo.path().join("dualtrack.toml"),
+        root.join("dualtrack.toml"),
         "exclude = [\"planted::text::*\"]\n",
     )
     .unwrap();
@@ -195,7 +346,7 @@ fn skip_comments_and_config_exclusions_leave_functions_out() {
             "never",
             "--manifest-path",
         ])
-        .arg(repo.path().join("Cargo.toml"))
+        .arg(root.join("Cargo.toml"))
         .output()
         .unwrap();
     assert_eq!(

@@ -3,7 +3,6 @@
 //! scratch copy; findings reported, and written with the tests into the run directory.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -12,13 +11,18 @@ use serde_json::{Value, json};
 use crate::analyze::{Analysis, AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::{FailOn, GlobalArgs, ReviewArgs, ReviewFormat};
 use crate::config::Config;
+use crate::decisions::Decisions;
 use crate::error::{ExitCode, InputError};
 use crate::generate::emit::module_text;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::{Styling, write_atomically};
+use crate::report::review::{render_human, render_junit, render_markdown};
+use crate::report::sarif::{SarifContext, render_sarif};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
 use crate::review::exclude::Exclusions;
-use crate::review::findings::{finding_id, review_document, run_id};
+use crate::review::findings::{
+    add_reproduce, earlier_finding_ids, finding_id, mark_status, review_document, run_id,
+};
 use crate::scratch::ModuleInput;
 use crate::spec::load_specs;
 use crate::spec::score::{ScoreReport, score};
@@ -138,11 +142,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
 
     let id = run_id();
-    let run_dir = workspace
-        .target_directory
-        .join("dualtrack")
-        .join("runs")
-        .join(&id);
+    let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
+    let run_dir = runs_dir.join(&id);
     std::fs::create_dir_all(&run_dir)
         .with_context(|| format!("failed to create {}", run_dir.display()))?;
     let header = json!({ "engine": args.engine.name(), "run_id": id });
@@ -162,7 +163,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             module,
             source: Some(module_path.display().to_string()),
         }];
-        let options = super::run_tests::runner_options(global, &args.runner, false)?;
+        let mut options = super::run_tests::runner_options(global, &args.runner, false)?;
+        if args.keep_scratch {
+            options.keep_scratch = Some(run_dir.join("scratch"));
+        }
         let report = match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
             Ok(report) => report,
             Err(code) => return Ok(code),
@@ -184,8 +188,39 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     add_gaps(&mut document, gaps.as_ref(), &scoped, whole_crate);
 
     add_snippets(&mut document, &workspace.root);
+    let decisions = Decisions::load(&workspace.root)?;
+    let seen = earlier_finding_ids(&runs_dir, &id);
+    mark_status(&mut document, &decisions, &seen);
+    add_reproduce(&mut document, global, &module_path, &cwd);
     document["per_function"] = per_function(&document);
-    write_reports(&workspace, &run_dir, &id, &document)?;
+    let function_locations: HashMap<String, (String, u32)> = full
+        .functions
+        .iter()
+        .map(|f| (f.path.clone(), (f.file.clone(), f.line)))
+        .collect();
+    let repo_prefix = repository_root(&workspace.root)
+        .map(|repo| relative_prefix(&repo, &workspace.root))
+        .unwrap_or_default();
+    let in_tree = |file: &str| Path::new(file).is_relative() && workspace.root.join(file).is_file();
+    let sarif = render_sarif(
+        &document,
+        &SarifContext {
+            repo_prefix: &repo_prefix,
+            function_locations: &function_locations,
+            in_tree: &in_tree,
+            category: match args.shard {
+                Some((k, n)) => format!("cargo-dualtrack/shard-{k}-of-{n}"),
+                None => "cargo-dualtrack".to_owned(),
+            },
+        },
+    );
+    write_reports(&workspace, &run_dir, &id, &document, &sarif)?;
+    if args.keep_scratch && !global.quiet {
+        eprintln!(
+            "review: scratch copy kept in {}",
+            run_dir.join("scratch").display()
+        );
+    }
     match args.format {
         ReviewFormat::Json => {
             let mut json = serde_json::to_string_pretty(&document)?;
@@ -194,6 +229,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         }
         ReviewFormat::Markdown => super::emit(global, &render_markdown(&document), Styling::Plain)?,
         ReviewFormat::Junit => super::emit(global, &render_junit(&document), Styling::Plain)?,
+        ReviewFormat::Sarif => super::emit(global, &sarif, Styling::Plain)?,
         ReviewFormat::Human => {
             super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
         }
@@ -408,265 +444,48 @@ fn add_snippets(document: &mut Value, root: &Path) {
     }
 }
 
-/// `report.json` and `report.md` in the run directory, and `runs/latest` naming it.
+/// The reports in the run directory, and `runs/latest` naming it.
 fn write_reports(
     workspace: &Workspace,
     run_dir: &Path,
     id: &str,
     document: &Value,
+    sarif: &str,
 ) -> anyhow::Result<()> {
     let mut json = serde_json::to_string_pretty(document)?;
     json.push('\n');
     write_atomically(&run_dir.join("report.json"), &json)?;
     write_atomically(&run_dir.join("report.md"), &render_markdown(document))?;
     write_atomically(&run_dir.join("junit.xml"), &render_junit(document))?;
+    write_atomically(&run_dir.join("report.sarif"), sarif)?;
     let runs = workspace.target_directory.join("dualtrack").join("runs");
     write_atomically(&runs.join("latest"), &format!("{id}\n"))?;
     Ok(())
 }
 
-fn kind_count(document: &Value, kinds: &[&str]) -> usize {
-    document["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-/// Exit 1 when findings of the kinds `--fail-on` names exist.
+/// Exit 1 when undecided findings of the kinds `--fail-on` names exist.
 fn exit_code(document: &Value, fail_on: FailOn) -> ExitCode {
-    let failing = match fail_on {
-        FailOn::Never => 0,
-        FailOn::Failures => kind_count(document, &["failure", "dropped_test"]),
-        FailOn::Gaps => kind_count(
-            document,
-            &[
-                "failure",
-                "dropped_test",
-                "unspecified_site",
-                "unimplemented_item",
-            ],
-        ),
+    let kinds: &[&str] = match fail_on {
+        FailOn::Never => &[],
+        FailOn::Failures => &["failure", "dropped_test"],
+        FailOn::Gaps => &[
+            "failure",
+            "dropped_test",
+            "unspecified_site",
+            "unimplemented_item",
+        ],
     };
-    if failing > 0 {
+    let undecided = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
+        .any(|f| matches!(f["status"].as_str(), None | Some("new" | "known")));
+    if undecided {
         ExitCode::Findings
     } else {
         ExitCode::Clean
     }
-}
-
-/// Findings first (failures with their message, place and input), then the totals.
-fn render_human(document: &Value, run_dir: &Path) -> String {
-    use crate::report::style::{DIM, ERROR, HEADING, paint};
-    let mut out = String::new();
-    let tests = document["tests"].as_array().cloned().unwrap_or_default();
-    for finding in document["findings"].as_array().into_iter().flatten() {
-        let kind = finding["kind"].as_str().unwrap_or_default();
-        if kind != "failure" && kind != "dropped_test" {
-            continue;
-        }
-        let test = tests.iter().find(|t| t["name"] == finding["test"]);
-        let _ = writeln!(
-            out,
-            "{} {}  {}",
-            paint(ERROR, finding["verdict"].as_str().unwrap_or(kind)),
-            paint(HEADING, finding["function"].as_str().unwrap_or_default()),
-            paint(DIM, finding["id"].as_str().unwrap_or_default())
-        );
-        let message = finding["message"].as_str().unwrap_or_default();
-        let first = message.lines().next().unwrap_or_default();
-        match finding["location"].as_str() {
-            Some(location) => {
-                let _ = writeln!(out, "    {first} at {location}");
-            }
-            None => {
-                let _ = writeln!(out, "    {first}");
-            }
-        }
-        if let Some(snippet) = finding["snippet"].as_str() {
-            let _ = writeln!(out, "    | {snippet}");
-        }
-        if let Some(input) = test.and_then(|t| t["input"].as_str()) {
-            let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
-        }
-        if let Some(name) = finding["test"].as_str() {
-            let _ = writeln!(out, "    {}", paint(DIM, &format!("test: {name}")));
-        }
-    }
-    // Per function, those with something failing or dropped (all of them when few).
-    let rows: Vec<&Value> = document["per_function"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let shown: Vec<&&Value> = rows
-        .iter()
-        .filter(|r| rows.len() <= 10 || r["failing"] != 0 || r["dropped"] != 0)
-        .collect();
-    if !shown.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{:>6} {:>8} {:>8}  function",
-            "tests", "failing", "dropped"
-        );
-        for row in shown {
-            let number = |key: &str| row[key].as_u64().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "{:>6} {:>8} {:>8}  {}",
-                number("tests"),
-                number("failing"),
-                number("dropped"),
-                row["function"].as_str().unwrap_or_default()
-            );
-        }
-    }
-    let counts = &document["counts"];
-    let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
-    let _ = writeln!(
-        out,
-        "\n{}: {}; {gaps} spec gaps",
-        paint(HEADING, "review"),
-        counts_line(counts)
-    );
-    let _ = writeln!(
-        out,
-        "{}",
-        paint(DIM, &format!("reports and tests: {}", run_dir.display()))
-    );
-    out
-}
-
-/// The tests as JUnit XML for CI test views: failures and panics as `failure`, time-outs and
-/// crashes as `error`, dropped tests as `skipped`.
-fn render_junit(document: &Value) -> String {
-    let tests: Vec<&Value> = document["tests"].as_array().into_iter().flatten().collect();
-    let outcome = |t: &Value| t["outcome"].as_str().unwrap_or_default().to_owned();
-    let failures = tests
-        .iter()
-        .filter(|t| matches!(outcome(t).as_str(), "failed" | "panicked" | "flaky"))
-        .count();
-    let errors = tests
-        .iter()
-        .filter(|t| matches!(outcome(t).as_str(), "timed_out" | "crashed"))
-        .count();
-    let skipped = tests.iter().filter(|t| outcome(t) == "dropped").count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"cargo-dualtrack\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
-        tests.len()
-    );
-    for test in &tests {
-        let text = |key: &str| xml_escape(test[key].as_str().unwrap_or_default());
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\"",
-            text("function"),
-            text("name")
-        );
-        let message = text("message");
-        let location = text("location");
-        match outcome(test).as_str() {
-            "passed" => out.push_str("/>\n"),
-            kind @ ("failed" | "panicked" | "flaky") => {
-                let _ = writeln!(
-                    out,
-                    ">\n      <failure type=\"{kind}\" message=\"{message}\">{location}\ninput: {}</failure>\n    </testcase>",
-                    text("input")
-                );
-            }
-            "dropped" => {
-                let _ = writeln!(
-                    out,
-                    ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
-                );
-            }
-            kind => {
-                let _ = writeln!(
-                    out,
-                    ">\n      <error type=\"{kind}\" message=\"{message}\">input: {}</error>\n    </testcase>",
-                    text("input")
-                );
-            }
-        }
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters other than tab and newlines are not allowed in XML 1.0.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
-fn counts_line(counts: &Value) -> String {
-    format!(
-        "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
-        counts["generated"],
-        counts["passed"],
-        counts["failed"],
-        counts["panicked"],
-        counts["timed_out"],
-        counts["crashed"],
-        counts["flaky"],
-        counts["dropped"]
-    )
-}
-
-/// The report as markdown, short enough for a pull-request comment.
-fn render_markdown(document: &Value) -> String {
-    let mut out = String::from("## cargo dualtrack review\n\n");
-    let counts = &document["counts"];
-    let _ = writeln!(out, "{}.\n", counts_line(counts).replacen(',', ":", 1));
-    let findings: Vec<&Value> = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    if findings.is_empty() {
-        out.push_str("No findings.\n");
-        return out;
-    }
-    out.push_str("| finding | kind | function | where | message |\n|---|---|---|---|---|\n");
-    for finding in findings {
-        let cell = |v: &Value| {
-            v.as_str()
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .replace('|', "\\|")
-        };
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | `{}` | {} | {} |",
-            cell(&finding["id"]),
-            cell(&finding["kind"]),
-            cell(&finding["function"]),
-            cell(&finding["location"]),
-            cell(&finding["message"])
-        );
-    }
-    out
 }
 
 #[cfg(test)]
@@ -697,31 +516,12 @@ mod test {
         let failing = json!({"findings": [{"kind": "failure"}]});
         assert_eq!(exit_code(&failing, FailOn::Failures), ExitCode::Findings);
         assert_eq!(exit_code(&failing, FailOn::Never), ExitCode::Clean);
-    }
-
-    #[test]
-    fn junit_counts_and_escapes() {
-        let document = json!({"tests": [
-            {"name": "t1", "function": "c::f", "outcome": "passed"},
-            {"name": "t2", "function": "c::f", "outcome": "panicked", "message": "a < b & \"c\"",
-             "location": "src/lib.rs:3", "input": "f(\"\\0\")"},
-            {"name": "t3", "function": "c::g", "outcome": "timed_out", "message": "", "input": "g()"},
-            {"name": "t4", "function": "c::g", "outcome": "dropped", "message": "does not compile"},
-        ]});
-        let xml = render_junit(&document);
-        assert!(
-            xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("message=\"a &lt; b &amp; &quot;c&quot;\""),
-            "{xml}"
-        );
-        assert!(
-            xml.contains("<testcase classname=\"c::f\" name=\"t1\"/>"),
-            "{xml}"
-        );
-        assert_eq!(xml_escape("\u{1}x"), "\\u{1}x");
+        // Decided findings do not fail the review; seen-before undecided ones still do.
+        let decided = json!({"findings": [{"kind": "failure", "status": "accepted"},
+                                          {"kind": "failure", "status": "deferred"}]});
+        assert_eq!(exit_code(&decided, FailOn::Failures), ExitCode::Clean);
+        let known = json!({"findings": [{"kind": "failure", "status": "known"}]});
+        assert_eq!(exit_code(&known, FailOn::Failures), ExitCode::Findings);
     }
 
     #[test]
@@ -747,21 +547,6 @@ mod test {
         }
         assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 0, 2), [1, 2]);
         assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 1, 2), [3, 0]);
-    }
-
-    #[test]
-    fn markdown_escapes_table_cells() {
-        let document = json!({
-            "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
-                       "crashed": 0, "flaky": 0, "dropped": 0},
-            "findings": [{"id": "F-1", "kind": "failure", "function": "c::f",
-                          "location": "src/lib.rs:3", "message": "a | b\nmore"}]
-        });
-        let text = render_markdown(&document);
-        assert!(
-            text.contains("| `F-1` | failure | `c::f` | src/lib.rs:3 | a \\| b |"),
-            "{text}"
-        );
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
             source: Some(path.display().to_string()),
         });
     }
+    if !args.tests.is_empty() {
+        only_named(&mut modules, &args.tests)?;
+    }
     let model_written = modules.iter().any(|m| m.engine != "offline");
     let options = runner_options(global, &args.runner, model_written)?;
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
@@ -72,6 +75,32 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::Clean
     })
+}
+
+/// Keep only the tests `names` names; a name no file holds is an input error.
+fn only_named(modules: &mut [ModuleInput], names: &[String]) -> Result<(), InputError> {
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| {
+            !modules
+                .iter()
+                .any(|m| m.module.tests.iter().any(|t| &&t.name == name))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(InputError::new(format!(
+            "no test named {} in the files given",
+            missing
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    for module in modules {
+        module.module.tests.retain(|t| names.contains(&t.name));
+    }
+    Ok(())
 }
 
 /// Run the modules in the scratch copy, or say why the command stops with which exit code:
@@ -139,6 +168,7 @@ pub fn runner_options(
         },
         timeout: Duration::from_secs_f64(runner.timeout),
         jobs: runner.jobs,
+        keep_scratch: None,
         baseline: runner.baseline,
         reruns: runner.reruns,
         ..RunOptions::default()

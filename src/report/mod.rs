@@ -1,5 +1,7 @@
 //! Renderers: turn a stage's data into what people and CI read.
 
 pub mod analysis;
+pub mod review;
+pub mod sarif;
 pub mod score;
 pub mod style;

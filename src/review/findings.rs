@@ -1,9 +1,14 @@
 //! Findings of a run and the `dualtrack.review/v1` document: outcomes counted, failing and
 //! dropped tests as findings with stable ids.
 
-use serde_json::json;
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::cli::GlobalArgs;
+use crate::decisions::Decisions;
 use crate::scratch::RunReport;
 use crate::scratch::execute::Outcome;
 
@@ -102,6 +107,90 @@ pub fn run_id() -> String {
     format!("r{seconds}-{}", std::process::id())
 }
 
+/// Ids of the findings of earlier runs still in the runs directory: a finding among them is
+/// `known` (seen before), not `new`.
+pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    let Ok(entries) = std::fs::read_dir(runs_dir) else {
+        return ids;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name() == current {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path().join("report.json")) else {
+            continue;
+        };
+        let Ok(document) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        ids.extend(
+            document["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["id"].as_str().map(str::to_owned)),
+        );
+    }
+    ids
+}
+
+/// Each finding's `status`: its decision if it has one, else `known` when an earlier run
+/// found it too, else `new`.
+pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<String>) {
+    for finding in document["findings"].as_array_mut().into_iter().flatten() {
+        let id = finding["id"].as_str().unwrap_or_default();
+        let status = match decisions.status(id) {
+            Some(decided) => decided,
+            None if seen.contains(id) => "known",
+            None => "new",
+        };
+        finding["status"] = json!(status);
+    }
+}
+
+/// The command that runs a failing test alone, on each failure: `run-tests` on the run's
+/// generated module, that test only.
+pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, cwd: &Path) {
+    let module = module.strip_prefix(cwd).unwrap_or(module);
+    // Global options go after the subcommand: plain `cargo dualtrack` takes review's own.
+    let manifest = global
+        .manifest_path
+        .as_ref()
+        .map(|path| {
+            format!(
+                " --manifest-path {}",
+                shell_word(&path.display().to_string())
+            )
+        })
+        .unwrap_or_default();
+    for finding in document["findings"].as_array_mut().into_iter().flatten() {
+        if finding["kind"] != "failure" {
+            continue;
+        }
+        let Some(test) = finding["test"].as_str() else {
+            continue;
+        };
+        finding["reproduce"] = json!(format!(
+            "cargo dualtrack run-tests {} --test {test}{manifest}",
+            shell_word(&module.display().to_string())
+        ));
+    }
+}
+
+/// `text` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -112,5 +201,44 @@ mod test {
         assert_eq!(a, finding_id("failure", "c::f", "no_panic", "\"\""));
         assert_ne!(a, finding_id("failure", "c::f", "no_panic", "\"x\""));
         assert!(a.starts_with("F-") && a.len() == 12);
+    }
+
+    #[test]
+    fn status_comes_from_decisions_then_earlier_runs() {
+        let mut document = json!({"findings": [
+            {"id": "F-0000000001"}, {"id": "F-0000000002"}, {"id": "F-0000000003"}
+        ]});
+        let decisions =
+            Decisions::parse("[F-0000000001]\ndecision = \"kept\"\n", Path::new("d.toml")).unwrap();
+        let seen: HashSet<String> = ["F-0000000001".to_owned(), "F-0000000002".to_owned()].into();
+        mark_status(&mut document, &decisions, &seen);
+        let statuses: Vec<&str> = document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["kept", "known", "new"]);
+    }
+
+    #[test]
+    fn earlier_runs_are_read_from_their_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        for (run, id) in [("r1-1", "F-0000000001"), ("r2-1", "F-0000000002")] {
+            std::fs::create_dir_all(dir.path().join(run)).unwrap();
+            std::fs::write(
+                dir.path().join(run).join("report.json"),
+                json!({"findings": [{"id": id}]}).to_string(),
+            )
+            .unwrap();
+        }
+        let seen = earlier_finding_ids(dir.path(), "r2-1");
+        assert!(seen.contains("F-0000000001") && !seen.contains("F-0000000002"));
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("target/x.rs"), "target/x.rs");
+        assert_eq!(shell_word("my dir/it's.rs"), "'my dir/it'\\''s.rs'");
     }
 }

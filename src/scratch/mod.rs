@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub output_cap: usize,
     pub sandbox: SandboxChoice,
     pub limits: Limits,
+    /// Copy the scratch copy, injected tests and all, here at the end of the run (for
+    /// debugging: the shared copy changes with the next run).
+    pub keep_scratch: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -65,6 +68,7 @@ impl Default for RunOptions {
             output_cap: 64 * 1024,
             sandbox: SandboxChoice::Auto,
             limits: Limits::default(),
+            keep_scratch: None,
         }
     }
 }
@@ -553,6 +557,7 @@ pub fn run_modules(
             if log.is_empty() {
                 log = baseline.log;
             }
+            keep_copy(&area, options)?;
             return Err(BaselineFailed { mode: "build", log }.into());
         }
         if options.baseline == Baseline::Test {
@@ -718,7 +723,17 @@ pub fn run_modules(
     report.timings.run_ms = run_start.elapsed().as_millis() as u64;
     report.interrupted = crate::interrupt::interrupted();
     report.results = results.into_iter().flatten().collect();
+    keep_copy(&area, options)?;
     Ok(report)
+}
+
+/// `--keep-scratch`: the copy as this run left it, where the options say.
+fn keep_copy(area: &ScratchArea, options: &RunOptions) -> anyhow::Result<()> {
+    if let Some(dest) = &options.keep_scratch {
+        copy::sync_tree(&area.copy, dest, &[], &[])
+            .with_context(|| format!("failed to keep the scratch copy in {}", dest.display()))?;
+    }
+    Ok(())
 }
 
 fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {

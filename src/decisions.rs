@@ -1,0 +1,143 @@
+//! The decisions store, `.dualtrack/decisions.toml`: what a human decided about each finding
+//! (keep the test, accept the implementation, defer), keyed by finding id, so the next review
+//! marks decided findings and fails only on undecided ones.
+//!
+//! The file is committed by teams: one table per finding id, in id order, so concurrent
+//! decisions merge line by line and a duplicated id (a bad merge) is a parse error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+
+/// What the human decided about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The implementation is right; the test's expectation is not wanted.
+    Accepted,
+    /// The test is checked in: it guards the behavior from now on.
+    Kept,
+    /// Not now: the finding stays out of the gate until someone decides.
+    Deferred,
+}
+
+impl Verdict {
+    /// The finding `status` a decision gives.
+    pub fn status(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Kept => "kept",
+            Verdict::Deferred => "deferred",
+        }
+    }
+}
+
+/// One decision, with what the finding id was computed from stored beside it so a reader can
+/// tell what was decided without the run that found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub decision: Verdict,
+    #[serde(default)]
+    pub function: String,
+    #[serde(default)]
+    pub oracle: String,
+    #[serde(default)]
+    pub input: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// Every decision, by finding id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decisions {
+    pub by_id: BTreeMap<String, Decision>,
+}
+
+/// Where the decisions of a workspace live.
+pub fn decisions_path(workspace_root: &Path) -> PathBuf {
+    workspace_root.join(".dualtrack").join("decisions.toml")
+}
+
+impl Decisions {
+    /// The workspace's decisions; none when the file does not exist yet.
+    pub fn load(workspace_root: &Path) -> Result<Decisions, InputError> {
+        let path = decisions_path(workspace_root);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Decisions::parse(&text, &path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
+            Err(err) => Err(InputError::new(format!(
+                "cannot read {}: {err}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Parse the file; errors name the file and line.
+    pub fn parse(text: &str, path: &Path) -> Result<Decisions, InputError> {
+        let by_id: BTreeMap<String, Decision> =
+            toml::from_str(text).map_err(|err| crate::config::toml_error(text, path, &err))?;
+        if let Some(bad) = by_id.keys().find(|id| !is_finding_id(id)) {
+            return Err(InputError::new(format!(
+                "{}: `[{bad}]` is not a finding id (`F-` and 10 hex digits, as reports show them)",
+                path.display()
+            )));
+        }
+        Ok(Decisions { by_id })
+    }
+
+    /// The finding's status from its decision, if it has one.
+    pub fn status(&self, finding_id: &str) -> Option<&'static str> {
+        self.by_id.get(finding_id).map(|d| d.decision.status())
+    }
+}
+
+fn is_finding_id(id: &str) -> bool {
+    id.strip_prefix("F-")
+        .is_some_and(|hex| hex.len() == 10 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn decisions_are_read_by_id() {
+        let text = "[F-0123456789]\ndecision = \"accepted\"\nfunction = \"c::f\"\n\
+                    oracle = \"no_panic\"\ninput = \"f(0)\"\nreason = \"documented\"\n\n\
+                    [F-abcdefabcd]\ndecision = \"deferred\"\n";
+        let decisions = Decisions::parse(text, Path::new("d.toml")).unwrap();
+        assert_eq!(decisions.status("F-0123456789"), Some("accepted"));
+        assert_eq!(decisions.status("F-abcdefabcd"), Some("deferred"));
+        assert_eq!(decisions.status("F-ffffffffff"), None);
+        assert_eq!(decisions.by_id["F-0123456789"].reason, "documented");
+    }
+
+    #[test]
+    fn a_bad_file_names_the_line() {
+        let err = Decisions::parse(
+            "[F-0123456789]\ndecision = \"maybe\"\n",
+            Path::new(".dualtrack/decisions.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with(".dualtrack/decisions.toml:2:"), "{err}");
+        let err = Decisions::parse("[F-1]\ndecision = \"kept\"\n", Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a finding id"), "{err}");
+        // A bad merge that repeats an id is caught, not resolved silently.
+        let twice =
+            "[F-0123456789]\ndecision = \"kept\"\n[F-0123456789]\ndecision = \"accepted\"\n";
+        assert!(Decisions::parse(twice, Path::new("d.toml")).is_err());
+    }
+
+    #[test]
+    fn a_missing_file_is_no_decisions() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Decisions::load(dir.path()).unwrap(), Decisions::default());
+    }
+}

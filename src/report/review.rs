@@ -1,0 +1,365 @@
+//! Rendering a `dualtrack.review/v1` document: for a terminal, as markdown for a pull-request
+//! comment, and as JUnit XML for CI test views.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// How many findings are of one of `kinds`.
+pub fn kind_count(document: &Value, kinds: &[&str]) -> usize {
+    document["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Where a finding sorts in the human report: likely bugs first, spec gaps last.
+fn severity(finding: &Value) -> u8 {
+    match (finding["kind"].as_str(), finding["verdict"].as_str()) {
+        (Some("failure"), Some("likely_bug")) => 0,
+        (Some("failure"), _) => 1,
+        (Some("dropped_test"), _) => 2,
+        _ => 3,
+    }
+}
+
+fn is_decided(finding: &Value) -> bool {
+    matches!(
+        finding["status"].as_str(),
+        Some("accepted" | "kept" | "deferred")
+    )
+}
+
+/// Spec gaps listed one per line, up to this many; the rest are in the reports.
+const GAPS_SHOWN: usize = 10;
+
+/// Findings by severity (failures with their message, place, snippet, input and the command
+/// that reproduces them; then dropped tests; then spec gaps), then a table per function and
+/// the totals.
+pub fn render_human(document: &Value, run_dir: &Path) -> String {
+    use crate::report::style::{DIM, ERROR, HEADING, WARNING, paint};
+    let mut out = String::new();
+    let tests = document["tests"].as_array().cloned().unwrap_or_default();
+    let mut findings: Vec<&Value> = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| !is_decided(f))
+        .collect();
+    findings.sort_by_key(|f| severity(f));
+    let mut gaps_shown = 0;
+    for finding in &findings {
+        let kind = finding["kind"].as_str().unwrap_or_default();
+        let location = finding["location"].as_str();
+        if severity(finding) == 3 {
+            gaps_shown += 1;
+            if gaps_shown <= GAPS_SHOWN {
+                let what = finding["site"]
+                    .as_str()
+                    .or(finding["item"].as_str())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{} {what}{}  {}",
+                    paint(WARNING, &kind.replace('_', " ")),
+                    location.map(|l| format!(" at {l}")).unwrap_or_default(),
+                    paint(DIM, finding["message"].as_str().unwrap_or_default())
+                );
+            }
+            continue;
+        }
+        let test = tests.iter().find(|t| t["name"] == finding["test"]);
+        let known = if finding["status"] == "known" {
+            " (seen before)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{} {}  {}{known}",
+            paint(ERROR, finding["verdict"].as_str().unwrap_or(kind)),
+            paint(HEADING, finding["function"].as_str().unwrap_or_default()),
+            paint(DIM, finding["id"].as_str().unwrap_or_default())
+        );
+        let message = finding["message"].as_str().unwrap_or_default();
+        let first = message.lines().next().unwrap_or_default();
+        match location {
+            Some(location) => {
+                let _ = writeln!(out, "    {first} at {location}");
+            }
+            None => {
+                let _ = writeln!(out, "    {first}");
+            }
+        }
+        if let Some(snippet) = finding["snippet"].as_str() {
+            let _ = writeln!(out, "    | {snippet}");
+        }
+        if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+            let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
+        }
+        match finding["reproduce"].as_str() {
+            Some(command) => {
+                let _ = writeln!(out, "    {}", paint(DIM, &format!("rerun: {command}")));
+            }
+            None => {
+                if let Some(name) = finding["test"].as_str() {
+                    let _ = writeln!(out, "    {}", paint(DIM, &format!("test: {name}")));
+                }
+            }
+        }
+    }
+    if gaps_shown > GAPS_SHOWN {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                DIM,
+                &format!(
+                    "... and {} more spec gaps in report.md",
+                    gaps_shown - GAPS_SHOWN
+                )
+            )
+        );
+    }
+    let decided = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| is_decided(f))
+        .count();
+    if decided > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                DIM,
+                &format!("{decided} findings decided in .dualtrack/decisions.toml, not shown")
+            )
+        );
+    }
+    // Per function, those with something failing or dropped (all of them when few).
+    let rows: Vec<&Value> = document["per_function"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let shown: Vec<&&Value> = rows
+        .iter()
+        .filter(|r| rows.len() <= 10 || r["failing"] != 0 || r["dropped"] != 0)
+        .collect();
+    if !shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:>6} {:>8} {:>8}  function",
+            "tests", "failing", "dropped"
+        );
+        for row in shown {
+            let number = |key: &str| row[key].as_u64().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "{:>6} {:>8} {:>8}  {}",
+                number("tests"),
+                number("failing"),
+                number("dropped"),
+                row["function"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    let counts = &document["counts"];
+    let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
+    let _ = writeln!(
+        out,
+        "\n{}: {}; {gaps} spec gaps",
+        paint(HEADING, "review"),
+        counts_line(counts)
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(DIM, &format!("reports and tests: {}", run_dir.display()))
+    );
+    out
+}
+
+/// The tests as JUnit XML for CI test views: failures and panics as `failure`, time-outs and
+/// crashes as `error`, dropped tests as `skipped`.
+pub fn render_junit(document: &Value) -> String {
+    let tests: Vec<&Value> = document["tests"].as_array().into_iter().flatten().collect();
+    let outcome = |t: &Value| t["outcome"].as_str().unwrap_or_default().to_owned();
+    let failures = tests
+        .iter()
+        .filter(|t| matches!(outcome(t).as_str(), "failed" | "panicked" | "flaky"))
+        .count();
+    let errors = tests
+        .iter()
+        .filter(|t| matches!(outcome(t).as_str(), "timed_out" | "crashed"))
+        .count();
+    let skipped = tests.iter().filter(|t| outcome(t) == "dropped").count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"cargo-dualtrack\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
+        tests.len()
+    );
+    for test in &tests {
+        let text = |key: &str| xml_escape(test[key].as_str().unwrap_or_default());
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            text("function"),
+            text("name")
+        );
+        let message = text("message");
+        let location = text("location");
+        match outcome(test).as_str() {
+            "passed" => out.push_str("/>\n"),
+            kind @ ("failed" | "panicked" | "flaky") => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure type=\"{kind}\" message=\"{message}\">{location}\ninput: {}</failure>\n    </testcase>",
+                    text("input")
+                );
+            }
+            "dropped" => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                );
+            }
+            kind => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <error type=\"{kind}\" message=\"{message}\">input: {}</error>\n    </testcase>",
+                    text("input")
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newlines are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
+fn counts_line(counts: &Value) -> String {
+    format!(
+        "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
+        counts["generated"],
+        counts["passed"],
+        counts["failed"],
+        counts["panicked"],
+        counts["timed_out"],
+        counts["crashed"],
+        counts["flaky"],
+        counts["dropped"]
+    )
+}
+
+/// The report as markdown, short enough for a pull-request comment.
+pub fn render_markdown(document: &Value) -> String {
+    let mut out = String::from("## cargo dualtrack review\n\n");
+    let counts = &document["counts"];
+    let _ = writeln!(out, "{}.\n", counts_line(counts).replacen(',', ":", 1));
+    let findings: Vec<&Value> = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    if findings.is_empty() {
+        out.push_str("No findings.\n");
+        return out;
+    }
+    out.push_str(
+        "| finding | kind | status | function | where | message |\n|---|---|---|---|---|---|\n",
+    );
+    for finding in findings {
+        let cell = |v: &Value| {
+            v.as_str()
+                .unwrap_or_default()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .replace('|', "\\|")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | `{}` | {} | {} |",
+            cell(&finding["id"]),
+            cell(&finding["kind"]),
+            cell(&finding["status"]),
+            cell(&finding["function"]),
+            cell(&finding["location"]),
+            cell(&finding["message"])
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn junit_counts_and_escapes() {
+        let document = json!({"tests": [
+            {"name": "t1", "function": "c::f", "outcome": "passed"},
+            {"name": "t2", "function": "c::f", "outcome": "panicked", "message": "a < b & \"c\"",
+             "location": "src/lib.rs:3", "input": "f(\"\\0\")"},
+            {"name": "t3", "function": "c::g", "outcome": "timed_out", "message": "", "input": "g()"},
+            {"name": "t4", "function": "c::g", "outcome": "dropped", "message": "does not compile"},
+        ]});
+        let xml = render_junit(&document);
+        assert!(
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("message=\"a &lt; b &amp; &quot;c&quot;\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<testcase classname=\"c::f\" name=\"t1\"/>"),
+            "{xml}"
+        );
+        assert_eq!(xml_escape("\u{1}x"), "\\u{1}x");
+    }
+
+    #[test]
+    fn markdown_escapes_table_cells() {
+        let document = json!({
+            "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
+                       "crashed": 0, "flaky": 0, "dropped": 0},
+            "findings": [{"id": "F-1", "kind": "failure", "status": "new", "function": "c::f",
+                          "location": "src/lib.rs:3", "message": "a | b\nmore"}]
+        });
+        let text = render_markdown(&document);
+        assert!(
+            text.contains("| `F-1` | failure | new | `c::f` | src/lib.rs:3 | a \\| b |"),
+            "{text}"
+        );
+    }
+}

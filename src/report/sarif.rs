@@ -1,0 +1,313 @@
+//! A `dualtrack.review/v1` document as SARIF 2.1.0, for GitHub code scanning and other SARIF
+//! viewers: failures as errors at the panicking line, dropped tests as warnings, spec gaps as
+//! notes.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+/// What the document alone does not say: where files are, and how this run is named.
+pub struct SarifContext<'a> {
+    /// The workspace root relative to the repository's top level (`""` when they are one), so
+    /// paths land on the right file in a workspace that is a subfolder.
+    pub repo_prefix: &'a str,
+    /// Each function's definition (`file`, `line`, workspace-relative): where a finding goes
+    /// when its own place is not in the user's files (a failing assertion in the generated
+    /// test, a test that did not compile).
+    pub function_locations: &'a HashMap<String, (String, u32)>,
+    /// Whether a workspace-relative path names a file of the user's tree.
+    pub in_tree: &'a dyn Fn(&str) -> bool,
+    /// Code scanning replaces the alerts of an earlier upload of the same category: shards of
+    /// one review need categories of their own.
+    pub category: String,
+}
+
+/// The rules, one per finding kind, with the level code scanning shows.
+const RULES: [(&str, &str, &str, &str); 4] = [
+    (
+        "failure",
+        "GeneratedTestFailure",
+        "error",
+        "A generated edge-case test failed, panicked, timed out, crashed or was flaky.",
+    ),
+    (
+        "dropped_test",
+        "DroppedTest",
+        "warning",
+        "A generated test did not compile or was rejected, so the edge it aimed at went untried.",
+    ),
+    (
+        "unspecified_site",
+        "UnspecifiedSite",
+        "note",
+        "A branch, guard, return path or panic site that no spec item speaks to.",
+    ),
+    (
+        "unimplemented_item",
+        "UnimplementedItem",
+        "note",
+        "A spec item that no site in the code backs.",
+    ),
+];
+
+/// The SARIF log: one run with the tool's rules and a result per finding that has a place.
+pub fn render_sarif(document: &Value, context: &SarifContext) -> String {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|(id, name, level, text)| {
+            json!({
+                "id": id,
+                "name": name,
+                "shortDescription": {"text": text},
+                "defaultConfiguration": {"level": level},
+            })
+        })
+        .collect();
+    let tests: HashMap<&str, &Value> = document["tests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t["name"].as_str()?, t)))
+        .collect();
+    let results: Vec<Value> = document["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|finding| result(finding, &tests, context))
+        .collect();
+    let run_id = document["run_id"].as_str().unwrap_or_default();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "cargo-dualtrack",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "automationDetails": {"id": format!("{}/{run_id}", context.category)},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+/// One finding as a result; `None` for one with no place in the user's files at all.
+fn result(finding: &Value, tests: &HashMap<&str, &Value>, context: &SarifContext) -> Option<Value> {
+    let kind = finding["kind"].as_str()?;
+    let rule_index = RULES.iter().position(|(id, ..)| *id == kind)?;
+    let level = RULES[rule_index].2;
+    let function = finding["function"].as_str().unwrap_or_default();
+    let own_place = finding["location"]
+        .as_str()
+        .and_then(split_location)
+        .filter(|(file, _)| (context.in_tree)(file));
+    let (file, line) = own_place
+        .or_else(|| context.function_locations.get(function).cloned())
+        .filter(|(file, _)| (context.in_tree)(file))?;
+    let mut region = json!({"startLine": line.max(1)});
+    if let Some(snippet) = finding["snippet"].as_str() {
+        region["snippet"] = json!({"text": snippet});
+    }
+    let test = finding["test"].as_str().and_then(|name| tests.get(name));
+    let mut properties = json!({});
+    for key in ["verdict", "status", "function", "test", "site", "item"] {
+        if !finding[key].is_null() {
+            properties[key] = finding[key].clone();
+        }
+    }
+    if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+        properties["input"] = json!(input);
+    }
+    if let Some(command) = finding["reproduce"].as_str() {
+        properties["reproduce"] = json!(command);
+    }
+    Some(json!({
+        "ruleId": kind,
+        "ruleIndex": rule_index,
+        "level": level,
+        "message": {"text": message(finding, test.copied())},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri(context.repo_prefix, &file)},
+            "region": region,
+        }}],
+        "partialFingerprints": {"dualtrackFindingId/v1": finding["id"]},
+        "properties": properties,
+    }))
+}
+
+/// What a reader of the alert needs first: the function, what happened, with which input.
+fn message(finding: &Value, test: Option<&Value>) -> String {
+    let text = finding["message"].as_str().unwrap_or_default().trim();
+    let function = finding["function"].as_str().unwrap_or_default();
+    match finding["kind"].as_str().unwrap_or_default() {
+        "failure" => {
+            let outcome = test
+                .and_then(|t| t["outcome"].as_str())
+                .unwrap_or("failed")
+                .replace('_', " ");
+            let mut out = format!("`{function}` {outcome} under a generated test");
+            if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+                out.push_str(&format!(" with input `{input}`"));
+            }
+            if !text.is_empty() {
+                out.push_str(&format!(": {text}"));
+            }
+            out
+        }
+        "dropped_test" => format!("A generated test of `{function}` was dropped: {text}"),
+        "unspecified_site" => format!(
+            "No spec item speaks to site `{}` of `{function}`",
+            finding["site"].as_str().unwrap_or_default()
+        ),
+        _ => format!(
+            "No site in the code backs spec item `{}`",
+            finding["item"].as_str().unwrap_or_default()
+        ),
+    }
+}
+
+/// `src/lib.rs:64` → (`src/lib.rs`, 64).
+fn split_location(location: &str) -> Option<(String, u32)> {
+    let (file, line) = location.rsplit_once(':')?;
+    Some((file.to_owned(), line.parse().ok()?))
+}
+
+/// A repository-relative URI reference: the path's segments percent-encoded where URIs need it.
+fn uri(prefix: &str, file: &str) -> String {
+    let path = if prefix.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{}/{file}", prefix.trim_end_matches('/'))
+    };
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn document() -> Value {
+        json!({
+            "run_id": "r1-2",
+            "tests": [
+                {"name": "f_empty", "function": "c::f", "input": "f(\"\")", "outcome": "panicked"},
+                {"name": "g_max", "function": "c::g", "input": "g(u8::MAX)", "outcome": "failed"},
+            ],
+            "findings": [
+                {"id": "F-0000000001", "kind": "failure", "function": "c::f", "test": "f_empty",
+                 "verdict": "likely_bug", "status": "new", "message": "byte index 1 is out of range",
+                 "location": "src/lib.rs:7", "snippet": "&s[1..]", "site": "c::f#p1", "item": null},
+                // The test's own assertion, in the generated file: the function's line instead.
+                {"id": "F-0000000002", "kind": "failure", "function": "c::g", "test": "g_max",
+                 "verdict": "check_test", "status": "known", "message": "assertion failed",
+                 "location": "/tmp/run/dualtrack_offline.rs:30", "site": null, "item": null},
+                {"id": "F-0000000003", "kind": "unspecified_site", "function": "c::f",
+                 "test": null, "verdict": "check_spec", "status": "new",
+                 "message": "no spec item speaks to this site", "location": "src/lib.rs:9",
+                 "site": "c::f#b1", "item": null},
+                {"id": "F-0000000004", "kind": "unimplemented_item", "function": null,
+                 "test": null, "verdict": "check_spec", "status": "new",
+                 "message": "no site backs this spec item", "location": "docs/my spec.md:4",
+                 "site": null, "item": "AC-2"},
+                // Nowhere in the tree: left out.
+                {"id": "F-0000000005", "kind": "dropped_test", "function": "c::gone",
+                 "test": null, "verdict": "check_test", "status": "new",
+                 "message": "does not compile", "location": null, "site": null, "item": null},
+            ],
+        })
+    }
+
+    fn render(prefix: &str) -> Value {
+        let functions: HashMap<String, (String, u32)> = [
+            ("c::f".to_owned(), ("src/lib.rs".to_owned(), 5)),
+            ("c::g".to_owned(), ("src/lib.rs".to_owned(), 20)),
+        ]
+        .into_iter()
+        .collect();
+        let in_tree = |file: &str| !file.starts_with('/');
+        let text = render_sarif(
+            &document(),
+            &SarifContext {
+                repo_prefix: prefix,
+                function_locations: &functions,
+                in_tree: &in_tree,
+                category: "cargo-dualtrack".into(),
+            },
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_log_is_valid_sarif_2_1_0() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../tests/data/sarif-schema-2.1.0.json")).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let log = render("crates/x");
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // The validator does catch a broken log.
+        let mut broken = log.clone();
+        broken["runs"][0]["results"][0]["level"] = json!("fatal");
+        assert!(!validator.is_valid(&broken));
+    }
+
+    #[test]
+    fn failures_are_errors_at_their_line_and_gaps_are_notes() {
+        let log = render("crates/x");
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 4, "the finding with no place is left out");
+        let place = |r: &Value| {
+            let location = &r["locations"][0]["physicalLocation"];
+            (
+                location["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                location["region"]["startLine"].as_u64().unwrap(),
+            )
+        };
+        assert_eq!(results[0]["level"], "error");
+        assert_eq!(place(&results[0]), ("crates/x/src/lib.rs".into(), 7));
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["region"]["snippet"]["text"],
+            "&s[1..]"
+        );
+        assert_eq!(
+            results[0]["message"]["text"],
+            "`c::f` panicked under a generated test with input `f(\"\")`: byte index 1 is out of range"
+        );
+        assert_eq!(place(&results[1]), ("crates/x/src/lib.rs".into(), 20));
+        assert_eq!(results[2]["level"], "note");
+        assert_eq!(place(&results[3]), ("crates/x/docs/my%20spec.md".into(), 4));
+        assert_eq!(
+            results[0]["partialFingerprints"]["dualtrackFindingId/v1"],
+            "F-0000000001"
+        );
+        assert_eq!(
+            log["runs"][0]["automationDetails"]["id"],
+            "cargo-dualtrack/r1-2"
+        );
+    }
+
+    #[test]
+    fn uris_are_relative_and_encoded() {
+        assert_eq!(uri("", "src/lib.rs"), "src/lib.rs");
+        assert_eq!(uri("a/", "src/é #.rs"), "a/src/%C3%A9%20%23.rs");
+    }
+}
