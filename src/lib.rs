@@ -12,6 +12,7 @@ pub mod error;
 pub mod generate;
 pub mod interrupt;
 pub mod output;
+pub mod progress;
 pub mod report;
 pub mod review;
 pub mod scratch;

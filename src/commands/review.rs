@@ -16,6 +16,7 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::module_text;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::{Styling, write_atomically};
+use crate::progress::Progress;
 use crate::report::review::{render_human, render_junit, render_markdown};
 use crate::report::sarif::{SarifContext, render_sarif};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
@@ -39,6 +40,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&workspace.root)?;
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let progress = Progress::new("review", global.quiet);
+    let stage = progress.stage("analyzing", None);
     let full = analyze(
         &workspace,
         &AnalyzeOptions {
@@ -47,20 +50,17 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             jobs: 0,
         },
     );
+    stage.finish(None);
     let scope = match select_scope(&workspace, args, &full)? {
         Selected::Functions {
             indices,
             description,
         } => {
-            if !global.quiet {
-                eprintln!("review: {description}: {} functions", indices.len());
-            }
+            progress.line(&format!("{description}: {} functions", indices.len()));
             (indices, description)
         }
         Selected::Nothing(why) => {
-            if !global.quiet {
-                eprintln!("review: {why}; nothing to review");
-            }
+            progress.line(&format!("{why}; nothing to review"));
             return Ok(ExitCode::Clean);
         }
     };
@@ -104,6 +104,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
     let features = workspace.default_features_by_crate();
+    let stage = progress.stage(
+        &format!("generating tests for {} functions", scoped.functions.len()),
+        None,
+    );
     let generation = offline::generate(
         &workspace.root,
         &scoped,
@@ -124,22 +128,20 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             private: args.private,
         },
     );
-    if !global.quiet {
-        for warning in &generation.warnings {
-            eprintln!("warning: {warning}");
-        }
-        eprintln!(
-            "review: {} tests generated for {} functions ({} skipped)",
-            generation.tests.len(),
-            generation
-                .tests
-                .iter()
-                .map(|t| t.test.meta.function.as_str())
-                .collect::<BTreeSet<_>>()
-                .len(),
-            generation.skipped.len()
-        );
+    for warning in &generation.warnings {
+        progress.line(&format!("warning: {warning}"));
     }
+    stage.finish(Some(&format!(
+        "{} tests generated for {} functions ({} skipped)",
+        generation.tests.len(),
+        generation
+            .tests
+            .iter()
+            .map(|t| t.test.meta.function.as_str())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        generation.skipped.len()
+    )));
 
     let id = run_id();
     let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
@@ -163,7 +165,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             module,
             source: Some(module_path.display().to_string()),
         }];
-        let mut options = super::run_tests::runner_options(global, &args.runner, false)?;
+        let mut options = super::run_tests::runner_options(global, &args.runner, false, "review")?;
         if args.keep_scratch {
             options.keep_scratch = Some(run_dir.join("scratch"));
         }
@@ -215,11 +217,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         },
     );
     write_reports(&workspace, &run_dir, &id, &document, &sarif)?;
-    if args.keep_scratch && !global.quiet {
-        eprintln!(
-            "review: scratch copy kept in {}",
+    if args.keep_scratch {
+        progress.line(&format!(
+            "scratch copy kept in {}",
             run_dir.join("scratch").display()
-        );
+        ));
     }
     match args.format {
         ReviewFormat::Json => {

@@ -10,6 +10,7 @@ use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat, RunnerArgs};
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
+use crate::progress::Progress;
 use crate::report::style::{DIM, ERROR, HEADING, paint};
 use crate::review::findings::{count, is_failure, review_document};
 use crate::scratch::execute::Outcome;
@@ -49,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
         only_named(&mut modules, &args.tests)?;
     }
     let model_written = modules.iter().any(|m| m.engine != "offline");
-    let options = runner_options(global, &args.runner, model_written)?;
+    let options = runner_options(global, &args.runner, model_written, "run-tests")?;
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
     let report = match run_or_stop(&workspace, &analysis, &modules, &options)? {
         Ok(report) => report,
@@ -134,6 +135,7 @@ pub fn runner_options(
     global: &GlobalArgs,
     runner: &RunnerArgs,
     model_written: bool,
+    command: &'static str,
 ) -> anyhow::Result<RunOptions> {
     let choice = if runner.no_sandbox {
         SandboxChoice::None
@@ -169,6 +171,7 @@ pub fn runner_options(
         timeout: Duration::from_secs_f64(runner.timeout),
         jobs: runner.jobs,
         keep_scratch: None,
+        progress: Progress::new(command, global.quiet),
         baseline: runner.baseline,
         reruns: runner.reruns,
         ..RunOptions::default()

@@ -22,6 +22,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::{Analysis, Function};
+use crate::progress::Progress;
 use crate::testfile::{TestCase, TestModule, module_name};
 use crate::workspace::{TargetKind, Workspace};
 use build::{BuildTarget, Executable, build_tests, fetch};
@@ -56,6 +57,8 @@ pub struct RunOptions {
     /// Copy the scratch copy, injected tests and all, here at the end of the run (for
     /// debugging: the shared copy changes with the next run).
     pub keep_scratch: Option<PathBuf>,
+    /// Where the stages (baseline, build, run) are shown.
+    pub progress: Progress,
 }
 
 impl Default for RunOptions {
@@ -69,6 +72,7 @@ impl Default for RunOptions {
             sandbox: SandboxChoice::Auto,
             limits: Limits::default(),
             keep_scratch: None,
+            progress: Progress::hidden(),
         }
     }
 }
@@ -541,9 +545,13 @@ pub fn run_modules(
     let targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
     if !baseline_cached && !targets.is_empty() {
         let start = Instant::now();
+        let stage = options
+            .progress
+            .stage("baseline: building the crate as it is", None);
         // The untouched copy: the files from an earlier run's injection restored.
         area.sync(workspace, &[])?;
         let baseline = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
+        stage.finish(None);
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
         }
@@ -574,6 +582,9 @@ pub fn run_modules(
 
     // Inject, build, drop what does not compile, until the rest builds.
     let build_start = Instant::now();
+    let stage = options
+        .progress
+        .stage(&format!("building {} generated tests", pending.len()), None);
     let mut build_key_used = String::new();
     let mut cached_names = None;
     let (placed, ranges, executables) = loop {
@@ -583,6 +594,14 @@ pub fn run_modules(
             .collect();
         if live.is_empty() {
             break (Vec::new(), Ranges::new(), Vec::new());
+        }
+        if report.build_rounds > 1 {
+            stage.set_message(&format!(
+                "building {} generated tests (round {}: {} dropped so far)",
+                live.len(),
+                report.build_rounds,
+                pending.len() - live.len()
+            ));
         }
         let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
         // Same sources, same injected text: the executables of the last build still hold.
@@ -660,6 +679,13 @@ pub fn run_modules(
         }
     };
     report.timings.build_ms = build_start.elapsed().as_millis() as u64;
+    stage.finish(Some(&format!(
+        "{} tests built, {} dropped, in {} build round{}",
+        placed.len(),
+        pending.len() - placed.len(),
+        report.build_rounds,
+        if report.build_rounds == 1 { "" } else { "s" }
+    )));
 
     // Run each test alone, in parallel, rerunning failures to spot flaky ones.
     let run_start = Instant::now();
@@ -683,6 +709,10 @@ pub fn run_modules(
         options.jobs
     };
     let queue = Mutex::new(placed.iter().collect::<Vec<_>>());
+    let stage = options.progress.stage(
+        &format!("running {} tests", placed.len()),
+        Some(placed.len() as u64),
+    );
     let context = RunContext {
         executables: &executables,
         names: &names,
@@ -713,6 +743,7 @@ pub fn run_modules(
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push((p.test, outcome));
+                    stage.step();
                 }
             });
         }
@@ -721,6 +752,7 @@ pub fn run_modules(
         results[index] = Some(outcome);
     }
     report.timings.run_ms = run_start.elapsed().as_millis() as u64;
+    stage.finish(None);
     report.interrupted = crate::interrupt::interrupted();
     report.results = results.into_iter().flatten().collect();
     keep_copy(&area, options)?;
