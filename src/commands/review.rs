@@ -22,7 +22,8 @@ use crate::report::sarif::{SarifContext, render_sarif};
 use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
 use crate::review::exclude::Exclusions;
 use crate::review::findings::{
-    add_reproduce, earlier_finding_ids, finding_id, mark_status, review_document, run_id,
+    add_reproduce, collapse_duplicates, earlier_finding_ids, finding_id, mark_status,
+    review_document, run_id,
 };
 use crate::scratch::ModuleInput;
 use crate::spec::load_specs;
@@ -190,6 +191,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     add_gaps(&mut document, gaps.as_ref(), &scoped, whole_crate);
 
     add_snippets(&mut document, &workspace.root);
+    collapse_duplicates(&mut document);
     let decisions = Decisions::load(&workspace.root)?;
     let seen = earlier_finding_ids(&runs_dir, &id);
     mark_status(&mut document, &decisions, &seen);

@@ -102,6 +102,16 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         if let Some(input) = test.and_then(|t| t["input"].as_str()) {
             let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
         }
+        if let Some(more) = finding["duplicates"].as_array().filter(|d| !d.is_empty()) {
+            let _ = writeln!(
+                out,
+                "    {}",
+                paint(
+                    DIM,
+                    &format!("and {} more tests fail the same way", more.len())
+                )
+            );
+        }
         match finding["reproduce"].as_str() {
             Some(command) => {
                 let _ = writeln!(out, "    {}", paint(DIM, &format!("rerun: {command}")));
@@ -174,8 +184,9 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
     let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
     let _ = writeln!(
         out,
-        "\n{}: {}; {gaps} spec gaps",
+        "\n{}: {} findings; {}; {gaps} spec gaps",
         paint(HEADING, "review"),
+        findings.iter().filter(|f| severity(f) < 3).count(),
         counts_line(counts)
     );
     let _ = writeln!(

@@ -73,7 +73,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
                 "id": finding_id(kind, &r.function, &oracle, &input),
                 "kind": kind, "function": r.function, "test": r.name, "verdict": verdict,
                 "status": "new", "message": message, "location": r.location,
-                "site": r.targets.first(), "item": r.spec_items.first(),
+                "input": r.input, "site": r.targets.first(), "item": r.spec_items.first(),
             })
         })
         .collect();
@@ -107,6 +107,66 @@ pub fn run_id() -> String {
     format!("r{seconds}-{}", std::process::id())
 }
 
+/// One finding per bug: failures of one function at the same panicking line (or, without
+/// a line, with the same message) are one finding, shown by the test with the shortest input
+/// (so its id stays put from run to run), the others listed under `duplicates`.
+pub fn collapse_duplicates(document: &mut Value) {
+    let Some(findings) = document["findings"].as_array_mut() else {
+        return;
+    };
+    let key = |f: &Value| -> Option<(String, String)> {
+        if f["kind"] != "failure" {
+            return None;
+        }
+        let function = f["function"].as_str().unwrap_or_default().to_owned();
+        let place = match f["location"].as_str() {
+            Some(location) => location.to_owned(),
+            None => {
+                let message = f["message"].as_str().unwrap_or_default();
+                format!("message: {}", message.lines().next().unwrap_or_default())
+            }
+        };
+        Some((function, place))
+    };
+    let input_of = |f: &Value| f["input"].as_str().unwrap_or_default().to_owned();
+    let mut groups: std::collections::HashMap<(String, String), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (index, finding) in findings.iter().enumerate() {
+        if let Some(key) = key(finding) {
+            groups.entry(key).or_default().push(index);
+        }
+    }
+    let mut dropped = vec![false; findings.len()];
+    let mut duplicates: Vec<(usize, Vec<Value>)> = Vec::new();
+    for members in groups.into_values().filter(|m| m.len() > 1) {
+        let representative = *members
+            .iter()
+            .min_by_key(|&&i| {
+                let input = input_of(&findings[i]);
+                (input.len(), input)
+            })
+            .expect("a group has members");
+        let others: Vec<Value> = members
+            .iter()
+            .filter(|&&i| i != representative)
+            .map(|&i| {
+                dropped[i] = true;
+                json!({"id": findings[i]["id"], "test": findings[i]["test"],
+                       "input": findings[i]["input"]})
+            })
+            .collect();
+        duplicates.push((representative, others));
+    }
+    for (representative, others) in duplicates {
+        findings[representative]["duplicates"] = Value::Array(others);
+    }
+    let mut index = 0;
+    findings.retain(|_| {
+        index += 1;
+        !dropped[index - 1]
+    });
+}
+
 /// Ids of the findings of earlier runs still in the runs directory: a finding among them is
 /// `known` (seen before), not `new`.
 pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
@@ -124,13 +184,14 @@ pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
         let Ok(document) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        ids.extend(
-            document["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f["id"].as_str().map(str::to_owned)),
-        );
+        for finding in document["findings"].as_array().into_iter().flatten() {
+            let duplicates = finding["duplicates"].as_array().into_iter().flatten();
+            ids.extend(
+                std::iter::once(finding)
+                    .chain(duplicates)
+                    .filter_map(|f| f["id"].as_str().map(str::to_owned)),
+            );
+        }
     }
     ids
 }
@@ -139,10 +200,20 @@ pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
 /// found it too, else `new`.
 pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<String>) {
     for finding in document["findings"].as_array_mut().into_iter().flatten() {
-        let id = finding["id"].as_str().unwrap_or_default();
-        let status = match decisions.status(id) {
+        // A collapsed finding answers to any of its tests' ids.
+        let ids: Vec<String> = std::iter::once(&finding["id"])
+            .chain(
+                finding["duplicates"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| &d["id"]),
+            )
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect();
+        let status = match ids.iter().find_map(|id| decisions.status(id)) {
             Some(decided) => decided,
-            None if seen.contains(id) => "known",
+            None if ids.iter().any(|id| seen.contains(id)) => "known",
             None => "new",
         };
         finding["status"] = json!(status);
@@ -219,6 +290,42 @@ mod test {
             .map(|f| f["status"].as_str().unwrap())
             .collect();
         assert_eq!(statuses, ["kept", "known", "new"]);
+    }
+
+    #[test]
+    fn failures_at_one_line_are_one_finding_shown_by_the_shortest_input() {
+        let mut document = json!({"findings": [
+            {"id": "F-1", "kind": "failure", "function": "c::f", "location": "src/lib.rs:3",
+             "input": "f(u64::MAX)", "test": "a", "message": "overflow"},
+            {"id": "F-2", "kind": "failure", "function": "c::f", "location": "src/lib.rs:3",
+             "input": "f(9)", "test": "b", "message": "overflow"},
+            {"id": "F-3", "kind": "failure", "function": "c::f", "location": "src/lib.rs:8",
+             "input": "f(0)", "test": "c", "message": "divide by zero"},
+            {"id": "F-4", "kind": "failure", "function": "c::g", "location": "src/lib.rs:3",
+             "input": "g(1)", "test": "d", "message": "overflow"},
+            {"id": "F-5", "kind": "unspecified_site", "function": "c::f", "location": "src/lib.rs:3"},
+        ]});
+        collapse_duplicates(&mut document);
+        let ids: Vec<&str> = document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["F-2", "F-3", "F-4", "F-5"]);
+        assert_eq!(
+            document["findings"][0]["duplicates"],
+            json!([{"id": "F-1", "test": "a", "input": "f(u64::MAX)"}])
+        );
+        // A decision on a duplicate's id decides the finding.
+        let decisions = Decisions::parse(
+            "[F-0000000001]\ndecision = \"accepted\"\n",
+            Path::new("d.toml"),
+        )
+        .unwrap();
+        document["findings"][0]["duplicates"][0]["id"] = json!("F-0000000001");
+        mark_status(&mut document, &decisions, &HashSet::new());
+        assert_eq!(document["findings"][0]["status"], "accepted");
     }
 
     #[test]

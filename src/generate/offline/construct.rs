@@ -226,6 +226,13 @@ impl Constructor<'_> {
             }
             Shape::Struct { .. } => {}
         }
+        // `Prerelease::EMPTY`: a value the crate names itself, as plain as a literal.
+        for constant in self.index.self_consts(written, self.module) {
+            out.push(plain(
+                format!("{path}::{constant}"),
+                format!("const_{}", constant.to_ascii_lowercase()),
+            ));
+        }
         // An enum without variants has no values: its `Default` can only panic.
         let uninhabited = matches!(&def.shape, Shape::Enum { variants } if variants.is_empty());
         if self.index.implements(written, self.module, "Default") && !uninhabited {
@@ -349,6 +356,7 @@ impl Constructor<'_> {
         applies: &dyn Fn(&super::index::AssocFn) -> bool,
     ) -> Vec<Construction> {
         let mut out = Vec::new();
+        let mut at_limits = Vec::new();
         for assoc in self.index.assoc_fns(&def.name, self.module) {
             if !is_constructor(assoc, &def.name) || !applies(assoc) {
                 continue;
@@ -369,8 +377,57 @@ impl Constructor<'_> {
                 setup,
                 borrowed,
             });
+            // Made at the integer limits too: a value whose counters are at MAX is where
+            // `self.minor + 1` overflows. A constructor that refuses them steps aside.
+            if depth == 0
+                && let Some(edge) = self.limit_args(&assoc.sig, depth)
+            {
+                at_limits.push(Construction {
+                    code: format!("{path}::{}({edge})", assoc.sig.ident),
+                    label: format!("{}_max", snake(&assoc.sig.ident.to_string())),
+                    setup: if setup == Setup::Plain {
+                        Setup::MayPanic
+                    } else {
+                        setup
+                    },
+                    borrowed,
+                });
+            }
         }
+        // Most plain first: the calls at the limits after every benign one.
+        out.extend(at_limits);
         out
+    }
+
+    /// The arguments of a making call with every integer at its `MAX` and the rest benign;
+    /// `None` when no argument is an integer.
+    fn limit_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
+        let mut any_integer = false;
+        let values: Option<Vec<String>> = sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(typed) => Some(&*typed.ty),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .map(|ty| {
+                let model = input_type(
+                    &self.index.with_const_lengths(ty),
+                    &syn::Generics::default(),
+                )
+                .ok()?;
+                match self.resolve_at(&model, depth + 1) {
+                    InputType::Int { name, .. } => {
+                        any_integer = true;
+                        Some(format!("{name}::MAX"))
+                    }
+                    other => self.benign(&other, depth + 1),
+                }
+            })
+            .collect();
+        let values = values?;
+        let args = values.join(", ");
+        (any_integer && !args.contains("&mut ")).then_some(args)
     }
 
     /// Calls of the crate's free functions that return the type (`percent_decode(b"a")`),
@@ -673,6 +730,7 @@ mod test {
         let index = index(
             "#[derive(Default)] pub struct Meter { count: u64 }
              impl Meter {
+                 pub const ZERO: Meter = Meter { count: 0 };
                  pub fn new() -> Self { Meter { count: 0 } }
                  pub fn try_new(limit: u32) -> Result<Meter, String> { todo!() }
                  pub fn maybe(x: &str) -> Option<Self> { None }
@@ -689,11 +747,12 @@ mod test {
             .constructions("Meter")
             .into_iter()
             .map(|c| (c.code, c.setup))
-            .take(4)
+            .take(6)
             .collect();
         assert_eq!(
             got,
             [
+                ("crate::Meter::ZERO".into(), Setup::Plain),
                 (
                     "<crate::Meter as Default>::default()".into(),
                     Setup::MayPanic
@@ -701,6 +760,8 @@ mod test {
                 ("crate::Meter::new()".into(), Setup::MayPanic),
                 ("crate::Meter::try_new(1u32)".into(), Setup::Result),
                 ("crate::Meter::maybe(\"a\")".into(), Setup::Option),
+                // At the integer limits too, after the plain calls.
+                ("crate::Meter::try_new(u32::MAX)".into(), Setup::Result),
             ]
         );
         assert!(

@@ -138,6 +138,9 @@ pub struct CrateIndex {
     constrained: BTreeSet<(String, String)>,
     /// Integer constants (`const LEN: usize = 6;`), for array lengths.
     consts: HashMap<String, u64>,
+    /// Public associated constants of a type's own type (`impl Prerelease { pub const
+    /// EMPTY: Self }`) in non-generic impls, by type name: (impl module, constant).
+    self_consts: HashMap<String, Vec<(String, String)>>,
     /// Modules declared without `pub`: nameable only inside their parent.
     private_modules: BTreeSet<String>,
     /// Modules declared without a plain `pub` (`pub(crate)` included): not the crate's API.
@@ -275,6 +278,20 @@ impl CrateIndex {
             (None, [only]) => Some(only),
             _ => None,
         }
+    }
+
+    /// The public associated constants of the type `written` names in `module` that are
+    /// values of it (`EMPTY`).
+    pub fn self_consts(&self, written: &str, module: &str) -> Vec<&str> {
+        let name = last_segment(written);
+        let wanted = self.type_def(written, module);
+        self.self_consts
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|(impl_module, _)| self.same_type(name, impl_module, wanted))
+            .map(|(_, constant)| constant.as_str())
+            .collect()
     }
 
     /// Whether an impl or derive written in `impl_module` for a type named `name` is for
@@ -479,6 +496,19 @@ fn says_no_std(attrs: &[syn::Attribute]) -> bool {
                     .into_iter()
                     .any(|t| t.to_string().contains("no_std")))
     })
+}
+
+/// `Self` or the type's own name (`Prerelease`), without generics.
+fn is_own_type(ty: &syn::Type, type_name: &str) -> bool {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().is_some_and(|segment| {
+                segment.arguments.is_none()
+                    && (segment.ident == "Self" || segment.ident == type_name)
+            })
+        }
+        _ => false,
+    }
 }
 
 /// The last path segment without generic arguments: `crate::a::Stack<T>` → `Stack`.
@@ -898,6 +928,19 @@ impl Walker<'_> {
                     }
                     None => {
                         for impl_item in &imp.items {
+                            if let syn::ImplItem::Const(c) = impl_item
+                                && is_pub(&c.vis)
+                                && imp.generics.params.is_empty()
+                                && !is_test_code(&c.attrs)
+                                && super::cfg::off_here(&c.attrs, self.features).is_none()
+                                && is_own_type(&c.ty, &type_name)
+                            {
+                                self.index
+                                    .self_consts
+                                    .entry(type_name.clone())
+                                    .or_default()
+                                    .push((self.module.clone(), c.ident.to_string()));
+                            }
                             if let syn::ImplItem::Fn(f) = impl_item
                                 && !is_test_code(&f.attrs)
                                 && super::cfg::off_here(&f.attrs, self.features).is_none()
