@@ -111,6 +111,17 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+impl GlobalArgs {
+    /// The feature flags, as the workspace and cargo take them.
+    pub fn feature_selection(&self) -> crate::workspace::FeatureSelection {
+        crate::workspace::FeatureSelection {
+            features: self.features.clone(),
+            all: self.all_features,
+            no_default: self.no_default_features,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
     Auto,

@@ -41,6 +41,41 @@ pub struct SelectedPackage {
     pub targets: Vec<CrateTarget>,
     /// The features a plain `cargo build` enables: `default` and what it enables, transitively.
     pub default_features: std::collections::BTreeSet<String>,
+    /// The manifest's `[features]` table.
+    pub feature_table: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// `--features`, `--all-features`, `--no-default-features`, as cargo reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureSelection {
+    /// Names as given: `feat` or `package/feat`.
+    pub features: Vec<String>,
+    pub all: bool,
+    pub no_default: bool,
+}
+
+impl FeatureSelection {
+    /// The flags to pass on to cargo.
+    pub fn cargo_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let named: Vec<&str> = self
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+            .collect();
+        if !named.is_empty() {
+            args.push("--features".to_owned());
+            args.push(named.join(","));
+        }
+        if self.all {
+            args.push("--all-features".to_owned());
+        }
+        if self.no_default {
+            args.push("--no-default-features".to_owned());
+        }
+        args
+    }
 }
 
 /// A lib or bin target: one crate root to walk.
@@ -63,17 +98,19 @@ pub enum TargetKind {
 }
 
 impl Workspace {
-    /// The features each crate (by name) builds with when nothing is asked for: what the
-    /// scratch runner builds.
-    pub fn default_features_by_crate(
+    /// The features a build with `selection` enables, per crate name (a package's lib and
+    /// bins alike): what `#[cfg(feature = ..)]` sees.
+    pub fn features_by_crate(
         &self,
+        selection: &FeatureSelection,
     ) -> std::collections::HashMap<String, std::collections::BTreeSet<String>> {
         self.packages
             .iter()
             .flat_map(|p| {
+                let enabled = enabled_features(p, selection);
                 p.targets
                     .iter()
-                    .map(|t| (t.crate_name.clone(), p.default_features.clone()))
+                    .map(move |t| (t.crate_name.clone(), enabled.clone()))
             })
             .collect()
     }
@@ -183,11 +220,48 @@ fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
 
 /// `default` and every feature it enables, transitively (`dep:x` and `x/y` entries are not
 /// features of this package).
+/// A package's features under `selection`: every one with `--all-features`, else `default`
+/// (unless `--no-default-features`) and those named for it, with what they enable.
+fn enabled_features(
+    package: &SelectedPackage,
+    selection: &FeatureSelection,
+) -> std::collections::BTreeSet<String> {
+    if selection.all {
+        return package.feature_table.keys().cloned().collect();
+    }
+    let mut roots = Vec::new();
+    if !selection.no_default {
+        roots.push("default".to_owned());
+    }
+    for name in selection
+        .features
+        .iter()
+        .flat_map(|f| f.split([',', ' ']))
+        .filter(|f| !f.is_empty())
+    {
+        match name.split_once('/') {
+            Some((owner, feature)) if owner == package.name => roots.push(feature.to_owned()),
+            Some(_) => {}
+            None => roots.push(name.to_owned()),
+        }
+    }
+    features_from(&package.feature_table, roots)
+}
+
 fn default_features(
     table: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> std::collections::BTreeSet<String> {
+    features_from(table, vec!["default".to_owned()])
+}
+
+/// The features `roots` enable in `table`, transitively (`dep:` and `crate/feature` entries
+/// are other crates' business).
+fn features_from(
+    table: &std::collections::BTreeMap<String, Vec<String>>,
+    roots: Vec<String>,
+) -> std::collections::BTreeSet<String> {
     let mut enabled = std::collections::BTreeSet::new();
-    let mut pending = vec!["default".to_owned()];
+    let mut pending = roots;
     while let Some(feature) = pending.pop() {
         if !table.contains_key(&feature) || !enabled.insert(feature.clone()) {
             continue;
@@ -252,6 +326,7 @@ fn select_targets(package: &Package) -> SelectedPackage {
             .unwrap_or_default(),
         targets,
         default_features: default_features(&package.features),
+        feature_table: package.features.clone(),
     }
 }
 
@@ -475,6 +550,53 @@ mod test {
         .collect();
         let got: Vec<String> = default_features(&table).into_iter().collect();
         assert_eq!(got, ["alloc", "default", "std"]);
+    }
+
+    #[test]
+    fn feature_flags_select_like_cargo() {
+        let package = SelectedPackage {
+            name: "p".into(),
+            version: "1.0.0".into(),
+            other_roots: Vec::new(),
+            manifest_dir: PathBuf::new(),
+            targets: Vec::new(),
+            default_features: Default::default(),
+            feature_table: [
+                ("default", vec!["std"]),
+                ("std", vec![]),
+                ("u128", vec![]),
+                ("fast", vec!["u128"]),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
+            .collect(),
+        };
+        let enabled = |features: &[&str], all: bool, no_default: bool| {
+            let selection = FeatureSelection {
+                features: features.iter().map(|f| f.to_string()).collect(),
+                all,
+                no_default,
+            };
+            enabled_features(&package, &selection)
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(enabled(&[], false, false), ["default", "std"]);
+        assert_eq!(enabled(&["fast"], false, true), ["fast", "u128"]);
+        assert_eq!(
+            enabled(&["p/fast", "other/x"], false, true),
+            ["fast", "u128"]
+        );
+        assert_eq!(enabled(&[], true, false).len(), 4);
+        let selection = FeatureSelection {
+            features: vec!["a,b".into(), "c".into()],
+            all: false,
+            no_default: true,
+        };
+        assert_eq!(
+            selection.cargo_args(),
+            ["--features", "a,b,c", "--no-default-features"]
+        );
     }
 
     fn dir(path: &str, relative: Option<&str>) -> ModDir {

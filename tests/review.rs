@@ -381,3 +381,61 @@ fn skip_comments_and_config_exclusions_leave_functions_out() {
                 .starts_with("planted::text::")
     }));
 }
+
+#[test]
+fn features_reach_generation_and_the_scratch_build() {
+    let dir = copy_fixture("planted");
+    let manifest = dir.path().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}\n[features]\nextra = []\n")).unwrap();
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!(
+            "{text}\n/// Shares of `total`.\n#[cfg(feature = \"extra\")]\n\
+             pub fn share(total: u32, parts: u32) -> u32 {{\n    total / parts\n}}\n"
+        ),
+    )
+    .unwrap();
+    let review = |features: &[&str]| {
+        let output = dualtrack()
+            .args([
+                "review",
+                "--fn",
+                "share",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .args(features)
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    // Without the feature the function is compiled out: skipped, not tested.
+    let plain = review(&[]);
+    assert!(plain["tests"].as_array().unwrap().is_empty(), "{plain:#}");
+    let with = review(&["--features", "extra"]);
+    let failure = failures(&with)
+        .into_iter()
+        .find(|f| f["function"] == "planted::share")
+        .cloned()
+        .unwrap_or_else(|| panic!("the division by zero under the feature: {with:#}"));
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .contains("divide by zero"),
+        "{failure:#}"
+    );
+}

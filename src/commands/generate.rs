@@ -47,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
-    let features = workspace.default_features_by_crate();
+    let features = workspace.features_by_crate(&global.feature_selection());
     let generation = offline::generate(
         &workspace.root,
         &analysis,

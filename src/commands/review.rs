@@ -104,7 +104,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
     let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
-    let features = workspace.default_features_by_crate();
+    let features = workspace.features_by_crate(&global.feature_selection());
     let stage = progress.stage(
         &format!("generating tests for {} functions", scoped.functions.len()),
         None,

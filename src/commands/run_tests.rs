@@ -172,6 +172,7 @@ pub fn runner_options(
         jobs: runner.jobs,
         keep_scratch: None,
         progress: Progress::new(command, global.quiet),
+        cargo_features: global.feature_selection().cargo_args(),
         baseline: runner.baseline,
         reruns: runner.reruns,
         ..RunOptions::default()

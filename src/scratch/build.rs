@@ -85,6 +85,7 @@ pub fn fetch(root: &Path) -> anyhow::Result<()> {
 pub fn build_tests(
     root: &Path,
     targets: &[BuildTarget],
+    features: &[String],
     sandbox: &Sandbox,
     env: &[(String, String)],
 ) -> anyhow::Result<BuildOutcome> {
@@ -105,6 +106,7 @@ pub fn build_tests(
             "-p",
             &target.spec,
         ];
+        args.extend(features.iter().map(String::as_str));
         if target.lib {
             args.push("--lib");
         }

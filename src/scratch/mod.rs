@@ -59,6 +59,8 @@ pub struct RunOptions {
     pub keep_scratch: Option<PathBuf>,
     /// Where the stages (baseline, build, run) are shown.
     pub progress: Progress,
+    /// `--features` and friends, passed on to every cargo build.
+    pub cargo_features: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -73,6 +75,7 @@ impl Default for RunOptions {
             limits: Limits::default(),
             keep_scratch: None,
             progress: Progress::hidden(),
+            cargo_features: Vec::new(),
         }
     }
 }
@@ -496,7 +499,13 @@ pub fn run_modules(
     // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
     // untouched before every run.
     let baseline_stamp = area.root.join("baseline");
-    let stamp = |mode: &str| format!("{mode}:{}", synced.fingerprint);
+    // Other features, another build.
+    let fingerprint = format!(
+        "{}:{}",
+        synced.fingerprint,
+        options.cargo_features.join(" ")
+    );
+    let stamp = |mode: &str| format!("{mode}:{fingerprint}");
     let cached = std::fs::read_to_string(&baseline_stamp).ok();
     let baseline_cached = match options.baseline {
         Baseline::Skip => true,
@@ -550,7 +559,13 @@ pub fn run_modules(
             .stage("baseline: building the crate as it is", None);
         // The untouched copy: the files from an earlier run's injection restored.
         area.sync(workspace, &[])?;
-        let baseline = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
+        let baseline = build_tests(
+            &area.copy,
+            &targets,
+            &options.cargo_features,
+            &build_sandbox,
+            &env,
+        )?;
         stage.finish(None);
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
@@ -569,7 +584,13 @@ pub fn run_modules(
             return Err(BaselineFailed { mode: "build", log }.into());
         }
         if options.baseline == Baseline::Test {
-            run_own_tests(&area, &targets, &build_sandbox, &env)?;
+            run_own_tests(
+                &area,
+                &targets,
+                &options.cargo_features,
+                &build_sandbox,
+                &env,
+            )?;
         }
         let mode = if options.baseline == Baseline::Test {
             "test"
@@ -605,7 +626,7 @@ pub fn run_modules(
         }
         let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
         // Same sources, same injected text: the executables of the last build still hold.
-        let build_key = build_key(&synced.fingerprint, &area, &ranges);
+        let build_key = build_key(&fingerprint, &area, &ranges);
         if let Some(cache) = cached_build(&area, &build_key) {
             cached_names = Some(
                 cache
@@ -616,7 +637,13 @@ pub fn run_modules(
             );
             break (placed, ranges, cache.executables);
         }
-        let outcome = build_tests(&area.copy, &targets, &build_sandbox, &env)?;
+        let outcome = build_tests(
+            &area.copy,
+            &targets,
+            &options.cargo_features,
+            &build_sandbox,
+            &env,
+        )?;
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
         }
@@ -1249,18 +1276,20 @@ fn attribute(
 fn run_own_tests(
     area: &ScratchArea,
     targets: &[BuildTarget],
+    features: &[String],
     sandbox: &Sandbox,
     env: &[(String, String)],
 ) -> anyhow::Result<()> {
     let cargo = build::cargo();
     for target in targets {
-        let args = [
+        let mut args = vec![
             "test",
             "--offline",
             "--no-fail-fast",
             "-p",
             target.spec.as_str(),
         ];
+        args.extend(features.iter().map(String::as_str));
         let command = sandbox.command(&cargo, &args, &area.copy, env, None);
         let finished =
             process::run_with_timeout(command, Duration::from_secs(60 * 60), 1024 * 1024)?;
