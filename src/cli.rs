@@ -264,9 +264,10 @@ fn parse_shard(text: &str) -> Result<(u32, u32), String> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
-    /// Failing, panicking, hanging, crashing, flaky or dropped tests
+    /// Tests that failed, panicked, hung, crashed or were flaky (a test that did not compile
+    /// is the engine's miss: reported, not failing)
     Failures,
-    /// Those, and spec gaps (unspecified sites, unimplemented items)
+    /// Those, spec gaps (unspecified sites, unimplemented items) and dropped tests
     Gaps,
     /// Nothing: always exit 0 when the review ran
     Never,

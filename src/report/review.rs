@@ -73,6 +73,18 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
             }
             continue;
         }
+        if kind == "dropped_test" {
+            let message = finding["message"].as_str().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{} {}: {}  {}",
+                paint(WARNING, "dropped"),
+                paint(HEADING, finding["function"].as_str().unwrap_or_default()),
+                message.lines().next().unwrap_or_default(),
+                paint(DIM, finding["test"].as_str().unwrap_or_default())
+            );
+            continue;
+        }
         let test = tests.iter().find(|t| t["name"] == finding["test"]);
         let known = if finding["status"] == "known" {
             " (seen before)"
@@ -189,6 +201,9 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         findings.iter().filter(|f| severity(f) < 3).count(),
         counts_line(counts)
     );
+    if let Some(line) = coverage_line(document) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "{}",
@@ -289,11 +304,30 @@ fn counts_line(counts: &Value) -> String {
     )
 }
 
+/// `spec coverage: sites 45.0%, items 80.0%`, when a spec was scored.
+fn coverage_line(document: &Value) -> Option<String> {
+    let percent = |key: &str| document[key].as_f64().map(|v| format!("{:.1}%", v * 100.0));
+    let sites = percent("site_coverage");
+    let items = percent("item_coverage");
+    if sites.is_none() && items.is_none() {
+        return None;
+    }
+    let na = || "n/a".to_owned();
+    Some(format!(
+        "spec coverage: sites {}, items {}",
+        sites.unwrap_or_else(na),
+        items.unwrap_or_else(na)
+    ))
+}
+
 /// The report as markdown, short enough for a pull-request comment.
 pub fn render_markdown(document: &Value) -> String {
     let mut out = String::from("## cargo dualtrack review\n\n");
     let counts = &document["counts"];
     let _ = writeln!(out, "{}.\n", counts_line(counts).replacen(',', ":", 1));
+    if let Some(line) = coverage_line(document) {
+        let _ = writeln!(out, "{line}.\n");
+    }
     let findings: Vec<&Value> = document["findings"]
         .as_array()
         .into_iter()
