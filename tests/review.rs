@@ -134,6 +134,8 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         "report.sarif",
         "junit.xml",
         "dualtrack_offline.rs",
+        "logs/build.log",
+        "logs/tests.log",
     ] {
         assert!(
             run.join(file).is_file(),
@@ -141,6 +143,14 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
             run.display()
         );
     }
+    let tests_log = std::fs::read_to_string(run.join("logs/tests.log")).unwrap();
+    assert!(
+        tests_log.contains(&format!(
+            "==> {} (planted::average): panicked",
+            failure["test"].as_str().unwrap()
+        )),
+        "{tests_log}"
+    );
     let markdown = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(markdown.contains("planted::average"), "{markdown}");
 

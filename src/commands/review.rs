@@ -177,6 +177,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         if !global.quiet && global.verbose > 0 {
             eprint!("{}", super::run_tests::render_human(&report));
         }
+        write_logs(&run_dir, &report)?;
         review_document(&report, args.engine.name(), "review")
     };
     document["run_id"] = json!(id);
@@ -446,6 +447,37 @@ fn add_snippets(document: &mut Value, root: &Path) {
             finding["snippet"] = json!(snippet.trim());
         }
     }
+}
+
+/// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's
+/// outcome, time, message and output) in the run directory.
+fn write_logs(run_dir: &Path, report: &crate::scratch::RunReport) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let logs = run_dir.join("logs");
+    std::fs::create_dir_all(&logs)
+        .with_context(|| format!("failed to create {}", logs.display()))?;
+    write_atomically(&logs.join("build.log"), &report.build_log)?;
+    let mut tests = String::new();
+    for result in &report.results {
+        let _ = writeln!(
+            tests,
+            "==> {} ({}): {} in {} ms",
+            result.name,
+            result.function,
+            json!(result.outcome).as_str().unwrap_or_default(),
+            result.elapsed_ms
+        );
+        if !result.message.is_empty() {
+            let _ = writeln!(tests, "{}", result.message);
+        }
+        for error in &result.compile_errors {
+            let _ = writeln!(tests, "{error}");
+        }
+        if !result.output.is_empty() {
+            let _ = writeln!(tests, "--- output\n{}", result.output.trim_end());
+        }
+    }
+    write_atomically(&logs.join("tests.log"), &tests)
 }
 
 /// The reports in the run directory, and `runs/latest` naming it.

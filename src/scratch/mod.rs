@@ -133,6 +133,9 @@ pub struct RunReport {
     pub results: Vec<TestResult>,
     pub timings: Timings,
     pub build_rounds: u32,
+    /// What cargo said in each build (its stderr and the compiler's errors), for the logs.
+    #[serde(skip)]
+    pub build_log: String,
 }
 
 /// Ctrl-C arrived before any test ran; there is nothing to report.
@@ -570,6 +573,7 @@ pub fn run_modules(
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
         }
+        append_build_log(&mut report.build_log, "baseline", &baseline);
         if !baseline.success {
             let mut log = baseline
                 .errors
@@ -644,6 +648,11 @@ pub fn run_modules(
             &build_sandbox,
             &env,
         )?;
+        append_build_log(
+            &mut report.build_log,
+            &format!("round {}", report.build_rounds),
+            &outcome,
+        );
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
         }
@@ -784,6 +793,20 @@ pub fn run_modules(
     report.results = results.into_iter().flatten().collect();
     keep_copy(&area, options)?;
     Ok(report)
+}
+
+fn append_build_log(log: &mut String, what: &str, outcome: &build::BuildOutcome) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        log,
+        "==> build ({what}): {}",
+        if outcome.success { "ok" } else { "failed" }
+    );
+    log.push_str(&outcome.log);
+    for error in &outcome.errors {
+        log.push_str(&error.rendered);
+        log.push('\n');
+    }
 }
 
 /// `--keep-scratch`: the copy as this run left it, where the options say.
