@@ -239,6 +239,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
         }
     }
+    if document["interrupted"] == true {
+        progress.line("interrupted: the reports hold the tests that finished before Ctrl-C");
+        return Ok(ExitCode::Interrupted);
+    }
     Ok(exit_code(&document, args.fail_on))
 }
 
@@ -464,7 +468,7 @@ fn write_logs(run_dir: &Path, report: &crate::scratch::RunReport) -> anyhow::Res
             "==> {} ({}): {} in {} ms",
             result.name,
             result.function,
-            json!(result.outcome).as_str().unwrap_or_default(),
+            result.outcome.as_str(),
             result.elapsed_ms
         );
         if !result.message.is_empty() {

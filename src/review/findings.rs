@@ -57,12 +57,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
             } else {
                 "failure"
             };
-            let verdict = match r.outcome {
-                Outcome::Flaky => "flaky",
-                Outcome::Failed => "check_test",
-                Outcome::Dropped => "check_test",
-                _ => "likely_bug",
-            };
+            let verdict = verdict(r.outcome, !r.spec_items.is_empty());
             let oracle = r.oracle.clone().unwrap_or_default();
             let input = r.input.clone().unwrap_or_else(|| r.name.clone());
             let mut message = r.message.clone();
@@ -97,6 +92,19 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
         "interrupted": report.interrupted,
         "timings": report.timings,
     })
+}
+
+/// The hint a finding carries: a panic, hang or crash (the engine only expects "no panic"
+/// where neither doc nor spec allows one) or a broken spec contract is `likely_bug`; an
+/// expectation with no spec item behind it is the test's word against the code's
+/// (`check_test`).
+fn verdict(outcome: Outcome, from_spec: bool) -> &'static str {
+    match outcome {
+        Outcome::Flaky => "flaky",
+        Outcome::Failed if from_spec => "likely_bug",
+        Outcome::Failed | Outcome::Dropped => "check_test",
+        Outcome::Panicked | Outcome::TimedOut | Outcome::Crashed | Outcome::Passed => "likely_bug",
+    }
 }
 
 /// A run id that sorts by time: seconds since the epoch and the process id.
@@ -272,6 +280,15 @@ mod test {
         assert_eq!(a, finding_id("failure", "c::f", "no_panic", "\"\""));
         assert_ne!(a, finding_id("failure", "c::f", "no_panic", "\"x\""));
         assert!(a.starts_with("F-") && a.len() == 12);
+    }
+
+    #[test]
+    fn verdicts_follow_the_outcome_and_the_spec() {
+        assert_eq!(verdict(Outcome::Panicked, false), "likely_bug");
+        assert_eq!(verdict(Outcome::Failed, true), "likely_bug");
+        assert_eq!(verdict(Outcome::Failed, false), "check_test");
+        assert_eq!(verdict(Outcome::Flaky, true), "flaky");
+        assert_eq!(verdict(Outcome::Dropped, true), "check_test");
     }
 
     #[test]
