@@ -328,7 +328,7 @@ pub fn render_markdown(document: &Value) -> String {
     if let Some(line) = coverage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
-    let findings: Vec<&Value> = document["findings"]
+    let mut findings: Vec<&Value> = document["findings"]
         .as_array()
         .into_iter()
         .flatten()
@@ -337,18 +337,28 @@ pub fn render_markdown(document: &Value) -> String {
         out.push_str("No findings.\n");
         return out;
     }
+    findings.sort_by_key(|f| severity(f));
     out.push_str(
         "| finding | kind | status | function | where | message |\n|---|---|---|---|---|---|\n",
     );
-    for finding in findings {
-        let cell = |v: &Value| {
-            v.as_str()
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .replace('|', "\\|")
-        };
+    let cell = |v: &Value| {
+        v.as_str()
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(MARKDOWN_CELL)
+            .collect::<String>()
+            .replace('|', "\\|")
+    };
+    let mut rows = 0;
+    for finding in &findings {
+        // Every failure; spec gaps only while the comment stays short.
+        if severity(finding) == 3 && rows >= MARKDOWN_ROWS {
+            break;
+        }
+        rows += 1;
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | `{}` | {} | {} |",
@@ -360,8 +370,21 @@ pub fn render_markdown(document: &Value) -> String {
             cell(&finding["message"])
         );
     }
+    if rows < findings.len() {
+        let _ = writeln!(
+            out,
+            "\n{} more spec gaps are in `report.json`.",
+            findings.len() - rows
+        );
+    }
     out
 }
+
+/// Rows of a markdown report before spec gaps are only counted: a pull-request comment holds
+/// 65,536 characters.
+const MARKDOWN_ROWS: usize = 50;
+/// Characters of a message in a markdown cell.
+const MARKDOWN_CELL: usize = 200;
 
 #[cfg(test)]
 mod test {
@@ -406,5 +429,19 @@ mod test {
             text.contains("| `F-1` | failure | new | `c::f` | src/lib.rs:3 | a \\| b |"),
             "{text}"
         );
+        // Hundreds of spec gaps: counted past the first rows, failures all shown.
+        let mut many = document.clone();
+        let findings = many["findings"].as_array_mut().unwrap();
+        for n in 0..300 {
+            findings.insert(
+                0,
+                json!({"id": format!("F-g{n}"), "kind": "unspecified_site",
+                                       "status": "new", "message": "no spec item"}),
+            );
+        }
+        let text = render_markdown(&many);
+        assert!(text.contains("`F-1`"), "{text}");
+        assert!(text.contains("251 more spec gaps"), "{text}");
+        assert!(text.len() < 65_536);
     }
 }
