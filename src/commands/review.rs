@@ -143,6 +143,16 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             .len(),
         generation.skipped.len()
     )));
+    if !generation.skipped.is_empty() {
+        let reasons: Vec<String> = offline::skip_summary(&generation.skipped, 3)
+            .into_iter()
+            .map(|(count, reason)| format!("{count} {reason}"))
+            .collect();
+        progress.line(&format!(
+            "skipped functions, commonest reasons: {} (all under `skipped` in report.json)",
+            reasons.join("; ")
+        ));
+    }
 
     let id = run_id();
     let runs_dir = workspace.target_directory.join("dualtrack").join("runs");

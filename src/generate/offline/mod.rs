@@ -50,6 +50,26 @@ pub struct Skipped {
     pub reasons: Vec<String>,
 }
 
+/// The commonest reasons functions were skipped, with counts, most frequent first: `73
+/// \`A\`: no std type meets \`Array\``. Reasons that differ only in a parenthesis (which
+/// `cfg`) count as one.
+pub fn skip_summary(skipped: &[Skipped], top: usize) -> Vec<(usize, String)> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for skip in skipped {
+        if let Some(reason) = skip.reasons.first() {
+            let general = match reason.find(" (") {
+                Some(at) => reason[..at].to_owned(),
+                None => reason.clone(),
+            };
+            *counts.entry(general).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(usize, String)> = counts.into_iter().map(|(r, n)| (n, r)).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.truncate(top);
+    ranked
+}
+
 /// What the engine made.
 #[derive(Default)]
 pub struct Generation {
@@ -214,6 +234,29 @@ fn unique_name(name: &str, taken: &mut HashSet<String>) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn skip_reasons_are_summed_up_by_kind() {
+        let skip = |reason: &str| Skipped {
+            function: "f".into(),
+            reasons: vec![reason.into()],
+        };
+        let skipped = [
+            skip("not compiled on this machine (#[cfg(feature = \"a\")])"),
+            skip("not compiled on this machine (#[cfg(feature = \"b\")])"),
+            skip("`unsafe fn`: its contract is not in its types"),
+        ];
+        assert_eq!(
+            skip_summary(&skipped, 5),
+            [
+                (2, "not compiled on this machine".to_owned()),
+                (
+                    1,
+                    "`unsafe fn`: its contract is not in its types".to_owned()
+                )
+            ]
+        );
+    }
 
     #[test]
     fn names_are_unique_and_bounded() {
