@@ -19,7 +19,9 @@ use crate::output::{Styling, write_atomically};
 use crate::progress::Progress;
 use crate::report::review::{render_human, render_junit, render_markdown};
 use crate::report::sarif::{SarifContext, render_sarif};
-use crate::review::diff::{changed_since, default_base, repository_root, touched_functions};
+use crate::review::diff::{
+    changed_since, default_base, has_commits, no_commits, repository_root, touched_functions,
+};
 use crate::review::exclude::Exclusions;
 use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, finding_id, mark_status,
@@ -308,11 +310,21 @@ fn select_scope(
         });
     }
     let Some(repo) = repository_root(&workspace.root) else {
+        if args.base.is_some() {
+            return Err(InputError::new(format!(
+                "--base needs a git repository, and {} is not in one: pass --all-functions",
+                workspace.root.display()
+            ))
+            .into());
+        }
         return Ok(Selected::Functions {
             indices: all,
             description: "every function (not a git repository, so no base to compare with)".into(),
         });
     };
+    if !has_commits(&repo) {
+        return Err(no_commits().into());
+    }
     let (base, how) = match &args.base {
         Some(base) => (base.clone(), "--base"),
         None => default_base(&repo).ok_or_else(|| {

@@ -32,7 +32,9 @@ pub fn parse_unified_diff(text: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
     let mut current: Option<String> = None;
     for line in text.lines() {
         if let Some(path) = line.strip_prefix("+++ ") {
-            current = match path.trim() {
+            // Git ends a name with a space in it with a tab.
+            let path = unquote(path.trim_end_matches(['\t', '\r']));
+            current = match path.as_str() {
                 "/dev/null" => None,
                 other => Some(other.strip_prefix("b/").unwrap_or(other).to_owned()),
             };
@@ -58,6 +60,44 @@ pub fn parse_unified_diff(text: &str) -> BTreeMap<String, Vec<(u32, u32)>> {
         files.entry(file.clone()).or_default().push(range);
     }
     files
+}
+
+/// A path as git prints it: C-quoted (`"src/a\\tb.rs"`, octal bytes for what is not plain)
+/// when it holds a quote, a backslash or a control character.
+fn unquote(path: &str) -> String {
+    let Some(inner) = path.strip_prefix('"').and_then(|p| p.strip_suffix('"')) else {
+        return path.to_owned();
+    };
+    let mut bytes = Vec::with_capacity(inner.len());
+    let mut chars = inner.bytes().peekable();
+    while let Some(byte) = chars.next() {
+        if byte != b'\\' {
+            bytes.push(byte);
+            continue;
+        }
+        match chars.next() {
+            Some(b'n') => bytes.push(b'\n'),
+            Some(b't') => bytes.push(b'\t'),
+            Some(b'r') => bytes.push(b'\r'),
+            Some(b'a') => bytes.push(7),
+            Some(b'b') => bytes.push(8),
+            Some(b'f') => bytes.push(12),
+            Some(b'v') => bytes.push(11),
+            Some(digit @ b'0'..=b'7') => {
+                let mut value = u32::from(digit - b'0');
+                for _ in 0..2 {
+                    if let Some(&next @ b'0'..=b'7') = chars.peek() {
+                        value = value * 8 + u32::from(next - b'0');
+                        chars.next();
+                    }
+                }
+                bytes.push(value as u8);
+            }
+            Some(other) => bytes.push(other),
+            None => bytes.push(b'\\'),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The functions whose span (signature to closing brace) overlaps a changed line.
@@ -89,6 +129,8 @@ pub fn touched_functions(
 /// Run git in `dir`, returning stdout, or a clear error naming the command.
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new("git")
+        // Names as they are (`café.rs`, not `"caf\303\251.rs"`), whatever the user's config.
+        .args(["-c", "core.quotePath=false"])
         .args(args)
         .current_dir(dir)
         .output()
@@ -115,6 +157,18 @@ pub fn repository_root(dir: &Path) -> Option<PathBuf> {
         .status
         .success()
         .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// Whether HEAD names a commit (a fresh repository has none).
+pub fn has_commits(repo: &Path) -> bool {
+    git(repo, &["rev-parse", "--verify", "--quiet", "HEAD"]).is_ok()
+}
+
+/// The error for a repository without commits: there is no base to compare with.
+pub fn no_commits() -> InputError {
+    InputError::new(
+        "the repository has no commits yet, so nothing to compare with: pass --all-functions",
+    )
 }
 
 /// The default base and how it was chosen: the current branch's upstream, else `origin/HEAD`,
@@ -150,8 +204,42 @@ pub fn default_base(repo: &Path) -> Option<(String, &'static str)> {
 /// What changed between the merge-base of `base` and HEAD, and the working tree: committed,
 /// staged and unstaged changes, and untracked files (whole).
 pub fn changed_since(repo: &Path, base: &str) -> anyhow::Result<ChangedLines> {
+    if !has_commits(repo) {
+        return Err(no_commits().into());
+    }
+    if git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{base}^{{commit}}"),
+        ],
+    )
+    .is_err()
+    {
+        return Err(InputError::new(format!(
+            "`{base}` is not a revision of this repository: pass --base with a branch, tag or \
+             commit (or --all-functions)"
+        ))
+        .into());
+    }
     let merge_base = git(repo, &["merge-base", base, "HEAD"]).map_err(|err| {
-        InputError::new(format!("cannot find where `{base}` and HEAD meet: {err}"))
+        let shallow = git(repo, &["rev-parse", "--is-shallow-repository"])
+            .is_ok_and(|out| out.trim() == "true");
+        let why = if shallow {
+            "this is a shallow clone: fetch the history (`git fetch --unshallow`, or \
+             `fetch-depth: 0` in actions/checkout)"
+                .to_owned()
+        } else {
+            let detail = err.to_string();
+            if detail.trim_end().ends_with("failed:") {
+                "they share no history: pass a --base on this branch's history".to_owned()
+            } else {
+                detail
+            }
+        };
+        InputError::new(format!("cannot find where `{base}` and HEAD meet: {why}"))
     })?;
     let merge_base = merge_base.trim();
     let diff = git(
@@ -161,17 +249,27 @@ pub fn changed_since(repo: &Path, base: &str) -> anyhow::Result<ChangedLines> {
             "-U0",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",
             "--no-renames",
+            // `a/` and `b/` whatever `diff.noprefix` or `diff.mnemonicPrefix` say.
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
             merge_base,
             "--",
         ],
     )?;
     let mut files = parse_unified_diff(&diff);
-    let untracked = git(repo, &["ls-files", "--others", "--exclude-standard"])?;
-    for path in untracked.lines().filter(|l| !l.is_empty()) {
-        let lines = std::fs::read_to_string(repo.join(path))
-            .map(|text| text.lines().count().max(1) as u32)
-            .unwrap_or(1);
+    let untracked = git(repo, &["ls-files", "-z", "--others", "--exclude-standard"])?;
+    for path in untracked.split('\0').filter(|l| !l.is_empty()) {
+        // Only Rust files are read (a large untracked data file is not), and only for their
+        // length: all of a new file is new.
+        let lines = if path.ends_with(".rs") {
+            std::fs::read_to_string(repo.join(path))
+                .map(|text| text.lines().count().max(1) as u32)
+                .unwrap_or(1)
+        } else {
+            1
+        };
         files.insert(path.to_owned(), vec![(1, lines)]);
     }
     Ok(ChangedLines { files })
@@ -219,6 +317,18 @@ diff --git a/gone.rs b/gone.rs
     }
 
     #[test]
+    fn quoted_names_are_unquoted() {
+        assert_eq!(unquote("b/src/lib.rs"), "b/src/lib.rs");
+        assert_eq!(unquote("\"b/src/caf\\303\\251.rs\""), "b/src/café.rs");
+        assert_eq!(unquote("\"b/a\\\"q\\\\.rs\""), "b/a\"q\\.rs");
+        let diff =
+            "+++ \"b/src/caf\\303\\251.rs\"\n@@ -1 +1 @@\n+++ b/with space.rs\t\n@@ -0,0 +1,2 @@\n";
+        let files = parse_unified_diff(diff);
+        assert_eq!(files["src/café.rs"], [(1, 1)]);
+        assert_eq!(files["with space.rs"], [(1, 2)]);
+    }
+
+    #[test]
     fn a_function_is_touched_when_a_changed_line_falls_in_its_span() {
         let changed = ChangedLines {
             files: BTreeMap::from([("crates/x/src/lib.rs".to_owned(), vec![(10, 12)])]),
@@ -236,6 +346,15 @@ diff --git a/gone.rs b/gone.rs
     fn changes_since_a_base_include_commits_edits_and_new_files() {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path();
+        let empty = tempfile::tempdir().unwrap();
+        Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(empty.path())
+            .output()
+            .unwrap();
+        assert!(!has_commits(empty.path()));
+        let err = changed_since(empty.path(), "main").unwrap_err().to_string();
+        assert!(err.contains("no commits yet"), "{err}");
         let run = |args: &[&str]| {
             let status = Command::new("git")
                 .args(args)
@@ -275,7 +394,23 @@ diff --git a/gone.rs b/gone.rs
         let changed = changed_since(repo, "main").unwrap();
         assert_eq!(changed.files["a.rs"], [(5, 5)]);
         assert_eq!(changed.files["new.rs"], [(1, 1)]);
-        assert!(changed_since(repo, "no-such-branch").is_err());
+        // Names git would quote, and configs that change the diff's prefixes.
+        std::fs::write(repo.join("café.rs"), "fn c() {}\nfn d() {}\n").unwrap();
+        run(&["add", "café.rs"]);
+        run(&["config", "diff.mnemonicPrefix", "true"]);
+        run(&["config", "diff.noprefix", "true"]);
+        let changed = changed_since(repo, "main").unwrap();
+        assert_eq!(changed.files["café.rs"], [(1, 2)], "{changed:?}");
+        assert_eq!(changed.files["a.rs"], [(5, 5)]);
+        let err = changed_since(repo, "no-such-branch")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a revision"), "{err}");
+        // A branch with no shared history.
+        run(&["checkout", "-q", "--orphan", "lonely"]);
+        run(&["commit", "-q", "-m", "alone"]);
+        let err = changed_since(repo, "main").unwrap_err().to_string();
+        assert!(err.contains("share no history"), "{err}");
         assert_eq!(
             repository_root(repo).unwrap().canonicalize().unwrap(),
             repo.canonicalize().unwrap()
