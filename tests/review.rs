@@ -313,6 +313,16 @@ fn nothing_changed_is_one_line_and_exit_0() {
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("nothing to review"), "{stderr}");
+    assert!(output.stdout.is_empty(), "one line, on stderr");
+    // Empty reports all the same, so CI never uploads an older run's.
+    let sarif = dualtrack()
+        .args(["review", "--format", "sarif", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(sarif.status.code(), Some(0));
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
     let bad = dualtrack()
         .args(["review", "--base", "no-such-branch", "--manifest-path"])
         .arg(root.join("Cargo.toml"))
@@ -323,6 +333,21 @@ fn nothing_changed_is_one_line_and_exit_0() {
         Some(2),
         "{}",
         String::from_utf8_lossy(&bad.stderr)
+    );
+    // A change that does not parse is named, not reviewed around.
+    let lib = root.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{text}\npub fn broken( {{\n")).unwrap();
+    let broken = dualtrack()
+        .args(["review", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("src/lib.rs:") && stderr.contains("does not parse"),
+        "{stderr}"
     );
 }
 
@@ -448,4 +473,19 @@ fn features_reach_generation_and_the_scratch_build() {
             .contains("divide by zero"),
         "{failure:#}"
     );
+    // Its rerun command keeps the feature, so the test is not compiled out.
+    let command = failure["reproduce"].as_str().unwrap();
+    assert!(command.contains("--features extra"), "{command}");
+    let words: Vec<&str> = command
+        .strip_prefix("cargo dualtrack ")
+        .unwrap()
+        .split(' ')
+        .collect();
+    let rerun = dualtrack()
+        .args(&words)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let rerun: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
 }

@@ -54,20 +54,29 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         },
     );
     stage.finish(None);
-    let scope = match select_scope(&workspace, args, &full)? {
+    // Read before the long part: a broken file fails the command now, not after the run.
+    let decisions = Decisions::load(&workspace.root)?;
+    for error in &full.errors {
+        progress.line(&format!(
+            "warning: {}:{}:{}: {} (its functions are not reviewed)",
+            error.file, error.line, error.column, error.message
+        ));
+    }
+    // Nothing to review still writes (empty) reports: a CI step that uploads them must not
+    // pick up an older run's.
+    let (mut indices, mut description, nothing) = match select_scope(&workspace, args, &full)? {
         Selected::Functions {
             indices,
             description,
         } => {
             progress.line(&format!("{description}: {} functions", indices.len()));
-            (indices, description)
+            (indices, description, false)
         }
         Selected::Nothing(why) => {
             progress.line(&format!("{why}; nothing to review"));
-            return Ok(ExitCode::Clean);
+            (Vec::new(), why, true)
         }
     };
-    let (mut indices, mut description) = scope;
     if let Some((k, n)) = args.shard {
         indices = shard(&full, indices, k, n);
         description = format!("{description}, shard {k}/{n}");
@@ -102,59 +111,69 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .map(|(_, f)| f.clone())
         .collect();
 
-    let whole_crate = keep.len() == full.functions.len();
+    // Spec items no code backs are this review's business only when it covers every function.
+    let whole_crate = !nothing
+        && args.fn_patterns.is_empty()
+        && args.files.is_empty()
+        && keep.len() == full.functions.len();
     let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
-    let gaps = (!specs.is_empty()).then(|| score(specs.clone(), Vec::new(), &scoped, true));
+    let gaps =
+        (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
-    let features = workspace.features_by_crate(&global.feature_selection());
-    let stage = progress.stage(
-        &format!("generating tests for {} functions", scoped.functions.len()),
-        None,
-    );
-    let generation = offline::generate(
-        &workspace.root,
-        &scoped,
-        &features,
-        &specs,
-        OfflineOptions {
-            max_per_fn: args.max_per_fn as usize,
-            max_tests: match args.max_tests {
-                Some(0) => None,
-                Some(n) => Some(n as usize),
-                // A change is a feature: 15-25 tests. A whole crate is many features: the best
-                // few tests of each function.
-                None if whole_crate => {
-                    Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
-                }
-                None => Some(FEATURE_BUDGET),
+    let generation = if nothing {
+        offline::Generation::default()
+    } else {
+        let features = workspace.features_by_crate(&global.feature_selection());
+        let stage = progress.stage(
+            &format!("generating tests for {} functions", scoped.functions.len()),
+            None,
+        );
+        let generation = offline::generate(
+            &workspace.root,
+            &scoped,
+            &features,
+            &specs,
+            OfflineOptions {
+                max_per_fn: args.max_per_fn as usize,
+                max_tests: match args.max_tests {
+                    Some(0) => None,
+                    Some(n) => Some(n as usize),
+                    // A change is a feature: 15-25 tests. A whole crate is many features: the best
+                    // few tests of each function.
+                    None if whole_crate => {
+                        Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
+                    }
+                    None => Some(FEATURE_BUDGET),
+                },
+                private: args.private,
             },
-            private: args.private,
-        },
-    );
-    for warning in &generation.warnings {
-        progress.line(&format!("warning: {warning}"));
-    }
-    stage.finish(Some(&format!(
-        "{} tests generated for {} functions ({} skipped)",
-        generation.tests.len(),
+        );
+        for warning in &generation.warnings {
+            progress.line(&format!("warning: {warning}"));
+        }
+        stage.finish(Some(&format!(
+            "{} tests generated for {} functions ({} skipped)",
+            generation.tests.len(),
+            generation
+                .tests
+                .iter()
+                .map(|t| t.test.meta.function.as_str())
+                .collect::<BTreeSet<_>>()
+                .len(),
+            generation.skipped.len()
+        )));
+        if !generation.skipped.is_empty() {
+            let reasons: Vec<String> = offline::skip_summary(&generation.skipped, 3)
+                .into_iter()
+                .map(|(count, reason)| format!("{count} {reason}"))
+                .collect();
+            progress.line(&format!(
+                "skipped functions, commonest reasons: {} (all under `skipped` in report.json)",
+                reasons.join("; ")
+            ));
+        }
         generation
-            .tests
-            .iter()
-            .map(|t| t.test.meta.function.as_str())
-            .collect::<BTreeSet<_>>()
-            .len(),
-        generation.skipped.len()
-    )));
-    if !generation.skipped.is_empty() {
-        let reasons: Vec<String> = offline::skip_summary(&generation.skipped, 3)
-            .into_iter()
-            .map(|(count, reason)| format!("{count} {reason}"))
-            .collect();
-        progress.line(&format!(
-            "skipped functions, commonest reasons: {} (all under `skipped` in report.json)",
-            reasons.join("; ")
-        ));
-    }
+    };
 
     let id = run_id();
     let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
@@ -205,7 +224,6 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
 
     add_snippets(&mut document, &workspace.root);
     collapse_duplicates(&mut document);
-    let decisions = Decisions::load(&workspace.root)?;
     let seen = earlier_finding_ids(&runs_dir, &id);
     mark_status(&mut document, &decisions, &seen);
     add_reproduce(&mut document, global, &module_path, &cwd);
@@ -247,6 +265,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         ReviewFormat::Markdown => super::emit(global, &render_markdown(&document), Styling::Plain)?,
         ReviewFormat::Junit => super::emit(global, &render_junit(&document), Styling::Plain)?,
         ReviewFormat::Sarif => super::emit(global, &sarif, Styling::Plain)?,
+        // The one line said it all.
+        ReviewFormat::Human if nothing => {}
         ReviewFormat::Human => {
             super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
         }
@@ -341,6 +361,27 @@ fn select_scope(
         )));
     }
     let prefix = relative_prefix(&repo, &workspace.root);
+    // A changed file that does not parse hides what changed in it: say so rather than review
+    // around it.
+    let in_repo = |file: &str| {
+        if prefix.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{}/{file}", prefix.trim_end_matches('/'))
+        }
+    };
+    if let Some(error) = analysis
+        .errors
+        .iter()
+        .find(|e| changed.files.contains_key(&in_repo(&e.file)))
+    {
+        return Err(InputError::new(format!(
+            "{}:{}:{}: {}: this changed file does not parse, so its changes cannot be reviewed; \
+             fix it and run again",
+            error.file, error.line, error.column, error.message
+        ))
+        .into());
+    }
     let touched = touched_functions(&analysis.functions, &changed, &prefix);
     if touched.is_empty() {
         return Ok(Selected::Nothing(format!(

@@ -233,7 +233,7 @@ pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<S
 pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, cwd: &Path) {
     let module = module.strip_prefix(cwd).unwrap_or(module);
     // Global options go after the subcommand: plain `cargo dualtrack` takes review's own.
-    let manifest = global
+    let mut options: String = global
         .manifest_path
         .as_ref()
         .map(|path| {
@@ -243,6 +243,11 @@ pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, c
             )
         })
         .unwrap_or_default();
+    // The same features, or the test is compiled out.
+    for arg in global.feature_selection().cargo_args() {
+        options.push(' ');
+        options.push_str(&shell_word(&arg));
+    }
     for finding in document["findings"].as_array_mut().into_iter().flatten() {
         if finding["kind"] != "failure" {
             continue;
@@ -251,7 +256,7 @@ pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, c
             continue;
         };
         finding["reproduce"] = json!(format!(
-            "cargo dualtrack run-tests {} --test {test}{manifest}",
+            "cargo dualtrack run-tests {} --test {test}{options}",
             shell_word(&module.display().to_string())
         ));
     }
