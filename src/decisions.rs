@@ -47,8 +47,33 @@ pub struct Decision {
     pub oracle: String,
     #[serde(default)]
     pub input: String,
+    /// The failure's message when it was decided (its first line). A finding whose message
+    /// differs now is another failure, and undecided; the same message on the same function
+    /// is the same failure even when another input found it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+}
+
+/// A message's first line with its numbers blanked: `index out of bounds: the len is 3 but
+/// the index is 5` and `... len is 0 but the index is 0` are one failure.
+pub fn message_signature(message: &str) -> String {
+    let first = message.lines().next().unwrap_or_default().trim();
+    let mut out = String::with_capacity(first.len());
+    let mut in_number = false;
+    for c in first.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                out.push('#');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every decision, by finding id.
@@ -78,13 +103,24 @@ impl Decisions {
 
     /// Parse the file; errors name the file and line.
     pub fn parse(text: &str, path: &Path) -> Result<Decisions, InputError> {
-        let by_id: BTreeMap<String, Decision> =
+        let read: BTreeMap<String, Decision> =
             toml::from_str(text).map_err(|err| crate::config::toml_error(text, path, &err))?;
-        if let Some(bad) = by_id.keys().find(|id| !is_finding_id(id)) {
+        if let Some(bad) = read.keys().find(|id| !is_finding_id(id)) {
             return Err(InputError::new(format!(
                 "{}: `[{bad}]` is not a finding id (`F-` and 10 hex digits, as reports show them)",
                 path.display()
             )));
+        }
+        // Reports print lower-case hex; an id upper-cased by hand still matches.
+        let mut by_id = BTreeMap::new();
+        for (id, decision) in read {
+            let normal = format!("F-{}", id[2..].to_ascii_lowercase());
+            if by_id.insert(normal, decision).is_some() {
+                return Err(InputError::new(format!(
+                    "{}: `[{id}]` is decided twice (in upper and lower case): keep one",
+                    path.display()
+                )));
+            }
         }
         Ok(Decisions { by_id })
     }
@@ -92,6 +128,25 @@ impl Decisions {
     /// The finding's status from its decision, if it has one.
     pub fn status(&self, finding_id: &str) -> Option<&'static str> {
         self.by_id.get(finding_id).map(|d| d.decision.status())
+    }
+
+    /// The decision that covers a failure: one on any of its `ids` whose recorded message (if
+    /// any) still matches, else one recorded for the same function and message.
+    pub fn covering(&self, ids: &[String], function: &str, message: &str) -> Option<&Decision> {
+        let signature = message_signature(message);
+        let still_true =
+            |d: &&Decision| d.message.is_empty() || message_signature(&d.message) == signature;
+        ids.iter()
+            .filter_map(|id| self.by_id.get(id))
+            .find(still_true)
+            .or_else(|| {
+                self.by_id.values().find(|d| {
+                    !d.function.is_empty()
+                        && d.function == function
+                        && !d.message.is_empty()
+                        && message_signature(&d.message) == signature
+                })
+            })
     }
 }
 
@@ -133,6 +188,50 @@ mod test {
         let twice =
             "[F-0123456789]\ndecision = \"kept\"\n[F-0123456789]\ndecision = \"accepted\"\n";
         assert!(Decisions::parse(twice, Path::new("d.toml")).is_err());
+    }
+
+    #[test]
+    fn a_decision_covers_its_failure_and_not_another() {
+        let text = "[F-0123456789]\ndecision = \"accepted\"\nfunction = \"c::f\"\n\
+                    message = \"attempt to divide by zero\"\n\n\
+                    [F-ABCDEFABCD]\ndecision = \"kept\"\n";
+        let decisions = Decisions::parse(text, Path::new("d.toml")).unwrap();
+        let covered = |id: &str, function: &str, message: &str| {
+            decisions
+                .covering(&[id.to_owned()], function, message)
+                .map(|d| d.decision)
+        };
+        assert_eq!(
+            covered("F-0123456789", "c::f", "attempt to divide by zero"),
+            Some(Verdict::Accepted)
+        );
+        // The same id failing another way is another failure.
+        assert_eq!(
+            covered(
+                "F-0123456789",
+                "c::f",
+                "index out of bounds: the len is 0 but the index is 0"
+            ),
+            None
+        );
+        // Another input, the same failure of the same function.
+        assert_eq!(
+            covered("F-9999999999", "c::f", "attempt to divide by zero"),
+            Some(Verdict::Accepted)
+        );
+        assert_eq!(
+            covered("F-9999999999", "c::g", "attempt to divide by zero"),
+            None
+        );
+        // No message recorded: the id alone decides; upper-case ids match.
+        assert_eq!(
+            covered("F-abcdefabcd", "c::h", "anything"),
+            Some(Verdict::Kept)
+        );
+        assert_eq!(
+            message_signature("the len is 3 but the index is 15\nmore"),
+            "the len is # but the index is #"
+        );
     }
 
     #[test]

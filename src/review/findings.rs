@@ -219,7 +219,18 @@ pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<S
             )
             .filter_map(|id| id.as_str().map(str::to_owned))
             .collect();
-        let status = match ids.iter().find_map(|id| decisions.status(id)) {
+        let decided = if finding["kind"] == "failure" {
+            decisions
+                .covering(
+                    &ids,
+                    finding["function"].as_str().unwrap_or_default(),
+                    finding["message"].as_str().unwrap_or_default(),
+                )
+                .map(|d| d.decision.status())
+        } else {
+            ids.iter().find_map(|id| decisions.status(id))
+        };
+        let status = match decided {
             Some(decided) => decided,
             None if ids.iter().any(|id| seen.contains(id)) => "known",
             None => "new",
