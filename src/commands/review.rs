@@ -466,7 +466,13 @@ fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis,
         }));
     }
     document["site_coverage"] = json!(report.site_coverage);
-    document["item_coverage"] = json!(report.item_coverage);
+    // Items about functions out of scope would count as unbacked: only a review of every
+    // function has an item coverage.
+    document["item_coverage"] = if with_items {
+        json!(report.item_coverage)
+    } else {
+        Value::Null
+    };
 }
 
 /// Tests, passed, failing and dropped counts per function, in path order.

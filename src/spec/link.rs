@@ -256,6 +256,32 @@ pub struct ItemTargets {
     pub reach: Vec<usize>,
 }
 
+/// Whether the item names one of the spec's targets, or something inside one
+/// (`Ledger::balance` for the target `Ledger`), by its path's segments.
+fn names_a_target(item: &SpecItem, spec_targets: &[String]) -> bool {
+    let segments = |name: &str| -> Vec<String> {
+        callee_path(name)
+            .map(|(path, _)| {
+                path.split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let targets: Vec<Vec<String>> = spec_targets.iter().map(|t| segments(t)).collect();
+    item.names.iter().chain(item.call.iter()).any(|name| {
+        let name = segments(name);
+        targets.iter().any(|target| {
+            !target.is_empty()
+                && (name.ends_with(target)
+                    || name
+                        .windows(target.len())
+                        .any(|window| window == target.as_slice()))
+        })
+    })
+}
+
 pub fn item_targets(
     item: &SpecItem,
     spec_targets: &[String],
@@ -265,7 +291,10 @@ pub fn item_targets(
     for name in item.names.iter().chain(item.call.iter()) {
         named.extend(resolve_name(name, functions));
     }
-    if named.is_empty() {
+    // An item that names nothing here is about the whole feature, unless it names one of the
+    // feature's targets that is simply out of scope (`--fn`, a change review): then it is
+    // about that one, not about what is in scope.
+    if named.is_empty() && !names_a_target(item, spec_targets) {
         for target in spec_targets {
             named.extend(resolve_name(target, functions));
         }
@@ -1312,6 +1341,22 @@ mod test {
             simple_segments("c::Ledger::push~2"),
             ["c", "Ledger", "push"]
         );
+    }
+
+    #[test]
+    fn an_item_about_an_out_of_scope_target_is_not_about_the_rest() {
+        // `--fn memo_preview`: only that function is in the list.
+        let functions = [function("c::memo_preview", &[])];
+        let targets: Vec<String> = ["parse_cents", "memo_preview", "Ledger"]
+            .map(String::from)
+            .to_vec();
+        let direct = |text: &str| item_targets(&item("X", text), &targets, &functions).direct;
+        assert!(direct("`parse_cents` rejects empty input.").is_empty());
+        assert!(direct("`Ledger::balance` never panics.").is_empty());
+        assert_eq!(direct("`memo_preview` never splits a character."), [0]);
+        // Naming no target at all: about the whole feature.
+        assert_eq!(direct("\"99999999999999999999\" overflows."), [0]);
+        assert_eq!(direct("`None` is returned for blank input."), [0]);
     }
 
     #[test]
