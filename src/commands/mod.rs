@@ -30,6 +30,8 @@ use crate::output::{Styling, print_stdout, strip_styles, write_atomically};
 /// Print `text` to stdout, or write it to `--output` (without color escapes).
 pub fn emit(global: &crate::cli::GlobalArgs, text: &str, styling: Styling) -> anyhow::Result<()> {
     match &global.output {
+        // `-` is stdout, as for most tools, not a file named `-`.
+        Some(path) if path.as_os_str() == "-" => print_stdout(text, styling),
         Some(path) if styling == Styling::Styled => write_atomically(path, &strip_styles(text)),
         Some(path) => write_atomically(path, text),
         None => print_stdout(text, styling),

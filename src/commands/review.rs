@@ -101,6 +101,17 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             }
         })
         .collect();
+    if !excluded.is_empty() {
+        progress.line(&format!(
+            "{} left out by `exclude` in dualtrack.toml or `// dualtrack: skip` (listed under \
+             `skipped` in report.json)",
+            if excluded.len() == 1 {
+                "1 function".to_owned()
+            } else {
+                format!("{} functions", excluded.len())
+            }
+        ));
+    }
     let mut scoped = full.clone();
     let keep: BTreeSet<usize> = indices.into_iter().collect();
     scoped.functions = full
@@ -233,16 +244,23 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| (f.path.clone(), (f.file.clone(), f.line)))
         .collect();
-    let repo_prefix = repository_root(&workspace.root)
-        .map(|repo| relative_prefix(&repo, &workspace.root))
-        .unwrap_or_default();
-    let in_tree = |file: &str| Path::new(file).is_relative() && workspace.root.join(file).is_file();
+    // Outside git, paths are relative to the workspace root.
+    let repo = repository_root(&workspace.root).unwrap_or_else(|| workspace.root.clone());
+    let repo = repo.canonicalize().unwrap_or(repo);
+    let repo_relative = |file: &str| -> Option<String> {
+        let path = workspace.root.join(file);
+        if !path.is_file() {
+            return None;
+        }
+        let path = path.canonicalize().ok()?;
+        let relative = path.strip_prefix(&repo).ok()?;
+        Some(relative.to_string_lossy().replace('\\', "/"))
+    };
     let sarif = render_sarif(
         &document,
         &SarifContext {
-            repo_prefix: &repo_prefix,
+            repo_relative: &repo_relative,
             function_locations: &function_locations,
-            in_tree: &in_tree,
             category: match args.shard {
                 Some((k, n)) => format!("cargo-dualtrack/shard-{k}-of-{n}"),
                 None => "cargo-dualtrack".to_owned(),

@@ -196,10 +196,14 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
     let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
     let _ = writeln!(
         out,
-        "\n{}: {} findings; {}; {gaps} spec gaps",
+        "\n{}: {}; {}; {}",
         paint(HEADING, "review"),
-        findings.iter().filter(|f| severity(f) < 3).count(),
-        counts_line(counts)
+        plural(
+            findings.iter().filter(|f| severity(f) < 3).count(),
+            "finding"
+        ),
+        counts_line(counts),
+        plural(gaps, "spec gap")
     );
     if let Some(line) = coverage_line(document) {
         let _ = writeln!(out, "{line}");
@@ -304,6 +308,15 @@ fn counts_line(counts: &Value) -> String {
     )
 }
 
+/// `1 finding`, `2 findings`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// `spec coverage: sites 45.0%, items 80.0%`, when a spec was scored.
 fn coverage_line(document: &Value) -> Option<String> {
     let percent = |key: &str| document[key].as_f64().map(|v| format!("{:.1}%", v * 100.0));
@@ -349,8 +362,14 @@ pub fn render_markdown(document: &Value) -> String {
             .unwrap_or_default()
             .chars()
             .take(MARKDOWN_CELL)
+            // A panic message may carry escapes and control bytes of the input.
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
             .collect::<String>()
             .replace('|', "\\|")
+    };
+    let code = |v: &Value| match cell(v) {
+        text if text.is_empty() => text,
+        text => format!("`{}`", text.replace('`', "'")),
     };
     let mut rows = 0;
     for finding in &findings {
@@ -361,11 +380,11 @@ pub fn render_markdown(document: &Value) -> String {
         rows += 1;
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | `{}` | {} | {} |",
-            cell(&finding["id"]),
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&finding["id"]),
             cell(&finding["kind"]),
             cell(&finding["status"]),
-            cell(&finding["function"]),
+            code(&finding["function"]),
             cell(&finding["location"]),
             cell(&finding["message"])
         );
@@ -429,6 +448,12 @@ mod test {
             text.contains("| `F-1` | failure | new | `c::f` | src/lib.rs:3 | a \\| b |"),
             "{text}"
         );
+        let mut control = document.clone();
+        control["findings"][0]["message"] = json!("bad \u{1b}[31mbyte\u{0}");
+        control["findings"][0]["function"] = Value::Null;
+        let text = render_markdown(&control);
+        assert!(text.contains("| bad \u{fffd}[31mbyte\u{fffd} |"), "{text}");
+        assert!(!text.contains("``"), "{text}");
         // Hundreds of spec gaps: counted past the first rows, failures all shown.
         let mut many = document.clone();
         let findings = many["findings"].as_array_mut().unwrap();

@@ -8,15 +8,15 @@ use serde_json::{Value, json};
 
 /// What the document alone does not say: where files are, and how this run is named.
 pub struct SarifContext<'a> {
-    /// The workspace root relative to the repository's top level (`""` when they are one), so
-    /// paths land on the right file in a workspace that is a subfolder.
-    pub repo_prefix: &'a str,
+    /// A report's file (workspace-relative, or absolute for a spec outside the workspace) as
+    /// a path relative to the repository's top level, so alerts land on the right file in a
+    /// workspace that is a subfolder; `None` for a file outside the repository (std, the
+    /// generated test).
+    pub repo_relative: &'a dyn Fn(&str) -> Option<String>,
     /// Each function's definition (`file`, `line`, workspace-relative): where a finding goes
     /// when its own place is not in the user's files (a failing assertion in the generated
     /// test, a test that did not compile).
     pub function_locations: &'a HashMap<String, (String, u32)>,
-    /// Whether a workspace-relative path names a file of the user's tree.
-    pub in_tree: &'a dyn Fn(&str) -> bool,
     /// Code scanning replaces the alerts of an earlier upload of the same category: shards of
     /// one review need categories of their own.
     pub category: String,
@@ -101,13 +101,18 @@ fn result(finding: &Value, tests: &HashMap<&str, &Value>, context: &SarifContext
     let rule_index = RULES.iter().position(|(id, ..)| *id == kind)?;
     let level = RULES[rule_index].2;
     let function = finding["function"].as_str().unwrap_or_default();
+    let in_repo = |(file, line): (String, u32)| Some(((context.repo_relative)(&file)?, line));
     let own_place = finding["location"]
         .as_str()
         .and_then(split_location)
-        .filter(|(file, _)| (context.in_tree)(file));
-    let (file, line) = own_place
-        .or_else(|| context.function_locations.get(function).cloned())
-        .filter(|(file, _)| (context.in_tree)(file))?;
+        .and_then(in_repo);
+    let (file, line) = own_place.or_else(|| {
+        context
+            .function_locations
+            .get(function)
+            .cloned()
+            .and_then(in_repo)
+    })?;
     let mut region = json!({"startLine": line.max(1)});
     if let Some(snippet) = finding["snippet"].as_str() {
         region["snippet"] = json!({"text": snippet});
@@ -131,7 +136,7 @@ fn result(finding: &Value, tests: &HashMap<&str, &Value>, context: &SarifContext
         "level": level,
         "message": {"text": message(finding, test.copied())},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": uri(context.repo_prefix, &file)},
+            "artifactLocation": {"uri": uri(&file)},
             "region": region,
         }}],
         "partialFingerprints": {"dualtrackFindingId/v1": finding["id"]},
@@ -177,12 +182,7 @@ fn split_location(location: &str) -> Option<(String, u32)> {
 }
 
 /// A repository-relative URI reference: the path's segments percent-encoded where URIs need it.
-fn uri(prefix: &str, file: &str) -> String {
-    let path = if prefix.is_empty() {
-        file.to_owned()
-    } else {
-        format!("{}/{file}", prefix.trim_end_matches('/'))
-    };
+fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         match byte {
@@ -222,6 +222,11 @@ mod test {
                  "test": null, "verdict": "check_spec", "status": "new",
                  "message": "no site backs this spec item", "location": "docs/my spec.md:4",
                  "site": null, "item": "AC-2"},
+                // A spec beside the workspace, in the repository.
+                {"id": "F-0000000006", "kind": "unimplemented_item", "function": null,
+                 "test": null, "verdict": "check_spec", "status": "new",
+                 "message": "no site backs this spec item", "location": "/repo/docs/SPEC.md:9",
+                 "site": null, "item": "AC-3"},
                 // Nowhere in the tree: left out.
                 {"id": "F-0000000005", "kind": "dropped_test", "function": "c::gone",
                  "test": null, "verdict": "check_test", "status": "new",
@@ -237,13 +242,18 @@ mod test {
         ]
         .into_iter()
         .collect();
-        let in_tree = |file: &str| !file.starts_with('/');
+        let repo_relative = |file: &str| {
+            if let Some(rest) = file.strip_prefix("/repo/") {
+                Some(rest.to_owned())
+            } else {
+                (!file.starts_with('/')).then(|| format!("{prefix}/{file}"))
+            }
+        };
         let text = render_sarif(
             &document(),
             &SarifContext {
-                repo_prefix: prefix,
+                repo_relative: &repo_relative,
                 function_locations: &functions,
-                in_tree: &in_tree,
                 category: "cargo-dualtrack".into(),
             },
         );
@@ -271,7 +281,7 @@ mod test {
     fn failures_are_errors_at_their_line_and_gaps_are_notes() {
         let log = render("crates/x");
         let results = log["runs"][0]["results"].as_array().unwrap();
-        assert_eq!(results.len(), 4, "the finding with no place is left out");
+        assert_eq!(results.len(), 5, "the finding with no place is left out");
         let place = |r: &Value| {
             let location = &r["locations"][0]["physicalLocation"];
             (
@@ -295,6 +305,7 @@ mod test {
         assert_eq!(place(&results[1]), ("crates/x/src/lib.rs".into(), 20));
         assert_eq!(results[2]["level"], "note");
         assert_eq!(place(&results[3]), ("crates/x/docs/my%20spec.md".into(), 4));
+        assert_eq!(place(&results[4]), ("docs/SPEC.md".into(), 9));
         assert_eq!(
             results[0]["partialFingerprints"]["dualtrackFindingId/v1"],
             "F-0000000001"
@@ -306,8 +317,8 @@ mod test {
     }
 
     #[test]
-    fn uris_are_relative_and_encoded() {
-        assert_eq!(uri("", "src/lib.rs"), "src/lib.rs");
-        assert_eq!(uri("a/", "src/é #.rs"), "a/src/%C3%A9%20%23.rs");
+    fn uris_are_encoded() {
+        assert_eq!(uri("src/lib.rs"), "src/lib.rs");
+        assert_eq!(uri("a/src/é #.rs"), "a/src/%C3%A9%20%23.rs");
     }
 }
