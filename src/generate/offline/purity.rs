@@ -83,10 +83,30 @@ pub fn impure_functions(functions: &[Function], index: &CrateIndex) -> Vec<bool>
 /// words inside string literals do not count).
 fn reads_impure(block: &syn::Block, statics: &BTreeSet<String>) -> bool {
     let mut idents = Vec::new();
-    super::mined::collect_idents(block.to_token_stream(), &mut idents);
+    let tokens = block.to_token_stream();
+    super::mined::collect_idents(tokens.clone(), &mut idents);
     idents
         .iter()
         .any(|ident| IMPURE.contains(&ident.as_str()) || statics.contains(ident))
+        || prints_addresses(tokens)
+}
+
+/// A format string with `{:p}` (or `{name:p}`, `{:#p}`): what it prints is where a value
+/// happens to live, which differs between two calls.
+fn prints_addresses(tokens: proc_macro2::TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Literal(literal) => {
+            let text = literal.to_string();
+            text.starts_with('"')
+                && text
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|part| part.split('}').next())
+                    .any(|spec| spec.rsplit_once(':').is_some_and(|(_, f)| f.ends_with('p')))
+        }
+        proc_macro2::TokenTree::Group(group) => prints_addresses(group.stream()),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -108,5 +128,11 @@ mod test {
         let statics = BTreeSet::from(["RNG".to_owned()]);
         assert!(reads_impure(&body("{ RNG.with(|r| r.next()) }"), &statics));
         assert!(!reads_impure(&body("{ a + b }"), &statics));
+        assert!(reads_impure(&body("{ format!(\"at {:p}\", self) }"), &none));
+        assert!(reads_impure(&body("{ write!(f, \"{ptr:#p}\") }"), &none));
+        assert!(!reads_impure(
+            &body("{ format!(\"{:?} {x:>8}\", a) }"),
+            &none
+        ));
     }
 }

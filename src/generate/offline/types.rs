@@ -167,6 +167,16 @@ fn path_type(path: &syn::Path, generics: &syn::Generics) -> Result<InputType, No
             .collect(),
         _ => Vec::new(),
     };
+    // `Self::Buffer`, `T::Item`: an associated type, not a crate type of that name.
+    if path.segments.len() >= 2 {
+        let first = path.segments[0].ident.to_string();
+        if first == "Self" || generics.type_params().any(|p| p.ident == first) {
+            return Err(NoValueSource(format!(
+                "`{}` is an associated type",
+                printed_path(path)
+            )));
+        }
+    }
     let single = |wrap: fn(Box<InputType>) -> InputType| match args.as_slice() {
         [inner] => Ok(wrap(Box::new(input_type(inner, generics)?))),
         _ => Err(NoValueSource(format!(
@@ -490,6 +500,15 @@ mod test {
             name: name.into(),
             signed: name.starts_with('i'),
         }
+    }
+
+    #[test]
+    fn associated_types_are_not_crate_types() {
+        let got = params("fn f<T: Iterator>(buf: &mut Self::Buffer, item: T::Item, b: Buffer) {}");
+        let err = |i: usize| got[i].as_ref().unwrap_err().0.clone();
+        assert!(err(0).contains("associated type"), "{}", err(0));
+        assert!(err(1).contains("associated type"), "{}", err(1));
+        assert!(got[2].is_ok());
     }
 
     #[test]
