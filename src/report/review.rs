@@ -120,7 +120,10 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
                 "    {}",
                 paint(
                     DIM,
-                    &format!("and {} more tests fail the same way", more.len())
+                    &match more.len() {
+                        1 => "and 1 more test fails the same way".to_owned(),
+                        n => format!("and {n} more tests fail the same way"),
+                    }
                 )
             );
         }
