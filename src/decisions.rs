@@ -56,22 +56,37 @@ pub struct Decision {
     pub reason: String,
 }
 
-/// A message's first line with its numbers blanked: `index out of bounds: the len is 3 but
-/// the index is 5` and `... len is 0 but the index is 0` are one failure.
+/// A message's first line with its numbers and quoted values blanked: `index out of bounds:
+/// the len is 3 but the index is 5` and `... len is 0 but the index is 0` are one failure, as
+/// are `... inside 'é' ... of \`é\`` and `... inside 'é' ... of \`aé\``.
 pub fn message_signature(message: &str) -> String {
     let first = message.lines().next().unwrap_or_default().trim();
     let mut out = String::with_capacity(first.len());
     let mut in_number = false;
+    let mut quote: Option<char> = None;
     for c in first.chars() {
+        if let Some(open) = quote {
+            if c == open {
+                quote = None;
+                out.push(c);
+            }
+            continue;
+        }
         if c.is_ascii_digit() {
             if !in_number {
                 out.push('#');
             }
             in_number = true;
-        } else {
-            in_number = false;
-            out.push(c);
+            continue;
         }
+        in_number = false;
+        if c == '`' || (c == '\'' && first.matches('\'').count() >= 2) {
+            quote = Some(c);
+            out.push(c);
+            out.push('…');
+            continue;
+        }
+        out.push(c);
     }
     out
 }
@@ -134,8 +149,11 @@ impl Decisions {
     /// any) still matches, else one recorded for the same function and message.
     pub fn covering(&self, ids: &[String], function: &str, message: &str) -> Option<&Decision> {
         let signature = message_signature(message);
-        let still_true =
-            |d: &&Decision| d.message.is_empty() || message_signature(&d.message) == signature;
+        // A decision recorded for another function (a hand edit, a rename) does not apply.
+        let still_true = |d: &&Decision| {
+            (d.function.is_empty() || d.function == function)
+                && (d.message.is_empty() || message_signature(&d.message) == signature)
+        };
         ids.iter()
             .filter_map(|id| self.by_id.get(id))
             .find(still_true)
@@ -231,6 +249,19 @@ mod test {
         assert_eq!(
             message_signature("the len is 3 but the index is 15\nmore"),
             "the len is # but the index is #"
+        );
+        assert_eq!(
+            message_signature(
+                "byte index 1 is not a char boundary; it is inside 'é' (bytes 0..2) of `aé`"
+            ),
+            message_signature(
+                "byte index 1 is not a char boundary; it is inside 'é' (bytes 0..2) of `é`"
+            ),
+        );
+        // The recorded function must be the finding's.
+        assert_eq!(
+            covered("F-0123456789", "c::other", "attempt to divide by zero"),
+            None
         );
     }
 

@@ -61,6 +61,40 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `write_atomically` could write `path` (its directory exists, it is no directory
+/// or symlink): checked before long work, so a typo fails fast. `-` (stdout) always can.
+pub fn check_writable(path: &Path) -> Result<(), InputError> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    if let Ok(metadata) = path.symlink_metadata() {
+        if metadata.file_type().is_symlink() {
+            return Err(InputError::new(format!(
+                "{} is a symlink; refusing to write through it",
+                path.display()
+            )));
+        }
+        if metadata.is_dir() {
+            return Err(InputError::new(format!(
+                "{} is a directory; name a file",
+                path.display()
+            )));
+        }
+    }
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(InputError::new(format!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn default_permissions() -> std::fs::Permissions {
     use std::os::unix::fs::PermissionsExt;
@@ -173,5 +207,10 @@ mod test {
         let dir = tempfile::tempdir().unwrap();
         let err = write_atomically(&dir.path().join("no/such/out.json"), "x").unwrap_err();
         assert!(err.to_string().contains("does not exist"));
+        let early = check_writable(&dir.path().join("no/such/out.json")).unwrap_err();
+        assert!(early.to_string().contains("does not exist"));
+        assert!(check_writable(dir.path()).is_err());
+        assert!(check_writable(&dir.path().join("out.json")).is_ok());
+        assert!(check_writable(Path::new("-")).is_ok());
     }
 }

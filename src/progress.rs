@@ -87,6 +87,19 @@ impl Progress {
         }
     }
 
+    /// A short stage: a spinner on a terminal, no line otherwise.
+    pub fn quick_stage(&self, what: &str) -> Stage {
+        match self.mode {
+            Mode::Bars => self.stage(what, None),
+            _ => Stage {
+                bar: None,
+                mode: self.mode,
+                prefix: self.prefix,
+                start: Instant::now(),
+            },
+        }
+    }
+
     /// A line of its own (a summary, a warning), not lost under a bar.
     pub fn line(&self, text: &str) {
         if self.mode != Mode::Quiet {

@@ -489,3 +489,45 @@ fn features_reach_generation_and_the_scratch_build() {
     let rerun: Value = serde_json::from_slice(&rerun.stdout).unwrap();
     assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
 }
+
+#[test]
+fn a_crate_that_does_not_build_exits_4_and_still_leaves_its_reports() {
+    let dir = copy_fixture("planted");
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!("{text}\nfn broken() -> u8 {{\n    \"not a number\"\n}}\n"),
+    )
+    .unwrap();
+    let sarif = dir.path().join("review.sarif");
+    let output = dualtrack()
+        .args(["review", "--fn", "average", "--format", "sarif", "--output"])
+        .arg(&sarif)
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // No test ran: no failures, only what the spec says of the code.
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["ruleId"] != "failure")
+    );
+    let runs = dir.path().join("target/dualtrack/runs");
+    let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["baseline_failed"], true);
+    let log = std::fs::read_to_string(run.join("logs/build.log")).unwrap();
+    assert!(log.contains("mismatched types"), "{log}");
+}

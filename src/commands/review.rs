@@ -28,6 +28,7 @@ use crate::review::findings::{
     review_document, run_id,
 };
 use crate::scratch::ModuleInput;
+use crate::spec::link::item_targets;
 use crate::spec::load_specs;
 use crate::spec::score::{ScoreReport, score};
 use crate::testfile::parse_test_module;
@@ -43,8 +44,12 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&workspace.root)?;
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    // A report that cannot be written should stop the review before it runs, not after.
+    if let Some(path) = &global.output {
+        crate::output::check_writable(path)?;
+    }
     let progress = Progress::new("review", global.quiet);
-    let stage = progress.stage("analyzing", None);
+    let stage = progress.quick_stage("analyzing");
     let full = analyze(
         &workspace,
         &AnalyzeOptions {
@@ -197,6 +202,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let text = module_text(&header, &generation.preamble, &tests);
     write_atomically(&module_path, &text)?;
 
+    // A run that stopped short (the crate does not build, Ctrl-C before any test) still
+    // leaves its reports, empty, and its logs.
+    let mut stopped = None;
     let mut document = if tests.is_empty() {
         empty_document(&id, args.engine.name())
     } else {
@@ -212,15 +220,29 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         if args.keep_scratch {
             options.keep_scratch = Some(run_dir.join("scratch"));
         }
-        let report = match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
-            Ok(report) => report,
-            Err(code) => return Ok(code),
-        };
-        if !global.quiet && global.verbose > 0 {
-            eprint!("{}", super::run_tests::render_human(&report));
+        match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
+            Ok(report) => {
+                if !global.quiet && global.verbose > 0 {
+                    eprint!("{}", super::run_tests::render_human(&report));
+                }
+                write_logs(&run_dir, &report)?;
+                review_document(&report, args.engine.name(), "review")
+            }
+            Err(stop) => {
+                let mut document = empty_document(&id, args.engine.name());
+                if stop.code == ExitCode::BaselineFailed {
+                    document["baseline_failed"] = json!(true);
+                } else {
+                    document["interrupted"] = json!(true);
+                }
+                let logs = run_dir.join("logs");
+                std::fs::create_dir_all(&logs)
+                    .with_context(|| format!("failed to create {}", logs.display()))?;
+                write_atomically(&logs.join("build.log"), &stop.log)?;
+                stopped = Some(stop.code);
+                document
+            }
         }
-        write_logs(&run_dir, &report)?;
-        review_document(&report, args.engine.name(), "review")
     };
     document["run_id"] = json!(id);
     document["scope"] = json!("review");
@@ -231,7 +253,29 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     document["skipped"] = skipped;
     // Items about functions out of scope are not this review's gaps.
-    add_gaps(&mut document, gaps.as_ref(), &scoped, whole_crate);
+    // The items about the functions in scope, when not every function is.
+    let items_in_scope: Option<BTreeSet<String>> = (!whole_crate).then(|| {
+        specs
+            .iter()
+            .flat_map(|spec| {
+                spec.items
+                    .iter()
+                    .filter(|item| item.is_promise())
+                    .filter(|item| {
+                        !item_targets(item, &spec.targets, &scoped.functions)
+                            .direct
+                            .is_empty()
+                    })
+                    .map(|item| item.id.clone())
+            })
+            .collect()
+    });
+    add_gaps(
+        &mut document,
+        gaps.as_ref(),
+        &scoped,
+        items_in_scope.as_ref(),
+    );
 
     add_snippets(&mut document, &workspace.root);
     collapse_duplicates(&mut document);
@@ -283,11 +327,14 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         ReviewFormat::Markdown => super::emit(global, &render_markdown(&document), Styling::Plain)?,
         ReviewFormat::Junit => super::emit(global, &render_junit(&document), Styling::Plain)?,
         ReviewFormat::Sarif => super::emit(global, &sarif, Styling::Plain)?,
-        // The one line said it all.
-        ReviewFormat::Human if nothing => {}
+        // The one line (or the error) said it all.
+        ReviewFormat::Human if nothing || stopped.is_some() => {}
         ReviewFormat::Human => {
             super::emit(global, &render_human(&document, &run_dir), Styling::Styled)?
         }
+    }
+    if let Some(code) = stopped {
+        return Ok(code);
     }
     if document["interrupted"] == true {
         progress.line("interrupted: the reports hold the tests that finished before Ctrl-C");
@@ -402,14 +449,49 @@ fn select_scope(
     }
     let touched = touched_functions(&analysis.functions, &changed, &prefix);
     if touched.is_empty() {
+        let elsewhere = outside_selected_packages(workspace, &repo, &changed);
+        let hint = match elsewhere.as_slice() {
+            [] => String::new(),
+            files => format!(
+                " in the selected packages (Rust files changed outside them: {}{}; \
+                 --workspace or -p reviews those)",
+                files.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                if files.len() > 3 { ", ..." } else { "" }
+            ),
+        };
         return Ok(Selected::Nothing(format!(
-            "no function changed since {base} ({how})"
+            "no function changed since {base} ({how}){hint}"
         )));
     }
     Ok(Selected::Functions {
         indices: touched,
         description: format!("functions changed since {base} ({how})"),
     })
+}
+
+/// Changed Rust files (repository-relative) in no selected package: a change the review
+/// would otherwise pass over in silence.
+fn outside_selected_packages(
+    workspace: &Workspace,
+    repo: &Path,
+    changed: &crate::review::diff::ChangedLines,
+) -> Vec<String> {
+    let packages: Vec<String> = workspace
+        .packages
+        .iter()
+        .map(|p| relative_prefix(repo, &p.manifest_dir))
+        .collect();
+    changed
+        .files
+        .keys()
+        .filter(|file| file.ends_with(".rs"))
+        .filter(|file| {
+            !packages.iter().any(|dir| {
+                dir.is_empty() || file.starts_with(&format!("{}/", dir.trim_end_matches('/')))
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// The workspace root relative to the repository's top level (`""` when they are one).
@@ -436,8 +518,14 @@ fn empty_document(id: &str, engine: &str) -> Value {
     })
 }
 
-/// Spec gaps as findings: sites no item speaks to, items no site backs; and coverage.
-fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis, with_items: bool) {
+/// Spec gaps as findings: sites no item speaks to, items no site backs (of `items_in_scope`,
+/// or all when `None`); and coverage.
+fn add_gaps(
+    document: &mut Value,
+    gaps: Option<&ScoreReport>,
+    scoped: &Analysis,
+    items_in_scope: Option<&BTreeSet<String>>,
+) {
     let Some(report) = gaps else {
         document["site_coverage"] = Value::Null;
         document["item_coverage"] = Value::Null;
@@ -470,7 +558,8 @@ fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis,
             "location": location, "site": site, "item": null,
         }));
     }
-    for item in report.unimplemented_items.iter().filter(|_| with_items) {
+    let in_scope = |item: &String| items_in_scope.is_none_or(|scope| scope.contains(item));
+    for item in report.unimplemented_items.iter().filter(|i| in_scope(i)) {
         let location = report
             .items
             .iter()
@@ -484,12 +573,18 @@ fn add_gaps(document: &mut Value, gaps: Option<&ScoreReport>, scoped: &Analysis,
         }));
     }
     document["site_coverage"] = json!(report.site_coverage);
-    // Items about functions out of scope would count as unbacked: only a review of every
-    // function has an item coverage.
-    document["item_coverage"] = if with_items {
-        json!(report.item_coverage)
-    } else {
-        Value::Null
+    // Items about functions out of scope are neither backed nor unbacked here.
+    document["item_coverage"] = match items_in_scope {
+        None => json!(report.item_coverage),
+        Some(scope) if scope.is_empty() => Value::Null,
+        Some(scope) => {
+            let unbacked = report
+                .unimplemented_items
+                .iter()
+                .filter(|i| scope.contains(*i))
+                .count();
+            json!(1.0 - unbacked as f64 / scope.len() as f64)
+        }
     };
 }
 

@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
     let report = match run_or_stop(&workspace, &analysis, &modules, &options)? {
         Ok(report) => report,
-        Err(code) => return Ok(code),
+        Err(stopped) => return Ok(stopped.code),
     };
     let engine = modules.first().map_or("custom", |m| m.engine.as_str());
     match args.format {
@@ -104,6 +104,13 @@ fn only_named(modules: &mut [ModuleInput], names: &[String]) -> Result<(), Input
     Ok(())
 }
 
+/// Why a scratch run stopped short: the exit code, and what was said (the failed baseline's
+/// build log, for the run's logs).
+pub struct Stopped {
+    pub code: ExitCode,
+    pub log: String,
+}
+
 /// Run the modules in the scratch copy, or say why the command stops with which exit code:
 /// Ctrl-C (130), a crate that does not build before anything is injected (4).
 pub fn run_or_stop(
@@ -111,18 +118,24 @@ pub fn run_or_stop(
     analysis: &crate::analyze::Analysis,
     modules: &[ModuleInput],
     options: &RunOptions,
-) -> anyhow::Result<Result<RunReport, ExitCode>> {
+) -> anyhow::Result<Result<RunReport, Stopped>> {
     match run_modules(workspace, analysis, modules, options) {
         Ok(report) => Ok(Ok(report)),
         // Whatever failed after Ctrl-C (a killed `cargo fetch`, say) failed because of it.
         Err(err) if err.is::<Interrupted>() || crate::interrupt::interrupted() => {
             eprintln!("{Interrupted}");
-            Ok(Err(ExitCode::Interrupted))
+            Ok(Err(Stopped {
+                code: ExitCode::Interrupted,
+                log: String::new(),
+            }))
         }
         Err(err) => match err.downcast::<BaselineFailed>() {
             Ok(baseline) => {
                 eprintln!("error: {baseline}");
-                Ok(Err(ExitCode::BaselineFailed))
+                Ok(Err(Stopped {
+                    code: ExitCode::BaselineFailed,
+                    log: baseline.log,
+                }))
             }
             Err(other) => Err(other).context("the scratch run failed"),
         },

@@ -99,7 +99,7 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
             paint(DIM, finding["id"].as_str().unwrap_or_default())
         );
         let message = finding["message"].as_str().unwrap_or_default();
-        let first = message.lines().next().unwrap_or_default();
+        let first = shorten(message.lines().next().unwrap_or_default(), HUMAN_MESSAGE);
         match location {
             Some(location) => {
                 let _ = writeln!(out, "    {first} at {location}");
@@ -309,6 +309,17 @@ fn counts_line(counts: &Value) -> String {
         counts["flaky"],
         counts["dropped"]
     )
+}
+
+/// Characters of a message on a terminal; the reports keep it whole.
+const HUMAN_MESSAGE: usize = 300;
+
+/// `text` cut to `limit` characters, with `…` when cut.
+fn shorten(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// `1 finding`, `2 findings`.

@@ -127,12 +127,14 @@ pub fn collapse_duplicates(document: &mut Value) {
             return None;
         }
         let function = f["function"].as_str().unwrap_or_default().to_owned();
+        // Without a line (a time-out, a crash), the message with its numbers blanked: "did
+        // not finish within 2004 ms" and "... 2005 ms" are one finding.
         let place = match f["location"].as_str() {
             Some(location) => location.to_owned(),
-            None => {
-                let message = f["message"].as_str().unwrap_or_default();
-                format!("message: {}", message.lines().next().unwrap_or_default())
-            }
+            None => format!(
+                "message: {}",
+                crate::decisions::message_signature(f["message"].as_str().unwrap_or_default())
+            ),
         };
         Some((function, place))
     };
@@ -337,6 +339,10 @@ mod test {
             {"id": "F-4", "kind": "failure", "function": "c::g", "location": "src/lib.rs:3",
              "input": "g(1)", "test": "d", "message": "overflow"},
             {"id": "F-5", "kind": "unspecified_site", "function": "c::f", "location": "src/lib.rs:3"},
+            {"id": "F-6", "kind": "failure", "function": "c::h", "location": null,
+             "input": "h(1)", "test": "e", "message": "did not finish within 2004 ms"},
+            {"id": "F-7", "kind": "failure", "function": "c::h", "location": null,
+             "input": "h(22)", "test": "f", "message": "did not finish within 2011 ms"},
         ]});
         collapse_duplicates(&mut document);
         let ids: Vec<&str> = document["findings"]
@@ -345,7 +351,7 @@ mod test {
             .iter()
             .map(|f| f["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["F-2", "F-3", "F-4", "F-5"]);
+        assert_eq!(ids, ["F-2", "F-3", "F-4", "F-5", "F-6"]);
         assert_eq!(
             document["findings"][0]["duplicates"],
             json!([{"id": "F-1", "test": "a", "input": "f(u64::MAX)"}])

@@ -53,7 +53,12 @@ pub fn sync_tree(
                     .file_name()
                     .to_str()
                     .is_some_and(|n| SKIPPED_NAMES.contains(&n));
-            !skipped_name && !skip.iter().any(|s| path == s)
+            // Another target directory (an old `target/` after `build.target-dir` moved):
+            // cargo marks its own with CACHEDIR.TAG, and builds never read it.
+            let cache = entry.depth() > 0
+                && entry.file_type().is_dir()
+                && path.join("CACHEDIR.TAG").is_file();
+            !skipped_name && !cache && !skip.iter().any(|s| path == s)
         });
     for entry in walker {
         let entry = entry.with_context(|| format!("failed to walk {}", src.display()))?;
@@ -207,6 +212,21 @@ mod test {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn other_target_directories_are_not_copied() {
+        let src = tempfile::tempdir().unwrap();
+        write(&src.path().join("src/lib.rs"), "");
+        write(
+            &src.path().join("old-target/CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        );
+        write(&src.path().join("old-target/debug/big"), "x");
+        let dest = tempfile::tempdir().unwrap();
+        sync_tree(src.path(), dest.path(), &[], &[]).unwrap();
+        assert!(dest.path().join("src/lib.rs").is_file());
+        assert!(!dest.path().join("old-target").exists());
     }
 
     #[cfg(unix)]
