@@ -151,6 +151,54 @@ pub fn module_name(engine: &str) -> String {
     format!("dualtrack_{}", engine.replace('-', "_"))
 }
 
+/// Paths and methods whose use means a test reaches outside its process: it spawns one,
+/// opens a socket, or deletes files. Such a test is refused before it runs: the sandbox is the
+/// last line, not the first.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("Command", "spawns a process"),
+    ("process", "spawns a process"),
+    ("fork", "spawns a process"),
+    ("execv", "spawns a process"),
+    ("system", "spawns a process"),
+    ("TcpStream", "opens a socket"),
+    ("TcpListener", "opens a socket"),
+    ("UdpSocket", "opens a socket"),
+    ("UnixStream", "opens a socket"),
+    ("UnixListener", "opens a socket"),
+    ("UnixDatagram", "opens a socket"),
+    ("remove_file", "deletes files"),
+    ("remove_dir", "deletes files"),
+    ("remove_dir_all", "deletes files"),
+    ("unlink", "deletes files"),
+];
+
+/// Why a test must not run (it spawns a process, opens a socket, deletes files), if it does
+/// any of that by name.
+pub fn forbidden_effect(function: &syn::ItemFn) -> Option<String> {
+    use quote::ToTokens;
+    fn scan(tokens: proc_macro2::TokenStream) -> Option<(&'static str, String)> {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    if let Some((_, what)) = FORBIDDEN.iter().find(|(word, _)| *word == name) {
+                        return Some((what, name));
+                    }
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    if let Some(found) = scan(group.stream()) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    scan(function.block.to_token_stream())
+        .map(|(what, name)| format!("{what} (`{name}`), which a generated test may not do"))
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

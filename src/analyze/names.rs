@@ -142,7 +142,8 @@ fn strip_raw_prefixes(text: &str) -> String {
     out
 }
 
-fn unparse_item(item: syn::Item) -> String {
+/// One item as prettyplease prints it.
+pub fn unparse_item(item: syn::Item) -> String {
     prettyplease::unparse(&syn::File {
         shebang: None,
         frontmatter: None,

@@ -2,4 +2,5 @@
 //! format of `testfile`. Engines live beneath; `offline` is built in.
 
 pub mod emit;
+pub mod model;
 pub mod offline;
