@@ -1,0 +1,158 @@
+//! What every wire format shares: the request the engine makes, the reply it reads back
+//! (text, normalised token usage, how the answer ended), and the JSON schema of the model
+//! output contract in the strict subset every API accepts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// One request: instructions, the user's message, and the budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub model: String,
+    pub system: String,
+    pub user: String,
+    pub max_output_tokens: u32,
+    /// Ask for the schema (structured output) where the API can enforce it.
+    pub structured: bool,
+}
+
+/// Token usage, the same for every API: `input_tokens` includes cached input (for Anthropic,
+/// input plus both cache counters); `cached_input_tokens` is the cached part;
+/// `reasoning_tokens` is part of `output_tokens`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+    }
+}
+
+/// How the answer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Complete,
+    /// Cut off at the output budget: retried once asking for fewer tests.
+    Truncated,
+    /// The model declined, with what it said.
+    Refused(String),
+}
+
+/// A reply, whatever the wire format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    pub usage: Usage,
+    pub finish: Finish,
+    /// The provider's id of the response, for transcripts and support requests.
+    pub id: Option<String>,
+}
+
+/// A 200 response that is not a reply this format knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the response is not a {format} reply: {why}")]
+pub struct WireError {
+    pub format: &'static str,
+    pub why: String,
+}
+
+/// The model output contract's schema (DESIGN.md), in the strict subset: every property
+/// required, optional ones nullable, no additional properties.
+pub fn tests_schema() -> Value {
+    let text = json!({"type": "string"});
+    let nullable = json!({"type": ["string", "null"]});
+    let list = json!({"type": "array", "items": {"type": "string"}});
+    json!({
+        "type": "object",
+        "properties": {
+            "tests": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": text,
+                        "function": nullable,
+                        "targets": list,
+                        "spec_items": list,
+                        "category": {"type": ["string", "null"], "enum": [
+                            "boundary", "empty", "type_limit", "spec_contract", "concurrency",
+                            "misuse", null
+                        ]},
+                        "oracle": nullable,
+                        "input": nullable,
+                        "rationale": nullable,
+                        "code": text,
+                    },
+                    "required": ["name", "function", "targets", "spec_items", "category",
+                                 "oracle", "input", "rationale", "code"],
+                    "additionalProperties": false,
+                },
+            },
+        },
+        "required": ["tests"],
+        "additionalProperties": false,
+    })
+}
+
+/// The schema's name where an API wants one (`[a-zA-Z0-9_-]`, 64 at most).
+pub const SCHEMA_NAME: &str = "edge_case_tests";
+
+/// A number at `path` in a JSON value, 0 when absent (local servers leave out details).
+pub fn count(value: &Value, path: &[&str]) -> u64 {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// Every object in the schema lists all its properties as required and allows no others:
+    /// what OpenAI's strict mode demands.
+    fn strict(schema: &Value) -> bool {
+        match schema {
+            Value::Object(map) => {
+                let own = match (map.get("properties"), map.get("required")) {
+                    (Some(Value::Object(properties)), Some(Value::Array(required))) => {
+                        properties.keys().all(|k| required.contains(&json!(k)))
+                            && map.get("additionalProperties") == Some(&json!(false))
+                    }
+                    (None, None) => true,
+                    _ => false,
+                };
+                own && map.values().all(strict)
+            }
+            Value::Array(items) => items.iter().all(strict),
+            _ => true,
+        }
+    }
+
+    #[test]
+    fn the_schema_is_in_the_strict_subset() {
+        assert!(strict(&tests_schema()));
+        let mut loose = tests_schema();
+        loose["properties"]["tests"]["items"]["required"] = json!(["name", "code"]);
+        assert!(!strict(&loose));
+    }
+
+    #[test]
+    fn missing_counts_are_zero() {
+        let usage = json!({"prompt_tokens": 7, "prompt_tokens_details": {}});
+        assert_eq!(count(&usage, &["prompt_tokens"]), 7);
+        assert_eq!(
+            count(&usage, &["prompt_tokens_details", "cached_tokens"]),
+            0
+        );
+        assert_eq!(count(&usage, &["nothing", "here"]), 0);
+    }
+}
