@@ -1,0 +1,499 @@
+//! The one place that talks HTTP to model APIs: a JSON POST with the SDKs' retry rules,
+//! per-request time-outs, and errors that say what to do without ever showing a key.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::retry::{Attempt, Decision, decide};
+
+/// Where a request goes and how it authenticates.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub url: String,
+    /// Headers sent as they are (`anthropic-version`).
+    pub headers: Vec<(String, String)>,
+    /// The secret header (`authorization: Bearer ...`, `x-api-key: ...`), if any: sent, never
+    /// logged, redacted from anything the server echoes.
+    pub secret: Option<(String, String)>,
+    /// The variable the key came from, for an error that says which one to fix.
+    pub key_variable: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &self.url)
+            .field("headers", &self.headers)
+            .field(
+                "secret",
+                &self.secret.as_ref().map(|(name, _)| (name, "[redacted]")),
+            )
+            .finish()
+    }
+}
+
+/// How patient to be.
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    /// One request, sent to answer received.
+    pub request_timeout: Duration,
+    pub max_retries: u32,
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Patience {
+            request_timeout: Duration::from_secs(600),
+            max_retries: 4,
+        }
+    }
+}
+
+/// One request as it went: what was sent, what came back, how many tries, how long.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub status: u16,
+    pub body: Value,
+    pub attempts: u32,
+    pub elapsed: Duration,
+    /// The provider's request id header, for support requests.
+    pub request_id: Option<String>,
+}
+
+/// Why a request gave no answer. Messages never hold a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the API refused the key ({status}): {message}{hint}", hint = key_hint(*variable))]
+    Auth {
+        status: u16,
+        message: String,
+        variable: Option<&'static str>,
+    },
+    #[error("the account is out of quota or credit ({status}): {message}")]
+    Quota { status: u16, message: String },
+    #[error("the API answered {status} after {attempts} tries: {message}")]
+    Status {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
+    #[error("no answer within {seconds} s after {attempts} tries")]
+    Timeout { seconds: u64, attempts: u32 },
+    #[error("cannot reach {url} after {attempts} tries: {message}")]
+    Connection {
+        url: String,
+        message: String,
+        attempts: u32,
+    },
+    #[error("the API answered with something that is not JSON: {0}")]
+    NotJson(String),
+}
+
+fn key_hint(variable: Option<&'static str>) -> String {
+    match variable {
+        Some(variable) => format!(" (check {variable})"),
+        None => String::new(),
+    }
+}
+
+/// Send `body` to `endpoint`, retrying what the SDKs retry, each try bounded by the
+/// request time-out.
+pub async fn post_json(
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    body: &Value,
+    patience: Patience,
+) -> Result<Exchange, ApiError> {
+    let start = Instant::now();
+    let secret = endpoint.secret.as_ref().map(|(_, value)| value.as_str());
+    let clean = |text: &str| redact(text, secret);
+    let payload = serde_json::to_vec(body).expect("a JSON value serializes");
+    let mut retries = 0;
+    loop {
+        let mut request = client
+            .post(&endpoint.url)
+            .timeout(patience.request_timeout)
+            .header("content-type", "application/json")
+            .body(payload.clone());
+        for (name, value) in endpoint.headers.iter().chain(endpoint.secret.iter()) {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let attempts = retries + 1;
+        let outcome = request.send().await;
+        let (attempt_headers, status, text) = match outcome {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let headers: Vec<(String, String)> = response
+                    .headers()
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                    .collect();
+                match response.text().await {
+                    Ok(text) => (headers, status, text),
+                    Err(err) if err.is_timeout() => {
+                        match wait(&Attempt::NoResponse, retries, patience).await {
+                            true => {
+                                retries += 1;
+                                continue;
+                            }
+                            false => {
+                                return Err(ApiError::Timeout {
+                                    seconds: patience.request_timeout.as_secs(),
+                                    attempts,
+                                });
+                            }
+                        }
+                    }
+                    Err(err) => (headers, status, clean(&err.to_string())),
+                }
+            }
+            Err(err) => {
+                if wait(&Attempt::NoResponse, retries, patience).await {
+                    retries += 1;
+                    continue;
+                }
+                return Err(if err.is_timeout() {
+                    ApiError::Timeout {
+                        seconds: patience.request_timeout.as_secs(),
+                        attempts,
+                    }
+                } else {
+                    ApiError::Connection {
+                        url: endpoint.url.clone(),
+                        message: clean(&error_chain(&err)),
+                        attempts,
+                    }
+                });
+            }
+        };
+        if (200..300).contains(&status) {
+            let body: Value = serde_json::from_str(&text)
+                .map_err(|err| ApiError::NotJson(format!("{err}: {}", clean(&excerpt(&text)))))?;
+            let request_id = ["x-request-id", "request-id"].iter().find_map(|name| {
+                attempt_headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            });
+            return Ok(Exchange {
+                status,
+                body,
+                attempts,
+                elapsed: start.elapsed(),
+                request_id,
+            });
+        }
+        let attempt = Attempt::Status {
+            status,
+            headers: &attempt_headers,
+            body: &text,
+        };
+        if wait(&attempt, retries, patience).await {
+            retries += 1;
+            continue;
+        }
+        let message = clean(&server_message(&text));
+        return Err(match status {
+            401 | 403 => ApiError::Auth {
+                status,
+                message,
+                variable: endpoint.key_variable,
+            },
+            402 => ApiError::Quota { status, message },
+            429 if !retriable_429(&text) => ApiError::Quota { status, message },
+            _ => ApiError::Status {
+                status,
+                message,
+                attempts,
+            },
+        });
+    }
+}
+
+/// Wait before the next try if the rules say to try again; whether they did.
+async fn wait(attempt: &Attempt<'_>, retries: u32, patience: Patience) -> bool {
+    match decide(attempt, retries, patience.max_retries, jitter()) {
+        Decision::RetryAfter(delay) => {
+            tokio::time::sleep(delay).await;
+            true
+        }
+        Decision::GiveUp => false,
+    }
+}
+
+/// A 429 that is a rate limit (retried) rather than an empty account.
+fn retriable_429(body: &str) -> bool {
+    !["insufficient_quota", "credit_balance_exhausted", "billing"]
+        .iter()
+        .any(|word| body.contains(word))
+}
+
+/// A number in 0..1 that differs between calls: jitter for the backoff.
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// What the server said: `error.message` (OpenAI and Anthropic alike), else the body's start.
+fn server_message(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| excerpt(text))
+}
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// `text` with the key, and anything shaped like an API key (`sk-...`), blanked out.
+pub fn redact(text: &str, secret: Option<&str>) -> String {
+    let mut out = text.to_owned();
+    if let Some(secret) = secret {
+        let bare = secret
+            .trim()
+            .strip_prefix("Bearer ")
+            .unwrap_or(secret.trim());
+        if bare.len() >= 8 {
+            out = out.replace(bare, "[redacted]");
+        }
+    }
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("sk-") {
+        cleaned.push_str(&rest[..at]);
+        let key_len = rest[at..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*'))
+            .unwrap_or(rest.len() - at);
+        if key_len >= 12 {
+            cleaned.push_str("[redacted]");
+        } else {
+            cleaned.push_str(&rest[at..at + key_len]);
+        }
+        rest = &rest[at + key_len..];
+    }
+    cleaned.push_str(rest);
+    cleaned
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn endpoint(server: &MockServer) -> Endpoint {
+        Endpoint {
+            url: format!("{}/v1/responses", server.uri()),
+            headers: vec![("anthropic-version".into(), "2023-06-01".into())],
+            secret: Some((
+                "authorization".into(),
+                "Bearer sk-test-0123456789abcdef".into(),
+            )),
+            key_variable: Some("OPENAI_API_KEY"),
+        }
+    }
+
+    fn quick() -> Patience {
+        Patience {
+            request_timeout: Duration::from_secs(5),
+            max_retries: 3,
+        }
+    }
+
+    async fn send(server: &MockServer, patience: Patience) -> Result<Exchange, ApiError> {
+        let client = reqwest::Client::new();
+        post_json(
+            &client,
+            &endpoint(server),
+            &serde_json::json!({"model": "m"}),
+            patience,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_answer_comes_back_with_the_headers_sent() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/responses"))
+            .and(header("authorization", "Bearer sk-test-0123456789abcdef"))
+            .and(header("anthropic-version", "2023-06-01"))
+            .and(header("content-type", "application/json"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-request-id", "req_1")
+                    .set_body_json(serde_json::json!({"ok": true})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let exchange = send(&server, quick()).await.unwrap();
+        assert_eq!(exchange.body["ok"], true);
+        assert_eq!(exchange.attempts, 1);
+        assert_eq!(exchange.request_id.as_deref(), Some("req_1"));
+        let sent: Value = server.received_requests().await.unwrap()[0]
+            .body_json()
+            .unwrap();
+        assert_eq!(sent["model"], "m");
+    }
+
+    #[tokio::test]
+    async fn rate_limits_and_server_errors_are_retried() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(500).insert_header("retry-after-ms", "5"))
+            .up_to_n_times(2)
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+            .with_priority(3)
+            .mount(&server)
+            .await;
+        let exchange = send(&server, quick()).await.unwrap();
+        assert_eq!(exchange.attempts, 4);
+        assert_eq!(server.received_requests().await.unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn auth_and_quota_errors_are_not_retried_and_name_no_key() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+                "error": {"message": "Incorrect API key provided: sk-test-0123456789abcdef.",
+                          "type": "invalid_request_error"}
+            })))
+            .mount(&server)
+            .await;
+        let err = send(&server, quick()).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ApiError::Auth { status: 401, .. }), "{err:?}");
+        assert!(text.contains("OPENAI_API_KEY"), "{text}");
+        assert!(!text.contains("0123456789"), "{text}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).set_body_json(serde_json::json!({
+                "error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}
+            })))
+            .mount(&server)
+            .await;
+        let err = send(&server, quick()).await.unwrap_err();
+        assert!(
+            matches!(err, ApiError::Quota { status: 429, .. }),
+            "{err:?}"
+        );
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_server_times_out_after_the_retries() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_secs(3))
+                    .set_body_json(serde_json::json!({})),
+            )
+            .mount(&server)
+            .await;
+        let err = send(
+            &server,
+            Patience {
+                request_timeout: Duration::from_millis(200),
+                max_retries: 1,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, ApiError::Timeout { attempts: 2, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_is_named() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>proxy</html>"))
+            .mount(&server)
+            .await;
+        let err = send(&server, quick()).await.unwrap_err();
+        assert!(matches!(err, ApiError::NotJson(_)), "{err:?}");
+        assert!(err.to_string().contains("<html>proxy</html>"));
+    }
+
+    #[test]
+    fn keys_are_redacted() {
+        let secret = "Bearer sk-proj-abcdefghijklmnop";
+        assert_eq!(
+            redact(
+                "Incorrect API key provided: sk-proj-abcdefghijklmnop.",
+                Some(secret)
+            ),
+            "Incorrect API key provided: [redacted]."
+        );
+        assert_eq!(
+            redact("key sk-ant-api03-XYZ123456789 leaked", None),
+            "key [redacted] leaked"
+        );
+        assert_eq!(redact("task-list sk-1", None), "task-list sk-1");
+    }
+
+    #[test]
+    fn server_messages_are_read_from_either_shape() {
+        assert_eq!(
+            server_message(
+                r#"{"error": {"message": "bad model", "type": "invalid_request_error"}}"#
+            ),
+            "bad model"
+        );
+        assert_eq!(
+            server_message(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            "Overloaded"
+        );
+        assert_eq!(server_message("<html>502</html>"), "<html>502</html>");
+    }
+
+    #[test]
+    fn endpoints_never_print_their_key() {
+        let endpoint = Endpoint {
+            url: "http://127.0.0.1:1/v1/responses".into(),
+            headers: Vec::new(),
+            secret: Some(("authorization".into(), "Bearer sk-secret-123456789".into())),
+            key_variable: Some("OPENAI_API_KEY"),
+        };
+        assert!(!format!("{endpoint:?}").contains("sk-secret"));
+    }
+}
