@@ -1,6 +1,92 @@
 //! The generate stage: edge-case tests for the functions in scope, as test modules in the
-//! format of `testfile`. Engines live beneath; `offline` is built in.
+//! format of `testfile`. Engines live beneath (`offline` built in, `model` for the APIs) and
+//! make the same `Generation`.
 
 pub mod emit;
 pub mod model;
 pub mod offline;
+
+use crate::generate::emit::EmittedTest;
+
+/// One generated test and where it goes.
+pub struct GeneratedTest {
+    pub test: EmittedTest,
+    /// The module of the function it attacks (`ledger::money`).
+    pub module: String,
+}
+
+/// A function the engine made no test for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub function: String,
+    pub reasons: Vec<String>,
+}
+
+/// The commonest reasons functions were skipped, with counts, most frequent first: `73
+/// \`A\`: no std type meets \`Array\``. Reasons that differ only in a parenthesis (which
+/// `cfg`) count as one.
+pub fn skip_summary(skipped: &[Skipped], top: usize) -> Vec<(usize, String)> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for skip in skipped {
+        if let Some(reason) = skip.reasons.first() {
+            let general = match reason.find(" (") {
+                Some(at) => reason[..at].to_owned(),
+                None => reason.clone(),
+            };
+            *counts.entry(general).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(usize, String)> = counts.into_iter().map(|(r, n)| (n, r)).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.truncate(top);
+    ranked
+}
+
+/// What the engine made.
+#[derive(Default)]
+pub struct Generation {
+    pub tests: Vec<GeneratedTest>,
+    pub skipped: Vec<Skipped>,
+    /// Files that could not be read, tests that could not be emitted.
+    pub warnings: Vec<String>,
+    /// Functions that had candidates, and how many candidates in all.
+    pub callable: usize,
+    pub candidates: usize,
+    /// Items the module needs before its tests (std's prelude in a `no_std` crate).
+    pub preamble: String,
+}
+
+impl Generation {
+    /// Every test, ready to print as one module.
+    pub fn emitted(&self) -> Vec<EmittedTest> {
+        self.tests.iter().map(|t| t.test.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn skip_reasons_are_summed_up_by_kind() {
+        let skip = |reason: &str| Skipped {
+            function: "f".into(),
+            reasons: vec![reason.into()],
+        };
+        let skipped = [
+            skip("not compiled on this machine (#[cfg(feature = \"a\")])"),
+            skip("not compiled on this machine (#[cfg(feature = \"b\")])"),
+            skip("`unsafe fn`: its contract is not in its types"),
+        ];
+        assert_eq!(
+            skip_summary(&skipped, 5),
+            [
+                (2, "not compiled on this machine".to_owned()),
+                (
+                    1,
+                    "`unsafe fn`: its contract is not in its types".to_owned()
+                )
+            ]
+        );
+    }
+}
