@@ -197,6 +197,9 @@ pub struct ReviewArgs {
     #[arg(long, value_enum, default_value_t = Engine::Offline)]
     pub engine: Engine,
 
+    #[command(flatten)]
+    pub model: ModelArgs,
+
     /// Most tests for one function
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_per_fn: u32,
@@ -295,6 +298,9 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = Engine::Offline)]
     pub engine: Engine,
 
+    #[command(flatten)]
+    pub model: ModelArgs,
+
     /// Only functions whose path matches: a glob or a substring (repeatable)
     #[arg(long = "fn", value_name = "PATTERN")]
     pub fn_patterns: Vec<String>,
@@ -335,14 +341,63 @@ pub enum GenerateFormat {
 pub enum Engine {
     /// Built in: deterministic, no key, no network
     Offline,
+    /// OpenAI's Responses API, Codex models included (OPENAI_API_KEY, OPENAI_BASE_URL)
+    Openai,
+    /// OpenAI's Chat Completions (OPENAI_API_KEY, OPENAI_BASE_URL)
+    OpenaiChat,
+    /// Anthropic's Messages API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)
+    Anthropic,
+    /// A local server speaking Chat Completions: Ollama, vLLM, llama.cpp (--base-url, --model)
+    OpenaiCompatible,
 }
 
 impl Engine {
     pub fn name(self) -> &'static str {
         match self {
             Engine::Offline => "offline",
+            Engine::Openai => "openai",
+            Engine::OpenaiChat => "openai-chat",
+            Engine::Anthropic => "anthropic",
+            Engine::OpenaiCompatible => "openai-compatible",
         }
     }
+
+    /// The model backend, for every engine but `offline`.
+    pub fn provider(self) -> Option<crate::generate::model::backend::Provider> {
+        use crate::generate::model::backend::Provider;
+        match self {
+            Engine::Offline => None,
+            Engine::Openai => Some(Provider::OpenAi),
+            Engine::OpenaiChat => Some(Provider::OpenAiChat),
+            Engine::Anthropic => Some(Provider::Anthropic),
+            Engine::OpenaiCompatible => Some(Provider::OpenAiCompatible),
+        }
+    }
+}
+
+/// Which model, and where: for the model engines.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ModelArgs {
+    /// The model to ask (default per engine; needed for openai-compatible)
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// The server's base URL, with its `/v1` for OpenAI-style APIs (default: OPENAI_BASE_URL or
+    /// ANTHROPIC_BASE_URL, else the provider's)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Tests asked of the model per function
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub tests_per_fn: u32,
+
+    /// Requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+
+    /// Seconds one request may take
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub request_timeout: u64,
 }
 
 const RUN_TESTS_EXAMPLES: &str = "\

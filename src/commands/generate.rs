@@ -9,10 +9,13 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
-use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs};
+use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs, ModelArgs};
 use crate::config::Config;
 use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
+use crate::generate::model::backend::{Backend, Provider};
+use crate::generate::model::client::Patience;
+use crate::generate::model::engine::{self as model_engine, Fatal, ModelGeneration, ModelOptions};
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
 use crate::spec::load_specs;
@@ -48,17 +51,33 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         .into());
     }
     let features = workspace.features_by_crate(&global.feature_selection());
-    let generation = offline::generate(
-        &workspace.root,
-        &analysis,
-        &features,
-        &specs,
-        OfflineOptions {
-            max_per_fn: args.max_per_fn as usize,
-            max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
-            private: args.private,
-        },
-    );
+    let generation = match args.engine.provider() {
+        None => offline::generate(
+            &workspace.root,
+            &analysis,
+            &features,
+            &specs,
+            OfflineOptions {
+                max_per_fn: args.max_per_fn as usize,
+                max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
+                private: args.private,
+            },
+        ),
+        Some(provider) => {
+            let made = model_generation(provider, &args.model, &workspace.root, &analysis, &specs)?;
+            if !global.quiet {
+                eprintln!(
+                    "{}: {} input tokens ({} cached), {} output tokens in {} requests",
+                    args.engine.name(),
+                    made.usage.input_tokens,
+                    made.usage.cached_input_tokens,
+                    made.usage.output_tokens,
+                    made.transcripts.len()
+                );
+            }
+            made.generation
+        }
+    };
     let header = serde_json::json!({ "engine": args.engine.name() });
     if !global.quiet {
         for warning in &generation.warnings {
@@ -96,6 +115,38 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         eprint!("{}", summary(&generation, args));
     }
     Ok(ExitCode::Clean)
+}
+
+/// Ask a model engine for tests; a key or account the API refuses stops the command (exit 2),
+/// as every other request would be refused too.
+pub fn model_generation(
+    provider: Provider,
+    args: &ModelArgs,
+    root: &std::path::Path,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+) -> anyhow::Result<ModelGeneration> {
+    let backend = Backend::from_env(
+        provider,
+        args.model.as_deref(),
+        args.base_url.as_deref(),
+        &|name| std::env::var(name).ok(),
+    )?;
+    let options = ModelOptions {
+        tests_per_fn: args.tests_per_fn as usize,
+        concurrency: args.concurrency as usize,
+        patience: Patience {
+            request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+            ..Patience::default()
+        },
+        ..ModelOptions::default()
+    };
+    model_engine::generate(&backend, root, analysis, specs, options).map_err(|err| {
+        match err.downcast::<Fatal>() {
+            Ok(fatal) => InputError::new(fatal.to_string()).into(),
+            Err(other) => other,
+        }
+    })
 }
 
 fn describe_filter(args: &GenerateArgs) -> String {

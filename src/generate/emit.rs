@@ -31,6 +31,19 @@ pub fn test_item(name: &str, meta: &TestMeta, body: &str) -> Result<EmittedTest,
     })
 }
 
+/// A whole `#[test]` function (a model's) with its metadata line in front; doc comments it
+/// carried are dropped, so the metadata line is the test's only one.
+pub fn with_meta(mut item: syn::ItemFn, meta: &TestMeta) -> EmittedTest {
+    let json = serde_json::to_string(meta).expect("metadata serializes");
+    let doc = format!(" dualtrack: {json}");
+    item.attrs.retain(|attr| !attr.path().is_ident("doc"));
+    item.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+    EmittedTest {
+        meta: meta.clone(),
+        item,
+    }
+}
+
 /// The module text: the header line, the preamble (items the tests share), then the tests.
 pub fn module_text(header: &serde_json::Value, preamble: &str, tests: &[EmittedTest]) -> String {
     let mut file: syn::File = syn::parse_quote!();

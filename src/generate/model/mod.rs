@@ -1,11 +1,14 @@
-//! Model engines (in progress: issue 7): tests written by a model behind one interface, one
-//! module per wire format. So far: the wire formats as request bodies and parsed replies,
-//! the HTTP client with the retry policy, reading answers.
+//! Model engines (in progress: issue 7): tests written by a model behind one interface
+//! (`backend`), one module per wire format. Built so far: the wire formats, the HTTP client
+//! with the retry policy, reading answers, the prompt, and the generation loop.
 
 pub mod answer;
 pub mod anthropic;
+pub mod backend;
 pub mod client;
+pub mod engine;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod prompt;
 pub mod retry;
 pub mod wire;

@@ -1,0 +1,385 @@
+//! A model engine's generation: one request per function (a few in flight), each answer read
+//! tolerantly and its tests checked, the tool filling in the metadata it asked about. Makes
+//! the same `Generation` as the offline engine, plus token usage and transcripts.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::answer::read_answer;
+use super::backend::{AskError, Backend};
+use super::client::{ApiError, Patience};
+use super::prompt::{FunctionContext, SYSTEM, function_context, user_message};
+use super::wire::{Finish, Request, Usage};
+use crate::analyze::Analysis;
+use crate::generate::emit::with_meta;
+use crate::generate::{GeneratedTest, Generation, Skipped};
+use crate::spec::link::item_targets;
+use crate::spec::model::Spec;
+use crate::testfile::TestMeta;
+
+/// How much to ask for, and how patiently.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelOptions {
+    /// Tests asked for per function.
+    pub tests_per_fn: usize,
+    pub max_output_tokens: u32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub patience: Patience,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            tests_per_fn: 8,
+            max_output_tokens: 16_000,
+            concurrency: 4,
+            patience: Patience::default(),
+        }
+    }
+}
+
+/// One exchange with the model, as kept in the run directory: the request without any key,
+/// the response, usage and timing.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Transcript {
+    pub function: String,
+    pub engine: String,
+    pub model: String,
+    pub request: Value,
+    pub response: Value,
+    pub usage: Usage,
+    pub elapsed_ms: u64,
+    pub attempts: u32,
+    pub request_id: Option<String>,
+}
+
+/// What a model run made.
+#[derive(Default)]
+pub struct ModelGeneration {
+    pub generation: Generation,
+    pub usage: Usage,
+    pub transcripts: Vec<Transcript>,
+}
+
+/// Why a model run stopped before the end: the key or the account, which no other request
+/// would get past either.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Fatal(pub ApiError);
+
+/// Ask the model about every function of `analysis`.
+pub fn generate(
+    backend: &Backend,
+    root: &Path,
+    analysis: &Analysis,
+    specs: &[Spec],
+    options: ModelOptions,
+) -> anyhow::Result<ModelGeneration> {
+    let contexts = contexts(root, analysis, specs);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
+    let answers = runtime.block_on(ask_all(backend, &client, contexts, options))?;
+    let mut out = ModelGeneration::default();
+    let mut taken = HashSet::new();
+    for (context, outcome) in answers {
+        let module = analysis
+            .functions
+            .iter()
+            .find(|f| f.path == context.path)
+            .map(|f| f.module.clone())
+            .unwrap_or_default();
+        match outcome {
+            Ok(asked) => {
+                out.usage += asked.usage;
+                out.transcripts.extend(asked.transcripts);
+                if let Some(reason) = asked.nothing_because {
+                    out.generation.skipped.push(Skipped {
+                        function: context.path.clone(),
+                        reasons: vec![reason],
+                    });
+                    continue;
+                }
+                for refused in asked.refused {
+                    out.generation.warnings.push(format!(
+                        "{}: the model's test `{}` was refused: {}",
+                        context.path, refused.name, refused.reason
+                    ));
+                }
+                for test in asked.tests {
+                    let meta = meta_for(&test, &context);
+                    out.generation.tests.push(GeneratedTest {
+                        test: with_meta(with_name(test.item, &mut taken), &meta),
+                        module: module.clone(),
+                    });
+                }
+            }
+            Err(reason) => out.generation.skipped.push(Skipped {
+                function: context.path.clone(),
+                reasons: vec![reason],
+            }),
+        }
+    }
+    out.generation.callable = out
+        .generation
+        .tests
+        .iter()
+        .map(|t| t.test.meta.function.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    out.generation.candidates = out.generation.tests.len();
+    Ok(out)
+}
+
+/// A test the model wrote, parsed.
+struct Taken {
+    item: syn::ItemFn,
+    proposed: super::answer::ProposedTest,
+}
+
+/// One function's answer.
+struct Asked {
+    tests: Vec<Taken>,
+    refused: Vec<super::answer::Refused>,
+    usage: Usage,
+    transcripts: Vec<Transcript>,
+    /// The model gave no tests, and why.
+    nothing_because: Option<String>,
+}
+
+async fn ask_all(
+    backend: &Backend,
+    client: &reqwest::Client,
+    contexts: Vec<FunctionContext>,
+    options: ModelOptions,
+) -> Result<Vec<(FunctionContext, Result<Asked, String>)>, Fatal> {
+    // A few at a time, in order: results keep the functions' order.
+    let mut results = Vec::with_capacity(contexts.len());
+    for chunk in contexts.chunks(options.concurrency.max(1)) {
+        let futures = chunk
+            .iter()
+            .map(|context| ask_one(backend, client, context, options));
+        let answers = join_all(futures).await;
+        for (context, answer) in chunk.iter().zip(answers) {
+            match answer {
+                Err(AskOutcome::Fatal(err)) => return Err(Fatal(err)),
+                Err(AskOutcome::Skip(reason)) => results.push((context.clone(), Err(reason))),
+                Ok(asked) => results.push((context.clone(), Ok(asked))),
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Run futures together on the current thread and collect their outputs in order.
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (index, future) in pinned.iter_mut().enumerate() {
+            if outputs[index].is_some() {
+                continue;
+            }
+            match future.as_mut().poll(cx) {
+                std::task::Poll::Ready(output) => outputs[index] = Some(output),
+                std::task::Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}
+
+enum AskOutcome {
+    Fatal(ApiError),
+    Skip(String),
+}
+
+async fn ask_one(
+    backend: &Backend,
+    client: &reqwest::Client,
+    context: &FunctionContext,
+    options: ModelOptions,
+) -> Result<Asked, AskOutcome> {
+    let mut wanted = options.tests_per_fn.max(1);
+    let mut asked = Asked {
+        tests: Vec::new(),
+        refused: Vec::new(),
+        usage: Usage::default(),
+        transcripts: Vec::new(),
+        nothing_because: None,
+    };
+    // A truncated answer is asked again once, for half as many tests.
+    for round in 0..2 {
+        let request = Request {
+            model: backend.model.clone(),
+            system: SYSTEM.to_owned(),
+            user: user_message(context, wanted, !backend.provider.enforces_schema()),
+            max_output_tokens: options.max_output_tokens,
+            structured: true,
+        };
+        let (reply, exchange, body) = match backend.ask(client, &request, options.patience).await {
+            Ok(answer) => answer,
+            Err(AskError::Api(err @ (ApiError::Auth { .. } | ApiError::Quota { .. }))) => {
+                return Err(AskOutcome::Fatal(err));
+            }
+            Err(err) => return Err(AskOutcome::Skip(format!("the model gave no answer: {err}"))),
+        };
+        asked.usage += reply.usage;
+        asked.transcripts.push(Transcript {
+            function: context.path.clone(),
+            engine: backend.provider.name().to_owned(),
+            model: backend.model.clone(),
+            request: body,
+            response: exchange.body.clone(),
+            usage: reply.usage,
+            elapsed_ms: exchange.elapsed.as_millis() as u64,
+            attempts: exchange.attempts,
+            request_id: exchange.request_id.clone(),
+        });
+        match reply.finish {
+            Finish::Truncated if round == 0 => {
+                wanted = (wanted / 2).max(1);
+                continue;
+            }
+            Finish::Refused(said) => {
+                asked.nothing_because = Some(format!("the model declined: {said}"));
+                return Ok(asked);
+            }
+            _ => {}
+        }
+        match read_answer(&reply.text) {
+            Ok(answer) => {
+                asked.refused = answer.refused;
+                for proposed in answer.tests {
+                    match syn::parse_str::<syn::ItemFn>(&proposed.code) {
+                        Ok(item) => asked.tests.push(Taken { item, proposed }),
+                        Err(err) => asked.refused.push(super::answer::Refused {
+                            name: proposed.name.clone(),
+                            reason: format!("does not parse as a function: {err}"),
+                        }),
+                    }
+                }
+                if asked.tests.is_empty() {
+                    asked.nothing_because = Some(format!(
+                        "the model's answer held no usable test ({} refused)",
+                        asked.refused.len()
+                    ));
+                }
+            }
+            Err(err) => asked.nothing_because = Some(format!("the model's answer: {err}")),
+        }
+        return Ok(asked);
+    }
+    asked.nothing_because = Some("the answer was cut off twice at the output budget".to_owned());
+    Ok(asked)
+}
+
+/// The metadata line of a model's test: the function it was asked about, and only the site and
+/// item ids that exist.
+fn meta_for(test: &Taken, context: &FunctionContext) -> TestMeta {
+    let sites: HashSet<&str> = context.sites.iter().map(|s| s.0.as_str()).collect();
+    let items: HashSet<&str> = context.spec_items.iter().map(|i| i.0.as_str()).collect();
+    let proposed = &test.proposed;
+    TestMeta {
+        function: context.path.clone(),
+        targets: proposed
+            .targets
+            .iter()
+            .filter(|t| sites.contains(t.as_str()))
+            .cloned()
+            .collect(),
+        spec: proposed
+            .spec_items
+            .iter()
+            .filter(|i| items.contains(i.as_str()))
+            .cloned()
+            .collect(),
+        category: proposed.category.clone(),
+        oracle: proposed.oracle.clone(),
+        input: proposed.input.clone(),
+    }
+}
+
+/// The test under a name no other test of the run has (`name`, `name_2`, ...).
+fn with_name(mut item: syn::ItemFn, taken: &mut HashSet<String>) -> syn::ItemFn {
+    let base = item.sig.ident.to_string();
+    let mut name = base.clone();
+    let mut n = 1;
+    while !taken.insert(name.clone()) {
+        n += 1;
+        name = format!("{base}_{n}");
+    }
+    item.sig.ident = syn::Ident::new(&name, item.sig.ident.span());
+    item
+}
+
+/// Every function's context: its source, sites (marking those no spec item speaks to), and
+/// the spec items about it.
+fn contexts(root: &Path, analysis: &Analysis, specs: &[Spec]) -> Vec<FunctionContext> {
+    let unspecified: HashSet<String> = if specs.is_empty() {
+        HashSet::new()
+    } else {
+        crate::spec::score::score(specs.to_vec(), Vec::new(), analysis, true)
+            .unspecified_sites
+            .into_iter()
+            .collect()
+    };
+    let mut items: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    for spec in specs {
+        for item in spec.items.iter().filter(|i| i.is_promise()) {
+            for index in item_targets(item, &spec.targets, &analysis.functions).direct {
+                items
+                    .entry(index)
+                    .or_default()
+                    .push((item.id.clone(), item.text.clone()));
+            }
+        }
+    }
+    let mut files: HashMap<String, String> = HashMap::new();
+    analysis
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(index, function)| {
+            let source = files.entry(function.file.clone()).or_insert_with(|| {
+                std::fs::read_to_string(root.join(&function.file)).unwrap_or_default()
+            });
+            function_context(
+                function,
+                source,
+                items.remove(&index).unwrap_or_default(),
+                &|site| unspecified.contains(site),
+            )
+        })
+        .collect()
+}
+
+/// The usage and transcripts as the review document's `usage` (cost comes with the price
+/// table).
+pub fn usage_json(usage: &Usage) -> Value {
+    json!({
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    })
+}

@@ -1,0 +1,200 @@
+//! What a model is told: targeted context, not whole files. For one function: its source
+//! with line numbers, its sites with ids and text (marking those no spec item speaks to), the
+//! spec items about it, and what tests already exist; and the output contract.
+
+use std::fmt::Write as _;
+
+use crate::analyze::Function;
+
+/// The instructions every request carries.
+pub const SYSTEM: &str = "You are the adversarial second track of a code review. You read one \
+Rust function, its decision sites and its spec, and write edge-case tests that try to break it: \
+boundary values, empty input, type limits, spec contracts, misuse, concurrency where it shares \
+state. Each test is one complete `#[test]` function that compiles inside a child module of the \
+function's own module (`use super::*;` is there: call the function by its plain name). Use only \
+std and the crate itself. Never spawn processes, open sockets, touch the network or delete \
+files. A test asserts what the spec or the documentation promises; where neither says, assert \
+only that the call does not panic. Prefer few sharp tests to many similar ones.";
+
+/// What a model sees of one function.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionContext {
+    pub path: String,
+    /// `file:line`.
+    pub location: String,
+    /// The function's source, each line prefixed with its number.
+    pub numbered_source: String,
+    /// (site id, kind, line, text, whether a spec item speaks to it).
+    pub sites: Vec<(String, String, u32, String, bool)>,
+    /// (item id, text).
+    pub spec_items: Vec<(String, String)>,
+    /// Tests that exist already (names, with what they found when they ran).
+    pub existing_tests: Vec<String>,
+}
+
+/// The context of `function`, whose file's text is `source`.
+pub fn function_context(
+    function: &Function,
+    source: &str,
+    spec_items: Vec<(String, String)>,
+    unspecified: &dyn Fn(&str) -> bool,
+) -> FunctionContext {
+    let first = function.line.max(1) as usize;
+    let last = (function.end_line as usize).max(first);
+    let numbered_source = source
+        .lines()
+        .enumerate()
+        .skip(first - 1)
+        .take(last - first + 1)
+        .map(|(index, line)| format!("{:>5} | {line}", index + 1))
+        .collect::<Vec<_>>()
+        .join("\n");
+    FunctionContext {
+        path: function.path.clone(),
+        location: format!("{}:{}", function.file, function.line),
+        numbered_source,
+        sites: function
+            .sites
+            .iter()
+            .map(|site| {
+                (
+                    site.id.clone(),
+                    format!("{:?}", site.kind).to_lowercase(),
+                    site.line,
+                    site.text.clone(),
+                    !unspecified(&site.id),
+                )
+            })
+            .collect(),
+        spec_items,
+        existing_tests: Vec::new(),
+    }
+}
+
+/// The user message for one function: the context, how many tests, and the output contract
+/// (spelled out for servers that do not enforce the schema).
+pub fn user_message(
+    context: &FunctionContext,
+    tests_wanted: usize,
+    schema_in_prompt: bool,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Function under test: `{}` ({})\n",
+        context.path, context.location
+    );
+    let _ = writeln!(out, "```rust\n{}\n```\n", context.numbered_source);
+    if !context.sites.is_empty() {
+        out.push_str("Decision sites (id, kind, line, code):\n");
+        for (id, kind, line, text, specified) in &context.sites {
+            let mark = if *specified {
+                ""
+            } else {
+                "  [no spec item covers this]"
+            };
+            let _ = writeln!(
+                out,
+                "- {id} ({kind}, line {line}): `{}`{mark}",
+                one_line(text)
+            );
+        }
+        out.push('\n');
+    }
+    if context.spec_items.is_empty() {
+        out.push_str("No spec item is about this function: test what its documentation and \
+                      signature promise, and that it never panics on any input its types allow.\n\n");
+    } else {
+        out.push_str("Spec items about it:\n");
+        for (id, text) in &context.spec_items {
+            let _ = writeln!(out, "- {id}: {}", one_line(text));
+        }
+        out.push('\n');
+    }
+    if !context.existing_tests.is_empty() {
+        out.push_str("Tests that exist already (do not repeat them; aim where they did not):\n");
+        for test in &context.existing_tests {
+            let _ = writeln!(out, "- {test}");
+        }
+        out.push('\n');
+    }
+    let _ = write!(
+        out,
+        "Write {tests_wanted} tests. For each: `name` (snake_case, unique), `function` (`{}`), \
+         `targets` (site ids it attacks), `spec_items` (item ids it checks), `category` (one of \
+         boundary, empty, type_limit, spec_contract, concurrency, misuse), `oracle` (what it \
+         asserts), `input` (the call, briefly), `rationale` (one sentence), and `code` (the \
+         whole `#[test]` function).",
+        context.path
+    );
+    if schema_in_prompt {
+        out.push_str(
+            "\n\nAnswer with JSON only, no prose: {\"tests\": [{\"name\": \"...\", \"function\": \
+             \"...\", \"targets\": [], \"spec_items\": [], \"category\": \"boundary\", \
+             \"oracle\": \"...\", \"input\": \"...\", \"rationale\": \"...\", \"code\": \
+             \"#[test]\\nfn ...() { ... }\"}]}",
+        );
+    }
+    out
+}
+
+fn one_line(text: &str) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(160) {
+        Some((at, _)) => format!("{}…", &joined[..at]),
+        None => joined,
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn context() -> FunctionContext {
+        FunctionContext {
+            path: "ledger::split_evenly".into(),
+            location: "src/lib.rs:60".into(),
+            numbered_source: "   60 | pub fn split_evenly(total: i64, parts: u32) -> Vec<i64> {"
+                .into(),
+            sites: vec![
+                (
+                    "ledger::split_evenly#panic1".into(),
+                    "panic".into(),
+                    64,
+                    "total / parts as i64".into(),
+                    false,
+                ),
+                (
+                    "ledger::split_evenly#if1".into(),
+                    "if".into(),
+                    67,
+                    "i < rem".into(),
+                    true,
+                ),
+            ],
+            spec_items: vec![("AC5".into(), "shares differ by at most one cent".into())],
+            existing_tests: vec![
+                "split_evenly_total_v_minus_1_parts_v0_does_not_panic (panicked)".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_message_carries_sites_items_tests_and_the_contract() {
+        let text = user_message(&context(), 8, false);
+        assert!(
+            text.contains("`ledger::split_evenly` (src/lib.rs:60)"),
+            "{text}"
+        );
+        assert!(text.contains("- ledger::split_evenly#panic1 (panic, line 64): `total / parts as i64`  [no spec item covers this]"), "{text}");
+        assert!(
+            !text.contains("#if1 (if, line 67): `i < rem`  [no spec"),
+            "{text}"
+        );
+        assert!(text.contains("- AC5: shares differ"), "{text}");
+        assert!(text.contains("do not repeat them"), "{text}");
+        assert!(text.contains("Write 8 tests."), "{text}");
+        assert!(!text.contains("Answer with JSON only"));
+        assert!(user_message(&context(), 8, true).contains("Answer with JSON only"));
+    }
+}

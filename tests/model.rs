@@ -1,0 +1,204 @@
+//! The model engines end to end: the real binary against a model API served on 127.0.0.1 by
+//! the test (wiremock), for each wire format. What the tool sends (headers, schema, the
+//! function's context) is asserted as well as what it makes of the answer.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod util;
+use util::{dualtrack, fixture};
+
+const GOOD: &str = "#[test]\nfn split_evenly_zero_parts_is_empty() {\n    assert!(split_evenly(100, 0).is_empty());\n}";
+const SPAWNS: &str =
+    "#[test]\nfn spawns() {\n    std::process::Command::new(\"true\").status().unwrap();\n}";
+
+fn tests_json() -> String {
+    json!({"tests": [
+        {"name": "split_evenly_zero_parts_is_empty", "function": "ledger::split_evenly",
+         "targets": ["ledger::split_evenly#panic1", "not-a-site"], "spec_items": [],
+         "category": "boundary", "oracle": "empty result", "input": "split_evenly(100, 0)",
+         "rationale": "zero parts divides by zero", "code": GOOD},
+        {"name": "spawns", "code": SPAWNS},
+    ]})
+    .to_string()
+}
+
+fn generate(engine: &str, env: &[(&str, String)]) -> std::process::Output {
+    let mut command = dualtrack();
+    command
+        .args([
+            "generate",
+            "--engine",
+            engine,
+            "--fn",
+            "split_evenly",
+            "--manifest-path",
+        ])
+        .arg(fixture("ledger/Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+async fn sent(server: &MockServer) -> Value {
+    server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn openai_responses_end_to_end() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/responses"))
+        .and(header("authorization", "Bearer sk-test-0123456789abcdef"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "resp_1", "status": "completed",
+            "output": [{"type": "message", "content": [{"type": "output_text", "text": tests_json()}]}],
+            "usage": {"input_tokens": 1234, "input_tokens_details": {"cached_tokens": 1000},
+                      "output_tokens": 321}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let output = generate(
+        "openai",
+        &[
+            ("OPENAI_API_KEY", "sk-test-0123456789abcdef".into()),
+            ("OPENAI_BASE_URL", format!("{}/v1", server.uri())),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("fn split_evenly_zero_parts_is_empty()"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            r#""function":"ledger::split_evenly","targets":["ledger::split_evenly#panic1"]"#
+        ),
+        "the tool fills the metadata and keeps only real site ids: {stdout}"
+    );
+    assert!(!stdout.contains("fn spawns"), "{stdout}");
+    assert!(stderr.contains("spawns a process"), "{stderr}");
+    assert!(
+        stderr.contains("1234 input tokens (1000 cached), 321 output tokens"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("0123456789"),
+        "no key in the output: {stderr}"
+    );
+
+    // The module runs as any engine's does, and the model's test finds the division by zero.
+    let dir = util::copy_fixture("ledger");
+    let module = dir.path().join("dualtrack_openai.rs");
+    std::fs::write(&module, stdout.as_bytes()).unwrap();
+    let run = dualtrack()
+        .args([
+            "run-tests",
+            "--format",
+            "json",
+            "--no-sandbox",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(&module)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    assert_eq!(report["tests"][0]["outcome"], "panicked", "{report:#}");
+
+    let body = sent(&server).await;
+    assert_eq!(body["store"], false);
+    assert_eq!(body["text"]["format"]["type"], "json_schema");
+    let user = body["input"][0]["content"].as_str().unwrap();
+    assert!(user.contains("`ledger::split_evenly`"), "{user}");
+    assert!(user.contains("ledger::split_evenly#panic1"), "{user}");
+    assert!(user.contains("let base = total / parts as i64;"), "{user}");
+}
+
+#[tokio::test]
+async fn anthropic_messages_end_to_end() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", "ak-test-0123456789"))
+        .and(header("anthropic-version", "2023-06-01"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "stop_reason": "end_turn",
+            // Prose and a fence around the JSON: still read.
+            "content": [{"type": "text", "text": format!("Here you go:\n```json\n{}\n```", tests_json())}],
+            "usage": {"input_tokens": 100, "cache_read_input_tokens": 900,
+                      "cache_creation_input_tokens": 0, "output_tokens": 50}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let output = generate(
+        "anthropic",
+        &[
+            ("ANTHROPIC_API_KEY", "ak-test-0123456789".into()),
+            ("ANTHROPIC_BASE_URL", server.uri()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("fn split_evenly_zero_parts_is_empty()"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1000 input tokens (900 cached), 50 output tokens"),
+        "{stderr}"
+    );
+    let body = sent(&server).await;
+    assert_eq!(body["max_tokens"], 16000);
+    assert!(body["output_config"]["format"]["schema"].is_object());
+}
+
+#[test]
+fn a_missing_key_is_one_line_and_exit_2() {
+    let output = generate("openai", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("OPENAI_API_KEY is not set"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[tokio::test]
+async fn a_refused_key_stops_with_exit_2_naming_the_variable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"message": "Incorrect API key provided: sk-bad-0123456789.", "type": "invalid_request_error"}
+        })))
+        .mount(&server)
+        .await;
+    let output = generate(
+        "openai-chat",
+        &[
+            ("OPENAI_API_KEY", "sk-bad-0123456789".into()),
+            ("OPENAI_BASE_URL", format!("{}/v1", server.uri())),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+    assert!(!stderr.contains("0123456789"), "{stderr}");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "not retried"
+    );
+}
