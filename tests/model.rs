@@ -202,3 +202,73 @@ async fn a_refused_key_stops_with_exit_2_naming_the_variable() {
         "not retried"
     );
 }
+
+#[tokio::test]
+async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
+    let server = MockServer::start().await;
+    let answer = json!({"tests": [{
+        "name": "average_of_nothing", "function": "planted::average", "targets": [],
+        "spec_items": [], "category": "empty", "oracle": "no panic", "input": "average(0, 0)",
+        "rationale": "zero count", "code": "#[test]\nfn average_of_nothing() {\n    let _ = average(0, 0);\n}"
+    }]});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "chatcmpl-1",
+            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 700, "completion_tokens": 80,
+                      "prompt_tokens_details": {"cached_tokens": 500}}
+        })))
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let output = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-chat",
+            "--model",
+            "gpt-test",
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let failure = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "failure")
+        .expect("the model's test finds the division by zero");
+    assert_eq!(failure["function"], "planted::average");
+    assert_eq!(report["engine"], "openai-chat");
+    // The figures are the server's.
+    assert_eq!(report["usage"]["input_tokens"], 700);
+    assert_eq!(report["usage"]["cached_input_tokens"], 500);
+    assert_eq!(report["usage"]["output_tokens"], 80);
+    // Each exchange is kept, without the key.
+    let runs = dir.path().join("target/dualtrack/runs");
+    let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
+    let transcripts: Vec<_> = std::fs::read_dir(run.join("transcripts"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(transcripts.len(), 1);
+    let text = std::fs::read_to_string(transcripts[0].path()).unwrap();
+    assert!(text.contains("average_of_nothing"), "{text}");
+    assert!(!text.contains("0123456789abcdef"), "{text}");
+    assert!(
+        run.join("dualtrack_openai-chat.rs").is_file()
+            || run.join("dualtrack_openai_chat.rs").is_file()
+    );
+}

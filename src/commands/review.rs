@@ -136,6 +136,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let gaps =
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
+    let mut model_usage = None;
+    let mut transcripts = Vec::new();
     let generation = if nothing {
         offline::Generation::default()
     } else {
@@ -144,26 +146,55 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             &format!("generating tests for {} functions", scoped.functions.len()),
             None,
         );
-        let generation = offline::generate(
-            &workspace.root,
-            &scoped,
-            &features,
-            &specs,
-            OfflineOptions {
-                max_per_fn: args.max_per_fn as usize,
-                max_tests: match args.max_tests {
-                    Some(0) => None,
-                    Some(n) => Some(n as usize),
-                    // A change is a feature: 15-25 tests. A whole crate is many features: the best
-                    // few tests of each function.
-                    None if whole_crate => {
-                        Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
-                    }
-                    None => Some(FEATURE_BUDGET),
+        let generation = match args.engine.provider() {
+            None => offline::generate(
+                &workspace.root,
+                &scoped,
+                &features,
+                &specs,
+                OfflineOptions {
+                    max_per_fn: args.max_per_fn as usize,
+                    max_tests: match args.max_tests {
+                        Some(0) => None,
+                        Some(n) => Some(n as usize),
+                        // A change is a feature: 15-25 tests. A whole crate is many features:
+                        // the best few tests of each function.
+                        None if whole_crate => {
+                            Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
+                        }
+                        None => Some(FEATURE_BUDGET),
+                    },
+                    private: args.private,
                 },
-                private: args.private,
-            },
-        );
+            ),
+            Some(provider) => {
+                let mut model_args = args.model.clone();
+                // The feature's budget spread over its functions, a few each at least.
+                if !whole_crate {
+                    let share = FEATURE_BUDGET / scoped.functions.len().max(1);
+                    model_args.tests_per_fn = (share as u32).clamp(3, model_args.tests_per_fn);
+                }
+                let made = super::generate::model_generation(
+                    provider,
+                    &model_args,
+                    &workspace.root,
+                    &scoped,
+                    &specs,
+                )?;
+                progress.line(&format!(
+                    "{} ({}): {} input tokens ({} cached), {} output tokens in {} requests",
+                    args.engine.name(),
+                    args.model.model.as_deref().unwrap_or("default model"),
+                    made.usage.input_tokens,
+                    made.usage.cached_input_tokens,
+                    made.usage.output_tokens,
+                    made.transcripts.len()
+                ));
+                model_usage = Some(made.usage);
+                transcripts = made.transcripts;
+                made.generation
+            }
+        };
         for warning in &generation.warnings {
             progress.line(&format!("warning: {warning}"));
         }
@@ -216,7 +247,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             module,
             source: Some(module_path.display().to_string()),
         }];
-        let mut options = super::run_tests::runner_options(global, &args.runner, false, "review")?;
+        let model_written = args.engine.provider().is_some();
+        let mut options =
+            super::run_tests::runner_options(global, &args.runner, model_written, "review")?;
         if args.keep_scratch {
             options.keep_scratch = Some(run_dir.join("scratch"));
         }
@@ -246,6 +279,16 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     document["run_id"] = json!(id);
     document["scope"] = json!("review");
+    if let Some(usage) = model_usage {
+        document["usage"] = json!({
+            "input_tokens": usage.input_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "output_tokens": usage.output_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+            "cost_usd": 0.0,
+        });
+        write_transcripts(&run_dir, &transcripts)?;
+    }
     document["description"] = json!(description);
     let mut skipped = json!(generation.skipped);
     if let Some(list) = skipped.as_array_mut() {
@@ -633,6 +676,27 @@ fn add_snippets(document: &mut Value, root: &Path) {
             finding["snippet"] = json!(snippet.trim());
         }
     }
+}
+
+/// Every exchange with the model, one file each under `transcripts/` of the run directory:
+/// the request (no key is in it: keys travel in headers), the response, usage and timing.
+fn write_transcripts(
+    run_dir: &Path,
+    transcripts: &[crate::generate::model::engine::Transcript],
+) -> anyhow::Result<()> {
+    let dir = run_dir.join("transcripts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    for (index, transcript) in transcripts.iter().enumerate() {
+        let name = format!(
+            "{:03}-{}.json",
+            index + 1,
+            crate::generate::emit::sanitize_name(&transcript.function)
+        );
+        let mut text = serde_json::to_string_pretty(transcript)?;
+        text.push('\n');
+        write_atomically(&dir.join(name), &text)?;
+    }
+    Ok(())
 }
 
 /// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's
