@@ -272,3 +272,82 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             || run.join("dualtrack_openai_chat.rs").is_file()
     );
 }
+
+#[tokio::test]
+async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_fixed() {
+    let server = MockServer::start().await;
+    let reply = |code: &str, prompt_tokens: u64| {
+        let answer = json!({"tests": [{"name": "average_of_nothing", "code": code}]});
+        ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 10}
+        }))
+    };
+    // The repair request (it carries the compiler's words) gets the fixed test.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::body_string_contains("do not compile"))
+        .respond_with(reply(
+            "#[test]\nfn average_of_nothing() {\n    let _ = average(0, 0);\n}",
+            200,
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            "#[test]\nfn average_of_nothing() {\n    let _ = average(\"zero\", 0);\n}",
+            100,
+        ))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let output = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-compatible",
+            "--model",
+            "local",
+            "--base-url",
+        ])
+        .arg(format!("{}/v1", server.uri()))
+        .args([
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let test = &report["tests"][0];
+    assert_eq!(test["name"], "average_of_nothing", "{report:#}");
+    assert_eq!(
+        test["outcome"], "panicked",
+        "the fixed test ran: {report:#}"
+    );
+    assert!(
+        stderr.contains("repair round 1: 1 tests did not compile"),
+        "{stderr}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    let repair: Value = requests[1].body_json().unwrap();
+    let message = repair["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        message.contains("error[E0308]"),
+        "the compiler's error went back: {message}"
+    );
+    assert!(message.contains("average(\"zero\", 0)"), "{message}");
+    // A local server gets the contract in the prompt and `max_tokens`.
+    assert!(message.contains("Answer with JSON only"));
+    assert!(repair["max_tokens"].is_number());
+    assert_eq!(report["usage"]["input_tokens"], 300);
+}

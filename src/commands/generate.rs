@@ -15,7 +15,9 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
 use crate::generate::model::backend::{Backend, Provider};
 use crate::generate::model::client::Patience;
-use crate::generate::model::engine::{self as model_engine, Fatal, ModelGeneration, ModelOptions};
+use crate::generate::model::engine::{
+    self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions,
+};
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
 use crate::spec::load_specs;
@@ -117,15 +119,8 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::Clean)
 }
 
-/// Ask a model engine for tests; a key or account the API refuses stops the command (exit 2),
-/// as every other request would be refused too.
-pub fn model_generation(
-    provider: Provider,
-    args: &ModelArgs,
-    root: &std::path::Path,
-    analysis: &crate::analyze::Analysis,
-    specs: &[crate::spec::model::Spec],
-) -> anyhow::Result<ModelGeneration> {
+/// The backend and options the command line asks for.
+fn model_backend(provider: Provider, args: &ModelArgs) -> anyhow::Result<(Backend, ModelOptions)> {
     let backend = Backend::from_env(
         provider,
         args.model.as_deref(),
@@ -141,12 +136,41 @@ pub fn model_generation(
         },
         ..ModelOptions::default()
     };
-    model_engine::generate(&backend, root, analysis, specs, options).map_err(|err| {
-        match err.downcast::<Fatal>() {
-            Ok(fatal) => InputError::new(fatal.to_string()).into(),
-            Err(other) => other,
-        }
-    })
+    Ok((backend, options))
+}
+
+/// A key or account the API refuses stops the command (exit 2): every other request would be
+/// refused too.
+fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast::<Fatal>() {
+        Ok(fatal) => InputError::new(fatal.to_string()).into(),
+        Err(other) => other,
+    }
+}
+
+/// Ask a model engine for tests.
+pub fn model_generation(
+    provider: Provider,
+    args: &ModelArgs,
+    root: &std::path::Path,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+) -> anyhow::Result<ModelGeneration> {
+    let (backend, options) = model_backend(provider, args)?;
+    model_engine::generate(&backend, root, analysis, specs, options).map_err(fatal_is_input)
+}
+
+/// Ask a model engine to fix the tests it wrote that did not compile.
+pub fn model_repair(
+    provider: Provider,
+    args: &ModelArgs,
+    root: &std::path::Path,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    broken: &[Broken],
+) -> anyhow::Result<ModelGeneration> {
+    let (backend, options) = model_backend(provider, args)?;
+    model_engine::repair(&backend, root, analysis, specs, broken, options).map_err(fatal_is_input)
 }
 
 fn describe_filter(args: &GenerateArgs) -> String {

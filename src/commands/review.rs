@@ -254,7 +254,27 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             options.keep_scratch = Some(run_dir.join("scratch"));
         }
         match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
-            Ok(report) => {
+            Ok(mut report) => {
+                if let Some(provider) = args.engine.provider() {
+                    let repaired = repair_rounds(
+                        RepairContext {
+                            provider,
+                            args,
+                            workspace: &workspace,
+                            full: &full,
+                            scoped: &scoped,
+                            specs: &specs,
+                            run_dir: &run_dir,
+                            options: &options,
+                            progress: &progress,
+                        },
+                        &mut report,
+                    )?;
+                    if let Some(usage) = model_usage.as_mut() {
+                        *usage += repaired.usage;
+                    }
+                    transcripts.extend(repaired.transcripts);
+                }
                 if !global.quiet && global.verbose > 0 {
                     eprint!("{}", super::run_tests::render_human(&report));
                 }
@@ -676,6 +696,110 @@ fn add_snippets(document: &mut Value, root: &Path) {
             finding["snippet"] = json!(snippet.trim());
         }
     }
+}
+
+/// Rounds of asking the model to fix its tests that did not compile, each compiler error
+/// going back with its test; at most this many.
+const REPAIR_ROUNDS: usize = 2;
+
+/// What a repair round needs of the review.
+struct RepairContext<'a> {
+    provider: crate::generate::model::backend::Provider,
+    args: &'a ReviewArgs,
+    workspace: &'a Workspace,
+    full: &'a Analysis,
+    scoped: &'a Analysis,
+    specs: &'a [crate::spec::model::Spec],
+    run_dir: &'a Path,
+    options: &'a crate::scratch::RunOptions,
+    progress: &'a Progress,
+}
+
+/// Send the compiler's errors back for the tests that did not build, run the fixed ones, and
+/// put their outcomes in the report in place of the dropped ones. A test still broken after
+/// the last round stays dropped with its last error.
+fn repair_rounds(
+    context: RepairContext,
+    report: &mut crate::scratch::RunReport,
+) -> anyhow::Result<crate::generate::model::engine::ModelGeneration> {
+    use crate::generate::model::engine::Broken;
+    use crate::scratch::execute::Outcome;
+    let mut spent = crate::generate::model::engine::ModelGeneration::default();
+    for round in 1..=REPAIR_ROUNDS {
+        let broken: Vec<Broken> = report
+            .results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Dropped && !r.compile_errors.is_empty())
+            .map(|r| Broken {
+                meta: crate::testfile::TestMeta {
+                    function: r.function.clone(),
+                    targets: r.targets.clone(),
+                    spec: r.spec_items.clone(),
+                    category: r.category.clone(),
+                    oracle: r.oracle.clone(),
+                    input: r.input.clone(),
+                },
+                name: r.name.clone(),
+                code: r.code.clone(),
+                errors: r.compile_errors.clone(),
+            })
+            .collect();
+        if broken.is_empty() {
+            break;
+        }
+        context.progress.line(&format!(
+            "repair round {round}: {} tests did not compile; their errors go back to the model",
+            broken.len()
+        ));
+        let made = super::generate::model_repair(
+            context.provider,
+            &context.args.model,
+            &context.workspace.root,
+            context.scoped,
+            context.specs,
+            &broken,
+        )?;
+        spent.usage += made.usage;
+        spent.transcripts.extend(made.transcripts);
+        let tests = made.generation.emitted();
+        if tests.is_empty() {
+            break;
+        }
+        let engine = context.args.engine.name();
+        let path = context
+            .run_dir
+            .join(format!("dualtrack_{engine}_repair{round}.rs"));
+        let text = module_text(
+            &json!({"engine": engine, "repair_round": round}),
+            &made.generation.preamble,
+            &tests,
+        );
+        write_atomically(&path, &text)?;
+        let module = parse_test_module(&text).map_err(|err| {
+            anyhow::anyhow!("internal: repaired module does not read back: {err}")
+        })?;
+        let modules = [ModuleInput {
+            engine: engine.to_owned(),
+            module,
+            source: Some(path.display().to_string()),
+        }];
+        let Ok(rerun) = super::run_tests::run_or_stop(
+            context.workspace,
+            context.full,
+            &modules,
+            context.options,
+        )?
+        else {
+            break;
+        };
+        for result in rerun.results {
+            if let Some(slot) = report.results.iter_mut().find(|r| r.name == result.name) {
+                *slot = result;
+            }
+        }
+        report.build_log.push_str(&rerun.build_log);
+    }
+    Ok(spent)
 }
 
 /// Every exchange with the model, one file each under `transcripts/` of the run directory:

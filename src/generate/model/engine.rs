@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::answer::read_answer;
 use super::backend::{AskError, Backend};
 use super::client::{ApiError, Patience};
-use super::prompt::{FunctionContext, SYSTEM, function_context, user_message};
+use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
 use super::wire::{Finish, Request, Usage};
 use crate::analyze::Analysis;
 use crate::generate::emit::with_meta;
@@ -140,6 +140,97 @@ pub fn generate(
     Ok(out)
 }
 
+/// A model's test that did not compile, with what the compiler said.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    pub meta: TestMeta,
+    pub name: String,
+    pub code: String,
+    pub errors: Vec<String>,
+}
+
+/// Ask the model to fix tests that did not compile, one request per function. The fixed
+/// tests keep their names and metadata (what they were written to test).
+pub fn repair(
+    backend: &Backend,
+    root: &Path,
+    analysis: &Analysis,
+    specs: &[Spec],
+    broken: &[Broken],
+    options: ModelOptions,
+) -> anyhow::Result<ModelGeneration> {
+    let mut by_function: Vec<(FunctionContext, Vec<&Broken>)> = Vec::new();
+    for context in contexts(root, analysis, specs) {
+        let mine: Vec<&Broken> = broken
+            .iter()
+            .filter(|b| b.meta.function == context.path)
+            .collect();
+        if !mine.is_empty() {
+            by_function.push((context, mine));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
+    let mut out = ModelGeneration::default();
+    for chunk in by_function.chunks(options.concurrency.max(1)) {
+        let futures = chunk.iter().map(|(context, mine)| {
+            let message = repair_message(
+                context,
+                &mine
+                    .iter()
+                    .map(|b| (b.name.clone(), b.code.clone(), b.errors.clone()))
+                    .collect::<Vec<_>>(),
+                !backend.provider.enforces_schema(),
+            );
+            ask_with(backend, &client, context, message, options)
+        });
+        let answers = runtime.block_on(join_all(futures));
+        for ((context, mine), answer) in chunk.iter().zip(answers) {
+            let asked = match answer {
+                Err(AskOutcome::Fatal(err)) => return Err(Fatal(err).into()),
+                Err(AskOutcome::Skip(reason)) => {
+                    out.generation
+                        .warnings
+                        .push(format!("{}: {reason}", context.path));
+                    continue;
+                }
+                Ok(asked) => asked,
+            };
+            out.usage += asked.usage;
+            out.transcripts.extend(asked.transcripts);
+            let module = analysis
+                .functions
+                .iter()
+                .find(|f| f.path == context.path)
+                .map(|f| f.module.clone())
+                .unwrap_or_default();
+            // By name where the model kept it, else in order.
+            let mut unmatched: Vec<&Broken> = mine.clone();
+            for mut test in asked.tests {
+                let name = test.item.sig.ident.to_string();
+                let position = unmatched
+                    .iter()
+                    .position(|b| b.name == name)
+                    .or((!unmatched.is_empty()).then_some(0));
+                let Some(position) = position else { break };
+                let original = unmatched.remove(position);
+                test.item.sig.ident = syn::Ident::new(&original.name, test.item.sig.ident.span());
+                out.generation.tests.push(GeneratedTest {
+                    test: with_meta(test.item, &original.meta),
+                    module: module.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A test the model wrote, parsed.
 struct Taken {
     item: syn::ItemFn,
@@ -219,6 +310,27 @@ async fn ask_one(
     context: &FunctionContext,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
+    ask_tests(backend, client, context, None, options).await
+}
+
+/// Ask with a message of the caller's (a repair request).
+async fn ask_with(
+    backend: &Backend,
+    client: &reqwest::Client,
+    context: &FunctionContext,
+    message: String,
+    options: ModelOptions,
+) -> Result<Asked, AskOutcome> {
+    ask_tests(backend, client, context, Some(message), options).await
+}
+
+async fn ask_tests(
+    backend: &Backend,
+    client: &reqwest::Client,
+    context: &FunctionContext,
+    message: Option<String>,
+    options: ModelOptions,
+) -> Result<Asked, AskOutcome> {
     let mut wanted = options.tests_per_fn.max(1);
     let mut asked = Asked {
         tests: Vec::new(),
@@ -232,7 +344,9 @@ async fn ask_one(
         let request = Request {
             model: backend.model.clone(),
             system: SYSTEM.to_owned(),
-            user: user_message(context, wanted, !backend.provider.enforces_schema()),
+            user: message.clone().unwrap_or_else(|| {
+                user_message(context, wanted, !backend.provider.enforces_schema())
+            }),
             max_output_tokens: options.max_output_tokens,
             structured: true,
         };

@@ -138,6 +138,31 @@ pub fn user_message(
     out
 }
 
+/// The user message that asks for broken tests again: the function's context, then each
+/// test with what the compiler said of it.
+pub fn repair_message(
+    context: &FunctionContext,
+    broken: &[(String, String, Vec<String>)],
+    schema_in_prompt: bool,
+) -> String {
+    let mut out = user_message(context, broken.len(), schema_in_prompt);
+    out.push_str(
+        "\n\nThese tests you wrote do not compile. Return them fixed, under the same names, \
+         testing the same thing; drop none.\n",
+    );
+    for (name, code, errors) in broken {
+        let _ = writeln!(
+            out,
+            "\n### `{name}`\n```rust\n{}\n```\nCompiler errors:",
+            code.trim()
+        );
+        for error in errors.iter().take(3) {
+            let _ = writeln!(out, "```\n{}\n```", error.trim());
+        }
+    }
+    out
+}
+
 fn one_line(text: &str) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match joined.char_indices().nth(160) {
@@ -177,6 +202,23 @@ mod test {
                 "split_evenly_total_v_minus_1_parts_v0_does_not_panic (panicked)".into(),
             ],
         }
+    }
+
+    #[test]
+    fn a_repair_message_carries_each_test_and_its_errors() {
+        let text = repair_message(
+            &context(),
+            &[(
+                "t1".into(),
+                "#[test]\nfn t1() { split_evenly(\"x\", 0); }".into(),
+                vec!["error[E0308]: mismatched types".into()],
+            )],
+            false,
+        );
+        assert!(text.contains("do not compile"), "{text}");
+        assert!(text.contains("### `t1`"), "{text}");
+        assert!(text.contains("error[E0308]: mismatched types"), "{text}");
+        assert!(text.contains("Write 1 tests."), "{text}");
     }
 
     #[test]
