@@ -398,6 +398,19 @@ pub struct ModelArgs {
     /// Seconds one request may take
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub request_timeout: u64,
+
+    /// Stop asking the model once this many US dollars are spent (by the price table)
+    #[arg(long, value_name = "USD", value_parser = parse_cost)]
+    pub max_cost: Option<f64>,
+}
+
+fn parse_cost(text: &str) -> Result<f64, String> {
+    match text.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not an amount of dollars above 0 (such as 2.50)"
+        )),
+    }
 }
 
 const RUN_TESTS_EXAMPLES: &str = "\

@@ -20,6 +20,9 @@ pub struct Config {
     /// files relative to the workspace root when they name a path (`src/generated/**`).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Model prices in US dollars per million tokens, by model name (or name prefix).
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, crate::generate::model::cost::Price>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -108,6 +111,18 @@ mod test {
         assert_eq!(config.spec, [PathBuf::from("docs/feature.md")]);
         assert_eq!(config.score.min, Some(80.0));
         assert_eq!(config.score.min_items, Some(50.5));
+    }
+
+    #[test]
+    fn prices_are_read_by_model() {
+        let config = parse(
+            "[prices.\"qwen3-coder:30b\"]\ninput = 0.0\noutput = 0.0\n\
+             [prices.gpt-5]\ninput = 1.25\ncached_input = 0.125\noutput = 10\n",
+        )
+        .unwrap();
+        assert_eq!(config.prices["gpt-5"].cached_input, Some(0.125));
+        assert_eq!(config.prices["qwen3-coder:30b"].output, 0.0);
+        assert!(parse("[prices.gpt-5]\ninput = 1\noutput = 2\ncache = 3\n").is_err());
     }
 
     #[test]

@@ -222,6 +222,11 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         .mount(&server)
         .await;
     let dir = util::copy_fixture("planted");
+    std::fs::write(
+        dir.path().join("dualtrack.toml"),
+        "[prices.gpt-test]\ninput = 1.0\ncached_input = 0.5\noutput = 10.0\n",
+    )
+    .unwrap();
     let output = dualtrack()
         .args([
             "review",
@@ -256,6 +261,9 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
     assert_eq!(report["usage"]["input_tokens"], 700);
     assert_eq!(report["usage"]["cached_input_tokens"], 500);
     assert_eq!(report["usage"]["output_tokens"], 80);
+    // 200 fresh at $1, 500 cached at $0.5, 80 out at $10 per million.
+    let cost = report["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 0.00125).abs() < 1e-12, "{cost}");
     // Each exchange is kept, without the key.
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
@@ -267,9 +275,44 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
     let text = std::fs::read_to_string(transcripts[0].path()).unwrap();
     assert!(text.contains("average_of_nothing"), "{text}");
     assert!(!text.contains("0123456789abcdef"), "{text}");
+    assert!(run.join("dualtrack_openai-chat.rs").is_file());
+
+    // With a spending limit the first request uses up, the next function is not asked.
+    let asked_before = server.received_requests().await.unwrap().len();
+    let limited = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-chat",
+            "--model",
+            "gpt-test",
+            "--fn",
+            "average",
+            "--max-cost",
+            "0.0001",
+            "--concurrency",
+            "1",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+        .output()
+        .unwrap();
+    let limited: Value = serde_json::from_slice(&limited.stdout).unwrap();
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        asked_before + 1
+    );
     assert!(
-        run.join("dualtrack_openai-chat.rs").is_file()
-            || run.join("dualtrack_openai_chat.rs").is_file()
+        limited["skipped"].to_string().contains("--max-cost"),
+        "{:#}",
+        limited["skipped"]
     );
 }
 

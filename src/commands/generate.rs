@@ -15,6 +15,7 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
 use crate::generate::model::backend::{Backend, Provider};
 use crate::generate::model::client::Patience;
+use crate::generate::model::cost::price_of;
 use crate::generate::model::engine::{
     self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions,
 };
@@ -23,6 +24,9 @@ use crate::output::{Styling, write_atomically};
 use crate::spec::load_specs;
 use crate::testfile::TestMeta;
 use crate::workspace::{PackageSelection, Workspace};
+
+/// Model prices from the config, by model name.
+type Prices = std::collections::BTreeMap<String, crate::generate::model::cost::Price>;
 
 pub const GENERATE_SCHEMA: &str = "dualtrack.generate/v1";
 
@@ -66,15 +70,23 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             },
         ),
         Some(provider) => {
-            let made = model_generation(provider, &args.model, &workspace.root, &analysis, &specs)?;
+            let (made, cost) = model_generation(
+                provider,
+                &args.model,
+                &config.prices,
+                &workspace.root,
+                &analysis,
+                &specs,
+            )?;
             if !global.quiet {
                 eprintln!(
-                    "{}: {} input tokens ({} cached), {} output tokens in {} requests",
+                    "{}: {} input tokens ({} cached), {} output tokens in {} requests, {}",
                     args.engine.name(),
                     made.usage.input_tokens,
                     made.usage.cached_input_tokens,
                     made.usage.output_tokens,
-                    made.transcripts.len()
+                    made.transcripts.len(),
+                    cost_text(cost)
                 );
             }
             made.generation
@@ -120,14 +132,29 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
 }
 
 /// The backend and options the command line asks for.
-fn model_backend(provider: Provider, args: &ModelArgs) -> anyhow::Result<(Backend, ModelOptions)> {
+fn model_backend(
+    provider: Provider,
+    args: &ModelArgs,
+    prices: &Prices,
+) -> anyhow::Result<(Backend, ModelOptions)> {
     let backend = Backend::from_env(
         provider,
         args.model.as_deref(),
         args.base_url.as_deref(),
         &|name| std::env::var(name).ok(),
     )?;
+    let price = price_of(&backend.model, prices);
+    if args.max_cost.is_some() && price.is_none() {
+        return Err(InputError::new(format!(
+            "--max-cost needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
+             (dollars per million tokens) to dualtrack.toml",
+            backend.model
+        ))
+        .into());
+    }
     let options = ModelOptions {
+        price,
+        max_cost: args.max_cost,
         tests_per_fn: args.tests_per_fn as usize,
         concurrency: args.concurrency as usize,
         patience: Patience {
@@ -137,6 +164,14 @@ fn model_backend(provider: Provider, args: &ModelArgs) -> anyhow::Result<(Backen
         ..ModelOptions::default()
     };
     Ok((backend, options))
+}
+
+/// `$0.0123`, or why there is no figure.
+pub fn cost_text(cost: Option<f64>) -> String {
+    match cost {
+        Some(cost) => format!("${cost:.4}"),
+        None => "cost unknown (no price for the model: see [prices] in dualtrack.toml)".to_owned(),
+    }
 }
 
 /// A key or account the API refuses stops the command (exit 2): every other request would be
@@ -152,25 +187,33 @@ fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
 pub fn model_generation(
     provider: Provider,
     args: &ModelArgs,
+    prices: &Prices,
     root: &std::path::Path,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
-) -> anyhow::Result<ModelGeneration> {
-    let (backend, options) = model_backend(provider, args)?;
-    model_engine::generate(&backend, root, analysis, specs, options).map_err(fatal_is_input)
+) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, prices)?;
+    let made =
+        model_engine::generate(&backend, root, analysis, specs, options).map_err(fatal_is_input)?;
+    let cost = made.cost(options.price);
+    Ok((made, cost))
 }
 
 /// Ask a model engine to fix the tests it wrote that did not compile.
 pub fn model_repair(
     provider: Provider,
     args: &ModelArgs,
+    prices: &Prices,
     root: &std::path::Path,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
     broken: &[Broken],
-) -> anyhow::Result<ModelGeneration> {
-    let (backend, options) = model_backend(provider, args)?;
-    model_engine::repair(&backend, root, analysis, specs, broken, options).map_err(fatal_is_input)
+) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, prices)?;
+    let made = model_engine::repair(&backend, root, analysis, specs, broken, options)
+        .map_err(fatal_is_input)?;
+    let cost = made.cost(options.price);
+    Ok((made, cost))
 }
 
 fn describe_filter(args: &GenerateArgs) -> String {

@@ -137,6 +137,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
     let mut model_usage = None;
+    let mut model_cost: Option<f64> = None;
     let mut transcripts = Vec::new();
     let generation = if nothing {
         offline::Generation::default()
@@ -174,23 +175,26 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     let share = FEATURE_BUDGET / scoped.functions.len().max(1);
                     model_args.tests_per_fn = (share as u32).clamp(3, model_args.tests_per_fn);
                 }
-                let made = super::generate::model_generation(
+                let (made, cost) = super::generate::model_generation(
                     provider,
                     &model_args,
+                    &config.prices,
                     &workspace.root,
                     &scoped,
                     &specs,
                 )?;
                 progress.line(&format!(
-                    "{} ({}): {} input tokens ({} cached), {} output tokens in {} requests",
+                    "{} ({}): {} input tokens ({} cached), {} output tokens in {} requests, {}",
                     args.engine.name(),
                     args.model.model.as_deref().unwrap_or("default model"),
                     made.usage.input_tokens,
                     made.usage.cached_input_tokens,
                     made.usage.output_tokens,
-                    made.transcripts.len()
+                    made.transcripts.len(),
+                    super::generate::cost_text(cost)
                 ));
                 model_usage = Some(made.usage);
+                model_cost = cost;
                 transcripts = made.transcripts;
                 made.generation
             }
@@ -264,15 +268,18 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                             full: &full,
                             scoped: &scoped,
                             specs: &specs,
+                            prices: &config.prices,
                             run_dir: &run_dir,
                             options: &options,
                             progress: &progress,
                         },
                         &mut report,
                     )?;
+                    let (repaired, cost) = repaired;
                     if let Some(usage) = model_usage.as_mut() {
                         *usage += repaired.usage;
                     }
+                    model_cost = model_cost.zip(cost).map(|(a, b)| a + b);
                     transcripts.extend(repaired.transcripts);
                 }
                 if !global.quiet && global.verbose > 0 {
@@ -305,7 +312,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             "cached_input_tokens": usage.cached_input_tokens,
             "output_tokens": usage.output_tokens,
             "reasoning_tokens": usage.reasoning_tokens,
-            "cost_usd": 0.0,
+            "cost_usd": model_cost,
         });
         write_transcripts(&run_dir, &transcripts)?;
     }
@@ -710,6 +717,7 @@ struct RepairContext<'a> {
     full: &'a Analysis,
     scoped: &'a Analysis,
     specs: &'a [crate::spec::model::Spec],
+    prices: &'a std::collections::BTreeMap<String, crate::generate::model::cost::Price>,
     run_dir: &'a Path,
     options: &'a crate::scratch::RunOptions,
     progress: &'a Progress,
@@ -721,10 +729,11 @@ struct RepairContext<'a> {
 fn repair_rounds(
     context: RepairContext,
     report: &mut crate::scratch::RunReport,
-) -> anyhow::Result<crate::generate::model::engine::ModelGeneration> {
+) -> anyhow::Result<(crate::generate::model::engine::ModelGeneration, Option<f64>)> {
     use crate::generate::model::engine::Broken;
     use crate::scratch::execute::Outcome;
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
+    let mut spent_cost = Some(0.0);
     for round in 1..=REPAIR_ROUNDS {
         let broken: Vec<Broken> = report
             .results
@@ -751,14 +760,16 @@ fn repair_rounds(
             "repair round {round}: {} tests did not compile; their errors go back to the model",
             broken.len()
         ));
-        let made = super::generate::model_repair(
+        let (made, cost) = super::generate::model_repair(
             context.provider,
             &context.args.model,
+            context.prices,
             &context.workspace.root,
             context.scoped,
             context.specs,
             &broken,
         )?;
+        spent_cost = spent_cost.zip(cost).map(|(a, b)| a + b);
         spent.usage += made.usage;
         spent.transcripts.extend(made.transcripts);
         let tests = made.generation.emitted();
@@ -799,7 +810,7 @@ fn repair_rounds(
         }
         report.build_log.push_str(&rerun.build_log);
     }
-    Ok(spent)
+    Ok((spent, spent_cost))
 }
 
 /// Every exchange with the model, one file each under `transcripts/` of the run directory:

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::answer::read_answer;
 use super::backend::{AskError, Backend};
 use super::client::{ApiError, Patience};
+use super::cost::{Price, cost};
 use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
 use super::wire::{Finish, Request, Usage};
 use crate::analyze::Analysis;
@@ -29,6 +30,10 @@ pub struct ModelOptions {
     /// Requests in flight at once.
     pub concurrency: usize,
     pub patience: Patience,
+    /// The model's price, for the cost and `max_cost`; `None` when it has none.
+    pub price: Option<Price>,
+    /// Stop asking once this many US dollars are spent.
+    pub max_cost: Option<f64>,
 }
 
 impl Default for ModelOptions {
@@ -38,6 +43,8 @@ impl Default for ModelOptions {
             max_output_tokens: 16_000,
             concurrency: 4,
             patience: Patience::default(),
+            price: None,
+            max_cost: None,
         }
     }
 }
@@ -63,6 +70,13 @@ pub struct ModelGeneration {
     pub generation: Generation,
     pub usage: Usage,
     pub transcripts: Vec<Transcript>,
+}
+
+impl ModelGeneration {
+    /// What the usage cost, when the model has a price.
+    pub fn cost(&self, price: Option<Price>) -> Option<f64> {
+        price.map(|price| cost(&self.usage, price))
+    }
 }
 
 /// Why a model run stopped before the end: the key or the account, which no other request
@@ -255,7 +269,19 @@ async fn ask_all(
 ) -> Result<Vec<(FunctionContext, Result<Asked, String>)>, Fatal> {
     // A few at a time, in order: results keep the functions' order.
     let mut results = Vec::with_capacity(contexts.len());
+    let mut spent = Usage::default();
     for chunk in contexts.chunks(options.concurrency.max(1)) {
+        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
+            && cost(&spent, price) >= limit
+        {
+            for context in chunk {
+                results.push((
+                    context.clone(),
+                    Err(format!("not asked: --max-cost {limit} was spent")),
+                ));
+            }
+            continue;
+        }
         let futures = chunk
             .iter()
             .map(|context| ask_one(backend, client, context, options));
@@ -264,7 +290,10 @@ async fn ask_all(
             match answer {
                 Err(AskOutcome::Fatal(err)) => return Err(Fatal(err)),
                 Err(AskOutcome::Skip(reason)) => results.push((context.clone(), Err(reason))),
-                Ok(asked) => results.push((context.clone(), Ok(asked))),
+                Ok(asked) => {
+                    spent += asked.usage;
+                    results.push((context.clone(), Ok(asked)));
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ pub mod answer;
 pub mod anthropic;
 pub mod backend;
 pub mod client;
+pub mod cost;
 pub mod engine;
 pub mod openai_chat;
 pub mod openai_responses;
