@@ -399,6 +399,11 @@ pub struct ModelArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub request_timeout: u64,
 
+    /// Print the prompts a model engine would get and an estimate of tokens and cost; ask
+    /// nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Stop asking the model once this many US dollars are spent (by the price table)
     #[arg(long, value_name = "USD", value_parser = parse_cost)]
     pub max_cost: Option<f64>,

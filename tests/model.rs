@@ -394,3 +394,43 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     assert!(repair["max_tokens"].is_number());
     assert_eq!(report["usage"]["input_tokens"], 300);
 }
+
+#[test]
+fn a_dry_run_prints_the_prompts_and_an_estimate_and_sends_nothing() {
+    // No key, and a base URL nothing listens on: a dry run needs neither.
+    let output = dualtrack()
+        .args([
+            "generate",
+            "--engine",
+            "openai",
+            "--dry-run",
+            "--fn",
+            "split_evenly",
+        ])
+        .args(["--base-url", "http://127.0.0.1:9/v1", "--manifest-path"])
+        .arg(fixture("ledger/Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("=== ledger::split_evenly"), "{stdout}");
+    assert!(
+        stdout.contains("let base = total / parts as i64;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("dry run: 1 requests to openai (gpt-5.1-codex), about"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nothing was sent"), "{stdout}");
+    assert!(
+        stdout.contains('$'),
+        "a price for the default model: {stdout}"
+    );
+}

@@ -56,6 +56,18 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
+    if let (Some(provider), true) = (args.engine.provider(), args.model.dry_run) {
+        let text = dry_run_text(
+            provider,
+            &args.model,
+            &config.prices,
+            &workspace.root,
+            &analysis,
+            &specs,
+        )?;
+        super::emit(global, &text, Styling::Plain)?;
+        return Ok(ExitCode::Clean);
+    }
     let features = workspace.features_by_crate(&global.feature_selection());
     let generation = match args.engine.provider() {
         None => offline::generate(
@@ -137,11 +149,17 @@ fn model_backend(
     args: &ModelArgs,
     prices: &Prices,
 ) -> anyhow::Result<(Backend, ModelOptions)> {
+    // A dry run sends nothing, so it needs no key.
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (args.dry_run && name.ends_with("_API_KEY")).then(|| "dry-run".to_owned()))
+    };
     let backend = Backend::from_env(
         provider,
         args.model.as_deref(),
         args.base_url.as_deref(),
-        &|name| std::env::var(name).ok(),
+        &env,
     )?;
     let price = price_of(&backend.model, prices);
     if args.max_cost.is_some() && price.is_none() {
@@ -181,6 +199,46 @@ fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
         Ok(fatal) => InputError::new(fatal.to_string()).into(),
         Err(other) => other,
     }
+}
+
+/// `--dry-run`: the prompts a model engine would get, and what they would cost, as text.
+pub fn dry_run_text(
+    provider: Provider,
+    args: &ModelArgs,
+    prices: &Prices,
+    root: &std::path::Path,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+) -> anyhow::Result<String> {
+    let (backend, options) = model_backend(provider, args, prices)?;
+    let requests = model_engine::dry_run(&backend, root, analysis, specs, options);
+    let mut out = String::new();
+    for request in &requests {
+        let _ = writeln!(
+            out,
+            "=== {} (~{} input tokens) ===\n{}\n",
+            request.function, request.input_tokens, request.user
+        );
+    }
+    let usage = crate::generate::model::wire::Usage {
+        input_tokens: requests.iter().map(|r| r.input_tokens).sum(),
+        output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
+        ..Default::default()
+    };
+    let cost = options
+        .price
+        .map(|price| crate::generate::model::cost::cost(&usage, price));
+    let _ = writeln!(
+        out,
+        "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing was sent",
+        requests.len(),
+        provider.name(),
+        backend.model,
+        usage.input_tokens,
+        usage.output_tokens,
+        cost_text(cost)
+    );
+    Ok(out)
 }
 
 /// Ask a model engine for tests.

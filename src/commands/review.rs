@@ -136,6 +136,18 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let gaps =
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
+    if let (Some(provider), true, false) = (args.engine.provider(), args.model.dry_run, nothing) {
+        let text = super::generate::dry_run_text(
+            provider,
+            &args.model,
+            &config.prices,
+            &workspace.root,
+            &scoped,
+            &specs,
+        )?;
+        super::emit(global, &text, Styling::Plain)?;
+        return Ok(ExitCode::Clean);
+    }
     let mut model_usage = None;
     let mut model_cost: Option<f64> = None;
     let mut transcripts = Vec::new();

@@ -154,6 +154,46 @@ pub fn generate(
     Ok(out)
 }
 
+/// A prompt that would be sent, with a rough count of its tokens.
+pub struct DryRequest {
+    pub function: String,
+    pub system: String,
+    pub user: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// Output tokens a test takes, roughly: for the estimate only.
+const TOKENS_PER_TEST: u64 = 250;
+
+/// The requests `generate` would send, without sending any: the prompts and an estimate of
+/// their tokens (four characters a token).
+pub fn dry_run(
+    backend: &Backend,
+    root: &Path,
+    analysis: &Analysis,
+    specs: &[Spec],
+    options: ModelOptions,
+) -> Vec<DryRequest> {
+    contexts(root, analysis, specs)
+        .into_iter()
+        .map(|context| {
+            let user = user_message(
+                &context,
+                options.tests_per_fn,
+                !backend.provider.enforces_schema(),
+            );
+            DryRequest {
+                function: context.path.clone(),
+                input_tokens: ((SYSTEM.len() + user.len()) / 4) as u64,
+                output_tokens: options.tests_per_fn as u64 * TOKENS_PER_TEST,
+                system: SYSTEM.to_owned(),
+                user,
+            }
+        })
+        .collect()
+}
+
 /// A model's test that did not compile, with what the compiler said.
 #[derive(Debug, Clone)]
 pub struct Broken {
