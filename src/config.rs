@@ -20,6 +20,9 @@ pub struct Config {
     /// files relative to the workspace root when they name a path (`src/generated/**`).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Files (globs relative to the workspace root) whose code and specs never go to a model.
+    #[serde(default)]
+    pub never_send: Vec<String>,
     /// Model prices in US dollars per million tokens, by model name (or name prefix).
     #[serde(default)]
     pub prices: std::collections::BTreeMap<String, crate::generate::model::cost::Price>,

@@ -434,3 +434,42 @@ fn a_dry_run_prints_the_prompts_and_an_estimate_and_sends_nothing() {
         "a price for the default model: {stdout}"
     );
 }
+
+#[test]
+fn never_send_keeps_files_from_any_model() {
+    let dir = util::copy_fixture("ledger");
+    std::fs::write(
+        dir.path().join("dualtrack.toml"),
+        "never_send = [\"src/lib.rs\", \"SPEC.md\"]\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args([
+            "generate",
+            "--engine",
+            "openai",
+            "--dry-run",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Only the functions of src/ledger.rs are asked about, with no spec item.
+    assert!(!stdout.contains("=== ledger::split_evenly"), "{stdout}");
+    assert!(
+        stdout.contains("=== ledger::ledger::Ledger::balance"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("AC7"),
+        "the spec is withheld too: {stdout}"
+    );
+}

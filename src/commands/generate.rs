@@ -25,9 +25,6 @@ use crate::spec::load_specs;
 use crate::testfile::TestMeta;
 use crate::workspace::{PackageSelection, Workspace};
 
-/// Model prices from the config, by model name.
-type Prices = std::collections::BTreeMap<String, crate::generate::model::cost::Price>;
-
 pub const GENERATE_SCHEMA: &str = "dualtrack.generate/v1";
 
 pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -60,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         let text = dry_run_text(
             provider,
             &args.model,
-            &config.prices,
+            &config,
             &workspace.root,
             &analysis,
             &specs,
@@ -85,7 +82,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             let (made, cost) = model_generation(
                 provider,
                 &args.model,
-                &config.prices,
+                &config,
                 &workspace.root,
                 &analysis,
                 &specs,
@@ -147,7 +144,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
 fn model_backend(
     provider: Provider,
     args: &ModelArgs,
-    prices: &Prices,
+    config: &Config,
 ) -> anyhow::Result<(Backend, ModelOptions)> {
     // A dry run sends nothing, so it needs no key.
     let env = |name: &str| {
@@ -161,7 +158,7 @@ fn model_backend(
         args.base_url.as_deref(),
         &env,
     )?;
-    let price = price_of(&backend.model, prices);
+    let price = price_of(&backend.model, &config.prices);
     if args.max_cost.is_some() && price.is_none() {
         return Err(InputError::new(format!(
             "--max-cost needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
@@ -182,6 +179,59 @@ fn model_backend(
         ..ModelOptions::default()
     };
     Ok((backend, options))
+}
+
+/// What may go to a model: the functions and specs outside the config's `never_send` globs
+/// (paths relative to the workspace root), and the functions kept back, as skipped.
+fn withheld(
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    config: &Config,
+    root: &std::path::Path,
+) -> anyhow::Result<(
+    crate::analyze::Analysis,
+    Vec<crate::spec::model::Spec>,
+    Vec<crate::generate::Skipped>,
+)> {
+    if config.never_send.is_empty() {
+        return Ok((analysis.clone(), specs.to_vec(), Vec::new()));
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in &config.never_send {
+        builder.add(globset::Glob::new(pattern).map_err(|err| {
+            InputError::new(format!(
+                "dualtrack.toml: `never_send` pattern `{pattern}` is not a glob: {err}"
+            ))
+        })?);
+    }
+    let never = builder
+        .build()
+        .map_err(|err| InputError::new(format!("dualtrack.toml: `never_send`: {err}")))?;
+    let relative = |file: &str| {
+        let path = std::path::Path::new(file);
+        path.strip_prefix(root).unwrap_or(path).to_path_buf()
+    };
+    let mut kept = analysis.clone();
+    let mut skipped = Vec::new();
+    kept.functions.retain(|function| {
+        let secret = never.is_match(relative(&function.file));
+        if secret {
+            skipped.push(crate::generate::Skipped {
+                function: function.path.clone(),
+                reasons: vec![format!(
+                    "{} matches `never_send`: it never goes to a model",
+                    function.file
+                )],
+            });
+        }
+        !secret
+    });
+    let specs = specs
+        .iter()
+        .filter(|spec| !never.is_match(relative(&spec.file)))
+        .cloned()
+        .collect();
+    Ok((kept, specs, skipped))
 }
 
 /// `$0.0123`, or why there is no figure.
@@ -205,13 +255,14 @@ fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
 pub fn dry_run_text(
     provider: Provider,
     args: &ModelArgs,
-    prices: &Prices,
+    config: &Config,
     root: &std::path::Path,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<String> {
-    let (backend, options) = model_backend(provider, args, prices)?;
-    let requests = model_engine::dry_run(&backend, root, analysis, specs, options);
+    let (backend, options) = model_backend(provider, args, config)?;
+    let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
+    let requests = model_engine::dry_run(&backend, root, &analysis, &specs, options);
     let mut out = String::new();
     for request in &requests {
         let _ = writeln!(
@@ -245,14 +296,16 @@ pub fn dry_run_text(
 pub fn model_generation(
     provider: Provider,
     args: &ModelArgs,
-    prices: &Prices,
+    config: &Config,
     root: &std::path::Path,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
-    let (backend, options) = model_backend(provider, args, prices)?;
-    let made =
-        model_engine::generate(&backend, root, analysis, specs, options).map_err(fatal_is_input)?;
+    let (backend, options) = model_backend(provider, args, config)?;
+    let (analysis, specs, kept_back) = withheld(analysis, specs, config, root)?;
+    let mut made = model_engine::generate(&backend, root, &analysis, &specs, options)
+        .map_err(fatal_is_input)?;
+    made.generation.skipped.extend(kept_back);
     let cost = made.cost(options.price);
     Ok((made, cost))
 }
@@ -261,14 +314,15 @@ pub fn model_generation(
 pub fn model_repair(
     provider: Provider,
     args: &ModelArgs,
-    prices: &Prices,
+    config: &Config,
     root: &std::path::Path,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
     broken: &[Broken],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
-    let (backend, options) = model_backend(provider, args, prices)?;
-    let made = model_engine::repair(&backend, root, analysis, specs, broken, options)
+    let (backend, options) = model_backend(provider, args, config)?;
+    let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
+    let made = model_engine::repair(&backend, root, &analysis, &specs, broken, options)
         .map_err(fatal_is_input)?;
     let cost = made.cost(options.price);
     Ok((made, cost))
