@@ -43,6 +43,9 @@ pub struct SelectedPackage {
     pub default_features: std::collections::BTreeSet<String>,
     /// The manifest's `[features]` table.
     pub feature_table: std::collections::BTreeMap<String, Vec<String>>,
+    /// The crates its tests may use: normal and dev dependencies, by the name code uses
+    /// (`serde_json`, renames applied).
+    pub test_dependencies: Vec<String>,
 }
 
 /// `--features`, `--all-features`, `--no-default-features`, as cargo reads them.
@@ -327,6 +330,28 @@ fn select_targets(package: &Package) -> SelectedPackage {
         targets,
         default_features: default_features(&package.features),
         feature_table: package.features.clone(),
+        test_dependencies: {
+            let mut names: Vec<String> = package
+                .dependencies
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d.kind,
+                        cargo_metadata::DependencyKind::Normal
+                            | cargo_metadata::DependencyKind::Development
+                    )
+                })
+                .map(|d| {
+                    d.rename
+                        .clone()
+                        .unwrap_or_else(|| d.name.clone())
+                        .replace('-', "_")
+                })
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        },
     }
 }
 
@@ -570,6 +595,7 @@ mod test {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
             .collect(),
+            test_dependencies: Vec::new(),
         };
         let enabled = |features: &[&str], all: bool, no_default: bool| {
             let selection = FeatureSelection {

@@ -58,7 +58,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             provider,
             &args.model,
             &config,
-            &workspace.root,
+            &workspace,
             &analysis,
             &specs,
         )?;
@@ -83,7 +83,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 provider,
                 &args.model,
                 &config,
-                &workspace.root,
+                &workspace,
                 &analysis,
                 &specs,
             )?;
@@ -234,6 +234,15 @@ fn withheld(
     Ok((kept, specs, skipped))
 }
 
+/// The crates each package's tests may use.
+fn dependencies(workspace: &Workspace) -> model_engine::Dependencies {
+    workspace
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.test_dependencies.clone()))
+        .collect()
+}
+
 /// `$0.0123`, or why there is no figure.
 pub fn cost_text(cost: Option<f64>) -> String {
     match cost {
@@ -256,13 +265,21 @@ pub fn dry_run_text(
     provider: Provider,
     args: &ModelArgs,
     config: &Config,
-    root: &std::path::Path,
+    workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<String> {
     let (backend, options) = model_backend(provider, args, config)?;
+    let root = &workspace.root;
     let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let requests = model_engine::dry_run(&backend, root, &analysis, &specs, options);
+    let requests = model_engine::dry_run(
+        &backend,
+        root,
+        &analysis,
+        &specs,
+        &dependencies(workspace),
+        options,
+    );
     let mut out = String::new();
     for request in &requests {
         let _ = writeln!(
@@ -297,14 +314,22 @@ pub fn model_generation(
     provider: Provider,
     args: &ModelArgs,
     config: &Config,
-    root: &std::path::Path,
+    workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
+    let root = &workspace.root;
     let (analysis, specs, kept_back) = withheld(analysis, specs, config, root)?;
-    let mut made = model_engine::generate(&backend, root, &analysis, &specs, options)
-        .map_err(fatal_is_input)?;
+    let mut made = model_engine::generate(
+        &backend,
+        root,
+        &analysis,
+        &specs,
+        &dependencies(workspace),
+        options,
+    )
+    .map_err(fatal_is_input)?;
     made.generation.skipped.extend(kept_back);
     let cost = made.cost(options.price);
     Ok((made, cost))
@@ -315,15 +340,24 @@ pub fn model_repair(
     provider: Provider,
     args: &ModelArgs,
     config: &Config,
-    root: &std::path::Path,
+    workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
     broken: &[Broken],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
+    let root = &workspace.root;
     let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let made = model_engine::repair(&backend, root, &analysis, &specs, broken, options)
-        .map_err(fatal_is_input)?;
+    let made = model_engine::repair(
+        &backend,
+        root,
+        &analysis,
+        &specs,
+        &dependencies(workspace),
+        broken,
+        options,
+    )
+    .map_err(fatal_is_input)?;
     let cost = made.cost(options.price);
     Ok((made, cost))
 }

@@ -141,7 +141,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             provider,
             &args.model,
             &config,
-            &workspace.root,
+            &workspace,
             &scoped,
             &specs,
         )?;
@@ -191,7 +191,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     provider,
                     &model_args,
                     &config,
-                    &workspace.root,
+                    &workspace,
                     &scoped,
                     &specs,
                 )?;
@@ -319,13 +319,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     document["run_id"] = json!(id);
     document["scope"] = json!("review");
     if let Some(usage) = model_usage {
-        document["usage"] = json!({
-            "input_tokens": usage.input_tokens,
-            "cached_input_tokens": usage.cached_input_tokens,
-            "output_tokens": usage.output_tokens,
-            "reasoning_tokens": usage.reasoning_tokens,
-            "cost_usd": model_cost,
-        });
+        document["usage"] = crate::generate::model::engine::usage_json(&usage, model_cost);
         write_transcripts(&run_dir, &transcripts)?;
     }
     document["description"] = json!(description);
@@ -776,7 +770,7 @@ fn repair_rounds(
             context.provider,
             &context.args.model,
             context.config,
-            &context.workspace.root,
+            context.workspace,
             context.scoped,
             context.specs,
             &broken,

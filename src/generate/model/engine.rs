@@ -91,9 +91,10 @@ pub fn generate(
     root: &Path,
     analysis: &Analysis,
     specs: &[Spec],
+    dependencies: &Dependencies,
     options: ModelOptions,
 ) -> anyhow::Result<ModelGeneration> {
-    let contexts = contexts(root, analysis, specs);
+    let contexts = contexts(root, analysis, specs, dependencies);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -173,9 +174,10 @@ pub fn dry_run(
     root: &Path,
     analysis: &Analysis,
     specs: &[Spec],
+    dependencies: &Dependencies,
     options: ModelOptions,
 ) -> Vec<DryRequest> {
-    contexts(root, analysis, specs)
+    contexts(root, analysis, specs, dependencies)
         .into_iter()
         .map(|context| {
             let user = user_message(
@@ -210,11 +212,12 @@ pub fn repair(
     root: &Path,
     analysis: &Analysis,
     specs: &[Spec],
+    dependencies: &Dependencies,
     broken: &[Broken],
     options: ModelOptions,
 ) -> anyhow::Result<ModelGeneration> {
     let mut by_function: Vec<(FunctionContext, Vec<&Broken>)> = Vec::new();
-    for context in contexts(root, analysis, specs) {
+    for context in contexts(root, analysis, specs, dependencies) {
         let mine: Vec<&Broken> = broken
             .iter()
             .filter(|b| b.meta.function == context.path)
@@ -515,9 +518,22 @@ fn with_name(mut item: syn::ItemFn, taken: &mut HashSet<String>) -> syn::ItemFn 
     item
 }
 
-/// Every function's context: its source, sites (marking those no spec item speaks to), and
-/// the spec items about it.
-fn contexts(root: &Path, analysis: &Analysis, specs: &[Spec]) -> Vec<FunctionContext> {
+/// The crates each package's tests may use, by package name.
+pub type Dependencies = HashMap<String, Vec<String>>;
+
+/// Type definitions shown per function, at most.
+const MAX_TYPES: usize = 6;
+/// Lines of one type definition shown, at most.
+const MAX_TYPE_LINES: usize = 40;
+
+/// Every function's context: its source, sites (marking those no spec item speaks to), the
+/// spec items about it, the crate's types it names, and the crates a test may use.
+fn contexts(
+    root: &Path,
+    analysis: &Analysis,
+    specs: &[Spec],
+    dependencies: &Dependencies,
+) -> Vec<FunctionContext> {
     let unspecified: HashSet<String> = if specs.is_empty() {
         HashSet::new()
     } else {
@@ -538,31 +554,110 @@ fn contexts(root: &Path, analysis: &Analysis, specs: &[Spec]) -> Vec<FunctionCon
         }
     }
     let mut files: HashMap<String, String> = HashMap::new();
+    for function in &analysis.functions {
+        files.entry(function.file.clone()).or_insert_with(|| {
+            std::fs::read_to_string(root.join(&function.file)).unwrap_or_default()
+        });
+    }
+    let types = type_definitions(files.values());
     analysis
         .functions
         .iter()
         .enumerate()
         .map(|(index, function)| {
-            let source = files.entry(function.file.clone()).or_insert_with(|| {
-                std::fs::read_to_string(root.join(&function.file)).unwrap_or_default()
-            });
-            function_context(
+            let source = &files[&function.file];
+            let mut context = function_context(
                 function,
                 source,
                 items.remove(&index).unwrap_or_default(),
                 &|site| unspecified.contains(site),
-            )
+            );
+            // The path names a method's own type (`Ledger::push`).
+            let named = format!("{} {}", context.path, context.numbered_source);
+            context.types = named_types(&named, &types);
+            context.dependencies = dependencies
+                .get(&function.package)
+                .cloned()
+                .unwrap_or_default();
+            context
         })
         .collect()
 }
 
-/// The usage and transcripts as the review document's `usage` (cost comes with the price
-/// table).
-pub fn usage_json(usage: &Usage) -> Value {
+/// The crate's structs, enums and type aliases by name, printed (long ones cut).
+fn type_definitions<'a>(sources: impl Iterator<Item = &'a String>) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for source in sources {
+        let Ok(file) = syn::parse_file(source) else {
+            continue;
+        };
+        let mut pending: Vec<&syn::Item> = file.items.iter().collect();
+        while let Some(item) = pending.pop() {
+            let name = match item {
+                syn::Item::Struct(item) => item.ident.to_string(),
+                syn::Item::Enum(item) => item.ident.to_string(),
+                syn::Item::Type(item) => item.ident.to_string(),
+                syn::Item::Mod(module) => {
+                    if let Some((_, items)) = &module.content {
+                        pending.extend(items.iter());
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let mut printed = crate::analyze::names::unparse_item(item.clone());
+            let lines: Vec<&str> = printed.lines().collect();
+            if lines.len() > MAX_TYPE_LINES {
+                printed = format!("{}\n    // ...\n}}", lines[..MAX_TYPE_LINES].join("\n"));
+            }
+            out.entry(name).or_insert(printed);
+        }
+    }
+    out
+}
+
+/// The definitions of the types `source` names (capitalised identifiers), a few.
+fn named_types(source: &str, types: &HashMap<String, String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    source
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with(|c: char| c.is_ascii_uppercase()))
+        .filter(|word| seen.insert(word.to_string()))
+        .filter_map(|word| types.get(word).cloned())
+        .take(MAX_TYPES)
+        .collect()
+}
+
+/// Usage and cost as the review document's `usage`.
+pub fn usage_json(usage: &Usage, cost_usd: Option<f64>) -> Value {
     json!({
         "input_tokens": usage.input_tokens,
         "cached_input_tokens": usage.cached_input_tokens,
         "output_tokens": usage.output_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
+        "cost_usd": cost_usd,
     })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn the_types_a_function_names_are_shown() {
+        let source = "pub struct Ledger { entries: Vec<i64> }\n\
+                      mod inner { pub enum Kind { A, B } }\n\
+                      pub type Cents = i64;\n\
+                      fn helper() {}\n"
+            .to_owned();
+        let types = type_definitions(std::iter::once(&source));
+        assert_eq!(types.len(), 3, "{types:?}");
+        let shown = named_types(
+            "ledger::Ledger::push fn push(&mut self, kind: Kind) -> Cents",
+            &types,
+        );
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        assert!(shown[0].contains("pub struct Ledger"), "{shown:?}");
+        assert!(named_types("fn f(x: u8)", &types).is_empty());
+    }
 }

@@ -30,6 +30,10 @@ pub struct FunctionContext {
     pub spec_items: Vec<(String, String)>,
     /// Tests that exist already (names, with what they found when they ran).
     pub existing_tests: Vec<String>,
+    /// Definitions of the crate's types the function names (structs, enums, aliases).
+    pub types: Vec<String>,
+    /// The crates a test may use besides std and this one.
+    pub dependencies: Vec<String>,
 }
 
 /// The context of `function`, whose file's text is `source`.
@@ -68,6 +72,8 @@ pub fn function_context(
             .collect(),
         spec_items,
         existing_tests: Vec::new(),
+        types: Vec::new(),
+        dependencies: Vec::new(),
     }
 }
 
@@ -110,6 +116,23 @@ pub fn user_message(
             let _ = writeln!(out, "- {id}: {}", one_line(text));
         }
         out.push('\n');
+    }
+    if !context.types.is_empty() {
+        out.push_str("The crate's types it uses:\n```rust\n");
+        for definition in &context.types {
+            out.push_str(definition.trim_end());
+            out.push('\n');
+        }
+        out.push_str("```\n\n");
+    }
+    if context.dependencies.is_empty() {
+        out.push_str("Tests may use std and this crate only.\n\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "Tests may use std, this crate, and these crates: {}.\n",
+            context.dependencies.join(", ")
+        );
     }
     if !context.existing_tests.is_empty() {
         out.push_str("Tests that exist already (do not repeat them; aim where they did not):\n");
@@ -201,6 +224,8 @@ mod test {
             existing_tests: vec![
                 "split_evenly_total_v_minus_1_parts_v0_does_not_panic (panicked)".into(),
             ],
+            types: vec!["pub struct Cents(pub i64);".into()],
+            dependencies: vec!["serde_json".into()],
         }
     }
 
@@ -236,6 +261,8 @@ mod test {
         assert!(text.contains("- AC5: shares differ"), "{text}");
         assert!(text.contains("do not repeat them"), "{text}");
         assert!(text.contains("Write 8 tests."), "{text}");
+        assert!(text.contains("pub struct Cents(pub i64);"), "{text}");
+        assert!(text.contains("these crates: serde_json."), "{text}");
         assert!(!text.contains("Answer with JSON only"));
         assert!(user_message(&context(), 8, true).contains("Answer with JSON only"));
     }
