@@ -399,6 +399,18 @@ pub struct ModelArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub request_timeout: u64,
 
+    /// Answer from a run's transcripts (its `transcripts/` directory) with no network
+    #[arg(long, value_name = "DIR")]
+    pub replay: Option<PathBuf>,
+
+    /// Ask the model even for a request answered before (the response cache is skipped)
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Also save every exchange in this directory (to commit them, or replay them elsewhere)
+    #[arg(long, value_name = "DIR")]
+    pub transcripts: Option<PathBuf>,
+
     /// Print the prompts a model engine would get and an estimate of tokens and cost; ask
     /// nothing
     #[arg(long)]

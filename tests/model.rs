@@ -277,6 +277,59 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
     assert!(!text.contains("0123456789abcdef"), "{text}");
     assert!(run.join("dualtrack_openai-chat.rs").is_file());
 
+    // The same review again: the answer comes from the response cache, nothing is paid.
+    let asked_once = server.received_requests().await.unwrap().len();
+    let again = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-chat",
+            "--model",
+            "gpt-test",
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), asked_once);
+    assert_eq!(again["usage"]["input_tokens"], 0);
+    assert_eq!(again["findings"][0]["id"], failure["id"]);
+
+    // Replay from the first run's transcripts: no network at all (nothing listens there).
+    let replayed = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-chat",
+            "--model",
+            "gpt-test",
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--replay",
+        ])
+        .arg(run.join("transcripts"))
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .output()
+        .unwrap();
+    let replayed: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    assert_eq!(replayed["findings"][0]["id"], failure["id"], "{replayed:#}");
+    assert_eq!(replayed["usage"]["input_tokens"], 700, "the recorded usage");
+
     // With a spending limit the first request uses up, the next function is not asked.
     let asked_before = server.received_requests().await.unwrap().len();
     let limited = dualtrack()
@@ -292,6 +345,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "0.0001",
             "--concurrency",
             "1",
+            "--no-cache",
             "--no-sandbox",
             "--format",
             "json",

@@ -17,8 +17,9 @@ use crate::generate::model::backend::{Backend, Provider};
 use crate::generate::model::client::Patience;
 use crate::generate::model::cost::price_of;
 use crate::generate::model::engine::{
-    self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions,
+    self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions, Subject,
 };
+use crate::generate::model::store::Store;
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
 use crate::spec::load_specs;
@@ -97,6 +98,9 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                     made.transcripts.len(),
                     cost_text(cost)
                 );
+            }
+            if let Some(dir) = &args.model.transcripts {
+                write_transcripts(dir, &made.transcripts)?;
             }
             made.generation
         }
@@ -234,6 +238,36 @@ fn withheld(
     Ok((kept, specs, skipped))
 }
 
+/// Where answers come from besides the API: `--replay`'s transcripts, else the response
+/// cache under the target directory (unless `--no-cache`).
+fn store(args: &ModelArgs, workspace: &Workspace) -> anyhow::Result<Store> {
+    Ok(match &args.replay {
+        Some(dir) => Store::replay(dir)?,
+        None if args.no_cache => Store::none(),
+        None => Store::cache(workspace.target_directory.join("dualtrack").join("cache")),
+    })
+}
+
+/// Every exchange as one file each in `dir` (the request holds no key: keys travel in
+/// headers).
+pub fn write_transcripts(
+    dir: &std::path::Path,
+    transcripts: &[model_engine::Transcript],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    for (index, transcript) in transcripts.iter().enumerate() {
+        let name = format!(
+            "{:03}-{}.json",
+            index + 1,
+            crate::generate::emit::sanitize_name(&transcript.function)
+        );
+        let mut text = serde_json::to_string_pretty(transcript)?;
+        text.push('\n');
+        crate::output::write_atomically(&dir.join(name), &text)?;
+    }
+    Ok(())
+}
+
 /// The crates each package's tests may use.
 fn dependencies(workspace: &Workspace) -> model_engine::Dependencies {
     workspace
@@ -272,14 +306,14 @@ pub fn dry_run_text(
     let (backend, options) = model_backend(provider, args, config)?;
     let root = &workspace.root;
     let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let requests = model_engine::dry_run(
-        &backend,
+    let dependencies = dependencies(workspace);
+    let subject = Subject {
         root,
-        &analysis,
-        &specs,
-        &dependencies(workspace),
-        options,
-    );
+        analysis: &analysis,
+        specs: &specs,
+        dependencies: &dependencies,
+    };
+    let requests = model_engine::dry_run(&backend, subject, options);
     let mut out = String::new();
     for request in &requests {
         let _ = writeln!(
@@ -321,15 +355,15 @@ pub fn model_generation(
     let (backend, options) = model_backend(provider, args, config)?;
     let root = &workspace.root;
     let (analysis, specs, kept_back) = withheld(analysis, specs, config, root)?;
-    let mut made = model_engine::generate(
-        &backend,
+    let dependencies = dependencies(workspace);
+    let subject = Subject {
         root,
-        &analysis,
-        &specs,
-        &dependencies(workspace),
-        options,
-    )
-    .map_err(fatal_is_input)?;
+        analysis: &analysis,
+        specs: &specs,
+        dependencies: &dependencies,
+    };
+    let mut made = model_engine::generate(&backend, subject, &store(args, workspace)?, options)
+        .map_err(fatal_is_input)?;
     made.generation.skipped.extend(kept_back);
     let cost = made.cost(options.price);
     Ok((made, cost))
@@ -348,16 +382,15 @@ pub fn model_repair(
     let (backend, options) = model_backend(provider, args, config)?;
     let root = &workspace.root;
     let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let made = model_engine::repair(
-        &backend,
+    let dependencies = dependencies(workspace);
+    let subject = Subject {
         root,
-        &analysis,
-        &specs,
-        &dependencies(workspace),
-        broken,
-        options,
-    )
-    .map_err(fatal_is_input)?;
+        analysis: &analysis,
+        specs: &specs,
+        dependencies: &dependencies,
+    };
+    let made = model_engine::repair(&backend, subject, &store(args, workspace)?, broken, options)
+        .map_err(fatal_is_input)?;
     let cost = made.cost(options.price);
     Ok((made, cost))
 }

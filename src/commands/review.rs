@@ -320,7 +320,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     document["scope"] = json!("review");
     if let Some(usage) = model_usage {
         document["usage"] = crate::generate::model::engine::usage_json(&usage, model_cost);
-        write_transcripts(&run_dir, &transcripts)?;
+        super::generate::write_transcripts(&run_dir.join("transcripts"), &transcripts)?;
+        if let Some(dir) = &args.model.transcripts {
+            super::generate::write_transcripts(dir, &transcripts)?;
+        }
     }
     document["description"] = json!(description);
     let mut skipped = json!(generation.skipped);
@@ -817,27 +820,6 @@ fn repair_rounds(
         report.build_log.push_str(&rerun.build_log);
     }
     Ok((spent, spent_cost))
-}
-
-/// Every exchange with the model, one file each under `transcripts/` of the run directory:
-/// the request (no key is in it: keys travel in headers), the response, usage and timing.
-fn write_transcripts(
-    run_dir: &Path,
-    transcripts: &[crate::generate::model::engine::Transcript],
-) -> anyhow::Result<()> {
-    let dir = run_dir.join("transcripts");
-    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    for (index, transcript) in transcripts.iter().enumerate() {
-        let name = format!(
-            "{:03}-{}.json",
-            index + 1,
-            crate::generate::emit::sanitize_name(&transcript.function)
-        );
-        let mut text = serde_json::to_string_pretty(transcript)?;
-        text.push('\n');
-        write_atomically(&dir.join(name), &text)?;
-    }
-    Ok(())
 }
 
 /// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's

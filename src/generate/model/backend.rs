@@ -202,6 +202,26 @@ impl Backend {
         })
     }
 
+    /// The body this backend sends for `request`.
+    pub fn body(&self, request: &Request) -> Value {
+        self.wire.request_body(request)
+    }
+
+    /// Send a body (with the client's retries).
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        body: &Value,
+        patience: Patience,
+    ) -> Result<Exchange, ApiError> {
+        post_json(client, &self.endpoint, body, patience).await
+    }
+
+    /// Read a response body as this backend's reply.
+    pub fn read(&self, response: &Value) -> Result<Reply, WireError> {
+        self.wire.parse_reply(response)
+    }
+
     /// Ask once (with the client's retries) and read the reply.
     pub async fn ask(
         &self,
@@ -209,9 +229,9 @@ impl Backend {
         request: &Request,
         patience: Patience,
     ) -> Result<(Reply, Exchange, Value), AskError> {
-        let body = self.wire.request_body(request);
-        let exchange = post_json(client, &self.endpoint, &body, patience).await?;
-        let reply = self.wire.parse_reply(&exchange.body)?;
+        let body = self.body(request);
+        let exchange = self.send(client, &body, patience).await?;
+        let reply = self.read(&exchange.body)?;
         Ok((reply, exchange, body))
     }
 }

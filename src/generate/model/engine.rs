@@ -13,6 +13,7 @@ use super::backend::{AskError, Backend};
 use super::client::{ApiError, Patience};
 use super::cost::{Price, cost};
 use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
+use super::store::{Lookup, Store, request_key};
 use super::wire::{Finish, Request, Usage};
 use crate::analyze::Analysis;
 use crate::generate::emit::with_meta;
@@ -56,6 +57,10 @@ pub struct Transcript {
     pub function: String,
     pub engine: String,
     pub model: String,
+    /// The request's key: what `--replay` and the cache find it by.
+    pub key: String,
+    /// Where the answer came from: `api`, `cache` or `replay`.
+    pub source: &'static str,
     pub request: Value,
     pub response: Value,
     pub usage: Usage,
@@ -85,16 +90,25 @@ impl ModelGeneration {
 #[error("{0}")]
 pub struct Fatal(pub ApiError);
 
+/// What the model is asked about: the functions, the specs, and the crate around them.
+#[derive(Clone, Copy)]
+pub struct Subject<'a> {
+    /// The workspace root the functions' files are relative to.
+    pub root: &'a Path,
+    pub analysis: &'a Analysis,
+    pub specs: &'a [Spec],
+    pub dependencies: &'a Dependencies,
+}
+
 /// Ask the model about every function of `analysis`.
 pub fn generate(
     backend: &Backend,
-    root: &Path,
-    analysis: &Analysis,
-    specs: &[Spec],
-    dependencies: &Dependencies,
+    subject: Subject,
+    store: &Store,
     options: ModelOptions,
 ) -> anyhow::Result<ModelGeneration> {
-    let contexts = contexts(root, analysis, specs, dependencies);
+    let analysis = subject.analysis;
+    let contexts = contexts(subject);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -103,7 +117,7 @@ pub fn generate(
         .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
-    let answers = runtime.block_on(ask_all(backend, &client, contexts, options))?;
+    let answers = runtime.block_on(ask_all(backend, &client, store, contexts, options))?;
     let mut out = ModelGeneration::default();
     let mut taken = HashSet::new();
     for (context, outcome) in answers {
@@ -169,15 +183,8 @@ const TOKENS_PER_TEST: u64 = 250;
 
 /// The requests `generate` would send, without sending any: the prompts and an estimate of
 /// their tokens (four characters a token).
-pub fn dry_run(
-    backend: &Backend,
-    root: &Path,
-    analysis: &Analysis,
-    specs: &[Spec],
-    dependencies: &Dependencies,
-    options: ModelOptions,
-) -> Vec<DryRequest> {
-    contexts(root, analysis, specs, dependencies)
+pub fn dry_run(backend: &Backend, subject: Subject, options: ModelOptions) -> Vec<DryRequest> {
+    contexts(subject)
         .into_iter()
         .map(|context| {
             let user = user_message(
@@ -209,15 +216,14 @@ pub struct Broken {
 /// tests keep their names and metadata (what they were written to test).
 pub fn repair(
     backend: &Backend,
-    root: &Path,
-    analysis: &Analysis,
-    specs: &[Spec],
-    dependencies: &Dependencies,
+    subject: Subject,
+    store: &Store,
     broken: &[Broken],
     options: ModelOptions,
 ) -> anyhow::Result<ModelGeneration> {
+    let analysis = subject.analysis;
     let mut by_function: Vec<(FunctionContext, Vec<&Broken>)> = Vec::new();
-    for context in contexts(root, analysis, specs, dependencies) {
+    for context in contexts(subject) {
         let mine: Vec<&Broken> = broken
             .iter()
             .filter(|b| b.meta.function == context.path)
@@ -245,7 +251,7 @@ pub fn repair(
                     .collect::<Vec<_>>(),
                 !backend.provider.enforces_schema(),
             );
-            ask_with(backend, &client, context, message, options)
+            ask_with(backend, &client, store, context, message, options)
         });
         let answers = runtime.block_on(join_all(futures));
         for ((context, mine), answer) in chunk.iter().zip(answers) {
@@ -307,6 +313,7 @@ struct Asked {
 async fn ask_all(
     backend: &Backend,
     client: &reqwest::Client,
+    store: &Store,
     contexts: Vec<FunctionContext>,
     options: ModelOptions,
 ) -> Result<Vec<(FunctionContext, Result<Asked, String>)>, Fatal> {
@@ -327,7 +334,7 @@ async fn ask_all(
         }
         let futures = chunk
             .iter()
-            .map(|context| ask_one(backend, client, context, options));
+            .map(|context| ask_one(backend, client, store, context, options));
         let answers = join_all(futures).await;
         for (context, answer) in chunk.iter().zip(answers) {
             match answer {
@@ -379,26 +386,29 @@ enum AskOutcome {
 async fn ask_one(
     backend: &Backend,
     client: &reqwest::Client,
+    store: &Store,
     context: &FunctionContext,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(backend, client, context, None, options).await
+    ask_tests(backend, client, store, context, None, options).await
 }
 
 /// Ask with a message of the caller's (a repair request).
 async fn ask_with(
     backend: &Backend,
     client: &reqwest::Client,
+    store: &Store,
     context: &FunctionContext,
     message: String,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(backend, client, context, Some(message), options).await
+    ask_tests(backend, client, store, context, Some(message), options).await
 }
 
 async fn ask_tests(
     backend: &Backend,
     client: &reqwest::Client,
+    store: &Store,
     context: &FunctionContext,
     message: Option<String>,
     options: ModelOptions,
@@ -422,24 +432,60 @@ async fn ask_tests(
             max_output_tokens: options.max_output_tokens,
             structured: true,
         };
-        let (reply, exchange, body) = match backend.ask(client, &request, options.patience).await {
-            Ok(answer) => answer,
-            Err(AskError::Api(err @ (ApiError::Auth { .. } | ApiError::Quota { .. }))) => {
-                return Err(AskOutcome::Fatal(err));
-            }
-            Err(err) => return Err(AskOutcome::Skip(format!("the model gave no answer: {err}"))),
-        };
-        asked.usage += reply.usage;
+        let body = backend.body(&request);
+        // Replay finds an exchange by what was asked of which engine, wherever the server was;
+        // the cache also by the server: the same model name elsewhere is another model.
+        let key = request_key(backend.provider.name(), &body);
+        let cache_key = request_key(&backend.endpoint.url, &body);
+        let (response, source, elapsed_ms, attempts, request_id) =
+            match store.lookup(&key, &cache_key) {
+                Lookup::Replayed(response) => (response, "replay", 0, 0, None),
+                Lookup::Cached(response) => (response, "cache", 0, 0, None),
+                Lookup::NotRecorded => {
+                    return Err(AskOutcome::Skip(
+                        "replaying: the transcripts hold no answer to this request (the function, \
+                     its spec or the options changed since)"
+                            .to_owned(),
+                    ));
+                }
+                Lookup::Ask => match backend.send(client, &body, options.patience).await {
+                    Ok(exchange) => (
+                        exchange.body,
+                        "api",
+                        exchange.elapsed.as_millis() as u64,
+                        exchange.attempts,
+                        exchange.request_id,
+                    ),
+                    Err(err @ (ApiError::Auth { .. } | ApiError::Quota { .. })) => {
+                        return Err(AskOutcome::Fatal(err));
+                    }
+                    Err(err) => {
+                        return Err(AskOutcome::Skip(format!("the model gave no answer: {err}")));
+                    }
+                },
+            };
+        let reply = backend.read(&response).map_err(|err| {
+            AskOutcome::Skip(format!("the model gave no answer: {}", AskError::from(err)))
+        })?;
+        if source == "api" && reply.finish == Finish::Complete {
+            store.remember(&cache_key, &response);
+        }
+        // A cached answer was paid for by an earlier run.
+        if source != "cache" {
+            asked.usage += reply.usage;
+        }
         asked.transcripts.push(Transcript {
             function: context.path.clone(),
             engine: backend.provider.name().to_owned(),
             model: backend.model.clone(),
+            key,
+            source,
             request: body,
-            response: exchange.body.clone(),
+            response,
             usage: reply.usage,
-            elapsed_ms: exchange.elapsed.as_millis() as u64,
-            attempts: exchange.attempts,
-            request_id: exchange.request_id.clone(),
+            elapsed_ms,
+            attempts,
+            request_id,
         });
         match reply.finish {
             Finish::Truncated if round == 0 => {
@@ -528,12 +574,13 @@ const MAX_TYPE_LINES: usize = 40;
 
 /// Every function's context: its source, sites (marking those no spec item speaks to), the
 /// spec items about it, the crate's types it names, and the crates a test may use.
-fn contexts(
-    root: &Path,
-    analysis: &Analysis,
-    specs: &[Spec],
-    dependencies: &Dependencies,
-) -> Vec<FunctionContext> {
+fn contexts(subject: Subject) -> Vec<FunctionContext> {
+    let Subject {
+        root,
+        analysis,
+        specs,
+        dependencies,
+    } = subject;
     let unspecified: HashSet<String> = if specs.is_empty() {
         HashSet::new()
     } else {

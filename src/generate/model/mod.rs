@@ -12,4 +12,5 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod prompt;
 pub mod retry;
+pub mod store;
 pub mod wire;
