@@ -227,25 +227,17 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         "[prices.gpt-test]\ninput = 1.0\ncached_input = 0.5\noutput = 10.0\n",
     )
     .unwrap();
-    let output = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-chat",
-            "--model",
-            "gpt-test",
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
             "--fn",
             "planted::average",
             "--no-sandbox",
             "--format",
             "json",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
-        .output()
-        .unwrap();
+        ],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -279,25 +271,17 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
 
     // The same review again: the answer comes from the response cache, nothing is paid.
     let asked_once = server.received_requests().await.unwrap().len();
-    let again = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-chat",
-            "--model",
-            "gpt-test",
+    let again = review_chat(
+        &dir,
+        &server,
+        &[
             "--fn",
             "planted::average",
             "--no-sandbox",
             "--format",
             "json",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
-        .output()
-        .unwrap();
+        ],
+    );
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), asked_once);
     assert_eq!(again["usage"]["input_tokens"], 0);
@@ -332,13 +316,10 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
 
     // With a spending limit the first request uses up, the next function is not asked.
     let asked_before = server.received_requests().await.unwrap().len();
-    let limited = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-chat",
-            "--model",
-            "gpt-test",
+    let limited = review_chat(
+        &dir,
+        &server,
+        &[
             "--fn",
             "average",
             "--max-cost",
@@ -351,13 +332,8 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "json",
             "--fail-on",
             "never",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
-        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
-        .output()
-        .unwrap();
+        ],
+    );
     let limited: Value = serde_json::from_slice(&limited.stdout).unwrap();
     assert_eq!(
         server.received_requests().await.unwrap().len(),
@@ -589,4 +565,21 @@ async fn malformed_json_skips_the_function_with_the_reason() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("ledger::split_evenly"), "{stderr}");
     assert!(stderr.contains("holds no tests"), "{stderr}");
+}
+
+/// `review --engine openai-chat --model gpt-test ARGS` on the crate in `dir`, against `server`.
+fn review_chat(
+    dir: &tempfile::TempDir,
+    server: &MockServer,
+    args: &[&str],
+) -> std::process::Output {
+    dualtrack()
+        .args(["review", "--engine", "openai-chat", "--model", "gpt-test"])
+        .args(args)
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+        .output()
+        .unwrap()
 }

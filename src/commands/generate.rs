@@ -304,16 +304,8 @@ pub fn dry_run_text(
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<String> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let root = &workspace.root;
-    let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let dependencies = dependencies(workspace);
-    let subject = Subject {
-        root,
-        analysis: &analysis,
-        specs: &specs,
-        dependencies: &dependencies,
-    };
-    let requests = model_engine::dry_run(&backend, subject, options);
+    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let requests = model_engine::dry_run(&backend, prepared.subject(), options);
     let mut out = String::new();
     for request in &requests {
         let _ = writeln!(
@@ -343,6 +335,42 @@ pub fn dry_run_text(
     Ok(out)
 }
 
+/// What a model may be shown of the scope (after `never_send`), and the crate around it.
+struct Prepared {
+    root: std::path::PathBuf,
+    analysis: crate::analyze::Analysis,
+    specs: Vec<crate::spec::model::Spec>,
+    dependencies: model_engine::Dependencies,
+    kept_back: Vec<crate::generate::Skipped>,
+}
+
+impl Prepared {
+    fn new(
+        workspace: &Workspace,
+        analysis: &crate::analyze::Analysis,
+        specs: &[crate::spec::model::Spec],
+        config: &Config,
+    ) -> anyhow::Result<Prepared> {
+        let (analysis, specs, kept_back) = withheld(analysis, specs, config, &workspace.root)?;
+        Ok(Prepared {
+            root: workspace.root.clone(),
+            analysis,
+            specs,
+            dependencies: dependencies(workspace),
+            kept_back,
+        })
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            root: &self.root,
+            analysis: &self.analysis,
+            specs: &self.specs,
+            dependencies: &self.dependencies,
+        }
+    }
+}
+
 /// Ask a model engine for tests.
 pub fn model_generation(
     provider: Provider,
@@ -353,18 +381,11 @@ pub fn model_generation(
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let root = &workspace.root;
-    let (analysis, specs, kept_back) = withheld(analysis, specs, config, root)?;
-    let dependencies = dependencies(workspace);
-    let subject = Subject {
-        root,
-        analysis: &analysis,
-        specs: &specs,
-        dependencies: &dependencies,
-    };
-    let mut made = model_engine::generate(&backend, subject, &store(args, workspace)?, options)
+    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let store = store(args, workspace)?;
+    let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
         .map_err(fatal_is_input)?;
-    made.generation.skipped.extend(kept_back);
+    made.generation.skipped.extend(prepared.kept_back);
     let cost = made.cost(options.price);
     Ok((made, cost))
 }
@@ -380,16 +401,9 @@ pub fn model_repair(
     broken: &[Broken],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let root = &workspace.root;
-    let (analysis, specs, _) = withheld(analysis, specs, config, root)?;
-    let dependencies = dependencies(workspace);
-    let subject = Subject {
-        root,
-        analysis: &analysis,
-        specs: &specs,
-        dependencies: &dependencies,
-    };
-    let made = model_engine::repair(&backend, subject, &store(args, workspace)?, broken, options)
+    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let store = store(args, workspace)?;
+    let made = model_engine::repair(&backend, prepared.subject(), &store, broken, options)
         .map_err(fatal_is_input)?;
     let cost = made.cost(options.price);
     Ok((made, cost))

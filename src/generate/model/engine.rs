@@ -109,14 +109,7 @@ pub fn generate(
 ) -> anyhow::Result<ModelGeneration> {
     let analysis = subject.analysis;
     let contexts = contexts(subject);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
+    let (runtime, client) = http()?;
     let answers = runtime.block_on(ask_all(backend, &client, store, contexts, options))?;
     let mut out = ModelGeneration::default();
     let mut taken = HashSet::new();
@@ -203,6 +196,19 @@ pub fn dry_run(backend: &Backend, subject: Subject, options: ModelOptions) -> Ve
         .collect()
 }
 
+/// The runtime the requests run on (one thread: they wait on the network) and the client.
+fn http() -> anyhow::Result<(tokio::runtime::Runtime, reqwest::Client)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
+    Ok((runtime, client))
+}
+
 /// A model's test that did not compile, with what the compiler said.
 #[derive(Debug, Clone)]
 pub struct Broken {
@@ -232,14 +238,7 @@ pub fn repair(
             by_function.push((context, mine));
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
+    let (runtime, client) = http()?;
     let mut out = ModelGeneration::default();
     for chunk in by_function.chunks(options.concurrency.max(1)) {
         let futures = chunk.iter().map(|(context, mine)| {
