@@ -62,6 +62,21 @@ impl Config {
     /// Parse config text; errors name the file and line and say what to do.
     pub fn parse(text: &str, path: &Path) -> Result<Config, InputError> {
         let config: Config = toml::from_str(text).map_err(|err| toml_error(text, path, &err))?;
+        for (model, price) in &config.prices {
+            let values = [Some(price.input), price.cached_input, Some(price.output)];
+            if model.is_empty()
+                || values
+                    .iter()
+                    .flatten()
+                    .any(|v| !(v.is_finite() && *v >= 0.0))
+            {
+                return Err(InputError::new(format!(
+                    "{}: [prices.\"{model}\"] needs a model name and prices of 0 or more \
+                     (dollars per million tokens)",
+                    path.display()
+                )));
+            }
+        }
         for (key, value) in [
             ("score.min", config.score.min),
             ("score.min_items", config.score.min_items),
@@ -126,6 +141,8 @@ mod test {
         assert_eq!(config.prices["gpt-5"].cached_input, Some(0.125));
         assert_eq!(config.prices["qwen3-coder:30b"].output, 0.0);
         assert!(parse("[prices.gpt-5]\ninput = 1\noutput = 2\ncache = 3\n").is_err());
+        assert!(parse("[prices.gpt-5]\ninput = -1\noutput = 2\n").is_err());
+        assert!(parse("[prices.\"\"]\ninput = 1\noutput = 2\n").is_err());
     }
 
     #[test]

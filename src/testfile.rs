@@ -170,7 +170,25 @@ const FORBIDDEN: &[(&str, &str)] = &[
     ("remove_dir", "deletes files"),
     ("remove_dir_all", "deletes files"),
     ("unlink", "deletes files"),
+    ("unlinkat", "deletes files"),
+    ("rename", "moves files"),
+    // Compile-time reads: a file's or the environment's contents would end up in compiler
+    // errors, and those go back to the model.
+    ("include_str", "reads files at compile time"),
+    ("include_bytes", "reads files at compile time"),
+    ("include", "reads files at compile time"),
+    ("env", "reads the environment at compile time"),
+    ("option_env", "reads the environment at compile time"),
+    ("extern", "declares foreign functions"),
+    ("_exit", "ends the process"),
+    ("exit", "ends the process"),
+    ("abort", "ends the process"),
 ];
+
+/// The only attributes a generated test may carry: anything else (`#[no_mangle]`,
+/// `#[export_name]`, `#[link_section]`, lint levels that turn notes into errors) can break
+/// every other test or smuggle data out.
+const ALLOWED_ATTRIBUTES: &[&str] = &["test", "should_panic", "ignore", "doc", "allow"];
 
 /// Why a test must not run (it spawns a process, opens a socket, deletes files), if it does
 /// any of that by name.
@@ -195,6 +213,23 @@ pub fn forbidden_effect(function: &syn::ItemFn) -> Option<String> {
         }
         None
     }
+    if let Some(attr) = function.attrs.iter().find(|attr| {
+        !attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| ALLOWED_ATTRIBUTES.contains(&s.ident.to_string().as_str()))
+    }) {
+        return Some(format!(
+            "carries `#[{}]`: a generated test may carry only #[test], #[should_panic], \
+             #[ignore] and #[allow]",
+            attr.path().to_token_stream().to_string().replace(' ', "")
+        ));
+    }
+    if function.sig.abi.is_some() || matches!(function.sig.safety, syn::Safety::Unsafe(_)) {
+        return Some("is `unsafe` or `extern`, which a generated test may not be".to_owned());
+    }
+    // Attributes inside the body (on items, statements, expressions) too.
     scan(function.block.to_token_stream())
         .map(|(what, name)| format!("{what} (`{name}`), which a generated test may not do"))
 }

@@ -583,3 +583,18 @@ fn review_chat(
         .output()
         .unwrap()
 }
+
+#[test]
+fn a_server_that_answers_nothing_fails_the_command() {
+    // Nothing listens on port 9: every request is refused (after the retries).
+    let output = generate(
+        "openai-chat",
+        &[
+            ("OPENAI_API_KEY", "sk-test-0123456789abcdef".into()),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1".into()),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("answered for no function"), "{stderr}");
+}

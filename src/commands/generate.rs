@@ -230,12 +230,31 @@ fn withheld(
         }
         !secret
     });
-    let specs = specs
+    let sent_specs: Vec<crate::spec::model::Spec> = specs
         .iter()
         .filter(|spec| !never.is_match(relative(&spec.file)))
         .cloned()
         .collect();
-    Ok((kept, specs, skipped))
+    // A pattern that matches no file is likely a typo (`ledger.rs` for `src/ledger.rs`):
+    // say so, since it protects nothing.
+    for pattern in &config.never_send {
+        let glob = globset::Glob::new(pattern)
+            .expect("checked above")
+            .compile_matcher();
+        let matches = analysis
+            .functions
+            .iter()
+            .map(|f| relative(&f.file))
+            .chain(specs.iter().map(|spec| relative(&spec.file)))
+            .any(|path| glob.is_match(path));
+        if !matches {
+            eprintln!(
+                "warning: dualtrack.toml: `never_send` pattern `{pattern}` matches no file in \
+                 scope (patterns are relative to the workspace root, such as `src/secret/**`)"
+            );
+        }
+    }
+    Ok((kept, sent_specs, skipped))
 }
 
 /// Where answers come from besides the API: `--replay`'s transcripts, else the response
@@ -385,6 +404,23 @@ pub fn model_generation(
     let store = store(args, workspace)?;
     let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
         .map_err(fatal_is_input)?;
+    // Nothing at all came back: the server is down or misconfigured, and a review that tested
+    // nothing must not pass.
+    if made.generation.tests.is_empty()
+        && let Some(first) = made
+            .generation
+            .skipped
+            .iter()
+            .flat_map(|s| s.reasons.iter())
+            .find(|reason| reason.starts_with("the model gave no answer"))
+    {
+        return Err(InputError::new(format!(
+            "{} answered for no function ({first}): check --base-url or the provider's base URL \
+             variable, and the server",
+            provider.name()
+        ))
+        .into());
+    }
     made.generation.skipped.extend(prepared.kept_back);
     let cost = made.cost(options.price);
     Ok((made, cost))

@@ -48,6 +48,14 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &global.output {
         crate::output::check_writable(path)?;
     }
+    if let Some(dir) = &args.model.transcripts
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        return Err(
+            InputError::new(format!("--transcripts {}: not a directory", dir.display())).into(),
+        );
+    }
     let progress = Progress::new("review", global.quiet);
     let stage = progress.quick_stage("analyzing");
     let full = analyze(
@@ -281,6 +289,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                             scoped: &scoped,
                             specs: &specs,
                             config: &config,
+                            spent: model_cost,
                             run_dir: &run_dir,
                             options: &options,
                             progress: &progress,
@@ -727,9 +736,26 @@ struct RepairContext<'a> {
     scoped: &'a Analysis,
     specs: &'a [crate::spec::model::Spec],
     config: &'a Config,
+    /// What generation cost, when the model has a price.
+    spent: Option<f64>,
     run_dir: &'a Path,
     options: &'a crate::scratch::RunOptions,
     progress: &'a Progress,
+}
+
+/// A compiler error as the model may see it: no local paths (they say nothing to the model,
+/// and would make each run's request differ), no key, and not too long.
+fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
+    let mut text = error.to_owned();
+    for dir in [run_dir, root] {
+        let shown = format!("{}/", dir.display());
+        text = text.replace(&shown, "");
+    }
+    let text = crate::generate::model::client::redact(&text, None);
+    match text.char_indices().nth(2000) {
+        Some((at, _)) => format!("{}\n... (cut)", &text[..at]),
+        None => text,
+    }
 }
 
 /// Send the compiler's errors back for the tests that did not build, run the fixed ones, and
@@ -759,11 +785,24 @@ fn repair_rounds(
                 },
                 name: r.name.clone(),
                 code: r.code.clone(),
-                errors: r.compile_errors.clone(),
+                errors: r
+                    .compile_errors
+                    .iter()
+                    .map(|e| for_the_model(e, context.run_dir, &context.workspace.root))
+                    .collect(),
             })
             .collect();
         if broken.is_empty() {
             break;
+        }
+        if let (Some(limit), Some(spent)) = (context.args.model.max_cost, context.spent) {
+            let total = spent + spent_cost.unwrap_or(0.0);
+            if total >= limit {
+                context.progress.line(&format!(
+                    "no repair: --max-cost {limit} is spent (${total:.4})"
+                ));
+                break;
+            }
         }
         context.progress.line(&format!(
             "repair round {round}: {} tests did not compile; their errors go back to the model",

@@ -307,6 +307,37 @@ mod test {
     }
 
     #[test]
+    fn tests_that_could_smuggle_data_or_break_the_build_are_refused() {
+        let text = json(&[
+            (
+                "leak",
+                "#[test]\n#[deny(unused_must_use)]\nfn leak() { #[must_use = include_str!(\"ledger.rs\")] fn f() -> u8 { 1 } f(); }",
+            ),
+            ("main", "#[test]\n#[no_mangle]\nfn main() {}"),
+            (
+                "key",
+                "#[test]\nfn key() { let _ = env!(\"OPENAI_API_KEY\"); }",
+            ),
+            (
+                "ffi",
+                "#[test]\nfn ffi() { unsafe extern \"C\" { fn _exit(c: i32); } }",
+            ),
+            (
+                "moves",
+                "#[test]\nfn moves() { std::fs::rename(\"a\", \"b\").ok(); }",
+            ),
+            (
+                "fine",
+                "#[test]\n#[should_panic]\n#[allow(unused)]\nfn fine() { crate::f(0); }",
+            ),
+        ]);
+        let answer = read_answer(&text).unwrap();
+        let names: Vec<&str> = answer.tests.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["fine"], "{:?}", answer.refused);
+        assert_eq!(answer.refused.len(), 5);
+    }
+
+    #[test]
     fn nothing_usable_is_an_error() {
         assert_eq!(read_answer("  "), Err(AnswerError::Empty));
         assert_eq!(

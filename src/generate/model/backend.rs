@@ -174,8 +174,9 @@ impl Backend {
                     provider.name()
                 ))
             })?),
-            // Local servers mostly ignore the key; send one if the user has one.
-            None => set("OPENAI_API_KEY"),
+            // Never the OpenAI key to whatever server `--base-url` names: a local server that
+            // wants a key gets its own.
+            None => set("OPENAI_COMPATIBLE_API_KEY"),
         };
         let secret = key.map(|key| match provider {
             Provider::Anthropic => ("x-api-key".to_owned(), key),
@@ -215,6 +216,17 @@ impl Backend {
         patience: Patience,
     ) -> Result<Exchange, ApiError> {
         post_json(client, &self.endpoint, body, patience).await
+    }
+
+    /// `value` with this backend's key (and anything shaped like a key) blanked out.
+    pub fn redact_value(&self, value: Value) -> Value {
+        let secret = self.endpoint.secret.as_ref().map(|(_, v)| v.as_str());
+        let text = value.to_string();
+        let clean = super::client::redact(&text, secret);
+        if clean == text {
+            return value;
+        }
+        serde_json::from_str(&clean).unwrap_or(value)
     }
 
     /// Read a response body as this backend's reply.

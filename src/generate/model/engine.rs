@@ -272,15 +272,13 @@ pub fn repair(
                 .find(|f| f.path == context.path)
                 .map(|f| f.module.clone())
                 .unwrap_or_default();
-            // By name where the model kept it, else in order.
+            // By name only: a test under another name is not the one that was broken.
             let mut unmatched: Vec<&Broken> = mine.clone();
             for mut test in asked.tests {
                 let name = test.item.sig.ident.to_string();
-                let position = unmatched
-                    .iter()
-                    .position(|b| b.name == name)
-                    .or((!unmatched.is_empty()).then_some(0));
-                let Some(position) = position else { break };
+                let Some(position) = unmatched.iter().position(|b| b.name == name) else {
+                    continue;
+                };
                 let original = unmatched.remove(position);
                 test.item.sig.ident = syn::Ident::new(&original.name, test.item.sig.ident.span());
                 out.generation.tests.push(GeneratedTest {
@@ -463,6 +461,8 @@ async fn ask_tests(
                     }
                 },
             };
+        // A key a server echoes must not reach transcripts or reports.
+        let response = backend.redact_value(response);
         let reply = backend.read(&response).map_err(|err| {
             AskOutcome::Skip(format!("the model gave no answer: {}", AskError::from(err)))
         })?;
@@ -500,7 +500,15 @@ async fn ask_tests(
         match read_answer(&reply.text) {
             Ok(answer) => {
                 asked.refused = answer.refused;
-                for proposed in answer.tests {
+                // No more than asked for: an answer cannot grow the run on its own.
+                let extra = answer.tests.len().saturating_sub(wanted);
+                if extra > 0 {
+                    asked.refused.push(super::answer::Refused {
+                        name: format!("{extra} more tests"),
+                        reason: format!("more than the {wanted} asked for"),
+                    });
+                }
+                for proposed in answer.tests.into_iter().take(wanted) {
                     match syn::parse_str::<syn::ItemFn>(&proposed.code) {
                         Ok(item) => asked.tests.push(Taken { item, proposed }),
                         Err(err) => asked.refused.push(super::answer::Refused {
