@@ -125,6 +125,10 @@ async fn openai_responses_end_to_end() {
     assert!(user.contains("`ledger::split_evenly`"), "{user}");
     assert!(user.contains("ledger::split_evenly#panic1"), "{user}");
     assert!(user.contains("let base = total / parts as i64;"), "{user}");
+    assert!(
+        user.contains("/// Split `total` cents into `parts` shares"),
+        "the doc comment is what the function promises: {user}"
+    );
 }
 
 #[tokio::test]

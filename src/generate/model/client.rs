@@ -201,6 +201,15 @@ pub async fn post_json(
                 variable: endpoint.key_variable,
             },
             402 => ApiError::Quota { status, message },
+            404 => ApiError::Status {
+                status,
+                message: format!(
+                    "{message} (no such endpoint: {}; OpenAI-style base URLs end in `/v1`, \
+                     ANTHROPIC_BASE_URL does not)",
+                    endpoint.url
+                ),
+                attempts,
+            },
             429 if !retriable_429(&text) => ApiError::Quota { status, message },
             _ => ApiError::Status {
                 status,

@@ -112,7 +112,12 @@ pub fn generate(
     let (runtime, client) = http()?;
     let answers = runtime.block_on(ask_all(backend, &client, store, contexts, options))?;
     let mut out = ModelGeneration::default();
-    let mut taken = HashSet::new();
+    // A test named like a function of the crate would shadow it for its sibling tests.
+    let mut taken: HashSet<String> = analysis
+        .functions
+        .iter()
+        .filter_map(|f| f.path.rsplit("::").next().map(str::to_owned))
+        .collect();
     for (context, outcome) in answers {
         let module = analysis
             .functions

@@ -43,10 +43,20 @@ pub fn function_context(
     spec_items: Vec<(String, String)>,
     unspecified: &dyn Fn(&str) -> bool,
 ) -> FunctionContext {
-    let first = function.line.max(1) as usize;
+    let lines: Vec<&str> = source.lines().collect();
+    let mut first = function.line.max(1) as usize;
     let last = (function.end_line as usize).max(first);
-    let numbered_source = source
-        .lines()
+    // The doc comment and attributes above it: what the function promises.
+    while first > 1 {
+        let above = lines.get(first - 2).map_or("", |l| l.trim_start());
+        if above.starts_with("///") || above.starts_with("#[") || above.starts_with("//!") {
+            first -= 1;
+        } else {
+            break;
+        }
+    }
+    let numbered_source = lines
+        .iter()
         .enumerate()
         .skip(first - 1)
         .take(last - first + 1)
