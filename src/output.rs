@@ -12,37 +12,16 @@ use crate::error::InputError;
 /// permissions; a device or FIFO (`/dev/stdout`, a pipe) is written in place. Refuses to write
 /// through a symlink or onto a directory.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    check_writable(path)?;
     let existing = path.symlink_metadata().ok();
-    if let Some(metadata) = &existing {
-        if metadata.file_type().is_symlink() {
-            return Err(InputError::new(format!(
-                "{} is a symlink; refusing to write through it",
-                path.display()
-            ))
-            .into());
-        }
-        if metadata.is_dir() {
-            return Err(
-                InputError::new(format!("{} is a directory; name a file", path.display())).into(),
-            );
-        }
-        if !metadata.is_file() {
-            return std::fs::write(path, text)
-                .with_context(|| format!("failed to write {}", path.display()));
-        }
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        return std::fs::write(path, text)
+            .with_context(|| format!("failed to write {}", path.display()));
     }
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
-        return Err(InputError::new(format!(
-            "cannot write {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        ))
-        .into());
-    }
     let mut temp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("failed to create a temporary file in {}", dir.display()))?;
     temp.write_all(text.as_bytes())

@@ -119,12 +119,7 @@ pub fn generate(
         .filter_map(|f| f.path.rsplit("::").next().map(str::to_owned))
         .collect();
     for (context, outcome) in answers {
-        let module = analysis
-            .functions
-            .iter()
-            .find(|f| f.path == context.path)
-            .map(|f| f.module.clone())
-            .unwrap_or_default();
+        let module = module_of(analysis, &context.path);
         match outcome {
             Ok(asked) => {
                 out.usage += asked.usage;
@@ -201,6 +196,16 @@ pub fn dry_run(backend: &Backend, subject: Subject, options: ModelOptions) -> Ve
         .collect()
 }
 
+/// The module a function is in (`ledger::money`), where its tests go.
+fn module_of(analysis: &Analysis, path: &str) -> String {
+    analysis
+        .functions
+        .iter()
+        .find(|f| f.path == path)
+        .map(|f| f.module.clone())
+        .unwrap_or_default()
+}
+
 /// The runtime the requests run on (one thread: they wait on the network) and the client.
 fn http() -> anyhow::Result<(tokio::runtime::Runtime, reqwest::Client)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -271,12 +276,7 @@ pub fn repair(
             };
             out.usage += asked.usage;
             out.transcripts.extend(asked.transcripts);
-            let module = analysis
-                .functions
-                .iter()
-                .find(|f| f.path == context.path)
-                .map(|f| f.module.clone())
-                .unwrap_or_default();
+            let module = module_of(analysis, &context.path);
             // By name only: a test under another name is not the one that was broken.
             let mut unmatched: Vec<&Broken> = mine.clone();
             for mut test in asked.tests {
