@@ -167,6 +167,15 @@ impl Backend {
                 ));
             }
         };
+        // The Anthropic SDK's base URL has no `/v1` (the path adds it); one copied with it
+        // would ask `/v1/v1/messages`.
+        let base = if provider == Provider::Anthropic {
+            base.trim_end_matches('/')
+                .trim_end_matches("/v1")
+                .to_owned()
+        } else {
+            base
+        };
         let key = match key_variable {
             Some(variable) => Some(set(variable).ok_or_else(|| {
                 InputError::new(format!(
@@ -311,6 +320,14 @@ mod test {
         )
         .unwrap();
         assert_eq!(anthropic.endpoint.url, "http://127.0.0.1:9/v1/messages");
+        let with_v1 = Backend::from_env(
+            Provider::Anthropic,
+            None,
+            Some("http://127.0.0.1:9/v1/"),
+            &env(&[("ANTHROPIC_API_KEY", "k")]),
+        )
+        .unwrap();
+        assert_eq!(with_v1.endpoint.url, "http://127.0.0.1:9/v1/messages");
         assert_eq!(
             anthropic.endpoint.secret,
             Some(("x-api-key".into(), "k".into()))

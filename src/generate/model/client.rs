@@ -211,6 +211,12 @@ pub async fn post_json(
                 attempts,
             },
             429 if !retriable_429(&text) => ApiError::Quota { status, message },
+            // Codex models are served by the Responses API only.
+            400 if message.contains("v1/responses") => ApiError::Status {
+                status,
+                message: format!("{message} (use --engine openai, the Responses API)"),
+                attempts,
+            },
             _ => ApiError::Status {
                 status,
                 message,

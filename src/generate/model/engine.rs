@@ -523,8 +523,13 @@ async fn ask_tests(
                     }
                 }
                 if asked.tests.is_empty() {
+                    let first = asked
+                        .refused
+                        .first()
+                        .map(|r| format!(": `{}` {}", r.name, r.reason))
+                        .unwrap_or_default();
                     asked.nothing_because = Some(format!(
-                        "the model's answer held no usable test ({} refused)",
+                        "the model's answer held no usable test ({} refused{first})",
                         asked.refused.len()
                     ));
                 }

@@ -107,9 +107,20 @@ pub const SCHEMA_NAME: &str = "edge_case_tests";
 
 /// A number at `path` in a JSON value, 0 when absent (local servers leave out details).
 pub fn count(value: &Value, path: &[&str]) -> u64 {
-    path.iter()
-        .try_fold(value, |v, key| v.get(key))
-        .and_then(Value::as_u64)
+    let Some(found) = path.iter().try_fold(value, |v, key| v.get(key)) else {
+        return 0;
+    };
+    // Some servers send counts as floats (`1e6`) or strings (`"1000"`).
+    found
+        .as_u64()
+        .or_else(|| found.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        .or_else(|| {
+            found
+                .as_str()
+                .and_then(|s| s.trim().parse::<f64>().ok())
+                .filter(|f| *f >= 0.0)
+                .map(|f| f as u64)
+        })
         .unwrap_or(0)
 }
 
@@ -154,5 +165,10 @@ mod test {
             0
         );
         assert_eq!(count(&usage, &["nothing", "here"]), 0);
+        let odd = json!({"a": 1e6, "b": "1000", "c": -3, "d": "many"});
+        assert_eq!(count(&odd, &["a"]), 1_000_000);
+        assert_eq!(count(&odd, &["b"]), 1000);
+        assert_eq!(count(&odd, &["c"]), 0);
+        assert_eq!(count(&odd, &["d"]), 0);
     }
 }
