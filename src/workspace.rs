@@ -39,8 +39,6 @@ pub struct SelectedPackage {
     pub other_roots: Vec<PathBuf>,
     pub manifest_dir: PathBuf,
     pub targets: Vec<CrateTarget>,
-    /// The features a plain `cargo build` enables: `default` and what it enables, transitively.
-    pub default_features: std::collections::BTreeSet<String>,
     /// The manifest's `[features]` table.
     pub feature_table: std::collections::BTreeMap<String, Vec<String>>,
     /// The crates its tests may use: normal and dev dependencies, by the name code uses
@@ -251,12 +249,6 @@ fn enabled_features(
     features_from(&package.feature_table, roots)
 }
 
-fn default_features(
-    table: &std::collections::BTreeMap<String, Vec<String>>,
-) -> std::collections::BTreeSet<String> {
-    features_from(table, vec!["default".to_owned()])
-}
-
 /// The features `roots` enable in `table`, transitively (`dep:` and `crate/feature` entries
 /// are other crates' business).
 fn features_from(
@@ -328,7 +320,6 @@ fn select_targets(package: &Package) -> SelectedPackage {
             .map(|p| p.as_std_path().to_owned())
             .unwrap_or_default(),
         targets,
-        default_features: default_features(&package.features),
         feature_table: package.features.clone(),
         test_dependencies: {
             let mut names: Vec<String> = package
@@ -573,7 +564,9 @@ mod test {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
         .collect();
-        let got: Vec<String> = default_features(&table).into_iter().collect();
+        let got: Vec<String> = features_from(&table, vec!["default".to_owned()])
+            .into_iter()
+            .collect();
         assert_eq!(got, ["alloc", "default", "std"]);
     }
 
@@ -585,7 +578,6 @@ mod test {
             other_roots: Vec::new(),
             manifest_dir: PathBuf::new(),
             targets: Vec::new(),
-            default_features: Default::default(),
             feature_table: [
                 ("default", vec!["std"]),
                 ("std", vec![]),

@@ -237,22 +237,27 @@ fn withheld(
         .collect();
     // A pattern that matches no file is likely a typo (`ledger.rs` for `src/ledger.rs`):
     // say so, since it protects nothing.
-    for pattern in &config.never_send {
-        let glob = globset::Glob::new(pattern)
-            .expect("checked above")
-            .compile_matcher();
-        let matches = analysis
-            .functions
-            .iter()
-            .map(|f| relative(&f.file))
-            .chain(specs.iter().map(|spec| relative(&spec.file)))
-            .any(|path| glob.is_match(path));
-        if !matches {
-            eprintln!(
-                "warning: dualtrack.toml: `never_send` pattern `{pattern}` matches no file in \
-                 scope (patterns are relative to the workspace root, such as `src/secret/**`)"
-            );
+    let mut used = vec![false; config.never_send.len()];
+    let paths = analysis
+        .functions
+        .iter()
+        .map(|f| relative(&f.file))
+        .chain(specs.iter().map(|spec| relative(&spec.file)));
+    for path in paths {
+        for index in never.matches(path) {
+            used[index] = true;
         }
+    }
+    for (pattern, _) in config
+        .never_send
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+    {
+        eprintln!(
+            "warning: dualtrack.toml: `never_send` pattern `{pattern}` matches no file in scope \
+             (patterns are relative to the workspace root, such as `src/secret/**`)"
+        );
     }
     Ok((kept, sent_specs, skipped))
 }

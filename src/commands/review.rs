@@ -25,7 +25,7 @@ use crate::review::diff::{
 use crate::review::exclude::Exclusions;
 use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, finding_id, mark_status,
-    review_document, run_id,
+    review_document, run_id, split_location,
 };
 use crate::scratch::ModuleInput;
 use crate::spec::link::item_targets;
@@ -316,10 +316,14 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     document["interrupted"] = json!(true);
                 }
-                let logs = run_dir.join("logs");
-                std::fs::create_dir_all(&logs)
-                    .with_context(|| format!("failed to create {}", logs.display()))?;
-                write_atomically(&logs.join("build.log"), &stop.log)?;
+                // No test ran: the logs hold what cargo said.
+                write_logs(
+                    &run_dir,
+                    &crate::scratch::RunReport {
+                        build_log: stop.log,
+                        ..Default::default()
+                    },
+                )?;
                 stopped = Some(stop.code);
                 document
             }
@@ -704,11 +708,7 @@ fn per_function(document: &Value) -> Value {
 fn add_snippets(document: &mut Value, root: &Path) {
     let mut files: HashMap<String, Option<String>> = HashMap::new();
     for finding in document["findings"].as_array_mut().into_iter().flatten() {
-        let Some((file, line)) = finding["location"]
-            .as_str()
-            .and_then(|l| l.rsplit_once(':'))
-            .and_then(|(f, n)| Some((f.to_owned(), n.parse::<usize>().ok()?)))
-        else {
+        let Some((file, line)) = finding["location"].as_str().and_then(split_location) else {
             continue;
         };
         let text = files
@@ -716,7 +716,7 @@ fn add_snippets(document: &mut Value, root: &Path) {
             .or_insert_with(|| std::fs::read_to_string(root.join(&file)).ok());
         if let Some(snippet) = text
             .as_deref()
-            .and_then(|t| t.lines().nth(line.saturating_sub(1)))
+            .and_then(|t| t.lines().nth((line as usize).saturating_sub(1)))
         {
             finding["snippet"] = json!(snippet.trim());
         }

@@ -18,17 +18,11 @@ pub fn test_item(name: &str, meta: &TestMeta, body: &str) -> Result<EmittedTest,
         .map_err(|err| format!("test `{name}` does not parse: {err}"))?;
     let ident: syn::Ident =
         syn::parse_str(name).map_err(|err| format!("`{name}` is not a test name: {err}"))?;
-    let json = serde_json::to_string(meta).map_err(|err| err.to_string())?;
-    let doc = format!(" dualtrack: {json}");
     let item: syn::ItemFn = syn::parse_quote! {
-        #[doc = #doc]
         #[test]
         fn #ident() #block
     };
-    Ok(EmittedTest {
-        meta: meta.clone(),
-        item,
-    })
+    Ok(with_meta(item, meta))
 }
 
 /// A whole `#[test]` function (a model's) with its metadata line in front; doc comments it

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::review::findings::split_location;
+
 /// What the document alone does not say: where files are, and how this run is named.
 pub struct SarifContext<'a> {
     /// A report's file (workspace-relative, or absolute for a spec outside the workspace) as
@@ -173,12 +175,6 @@ fn message(finding: &Value, test: Option<&Value>) -> String {
             finding["item"].as_str().unwrap_or_default()
         ),
     }
-}
-
-/// `src/lib.rs:64` → (`src/lib.rs`, 64).
-fn split_location(location: &str) -> Option<(String, u32)> {
-    let (file, line) = location.rsplit_once(':')?;
-    Some((file.to_owned(), line.parse().ok()?))
 }
 
 /// A repository-relative URI reference: the path's segments percent-encoded where URIs need it.

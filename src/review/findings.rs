@@ -107,6 +107,12 @@ fn verdict(outcome: Outcome, from_spec: bool) -> &'static str {
     }
 }
 
+/// A report's place, `src/lib.rs:64`, as (`src/lib.rs`, 64).
+pub fn split_location(location: &str) -> Option<(String, u32)> {
+    let (file, line) = location.rsplit_once(':')?;
+    Some((file.to_owned(), line.parse().ok()?))
+}
+
 /// A run id that sorts by time: seconds since the epoch and the process id.
 pub fn run_id() -> String {
     let seconds = std::time::SystemTime::now()

@@ -242,28 +242,6 @@ impl Backend {
     pub fn read(&self, response: &Value) -> Result<Reply, WireError> {
         self.wire.parse_reply(response)
     }
-
-    /// Ask once (with the client's retries) and read the reply.
-    pub async fn ask(
-        &self,
-        client: &reqwest::Client,
-        request: &Request,
-        patience: Patience,
-    ) -> Result<(Reply, Exchange, Value), AskError> {
-        let body = self.body(request);
-        let exchange = self.send(client, &body, patience).await?;
-        let reply = self.read(&exchange.body)?;
-        Ok((reply, exchange, body))
-    }
-}
-
-/// Why asking gave no reply.
-#[derive(Debug, thiserror::Error)]
-pub enum AskError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    Wire(#[from] WireError),
 }
 
 #[cfg(test)]

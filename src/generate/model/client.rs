@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::retry::{Attempt, Decision, decide};
+use super::retry::{Attempt, Decision, decide, out_of_credit};
 
 /// Where a request goes and how it authenticates.
 #[derive(Clone)]
@@ -210,7 +210,7 @@ pub async fn post_json(
                 ),
                 attempts,
             },
-            429 if !retriable_429(&text) => ApiError::Quota { status, message },
+            429 if out_of_credit(&text) => ApiError::Quota { status, message },
             // Codex models are served by the Responses API only.
             400 if message.contains("v1/responses") => ApiError::Status {
                 status,
@@ -235,13 +235,6 @@ async fn wait(attempt: &Attempt<'_>, retries: u32, patience: Patience) -> bool {
         }
         Decision::GiveUp => false,
     }
-}
-
-/// A 429 that is a rate limit (retried) rather than an empty account.
-fn retriable_429(body: &str) -> bool {
-    !["insufficient_quota", "credit_balance_exhausted", "billing"]
-        .iter()
-        .any(|word| body.contains(word))
 }
 
 /// A number in 0..1 that differs between calls: jitter for the backoff.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::answer::read_answer;
-use super::backend::{AskError, Backend};
+use super::backend::Backend;
 use super::client::{ApiError, Patience};
 use super::cost::{Price, cost};
 use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
@@ -468,9 +468,9 @@ async fn ask_tests(
             };
         // A key a server echoes must not reach transcripts or reports.
         let response = backend.redact_value(response);
-        let reply = backend.read(&response).map_err(|err| {
-            AskOutcome::Skip(format!("the model gave no answer: {}", AskError::from(err)))
-        })?;
+        let reply = backend
+            .read(&response)
+            .map_err(|err| AskOutcome::Skip(format!("the model gave no answer: {err}")))?;
         if source == "api" && reply.finish == Finish::Complete {
             store.remember(&cache_key, &response);
         }

@@ -11,17 +11,26 @@ const MAX_DELAY: Duration = Duration::from_secs(8);
 /// A server's own wait is honoured up to this long.
 const MAX_SERVER_DELAY: Duration = Duration::from_secs(60);
 
-/// Error codes and types that say "pay or fix your account", not "try later", even under 429.
-const NEVER_RETRIED: &[&str] = &[
+/// Error codes and types that say "pay", not "try later", even under 429.
+const OUT_OF_CREDIT: &[&str] = &[
     "insufficient_quota",
     "credit_balance_exhausted",
     "billing_error",
     "billing_hard_limit_reached",
     "organization_usage_limit_exceeded",
+];
+
+/// Error types that say "fix your key".
+const KEY_REFUSED: &[&str] = &[
     "authentication_error",
     "permission_error",
     "invalid_api_key",
 ];
+
+/// Whether an error body says the account is out of quota or credit.
+pub fn out_of_credit(body: &str) -> bool {
+    OUT_OF_CREDIT.iter().any(|code| body.contains(code))
+}
 
 /// What happened to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +73,7 @@ pub fn decide(attempt: &Attempt, retries_done: u32, max_retries: u32, jitter: f6
                     .find(|(key, _)| key.eq_ignore_ascii_case(name))
                     .map(|(_, value)| value.trim())
             };
-            if NEVER_RETRIED.iter().any(|code| body.contains(code)) {
+            if out_of_credit(body) || KEY_REFUSED.iter().any(|code| body.contains(code)) {
                 return Decision::GiveUp;
             }
             let retry = match header("x-should-retry") {
