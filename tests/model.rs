@@ -429,6 +429,64 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     assert_eq!(report["usage"]["input_tokens"], 300);
 }
 
+#[tokio::test]
+async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
+    let server = MockServer::start().await;
+    // `Tally` lives in another module, and `planted::` names the crate as only an integration
+    // test may: rustc's suggested `use` and `crate::` make it build, no request spent.
+    let code = "#[test]\nfn average_of_one_tally() {\n    let mut tally = Tally::new();\n    tally.add(4);\n    assert_eq!(planted::average(4, 1), 4);\n}";
+    let answer = json!({"tests": [{"name": "average_of_one_tally", "code": code}]});
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
+        })))
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let output = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-compatible",
+            "--model",
+            "local",
+            "--base-url",
+        ])
+        .arg(format!("{}/v1", server.uri()))
+        .args([
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let test = &report["tests"][0];
+    assert_eq!(test["outcome"], "passed", "{report:#}");
+    let run_id = report["run_id"].as_str().unwrap();
+    let rebuilt = dir
+        .path()
+        .join("target/dualtrack/runs")
+        .join(run_id)
+        .join("dualtrack_openai-compatible_imports1.rs");
+    let code = std::fs::read_to_string(&rebuilt).unwrap();
+    assert!(code.contains("use crate::tally::Tally;"), "{code}");
+    assert!(
+        code.replace(' ', "").contains("crate::average(4,1)"),
+        "{code}"
+    );
+    assert!(stderr.contains("for want of an import"), "{stderr}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
 #[test]
 fn a_dry_run_prints_the_prompts_and_an_estimate_and_sends_nothing() {
     // No key, and a base URL nothing listens on: a dry run needs neither.

@@ -760,38 +760,26 @@ fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
 
 /// Send the compiler's errors back for the tests that did not build, run the fixed ones, and
 /// put their outcomes in the report in place of the dropped ones. A test still broken after
-/// the last round stays dropped with its last error.
+/// the last round stays dropped with its last error. What the compiler itself says how to fix
+/// (a missing import) is fixed here first, for nothing.
 fn repair_rounds(
     context: RepairContext,
     report: &mut crate::scratch::RunReport,
 ) -> anyhow::Result<(crate::generate::model::engine::ModelGeneration, Option<f64>)> {
-    use crate::generate::model::engine::Broken;
-    use crate::scratch::execute::Outcome;
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
     let mut spent_cost = Some(0.0);
     for round in 1..=REPAIR_ROUNDS {
-        let broken: Vec<Broken> = report
-            .results
-            .iter()
-            .filter(|r| r.outcome == Outcome::Dropped && !r.compile_errors.is_empty())
-            .map(|r| Broken {
-                meta: crate::testfile::TestMeta {
-                    function: r.function.clone(),
-                    targets: r.targets.clone(),
-                    spec: r.spec_items.clone(),
-                    category: r.category.clone(),
-                    oracle: r.oracle.clone(),
-                    input: r.input.clone(),
-                },
-                name: r.name.clone(),
-                code: r.code.clone(),
-                errors: r
-                    .compile_errors
-                    .iter()
-                    .map(|e| for_the_model(e, context.run_dir, &context.workspace.root))
-                    .collect(),
-            })
-            .collect();
+        let imported = with_suggested_imports(&context, report);
+        if !imported.is_empty() {
+            context.progress.line(&format!(
+                "{} tests did not compile for want of an import; rebuilding them with the `use` rustc suggests",
+                imported.len()
+            ));
+            if !rerun(&context, report, &imported, &format!("imports{round}"))? {
+                break;
+            }
+        }
+        let broken = broken_tests(&context, report);
         if broken.is_empty() {
             break;
         }
@@ -820,45 +808,117 @@ fn repair_rounds(
         spent_cost = spent_cost.zip(cost).map(|(a, b)| a + b);
         spent.usage += made.usage;
         spent.transcripts.extend(made.transcripts);
-        let tests = made.generation.emitted();
-        if tests.is_empty() {
+        if made.generation.tests.is_empty()
+            || !rerun(
+                &context,
+                report,
+                &made.generation.tests,
+                &format!("repair{round}"),
+            )?
+        {
             break;
         }
-        let engine = context.args.engine.name();
-        let path = context
-            .run_dir
-            .join(format!("dualtrack_{engine}_repair{round}.rs"));
-        let text = module_text(
-            &json!({"engine": engine, "repair_round": round}),
-            &made.generation.preamble,
-            &tests,
-        );
-        write_atomically(&path, &text)?;
-        let module = parse_test_module(&text).map_err(|err| {
-            anyhow::anyhow!("internal: repaired module does not read back: {err}")
-        })?;
-        let modules = [ModuleInput {
-            engine: engine.to_owned(),
-            module,
-            source: Some(path.display().to_string()),
-        }];
-        let Ok(rerun) = super::run_tests::run_or_stop(
-            context.workspace,
-            context.full,
-            &modules,
-            context.options,
-        )?
-        else {
-            break;
-        };
-        for result in rerun.results {
-            if let Some(slot) = report.results.iter_mut().find(|r| r.name == result.name) {
-                *slot = result;
-            }
-        }
-        report.build_log.push_str(&rerun.build_log);
     }
     Ok((spent, spent_cost))
+}
+
+/// The report's tests dropped for compiler errors, with those errors as the model may see them.
+fn broken_tests(
+    context: &RepairContext,
+    report: &crate::scratch::RunReport,
+) -> Vec<crate::generate::model::engine::Broken> {
+    use crate::scratch::execute::Outcome;
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped && !r.compile_errors.is_empty())
+        .map(|r| crate::generate::model::engine::Broken {
+            meta: result_meta(r),
+            name: r.name.clone(),
+            code: r.code.clone(),
+            errors: r
+                .compile_errors
+                .iter()
+                .map(|e| for_the_model(e, context.run_dir, &context.workspace.root))
+                .collect(),
+        })
+        .collect()
+}
+
+fn result_meta(result: &crate::scratch::TestResult) -> crate::testfile::TestMeta {
+    crate::testfile::TestMeta {
+        function: result.function.clone(),
+        targets: result.targets.clone(),
+        spec: result.spec_items.clone(),
+        category: result.category.clone(),
+        oracle: result.oracle.clone(),
+        input: result.input.clone(),
+    }
+}
+
+/// The dropped tests rustc said how to fix with an import they lack, fixed.
+fn with_suggested_imports(
+    context: &RepairContext,
+    report: &crate::scratch::RunReport,
+) -> Vec<crate::generate::GeneratedTest> {
+    use crate::scratch::execute::Outcome;
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped && !r.suggested_imports.is_empty())
+        .filter_map(|r| {
+            let item = syn::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            let fixed = crate::generate::model::fixup::with_imports(&item, &r.suggested_imports)?;
+            let module = context
+                .full
+                .functions
+                .iter()
+                .find(|f| f.path == r.function)?
+                .module
+                .clone();
+            Some(crate::generate::GeneratedTest {
+                test: crate::generate::emit::with_meta(fixed, &result_meta(r)),
+                module,
+            })
+        })
+        .collect()
+}
+
+/// Build and run `tests` (fixed versions of dropped ones) as `dualtrack_ENGINE_LABEL.rs` in the
+/// run directory, and put their outcomes in the report in place of the old; `false` when the
+/// run stopped (Ctrl-C).
+fn rerun(
+    context: &RepairContext,
+    report: &mut crate::scratch::RunReport,
+    tests: &[crate::generate::GeneratedTest],
+    label: &str,
+) -> anyhow::Result<bool> {
+    let engine = context.args.engine.name();
+    let path = context
+        .run_dir
+        .join(format!("dualtrack_{engine}_{label}.rs"));
+    let emitted: Vec<_> = tests.iter().map(|t| t.test.clone()).collect();
+    let text = module_text(&json!({"engine": engine, "repair": label}), "", &emitted);
+    write_atomically(&path, &text)?;
+    let module = parse_test_module(&text)
+        .map_err(|err| anyhow::anyhow!("internal: repaired module does not read back: {err}"))?;
+    let modules = [ModuleInput {
+        engine: engine.to_owned(),
+        module,
+        source: Some(path.display().to_string()),
+    }];
+    let Ok(rerun) =
+        super::run_tests::run_or_stop(context.workspace, context.full, &modules, context.options)?
+    else {
+        return Ok(false);
+    };
+    for result in rerun.results {
+        if let Some(slot) = report.results.iter_mut().find(|r| r.name == result.name) {
+            *slot = result;
+        }
+    }
+    report.build_log.push_str(&rerun.build_log);
+    Ok(true)
 }
 
 /// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's

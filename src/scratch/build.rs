@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cargo_metadata::Message;
-use cargo_metadata::diagnostic::DiagnosticLevel;
+use cargo_metadata::diagnostic::{Diagnostic, DiagnosticLevel};
 
 use super::process::run_with_timeout;
 use super::sandbox::Sandbox;
@@ -40,6 +40,8 @@ pub struct CompileError {
     pub message: String,
     /// rustc's own rendering, for logs and for a model to repair from.
     pub rendered: String,
+    /// The `use` lines rustc's "consider importing" help suggests, one per help.
+    pub imports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,6 +138,40 @@ pub fn cargo() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
+/// The `use` lines a diagnostic's "consider importing" help suggests: for each help, the
+/// crate's own item when it is the only one of the crate's, else rustc's first (it lists the
+/// likeliest first).
+fn suggested_imports(diagnostic: &Diagnostic) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for help in &diagnostic.children {
+        if !help.message.starts_with("consider importing") {
+            continue;
+        }
+        let candidates: Vec<String> = help
+            .spans
+            .iter()
+            .filter_map(|span| span.suggested_replacement.as_deref())
+            .map(str::trim)
+            .filter(|import| import.starts_with("use ") && import.ends_with(';'))
+            .map(str::to_owned)
+            .collect();
+        let own: Vec<&String> = candidates
+            .iter()
+            .filter(|c| c.starts_with("use crate::"))
+            .collect();
+        let chosen = match own.as_slice() {
+            [only] => Some((*only).clone()),
+            _ => candidates.first().cloned(),
+        };
+        if let Some(chosen) = chosen
+            && !out.contains(&chosen)
+        {
+            out.push(chosen);
+        }
+    }
+    out
+}
+
 fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOutcome) {
     for message in Message::parse_stream(stdout.as_bytes()).flatten() {
         match message {
@@ -186,9 +222,86 @@ fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOu
                         .rendered
                         .clone()
                         .unwrap_or_else(|| diagnostic.message.clone()),
+                    imports: suggested_imports(diagnostic),
                 });
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use serde_json::json;
+
+    fn span(replacement: Option<&str>) -> serde_json::Value {
+        json!({
+            "file_name": "src/lib.rs", "byte_start": 0, "byte_end": 0, "line_start": 5,
+            "line_end": 5, "column_start": 9, "column_end": 9, "is_primary": true, "text": [],
+            "label": null, "suggested_replacement": replacement,
+            "suggestion_applicability": "MaybeIncorrect", "expansion": null
+        })
+    }
+
+    fn diagnostic(children: Vec<(&str, Vec<Option<&str>>)>) -> Diagnostic {
+        let children: Vec<serde_json::Value> = children
+            .into_iter()
+            .map(|(message, spans)| {
+                json!({
+                    "message": message, "code": null, "level": "help",
+                    "spans": spans.into_iter().map(span).collect::<Vec<_>>(),
+                    "children": [], "rendered": null
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "message": "cannot find type `Error` in this scope", "code": null,
+            "level": "error", "spans": [span(None)], "children": children, "rendered": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn imports_are_read_from_rustc_s_suggestions() {
+        let found = diagnostic(vec![
+            (
+                "consider importing this function",
+                vec![Some("use crate::money::parse_amount;\n")],
+            ),
+            (
+                "consider importing one of these items",
+                vec![
+                    Some("use std::error::Error;\n"),
+                    Some("use crate::other::Error;\n"),
+                    Some("use std::fmt::Error;\n"),
+                ],
+            ),
+            (
+                "consider importing one of these items",
+                vec![
+                    Some("use std::io::Error;\n"),
+                    Some("use std::fmt::Error;\n"),
+                ],
+            ),
+            (
+                "if you wanted to use a crate named `imp`, use `cargo add imp`",
+                vec![],
+            ),
+            (
+                "consider importing this function",
+                vec![Some("use crate::money::parse_amount;\n")],
+            ),
+        ]);
+        assert_eq!(
+            suggested_imports(&found),
+            [
+                "use crate::money::parse_amount;",
+                "use crate::other::Error;",
+                "use std::io::Error;"
+            ]
+        );
+        let none = diagnostic(vec![("consider borrowing here", vec![Some("&x")])]);
+        assert!(suggested_imports(&none).is_empty());
     }
 }

@@ -108,6 +108,9 @@ pub struct TestResult {
     /// Compiler errors of a dropped test, as rustc rendered them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compile_errors: Vec<String>,
+    /// The `use` lines rustc suggested for a dropped test.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested_imports: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub output: String,
     pub elapsed_ms: u64,
@@ -691,6 +694,11 @@ pub fn run_modules(
                     None => error.rendered.clone(),
                 };
                 entry.compile_errors.push(rendered);
+                for import in &error.imports {
+                    if !entry.suggested_imports.contains(import) {
+                        entry.suggested_imports.push(import.clone());
+                    }
+                }
             }
         }
         if !blamed {
@@ -833,6 +841,7 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
         message,
         location: None,
         compile_errors: Vec::new(),
+        suggested_imports: Vec::new(),
         output: String::new(),
         elapsed_ms: 0,
         code: test.case.code.clone(),

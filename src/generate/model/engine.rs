@@ -139,8 +139,9 @@ pub fn generate(
                 }
                 for test in asked.tests {
                     let meta = meta_for(&test, &context);
+                    let item = with_crate_paths(analysis, &context.path, test.item);
                     out.generation.tests.push(GeneratedTest {
-                        test: with_meta(with_name(test.item, &mut taken), &meta),
+                        test: with_meta(with_name(item, &mut taken), &meta),
                         module: module.clone(),
                     });
                 }
@@ -286,8 +287,9 @@ pub fn repair(
                 };
                 let original = unmatched.remove(position);
                 test.item.sig.ident = syn::Ident::new(&original.name, test.item.sig.ident.span());
+                let item = with_crate_paths(analysis, &context.path, test.item);
                 out.generation.tests.push(GeneratedTest {
-                    test: with_meta(test.item, &original.meta),
+                    test: with_meta(item, &original.meta),
                     module: module.clone(),
                 });
             }
@@ -540,6 +542,25 @@ async fn ask_tests(
     }
     asked.nothing_because = Some("the answer was cut off twice at the output budget".to_owned());
     Ok(asked)
+}
+
+/// `item` with paths that name the crate by its own name (`ledger::split`, right in an
+/// integration test, unresolved in a unit test) starting with `crate::`, unless the crate has
+/// a module of that name for the path to mean.
+fn with_crate_paths(analysis: &Analysis, function: &str, item: syn::ItemFn) -> syn::ItemFn {
+    let Some(crate_name) = function.split("::").next() else {
+        return item;
+    };
+    let shadowed = analysis.functions.iter().any(|f| {
+        f.module
+            .split("::")
+            .skip(1)
+            .any(|segment| segment == crate_name)
+    });
+    if shadowed {
+        return item;
+    }
+    super::fixup::with_crate_paths(&item, crate_name).unwrap_or(item)
 }
 
 /// The metadata line of a model's test: the function it was asked about, and only the site and
