@@ -200,6 +200,11 @@ pub struct ReviewArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
+    /// With a model engine: skip the offline engine's tests that run first (their findings
+    /// join the report, and the model is told what they found so it aims elsewhere)
+    #[arg(long)]
+    pub skip_offline: bool,
+
     /// Most tests for one function
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_per_fn: u32,

@@ -404,8 +404,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
-    let test = &report["tests"][0];
-    assert_eq!(test["name"], "average_of_nothing", "{report:#}");
+    let test = by_name(&report, "average_of_nothing");
     assert_eq!(
         test["outcome"], "panicked",
         "the fixed test ran: {report:#}"
@@ -416,6 +415,20 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     );
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
+    // The offline engine's tests ran first: they are in the report, and the model was told
+    // what they found.
+    assert_eq!(
+        by_name(&report, "average_sum_v0_count_v0_does_not_panic")["engine"],
+        "offline",
+        "{report:#}"
+    );
+    let first: Value = requests[0].body_json().unwrap();
+    let asked = first["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        asked.contains("Cheap generated tests already ran against it")
+            && asked.contains("does_not_panic: panicked (attempt to divide by zero)"),
+        "{asked}"
+    );
     let repair: Value = requests[1].body_json().unwrap();
     let message = repair["messages"][1]["content"].as_str().unwrap();
     assert!(
@@ -469,7 +482,7 @@ async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
-    let test = &report["tests"][0];
+    let test = by_name(&report, "average_of_one_tally");
     assert_eq!(test["outcome"], "passed", "{report:#}");
     let run_id = report["run_id"].as_str().unwrap();
     let rebuilt = dir
@@ -485,6 +498,16 @@ async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
     );
     assert!(stderr.contains("for want of an import"), "{stderr}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// The report's test of that name.
+fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no test `{name}`: {report:#}"))
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `cargo dualtrack generate`: edge-case tests for the functions in scope, printed as one
 //! module, written as files (one per source module), or listed as JSON; never run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -87,6 +87,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 &workspace,
                 &analysis,
                 &specs,
+                HashMap::new(),
             )?;
             if !global.quiet {
                 eprintln!(
@@ -186,7 +187,7 @@ fn model_backend(
 }
 
 /// What may go to a model: the functions and specs outside the config's `never_send` globs
-/// (paths relative to the workspace root), and the functions kept back, as skipped.
+/// (paths relative to the workspace root), the functions kept back, as skipped, and the globs.
 fn withheld(
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
@@ -196,9 +197,15 @@ fn withheld(
     crate::analyze::Analysis,
     Vec<crate::spec::model::Spec>,
     Vec<crate::generate::Skipped>,
+    globset::GlobSet,
 )> {
     if config.never_send.is_empty() {
-        return Ok((analysis.clone(), specs.to_vec(), Vec::new()));
+        return Ok((
+            analysis.clone(),
+            specs.to_vec(),
+            Vec::new(),
+            globset::GlobSet::empty(),
+        ));
     }
     let mut builder = globset::GlobSetBuilder::new();
     for pattern in &config.never_send {
@@ -259,7 +266,7 @@ fn withheld(
              (patterns are relative to the workspace root, such as `src/secret/**`)"
         );
     }
-    Ok((kept, sent_specs, skipped))
+    Ok((kept, sent_specs, skipped, never))
 }
 
 /// Where answers come from besides the API: `--replay`'s transcripts, else the response
@@ -290,6 +297,42 @@ pub fn write_transcripts(
         crate::output::write_atomically(&dir.join(name), &text)?;
     }
     Ok(())
+}
+
+/// The crate's own tests about each function: those in the analyzed files and in each
+/// package's `tests/`, outside `never_send`.
+fn crate_tests(
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    never: &globset::GlobSet,
+) -> HashMap<String, Vec<String>> {
+    let mut files: Vec<String> = analysis.files.clone();
+    for package in &workspace.packages {
+        let tests = package.manifest_dir.join("tests");
+        for entry in walkdir::WalkDir::new(&tests)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))
+        {
+            files.push(workspace.relative_path(entry.path()));
+        }
+    }
+    files.sort();
+    files.dedup();
+    let texts: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|file| !never.is_match(file))
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(workspace.root.join(&file)).ok()?;
+            Some((file, text))
+        })
+        .collect();
+    crate::generate::model::existing::crate_tests(
+        texts
+            .iter()
+            .map(|(file, text)| (file.clone(), text.as_str())),
+        &analysis.functions,
+    )
 }
 
 /// The crates each package's tests may use.
@@ -365,6 +408,8 @@ struct Prepared {
     analysis: crate::analyze::Analysis,
     specs: Vec<crate::spec::model::Spec>,
     dependencies: model_engine::Dependencies,
+    existing: HashMap<String, Vec<String>>,
+    ran: HashMap<String, Vec<String>>,
     kept_back: Vec<crate::generate::Skipped>,
 }
 
@@ -375,12 +420,16 @@ impl Prepared {
         specs: &[crate::spec::model::Spec],
         config: &Config,
     ) -> anyhow::Result<Prepared> {
-        let (analysis, specs, kept_back) = withheld(analysis, specs, config, &workspace.root)?;
+        let (analysis, specs, kept_back, never) =
+            withheld(analysis, specs, config, &workspace.root)?;
+        let existing = crate_tests(workspace, &analysis, &never);
         Ok(Prepared {
             root: workspace.root.clone(),
             analysis,
             specs,
             dependencies: dependencies(workspace),
+            existing,
+            ran: HashMap::new(),
             kept_back,
         })
     }
@@ -391,6 +440,8 @@ impl Prepared {
             analysis: &self.analysis,
             specs: &self.specs,
             dependencies: &self.dependencies,
+            existing: &self.existing,
+            ran: &self.ran,
         }
     }
 }
@@ -403,9 +454,11 @@ pub fn model_generation(
     workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
     specs: &[crate::spec::model::Spec],
+    ran: HashMap<String, Vec<String>>,
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let mut prepared = Prepared::new(workspace, analysis, specs, config)?;
+    prepared.ran = ran;
     let store = store(args, workspace)?;
     let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
         .map_err(fatal_is_input)?;

@@ -156,39 +156,95 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         super::emit(global, &text, Styling::Plain)?;
         return Ok(ExitCode::Clean);
     }
+    let id = run_id();
+    let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
+    let run_dir = runs_dir.join(&id);
+    std::fs::create_dir_all(&run_dir)
+        .with_context(|| format!("failed to create {}", run_dir.display()))?;
+    // Before any token is spent: a model's tests need a sandbox, or `--no-sandbox`.
+    let model_written = args.engine.provider().is_some();
+    let mut options =
+        super::run_tests::runner_options(global, &args.runner, model_written, "review")?;
+    if args.keep_scratch {
+        options.keep_scratch = Some(run_dir.join("scratch"));
+    }
+    let offline_generation = || {
+        offline::generate(
+            &workspace.root,
+            &scoped,
+            &workspace.features_by_crate(&global.feature_selection()),
+            &specs,
+            OfflineOptions {
+                max_per_fn: args.max_per_fn as usize,
+                max_tests: match args.max_tests {
+                    Some(0) => None,
+                    Some(n) => Some(n as usize),
+                    // A change is a feature: 15-25 tests. A whole crate is many features: the
+                    // best few tests of each function.
+                    None if whole_crate => {
+                        Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
+                    }
+                    None => Some(FEATURE_BUDGET),
+                },
+                private: args.private,
+            },
+        )
+    };
     let mut model_usage = None;
     let mut model_cost: Option<f64> = None;
     let mut transcripts = Vec::new();
+    // With a model engine, the offline engine's tests run first: free findings, and the model
+    // is told what they found.
+    let mut offline_pass: Option<Result<crate::scratch::RunReport, super::run_tests::Stopped>> =
+        None;
     let generation = if nothing {
         offline::Generation::default()
     } else {
-        let features = workspace.features_by_crate(&global.feature_selection());
+        let mut ran = HashMap::new();
+        if args.engine.provider().is_some() && !args.skip_offline {
+            let cheap = offline_generation();
+            let tests = cheap.emitted();
+            if !tests.is_empty() {
+                progress.line(&format!(
+                    "offline pass: {} tests first; the model is told what they find \
+                     (--skip-offline to skip)",
+                    tests.len()
+                ));
+                let path = run_dir.join("dualtrack_offline.rs");
+                let text = module_text(
+                    &json!({ "engine": "offline", "run_id": id }),
+                    &cheap.preamble,
+                    &tests,
+                );
+                write_atomically(&path, &text)?;
+                let module = parse_test_module(&text).map_err(|err| {
+                    anyhow::anyhow!("internal: generated module does not read back: {err}")
+                })?;
+                let outcome = super::run_tests::run_or_stop(
+                    &workspace,
+                    &full,
+                    &[ModuleInput {
+                        engine: "offline".to_owned(),
+                        module,
+                        source: Some(path.display().to_string()),
+                    }],
+                    &options,
+                )?;
+                if let Ok(report) = &outcome {
+                    ran = crate::generate::model::existing::ran(&report.results, &workspace.root);
+                }
+                offline_pass = Some(outcome);
+            }
+        }
         let stage = progress.stage(
             &format!("generating tests for {} functions", scoped.functions.len()),
             None,
         );
-        let generation = match args.engine.provider() {
-            None => offline::generate(
-                &workspace.root,
-                &scoped,
-                &features,
-                &specs,
-                OfflineOptions {
-                    max_per_fn: args.max_per_fn as usize,
-                    max_tests: match args.max_tests {
-                        Some(0) => None,
-                        Some(n) => Some(n as usize),
-                        // A change is a feature: 15-25 tests. A whole crate is many features:
-                        // the best few tests of each function.
-                        None if whole_crate => {
-                            Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
-                        }
-                        None => Some(FEATURE_BUDGET),
-                    },
-                    private: args.private,
-                },
-            ),
-            Some(provider) => {
+        let generation = match (args.engine.provider(), &offline_pass) {
+            (None, _) => offline_generation(),
+            // The crate does not build, or Ctrl-C: nothing to ask about.
+            (Some(_), Some(Err(_))) => offline::Generation::default(),
+            (Some(provider), _) => {
                 let mut model_args = args.model.clone();
                 // The feature's budget spread over its functions, a few each at least.
                 if !whole_crate {
@@ -202,6 +258,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     &workspace,
                     &scoped,
                     &specs,
+                    ran,
                 )?;
                 progress.line(&format!(
                     "{} ({}): {} input tokens ({} cached), {} output tokens in {} requests, {}",
@@ -246,87 +303,95 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         generation
     };
 
-    let id = run_id();
-    let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
-    let run_dir = runs_dir.join(&id);
-    std::fs::create_dir_all(&run_dir)
-        .with_context(|| format!("failed to create {}", run_dir.display()))?;
     let header = json!({ "engine": args.engine.name(), "run_id": id });
     let tests = generation.emitted();
     let module_path = run_dir.join(format!("dualtrack_{}.rs", args.engine.name()));
     let text = module_text(&header, &generation.preamble, &tests);
     write_atomically(&module_path, &text)?;
 
+    // The offline pass's report, then the engine's tests', repaired.
+    let outcome = match offline_pass {
+        Some(Err(stop)) => Some(Err(stop)),
+        earlier if tests.is_empty() => earlier,
+        earlier => {
+            let module = parse_test_module(&text).map_err(|err| {
+                anyhow::anyhow!("internal: generated module does not read back: {err}")
+            })?;
+            let modules = [ModuleInput {
+                engine: args.engine.name().to_owned(),
+                module,
+                source: Some(module_path.display().to_string()),
+            }];
+            match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
+                Err(stop) => Some(Err(stop)),
+                Ok(mut report) => {
+                    if let Some(provider) = args.engine.provider() {
+                        let (repaired, cost) = repair_rounds(
+                            RepairContext {
+                                provider,
+                                args,
+                                workspace: &workspace,
+                                full: &full,
+                                scoped: &scoped,
+                                specs: &specs,
+                                config: &config,
+                                spent: model_cost,
+                                run_dir: &run_dir,
+                                options: &options,
+                                progress: &progress,
+                            },
+                            &mut report,
+                        )?;
+                        if let Some(usage) = model_usage.as_mut() {
+                            *usage += repaired.usage;
+                        }
+                        model_cost = model_cost.zip(cost).map(|(a, b)| a + b);
+                        transcripts.extend(repaired.transcripts);
+                    }
+                    if let Some(Ok(earlier)) = earlier {
+                        report.results.splice(0..0, earlier.results);
+                        report.build_log.insert_str(0, &earlier.build_log);
+                    }
+                    Some(Ok(report))
+                }
+            }
+        }
+    };
     // A run that stopped short (the crate does not build, Ctrl-C before any test) still
     // leaves its reports, empty, and its logs.
     let mut stopped = None;
-    let mut document = if tests.is_empty() {
-        empty_document(&id, args.engine.name())
-    } else {
-        let module = parse_test_module(&text).map_err(|err| {
-            anyhow::anyhow!("internal: generated module does not read back: {err}")
-        })?;
-        let modules = [ModuleInput {
-            engine: args.engine.name().to_owned(),
-            module,
-            source: Some(module_path.display().to_string()),
-        }];
-        let model_written = args.engine.provider().is_some();
-        let mut options =
-            super::run_tests::runner_options(global, &args.runner, model_written, "review")?;
-        if args.keep_scratch {
-            options.keep_scratch = Some(run_dir.join("scratch"));
+    let mut sources: HashMap<String, std::path::PathBuf> = HashMap::new();
+    let mut document = match outcome {
+        None => empty_document(&id, args.engine.name()),
+        Some(Ok(report)) => {
+            if !global.quiet && global.verbose > 0 {
+                eprint!("{}", super::run_tests::render_human(&report));
+            }
+            write_logs(&run_dir, &report)?;
+            for result in &report.results {
+                if let Some(source) = &result.source {
+                    sources.insert(result.name.clone(), source.into());
+                }
+            }
+            review_document(&report, args.engine.name(), "review")
         }
-        match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
-            Ok(mut report) => {
-                if let Some(provider) = args.engine.provider() {
-                    let repaired = repair_rounds(
-                        RepairContext {
-                            provider,
-                            args,
-                            workspace: &workspace,
-                            full: &full,
-                            scoped: &scoped,
-                            specs: &specs,
-                            config: &config,
-                            spent: model_cost,
-                            run_dir: &run_dir,
-                            options: &options,
-                            progress: &progress,
-                        },
-                        &mut report,
-                    )?;
-                    let (repaired, cost) = repaired;
-                    if let Some(usage) = model_usage.as_mut() {
-                        *usage += repaired.usage;
-                    }
-                    model_cost = model_cost.zip(cost).map(|(a, b)| a + b);
-                    transcripts.extend(repaired.transcripts);
-                }
-                if !global.quiet && global.verbose > 0 {
-                    eprint!("{}", super::run_tests::render_human(&report));
-                }
-                write_logs(&run_dir, &report)?;
-                review_document(&report, args.engine.name(), "review")
+        Some(Err(stop)) => {
+            let mut document = empty_document(&id, args.engine.name());
+            if stop.code == ExitCode::BaselineFailed {
+                document["baseline_failed"] = json!(true);
+            } else {
+                document["interrupted"] = json!(true);
             }
-            Err(stop) => {
-                let mut document = empty_document(&id, args.engine.name());
-                if stop.code == ExitCode::BaselineFailed {
-                    document["baseline_failed"] = json!(true);
-                } else {
-                    document["interrupted"] = json!(true);
-                }
-                // No test ran: the logs hold what cargo said.
-                write_logs(
-                    &run_dir,
-                    &crate::scratch::RunReport {
-                        build_log: stop.log,
-                        ..Default::default()
-                    },
-                )?;
-                stopped = Some(stop.code);
-                document
-            }
+            // No test ran: the logs hold what cargo said.
+            write_logs(
+                &run_dir,
+                &crate::scratch::RunReport {
+                    build_log: stop.log,
+                    ..Default::default()
+                },
+            )?;
+            stopped = Some(stop.code);
+            document
         }
     };
     document["run_id"] = json!(id);
@@ -373,7 +438,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     collapse_duplicates(&mut document);
     let seen = earlier_finding_ids(&runs_dir, &id);
     mark_status(&mut document, &decisions, &seen);
-    add_reproduce(&mut document, global, &module_path, &cwd);
+    add_reproduce(&mut document, global, &sources, &cwd);
     document["per_function"] = per_function(&document);
     let function_locations: HashMap<String, (String, u32)> = full
         .functions

@@ -1,8 +1,8 @@
 //! Findings of a run and the `dualtrack.review/v1` document: outcomes counted, failing and
 //! dropped tests as findings with stable ids.
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -41,7 +41,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
         .iter()
         .map(|r| {
             json!({
-                "name": r.name, "function": r.function, "targets": r.targets,
+                "name": r.name, "engine": r.engine, "function": r.function, "targets": r.targets,
                 "spec_items": r.spec_items, "category": r.category, "oracle": r.oracle,
                 "input": r.input, "outcome": r.outcome, "message": r.message, "location": r.location,
             })
@@ -248,9 +248,13 @@ pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<S
 }
 
 /// The command that runs a failing test alone, on each failure: `run-tests` on the run's
-/// generated module, that test only.
-pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, cwd: &Path) {
-    let module = module.strip_prefix(cwd).unwrap_or(module);
+/// module the test came from (`sources`, by test name), that test only.
+pub fn add_reproduce(
+    document: &mut Value,
+    global: &GlobalArgs,
+    sources: &HashMap<String, PathBuf>,
+    cwd: &Path,
+) {
     // Global options go after the subcommand: plain `cargo dualtrack` takes review's own.
     let mut options: String = global
         .manifest_path
@@ -274,6 +278,10 @@ pub fn add_reproduce(document: &mut Value, global: &GlobalArgs, module: &Path, c
         let Some(test) = finding["test"].as_str() else {
             continue;
         };
+        let Some(module) = sources.get(test) else {
+            continue;
+        };
+        let module = module.strip_prefix(cwd).unwrap_or(module);
         finding["reproduce"] = json!(format!(
             "cargo dualtrack run-tests {} --test {test}{options}",
             shell_word(&module.display().to_string())

@@ -116,6 +116,9 @@ pub struct TestResult {
     pub elapsed_ms: u64,
     /// The test's code, for reports and for checking it in.
     pub code: String,
+    /// The test file it came from, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -845,6 +848,7 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
         output: String::new(),
         elapsed_ms: 0,
         code: test.case.code.clone(),
+        source: test.source.map(str::to_owned),
     }
 }
 

@@ -272,7 +272,10 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     message
 }
 
-/// `text` with the key, and anything shaped like an API key (`sk-...`), blanked out.
+/// `text` with the key, and anything shaped like a secret, blanked out: API keys and tokens
+/// by their known prefixes (`sk-`, `ghp_`, `AKIA`, `xoxb-`, ...), the value after `Bearer`
+/// or after a `..._KEY=`/`TOKEN=`/`SECRET=`/`PASSWORD=` name, and long random-looking words
+/// (upper and lower case letters and digits).
 pub fn redact(text: &str, secret: Option<&str>) -> String {
     let mut out = text.to_owned();
     if let Some(secret) = secret {
@@ -284,22 +287,85 @@ pub fn redact(text: &str, secret: Option<&str>) -> String {
             out = out.replace(bare, "[redacted]");
         }
     }
+    let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*' | '+' | '/');
     let mut cleaned = String::with_capacity(out.len());
     let mut rest = out.as_str();
-    while let Some(at) = rest.find("sk-") {
-        cleaned.push_str(&rest[..at]);
-        let key_len = rest[at..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*'))
-            .unwrap_or(rest.len() - at);
-        if key_len >= 12 {
+    let mut after_bearer = false;
+    let mut after_secret_name = false;
+    while !rest.is_empty() {
+        let start = rest.find(is_word).unwrap_or(rest.len());
+        let gap = &rest[..start];
+        cleaned.push_str(gap);
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+        let word = &rest[..end];
+        rest = &rest[end..];
+        if word.is_empty() {
+            continue;
+        }
+        let follows_name = after_secret_name && gap.trim_start().starts_with(['=', ':']);
+        let follows_bearer = after_bearer && gap.chars().all(char::is_whitespace);
+        if (follows_name || follows_bearer) && word.len() >= 8 || looks_like_a_key(word) {
             cleaned.push_str("[redacted]");
         } else {
-            cleaned.push_str(&rest[at..at + key_len]);
+            cleaned.push_str(word);
         }
-        rest = &rest[at + key_len..];
+        after_bearer = word.eq_ignore_ascii_case("bearer");
+        after_secret_name = names_a_secret(word);
     }
-    cleaned.push_str(rest);
     cleaned
+}
+
+/// `KEY`, `api_key`, `OPENAI_API_KEY`, `authToken`, `client-secret`: not `monkey`.
+fn names_a_secret(word: &str) -> bool {
+    ["key", "token", "secret", "password", "passwd"]
+        .iter()
+        .any(|name| {
+            let Some(stem) = word.len().checked_sub(name.len()) else {
+                return false;
+            };
+            let (before, tail) = word.split_at(stem);
+            tail.eq_ignore_ascii_case(name)
+                && (before.is_empty()
+                    || before.ends_with(['_', '-'])
+                    || tail.starts_with(|c: char| c.is_ascii_uppercase())
+                        && before.ends_with(|c: char| c.is_ascii_lowercase()))
+        })
+}
+
+/// Prefixes of keys and tokens: OpenAI, Anthropic, Stripe (`sk-`, `sk_`, `rk_`), GitHub,
+/// GitLab, Slack, AWS access keys, Google API keys, Hugging Face.
+const KEY_PREFIXES: [&str; 16] = [
+    "sk-",
+    "sk_",
+    "rk_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "hf_",
+];
+
+fn looks_like_a_key(word: &str) -> bool {
+    if KEY_PREFIXES
+        .iter()
+        .any(|prefix| word.starts_with(prefix) && word.len() >= prefix.len() + 8)
+    {
+        return true;
+    }
+    // A long word mixing cases and digits is random, not a name someone wrote.
+    word.len() >= 32
+        && word.chars().any(|c| c.is_ascii_uppercase())
+        && word.chars().any(|c| c.is_ascii_lowercase())
+        && word.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -475,6 +541,35 @@ mod test {
             "key [redacted] leaked"
         );
         assert_eq!(redact("task-list sk-1", None), "task-list sk-1");
+        for (text, shown) in [
+            (
+                "Authorization: Bearer abcdef123456789",
+                "Authorization: Bearer [redacted]",
+            ),
+            ("AWS AKIAIOSFODNN7EXAMPLE in use", "AWS [redacted] in use"),
+            (
+                "token ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+                "token [redacted]",
+            ),
+            (
+                "DATABASE_PASSWORD=hunter2hunter2 x=1",
+                "DATABASE_PASSWORD=[redacted] x=1",
+            ),
+            ("authToken: abcdefghijkl", "authToken: [redacted]"),
+            ("monkey: chimpanzee", "monkey: chimpanzee"),
+            ("api_key: \"Zm9vYmFyYmF6cXV4\"", "api_key: \"[redacted]\""),
+            ("blob 4f9aQ2xZr8LmN3bV7cT1yH6jK0pW5sD2eG", "blob [redacted]"),
+            (
+                "index out of bounds: the len is 3 but the index is 18446744073709551615",
+                "index out of bounds: the len is 3 but the index is 18446744073709551615",
+            ),
+            (
+                "thread 'tests::split_evenly_total_i64_min_parts_u32_max' panicked",
+                "thread 'tests::split_evenly_total_i64_min_parts_u32_max' panicked",
+            ),
+        ] {
+            assert_eq!(redact(text, None), shown, "{text}");
+        }
     }
 
     #[test]

@@ -98,6 +98,10 @@ pub struct Subject<'a> {
     pub analysis: &'a Analysis,
     pub specs: &'a [Spec],
     pub dependencies: &'a Dependencies,
+    /// Per function: the crate's own tests that use it ([`super::existing::crate_tests`]).
+    pub existing: &'a HashMap<String, Vec<String>>,
+    /// Per function: the cheap engine's tests that ran, with what they found.
+    pub ran: &'a HashMap<String, Vec<String>>,
 }
 
 /// Ask the model about every function of `analysis`.
@@ -618,6 +622,8 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
         analysis,
         specs,
         dependencies,
+        existing,
+        ran,
     } = subject;
     let unspecified: HashSet<String> = if specs.is_empty() {
         HashSet::new()
@@ -664,6 +670,8 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
                 .get(&function.package)
                 .cloned()
                 .unwrap_or_default();
+            context.existing_tests = existing.get(&function.path).cloned().unwrap_or_default();
+            context.ran_tests = ran.get(&function.path).cloned().unwrap_or_default();
             context
         })
         .collect()

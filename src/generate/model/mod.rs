@@ -8,6 +8,7 @@ pub mod backend;
 pub mod client;
 pub mod cost;
 pub mod engine;
+pub mod existing;
 pub mod fixup;
 pub mod openai_chat;
 pub mod openai_responses;

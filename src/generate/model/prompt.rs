@@ -28,8 +28,10 @@ pub struct FunctionContext {
     pub sites: Vec<(String, String, u32, String, bool)>,
     /// (item id, text).
     pub spec_items: Vec<(String, String)>,
-    /// Tests that exist already (names, with what they found when they ran).
+    /// The crate's own tests that use it: `name (file)`.
     pub existing_tests: Vec<String>,
+    /// Tests a cheaper engine ran against it, with what each found.
+    pub ran_tests: Vec<String>,
     /// Definitions of the crate's types the function names (structs, enums, aliases).
     pub types: Vec<String>,
     /// The crates a test may use besides std and this one.
@@ -82,6 +84,7 @@ pub fn function_context(
             .collect(),
         spec_items,
         existing_tests: Vec::new(),
+        ran_tests: Vec::new(),
         types: Vec::new(),
         dependencies: Vec::new(),
     }
@@ -145,8 +148,18 @@ pub fn user_message(
         );
     }
     if !context.existing_tests.is_empty() {
-        out.push_str("Tests that exist already (do not repeat them; aim where they did not):\n");
+        out.push_str("The crate's own tests that use it (do not repeat them):\n");
         for test in &context.existing_tests {
+            let _ = writeln!(out, "- {test}");
+        }
+        out.push('\n');
+    }
+    if !context.ran_tests.is_empty() {
+        out.push_str(
+            "Cheap generated tests already ran against it, with what they found (do not repeat \
+             them or their findings; aim where they found nothing):\n",
+        );
+        for test in &context.ran_tests {
             let _ = writeln!(out, "- {test}");
         }
         out.push('\n');
@@ -231,8 +244,9 @@ mod test {
                 ),
             ],
             spec_items: vec![("AC5".into(), "shares differ by at most one cent".into())],
-            existing_tests: vec![
-                "split_evenly_total_v_minus_1_parts_v0_does_not_panic (panicked)".into(),
+            existing_tests: vec!["splits_a_dollar (src/lib.rs)".into()],
+            ran_tests: vec![
+                "split_evenly_total_v_minus_1_parts_v0_does_not_panic: panicked (attempt to divide by zero)".into(),
             ],
             types: vec!["pub struct Cents(pub i64);".into()],
             dependencies: vec!["serde_json".into()],
@@ -269,7 +283,16 @@ mod test {
             "{text}"
         );
         assert!(text.contains("- AC5: shares differ"), "{text}");
-        assert!(text.contains("do not repeat them"), "{text}");
+        assert!(
+            text.contains(
+                "own tests that use it (do not repeat them):\n- splits_a_dollar (src/lib.rs)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("with what they found (do not repeat them or their findings; aim where they found nothing):\n- split_evenly_total_v_minus_1_parts_v0_does_not_panic: panicked (attempt"),
+            "{text}"
+        );
         assert!(text.contains("Write 8 tests."), "{text}");
         assert!(text.contains("pub struct Cents(pub i64);"), "{text}");
         assert!(text.contains("these crates: serde_json."), "{text}");
