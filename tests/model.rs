@@ -260,6 +260,15 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
     // 200 fresh at $1, 500 cached at $0.5, 80 out at $10 per million.
     let cost = report["usage"]["cost_usd"].as_f64().unwrap();
     assert!((cost - 0.00125).abs() < 1e-12, "{cost}");
+    // The function's own row says what it cost: here, all of it.
+    let row = report["per_function"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["function"] == "planted::average")
+        .unwrap();
+    assert_eq!(row["usage"]["input_tokens"], 700, "{row:#}");
+    assert_eq!(row["usage"]["cost_usd"], report["usage"]["cost_usd"]);
     // Each exchange is kept, without the key.
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());

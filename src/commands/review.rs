@@ -440,6 +440,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     mark_status(&mut document, &decisions, &seen);
     add_reproduce(&mut document, global, &sources, &cwd);
     document["per_function"] = per_function(&document);
+    if model_usage.is_some() {
+        add_function_usage(&mut document, &transcripts, &config);
+    }
     let function_locations: HashMap<String, (String, u32)> = full
         .functions
         .iter()
@@ -767,6 +770,43 @@ fn per_function(document: &Value) -> Value {
             })
             .collect(),
     )
+}
+
+/// Each function's tokens and cost, from the exchanges about it (an answer from the cache
+/// cost nothing this run): `usage` on its `per_function` row, a row of its own when the model
+/// gave it no test. The rows add up to the report's `usage`.
+fn add_function_usage(
+    document: &mut Value,
+    transcripts: &[crate::generate::model::engine::Transcript],
+    config: &Config,
+) {
+    use crate::generate::model::cost::{cost, price_of};
+    use crate::generate::model::wire::Usage;
+    let mut by_function: std::collections::BTreeMap<&str, (Usage, Option<f64>)> =
+        std::collections::BTreeMap::new();
+    for transcript in transcripts.iter().filter(|t| t.source != "cache") {
+        let price = price_of(&transcript.model, &config.prices);
+        let entry = by_function
+            .entry(transcript.function.as_str())
+            .or_insert((Usage::default(), Some(0.0)));
+        entry.0 += transcript.usage;
+        entry.1 = entry
+            .1
+            .zip(price)
+            .map(|(sum, price)| sum + cost(&transcript.usage, price));
+    }
+    let Some(rows) = document["per_function"].as_array_mut() else {
+        return;
+    };
+    for (function, (usage, cost_usd)) in by_function {
+        let usage = crate::generate::model::engine::usage_json(&usage, cost_usd);
+        match rows.iter_mut().find(|row| row["function"] == function) {
+            Some(row) => row["usage"] = usage,
+            None => rows.push(json!({"function": function, "tests": 0, "passed": 0,
+                                     "failing": 0, "dropped": 0, "usage": usage})),
+        }
+    }
+    rows.sort_by(|a, b| a["function"].as_str().cmp(&b["function"].as_str()));
 }
 
 /// The source line of each finding's place (`src/lib.rs:64`), as `snippet`.

@@ -178,16 +178,27 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         .filter(|r| rows.len() <= 10 || r["failing"] != 0 || r["dropped"] != 0)
         .collect();
     if !shown.is_empty() {
+        // A model's cost per function, when a model wrote tests.
+        let costs = shown.iter().any(|row| row["usage"].is_object());
         let _ = writeln!(
             out,
-            "\n{:>6} {:>8} {:>8}  function",
-            "tests", "failing", "dropped"
+            "\n{:>6} {:>8} {:>8}{}  function",
+            "tests",
+            "failing",
+            "dropped",
+            if costs { "     cost" } else { "" }
         );
         for row in shown {
             let number = |key: &str| row[key].as_u64().unwrap_or(0);
+            let cost = match (costs, row["usage"]["cost_usd"].as_f64()) {
+                (false, _) => String::new(),
+                (true, Some(cost)) => format!(" {:>8}", format!("${cost:.4}")),
+                (true, None) if row["usage"].is_object() => format!(" {:>8}", "?"),
+                (true, None) => format!(" {:>8}", "-"),
+            };
             let _ = writeln!(
                 out,
-                "{:>6} {:>8} {:>8}  {}",
+                "{:>6} {:>8} {:>8}{cost}  {}",
                 number("tests"),
                 number("failing"),
                 number("dropped"),
@@ -209,6 +220,9 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         plural(gaps, "spec gap")
     );
     if let Some(line) = coverage_line(document) {
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
@@ -347,12 +361,36 @@ fn coverage_line(document: &Value) -> Option<String> {
     ))
 }
 
+/// What the model took: `model: 1200 input tokens (200 cached), 300 output tokens (40
+/// reasoning), $0.0123`; `None` for the offline engine.
+fn usage_line(document: &Value) -> Option<String> {
+    let usage = document["usage"].as_object()?;
+    let number = |key: &str| usage.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let cost = match usage.get("cost_usd").and_then(Value::as_f64) {
+        Some(cost) => format!("${cost:.4}"),
+        None => "cost unknown (no price for the model)".to_owned(),
+    };
+    let mut reasoning = String::new();
+    if number("reasoning_tokens") > 0 {
+        reasoning = format!(" ({} reasoning)", number("reasoning_tokens"));
+    }
+    Some(format!(
+        "model: {} input tokens ({} cached), {} output tokens{reasoning}, {cost}",
+        number("input_tokens"),
+        number("cached_input_tokens"),
+        number("output_tokens"),
+    ))
+}
+
 /// The report as markdown, short enough for a pull-request comment.
 pub fn render_markdown(document: &Value) -> String {
     let mut out = String::from("## cargo dualtrack review\n\n");
     let counts = &document["counts"];
     let _ = writeln!(out, "{}.\n", counts_line(counts).replacen(',', ":", 1));
     if let Some(line) = coverage_line(document) {
+        let _ = writeln!(out, "{line}.\n");
+    }
+    if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
     let mut findings: Vec<&Value> = document["findings"]
@@ -482,5 +520,39 @@ mod test {
         assert!(text.contains("`F-1`"), "{text}");
         assert!(text.contains("251 more spec gaps"), "{text}");
         assert!(text.len() < 65_536);
+    }
+
+    #[test]
+    fn a_model_s_tokens_and_cost_are_shown_in_all_and_per_function() {
+        let document = json!({
+            "counts": {"generated": 2, "passed": 1, "failed": 0, "panicked": 1, "timed_out": 0,
+                       "crashed": 0, "flaky": 0, "dropped": 0},
+            "findings": [],
+            "usage": {"input_tokens": 700, "cached_input_tokens": 500, "output_tokens": 80,
+                      "reasoning_tokens": 0, "cost_usd": 0.00125},
+            "per_function": [
+                {"function": "c::f", "tests": 2, "passed": 1, "failing": 1, "dropped": 0,
+                 "usage": {"input_tokens": 700, "cost_usd": 0.00125}},
+                {"function": "c::g", "tests": 1, "passed": 1, "failing": 0, "dropped": 0}
+            ]
+        });
+        let human = render_human(&document, Path::new("/runs/r1"));
+        assert!(
+            human.contains("model: 700 input tokens (500 cached), 80 output tokens, $0.0013"),
+            "{human}"
+        );
+        assert!(human.contains("   cost  function"), "{human}");
+        assert!(human.contains("  $0.0013  c::f"), "{human}");
+        assert!(human.contains("        -  c::g"), "{human}");
+        let markdown = render_markdown(&document);
+        assert!(markdown.contains("model: 700 input tokens"), "{markdown}");
+        let mut offline = document.clone();
+        offline["usage"] = Value::Null;
+        offline["per_function"][0]["usage"] = Value::Null;
+        let human = render_human(&offline, Path::new("/runs/r1"));
+        assert!(
+            !human.contains("model:") && !human.contains("cost"),
+            "{human}"
+        );
     }
 }
