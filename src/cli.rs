@@ -421,6 +421,11 @@ pub struct ModelArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Stop asking the model this many seconds after the first request (retries and waits
+    /// included); functions not answered by then are skipped
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub total_timeout: Option<u64>,
+
     /// Stop asking the model once this many US dollars are spent (by the price table)
     #[arg(long, value_name = "USD", value_parser = parse_cost)]
     pub max_cost: Option<f64>,

@@ -1,6 +1,7 @@
 //! The model engines end to end: the real binary against a model API served on 127.0.0.1 by
 //! the test (wiremock), for each wire format. What the tool sends (headers, schema, the
-//! function's context) is asserted as well as what it makes of the answer.
+//! function's context) is asserted as well as what it makes of the answer. The trials every
+//! wire format goes through (retries, time-outs, truncation, ...) are in `wire_formats.rs`.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
@@ -596,69 +597,6 @@ fn never_send_keeps_files_from_any_model() {
         !stdout.contains("AC7"),
         "the spec is withheld too: {stdout}"
     );
-}
-
-fn chat(content: &str, finish: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "choices": [{"message": {"content": content}, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10}
-    }))
-}
-
-fn generate_chat(server: &MockServer) -> std::process::Output {
-    generate(
-        "openai-chat",
-        &[
-            ("OPENAI_API_KEY", "sk-test-0123456789abcdef".into()),
-            ("OPENAI_BASE_URL", format!("{}/v1", server.uri())),
-        ],
-    )
-}
-
-#[tokio::test]
-async fn a_truncated_answer_is_asked_again_for_fewer_tests() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(wiremock::matchers::body_string_contains("Write 4 tests."))
-        .respond_with(chat(&tests_json(), "stop"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(chat("{\"tests\": [{\"name\": \"cut", "length"))
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let output = generate_chat(&server);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0));
-    assert!(
-        stdout.contains("fn split_evenly_zero_parts_is_empty()"),
-        "{stdout}"
-    );
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2);
-    let first: Value = requests[0].body_json().unwrap();
-    assert!(
-        first["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-            .contains("Write 8 tests.")
-    );
-}
-
-#[tokio::test]
-async fn malformed_json_skips_the_function_with_the_reason() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(chat("{\"tests\": [{\"name\": \"x\", \"code\": ", "stop"))
-        .mount(&server)
-        .await;
-    let output = generate_chat(&server);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("ledger::split_evenly"), "{stderr}");
-    assert!(stderr.contains("holds no tests"), "{stderr}");
 }
 
 /// `review --engine openai-chat --model gpt-test ARGS` on the crate in `dir`, against `server`.

@@ -179,6 +179,9 @@ fn model_backend(
         concurrency: args.concurrency as usize,
         patience: Patience {
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+            deadline: args
+                .total_timeout
+                .map(|seconds| first_asked() + std::time::Duration::from_secs(seconds)),
             ..Patience::default()
         },
         ..ModelOptions::default()
@@ -333,6 +336,13 @@ fn crate_tests(
             .map(|(file, text)| (file.clone(), text.as_str())),
         &analysis.functions,
     )
+}
+
+/// When this process first prepared to ask a model: `--total-timeout` counts from there,
+/// through generation and every repair round.
+fn first_asked() -> std::time::Instant {
+    static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *FIRST.get_or_init(std::time::Instant::now)
 }
 
 /// The crates each package's tests may use.

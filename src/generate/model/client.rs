@@ -39,6 +39,8 @@ pub struct Patience {
     /// One request, sent to answer received.
     pub request_timeout: Duration,
     pub max_retries: u32,
+    /// When every request must be done, retries and waits included (`--total-timeout`).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Patience {
@@ -46,7 +48,27 @@ impl Default for Patience {
         Patience {
             request_timeout: Duration::from_secs(600),
             max_retries: 4,
+            deadline: None,
         }
+    }
+}
+
+impl Patience {
+    /// How long the next try may take: the request time-out, or less when the deadline is
+    /// nearer; `None` once the deadline has passed.
+    fn next_try(&self) -> Option<Duration> {
+        match self.deadline {
+            None => Some(self.request_timeout),
+            Some(deadline) => {
+                let left = deadline.checked_duration_since(Instant::now())?;
+                (!left.is_zero()).then(|| left.min(self.request_timeout))
+            }
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub fn out_of_time(&self) -> bool {
+        self.next_try().is_none()
     }
 }
 
@@ -80,6 +102,8 @@ pub enum ApiError {
     },
     #[error("no answer within {seconds} s after {attempts} tries")]
     Timeout { seconds: u64, attempts: u32 },
+    #[error("the total time-out (--total-timeout) was reached after {attempts} tries")]
+    OutOfTime { attempts: u32 },
     #[error("cannot reach {url} after {attempts} tries: {message}")]
     Connection {
         url: String,
@@ -111,9 +135,12 @@ pub async fn post_json(
     let payload = serde_json::to_vec(body).expect("a JSON value serializes");
     let mut retries = 0;
     loop {
+        let Some(timeout) = patience.next_try() else {
+            return Err(ApiError::OutOfTime { attempts: retries });
+        };
         let mut request = client
             .post(&endpoint.url)
-            .timeout(patience.request_timeout)
+            .timeout(timeout)
             .header("content-type", "application/json")
             .body(payload.clone());
         for (name, value) in endpoint.headers.iter().chain(endpoint.secret.iter()) {
@@ -137,12 +164,7 @@ pub async fn post_json(
                                 retries += 1;
                                 continue;
                             }
-                            false => {
-                                return Err(ApiError::Timeout {
-                                    seconds: patience.request_timeout.as_secs(),
-                                    attempts,
-                                });
-                            }
+                            false => return Err(timed_out(patience, attempts)),
                         }
                     }
                     Err(err) => (headers, status, clean(&err.to_string())),
@@ -154,10 +176,7 @@ pub async fn post_json(
                     continue;
                 }
                 return Err(if err.is_timeout() {
-                    ApiError::Timeout {
-                        seconds: patience.request_timeout.as_secs(),
-                        attempts,
-                    }
+                    timed_out(patience, attempts)
                 } else {
                     ApiError::Connection {
                         url: endpoint.url.clone(),
@@ -226,9 +245,29 @@ pub async fn post_json(
     }
 }
 
+/// The error for a try that took too long: the request's time-out, or the run's.
+fn timed_out(patience: Patience, attempts: u32) -> ApiError {
+    if patience.out_of_time() {
+        ApiError::OutOfTime { attempts }
+    } else {
+        ApiError::Timeout {
+            seconds: patience.request_timeout.as_secs(),
+            attempts,
+        }
+    }
+}
+
 /// Wait before the next try if the rules say to try again; whether they did.
 async fn wait(attempt: &Attempt<'_>, retries: u32, patience: Patience) -> bool {
     match decide(attempt, retries, patience.max_retries, jitter()) {
+        // A wait past the deadline would only end in giving up.
+        Decision::RetryAfter(delay)
+            if patience
+                .deadline
+                .is_some_and(|deadline| Instant::now() + delay >= deadline) =>
+        {
+            false
+        }
         Decision::RetryAfter(delay) => {
             tokio::time::sleep(delay).await;
             true
@@ -391,6 +430,7 @@ mod test {
         Patience {
             request_timeout: Duration::from_secs(5),
             max_retries: 3,
+            deadline: None,
         }
     }
 
@@ -504,6 +544,7 @@ mod test {
             Patience {
                 request_timeout: Duration::from_millis(200),
                 max_retries: 1,
+                deadline: None,
             },
         )
         .await
@@ -512,6 +553,43 @@ mod test {
             matches!(err, ApiError::Timeout { attempts: 2, .. }),
             "{err:?}"
         );
+        // The run's deadline cuts a try short, and stops the retries.
+        let started = Instant::now();
+        let err = send(
+            &server,
+            Patience {
+                request_timeout: Duration::from_secs(30),
+                max_retries: 4,
+                deadline: Some(Instant::now() + Duration::from_millis(300)),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, ApiError::OutOfTime { attempts: 1 }),
+            "{err:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        // Past the deadline, nothing is sent.
+        let asked = server.received_requests().await.unwrap().len();
+        let err = send(
+            &server,
+            Patience {
+                deadline: Some(Instant::now()),
+                ..quick()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, ApiError::OutOfTime { attempts: 0 }),
+            "{err:?}"
+        );
+        assert_eq!(server.received_requests().await.unwrap().len(), asked);
     }
 
     #[tokio::test]

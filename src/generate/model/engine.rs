@@ -329,6 +329,15 @@ async fn ask_all(
     let mut results = Vec::with_capacity(contexts.len());
     let mut spent = Usage::default();
     for chunk in contexts.chunks(options.concurrency.max(1)) {
+        if options.patience.out_of_time() {
+            for context in chunk {
+                results.push((
+                    context.clone(),
+                    Err("not asked: --total-timeout was reached".to_owned()),
+                ));
+            }
+            continue;
+        }
         if let (Some(price), Some(limit)) = (options.price, options.max_cost)
             && cost(&spent, price) >= limit
         {
@@ -466,6 +475,11 @@ async fn ask_tests(
                     ),
                     Err(err @ (ApiError::Auth { .. } | ApiError::Quota { .. })) => {
                         return Err(AskOutcome::Fatal(err));
+                    }
+                    Err(ApiError::OutOfTime { .. }) => {
+                        return Err(AskOutcome::Skip(
+                            "not answered: --total-timeout was reached".to_owned(),
+                        ));
                     }
                     Err(err) => {
                         return Err(AskOutcome::Skip(format!("the model gave no answer: {err}")));
