@@ -205,6 +205,12 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub skip_offline: bool,
 
+    /// With a model engine: ask for no fixes (by default the model proposes a fix for each
+    /// function a test breaks, and the fixes that pass the failing tests and the crate's own
+    /// tests in the scratch copy are offered in the report)
+    #[arg(long)]
+    pub no_fixes: bool,
+
     /// Most tests for one function
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_per_fn: u32,

@@ -239,6 +239,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "--fn",
             "planted::average",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
         ],
@@ -292,6 +293,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "--fn",
             "planted::average",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
         ],
@@ -312,6 +314,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "--fn",
             "planted::average",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
             "--base-url",
@@ -342,6 +345,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "1",
             "--no-cache",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
             "--fail-on",
@@ -403,6 +407,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
             "--fn",
             "planted::average",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
             "--manifest-path",
@@ -481,6 +486,7 @@ async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
             "--fn",
             "planted::average",
             "--no-sandbox",
+            "--no-fixes",
             "--format",
             "json",
             "--manifest-path",
@@ -629,4 +635,142 @@ fn a_server_that_answers_nothing_fails_the_command() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("answered for no function"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
+    let server = MockServer::start().await;
+    let reply = |content: String| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
+        }))
+    };
+    let tests = |name: &str, call: &str| {
+        json!({"tests": [{"name": name, "code": format!("#[test]\nfn {name}() {{\n    let _ = {call};\n}}")}]})
+            .to_string()
+    };
+    let asked_to_fix = |function: &str| {
+        wiremock::matchers::body_string_contains(format!("Function under test: `{function}`"))
+    };
+    // A fix that holds for `average`, one that does not for `total_price`.
+    Mock::given(wiremock::matchers::body_string_contains("These tests fail"))
+        .and(asked_to_fix("planted::average"))
+        .respond_with(reply(
+            json!({"code": "/// The mean.\npub fn average(sum: i64, count: usize) -> i64 {\n    if count == 0 {\n        return 0;\n    }\n    sum / count as i64\n}",
+                   "explanation": "no values have a mean of zero"})
+            .to_string(),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::body_string_contains("These tests fail"))
+        .and(asked_to_fix("planted::total_price"))
+        .respond_with(reply(
+            json!({"code": "pub fn total_price(unit_cents: u32, quantity: u32) -> u32 {\n    unit_cents * quantity + 0\n}",
+                   "explanation": "looks fine"})
+            .to_string(),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(asked_to_fix("planted::average"))
+        .respond_with(reply(tests("average_of_nothing", "average(7, 0)")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(asked_to_fix("planted::total_price"))
+        .respond_with(reply(tests(
+            "total_price_overflows",
+            "total_price(u32::MAX, 2)",
+        )))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let before = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
+            "--fn",
+            "planted::average",
+            "--fn",
+            "planted::total_price",
+            "--skip-offline",
+            "--no-sandbox",
+            "--format",
+            "json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let fixes = report["fixes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let fix = |function: &str| {
+        fixes
+            .iter()
+            .find(|f| f["function"] == function)
+            .unwrap_or_else(|| panic!("no fix for {function}: {report:#}"))
+    };
+    let average = fix("planted::average");
+    assert_eq!(average["verified"], true, "{average:#}");
+    assert_eq!(average["tests"], json!(["average_of_nothing"]));
+    let diff = average["diff"].as_str().unwrap();
+    assert!(diff.contains("--- a/src/lib.rs"), "{diff}");
+    assert!(diff.contains("+    if count == 0 {"), "{diff}");
+    assert!(
+        !diff.contains("The mean."),
+        "the function's own docs stay: {diff}"
+    );
+    let patch = std::path::PathBuf::from(average["patch"].as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&patch).unwrap(), diff);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "planted::average" && f["kind"] == "failure")
+        .unwrap();
+    assert_eq!(finding["fix"], average["patch"]);
+    let total = fix("planted::total_price");
+    assert_eq!(total["verified"], false, "{total:#}");
+    assert!(
+        total["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`total_price_overflows` still comes out panicked"),
+        "{total:#}"
+    );
+    assert!(
+        stderr.contains("fix for planted::average verified"),
+        "{stderr}"
+    );
+    // The user's tree is never touched; the fix requests carried the failing tests.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+        before
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 4);
+    let asked: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["messages"][1]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|m| m.contains("These tests fail"))
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert!(
+        asked
+            .iter()
+            .any(|m| m.contains("fn average_of_nothing()")
+                && m.contains("attempt to divide by zero")),
+        "{asked:?}"
+    );
+    assert_eq!(report["usage"]["input_tokens"], 400);
 }

@@ -405,7 +405,13 @@ async fn a_test_that_does_not_compile_is_repaired_from_the_compiler_s_words() {
         let dir = util::copy_fixture("planted");
         let output = dualtrack()
             .args(["review", "--engine", format.engine, "--model", "m-test"])
-            .args(["--fn", "planted::average", "--skip-offline", "--no-sandbox"])
+            .args([
+                "--fn",
+                "planted::average",
+                "--skip-offline",
+                "--no-fixes",
+                "--no-sandbox",
+            ])
             .args(["--format", "json", "--manifest-path"])
             .arg(dir.path().join("Cargo.toml"))
             .env_remove("OPENAI_API_KEY")

@@ -513,6 +513,27 @@ pub fn model_repair(
     Ok((made, cost))
 }
 
+/// Ask a model engine how to fix the functions that `failing` tests break.
+pub fn model_fixes(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    failing: &[(String, Vec<model_engine::Failing>)],
+) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let store = store(args, workspace)?;
+    let made = model_engine::propose_fixes(&backend, prepared.subject(), &store, failing, options)
+        .map_err(fatal_is_input)?;
+    let cost = options
+        .price
+        .map(|price| crate::generate::model::cost::cost(&made.usage, price));
+    Ok((made, cost))
+}
+
 fn describe_filter(args: &GenerateArgs) -> String {
     let mut parts: Vec<String> = args
         .fn_patterns

@@ -327,7 +327,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 Ok(mut report) => {
                     if let Some(provider) = args.engine.provider() {
                         let (repaired, cost) = repair_rounds(
-                            RepairContext {
+                            ModelStep {
                                 provider,
                                 args,
                                 workspace: &workspace,
@@ -357,6 +357,35 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    // For each function a test breaks, the model may propose a fix: offered once it passes
+    // the failing tests and the crate's own in the scratch copy.
+    let mut fixes = Vec::new();
+    if let (Some(provider), Some(Ok(report)), false) =
+        (args.engine.provider(), &outcome, args.no_fixes)
+    {
+        let offered = offer_fixes(
+            &ModelStep {
+                provider,
+                args,
+                workspace: &workspace,
+                full: &full,
+                scoped: &scoped,
+                specs: &specs,
+                config: &config,
+                spent: model_cost,
+                run_dir: &run_dir,
+                options: &options,
+                progress: &progress,
+            },
+            report,
+        )?;
+        if let Some(usage) = model_usage.as_mut() {
+            *usage += offered.usage;
+        }
+        model_cost = model_cost.zip(offered.cost).map(|(a, b)| a + b);
+        transcripts.extend(offered.transcripts);
+        fixes = offered.entries;
+    }
     // A run that stopped short (the crate does not build, Ctrl-C before any test) still
     // leaves its reports, empty, and its logs.
     let mut stopped = None;
@@ -396,6 +425,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     document["run_id"] = json!(id);
     document["scope"] = json!("review");
+    add_fixes(&mut document, fixes);
     if let Some(usage) = model_usage {
         document["usage"] = crate::generate::model::engine::usage_json(&usage, model_cost);
         super::generate::write_transcripts(&run_dir.join("transcripts"), &transcripts)?;
@@ -832,8 +862,8 @@ fn add_snippets(document: &mut Value, root: &Path) {
 /// going back with its test; at most this many.
 const REPAIR_ROUNDS: usize = 2;
 
-/// What a repair round needs of the review.
-struct RepairContext<'a> {
+/// What a model step after the first run (repair rounds, fixes) needs of the review.
+struct ModelStep<'a> {
     provider: crate::generate::model::backend::Provider,
     args: &'a ReviewArgs,
     workspace: &'a Workspace,
@@ -868,7 +898,7 @@ fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
 /// the last round stays dropped with its last error. What the compiler itself says how to fix
 /// (a missing import) is fixed here first, for nothing.
 fn repair_rounds(
-    context: RepairContext,
+    context: ModelStep,
     report: &mut crate::scratch::RunReport,
 ) -> anyhow::Result<(crate::generate::model::engine::ModelGeneration, Option<f64>)> {
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
@@ -929,7 +959,7 @@ fn repair_rounds(
 
 /// The report's tests dropped for compiler errors, with those errors as the model may see them.
 fn broken_tests(
-    context: &RepairContext,
+    context: &ModelStep,
     report: &crate::scratch::RunReport,
 ) -> Vec<crate::generate::model::engine::Broken> {
     use crate::scratch::execute::Outcome;
@@ -963,7 +993,7 @@ fn result_meta(result: &crate::scratch::TestResult) -> crate::testfile::TestMeta
 
 /// The dropped tests rustc said how to fix with an import they lack, fixed.
 fn with_suggested_imports(
-    context: &RepairContext,
+    context: &ModelStep,
     report: &crate::scratch::RunReport,
 ) -> Vec<crate::generate::GeneratedTest> {
     use crate::scratch::execute::Outcome;
@@ -993,7 +1023,7 @@ fn with_suggested_imports(
 /// run directory, and put their outcomes in the report in place of the old; `false` when the
 /// run stopped (Ctrl-C).
 fn rerun(
-    context: &RepairContext,
+    context: &ModelStep,
     report: &mut crate::scratch::RunReport,
     tests: &[crate::generate::GeneratedTest],
     label: &str,
@@ -1024,6 +1054,248 @@ fn rerun(
     }
     report.build_log.push_str(&rerun.build_log);
     Ok(true)
+}
+
+/// Functions a fix is asked for in one review, at most: each is a request and a build.
+const MAX_FIXES: usize = 10;
+
+/// What asking for fixes made: the entries of the report's `fixes`, and what it cost.
+#[derive(Default)]
+struct Offered {
+    entries: Vec<Value>,
+    usage: crate::generate::model::wire::Usage,
+    cost: Option<f64>,
+    transcripts: Vec<crate::generate::model::engine::Transcript>,
+}
+
+/// Ask the model for a fix to each function in scope a test breaks, verify each in the
+/// scratch copy, and write the verified ones as patches in the run directory's `fixes/`.
+fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::Result<Offered> {
+    use crate::generate::model::engine::Failing;
+    use crate::scratch::execute::Outcome;
+    let in_scope: std::collections::HashSet<&str> = step
+        .scoped
+        .functions
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    let mut by_function: std::collections::BTreeMap<&str, Vec<&crate::scratch::TestResult>> =
+        std::collections::BTreeMap::new();
+    for result in &report.results {
+        if matches!(
+            result.outcome,
+            Outcome::Failed | Outcome::Panicked | Outcome::TimedOut
+        ) && in_scope.contains(result.function.as_str())
+        {
+            by_function
+                .entry(result.function.as_str())
+                .or_default()
+                .push(result);
+        }
+    }
+    let mut offered = Offered {
+        cost: Some(0.0),
+        ..Offered::default()
+    };
+    if by_function.is_empty() {
+        return Ok(offered);
+    }
+    if by_function.len() > MAX_FIXES {
+        step.progress.line(&format!(
+            "fixes: {} functions have failing tests; asking about the first {MAX_FIXES}",
+            by_function.len()
+        ));
+    }
+    let by_function: Vec<(&str, Vec<&crate::scratch::TestResult>)> =
+        by_function.into_iter().take(MAX_FIXES).collect();
+    if let (Some(limit), Some(spent)) = (step.args.model.max_cost, step.spent)
+        && spent >= limit
+    {
+        step.progress.line(&format!(
+            "no fixes asked: --max-cost {limit} is spent (${spent:.4})"
+        ));
+        return Ok(offered);
+    }
+    let asked: Vec<(String, Vec<Failing>)> = by_function
+        .iter()
+        .map(|(function, results)| {
+            let failing = results
+                .iter()
+                .map(|r| Failing {
+                    name: r.name.clone(),
+                    code: r.code.clone(),
+                    happened: for_the_model(
+                        &format!("{}: {}", r.outcome.as_str(), r.message),
+                        step.run_dir,
+                        &step.workspace.root,
+                    ),
+                })
+                .collect();
+            (function.to_string(), failing)
+        })
+        .collect();
+    step.progress.line(&format!(
+        "asking for fixes to {} functions their tests break",
+        asked.len()
+    ));
+    let (made, cost) = super::generate::model_fixes(
+        step.provider,
+        &step.args.model,
+        step.config,
+        step.workspace,
+        step.scoped,
+        step.specs,
+        &asked,
+    )?;
+    offered.usage = made.usage;
+    offered.cost = cost;
+    offered.transcripts = made.transcripts;
+    for (function, reason) in made.declined {
+        offered
+            .entries
+            .push(json!({"function": function, "verified": false, "reason": reason}));
+    }
+    let repo = repository_root(&step.workspace.root);
+    let prefix = repo
+        .as_deref()
+        .map(|repo| relative_prefix(repo, &step.workspace.root))
+        .unwrap_or_default();
+    for proposal in made.proposals {
+        let tests: Vec<&crate::scratch::TestResult> = by_function
+            .iter()
+            .find(|(f, _)| *f == proposal.function)
+            .map(|(_, tests)| tests.clone())
+            .unwrap_or_default();
+        let stage = step.progress.stage(
+            &format!("verifying the fix for {}", proposal.function),
+            None,
+        );
+        let verdict = verify_fix(step, &proposal, &tests)?;
+        stage.finish(None);
+        let original =
+            std::fs::read_to_string(step.workspace.root.join(&proposal.file)).unwrap_or_default();
+        let shown_path = if prefix.is_empty() {
+            proposal.file.clone()
+        } else {
+            format!("{prefix}/{}", proposal.file)
+        };
+        let diff =
+            crate::generate::model::fix::unified_diff(&shown_path, &original, &proposal.patched);
+        let mut entry = json!({
+            "function": proposal.function, "file": proposal.file,
+            "tests": tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            "explanation": proposal.explanation, "diff": diff,
+        });
+        match verdict {
+            Ok(()) => {
+                let dir = step.run_dir.join("fixes");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("failed to create {}", dir.display()))?;
+                let name = format!(
+                    "{}.patch",
+                    crate::generate::emit::sanitize_name(&proposal.function)
+                );
+                write_atomically(&dir.join(&name), &diff)?;
+                entry["verified"] = json!(true);
+                entry["patch"] = json!(dir.join(&name).display().to_string());
+                step.progress.line(&format!(
+                    "fix for {} verified: its failing tests pass and so do the crate's own",
+                    proposal.function
+                ));
+            }
+            Err(reason) => {
+                entry["verified"] = json!(false);
+                entry["reason"] = json!(reason);
+            }
+        }
+        offered.entries.push(entry);
+    }
+    Ok(offered)
+}
+
+/// Build the crate with the fix in place in the scratch copy, run its own tests, then the
+/// failing tests: `Err` says which step the fix did not get past.
+fn verify_fix(
+    step: &ModelStep,
+    proposal: &crate::generate::model::engine::Proposal,
+    tests: &[&crate::scratch::TestResult],
+) -> anyhow::Result<Result<(), String>> {
+    use crate::scratch::execute::Outcome;
+    let emitted: Vec<crate::generate::emit::EmittedTest> = tests
+        .iter()
+        .filter_map(|r| {
+            let item = syn::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            Some(crate::generate::emit::with_meta(item, &result_meta(r)))
+        })
+        .collect();
+    let text = module_text(&json!({"engine": "fix"}), "", &emitted);
+    let module = parse_test_module(&text)
+        .map_err(|err| anyhow::anyhow!("internal: the fix's tests do not read back: {err}"))?;
+    let mut options = step.options.clone();
+    options.patch = Some(crate::scratch::Patch {
+        file: std::path::PathBuf::from(&proposal.file),
+        text: proposal.patched.clone(),
+    });
+    options.baseline = crate::scratch::Baseline::Test;
+    options.keep_scratch = None;
+    options.reruns = 0;
+    options.progress = crate::progress::Progress::hidden();
+    let modules = [ModuleInput {
+        engine: "fix".to_owned(),
+        module,
+        source: None,
+    }];
+    match crate::scratch::run_modules(step.workspace, step.full, &modules, &options) {
+        Err(err) if err.is::<crate::scratch::Interrupted>() || crate::interrupt::interrupted() => {
+            Ok(Err("not verified: interrupted".to_owned()))
+        }
+        Ok(report) => Ok(
+            match report.results.iter().find(|r| r.outcome != Outcome::Passed) {
+                None => Ok(()),
+                Some(bad) => Err(format!(
+                    "with the fix, `{}` still comes out {}: {}",
+                    bad.name,
+                    bad.outcome.as_str(),
+                    bad.message.lines().next().unwrap_or_default()
+                )),
+            },
+        ),
+        Err(err) => match err.downcast::<crate::scratch::BaselineFailed>() {
+            Ok(failed) if failed.mode == "test" => Ok(Err(
+                "the crate's own tests fail with the fix (or failed before it: try `cargo test`)"
+                    .to_owned(),
+            )),
+            Ok(failed) => Ok(Err(format!(
+                "the crate does not build with the fix: {}",
+                failed
+                    .log
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("see the build log")
+            ))),
+            Err(other) => Err(other),
+        },
+    }
+}
+
+/// The fixes under `fixes`, and on each failure finding of a function with a verified fix,
+/// where its patch is.
+fn add_fixes(document: &mut Value, fixes: Vec<Value>) {
+    if fixes.is_empty() {
+        return;
+    }
+    for finding in document["findings"].as_array_mut().into_iter().flatten() {
+        if finding["kind"] != "failure" {
+            continue;
+        }
+        if let Some(fix) = fixes
+            .iter()
+            .find(|f| f["function"] == finding["function"] && f["verified"] == true)
+        {
+            finding["fix"] = fix["patch"].clone();
+        }
+    }
+    document["fixes"] = Value::Array(fixes);
 }
 
 /// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's

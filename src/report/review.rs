@@ -127,6 +127,13 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
                 )
             );
         }
+        if let Some(patch) = finding["fix"].as_str() {
+            let _ = writeln!(
+                out,
+                "    {}",
+                paint(HEADING, &format!("verified fix: git apply {patch}"))
+            );
+        }
         match finding["reproduce"].as_str() {
             Some(command) => {
                 let _ = writeln!(out, "    {}", paint(DIM, &format!("rerun: {command}")));
@@ -137,6 +144,22 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
                 }
             }
         }
+    }
+    // Fixes the model proposed that did not hold: a human may still want to see why.
+    for fix in document["fixes"].as_array().into_iter().flatten() {
+        if fix["verified"] == true {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            paint(DIM, "no fix offered for"),
+            fix["function"].as_str().unwrap_or_default(),
+            paint(
+                DIM,
+                &shorten(fix["reason"].as_str().unwrap_or_default(), HUMAN_MESSAGE)
+            )
+        );
     }
     if gaps_shown > GAPS_SHOWN {
         let _ = writeln!(
@@ -448,8 +471,39 @@ pub fn render_markdown(document: &Value) -> String {
             findings.len() - rows
         );
     }
+    let verified: Vec<&Value> = document["fixes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["verified"] == true)
+        .collect();
+    if !verified.is_empty() {
+        out.push_str(
+            "\n### Verified fixes\n\nEach passes the failing tests and the crate's own.\n",
+        );
+        for fix in verified {
+            let diff = fix["diff"].as_str().unwrap_or_default();
+            let diff = match diff.char_indices().nth(MARKDOWN_DIFF) {
+                Some((at, _)) => format!(
+                    "{}\n... (the whole patch is in the run directory)",
+                    &diff[..at]
+                ),
+                None => diff.to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "\n<details><summary><code>{}</code>: {}</summary>\n\n```diff\n{}\n```\n</details>",
+                cell(&fix["function"]).replace('`', ""),
+                cell(&fix["explanation"]),
+                diff.trim_end().replace("```", "` ` `")
+            );
+        }
+    }
     out
 }
+
+/// Characters of one fix's diff in a markdown report.
+const MARKDOWN_DIFF: usize = 3000;
 
 /// Rows of a markdown report before spec gaps are only counted: a pull-request comment holds
 /// 65,536 characters.
@@ -554,5 +608,51 @@ mod test {
             !human.contains("model:") && !human.contains("cost"),
             "{human}"
         );
+    }
+
+    /// `text` without its ANSI colours.
+    fn plain(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find('\u{1b}') {
+            out.push_str(&rest[..at]);
+            rest = rest[at..].find('m').map_or("", |end| &rest[at + end + 1..]);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn verified_fixes_are_offered_and_the_others_explained() {
+        let document = json!({
+            "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
+                       "crashed": 0, "flaky": 0, "dropped": 0},
+            "findings": [{"id": "F-1", "kind": "failure", "status": "new", "function": "c::f",
+                          "verdict": "panics", "message": "attempt to divide by zero",
+                          "fix": "/runs/r1/fixes/c_f.patch"}],
+            "fixes": [
+                {"function": "c::f", "verified": true, "explanation": "guard zero",
+                 "diff": "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-x\n+y\n",
+                 "patch": "/runs/r1/fixes/c_f.patch"},
+                {"function": "c::g", "verified": false, "reason": "the model judges the tests wrong: no"}
+            ]
+        });
+        let human = plain(&render_human(&document, Path::new("/runs/r1")));
+        assert!(
+            human.contains("verified fix: git apply /runs/r1/fixes/c_f.patch"),
+            "{human}"
+        );
+        assert!(
+            human.contains("no fix offered for c::g: the model judges"),
+            "{human}"
+        );
+        let markdown = render_markdown(&document);
+        assert!(markdown.contains("### Verified fixes"), "{markdown}");
+        assert!(
+            markdown.contains("<code>c::f</code>: guard zero"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("```diff\n--- a/src/lib.rs"), "{markdown}");
+        assert!(!markdown.contains("c::g"), "{markdown}");
     }
 }

@@ -61,6 +61,36 @@ pub struct RunOptions {
     pub progress: Progress,
     /// `--features` and friends, passed on to every cargo build.
     pub cargo_features: Vec<String>,
+    /// A file of the copy to build as this text instead of the workspace's: a proposed fix
+    /// under verification. The workspace is never touched.
+    pub patch: Option<Patch>,
+}
+
+/// A file's replacement text in the scratch copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patch {
+    /// Relative to the workspace root.
+    pub file: PathBuf,
+    pub text: String,
+}
+
+impl Patch {
+    /// Write the patched text into the copy (when it differs, so a warm build stays warm).
+    fn apply(&self, area: &ScratchArea) -> anyhow::Result<()> {
+        let path = area.copy.join(&self.file);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(self.text.as_str()) {
+            std::fs::write(&path, &self.text)
+                .with_context(|| format!("failed to write {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// What tells this patch's builds apart from the unpatched ones in the caches.
+    fn stamp(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(format!("{}\0{}", self.file.display(), self.text));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 impl Default for RunOptions {
@@ -76,6 +106,7 @@ impl Default for RunOptions {
             keep_scratch: None,
             progress: Progress::hidden(),
             cargo_features: Vec::new(),
+            patch: None,
         }
     }
 }
@@ -493,7 +524,14 @@ pub fn run_modules(
         .collect();
     injected_files.sort();
     injected_files.dedup();
+    // A patched file is written here, not copied.
+    if let Some(patch) = &options.patch {
+        injected_files.push(patch.file.clone());
+    }
     let synced = area.sync(workspace, &injected_files)?;
+    if let Some(patch) = &options.patch {
+        patch.apply(&area)?;
+    }
     // Path dependencies and links out of the workspace: builds and tests read them where they
     // are, read-only.
     // (Not what is missing, which bwrap cannot bind, nor an ancestor of the workspace, which
@@ -510,9 +548,10 @@ pub fn run_modules(
     let baseline_stamp = area.root.join("baseline");
     // Other features, another build.
     let fingerprint = format!(
-        "{}:{}",
+        "{}:{}:{}",
         synced.fingerprint,
-        options.cargo_features.join(" ")
+        options.cargo_features.join(" "),
+        options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
     );
     let stamp = |mode: &str| format!("{mode}:{fingerprint}");
     let cached = std::fs::read_to_string(&baseline_stamp).ok();
@@ -568,6 +607,9 @@ pub fn run_modules(
             .stage("baseline: building the crate as it is", None);
         // The untouched copy: the files from an earlier run's injection restored.
         area.sync(workspace, &[])?;
+        if let Some(patch) = &options.patch {
+            patch.apply(&area)?;
+        }
         let baseline = build_tests(
             &area.copy,
             &targets,
@@ -634,7 +676,8 @@ pub fn run_modules(
                 pending.len() - live.len()
             ));
         }
-        let (placed, ranges) = place_tests(workspace, &area, &pending, &live)?;
+        let (placed, ranges) =
+            place_tests(workspace, &area, &pending, &live, options.patch.as_ref())?;
         // Same sources, same injected text: the executables of the last build still hold.
         let build_key = build_key(&fingerprint, &area, &ranges);
         if let Some(cache) = cached_build(&area, &build_key) {
@@ -914,6 +957,7 @@ fn place_tests(
     area: &ScratchArea,
     pending: &[Pending],
     live: &[usize],
+    patch: Option<&Patch>,
 ) -> anyhow::Result<(Vec<Placed>, Ranges)> {
     let mut all_ranges = Ranges::new();
     // file -> (engine, inline path) -> tests
@@ -929,8 +973,11 @@ fn place_tests(
     let mut placed = Vec::new();
     for (file, tests) in by_file {
         let original = workspace.root.join(&file);
-        let source = std::fs::read_to_string(&original)
-            .with_context(|| format!("failed to read {}", original.display()))?;
+        let source = match patch.filter(|p| p.file == Path::new(&file)) {
+            Some(patch) => patch.text.clone(),
+            None => std::fs::read_to_string(&original)
+                .with_context(|| format!("failed to read {}", original.display()))?,
+        };
         let parsed = syn::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::wire::{Finish, Reply, Request, Usage, WireError, count, tests_schema};
+use super::wire::{Finish, Reply, Request, Usage, WireError, count};
 
 /// Below the base URL, which (as the SDK reads `ANTHROPIC_BASE_URL`) has no `/v1`.
 pub const PATH: &str = "/v1/messages";
@@ -17,9 +17,9 @@ pub fn request_body(request: &Request) -> Value {
         "system": request.system,
         "messages": [{"role": "user", "content": request.user}],
     });
-    if request.structured {
+    if let Some(schema) = request.schema {
         body["output_config"] =
-            json!({"format": {"type": "json_schema", "schema": tests_schema()}});
+            json!({"format": {"type": "json_schema", "schema": schema.value()}});
     }
     body
 }
@@ -67,6 +67,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::generate::model::wire::Schema;
 
     #[test]
     fn the_request_has_its_required_budget_and_schema() {
@@ -75,12 +76,15 @@ mod test {
             system: "s".into(),
             user: "u".into(),
             max_output_tokens: 16000,
-            structured: true,
+            schema: Some(Schema::Tests),
         });
         assert_eq!(body["max_tokens"], 16000);
         assert_eq!(body["system"], "s");
         assert_eq!(body["messages"][0]["role"], "user");
-        assert_eq!(body["output_config"]["format"]["schema"], tests_schema());
+        assert_eq!(
+            body["output_config"]["format"]["schema"],
+            Schema::Tests.value()
+        );
     }
 
     #[test]

@@ -302,6 +302,144 @@ pub fn repair(
     Ok(out)
 }
 
+/// A failing test, as a fix request shows it.
+#[derive(Debug, Clone)]
+pub struct Failing {
+    pub name: String,
+    pub code: String,
+    /// What happened when it ran (the panic message, the time-out).
+    pub happened: String,
+}
+
+/// A fix the model proposed, put in place in its function's file: not yet verified.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub function: String,
+    /// Relative to the workspace root.
+    pub file: String,
+    /// The file's whole text with the fix in place.
+    pub patched: String,
+    pub explanation: String,
+}
+
+/// What asking for fixes made.
+#[derive(Default)]
+pub struct FixRun {
+    pub proposals: Vec<Proposal>,
+    /// Functions with no fix to offer, and why (the model judged the tests wrong, its fix
+    /// would change the signature, ...).
+    pub declined: Vec<(String, String)>,
+    pub usage: Usage,
+    pub transcripts: Vec<Transcript>,
+}
+
+/// Ask the model how to fix each function its failing tests break (one request per
+/// function, a few in flight), and put each answer in place in the function's file text.
+pub fn propose_fixes(
+    backend: &Backend,
+    subject: Subject,
+    store: &Store,
+    failing: &[(String, Vec<Failing>)],
+    options: ModelOptions,
+) -> anyhow::Result<FixRun> {
+    let analysis = subject.analysis;
+    let asked: Vec<(FunctionContext, &Vec<Failing>)> = contexts(subject)
+        .into_iter()
+        .filter_map(|context| {
+            let tests = failing.iter().find(|(f, _)| *f == context.path)?;
+            Some((context, &tests.1))
+        })
+        .collect();
+    let (runtime, client) = http()?;
+    let mut out = FixRun::default();
+    for chunk in asked.chunks(options.concurrency.max(1)) {
+        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
+            && cost(&out.usage, price) >= limit
+        {
+            for (context, _) in chunk {
+                out.declined.push((
+                    context.path.clone(),
+                    format!("not asked: --max-cost {limit} was spent"),
+                ));
+            }
+            continue;
+        }
+        let futures = chunk.iter().map(|(context, tests)| {
+            let shown: Vec<(String, String, String)> = tests
+                .iter()
+                .map(|t| (t.name.clone(), t.code.clone(), t.happened.clone()))
+                .collect();
+            let request = Request {
+                model: backend.model.clone(),
+                system: SYSTEM.to_owned(),
+                user: super::prompt::fix_message(
+                    context,
+                    &shown,
+                    !backend.provider.enforces_schema(),
+                ),
+                max_output_tokens: options.max_output_tokens,
+                schema: Some(super::wire::Schema::Fix),
+            };
+            let client = &client;
+            async move { exchange(backend, client, store, &context.path, &request, options).await }
+        });
+        let answers = runtime.block_on(join_all(futures));
+        for ((context, _), answer) in chunk.iter().zip(answers) {
+            let (reply, transcript) = match answer {
+                Err(AskOutcome::Fatal(err)) => return Err(Fatal(err).into()),
+                Err(AskOutcome::Skip(reason)) => {
+                    out.declined.push((context.path.clone(), reason));
+                    continue;
+                }
+                Ok(answered) => answered,
+            };
+            if transcript.source != "cache" {
+                out.usage += reply.usage;
+            }
+            out.transcripts.push(transcript);
+            let Some(function) = analysis.functions.iter().find(|f| f.path == context.path) else {
+                continue;
+            };
+            let outcome = match reply.finish {
+                Finish::Truncated => Err("the answer was cut off at the output budget".to_owned()),
+                Finish::Refused(said) => Err(format!("the model declined: {said}")),
+                Finish::Complete => propose(subject.root, function, &reply.text),
+            };
+            match outcome {
+                Ok((patched, explanation)) => out.proposals.push(Proposal {
+                    function: function.path.clone(),
+                    file: function.file.clone(),
+                    patched,
+                    explanation,
+                }),
+                Err(reason) => out.declined.push((function.path.clone(), reason)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The function's file with the answer's fix in place, and the model's explanation.
+fn propose(
+    root: &Path,
+    function: &crate::analyze::Function,
+    answer: &str,
+) -> Result<(String, String), String> {
+    use super::fix::{FixAnswer, apply_fix, read_fix};
+    let (code, explanation) = match read_fix(answer)? {
+        FixAnswer::Fix { code, explanation } => (code, explanation),
+        FixAnswer::NoFix { explanation } => {
+            return Err(format!("the model judges the tests wrong: {explanation}"));
+        }
+    };
+    let path = root.join(&function.file);
+    let source = std::fs::read_to_string(&path)
+        .map_err(|err| format!("cannot read {}: {err}", function.file))?;
+    let name = function.path.rsplit("::").next().unwrap_or(&function.path);
+    let patched = apply_fix(&source, function.line, name, &code)?;
+    Ok((patched, explanation))
+}
+
 /// A test the model wrote, parsed.
 struct Taken {
     item: syn::ItemFn,
@@ -447,70 +585,15 @@ async fn ask_tests(
                 user_message(context, wanted, !backend.provider.enforces_schema())
             }),
             max_output_tokens: options.max_output_tokens,
-            structured: true,
+            schema: Some(super::wire::Schema::Tests),
         };
-        let body = backend.body(&request);
-        // Replay finds an exchange by what was asked of which engine, wherever the server was;
-        // the cache also by the server: the same model name elsewhere is another model.
-        let key = request_key(backend.provider.name(), &body);
-        let cache_key = request_key(&backend.endpoint.url, &body);
-        let (response, source, elapsed_ms, attempts, request_id) =
-            match store.lookup(&key, &cache_key) {
-                Lookup::Replayed(response) => (response, "replay", 0, 0, None),
-                Lookup::Cached(response) => (response, "cache", 0, 0, None),
-                Lookup::NotRecorded => {
-                    return Err(AskOutcome::Skip(
-                        "replaying: the transcripts hold no answer to this request (the function, \
-                     its spec or the options changed since)"
-                            .to_owned(),
-                    ));
-                }
-                Lookup::Ask => match backend.send(client, &body, options.patience).await {
-                    Ok(exchange) => (
-                        exchange.body,
-                        "api",
-                        exchange.elapsed.as_millis() as u64,
-                        exchange.attempts,
-                        exchange.request_id,
-                    ),
-                    Err(err @ (ApiError::Auth { .. } | ApiError::Quota { .. })) => {
-                        return Err(AskOutcome::Fatal(err));
-                    }
-                    Err(ApiError::OutOfTime { .. }) => {
-                        return Err(AskOutcome::Skip(
-                            "not answered: --total-timeout was reached".to_owned(),
-                        ));
-                    }
-                    Err(err) => {
-                        return Err(AskOutcome::Skip(format!("the model gave no answer: {err}")));
-                    }
-                },
-            };
-        // A key a server echoes must not reach transcripts or reports.
-        let response = backend.redact_value(response);
-        let reply = backend
-            .read(&response)
-            .map_err(|err| AskOutcome::Skip(format!("the model gave no answer: {err}")))?;
-        if source == "api" && reply.finish == Finish::Complete {
-            store.remember(&cache_key, &response);
-        }
+        let (reply, transcript) =
+            exchange(backend, client, store, &context.path, &request, options).await?;
         // A cached answer was paid for by an earlier run.
-        if source != "cache" {
+        if transcript.source != "cache" {
             asked.usage += reply.usage;
         }
-        asked.transcripts.push(Transcript {
-            function: context.path.clone(),
-            engine: backend.provider.name().to_owned(),
-            model: backend.model.clone(),
-            key,
-            source,
-            request: body,
-            response,
-            usage: reply.usage,
-            elapsed_ms,
-            attempts,
-            request_id,
-        });
+        asked.transcripts.push(transcript);
         match reply.finish {
             Finish::Truncated if round == 0 => {
                 wanted = (wanted / 2).max(1);
@@ -579,6 +662,77 @@ fn with_crate_paths(analysis: &Analysis, function: &str, item: syn::ItemFn) -> s
         return item;
     }
     super::fixup::with_crate_paths(&item, crate_name).unwrap_or(item)
+}
+
+/// One request and its reply, from the replay transcripts, the cache or the API: the reply
+/// read and its exchange kept as a transcript (without any key).
+async fn exchange(
+    backend: &Backend,
+    client: &reqwest::Client,
+    store: &Store,
+    function: &str,
+    request: &Request,
+    options: ModelOptions,
+) -> Result<(super::wire::Reply, Transcript), AskOutcome> {
+    let body = backend.body(request);
+    // Replay finds an exchange by what was asked of which engine, wherever the server was;
+    // the cache also by the server: the same model name elsewhere is another model.
+    let key = request_key(backend.provider.name(), &body);
+    let cache_key = request_key(&backend.endpoint.url, &body);
+    let (response, source, elapsed_ms, attempts, request_id) = match store.lookup(&key, &cache_key)
+    {
+        Lookup::Replayed(response) => (response, "replay", 0, 0, None),
+        Lookup::Cached(response) => (response, "cache", 0, 0, None),
+        Lookup::NotRecorded => {
+            return Err(AskOutcome::Skip(
+                "replaying: the transcripts hold no answer to this request (the function, its \
+                 spec or the options changed since)"
+                    .to_owned(),
+            ));
+        }
+        Lookup::Ask => match backend.send(client, &body, options.patience).await {
+            Ok(exchange) => (
+                exchange.body,
+                "api",
+                exchange.elapsed.as_millis() as u64,
+                exchange.attempts,
+                exchange.request_id,
+            ),
+            Err(err @ (ApiError::Auth { .. } | ApiError::Quota { .. })) => {
+                return Err(AskOutcome::Fatal(err));
+            }
+            Err(ApiError::OutOfTime { .. }) => {
+                return Err(AskOutcome::Skip(
+                    "not answered: --total-timeout was reached".to_owned(),
+                ));
+            }
+            Err(err) => {
+                return Err(AskOutcome::Skip(format!("the model gave no answer: {err}")));
+            }
+        },
+    };
+    // A key a server echoes must not reach transcripts or reports.
+    let response = backend.redact_value(response);
+    let reply = backend
+        .read(&response)
+        .map_err(|err| AskOutcome::Skip(format!("the model gave no answer: {err}")))?;
+    if source == "api" && reply.finish == Finish::Complete {
+        store.remember(&cache_key, &response);
+    }
+    let transcript = Transcript {
+        function: function.to_owned(),
+        engine: backend.provider.name().to_owned(),
+        model: backend.model.clone(),
+        key,
+        source,
+        request: body,
+        response,
+        usage: reply.usage,
+        elapsed_ms,
+        attempts,
+        request_id,
+    };
+    Ok((reply, transcript))
 }
 
 /// The metadata line of a model's test: the function it was asked about, and only the site and

@@ -9,6 +9,7 @@ pub mod client;
 pub mod cost;
 pub mod engine;
 pub mod existing;
+pub mod fix;
 pub mod fixup;
 pub mod openai_chat;
 pub mod openai_responses;

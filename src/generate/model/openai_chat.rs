@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::wire::{Finish, Reply, Request, SCHEMA_NAME, Usage, WireError, count, tests_schema};
+use super::wire::{Finish, Reply, Request, Usage, WireError, count};
 
 pub const PATH: &str = "/chat/completions";
 
@@ -30,9 +30,9 @@ pub fn request_body(request: &Request, budget: BudgetField) -> Value {
         BudgetField::MaxTokens => "max_tokens",
     };
     body[field] = json!(request.max_output_tokens);
-    if request.structured {
+    if let Some(schema) = request.schema {
         body["response_format"] = json!({"type": "json_schema", "json_schema": {
-            "name": SCHEMA_NAME, "strict": true, "schema": tests_schema(),
+            "name": schema.name(), "strict": true, "schema": schema.value(),
         }});
     }
     body
@@ -75,6 +75,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::generate::model::wire::Schema;
 
     #[test]
     fn the_request_names_its_budget_as_the_server_wants() {
@@ -83,7 +84,7 @@ mod test {
             system: "s".into(),
             user: "u".into(),
             max_output_tokens: 8000,
-            structured: true,
+            schema: Some(Schema::Tests),
         };
         let openai = request_body(&request, BudgetField::MaxCompletionTokens);
         assert_eq!(openai["max_completion_tokens"], 8000);
@@ -91,7 +92,7 @@ mod test {
         assert_eq!(openai["messages"][1]["content"], "u");
         assert_eq!(
             openai["response_format"]["json_schema"]["schema"],
-            tests_schema()
+            Schema::Tests.value()
         );
         let local = request_body(&request, BudgetField::MaxTokens);
         assert_eq!(local["max_tokens"], 8000);

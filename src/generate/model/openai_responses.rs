@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::wire::{Finish, Reply, Request, SCHEMA_NAME, Usage, WireError, count, tests_schema};
+use super::wire::{Finish, Reply, Request, Usage, WireError, count};
 
 /// The endpoint below the base URL (which ends in `/v1`, as the SDKs read it).
 pub const PATH: &str = "/responses";
@@ -17,9 +17,9 @@ pub fn request_body(request: &Request) -> Value {
         // A stateless tool: nothing kept server-side.
         "store": false,
     });
-    if request.structured {
+    if let Some(schema) = request.schema {
         body["text"] = json!({"format": {
-            "type": "json_schema", "name": SCHEMA_NAME, "strict": true, "schema": tests_schema(),
+            "type": "json_schema", "name": schema.name(), "strict": true, "schema": schema.value(),
         }});
     }
     body
@@ -84,6 +84,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::generate::model::wire::Schema;
 
     fn request() -> Request {
         Request {
@@ -91,7 +92,7 @@ mod test {
             system: "You attack code.".into(),
             user: "fn f() {}".into(),
             max_output_tokens: 16000,
-            structured: true,
+            schema: Some(Schema::Tests),
         }
     }
 
@@ -105,7 +106,7 @@ mod test {
         assert_eq!(body["max_output_tokens"], 16000);
         assert_eq!(body["text"]["format"]["type"], "json_schema");
         assert_eq!(body["text"]["format"]["strict"], true);
-        assert_eq!(body["text"]["format"]["schema"], tests_schema());
+        assert_eq!(body["text"]["format"]["schema"], Schema::Tests.value());
     }
 
     #[test]

@@ -97,6 +97,62 @@ pub fn user_message(
     tests_wanted: usize,
     schema_in_prompt: bool,
 ) -> String {
+    let mut out = context_text(context);
+    let _ = write!(
+        out,
+        "Write {tests_wanted} tests. For each: `name` (snake_case, unique), `function` (`{}`), \
+         `targets` (site ids it attacks), `spec_items` (item ids it checks), `category` (one of \
+         boundary, empty, type_limit, spec_contract, concurrency, misuse), `oracle` (what it \
+         asserts), `input` (the call, briefly), `rationale` (one sentence), and `code` (the \
+         whole `#[test]` function).",
+        context.path
+    );
+    if schema_in_prompt {
+        out.push_str(
+            "\n\nAnswer with JSON only, no prose: {\"tests\": [{\"name\": \"...\", \"function\": \
+             \"...\", \"targets\": [], \"spec_items\": [], \"category\": \"boundary\", \
+             \"oracle\": \"...\", \"input\": \"...\", \"rationale\": \"...\", \"code\": \
+             \"#[test]\\nfn ...() { ... }\"}]}",
+        );
+    }
+    out
+}
+
+/// The user message that asks how to fix the function the `failing` tests (name, code, what
+/// happened) break, or whether the tests are what is wrong.
+pub fn fix_message(
+    context: &FunctionContext,
+    failing: &[(String, String, String)],
+    schema_in_prompt: bool,
+) -> String {
+    let mut out = context_text(context);
+    out.push_str("These tests fail against the function as it is:\n");
+    for (name, code, happened) in failing {
+        let _ = writeln!(
+            out,
+            "\n### `{name}`\n```rust\n{}\n```\nWhat happened: {}",
+            code.trim(),
+            one_line(happened)
+        );
+    }
+    out.push_str(
+        "\nJudge by the spec items and the documentation whether the function or the tests are \
+         wrong. If the function is wrong, give `code`: the whole function rewritten so the tests \
+         pass, with the same visibility and signature (its callers must not change) and nothing \
+         else changed, and `explanation`: one or two sentences on the cause. If the tests are \
+         wrong, give `code`: null and say why in `explanation`.",
+    );
+    if schema_in_prompt {
+        out.push_str(
+            "\n\nAnswer with JSON only, no prose: {\"code\": \"pub fn ...\" or null, \
+             \"explanation\": \"...\"}",
+        );
+    }
+    out
+}
+
+/// What a model is shown of one function, whatever it is asked.
+fn context_text(context: &FunctionContext) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -163,23 +219,6 @@ pub fn user_message(
             let _ = writeln!(out, "- {test}");
         }
         out.push('\n');
-    }
-    let _ = write!(
-        out,
-        "Write {tests_wanted} tests. For each: `name` (snake_case, unique), `function` (`{}`), \
-         `targets` (site ids it attacks), `spec_items` (item ids it checks), `category` (one of \
-         boundary, empty, type_limit, spec_contract, concurrency, misuse), `oracle` (what it \
-         asserts), `input` (the call, briefly), `rationale` (one sentence), and `code` (the \
-         whole `#[test]` function).",
-        context.path
-    );
-    if schema_in_prompt {
-        out.push_str(
-            "\n\nAnswer with JSON only, no prose: {\"tests\": [{\"name\": \"...\", \"function\": \
-             \"...\", \"targets\": [], \"spec_items\": [], \"category\": \"boundary\", \
-             \"oracle\": \"...\", \"input\": \"...\", \"rationale\": \"...\", \"code\": \
-             \"#[test]\\nfn ...() { ... }\"}]}",
-        );
     }
     out
 }
@@ -298,5 +337,31 @@ mod test {
         assert!(text.contains("these crates: serde_json."), "{text}");
         assert!(!text.contains("Answer with JSON only"));
         assert!(user_message(&context(), 8, true).contains("Answer with JSON only"));
+    }
+
+    #[test]
+    fn a_fix_message_carries_the_failing_tests_and_the_choice() {
+        let failing = [(
+            "split_by_zero".to_owned(),
+            "#[test]\nfn split_by_zero() { split_evenly(1, 0); }".to_owned(),
+            "panicked: attempt to divide by zero\nnote: run with RUST_BACKTRACE".to_owned(),
+        )];
+        let text = fix_message(&context(), &failing, true);
+        assert!(
+            text.contains("Function under test: `ledger::split_evenly`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("### `split_by_zero`\n```rust\n#[test]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("What happened: panicked: attempt to divide by zero note: run"),
+            "{text}"
+        );
+        assert!(text.contains("same visibility and signature"), "{text}");
+        assert!(text.contains("`code`: null"), "{text}");
+        assert!(text.contains("{\"code\": \"pub fn ...\" or null"), "{text}");
+        assert!(!text.contains("Write "), "{text}");
     }
 }

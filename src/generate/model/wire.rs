@@ -12,8 +12,32 @@ pub struct Request {
     pub system: String,
     pub user: String,
     pub max_output_tokens: u32,
-    /// Ask for the schema (structured output) where the API can enforce it.
-    pub structured: bool,
+    /// The answer's schema, asked for (structured output) where the API can enforce it.
+    pub schema: Option<Schema>,
+}
+
+/// What an answer holds: tests, or a fix to the implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    Tests,
+    Fix,
+}
+
+impl Schema {
+    /// The name where an API wants one (`[a-zA-Z0-9_-]`, 64 at most).
+    pub fn name(self) -> &'static str {
+        match self {
+            Schema::Tests => "edge_case_tests",
+            Schema::Fix => "implementation_fix",
+        }
+    }
+
+    pub fn value(self) -> Value {
+        match self {
+            Schema::Tests => tests_schema(),
+            Schema::Fix => fix_schema(),
+        }
+    }
 }
 
 /// Token usage, the same for every API: `input_tokens` includes cached input (for Anthropic,
@@ -102,8 +126,19 @@ pub fn tests_schema() -> Value {
     })
 }
 
-/// The schema's name where an API wants one (`[a-zA-Z0-9_-]`, 64 at most).
-pub const SCHEMA_NAME: &str = "edge_case_tests";
+/// A proposed fix: the whole function rewritten, or `null` when the test is what is wrong,
+/// with why either way.
+pub fn fix_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "code": {"type": ["string", "null"]},
+            "explanation": {"type": "string"},
+        },
+        "required": ["code", "explanation"],
+        "additionalProperties": false,
+    })
+}
 
 /// A number at `path` in a JSON value, 0 when absent (local servers leave out details).
 pub fn count(value: &Value, path: &[&str]) -> u64 {
