@@ -774,3 +774,31 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
     );
     assert_eq!(report["usage"]["input_tokens"], 400);
 }
+
+#[test]
+fn a_server_that_cannot_be_reached_is_given_up_after_the_first_batch() {
+    // A listener that hangs up on every connection, counting them.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let output = dualtrack()
+        .args(["generate", "--engine", "openai-chat", "--concurrency", "1"])
+        .args(["--fn", "ledger::", "--manifest-path"])
+        .arg(fixture("ledger/Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{port}/v1"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("answered for no function"), "{stderr}");
+    // The first function's request and its 4 retries; the other functions were not tried.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
+}

@@ -54,19 +54,19 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
+    let features = workspace.features_by_crate(&global.feature_selection());
     if let (Some(provider), true) = (args.engine.provider(), args.model.dry_run) {
         let text = dry_run_text(
             provider,
             &args.model,
             &config,
             &workspace,
-            &analysis,
+            (&analysis, &features),
             &specs,
         )?;
         super::emit(global, &text, Styling::Plain)?;
         return Ok(ExitCode::Clean);
     }
-    let features = workspace.features_by_crate(&global.feature_selection());
     let generation = match args.engine.provider() {
         None => offline::generate(
             &workspace.root,
@@ -85,7 +85,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 &args.model,
                 &config,
                 &workspace,
-                &analysis,
+                (&analysis, &features),
                 &specs,
                 HashMap::new(),
             )?;
@@ -302,6 +302,43 @@ pub fn write_transcripts(
     Ok(())
 }
 
+/// The features each crate is built with, by crate name.
+pub type Features = HashMap<String, std::collections::BTreeSet<String>>;
+
+/// Take out of `analysis` the functions no test can call under `features`, as the offline
+/// engine skips them: compiled out by a `#[cfg]`, or nested in another function.
+fn uncallable(
+    root: &Path,
+    analysis: &mut crate::analyze::Analysis,
+    features: &Features,
+) -> Vec<Skipped> {
+    let (index, _) = crate::generate::offline::index::CrateIndex::build(root, analysis, features);
+    let mut skipped = Vec::new();
+    analysis.functions.retain(|function| {
+        let Some(syntax) = index.function(&function.file, function.line) else {
+            return true;
+        };
+        let reason = if syntax.nested {
+            Some("nested function: only its enclosing function can call it".to_owned())
+        } else {
+            index
+                .cfg_off(syntax)
+                .map(|cfg| format!("not compiled on this machine ({cfg})"))
+        };
+        match reason {
+            Some(reason) => {
+                skipped.push(Skipped {
+                    function: function.path.clone(),
+                    reasons: vec![reason],
+                });
+                false
+            }
+            None => true,
+        }
+    });
+    skipped
+}
+
 /// The crate's own tests about each function: those in the analyzed files and in each
 /// package's `tests/`, outside `never_send`.
 fn crate_tests(
@@ -377,11 +414,11 @@ pub fn dry_run_text(
     args: &ModelArgs,
     config: &Config,
     workspace: &Workspace,
-    analysis: &crate::analyze::Analysis,
+    (analysis, features): (&crate::analyze::Analysis, &Features),
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<String> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
     let requests = model_engine::dry_run(&backend, prepared.subject(), options);
     let mut out = String::new();
     for request in &requests {
@@ -424,14 +461,20 @@ struct Prepared {
 }
 
 impl Prepared {
+    /// With `features`, the functions that cannot be called under them (compiled out, nested)
+    /// are left out, as skipped.
     fn new(
         workspace: &Workspace,
         analysis: &crate::analyze::Analysis,
         specs: &[crate::spec::model::Spec],
         config: &Config,
+        features: Option<&Features>,
     ) -> anyhow::Result<Prepared> {
-        let (analysis, specs, kept_back, never) =
+        let (mut analysis, specs, mut kept_back, never) =
             withheld(analysis, specs, config, &workspace.root)?;
+        if let Some(features) = features {
+            kept_back.extend(uncallable(&workspace.root, &mut analysis, features));
+        }
         let existing = crate_tests(workspace, &analysis, &never);
         Ok(Prepared {
             root: workspace.root.clone(),
@@ -462,12 +505,12 @@ pub fn model_generation(
     args: &ModelArgs,
     config: &Config,
     workspace: &Workspace,
-    analysis: &crate::analyze::Analysis,
+    (analysis, features): (&crate::analyze::Analysis, &Features),
     specs: &[crate::spec::model::Spec],
     ran: HashMap<String, Vec<String>>,
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let mut prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let mut prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
     prepared.ran = ran;
     let store = store(args, workspace)?;
     let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
@@ -505,7 +548,7 @@ pub fn model_repair(
     broken: &[Broken],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
     let store = store(args, workspace)?;
     let made = model_engine::repair(&backend, prepared.subject(), &store, broken, options)
         .map_err(fatal_is_input)?;
@@ -524,7 +567,7 @@ pub fn model_fixes(
     failing: &[(String, Vec<model_engine::Failing>)],
 ) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
     let store = store(args, workspace)?;
     let made = model_engine::propose_fixes(&backend, prepared.subject(), &store, failing, options)
         .map_err(fatal_is_input)?;

@@ -150,7 +150,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             &args.model,
             &config,
             &workspace,
-            &scoped,
+            (
+                &scoped,
+                &workspace.features_by_crate(&global.feature_selection()),
+            ),
             &specs,
         )?;
         super::emit(global, &text, Styling::Plain)?;
@@ -256,7 +259,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     &model_args,
                     &config,
                     &workspace,
-                    &scoped,
+                    (
+                        &scoped,
+                        &workspace.features_by_crate(&global.feature_selection()),
+                    ),
                     &specs,
                     ran,
                 )?;

@@ -271,7 +271,7 @@ pub fn repair(
         for ((context, mine), answer) in chunk.iter().zip(answers) {
             let asked = match answer {
                 Err(AskOutcome::Fatal(err)) => return Err(Fatal(err).into()),
-                Err(AskOutcome::Skip(reason)) => {
+                Err(AskOutcome::Skip(reason) | AskOutcome::Unreachable(reason)) => {
                     out.generation
                         .warnings
                         .push(format!("{}: {reason}", context.path));
@@ -387,7 +387,7 @@ pub fn propose_fixes(
         for ((context, _), answer) in chunk.iter().zip(answers) {
             let (reply, transcript) = match answer {
                 Err(AskOutcome::Fatal(err)) => return Err(Fatal(err).into()),
-                Err(AskOutcome::Skip(reason)) => {
+                Err(AskOutcome::Skip(reason) | AskOutcome::Unreachable(reason)) => {
                     out.declined.push((context.path.clone(), reason));
                     continue;
                 }
@@ -466,7 +466,17 @@ async fn ask_all(
     // A few at a time, in order: results keep the functions' order.
     let mut results = Vec::with_capacity(contexts.len());
     let mut spent = Usage::default();
+    // A server none of the first batch could reach is down or misnamed: the rest would only
+    // wait out the same retries.
+    let mut unreachable: Option<String> = None;
+    let mut answered = false;
     for chunk in contexts.chunks(options.concurrency.max(1)) {
+        if let Some(reason) = &unreachable {
+            for context in chunk {
+                results.push((context.clone(), Err(reason.clone())));
+            }
+            continue;
+        }
         if options.patience.out_of_time() {
             for context in chunk {
                 results.push((
@@ -491,15 +501,29 @@ async fn ask_all(
             .iter()
             .map(|context| ask_one(backend, client, store, context, options));
         let answers = join_all(futures).await;
+        let mut reached = false;
+        let mut last_unreachable = None;
         for (context, answer) in chunk.iter().zip(answers) {
             match answer {
                 Err(AskOutcome::Fatal(err)) => return Err(Fatal(err)),
-                Err(AskOutcome::Skip(reason)) => results.push((context.clone(), Err(reason))),
+                Err(AskOutcome::Unreachable(reason)) => {
+                    last_unreachable = Some(reason.clone());
+                    results.push((context.clone(), Err(reason)));
+                }
+                Err(AskOutcome::Skip(reason)) => {
+                    reached = true;
+                    results.push((context.clone(), Err(reason)));
+                }
                 Ok(asked) => {
+                    reached = true;
                     spent += asked.usage;
                     results.push((context.clone(), Ok(asked)));
                 }
             }
+        }
+        answered |= reached;
+        if !answered && let Some(reason) = last_unreachable {
+            unreachable = Some(reason);
         }
     }
     Ok(results)
@@ -536,6 +560,8 @@ async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) 
 enum AskOutcome {
     Fatal(ApiError),
     Skip(String),
+    /// The server could not be reached, after the retries.
+    Unreachable(String),
 }
 
 async fn ask_one(
@@ -705,6 +731,11 @@ async fn exchange(
                 return Err(AskOutcome::Skip(
                     "not answered: --total-timeout was reached".to_owned(),
                 ));
+            }
+            Err(err @ ApiError::Connection { .. }) => {
+                return Err(AskOutcome::Unreachable(format!(
+                    "the model gave no answer: {err}"
+                )));
             }
             Err(err) => {
                 return Err(AskOutcome::Skip(format!("the model gave no answer: {err}")));
