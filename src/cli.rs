@@ -193,8 +193,12 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "PATH")]
     pub spec: Vec<PathBuf>,
 
-    /// The engine that writes the tests
-    #[arg(long, value_enum, default_value_t = Engine::Offline)]
+    /// The engine that writes the tests [default: `engine` in dualtrack.toml, else offline]
+    #[arg(long = "engine", value_enum, value_name = "ENGINE")]
+    pub engine_flag: Option<Engine>,
+
+    /// The engine, once the config is read (`with_config`).
+    #[arg(skip = Engine::Offline)]
     pub engine: Engine,
 
     #[command(flatten)]
@@ -204,6 +208,11 @@ pub struct ReviewArgs {
     /// join the report, and the model is told what they found so it aims elsewhere)
     #[arg(long)]
     pub skip_offline: bool,
+
+    /// With a model engine: rounds of sending compiler errors back for the tests that did not
+    /// build [default: `repair_rounds` in dualtrack.toml, else 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub repair_rounds: Option<u32>,
 
     /// With a model engine: ask for no fixes (by default the model proposes a fix for each
     /// function a test breaks, and the fixes that pass the failing tests and the crate's own
@@ -305,8 +314,12 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value_t = GenerateFormat::Human)]
     pub format: GenerateFormat,
 
-    /// The engine that writes the tests
-    #[arg(long, value_enum, default_value_t = Engine::Offline)]
+    /// The engine that writes the tests [default: `engine` in dualtrack.toml, else offline]
+    #[arg(long = "engine", value_enum, value_name = "ENGINE")]
+    pub engine_flag: Option<Engine>,
+
+    /// The engine, once the config is read (`with_config`).
+    #[arg(skip = Engine::Offline)]
     pub engine: Engine,
 
     #[command(flatten)]
@@ -348,7 +361,8 @@ pub enum GenerateFormat {
 }
 
 /// Test-writing engines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Engine {
     /// Built in: deterministic, no key, no network
     Offline,
@@ -435,6 +449,44 @@ pub struct ModelArgs {
     /// Stop asking the model once this many US dollars are spent (by the price table)
     #[arg(long, value_name = "USD", value_parser = parse_cost)]
     pub max_cost: Option<f64>,
+}
+
+impl ReviewArgs {
+    /// The arguments with what `dualtrack.toml` says where the command line is silent.
+    pub fn with_config(&self, config: &crate::config::Config) -> ReviewArgs {
+        let mut args = self.clone();
+        args.engine = self
+            .engine_flag
+            .or(config.engine)
+            .unwrap_or(Engine::Offline);
+        args.repair_rounds = self.repair_rounds.or(config.repair_rounds);
+        args.model = self.model.with_config(config);
+        args
+    }
+}
+
+impl GenerateArgs {
+    /// The arguments with what `dualtrack.toml` says where the command line is silent.
+    pub fn with_config(&self, config: &crate::config::Config) -> GenerateArgs {
+        let mut args = self.clone();
+        args.engine = self
+            .engine_flag
+            .or(config.engine)
+            .unwrap_or(Engine::Offline);
+        args.model = self.model.with_config(config);
+        args
+    }
+}
+
+impl ModelArgs {
+    fn with_config(&self, config: &crate::config::Config) -> ModelArgs {
+        let mut args = self.clone();
+        args.model = self.model.clone().or_else(|| config.model.clone());
+        args.base_url = self.base_url.clone().or_else(|| config.base_url.clone());
+        args.max_cost = self.max_cost.or(config.max_cost);
+        args.total_timeout = self.total_timeout.or(config.total_timeout);
+        args
+    }
 }
 
 fn parse_cost(text: &str) -> Result<f64, String> {

@@ -26,6 +26,15 @@ pub struct Config {
     /// Model prices in US dollars per million tokens, by model name (or name prefix).
     #[serde(default)]
     pub prices: std::collections::BTreeMap<String, crate::generate::model::cost::Price>,
+    /// The engine `generate` and `review` use when `--engine` is not given.
+    pub engine: Option<crate::cli::Engine>,
+    /// `--model`, `--base-url`, `--max-cost`, `--total-timeout` and `--repair-rounds` when
+    /// not given.
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub max_cost: Option<f64>,
+    pub total_timeout: Option<u64>,
+    pub repair_rounds: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -89,6 +98,28 @@ impl Config {
                     path.display()
                 )));
             }
+        }
+        if let Some(cost) = config.max_cost
+            && !(cost.is_finite() && cost > 0.0)
+        {
+            return Err(InputError::new(format!(
+                "{}: `max_cost = {cost}` is not an amount of dollars above 0",
+                path.display()
+            )));
+        }
+        if let Some(rounds) = config.repair_rounds
+            && rounds > 5
+        {
+            return Err(InputError::new(format!(
+                "{}: `repair_rounds = {rounds}`: at most 5",
+                path.display()
+            )));
+        }
+        if config.total_timeout == Some(0) {
+            return Err(InputError::new(format!(
+                "{}: `total_timeout` is in seconds, at least 1",
+                path.display()
+            )));
         }
         Ok(config)
     }
@@ -158,5 +189,28 @@ mod test {
     fn out_of_range_percentage_is_rejected() {
         let err = parse("[score]\nmin = 180\n").unwrap_err().to_string();
         assert!(err.contains("not a percentage"), "{err}");
+    }
+
+    #[test]
+    fn engine_and_model_settings_are_read_and_checked() {
+        let config = parse(
+            "engine = \"openai-compatible\"\nmodel = \"qwen3-coder:30b\"\n\
+             base_url = \"http://localhost:11434/v1\"\nmax_cost = 2.5\ntotal_timeout = 900\n\
+             repair_rounds = 1\n",
+        )
+        .unwrap();
+        assert_eq!(config.engine, Some(crate::cli::Engine::OpenaiCompatible));
+        assert_eq!(config.model.as_deref(), Some("qwen3-coder:30b"));
+        assert_eq!(config.max_cost, Some(2.5));
+        assert_eq!(config.repair_rounds, Some(1));
+        let err = parse("\nengine = \"gpt\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("dualtrack.toml:2:"), "{err}");
+        assert!(
+            err.contains("openai-compatible"),
+            "the choices are named: {err}"
+        );
+        assert!(parse("max_cost = -1\n").is_err());
+        assert!(parse("repair_rounds = 9\n").is_err());
+        assert!(parse("total_timeout = 0\n").is_err());
     }
 }

@@ -802,3 +802,70 @@ fn a_server_that_cannot_be_reached_is_given_up_after_the_first_batch() {
     // The first function's request and its 4 retries; the other functions were not tried.
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
 }
+
+#[test]
+fn the_engine_and_model_come_from_the_config_unless_the_command_line_says() {
+    let dir = util::copy_fixture("ledger");
+    std::fs::write(
+        dir.path().join("dualtrack.toml"),
+        "engine = \"anthropic\"\nmodel = \"claude-test\"\n",
+    )
+    .unwrap();
+    let dry_run = |args: &[&str]| {
+        let output = dualtrack()
+            .args(["generate", "--dry-run", "--fn", "split_evenly"])
+            .args(args)
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(dry_run(&[]).contains("1 requests to anthropic (claude-test)"));
+    assert!(
+        dry_run(&["--engine", "openai", "--model", "gpt-x"])
+            .contains("1 requests to openai (gpt-x)")
+    );
+}
+
+#[tokio::test]
+async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
+    let server = MockServer::start().await;
+    let answer = json!({"tests": [{"name": "average_of_words",
+        "code": "#[test]\nfn average_of_words() {\n    let _ = average(\"zero\", 0);\n}"}]});
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
+        })))
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
+            "--fn",
+            "planted::average",
+            "--repair-rounds",
+            "0",
+            "--skip-offline",
+            "--no-fixes",
+            "--no-sandbox",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    let test = by_name(&report, "average_of_words");
+    assert_eq!(test["outcome"], "dropped", "{report:#}");
+    let dropped = &report["findings"][0];
+    assert_eq!(dropped["kind"], "dropped_test");
+    assert!(
+        dropped["message"].as_str().unwrap().contains("E0308"),
+        "{dropped:#}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

@@ -35,6 +35,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         workspace: global.workspace,
     })?;
     let config = Config::load(&workspace.root)?;
+    let args = &args.with_config(&config);
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
     let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;

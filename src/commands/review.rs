@@ -42,6 +42,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         workspace: global.workspace,
     })?;
     let config = Config::load(&workspace.root)?;
+    let args = &args.with_config(&config);
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
     let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
     // A report that cannot be written should stop the review before it runs, not after.
@@ -865,8 +866,8 @@ fn add_snippets(document: &mut Value, root: &Path) {
 }
 
 /// Rounds of asking the model to fix its tests that did not compile, each compiler error
-/// going back with its test; at most this many.
-const REPAIR_ROUNDS: usize = 2;
+/// going back with its test, unless `--repair-rounds` or the config says otherwise.
+const REPAIR_ROUNDS: u32 = 2;
 
 /// What a model step after the first run (repair rounds, fixes) needs of the review.
 struct ModelStep<'a> {
@@ -909,7 +910,7 @@ fn repair_rounds(
 ) -> anyhow::Result<(crate::generate::model::engine::ModelGeneration, Option<f64>)> {
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
     let mut spent_cost = Some(0.0);
-    for round in 1..=REPAIR_ROUNDS {
+    for round in 1..=context.args.repair_rounds.unwrap_or(REPAIR_ROUNDS) {
         let imported = with_suggested_imports(&context, report);
         if !imported.is_empty() {
             context.progress.line(&format!(
