@@ -466,8 +466,8 @@ async fn ask_all(
     // A few at a time, in order: results keep the functions' order.
     let mut results = Vec::with_capacity(contexts.len());
     let mut spent = Usage::default();
-    // A server none of the first batch could reach is down or misnamed: the rest would only
-    // wait out the same retries.
+    // A server none of the first batch could reach (or that answered none of it in time) is
+    // down, misnamed or hung: the rest would only wait out the same retries.
     let mut unreachable: Option<String> = None;
     let mut answered = false;
     for chunk in contexts.chunks(options.concurrency.max(1)) {
@@ -560,7 +560,7 @@ async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) 
 enum AskOutcome {
     Fatal(ApiError),
     Skip(String),
-    /// The server could not be reached, after the retries.
+    /// The server could not be reached, or never answered, after the retries.
     Unreachable(String),
 }
 
@@ -732,7 +732,7 @@ async fn exchange(
                     "not answered: --total-timeout was reached".to_owned(),
                 ));
             }
-            Err(err @ ApiError::Connection { .. }) => {
+            Err(err @ (ApiError::Connection { .. } | ApiError::Timeout { .. })) => {
                 return Err(AskOutcome::Unreachable(format!(
                     "the model gave no answer: {err}"
                 )));
