@@ -460,7 +460,7 @@ impl ReviewArgs {
             .or(config.engine)
             .unwrap_or(Engine::Offline);
         args.repair_rounds = self.repair_rounds.or(config.repair_rounds);
-        args.model = self.model.with_config(config);
+        args.model = self.model.with_config(config, args.engine);
         args
     }
 }
@@ -473,16 +473,28 @@ impl GenerateArgs {
             .engine_flag
             .or(config.engine)
             .unwrap_or(Engine::Offline);
-        args.model = self.model.with_config(config);
+        args.model = self.model.with_config(config, args.engine);
         args
     }
 }
 
 impl ModelArgs {
-    fn with_config(&self, config: &crate::config::Config) -> ModelArgs {
+    fn with_config(&self, config: &crate::config::Config, engine: Engine) -> ModelArgs {
         let mut args = self.clone();
         args.model = self.model.clone().or_else(|| config.model.clone());
-        args.base_url = self.base_url.clone().or_else(|| config.base_url.clone());
+        // A committed file must not send a provider's key elsewhere: only the local server's
+        // address comes from it (its key is a variable of its own).
+        if self.base_url.is_none() && config.base_url.is_some() {
+            if engine == Engine::OpenaiCompatible {
+                args.base_url = config.base_url.clone();
+            } else if engine != Engine::Offline {
+                eprintln!(
+                    "warning: dualtrack.toml: `base_url` is for the openai-compatible engine \
+                     only; {} reads its endpoint from the environment or --base-url",
+                    engine.name()
+                );
+            }
+        }
         args.max_cost = self.max_cost.or(config.max_cost);
         args.total_timeout = self.total_timeout.or(config.total_timeout);
         args

@@ -869,3 +869,107 @@ async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_base_url_in_the_config_never_gets_a_provider_s_key() {
+    let trusted = MockServer::start().await;
+    let stranger = MockServer::start().await;
+    for server in [&trusted, &stranger] {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "choices": [{"message": {"content": tests_json()}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1}
+            })))
+            .mount(server)
+            .await;
+    }
+    let dir = util::copy_fixture("ledger");
+    std::fs::write(
+        dir.path().join("dualtrack.toml"),
+        format!(
+            "engine = \"openai-chat\"\nmodel = \"gpt-test\"\nbase_url = \"{}/v1\"\n",
+            stranger.uri()
+        ),
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args(["generate", "--fn", "split_evenly", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", trusted.uri()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("`base_url` is for the openai-compatible engine only"),
+        "{stderr}"
+    );
+    assert!(stranger.received_requests().await.unwrap().is_empty());
+    assert_eq!(trusted.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
+    let server = MockServer::start().await;
+    let reply = |content: String| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
+        }))
+    };
+    Mock::given(wiremock::matchers::body_string_contains("These tests fail"))
+        .respond_with(reply(
+            json!({"code": "pub fn average(sum: i64, count: u32) -> i64 {\n    if count == 0 {\n        return 0;\n    }\n    sum / count as i64\n}",
+                   "explanation": "zero values average to zero"})
+            .to_string(),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            json!({"tests": [{"name": "average_of_nothing",
+                              "code": "#[test]\nfn average_of_nothing() {\n    assert_eq!(average(7, 0), 0);\n}"}]})
+            .to_string(),
+        ))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("layers");
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
+            "--fn",
+            "layers_core::average",
+            "--skip-offline",
+            "--no-sandbox",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(report["fixes"][0]["verified"], true, "{report:#}");
+    // Only the upper crate gets a test now: the lower one is built from its own, unfixed
+    // text, not taken from the fix's build for unchanged.
+    let module = dir.path().join("upper.rs");
+    std::fs::write(
+        &module,
+        "//! dualtrack: {\"engine\":\"hand\"}\n\n\
+         /// dualtrack: {\"function\":\"layers_app::mean\"}\n\
+         #[test]\nfn mean_of_nothing() {\n    let _ = mean(&[]);\n}\n",
+    )
+    .unwrap();
+    let rerun = dualtrack()
+        .args(["run-tests", "--no-sandbox", "--format", "json"])
+        .arg(&module)
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let rerun: Value = serde_json::from_slice(&rerun.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&rerun.stderr)));
+    assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
+}

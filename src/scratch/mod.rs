@@ -503,6 +503,76 @@ pub fn run_modules(
 ) -> anyhow::Result<RunReport> {
     let mechanism = Mechanism::choose(options.sandbox)?;
     let area = ScratchArea::open(workspace)?;
+    let result = run_in_area(
+        &area,
+        mechanism.clone(),
+        workspace,
+        analysis,
+        modules,
+        options,
+    );
+    if let Some(patch) = &options.patch {
+        forget_patch(&area, mechanism, workspace, analysis, patch)?;
+    }
+    result
+}
+
+/// Undo a patched run: the next sync puts the original text back with its own, older mtime,
+/// which cargo would take for unchanged and so keep the patched build. The package is
+/// cleaned from the scratch target (its dependencies stay built), the baseline forgotten,
+/// and the original put back now.
+fn forget_patch(
+    area: &ScratchArea,
+    mechanism: Mechanism,
+    workspace: &Workspace,
+    analysis: &Analysis,
+    patch: &Patch,
+) -> anyhow::Result<()> {
+    let original = workspace.root.join(&patch.file);
+    let copy = area.copy.join(&patch.file);
+    if original.is_file() {
+        std::fs::copy(&original, &copy)
+            .with_context(|| format!("failed to restore {}", copy.display()))?;
+    }
+    let _ = std::fs::remove_file(area.root.join("baseline"));
+    let targets = build_targets(
+        workspace,
+        analysis
+            .functions
+            .iter()
+            .filter(|f| Path::new(&f.file) == patch.file),
+    );
+    let sandbox = area.build_sandbox(mechanism);
+    let env = area.test_env();
+    let cargo = build::cargo();
+    for target in &targets {
+        let args = ["clean", "--offline", "-p", target.spec.as_str()];
+        let command = sandbox.command(&cargo, &args, &area.copy, &env, None);
+        let finished = process::run_with_timeout(command, Duration::from_secs(600), 1 << 20)?;
+        if !finished.status.is_some_and(|s| s.success()) {
+            // A scratch target that cannot be cleaned must not be trusted at all.
+            std::fs::remove_dir_all(&area.target).with_context(|| {
+                format!(
+                    "`cargo clean -p {}` failed ({}) and {} could not be removed",
+                    target.spec,
+                    finished.stderr.trim(),
+                    area.target.display()
+                )
+            })?;
+            std::fs::create_dir_all(&area.target)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_in_area(
+    area: &ScratchArea,
+    mechanism: Mechanism,
+    workspace: &Workspace,
+    analysis: &Analysis,
+    modules: &[ModuleInput],
+    options: &RunOptions,
+) -> anyhow::Result<RunReport> {
     let mut sandbox = area.sandbox(mechanism.clone());
     let mut build_sandbox = area.build_sandbox(mechanism);
     let env = area.test_env();

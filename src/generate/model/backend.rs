@@ -227,11 +227,12 @@ impl Backend {
         post_json(client, &self.endpoint, body, patience).await
     }
 
-    /// `value` with this backend's key (and anything shaped like a key) blanked out.
+    /// `value` with this backend's key blanked out. Only the key: anything else shaped like
+    /// one may be a word of the model's code (`parse("key=localhost")`).
     pub fn redact_value(&self, value: Value) -> Value {
         let secret = self.endpoint.secret.as_ref().map(|(_, v)| v.as_str());
         let text = value.to_string();
-        let clean = super::client::redact(&text, secret);
+        let clean = super::client::redact_key(&text, secret);
         if clean == text {
             return value;
         }
@@ -255,6 +256,29 @@ mod test {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn an_answer_loses_the_key_and_nothing_else() {
+        let backend = Backend::from_env(
+            Provider::OpenAiChat,
+            None,
+            None,
+            &env(&[("OPENAI_API_KEY", "sk-proj-0123456789abcdef")]),
+        )
+        .unwrap();
+        let answer = serde_json::json!({"content": "let token = parse_line(\"key=localhost\"); \
+            // sk-proj-0123456789abcdef AKIAIOSFODNN7EXAMPLE"});
+        let clean = backend.redact_value(answer);
+        let text = clean["content"].as_str().unwrap();
+        assert!(
+            text.contains("let token = parse_line(\"key=localhost\");"),
+            "{text}"
+        );
+        assert!(
+            text.contains("// [redacted] AKIAIOSFODNN7EXAMPLE"),
+            "{text}"
+        );
     }
 
     #[test]

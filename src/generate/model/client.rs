@@ -316,16 +316,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// or after a `..._KEY=`/`TOKEN=`/`SECRET=`/`PASSWORD=` name, and long random-looking words
 /// (upper and lower case letters and digits).
 pub fn redact(text: &str, secret: Option<&str>) -> String {
-    let mut out = text.to_owned();
-    if let Some(secret) = secret {
-        let bare = secret
-            .trim()
-            .strip_prefix("Bearer ")
-            .unwrap_or(secret.trim());
-        if bare.len() >= 8 {
-            out = out.replace(bare, "[redacted]");
-        }
-    }
+    let out = redact_key(text, secret);
     let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*' | '+' | '/');
     let mut cleaned = String::with_capacity(out.len());
     let mut rest = out.as_str();
@@ -353,6 +344,23 @@ pub fn redact(text: &str, secret: Option<&str>) -> String {
         after_secret_name = names_a_secret(word);
     }
     cleaned
+}
+
+/// `text` with the key blanked out, and nothing else: for a model's answers, whose code may
+/// hold any word.
+pub fn redact_key(text: &str, secret: Option<&str>) -> String {
+    let Some(secret) = secret else {
+        return text.to_owned();
+    };
+    let bare = secret
+        .trim()
+        .strip_prefix("Bearer ")
+        .unwrap_or(secret.trim());
+    if bare.len() >= 8 {
+        text.replace(bare, "[redacted]")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// `KEY`, `api_key`, `OPENAI_API_KEY`, `authToken`, `client-secret`: not `monkey`.
