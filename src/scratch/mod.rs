@@ -600,7 +600,7 @@ fn run_in_area(
     }
     let synced = area.sync(workspace, &injected_files)?;
     if let Some(patch) = &options.patch {
-        patch.apply(&area)?;
+        patch.apply(area)?;
     }
     // Path dependencies and links out of the workspace: builds and tests read them where they
     // are, read-only.
@@ -678,7 +678,7 @@ fn run_in_area(
         // The untouched copy: the files from an earlier run's injection restored.
         area.sync(workspace, &[])?;
         if let Some(patch) = &options.patch {
-            patch.apply(&area)?;
+            patch.apply(area)?;
         }
         let baseline = build_tests(
             &area.copy,
@@ -702,12 +702,12 @@ fn run_in_area(
             if log.is_empty() {
                 log = baseline.log;
             }
-            keep_copy(&area, options)?;
+            keep_copy(area, options)?;
             return Err(BaselineFailed { mode: "build", log }.into());
         }
         if options.baseline == Baseline::Test {
             run_own_tests(
-                &area,
+                area,
                 &targets,
                 &options.cargo_features,
                 &build_sandbox,
@@ -747,10 +747,10 @@ fn run_in_area(
             ));
         }
         let (placed, ranges) =
-            place_tests(workspace, &area, &pending, &live, options.patch.as_ref())?;
+            place_tests(workspace, area, &pending, &live, options.patch.as_ref())?;
         // Same sources, same injected text: the executables of the last build still hold.
-        let build_key = build_key(&fingerprint, &area, &ranges);
-        if let Some(cache) = cached_build(&area, &build_key) {
+        let build_key = build_key(&fingerprint, area, &ranges);
+        if let Some(cache) = cached_build(area, &build_key) {
             cached_names = Some(
                 cache
                     .names
@@ -858,7 +858,7 @@ fn run_in_area(
         None => {
             let names = list_tests(&executables, &sandbox, &area.copy, &env)?;
             if !build_key_used.is_empty() {
-                remember_build(&area, &build_key_used, &executables, &names);
+                remember_build(area, &build_key_used, &executables, &names);
             }
             names
         }
@@ -876,7 +876,7 @@ fn run_in_area(
     let context = RunContext {
         executables: &executables,
         names: &names,
-        area: &area,
+        area,
         workspace,
         ranges: &ranges,
         sandbox: &sandbox,
@@ -915,7 +915,7 @@ fn run_in_area(
     stage.finish(None);
     report.interrupted = crate::interrupt::interrupted();
     report.results = results.into_iter().flatten().collect();
-    keep_copy(&area, options)?;
+    keep_copy(area, options)?;
     Ok(report)
 }
 
