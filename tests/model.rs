@@ -637,8 +637,9 @@ fn a_server_that_answers_nothing_fails_the_command() {
     assert!(stderr.contains("answered for no function"), "{stderr}");
 }
 
-#[tokio::test]
-async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
+/// A server that writes one test each for `planted::average` and `planted::total_price`, and
+/// proposes a fix for each: one that holds (`average`), one that does not (`total_price`).
+async fn fix_server() -> MockServer {
     let server = MockServer::start().await;
     let reply = |content: String| {
         ResponseTemplate::new(200).set_body_json(json!({
@@ -687,6 +688,12 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         .with_priority(2)
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
+    let server = fix_server().await;
     let dir = util::copy_fixture("planted");
     let before = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
     let output = review_chat(
@@ -972,4 +979,51 @@ async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
     let rerun: Value = serde_json::from_slice(&rerun.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&rerun.stderr)));
     assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
+}
+
+#[tokio::test]
+async fn fixes_stay_within_what_is_left_of_max_cost() {
+    let server = fix_server().await;
+    let dir = util::copy_fixture("planted");
+    // $1000 per million input tokens: each request of 100 tokens costs $0.10.
+    std::fs::write(
+        dir.path().join("dualtrack.toml"),
+        "[prices.gpt-test]\ninput = 1000.0\noutput = 0.0\n",
+    )
+    .unwrap();
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
+            "--fn",
+            "planted::average",
+            "--fn",
+            "planted::total_price",
+            "--max-cost",
+            "0.25",
+            "--concurrency",
+            "1",
+            "--skip-offline",
+            "--no-sandbox",
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+    // Two requests for tests ($0.20), then fixes with $0.05 left: one asked, one not.
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    let cost = report["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 0.3).abs() < 1e-9, "{cost}");
+    let declined = report["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("--max-cost budget"))
+        })
+        .unwrap_or_else(|| panic!("{:#}", report["fixes"]));
+    assert_eq!(declined["verified"], false);
 }

@@ -938,9 +938,10 @@ fn repair_rounds(
             "repair round {round}: {} tests did not compile; their errors go back to the model",
             broken.len()
         ));
+        let already = context.spent.unwrap_or(0.0) + spent_cost.unwrap_or(0.0);
         let (made, cost) = super::generate::model_repair(
             context.provider,
-            &context.args.model,
+            &left_to_spend(&context.args.model, already),
             context.config,
             context.workspace,
             context.scoped,
@@ -1063,6 +1064,16 @@ fn rerun(
     Ok(true)
 }
 
+/// The model options with `--max-cost` lowered by what the run has spent already.
+fn left_to_spend(args: &crate::cli::ModelArgs, spent: f64) -> crate::cli::ModelArgs {
+    let mut args = args.clone();
+    // Spent to the limit: the smallest budget there is, which the first check stops at.
+    args.max_cost = args
+        .max_cost
+        .map(|limit| (limit - spent).max(f64::MIN_POSITIVE));
+    args
+}
+
 /// Functions a fix is asked for in one review, at most: each is a request and a build.
 const MAX_FIXES: usize = 10;
 
@@ -1147,7 +1158,7 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
     ));
     let (made, cost) = super::generate::model_fixes(
         step.provider,
-        &step.args.model,
+        &left_to_spend(&step.args.model, step.spent.unwrap_or(0.0)),
         step.config,
         step.workspace,
         step.scoped,

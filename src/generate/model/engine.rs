@@ -256,6 +256,17 @@ pub fn repair(
     let (runtime, client) = http()?;
     let mut out = ModelGeneration::default();
     for chunk in by_function.chunks(options.concurrency.max(1)) {
+        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
+            && cost(&out.usage, price) >= limit
+        {
+            for (context, _) in chunk {
+                out.generation.warnings.push(format!(
+                    "{}: not repaired: the --max-cost budget was spent",
+                    context.path
+                ));
+            }
+            continue;
+        }
         let futures = chunk.iter().map(|(context, mine)| {
             let message = repair_message(
                 context,
@@ -359,7 +370,7 @@ pub fn propose_fixes(
             for (context, _) in chunk {
                 out.declined.push((
                     context.path.clone(),
-                    format!("not asked: --max-cost {limit} was spent"),
+                    "not asked: the --max-cost budget was spent".to_owned(),
                 ));
             }
             continue;

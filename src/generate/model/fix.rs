@@ -184,9 +184,14 @@ pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<Strin
         .next()
         .unwrap_or("")
         .chars()
-        .take_while(|c| c.is_whitespace())
+        .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    let reindented = reindent(text, &indent);
+    let newline = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let reindented = reindent(text, &indent, newline);
     let patched = format!(
         "{}{}{}",
         &source[..original.range.start],
@@ -197,26 +202,53 @@ pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<Strin
     Ok(patched)
 }
 
-/// `text` (a function as the model wrote it, at any indentation) at `indent`: its own common
-/// indentation of the lines after the first taken off, `indent` put on.
-fn reindent(text: &str, indent: &str) -> String {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or("").trim_start();
-    let rest: Vec<&str> = lines.collect();
+/// `text` (a function as the model wrote it, at any indentation) at `indent`: the common
+/// indentation of the lines after the first taken off, `indent` put on, lines joined with
+/// `newline`. Lines inside a multi-line string literal are left as they are: their spaces are
+/// part of the string.
+fn reindent(text: &str, indent: &str, newline: &str) -> String {
+    let verbatim = lines_inside_literals(text);
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let leading = |line: &str| line.len() - line.trim_start_matches([' ', '\t']).len();
     // The closing brace sits at the function's own level: that is the level to take off.
-    let own = rest
-        .last()
-        .map(|l| l.len() - l.trim_start().len())
-        .unwrap_or(0);
-    let mut out = first.to_owned();
-    for line in rest {
-        out.push('\n');
+    let own = lines.last().map_or(0, |l| leading(l));
+    let mut out = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        if index == 0 {
+            out.push_str(line.trim_start());
+            continue;
+        }
+        out.push_str(newline);
+        if verbatim.contains(&(index + 1)) {
+            out.push_str(line);
+            continue;
+        }
         if line.trim().is_empty() {
             continue;
         }
-        let cut = line.len() - line.trim_start().len();
         out.push_str(indent);
-        out.push_str(&line[cut.min(own)..]);
+        out.push_str(&line[leading(line).min(own)..]);
+    }
+    out
+}
+
+/// The lines (1-based) that begin inside a string literal spanning several lines.
+fn lines_inside_literals(text: &str) -> std::collections::HashSet<usize> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut std::collections::HashSet<usize>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), out),
+                proc_macro2::TokenTree::Literal(literal) => {
+                    let span = literal.span();
+                    out.extend(span.start().line + 1..=span.end().line);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
+        walk(tokens, &mut out);
     }
     out
 }
@@ -333,6 +365,26 @@ mod test {
         assert!(
             diff.contains("-        value\n+        value + 1\n"),
             "{diff}"
+        );
+    }
+
+    #[test]
+    fn strings_keep_their_spaces_and_odd_whitespace_does_not_break_the_splice() {
+        // A method at column 0 with a string continued over lines, one line starting with an
+        // ideographic space: the string's lines stay as written, the code moves in.
+        let method = "pub fn add(&mut self, value: i64) -> i64 {\n    let s = \"line1\n  \u{3000}line2\n\nline4\";\n    value + s.len() as i64\n}";
+        let patched = apply_fix(SOURCE, 11, "add", method).unwrap();
+        assert!(
+            patched.contains("    pub fn add(&mut self, value: i64) -> i64 {\n        let s = \"line1\n  \u{3000}line2\n\nline4\";\n        value + s.len() as i64\n    }\n"),
+            "{patched}"
+        );
+        // A file with CRLF lines gets CRLF lines.
+        let crlf = SOURCE.replace('\n', "\r\n");
+        let fix = "pub fn average(sum: i64, count: usize) -> i64 {\n    sum\n}";
+        let patched = apply_fix(&crlf, 2, "average", fix).unwrap();
+        assert!(
+            patched.contains("pub fn average(sum: i64, count: usize) -> i64 {\r\n    sum\r\n}\r\n"),
+            "{patched:?}"
         );
     }
 
