@@ -167,7 +167,7 @@ fn model_backend(
     let price = price_of(&backend.model, &config.prices);
     if args.max_cost.is_some() && price.is_none() {
         return Err(InputError::new(format!(
-            "--max-cost needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
+            "--max-cost (or max_cost in dualtrack.toml) needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
              (dollars per million tokens) to dualtrack.toml",
             backend.model
         ))

@@ -248,6 +248,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             (None, _) => offline_generation(),
             // The crate does not build, or Ctrl-C: nothing to ask about.
             (Some(_), Some(Err(_))) => offline::Generation::default(),
+            (Some(_), _) if crate::interrupt::interrupted() => offline::Generation::default(),
             (Some(provider), _) => {
                 let mut model_args = args.model.clone();
                 // The feature's budget spread over its functions, a few each at least.
@@ -280,7 +281,13 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 model_usage = Some(made.usage);
                 model_cost = cost;
                 transcripts = made.transcripts;
-                made.generation
+                let mut generation = made.generation;
+                // One name, one test: a rerun command and a fix's check find a test by name.
+                if let Some(Ok(earlier)) = &offline_pass {
+                    let taken = earlier.results.iter().map(|r| r.name.clone()).collect();
+                    rename_apart(&mut generation.tests, taken);
+                }
+                generation
             }
         };
         for warning in &generation.warnings {
@@ -358,6 +365,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     if let Some(Ok(earlier)) = earlier {
                         report.results.splice(0..0, earlier.results);
                         report.build_log.insert_str(0, &earlier.build_log);
+                        report.interrupted |= earlier.interrupted;
                     }
                     Some(Ok(report))
                 }
@@ -367,9 +375,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     // For each function a test breaks, the model may propose a fix: offered once it passes
     // the failing tests and the crate's own in the scratch copy.
     let mut fixes = Vec::new();
-    if let (Some(provider), Some(Ok(report)), false) =
-        (args.engine.provider(), &outcome, args.no_fixes)
-    {
+    if let (Some(provider), Some(Ok(report)), false) = (
+        args.engine.provider(),
+        &outcome,
+        args.no_fixes || crate::interrupt::interrupted(),
+    ) {
         let offered = offer_fixes(
             &ModelStep {
                 provider,
@@ -538,6 +548,30 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Interrupted);
     }
     Ok(exit_code(&document, args.fail_on))
+}
+
+/// Rename the tests whose names are `taken` by others (`name_model`, `name_model_2`, ...),
+/// to names no test has.
+fn rename_apart(
+    tests: &mut [crate::generate::GeneratedTest],
+    taken: std::collections::HashSet<String>,
+) {
+    let mut used: std::collections::HashSet<String> = taken.clone();
+    used.extend(tests.iter().map(|t| t.test.item.sig.ident.to_string()));
+    for test in tests.iter_mut() {
+        let name = test.test.item.sig.ident.to_string();
+        if !taken.contains(&name) {
+            continue;
+        }
+        let mut fresh = format!("{name}_model");
+        let mut n = 1;
+        while used.contains(&fresh) {
+            n += 1;
+            fresh = format!("{name}_model_{n}");
+        }
+        used.insert(fresh.clone());
+        test.test.item.sig.ident = syn::Ident::new(&fresh, test.test.item.sig.ident.span());
+    }
 }
 
 /// Shard `k` of `n` of the functions in scope: every `n`th in path order from the `k`th, so
@@ -911,6 +945,9 @@ fn repair_rounds(
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
     let mut spent_cost = Some(0.0);
     for round in 1..=context.args.repair_rounds.unwrap_or(REPAIR_ROUNDS) {
+        if crate::interrupt::interrupted() {
+            break;
+        }
         let imported = with_suggested_imports(&context, report);
         if !imported.is_empty() {
             context.progress.line(&format!(
@@ -1178,7 +1215,11 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
         .as_deref()
         .map(|repo| relative_prefix(repo, &step.workspace.root))
         .unwrap_or_default();
+    let mut patch_names = std::collections::HashSet::new();
     for proposal in made.proposals {
+        if crate::interrupt::interrupted() {
+            break;
+        }
         let tests: Vec<&crate::scratch::TestResult> = by_function
             .iter()
             .find(|(f, _)| *f == proposal.function)
@@ -1209,10 +1250,14 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
                 let dir = step.run_dir.join("fixes");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("failed to create {}", dir.display()))?;
-                let name = format!(
-                    "{}.patch",
-                    crate::generate::emit::sanitize_name(&proposal.function)
-                );
+                // Names fold case (`Tally::add`, `tally::add`): the second gets a number.
+                let stem = crate::generate::emit::sanitize_name(&proposal.function);
+                let mut name = format!("{stem}.patch");
+                let mut n = 1;
+                while !patch_names.insert(name.clone()) {
+                    n += 1;
+                    name = format!("{stem}_{n}.patch");
+                }
                 write_atomically(&dir.join(&name), &diff)?;
                 entry["verified"] = json!(true);
                 entry["patch"] = json!(dir.join(&name).display().to_string());
@@ -1395,6 +1440,28 @@ fn exit_code(document: &Value, fail_on: FailOn) -> ExitCode {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_model_test_named_like_an_offline_one_is_renamed() {
+        let test = |name: &str| crate::generate::GeneratedTest {
+            test: crate::generate::emit::EmittedTest {
+                meta: crate::testfile::TestMeta::default(),
+                item: syn::parse_str(&format!("#[test] fn {name}() {{}}")).unwrap(),
+            },
+            module: "c".into(),
+        };
+        let mut tests = vec![test("f_v0_does_not_panic"), test("f_model"), test("g")];
+        let taken = ["f_v0_does_not_panic", "f_model"]
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        rename_apart(&mut tests, taken);
+        let names: Vec<String> = tests
+            .iter()
+            .map(|t| t.test.item.sig.ident.to_string())
+            .collect();
+        assert_eq!(names, ["f_v0_does_not_panic_model", "f_model_model", "g"]);
+    }
 
     #[test]
     fn counts_per_function() {

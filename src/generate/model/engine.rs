@@ -113,6 +113,7 @@ pub fn generate(
 ) -> anyhow::Result<ModelGeneration> {
     let analysis = subject.analysis;
     let contexts = contexts(subject);
+    let shadowing = names_shadowing(subject.root, analysis);
     let (runtime, client) = http()?;
     let answers = runtime.block_on(ask_all(backend, &client, store, contexts, options))?;
     let mut out = ModelGeneration::default();
@@ -143,7 +144,9 @@ pub fn generate(
                 }
                 for test in asked.tests {
                     let meta = meta_for(&test, &context);
-                    let item = with_crate_paths(analysis, &context.path, test.item);
+                    let item = with_crate_paths(&context.path, test.item, &|name| {
+                        shadowing.contains(name)
+                    });
                     out.generation.tests.push(GeneratedTest {
                         test: with_meta(with_name(item, &mut taken), &meta),
                         module: module.clone(),
@@ -243,6 +246,7 @@ pub fn repair(
     options: ModelOptions,
 ) -> anyhow::Result<ModelGeneration> {
     let analysis = subject.analysis;
+    let shadowing = names_shadowing(subject.root, analysis);
     let mut by_function: Vec<(FunctionContext, Vec<&Broken>)> = Vec::new();
     for context in contexts(subject) {
         let mine: Vec<&Broken> = broken
@@ -302,7 +306,8 @@ pub fn repair(
                 };
                 let original = unmatched.remove(position);
                 test.item.sig.ident = syn::Ident::new(&original.name, test.item.sig.ident.span());
-                let item = with_crate_paths(analysis, &context.path, test.item);
+                let item =
+                    with_crate_paths(&context.path, test.item, &|name| shadowing.contains(name));
                 out.generation.tests.push(GeneratedTest {
                     test: with_meta(item, &original.meta),
                     module: module.clone(),
@@ -684,21 +689,41 @@ async fn ask_tests(
 
 /// `item` with paths that name the crate by its own name (`ledger::split`, right in an
 /// integration test, unresolved in a unit test) starting with `crate::`, unless the crate has
-/// a module of that name for the path to mean.
-fn with_crate_paths(analysis: &Analysis, function: &str, item: syn::ItemFn) -> syn::ItemFn {
+/// a module or an import of that name for the path to mean.
+fn with_crate_paths(
+    function: &str,
+    item: syn::ItemFn,
+    shadowed: &dyn Fn(&str) -> bool,
+) -> syn::ItemFn {
     let Some(crate_name) = function.split("::").next() else {
         return item;
     };
-    let shadowed = analysis.functions.iter().any(|f| {
-        f.module
-            .split("::")
-            .skip(1)
-            .any(|segment| segment == crate_name)
-    });
-    if shadowed {
+    if shadowed(crate_name) {
         return item;
     }
     super::fixup::with_crate_paths(&item, crate_name).unwrap_or(item)
+}
+
+/// The names a path may start with and mean something of the crate's own: modules (inline
+/// or not) and imports renamed (`as`). Read from the crate's files as words (`mod units`,
+/// `as units`); a false alarm only leaves a test as the model wrote it.
+fn names_shadowing(root: &Path, analysis: &Analysis) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for file in &analysis.files {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue;
+        };
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            if pair[0] == "mod" || pair[0] == "as" {
+                out.insert(pair[1].to_owned());
+            }
+        }
+    }
+    out
 }
 
 /// One request and its reply, from the replay transcripts, the cache or the API: the reply
@@ -945,6 +970,41 @@ pub fn usage_json(usage: &Usage, cost_usd: Option<f64>) -> Value {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn modules_and_renamed_imports_shadow_the_crate_s_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("lib.rs"),
+            "pub mod units { pub const CM_PER_M: u32 = 100; }\nuse std::fmt as fmtx;\n",
+        )
+        .unwrap();
+        let analysis = Analysis {
+            files: vec!["lib.rs".into()],
+            ..serde_json::from_value(serde_json::json!({
+                "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
+                "unreachable_files": [], "errors": []
+            }))
+            .unwrap()
+        };
+        let shadowing = names_shadowing(dir.path(), &analysis);
+        assert!(shadowing.contains("units") && shadowing.contains("fmtx"));
+        let test: syn::ItemFn =
+            syn::parse_str("#[test] fn t() { assert_eq!(units::CM_PER_M, 100); }").unwrap();
+        let kept = with_crate_paths("units::convert", test.clone(), &|n| shadowing.contains(n));
+        let shown = |item: &syn::ItemFn| quote::ToTokens::to_token_stream(item).to_string();
+        assert_eq!(shown(&kept), shown(&test));
+        let fixed = with_crate_paths(
+            "other::convert",
+            syn::parse_str("#[test] fn t() { other::f(); }").unwrap(),
+            &|n| shadowing.contains(n),
+        );
+        assert!(
+            quote::ToTokens::to_token_stream(&fixed)
+                .to_string()
+                .contains("crate :: f")
+        );
+    }
 
     #[test]
     fn the_types_a_function_names_are_shown() {
