@@ -387,6 +387,10 @@ fn coverage_line(document: &Value) -> Option<String> {
 /// What the model took: `model: 1200 input tokens (200 cached), 300 output tokens (40
 /// reasoning), $0.0123`; `None` for the offline engine.
 fn usage_line(document: &Value) -> Option<String> {
+    // The offline engine's usage is all zeros, and says nothing.
+    if document["engine"] == "offline" {
+        return None;
+    }
     let usage = document["usage"].as_object()?;
     let number = |key: &str| usage.get(key).and_then(Value::as_u64).unwrap_or(0);
     let cost = match usage.get("cost_usd").and_then(Value::as_f64) {
@@ -601,7 +605,9 @@ mod test {
         let markdown = render_markdown(&document);
         assert!(markdown.contains("model: 700 input tokens"), "{markdown}");
         let mut offline = document.clone();
-        offline["usage"] = Value::Null;
+        offline["engine"] = json!("offline");
+        offline["usage"] = json!({"input_tokens": 0, "cached_input_tokens": 0,
+                                  "output_tokens": 0, "cost_usd": 0.0});
         offline["per_function"][0]["usage"] = Value::Null;
         let human = render_human(&offline, Path::new("/runs/r1"));
         assert!(
