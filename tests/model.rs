@@ -47,6 +47,14 @@ fn generate(engine: &str, env: &[(&str, String)]) -> std::process::Output {
     command.output().unwrap()
 }
 
+/// A Chat Completions answer carrying `content`, with `prompt_tokens` in and 10 out.
+fn chat_reply(content: impl Into<String>, prompt_tokens: u64) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "choices": [{"message": {"content": content.into()}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 10}
+    }))
+}
+
 async fn sent(server: &MockServer) -> Value {
     server.received_requests().await.unwrap()[0]
         .body_json()
@@ -369,10 +377,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     let server = MockServer::start().await;
     let reply = |code: &str, prompt_tokens: u64| {
         let answer = json!({"tests": [{"name": "average_of_nothing", "code": code}]});
-        ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 10}
-        }))
+        chat_reply(answer.to_string(), prompt_tokens)
     };
     // The repair request (it carries the compiler's words) gets the fixed test.
     Mock::given(method("POST"))
@@ -393,29 +398,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
         .mount(&server)
         .await;
     let dir = util::copy_fixture("planted");
-    let output = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-compatible",
-            "--model",
-            "local",
-            "--base-url",
-        ])
-        .arg(format!("{}/v1", server.uri()))
-        .args([
-            "--fn",
-            "planted::average",
-            "--no-sandbox",
-            "--no-fixes",
-            "--format",
-            "json",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .unwrap();
+    let output = review_local(&dir, &server);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
@@ -465,36 +448,11 @@ async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
     let code = "#[test]\nfn average_of_one_tally() {\n    let mut tally = Tally::new();\n    tally.add(4);\n    assert_eq!(planted::average(4, 1), 4);\n}";
     let answer = json!({"tests": [{"name": "average_of_one_tally", "code": code}]});
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
-        })))
+        .respond_with(chat_reply(answer.to_string(), 100))
         .mount(&server)
         .await;
     let dir = util::copy_fixture("planted");
-    let output = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-compatible",
-            "--model",
-            "local",
-            "--base-url",
-        ])
-        .arg(format!("{}/v1", server.uri()))
-        .args([
-            "--fn",
-            "planted::average",
-            "--no-sandbox",
-            "--no-fixes",
-            "--format",
-            "json",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .unwrap();
+    let output = review_local(&dir, &server);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
@@ -605,6 +563,27 @@ fn never_send_keeps_files_from_any_model() {
     );
 }
 
+/// `review --engine openai-compatible --fn planted::average` (no fixes, JSON) on the crate in
+/// `dir`, against a local `server` that needs no key.
+fn review_local(dir: &tempfile::TempDir, server: &MockServer) -> std::process::Output {
+    dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-compatible",
+            "--model",
+            "local",
+        ])
+        .arg("--base-url")
+        .arg(format!("{}/v1", server.uri()))
+        .args(["--fn", "planted::average", "--no-sandbox", "--no-fixes"])
+        .args(["--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap()
+}
+
 /// `review --engine openai-chat --model gpt-test ARGS` on the crate in `dir`, against `server`.
 fn review_chat(
     dir: &tempfile::TempDir,
@@ -641,12 +620,7 @@ fn a_server_that_answers_nothing_fails_the_command() {
 /// proposes a fix for each: one that holds (`average`), one that does not (`total_price`).
 async fn fix_server() -> MockServer {
     let server = MockServer::start().await;
-    let reply = |content: String| {
-        ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
-        }))
-    };
+    let reply = |content: String| chat_reply(content, 100);
     let tests = |name: &str, call: &str| {
         json!({"tests": [{"name": name, "code": format!("#[test]\nfn {name}() {{\n    let _ = {call};\n}}")}]})
             .to_string()
@@ -842,10 +816,7 @@ async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
     let answer = json!({"tests": [{"name": "average_of_words",
         "code": "#[test]\nfn average_of_words() {\n    let _ = average(\"zero\", 0);\n}"}]});
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"message": {"content": answer.to_string()}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
-        })))
+        .respond_with(chat_reply(answer.to_string(), 100))
         .mount(&server)
         .await;
     let dir = util::copy_fixture("planted");
@@ -919,12 +890,7 @@ async fn a_base_url_in_the_config_never_gets_a_provider_s_key() {
 #[tokio::test]
 async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
     let server = MockServer::start().await;
-    let reply = |content: String| {
-        ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"message": {"content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 10}
-        }))
-    };
+    let reply = |content: String| chat_reply(content, 100);
     Mock::given(wiremock::matchers::body_string_contains("These tests fail"))
         .respond_with(reply(
             json!({"code": "pub fn average(sum: i64, count: u32) -> i64 {\n    if count == 0 {\n        return 0;\n    }\n    sum / count as i64\n}",

@@ -323,6 +323,20 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let text = module_text(&header, &generation.preamble, &tests);
     write_atomically(&module_path, &text)?;
 
+    // What a model step after the first run needs, with what was spent so far.
+    let step = |provider, spent| ModelStep {
+        provider,
+        args,
+        workspace: &workspace,
+        full: &full,
+        scoped: &scoped,
+        specs: &specs,
+        config: &config,
+        spent,
+        run_dir: &run_dir,
+        options: &options,
+        progress: &progress,
+    };
     // The offline pass's report, then the engine's tests', repaired.
     let outcome = match offline_pass {
         Some(Err(stop)) => Some(Err(stop)),
@@ -340,22 +354,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
                     if let Some(provider) = args.engine.provider() {
-                        let (repaired, cost) = repair_rounds(
-                            ModelStep {
-                                provider,
-                                args,
-                                workspace: &workspace,
-                                full: &full,
-                                scoped: &scoped,
-                                specs: &specs,
-                                config: &config,
-                                spent: model_cost,
-                                run_dir: &run_dir,
-                                options: &options,
-                                progress: &progress,
-                            },
-                            &mut report,
-                        )?;
+                        let (repaired, cost) =
+                            repair_rounds(step(provider, model_cost), &mut report)?;
                         if let Some(usage) = model_usage.as_mut() {
                             *usage += repaired.usage;
                         }
@@ -380,22 +380,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         &outcome,
         args.no_fixes || crate::interrupt::interrupted(),
     ) {
-        let offered = offer_fixes(
-            &ModelStep {
-                provider,
-                args,
-                workspace: &workspace,
-                full: &full,
-                scoped: &scoped,
-                specs: &specs,
-                config: &config,
-                spent: model_cost,
-                run_dir: &run_dir,
-                options: &options,
-                progress: &progress,
-            },
-            report,
-        )?;
+        let offered = offer_fixes(&step(provider, model_cost), report)?;
         if let Some(usage) = model_usage.as_mut() {
             *usage += offered.usage;
         }

@@ -107,14 +107,14 @@ fn envelope(text: &str) -> Option<Vec<ProposedTest>> {
 }
 
 /// From the first `{` to the last `}`: JSON with prose around it.
-fn outermost_object(text: &str) -> Option<&str> {
+pub(super) fn outermost_object(text: &str) -> Option<&str> {
     let start = text.find('{')?;
     let end = text.rfind('}')?;
     (start < end).then(|| &text[start..=end])
 }
 
 /// Markdown fences: (info string, body).
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
+pub(super) fn fenced_blocks(text: &str) -> Vec<(String, String)> {
     let mut blocks = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
@@ -219,7 +219,7 @@ fn check(mut test: ProposedTest) -> Result<ProposedTest, (String, String)> {
 }
 
 /// A test's code with a markdown fence around it removed.
-fn strip_fence(code: &str) -> String {
+pub(super) fn strip_fence(code: &str) -> String {
     let trimmed = code.trim();
     if let Some(rest) = trimmed.strip_prefix("```") {
         let body = rest.split_once('\n').map_or("", |(_, body)| body);

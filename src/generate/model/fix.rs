@@ -7,6 +7,8 @@ use serde::Deserialize;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use super::answer::{fenced_blocks, outermost_object, strip_fence};
+
 /// What the model answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FixAnswer {
@@ -260,45 +262,6 @@ pub fn unified_diff(file: &str, before: &str, after: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{file}"), &format!("b/{file}"))
         .to_string()
-}
-
-fn outermost_object(text: &str) -> Option<&str> {
-    let start = text.find('{')?;
-    let end = text.rfind('}')?;
-    (start < end).then(|| &text[start..=end])
-}
-
-/// Markdown fences: (info string, body).
-fn fenced_blocks(text: &str) -> Vec<(String, String)> {
-    let mut blocks = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(info) = line.trim_start().strip_prefix("```") else {
-            continue;
-        };
-        let mut body = Vec::new();
-        for inner in lines.by_ref() {
-            if inner.trim_start().starts_with("```") {
-                break;
-            }
-            body.push(inner);
-        }
-        blocks.push((info.trim().to_ascii_lowercase(), body.join("\n")));
-    }
-    blocks
-}
-
-fn strip_fence(code: &str) -> String {
-    let trimmed = code.trim();
-    if let Some(rest) = trimmed.strip_prefix("```") {
-        let body = rest.split_once('\n').map_or("", |(_, body)| body);
-        return body
-            .trim_end()
-            .trim_end_matches("```")
-            .trim_end()
-            .to_owned();
-    }
-    trimmed.to_owned()
 }
 
 #[cfg(test)]
