@@ -148,6 +148,9 @@ pub enum Command {
     RunTests(RunTestsArgs),
     /// Remove the scratch copy, its build and all but the newest runs (under the target dir)
     Clean(CleanArgs),
+    /// What the reviews in .dualtrack/ledger.csv cost, took and found, per engine, model or task
+    #[command(after_help = STATS_EXAMPLES)]
+    Stats(StatsArgs),
     /// The built-in sandbox's init (internal)
     #[command(name = "__sandbox", hide = true)]
     SandboxInit(crate::scratch::builtin::InitArgs),
@@ -241,12 +244,73 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 
+    /// Append no row to .dualtrack/ledger.csv (also `ledger = false` in dualtrack.toml)
+    #[arg(long)]
+    pub no_ledger: bool,
+
+    /// The task this review is part of, in the ledger (default: the git branch)
+    #[arg(long, value_name = "NAME")]
+    pub task: Option<String>,
+
     /// Keep the scratch copy as the run left it (tests injected) in the run directory
     #[arg(long)]
     pub keep_scratch: bool,
 
     #[command(flatten)]
     pub runner: RunnerArgs,
+}
+
+const STATS_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack stats                         per engine, every review in the ledger
+  cargo dualtrack stats --by model --since 2026-11-01
+  cargo dualtrack stats --by task --format csv > reviews.csv
+
+Columns: reviews; mean cost per review (of those with a price); total cost; first-pass compile
+rate (tests that compiled before any repair round); failures found per review; findings kept
+and accepted by `reconcile` (kept over both is the precision the team judged); median wall time.";
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Only reviews on or after this date (YYYY-MM-DD, UTC)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<String>,
+
+    /// Group by
+    #[arg(long, value_enum, default_value_t = StatsBy::Engine)]
+    pub by: StatsBy,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = StatsFormat::Human)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsBy {
+    Engine,
+    Model,
+    Task,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Human,
+    Json,
+    Csv,
+}
+
+fn parse_date(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let valid = matches!(parts.as_slice(), [y, m, d]
+        if y.len() == 4 && m.len() == 2 && d.len() == 2
+            && [y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
+            && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)));
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a date such as 2026-11-01"))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -35,6 +35,8 @@ pub struct Config {
     pub max_cost: Option<f64>,
     pub total_timeout: Option<u64>,
     pub repair_rounds: Option<u32>,
+    /// `false`: reviews append no row to `.dualtrack/ledger.csv`.
+    pub ledger: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

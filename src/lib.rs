@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod error;
 pub mod generate;
 pub mod interrupt;
+pub mod ledger;
 pub mod output;
 pub mod progress;
 pub mod report;

@@ -279,6 +279,16 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         .unwrap();
     assert_eq!(row["usage"]["input_tokens"], 700, "{row:#}");
     assert_eq!(row["usage"]["cost_usd"], report["usage"]["cost_usd"]);
+    // The ledger has the same figures, and the model's name.
+    let ledger = std::fs::read_to_string(dir.path().join(".dualtrack/ledger.csv")).unwrap();
+    let fields: Vec<&str> = ledger.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(
+        (
+            fields[4], fields[5], fields[15], fields[16], fields[17], fields[18]
+        ),
+        ("openai-chat", "gpt-test", "700", "500", "80", "0.001250"),
+        "{ledger}"
+    );
     // Each exchange is kept, without the key.
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod review;
 pub mod run_tests;
 pub mod score;
+pub mod stats;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Review(cli.review)) {
         Command::Review(args) => review::run(&cli.global, &args),
         Command::Clean(args) => clean::run(&cli.global, &args),
+        Command::Stats(args) => stats::run(&cli.global, &args),
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
         Command::Generate(args) => generate::run(&cli.global, &args),

@@ -36,6 +36,7 @@ use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     crate::interrupt::install();
+    let started = std::time::Instant::now();
     let workspace = Workspace::load(&PackageSelection {
         manifest_path: global.manifest_path.clone(),
         packages: global.packages.clone(),
@@ -337,6 +338,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         options: &options,
         progress: &progress,
     };
+    // For the ledger: tests the engines' first builds dropped, and repair rounds asked.
+    let mut first_pass_dropped = 0;
+    let mut repair_rounds_done = 0;
     // The offline pass's report, then the engine's tests', repaired.
     let outcome = match offline_pass {
         Some(Err(stop)) => Some(Err(stop)),
@@ -353,9 +357,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
+                    first_pass_dropped += dropped(&report);
                     if let Some(provider) = args.engine.provider() {
-                        let (repaired, cost) =
+                        let (repaired, cost, rounds) =
                             repair_rounds(step(provider, model_cost), &mut report)?;
+                        repair_rounds_done = rounds;
                         if let Some(usage) = model_usage.as_mut() {
                             *usage += repaired.usage;
                         }
@@ -363,6 +369,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                         transcripts.extend(repaired.transcripts);
                     }
                     if let Some(Ok(earlier)) = earlier {
+                        first_pass_dropped += dropped(&earlier);
                         report.results.splice(0..0, earlier.results);
                         report.build_log.insert_str(0, &earlier.build_log);
                         report.interrupted |= earlier.interrupted;
@@ -504,6 +511,37 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         },
     );
     write_reports(&workspace, &run_dir, &id, &document, &sarif)?;
+    if !(args.no_ledger || config.ledger == Some(false)) {
+        let row = ledger_row(
+            &document,
+            LedgerFacts {
+                task: args
+                    .task
+                    .clone()
+                    .or_else(|| current_branch(&workspace.root)),
+                model: transcripts
+                    .first()
+                    .map(|t| t.model.clone())
+                    .or_else(|| args.model.model.clone())
+                    .unwrap_or_default(),
+                scoped: &scoped,
+                first_pass_dropped,
+                repair_rounds: repair_rounds_done,
+                cost: if args.engine.provider().is_some() {
+                    model_cost
+                } else {
+                    Some(0.0)
+                },
+                wall_ms: started.elapsed().as_millis() as u64,
+            },
+        );
+        let path = crate::ledger::path(&workspace.root);
+        // The review is done and its reports written: a ledger it cannot append to is said,
+        // not fatal.
+        if let Err(err) = crate::ledger::append(&path, &[row]) {
+            progress.line(&format!("warning: the ledger was not written: {err:#}"));
+        }
+    }
     if args.keep_scratch {
         progress.line(&format!(
             "scratch copy kept in {}",
@@ -557,6 +595,75 @@ fn rename_apart(
         used.insert(fresh.clone());
         test.test.item.sig.ident = syn::Ident::new(&fresh, test.test.item.sig.ident.span());
     }
+}
+
+/// Tests a run dropped for not compiling.
+fn dropped(report: &crate::scratch::RunReport) -> u64 {
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == crate::scratch::execute::Outcome::Dropped)
+        .count() as u64
+}
+
+/// What the ledger row needs beyond the review document.
+struct LedgerFacts<'a> {
+    task: Option<String>,
+    model: String,
+    scoped: &'a Analysis,
+    first_pass_dropped: u64,
+    repair_rounds: u64,
+    cost: Option<f64>,
+    wall_ms: u64,
+}
+
+/// The review's row in the ledger.
+fn ledger_row(document: &Value, facts: LedgerFacts) -> crate::ledger::Row {
+    let count = |key: &str| document["counts"][key].as_u64().unwrap_or(0);
+    let usage = |key: &str| document["usage"][key].as_u64().unwrap_or(0);
+    let generated = count("generated");
+    crate::ledger::Row {
+        kind: "review".into(),
+        run_id: document["run_id"].as_str().unwrap_or_default().to_owned(),
+        timestamp: crate::ledger::now(),
+        task: facts.task.unwrap_or_default(),
+        engine: document["engine"].as_str().unwrap_or_default().to_owned(),
+        model: facts.model,
+        functions: facts.scoped.functions.len() as u64,
+        sites: facts.scoped.sites().count() as u64,
+        generated,
+        compiled_first_pass: generated.saturating_sub(facts.first_pass_dropped),
+        compiled: count("compiled"),
+        passed: count("passed"),
+        failed: count("failed") + count("panicked") + count("timed_out") + count("crashed"),
+        flaky: count("flaky"),
+        findings: document["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "failure")
+            .count() as u64,
+        input_tokens: usage("input_tokens"),
+        cached_input_tokens: usage("cached_input_tokens"),
+        output_tokens: usage("output_tokens"),
+        cost_usd: facts.cost,
+        wall_ms: facts.wall_ms,
+        build_ms: document["timings"]["build_ms"].as_u64().unwrap_or(0),
+        run_ms: document["timings"]["run_ms"].as_u64().unwrap_or(0),
+        repair_rounds: facts.repair_rounds,
+        ..crate::ledger::Row::default()
+    }
+}
+
+/// The checked-out branch of the repository around `dir`, the task a review is part of.
+fn current_branch(dir: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    let branch = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && !branch.is_empty() && branch != "HEAD").then_some(branch)
 }
 
 /// Shard `k` of `n` of the functions in scope: every `n`th in path order from the `k`th, so
@@ -926,9 +1033,14 @@ fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
 fn repair_rounds(
     context: ModelStep,
     report: &mut crate::scratch::RunReport,
-) -> anyhow::Result<(crate::generate::model::engine::ModelGeneration, Option<f64>)> {
+) -> anyhow::Result<(
+    crate::generate::model::engine::ModelGeneration,
+    Option<f64>,
+    u64,
+)> {
     let mut spent = crate::generate::model::engine::ModelGeneration::default();
     let mut spent_cost = Some(0.0);
+    let mut rounds = 0;
     for round in 1..=context.args.repair_rounds.unwrap_or(REPAIR_ROUNDS) {
         if crate::interrupt::interrupted() {
             break;
@@ -973,6 +1085,7 @@ fn repair_rounds(
         spent_cost = spent_cost.zip(cost).map(|(a, b)| a + b);
         spent.usage += made.usage;
         spent.transcripts.extend(made.transcripts);
+        rounds += 1;
         if made.generation.tests.is_empty()
             || !rerun(
                 &context,
@@ -984,7 +1097,7 @@ fn repair_rounds(
             break;
         }
     }
-    Ok((spent, spent_cost))
+    Ok((spent, spent_cost, rounds))
 }
 
 /// The report's tests dropped for compiler errors, with those errors as the model may see them.

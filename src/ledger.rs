@@ -1,0 +1,616 @@
+//! `.dualtrack/ledger.csv`, the team's memory: one row per review (what it cost, how long it
+//! took, what it found) and one per decision on a finding, appended under a file lock, never
+//! edited; and `stats`, which reads it back per engine, model or task.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+/// The columns, in order. A row of either kind fills the ones that apply to it.
+pub const COLUMNS: [&str; 27] = [
+    "kind",
+    "run_id",
+    "timestamp",
+    "task",
+    "engine",
+    "model",
+    "functions",
+    "sites",
+    "generated",
+    "compiled_first_pass",
+    "compiled",
+    "passed",
+    "failed",
+    "flaky",
+    "findings",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "wall_ms",
+    "build_ms",
+    "run_ms",
+    "repair_rounds",
+    "finding",
+    "decision",
+    "function",
+    "reason",
+];
+
+/// One row: a `review`, or a `decision` on one finding of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Row {
+    pub kind: String,
+    pub run_id: String,
+    /// UTC, `2026-12-02T15:42:15Z`.
+    pub timestamp: String,
+    pub task: String,
+    pub engine: String,
+    pub model: String,
+    pub functions: u64,
+    pub sites: u64,
+    pub generated: u64,
+    /// Tests that compiled before any repair round: the engine's own first-pass rate.
+    pub compiled_first_pass: u64,
+    pub compiled: u64,
+    pub passed: u64,
+    /// Failed, panicked, timed out or crashed.
+    pub failed: u64,
+    pub flaky: u64,
+    pub findings: u64,
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    /// Empty when the model has no price.
+    pub cost_usd: Option<f64>,
+    pub wall_ms: u64,
+    pub build_ms: u64,
+    pub run_ms: u64,
+    pub repair_rounds: u64,
+    pub finding: String,
+    pub decision: String,
+    pub function: String,
+    pub reason: String,
+}
+
+impl Row {
+    fn fields(&self) -> Vec<String> {
+        let n = |v: u64| v.to_string();
+        vec![
+            self.kind.clone(),
+            self.run_id.clone(),
+            self.timestamp.clone(),
+            self.task.clone(),
+            self.engine.clone(),
+            self.model.clone(),
+            n(self.functions),
+            n(self.sites),
+            n(self.generated),
+            n(self.compiled_first_pass),
+            n(self.compiled),
+            n(self.passed),
+            n(self.failed),
+            n(self.flaky),
+            n(self.findings),
+            n(self.input_tokens),
+            n(self.cached_input_tokens),
+            n(self.output_tokens),
+            self.cost_usd.map(|c| format!("{c:.6}")).unwrap_or_default(),
+            n(self.wall_ms),
+            n(self.build_ms),
+            n(self.run_ms),
+            n(self.repair_rounds),
+            self.finding.clone(),
+            self.decision.clone(),
+            self.function.clone(),
+            self.reason.clone(),
+        ]
+    }
+
+    /// A row read back by column name; unknown or missing columns are empty (rows written by
+    /// an older or newer version still read).
+    fn from_record(header: &[String], record: &[String]) -> Row {
+        let get = |name: &str| -> String {
+            header
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let n = |name: &str| get(name).parse::<u64>().unwrap_or(0);
+        Row {
+            kind: get("kind"),
+            run_id: get("run_id"),
+            timestamp: get("timestamp"),
+            task: get("task"),
+            engine: get("engine"),
+            model: get("model"),
+            functions: n("functions"),
+            sites: n("sites"),
+            generated: n("generated"),
+            compiled_first_pass: n("compiled_first_pass"),
+            compiled: n("compiled"),
+            passed: n("passed"),
+            failed: n("failed"),
+            flaky: n("flaky"),
+            findings: n("findings"),
+            input_tokens: n("input_tokens"),
+            cached_input_tokens: n("cached_input_tokens"),
+            output_tokens: n("output_tokens"),
+            cost_usd: get("cost_usd").parse().ok(),
+            wall_ms: n("wall_ms"),
+            build_ms: n("build_ms"),
+            run_ms: n("run_ms"),
+            repair_rounds: n("repair_rounds"),
+            finding: get("finding"),
+            decision: get("decision"),
+            function: get("function"),
+            reason: get("reason"),
+        }
+    }
+}
+
+/// The ledger of the workspace at `root`.
+pub fn path(root: &Path) -> PathBuf {
+    root.join(".dualtrack").join("ledger.csv")
+}
+
+/// Append `rows` to the ledger at `path` under an exclusive lock (parallel CI shards write
+/// the same file), writing the header first when the file is new or empty.
+pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("failed to create {}", dir.display()))?;
+    }
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        anyhow::bail!(
+            "{} is a symbolic link: the ledger is not written through links",
+            path.display()
+        );
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("failed to open {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("failed to lock {}", path.display()))?;
+    let mut text = String::new();
+    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+        text.push_str(&record_line(COLUMNS.iter().map(|c| c.to_string())));
+    }
+    for row in rows {
+        text.push_str(&record_line(row.fields().into_iter()));
+    }
+    // One write: a reader never sees half a row.
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("failed to append to {}", path.display()))?;
+    file.unlock().ok();
+    Ok(())
+}
+
+/// Every row of the ledger at `path`; none when it does not exist. A malformed line is an
+/// error naming the file and line.
+pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
+    };
+    let records = parse_csv(&text).map_err(|line| {
+        anyhow::anyhow!(
+            "{}:{line}: not a CSV record (an unclosed quote)",
+            path.display()
+        )
+    })?;
+    let Some((header, rows)) = records.split_first() else {
+        return Ok(Vec::new());
+    };
+    Ok(rows
+        .iter()
+        .filter(|r| !(r.len() == 1 && r[0].is_empty()))
+        .map(|r| Row::from_record(header, r))
+        .collect())
+}
+
+/// A CSV record: fields quoted when they hold a comma, quote or line break.
+fn record_line(fields: impl Iterator<Item = String>) -> String {
+    let mut line = fields
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
+/// The records of CSV `text` (RFC 4180 quoting); `Err(line)` where a quote never closes.
+fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, usize> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut start_line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            ',' => record.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+                line += 1;
+                start_line = line;
+            }
+            _ => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(start_line);
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// Now, as `2026-12-02T15:42:15Z`.
+pub fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    timestamp(seconds)
+}
+
+/// Seconds since the epoch as a UTC timestamp.
+fn timestamp(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 as (year, month, day): Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// What `stats` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Engine,
+    Model,
+    Task,
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub group: String,
+    pub reviews: usize,
+    /// Mean over the reviews with a known cost; `None` when none has one.
+    pub cost_per_review: Option<f64>,
+    pub total_cost: Option<f64>,
+    /// Tests that compiled before any repair, over tests generated.
+    pub first_pass_compile_rate: Option<f64>,
+    pub findings_per_review: f64,
+    /// Decisions on this group's findings: kept, accepted, deferred.
+    pub kept: usize,
+    pub accepted: usize,
+    pub deferred: usize,
+    /// Kept over kept and accepted: the findings the team judged real.
+    pub kept_share: Option<f64>,
+    pub median_wall_ms: u64,
+}
+
+/// The figures per group of the review rows from `since` (a `YYYY-MM-DD` date, compared with
+/// the timestamps' date) on, and the decisions on those reviews' findings.
+pub fn stats(rows: &[Row], since: Option<&str>, by: GroupBy) -> Vec<Stats> {
+    let in_range = |row: &Row| since.is_none_or(|date| row.timestamp.as_str() >= date);
+    let reviews: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.kind == "review" && in_range(r))
+        .collect();
+    let key = |row: &Row| -> String {
+        let value = match by {
+            GroupBy::Engine => &row.engine,
+            GroupBy::Model => &row.model,
+            GroupBy::Task => &row.task,
+        };
+        if value.is_empty() {
+            "(none)".to_owned()
+        } else {
+            value.clone()
+        }
+    };
+    let group_of_run: BTreeMap<&str, String> = reviews
+        .iter()
+        .map(|r| (r.run_id.as_str(), key(r)))
+        .collect();
+    let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for row in &reviews {
+        groups.entry(key(row)).or_default().push(row);
+    }
+    // The latest decision on each finding counts, in the group of the run it was made on.
+    let mut decisions: BTreeMap<(String, String), String> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.kind == "decision") {
+        if let Some(group) = group_of_run.get(row.run_id.as_str()) {
+            decisions.insert((group.clone(), row.finding.clone()), row.decision.clone());
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, rows)| {
+            let priced: Vec<f64> = rows.iter().filter_map(|r| r.cost_usd).collect();
+            let total_cost = (!priced.is_empty()).then(|| priced.iter().sum::<f64>());
+            let generated: u64 = rows.iter().map(|r| r.generated).sum();
+            let first_pass: u64 = rows.iter().map(|r| r.compiled_first_pass).sum();
+            let count = |what: &str| {
+                decisions
+                    .iter()
+                    .filter(|((g, _), d)| *g == group && d.as_str() == what)
+                    .count()
+            };
+            let (kept, accepted, deferred) = (count("kept"), count("accepted"), count("deferred"));
+            let mut walls: Vec<u64> = rows.iter().map(|r| r.wall_ms).collect();
+            walls.sort_unstable();
+            Stats {
+                reviews: rows.len(),
+                cost_per_review: total_cost.map(|t| t / priced.len() as f64),
+                total_cost,
+                first_pass_compile_rate: (generated > 0)
+                    .then(|| first_pass as f64 / generated as f64),
+                findings_per_review: rows.iter().map(|r| r.findings).sum::<u64>() as f64
+                    / rows.len() as f64,
+                kept,
+                accepted,
+                deferred,
+                kept_share: (kept + accepted > 0).then(|| kept as f64 / (kept + accepted) as f64),
+                median_wall_ms: walls[walls.len() / 2],
+                group,
+            }
+        })
+        .collect()
+}
+
+/// The figures as CSV, one line per group.
+pub fn stats_csv(stats: &[Stats]) -> String {
+    let mut out = record_line(
+        [
+            "group",
+            "reviews",
+            "cost_per_review",
+            "total_cost",
+            "first_pass_compile_rate",
+            "findings_per_review",
+            "kept",
+            "accepted",
+            "deferred",
+            "kept_share",
+            "median_wall_ms",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    for s in stats {
+        out.push_str(&record_line(
+            [
+                s.group.clone(),
+                s.reviews.to_string(),
+                opt(s.cost_per_review),
+                opt(s.total_cost),
+                opt(s.first_pass_compile_rate),
+                format!("{:.2}", s.findings_per_review),
+                s.kept.to_string(),
+                s.accepted.to_string(),
+                s.deferred.to_string(),
+                opt(s.kept_share),
+                s.median_wall_ms.to_string(),
+            ]
+            .into_iter(),
+        ));
+    }
+    out
+}
+
+/// The figures as a table.
+pub fn stats_human(stats: &[Stats], by: GroupBy) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<24} {:>7} {:>10} {:>10} {:>9} {:>9} {:>6} {:>8} {:>9}",
+        match by {
+            GroupBy::Engine => "engine",
+            GroupBy::Model => "model",
+            GroupBy::Task => "task",
+        },
+        "reviews",
+        "cost/rev",
+        "cost",
+        "compiled",
+        "find/rev",
+        "kept",
+        "accepted",
+        "median s"
+    );
+    let money = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("${v:.4}"));
+    let share = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0));
+    for s in stats {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>7} {:>10} {:>10} {:>9} {:>9.1} {:>6} {:>8} {:>9.1}",
+            s.group,
+            s.reviews,
+            money(s.cost_per_review),
+            money(s.total_cost),
+            share(s.first_pass_compile_rate),
+            s.findings_per_review,
+            s.kept,
+            s.accepted,
+            s.median_wall_ms as f64 / 1000.0
+        );
+    }
+    if stats.is_empty() {
+        out.push_str("no reviews in the ledger yet\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn review(run: &str, engine: &str, cost: Option<f64>, findings: u64, wall_ms: u64) -> Row {
+        Row {
+            kind: "review".into(),
+            run_id: run.into(),
+            timestamp: "2026-12-02T10:00:00Z".into(),
+            task: "feature/x".into(),
+            engine: engine.into(),
+            generated: 10,
+            compiled_first_pass: 8,
+            compiled: 9,
+            findings,
+            cost_usd: cost,
+            wall_ms,
+            ..Row::default()
+        }
+    }
+
+    fn decision(run: &str, finding: &str, what: &str) -> Row {
+        Row {
+            kind: "decision".into(),
+            run_id: run.into(),
+            finding: finding.into(),
+            decision: what.into(),
+            reason: "because, \"quoted\"\nand two lines".into(),
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn rows_are_appended_under_one_header_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path(dir.path());
+        append(&path, &[review("r1", "offline", None, 2, 1000)]).unwrap();
+        append(&path, &[decision("r1", "F-1", "kept")]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("kind,run_id").count(), 1);
+        let rows = read(&path).unwrap();
+        assert_eq!(
+            rows,
+            [
+                review("r1", "offline", None, 2, 1000),
+                decision("r1", "F-1", "kept")
+            ]
+        );
+        std::fs::write(&path, format!("{text}review,\"r2\n")).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        // The decision row takes lines 3 and 4 (its reason has a line break).
+        assert!(
+            err.ends_with(":5: not a CSV record (an unclosed quote)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_link_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.csv");
+        std::fs::write(&target, "").unwrap();
+        std::fs::create_dir_all(dir.path().join(".dualtrack")).unwrap();
+        std::os::unix::fs::symlink(&target, path(dir.path())).unwrap();
+        assert!(append(&path(dir.path()), &[Row::default()]).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+    }
+
+    #[test]
+    fn stats_group_reviews_and_count_the_latest_decisions() {
+        let rows = vec![
+            review("r1", "offline", None, 2, 1000),
+            review("r2", "openai", Some(0.5), 4, 3000),
+            review("r3", "openai", Some(1.5), 0, 5000),
+            review("r4", "openai", None, 1, 9000),
+            decision("r2", "F-1", "accepted"),
+            decision("r2", "F-1", "kept"),
+            decision("r2", "F-2", "accepted"),
+            decision("r1", "F-9", "deferred"),
+            decision("r-unknown", "F-3", "kept"),
+        ];
+        let stats = stats(&rows, None, GroupBy::Engine);
+        assert_eq!(stats.len(), 2);
+        let openai = &stats[1];
+        assert_eq!(openai.group, "openai");
+        assert_eq!(openai.reviews, 3);
+        assert_eq!(openai.cost_per_review, Some(1.0));
+        assert_eq!(openai.total_cost, Some(2.0));
+        assert_eq!(openai.first_pass_compile_rate, Some(0.8));
+        assert!((openai.findings_per_review - 5.0 / 3.0).abs() < 1e-9);
+        assert_eq!((openai.kept, openai.accepted), (1, 1));
+        assert_eq!(openai.kept_share, Some(0.5));
+        assert_eq!(openai.median_wall_ms, 5000);
+        assert_eq!((stats[0].deferred, stats[0].cost_per_review), (1, None));
+        let csv = stats_csv(&stats);
+        assert!(csv.starts_with("group,reviews,"), "{csv}");
+        assert!(
+            csv.contains("\nopenai,3,1.0000,2.0000,0.8000,1.67,1,1,0,0.5000,5000\n"),
+            "{csv}"
+        );
+        let later = super::stats(&rows, Some("2026-12-03"), GroupBy::Engine);
+        assert!(later.is_empty());
+        assert!(stats_human(&later, GroupBy::Task).contains("no reviews"));
+    }
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(timestamp(1_796_230_241), "2026-12-02T16:50:41Z");
+    }
+}
