@@ -148,6 +148,10 @@ pub enum Command {
     RunTests(RunTestsArgs),
     /// Remove the scratch copy, its build and all but the newest runs (under the target dir)
     Clean(CleanArgs),
+    /// Decide on a review's findings: accept the implementation or defer, recorded in
+    /// .dualtrack/decisions.toml
+    #[command(after_help = RECONCILE_EXAMPLES)]
+    Reconcile(ReconcileArgs),
     /// What the reviews in .dualtrack/ledger.csv cost, took and found, per engine, model or task
     #[command(after_help = STATS_EXAMPLES)]
     Stats(StatsArgs),
@@ -258,6 +262,57 @@ pub struct ReviewArgs {
 
     #[command(flatten)]
     pub runner: RunnerArgs,
+}
+
+const RECONCILE_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack reconcile                      list the latest review's undecided failures
+  cargo dualtrack reconcile --accept F-aa72606b87 --reason \"zero parts is rejected upstream\"
+  cargo dualtrack reconcile --defer F-aa72606b87 F-03c1d9e2b4
+  cargo dualtrack reconcile --accept-all --reason \"adopting the tool on an old crate\"
+  cargo dualtrack reconcile r1796219876-7308 --list --format json
+
+Decisions go to .dualtrack/decisions.toml (commit it), one table per finding id; the next
+review marks those findings accepted or deferred and fails only on new ones. Each decision is
+also a `decision` row in .dualtrack/ledger.csv.";
+
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    /// The run whose findings to decide on (an id under <target-dir>/dualtrack/runs/;
+    /// default: the latest)
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// List the run's failures and their status (what happens when nothing else is asked)
+    #[arg(long)]
+    pub list: bool,
+
+    /// The implementation is right: record these findings as accepted
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub accept: Vec<String>,
+
+    /// Fix later: record these findings as deferred (out of the gate until decided)
+    #[arg(long = "defer", value_name = "ID", num_args = 1..)]
+    pub defer: Vec<String>,
+
+    /// Accept every undecided failure of the run (adopting the tool on an old crate); needs
+    /// --reason
+    #[arg(long)]
+    pub accept_all: bool,
+
+    /// Why: stored with each decision made by this command
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReconcileFormat::Human)]
+    pub format: ReconcileFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReconcileFormat {
+    Human,
+    Json,
 }
 
 const STATS_EXAMPLES: &str = "\

@@ -140,6 +140,32 @@ impl Decisions {
         Ok(Decisions { by_id })
     }
 
+    /// The file's text: a comment saying what it is, then one table per finding id, in id
+    /// order (stable, so concurrent decisions merge line by line).
+    pub fn to_text(&self) -> String {
+        let mut out = String::from(
+            "# cargo-dualtrack: decisions on review findings, by finding id. Commit this file.\n\
+             # decision: accepted (the implementation is right), kept (the test is checked in),\n\
+             # deferred (fix later). `cargo dualtrack reconcile` writes it; hand edits are fine.\n",
+        );
+        for (id, decision) in &self.by_id {
+            let mut one = BTreeMap::new();
+            one.insert(id.clone(), decision);
+            out.push('\n');
+            out.push_str(&toml::to_string(&one).expect("a decision serializes"));
+        }
+        out
+    }
+
+    /// Write the workspace's decisions file (atomically; never through a link).
+    pub fn save(&self, workspace_root: &Path) -> anyhow::Result<()> {
+        let path = decisions_path(workspace_root);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::output::write_atomically(&path, &self.to_text())
+    }
+
     /// The finding's status from its decision, if it has one.
     pub fn status(&self, finding_id: &str) -> Option<&'static str> {
         self.by_id.get(finding_id).map(|d| d.decision.status())

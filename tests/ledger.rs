@@ -78,3 +78,100 @@ fn reviews_are_counted_in_the_ledger_and_stats_read_them_back() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a date such as 2026-11-01"));
 }
+
+#[test]
+fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
+    let dir = util::copy_fixture("planted");
+    let manifest = dir.path().join("Cargo.toml");
+    let run = |args: &[&str]| {
+        dualtrack()
+            .args(args)
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    let first = run(&[
+        "review",
+        "--fn",
+        "planted::average",
+        "-q",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "the division by zero fails it"
+    );
+    let listed = run(&["reconcile", "--list", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let id = listed["findings"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed["findings"][0]["status"], "new");
+
+    // An id that is no failure of the run is refused, and nothing is written.
+    let wrong = run(&["reconcile", "--accept", "F-0000000000"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(!dir.path().join(".dualtrack/decisions.toml").exists());
+    let all_without_reason = run(&["reconcile", "--accept-all"]);
+    assert_eq!(all_without_reason.status.code(), Some(2));
+
+    let decided = run(&[
+        "reconcile",
+        "--accept",
+        &id,
+        "--reason",
+        "callers never pass zero",
+    ]);
+    assert_eq!(decided.status.code(), Some(0));
+    let decisions = std::fs::read_to_string(dir.path().join(".dualtrack/decisions.toml")).unwrap();
+    assert!(
+        decisions.contains(&format!(
+            "[{id}]\ndecision = \"accepted\"\nfunction = \"planted::average\""
+        )),
+        "{decisions}"
+    );
+    assert!(
+        decisions.contains("reason = \"callers never pass zero\""),
+        "{decisions}"
+    );
+
+    let second = run(&[
+        "review",
+        "--fn",
+        "planted::average",
+        "-q",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "decided findings do not fail the review"
+    );
+    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(finding["status"], "accepted");
+
+    let ledger = std::fs::read_to_string(dir.path().join(".dualtrack/ledger.csv")).unwrap();
+    assert_eq!(
+        ledger.lines().filter(|l| l.starts_with("review,")).count(),
+        2
+    );
+    assert!(
+        ledger.lines().any(|l| l.starts_with("decision,")
+            && l.contains(&format!(
+                ",{id},accepted,planted::average,callers never pass zero"
+            ))),
+        "{ledger}"
+    );
+    let stats = run(&["stats", "--format", "json"]);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["groups"][0]["reviews"], 2);
+    assert_eq!(stats["groups"][0]["accepted"], 1);
+}

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod clean;
 pub mod generate;
+pub mod reconcile;
 pub mod review;
 pub mod run_tests;
 pub mod score;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review::run(&cli.global, &args),
         Command::Clean(args) => clean::run(&cli.global, &args),
         Command::Stats(args) => stats::run(&cli.global, &args),
+        Command::Reconcile(args) => reconcile::run(&cli.global, &args),
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
         Command::Generate(args) => generate::run(&cli.global, &args),

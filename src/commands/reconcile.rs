@@ -1,0 +1,263 @@
+//! `cargo dualtrack reconcile [RUN]`: the human's step. A review's failures listed with their
+//! status; accepted or deferred ones recorded in `.dualtrack/decisions.toml` (with what the
+//! finding id was made of, the failure's message and the reason) and as `decision` rows in the
+//! ledger.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::cli::{GlobalArgs, ReconcileArgs, ReconcileFormat};
+use crate::config::Config;
+use crate::decisions::{Decision, Decisions, Verdict};
+use crate::error::{ExitCode, InputError};
+use crate::output::Styling;
+use crate::workspace::{PackageSelection, Workspace};
+
+pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
+    let workspace = Workspace::load(&PackageSelection {
+        manifest_path: global.manifest_path.clone(),
+        packages: global.packages.clone(),
+        workspace: true,
+    })?;
+    let config = Config::load(&workspace.root)?;
+    let runs = workspace.target_directory.join("dualtrack").join("runs");
+    let (run_id, report) = read_run(&runs, args.run.as_deref())?;
+    let mut decisions = Decisions::load(&workspace.root)?;
+    let failures = failures(&report);
+
+    let mut wanted: Vec<(String, Verdict)> = Vec::new();
+    if args.accept_all {
+        if args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(InputError::new(
+                "--accept-all needs --reason TEXT: say why every finding is accepted",
+            )
+            .into());
+        }
+        for finding in &failures {
+            let id = finding["id"].as_str().unwrap_or_default();
+            if decisions.status(id).is_none() {
+                wanted.push((id.to_owned(), Verdict::Accepted));
+            }
+        }
+    }
+    wanted.extend(args.accept.iter().map(|id| (id.clone(), Verdict::Accepted)));
+    wanted.extend(args.defer.iter().map(|id| (id.clone(), Verdict::Deferred)));
+
+    let mut made = Vec::new();
+    for (id, verdict) in &wanted {
+        let normal = normal_id(id);
+        let finding = failures
+            .iter()
+            .find(|f| f["id"].as_str() == Some(normal.as_str()))
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "{id} is not a failure of run {run_id}: `cargo dualtrack reconcile {run_id} \
+                     --list` shows them"
+                ))
+            })?;
+        let test = report["tests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["name"] == finding["test"]);
+        let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+        decisions.by_id.insert(
+            normal.clone(),
+            Decision {
+                decision: *verdict,
+                function: text(&finding["function"]),
+                oracle: test.map(|t| text(&t["oracle"])).unwrap_or_default(),
+                input: text(&finding["input"]),
+                message: text(&finding["message"])
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                reason: args.reason.clone().unwrap_or_default(),
+            },
+        );
+        made.push((normal, *verdict, text(&finding["function"])));
+    }
+    if !made.is_empty() {
+        decisions.save(&workspace.root)?;
+        if config.ledger != Some(false) {
+            let rows: Vec<crate::ledger::Row> = made
+                .iter()
+                .map(|(id, verdict, function)| crate::ledger::Row {
+                    kind: "decision".into(),
+                    run_id: run_id.clone(),
+                    timestamp: crate::ledger::now(),
+                    engine: report["engine"].as_str().unwrap_or_default().to_owned(),
+                    finding: id.clone(),
+                    decision: verdict.status().to_owned(),
+                    function: function.clone(),
+                    reason: args.reason.clone().unwrap_or_default(),
+                    ..crate::ledger::Row::default()
+                })
+                .collect();
+            crate::ledger::append(&crate::ledger::path(&workspace.root), &rows)?;
+        }
+    }
+
+    let listed: Vec<Value> = failures
+        .iter()
+        .map(|f| {
+            let id = f["id"].as_str().unwrap_or_default();
+            let mut entry = json!({
+                "id": id, "function": f["function"], "verdict": f["verdict"],
+                "message": f["message"].as_str().unwrap_or_default().lines().next(),
+                "location": f["location"], "test": f["test"], "reproduce": f["reproduce"],
+                "status": decisions.status(id).unwrap_or(f["status"].as_str().unwrap_or("new")),
+            });
+            if let Some(fix) = f["fix"].as_str() {
+                entry["fix"] = json!(fix);
+            }
+            entry
+        })
+        .collect();
+    let text = match args.format {
+        ReconcileFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&json!({
+                "schema": "dualtrack.reconcile/v1",
+                "run_id": run_id,
+                "decided": made.iter().map(|(id, verdict, _)| json!({"id": id, "decision": verdict.status()})).collect::<Vec<_>>(),
+                "findings": listed,
+            }))?;
+            text.push('\n');
+            text
+        }
+        ReconcileFormat::Human => human(&run_id, &listed, &made, &workspace.root),
+    };
+    super::emit(global, &text, Styling::Plain)?;
+    Ok(ExitCode::Clean)
+}
+
+/// The run directory's `report.json`: `run` (an id), else the one `runs/latest` names.
+fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
+    let id = match run {
+        Some(id) => id.trim().to_owned(),
+        None => std::fs::read_to_string(runs.join("latest"))
+            .map(|text| text.trim().to_owned())
+            .map_err(|_| {
+                InputError::new(format!(
+                    "no review has run here yet ({} has no `latest`): run `cargo dualtrack review` first",
+                    runs.display()
+                ))
+            })?,
+    };
+    if id.is_empty() || id.contains(['/', '\\']) || id == ".." {
+        return Err(
+            InputError::new(format!("`{id}` is not a run id (such as r1796219876-7308)")).into(),
+        );
+    }
+    let path: PathBuf = runs.join(&id).join("report.json");
+    let text = std::fs::read_to_string(&path).map_err(|err| {
+        InputError::new(format!(
+            "cannot read {}: {err} (`ls {}` lists the runs kept)",
+            path.display(),
+            runs.display()
+        ))
+    })?;
+    let report: Value = serde_json::from_str(&text).map_err(|err| {
+        InputError::new(format!("{}: not a review report: {err}", path.display()))
+    })?;
+    Ok((id, report))
+}
+
+/// The run's failures: what a human decides on (spec gaps are the spec's business).
+fn failures(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["kind"] == "failure")
+        .cloned()
+        .collect()
+}
+
+/// `F-` and the hex in lower case, as reports print ids.
+fn normal_id(id: &str) -> String {
+    match id
+        .trim()
+        .strip_prefix("F-")
+        .or_else(|| id.trim().strip_prefix("f-"))
+    {
+        Some(hex) => format!("F-{}", hex.to_ascii_lowercase()),
+        None => id.trim().to_owned(),
+    }
+}
+
+fn human(
+    run_id: &str,
+    listed: &[Value],
+    made: &[(String, Verdict, String)],
+    root: &Path,
+) -> String {
+    let mut out = String::new();
+    for (id, verdict, function) in made {
+        let _ = writeln!(out, "{id} {function}: {}", verdict.status());
+    }
+    if !made.is_empty() {
+        let _ = writeln!(
+            out,
+            "recorded in {}\n",
+            crate::decisions::decisions_path(root).display()
+        );
+    }
+    let open: Vec<&Value> = listed
+        .iter()
+        .filter(|f| matches!(f["status"].as_str(), Some("new" | "known")))
+        .collect();
+    let _ = writeln!(
+        out,
+        "run {run_id}: {} failures, {} undecided",
+        listed.len(),
+        open.len()
+    );
+    for finding in listed {
+        let _ = writeln!(
+            out,
+            "  {} {:<9} {} {}: {}",
+            finding["id"].as_str().unwrap_or_default(),
+            finding["status"].as_str().unwrap_or_default(),
+            finding["verdict"].as_str().unwrap_or_default(),
+            finding["function"].as_str().unwrap_or_default(),
+            finding["message"].as_str().unwrap_or_default()
+        );
+        if let Some(fix) = finding["fix"].as_str() {
+            let _ = writeln!(out, "      verified fix: git apply {fix}");
+        }
+    }
+    if !open.is_empty() {
+        out.push_str(
+            "\ndecide with --accept ID (the implementation is right) or --defer ID (fix later), \
+             with --reason TEXT\n",
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_as_reports_print_them() {
+        assert_eq!(normal_id(" F-AA72606B87"), "F-aa72606b87");
+        assert_eq!(normal_id("f-aa72606b87"), "F-aa72606b87");
+        assert_eq!(normal_id("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn a_run_id_cannot_leave_the_runs_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["../x", "a/b", ".."] {
+            let err = read_run(dir.path(), Some(id)).unwrap_err().to_string();
+            assert!(err.contains("is not a run id"), "{err}");
+        }
+        let err = read_run(dir.path(), None).unwrap_err().to_string();
+        assert!(err.contains("run `cargo dualtrack review` first"), "{err}");
+    }
+}
