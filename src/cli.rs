@@ -148,8 +148,8 @@ pub enum Command {
     RunTests(RunTestsArgs),
     /// Remove the scratch copy, its build and all but the newest runs (under the target dir)
     Clean(CleanArgs),
-    /// Decide on a review's findings: accept the implementation or defer, recorded in
-    /// .dualtrack/decisions.toml
+    /// Decide on a review's findings: keep the test (checked in), accept the implementation, or
+    /// defer; recorded in .dualtrack/decisions.toml
     #[command(after_help = RECONCILE_EXAMPLES)]
     Reconcile(ReconcileArgs),
     /// What the reviews in .dualtrack/ledger.csv cost, took and found, per engine, model or task
@@ -269,11 +269,16 @@ Examples:
   cargo dualtrack reconcile                      list the latest review's undecided failures
   cargo dualtrack reconcile --accept F-aa72606b87 --reason \"zero parts is rejected upstream\"
   cargo dualtrack reconcile --defer F-aa72606b87 F-03c1d9e2b4
+  cargo dualtrack reconcile --keep F-aa72606b87          check its test in (it fails until fixed)
+  cargo dualtrack reconcile --keep-all-passing           check in every passing test
   cargo dualtrack reconcile --accept-all --reason \"adopting the tool on an old crate\"
   cargo dualtrack reconcile r1796219876-7308 --list --format json
 
 Decisions go to .dualtrack/decisions.toml (commit it), one table per finding id; the next
-review marks those findings accepted or deferred and fails only on new ones. Each decision is
+review marks those findings kept, accepted or deferred and fails only on new ones. A kept test
+goes to a `dualtrack_tests.rs` child module beside the function's file (src/lib.rs →
+src/lib/dualtrack_tests.rs, with a `#[cfg(test)] mod dualtrack_tests;` line added); the
+package must still build its tests, or nothing is written. Each decision is
 also a `decision` row in .dualtrack/ledger.csv.";
 
 #[derive(Debug, Clone, Args)]
@@ -286,6 +291,15 @@ pub struct ReconcileArgs {
     /// List the run's failures and their status (what happens when nothing else is asked)
     #[arg(long)]
     pub list: bool,
+
+    /// Check the finding's test into your tree as a regression test (it fails until the code is
+    /// fixed) and record the finding as kept
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub keep: Vec<String>,
+
+    /// Check in every test of the run that passed, as a regression suite
+    #[arg(long)]
+    pub keep_all_passing: bool,
 
     /// The implementation is right: record these findings as accepted
     #[arg(long, value_name = "ID", num_args = 1..)]

@@ -4,6 +4,7 @@
 //! (score, generate, run, review) take its plain data types.
 
 pub mod analyze;
+pub mod checkin;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, ReconcileArgs, ReconcileFormat};
@@ -42,6 +43,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
             }
         }
     }
+    wanted.extend(args.keep.iter().map(|id| (id.clone(), Verdict::Kept)));
     wanted.extend(args.accept.iter().map(|id| (id.clone(), Verdict::Accepted)));
     wanted.extend(args.defer.iter().map(|id| (id.clone(), Verdict::Deferred)));
 
@@ -79,6 +81,32 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
             },
         );
         made.push((normal, *verdict, text(&finding["function"])));
+    }
+    // The tests to check in: the kept findings', and with --keep-all-passing every passing one.
+    let mut names: Vec<(String, String)> = made
+        .iter()
+        .filter(|(_, verdict, _)| *verdict == Verdict::Kept)
+        .filter_map(|(id, _, _)| {
+            let finding = failures.iter().find(|f| f["id"] == id.as_str())?;
+            Some((id.clone(), finding["test"].as_str()?.to_owned()))
+        })
+        .collect();
+    if args.keep_all_passing {
+        for test in report["tests"].as_array().into_iter().flatten() {
+            if test["outcome"] == "passed"
+                && let Some(name) = test["name"].as_str()
+            {
+                names.push(("passing".to_owned(), name.to_owned()));
+            }
+        }
+    }
+    let mut checked_in = None;
+    if !names.is_empty() {
+        let kept = kept_tests(&workspace, &runs.join(&run_id), &report, &names)?;
+        let written = crate::checkin::check_in(&workspace.root, &kept, &|packages| {
+            build_tests(&workspace.root, packages)
+        })?;
+        checked_in = Some(written);
     }
     if !made.is_empty() {
         decisions.save(&workspace.root)?;
@@ -123,12 +151,26 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                 "schema": "dualtrack.reconcile/v1",
                 "run_id": run_id,
                 "decided": made.iter().map(|(id, verdict, _)| json!({"id": id, "decision": verdict.status()})).collect::<Vec<_>>(),
+                "checked_in": checked_in.as_ref().map(|w| json!({"files": w.files, "tests": w.tests})),
                 "findings": listed,
             }))?;
             text.push('\n');
             text
         }
-        ReconcileFormat::Human => human(&run_id, &listed, &made, &workspace.root),
+        ReconcileFormat::Human => {
+            let mut text = String::new();
+            if let Some(written) = &checked_in {
+                let _ = writeln!(
+                    text,
+                    "checked in {} tests ({}): {}\n",
+                    written.tests.len(),
+                    written.files.join(", "),
+                    written.tests.join(", ")
+                );
+            }
+            text.push_str(&human(&run_id, &listed, &made, &workspace.root));
+            text
+        }
     };
     super::emit(global, &text, Styling::Plain)?;
     Ok(ExitCode::Clean)
@@ -164,6 +206,107 @@ fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
         InputError::new(format!("{}: not a review report: {err}", path.display()))
     })?;
     Ok((id, report))
+}
+
+/// The tests `names` (finding id or `passing`, test name) as the run wrote them, with the
+/// functions they test and their `use` lines.
+fn kept_tests(
+    workspace: &Workspace,
+    run_dir: &Path,
+    report: &Value,
+    names: &[(String, String)],
+) -> anyhow::Result<Vec<crate::checkin::KeptTest>> {
+    let mut cases: std::collections::HashMap<String, (crate::testfile::TestCase, Vec<String>)> =
+        std::collections::HashMap::new();
+    for entry in std::fs::read_dir(run_dir)
+        .with_context(|| format!("failed to read {}", run_dir.display()))?
+        .flatten()
+    {
+        let path = entry.path();
+        let is_module = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("dualtrack_") && n.ends_with(".rs"));
+        if !is_module {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let Ok(module) = crate::testfile::parse_test_module(&text) else {
+            continue;
+        };
+        let uses: Vec<String> = module
+            .preamble
+            .lines()
+            .filter(|l| l.trim_start().starts_with("use "))
+            .map(str::to_owned)
+            .collect();
+        // A later module (a repair) holds the version of a test that ran.
+        for case in module.tests {
+            cases.insert(case.name.clone(), (case, uses.clone()));
+        }
+    }
+    let analysis = crate::analyze::analyze(
+        workspace,
+        &crate::analyze::AnalyzeOptions {
+            include_tests: false,
+            filter: crate::analyze::FunctionFilter::default(),
+            jobs: 0,
+        },
+    );
+    let mut kept = Vec::new();
+    for (finding, name) in names {
+        let (case, uses) = cases.get(name).ok_or_else(|| {
+            InputError::new(format!(
+                "the test `{name}` is not in {} any more: run the review again",
+                run_dir.display()
+            ))
+        })?;
+        let function = analysis
+            .functions
+            .iter()
+            .find(|f| f.path == case.meta.function)
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "`{}` (tested by `{name}`) is not in the crate any more",
+                    case.meta.function
+                ))
+            })?;
+        let outcome = report["tests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["name"] == name.as_str())
+            .and_then(|t| t["outcome"].as_str())
+            .unwrap_or("passed")
+            .to_owned();
+        kept.push(crate::checkin::KeptTest {
+            finding: finding.clone(),
+            function: function.clone(),
+            code: case.code.clone(),
+            outcome,
+            uses: uses.clone(),
+        });
+    }
+    Ok(kept)
+}
+
+/// Build the tests of `packages` in the user's tree, as `cargo test` would: `Err` holds
+/// cargo's errors.
+fn build_tests(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), String>> {
+    let mut command = std::process::Command::new(crate::scratch::build::cargo());
+    command
+        .args(["test", "--no-run", "--quiet", "--manifest-path"])
+        .arg(root.join("Cargo.toml"));
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let output = command.output().context("failed to run cargo")?;
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    Ok(Err(lines[lines.len().saturating_sub(40)..].join("\n")))
 }
 
 /// The run's failures: what a human decides on (spec gaps are the spec's business).
