@@ -152,6 +152,9 @@ pub enum Command {
     /// defer; recorded in .dualtrack/decisions.toml
     #[command(after_help = RECONCILE_EXAMPLES)]
     Reconcile(ReconcileArgs),
+    /// Start here: write a commented dualtrack.toml and a SPEC.md template listing the public
+    /// functions (never overwriting either)
+    Init,
     /// What the reviews in .dualtrack/ledger.csv cost, took and found, per engine, model or task
     #[command(after_help = STATS_EXAMPLES)]
     Stats(StatsArgs),

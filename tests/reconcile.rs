@@ -100,3 +100,56 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
     assert_eq!(module_after, module);
 }
+
+#[test]
+fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
+    let dir = util::copy_fixture("planted");
+    std::fs::remove_file(dir.path().join("SPEC.md")).unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    let init = || {
+        dualtrack()
+            .args(["init", "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    let first = init();
+    assert_eq!(first.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains("wrote dualtrack.toml"), "{said}");
+    assert!(said.contains("public functions listed"), "{said}");
+    let spec = std::fs::read_to_string(dir.path().join("SPEC.md")).unwrap();
+    assert!(spec.contains("## Acceptance criteria"), "{spec}");
+    assert!(spec.contains("planted::average  (src/lib.rs:18)"), "{spec}");
+    // The template is a spec `score` reads: no items yet, every site unspecified.
+    let score = dualtrack()
+        .args([
+            "score",
+            "--all-functions",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let score: Value = serde_json::from_slice(&score.stdout).unwrap();
+    assert!(
+        score["unspecified_sites"].as_array().unwrap().len() > 10,
+        "{score:#}"
+    );
+
+    std::fs::write(dir.path().join("SPEC.md"), "# mine\n").unwrap();
+    std::fs::write(dir.path().join("dualtrack.toml"), "ledger = false\n").unwrap();
+    let second = init();
+    assert_eq!(second.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&second.stdout).contains("kept dualtrack.toml: it exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("SPEC.md")).unwrap(),
+        "# mine\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dualtrack.toml")).unwrap(),
+        "ledger = false\n"
+    );
+}

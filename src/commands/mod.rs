@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod clean;
 pub mod generate;
+pub mod init;
 pub mod reconcile;
 pub mod review;
 pub mod run_tests;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review::run(&cli.global, &args),
         Command::Clean(args) => clean::run(&cli.global, &args),
         Command::Stats(args) => stats::run(&cli.global, &args),
+        Command::Init => init::run(&cli.global),
         Command::Reconcile(args) => reconcile::run(&cli.global, &args),
         Command::Analyze(args) => analyze::run(&cli.global, &args),
         Command::Score(args) => score::run(&cli.global, &args),
