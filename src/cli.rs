@@ -274,6 +274,7 @@ Examples:
   cargo dualtrack reconcile --defer F-aa72606b87 F-03c1d9e2b4
   cargo dualtrack reconcile --keep F-aa72606b87          check its test in (it fails until fixed)
   cargo dualtrack reconcile --keep-all-passing           check in every passing test
+  cargo dualtrack reconcile --apply F-aa72606b87         apply the verified fix, keep the test
   cargo dualtrack reconcile --accept-all --reason \"adopting the tool on an old crate\"
   cargo dualtrack reconcile r1796219876-7308 --list --format json
 
@@ -299,6 +300,11 @@ pub struct ReconcileArgs {
     /// fixed) and record the finding as kept
     #[arg(long, value_name = "ID", num_args = 1..)]
     pub keep: Vec<String>,
+
+    /// Apply the run's verified fix for these findings to your tree (the diff is shown), and
+    /// check their tests in as regression tests
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub apply: Vec<String>,
 
     /// Check in every test of the run that passed, as a regression suite
     #[arg(long)]

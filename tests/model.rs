@@ -764,6 +764,67 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         "{asked:?}"
     );
     assert_eq!(report["usage"]["input_tokens"], 400);
+
+    // The human applies the verified fix: the diff is shown, the file changes, the finding's
+    // test is checked in and now passes under plain `cargo test`.
+    let reconcile = |args: &[&str]| {
+        dualtrack()
+            .arg("reconcile")
+            .args(args)
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap()
+    };
+    let total_id = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "planted::total_price" && f["kind"] == "failure")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = reconcile(&["--apply", &total_id]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no verified fix"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+        before
+    );
+    let id = finding["id"].as_str().unwrap();
+    let applied = reconcile(&["--apply", id]);
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert_eq!(applied.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("+    if count == 0 {"),
+        "the diff is shown: {stderr}"
+    );
+    let lib = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("    if count == 0 {\n        return 0;\n    }\n    sum / count as i64"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("/// The mean of `count` values"),
+        "the docs stay: {lib}"
+    );
+    let decisions = std::fs::read_to_string(dir.path().join(".dualtrack/decisions.toml")).unwrap();
+    assert!(decisions.contains("decision = \"kept\""), "{decisions}");
+    assert!(
+        decisions.contains("reason = \"the verified fix was applied\""),
+        "{decisions}"
+    );
+    let cargo = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg("dualtrack_tests")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&cargo.stdout);
+    assert!(cargo.status.success(), "{stdout}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
 }
 
 #[test]

@@ -46,6 +46,14 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     wanted.extend(args.keep.iter().map(|id| (id.clone(), Verdict::Kept)));
     wanted.extend(args.accept.iter().map(|id| (id.clone(), Verdict::Accepted)));
     wanted.extend(args.defer.iter().map(|id| (id.clone(), Verdict::Deferred)));
+    // A verified fix applied: the finding's test is kept too, as the regression test it now
+    // passes.
+    let mut applied: Vec<(PathBuf, String)> = Vec::new();
+    for id in &args.apply {
+        let (path, original) = apply_fix(&workspace, &report, &failures, &normal_id(id), &run_id)?;
+        applied.push((path, original));
+        wanted.push((id.clone(), Verdict::Kept));
+    }
 
     let mut made = Vec::new();
     for (id, verdict) in &wanted {
@@ -77,7 +85,13 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     .next()
                     .unwrap_or_default()
                     .to_owned(),
-                reason: args.reason.clone().unwrap_or_default(),
+                reason: args.reason.clone().unwrap_or_else(|| {
+                    if args.apply.iter().any(|a| normal_id(a) == normal) {
+                        "the verified fix was applied".to_owned()
+                    } else {
+                        String::new()
+                    }
+                }),
             },
         );
         made.push((normal, *verdict, text(&finding["function"])));
@@ -105,8 +119,17 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         let kept = kept_tests(&workspace, &runs.join(&run_id), &report, &names)?;
         let written = crate::checkin::check_in(&workspace.root, &kept, &|packages| {
             build_tests(&workspace.root, packages)
-        })?;
-        checked_in = Some(written);
+        });
+        match written {
+            Ok(written) => checked_in = Some(written),
+            Err(err) => {
+                // Nothing half done: the applied fixes go too.
+                for (path, original) in applied.iter().rev() {
+                    crate::output::write_atomically(path, original)?;
+                }
+                return Err(err);
+            }
+        }
     }
     if !made.is_empty() {
         decisions.save(&workspace.root)?;
@@ -206,6 +229,68 @@ fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
         InputError::new(format!("{}: not a review report: {err}", path.display()))
     })?;
     Ok((id, report))
+}
+
+/// Put the run's verified fix for `id` in place in the user's file, after showing its diff;
+/// the file's path and its text before.
+fn apply_fix(
+    workspace: &Workspace,
+    report: &Value,
+    failures: &[Value],
+    id: &str,
+    run_id: &str,
+) -> anyhow::Result<(PathBuf, String)> {
+    let finding = failures
+        .iter()
+        .find(|f| f["id"] == id)
+        .ok_or_else(|| InputError::new(format!("{id} is not a failure of run {run_id}")))?;
+    let fix = report["fixes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["function"] == finding["function"] && f["verified"] == true)
+        .ok_or_else(|| {
+            InputError::new(format!(
+                "{id}: run {run_id} has no verified fix for {} (a review with a model engine                  proposes them)",
+                finding["function"].as_str().unwrap_or_default()
+            ))
+        })?;
+    let function_path = finding["function"].as_str().unwrap_or_default();
+    let analysis = crate::analyze::analyze(
+        workspace,
+        &crate::analyze::AnalyzeOptions {
+            include_tests: false,
+            filter: crate::analyze::FunctionFilter::default(),
+            jobs: 0,
+        },
+    );
+    let function = analysis
+        .functions
+        .iter()
+        .find(|f| f.path == function_path)
+        .ok_or_else(|| InputError::new(format!("{function_path} is not in the crate any more")))?;
+    let path = workspace.root.join(&function.file);
+    let original = std::fs::read_to_string(&path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    let name = function_path.rsplit("::").next().unwrap_or(function_path);
+    let patched = crate::generate::model::fix::apply_fix(
+        &original,
+        function.line,
+        name,
+        fix["code"].as_str().unwrap_or_default(),
+    )
+    .map_err(|why| {
+        InputError::new(format!(
+            "{id}: the fix no longer fits {} ({why}): review again",
+            function.file
+        ))
+    })?;
+    eprint!(
+        "applying the verified fix for {function_path}:\n{}",
+        crate::generate::model::fix::unified_diff(&function.file, &original, &patched)
+    );
+    crate::output::write_atomically(&path, &patched)?;
+    Ok((path, original))
 }
 
 /// The tests `names` (finding id or `passing`, test name) as the run wrote them, with the

@@ -1341,7 +1341,7 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
         let mut entry = json!({
             "function": proposal.function, "file": proposal.file,
             "tests": tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
-            "explanation": proposal.explanation, "diff": diff,
+            "explanation": proposal.explanation, "diff": diff, "code": proposal.code,
         });
         match verdict {
             Ok(()) => {

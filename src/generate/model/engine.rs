@@ -335,6 +335,9 @@ pub struct Proposal {
     pub file: String,
     /// The file's whole text with the fix in place.
     pub patched: String,
+    /// The function as the model rewrote it, to put in place again later (`reconcile
+    /// --apply`) in the file as it is then.
+    pub code: String,
     pub explanation: String,
 }
 
@@ -422,10 +425,11 @@ pub fn propose_fixes(
                 Finish::Complete => propose(subject.root, function, &reply.text),
             };
             match outcome {
-                Ok((patched, explanation)) => out.proposals.push(Proposal {
+                Ok((patched, code, explanation)) => out.proposals.push(Proposal {
                     function: function.path.clone(),
                     file: function.file.clone(),
                     patched,
+                    code,
                     explanation,
                 }),
                 Err(reason) => out.declined.push((function.path.clone(), reason)),
@@ -435,12 +439,12 @@ pub fn propose_fixes(
     Ok(out)
 }
 
-/// The function's file with the answer's fix in place, and the model's explanation.
+/// The function's file with the answer's fix in place, the fix, and the model's explanation.
 fn propose(
     root: &Path,
     function: &crate::analyze::Function,
     answer: &str,
-) -> Result<(String, String), String> {
+) -> Result<(String, String, String), String> {
     use super::fix::{FixAnswer, apply_fix, read_fix};
     let (code, explanation) = match read_fix(answer)? {
         FixAnswer::Fix { code, explanation } => (code, explanation),
@@ -453,7 +457,7 @@ fn propose(
         .map_err(|err| format!("cannot read {}: {err}", function.file))?;
     let name = function.path.rsplit("::").next().unwrap_or(&function.path);
     let patched = apply_fix(&source, function.line, name, &code)?;
-    Ok((patched, explanation))
+    Ok((patched, code, explanation))
 }
 
 /// A test the model wrote, parsed.
