@@ -269,7 +269,7 @@ pub struct ReviewArgs {
 
 const RECONCILE_EXAMPLES: &str = "\
 Examples:
-  cargo dualtrack reconcile                      list the latest review's undecided failures
+  cargo dualtrack reconcile                      walk the latest review's undecided failures
   cargo dualtrack reconcile --accept F-aa72606b87 --reason \"zero parts is rejected upstream\"
   cargo dualtrack reconcile --defer F-aa72606b87 F-03c1d9e2b4
   cargo dualtrack reconcile --keep F-aa72606b87          check its test in (it fails until fixed)
@@ -292,7 +292,8 @@ pub struct ReconcileArgs {
     #[arg(value_name = "RUN")]
     pub run: Option<String>,
 
-    /// List the run's failures and their status (what happens when nothing else is asked)
+    /// List the run's failures and their status (without it, and with nothing else asked, a
+    /// terminal gets a walk through the undecided ones, a key each)
     #[arg(long)]
     pub list: bool,
 

@@ -4,6 +4,7 @@
 //! ledger.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -27,6 +28,56 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     let (run_id, report) = read_run(&runs, args.run.as_deref())?;
     let mut decisions = Decisions::load(&workspace.root)?;
     let failures = failures(&report);
+
+    // Nothing asked on the command line, at a terminal: walk the undecided failures.
+    let mut reasons: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let asked = args.accept_all
+        || args.keep_all_passing
+        || !(args.keep.is_empty()
+            && args.accept.is_empty()
+            && args.defer.is_empty()
+            && args.apply.is_empty());
+    let walked;
+    let args = if !asked
+        && !args.list
+        && args.format == ReconcileFormat::Human
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
+        let open: Vec<Value> = failures
+            .iter()
+            .filter(|f| {
+                decisions
+                    .status(f["id"].as_str().unwrap_or_default())
+                    .is_none()
+            })
+            .cloned()
+            .collect();
+        let choices = walk(
+            &open,
+            &report,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stderr(),
+        )?;
+        let mut chosen = args.clone();
+        for (id, choice) in choices {
+            match choice {
+                Choice::Keep => chosen.keep.push(id),
+                Choice::Accept(reason) => {
+                    if !reason.is_empty() {
+                        reasons.insert(id.clone(), reason);
+                    }
+                    chosen.accept.push(id);
+                }
+                Choice::Apply => chosen.apply.push(id),
+                Choice::Later => chosen.defer.push(id),
+            }
+        }
+        walked = chosen;
+        &walked
+    } else {
+        args
+    };
 
     let mut wanted: Vec<(String, Verdict)> = Vec::new();
     if args.accept_all {
@@ -85,13 +136,17 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     .next()
                     .unwrap_or_default()
                     .to_owned(),
-                reason: args.reason.clone().unwrap_or_else(|| {
-                    if args.apply.iter().any(|a| normal_id(a) == normal) {
-                        "the verified fix was applied".to_owned()
-                    } else {
-                        String::new()
-                    }
-                }),
+                reason: reasons
+                    .get(&normal)
+                    .cloned()
+                    .or(args.reason.clone())
+                    .unwrap_or_else(|| {
+                        if args.apply.iter().any(|a| normal_id(a) == normal) {
+                            "the verified fix was applied".to_owned()
+                        } else {
+                            String::new()
+                        }
+                    }),
             },
         );
         made.push((normal, *verdict, text(&finding["function"])));
@@ -229,6 +284,100 @@ fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
         InputError::new(format!("{}: not a review report: {err}", path.display()))
     })?;
     Ok((id, report))
+}
+
+/// What the human chose for one finding at the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Choice {
+    Keep,
+    /// With the reason given (maybe none).
+    Accept(String),
+    Apply,
+    Later,
+}
+
+/// Show each finding (the function, verdict, message and place, the input, the spec item, the
+/// test, a verified fix) and read a key: keep, accept (then a reason), apply (when there is a
+/// verified fix), later, skip, quit. Nothing is written until the walk ends.
+fn walk(
+    findings: &[Value],
+    report: &Value,
+    input: &mut dyn std::io::BufRead,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<Vec<(String, Choice)>> {
+    let mut choices = Vec::new();
+    let count = findings.len();
+    for (index, finding) in findings.iter().enumerate() {
+        let id = finding["id"].as_str().unwrap_or_default().to_owned();
+        let text = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
+        let fix = report["fixes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["function"] == finding["function"] && f["verified"] == true);
+        writeln!(
+            out,
+            "\n[{}/{count}] {id} {} {}",
+            index + 1,
+            text("verdict"),
+            text("function")
+        )?;
+        writeln!(
+            out,
+            "    {} at {}",
+            text("message").lines().next().unwrap_or_default(),
+            text("location")
+        )?;
+        if let Some(snippet) = finding["snippet"].as_str() {
+            writeln!(out, "    | {snippet}")?;
+        }
+        if let Some(input) = finding["input"].as_str() {
+            writeln!(out, "    input: {input}")?;
+        }
+        if let Some(item) = finding["item"].as_str() {
+            writeln!(out, "    spec item: {item}")?;
+        }
+        writeln!(out, "    test: {}", text("test"))?;
+        if let Some(fix) = fix {
+            writeln!(
+                out,
+                "    verified fix: {}\n{}",
+                fix["explanation"].as_str().unwrap_or_default(),
+                fix["diff"].as_str().unwrap_or_default()
+            )?;
+        }
+        let keys = if fix.is_some() {
+            "[k]eep the test  [a]ccept the code  a[p]ply the fix  fix [l]ater  [s]kip  [q]uit"
+        } else {
+            "[k]eep the test  [a]ccept the code  fix [l]ater  [s]kip  [q]uit"
+        };
+        loop {
+            write!(out, "    {keys} > ")?;
+            out.flush()?;
+            let mut line = String::new();
+            if input.read_line(&mut line)? == 0 {
+                return Ok(choices);
+            }
+            let choice = match line.trim() {
+                "k" | "keep" => Choice::Keep,
+                "a" | "accept" => {
+                    write!(out, "    why is the code right? (optional) > ")?;
+                    out.flush()?;
+                    let mut reason = String::new();
+                    input.read_line(&mut reason)?;
+                    Choice::Accept(reason.trim().to_owned())
+                }
+                "p" | "apply" if fix.is_some() => Choice::Apply,
+                "l" | "later" => Choice::Later,
+                "s" | "skip" => break,
+                "q" | "quit" => return Ok(choices),
+                _ => continue,
+            };
+            choices.push((id.clone(), choice));
+            break;
+        }
+    }
+    Ok(choices)
 }
 
 /// Put the run's verified fix for `id` in place in the user's file, after showing its diff;
@@ -470,6 +619,48 @@ fn human(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn the_walk_reads_a_key_per_finding() {
+        let finding = |id: &str, function: &str| {
+            json!({"id": id, "function": function, "verdict": "likely_bug",
+                   "message": "attempt to divide by zero", "location": "src/lib.rs:3",
+                   "test": "t", "input": "f(0)"})
+        };
+        let findings = [
+            finding("F-1", "c::f"),
+            finding("F-2", "c::g"),
+            finding("F-3", "c::h"),
+            finding("F-4", "c::i"),
+            finding("F-5", "c::j"),
+        ];
+        let report = json!({"fixes": [{"function": "c::g", "verified": true,
+                                        "explanation": "guard", "diff": "-a\n+b\n"}]});
+        // F-1: a wrong key, then keep; F-2: apply; F-3: accept with a reason; F-4: skip;
+        // F-5: later.
+        let mut input = "x\nk\np\na\nthe caller checks\ns\nl\n".as_bytes();
+        let mut shown = Vec::new();
+        let choices = walk(&findings, &report, &mut input, &mut shown).unwrap();
+        assert_eq!(
+            choices,
+            [
+                ("F-1".to_owned(), Choice::Keep),
+                ("F-2".to_owned(), Choice::Apply),
+                (
+                    "F-3".to_owned(),
+                    Choice::Accept("the caller checks".to_owned())
+                ),
+                ("F-5".to_owned(), Choice::Later),
+            ]
+        );
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(shown.contains("[2/5] F-2 likely_bug c::g"), "{shown}");
+        assert!(shown.contains("verified fix: guard\n-a\n+b\n"), "{shown}");
+        // Apply is offered only where there is a fix; quit keeps what was chosen.
+        let mut input = "p\nq\n".as_bytes();
+        let choices = walk(&findings, &report, &mut input, &mut Vec::new()).unwrap();
+        assert!(choices.is_empty());
+    }
 
     #[test]
     fn ids_are_read_as_reports_print_them() {
