@@ -531,3 +531,112 @@ fn a_crate_that_does_not_build_exits_4_and_still_leaves_its_reports() {
     let log = std::fs::read_to_string(run.join("logs/build.log")).unwrap();
     assert!(log.contains("mismatched types"), "{log}");
 }
+
+/// The whole loop on a change: review, a human keeps one finding and accepts another, the kept
+/// test fails in the user's tree under plain `cargo test`, the next review flags neither as
+/// new, and the ledger and `stats` have both reviews and both decisions.
+#[test]
+fn review_reconcile_review_and_the_ledger_on_a_branch() {
+    let (repo, root) = repository_with_a_change();
+    let lib = root.join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let changed = text.replace(
+        "    let table = [(\"http\", 80), (\"https\", 443), (\"ftp\", 21)];\n",
+        "    // The schemes this crate knows.\n    let table = [(\"http\", 80), (\"https\", 443), (\"ftp\", 21)];\n",
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&lib, changed).unwrap();
+    git(repo.path(), &["commit", "-q", "-am", "touch default_port"]);
+    let manifest = root.join("Cargo.toml");
+    let run = |args: &[&str]| {
+        dualtrack()
+            .args(args)
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+
+    let first = run(&["review", "--base", "main", "-q", "--format", "json"]);
+    assert_eq!(first.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let id_of = |function: &str| -> String {
+        failures(&report)
+            .into_iter()
+            .find(|f| f["function"] == function)
+            .unwrap_or_else(|| panic!("no failure of {function}: {report:#}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (average, port) = (id_of("planted::average"), id_of("planted::default_port"));
+
+    let decided = run(&[
+        "reconcile",
+        "--keep",
+        &average,
+        "--accept",
+        &port,
+        "--reason",
+        "unknown schemes are a bug upstream",
+    ]);
+    assert_eq!(
+        decided.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&decided.stderr)
+    );
+
+    // The kept test is in the user's tree and fails there, under the user's own `cargo test`.
+    let cargo = Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("dualtrack_tests")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&cargo.stdout);
+    assert!(!cargo.status.success(), "{stdout}");
+    assert!(stdout.contains("1 failed"), "{stdout}");
+
+    let second = run(&["review", "--base", "main", "-q", "--format", "json"]);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "only undecided findings fail it"
+    );
+    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let status = |id: &str| {
+        failures(&report)
+            .into_iter()
+            .find(|f| f["id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status(&average).as_deref(), Some("kept"));
+    assert_eq!(status(&port).as_deref(), Some("accepted"));
+
+    let ledger = std::fs::read_to_string(root.join(".dualtrack/ledger.csv")).unwrap();
+    assert_eq!(
+        ledger.lines().filter(|l| l.starts_with("review,")).count(),
+        2,
+        "{ledger}"
+    );
+    assert_eq!(
+        ledger
+            .lines()
+            .filter(|l| l.starts_with("decision,"))
+            .count(),
+        2,
+        "{ledger}"
+    );
+    let stats = run(&["stats", "--by", "task", "--format", "json"]);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let group = &stats["groups"][0];
+    assert_eq!(group["group"], "feature");
+    assert_eq!(group["reviews"], 2);
+    assert_eq!(
+        (group["kept"].as_u64(), group["accepted"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(group["kept_share"], 0.5);
+}
