@@ -61,6 +61,25 @@ pub fn placement(file: &str) -> (String, String) {
 /// not build.
 pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), String>> + 'a;
 
+/// Build the tests of `packages` in the user's tree at `root`, as `cargo test` would: `Err`
+/// holds the end of cargo's errors.
+pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), String>> {
+    let mut command = std::process::Command::new(crate::scratch::build::cargo());
+    command
+        .args(["test", "--no-run", "--quiet", "--manifest-path"])
+        .arg(root.join("Cargo.toml"));
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let output = command.output().context("failed to run cargo")?;
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    Ok(Err(lines[lines.len().saturating_sub(40)..].join("\n")))
+}
+
 /// Write `tests` into the tree at `root`, then build the packages' tests with `build`
 /// (`Ok(())` when they build, else cargo's words). On a failed build every file is put back
 /// as it was.
@@ -166,12 +185,13 @@ pub fn check_in(
 fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String, Vec<String>)> {
     let mut text = match existing {
         Some(text) => text.to_owned(),
-        None => (
-            "//! Adversarial tests checked in by `cargo dualtrack reconcile --keep`: each guards a \
-             finding\n//! (its id is on the line above it) and fails until the code is fixed.\n\n\
-             use super::*;\n"
-        )
-        .to_owned(),
+        None => {
+            ("//! Adversarial tests checked in by cargo-dualtrack (`reconcile --keep`, `generate \
+             --write`):\n//! a kept test guards a finding (its id is on the line above it) and \
+             fails until the code is fixed.\n\n\
+             use super::*;\n")
+                .to_owned()
+        }
     };
     let mut taken: HashSet<String> = HashSet::new();
     if let Some(existing) = existing {
@@ -213,7 +233,7 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
             name = format!("{base}_{n}");
         }
         item.sig.ident = syn::Ident::new(&name, item.sig.ident.span());
-        let label = if test.finding.starts_with("F-") {
+        let label = if test.finding.starts_with("F-") || test.finding == "generated" {
             test.finding.as_str()
         } else {
             "regression"

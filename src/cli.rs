@@ -495,6 +495,11 @@ pub struct GenerateArgs {
     /// Write the modules as files into this directory (one per source module) instead of printing
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Check the tests into your tree, as `reconcile --keep` does: a `dualtrack_tests.rs`
+    /// child module beside each function's file, rolled back unless the tests still build
+    #[arg(long, conflicts_with = "out")]
+    pub write: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -153,3 +153,53 @@ fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
         "ledger = false\n"
     );
 }
+
+#[test]
+fn generate_write_checks_the_tests_in_once() {
+    let dir = util::copy_fixture("planted");
+    let manifest = dir.path().join("Cargo.toml");
+    let write = || {
+        dualtrack()
+            .args(["generate", "--fn", "planted::checked_average", "--write"])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    let first = write();
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(said.contains("src/lib/dualtrack_tests.rs"), "{said}");
+    let module = std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+    let count = module.matches("#[test]").count();
+    assert!(count >= 3, "{module}");
+    assert!(
+        module.contains("// dualtrack generated: planted::checked_average"),
+        "{module}"
+    );
+    // Again: every test is there already, nothing is added.
+    let second = write();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("checked in 0 tests"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap(),
+        module
+    );
+    // checked_average is correct: the checked-in tests pass under plain `cargo test`.
+    let cargo = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("dualtrack_tests")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        cargo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cargo.stdout)
+    );
+}

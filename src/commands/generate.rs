@@ -121,6 +121,10 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             json.push('\n');
             super::emit(global, &json, Styling::Plain)?;
         }
+        GenerateFormat::Human if args.write => {
+            let text = check_in(&workspace, &analysis, &generation)?;
+            super::emit(global, &text, Styling::Plain)?;
+        }
         GenerateFormat::Human => match &args.out {
             Some(dir) => {
                 let written = write_modules(dir, &header, &generation)?;
@@ -144,6 +148,51 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         eprint!("{}", summary(&generation, args));
     }
     Ok(ExitCode::Clean)
+}
+
+/// `--write`: the generated tests checked into the tree; what was written, as text.
+fn check_in(
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    generation: &Generation,
+) -> anyhow::Result<String> {
+    let uses: Vec<String> = generation
+        .preamble
+        .lines()
+        .filter(|l| l.trim_start().starts_with("use "))
+        .map(str::to_owned)
+        .collect();
+    let tests: Vec<crate::checkin::KeptTest> = generation
+        .tests
+        .iter()
+        .filter_map(|test| {
+            let function = analysis
+                .functions
+                .iter()
+                .find(|f| f.path == test.test.meta.function)?;
+            let mut file: syn::File = syn::parse_quote!();
+            file.items = vec![syn::Item::Fn(test.test.item.clone())];
+            Some(crate::checkin::KeptTest {
+                finding: "generated".to_owned(),
+                function: function.clone(),
+                code: prettyplease::unparse(&file),
+                outcome: String::new(),
+                uses: uses.clone(),
+            })
+        })
+        .collect();
+    let written = crate::checkin::check_in(&workspace.root, &tests, &|packages| {
+        crate::checkin::build_check(&workspace.root, packages)
+    })?;
+    let mut text = format!(
+        "checked in {} tests ({} already there)\n",
+        written.tests.len(),
+        tests.len() - written.tests.len()
+    );
+    for file in &written.files {
+        let _ = writeln!(text, "  {file}");
+    }
+    Ok(text)
 }
 
 /// The backend and options the command line asks for.

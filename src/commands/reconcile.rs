@@ -173,7 +173,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     if !names.is_empty() {
         let kept = kept_tests(&workspace, &runs.join(&run_id), &report, &names)?;
         let written = crate::checkin::check_in(&workspace.root, &kept, &|packages| {
-            build_tests(&workspace.root, packages)
+            crate::checkin::build_check(&workspace.root, packages)
         });
         match written {
             Ok(written) => checked_in = Some(written),
@@ -522,25 +522,6 @@ fn kept_tests(
         });
     }
     Ok(kept)
-}
-
-/// Build the tests of `packages` in the user's tree, as `cargo test` would: `Err` holds
-/// cargo's errors.
-fn build_tests(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), String>> {
-    let mut command = std::process::Command::new(crate::scratch::build::cargo());
-    command
-        .args(["test", "--no-run", "--quiet", "--manifest-path"])
-        .arg(root.join("Cargo.toml"));
-    for package in packages {
-        command.args(["-p", package]);
-    }
-    let output = command.output().context("failed to run cargo")?;
-    if output.status.success() {
-        return Ok(Ok(()));
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
-    Ok(Err(lines[lines.len().saturating_sub(40)..].join("\n")))
 }
 
 /// The run's failures: what a human decides on (spec gaps are the spec's business).
