@@ -25,6 +25,9 @@ pub struct KeptTest {
     pub outcome: String,
     /// `use` lines the test's module had.
     pub uses: Vec<String>,
+    /// The module the function's file is (`c::money`); the function's own module may be an
+    /// inline module inside it (`c::money::parse`).
+    pub file_module: String,
 }
 
 /// What was written.
@@ -39,27 +42,38 @@ pub struct Written {
 /// The name of the module file the checked-in tests of a source file go into.
 pub const MODULE: &str = "dualtrack_tests";
 
-/// Where the tests of functions in `file` (relative) go, and the `#[path]` that finds them
-/// from `file`: a directory named after the file's stem beside it (`src/lib.rs` →
-/// `src/lib/dualtrack_tests.rs`), the path relative to `file`'s own directory, as Rust reads
-/// `#[path]` on a module declared outside any inline module.
-pub fn placement(file: &str) -> (String, String) {
+/// Where the tests of functions in `file` (relative) go, inside the inline modules `inline`
+/// of it (outermost first), and the `#[path]` that finds them from the module declaration.
+/// At a file's top level: a directory named after the file's stem beside it (`src/lib.rs` →
+/// `src/lib/dualtrack_tests.rs`), the path read from the file's directory. Inside inline
+/// modules Rust reads the path from the directory their names make (under the file's stem
+/// for a file that is not mod-rs, a crate root or `mod.rs`), which must exist: the tests go
+/// there (`mod net` in `src/lib.rs` → `src/net/dualtrack_tests.rs`, in `src/money.rs` →
+/// `src/money/net/dualtrack_tests.rs`).
+pub fn placement(file: &str, inline: &[String], mod_rs: bool) -> (String, String) {
     let path = Path::new(file);
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let attr = format!("{stem}/{MODULE}.rs");
+    let mut below: Vec<String> = Vec::new();
+    if inline.is_empty() || !mod_rs {
+        below.push(stem);
+    }
+    below.extend(inline.iter().cloned());
+    below.push(format!("{MODULE}.rs"));
+    let below = below.join("/");
     let target = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => format!("{}/{attr}", dir.display()),
-        _ => attr.clone(),
+        Some(dir) if !dir.as_os_str().is_empty() => format!("{}/{below}", dir.display()),
+        _ => below.clone(),
+    };
+    let attr = if inline.is_empty() {
+        below
+    } else {
+        format!("{MODULE}.rs")
     };
     (target, attr)
 }
-
-/// Builds the tests of the named packages in the user's tree: `Ok(Err(log))` when they do
-/// not build.
-pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), String>> + 'a;
 
 /// Build the tests of `packages` in the user's tree at `root`, as `cargo test` would: `Err`
 /// holds the end of cargo's errors.
@@ -80,6 +94,10 @@ pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<()
     Ok(Err(lines[lines.len().saturating_sub(40)..].join("\n")))
 }
 
+/// Builds the tests of the named packages in the user's tree: `Ok(Err(log))` when they do
+/// not build.
+pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), String>> + 'a;
+
 /// Write `tests` into the tree at `root`, then build the packages' tests with `build`
 /// (`Ok(())` when they build, else cargo's words). On a failed build every file is put back
 /// as it was.
@@ -88,18 +106,20 @@ pub fn check_in(
     tests: &[KeptTest],
     build: &BuildCheck<'_>,
 ) -> anyhow::Result<Written> {
-    let mut by_file: BTreeMap<String, Vec<&KeptTest>> = BTreeMap::new();
+    // One module file per (source file, inline modules).
+    let mut by_slot: BTreeMap<(String, Vec<String>), Vec<&KeptTest>> = BTreeMap::new();
     for test in tests {
-        if test.function.module.split("::").count() > 1 && inline_module(root, &test.function)? {
-            return Err(InputError::new(format!(
-                "{}: the function is inside an inline module; checking in its tests is not \
-                 supported yet (copy the test from the run's module by hand)",
-                test.function.path
-            ))
-            .into());
-        }
-        by_file
-            .entry(test.function.file.clone())
+        let inline: Vec<String> = test
+            .function
+            .module
+            .strip_prefix(&test.file_module)
+            .unwrap_or_default()
+            .split("::")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        by_slot
+            .entry((test.function.file.clone(), inline))
             .or_default()
             .push(test);
     }
@@ -111,8 +131,10 @@ pub fn check_in(
     };
     let mut packages: Vec<String> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
-        for (file, tests) in &by_file {
-            let (target, attr) = placement(file);
+        for ((file, inline), tests) in &by_slot {
+            let mod_rs = file.ends_with("mod.rs")
+                || tests.first().is_some_and(|t| !t.file_module.contains("::"));
+            let (target, attr) = placement(file, inline, mod_rs);
             let target_path = root.join(&target);
             let source_path = root.join(file);
             refuse_links(root, &target_path)?;
@@ -132,17 +154,12 @@ pub fn check_in(
             written.tests.extend(names);
             let source = std::fs::read_to_string(&source_path)
                 .with_context(|| format!("failed to read {}", source_path.display()))?;
-            if !declares_module(&source) {
+            if let Some(text) = with_declaration(&source, inline, &attr)? {
                 before.push((source_path.clone(), Some(source.clone())));
-                let mut text = source.clone();
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text.push_str(&format!(
-                    "\n#[cfg(test)]\n#[path = \"{attr}\"]\nmod {MODULE};\n"
-                ));
                 write_atomically(&source_path, &text)?;
-                written.files.push(file.clone());
+                if !written.files.contains(file) {
+                    written.files.push(file.clone());
+                }
             }
             for test in tests {
                 if !packages.contains(&test.function.package) {
@@ -270,29 +287,59 @@ fn insert_use(text: &str, line: &str) -> String {
     joined
 }
 
-/// Whether a source file declares the checked-in module already.
-fn declares_module(source: &str) -> bool {
-    source.lines().any(|l| {
-        l.trim() == format!("mod {MODULE};") || l.trim().ends_with(&format!(" mod {MODULE};"))
-    })
-}
-
-/// Whether the function sits in an inline module of its file (`mod inner { ... }`), whose
-/// tests would need the module line inside its braces.
-fn inline_module(root: &Path, function: &Function) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(root.join(&function.file))
-        .with_context(|| format!("failed to read {}", function.file))?;
-    let file = syn::parse_file(&text).map_err(|err| anyhow::anyhow!("{}: {err}", function.file))?;
-    Ok(file.items.iter().any(|item| match item {
-        syn::Item::Mod(module) => module.content.as_ref().is_some_and(|(brace, _)| {
-            let (start, end) = (
-                brace.span.open().start().line,
-                brace.span.close().end().line,
-            );
-            (start..=end).contains(&(function.line as usize))
-        }),
-        _ => false,
-    }))
+/// `source` with a `#[cfg(test)] #[path = "attr"] mod dualtrack_tests;` declaration in the
+/// module `inline` names (the file's top level when empty: at its end; an inline module's:
+/// before its closing brace); `None` when it is declared there already.
+fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Result<Option<String>> {
+    let file = syn::parse_file(source).map_err(|err| anyhow::anyhow!("does not parse: {err}"))?;
+    let declared = |items: &[syn::Item]| {
+        items.iter().any(
+            |item| matches!(item, syn::Item::Mod(m) if m.ident == MODULE && m.content.is_none()),
+        )
+    };
+    let mut items: &[syn::Item] = &file.items;
+    let mut close = None;
+    let mut depth = 0;
+    for name in inline {
+        let Some((brace, content)) = items.iter().find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name.as_str() => m.content.as_ref(),
+            _ => None,
+        }) else {
+            anyhow::bail!("the inline module `{name}` is not in the file any more");
+        };
+        items = content;
+        close = Some(brace.span.close());
+        depth += 1;
+    }
+    if declared(items) {
+        return Ok(None);
+    }
+    let indent = "    ".repeat(depth);
+    let declaration =
+        format!("{indent}#[cfg(test)]\n{indent}#[path = \"{attr}\"]\n{indent}mod {MODULE};\n");
+    let mut text = source.to_owned();
+    match close {
+        None => {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push('\n');
+            text.push_str(&declaration);
+        }
+        Some(brace) => {
+            let at = brace.byte_range().start;
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if text[line_start..at].trim().is_empty() {
+                // The brace on a line of its own: the declaration goes on the lines above it.
+                text.insert_str(line_start, &declaration);
+            } else {
+                let inline_declaration =
+                    format!(" #[cfg(test)] #[path = \"{attr}\"] mod {MODULE}; ");
+                text.insert_str(at, &inline_declaration);
+            }
+        }
+    }
+    Ok(Some(text))
 }
 
 /// Refuse to write through a symbolic link or outside the workspace.
@@ -337,29 +384,72 @@ mod test {
             ),
             outcome: outcome.into(),
             uses: vec!["use std::collections::HashMap;".into()],
+            file_module: "c".into(),
         }
     }
 
     #[test]
     fn tests_go_beside_their_file_under_its_stem() {
+        let none: &[String] = &[];
         assert_eq!(
-            placement("src/lib.rs"),
+            placement("src/lib.rs", none, true),
             (
                 "src/lib/dualtrack_tests.rs".into(),
                 "lib/dualtrack_tests.rs".into()
             )
         );
         assert_eq!(
-            placement("crates/core/src/money/mod.rs"),
+            placement("crates/core/src/money/mod.rs", none, true),
             (
                 "crates/core/src/money/mod/dualtrack_tests.rs".into(),
                 "mod/dualtrack_tests.rs".into()
             )
         );
         assert_eq!(
-            placement("src/bin/tool.rs").0,
+            placement("src/bin/tool.rs", none, true).0,
             "src/bin/tool/dualtrack_tests.rs"
         );
+        // Inline modules: the path starts in the directory their names make (which rustc
+        // needs to exist), from a crate root as from another file.
+        let net = ["net".to_owned(), "v4".to_owned()];
+        assert_eq!(
+            placement("src/lib.rs", &net, true),
+            (
+                "src/net/v4/dualtrack_tests.rs".into(),
+                "dualtrack_tests.rs".into()
+            )
+        );
+        // From another module file, under its stem: where the file already is.
+        assert_eq!(
+            placement("src/money.rs", &net, false),
+            (
+                "src/money/net/v4/dualtrack_tests.rs".into(),
+                "dualtrack_tests.rs".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_declaration_goes_in_the_function_s_module_once() {
+        let source = "pub fn f() {}\n\npub mod net {\n    pub fn g() {}\n}\n";
+        let top = with_declaration(source, &[], "lib/dualtrack_tests.rs")
+            .unwrap()
+            .unwrap();
+        assert!(
+            top.ends_with(
+                "}\n\n#[cfg(test)]\n#[path = \"lib/dualtrack_tests.rs\"]\nmod dualtrack_tests;\n"
+            ),
+            "{top}"
+        );
+        assert!(with_declaration(&top, &[], "x").unwrap().is_none());
+        let net = ["net".to_owned()];
+        let inner = with_declaration(source, &net, "../lib/net/dualtrack_tests.rs")
+            .unwrap()
+            .unwrap();
+        assert!(inner.contains("    pub fn g() {}\n    #[cfg(test)]\n    #[path = \"../lib/net/dualtrack_tests.rs\"]\n    mod dualtrack_tests;\n}\n"), "{inner}");
+        assert!(with_declaration(&inner, &net, "x").unwrap().is_none());
+        syn::parse_file(&inner).unwrap();
+        assert!(with_declaration(source, &["gone".to_owned()], "x").is_err());
     }
 
     #[test]

@@ -178,6 +178,11 @@ fn check_in(
                 code: prettyplease::unparse(&file),
                 outcome: String::new(),
                 uses: uses.clone(),
+                file_module: analysis
+                    .file_modules
+                    .get(&function.file)
+                    .cloned()
+                    .unwrap_or_else(|| function.module.clone()),
             })
         })
         .collect();

@@ -519,6 +519,11 @@ fn kept_tests(
             code: case.code.clone(),
             outcome,
             uses: uses.clone(),
+            file_module: analysis
+                .file_modules
+                .get(&function.file)
+                .cloned()
+                .unwrap_or_else(|| function.module.clone()),
         });
     }
     Ok(kept)
