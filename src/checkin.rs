@@ -130,24 +130,43 @@ pub fn check_in(
         tests: Vec::new(),
     };
     let mut packages: Vec<String> = Vec::new();
+    let mut created: Vec<PathBuf> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
         for ((file, inline), tests) in &by_slot {
-            let mod_rs = file.ends_with("mod.rs")
+            let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
                 || tests.first().is_some_and(|t| !t.file_module.contains("::"));
             let (target, attr) = placement(file, inline, mod_rs);
             let target_path = root.join(&target);
             let source_path = root.join(file);
             refuse_links(root, &target_path)?;
             refuse_links(root, &source_path)?;
-            let existing = std::fs::read_to_string(&target_path).ok();
+            // A file there that cannot be read as text is not ours to rewrite.
+            let existing = match std::fs::read_to_string(&target_path) {
+                Ok(text) => Some(text),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => {
+                    return Err(InputError::new(format!(
+                        "{}: {err}: left as it is, and nothing checked in",
+                        target_path.display()
+                    ))
+                    .into());
+                }
+            };
             let (text, names) = extend(existing.as_deref(), tests)?;
             if names.is_empty() {
                 continue;
             }
             before.push((target_path.clone(), existing));
             if let Some(dir) = target_path.parent() {
+                // The directories made here, to take away again on a rollback.
+                let mut missing: Vec<PathBuf> = dir
+                    .ancestors()
+                    .take_while(|d| !d.exists())
+                    .map(Path::to_path_buf)
+                    .collect();
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("failed to create {}", dir.display()))?;
+                created.append(&mut missing);
             }
             write_atomically(&target_path, &text)?;
             written.files.push(target.clone());
@@ -185,11 +204,12 @@ pub fn check_in(
                 Some(text) => write_atomically(path, text)?,
                 None => {
                     let _ = std::fs::remove_file(path);
-                    if let Some(dir) = path.parent() {
-                        let _ = std::fs::remove_dir(dir);
-                    }
                 }
             }
+        }
+        // Deepest first; only what is empty (what this run made).
+        for dir in &created {
+            let _ = std::fs::remove_dir(dir);
         }
         return Err(err);
     }
@@ -221,6 +241,7 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
         }
     }
     let mut names = Vec::new();
+    let mut batch: HashSet<String> = HashSet::new();
     for test in tests {
         for line in &test.uses {
             if !text.lines().any(|l| l.trim() == line.trim()) {
@@ -239,7 +260,9 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
             item.attrs.push(syn::parse_quote!(#[ignore = #why]));
         }
         let printed_now = printed(&item);
-        if existing.is_some_and(|e| e.contains(printed_now.trim())) {
+        if existing.is_some_and(|e| e.contains(printed_now.trim()))
+            || !batch.insert(printed_now.clone())
+        {
             continue;
         }
         let base = item.sig.ident.to_string();
@@ -292,10 +315,35 @@ fn insert_use(text: &str, line: &str) -> String {
 /// before its closing brace); `None` when it is declared there already.
 fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Result<Option<String>> {
     let file = syn::parse_file(source).map_err(|err| anyhow::anyhow!("does not parse: {err}"))?;
-    let declared = |items: &[syn::Item]| {
-        items.iter().any(
-            |item| matches!(item, syn::Item::Mod(m) if m.ident == MODULE && m.content.is_none()),
-        )
+    // Ours is declared with our path; one declared otherwise (by hand, elsewhere) would leave
+    // the tests written here uncompiled.
+    let declared = |items: &[syn::Item]| -> anyhow::Result<bool> {
+        for item in items {
+            let syn::Item::Mod(module) = item else {
+                continue;
+            };
+            if module.ident != MODULE {
+                continue;
+            }
+            let path = module.attrs.iter().find_map(|attr| match &attr.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            });
+            if module.content.is_none() && path.as_deref() == Some(attr) {
+                return Ok(true);
+            }
+            anyhow::bail!(
+                "a module `{MODULE}` is declared there already, not as cargo-dualtrack writes it \
+                 (`#[path = \"{attr}\"]`): rename it, or move its tests to {attr}"
+            );
+        }
+        Ok(false)
     };
     let mut items: &[syn::Item] = &file.items;
     let mut close = None;
@@ -311,7 +359,7 @@ fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Resu
         close = Some(brace.span.close());
         depth += 1;
     }
-    if declared(items) {
+    if declared(items)? {
         return Ok(None);
     }
     let indent = "    ".repeat(depth);
@@ -441,13 +489,28 @@ mod test {
             ),
             "{top}"
         );
-        assert!(with_declaration(&top, &[], "x").unwrap().is_none());
+        assert!(
+            with_declaration(&top, &[], "lib/dualtrack_tests.rs")
+                .unwrap()
+                .is_none()
+        );
+        // A module of that name declared otherwise (by hand) is not taken for ours.
+        let err = with_declaration(&top, &[], "elsewhere.rs")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("declared there already"), "{err}");
+        let by_hand = "pub fn f() {}\n#[cfg(test)]\nmod dualtrack_tests;\n";
+        assert!(with_declaration(by_hand, &[], "lib/dualtrack_tests.rs").is_err());
         let net = ["net".to_owned()];
         let inner = with_declaration(source, &net, "../lib/net/dualtrack_tests.rs")
             .unwrap()
             .unwrap();
         assert!(inner.contains("    pub fn g() {}\n    #[cfg(test)]\n    #[path = \"../lib/net/dualtrack_tests.rs\"]\n    mod dualtrack_tests;\n}\n"), "{inner}");
-        assert!(with_declaration(&inner, &net, "x").unwrap().is_none());
+        assert!(
+            with_declaration(&inner, &net, "../lib/net/dualtrack_tests.rs")
+                .unwrap()
+                .is_none()
+        );
         syn::parse_file(&inner).unwrap();
         assert!(with_declaration(source, &["gone".to_owned()], "x").is_err());
     }
@@ -495,6 +558,14 @@ mod test {
             source
         );
 
+        // The same test twice in one batch is written once.
+        let twice = check_in(
+            dir.path(),
+            &[kept("dup", "panicked"), kept("dup", "panicked")],
+            &ok,
+        )
+        .unwrap();
+        assert_eq!(twice.tests, ["dup"]);
         // A build that fails puts everything back.
         let before =
             std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();

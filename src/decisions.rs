@@ -43,9 +43,9 @@ pub struct Decision {
     pub decision: Verdict,
     #[serde(default)]
     pub function: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub oracle: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub input: String,
     /// The failure's message when it was decided (its first line). A finding whose message
     /// differs now is another failure, and undecided; the same message on the same function
@@ -146,7 +146,8 @@ impl Decisions {
         let mut out = String::from(
             "# cargo-dualtrack: decisions on review findings, by finding id. Commit this file.\n\
              # decision: accepted (the implementation is right), kept (the test is checked in),\n\
-             # deferred (fix later). `cargo dualtrack reconcile` writes it; hand edits are fine.\n",
+             # deferred (fix later). `cargo dualtrack reconcile` writes it; values may be edited by\n\
+             # hand, comments are not kept when it rewrites the file.\n",
         );
         for (id, decision) in &self.by_id {
             let mut one = BTreeMap::new();

@@ -183,8 +183,12 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     file.lock()
         .with_context(|| format!("failed to lock {}", path.display()))?;
     let mut text = String::new();
-    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if length == 0 {
         text.push_str(&record_line(COLUMNS.iter().map(|c| c.to_string())));
+    } else if !ends_with_newline(path, length) {
+        // A hand edit without a final line break: the row must not join its last line.
+        text.push('\n');
     }
     for row in rows {
         text.push_str(&record_line(row.fields().into_iter()));
@@ -196,6 +200,18 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the file at `path`, `length` bytes long, ends with a line break.
+fn ends_with_newline(path: &Path, length: u64) -> bool {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return true;
+    };
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(length - 1)).is_ok()
+        && file.read_exact(&mut last).is_ok()
+        && last[0] == b'\n'
+}
+
 /// Every row of the ledger at `path`; none when it does not exist. A malformed line is an
 /// error naming the file and line.
 pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
@@ -205,10 +221,10 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
         Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
     };
     let records = parse_csv(&text).map_err(|line| {
-        anyhow::anyhow!(
-            "{}:{line}: not a CSV record (an unclosed quote)",
+        crate::error::InputError::new(format!(
+            "{}:{line}: not a CSV record (an unclosed quote): fix or remove that line",
             path.display()
-        )
+        ))
     })?;
     let Some((header, rows)) = records.split_first() else {
         return Ok(Vec::new());
@@ -551,12 +567,25 @@ mod test {
             ]
         );
         std::fs::write(&path, format!("{text}review,\"r2\n")).unwrap();
-        let err = read(&path).unwrap_err().to_string();
+        let err = read(&path).unwrap_err();
+        assert!(
+            err.is::<crate::error::InputError>(),
+            "exit 2, not an internal error"
+        );
+        let err = err.to_string();
         // The decision row takes lines 3 and 4 (its reason has a line break).
         assert!(
-            err.ends_with(":5: not a CSV record (an unclosed quote)"),
+            err.contains(":5: not a CSV record (an unclosed quote)"),
             "{err}"
         );
+        // A ledger edited by hand without its last line break: the next row starts a line.
+        let dir = tempfile::tempdir().unwrap();
+        let path = super::path(dir.path());
+        append(&path, &[review("r1", "offline", None, 2, 1000)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.trim_end()).unwrap();
+        append(&path, &[decision("r1", "F-1", "deferred")]).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 2);
     }
 
     #[test]

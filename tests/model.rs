@@ -793,6 +793,13 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         before
     );
     let id = finding["id"].as_str().unwrap();
+    // A bad id beside it: nothing is applied.
+    let bad = reconcile(&["--apply", id, "--keep", "F-0000000000"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+        before
+    );
     let applied = reconcile(&["--apply", id]);
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert_eq!(applied.status.code(), Some(0), "{stderr}");
@@ -814,6 +821,11 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
     assert!(
         decisions.contains("reason = \"the verified fix was applied\""),
         "{decisions}"
+    );
+    let ledger = std::fs::read_to_string(dir.path().join(".dualtrack/ledger.csv")).unwrap();
+    assert!(
+        ledger.contains(",kept,planted::average,the verified fix was applied"),
+        "{ledger}"
     );
     let cargo = std::process::Command::new(env!("CARGO"))
         .args(["test", "--quiet", "--manifest-path"])

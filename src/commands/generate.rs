@@ -55,6 +55,12 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         ))
         .into());
     }
+    if args.write && args.format != GenerateFormat::Human {
+        return Err(InputError::new(
+            "--write checks the tests into your tree and prints what it wrote: drop --format",
+        )
+        .into());
+    }
     let features = workspace.features_by_crate(&global.feature_selection());
     if let (Some(provider), true) = (args.engine.provider(), args.model.dry_run) {
         let text = dry_run_text(
@@ -186,11 +192,14 @@ fn check_in(
             })
         })
         .collect();
+    // Ctrl-C while the tests build stops the build, and what was written is rolled back.
+    crate::interrupt::install();
     let written = crate::checkin::check_in(&workspace.root, &tests, &|packages| {
         crate::checkin::build_check(&workspace.root, packages)
     })?;
     let mut text = format!(
-        "checked in {} tests ({} already there)\n",
+        "checked in {} tests ({} already there); they have not run yet: `cargo test` shows \
+         which fail, and a failing one is a finding to fix or a test to remove\n",
         written.tests.len(),
         tests.len() - written.tests.len()
     );

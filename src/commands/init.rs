@@ -24,8 +24,9 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut out = String::new();
     let config = workspace.root.join("dualtrack.toml");
     let cargo_config = workspace.root.join(".cargo").join("dualtrack.toml");
-    if config.exists() || cargo_config.exists() {
-        let _ = writeln!(out, "kept {}: it exists", shown(&workspace, &config));
+    let present = |path: &Path| path.symlink_metadata().is_ok();
+    if let Some(found) = [&config, &cargo_config].into_iter().find(|p| present(p)) {
+        let _ = writeln!(out, "kept {}: it exists", shown(&workspace, found));
     } else {
         write_new(&config, CONFIG)?;
         let _ = writeln!(out, "wrote {}", shown(&workspace, &config));
@@ -33,7 +34,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let existing_spec = ["SPEC.md", "specs", "docs/specs"]
         .iter()
         .map(|p| workspace.root.join(p))
-        .find(|p| p.exists());
+        .find(|p| present(p));
     match existing_spec {
         Some(path) => {
             let _ = writeln!(
@@ -86,7 +87,11 @@ fn shown(workspace: &Workspace, path: &Path) -> String {
 /// Write a file that does not exist; one that appeared meanwhile is left alone.
 fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     if path.symlink_metadata().is_ok() {
-        anyhow::bail!("{} appeared while init ran: left as it is", path.display());
+        return Err(crate::error::InputError::new(format!(
+            "{} appeared while init ran: left as it is",
+            path.display()
+        ))
+        .into());
     }
     write_atomically(path, text)
 }

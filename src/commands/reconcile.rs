@@ -24,6 +24,10 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         workspace: true,
     })?;
     let config = Config::load(&workspace.root)?;
+    // Ctrl-C while the tests build stops the build, and what was written is rolled back.
+    crate::interrupt::install();
+    // One reconcile at a time: decisions and checked-in files are read, changed and written.
+    let _lock = lock_reconcile(&workspace.target_directory)?;
     let runs = workspace.target_directory.join("dualtrack").join("runs");
     let (run_id, report) = read_run(&runs, args.run.as_deref())?;
     let mut decisions = Decisions::load(&workspace.root)?;
@@ -98,14 +102,19 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     wanted.extend(args.accept.iter().map(|id| (id.clone(), Verdict::Accepted)));
     wanted.extend(args.defer.iter().map(|id| (id.clone(), Verdict::Deferred)));
     // A verified fix applied: the finding's test is kept too, as the regression test it now
-    // passes.
-    let mut applied: Vec<(PathBuf, String)> = Vec::new();
-    for id in &args.apply {
-        let (path, original) = apply_fix(&workspace, &report, &failures, &normal_id(id), &run_id)?;
-        applied.push((path, original));
-        wanted.push((id.clone(), Verdict::Kept));
-    }
+    // passes. Applied last, once every id is known good.
+    wanted.extend(args.apply.iter().map(|id| (id.clone(), Verdict::Kept)));
 
+    // One decision per finding: the last one asked for.
+    let mut seen = std::collections::HashSet::new();
+    let wanted: Vec<(String, Verdict)> = wanted
+        .into_iter()
+        .rev()
+        .filter(|(id, _)| seen.insert(normal_id(id)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let mut made = Vec::new();
     for (id, verdict) in &wanted {
         let normal = normal_id(id);
@@ -151,6 +160,16 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         );
         made.push((normal, *verdict, text(&finding["function"])));
     }
+    let mut applied: Vec<(PathBuf, String)> = Vec::new();
+    for id in &args.apply {
+        match apply_fix(&workspace, &report, &failures, &normal_id(id), &run_id) {
+            Ok(done) => applied.push(done),
+            Err(err) => {
+                restore(&applied)?;
+                return Err(err);
+            }
+        }
+    }
     // The tests to check in: the kept findings', and with --keep-all-passing every passing one.
     let mut names: Vec<(String, String)> = made
         .iter()
@@ -171,17 +190,17 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     }
     let mut checked_in = None;
     if !names.is_empty() {
-        let kept = kept_tests(&workspace, &runs.join(&run_id), &report, &names)?;
-        let written = crate::checkin::check_in(&workspace.root, &kept, &|packages| {
-            crate::checkin::build_check(&workspace.root, packages)
-        });
+        let written =
+            kept_tests(&workspace, &runs.join(&run_id), &report, &names).and_then(|kept| {
+                crate::checkin::check_in(&workspace.root, &kept, &|packages| {
+                    crate::checkin::build_check(&workspace.root, packages)
+                })
+            });
         match written {
             Ok(written) => checked_in = Some(written),
             Err(err) => {
                 // Nothing half done: the applied fixes go too.
-                for (path, original) in applied.iter().rev() {
-                    crate::output::write_atomically(path, original)?;
-                }
+                restore(&applied)?;
                 return Err(err);
             }
         }
@@ -199,7 +218,11 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     finding: id.clone(),
                     decision: verdict.status().to_owned(),
                     function: function.clone(),
-                    reason: args.reason.clone().unwrap_or_default(),
+                    reason: decisions
+                        .by_id
+                        .get(id)
+                        .map(|d| d.reason.clone())
+                        .unwrap_or_default(),
                     ..crate::ledger::Row::default()
                 })
                 .collect();
@@ -284,6 +307,27 @@ fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
         InputError::new(format!("{}: not a review report: {err}", path.display()))
     })?;
     Ok((id, report))
+}
+
+/// Hold `<target-dir>/dualtrack/reconcile.lock` until dropped, waiting for another reconcile
+/// to finish (the lock lives with the build, not in the committed `.dualtrack/`).
+fn lock_reconcile(target: &Path) -> anyhow::Result<std::fs::File> {
+    let dir = target.join("dualtrack");
+    std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    let path = dir.join("reconcile.lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("failed to create {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("failed to lock {}", path.display()))?;
+    Ok(file)
+}
+
+/// Put files back as they were (applied fixes, when what followed failed).
+fn restore(files: &[(PathBuf, String)]) -> anyhow::Result<()> {
+    for (path, original) in files.iter().rev() {
+        crate::output::write_atomically(path, original)?;
+    }
+    Ok(())
 }
 
 /// What the human chose for one finding at the terminal.
@@ -452,11 +496,20 @@ fn kept_tests(
 ) -> anyhow::Result<Vec<crate::checkin::KeptTest>> {
     let mut cases: std::collections::HashMap<String, (crate::testfile::TestCase, Vec<String>)> =
         std::collections::HashMap::new();
-    for entry in std::fs::read_dir(run_dir)
+    // In the order they were written: a repair's module holds the version of a test that ran.
+    let mut paths: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(run_dir)
         .with_context(|| format!("failed to read {}", run_dir.display()))?
         .flatten()
-    {
-        let path = entry.path();
+        .map(|entry| {
+            let written = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (written, entry.path())
+        })
+        .collect();
+    paths.sort();
+    for (_, path) in paths {
         let is_module = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -474,7 +527,6 @@ fn kept_tests(
             .filter(|l| l.trim_start().starts_with("use "))
             .map(str::to_owned)
             .collect();
-        // A later module (a repair) holds the version of a test that ran.
         for case in module.tests {
             cases.insert(case.name.clone(), (case, uses.clone()));
         }
