@@ -30,6 +30,17 @@ pub struct KeptTest {
     pub file_module: String,
 }
 
+impl KeptTest {
+    /// The module `function`'s file is, from the analysis that found it.
+    pub fn file_module_of(analysis: &crate::analyze::Analysis, function: &Function) -> String {
+        analysis
+            .file_modules
+            .get(&function.file)
+            .cloned()
+            .unwrap_or_else(|| function.module.clone())
+    }
+}
+
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -265,14 +276,8 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
         {
             continue;
         }
-        let base = item.sig.ident.to_string();
-        let mut name = base.clone();
-        let mut n = 1;
-        while !taken.insert(name.clone()) {
-            n += 1;
-            name = format!("{base}_{n}");
-        }
-        item.sig.ident = syn::Ident::new(&name, item.sig.ident.span());
+        let item = crate::generate::model::engine::with_name(item, &mut taken);
+        let name = item.sig.ident.to_string();
         let label = if test.finding.starts_with("F-") || test.finding == "generated" {
             test.finding.as_str()
         } else {

@@ -827,13 +827,7 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         ledger.contains(",kept,planted::average,the verified fix was applied"),
         "{ledger}"
     );
-    let cargo = std::process::Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .arg("dualtrack_tests")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
+    let cargo = util::users_cargo_test(&dir.path().join("Cargo.toml"), "dualtrack_tests");
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(cargo.status.success(), "{stdout}");
     assert!(stdout.contains("1 passed"), "{stdout}");

@@ -60,13 +60,7 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
     );
 
     // The user's own `cargo test` runs it, and it fails: the bug is still there.
-    let cargo = std::process::Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(&manifest)
-        .arg("dualtrack_tests")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
+    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(!cargo.status.success(), "{stdout}");
     assert!(
@@ -190,13 +184,7 @@ fn generate_write_checks_the_tests_in_once() {
         module
     );
     // checked_average is correct: the checked-in tests pass under plain `cargo test`.
-    let cargo = std::process::Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(&manifest)
-        .arg("dualtrack_tests")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
+    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
     assert!(
         cargo.status.success(),
         "{}",

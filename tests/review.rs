@@ -588,13 +588,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
     );
 
     // The kept test is in the user's tree and fails there, under the user's own `cargo test`.
-    let cargo = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--manifest-path"])
-        .arg(&manifest)
-        .arg("dualtrack_tests")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
+    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(!cargo.status.success(), "{stdout}");
     assert!(stdout.contains("1 failed"), "{stdout}");

@@ -79,6 +79,19 @@ struct Queue {
     in_flight: usize,
 }
 
+/// Every function of the workspace, tests left out: what commands that act on the tree (not
+/// on a filtered scope) need.
+pub fn analyze_all(workspace: &Workspace) -> Analysis {
+    analyze(
+        workspace,
+        &AnalyzeOptions {
+            include_tests: false,
+            filter: FunctionFilter::default(),
+            jobs: 0,
+        },
+    )
+}
+
 /// Analyze the selected packages of a workspace.
 pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     let targets: Vec<(&str, &crate::workspace::CrateTarget)> = workspace

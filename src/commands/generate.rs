@@ -184,11 +184,7 @@ fn check_in(
                 code: prettyplease::unparse(&file),
                 outcome: String::new(),
                 uses: uses.clone(),
-                file_module: analysis
-                    .file_modules
-                    .get(&function.file)
-                    .cloned()
-                    .unwrap_or_else(|| function.module.clone()),
+                file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
             })
         })
         .collect();

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::GlobalArgs;
 use crate::error::ExitCode;
 use crate::output::{Styling, write_atomically};
@@ -44,14 +43,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             );
         }
         None => {
-            let analysis = analyze(
-                &workspace,
-                &AnalyzeOptions {
-                    include_tests: false,
-                    filter: FunctionFilter::default(),
-                    jobs: 0,
-                },
-            );
+            let analysis = crate::analyze::analyze_all(&workspace);
             let public: Vec<&crate::analyze::Function> = analysis
                 .functions
                 .iter()

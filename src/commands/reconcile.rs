@@ -449,14 +449,7 @@ fn apply_fix(
             ))
         })?;
     let function_path = finding["function"].as_str().unwrap_or_default();
-    let analysis = crate::analyze::analyze(
-        workspace,
-        &crate::analyze::AnalyzeOptions {
-            include_tests: false,
-            filter: crate::analyze::FunctionFilter::default(),
-            jobs: 0,
-        },
-    );
+    let analysis = crate::analyze::analyze_all(workspace);
     let function = analysis
         .functions
         .iter()
@@ -531,14 +524,7 @@ fn kept_tests(
             cases.insert(case.name.clone(), (case, uses.clone()));
         }
     }
-    let analysis = crate::analyze::analyze(
-        workspace,
-        &crate::analyze::AnalyzeOptions {
-            include_tests: false,
-            filter: crate::analyze::FunctionFilter::default(),
-            jobs: 0,
-        },
-    );
+    let analysis = crate::analyze::analyze_all(workspace);
     let mut kept = Vec::new();
     for (finding, name) in names {
         let (case, uses) = cases.get(name).ok_or_else(|| {
@@ -571,11 +557,7 @@ fn kept_tests(
             code: case.code.clone(),
             outcome,
             uses: uses.clone(),
-            file_module: analysis
-                .file_modules
-                .get(&function.file)
-                .cloned()
-                .unwrap_or_else(|| function.module.clone()),
+            file_module: crate::checkin::KeptTest::file_module_of(&analysis, function),
         });
     }
     Ok(kept)

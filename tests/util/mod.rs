@@ -38,3 +38,14 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The user's own `cargo test NAME_FILTER` on the crate at `manifest`, as they would run it.
+pub fn users_cargo_test(manifest: &Path, filter: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO"))
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(manifest)
+        .arg(filter)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap()
+}

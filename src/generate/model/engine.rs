@@ -832,8 +832,8 @@ fn meta_for(test: &Taken, context: &FunctionContext) -> TestMeta {
     }
 }
 
-/// The test under a name no other test of the run has (`name`, `name_2`, ...).
-fn with_name(mut item: syn::ItemFn, taken: &mut HashSet<String>) -> syn::ItemFn {
+/// The test under a name none in `taken` has (`name`, `name_2`, ...), which it then takes.
+pub(crate) fn with_name(mut item: syn::ItemFn, taken: &mut HashSet<String>) -> syn::ItemFn {
     let base = item.sig.ident.to_string();
     let mut name = base.clone();
     let mut n = 1;
