@@ -28,9 +28,22 @@ pub struct KeptTest {
     /// The module the function's file is (`c::money`); the function's own module may be an
     /// inline module inside it (`c::money::parse`).
     pub file_module: String,
+    /// The package's edition, for rustfmt on a new file (`2021`).
+    pub edition: String,
 }
 
 impl KeptTest {
+    /// The edition of `package` in `workspace` (its first target's).
+    pub fn edition_of(workspace: &crate::workspace::Workspace, package: &str) -> String {
+        workspace
+            .packages
+            .iter()
+            .find(|p| p.name == package)
+            .and_then(|p| p.targets.first())
+            .map(|t| t.edition.clone())
+            .unwrap_or_else(|| "2021".to_owned())
+    }
+
     /// The module `function`'s file is, from the analysis that found it.
     pub fn file_module_of(analysis: &crate::analyze::Analysis, function: &Function) -> String {
         analysis
@@ -163,7 +176,14 @@ pub fn check_in(
                     .into());
                 }
             };
-            let (text, names) = extend(existing.as_deref(), tests)?;
+            let (mut text, names) = extend(existing.as_deref(), tests)?;
+            // A new file is formatted as the user's own would be; an existing one never is.
+            if existing.is_none()
+                && let Some(formatted) =
+                    rustfmt(&text, tests.first().map_or("2021", |t| t.edition.as_str()))
+            {
+                text = formatted;
+            }
             if names.is_empty() {
                 continue;
             }
@@ -227,6 +247,31 @@ pub fn check_in(
     Ok(written)
 }
 
+/// A test as tokens, without its name and doc comments: what makes two tests the same.
+fn shape(item: &syn::ItemFn) -> String {
+    use quote::ToTokens as _;
+    let mut item = item.clone();
+    item.attrs.retain(|a| !a.path().is_ident("doc"));
+    item.sig.ident = syn::Ident::new("t", item.sig.ident.span());
+    item.to_token_stream().to_string()
+}
+
+/// `text` through rustfmt (for `edition`), when rustfmt is installed and takes it.
+fn rustfmt(text: &str, edition: &str) -> Option<String> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", edition, "--emit", "stdout", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    let formatted = String::from_utf8(output.stdout).ok()?;
+    (output.status.success() && !formatted.trim().is_empty()).then_some(formatted)
+}
+
 /// The module file's text with `tests` added after what is there, and the names written. A
 /// test whose code is there already is not written again; one whose name is taken gets a
 /// number.
@@ -242,17 +287,19 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
         }
     };
     let mut taken: HashSet<String> = HashSet::new();
+    // The tests there and written, by shape.
+    let mut batch: HashSet<String> = HashSet::new();
     if let Some(existing) = existing {
         let file = syn::parse_file(existing)
             .map_err(|err| anyhow::anyhow!("the existing {MODULE}.rs does not parse: {err}"))?;
         for item in &file.items {
             if let syn::Item::Fn(function) = item {
                 taken.insert(function.sig.ident.to_string());
+                batch.insert(shape(function));
             }
         }
     }
     let mut names = Vec::new();
-    let mut batch: HashSet<String> = HashSet::new();
     for test in tests {
         for line in &test.uses {
             if !text.lines().any(|l| l.trim() == line.trim()) {
@@ -270,10 +317,8 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
             );
             item.attrs.push(syn::parse_quote!(#[ignore = #why]));
         }
-        let printed_now = printed(&item);
-        if existing.is_some_and(|e| e.contains(printed_now.trim()))
-            || !batch.insert(printed_now.clone())
-        {
+        // The same test (whatever its name became, however it was formatted) once.
+        if !batch.insert(shape(&item)) {
             continue;
         }
         let item = crate::generate::model::engine::with_name(item, &mut taken);
@@ -368,15 +413,22 @@ fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Resu
         return Ok(None);
     }
     let indent = "    ".repeat(depth);
-    let declaration =
-        format!("{indent}#[cfg(test)]\n{indent}#[path = \"{attr}\"]\n{indent}mod {MODULE};\n");
+    // The file's own line endings.
+    let nl = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let declaration = format!(
+        "{indent}#[cfg(test)]{nl}{indent}#[path = \"{attr}\"]{nl}{indent}mod {MODULE};{nl}"
+    );
     let mut text = source.to_owned();
     match close {
         None => {
             if !text.ends_with('\n') {
-                text.push('\n');
+                text.push_str(nl);
             }
-            text.push('\n');
+            text.push_str(nl);
             text.push_str(&declaration);
         }
         Some(brace) => {
@@ -433,11 +485,12 @@ mod test {
             }))
             .unwrap(),
             code: format!(
-                "/// dualtrack: {{\"function\":\"c::average\"}}\n#[test]\nfn {name}() {{\n    let _ = average(1, 0);\n}}"
+                "/// dualtrack: {{\"function\":\"c::average\"}}\n#[test]\nfn {name}() {{\n    let _ = average(1, 0);\n    let _case = \"{name}\";\n}}"
             ),
             outcome: outcome.into(),
             uses: vec!["use std::collections::HashMap;".into()],
             file_module: "c".into(),
+            edition: "2021".into(),
         }
     }
 
@@ -574,6 +627,16 @@ mod test {
         // A build that fails puts everything back.
         let before =
             std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        // A CRLF source gets a CRLF declaration, and the new file is formatted.
+        let crlf = dir.path().join("src/crlf.rs");
+        std::fs::write(&crlf, "pub fn average() {}\r\n").unwrap();
+        let mut in_crlf = kept("in_crlf", "panicked");
+        in_crlf.function.file = "src/crlf.rs".into();
+        in_crlf.file_module = "c::crlf".into();
+        in_crlf.function.module = "c::crlf".into();
+        check_in(dir.path(), &[in_crlf], &ok).unwrap();
+        let text = std::fs::read_to_string(&crlf).unwrap();
+        assert!(text.ends_with("}\r\n\r\n#[cfg(test)]\r\n#[path = \"crlf/dualtrack_tests.rs\"]\r\nmod dualtrack_tests;\r\n"), "{text:?}");
         let broken = |_: &[String]| Ok(Err("error[E0425]".to_owned()));
         let err = check_in(dir.path(), &[kept("other", "panicked")], &broken).unwrap_err();
         assert!(err.to_string().contains("nothing was written"), "{err}");

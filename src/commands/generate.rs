@@ -185,6 +185,7 @@ fn check_in(
                 outcome: String::new(),
                 uses: uses.clone(),
                 file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
+                edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
             })
         })
         .collect();

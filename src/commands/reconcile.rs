@@ -558,6 +558,7 @@ fn kept_tests(
             outcome,
             uses: uses.clone(),
             file_module: crate::checkin::KeptTest::file_module_of(&analysis, function),
+            edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
         });
     }
     Ok(kept)
