@@ -160,9 +160,19 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         );
         made.push((normal, *verdict, text(&finding["function"])));
     }
+    // The whole tree's functions, read once, when a fix or a test goes into it.
+    let whole_tree = std::cell::OnceCell::new();
+    let tree = || whole_tree.get_or_init(|| crate::analyze::analyze_all(&workspace));
     let mut applied: Vec<(PathBuf, String)> = Vec::new();
     for id in &args.apply {
-        match apply_fix(&workspace, &report, &failures, &normal_id(id), &run_id) {
+        match apply_fix(
+            &workspace,
+            tree(),
+            &report,
+            &failures,
+            &normal_id(id),
+            &run_id,
+        ) {
             Ok(done) => applied.push(done),
             Err(err) => {
                 restore(&applied)?;
@@ -190,8 +200,8 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     }
     let mut checked_in = None;
     if !names.is_empty() {
-        let written =
-            kept_tests(&workspace, &runs.join(&run_id), &report, &names).and_then(|kept| {
+        let written = kept_tests(&workspace, tree(), &runs.join(&run_id), &report, &names)
+            .and_then(|kept| {
                 crate::checkin::check_in(&workspace.root, &kept, &|packages| {
                     crate::checkin::build_check(&workspace.root, packages)
                 })
@@ -428,6 +438,7 @@ fn walk(
 /// the file's path and its text before.
 fn apply_fix(
     workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
     report: &Value,
     failures: &[Value],
     id: &str,
@@ -444,12 +455,12 @@ fn apply_fix(
         .find(|f| f["function"] == finding["function"] && f["verified"] == true)
         .ok_or_else(|| {
             InputError::new(format!(
-                "{id}: run {run_id} has no verified fix for {} (a review with a model engine                  proposes them)",
+                "{id}: run {run_id} has no verified fix for {} (a review with a model engine \
+                 proposes them)",
                 finding["function"].as_str().unwrap_or_default()
             ))
         })?;
     let function_path = finding["function"].as_str().unwrap_or_default();
-    let analysis = crate::analyze::analyze_all(workspace);
     let function = analysis
         .functions
         .iter()
@@ -483,6 +494,7 @@ fn apply_fix(
 /// functions they test and their `use` lines.
 fn kept_tests(
     workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
     run_dir: &Path,
     report: &Value,
     names: &[(String, String)],
@@ -524,7 +536,6 @@ fn kept_tests(
             cases.insert(case.name.clone(), (case, uses.clone()));
         }
     }
-    let analysis = crate::analyze::analyze_all(workspace);
     let mut kept = Vec::new();
     for (finding, name) in names {
         let (case, uses) = cases.get(name).ok_or_else(|| {
@@ -557,7 +568,7 @@ fn kept_tests(
             code: case.code.clone(),
             outcome,
             uses: uses.clone(),
-            file_module: crate::checkin::KeptTest::file_module_of(&analysis, function),
+            file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
             edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
         });
     }

@@ -143,6 +143,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         && args.files.is_empty()
         && keep.len() == full.functions.len();
     let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
+    let features = workspace.features_by_crate(&global.feature_selection());
     let gaps =
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
@@ -152,10 +153,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             &args.model,
             &config,
             &workspace,
-            (
-                &scoped,
-                &workspace.features_by_crate(&global.feature_selection()),
-            ),
+            (&scoped, &features),
             &specs,
         )?;
         super::emit(global, &text, Styling::Plain)?;
@@ -177,7 +175,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         offline::generate(
             &workspace.root,
             &scoped,
-            &workspace.features_by_crate(&global.feature_selection()),
+            &features,
             &specs,
             OfflineOptions {
                 max_per_fn: args.max_per_fn as usize,
@@ -262,10 +260,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     &model_args,
                     &config,
                     &workspace,
-                    (
-                        &scoped,
-                        &workspace.features_by_crate(&global.feature_selection()),
-                    ),
+                    (&scoped, &features),
                     &specs,
                     ran,
                 )?;
