@@ -83,14 +83,7 @@ fn reviews_are_counted_in_the_ledger_and_stats_read_them_back() {
 fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
     let dir = util::copy_fixture("planted");
     let manifest = dir.path().join("Cargo.toml");
-    let run = |args: &[&str]| {
-        dualtrack()
-            .args(args)
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| util::dualtrack_on(&manifest, args);
     let first = run(&[
         "review",
         "--fn",

@@ -11,14 +11,7 @@ use util::dualtrack;
 fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
     let dir = util::copy_fixture("planted");
     let manifest = dir.path().join("Cargo.toml");
-    let run = |args: &[&str]| {
-        dualtrack()
-            .args(args)
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| util::dualtrack_on(&manifest, args);
     let review = run(&[
         "review",
         "--fn",

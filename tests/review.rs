@@ -548,14 +548,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
     std::fs::write(&lib, changed).unwrap();
     git(repo.path(), &["commit", "-q", "-am", "touch default_port"]);
     let manifest = root.join("Cargo.toml");
-    let run = |args: &[&str]| {
-        dualtrack()
-            .args(args)
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| util::dualtrack_on(&manifest, args);
 
     let first = run(&["review", "--base", "main", "-q", "--format", "json"]);
     assert_eq!(first.status.code(), Some(1));

@@ -49,3 +49,13 @@ pub fn users_cargo_test(manifest: &Path, filter: &str) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// The binary with `args` on the crate at `manifest`, run to the end.
+pub fn dualtrack_on(manifest: &Path, args: &[&str]) -> std::process::Output {
+    dualtrack()
+        .args(args)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .output()
+        .unwrap()
+}
