@@ -1,14 +1,18 @@
-//! The writer of checked-in tests: kept tests go into the user's tree as a
-//! `dualtrack_tests.rs` child module of the module that defines the function (the context they
-//! ran in: `use super::*`), next to a `#[cfg(test)] mod dualtrack_tests;` line with an explicit
-//! `#[path]`. Existing files are extended, never overwritten; names never collide; a kept test
-//! that timed out or crashed is written `#[ignore]`. The package must still build its tests
-//! afterwards, or every write is rolled back.
+//! The writer of checked-in tests. A test that reaches only public API goes to
+//! `tests/dualtrack_MODULE.rs` of its package, an integration test naming the crate; one that
+//! needs private items goes to a `dualtrack_tests.rs` child module of the module that defines
+//! the function (the context it ran in: `use super::*`), next to a `#[cfg(test)] mod
+//! dualtrack_tests;` line with an explicit `#[path]`. Existing files are extended, never
+//! overwritten; names never collide; a kept test that timed out or crashed is written
+//! `#[ignore]`. The package must still build its tests afterwards: a test rustc will not take as
+//! an integration test goes to the child module instead, and if that does not build either,
+//! every write is rolled back.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use quote::ToTokens as _;
 
 use crate::analyze::Function;
 use crate::error::InputError;
@@ -30,6 +34,17 @@ pub struct KeptTest {
     pub file_module: String,
     /// The package's edition, for rustfmt on a new file (`2021`).
     pub edition: String,
+    /// How an integration test would reach the function; `None` when it is not public API.
+    pub public: Option<PublicApi>,
+}
+
+/// Where an integration test of a public function goes, and what it calls the crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicApi {
+    /// The lib's crate name (`ledger_math`).
+    pub crate_name: String,
+    /// The package's `tests` directory, relative to the workspace root (`crates/core/tests`).
+    pub tests_dir: String,
 }
 
 impl KeptTest {
@@ -51,6 +66,48 @@ impl KeptTest {
             .get(&function.file)
             .cloned()
             .unwrap_or_else(|| function.module.clone())
+    }
+
+    /// How an integration test reaches `function`: when it is `pub` in its package's lib and
+    /// cargo builds the files of the package's `tests/` (`autotests` is not off). Whether its
+    /// modules and type are public too is for the test's names and the build to tell.
+    pub fn public_api_of(
+        workspace: &crate::workspace::Workspace,
+        function: &Function,
+    ) -> Option<PublicApi> {
+        if function.visibility != "pub" {
+            return None;
+        }
+        let package = workspace
+            .packages
+            .iter()
+            .find(|p| p.name == function.package)?;
+        let lib = package
+            .targets
+            .iter()
+            .find(|t| t.kind == crate::workspace::TargetKind::Lib)?;
+        if function.module != lib.crate_name
+            && !function
+                .module
+                .starts_with(&format!("{}::", lib.crate_name))
+        {
+            return None;
+        }
+        let manifest = std::fs::read_to_string(package.manifest_dir.join("Cargo.toml")).ok()?;
+        let manifest: toml::Table = manifest.parse().ok()?;
+        let autotests = manifest
+            .get("package")
+            .and_then(|p| p.get("autotests"))
+            .and_then(toml::Value::as_bool);
+        if autotests == Some(false) {
+            return None;
+        }
+        let tests_dir = package.manifest_dir.join("tests");
+        let relative = tests_dir.strip_prefix(&workspace.root).ok()?;
+        Some(PublicApi {
+            crate_name: lib.crate_name.clone(),
+            tests_dir: relative.to_string_lossy().replace('\\', "/"),
+        })
     }
 }
 
@@ -99,12 +156,63 @@ pub fn placement(file: &str, inline: &[String], mod_rs: bool) -> (String, String
     (target, attr)
 }
 
-/// Build the tests of `packages` in the user's tree at `root`, as `cargo test` would: `Err`
-/// holds the end of cargo's errors.
-pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), String>> {
+/// The integration test file of the public functions of `module` (`ledger::money` →
+/// `tests/dualtrack_money.rs`, the crate root's → `tests/dualtrack_lib.rs`), and the `use`
+/// that brings the module's public items into it.
+pub fn integration_placement(api: &PublicApi, module: &str) -> (String, String) {
+    let below = module
+        .strip_prefix(&api.crate_name)
+        .unwrap_or(module)
+        .trim_start_matches("::");
+    let stem = if below.is_empty() {
+        "lib".to_owned()
+    } else {
+        below.replace("r#", "").replace("::", "_")
+    };
+    let dir = if api.tests_dir.is_empty() {
+        "tests"
+    } else {
+        api.tests_dir.as_str()
+    };
+    let glob = if below.is_empty() {
+        format!("use {}::*;", api.crate_name)
+    } else {
+        format!("use {}::{below}::*;", api.crate_name)
+    };
+    (format!("{dir}/dualtrack_{stem}.rs"), glob)
+}
+
+/// Why the tests did not build: cargo's words, and where rustc put its errors.
+#[derive(Debug, Clone, Default)]
+pub struct BuildFailure {
+    /// The end of rustc's and cargo's error messages.
+    pub log: String,
+    /// The errors' primary positions: file (as rustc names it, relative to the workspace root
+    /// or absolute) and line.
+    pub at: Vec<(PathBuf, u32)>,
+}
+
+impl BuildFailure {
+    /// A failure with words and no positions.
+    pub fn said(log: impl Into<String>) -> BuildFailure {
+        BuildFailure {
+            log: log.into(),
+            at: Vec::new(),
+        }
+    }
+}
+
+/// Build the tests of `packages` in the user's tree at `root`, as `cargo test` would.
+pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), BuildFailure>> {
     let mut command = std::process::Command::new(crate::scratch::build::cargo());
     command
-        .args(["test", "--no-run", "--quiet", "--manifest-path"])
+        .args([
+            "test",
+            "--no-run",
+            "--quiet",
+            "--message-format=json-diagnostic-short",
+            "--manifest-path",
+        ])
         .arg(root.join("Cargo.toml"));
     for package in packages {
         command.args(["-p", package]);
@@ -113,148 +221,624 @@ pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<()
     if output.status.success() {
         return Ok(Ok(()));
     }
+    let mut failure = BuildFailure::default();
+    let mut said: Vec<String> = Vec::new();
+    for message in cargo_metadata::Message::parse_stream(output.stdout.as_slice()).flatten() {
+        let cargo_metadata::Message::CompilerMessage(message) = message else {
+            continue;
+        };
+        let diagnostic = message.message;
+        if diagnostic.level != cargo_metadata::diagnostic::DiagnosticLevel::Error {
+            continue;
+        }
+        said.push(
+            diagnostic
+                .rendered
+                .clone()
+                .unwrap_or_else(|| diagnostic.message.clone()),
+        );
+        for span in diagnostic.spans.iter().filter(|s| s.is_primary) {
+            failure
+                .at
+                .push((PathBuf::from(&span.file_name), span.line_start as u32));
+        }
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().collect();
-    Ok(Err(lines[lines.len().saturating_sub(40)..].join("\n")))
+    let mut lines: Vec<&str> = said.iter().flat_map(|s| s.lines()).collect();
+    lines.extend(stderr.lines());
+    failure.log = lines[lines.len().saturating_sub(40)..].join("\n");
+    Ok(Err(failure))
 }
 
-/// Builds the tests of the named packages in the user's tree: `Ok(Err(log))` when they do
+/// Builds the tests of the named packages in the user's tree: `Ok(Err(why))` when they do
 /// not build.
-pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), String>> + 'a;
+pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), BuildFailure>> + 'a;
 
-/// Write `tests` into the tree at `root`, then build the packages' tests with `build`
-/// (`Ok(())` when they build, else cargo's words). On a failed build every file is put back
-/// as it was.
+/// Where one test goes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Home {
+    /// A `dualtrack_tests.rs` child module of the module `inline` names in the source `file`.
+    Child { file: String, inline: Vec<String> },
+    /// An integration test file, its tests reaching the module by the `glob` use.
+    Integration { file: String, glob: String },
+}
+
+/// A test made ready for its home: its uses and code in the names they have there.
+struct Prepared<'a> {
+    /// Its place in the tests asked for.
+    index: usize,
+    test: &'a KeptTest,
+    item: syn::ItemFn,
+    uses: Vec<String>,
+}
+
+/// Files as they were before this run wrote them, to put back.
+#[derive(Default)]
+struct Undo {
+    before: Vec<(PathBuf, Option<String>)>,
+    /// Directories made, deepest first.
+    created: Vec<PathBuf>,
+}
+
+impl Undo {
+    fn roll_back(&mut self) -> anyhow::Result<()> {
+        for (path, text) in self.before.drain(..).rev() {
+            match text {
+                Some(text) => write_atomically(&path, &text)?,
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        // Only what is empty (what this run made).
+        for dir in self.created.drain(..) {
+            let _ = std::fs::remove_dir(&dir);
+        }
+        Ok(())
+    }
+}
+
+/// One attempt's writes.
+struct Attempt {
+    written: Written,
+    packages: Vec<String>,
+    /// The tests written into integration files: the file, and each test's index and lines.
+    integration: Vec<(PathBuf, TestLines)>,
+}
+
+/// Tests in a file, by their index among the tests asked for, with their lines (1-based).
+type TestLines = Vec<(usize, std::ops::RangeInclusive<usize>)>;
+
+/// How many builds may go by moving the tests rustc would not take as integration tests
+/// before every test goes to a child module.
+const INTEGRATION_ATTEMPTS: usize = 3;
+
+/// Write `tests` into the tree at `root`, then build the packages' tests with `build`. A test
+/// of public API goes to an integration test file unless its names say it needs private items,
+/// or rustc says so; then it goes to the child module and the build is tried again. On a
+/// failed build every file is put back as it was.
 pub fn check_in(
     root: &Path,
     tests: &[KeptTest],
     build: &BuildCheck<'_>,
 ) -> anyhow::Result<Written> {
-    // One module file per (source file, inline modules).
-    let mut by_slot: BTreeMap<(String, Vec<String>), Vec<&KeptTest>> = BTreeMap::new();
-    for test in tests {
-        let inline: Vec<String> = test
-            .function
-            .module
-            .strip_prefix(&test.file_module)
-            .unwrap_or_default()
-            .split("::")
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        by_slot
-            .entry((test.function.file.clone(), inline))
-            .or_default()
-            .push(test);
+    let mut integration: Vec<bool> = public_tests(root, tests);
+    let mut attempts = 0;
+    loop {
+        let mut undo = Undo::default();
+        let attempt = match write_all(root, tests, &integration, &mut undo) {
+            Ok(attempt) => attempt,
+            Err(err) => {
+                undo.roll_back()?;
+                return Err(err);
+            }
+        };
+        if attempt.written.tests.is_empty() {
+            return Ok(attempt.written);
+        }
+        let failure = match build(&attempt.packages) {
+            Ok(Ok(())) => return Ok(attempt.written),
+            Ok(Err(failure)) => failure,
+            Err(err) => {
+                undo.roll_back()?;
+                return Err(err);
+            }
+        };
+        let mut moved = failing_integration_tests(root, &attempt, &failure);
+        undo.roll_back()?;
+        attempts += 1;
+        if !moved.is_empty() && attempts >= INTEGRATION_ATTEMPTS {
+            moved = (0..tests.len()).filter(|&i| integration[i]).collect();
+        }
+        if moved.is_empty() || crate::interrupt::interrupted() {
+            return Err(InputError::new(format!(
+                "the checked-in tests do not build in your tree, so nothing was written:\n{}",
+                failure.log
+            ))
+            .into());
+        }
+        for index in moved {
+            integration[index] = false;
+        }
     }
-    // Every file's text before, to put back if the build fails.
-    let mut before: Vec<(PathBuf, Option<String>)> = Vec::new();
-    let mut written = Written {
-        files: Vec::new(),
-        tests: Vec::new(),
-    };
-    let mut packages: Vec<String> = Vec::new();
-    let mut created: Vec<PathBuf> = Vec::new();
-    let result = (|| -> anyhow::Result<()> {
-        for ((file, inline), tests) in &by_slot {
-            let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
-                || tests.first().is_some_and(|t| !t.file_module.contains("::"));
-            let (target, attr) = placement(file, inline, mod_rs);
-            let target_path = root.join(&target);
-            let source_path = root.join(file);
-            refuse_links(root, &target_path)?;
-            refuse_links(root, &source_path)?;
-            // A file there that cannot be read as text is not ours to rewrite.
-            let existing = match std::fs::read_to_string(&target_path) {
-                Ok(text) => Some(text),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => {
-                    return Err(InputError::new(format!(
-                        "{}: {err}: left as it is, and nothing checked in",
-                        target_path.display()
-                    ))
-                    .into());
-                }
-            };
-            let (mut text, names) = extend(existing.as_deref(), tests)?;
-            // A new file is formatted as the user's own would be; an existing one never is.
-            if existing.is_none()
-                && let Some(formatted) =
-                    rustfmt(&text, tests.first().map_or("2021", |t| t.edition.as_str()))
-            {
-                text = formatted;
-            }
-            if names.is_empty() {
-                continue;
-            }
-            before.push((target_path.clone(), existing));
-            if let Some(dir) = target_path.parent() {
-                // The directories made here, to take away again on a rollback.
-                let mut missing: Vec<PathBuf> = dir
-                    .ancestors()
-                    .take_while(|d| !d.exists())
-                    .map(Path::to_path_buf)
-                    .collect();
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("failed to create {}", dir.display()))?;
-                created.append(&mut missing);
-            }
-            write_atomically(&target_path, &text)?;
-            written.files.push(target.clone());
-            written.tests.extend(names);
-            let source = std::fs::read_to_string(&source_path)
-                .with_context(|| format!("failed to read {}", source_path.display()))?;
-            if let Some(text) = with_declaration(&source, inline, &attr)? {
-                before.push((source_path.clone(), Some(source.clone())));
-                write_atomically(&source_path, &text)?;
-                if !written.files.contains(file) {
-                    written.files.push(file.clone());
-                }
-            }
-            for test in tests {
-                if !packages.contains(&test.function.package) {
-                    packages.push(test.function.package.clone());
-                }
-            }
-        }
-        Ok(())
-    })();
-    let outcome = match result {
-        Ok(()) if written.tests.is_empty() => Ok(()),
-        Ok(()) => match build(&packages)? {
-            Ok(()) => Ok(()),
-            Err(log) => Err(anyhow::Error::from(InputError::new(format!(
-                "the checked-in tests do not build in your tree, so nothing was written:\n{log}"
-            )))),
-        },
-        Err(err) => Err(err),
-    };
-    if let Err(err) = outcome {
-        for (path, text) in before.iter().rev() {
-            match text {
-                Some(text) => write_atomically(path, text)?,
-                None => {
-                    let _ = std::fs::remove_file(path);
-                }
-            }
-        }
-        // Deepest first; only what is empty (what this run made).
-        for dir in &created {
-            let _ = std::fs::remove_dir(dir);
-        }
-        return Err(err);
-    }
-    Ok(written)
 }
 
-/// A test as tokens, without its name and doc comments: what makes two tests the same.
+/// Which tests may go to an integration test file: public API, naming nothing private of the
+/// function's module and no `super::` or `self::` path.
+fn public_tests(root: &Path, tests: &[KeptTest]) -> Vec<bool> {
+    let mut private: BTreeMap<(String, Vec<String>), HashSet<String>> = BTreeMap::new();
+    tests
+        .iter()
+        .map(|test| {
+            if test.public.is_none() {
+                return false;
+            }
+            let inline = inline_modules(test);
+            let names = private
+                .entry((test.function.file.clone(), inline.clone()))
+                .or_insert_with(|| {
+                    std::fs::read_to_string(root.join(&test.function.file))
+                        .ok()
+                        .and_then(|source| private_names(&source, &inline))
+                        .unwrap_or_default()
+                });
+            names_only_public(test, names)
+        })
+        .collect()
+}
+
+/// The inline modules of the function's file its module is in (outermost first).
+fn inline_modules(test: &KeptTest) -> Vec<String> {
+    test.function
+        .module
+        .strip_prefix(&test.file_module)
+        .unwrap_or_default()
+        .split("::")
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The names items of a module have that an integration test cannot use: not `pub`, or only
+/// under `#[cfg(test)]`, or imported by a private `use`. `None` when the file does not parse
+/// or the module is not in it.
+fn private_names(source: &str, inline: &[String]) -> Option<HashSet<String>> {
+    let file = syn::parse_file(source).ok()?;
+    let mut items: &[syn::Item] = &file.items;
+    for name in inline {
+        items = items.iter().find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == name.as_str() => m.content.as_ref().map(|c| &c.1[..]),
+            _ => None,
+        })?;
+    }
+    let mut names = HashSet::new();
+    for item in items {
+        let (vis, attrs, name) = match item {
+            syn::Item::Fn(i) => (Some(&i.vis), &i.attrs, Some(&i.sig.ident)),
+            syn::Item::Struct(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Enum(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Union(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Const(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Static(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Type(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Trait(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            syn::Item::Mod(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
+            // A `macro_rules!` is not reached by a module path.
+            syn::Item::Macro(i) => (None, &i.attrs, i.ident.as_ref()),
+            syn::Item::Use(i) => {
+                if !matches!(i.vis, syn::Visibility::Public(_)) || cfg_test(&i.attrs) {
+                    use_names(&i.tree, &mut names);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let public = vis.is_some_and(|v| matches!(v, syn::Visibility::Public(_)));
+        if let Some(name) = name
+            && (!public || cfg_test(attrs))
+        {
+            names.insert(name.to_string());
+        }
+    }
+    Some(names)
+}
+
+/// Whether `attrs` hold `#[cfg(test)]` (alone or among others).
+fn cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("cfg")
+            && attr
+                .meta
+                .to_token_stream()
+                .into_iter()
+                .any(|t| matches!(&t, proc_macro2::TokenTree::Group(g) if g.stream().into_iter().any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "test"))))
+    })
+}
+
+/// The names a `use` tree brings in (`a::{b, c as d, e::self}` → `b`, `d`, `e`).
+fn use_names(tree: &syn::UseTree, names: &mut HashSet<String>) {
+    match tree {
+        syn::UseTree::Path(path) => use_names(&path.tree, names),
+        syn::UseTree::Name(name) if name.ident != "self" => {
+            names.insert(name.ident.to_string());
+        }
+        syn::UseTree::Name(_) | syn::UseTree::Glob(_) => {}
+        syn::UseTree::Rename(rename) => {
+            names.insert(rename.rename.to_string());
+        }
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                use_names(tree, names);
+            }
+        }
+    }
+}
+
+/// Whether the test's code and uses name nothing in `private` (save what its own uses bring
+/// in) and take no path from `super` or `self`.
+fn names_only_public(test: &KeptTest, private: &HashSet<String>) -> bool {
+    let mut own = HashSet::new();
+    let mut streams = Vec::new();
+    for line in &test.uses {
+        let Ok(used) = syn::parse_str::<syn::ItemUse>(line.trim()) else {
+            return false;
+        };
+        if is_super_glob(&used) {
+            continue;
+        }
+        use_names(&used.tree, &mut own);
+        streams.push(used.tree.to_token_stream());
+    }
+    let Ok(code) = syn::parse_str::<proc_macro2::TokenStream>(&test.code) else {
+        return false;
+    };
+    streams.push(code);
+    let mut roots = Vec::new();
+    for stream in streams {
+        path_roots(stream, &mut roots);
+    }
+    !roots.iter().any(|name| {
+        name == "super" || name == "self" || (private.contains(name) && !own.contains(name))
+    })
+}
+
+/// `use super::*;`, which the child module has and an integration test does without.
+fn is_super_glob(used: &syn::ItemUse) -> bool {
+    matches!(&used.tree, syn::UseTree::Path(p) if p.ident == "super" && matches!(*p.tree, syn::UseTree::Glob(_)))
+}
+
+/// Identifiers that may start a path: not after `.` or `::`; for `super` and `self`, only
+/// those a `::` follows (`self.x` is a receiver). Inside macros too.
+fn path_roots(tokens: proc_macro2::TokenStream, roots: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let punct = |i: Option<usize>, c: char| matches!(i.and_then(|i| trees.get(i)), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    for (index, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => path_roots(group.stream(), roots),
+            TokenTree::Ident(ident) => {
+                let before = index.checked_sub(1);
+                if punct(before, '.') || punct(before, ':') {
+                    continue;
+                }
+                let name = ident.to_string();
+                if (name == "super" || name == "self") && !punct(Some(index + 1), ':') {
+                    continue;
+                }
+                roots.push(name);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The tests whose lines in an integration file hold the build's errors; every test written
+/// to a file whose errors are on other lines (its `use`).
+fn failing_integration_tests(root: &Path, attempt: &Attempt, failure: &BuildFailure) -> Vec<usize> {
+    let mut moved = Vec::new();
+    for (path, line) in &failure.at {
+        let path = root.join(path);
+        for (file, tests) in &attempt.integration {
+            if *file != path {
+                continue;
+            }
+            let line = *line as usize;
+            let hit: Vec<usize> = tests
+                .iter()
+                .filter(|(_, lines)| lines.contains(&line))
+                .map(|(index, _)| *index)
+                .collect();
+            if hit.is_empty() {
+                moved.extend(tests.iter().map(|(index, _)| *index));
+            } else {
+                moved.extend(hit);
+            }
+        }
+    }
+    moved.sort_unstable();
+    moved.dedup();
+    moved
+}
+
+/// Write every test to its home (an integration file where `integration` says so), noting in
+/// `undo` what to put back.
+fn write_all(
+    root: &Path,
+    tests: &[KeptTest],
+    integration: &[bool],
+    undo: &mut Undo,
+) -> anyhow::Result<Attempt> {
+    let mut homes: BTreeMap<Home, Vec<Prepared<'_>>> = BTreeMap::new();
+    for (index, test) in tests.iter().enumerate() {
+        let mut item: syn::ItemFn = syn::parse_str(&test.code)
+            .map_err(|err| anyhow::anyhow!("the kept test does not parse: {err}"))?;
+        item.attrs.retain(|a| !a.path().is_ident("doc"));
+        if matches!(test.outcome.as_str(), "timed_out" | "crashed") {
+            let why = format!(
+                "dualtrack {}: {}; run with --ignored",
+                test.finding,
+                test.outcome.replace('_', " ")
+            );
+            item.attrs.push(syn::parse_quote!(#[ignore = #why]));
+        }
+        let mut uses: Vec<String> = test.uses.iter().map(|u| u.trim().to_owned()).collect();
+        let home = match (&test.public, integration[index]) {
+            (Some(api), true) => {
+                let (file, glob) = integration_placement(api, &test.function.module);
+                let rename = |tokens| {
+                    crate::generate::model::fixup::with_root_renamed(
+                        tokens,
+                        "crate",
+                        &api.crate_name,
+                    )
+                };
+                if let Some(renamed) = rename(item.to_token_stream()) {
+                    item = syn::parse2(renamed).context("a renamed test does not parse")?;
+                }
+                uses = uses
+                    .iter()
+                    .filter_map(|line| {
+                        let used = syn::parse_str::<syn::ItemUse>(line).ok()?;
+                        if is_super_glob(&used) {
+                            return None;
+                        }
+                        Some(match rename(used.to_token_stream()) {
+                            Some(renamed) => syn::parse2::<syn::ItemUse>(renamed)
+                                .map_or_else(|_| line.clone(), |u| printed_use(&u)),
+                            None => line.clone(),
+                        })
+                    })
+                    .collect();
+                Home::Integration { file, glob }
+            }
+            _ => Home::Child {
+                file: test.function.file.clone(),
+                inline: inline_modules(test),
+            },
+        };
+        homes.entry(home).or_default().push(Prepared {
+            index,
+            test,
+            item,
+            uses,
+        });
+    }
+    let mut attempt = Attempt {
+        written: Written {
+            files: Vec::new(),
+            tests: Vec::new(),
+        },
+        packages: Vec::new(),
+        integration: Vec::new(),
+    };
+    for (home, tests) in &homes {
+        let (target, header) = match home {
+            Home::Child { file, inline } => {
+                let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
+                    || tests
+                        .first()
+                        .is_some_and(|t| !t.test.file_module.contains("::"));
+                let (target, _) = placement(file, inline, mod_rs);
+                (target, "use super::*;".to_owned())
+            }
+            Home::Integration { file, glob } => (file.clone(), glob.clone()),
+        };
+        let target_path = root.join(&target);
+        refuse_links(root, &target_path)?;
+        // A file there that cannot be read as text is not ours to rewrite.
+        let existing = match std::fs::read_to_string(&target_path) {
+            Ok(text) => Some(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                return Err(InputError::new(format!(
+                    "{}: {err}: left as it is, and nothing checked in",
+                    target_path.display()
+                ))
+                .into());
+            }
+        };
+        let (mut text, names) = extend(existing.as_deref(), &header, tests)?;
+        if names.is_empty() {
+            continue;
+        }
+        // A new file is formatted as the user's own would be; an existing one never is.
+        if existing.is_none()
+            && let Some(formatted) = rustfmt(
+                &text,
+                tests.first().map_or("2021", |t| t.test.edition.as_str()),
+            )
+        {
+            text = formatted;
+        }
+        undo.before.push((target_path.clone(), existing));
+        if let Some(dir) = target_path.parent() {
+            // The directories made here, to take away again on a rollback.
+            let mut missing: Vec<PathBuf> = dir
+                .ancestors()
+                .take_while(|d| !d.exists())
+                .map(Path::to_path_buf)
+                .collect();
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+            undo.created.append(&mut missing);
+        }
+        write_atomically(&target_path, &text)?;
+        attempt.written.files.push(target.clone());
+        attempt
+            .written
+            .tests
+            .extend(names.iter().map(|(_, name)| name.clone()));
+        match home {
+            Home::Child { file, inline } => {
+                let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
+                    || tests
+                        .first()
+                        .is_some_and(|t| !t.test.file_module.contains("::"));
+                let (_, attr) = placement(file, inline, mod_rs);
+                let source_path = root.join(file);
+                refuse_links(root, &source_path)?;
+                let source = std::fs::read_to_string(&source_path)
+                    .with_context(|| format!("failed to read {}", source_path.display()))?;
+                if let Some(text) = with_declaration(&source, inline, &attr)? {
+                    undo.before
+                        .push((source_path.clone(), Some(source.clone())));
+                    write_atomically(&source_path, &text)?;
+                    if !attempt.written.files.contains(file) {
+                        attempt.written.files.push(file.clone());
+                    }
+                }
+            }
+            Home::Integration { .. } => {
+                attempt
+                    .integration
+                    .push((target_path.clone(), test_lines(&text, &names)));
+            }
+        }
+        for prepared in tests {
+            if !attempt.packages.contains(&prepared.test.function.package) {
+                attempt
+                    .packages
+                    .push(prepared.test.function.package.clone());
+            }
+        }
+    }
+    Ok(attempt)
+}
+
+/// The lines (1-based) of the test functions `names` in `text`, by the index of their test.
+fn test_lines(text: &str, names: &[(usize, String)]) -> TestLines {
+    let Ok(file) = syn::parse_file(text) else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for item in &file.items {
+        let syn::Item::Fn(function) = item else {
+            continue;
+        };
+        let Some((index, _)) = names.iter().find(|(_, n)| function.sig.ident == n.as_str()) else {
+            continue;
+        };
+        let start = function
+            .attrs
+            .first()
+            .map_or(function.sig.fn_token.span, |a| a.pound_token.span)
+            .start()
+            .line;
+        let end = function.block.brace_token.span.close().end().line;
+        lines.push((*index, start..=end));
+    }
+    lines
+}
+
+/// A `use` item as one line.
+fn printed_use(used: &syn::ItemUse) -> String {
+    let mut file: syn::File = syn::parse_quote!();
+    file.items = vec![syn::Item::Use(used.clone())];
+    prettyplease::unparse(&file).trim().to_owned()
+}
+
+/// A test as tokens, without its name and doc comments and what formatters change (the
+/// braces rustfmt puts around a closure's or a match arm's body, trailing commas): what makes
+/// two tests the same.
 fn shape(item: &syn::ItemFn) -> String {
-    use quote::ToTokens as _;
+    use syn::visit_mut::VisitMut;
+    struct Unformatted;
+    impl VisitMut for Unformatted {
+        fn visit_expr_closure_mut(&mut self, closure: &mut syn::ExprClosure) {
+            syn::visit_mut::visit_expr_closure_mut(self, closure);
+            if let Some(inner) = lone_expression(&closure.body) {
+                *closure.body = inner;
+            }
+        }
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            syn::visit_mut::visit_arm_mut(self, arm);
+            if let Some(inner) = lone_expression(&arm.body) {
+                *arm.body = inner;
+            }
+            arm.comma = Some(Default::default());
+        }
+    }
     let mut item = item.clone();
     item.attrs.retain(|a| !a.path().is_ident("doc"));
     item.sig.ident = syn::Ident::new("t", item.sig.ident.span());
-    item.to_token_stream().to_string()
+    Unformatted.visit_item_fn_mut(&mut item);
+    without_trailing_commas(item.to_token_stream()).to_string()
 }
+
+/// The expression a plain block `{ expr }` holds, if that is all it holds.
+fn lone_expression(expr: &syn::Expr) -> Option<syn::Expr> {
+    let syn::Expr::Block(block) = expr else {
+        return None;
+    };
+    if block.label.is_some() || !block.attrs.is_empty() {
+        return None;
+    }
+    match block.block.stmts.as_slice() {
+        [syn::Stmt::Expr(inner, None)] => Some(inner.clone()),
+        _ => None,
+    }
+}
+
+/// `tokens` without a comma before a closing delimiter where it changes nothing: in brackets
+/// and braces, in a call's or macro's parentheses, in parentheses holding another comma
+/// (`(x,)` alone is a tuple, `(x)` is not).
+fn without_trailing_commas(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, TokenTree};
+    let is_comma = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ',');
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(trees.len());
+    for (index, tree) in trees.iter().enumerate() {
+        let TokenTree::Group(group) = tree else {
+            out.push(tree.clone());
+            continue;
+        };
+        let mut inner: Vec<TokenTree> = without_trailing_commas(group.stream())
+            .into_iter()
+            .collect();
+        let call = match index.checked_sub(1).map(|i| &trees[i]) {
+            Some(TokenTree::Ident(ident)) => !KEYWORDS.contains(&ident.to_string().as_str()),
+            Some(TokenTree::Punct(p)) => matches!(p.as_char(), '!' | '>'),
+            Some(TokenTree::Group(_)) => true,
+            _ => false,
+        };
+        let needless = group.delimiter() != Delimiter::Parenthesis
+            || call
+            || inner.iter().filter(|t| is_comma(t)).count() > 1;
+        if needless && inner.last().is_some_and(is_comma) {
+            inner.pop();
+        }
+        let mut rebuilt = proc_macro2::Group::new(group.delimiter(), inner.into_iter().collect());
+        rebuilt.set_span(group.span());
+        out.push(TokenTree::Group(rebuilt));
+    }
+    out.into_iter().collect()
+}
+
+/// Keywords a parenthesized tuple may follow (`let (x,) =`, `return (x,)`).
+const KEYWORDS: &[&str] = &[
+    "as", "box", "break", "else", "if", "in", "let", "match", "move", "mut", "ref", "return",
+    "while", "yield",
+];
 
 /// `text` through rustfmt (for `edition`), when rustfmt is installed and takes it.
 fn rustfmt(text: &str, edition: &str) -> Option<String> {
@@ -272,57 +856,53 @@ fn rustfmt(text: &str, edition: &str) -> Option<String> {
     (output.status.success() && !formatted.trim().is_empty()).then_some(formatted)
 }
 
-/// The module file's text with `tests` added after what is there, and the names written. A
-/// test whose code is there already is not written again; one whose name is taken gets a
-/// number.
-fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String, Vec<String>)> {
+/// The test file's text with `tests` added after what is there (a new file starts with
+/// `header`, the `use` that reaches the module), and the names written with their tests'
+/// indices. A test whose code is there already is not written again; one whose name is taken
+/// gets a number.
+fn extend(
+    existing: Option<&str>,
+    header: &str,
+    tests: &[Prepared<'_>],
+) -> anyhow::Result<(String, Vec<(usize, String)>)> {
     let mut text = match existing {
         Some(text) => text.to_owned(),
-        None => {
-            ("//! Adversarial tests checked in by cargo-dualtrack (`reconcile --keep`, `generate \
+        None => format!(
+            "//! Adversarial tests checked in by cargo-dualtrack (`reconcile --keep`, `generate \
              --write`):\n//! a kept test guards a finding (its id is on the line above it) and \
-             fails until the code is fixed.\n\n\
-             use super::*;\n")
-                .to_owned()
-        }
+             fails until the code is fixed.\n\n{header}\n"
+        ),
     };
     let mut taken: HashSet<String> = HashSet::new();
     // The tests there and written, by shape.
     let mut batch: HashSet<String> = HashSet::new();
     if let Some(existing) = existing {
         let file = syn::parse_file(existing)
-            .map_err(|err| anyhow::anyhow!("the existing {MODULE}.rs does not parse: {err}"))?;
+            .map_err(|err| anyhow::anyhow!("the existing test file does not parse: {err}"))?;
         for item in &file.items {
             if let syn::Item::Fn(function) = item {
                 taken.insert(function.sig.ident.to_string());
                 batch.insert(shape(function));
             }
         }
+        if !text.lines().any(|l| l.trim() == header) {
+            text = insert_use(&text, header);
+        }
     }
     let mut names = Vec::new();
-    for test in tests {
-        for line in &test.uses {
+    for prepared in tests {
+        // The same test (whatever its name became, however it was formatted) once.
+        if !batch.insert(shape(&prepared.item)) {
+            continue;
+        }
+        for line in &prepared.uses {
             if !text.lines().any(|l| l.trim() == line.trim()) {
                 text = insert_use(&text, line.trim());
             }
         }
-        let mut item: syn::ItemFn = syn::parse_str(&test.code)
-            .map_err(|err| anyhow::anyhow!("the kept test does not parse: {err}"))?;
-        item.attrs.retain(|a| !a.path().is_ident("doc"));
-        if matches!(test.outcome.as_str(), "timed_out" | "crashed") {
-            let why = format!(
-                "dualtrack {}: {}; run with --ignored",
-                test.finding,
-                test.outcome.replace('_', " ")
-            );
-            item.attrs.push(syn::parse_quote!(#[ignore = #why]));
-        }
-        // The same test (whatever its name became, however it was formatted) once.
-        if !batch.insert(shape(&item)) {
-            continue;
-        }
-        let item = crate::generate::model::engine::with_name(item, &mut taken);
+        let item = crate::generate::model::engine::with_name(prepared.item.clone(), &mut taken);
         let name = item.sig.ident.to_string();
+        let test = prepared.test;
         let label = if test.finding.starts_with("F-") || test.finding == "generated" {
             test.finding.as_str()
         } else {
@@ -333,7 +913,7 @@ fn extend(existing: Option<&str>, tests: &[&KeptTest]) -> anyhow::Result<(String
             test.function.path,
             printed(&item)
         ));
-        names.push(name);
+        names.push((prepared.index, name));
     }
     Ok((text, names))
 }
@@ -491,6 +1071,7 @@ mod test {
             uses: vec!["use std::collections::HashMap;".into()],
             file_module: "c".into(),
             edition: "2021".into(),
+            public: None,
         }
     }
 
@@ -637,7 +1218,7 @@ mod test {
         check_in(dir.path(), &[in_crlf], &ok).unwrap();
         let text = std::fs::read_to_string(&crlf).unwrap();
         assert!(text.ends_with("}\r\n\r\n#[cfg(test)]\r\n#[path = \"crlf/dualtrack_tests.rs\"]\r\nmod dualtrack_tests;\r\n"), "{text:?}");
-        let broken = |_: &[String]| Ok(Err("error[E0425]".to_owned()));
+        let broken = |_: &[String]| Ok(Err(BuildFailure::said("error[E0425]")));
         let err = check_in(dir.path(), &[kept("other", "panicked")], &broken).unwrap_err();
         assert!(err.to_string().contains("nothing was written"), "{err}");
         assert_eq!(
@@ -651,13 +1232,199 @@ mod test {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
-        let broken = |_: &[String]| Ok(Err("no".to_owned()));
+        let broken = |_: &[String]| Ok(Err(BuildFailure::said("no")));
         assert!(check_in(dir.path(), &[kept("t", "panicked")], &broken).is_err());
         assert_eq!(
             std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
             "pub fn average() {}\n"
         );
         assert!(!dir.path().join("src/lib").exists());
+    }
+
+    fn public(mut test: KeptTest) -> KeptTest {
+        test.public = Some(PublicApi {
+            crate_name: "c".into(),
+            tests_dir: "tests".into(),
+        });
+        test
+    }
+
+    #[test]
+    fn a_test_is_the_same_however_it_was_formatted() {
+        let shape_of = |code: &str| shape(&syn::parse_str(code).unwrap());
+        let printed = shape_of(
+            "#[test] fn a() { let Ok(first) = catch(|| format!(\"{:?}\", f(0))) else { return; }; \
+             match first { x => g(x), _ => h(1, 2) } let t = (1,); }",
+        );
+        let formatted = shape_of(
+            "/// Docs.\n#[test] fn b() { let Ok(first) = catch(|| { format!(\"{:?}\", f(0),) }) else { return; }; \
+             match first { x => { g(x) } _ => h(1, 2,), } let t = (1,); }",
+        );
+        assert_eq!(printed, formatted);
+        assert_eq!(
+            shape_of("#[test] fn a() { f(g(1)); let v = vec![1]; }"),
+            shape_of("#[test] fn a() { f(g(1,),); let v = vec![1,]; }")
+        );
+        assert_ne!(
+            shape_of("#[test] fn a() { let (x) = y; return (x); }"),
+            shape_of("#[test] fn a() { let (x,) = y; return (x,); }")
+        );
+        let other = shape_of("#[test] fn a() { let t = (1); }");
+        assert_ne!(other, shape_of("#[test] fn a() { let t = (1,); }"));
+        assert_ne!(printed, shape_of("#[test] fn a() { f(1) }"));
+    }
+
+    #[test]
+    fn a_public_module_s_tests_go_to_an_integration_file_named_after_it() {
+        let api = PublicApi {
+            crate_name: "ledger_math".into(),
+            tests_dir: "crates/core/tests".into(),
+        };
+        assert_eq!(
+            integration_placement(&api, "ledger_math"),
+            (
+                "crates/core/tests/dualtrack_lib.rs".into(),
+                "use ledger_math::*;".into()
+            )
+        );
+        assert_eq!(
+            integration_placement(&api, "ledger_math::money::r#fn"),
+            (
+                "crates/core/tests/dualtrack_money_fn.rs".into(),
+                "use ledger_math::money::r#fn::*;".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_test_naming_a_private_item_of_its_module_stays_inside_the_crate() {
+        let source = "use std::collections::HashMap;\npub use std::fmt::Debug;\n\
+                      fn helper() {}\npub fn average() {}\npub(crate) struct Inner;\n\
+                      #[cfg(test)] pub fn fixture() {}\npub mod net { fn hidden() {} pub fn open() {} }\n";
+        let private = private_names(source, &[]).unwrap();
+        let mut names: Vec<&str> = private.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["HashMap", "Inner", "fixture", "helper"]);
+        let net = private_names(source, &["net".to_owned()]).unwrap();
+        assert!(net.contains("hidden") && !net.contains("open"), "{net:?}");
+        assert!(private_names(source, &["gone".to_owned()]).is_none());
+
+        let with = |code: &str, uses: &[&str]| {
+            let mut test = public(kept("t", "panicked"));
+            test.code = format!("#[test]\nfn t() {{ {code} }}");
+            test.uses = uses.iter().map(|u| (*u).to_owned()).collect();
+            names_only_public(&test, &private)
+        };
+        assert!(with(
+            "let _ = average(1, 0); let s = Self::x; self.y;",
+            &["use super::*;"]
+        ));
+        assert!(with("let _ = crate::net::open();", &[]));
+        assert!(!with("assert_eq!(helper(), ());", &[]));
+        assert!(!with("let _ = super::average();", &[]));
+        assert!(!with("let _ = Inner;", &[]));
+        // A name the module imports privately, which the test imports itself.
+        assert!(!with("let _: HashMap<u8, u8> = HashMap::new();", &[]));
+        assert!(with(
+            "let _: HashMap<u8, u8> = HashMap::new();",
+            &["use std::collections::HashMap;"]
+        ));
+        assert!(!with("let _ = 1;", &["use super::helper;"]));
+        // A method or field of that name is no path.
+        assert!(with("let v = x.helper(); let w = a::helper;", &[]));
+    }
+
+    #[test]
+    fn a_public_test_is_an_integration_test_unless_rustc_will_not_take_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        let lib = "pub fn average(sum: i64, count: i64) -> i64 {\n    sum / count\n}\n";
+        std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+        let mut by_crate = public(kept("by_crate", "panicked"));
+        by_crate.code = by_crate
+            .code
+            .replace("average(1, 0)", "crate::average(1, 0)");
+        by_crate.uses.push("use super::*;".into());
+        let ok = |_: &[String]| Ok(Ok(()));
+        let written = check_in(dir.path(), &[by_crate.clone()], &ok).unwrap();
+        assert_eq!(written.files, ["tests/dualtrack_lib.rs"]);
+        let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        assert!(
+            file.contains("use c::*;\nuse std::collections::HashMap;\n"),
+            "{file}"
+        );
+        assert!(file.contains("let _ = c::average(1, 0);"), "{file}");
+        assert!(
+            !file.contains("super") && !file.contains("crate::"),
+            "{file}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+            lib
+        );
+        // Written again, it is there already.
+        assert!(
+            check_in(dir.path(), &[by_crate], &ok)
+                .unwrap()
+                .tests
+                .is_empty()
+        );
+
+        // rustc says one test of two does not build as an integration test: that one moves
+        // to the child module, the other stays, and the second build passes.
+        let before = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        let builds = std::cell::RefCell::new(Vec::new());
+        let fussy = |_: &[String]| {
+            let text = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+            builds.borrow_mut().push(text.clone());
+            let line = text
+                .lines()
+                .position(|l| l.contains("fn private_one"))
+                .map(|i| i + 2);
+            Ok(match line {
+                Some(line) => Err(BuildFailure {
+                    log: "error[E0603]: function `hidden` is private".into(),
+                    at: vec![(PathBuf::from("tests/dualtrack_lib.rs"), line as u32)],
+                }),
+                None => Ok(()),
+            })
+        };
+        let written = check_in(
+            dir.path(),
+            &[
+                public(kept("public_one", "panicked")),
+                public(kept("private_one", "panicked")),
+            ],
+            &fussy,
+        )
+        .unwrap();
+        assert_eq!(builds.borrow().len(), 2);
+        assert_eq!(written.tests, ["private_one", "public_one"]);
+        let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        assert!(
+            file.starts_with(&before) && file.contains("fn public_one()"),
+            "{file}"
+        );
+        assert!(!file.contains("private_one"), "{file}");
+        let module =
+            std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        assert!(module.contains("fn private_one()"), "{module}");
+
+        // Errors elsewhere than in the tests written are no reason to move them: all is put back.
+        let elsewhere = |_: &[String]| {
+            Ok(Err(BuildFailure {
+                log: "error in src/lib.rs".into(),
+                at: vec![(PathBuf::from("src/lib.rs"), 1)],
+            }))
+        };
+        let err =
+            check_in(dir.path(), &[public(kept("third", "panicked"))], &elsewhere).unwrap_err();
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        assert!(
+            !std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs"))
+                .unwrap()
+                .contains("third")
+        );
     }
 
     #[cfg(unix)]

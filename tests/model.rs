@@ -827,7 +827,8 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         ledger.contains(",kept,planted::average,the verified fix was applied"),
         "{ledger}"
     );
-    let cargo = util::users_cargo_test(&dir.path().join("Cargo.toml"), "dualtrack_tests");
+    let cargo =
+        util::users_cargo_test(&dir.path().join("Cargo.toml"), &["--test", "dualtrack_lib"]);
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(cargo.status.success(), "{stdout}");
     assert!(stdout.contains("1 passed"), "{stdout}");

@@ -40,24 +40,27 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
     );
     let kept: Value = serde_json::from_slice(&kept.stdout).unwrap();
     assert_eq!(kept["checked_in"]["tests"][0], test);
-    let module = std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+    // `average` is public API: its test is an integration test, naming the crate.
+    let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
     assert!(
-        module.contains(&format!(
+        file.contains(&format!(
             "// dualtrack {id}: planted::average\n#[test]\nfn {test}()"
         )),
-        "{module}"
+        "{file}"
     );
-    let lib = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
-    assert!(
-        lib.ends_with("#[cfg(test)]\n#[path = \"lib/dualtrack_tests.rs\"]\nmod dualtrack_tests;\n")
+    assert!(file.contains("\nuse planted::*;\n"), "{file}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+        std::fs::read_to_string(util::fixture("planted").join("src/lib.rs")).unwrap()
     );
 
     // The user's own `cargo test` runs it, and it fails: the bug is still there.
-    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
+    let cargo = util::users_cargo_test(&manifest, &["--test", "dualtrack_lib"]);
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(!cargo.status.success(), "{stdout}");
     assert!(
-        stdout.contains(&format!("dualtrack_tests::{test}")),
+        stdout.contains(&format!("{test} ... FAILED"))
+            || stdout.contains(&format!("---- {test} stdout")),
         "{stdout}"
     );
 
@@ -83,9 +86,8 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
     // Keeping it again writes nothing twice.
     let twice = run(&["reconcile", "--keep", id]);
     assert_eq!(twice.status.code(), Some(0));
-    let module_after =
-        std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
-    assert_eq!(module_after, module);
+    let file_after = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+    assert_eq!(file_after, file);
 }
 
 #[test]
@@ -145,9 +147,17 @@ fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
 fn generate_write_checks_the_tests_in_once() {
     let dir = util::copy_fixture("planted");
     let manifest = dir.path().join("Cargo.toml");
+    // `checked_average` is public API, `bucket` private.
     let write = || {
         dualtrack()
-            .args(["generate", "--fn", "planted::checked_average", "--write"])
+            .args([
+                "generate",
+                "--fn",
+                "planted::checked_average",
+                "--fn",
+                "planted::bucket",
+            ])
+            .args(["--private", "--write"])
             .arg("--manifest-path")
             .arg(&manifest)
             .output()
@@ -161,26 +171,41 @@ fn generate_write_checks_the_tests_in_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
+    assert!(said.contains("tests/dualtrack_lib.rs"), "{said}");
     assert!(said.contains("src/lib/dualtrack_tests.rs"), "{said}");
-    let module = std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
-    let count = module.matches("#[test]").count();
-    assert!(count >= 3, "{module}");
+    let public = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+    assert!(public.matches("#[test]").count() >= 3, "{public}");
     assert!(
-        module.contains("// dualtrack generated: planted::checked_average"),
-        "{module}"
+        public.contains("// dualtrack generated: planted::checked_average"),
+        "{public}"
     );
+    assert!(!public.contains("planted::bucket"), "{public}");
+    let private = std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+    assert!(
+        private.contains("// dualtrack generated: planted::bucket"),
+        "{private}"
+    );
+    assert!(!private.contains("checked_average"), "{private}");
     // Again: every test is there already, nothing is added.
     let second = write();
     assert!(String::from_utf8_lossy(&second.stdout).contains("checked in 0 tests"));
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap(),
-        module
+        std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap(),
+        public
     );
-    // checked_average is correct: the checked-in tests pass under plain `cargo test`.
-    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap(),
+        private
+    );
+    // Both are correct: the checked-in tests pass under plain `cargo test`.
+    let cargo = util::users_cargo_test(&manifest, &[]);
     assert!(
         cargo.status.success(),
         "{}",
         String::from_utf8_lossy(&cargo.stdout)
     );
+    let listed = util::users_cargo_test(&manifest, &["--", "--list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("dualtrack_tests::bucket_"), "{listed}");
+    assert!(listed.contains("\nchecked_average_"), "{listed}");
 }

@@ -581,7 +581,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
     );
 
     // The kept test is in the user's tree and fails there, under the user's own `cargo test`.
-    let cargo = util::users_cargo_test(&manifest, "dualtrack_tests");
+    let cargo = util::users_cargo_test(&manifest, &["--test", "dualtrack_lib"]);
     let stdout = String::from_utf8_lossy(&cargo.stdout);
     assert!(!cargo.status.success(), "{stdout}");
     assert!(stdout.contains("1 failed"), "{stdout}");

@@ -186,6 +186,7 @@ fn check_in(
                 uses: uses.clone(),
                 file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
                 edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
+                public: crate::checkin::KeptTest::public_api_of(workspace, function),
             })
         })
         .collect();

@@ -40,11 +40,11 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
 }
 
 /// The user's own `cargo test NAME_FILTER` on the crate at `manifest`, as they would run it.
-pub fn users_cargo_test(manifest: &Path, filter: &str) -> std::process::Output {
+pub fn users_cargo_test(manifest: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO"))
         .args(["test", "--quiet", "--manifest-path"])
         .arg(manifest)
-        .arg(filter)
+        .args(args)
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .unwrap()

@@ -9,15 +9,24 @@ use quote::ToTokens;
 /// `item` with every path that starts with the crate's own name (`ledger::split`, `use
 /// ledger::Cents`, also inside macros) starting with `crate` instead; `None` when it has none.
 pub fn with_crate_paths(item: &syn::ItemFn, crate_name: &str) -> Option<syn::ItemFn> {
-    let mut changed = false;
-    let tokens = rewrite(item.to_token_stream(), crate_name, &mut changed);
-    if !changed {
-        return None;
-    }
-    syn::parse2(tokens).ok()
+    syn::parse2(with_root_renamed(
+        item.to_token_stream(),
+        crate_name,
+        "crate",
+    )?)
+    .ok()
 }
 
-fn rewrite(tokens: TokenStream, crate_name: &str, changed: &mut bool) -> TokenStream {
+/// `tokens` with every path that starts with `from` (`from::x`, not `a::from::x` nor
+/// `s.from`, also inside macros) starting with `to` instead; `None` when none does. An
+/// integration test names the crate where a unit test says `crate`, and back.
+pub fn with_root_renamed(tokens: TokenStream, from: &str, to: &str) -> Option<TokenStream> {
+    let mut changed = false;
+    let tokens = rewrite(tokens, from, to, &mut changed);
+    changed.then_some(tokens)
+}
+
+fn rewrite(tokens: TokenStream, from: &str, to: &str, changed: &mut bool) -> TokenStream {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let is_colon =
         |tree: Option<&TokenTree>| matches!(tree, Some(TokenTree::Punct(p)) if p.as_char() == ':');
@@ -25,13 +34,13 @@ fn rewrite(tokens: TokenStream, crate_name: &str, changed: &mut bool) -> TokenSt
     for (index, tree) in trees.iter().enumerate() {
         match tree {
             TokenTree::Group(group) => {
-                let inner = rewrite(group.stream(), crate_name, changed);
+                let inner = rewrite(group.stream(), from, to, changed);
                 let mut rebuilt = Group::new(group.delimiter(), inner);
                 rebuilt.set_span(group.span());
                 out.push(TokenTree::Group(rebuilt));
             }
             TokenTree::Ident(ident)
-                if ident == crate_name
+                if ident == from
                     // The first segment of a path: `::` follows, and no `::` or `.` comes before.
                     && matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
                     && is_colon(trees.get(index + 2))
@@ -39,7 +48,7 @@ fn rewrite(tokens: TokenStream, crate_name: &str, changed: &mut bool) -> TokenSt
                     && !matches!(index.checked_sub(1).and_then(|i| trees.get(i)), Some(TokenTree::Punct(p)) if p.as_char() == '.') =>
             {
                 *changed = true;
-                out.push(TokenTree::Ident(Ident::new("crate", ident.span())));
+                out.push(TokenTree::Ident(Ident::new(to, ident.span())));
             }
             other => out.push(other.clone()),
         }
@@ -112,6 +121,17 @@ mod test {
              let w = ledger + 1; }",
         );
         assert!(with_crate_paths(&test, "ledger").is_none());
+    }
+
+    #[test]
+    fn crate_becomes_the_crate_s_name_for_an_integration_test() {
+        let test =
+            item("#[test] fn t() { let x = crate::money::split(1); assert!(crate::ok(&x)); }");
+        let renamed = with_root_renamed(test.to_token_stream(), "crate", "ledger").unwrap();
+        let shown = renamed.to_string();
+        assert!(!shown.contains("crate"), "{shown}");
+        assert!(shown.contains("ledger :: money :: split"), "{shown}");
+        assert!(with_root_renamed(renamed, "crate", "ledger").is_none());
     }
 
     #[test]
