@@ -143,28 +143,55 @@ impl Decisions {
     /// The file's text: a comment saying what it is, then one table per finding id, in id
     /// order (stable, so concurrent decisions merge line by line).
     pub fn to_text(&self) -> String {
-        let mut out = String::from(
-            "# cargo-dualtrack: decisions on review findings, by finding id. Commit this file.\n\
-             # decision: accepted (the implementation is right), kept (the test is checked in),\n\
-             # deferred (fix later). `cargo dualtrack reconcile` writes it; values may be edited by\n\
-             # hand, comments are not kept when it rewrites the file.\n",
-        );
+        let mut out = String::from(HEADER);
         for (id, decision) in &self.by_id {
-            let mut one = BTreeMap::new();
-            one.insert(id.clone(), decision);
             out.push('\n');
-            out.push_str(&toml::to_string(&one).expect("a decision serializes"));
+            out.push_str(&table(id, decision));
         }
         out
     }
 
-    /// Write the workspace's decisions file (atomically; never through a link).
+    /// The file's text rewritten from `old`, its text now: what comes before the first table
+    /// and every table whose decision did not change stay as they were, comments included;
+    /// a changed table keeps the comments above it. Tables in id order. When the result
+    /// would not read back as these decisions (a layout this cannot follow), the plain text.
+    pub fn merged_into(&self, old: &str) -> String {
+        let (header, blocks) = split_tables(old);
+        let mut out = if header.trim().is_empty() {
+            format!("{HEADER}\n")
+        } else {
+            header
+        };
+        for (id, decision) in &self.by_id {
+            let kept = blocks.iter().find(|b| b.id == *id);
+            let text = match kept {
+                Some(block) if block.decision.as_ref() == Some(decision) => block.text.clone(),
+                Some(block) => format!("{}{}", block.above, table(id, decision)),
+                None => format!("\n{}", table(id, decision)),
+            };
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&text);
+        }
+        match Decisions::parse(&out, Path::new("")) {
+            Ok(read) if read == *self => out,
+            _ => self.to_text(),
+        }
+    }
+
+    /// Write the workspace's decisions file (atomically; never through a link), keeping what
+    /// a human wrote in it.
     pub fn save(&self, workspace_root: &Path) -> anyhow::Result<()> {
         let path = decisions_path(workspace_root);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        crate::output::write_atomically(&path, &self.to_text())
+        let text = match std::fs::read_to_string(&path) {
+            Ok(old) => self.merged_into(&old),
+            Err(_) => self.to_text(),
+        };
+        crate::output::write_atomically(&path, &text)
     }
 
     /// The finding's status from its decision, if it has one.
@@ -193,6 +220,97 @@ impl Decisions {
                 })
             })
     }
+}
+
+/// What a new file starts with.
+const HEADER: &str = "# cargo-dualtrack: decisions on review findings, by finding id. Commit this file.\n\
+     # decision: accepted (the implementation is right), kept (the test is checked in),\n\
+     # deferred (fix later). `cargo dualtrack reconcile` writes it; edit values and add comments\n\
+     # by hand as you like: a rewrite keeps them.\n";
+
+/// One decision's table.
+fn table(id: &str, decision: &Decision) -> String {
+    let mut one = BTreeMap::new();
+    one.insert(id, decision);
+    toml::to_string(&one).expect("a decision serializes")
+}
+
+/// One table of a decisions file as written.
+struct Block {
+    /// The id, normalised as `parse` does.
+    id: String,
+    /// What it reads as; `None` when it does not read alone.
+    decision: Option<Decision>,
+    /// Its text: the comments and blank lines above its header, the header, its lines.
+    text: String,
+    /// The comments and blank lines above its header.
+    above: String,
+}
+
+/// A decisions file split into what comes before its first table and its tables (a table
+/// ending at the comments and blank lines above the next one).
+fn split_tables(text: &str) -> (String, Vec<Block>) {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let starts: Vec<(usize, String)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| table_id(line).map(|id| (i, id)))
+        .collect();
+    // A table's leading comments: the comment and blank lines right above its header.
+    let above = |header: usize, floor: usize| {
+        let mut first = header;
+        while first > floor && {
+            let l = lines[first - 1].trim();
+            l.is_empty() || l.starts_with('#')
+        } {
+            first -= 1;
+        }
+        first
+    };
+    let mut blocks = Vec::new();
+    let first_table = starts.first().map_or(lines.len(), |(i, _)| *i);
+    let header_end = starts.first().map_or(lines.len(), |(i, _)| above(*i, 0));
+    // The header is what precedes the first table's own comments; the file's opening comment
+    // stays there even when no blank line parts it from the first table.
+    let header_end = if header_end == 0 && first_table > 0 {
+        first_table
+    } else {
+        header_end
+    };
+    let header: String = lines[..header_end].concat();
+    let mut begin = header_end;
+    for (n, (start, id)) in starts.iter().enumerate() {
+        let end = match starts.get(n + 1) {
+            Some((next, _)) => above(*next, start + 1),
+            None => lines.len(),
+        };
+        let text: String = lines[begin..end].concat();
+        let above_text: String = lines[begin..*start].concat();
+        let decision = toml::from_str::<BTreeMap<String, Decision>>(&lines[*start..end].concat())
+            .ok()
+            .and_then(|read| read.into_values().next());
+        blocks.push(Block {
+            id: id.clone(),
+            decision,
+            text,
+            above: above_text,
+        });
+        begin = end;
+    }
+    (header, blocks)
+}
+
+/// The finding id a table header line opens (`[F-0123456789]`, `["F-0123456789"]  # note`),
+/// normalised to lower case.
+fn table_id(line: &str) -> Option<String> {
+    let rest = line.trim().strip_prefix('[')?;
+    let (inside, after) = rest.split_once(']')?;
+    let after = after.trim();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    let id = inside.trim().trim_matches('"').trim_matches('\'');
+    is_finding_id(id).then(|| format!("F-{}", id[2..].to_ascii_lowercase()))
 }
 
 fn is_finding_id(id: &str) -> bool {
@@ -290,6 +408,64 @@ mod test {
             covered("F-0123456789", "c::other", "attempt to divide by zero"),
             None
         );
+    }
+
+    #[test]
+    fn a_rewrite_keeps_what_a_human_wrote() {
+        let old = "# Our team's decisions.\n\n\
+                   # Division by zero is documented.\n\
+                   [F-0123456789]\ndecision = \"accepted\"\nfunction = \"c::f\"\n\
+                   reason = \"documented\" # see the docs\n\n\
+                   # Until the rewrite lands.\n\
+                   [F-ABCDEFABCD]\ndecision = \"deferred\"\n";
+        let mut decisions = Decisions::parse(old, Path::new("d.toml")).unwrap();
+        // Unchanged: the same text.
+        assert_eq!(decisions.merged_into(old), old);
+        // One decided now, one new: the comments stay, the tables go in id order.
+        decisions.by_id.get_mut("F-abcdefabcd").unwrap().decision = Verdict::Kept;
+        decisions.by_id.insert(
+            "F-5555555555".into(),
+            Decision {
+                decision: Verdict::Accepted,
+                function: "c::g".into(),
+                oracle: String::new(),
+                input: String::new(),
+                message: String::new(),
+                reason: String::new(),
+            },
+        );
+        let merged = decisions.merged_into(old);
+        assert!(
+            merged.starts_with(
+                "# Our team's decisions.\n\n# Division by zero is documented.\n[F-0123456789]\n"
+            ),
+            "{merged}"
+        );
+        assert!(
+            merged.contains("reason = \"documented\" # see the docs\n"),
+            "{merged}"
+        );
+        let five = merged.find("[F-5555555555]").unwrap();
+        let until = merged
+            .find("# Until the rewrite lands.\n[F-abcdefabcd]\ndecision = \"kept\"")
+            .unwrap();
+        assert!(
+            merged.find("[F-0123456789]").unwrap() < five && five < until,
+            "{merged}"
+        );
+        assert_eq!(
+            Decisions::parse(&merged, Path::new("d.toml")).unwrap(),
+            decisions
+        );
+        // A file with no header gets ours; one this cannot follow is written plainly.
+        let bare = "[F-0123456789]\ndecision = \"kept\"\n";
+        let bare_decisions = Decisions::parse(bare, Path::new("d.toml")).unwrap();
+        assert_eq!(
+            bare_decisions.merged_into(bare),
+            format!("{HEADER}\n{bare}")
+        );
+        let inline = "\"F-0123456789\" = { decision = \"kept\" }\n";
+        assert_eq!(bare_decisions.merged_into(inline), bare_decisions.to_text());
     }
 
     #[test]
