@@ -96,6 +96,15 @@ pub enum Styling {
     Plain,
 }
 
+/// `1 finding`, `2 findings`: a count and its noun, as English says it.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// Print to stdout; a closed pipe (`| head`) ends the output quietly rather than as an error.
 pub fn print_stdout(text: &str, styling: Styling) -> anyhow::Result<()> {
     let result = match styling {

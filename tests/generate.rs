@@ -43,7 +43,7 @@ fn the_emitted_module_for_a_string_function() {
     insta::assert_snapshot!("planted_truncate_label", code);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("generated 20 tests for 1 functions"),
+        stderr.contains("generated 20 tests for 1 function ("),
         "{stderr}"
     );
 }

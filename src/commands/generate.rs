@@ -196,9 +196,9 @@ fn check_in(
         crate::checkin::build_check(&workspace.root, packages)
     })?;
     let mut text = format!(
-        "checked in {} tests ({} already there); they have not run yet: `cargo test` shows \
+        "checked in {} ({} already there); they have not run yet: `cargo test` shows \
          which fail, and a failing one is a finding to fix or a test to remove\n",
-        written.tests.len(),
+        crate::output::plural(written.tests.len(), "test"),
         tests.len() - written.tests.len()
     );
     for file in &written.files {
@@ -758,11 +758,11 @@ fn summary(generation: &Generation, args: &GenerateArgs) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "generated {} tests for {} functions ({} candidates); {} functions skipped",
-        generation.tests.len(),
-        functions.len(),
-        generation.candidates,
-        generation.skipped.len()
+        "generated {} for {} ({}); {} skipped",
+        crate::output::plural(generation.tests.len(), "test"),
+        crate::output::plural(functions.len(), "function"),
+        crate::output::plural(generation.candidates, "candidate"),
+        crate::output::plural(generation.skipped.len(), "function")
     );
     if args.max_tests > 0 && generation.callable > functions.len() {
         let _ = writeln!(

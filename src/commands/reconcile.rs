@@ -273,8 +273,8 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
             if let Some(written) = &checked_in {
                 let _ = writeln!(
                     text,
-                    "checked in {} tests ({}): {}\n",
-                    written.tests.len(),
+                    "checked in {} ({}): {}\n",
+                    crate::output::plural(written.tests.len(), "test"),
                     written.files.join(", "),
                     written.tests.join(", ")
                 );
@@ -622,8 +622,8 @@ fn human(
         .collect();
     let _ = writeln!(
         out,
-        "run {run_id}: {} failures, {} undecided",
-        listed.len(),
+        "run {run_id}: {}, {} undecided",
+        crate::output::plural(listed.len(), "failure"),
         open.len()
     );
     for finding in listed {
@@ -642,8 +642,8 @@ fn human(
     }
     if !open.is_empty() {
         out.push_str(
-            "\ndecide with --accept ID (the implementation is right) or --defer ID (fix later), \
-             with --reason TEXT\n",
+            "\ndecide with --keep ID (check its test in), --accept ID [--reason TEXT] (the \
+             implementation is right) or --defer ID (fix later)\n",
         );
     }
     out

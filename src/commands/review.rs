@@ -84,7 +84,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             indices,
             description,
         } => {
-            progress.line(&format!("{description}: {} functions", indices.len()));
+            progress.line(&format!(
+                "{description}: {}",
+                crate::output::plural(indices.len(), "function")
+            ));
             (indices, description, false)
         }
         Selected::Nothing(why) => {
@@ -120,11 +123,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         progress.line(&format!(
             "{} left out by `exclude` in dualtrack.toml or `// dualtrack: skip` (listed under \
              `skipped` in report.json)",
-            if excluded.len() == 1 {
-                "1 function".to_owned()
-            } else {
-                format!("{} functions", excluded.len())
-            }
+            crate::output::plural(excluded.len(), "function")
         ));
     }
     let mut scoped = full.clone();
@@ -240,7 +239,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let stage = progress.stage(
-            &format!("generating tests for {} functions", scoped.functions.len()),
+            &format!(
+                "generating tests for {}",
+                crate::output::plural(scoped.functions.len(), "function")
+            ),
             None,
         );
         let generation = match (args.engine.provider(), &offline_pass) {

@@ -186,7 +186,10 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
             "{}",
             paint(
                 DIM,
-                &format!("{decided} findings decided in .dualtrack/decisions.toml, not shown")
+                &format!(
+                    "{} decided in .dualtrack/decisions.toml, not shown",
+                    plural(decided, "finding")
+                )
             )
         );
     }
@@ -359,14 +362,7 @@ fn shorten(text: &str, limit: usize) -> String {
     }
 }
 
-/// `1 finding`, `2 findings`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
+use crate::output::plural;
 
 /// `spec coverage: sites 45.0%, items 80.0%`, when a spec was scored.
 fn coverage_line(document: &Value) -> Option<String> {

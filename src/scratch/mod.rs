@@ -870,7 +870,7 @@ fn run_in_area(
     };
     let queue = Mutex::new(placed.iter().collect::<Vec<_>>());
     let stage = options.progress.stage(
-        &format!("running {} tests", placed.len()),
+        &format!("running {}", crate::output::plural(placed.len(), "test")),
         Some(placed.len() as u64),
     );
     let context = RunContext {
