@@ -36,6 +36,9 @@ pub struct KeptTest {
     pub edition: String,
     /// How an integration test would reach the function; `None` when it is not public API.
     pub public: Option<PublicApi>,
+    /// For a function in an inline module, the directory rustc reads that module's files from
+    /// (relative to the workspace root), when the analysis knows it.
+    pub inline_dir: Option<String>,
 }
 
 /// Where an integration test of a public function goes, and what it calls the crate.
@@ -66,6 +69,14 @@ impl KeptTest {
             .get(&function.file)
             .cloned()
             .unwrap_or_else(|| function.module.clone())
+    }
+
+    /// The directory of `function`'s module when it is an inline module, from the analysis.
+    pub fn inline_dir_of(
+        analysis: &crate::analyze::Analysis,
+        function: &Function,
+    ) -> Option<String> {
+        analysis.module_dirs.get(&function.module).cloned()
     }
 
     /// How an integration test reaches `function`: when it is `pub` in its package's lib and
@@ -257,8 +268,13 @@ pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), BuildFa
 /// Where one test goes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Home {
-    /// A `dualtrack_tests.rs` child module of the module `inline` names in the source `file`.
-    Child { file: String, inline: Vec<String> },
+    /// A `dualtrack_tests.rs` child module of the module `inline` names in the source `file`,
+    /// whose files rustc reads from `dir` when the analysis said.
+    Child {
+        file: String,
+        inline: Vec<String>,
+        dir: Option<String>,
+    },
     /// An integration test file, its tests reaching the module by the `glob` use.
     Integration { file: String, glob: String },
 }
@@ -614,6 +630,7 @@ fn write_all(
             _ => Home::Child {
                 file: test.function.file.clone(),
                 inline: inline_modules(test),
+                dir: test.inline_dir.clone(),
             },
         };
         homes.entry(home).or_default().push(Prepared {
@@ -633,14 +650,10 @@ fn write_all(
     };
     for (home, tests) in &homes {
         let (target, header) = match home {
-            Home::Child { file, inline } => {
-                let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
-                    || tests
-                        .first()
-                        .is_some_and(|t| !t.test.file_module.contains("::"));
-                let (target, _) = placement(file, inline, mod_rs);
-                (target, "use super::*;".to_owned())
-            }
+            Home::Child { file, inline, dir } => (
+                child_placement(file, inline, dir.as_deref(), tests).0,
+                "use super::*;".to_owned(),
+            ),
             Home::Integration { file, glob } => (file.clone(), glob.clone()),
         };
         let target_path = root.join(&target);
@@ -689,12 +702,8 @@ fn write_all(
             .tests
             .extend(names.iter().map(|(_, name)| name.clone()));
         match home {
-            Home::Child { file, inline } => {
-                let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
-                    || tests
-                        .first()
-                        .is_some_and(|t| !t.test.file_module.contains("::"));
-                let (_, attr) = placement(file, inline, mod_rs);
+            Home::Child { file, inline, dir } => {
+                let (_, attr) = child_placement(file, inline, dir.as_deref(), tests);
                 let source_path = root.join(file);
                 refuse_links(root, &source_path)?;
                 let source = std::fs::read_to_string(&source_path)
@@ -723,6 +732,24 @@ fn write_all(
         }
     }
     Ok(attempt)
+}
+
+/// Where the child module of `inline` modules in `file` goes, and its `#[path]`: in the
+/// directory the analysis found for an inline module, else by the file's kind.
+fn child_placement(
+    file: &str,
+    inline: &[String],
+    dir: Option<&str>,
+    tests: &[Prepared<'_>],
+) -> (String, String) {
+    if let (false, Some(dir)) = (inline.is_empty(), dir) {
+        return (format!("{dir}/{MODULE}.rs"), format!("{MODULE}.rs"));
+    }
+    let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
+        || tests
+            .first()
+            .is_some_and(|t| !t.test.file_module.contains("::"));
+    placement(file, inline, mod_rs)
 }
 
 /// The lines (1-based) of the test functions `names` in `text`, by the index of their test.
@@ -1072,6 +1099,7 @@ mod test {
             file_module: "c".into(),
             edition: "2021".into(),
             public: None,
+            inline_dir: None,
         }
     }
 
@@ -1113,6 +1141,36 @@ mod test {
                 "src/money/net/v4/dualtrack_tests.rs".into(),
                 "dualtrack_tests.rs".into()
             )
+        );
+    }
+
+    #[test]
+    fn an_inline_module_s_tests_go_where_the_analysis_says_its_files_are() {
+        let test = kept("t", "passed");
+        let prepared = [Prepared {
+            index: 0,
+            test: &test,
+            item: syn::parse_str(&test.code).unwrap(),
+            uses: Vec::new(),
+        }];
+        let inner = ["inner".to_owned()];
+        // A `#[path]` file's inline modules are read from beside it, as in a mod-rs file.
+        assert_eq!(
+            child_placement(
+                "src/other/impl_x.rs",
+                &inner,
+                Some("src/other/inner"),
+                &prepared
+            ),
+            (
+                "src/other/inner/dualtrack_tests.rs".into(),
+                "dualtrack_tests.rs".into()
+            )
+        );
+        // At the top level of the file the directory plays no part.
+        assert_eq!(
+            child_placement("src/lib.rs", &[], Some("src/x"), &prepared).0,
+            "src/lib/dualtrack_tests.rs"
         );
     }
 

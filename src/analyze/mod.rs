@@ -58,6 +58,8 @@ struct FileResult {
     in_test: bool,
     functions: Vec<RawFunction>,
     errors: Vec<AnalysisError>,
+    /// Its inline modules and the directories their files are read from.
+    inline_dirs: Vec<(String, PathBuf)>,
 }
 
 impl FileResult {
@@ -70,6 +72,7 @@ impl FileResult {
             in_test: item.context.in_test,
             functions: Vec::new(),
             errors: Vec::new(),
+            inline_dirs: Vec::new(),
         }
     }
 }
@@ -122,6 +125,7 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
     let mut reached: HashSet<PathBuf> = HashSet::new();
     let mut files = BTreeSet::new();
     let mut file_modules = std::collections::BTreeMap::new();
+    let mut module_dirs = std::collections::BTreeMap::new();
     let mut per_target: Vec<Vec<Pending>> = vec![Vec::new(); targets.len()];
     for (result_index, result) in results.into_iter().enumerate() {
         reached.insert(result.file.clone());
@@ -130,6 +134,11 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
             file_modules
                 .entry(workspace.relative_path(&result.file))
                 .or_insert_with(|| result.module.clone());
+            for (module, dir) in &result.inline_dirs {
+                module_dirs
+                    .entry(module.clone())
+                    .or_insert_with(|| workspace.relative_path(dir));
+            }
         }
         errors.extend(result.errors);
         for (function_index, function) in result.functions.into_iter().enumerate() {
@@ -170,6 +179,7 @@ pub fn analyze(workspace: &Workspace, options: &AnalyzeOptions) -> Analysis {
         unreachable_files,
         errors,
         file_modules,
+        module_dirs,
     }
 }
 
@@ -406,6 +416,7 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
     };
     let output = visit_file(&parsed, &source, &item.context);
     result.functions = output.functions;
+    result.inline_dirs = output.inline_dirs;
 
     let mut children = Vec::new();
     let mut ancestors = item.ancestors.clone();

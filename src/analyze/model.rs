@@ -187,6 +187,11 @@ pub struct Analysis {
     /// the document.
     #[serde(skip)]
     pub file_modules: std::collections::BTreeMap<String, String>,
+    /// The directory rustc reads the module files of each inline module from (`ledger::a::net`
+    /// → `src/a/net`; a `#[path]` file's inline modules are beside it), relative to the
+    /// workspace root. Not part of the document.
+    #[serde(skip)]
+    pub module_dirs: std::collections::BTreeMap<String, String>,
 }
 
 impl Analysis {

@@ -89,6 +89,9 @@ pub struct ChildModule {
 pub struct FileOutput {
     pub functions: Vec<RawFunction>,
     pub child_modules: Vec<ChildModule>,
+    /// Each inline module (`crate::a::inner`) with the directory rustc reads its `mod x;`
+    /// files from.
+    pub inline_dirs: Vec<(String, std::path::PathBuf)>,
 }
 
 /// Walk a parsed file. `source` is the exact text it was parsed from.
@@ -425,6 +428,9 @@ impl FileVisitor<'_> {
                 let saved_module =
                     std::mem::replace(&mut self.module_path, self.item_prefix.clone());
                 self.mod_dir = self.mod_dir.inline_child(&name, path_attr.as_deref());
+                self.output
+                    .inline_dirs
+                    .push((self.item_prefix.clone(), self.mod_dir.dir.clone()));
                 self.in_test = in_test;
                 for item in items {
                     self.visit_item(item);
@@ -1365,6 +1371,24 @@ mod test {
         );
         assert!(!sites(&output, "c::f").iter().any(|s| s.0 == SiteKind::If));
         assert_eq!(sites(&output, "c::S::g")[1].0, SiteKind::Panic);
+    }
+
+    #[test]
+    fn inline_modules_record_the_directory_of_their_files() {
+        let output = visit("mod net { mod v4 { fn f() {} } } #[path = \"elsewhere\"] mod odd {}");
+        let dirs: Vec<(&str, PathBuf)> = output
+            .inline_dirs
+            .iter()
+            .map(|(m, d)| (m.as_str(), d.clone()))
+            .collect();
+        assert_eq!(
+            dirs,
+            [
+                ("c::net", PathBuf::from("src/net")),
+                ("c::net::v4", PathBuf::from("src/net/v4")),
+                ("c::odd", PathBuf::from("src/elsewhere")),
+            ]
+        );
     }
 
     #[test]

@@ -571,6 +571,7 @@ fn kept_tests(
             file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
             edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
             public: crate::checkin::KeptTest::public_api_of(workspace, function),
+            inline_dir: crate::checkin::KeptTest::inline_dir_of(analysis, function),
         });
     }
     Ok(kept)

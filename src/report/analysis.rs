@@ -229,6 +229,7 @@ mod test {
             unreachable_files: vec!["src/x.rs".into()],
             errors: Vec::new(),
             file_modules: Default::default(),
+            module_dirs: Default::default(),
         };
         assert_eq!(
             summary_line(&analysis, None),
