@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 /// The columns, in order. A row of either kind fills the ones that apply to it.
-pub const COLUMNS: [&str; 27] = [
+pub const COLUMNS: [&str; 30] = [
     "kind",
     "run_id",
     "timestamp",
@@ -31,6 +31,9 @@ pub const COLUMNS: [&str; 27] = [
     "output_tokens",
     "cost_usd",
     "wall_ms",
+    "generate_ms",
+    "sync_ms",
+    "baseline_ms",
     "build_ms",
     "run_ms",
     "repair_rounds",
@@ -67,6 +70,13 @@ pub struct Row {
     /// Empty when the model has no price.
     pub cost_usd: Option<f64>,
     pub wall_ms: u64,
+    /// Asking the engine for tests.
+    pub generate_ms: u64,
+    /// Copying the workspace to the scratch directory.
+    pub sync_ms: u64,
+    /// Building the crate as it is (cached after the first review).
+    pub baseline_ms: u64,
+    /// Building the generated tests, repair rounds included.
     pub build_ms: u64,
     pub run_ms: u64,
     pub repair_rounds: u64,
@@ -100,6 +110,9 @@ impl Row {
             n(self.output_tokens),
             self.cost_usd.map(|c| format!("{c:.6}")).unwrap_or_default(),
             n(self.wall_ms),
+            n(self.generate_ms),
+            n(self.sync_ms),
+            n(self.baseline_ms),
             n(self.build_ms),
             n(self.run_ms),
             n(self.repair_rounds),
@@ -108,6 +121,21 @@ impl Row {
             self.function.clone(),
             self.reason.clone(),
         ]
+    }
+
+    /// The row's values in the order of `header`: empty for a column it does not know.
+    fn fields_under(&self, header: &[String]) -> Vec<String> {
+        let fields = self.fields();
+        header
+            .iter()
+            .map(|name| {
+                COLUMNS
+                    .iter()
+                    .position(|c| c == name)
+                    .map(|i| fields[i].clone())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// A row read back by column name; unknown or missing columns are empty (rows written by
@@ -143,6 +171,9 @@ impl Row {
             output_tokens: n("output_tokens"),
             cost_usd: get("cost_usd").parse().ok(),
             wall_ms: n("wall_ms"),
+            generate_ms: n("generate_ms"),
+            sync_ms: n("sync_ms"),
+            baseline_ms: n("baseline_ms"),
             build_ms: n("build_ms"),
             run_ms: n("run_ms"),
             repair_rounds: n("repair_rounds"),
@@ -184,14 +215,20 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         .with_context(|| format!("failed to lock {}", path.display()))?;
     let mut text = String::new();
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if length == 0 {
+    let header: Vec<String> = if length == 0 {
         text.push_str(&record_line(COLUMNS.iter().map(|c| c.to_string())));
-    } else if !ends_with_newline(path, length) {
-        // A hand edit without a final line break: the row must not join its last line.
-        text.push('\n');
-    }
+        COLUMNS.iter().map(|c| c.to_string()).collect()
+    } else {
+        if !ends_with_newline(path, length) {
+            // A hand edit without a final line break: the row must not join its last line.
+            text.push('\n');
+        }
+        // Rows follow the file's own header: one written by another version of the tool
+        // gets its columns, and never a row that does not fit it.
+        header_of(path).unwrap_or_else(|| COLUMNS.iter().map(|c| c.to_string()).collect())
+    };
     for row in rows {
-        text.push_str(&record_line(row.fields().into_iter()));
+        text.push_str(&record_line(row.fields_under(&header).into_iter()));
     }
     // One write: a reader never sees half a row.
     file.write_all(text.as_bytes())
@@ -201,6 +238,16 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
 }
 
 /// Whether the file at `path`, `length` bytes long, ends with a line break.
+/// The column names of the ledger at `path`, from its first line.
+fn header_of(path: &Path) -> Option<Vec<String>> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(file).read_line(&mut line).ok()?;
+    let names = parse_csv(line.trim_end()).ok()?.into_iter().next()?;
+    names.contains(&"kind".to_owned()).then_some(names)
+}
+
 fn ends_with_newline(path: &Path, length: u64) -> bool {
     use std::io::{Read as _, Seek as _, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
@@ -586,6 +633,23 @@ mod test {
         std::fs::write(&path, text.trim_end()).unwrap();
         append(&path, &[decision("r1", "F-1", "deferred")]).unwrap();
         assert_eq!(read(&path).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_ledger_with_another_header_gets_rows_that_fit_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // As an older version wrote it: fewer columns, in another order.
+        std::fs::write(&path, "run_id,kind,engine,wall_ms\nr0,review,offline,5\n").unwrap();
+        let mut row = review("r1", "offline", None, 2, 1000);
+        row.generate_ms = 7;
+        append(&path, &[row]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("\nr1,review,offline,1000\n"), "{text}");
+        let rows = read(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[1].run_id.as_str(), rows[1].wall_ms), ("r1", 1000));
     }
 
     #[test]

@@ -199,6 +199,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     // is told what they found.
     let mut offline_pass: Option<Result<crate::scratch::RunReport, super::run_tests::Stopped>> =
         None;
+    // The time asking the engine for tests took (the offline pass of a model review aside).
+    let mut generate_ms = 0;
     let generation = if nothing {
         offline::Generation::default()
     } else {
@@ -238,6 +240,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 offline_pass = Some(outcome);
             }
         }
+        let generating = std::time::Instant::now();
         let stage = progress.stage(
             &format!(
                 "generating tests for {}",
@@ -288,6 +291,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 generation
             }
         };
+        generate_ms = generating.elapsed().as_millis() as u64;
         for warning in &generation.warnings {
             progress.line(&format!("warning: {warning}"));
         }
@@ -530,6 +534,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     Some(0.0)
                 },
                 wall_ms: started.elapsed().as_millis() as u64,
+                generate_ms,
             },
         );
         let path = crate::ledger::path(&workspace.root);
@@ -612,6 +617,7 @@ struct LedgerFacts<'a> {
     repair_rounds: u64,
     cost: Option<f64>,
     wall_ms: u64,
+    generate_ms: u64,
 }
 
 /// The review's row in the ledger.
@@ -645,6 +651,9 @@ fn ledger_row(document: &Value, facts: LedgerFacts) -> crate::ledger::Row {
         output_tokens: usage("output_tokens"),
         cost_usd: facts.cost,
         wall_ms: facts.wall_ms,
+        generate_ms: facts.generate_ms,
+        sync_ms: document["timings"]["sync_ms"].as_u64().unwrap_or(0),
+        baseline_ms: document["timings"]["baseline_ms"].as_u64().unwrap_or(0),
         build_ms: document["timings"]["build_ms"].as_u64().unwrap_or(0),
         run_ms: document["timings"]["run_ms"].as_u64().unwrap_or(0),
         repair_rounds: facts.repair_rounds,
