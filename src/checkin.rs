@@ -39,6 +39,9 @@ pub struct KeptTest {
     /// For a function in an inline module, the directory rustc reads that module's files from
     /// (relative to the workspace root), when the analysis knows it.
     pub inline_dir: Option<String>,
+    /// Cargo builds the unit tests of the function's crate (no `test = false`): a child
+    /// module of it would run.
+    pub unit_tests: bool,
 }
 
 /// Where an integration test of a public function goes, and what it calls the crate.
@@ -51,6 +54,51 @@ pub struct PublicApi {
 }
 
 impl KeptTest {
+    /// A test of `function` to check in, placed by what `workspace` and `analysis` say of it.
+    pub fn new(
+        workspace: &crate::workspace::Workspace,
+        analysis: &crate::analyze::Analysis,
+        function: &Function,
+        finding: String,
+        code: String,
+        outcome: String,
+        uses: Vec<String>,
+    ) -> KeptTest {
+        let unit_tests = workspace
+            .packages
+            .iter()
+            .find(|p| p.name == function.package)
+            .and_then(|p| {
+                p.targets
+                    .iter()
+                    .find(|t| function.path.starts_with(&format!("{}::", t.crate_name)))
+            })
+            .is_none_or(|t| t.unit_tests);
+        KeptTest {
+            finding,
+            function: function.clone(),
+            code,
+            outcome,
+            uses,
+            file_module: KeptTest::file_module_of(analysis, function),
+            edition: KeptTest::edition_of(workspace, &function.package),
+            public: KeptTest::public_api_of(workspace, function),
+            inline_dir: KeptTest::inline_dir_of(analysis, function),
+            unit_tests,
+        }
+    }
+
+    /// The lines of a generated module's preamble a checked-in test needs: its `use`s and
+    /// `extern crate`s (`extern crate std;` in a `no_std` crate).
+    pub fn uses_of(preamble: &str) -> Vec<String> {
+        preamble
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("use ") || l.starts_with("extern crate "))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The edition of `package` in `workspace` (its first target's).
     pub fn edition_of(workspace: &crate::workspace::Workspace, package: &str) -> String {
         workspace
@@ -129,6 +177,8 @@ pub struct Written {
     pub files: Vec<String>,
     /// Tests written (a test already checked in is not written twice).
     pub tests: Vec<String>,
+    /// Tests left out, each with why (`name: why`).
+    pub skipped: Vec<String>,
 }
 
 /// The name of the module file the checked-in tests of a source file go into.
@@ -199,8 +249,8 @@ pub struct BuildFailure {
     /// The end of rustc's and cargo's error messages.
     pub log: String,
     /// The errors' primary positions: file (as rustc names it, relative to the workspace root
-    /// or absolute) and line.
-    pub at: Vec<(PathBuf, u32)>,
+    /// or absolute), line and the error's message.
+    pub at: Vec<(PathBuf, u32, String)>,
 }
 
 impl BuildFailure {
@@ -213,20 +263,34 @@ impl BuildFailure {
     }
 }
 
-/// Build the tests of `packages` in the user's tree at `root`, as `cargo test` would.
-pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<(), BuildFailure>> {
+/// Build the tests of `packages` in the user's `workspace` with `features`, as `cargo test`
+/// would, every test target whatever the others do (`--keep-going`: one round shows every
+/// error).
+pub fn build_check(
+    workspace: &crate::workspace::Workspace,
+    features: &crate::workspace::FeatureSelection,
+    packages: &[String],
+) -> anyhow::Result<Result<(), BuildFailure>> {
     let mut command = std::process::Command::new(crate::scratch::build::cargo());
     command
         .args([
-            "test",
-            "--no-run",
+            "build",
+            "--tests",
+            "--keep-going",
             "--quiet",
             "--message-format=json-diagnostic-short",
             "--manifest-path",
         ])
-        .arg(root.join("Cargo.toml"));
+        .arg(workspace.root.join("Cargo.toml"))
+        .args(features.cargo_args());
     for package in packages {
-        command.args(["-p", package]);
+        // By version too: a dependency may share the name (`itoa` depends on itself, through
+        // its dev-dependencies).
+        let spec = match workspace.packages.iter().find(|p| p.name == *package) {
+            Some(selected) => format!("{package}@{}", selected.version),
+            None => package.clone(),
+        };
+        command.args(["-p", &spec]);
     }
     let output = command.output().context("failed to run cargo")?;
     if output.status.success() {
@@ -249,9 +313,11 @@ pub fn build_check(root: &Path, packages: &[String]) -> anyhow::Result<Result<()
                 .unwrap_or_else(|| diagnostic.message.clone()),
         );
         for span in diagnostic.spans.iter().filter(|s| s.is_primary) {
-            failure
-                .at
-                .push((PathBuf::from(&span.file_name), span.line_start as u32));
+            failure.at.push((
+                PathBuf::from(&span.file_name),
+                span.line_start as u32,
+                diagnostic.message.clone(),
+            ));
         }
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -275,8 +341,9 @@ enum Home {
         inline: Vec<String>,
         dir: Option<String>,
     },
-    /// An integration test file, its tests reaching the module by the `glob` use.
-    Integration { file: String, glob: String },
+    /// An integration test file, its tests reaching the module by the `header` lines (the
+    /// glob `use`).
+    Integration { file: String, header: Vec<String> },
 }
 
 /// A test made ready for its home: its uses and code in the names they have there.
@@ -292,7 +359,7 @@ struct Prepared<'a> {
 #[derive(Default)]
 struct Undo {
     before: Vec<(PathBuf, Option<String>)>,
-    /// Directories made, deepest first.
+    /// Directories made.
     created: Vec<PathBuf>,
 }
 
@@ -306,7 +373,9 @@ impl Undo {
                 }
             }
         }
-        // Only what is empty (what this run made).
+        // Deepest first, and only what is empty (what this run made).
+        self.created
+            .sort_by_key(|dir| std::cmp::Reverse(dir.components().count()));
         for dir in self.created.drain(..) {
             let _ = std::fs::remove_dir(&dir);
         }
@@ -318,37 +387,79 @@ impl Undo {
 struct Attempt {
     written: Written,
     packages: Vec<String>,
-    /// The tests written into integration files: the file, and each test's index and lines.
-    integration: Vec<(PathBuf, TestLines)>,
+    /// The files written, whether each is an integration test file, and the lines of the tests
+    /// written to it.
+    lines: Vec<(PathBuf, bool, TestLines)>,
 }
 
 /// Tests in a file, by their index among the tests asked for, with their lines (1-based).
 type TestLines = Vec<(usize, std::ops::RangeInclusive<usize>)>;
 
-/// How many builds may go by moving the tests rustc would not take as integration tests
-/// before every test goes to a child module.
-const INTEGRATION_ATTEMPTS: usize = 3;
+/// Where a test goes, as far as the build has told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Place {
+    Integration,
+    Child,
+    /// Not written, for this reason.
+    Left(String),
+}
+
+/// How many builds may go by moving the tests rustc would not take before every test goes to
+/// a child module.
+const ATTEMPTS: usize = 3;
 
 /// Write `tests` into the tree at `root`, then build the packages' tests with `build`. A test
 /// of public API goes to an integration test file unless its names say it needs private items,
-/// or rustc says so; then it goes to the child module and the build is tried again. On a
-/// failed build every file is put back as it was.
+/// or rustc says so; then it goes to the child module and the build is tried again. With
+/// `drop_broken`, a test rustc will not build in the child module either is left out (and
+/// said in `skipped`); without, or when the errors are elsewhere, every file is put back as it
+/// was.
 pub fn check_in(
     root: &Path,
     tests: &[KeptTest],
     build: &BuildCheck<'_>,
+    drop_broken: bool,
 ) -> anyhow::Result<Written> {
-    let mut integration: Vec<bool> = public_tests(root, tests);
+    let inside = |test: &KeptTest| {
+        if test.unit_tests {
+            Place::Child
+        } else {
+            Place::Left(
+                "its crate's unit tests are off (`test = false` in Cargo.toml), so a test that \
+                 needs private items would never run"
+                    .to_owned(),
+            )
+        }
+    };
+    let mut places: Vec<Place> = public_tests(root, tests)
+        .into_iter()
+        .zip(tests)
+        .map(|(public, test)| {
+            if public {
+                Place::Integration
+            } else {
+                inside(test)
+            }
+        })
+        .collect();
     let mut attempts = 0;
     loop {
         let mut undo = Undo::default();
-        let attempt = match write_all(root, tests, &integration, &mut undo) {
+        let mut attempt = match write_all(root, tests, &places, &mut undo) {
             Ok(attempt) => attempt,
             Err(err) => {
                 undo.roll_back()?;
                 return Err(err);
             }
         };
+        attempt.written.skipped = places
+            .iter()
+            .zip(tests)
+            .filter_map(|(place, test)| match place {
+                Place::Left(why) => Some(format!("{}: {why}", test_name(test))),
+                _ => None,
+            })
+            .collect();
         if attempt.written.tests.is_empty() {
             return Ok(attempt.written);
         }
@@ -360,23 +471,48 @@ pub fn check_in(
                 return Err(err);
             }
         };
-        let mut moved = failing_integration_tests(root, &attempt, &failure);
+        let failing = failing_tests(root, &attempt, &failure);
         undo.roll_back()?;
-        attempts += 1;
-        if !moved.is_empty() && attempts >= INTEGRATION_ATTEMPTS {
-            moved = (0..tests.len()).filter(|&i| integration[i]).collect();
+        if crate::interrupt::interrupted() {
+            return Err(InputError::new("interrupted: nothing was checked in").into());
         }
-        if moved.is_empty() || crate::interrupt::interrupted() {
+        attempts += 1;
+        let mut changed = false;
+        for (index, message) in failing {
+            match places[index] {
+                Place::Integration => {
+                    places[index] = inside(&tests[index]);
+                    changed = true;
+                }
+                Place::Child if drop_broken => {
+                    places[index] = Place::Left(format!("does not build in your tree: {message}"));
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        if changed && attempts >= ATTEMPTS {
+            for (place, test) in places.iter_mut().zip(tests) {
+                if *place == Place::Integration {
+                    *place = inside(test);
+                }
+            }
+        }
+        if !changed {
             return Err(InputError::new(format!(
                 "the checked-in tests do not build in your tree, so nothing was written:\n{}",
                 failure.log
             ))
             .into());
         }
-        for index in moved {
-            integration[index] = false;
-        }
     }
+}
+
+/// The test function's name, as its code has it.
+fn test_name(test: &KeptTest) -> String {
+    syn::parse_str::<syn::ItemFn>(&test.code)
+        .map(|f| f.sig.ident.to_string())
+        .unwrap_or_else(|_| test.finding.clone())
 }
 
 /// Which tests may go to an integration test file: public API, naming nothing private of the
@@ -548,44 +684,51 @@ fn path_roots(tokens: proc_macro2::TokenStream, roots: &mut Vec<String>) {
     }
 }
 
-/// The tests whose lines in an integration file hold the build's errors; every test written
-/// to a file whose errors are on other lines (its `use`).
-fn failing_integration_tests(root: &Path, attempt: &Attempt, failure: &BuildFailure) -> Vec<usize> {
-    let mut moved = Vec::new();
-    for (path, line) in &failure.at {
+/// The tests whose lines hold the build's errors, with the first error of each; for an error
+/// in an integration file outside the tests written (its `use`), every test written there.
+fn failing_tests(root: &Path, attempt: &Attempt, failure: &BuildFailure) -> Vec<(usize, String)> {
+    let mut failing: Vec<(usize, String)> = Vec::new();
+    for (path, line, message) in &failure.at {
         let path = root.join(path);
-        for (file, tests) in &attempt.integration {
+        for (file, integration, tests) in &attempt.lines {
             if *file != path {
                 continue;
             }
             let line = *line as usize;
-            let hit: Vec<usize> = tests
+            let mut hit: Vec<usize> = tests
                 .iter()
                 .filter(|(_, lines)| lines.contains(&line))
                 .map(|(index, _)| *index)
                 .collect();
-            if hit.is_empty() {
-                moved.extend(tests.iter().map(|(index, _)| *index));
-            } else {
-                moved.extend(hit);
+            if hit.is_empty() && *integration {
+                hit = tests.iter().map(|(index, _)| *index).collect();
+            }
+            for index in hit {
+                if !failing.iter().any(|(i, _)| *i == index) {
+                    failing.push((index, message.clone()));
+                }
             }
         }
     }
-    moved.sort_unstable();
-    moved.dedup();
-    moved
+    failing
 }
 
-/// Write every test to its home (an integration file where `integration` says so), noting in
-/// `undo` what to put back.
+/// Write every test to its place, noting in `undo` what to put back. A test already checked
+/// in, in either place, is not written again.
 fn write_all(
     root: &Path,
     tests: &[KeptTest],
-    integration: &[bool],
+    places: &[Place],
     undo: &mut Undo,
 ) -> anyhow::Result<Attempt> {
+    let known = checked_in_shapes(root, tests);
     let mut homes: BTreeMap<Home, Vec<Prepared<'_>>> = BTreeMap::new();
     for (index, test) in tests.iter().enumerate() {
+        let integration = match &places[index] {
+            Place::Integration => true,
+            Place::Child => false,
+            Place::Left(_) => continue,
+        };
         let mut item: syn::ItemFn = syn::parse_str(&test.code)
             .map_err(|err| anyhow::anyhow!("the kept test does not parse: {err}"))?;
         item.attrs.retain(|a| !a.path().is_ident("doc"));
@@ -597,10 +740,19 @@ fn write_all(
             );
             item.attrs.push(syn::parse_quote!(#[ignore = #why]));
         }
+        if known.contains(&shape(&item)) {
+            continue;
+        }
         let mut uses: Vec<String> = test.uses.iter().map(|u| u.trim().to_owned()).collect();
-        let home = match (&test.public, integration[index]) {
+        let home = match (&test.public, integration) {
             (Some(api), true) => {
                 let (file, glob) = integration_placement(api, &test.function.module);
+                // Edition 2015 reaches other crates through `extern crate` only.
+                let mut header = Vec::new();
+                if test.edition == "2015" {
+                    header.push(format!("extern crate {};", api.crate_name));
+                }
+                header.push(glob);
                 let rename = |tokens| {
                     crate::generate::model::fixup::with_root_renamed(
                         tokens,
@@ -614,7 +766,10 @@ fn write_all(
                 uses = uses
                     .iter()
                     .filter_map(|line| {
-                        let used = syn::parse_str::<syn::ItemUse>(line).ok()?;
+                        let Ok(used) = syn::parse_str::<syn::ItemUse>(line) else {
+                            // `extern crate std;`, as it was.
+                            return Some(line.clone());
+                        };
                         if is_super_glob(&used) {
                             return None;
                         }
@@ -625,7 +780,7 @@ fn write_all(
                         })
                     })
                     .collect();
-                Home::Integration { file, glob }
+                Home::Integration { file, header }
             }
             _ => Home::Child {
                 file: test.function.file.clone(),
@@ -644,17 +799,18 @@ fn write_all(
         written: Written {
             files: Vec::new(),
             tests: Vec::new(),
+            skipped: Vec::new(),
         },
         packages: Vec::new(),
-        integration: Vec::new(),
+        lines: Vec::new(),
     };
     for (home, tests) in &homes {
         let (target, header) = match home {
             Home::Child { file, inline, dir } => (
-                child_placement(file, inline, dir.as_deref(), tests).0,
-                "use super::*;".to_owned(),
+                child_placement(file, inline, dir.as_deref(), first_module(tests)).0,
+                vec!["use super::*;".to_owned()],
             ),
-            Home::Integration { file, glob } => (file.clone(), glob.clone()),
+            Home::Integration { file, header } => (file.clone(), header.clone()),
         };
         let target_path = root.join(&target);
         refuse_links(root, &target_path)?;
@@ -701,9 +857,14 @@ fn write_all(
             .written
             .tests
             .extend(names.iter().map(|(_, name)| name.clone()));
+        attempt.lines.push((
+            target_path.clone(),
+            matches!(home, Home::Integration { .. }),
+            test_lines(&text, &names),
+        ));
         match home {
             Home::Child { file, inline, dir } => {
-                let (_, attr) = child_placement(file, inline, dir.as_deref(), tests);
+                let (_, attr) = child_placement(file, inline, dir.as_deref(), first_module(tests));
                 let source_path = root.join(file);
                 refuse_links(root, &source_path)?;
                 let source = std::fs::read_to_string(&source_path)
@@ -717,11 +878,7 @@ fn write_all(
                     }
                 }
             }
-            Home::Integration { .. } => {
-                attempt
-                    .integration
-                    .push((target_path.clone(), test_lines(&text, &names)));
-            }
+            Home::Integration { .. } => {}
         }
         for prepared in tests {
             if !attempt.packages.contains(&prepared.test.function.package) {
@@ -734,22 +891,73 @@ fn write_all(
     Ok(attempt)
 }
 
-/// Where the child module of `inline` modules in `file` goes, and its `#[path]`: in the
-/// directory the analysis found for an inline module, else by the file's kind.
+/// The module of the file the first of `tests` is in.
+fn first_module<'a>(tests: &'a [Prepared<'_>]) -> &'a str {
+    tests.first().map_or("", |t| t.test.file_module.as_str())
+}
+
+/// Where the child module of `inline` modules in `file` (the module `file_module`) goes, and
+/// its `#[path]`: in the directory the analysis found for an inline module, else by the
+/// file's kind.
 fn child_placement(
     file: &str,
     inline: &[String],
     dir: Option<&str>,
-    tests: &[Prepared<'_>],
+    file_module: &str,
 ) -> (String, String) {
     if let (false, Some(dir)) = (inline.is_empty(), dir) {
         return (format!("{dir}/{MODULE}.rs"), format!("{MODULE}.rs"));
     }
-    let mod_rs = Path::new(file).file_name().is_some_and(|n| n == "mod.rs")
-        || tests
-            .first()
-            .is_some_and(|t| !t.test.file_module.contains("::"));
+    let mod_rs =
+        Path::new(file).file_name().is_some_and(|n| n == "mod.rs") || !file_module.contains("::");
     placement(file, inline, mod_rs)
+}
+
+/// The shapes of the tests already checked in where `tests` could go (child module or
+/// integration file), named as in a child module (`crate::`), so a test is found in either.
+fn checked_in_shapes(root: &Path, tests: &[KeptTest]) -> HashSet<String> {
+    let mut files: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for test in tests {
+        let child = child_placement(
+            &test.function.file,
+            &inline_modules(test),
+            test.inline_dir.as_deref(),
+            &test.file_module,
+        )
+        .0;
+        files.insert(child, None);
+        if let Some(api) = &test.public {
+            let (file, _) = integration_placement(api, &test.function.module);
+            files.insert(file, Some(api.crate_name.clone()));
+        }
+    }
+    let mut shapes = HashSet::new();
+    for (file, crate_name) in files {
+        let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
+            continue;
+        };
+        let Ok(parsed) = syn::parse_file(&text) else {
+            continue;
+        };
+        for item in parsed.items {
+            let syn::Item::Fn(function) = item else {
+                continue;
+            };
+            let function = crate_name
+                .as_deref()
+                .and_then(|name| {
+                    crate::generate::model::fixup::with_root_renamed(
+                        function.to_token_stream(),
+                        name,
+                        "crate",
+                    )
+                })
+                .and_then(|tokens| syn::parse2(tokens).ok())
+                .unwrap_or(function);
+            shapes.insert(shape(&function));
+        }
+    }
+    shapes
 }
 
 /// The lines (1-based) of the test functions `names` in `text`, by the index of their test.
@@ -784,7 +992,8 @@ fn printed_use(used: &syn::ItemUse) -> String {
     prettyplease::unparse(&file).trim().to_owned()
 }
 
-/// A test as tokens, without its name and doc comments and what formatters change (the
+/// A test as tokens, without its name, doc comments, `#[ignore]`, `#[should_panic]` and what
+/// formatters change (the
 /// braces rustfmt puts around a closure's or a match arm's body, trailing commas): what makes
 /// two tests the same.
 fn shape(item: &syn::ItemFn) -> String {
@@ -806,7 +1015,13 @@ fn shape(item: &syn::ItemFn) -> String {
         }
     }
     let mut item = item.clone();
-    item.attrs.retain(|a| !a.path().is_ident("doc"));
+    // How a test is run (`#[ignore]` written for a hang, a `#[should_panic]` added by hand) is
+    // not what it tests.
+    item.attrs.retain(|a| {
+        !(a.path().is_ident("doc")
+            || a.path().is_ident("ignore")
+            || a.path().is_ident("should_panic"))
+    });
     item.sig.ident = syn::Ident::new("t", item.sig.ident.span());
     Unformatted.visit_item_fn_mut(&mut item);
     without_trailing_commas(item.to_token_stream()).to_string()
@@ -884,12 +1099,12 @@ fn rustfmt(text: &str, edition: &str) -> Option<String> {
 }
 
 /// The test file's text with `tests` added after what is there (a new file starts with
-/// `header`, the `use` that reaches the module), and the names written with their tests'
+/// `header`, the lines that reach the module), and the names written with their tests'
 /// indices. A test whose code is there already is not written again; one whose name is taken
-/// gets a number.
+/// gets a number. An existing file keeps its line endings.
 fn extend(
     existing: Option<&str>,
-    header: &str,
+    header: &[String],
     tests: &[Prepared<'_>],
 ) -> anyhow::Result<(String, Vec<(usize, String)>)> {
     let mut text = match existing {
@@ -897,9 +1112,11 @@ fn extend(
         None => format!(
             "//! Adversarial tests checked in by cargo-dualtrack (`reconcile --keep`, `generate \
              --write`):\n//! a kept test guards a finding (its id is on the line above it) and \
-             fails until the code is fixed.\n\n{header}\n"
+             fails until the code is fixed.\n\n{}\n",
+            header.join("\n")
         ),
     };
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut taken: HashSet<String> = HashSet::new();
     // The tests there and written, by shape.
     let mut batch: HashSet<String> = HashSet::new();
@@ -912,8 +1129,8 @@ fn extend(
                 batch.insert(shape(function));
             }
         }
-        if !text.lines().any(|l| l.trim() == header) {
-            text = insert_use(&text, header);
+        for line in header {
+            text = with_use(&text, line);
         }
     }
     let mut names = Vec::new();
@@ -923,9 +1140,7 @@ fn extend(
             continue;
         }
         for line in &prepared.uses {
-            if !text.lines().any(|l| l.trim() == line.trim()) {
-                text = insert_use(&text, line.trim());
-            }
+            text = with_use(&text, line.trim());
         }
         let item = crate::generate::model::engine::with_name(prepared.item.clone(), &mut taken);
         let name = item.sig.ident.to_string();
@@ -935,11 +1150,12 @@ fn extend(
         } else {
             "regression"
         };
-        text.push_str(&format!(
+        let addition = format!(
             "\n// dualtrack {label}: {}\n{}",
             test.function.path,
             printed(&item)
-        ));
+        );
+        text.push_str(&addition.replace('\n', nl));
         names.push((prepared.index, name));
     }
     Ok((text, names))
@@ -952,19 +1168,75 @@ fn printed(item: &syn::ItemFn) -> String {
     prettyplease::unparse(&file)
 }
 
-/// `text` with a `use` line after its last one.
-fn insert_use(text: &str, line: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let at = lines
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("use "))
-        .map_or(lines.len(), |i| i + 1);
-    let mut out: Vec<&str> = lines[..at].to_vec();
-    out.push(line);
-    out.extend(&lines[at..]);
-    let mut joined = out.join("\n");
-    joined.push('\n');
-    joined
+/// `text` with the `use` (or `extern crate`) item `line` after its last top-level one (after
+/// the opening comments when it has none), unless the names it brings in are there already.
+fn with_use(text: &str, line: &str) -> String {
+    let Ok(file) = syn::parse_file(text) else {
+        return text.to_owned();
+    };
+    let wanted = syn::parse_str::<syn::Item>(line).ok();
+    let mut present = HashSet::new();
+    let mut last_end = None;
+    for item in &file.items {
+        match item {
+            syn::Item::Use(used) => {
+                if let Some(syn::Item::Use(wanted)) = &wanted
+                    && normalised_use(wanted) == normalised_use(used)
+                {
+                    return text.to_owned();
+                }
+                use_names(&used.tree, &mut present);
+                last_end = Some(used.semi_token.span.byte_range().end);
+            }
+            syn::Item::ExternCrate(krate) => {
+                if let Some(syn::Item::ExternCrate(wanted)) = &wanted
+                    && wanted.ident == krate.ident
+                {
+                    return text.to_owned();
+                }
+                last_end = Some(krate.semi_token.span.byte_range().end);
+            }
+            _ => {}
+        }
+    }
+    // A name imported already, perhaps in a group (`use std::{fmt, vec};`): importing it again
+    // would not build.
+    if let Some(syn::Item::Use(wanted)) = &wanted {
+        let mut names = HashSet::new();
+        use_names(&wanted.tree, &mut names);
+        if !names.is_empty() && names.iter().all(|n| present.contains(n)) {
+            return text.to_owned();
+        }
+    }
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let at = match last_end {
+        Some(end) => text[end..].find('\n').map_or(text.len(), |i| end + i + 1),
+        None => {
+            // After the `//!` lines and inner attributes at the top.
+            let mut at = 0;
+            for l in text.split_inclusive('\n') {
+                let t = l.trim();
+                if t.starts_with("//!") || t.starts_with("#![") || t.is_empty() {
+                    at += l.len();
+                } else {
+                    break;
+                }
+            }
+            at
+        }
+    };
+    let mut out = text.to_owned();
+    if at == out.len() && !out.is_empty() && !out.ends_with('\n') {
+        out.push_str(nl);
+    }
+    let at = at.min(out.len());
+    out.insert_str(at, &format!("{line}{nl}"));
+    out
+}
+
+/// A `use` tree as tokens, to tell two imports apart.
+fn normalised_use(used: &syn::ItemUse) -> String {
+    used.tree.to_token_stream().to_string()
 }
 
 /// `source` with a `#[cfg(test)] #[path = "attr"] mod dualtrack_tests;` declaration in the
@@ -1100,6 +1372,7 @@ mod test {
             edition: "2021".into(),
             public: None,
             inline_dir: None,
+            unit_tests: true,
         }
     }
 
@@ -1146,22 +1419,10 @@ mod test {
 
     #[test]
     fn an_inline_module_s_tests_go_where_the_analysis_says_its_files_are() {
-        let test = kept("t", "passed");
-        let prepared = [Prepared {
-            index: 0,
-            test: &test,
-            item: syn::parse_str(&test.code).unwrap(),
-            uses: Vec::new(),
-        }];
         let inner = ["inner".to_owned()];
         // A `#[path]` file's inline modules are read from beside it, as in a mod-rs file.
         assert_eq!(
-            child_placement(
-                "src/other/impl_x.rs",
-                &inner,
-                Some("src/other/inner"),
-                &prepared
-            ),
+            child_placement("src/other/impl_x.rs", &inner, Some("src/other/inner"), "c"),
             (
                 "src/other/inner/dualtrack_tests.rs".into(),
                 "dualtrack_tests.rs".into()
@@ -1169,7 +1430,7 @@ mod test {
         );
         // At the top level of the file the directory plays no part.
         assert_eq!(
-            child_placement("src/lib.rs", &[], Some("src/x"), &prepared).0,
+            child_placement("src/lib.rs", &[], Some("src/x"), "c").0,
             "src/lib/dualtrack_tests.rs"
         );
     }
@@ -1219,7 +1480,7 @@ mod test {
         let lib = "pub fn average(sum: i64, count: i64) -> i64 {\n    sum / count\n}\n";
         std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
         let ok = |_: &[String]| Ok(Ok(()));
-        let written = check_in(dir.path(), &[kept("by_zero", "panicked")], &ok).unwrap();
+        let written = check_in(dir.path(), &[kept("by_zero", "panicked")], &ok, false).unwrap();
         assert_eq!(written.tests, ["by_zero"]);
         let module =
             std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
@@ -1239,11 +1500,19 @@ mod test {
             "{source}"
         );
 
-        // Again, and a hang: the same test is not written twice, the new one is ignored.
+        // Again, and a hang: the same test is not written twice (the same as a hang too, its
+        // `#[ignore]` aside); another that hangs, under a taken name, is numbered and ignored.
+        let mut hang = kept("by_zero", "timed_out");
+        hang.code = hang.code.replace("average(1, 0)", "average(2, 0)");
         let again = check_in(
             dir.path(),
-            &[kept("by_zero", "panicked"), kept("by_zero", "timed_out")],
+            &[
+                kept("by_zero", "panicked"),
+                kept("by_zero", "timed_out"),
+                hang,
+            ],
             &ok,
+            false,
         )
         .unwrap();
         assert_eq!(again.tests, ["by_zero_2"]);
@@ -1260,6 +1529,7 @@ mod test {
             dir.path(),
             &[kept("dup", "panicked"), kept("dup", "panicked")],
             &ok,
+            false,
         )
         .unwrap();
         assert_eq!(twice.tests, ["dup"]);
@@ -1273,11 +1543,11 @@ mod test {
         in_crlf.function.file = "src/crlf.rs".into();
         in_crlf.file_module = "c::crlf".into();
         in_crlf.function.module = "c::crlf".into();
-        check_in(dir.path(), &[in_crlf], &ok).unwrap();
+        check_in(dir.path(), &[in_crlf], &ok, false).unwrap();
         let text = std::fs::read_to_string(&crlf).unwrap();
         assert!(text.ends_with("}\r\n\r\n#[cfg(test)]\r\n#[path = \"crlf/dualtrack_tests.rs\"]\r\nmod dualtrack_tests;\r\n"), "{text:?}");
         let broken = |_: &[String]| Ok(Err(BuildFailure::said("error[E0425]")));
-        let err = check_in(dir.path(), &[kept("other", "panicked")], &broken).unwrap_err();
+        let err = check_in(dir.path(), &[kept("other", "panicked")], &broken, false).unwrap_err();
         assert!(err.to_string().contains("nothing was written"), "{err}");
         assert_eq!(
             std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap(),
@@ -1291,7 +1561,7 @@ mod test {
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
         let broken = |_: &[String]| Ok(Err(BuildFailure::said("no")));
-        assert!(check_in(dir.path(), &[kept("t", "panicked")], &broken).is_err());
+        assert!(check_in(dir.path(), &[kept("t", "panicked")], &broken, false).is_err());
         assert_eq!(
             std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
             "pub fn average() {}\n"
@@ -1404,7 +1674,7 @@ mod test {
             .replace("average(1, 0)", "crate::average(1, 0)");
         by_crate.uses.push("use super::*;".into());
         let ok = |_: &[String]| Ok(Ok(()));
-        let written = check_in(dir.path(), &[by_crate.clone()], &ok).unwrap();
+        let written = check_in(dir.path(), &[by_crate.clone()], &ok, false).unwrap();
         assert_eq!(written.files, ["tests/dualtrack_lib.rs"]);
         let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
         assert!(
@@ -1422,7 +1692,7 @@ mod test {
         );
         // Written again, it is there already.
         assert!(
-            check_in(dir.path(), &[by_crate], &ok)
+            check_in(dir.path(), &[by_crate], &ok, false)
                 .unwrap()
                 .tests
                 .is_empty()
@@ -1442,7 +1712,11 @@ mod test {
             Ok(match line {
                 Some(line) => Err(BuildFailure {
                     log: "error[E0603]: function `hidden` is private".into(),
-                    at: vec![(PathBuf::from("tests/dualtrack_lib.rs"), line as u32)],
+                    at: vec![(
+                        PathBuf::from("tests/dualtrack_lib.rs"),
+                        line as u32,
+                        "private".into(),
+                    )],
                 }),
                 None => Ok(()),
             })
@@ -1454,6 +1728,7 @@ mod test {
                 public(kept("private_one", "panicked")),
             ],
             &fussy,
+            false,
         )
         .unwrap();
         assert_eq!(builds.borrow().len(), 2);
@@ -1472,17 +1747,155 @@ mod test {
         let elsewhere = |_: &[String]| {
             Ok(Err(BuildFailure {
                 log: "error in src/lib.rs".into(),
-                at: vec![(PathBuf::from("src/lib.rs"), 1)],
+                at: vec![(PathBuf::from("src/lib.rs"), 1, "broken".into())],
             }))
         };
-        let err =
-            check_in(dir.path(), &[public(kept("third", "panicked"))], &elsewhere).unwrap_err();
+        let err = check_in(
+            dir.path(),
+            &[public(kept("third", "panicked"))],
+            &elsewhere,
+            false,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("nothing was written"), "{err}");
         assert!(
             !std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs"))
                 .unwrap()
                 .contains("third")
         );
+    }
+
+    #[test]
+    fn a_use_goes_after_the_last_one_unless_its_names_are_imported() {
+        // After the last top-level `use`, not the one inside a function.
+        let text = "//! Doc.\nuse std::fmt;\n\nfn f() {\n    use std::vec;\n}\n";
+        assert_eq!(
+            with_use(text, "use std::vec::Vec;"),
+            "//! Doc.\nuse std::fmt;\nuse std::vec::Vec;\n\nfn f() {\n    use std::vec;\n}\n"
+        );
+        // Imported already: the same line, or the names in a group.
+        let grouped = "use std::{fmt, vec};\n";
+        assert_eq!(with_use(grouped, "use std::fmt;"), grouped);
+        assert_eq!(with_use(grouped, "use std :: fmt ;"), grouped);
+        assert_eq!(with_use(grouped, "use std::vec;"), grouped);
+        assert_eq!(
+            with_use(grouped, "use std::io;"),
+            "use std::{fmt, vec};\nuse std::io;\n"
+        );
+        // No use: after the opening comments and inner attributes.
+        assert_eq!(
+            with_use(
+                "//! Doc.\n#![allow(dead_code)]\n\nfn f() {}\n",
+                "use super::*;"
+            ),
+            "//! Doc.\n#![allow(dead_code)]\n\nuse super::*;\nfn f() {}\n"
+        );
+        // A CRLF file stays CRLF; an `extern crate` is written once.
+        assert_eq!(
+            with_use("use a::b;\r\nfn f() {}\r\n", "use c::d;"),
+            "use a::b;\r\nuse c::d;\r\nfn f() {}\r\n"
+        );
+        let old = "extern crate strsim;\nuse strsim::*;\n";
+        assert_eq!(with_use(old, "extern crate strsim;"), old);
+        // A file that does not parse is left alone.
+        assert_eq!(with_use("fn (", "use a::b;"), "fn (");
+    }
+
+    #[test]
+    fn a_test_that_will_not_build_is_left_out_when_asked_and_the_rest_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
+        let module = dir.path().join("src/lib/dualtrack_tests.rs");
+        let fussy = |_: &[String]| {
+            let text = std::fs::read_to_string(&module).unwrap();
+            Ok(match text.lines().position(|l| l.contains("fn broken")) {
+                Some(at) => Err(BuildFailure {
+                    log: "error[E0308]".into(),
+                    at: vec![(
+                        PathBuf::from("src/lib/dualtrack_tests.rs"),
+                        at as u32 + 2,
+                        "mismatched types".into(),
+                    )],
+                }),
+                None => Ok(()),
+            })
+        };
+        let tests = [kept("fine", "panicked"), kept("broken", "panicked")];
+        // Without leave to drop it, nothing is written.
+        let err = check_in(dir.path(), &tests, &fussy, false).unwrap_err();
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        assert!(!module.exists());
+        // With it, the one that builds is written and the other said.
+        let written = check_in(dir.path(), &tests, &fussy, true).unwrap();
+        assert_eq!(written.tests, ["fine"]);
+        assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+        assert!(
+            written.skipped[0].starts_with("broken: does not build in your tree: mismatched types"),
+            "{:?}",
+            written.skipped
+        );
+        let text = std::fs::read_to_string(&module).unwrap();
+        assert!(
+            text.contains("fn fine()") && !text.contains("fn broken"),
+            "{text}"
+        );
+
+        // A crate whose unit tests are off gets no child module: a test needing private
+        // items is left out with the reason.
+        let mut off = kept("off", "panicked");
+        off.unit_tests = false;
+        off.code = off.code.replace("average(1, 0)", "average(7, 0)");
+        let ok = |_: &[String]| Ok(Ok(()));
+        let written = check_in(dir.path(), &[off], &ok, true).unwrap();
+        assert!(written.tests.is_empty());
+        assert!(
+            written.skipped[0].contains("test = false"),
+            "{:?}",
+            written.skipped
+        );
+    }
+
+    #[test]
+    fn a_test_checked_in_in_one_place_is_not_written_to_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
+        let ok = |_: &[String]| Ok(Ok(()));
+        // First in the integration file, naming the crate there.
+        let mut by_path = public(kept("by_path", "panicked"));
+        by_path.code = by_path
+            .code
+            .replace("average(1, 0)", "crate::average(1, 0)");
+        let written = check_in(dir.path(), &[by_path.clone()], &ok, false).unwrap();
+        assert_eq!(written.files, ["tests/dualtrack_lib.rs"]);
+        // The same test, found again, is there already whichever place it would go to now.
+        let again = check_in(dir.path(), &[by_path.clone()], &ok, false).unwrap();
+        assert!(again.tests.is_empty(), "{:?}", again.tests);
+        // A test first written to the child module (rustc sent it there) is not written
+        // to the integration file later.
+        let mut inside = public(kept("inside", "panicked"));
+        inside.code = inside.code.replace("average(1, 0)", "average(3, 0)");
+        let mut private = inside.clone();
+        private.public = None;
+        check_in(dir.path(), &[private], &ok, false).unwrap();
+        let again = check_in(dir.path(), &[inside], &ok, false).unwrap();
+        assert!(again.tests.is_empty(), "{:?}", again.tests);
+    }
+
+    #[test]
+    fn a_roll_back_removes_the_directories_it_made_deepest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).unwrap();
+        let file = deep.join("t.rs");
+        std::fs::write(&file, "x").unwrap();
+        let mut undo = Undo {
+            before: vec![(file.clone(), None)],
+            created: vec![dir.path().join("a"), deep.clone(), dir.path().join("a/b")],
+        };
+        undo.roll_back().unwrap();
+        assert!(!dir.path().join("a").exists());
     }
 
     #[cfg(unix)]
@@ -1494,7 +1907,7 @@ mod test {
         std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("src/lib")).unwrap();
         let ok = |_: &[String]| Ok(Ok(()));
-        let err = check_in(dir.path(), &[kept("t", "panicked")], &ok).unwrap_err();
+        let err = check_in(dir.path(), &[kept("t", "panicked")], &ok, false).unwrap_err();
         assert!(err.to_string().contains("symbolic link"), "{err}");
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }

@@ -90,6 +90,9 @@ pub struct CrateTarget {
     pub kind: TargetKind,
     pub root_file: PathBuf,
     pub edition: String,
+    /// Cargo builds and runs its unit tests (`test = false` in its manifest section turns
+    /// them off).
+    pub unit_tests: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,6 +306,7 @@ fn select_targets(package: &Package) -> SelectedPackage {
             kind,
             root_file: target.src_path.clone().into_std_path_buf(),
             edition: target.edition.as_str().to_owned(),
+            unit_tests: target.test,
         });
     }
     SelectedPackage {

@@ -128,7 +128,12 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             super::emit(global, &json, Styling::Plain)?;
         }
         GenerateFormat::Human if args.write => {
-            let text = check_in(&workspace, &analysis, &generation)?;
+            let text = check_in(
+                &workspace,
+                &global.feature_selection(),
+                &analysis,
+                &generation,
+            )?;
             super::emit(global, &text, Styling::Plain)?;
         }
         GenerateFormat::Human => match &args.out {
@@ -159,15 +164,11 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
 /// `--write`: the generated tests checked into the tree; what was written, as text.
 fn check_in(
     workspace: &Workspace,
+    features: &crate::workspace::FeatureSelection,
     analysis: &crate::analyze::Analysis,
     generation: &Generation,
 ) -> anyhow::Result<String> {
-    let uses: Vec<String> = generation
-        .preamble
-        .lines()
-        .filter(|l| l.trim_start().starts_with("use "))
-        .map(str::to_owned)
-        .collect();
+    let uses = crate::checkin::KeptTest::uses_of(&generation.preamble);
     let tests: Vec<crate::checkin::KeptTest> = generation
         .tests
         .iter()
@@ -178,24 +179,26 @@ fn check_in(
                 .find(|f| f.path == test.test.meta.function)?;
             let mut file: syn::File = syn::parse_quote!();
             file.items = vec![syn::Item::Fn(test.test.item.clone())];
-            Some(crate::checkin::KeptTest {
-                finding: "generated".to_owned(),
-                function: function.clone(),
-                code: prettyplease::unparse(&file),
-                outcome: String::new(),
-                uses: uses.clone(),
-                file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
-                edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
-                public: crate::checkin::KeptTest::public_api_of(workspace, function),
-                inline_dir: crate::checkin::KeptTest::inline_dir_of(analysis, function),
-            })
+            Some(crate::checkin::KeptTest::new(
+                workspace,
+                analysis,
+                function,
+                "generated".to_owned(),
+                prettyplease::unparse(&file),
+                String::new(),
+                uses.clone(),
+            ))
         })
         .collect();
     // Ctrl-C while the tests build stops the build, and what was written is rolled back.
     crate::interrupt::install();
-    let written = crate::checkin::check_in(&workspace.root, &tests, &|packages| {
-        crate::checkin::build_check(&workspace.root, packages)
-    })?;
+    // A generated test that does not build in the tree is left out, and said.
+    let written = crate::checkin::check_in(
+        &workspace.root,
+        &tests,
+        &|packages| crate::checkin::build_check(workspace, features, packages),
+        true,
+    )?;
     let mut text = format!(
         "checked in {} ({} already there); they have not run yet: `cargo test` shows \
          which fail, and a failing one is a finding to fix or a test to remove\n",
@@ -204,6 +207,16 @@ fn check_in(
     );
     for file in &written.files {
         let _ = writeln!(text, "  {file}");
+    }
+    if !written.skipped.is_empty() {
+        let _ = writeln!(
+            text,
+            "left out {}:",
+            crate::output::plural(written.skipped.len(), "test")
+        );
+        for skipped in &written.skipped {
+            let _ = writeln!(text, "  {skipped}");
+        }
     }
     Ok(text)
 }

@@ -202,9 +202,13 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     if !names.is_empty() {
         let written = kept_tests(&workspace, tree(), &runs.join(&run_id), &report, &names)
             .and_then(|kept| {
-                crate::checkin::check_in(&workspace.root, &kept, &|packages| {
-                    crate::checkin::build_check(&workspace.root, packages)
-                })
+                let features = global.feature_selection();
+                crate::checkin::check_in(
+                    &workspace.root,
+                    &kept,
+                    &|packages| crate::checkin::build_check(&workspace, &features, packages),
+                    false,
+                )
             });
         match written {
             Ok(written) => checked_in = Some(written),
@@ -271,13 +275,21 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         ReconcileFormat::Human => {
             let mut text = String::new();
             if let Some(written) = &checked_in {
-                let _ = writeln!(
-                    text,
-                    "checked in {} ({}): {}\n",
-                    crate::output::plural(written.tests.len(), "test"),
-                    written.files.join(", "),
-                    written.tests.join(", ")
-                );
+                if written.tests.is_empty() {
+                    text.push_str("nothing new to check in: the tests are there already\n");
+                } else {
+                    let _ = writeln!(
+                        text,
+                        "checked in {} ({}): {}",
+                        crate::output::plural(written.tests.len(), "test"),
+                        written.files.join(", "),
+                        written.tests.join(", ")
+                    );
+                }
+                for skipped in &written.skipped {
+                    let _ = writeln!(text, "left out {skipped}");
+                }
+                text.push('\n');
             }
             text.push_str(&human(&run_id, &listed, &made, &workspace.root));
             text
@@ -526,12 +538,7 @@ fn kept_tests(
         let Ok(module) = crate::testfile::parse_test_module(&text) else {
             continue;
         };
-        let uses: Vec<String> = module
-            .preamble
-            .lines()
-            .filter(|l| l.trim_start().starts_with("use "))
-            .map(str::to_owned)
-            .collect();
+        let uses = crate::checkin::KeptTest::uses_of(&module.preamble);
         for case in module.tests {
             cases.insert(case.name.clone(), (case, uses.clone()));
         }
@@ -562,17 +569,15 @@ fn kept_tests(
             .and_then(|t| t["outcome"].as_str())
             .unwrap_or("passed")
             .to_owned();
-        kept.push(crate::checkin::KeptTest {
-            finding: finding.clone(),
-            function: function.clone(),
-            code: case.code.clone(),
+        kept.push(crate::checkin::KeptTest::new(
+            workspace,
+            analysis,
+            function,
+            finding.clone(),
+            case.code.clone(),
             outcome,
-            uses: uses.clone(),
-            file_module: crate::checkin::KeptTest::file_module_of(analysis, function),
-            edition: crate::checkin::KeptTest::edition_of(workspace, &function.package),
-            public: crate::checkin::KeptTest::public_api_of(workspace, function),
-            inline_dir: crate::checkin::KeptTest::inline_dir_of(analysis, function),
-        });
+            uses.clone(),
+        ));
     }
     Ok(kept)
 }
