@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The columns, in order. A row of either kind fills the ones that apply to it.
 pub const COLUMNS: [&str; 30] = [
@@ -44,7 +44,8 @@ pub const COLUMNS: [&str; 30] = [
 ];
 
 /// One row: a `review`, or a `decision` on one finding of a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Row {
     pub kind: String,
     pub run_id: String,
@@ -53,32 +54,52 @@ pub struct Row {
     pub task: String,
     pub engine: String,
     pub model: String,
+    #[serde(deserialize_with = "number")]
     pub functions: u64,
+    #[serde(deserialize_with = "number")]
     pub sites: u64,
+    #[serde(deserialize_with = "number")]
     pub generated: u64,
     /// Tests that compiled before any repair round: the engine's own first-pass rate.
+    #[serde(deserialize_with = "number")]
     pub compiled_first_pass: u64,
+    #[serde(deserialize_with = "number")]
     pub compiled: u64,
+    #[serde(deserialize_with = "number")]
     pub passed: u64,
     /// Failed, panicked, timed out or crashed.
+    #[serde(deserialize_with = "number")]
     pub failed: u64,
+    #[serde(deserialize_with = "number")]
     pub flaky: u64,
+    #[serde(deserialize_with = "number")]
     pub findings: u64,
+    #[serde(deserialize_with = "number")]
     pub input_tokens: u64,
+    #[serde(deserialize_with = "number")]
     pub cached_input_tokens: u64,
+    #[serde(deserialize_with = "number")]
     pub output_tokens: u64,
     /// Empty when the model has no price.
+    #[serde(deserialize_with = "cost")]
     pub cost_usd: Option<f64>,
+    #[serde(deserialize_with = "number")]
     pub wall_ms: u64,
     /// Asking the engine for tests.
+    #[serde(deserialize_with = "number")]
     pub generate_ms: u64,
     /// Copying the workspace to the scratch directory.
+    #[serde(deserialize_with = "number")]
     pub sync_ms: u64,
     /// Building the crate as it is (cached after the first review).
+    #[serde(deserialize_with = "number")]
     pub baseline_ms: u64,
     /// Building the generated tests, repair rounds included.
+    #[serde(deserialize_with = "number")]
     pub build_ms: u64,
+    #[serde(deserialize_with = "number")]
     pub run_ms: u64,
+    #[serde(deserialize_with = "number")]
     pub repair_rounds: u64,
     pub finding: String,
     pub decision: String,
@@ -137,52 +158,6 @@ impl Row {
             })
             .collect()
     }
-
-    /// A row read back by column name; unknown or missing columns are empty (rows written by
-    /// an older or newer version still read).
-    fn from_record(header: &[String], record: &[String]) -> Row {
-        let get = |name: &str| -> String {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .cloned()
-                .unwrap_or_default()
-        };
-        let n = |name: &str| get(name).parse::<u64>().unwrap_or(0);
-        Row {
-            kind: get("kind"),
-            run_id: get("run_id"),
-            timestamp: get("timestamp"),
-            task: get("task"),
-            engine: get("engine"),
-            model: get("model"),
-            functions: n("functions"),
-            sites: n("sites"),
-            generated: n("generated"),
-            compiled_first_pass: n("compiled_first_pass"),
-            compiled: n("compiled"),
-            passed: n("passed"),
-            failed: n("failed"),
-            flaky: n("flaky"),
-            findings: n("findings"),
-            input_tokens: n("input_tokens"),
-            cached_input_tokens: n("cached_input_tokens"),
-            output_tokens: n("output_tokens"),
-            cost_usd: get("cost_usd").parse().ok(),
-            wall_ms: n("wall_ms"),
-            generate_ms: n("generate_ms"),
-            sync_ms: n("sync_ms"),
-            baseline_ms: n("baseline_ms"),
-            build_ms: n("build_ms"),
-            run_ms: n("run_ms"),
-            repair_rounds: n("repair_rounds"),
-            finding: get("finding"),
-            decision: get("decision"),
-            function: get("function"),
-            reason: get("reason"),
-        }
-    }
 }
 
 /// The ledger of the workspace at `root`.
@@ -215,8 +190,9 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         .with_context(|| format!("failed to lock {}", path.display()))?;
     let mut text = String::new();
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut records: Vec<Vec<String>> = Vec::new();
     let header: Vec<String> = if length == 0 {
-        text.push_str(&record_line(COLUMNS.iter().map(|c| c.to_string())));
+        records.push(COLUMNS.iter().map(|c| c.to_string()).collect());
         COLUMNS.iter().map(|c| c.to_string()).collect()
     } else {
         if !ends_with_newline(path, length) {
@@ -227,9 +203,8 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         // gets its columns, and never a row that does not fit it.
         header_of(path).unwrap_or_else(|| COLUMNS.iter().map(|c| c.to_string()).collect())
     };
-    for row in rows {
-        text.push_str(&record_line(row.fields_under(&header).into_iter()));
-    }
+    records.extend(rows.iter().map(|row| row.fields_under(&header)));
+    text.push_str(&csv_text(records));
     // One write: a reader never sees half a row.
     file.write_all(text.as_bytes())
         .with_context(|| format!("failed to append to {}", path.display()))?;
@@ -244,8 +219,16 @@ fn header_of(path: &Path) -> Option<Vec<String>> {
     let file = std::fs::File::open(path).ok()?;
     let mut line = String::new();
     std::io::BufReader::new(file).read_line(&mut line).ok()?;
-    let names = parse_csv(line.trim_end()).ok()?.into_iter().next()?;
-    names.contains(&"kind".to_owned()).then_some(names)
+    let names: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()?
+        .ok()?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    names.iter().any(|n| n == "kind").then_some(names)
 }
 
 fn ends_with_newline(path: &Path, length: u64) -> bool {
@@ -259,92 +242,73 @@ fn ends_with_newline(path: &Path, length: u64) -> bool {
         && last[0] == b'\n'
 }
 
-/// Every row of the ledger at `path`; none when it does not exist. A malformed line is an
-/// error naming the file and line.
+/// Every row of the ledger at `path`; none when it does not exist. A line that is not a
+/// record of the header's columns is an error naming the file and line.
 pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
     };
-    let records = parse_csv(&text).map_err(|line| {
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let malformed = |err: csv::Error| -> anyhow::Error {
+        let line = err.position().map_or(1, |p| p.line());
+        let what = match err.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!(
+                "{len} fields where the header has {expected_len} (an unclosed quote, or a \
+                 comma too many or too few?)"
+            ),
+            csv::ErrorKind::Utf8 { .. } => "not UTF-8".to_owned(),
+            csv::ErrorKind::Io(err) => {
+                return anyhow::anyhow!("failed to read {}: {err}", path.display());
+            }
+            _ => err.to_string(),
+        };
         crate::error::InputError::new(format!(
-            "{}:{line}: not a CSV record (an unclosed quote): fix or remove that line",
+            "{}:{line}: not a ledger row: {what}; fix or remove that line",
             path.display()
         ))
-    })?;
-    let Some((header, rows)) = records.split_first() else {
-        return Ok(Vec::new());
+        .into()
     };
-    Ok(rows
-        .iter()
-        .filter(|r| !(r.len() == 1 && r[0].is_empty()))
-        .map(|r| Row::from_record(header, r))
-        .collect())
+    let header = reader.headers().map_err(malformed)?.clone();
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(malformed)? {
+        let row: Row = record.deserialize(Some(&header)).map_err(malformed)?;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
-/// A CSV record: fields quoted when they hold a comma, quote or line break.
-fn record_line(fields: impl Iterator<Item = String>) -> String {
-    let mut line = fields
-        .map(|f| {
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push('\n');
-    line
+/// A number of the ledger; empty (a column the row's version did not have) or unreadable
+/// reads as 0.
+fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(text.trim().parse().unwrap_or(0))
 }
 
-/// The records of CSV `text` (RFC 4180 quoting); `Err(line)` where a quote never closes.
-fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, usize> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut start_line = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' => {}
-            '\n' => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-                line += 1;
-                start_line = line;
-            }
-            _ => field.push(c),
-        }
+/// A cost; empty (no price known) or unreadable reads as none.
+fn cost<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(text.trim().parse().ok())
+}
+
+/// `records` as CSV: fields quoted when they hold a comma, quote or line break.
+fn csv_text(records: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for record in records {
+        writer
+            .write_record(&record)
+            .expect("writing to memory does not fail");
     }
-    if quoted {
-        return Err(start_line);
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    Ok(records)
+    let bytes = writer
+        .into_inner()
+        .expect("writing to memory does not fail");
+    String::from_utf8(bytes).expect("the fields were UTF-8")
 }
 
 /// Now, as `2026-12-02T15:42:15Z`.
@@ -482,43 +446,36 @@ pub fn stats(rows: &[Row], since: Option<&str>, by: GroupBy) -> Vec<Stats> {
 
 /// The figures as CSV, one line per group.
 pub fn stats_csv(stats: &[Stats]) -> String {
-    let mut out = record_line(
-        [
-            "group",
-            "reviews",
-            "cost_per_review",
-            "total_cost",
-            "first_pass_compile_rate",
-            "findings_per_review",
-            "kept",
-            "accepted",
-            "deferred",
-            "kept_share",
-            "median_wall_ms",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
+    let header = [
+        "group",
+        "reviews",
+        "cost_per_review",
+        "total_cost",
+        "first_pass_compile_rate",
+        "findings_per_review",
+        "kept",
+        "accepted",
+        "deferred",
+        "kept_share",
+        "median_wall_ms",
+    ];
     let opt = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
-    for s in stats {
-        out.push_str(&record_line(
-            [
-                s.group.clone(),
-                s.reviews.to_string(),
-                opt(s.cost_per_review),
-                opt(s.total_cost),
-                opt(s.first_pass_compile_rate),
-                format!("{:.2}", s.findings_per_review),
-                s.kept.to_string(),
-                s.accepted.to_string(),
-                s.deferred.to_string(),
-                opt(s.kept_share),
-                s.median_wall_ms.to_string(),
-            ]
-            .into_iter(),
-        ));
-    }
-    out
+    let rows = stats.iter().map(|s| {
+        vec![
+            s.group.clone(),
+            s.reviews.to_string(),
+            opt(s.cost_per_review),
+            opt(s.total_cost),
+            opt(s.first_pass_compile_rate),
+            format!("{:.2}", s.findings_per_review),
+            s.kept.to_string(),
+            s.accepted.to_string(),
+            s.deferred.to_string(),
+            opt(s.kept_share),
+            s.median_wall_ms.to_string(),
+        ]
+    });
+    csv_text(std::iter::once(header.map(str::to_owned).to_vec()).chain(rows))
 }
 
 /// The figures as a table.
@@ -622,7 +579,7 @@ mod test {
         let err = err.to_string();
         // The decision row takes lines 3 and 4 (its reason has a line break).
         assert!(
-            err.contains(":5: not a CSV record (an unclosed quote)"),
+            err.contains(":5: not a ledger row: 2 fields where the header has 30"),
             "{err}"
         );
         // A ledger edited by hand without its last line break: the next row starts a line.
@@ -650,6 +607,31 @@ mod test {
         let rows = read(&path).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[1].run_id.as_str(), rows[1].wall_ms), ("r1", 1000));
+    }
+
+    #[test]
+    fn a_newer_or_hand_edited_ledger_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // A column this version does not know, a number it cannot read, CRLF line breaks.
+        std::fs::write(
+            &path,
+            "kind,run_id,energy_kwh,wall_ms,cost_usd\r\nreview,r1,0.3,12s,\r\nreview,r2,,7,0.25\r\n",
+        )
+        .unwrap();
+        let rows = read(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].run_id.as_str(), rows[0].wall_ms, rows[0].cost_usd),
+            ("r1", 0, None)
+        );
+        assert_eq!((rows[1].wall_ms, rows[1].cost_usd), (7, Some(0.25)));
+        // A row appended follows that header.
+        append(&path, &[review("r3", "offline", Some(1.0), 0, 9)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("\r\nreview,r3,,9,1.000000\n"), "{text:?}");
+        assert_eq!(read(&path).unwrap().len(), 3);
     }
 
     #[test]
