@@ -8,7 +8,7 @@
 //! an integration test goes to the child module instead, and if that does not build either,
 //! every write is rolled back.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -499,6 +499,15 @@ pub fn check_in(
             }
         }
         if !changed {
+            // Errors elsewhere than in the tests: perhaps the tree did not build before.
+            if let Ok(Err(own)) = build(&attempt.packages) {
+                return Err(InputError::new(format!(
+                    "your package's tests do not build even without the checked-in tests, so \
+                     nothing was written: fix that first (`cargo test --no-run` shows it):\n{}",
+                    own.log
+                ))
+                .into());
+            }
             return Err(InputError::new(format!(
                 "the checked-in tests do not build in your tree, so nothing was written:\n{}",
                 failure.log
@@ -607,6 +616,91 @@ fn cfg_test(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// The `#[cfg]` attributes of functions, from their files read once each.
+#[derive(Default)]
+struct CfgGates {
+    files: HashMap<String, Option<(String, syn::File)>>,
+}
+
+impl CfgGates {
+    fn of(&mut self, root: &Path, function: &Function) -> Vec<syn::Attribute> {
+        let parsed = self.files.entry(function.file.clone()).or_insert_with(|| {
+            let source = std::fs::read_to_string(root.join(&function.file)).ok()?;
+            let file = syn::parse_file(&source).ok()?;
+            Some((source, file))
+        });
+        let Some((source, file)) = parsed else {
+            return Vec::new();
+        };
+        crate::scratch::inject::cfg_attributes(file, source, function.line)
+            .iter()
+            .filter_map(|text| {
+                syn::parse::Parser::parse_str(syn::Attribute::parse_outer, text)
+                    .ok()
+                    .and_then(|mut attrs| attrs.pop())
+            })
+            .collect()
+    }
+}
+
+/// Every identifier in `tokens`, inside groups and macros too.
+fn idents(tokens: proc_macro2::TokenStream, names: &mut HashSet<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                names.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => idents(group.stream(), names),
+            _ => {}
+        }
+    }
+}
+
+/// The import `line` with only what code naming `named` uses (`use std::{format, vec};` →
+/// `use std::vec;`); `None` when it brings in nothing used. Globs and `extern crate` stay.
+fn used_import(line: &str, named: &HashSet<String>) -> Option<String> {
+    /// The tree without unused names; `None` when nothing is left.
+    fn pruned(tree: &syn::UseTree, named: &HashSet<String>) -> Option<syn::UseTree> {
+        match tree {
+            syn::UseTree::Path(path) => {
+                let inner = pruned(&path.tree, named)?;
+                let mut path = path.clone();
+                *path.tree = inner;
+                Some(syn::UseTree::Path(path))
+            }
+            syn::UseTree::Glob(_) => Some(tree.clone()),
+            syn::UseTree::Name(name) => (name.ident == "self"
+                || named.contains(&name.ident.to_string()))
+            .then(|| tree.clone()),
+            syn::UseTree::Rename(rename) => named
+                .contains(&rename.rename.to_string())
+                .then(|| tree.clone()),
+            syn::UseTree::Group(group) => {
+                let mut group = group.clone();
+                group.items = group
+                    .items
+                    .iter()
+                    .filter_map(|item| pruned(item, named))
+                    .collect();
+                match group.items.len() {
+                    0 => None,
+                    1 => group.items.pop(),
+                    _ => Some(syn::UseTree::Group(group)),
+                }
+            }
+        }
+    }
+    let Ok(syn::Item::Use(mut used)) = syn::parse_str::<syn::Item>(line) else {
+        return Some(line.to_owned());
+    };
+    let tree = pruned(&used.tree, named)?;
+    if tree.to_token_stream().to_string() == used.tree.to_token_stream().to_string() {
+        return Some(line.to_owned());
+    }
+    used.tree = tree;
+    Some(printed_use(&used))
+}
+
 /// The names a `use` tree brings in (`a::{b, c as d, e::self}` → `b`, `d`, `e`).
 fn use_names(tree: &syn::UseTree, names: &mut HashSet<String>) {
     match tree {
@@ -632,9 +726,18 @@ fn names_only_public(test: &KeptTest, private: &HashSet<String>) -> bool {
     let mut own = HashSet::new();
     let mut streams = Vec::new();
     for line in &test.uses {
-        let Ok(used) = syn::parse_str::<syn::ItemUse>(line.trim()) else {
-            return false;
+        let used = match syn::parse_str::<syn::Item>(line.trim()) {
+            Ok(syn::Item::Use(used)) => used,
+            // `extern crate std;` (a `no_std` crate's tests): an integration test has std.
+            Ok(syn::Item::ExternCrate(_)) => continue,
+            _ => return false,
         };
+        // `use self::std::..`, std through that `extern crate`.
+        if matches!(&used.tree, syn::UseTree::Path(p) if p.ident == "self"
+            && matches!(&*p.tree, syn::UseTree::Path(q) if q.ident == "std"))
+        {
+            continue;
+        }
         if is_super_glob(&used) {
             continue;
         }
@@ -722,6 +825,7 @@ fn write_all(
     undo: &mut Undo,
 ) -> anyhow::Result<Attempt> {
     let known = checked_in_shapes(root, tests);
+    let mut gates = CfgGates::default();
     let mut homes: BTreeMap<Home, Vec<Prepared<'_>>> = BTreeMap::new();
     for (index, test) in tests.iter().enumerate() {
         let integration = match &places[index] {
@@ -743,6 +847,20 @@ fn write_all(
         if known.contains(&shape(&item)) {
             continue;
         }
+        // The function's `#[cfg]`s (its own, its impl's): a build without them must still
+        // build the test.
+        let gated: Vec<syn::Attribute> = gates
+            .of(root, &test.function)
+            .into_iter()
+            .filter(|gate| {
+                let gate = gate.to_token_stream().to_string();
+                !item
+                    .attrs
+                    .iter()
+                    .any(|a| a.to_token_stream().to_string() == gate)
+            })
+            .collect();
+        item.attrs.splice(0..0, gated);
         let mut uses: Vec<String> = test.uses.iter().map(|u| u.trim().to_owned()).collect();
         let home = match (&test.public, integration) {
             (Some(api), true) => {
@@ -766,6 +884,11 @@ fn write_all(
                 uses = uses
                     .iter()
                     .filter_map(|line| {
+                        // An integration test is a crate of its own with std, whatever the
+                        // library's `no_std`.
+                        if line == "extern crate std;" || line.starts_with("use self::std::") {
+                            return None;
+                        }
                         let Ok(used) = syn::parse_str::<syn::ItemUse>(line) else {
                             // `extern crate std;`, as it was.
                             return Some(line.clone());
@@ -788,6 +911,14 @@ fn write_all(
                 dir: test.inline_dir.clone(),
             },
         };
+        // Only the imports the test uses: one it does not is a warning in the user's tree, an
+        // error where the crate denies `unused_imports`.
+        let mut named = HashSet::new();
+        idents(item.to_token_stream(), &mut named);
+        let uses: Vec<String> = uses
+            .iter()
+            .filter_map(|line| used_import(line, &named))
+            .collect();
         homes.entry(home).or_default().push(Prepared {
             index,
             test,
@@ -826,7 +957,12 @@ fn write_all(
                 .into());
             }
         };
-        let (mut text, names) = extend(existing.as_deref(), &header, tests)?;
+        let (mut text, names) = extend(existing.as_deref(), &header, tests).map_err(|err| {
+            InputError::new(format!(
+                "{}: {err}; nothing was checked in",
+                target_path.display()
+            ))
+        })?;
         if names.is_empty() {
             continue;
         }
@@ -869,7 +1005,13 @@ fn write_all(
                 refuse_links(root, &source_path)?;
                 let source = std::fs::read_to_string(&source_path)
                     .with_context(|| format!("failed to read {}", source_path.display()))?;
-                if let Some(text) = with_declaration(&source, inline, &attr)? {
+                let declared = with_declaration(&source, inline, &attr).map_err(|err| {
+                    InputError::new(format!(
+                        "{}: {err}; nothing was checked in",
+                        source_path.display()
+                    ))
+                })?;
+                if let Some(text) = declared {
                     undo.before
                         .push((source_path.clone(), Some(source.clone())));
                     write_atomically(&source_path, &text)?;
@@ -1020,7 +1162,8 @@ fn shape(item: &syn::ItemFn) -> String {
     item.attrs.retain(|a| {
         !(a.path().is_ident("doc")
             || a.path().is_ident("ignore")
-            || a.path().is_ident("should_panic"))
+            || a.path().is_ident("should_panic")
+            || a.path().is_ident("cfg"))
     });
     item.sig.ident = syn::Ident::new("t", item.sig.ident.span());
     Unformatted.visit_item_fn_mut(&mut item);
@@ -1051,7 +1194,12 @@ fn without_trailing_commas(tokens: proc_macro2::TokenStream) -> proc_macro2::Tok
     let mut out = Vec::with_capacity(trees.len());
     for (index, tree) in trees.iter().enumerate() {
         let TokenTree::Group(group) = tree else {
-            out.push(tree.clone());
+            // `::<\n    &str,\n>` as a long line prints, `::<&str>` as rustfmt does.
+            let closes_generics =
+                matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == '>');
+            if !(is_comma(tree) && closes_generics) {
+                out.push(tree.clone());
+            }
             continue;
         };
         let mut inner: Vec<TokenTree> = without_trailing_commas(group.stream())
@@ -1121,8 +1269,12 @@ fn extend(
     // The tests there and written, by shape.
     let mut batch: HashSet<String> = HashSet::new();
     if let Some(existing) = existing {
-        let file = syn::parse_file(existing)
-            .map_err(|err| anyhow::anyhow!("the existing test file does not parse: {err}"))?;
+        let file = syn::parse_file(existing).map_err(|err| {
+            anyhow::anyhow!(
+                "does not parse (line {}: {err}): fix it, or move it away",
+                err.span().start().line
+            )
+        })?;
         for item in &file.items {
             if let syn::Item::Fn(function) = item {
                 taken.insert(function.sig.ident.to_string());
@@ -1243,7 +1395,9 @@ fn normalised_use(used: &syn::ItemUse) -> String {
 /// module `inline` names (the file's top level when empty: at its end; an inline module's:
 /// before its closing brace); `None` when it is declared there already.
 fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Result<Option<String>> {
-    let file = syn::parse_file(source).map_err(|err| anyhow::anyhow!("does not parse: {err}"))?;
+    let file = syn::parse_file(source).map_err(|err| {
+        anyhow::anyhow!("does not parse (line {}: {err})", err.span().start().line)
+    })?;
     // Ours is declared with our path; one declared otherwise (by hand, elsewhere) would leave
     // the tests written here uncompiled.
     let declared = |items: &[syn::Item]| -> anyhow::Result<bool> {
@@ -1364,10 +1518,14 @@ mod test {
             }))
             .unwrap(),
             code: format!(
-                "/// dualtrack: {{\"function\":\"c::average\"}}\n#[test]\nfn {name}() {{\n    let _ = average(1, 0);\n    let _case = \"{name}\";\n}}"
+                "/// dualtrack: {{\"function\":\"c::average\"}}\n#[test]\nfn {name}() {{\n    let _ = average(1, 0);\n    let _case: HashMap<&str, u8> = HashMap::new();\n    let _name = \"{name}\";\n}}"
             ),
             outcome: outcome.into(),
-            uses: vec!["use std::collections::HashMap;".into()],
+            uses: vec![
+                "use std::collections::HashMap;".into(),
+                // Not used by the test: left out.
+                "use std::fmt;".into(),
+            ],
             file_module: "c".into(),
             edition: "2021".into(),
             public: None,
@@ -1488,6 +1646,7 @@ mod test {
             module.contains("use super::*;\nuse std::collections::HashMap;\n"),
             "{module}"
         );
+        assert!(!module.contains("use std::fmt;"), "{module}");
         assert!(
             module.contains("// dualtrack F-0123456789: c::average\n#[test]\nfn by_zero()"),
             "{module}"
@@ -1561,12 +1720,40 @@ mod test {
         std::fs::create_dir_all(dir.path().join("src")).unwrap();
         std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
         let broken = |_: &[String]| Ok(Err(BuildFailure::said("no")));
-        assert!(check_in(dir.path(), &[kept("t", "panicked")], &broken, false).is_err());
+        let err = check_in(dir.path(), &[kept("t", "panicked")], &broken, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("your package's tests do not build even without the checked-in tests"),
+            "{err}"
+        );
         assert_eq!(
             std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
             "pub fn average() {}\n"
         );
         assert!(!dir.path().join("src/lib").exists());
+        // Broken only with the tests, though not in their lines: theirs to blame.
+        let module = dir.path().join("src/lib/dualtrack_tests.rs");
+        let with_tests = |_: &[String]| {
+            Ok(if module.exists() {
+                Err(BuildFailure {
+                    log: "error: unused import".into(),
+                    at: vec![(
+                        PathBuf::from("src/lib/dualtrack_tests.rs"),
+                        1,
+                        "unused".into(),
+                    )],
+                })
+            } else {
+                Ok(())
+            })
+        };
+        let err = check_in(dir.path(), &[kept("t", "panicked")], &with_tests, false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the checked-in tests do not build in your tree"),
+            "{err}"
+        );
+        assert!(!module.exists());
     }
 
     fn public(mut test: KeptTest) -> KeptTest {
@@ -1596,6 +1783,10 @@ mod test {
         assert_ne!(
             shape_of("#[test] fn a() { let (x) = y; return (x); }"),
             shape_of("#[test] fn a() { let (x,) = y; return (x,); }")
+        );
+        assert_eq!(
+            shape_of("#[test] fn a() { f::<&str>(\"\"); let v: Vec<u8,> = g::<\n u8,\n>(); }"),
+            shape_of("#[test] fn a() { f::<&str,>(\"\"); let v: Vec<u8> = g::<u8>(); }")
         );
         let other = shape_of("#[test] fn a() { let t = (1); }");
         assert_ne!(other, shape_of("#[test] fn a() { let t = (1,); }"));
@@ -1808,7 +1999,7 @@ mod test {
         std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
         let module = dir.path().join("src/lib/dualtrack_tests.rs");
         let fussy = |_: &[String]| {
-            let text = std::fs::read_to_string(&module).unwrap();
+            let text = std::fs::read_to_string(&module).unwrap_or_default();
             Ok(match text.lines().position(|l| l.contains("fn broken")) {
                 Some(at) => Err(BuildFailure {
                     log: "error[E0308]".into(),
@@ -1881,6 +2072,119 @@ mod test {
         check_in(dir.path(), &[private], &ok, false).unwrap();
         let again = check_in(dir.path(), &[inside], &ok, false).unwrap();
         assert!(again.tests.is_empty(), "{:?}", again.tests);
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_named_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/lib")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
+        let broken = "use super::*;\n\nfn broken( {\n";
+        std::fs::write(dir.path().join("src/lib/dualtrack_tests.rs"), broken).unwrap();
+        let ok = |_: &[String]| Ok(Ok(()));
+        let err = check_in(dir.path(), &[kept("t", "panicked")], &ok, false).unwrap_err();
+        assert!(err.is::<InputError>(), "a user's error, not ours: {err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("src/lib/dualtrack_tests.rs: does not parse (line 3")
+                && message.contains("nothing was checked in"),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap(),
+            broken
+        );
+        // A module of that name declared by hand: named too.
+        std::fs::remove_file(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        let by_hand = "pub fn average() {}\n#[cfg(test)]\nmod dualtrack_tests {}\n";
+        std::fs::write(dir.path().join("src/lib.rs"), by_hand).unwrap();
+        let err = check_in(dir.path(), &[kept("t", "panicked")], &ok, false).unwrap_err();
+        assert!(err.is::<InputError>(), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("src/lib.rs: a module `dualtrack_tests` is declared"),
+            "{err}"
+        );
+        assert!(!dir.path().join("src/lib/dualtrack_tests.rs").exists());
+    }
+
+    #[test]
+    fn a_test_carries_its_function_s_cfg() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        let lib = "#[cfg(feature = \"cjk\")]\npub fn average(sum: i64, count: i64) -> i64 {\n    sum / count\n}\n";
+        std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+        let ok = |_: &[String]| Ok(Ok(()));
+        check_in(dir.path(), &[kept("gated", "panicked")], &ok, false).unwrap();
+        let module =
+            std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        assert!(
+            module.contains("#[cfg(feature = \"cjk\")]\n#[test]\nfn gated()"),
+            "{module}"
+        );
+        // Found again: there already, gate and all.
+        let again = check_in(dir.path(), &[kept("gated", "panicked")], &ok, false).unwrap();
+        assert!(again.tests.is_empty());
+    }
+
+    #[test]
+    fn imports_keep_only_what_the_test_names() {
+        let named: HashSet<String> = ["vec", "HashMap", "Alias"].map(String::from).into();
+        let used = |line: &str| used_import(line, &named);
+        assert_eq!(
+            used("use self::std::{format, vec};").as_deref(),
+            Some("use self::std::vec;")
+        );
+        assert_eq!(used("use std::fmt;"), None);
+        assert_eq!(used("use super::*;").as_deref(), Some("use super::*;"));
+        assert_eq!(
+            used("use std::collections::{HashMap, hash_map::{self, Entry}};").as_deref(),
+            Some("use std::collections::{HashMap, hash_map::self};")
+        );
+        assert_eq!(
+            used("use a::B as Alias;").as_deref(),
+            Some("use a::B as Alias;")
+        );
+        assert_eq!(
+            used("extern crate std;").as_deref(),
+            Some("extern crate std;")
+        );
+
+        // A `no_std` crate's public test: in the integration file, none of the std preamble.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn average() {}\n").unwrap();
+        let mut test = public(kept("no_std", "panicked"));
+        test.uses = [
+            "extern crate std;",
+            "use self::std::prelude::v1::*;",
+            "use self::std::{format, vec};",
+        ]
+        .map(String::from)
+        .to_vec();
+        test.code = test
+            .code
+            .replace("HashMap<&str, u8> = HashMap::new()", "Vec<u8> = vec![1]");
+        let ok = |_: &[String]| Ok(Ok(()));
+        let written = check_in(dir.path(), &[test.clone()], &ok, false).unwrap();
+        assert_eq!(written.files, ["tests/dualtrack_lib.rs"]);
+        let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        assert!(
+            !file.contains("std::") && !file.contains("extern crate"),
+            "{file}"
+        );
+        // In the child module: the crate, the prelude and only the macro it uses.
+        test.public = None;
+        test.code = test.code.replace("vec![1]", "vec![2]");
+        check_in(dir.path(), &[test], &ok, false).unwrap();
+        let module =
+            std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        assert!(
+            module.contains(
+                "use super::*;\nextern crate std;\nuse self::std::prelude::v1::*;\nuse self::std::vec;\n"
+            ),
+            "{module}"
+        );
     }
 
     #[test]

@@ -199,12 +199,19 @@ fn check_in(
         &|packages| crate::checkin::build_check(workspace, features, packages),
         true,
     )?;
-    let mut text = format!(
-        "checked in {} ({} already there); they have not run yet: `cargo test` shows \
-         which fail, and a failing one is a finding to fix or a test to remove\n",
-        crate::output::plural(written.tests.len(), "test"),
-        tests.len() - written.tests.len()
-    );
+    let already = tests.len() - written.tests.len() - written.skipped.len();
+    let mut text = if written.tests.is_empty() {
+        format!(
+            "nothing new to check in ({} there already)\n",
+            crate::output::plural(already, "test")
+        )
+    } else {
+        format!(
+            "checked in {} ({already} there already); they have not run yet: `cargo test` \
+             shows which fail, and a failing one is a finding to fix or a test to remove\n",
+            crate::output::plural(written.tests.len(), "test"),
+        )
+    };
     for file in &written.files {
         let _ = writeln!(text, "  {file}");
     }

@@ -112,9 +112,11 @@ pub struct PlacedRange {
 
 /// Insert every placement into `source` in one pass: positions are found on the original
 /// text, and modules are laid down in source order, so each range is exact.
+/// `allow` is the modules' lint attribute (`lints::allow_attribute`).
 pub fn inject_all(
     source: &str,
     placements: &[Placement],
+    allow: &str,
 ) -> Result<(String, Vec<PlacedRange>), syn::Error> {
     let file = syn::parse_file(source)?;
     let mut points: Vec<(usize, usize, Vec<String>)> = placements
@@ -149,7 +151,9 @@ pub fn inject_all(
             text.push('\n');
         }
         let placement = &placements[index];
-        text.push_str("#[cfg(test)]\n#[allow(warnings, clippy::all)]\nmod ");
+        text.push_str("#[cfg(test)]\n");
+        text.push_str(allow);
+        text.push_str("\nmod ");
         text.push_str(&placement.name);
         text.push_str(" {\nuse super::*;\n");
         let first_line = text.matches('\n').count() as u32 + 1;
@@ -389,7 +393,8 @@ mod test {
                 text: TESTS.into(),
             },
         ];
-        let (text, ranges) = inject_all(SOURCE, &placements).unwrap();
+        let (text, ranges) =
+            inject_all(SOURCE, &placements, "#[allow(warnings, clippy::all)]").unwrap();
         syn::parse_file(&text).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for range in &ranges {
@@ -413,7 +418,8 @@ mod test {
             name: "dualtrack_a".into(),
             text: TESTS.into(),
         }];
-        let (text, ranges) = inject_all(source, &placements).unwrap();
+        let (text, ranges) =
+            inject_all(source, &placements, "#[allow(warnings, clippy::all)]").unwrap();
         syn::parse_file(&text).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let rest = ranges[0].last_line + 2;

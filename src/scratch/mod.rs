@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod copy;
 pub mod execute;
 pub mod inject;
+pub mod lints;
 pub mod manifest;
 pub mod process;
 pub mod sandbox;
@@ -1017,6 +1018,20 @@ fn owning_target(
     Some((package.name.clone(), (target.kind, target.name.clone())))
 }
 
+/// The root file of `function`'s crate and its package's directory.
+fn crate_root_of(workspace: &Workspace, function: &Function) -> Option<(PathBuf, PathBuf)> {
+    let package = workspace
+        .packages
+        .iter()
+        .find(|p| p.name == function.package)?;
+    let crate_name = function.path.split("::").next()?;
+    let target = package
+        .targets
+        .iter()
+        .find(|t| t.crate_name == crate_name)?;
+    Some((target.root_file.clone(), package.manifest_dir.clone()))
+}
+
 /// Write the live tests into the copy: one generated module per (file, engine, enclosing
 /// inline module), placed into the module that defines the functions.
 /// Injected ranges per file of the copy, to map lines back to the user's files.
@@ -1041,8 +1056,28 @@ fn place_tests(
         }
     }
     let mut placed = Vec::new();
+    // The lint attribute of each crate's test modules, by crate root.
+    let mut allows: HashMap<PathBuf, String> = HashMap::new();
     for (file, tests) in by_file {
         let original = workspace.root.join(&file);
+        // The lints the file's crate denies (one function's crate is the file's).
+        let allow = match tests
+            .first()
+            .and_then(|&index| pending[index].function)
+            .and_then(|function| crate_root_of(workspace, function))
+        {
+            Some((root_file, manifest_dir)) => allows
+                .entry(root_file.clone())
+                .or_insert_with(|| {
+                    lints::allow_attribute(&lints::denied(
+                        &root_file,
+                        &manifest_dir,
+                        &workspace.root,
+                    ))
+                })
+                .clone(),
+            None => lints::allow_attribute(&[]),
+        };
         let source = match patch.filter(|p| p.file == Path::new(&file)) {
             Some(patch) => patch.text.clone(),
             None => std::fs::read_to_string(&original)
@@ -1115,7 +1150,7 @@ fn place_tests(
                 text,
             });
         }
-        let (text, ranges) = inject_all(&source, &placements)
+        let (text, ranges) = inject_all(&source, &placements, &allow)
             .with_context(|| format!("failed to inject tests into {}", original.display()))?;
         let copy_path = area.copy.join(&file);
         // Unchanged text keeps its modification time: nothing to rebuild.

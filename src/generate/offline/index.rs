@@ -208,13 +208,15 @@ impl CrateIndex {
             };
             match syn::parse_file(&text) {
                 Ok(parsed) => {
-                    if !module.contains("::") && says_no_std(&parsed.attrs) {
+                    let crate_name = module.split("::").next().unwrap_or_default();
+                    if !module.contains("::")
+                        && says_no_std(&parsed.attrs, features.get(crate_name))
+                    {
                         index.no_std = true;
                     }
                     if doc_hidden(&parsed.attrs) {
                         index.unexported_modules.insert(crate_relative(&module));
                     }
-                    let crate_name = module.split("::").next().unwrap_or_default();
                     let mut walker = Walker {
                         index: &mut index,
                         file,
@@ -484,17 +486,29 @@ fn returned_type_name(ty: &syn::Type) -> Option<String> {
     Some(name)
 }
 
-/// `#![no_std]`, or `#![cfg_attr(.., no_std)]`.
-fn says_no_std(attrs: &[syn::Attribute]) -> bool {
-    use quote::ToTokens;
+/// `#![no_std]`, or `#![cfg_attr(PREDICATE, no_std)]` unless the predicate is off when the
+/// tests build (`not(any(feature = "std", test))`, or `not(feature = "std")` with `std` among
+/// the crate's `features`): then std is there and bringing it in again is not idiomatic (a
+/// crate that denies `unused_extern_crates` would not build its tests).
+fn says_no_std(attrs: &[syn::Attribute], features: Option<&BTreeSet<String>>) -> bool {
     attrs.iter().any(|attr| {
-        attr.path().is_ident("no_std")
-            || (attr.path().is_ident("cfg_attr")
-                && attr
-                    .meta
-                    .to_token_stream()
-                    .into_iter()
-                    .any(|t| t.to_string().contains("no_std")))
+        if attr.path().is_ident("no_std") {
+            return true;
+        }
+        if !attr.path().is_ident("cfg_attr") {
+            return false;
+        }
+        let Ok(parts) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+        ) else {
+            return false;
+        };
+        let mut parts = parts.into_iter();
+        let Some(predicate) = parts.next() else {
+            return false;
+        };
+        parts.any(|meta| meta.path().is_ident("no_std"))
+            && super::cfg::evaluate(&predicate, features) != Some(false)
     })
 }
 
@@ -1206,5 +1220,32 @@ mod test {
             "From<std::string::String>"
         );
         assert_eq!(trait_short("fmt::Debug"), "Debug");
+    }
+
+    #[test]
+    fn no_std_only_when_it_can_hold_as_the_tests_build() {
+        let says = |attr: &str, features: Option<&[&str]>| {
+            let file = syn::parse_file(&format!("{attr}\nfn f() {{}}")).unwrap();
+            let features: Option<BTreeSet<String>> =
+                features.map(|f| f.iter().map(|s| s.to_string()).collect());
+            says_no_std(&file.attrs, features.as_ref())
+        };
+        assert!(says("#![no_std]", None));
+        assert!(says("#![cfg_attr(not(feature = \"std\"), no_std)]", None));
+        assert!(says(
+            "#![cfg_attr(not(feature = \"std\"), no_std)]",
+            Some(&[])
+        ));
+        assert!(!says(
+            "#![cfg_attr(not(feature = \"std\"), no_std)]",
+            Some(&["std"])
+        ));
+        assert!(!says(
+            "#![cfg_attr(not(any(feature = \"std\", test)), no_std)]",
+            None
+        ));
+        assert!(says("#![cfg_attr(docsrs, feature(doc_cfg), no_std)]", None));
+        assert!(!says("#![cfg_attr(docsrs, feature(doc_cfg))]", None));
+        assert!(!says("#![deny(missing_docs)]", None));
     }
 }

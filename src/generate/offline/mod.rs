@@ -155,9 +155,10 @@ fn inherited_preconditions(functions: &[crate::analyze::Function]) -> Vec<bool> 
 }
 
 /// What tests in a `no_std` crate need to write `String::from`, `vec!` and `format!` as
-/// everywhere else.
+/// everywhere else. `self::std`, the crate just declared in the module: in edition 2015 a
+/// `use std::` path starts at the crate root, which has no `std`.
 const NO_STD_PREAMBLE: &str =
-    "extern crate std;\nuse std::prelude::v1::*;\nuse std::{format, vec};\n";
+    "extern crate std;\nuse self::std::prelude::v1::*;\nuse self::std::{format, vec};\n";
 
 /// Longest test name: long enough to say what it tries.
 const MAX_NAME: usize = 100;
