@@ -398,7 +398,8 @@ type TestLines = Vec<(usize, std::ops::RangeInclusive<usize>)>;
 /// Where a test goes, as far as the build has told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Place {
-    Integration,
+    /// With the imports it needs there (a trait the module imports from std privately).
+    Integration(Vec<String>),
     Child,
     /// Not written, for this reason.
     Left(String),
@@ -434,12 +435,9 @@ pub fn check_in(
     let mut places: Vec<Place> = public_tests(root, tests)
         .into_iter()
         .zip(tests)
-        .map(|(public, test)| {
-            if public {
-                Place::Integration
-            } else {
-                inside(test)
-            }
+        .map(|(public, test)| match public {
+            Some(imports) => Place::Integration(imports),
+            None => inside(test),
         })
         .collect();
     let mut attempts = 0;
@@ -480,7 +478,7 @@ pub fn check_in(
         let mut changed = false;
         for (index, message) in failing {
             match places[index] {
-                Place::Integration => {
+                Place::Integration(_) => {
                     places[index] = inside(&tests[index]);
                     changed = true;
                 }
@@ -493,7 +491,7 @@ pub fn check_in(
         }
         if changed && attempts >= ATTEMPTS {
             for (place, test) in places.iter_mut().zip(tests) {
-                if *place == Place::Integration {
+                if matches!(place, Place::Integration(_)) {
                     *place = inside(test);
                 }
             }
@@ -524,16 +522,15 @@ fn test_name(test: &KeptTest) -> String {
         .unwrap_or_else(|_| test.finding.clone())
 }
 
-/// Which tests may go to an integration test file: public API, naming nothing private of the
-/// function's module and no `super::` or `self::` path.
-fn public_tests(root: &Path, tests: &[KeptTest]) -> Vec<bool> {
-    let mut private: BTreeMap<(String, Vec<String>), HashSet<String>> = BTreeMap::new();
+/// Which tests may go to an integration test file, with the imports they need there: public
+/// API, naming nothing private of the function's module but what it imports from std, and no
+/// `super::` or `self::` path.
+fn public_tests(root: &Path, tests: &[KeptTest]) -> Vec<Option<Vec<String>>> {
+    let mut private: BTreeMap<(String, Vec<String>), PrivateNames> = BTreeMap::new();
     tests
         .iter()
         .map(|test| {
-            if test.public.is_none() {
-                return false;
-            }
+            test.public.as_ref()?;
             let inline = inline_modules(test);
             let names = private
                 .entry((test.function.file.clone(), inline.clone()))
@@ -560,10 +557,20 @@ fn inline_modules(test: &KeptTest) -> Vec<String> {
         .collect()
 }
 
+/// The names of a module an integration test cannot use.
+#[derive(Debug, Default)]
+struct PrivateNames {
+    /// Items not `pub`, or only under `#[cfg(test)]`, and private imports.
+    names: HashSet<String>,
+    /// The private imports from std (or `core`, `alloc`), which a test can import itself:
+    /// their `use` lines through std, by name.
+    from_std: HashMap<String, String>,
+}
+
 /// The names items of a module have that an integration test cannot use: not `pub`, or only
 /// under `#[cfg(test)]`, or imported by a private `use`. `None` when the file does not parse
 /// or the module is not in it.
-fn private_names(source: &str, inline: &[String]) -> Option<HashSet<String>> {
+fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
     let file = syn::parse_file(source).ok()?;
     let mut items: &[syn::Item] = &file.items;
     for name in inline {
@@ -572,7 +579,8 @@ fn private_names(source: &str, inline: &[String]) -> Option<HashSet<String>> {
             _ => None,
         })?;
     }
-    let mut names = HashSet::new();
+    let mut private = PrivateNames::default();
+    let names = &mut private.names;
     for item in items {
         let (vis, attrs, name) = match item {
             syn::Item::Fn(i) => (Some(&i.vis), &i.attrs, Some(&i.sig.ident)),
@@ -588,7 +596,10 @@ fn private_names(source: &str, inline: &[String]) -> Option<HashSet<String>> {
             syn::Item::Macro(i) => (None, &i.attrs, i.ident.as_ref()),
             syn::Item::Use(i) => {
                 if !matches!(i.vis, syn::Visibility::Public(_)) || cfg_test(&i.attrs) {
-                    use_names(&i.tree, &mut names);
+                    use_names(&i.tree, names);
+                    if !cfg_test(&i.attrs) {
+                        std_imports(&i.tree, &[], &mut private.from_std);
+                    }
                 }
                 continue;
             }
@@ -601,7 +612,51 @@ fn private_names(source: &str, inline: &[String]) -> Option<HashSet<String>> {
             names.insert(name.to_string());
         }
     }
-    Some(names)
+    Some(private)
+}
+
+/// The names `tree` (below the path `prefix`) imports from `std`, `core` or `alloc`, with a
+/// `use` line through std for each (`use core::hash::{Hasher, BuildHasher as B};` →
+/// `Hasher`: `use std::hash::Hasher;`, `B`: `use std::hash::BuildHasher as B;`).
+fn std_imports(tree: &syn::UseTree, prefix: &[String], found: &mut HashMap<String, String>) {
+    let line = |path: &[String], name: &str, alias: Option<&str>| -> Option<String> {
+        let (root, rest) = path.split_first()?;
+        if !matches!(root.as_str(), "std" | "core" | "alloc") {
+            return None;
+        }
+        let mut path: Vec<&str> = vec!["std"];
+        path.extend(rest.iter().map(String::as_str));
+        path.push(name);
+        Some(match alias {
+            Some(alias) => format!("use {} as {alias};", path.join("::")),
+            None => format!("use {};", path.join("::")),
+        })
+    };
+    match tree {
+        syn::UseTree::Path(path) => {
+            let mut below = prefix.to_vec();
+            below.push(path.ident.to_string());
+            std_imports(&path.tree, &below, found);
+        }
+        syn::UseTree::Name(name) if name.ident != "self" => {
+            let name = name.ident.to_string();
+            if let Some(line) = line(prefix, &name, None) {
+                found.insert(name, line);
+            }
+        }
+        syn::UseTree::Rename(rename) => {
+            let alias = rename.rename.to_string();
+            if let Some(line) = line(prefix, &rename.ident.to_string(), Some(&alias)) {
+                found.insert(alias, line);
+            }
+        }
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                std_imports(tree, prefix, found);
+            }
+        }
+        syn::UseTree::Name(_) | syn::UseTree::Glob(_) => {}
+    }
 }
 
 /// Whether `attrs` hold `#[cfg(test)]` (alone or among others).
@@ -623,13 +678,20 @@ struct CfgGates {
 }
 
 impl CfgGates {
+    /// `function`'s file, read and parsed once.
+    fn parsed(&mut self, root: &Path, function: &Function) -> Option<&(String, syn::File)> {
+        self.files
+            .entry(function.file.clone())
+            .or_insert_with(|| {
+                let source = std::fs::read_to_string(root.join(&function.file)).ok()?;
+                let file = syn::parse_file(&source).ok()?;
+                Some((source, file))
+            })
+            .as_ref()
+    }
+
     fn of(&mut self, root: &Path, function: &Function) -> Vec<syn::Attribute> {
-        let parsed = self.files.entry(function.file.clone()).or_insert_with(|| {
-            let source = std::fs::read_to_string(root.join(&function.file)).ok()?;
-            let file = syn::parse_file(&source).ok()?;
-            Some((source, file))
-        });
-        let Some((source, file)) = parsed else {
+        let Some((source, file)) = self.parsed(root, function) else {
             return Vec::new();
         };
         crate::scratch::inject::cfg_attributes(file, source, function.line)
@@ -640,6 +702,57 @@ impl CfgGates {
                     .and_then(|mut attrs| attrs.pop())
             })
             .collect()
+    }
+
+    /// Whether `function` is `#[deprecated]`.
+    fn deprecated(&mut self, root: &Path, function: &Function) -> bool {
+        use syn::spanned::Spanned as _;
+        struct Finder {
+            line: usize,
+            found: bool,
+        }
+        impl Finder {
+            fn check(
+                &mut self,
+                attrs: &[syn::Attribute],
+                vis: Option<&syn::Visibility>,
+                sig: &syn::Signature,
+            ) {
+                // The analyzer's rule: a function starts at `pub ...` when it has one.
+                let start = match vis {
+                    Some(vis @ (syn::Visibility::Public(_) | syn::Visibility::Restricted(_))) => {
+                        vis.span().start().line
+                    }
+                    _ => sig.span().start().line,
+                };
+                if start == self.line && attrs.iter().any(|a| a.path().is_ident("deprecated")) {
+                    self.found = true;
+                }
+            }
+        }
+        impl<'ast> syn::visit::Visit<'ast> for Finder {
+            fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+                self.check(&item.attrs, Some(&item.vis), &item.sig);
+                syn::visit::visit_item_fn(self, item);
+            }
+            fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+                self.check(&item.attrs, Some(&item.vis), &item.sig);
+                syn::visit::visit_impl_item_fn(self, item);
+            }
+            fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+                self.check(&item.attrs, None, &item.sig);
+                syn::visit::visit_trait_item_fn(self, item);
+            }
+        }
+        let Some((_, file)) = self.parsed(root, function) else {
+            return false;
+        };
+        let mut finder = Finder {
+            line: function.line as usize,
+            found: false,
+        };
+        syn::visit::Visit::visit_file(&mut finder, file);
+        finder.found
     }
 }
 
@@ -720,9 +833,10 @@ fn use_names(tree: &syn::UseTree, names: &mut HashSet<String>) {
     }
 }
 
-/// Whether the test's code and uses name nothing in `private` (save what its own uses bring
-/// in) and take no path from `super` or `self`.
-fn names_only_public(test: &KeptTest, private: &HashSet<String>) -> bool {
+/// The imports the test needs in an integration test file, when its code and uses name
+/// nothing in `private` but what it can import from std itself (save what its own uses bring
+/// in) and take no path from `super` or `self`; `None` when it needs the module's inside.
+fn names_only_public(test: &KeptTest, private: &PrivateNames) -> Option<Vec<String>> {
     let mut own = HashSet::new();
     let mut streams = Vec::new();
     for line in &test.uses {
@@ -730,7 +844,7 @@ fn names_only_public(test: &KeptTest, private: &HashSet<String>) -> bool {
             Ok(syn::Item::Use(used)) => used,
             // `extern crate std;` (a `no_std` crate's tests): an integration test has std.
             Ok(syn::Item::ExternCrate(_)) => continue,
-            _ => return false,
+            _ => return None,
         };
         // `use self::std::..`, std through that `extern crate`.
         if matches!(&used.tree, syn::UseTree::Path(p) if p.ident == "self"
@@ -744,17 +858,26 @@ fn names_only_public(test: &KeptTest, private: &HashSet<String>) -> bool {
         use_names(&used.tree, &mut own);
         streams.push(used.tree.to_token_stream());
     }
-    let Ok(code) = syn::parse_str::<proc_macro2::TokenStream>(&test.code) else {
-        return false;
-    };
+    let code = syn::parse_str::<proc_macro2::TokenStream>(&test.code).ok()?;
     streams.push(code);
     let mut roots = Vec::new();
     for stream in streams {
         path_roots(stream, &mut roots);
     }
-    !roots.iter().any(|name| {
-        name == "super" || name == "self" || (private.contains(name) && !own.contains(name))
-    })
+    let mut imports: Vec<String> = Vec::new();
+    for name in &roots {
+        if name == "super" || name == "self" {
+            return None;
+        }
+        if !private.names.contains(name) || own.contains(name) {
+            continue;
+        }
+        let line = private.from_std.get(name)?;
+        if !imports.contains(line) {
+            imports.push(line.clone());
+        }
+    }
+    Some(imports)
 }
 
 /// `use super::*;`, which the child module has and an integration test does without.
@@ -828,9 +951,9 @@ fn write_all(
     let mut gates = CfgGates::default();
     let mut homes: BTreeMap<Home, Vec<Prepared<'_>>> = BTreeMap::new();
     for (index, test) in tests.iter().enumerate() {
-        let integration = match &places[index] {
-            Place::Integration => true,
-            Place::Child => false,
+        let (integration, imports) = match &places[index] {
+            Place::Integration(imports) => (true, imports.as_slice()),
+            Place::Child => (false, &[][..]),
             Place::Left(_) => continue,
         };
         let mut item: syn::ItemFn = syn::parse_str(&test.code)
@@ -861,6 +984,12 @@ fn write_all(
             })
             .collect();
         item.attrs.splice(0..0, gated);
+        // A test of a deprecated function would warn in the user's build every time.
+        if gates.deprecated(root, &test.function)
+            && !item.attrs.iter().any(|a| a.path().is_ident("allow"))
+        {
+            item.attrs.push(syn::parse_quote!(#[allow(deprecated)]));
+        }
         let mut uses: Vec<String> = test.uses.iter().map(|u| u.trim().to_owned()).collect();
         let home = match (&test.public, integration) {
             (Some(api), true) => {
@@ -903,6 +1032,7 @@ fn write_all(
                         })
                     })
                     .collect();
+                uses.extend(imports.iter().cloned());
                 Home::Integration { file, header }
             }
             _ => Home::Child {
@@ -1157,13 +1287,14 @@ fn shape(item: &syn::ItemFn) -> String {
         }
     }
     let mut item = item.clone();
-    // How a test is run (`#[ignore]` written for a hang, a `#[should_panic]` added by hand) is
-    // not what it tests.
+    // How a test is built and run (`#[ignore]` written for a hang, a `#[should_panic]` added
+    // by hand, the function's `#[cfg]`, an `#[allow]`) is not what it tests.
     item.attrs.retain(|a| {
         !(a.path().is_ident("doc")
             || a.path().is_ident("ignore")
             || a.path().is_ident("should_panic")
-            || a.path().is_ident("cfg"))
+            || a.path().is_ident("cfg")
+            || a.path().is_ident("allow"))
     });
     item.sig.ident = syn::Ident::new("t", item.sig.ident.span());
     Unformatted.visit_item_fn_mut(&mut item);
@@ -1821,11 +1952,14 @@ mod test {
                       fn helper() {}\npub fn average() {}\npub(crate) struct Inner;\n\
                       #[cfg(test)] pub fn fixture() {}\npub mod net { fn hidden() {} pub fn open() {} }\n";
         let private = private_names(source, &[]).unwrap();
-        let mut names: Vec<&str> = private.iter().map(String::as_str).collect();
+        let mut names: Vec<&str> = private.names.iter().map(String::as_str).collect();
         names.sort_unstable();
         assert_eq!(names, ["HashMap", "Inner", "fixture", "helper"]);
         let net = private_names(source, &["net".to_owned()]).unwrap();
-        assert!(net.contains("hidden") && !net.contains("open"), "{net:?}");
+        assert!(
+            net.names.contains("hidden") && !net.names.contains("open"),
+            "{net:?}"
+        );
         assert!(private_names(source, &["gone".to_owned()]).is_none());
 
         let with = |code: &str, uses: &[&str]| {
@@ -1834,23 +1968,49 @@ mod test {
             test.uses = uses.iter().map(|u| (*u).to_owned()).collect();
             names_only_public(&test, &private)
         };
-        assert!(with(
-            "let _ = average(1, 0); let s = Self::x; self.y;",
-            &["use super::*;"]
-        ));
-        assert!(with("let _ = crate::net::open();", &[]));
-        assert!(!with("assert_eq!(helper(), ());", &[]));
-        assert!(!with("let _ = super::average();", &[]));
-        assert!(!with("let _ = Inner;", &[]));
-        // A name the module imports privately, which the test imports itself.
-        assert!(!with("let _: HashMap<u8, u8> = HashMap::new();", &[]));
-        assert!(with(
-            "let _: HashMap<u8, u8> = HashMap::new();",
-            &["use std::collections::HashMap;"]
-        ));
-        assert!(!with("let _ = 1;", &["use super::helper;"]));
+        let none: Option<Vec<String>> = Some(Vec::new());
+        assert_eq!(
+            with(
+                "let _ = average(1, 0); let s = Self::x; self.y;",
+                &["use super::*;"]
+            ),
+            none
+        );
+        assert_eq!(with("let _ = crate::net::open();", &[]), none);
+        assert_eq!(with("assert_eq!(helper(), ());", &[]), None);
+        assert_eq!(with("let _ = super::average();", &[]), None);
+        assert_eq!(with("let _ = Inner;", &[]), None);
+        // A name the module imports privately from std: the test imports it itself.
+        assert_eq!(
+            with("let _: HashMap<u8, u8> = HashMap::new();", &[]),
+            Some(vec!["use std::collections::HashMap;".to_owned()])
+        );
+        assert_eq!(
+            with(
+                "let _: HashMap<u8, u8> = HashMap::new();",
+                &["use std::collections::HashMap;"]
+            ),
+            none
+        );
+        assert_eq!(with("let _ = 1;", &["use super::helper;"]), None);
         // A method or field of that name is no path.
-        assert!(with("let v = x.helper(); let w = a::helper;", &[]));
+        assert_eq!(with("let v = x.helper(); let w = a::helper;", &[]), none);
+
+        // Through core and groups, renamed, but not from another crate.
+        let source = "use core::hash::{Hasher, BuildHasher as Build};
+use other::Thing;
+pub fn f() {}
+";
+        let private = private_names(source, &[]).unwrap();
+        assert_eq!(
+            private.from_std.get("Hasher").map(String::as_str),
+            Some("use std::hash::Hasher;")
+        );
+        assert_eq!(
+            private.from_std.get("Build").map(String::as_str),
+            Some("use std::hash::BuildHasher as Build;")
+        );
+        assert!(private.names.contains("Thing") && !private.from_std.contains_key("Thing"));
     }
 
     #[test]
@@ -2125,6 +2285,17 @@ mod test {
         // Found again: there already, gate and all.
         let again = check_in(dir.path(), &[kept("gated", "panicked")], &ok, false).unwrap();
         assert!(again.tests.is_empty());
+        // A deprecated function's test allows it.
+        let lib =
+            "#[deprecated]\npub fn average(sum: i64, count: i64) -> i64 {\n    sum / count\n}\n";
+        std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+        check_in(dir.path(), &[kept("old", "panicked")], &ok, false).unwrap();
+        let module =
+            std::fs::read_to_string(dir.path().join("src/lib/dualtrack_tests.rs")).unwrap();
+        assert!(
+            module.contains("#[test]\n#[allow(deprecated)]\nfn old()"),
+            "{module}"
+        );
     }
 
     #[test]
@@ -2185,6 +2356,26 @@ mod test {
             ),
             "{module}"
         );
+    }
+
+    #[test]
+    fn a_trait_the_module_imports_from_core_is_imported_in_the_integration_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        let lib =
+            "#![no_std]\nuse core::hash::Hasher;\npub fn average(a: u8, b: u8) -> u8 { a / b }\n";
+        std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+        let mut test = public(kept("hashes", "panicked"));
+        test.code = test.code.replace(
+            "let _ = average(1, 0);",
+            "let _ = average(1, 0);\n    let _ = Hasher::finish;",
+        );
+        let ok = |_: &[String]| Ok(Ok(()));
+        let written = check_in(dir.path(), &[test], &ok, false).unwrap();
+        assert_eq!(written.files, ["tests/dualtrack_lib.rs"]);
+        let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        assert!(file.contains("use c::*;\n"), "{file}");
+        assert!(file.contains("use std::hash::Hasher;\n"), "{file}");
     }
 
     #[test]
