@@ -858,8 +858,9 @@ fn names_only_public(test: &KeptTest, private: &PrivateNames) -> Option<Vec<Stri
         use_names(&used.tree, &mut own);
         streams.push(used.tree.to_token_stream());
     }
-    let code = syn::parse_str::<proc_macro2::TokenStream>(&test.code).ok()?;
-    streams.push(code);
+    // The body: `#[test]` is no path to a module named `test`.
+    let code = syn::parse_str::<syn::ItemFn>(&test.code).ok()?;
+    streams.push(code.block.to_token_stream());
     let mut roots = Vec::new();
     for stream in streams {
         path_roots(stream, &mut roots);
@@ -1951,16 +1952,17 @@ mod test {
         let source = "use std::collections::HashMap;\npub use std::fmt::Debug;\n\
                       fn helper() {}\npub fn average() {}\npub(crate) struct Inner;\n\
                       #[cfg(test)] pub fn fixture() {}\npub mod net { fn hidden() {} pub fn open() {} }\n";
-        let private = private_names(source, &[]).unwrap();
+        let source = format!("{source}#[cfg(test)]\nmod test {{}}\n");
+        let private = private_names(&source, &[]).unwrap();
         let mut names: Vec<&str> = private.names.iter().map(String::as_str).collect();
         names.sort_unstable();
-        assert_eq!(names, ["HashMap", "Inner", "fixture", "helper"]);
-        let net = private_names(source, &["net".to_owned()]).unwrap();
+        assert_eq!(names, ["HashMap", "Inner", "fixture", "helper", "test"]);
+        let net = private_names(&source, &["net".to_owned()]).unwrap();
         assert!(
             net.names.contains("hidden") && !net.names.contains("open"),
             "{net:?}"
         );
-        assert!(private_names(source, &["gone".to_owned()]).is_none());
+        assert!(private_names(&source, &["gone".to_owned()]).is_none());
 
         let with = |code: &str, uses: &[&str]| {
             let mut test = public(kept("t", "panicked"));
