@@ -51,6 +51,10 @@ pub struct PublicApi {
     pub crate_name: String,
     /// The package's `tests` directory, relative to the workspace root (`crates/core/tests`).
     pub tests_dir: String,
+    /// The crate root declares an item of the crate's own name (`pub mod ledger;` in
+    /// `ledger`): the glob import would bring it in to stand for the crate, so the
+    /// integration file declares `extern crate NAME;`, which an import cannot shadow.
+    pub shadowed: bool,
 }
 
 impl KeptTest {
@@ -163,11 +167,42 @@ impl KeptTest {
         }
         let tests_dir = package.manifest_dir.join("tests");
         let relative = tests_dir.strip_prefix(&workspace.root).ok()?;
+        let shadowed = std::fs::read_to_string(&lib.root_file)
+            .ok()
+            .is_some_and(|source| declares(&source, &lib.crate_name));
         Some(PublicApi {
             crate_name: lib.crate_name.clone(),
             tests_dir: relative.to_string_lossy().replace('\\', "/"),
+            shadowed,
         })
     }
+}
+
+/// Whether the file `source` declares an item (or imports a name) `name` at its top level.
+fn declares(source: &str, name: &str) -> bool {
+    let Ok(file) = syn::parse_file(source) else {
+        return false;
+    };
+    file.items.iter().any(|item| {
+        let ident = match item {
+            syn::Item::Mod(i) => &i.ident,
+            syn::Item::Fn(i) => &i.sig.ident,
+            syn::Item::Struct(i) => &i.ident,
+            syn::Item::Enum(i) => &i.ident,
+            syn::Item::Union(i) => &i.ident,
+            syn::Item::Trait(i) => &i.ident,
+            syn::Item::Type(i) => &i.ident,
+            syn::Item::Const(i) => &i.ident,
+            syn::Item::Static(i) => &i.ident,
+            syn::Item::Use(i) => {
+                let mut names = HashSet::new();
+                use_names(&i.tree, &mut names);
+                return names.contains(name);
+            }
+            _ => return false,
+        };
+        ident == name
+    })
 }
 
 /// What was written.
@@ -997,7 +1032,7 @@ fn write_all(
                 let (file, glob) = integration_placement(api, &test.function.module);
                 // Edition 2015 reaches other crates through `extern crate` only.
                 let mut header = Vec::new();
-                if test.edition == "2015" {
+                if test.edition == "2015" || api.shadowed {
                     header.push(format!("extern crate {};", api.crate_name));
                 }
                 header.push(glob);
@@ -1892,6 +1927,7 @@ mod test {
         test.public = Some(PublicApi {
             crate_name: "c".into(),
             tests_dir: "tests".into(),
+            shadowed: false,
         });
         test
     }
@@ -1930,6 +1966,7 @@ mod test {
         let api = PublicApi {
             crate_name: "ledger_math".into(),
             tests_dir: "crates/core/tests".into(),
+            shadowed: false,
         };
         assert_eq!(
             integration_placement(&api, "ledger_math"),
@@ -2378,6 +2415,28 @@ pub fn f() {}
         let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
         assert!(file.contains("use c::*;\n"), "{file}");
         assert!(file.contains("use std::hash::Hasher;\n"), "{file}");
+    }
+
+    #[test]
+    fn a_crate_with_an_item_of_its_own_name_is_declared_extern() {
+        assert!(declares("pub mod ledger;\n", "ledger"));
+        assert!(declares("pub use inner::ledger;\n", "ledger"));
+        assert!(!declares("pub mod money;\nfn ledgers() {}\n", "ledger"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub mod c {}\npub fn average() {}\n",
+        )
+        .unwrap();
+        let mut test = public(kept("shadowed", "panicked"));
+        if let Some(api) = test.public.as_mut() {
+            api.shadowed = true;
+        }
+        let ok = |_: &[String]| Ok(Ok(()));
+        check_in(dir.path(), &[test], &ok, false).unwrap();
+        let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
+        assert!(file.contains("\nextern crate c;\nuse c::*;\n"), "{file}");
     }
 
     #[test]

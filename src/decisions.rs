@@ -157,22 +157,29 @@ impl Decisions {
     /// would not read back as these decisions (a layout this cannot follow), the plain text.
     pub fn merged_into(&self, old: &str) -> String {
         let (header, blocks) = split_tables(old);
-        let mut out = if header.trim().is_empty() {
-            format!("{HEADER}\n")
+        // A header whose last line is a comment right above the first table stays glued to it.
+        let (header, glued) = if header.trim().is_empty() {
+            (HEADER, false)
         } else {
-            header
+            let last = header.trim_end_matches(['\n', '\r']).lines().last();
+            let blank_after = header.lines().last().is_some_and(|l| l.trim().is_empty());
+            (header.as_str(), last.is_some() && !blank_after)
         };
-        for (id, decision) in &self.by_id {
+        let mut out = format!("{}\n", header.trim_end());
+        for (n, (id, decision)) in self.by_id.iter().enumerate() {
             let kept = blocks.iter().find(|b| b.id == *id);
             let text = match kept {
                 Some(block) if block.decision.as_ref() == Some(decision) => block.text.clone(),
                 Some(block) => format!("{}{}", block.above, table(id, decision)),
-                None => format!("\n{}", table(id, decision)),
+                None => table(id, decision),
             };
-            if !out.is_empty() && !out.ends_with('\n') {
+            // One blank line before each table (and the comments above it), wherever it
+            // was or goes.
+            if !(n == 0 && glued) {
                 out.push('\n');
             }
-            out.push_str(&text);
+            out.push_str(text.trim_start_matches(['\n', '\r']).trim_end());
+            out.push('\n');
         }
         match Decisions::parse(&out, Path::new("")) {
             Ok(read) if read == *self => out,
@@ -407,6 +414,36 @@ mod test {
         assert_eq!(
             covered("F-0123456789", "c::other", "attempt to divide by zero"),
             None
+        );
+    }
+
+    #[test]
+    fn decisions_added_one_by_one_are_one_blank_line_apart() {
+        let decided = |verdict: Verdict| Decision {
+            decision: verdict,
+            function: "c::f".into(),
+            oracle: String::new(),
+            input: String::new(),
+            message: "m".into(),
+            reason: String::new(),
+        };
+        let mut decisions = Decisions::default();
+        decisions
+            .by_id
+            .insert("F-aaaaaaaaaa".into(), decided(Verdict::Kept));
+        let mut text = decisions.to_text();
+        for (id, verdict) in [
+            ("F-cccccccccc", Verdict::Accepted),
+            ("F-5555555555", Verdict::Deferred),
+        ] {
+            decisions.by_id.insert(id.into(), decided(verdict));
+            text = decisions.merged_into(&text);
+        }
+        assert!(!text.contains("\n\n\n"), "{text}");
+        assert_eq!(text.matches("\n\n[F-").count(), 3, "{text}");
+        assert_eq!(
+            Decisions::parse(&text, Path::new("d.toml")).unwrap(),
+            decisions
         );
     }
 
