@@ -109,7 +109,10 @@ pub struct Row {
 
 impl Row {
     fn fields(&self) -> Vec<String> {
-        let n = |v: u64| v.to_string();
+        // A decision has no counts or times: its numbers are left empty, not 0, so a sum or
+        // an average over a column in a spreadsheet sees the reviews only.
+        let review = self.kind != "decision";
+        let n = |v: u64| if review { v.to_string() } else { String::new() };
         vec![
             self.kind.clone(),
             self.run_id.clone(),
@@ -562,6 +565,11 @@ mod test {
         append(&path, &[decision("r1", "F-1", "kept")]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches("kind,run_id").count(), 1);
+        // A decision's counts and times are empty, not 0.
+        assert!(
+            text.contains("\ndecision,r1,,,,,,,,,,,,,,,,,,,,,,,,,F-1,kept,"),
+            "{text}"
+        );
         let rows = read(&path).unwrap();
         assert_eq!(
             rows,
