@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use dualtrack::ledger::{self, GroupBy, Row};
 
+mod util;
+use util::succeed;
+
 /// A year of a team of twenty, each reviewing about seven times a working day, with a
 /// decision or two on most reviews.
 const ROWS: usize = 50_000;
@@ -86,16 +89,11 @@ impl Setup {
     }
 
     fn stats(&self) {
-        let output = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-            .args(["dualtrack", "stats", "--by", "model", "--format", "json"])
-            .arg("--manifest-path")
-            .arg(self.root.join("Cargo.toml"))
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let output = succeed(
+            Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+                .args(["dualtrack", "stats", "--by", "model", "--format", "json"])
+                .arg("--manifest-path")
+                .arg(self.root.join("Cargo.toml")),
         );
         assert!(output.stdout.starts_with(b"{"), "{output:?}");
     }

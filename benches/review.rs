@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 mod util;
-use util::copy;
+use util::{copy, succeed};
 
 fn main() {
     let setup = Setup::new();
@@ -76,17 +76,12 @@ impl Setup {
     }
 
     fn review(&self) {
-        let output = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-            .args(["review", "--all-functions", "--fail-on", "never", "-q"])
-            .arg("--manifest-path")
-            .arg(self.root.join("Cargo.toml"))
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        succeed(
+            Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+                .args(["review", "--all-functions", "--fail-on", "never", "-q"])
+                .arg("--manifest-path")
+                .arg(self.root.join("Cargo.toml"))
+                .env_remove("CARGO_TARGET_DIR"),
         );
     }
 

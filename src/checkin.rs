@@ -741,53 +741,11 @@ impl CfgGates {
 
     /// Whether `function` is `#[deprecated]`.
     fn deprecated(&mut self, root: &Path, function: &Function) -> bool {
-        use syn::spanned::Spanned as _;
-        struct Finder {
-            line: usize,
-            found: bool,
-        }
-        impl Finder {
-            fn check(
-                &mut self,
-                attrs: &[syn::Attribute],
-                vis: Option<&syn::Visibility>,
-                sig: &syn::Signature,
-            ) {
-                // The analyzer's rule: a function starts at `pub ...` when it has one.
-                let start = match vis {
-                    Some(vis @ (syn::Visibility::Public(_) | syn::Visibility::Restricted(_))) => {
-                        vis.span().start().line
-                    }
-                    _ => sig.span().start().line,
-                };
-                if start == self.line && attrs.iter().any(|a| a.path().is_ident("deprecated")) {
-                    self.found = true;
-                }
-            }
-        }
-        impl<'ast> syn::visit::Visit<'ast> for Finder {
-            fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-                self.check(&item.attrs, Some(&item.vis), &item.sig);
-                syn::visit::visit_item_fn(self, item);
-            }
-            fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-                self.check(&item.attrs, Some(&item.vis), &item.sig);
-                syn::visit::visit_impl_item_fn(self, item);
-            }
-            fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-                self.check(&item.attrs, None, &item.sig);
-                syn::visit::visit_trait_item_fn(self, item);
-            }
-        }
         let Some((_, file)) = self.parsed(root, function) else {
             return false;
         };
-        let mut finder = Finder {
-            line: function.line as usize,
-            found: false,
-        };
-        syn::visit::Visit::visit_file(&mut finder, file);
-        finder.found
+        crate::scratch::inject::function_at(file, function.line)
+            .is_some_and(|found| found.own.iter().any(|a| a.path().is_ident("deprecated")))
     }
 }
 

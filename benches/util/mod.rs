@@ -3,6 +3,7 @@
 use std::path::Path;
 
 /// Copy a fixture crate (without any `target/`) to `to`.
+#[allow(dead_code)] // not every benchmark copies a fixture
 pub fn copy(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
@@ -17,4 +18,16 @@ pub fn copy(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+}
+
+/// Run `command` (the binary under benchmark) and fail with its stderr unless it succeeds.
+#[allow(dead_code)] // not every benchmark runs the binary
+pub fn succeed(command: &mut std::process::Command) -> std::process::Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
 }

@@ -197,68 +197,83 @@ pub fn original_line(ranges: &[PlacedRange], line: u32) -> Option<u32> {
 /// either, instead of silently testing the other twin.
 pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> {
     use syn::spanned::Spanned;
+    let Some(found) = function_at(file, line) else {
+        return Vec::new();
+    };
+    // As written when on one line; printed from its tokens otherwise, since the test's lines
+    // must stay one to one with the test file's (and a `//` comment would eat the test).
+    found
+        .enclosing
+        .iter()
+        .flat_map(|attrs| attrs.iter())
+        .chain(found.own)
+        .filter(|a| a.path().is_ident("cfg"))
+        .map(|a| match source.get(a.span().byte_range()) {
+            Some(text) if !text.contains('\n') => text.to_owned(),
+            _ => quote::ToTokens::to_token_stream(a).to_string(),
+        })
+        .collect()
+}
+
+/// A function's attributes, found by its line.
+pub struct FunctionAttributes<'a> {
+    /// Those of the impls, traits and inline modules around it, outermost first.
+    pub enclosing: Vec<&'a [syn::Attribute]>,
+    /// Its own.
+    pub own: &'a [syn::Attribute],
+}
+
+/// The attributes of the function in `file` that starts on `line` by the analyzer's rule (at
+/// `pub ...` when it has one, else at its signature), and of what encloses it.
+pub fn function_at(file: &syn::File, line: u32) -> Option<FunctionAttributes<'_>> {
+    use syn::spanned::Spanned;
     use syn::visit::Visit;
 
     struct Finder<'a> {
-        source: &'a str,
-        line: u32,
-        outer: Vec<Vec<String>>,
-        found: Option<Vec<String>>,
+        line: usize,
+        enclosing: Vec<&'a [syn::Attribute]>,
+        found: Option<FunctionAttributes<'a>>,
     }
 
-    // As written when on one line; printed from its tokens otherwise, since the test's lines
-    // must stay one to one with the test file's (and a `//` comment would eat the test).
-    fn cfgs(attrs: &[syn::Attribute], source: &str) -> Vec<String> {
-        attrs
-            .iter()
-            .filter(|a| a.path().is_ident("cfg"))
-            .map(|a| match source.get(a.span().byte_range()) {
-                Some(text) if !text.contains('\n') => text.to_owned(),
-                _ => quote::ToTokens::to_token_stream(a).to_string(),
-            })
-            .collect()
-    }
-
-    impl Finder<'_> {
+    impl<'a> Finder<'a> {
         fn check(
             &mut self,
-            attrs: &[syn::Attribute],
+            attrs: &'a [syn::Attribute],
             vis: Option<&syn::Visibility>,
             sig: &syn::Signature,
         ) {
-            // The analyzer's rule: a function starts at `pub ...` when it has one, else at its
-            // signature.
             let start = match vis {
                 Some(vis @ (syn::Visibility::Public(_) | syn::Visibility::Restricted(_))) => {
                     vis.span().start().line
                 }
                 _ => sig.span().start().line,
             };
-            if self.found.is_none() && start as u32 == self.line {
-                let mut all: Vec<String> = self.outer.iter().flatten().cloned().collect();
-                all.extend(cfgs(attrs, self.source));
-                self.found = Some(all);
+            if self.found.is_none() && start == self.line {
+                self.found = Some(FunctionAttributes {
+                    enclosing: self.enclosing.clone(),
+                    own: attrs,
+                });
             }
         }
     }
 
-    impl<'ast> Visit<'ast> for Finder<'_> {
+    impl<'ast> Visit<'ast> for Finder<'ast> {
         fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
-            self.outer.push(cfgs(&item.attrs, self.source));
+            self.enclosing.push(&item.attrs);
             syn::visit::visit_item_impl(self, item);
-            self.outer.pop();
+            self.enclosing.pop();
         }
         fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
             // The tests go inside an inline module, so its cfg holds for them already; it is
             // carried for the reason a dropped test is given.
-            self.outer.push(cfgs(&item.attrs, self.source));
+            self.enclosing.push(&item.attrs);
             syn::visit::visit_item_mod(self, item);
-            self.outer.pop();
+            self.enclosing.pop();
         }
         fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
-            self.outer.push(cfgs(&item.attrs, self.source));
+            self.enclosing.push(&item.attrs);
             syn::visit::visit_item_trait(self, item);
-            self.outer.pop();
+            self.enclosing.pop();
         }
         fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
             self.check(&item.attrs, Some(&item.vis), &item.sig);
@@ -275,13 +290,12 @@ pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> 
     }
 
     let mut finder = Finder {
-        source,
-        line,
-        outer: Vec::new(),
+        line: line as usize,
+        enclosing: Vec::new(),
         found: None,
     };
     finder.visit_file(file);
-    finder.found.unwrap_or_default()
+    finder.found
 }
 
 /// `wanted`, or `wanted_2`, `wanted_3`, ... : the first name `source` does not already use as

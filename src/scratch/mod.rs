@@ -1006,20 +1006,23 @@ fn owning_target(
     workspace: &Workspace,
     function: &Function,
 ) -> Option<(String, (TargetKind, String))> {
-    let package = workspace
-        .packages
-        .iter()
-        .find(|p| p.name == function.package)?;
-    let crate_name = function.path.split("::").next()?;
-    let target = package
-        .targets
-        .iter()
-        .find(|t| t.crate_name == crate_name)?;
+    let (package, target) = owning(workspace, function)?;
     Some((package.name.clone(), (target.kind, target.name.clone())))
 }
 
 /// The root file of `function`'s crate and its package's directory.
 fn crate_root_of(workspace: &Workspace, function: &Function) -> Option<(PathBuf, PathBuf)> {
+    let (package, target) = owning(workspace, function)?;
+    Some((target.root_file.clone(), package.manifest_dir.clone()))
+}
+
+fn owning<'w>(
+    workspace: &'w Workspace,
+    function: &Function,
+) -> Option<(
+    &'w crate::workspace::SelectedPackage,
+    &'w crate::workspace::CrateTarget,
+)> {
     let package = workspace
         .packages
         .iter()
@@ -1029,7 +1032,7 @@ fn crate_root_of(workspace: &Workspace, function: &Function) -> Option<(PathBuf,
         .targets
         .iter()
         .find(|t| t.crate_name == crate_name)?;
-    Some((target.root_file.clone(), package.manifest_dir.clone()))
+    Some((package, target))
 }
 
 /// Write the live tests into the copy: one generated module per (file, engine, enclosing
