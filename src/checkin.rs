@@ -86,7 +86,10 @@ impl KeptTest {
             uses,
             file_module: KeptTest::file_module_of(analysis, function),
             edition: KeptTest::edition_of(workspace, &function.package),
-            public: KeptTest::public_api_of(workspace, function),
+            // A module declared without `pub` on the way: the tests go inside the crate
+            // without a build to say so.
+            public: KeptTest::public_api_of(workspace, function)
+                .filter(|_| modules_public(&workspace.root, analysis, &function.module)),
             inline_dir: KeptTest::inline_dir_of(analysis, function),
             unit_tests,
         }
@@ -176,6 +179,33 @@ impl KeptTest {
             shadowed,
         })
     }
+}
+
+/// Whether every module on the way to `module` (`crate::a::b`) is declared `pub` where the
+/// analysis read its parent's file; a declaration it cannot see (in an inline module, a
+/// macro) counts as public, for the build to tell.
+fn modules_public(root: &Path, analysis: &crate::analyze::Analysis, module: &str) -> bool {
+    let segments: Vec<&str> = module.split("::").collect();
+    for depth in 1..segments.len() {
+        let parent = segments[..depth].join("::");
+        let name = segments[depth];
+        for (file, _) in analysis.file_modules.iter().filter(|(_, m)| **m == parent) {
+            let Ok(source) = std::fs::read_to_string(root.join(file)) else {
+                continue;
+            };
+            let Ok(parsed) = syn::parse_file(&source) else {
+                continue;
+            };
+            let private = parsed.items.iter().any(|item| {
+                matches!(item, syn::Item::Mod(m) if m.ident == name
+                    && !matches!(m.vis, syn::Visibility::Public(_)))
+            });
+            if private {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Whether the file `source` declares an item (or imports a name) `name` at its top level.
@@ -2395,6 +2425,38 @@ pub fn f() {}
         check_in(dir.path(), &[test], &ok, false).unwrap();
         let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
         assert!(file.contains("\nextern crate c;\nuse c::*;\n"), "{file}");
+    }
+
+    #[test]
+    fn a_module_declared_without_pub_keeps_its_tests_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/open")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "mod hidden;\npub mod open;\npub use hidden::f;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/open.rs"),
+            "mod inner;\npub mod outer;\n",
+        )
+        .unwrap();
+        let mut analysis: crate::analyze::Analysis = serde_json::from_value(serde_json::json!({
+            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
+            "unreachable_files": [], "errors": []
+        }))
+        .unwrap();
+        analysis.file_modules = [("src/lib.rs", "c"), ("src/open.rs", "c::open")]
+            .map(|(f, m)| (f.to_owned(), m.to_owned()))
+            .into();
+        let public = |module: &str| modules_public(dir.path(), &analysis, module);
+        assert!(public("c"));
+        assert!(!public("c::hidden"));
+        assert!(public("c::open"));
+        assert!(public("c::open::outer"));
+        assert!(!public("c::open::inner"));
+        // Not seen (declared by a macro, say): the build tells.
+        assert!(public("c::made"));
     }
 
     #[test]
