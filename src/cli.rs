@@ -380,11 +380,25 @@ pub enum StatsFormat {
 
 fn parse_date(text: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split('-').collect();
+    let days_in = |year: u32, month: u32| match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        _ => 31,
+    };
     let valid = matches!(parts.as_slice(), [y, m, d]
-        if y.len() == 4 && m.len() == 2 && d.len() == 2
-            && [y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-            && (1..=12).contains(&m.parse::<u32>().unwrap_or(0))
-            && (1..=31).contains(&d.parse::<u32>().unwrap_or(0)));
+    if y.len() == 4 && m.len() == 2 && d.len() == 2
+        && [y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && {
+            let (year, month, day) = (
+                y.parse::<u32>().unwrap_or(0),
+                m.parse::<u32>().unwrap_or(0),
+                d.parse::<u32>().unwrap_or(0),
+            );
+            (1..=12).contains(&month) && (1..=days_in(year, month)).contains(&day)
+        });
     if valid {
         Ok(text.to_owned())
     } else {
@@ -865,6 +879,17 @@ pub fn strip_cargo_subcommand_arg(mut args: Vec<std::ffi::OsString>) -> Vec<std:
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn dates_are_calendar_dates() {
+        assert!(parse_date("2026-02-28").is_ok());
+        assert!(parse_date("2028-02-29").is_ok());
+        assert!(parse_date("2026-02-29").is_err());
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("2026-04-31").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("26-01-01").is_err());
+    }
     use clap::CommandFactory;
 
     #[test]

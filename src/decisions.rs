@@ -181,9 +181,15 @@ impl Decisions {
             out.push_str(text.trim_start_matches(['\n', '\r']).trim_end());
             out.push('\n');
         }
-        match Decisions::parse(&out, Path::new("")) {
+        let out = match Decisions::parse(&out, Path::new("")) {
             Ok(read) if read == *self => out,
             _ => self.to_text(),
+        };
+        // A CRLF file stays CRLF throughout, the lines written now too.
+        if old.contains("\r\n") {
+            out.replace("\r\n", "\n").replace('\n', "\r\n")
+        } else {
+            out
         }
     }
 
@@ -192,6 +198,7 @@ impl Decisions {
     pub fn save(&self, workspace_root: &Path) -> anyhow::Result<()> {
         let path = decisions_path(workspace_root);
         if let Some(dir) = path.parent() {
+            crate::output::refuse_linked_dir(dir)?;
             std::fs::create_dir_all(dir)?;
         }
         let text = match std::fs::read_to_string(&path) {
@@ -440,6 +447,16 @@ mod test {
             text = decisions.merged_into(&text);
         }
         assert!(!text.contains("\n\n\n"), "{text}");
+        // A CRLF file stays CRLF.
+        let crlf = text.replace('\n', "\r\n");
+        decisions.by_id.get_mut("F-aaaaaaaaaa").unwrap().decision = Verdict::Accepted;
+        let merged = decisions.merged_into(&crlf);
+        assert_eq!(merged.matches('\n').count(), merged.matches("\r\n").count());
+        assert!(
+            merged.contains("[F-aaaaaaaaaa]\r\ndecision = \"accepted\"\r\n"),
+            "{merged:?}"
+        );
+        decisions.by_id.get_mut("F-aaaaaaaaaa").unwrap().decision = Verdict::Kept;
         assert_eq!(text.matches("\n\n[F-").count(), 3, "{text}");
         assert_eq!(
             Decisions::parse(&text, Path::new("d.toml")).unwrap(),

@@ -172,6 +172,7 @@ pub fn path(root: &Path) -> PathBuf {
 /// the same file), writing the header first when the file is new or empty.
 pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
+        crate::output::refuse_linked_dir(dir)?;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("failed to create {}", dir.display()))?;
     }
@@ -179,10 +180,11 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         .symlink_metadata()
         .is_ok_and(|m| m.file_type().is_symlink())
     {
-        anyhow::bail!(
+        return Err(crate::error::InputError::new(format!(
             "{} is a symbolic link: the ledger is not written through links",
             path.display()
-        );
+        ))
+        .into());
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -380,7 +382,16 @@ pub struct Stats {
 /// The figures per group of the review rows from `since` (a `YYYY-MM-DD` date, compared with
 /// the timestamps' date) on, and the decisions on those reviews' findings.
 pub fn stats(rows: &[Row], since: Option<&str>, by: GroupBy) -> Vec<Stats> {
-    let in_range = |row: &Row| since.is_none_or(|date| row.timestamp.as_str() >= date);
+    // A timestamp that is no date (a hand edit) is in no range.
+    let in_range = |row: &Row| {
+        since.is_none_or(|date| {
+            row.timestamp
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_digit)
+                && row.timestamp.as_str() >= date
+        })
+    };
     let reviews: Vec<&Row> = rows
         .iter()
         .filter(|r| r.kind == "review" && in_range(r))
@@ -440,7 +451,11 @@ pub fn stats(rows: &[Row], since: Option<&str>, by: GroupBy) -> Vec<Stats> {
                 accepted,
                 deferred,
                 kept_share: (kept + accepted > 0).then(|| kept as f64 / (kept + accepted) as f64),
-                median_wall_ms: walls[walls.len() / 2],
+                // The mean of the two middle ones for an even count.
+                median_wall_ms: match walls.len() {
+                    n if n % 2 == 0 => (walls[n / 2 - 1] + walls[n / 2]) / 2,
+                    n => walls[n / 2],
+                },
                 group,
             }
         })
@@ -651,6 +666,13 @@ mod test {
         std::os::unix::fs::symlink(&target, path(dir.path())).unwrap();
         assert!(append(&path(dir.path()), &[Row::default()]).is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+        // Nor through a linked `.dualtrack` directory.
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(".dualtrack")).unwrap();
+        let err = append(&path(dir.path()), &[Row::default()]).unwrap_err();
+        assert!(err.is::<crate::error::InputError>(), "{err:?}");
+        assert!(!elsewhere.path().join("ledger.csv").exists());
     }
 
     #[test]
@@ -685,6 +707,13 @@ mod test {
             csv.contains("\nopenai,3,1.0000,2.0000,0.8000,1.67,1,1,0,0.5000,5000\n"),
             "{csv}"
         );
+        // Two reviews: the median is between them.
+        let two = super::stats(&rows[..2], None, GroupBy::Task);
+        assert_eq!(two[0].median_wall_ms, 2000);
+        let mut garbled = rows.clone();
+        garbled[1].timestamp = "not-a-time".into();
+        let since = super::stats(&garbled, Some("2026-01-01"), GroupBy::Engine);
+        assert_eq!(since.iter().map(|s| s.reviews).sum::<usize>(), 3);
         let later = super::stats(&rows, Some("2026-12-03"), GroupBy::Engine);
         assert!(later.is_empty());
         assert!(stats_human(&later, GroupBy::Task).contains("no reviews"));

@@ -40,6 +40,21 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuse a directory of ours in the user's tree (`.dualtrack/`) that is a symbolic link:
+/// what is written there would land wherever it points, perhaps outside the workspace.
+pub fn refuse_linked_dir(dir: &Path) -> Result<(), crate::error::InputError> {
+    if dir
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(crate::error::InputError::new(format!(
+            "{} is a symbolic link: nothing is written through links; make it a directory",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `write_atomically` could write `path` (its directory exists, it is no directory
 /// or symlink): checked before long work, so a typo fails fast. `-` (stdout) always can.
 pub fn check_writable(path: &Path) -> Result<(), InputError> {

@@ -209,3 +209,33 @@ fn generate_write_checks_the_tests_in_once() {
     assert!(listed.contains("dualtrack_tests::bucket_"), "{listed}");
     assert!(listed.contains("\nchecked_average_"), "{listed}");
 }
+
+#[test]
+fn contradicting_options_are_refused_before_anything_is_read() {
+    let manifest = util::fixture("ledger").join("Cargo.toml");
+    for (args, said) in [
+        (
+            &[
+                "reconcile",
+                "--keep",
+                "F-0123456789",
+                "--accept",
+                "F-0123456789",
+            ][..],
+            "F-0123456789 is given to both --keep/--apply and --accept",
+        ),
+        (
+            &["reconcile", "--defer", "F-0123456789", "--reason", "why"][..],
+            "--reason goes with --accept ID or --accept-all",
+        ),
+        (
+            &["reconcile", "--list", "--keep-all-passing"][..],
+            "--list only lists",
+        ),
+    ] {
+        let output = util::dualtrack_on(&manifest, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}

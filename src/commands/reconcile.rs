@@ -24,8 +24,9 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         workspace: true,
     })?;
     let config = Config::load(&workspace.root)?;
-    // Ctrl-C while the tests build stops the build, and what was written is rolled back.
-    crate::interrupt::install();
+    check_flags(args)?;
+    // Found out before a test is checked in, not after.
+    crate::output::refuse_linked_dir(&workspace.root.join(".dualtrack"))?;
     // One reconcile at a time: decisions and checked-in files are read, changed and written.
     let _lock = lock_reconcile(&workspace.target_directory)?;
     let runs = workspace.target_directory.join("dualtrack").join("runs");
@@ -82,6 +83,9 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     } else {
         args
     };
+    // Ctrl-C while the tests build stops the build, and what was written is rolled back.
+    // Not before: during the walk Ctrl-C ends the process with nothing written.
+    crate::interrupt::install();
 
     let mut wanted: Vec<(String, Verdict)> = Vec::new();
     if args.accept_all {
@@ -240,7 +244,11 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     ..crate::ledger::Row::default()
                 })
                 .collect();
-            crate::ledger::append(&crate::ledger::path(&workspace.root), &rows)?;
+            // The decisions are recorded: a ledger that cannot take their rows is said, not
+            // fatal (as for a review).
+            if let Err(err) = crate::ledger::append(&crate::ledger::path(&workspace.root), &rows) {
+                eprintln!("warning: the ledger was not written: {err:#}");
+            }
         }
     }
 
@@ -252,7 +260,11 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                 "id": id, "function": f["function"], "verdict": f["verdict"],
                 "message": f["message"].as_str().unwrap_or_default().lines().next(),
                 "location": f["location"], "test": f["test"], "reproduce": f["reproduce"],
-                "status": decisions.status(id).unwrap_or(f["status"].as_str().unwrap_or("new")),
+                // The decisions as they are now: one removed since the review is undecided.
+                "status": decisions.status(id).unwrap_or(match f["status"].as_str() {
+                    Some("known") => "known",
+                    _ => "new",
+                }),
             });
             if let Some(fix) = f["fix"].as_str() {
                 entry["fix"] = json!(fix);
@@ -653,6 +665,48 @@ fn human(
         );
     }
     out
+}
+
+/// Options that contradict each other: an error rather than one silently winning.
+fn check_flags(args: &ReconcileArgs) -> Result<(), InputError> {
+    let deciding = args.accept_all
+        || args.keep_all_passing
+        || !(args.keep.is_empty()
+            && args.accept.is_empty()
+            && args.defer.is_empty()
+            && args.apply.is_empty());
+    if args.list && deciding {
+        return Err(InputError::new(
+            "--list only lists: drop it to record decisions, or drop the decisions to list",
+        ));
+    }
+    if args.reason.is_some() && args.accept.is_empty() && !args.accept_all {
+        return Err(InputError::new(
+            "--reason goes with --accept ID or --accept-all: say which findings it is for",
+        ));
+    }
+    // `--apply` keeps the test too, so with `--keep` it agrees.
+    let lists: [(&str, &[String]); 3] = [
+        (
+            "--keep/--apply",
+            &[args.keep.clone(), args.apply.clone()].concat(),
+        ),
+        ("--accept", &args.accept),
+        ("--defer", &args.defer),
+    ];
+    for (n, (one, ids)) in lists.iter().enumerate() {
+        for (other, others) in &lists[n + 1..] {
+            if let Some(id) = ids
+                .iter()
+                .find(|id| others.iter().any(|o| normal_id(o) == normal_id(id)))
+            {
+                return Err(InputError::new(format!(
+                    "{id} is given to both {one} and {other}: choose one decision for it"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
