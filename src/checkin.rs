@@ -184,7 +184,11 @@ impl KeptTest {
 /// Whether every module on the way to `module` (`crate::a::b`) is declared `pub` where the
 /// analysis read its parent's file; a declaration it cannot see (in an inline module, a
 /// macro) counts as public, for the build to tell.
-fn modules_public(root: &Path, analysis: &crate::analyze::Analysis, module: &str) -> bool {
+pub(crate) fn modules_public(
+    root: &Path,
+    analysis: &crate::analyze::Analysis,
+    module: &str,
+) -> bool {
     let segments: Vec<&str> = module.split("::").collect();
     for depth in 1..segments.len() {
         let parent = segments[..depth].join("::");
@@ -624,9 +628,11 @@ fn inline_modules(test: &KeptTest) -> Vec<String> {
 
 /// The names of a module an integration test cannot use.
 #[derive(Debug, Default)]
-struct PrivateNames {
+pub(crate) struct PrivateNames {
     /// Items not `pub`, or only under `#[cfg(test)]`, and private imports.
-    names: HashSet<String>,
+    pub names: HashSet<String>,
+    /// Of those, the items defined here (not imported).
+    pub defined: HashSet<String>,
     /// The private imports from std (or `core`, `alloc`), which a test can import itself:
     /// their `use` lines through std, by name.
     from_std: HashMap<String, String>,
@@ -635,7 +641,7 @@ struct PrivateNames {
 /// The names items of a module have that an integration test cannot use: not `pub`, or only
 /// under `#[cfg(test)]`, or imported by a private `use`. `None` when the file does not parse
 /// or the module is not in it.
-fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
+pub(crate) fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
     let file = syn::parse_file(source).ok()?;
     let mut items: &[syn::Item] = &file.items;
     for name in inline {
@@ -645,7 +651,7 @@ fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
         })?;
     }
     let mut private = PrivateNames::default();
-    let names = &mut private.names;
+    let mut names = std::mem::take(&mut private.names);
     for item in items {
         let (vis, attrs, name) = match item {
             syn::Item::Fn(i) => (Some(&i.vis), &i.attrs, Some(&i.sig.ident)),
@@ -661,7 +667,7 @@ fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
             syn::Item::Macro(i) => (None, &i.attrs, i.ident.as_ref()),
             syn::Item::Use(i) => {
                 if !matches!(i.vis, syn::Visibility::Public(_)) || cfg_test(&i.attrs) {
-                    use_names(&i.tree, names);
+                    use_names(&i.tree, &mut names);
                     if !cfg_test(&i.attrs) {
                         std_imports(&i.tree, &[], &mut private.from_std);
                     }
@@ -675,8 +681,10 @@ fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
             && (!public || cfg_test(attrs))
         {
             names.insert(name.to_string());
+            private.defined.insert(name.to_string());
         }
     }
+    private.names = names;
     Some(private)
 }
 

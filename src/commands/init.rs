@@ -44,10 +44,18 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let analysis = crate::analyze::analyze_all(&workspace);
+            // A file that does not parse lists nothing: said, so the spec is not thought whole.
+            for error in &analysis.errors {
+                let _ = writeln!(
+                    out,
+                    "warning: {}:{}: {}: its functions are not listed",
+                    error.file, error.line, error.message
+                );
+            }
             let public: Vec<&crate::analyze::Function> = analysis
                 .functions
                 .iter()
-                .filter(|f| f.visibility == "pub")
+                .filter(|f| is_public_api(&workspace, &analysis, f))
                 .collect();
             let name = workspace
                 .packages
@@ -70,6 +78,70 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     );
     super::emit(global, &out, Styling::Plain)?;
     Ok(ExitCode::Clean)
+}
+
+/// A function of a lib's public API: `pub`, in modules declared `pub`, not inside another
+/// function (a visitor's methods inside `deserialize`).
+fn is_public_api(
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    function: &crate::analyze::Function,
+) -> bool {
+    let in_lib = workspace.packages.iter().any(|p| {
+        p.name == function.package
+            && p.targets.iter().any(|t| {
+                t.kind == crate::workspace::TargetKind::Lib
+                    && function.module.split("::").next() == Some(t.crate_name.as_str())
+            })
+    });
+    let below = function
+        .path
+        .strip_prefix(&function.module)
+        .unwrap_or(&function.path)
+        .trim_start_matches("::");
+    if function.visibility != "pub" || !in_lib || path_segments(below) > 2 {
+        return false;
+    }
+    match trait_impl_type(below) {
+        // A trait's method on a type is public where the type is, whatever module the impl
+        // is written in: not when the type is private to the function's file.
+        Some(type_name) => std::fs::read_to_string(workspace.root.join(&function.file))
+            .ok()
+            .and_then(|source| crate::checkin::private_names(&source, &[]))
+            .is_none_or(|private| !private.defined.contains(type_name)),
+        None => crate::checkin::modules_public(&workspace.root, analysis, &function.module),
+    }
+}
+
+/// The type of a trait impl's method path (`<Version as Display>::fmt` → `Version`, without
+/// generics or path).
+fn trait_impl_type(path: &str) -> Option<&str> {
+    let inner = path.strip_prefix('<')?;
+    let (ty, _) = inner.split_once(" as ")?;
+    let ty = ty.split('<').next().unwrap_or(ty);
+    Some(ty.rsplit("::").next().unwrap_or(ty).trim())
+}
+
+/// How many `::`-separated segments `path` has, not counting those inside `<...>`.
+fn path_segments(path: &str) -> usize {
+    let mut depth = 0usize;
+    let mut segments = 1;
+    let mut chars = path.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        match c {
+            '<' => depth += 1,
+            // Not the arrow of `Fn(u8) -> u8`.
+            '>' if previous != '-' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 && chars.peek() == Some(&':') => {
+                chars.next();
+                segments += 1;
+            }
+            _ => {}
+        }
+        previous = c;
+    }
+    segments
 }
 
 fn shown(workspace: &Workspace, path: &Path) -> String {
@@ -181,6 +253,24 @@ const CONFIG: &str = r#"# cargo-dualtrack configuration (written by `cargo dualt
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_path_s_segments_are_counted_outside_its_angle_brackets() {
+        assert_eq!(path_segments("parse"), 1);
+        assert_eq!(path_segments("Version::parse"), 2);
+        assert_eq!(path_segments("<Version as std::str::FromStr>::from_str"), 2);
+        assert_eq!(
+            path_segments("<V as Deserialize<'de>>::deserialize::<X as Visitor<'de>>::expecting"),
+            4
+        );
+        assert_eq!(path_segments("<F as Fn(u8) -> u8>::call"), 2);
+        assert_eq!(
+            trait_impl_type("<Version as Display>::fmt"),
+            Some("Version")
+        );
+        assert_eq!(trait_impl_type("<a::Id<T> as Drop>::drop"), Some("Id"));
+        assert_eq!(trait_impl_type("Version::parse"), None);
+    }
 
     #[test]
     fn the_config_template_parses_and_says_nothing() {
