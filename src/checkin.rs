@@ -361,7 +361,15 @@ pub fn build_check(
         };
         command.args(["-p", &spec]);
     }
-    let output = command.output().context("failed to run cargo")?;
+    // A library without a Cargo.lock gets none from us: the build needs one, the tree did
+    // not have one.
+    let lockfile = workspace.root.join("Cargo.lock");
+    let had_lockfile = lockfile.symlink_metadata().is_ok();
+    let output = command.output().context("failed to run cargo");
+    if !had_lockfile {
+        let _ = std::fs::remove_file(&lockfile);
+    }
+    let output = output?;
     if output.status.success() {
         return Ok(Ok(()));
     }

@@ -118,8 +118,17 @@ impl Decisions {
 
     /// Parse the file; errors name the file and line.
     pub fn parse(text: &str, path: &Path) -> Result<Decisions, InputError> {
-        let read: BTreeMap<String, Decision> =
-            toml::from_str(text).map_err(|err| crate::config::toml_error(text, path, &err))?;
+        let read: BTreeMap<String, Decision> = toml::from_str(text).map_err(|err| {
+            let error = crate::config::toml_error(text, path, &err);
+            if err.message().contains("duplicate key") {
+                // Two tables for one finding, as a merge of two branches leaves them.
+                InputError::new(format!(
+                    "{error}: a finding decided twice; keep one of its tables and remove the other"
+                ))
+            } else {
+                error
+            }
+        })?;
         if let Some(bad) = read.keys().find(|id| !is_finding_id(id)) {
             return Err(InputError::new(format!(
                 "{}: `[{bad}]` is not a finding id (`F-` and 10 hex digits, as reports show them)",
@@ -421,6 +430,19 @@ mod test {
         assert_eq!(
             covered("F-0123456789", "c::other", "attempt to divide by zero"),
             None
+        );
+    }
+
+    #[test]
+    fn a_finding_decided_twice_is_named_with_what_to_do() {
+        let text =
+            "[F-aaaaaaaaaa]\ndecision = \"kept\"\n\n[F-aaaaaaaaaa]\ndecision = \"accepted\"\n";
+        let err = Decisions::parse(text, Path::new("d.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("d.toml:4:") && err.contains("keep one of its tables"),
+            "{err}"
         );
     }
 

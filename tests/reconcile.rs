@@ -53,6 +53,11 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
         std::fs::read_to_string(util::fixture("planted").join("src/lib.rs")).unwrap()
     );
+    // The build check made no Cargo.lock the tree did not have.
+    assert_eq!(
+        dir.path().join("Cargo.lock").exists(),
+        util::fixture("planted").join("Cargo.lock").exists()
+    );
 
     // The user's own `cargo test` runs it, and it fails: the bug is still there.
     let cargo = util::users_cargo_test(&manifest, &["--test", "dualtrack_lib"]);

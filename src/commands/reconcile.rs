@@ -436,7 +436,7 @@ fn walk(
             if input.read_line(&mut line)? == 0 {
                 return Ok(choices);
             }
-            let choice = match line.trim() {
+            let choice = match line.trim().to_lowercase().as_str() {
                 "k" | "keep" => Choice::Keep,
                 "a" | "accept" => {
                     write!(out, "    why is the code right? (optional) > ")?;
@@ -449,7 +449,14 @@ fn walk(
                 "l" | "later" => Choice::Later,
                 "s" | "skip" => break,
                 "q" | "quit" => return Ok(choices),
-                _ => continue,
+                other => {
+                    let apply = if fix.is_some() { "p, " } else { "" };
+                    writeln!(
+                        out,
+                        "    `{other}` is not a choice: type k, a, {apply}l, s or q, then Enter"
+                    )?;
+                    continue;
+                }
             };
             choices.push((id.clone(), choice));
             break;
@@ -731,7 +738,7 @@ mod test {
                                         "explanation": "guard", "diff": "-a\n+b\n"}]});
         // F-1: a wrong key, then keep; F-2: apply; F-3: accept with a reason; F-4: skip;
         // F-5: later.
-        let mut input = "x\nk\np\na\nthe caller checks\ns\nl\n".as_bytes();
+        let mut input = "x\nK\np\na\nthe caller checks\ns\nl\n".as_bytes();
         let mut shown = Vec::new();
         let choices = walk(&findings, &report, &mut input, &mut shown).unwrap();
         assert_eq!(
@@ -749,6 +756,10 @@ mod test {
         let shown = String::from_utf8(shown).unwrap();
         assert!(shown.contains("[2/5] F-2 likely_bug c::g"), "{shown}");
         assert!(shown.contains("verified fix: guard\n-a\n+b\n"), "{shown}");
+        assert!(
+            shown.contains("`x` is not a choice: type k, a, l, s or q, then Enter"),
+            "{shown}"
+        );
         // Apply is offered only where there is a fix; quit keeps what was chosen.
         let mut input = "p\nq\n".as_bytes();
         let choices = walk(&findings, &report, &mut input, &mut Vec::new()).unwrap();
