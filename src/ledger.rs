@@ -176,16 +176,7 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("failed to create {}", dir.display()))?;
     }
-    if path
-        .symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
-        return Err(crate::error::InputError::new(format!(
-            "{} is a symbolic link: the ledger is not written through links",
-            path.display()
-        ))
-        .into());
-    }
+    crate::output::refuse_link(path, "the ledger is not written through links")?;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -43,13 +43,18 @@ pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 /// Refuse a directory of ours in the user's tree (`.dualtrack/`) that is a symbolic link:
 /// what is written there would land wherever it points, perhaps outside the workspace.
 pub fn refuse_linked_dir(dir: &Path) -> Result<(), crate::error::InputError> {
-    if dir
+    refuse_link(dir, "nothing is written through links; make it a directory")
+}
+
+/// Refuse `path` when it is a symbolic link, saying `what` of it.
+pub fn refuse_link(path: &Path, what: &str) -> Result<(), crate::error::InputError> {
+    if path
         .symlink_metadata()
         .is_ok_and(|m| m.file_type().is_symlink())
     {
         return Err(crate::error::InputError::new(format!(
-            "{} is a symbolic link: nothing is written through links; make it a directory",
-            dir.display()
+            "{} is a symbolic link: {what}",
+            path.display()
         )));
     }
     Ok(())

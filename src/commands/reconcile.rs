@@ -36,12 +36,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
 
     // Nothing asked on the command line, at a terminal: walk the undecided failures.
     let mut reasons: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let asked = args.accept_all
-        || args.keep_all_passing
-        || !(args.keep.is_empty()
-            && args.accept.is_empty()
-            && args.defer.is_empty()
-            && args.apply.is_empty());
+    let asked = decides(args);
     let walked;
     let args = if !asked
         && !args.list
@@ -674,15 +669,19 @@ fn human(
     out
 }
 
-/// Options that contradict each other: an error rather than one silently winning.
-fn check_flags(args: &ReconcileArgs) -> Result<(), InputError> {
-    let deciding = args.accept_all
+/// Whether the command line records decisions itself (no walk).
+fn decides(args: &ReconcileArgs) -> bool {
+    args.accept_all
         || args.keep_all_passing
         || !(args.keep.is_empty()
             && args.accept.is_empty()
             && args.defer.is_empty()
-            && args.apply.is_empty());
-    if args.list && deciding {
+            && args.apply.is_empty())
+}
+
+/// Options that contradict each other: an error rather than one silently winning.
+fn check_flags(args: &ReconcileArgs) -> Result<(), InputError> {
+    if args.list && decides(args) {
         return Err(InputError::new(
             "--list only lists: drop it to record decisions, or drop the decisions to list",
         ));
