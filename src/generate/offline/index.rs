@@ -226,6 +226,8 @@ impl CrateIndex {
                     };
                     walker.items(&parsed.items, false);
                 }
+                // The analysis said so already, with the line.
+                Err(_) if analysis.errors.iter().any(|e| e.file == *file) => {}
                 Err(err) => warnings.push(IndexWarning {
                     file: file.clone(),
                     message: format!("does not parse: {err}"),
