@@ -532,6 +532,20 @@ fn a_crate_that_does_not_build_exits_4_and_still_leaves_its_reports() {
     assert!(log.contains("mismatched types"), "{log}");
 }
 
+#[test]
+fn a_crate_whose_only_file_does_not_parse_exits_4_not_0() {
+    let dir = copy_fixture("planted");
+    std::fs::write(dir.path().join("src/lib.rs"), "pub fn broken( {\n").unwrap();
+    let output = dualtrack()
+        .args(["review", "--all-functions", "-q", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("src/lib.rs:1:"), "{stderr}");
+}
+
 /// The whole loop on a change: review, a human keeps one finding and accepts another, the kept
 /// test fails in the user's tree under plain `cargo test`, the next review flags neither as
 /// new, and the ledger and `stats` have both reviews and both decisions.

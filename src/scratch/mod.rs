@@ -670,7 +670,12 @@ fn run_in_area(
         }
     }
 
-    let targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
+    let mut targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
+    if targets.is_empty() && !analysis.errors.is_empty() {
+        // Nothing to test because files do not parse: the baseline still tells whether the
+        // crates build at all.
+        targets = every_target(workspace);
+    }
     if !baseline_cached && !targets.is_empty() {
         let start = Instant::now();
         let stage = options
@@ -967,6 +972,32 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
 }
 
 /// The lib and bin targets the tests' functions live in, per package.
+/// The lib (else the bins) of every selected package.
+fn every_target(workspace: &Workspace) -> Vec<BuildTarget> {
+    workspace
+        .packages
+        .iter()
+        .map(|package| {
+            let lib = package.targets.iter().any(|t| t.kind == TargetKind::Lib);
+            BuildTarget {
+                spec: format!("{}@{}", package.name, package.version),
+                package: package.name.clone(),
+                lib,
+                bins: if lib {
+                    Vec::new()
+                } else {
+                    package
+                        .targets
+                        .iter()
+                        .filter(|t| t.kind == TargetKind::Bin)
+                        .map(|t| t.name.clone())
+                        .collect()
+                },
+            }
+        })
+        .collect()
+}
+
 fn build_targets<'a>(
     workspace: &Workspace,
     functions: impl Iterator<Item = &'a Function>,
