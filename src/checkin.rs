@@ -250,6 +250,11 @@ pub struct Written {
     pub skipped: Vec<String>,
 }
 
+/// What a child module's tests reach the module's items by. Allowed unused: tests that name
+/// everything by its path (`crate::error::Position`) would warn, or fail where the crate
+/// denies `unused_imports`.
+const MODULE_GLOB: &str = "#[allow(unused_imports)]\nuse super::*;";
+
 /// The name of the module file the checked-in tests of a source file go into.
 pub const MODULE: &str = "dualtrack_tests";
 
@@ -305,9 +310,12 @@ pub fn integration_placement(api: &PublicApi, module: &str) -> (String, String) 
         api.tests_dir.as_str()
     };
     let glob = if below.is_empty() {
-        format!("use {}::*;", api.crate_name)
+        format!("#[allow(unused_imports)]\nuse {}::*;", api.crate_name)
     } else {
-        format!("use {}::{below}::*;", api.crate_name)
+        format!(
+            "#[allow(unused_imports)]\nuse {}::{below}::*;",
+            api.crate_name
+        )
     };
     (format!("{dir}/dualtrack_{stem}.rs"), glob)
 }
@@ -1109,7 +1117,7 @@ fn write_all(
         let (target, header) = match home {
             Home::Child { file, inline, dir } => (
                 child_placement(file, inline, dir.as_deref(), first_module(tests)).0,
-                vec!["use super::*;".to_owned()],
+                vec![MODULE_GLOB.to_owned()],
             ),
             Home::Integration { file, header } => (file.clone(), header.clone()),
         };
@@ -1553,7 +1561,7 @@ fn with_use(text: &str, line: &str) -> String {
         out.push_str(nl);
     }
     let at = at.min(out.len());
-    out.insert_str(at, &format!("{line}{nl}"));
+    out.insert_str(at, &format!("{}{nl}", line.replace('\n', nl)));
     out
 }
 
@@ -1976,14 +1984,14 @@ mod test {
             integration_placement(&api, "ledger_math"),
             (
                 "crates/core/tests/dualtrack_lib.rs".into(),
-                "use ledger_math::*;".into()
+                "#[allow(unused_imports)]\nuse ledger_math::*;".into()
             )
         );
         assert_eq!(
             integration_placement(&api, "ledger_math::money::r#fn"),
             (
                 "crates/core/tests/dualtrack_money_fn.rs".into(),
-                "use ledger_math::money::r#fn::*;".into()
+                "#[allow(unused_imports)]\nuse ledger_math::money::r#fn::*;".into()
             )
         );
     }
@@ -2440,7 +2448,10 @@ pub fn f() {}
         let ok = |_: &[String]| Ok(Ok(()));
         check_in(dir.path(), &[test], &ok, false).unwrap();
         let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
-        assert!(file.contains("\nextern crate c;\nuse c::*;\n"), "{file}");
+        assert!(
+            file.contains("\nextern crate c;\n#[allow(unused_imports)]\nuse c::*;\n"),
+            "{file}"
+        );
     }
 
     #[test]
