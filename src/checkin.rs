@@ -69,15 +69,8 @@ impl KeptTest {
         uses: Vec<String>,
     ) -> KeptTest {
         let unit_tests = workspace
-            .packages
-            .iter()
-            .find(|p| p.name == function.package)
-            .and_then(|p| {
-                p.targets
-                    .iter()
-                    .find(|t| function.path.starts_with(&format!("{}::", t.crate_name)))
-            })
-            .is_none_or(|t| t.unit_tests);
+            .target_of(function)
+            .is_none_or(|(_, target)| target.unit_tests);
         KeptTest {
             finding,
             function: function.clone(),
@@ -217,25 +210,13 @@ fn declares(source: &str, name: &str) -> bool {
     let Ok(file) = syn::parse_file(source) else {
         return false;
     };
-    file.items.iter().any(|item| {
-        let ident = match item {
-            syn::Item::Mod(i) => &i.ident,
-            syn::Item::Fn(i) => &i.sig.ident,
-            syn::Item::Struct(i) => &i.ident,
-            syn::Item::Enum(i) => &i.ident,
-            syn::Item::Union(i) => &i.ident,
-            syn::Item::Trait(i) => &i.ident,
-            syn::Item::Type(i) => &i.ident,
-            syn::Item::Const(i) => &i.ident,
-            syn::Item::Static(i) => &i.ident,
-            syn::Item::Use(i) => {
-                let mut names = HashSet::new();
-                use_names(&i.tree, &mut names);
-                return names.contains(name);
-            }
-            _ => return false,
-        };
-        ident == name
+    file.items.iter().any(|item| match item {
+        syn::Item::Use(used) => {
+            let mut names = HashSet::new();
+            use_names(&used.tree, &mut names);
+            names.contains(name)
+        }
+        _ => named_item(item).is_some_and(|(_, _, ident)| ident == name),
     })
 }
 
@@ -667,41 +648,46 @@ pub(crate) fn private_names(source: &str, inline: &[String]) -> Option<PrivateNa
         })?;
     }
     let mut private = PrivateNames::default();
-    let mut names = std::mem::take(&mut private.names);
     for item in items {
-        let (vis, attrs, name) = match item {
-            syn::Item::Fn(i) => (Some(&i.vis), &i.attrs, Some(&i.sig.ident)),
-            syn::Item::Struct(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Enum(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Union(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Const(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Static(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Type(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Trait(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            syn::Item::Mod(i) => (Some(&i.vis), &i.attrs, Some(&i.ident)),
-            // A `macro_rules!` is not reached by a module path.
-            syn::Item::Macro(i) => (None, &i.attrs, i.ident.as_ref()),
-            syn::Item::Use(i) => {
-                if !matches!(i.vis, syn::Visibility::Public(_)) || cfg_test(&i.attrs) {
-                    use_names(&i.tree, &mut names);
-                    if !cfg_test(&i.attrs) {
-                        std_imports(&i.tree, &[], &mut private.from_std);
-                    }
+        if let syn::Item::Use(used) = item {
+            if !matches!(used.vis, syn::Visibility::Public(_)) || cfg_test(&used.attrs) {
+                use_names(&used.tree, &mut private.names);
+                if !cfg_test(&used.attrs) {
+                    std_imports(&used.tree, &[], &mut private.from_std);
                 }
-                continue;
             }
-            _ => continue,
+            continue;
+        }
+        let Some((vis, attrs, name)) = named_item(item) else {
+            continue;
         };
         let public = vis.is_some_and(|v| matches!(v, syn::Visibility::Public(_)));
-        if let Some(name) = name
-            && (!public || cfg_test(attrs))
-        {
-            names.insert(name.to_string());
+        if !public || cfg_test(attrs) {
+            private.names.insert(name.to_string());
             private.defined.insert(name.to_string());
         }
     }
-    private.names = names;
     Some(private)
+}
+
+/// The visibility (none for a `macro_rules!`, which no module path reaches), attributes and
+/// name of an item that has a name.
+fn named_item(
+    item: &syn::Item,
+) -> Option<(Option<&syn::Visibility>, &[syn::Attribute], &syn::Ident)> {
+    Some(match item {
+        syn::Item::Fn(i) => (Some(&i.vis), &i.attrs, &i.sig.ident),
+        syn::Item::Struct(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Enum(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Union(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Const(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Static(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Type(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Trait(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Mod(i) => (Some(&i.vis), &i.attrs, &i.ident),
+        syn::Item::Macro(i) => (None, &i.attrs, i.ident.as_ref()?),
+        _ => return None,
+    })
 }
 
 /// The names `tree` (below the path `prefix`) imports from `std`, `core` or `alloc`, with a
@@ -763,56 +749,45 @@ fn cfg_test(attrs: &[syn::Attribute]) -> bool {
 /// The `#[cfg]` attributes of functions, from their files read once each.
 #[derive(Default)]
 struct CfgGates {
-    files: HashMap<String, Option<(String, syn::File)>>,
+    files: HashMap<String, Option<syn::File>>,
 }
 
 impl CfgGates {
     /// `function`'s file, read and parsed once.
-    fn parsed(&mut self, root: &Path, function: &Function) -> Option<&(String, syn::File)> {
+    fn parsed(&mut self, root: &Path, function: &Function) -> Option<&syn::File> {
         self.files
             .entry(function.file.clone())
             .or_insert_with(|| {
                 let source = std::fs::read_to_string(root.join(&function.file)).ok()?;
-                let file = syn::parse_file(&source).ok()?;
-                Some((source, file))
+                syn::parse_file(&source).ok()
             })
             .as_ref()
     }
 
     fn of(&mut self, root: &Path, function: &Function) -> Vec<syn::Attribute> {
-        let Some((source, file)) = self.parsed(root, function) else {
+        let Some(file) = self.parsed(root, function) else {
             return Vec::new();
         };
-        crate::scratch::inject::cfg_attributes(file, source, function.line)
+        let Some(found) = crate::scratch::inject::function_at(file, function.line) else {
+            return Vec::new();
+        };
+        found
+            .enclosing
             .iter()
-            .filter_map(|text| {
-                syn::parse::Parser::parse_str(syn::Attribute::parse_outer, text)
-                    .ok()
-                    .and_then(|mut attrs| attrs.pop())
-            })
+            .flat_map(|attrs| attrs.iter())
+            .chain(found.own)
+            .filter(|a| a.path().is_ident("cfg"))
+            .cloned()
             .collect()
     }
 
     /// Whether `function` is `#[deprecated]`.
     fn deprecated(&mut self, root: &Path, function: &Function) -> bool {
-        let Some((_, file)) = self.parsed(root, function) else {
+        let Some(file) = self.parsed(root, function) else {
             return false;
         };
         crate::scratch::inject::function_at(file, function.line)
             .is_some_and(|found| found.own.iter().any(|a| a.path().is_ident("deprecated")))
-    }
-}
-
-/// Every identifier in `tokens`, inside groups and macros too.
-fn idents(tokens: proc_macro2::TokenStream, names: &mut HashSet<String>) {
-    for token in tokens {
-        match token {
-            proc_macro2::TokenTree::Ident(ident) => {
-                names.insert(ident.to_string());
-            }
-            proc_macro2::TokenTree::Group(group) => idents(group.stream(), names),
-            _ => {}
-        }
     }
 }
 
@@ -1092,7 +1067,7 @@ fn write_all(
         // Only the imports the test uses: one it does not is a warning in the user's tree, an
         // error where the crate denies `unused_imports`.
         let mut named = HashSet::new();
-        idents(item.to_token_stream(), &mut named);
+        crate::generate::model::existing::idents_of(item.to_token_stream(), &mut named);
         let uses: Vec<String> = uses
             .iter()
             .filter_map(|line| used_import(line, &named))

@@ -102,6 +102,20 @@ pub enum TargetKind {
 }
 
 impl Workspace {
+    /// The package and target `function` belongs to, from its path's crate name.
+    pub fn target_of(
+        &self,
+        function: &crate::analyze::Function,
+    ) -> Option<(&SelectedPackage, &CrateTarget)> {
+        let package = self.packages.iter().find(|p| p.name == function.package)?;
+        let crate_name = function.path.split("::").next()?;
+        let target = package
+            .targets
+            .iter()
+            .find(|t| t.crate_name == crate_name)?;
+        Some((package, target))
+    }
+
     /// The features a build with `selection` enables, per crate name (a package's lib and
     /// bins alike): what `#[cfg(feature = ..)]` sees.
     pub fn features_by_crate(

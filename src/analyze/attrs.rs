@@ -19,16 +19,9 @@ pub fn is_test_code(attrs: &[Attribute]) -> bool {
         }
         if path.is_ident("cfg_attr") {
             // `#[cfg_attr(test, test)]`: a test when testing, and only then compiled as one.
-            return match &attr.meta {
-                Meta::List(list) => list
-                    .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                    .map(|metas| {
-                        metas.first().is_some_and(cfg_requires_test)
-                            && metas.iter().skip(1).any(|m| m.path().is_ident("test"))
-                    })
-                    .unwrap_or(false),
-                _ => false,
-            };
+            return cfg_attr_parts(attr).is_some_and(|(predicate, applied)| {
+                cfg_requires_test(&predicate) && applied.iter().any(|m| m.path().is_ident("test"))
+            });
         }
         let last = path.segments.last().map(|s| s.ident.to_string());
         matches!(
@@ -74,19 +67,30 @@ pub fn path_attr(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
+/// A `#[cfg_attr(PREDICATE, ATTR, ...)]` read as its predicate and the attributes it applies;
+/// `None` for any other attribute or one that does not parse.
+pub fn cfg_attr_parts(attr: &Attribute) -> Option<(Meta, Vec<Meta>)> {
+    if !attr.path().is_ident("cfg_attr") {
+        return None;
+    }
+    let Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    let mut metas = list
+        .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        .ok()?
+        .into_iter();
+    let predicate = metas.next()?;
+    Some((predicate, metas.collect()))
+}
+
 /// The paths of `#[cfg_attr(PREDICATE, path = "...")]` attributes: the files a module is in
 /// under some cfg.
 pub fn cfg_attr_paths(attrs: &[Attribute]) -> Vec<String> {
     attrs
         .iter()
-        .filter(|attr| attr.path().is_ident("cfg_attr"))
-        .filter_map(|attr| match &attr.meta {
-            Meta::List(list) => list
-                .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-                .ok(),
-            _ => None,
-        })
-        .flat_map(|metas| metas.into_iter().skip(1).collect::<Vec<_>>())
+        .filter_map(cfg_attr_parts)
+        .flat_map(|(_, applied)| applied)
         .filter_map(|meta| match meta {
             Meta::NameValue(nv) if nv.path.is_ident("path") => match nv.value {
                 Expr::Lit(lit) => match lit.lit {

@@ -87,19 +87,18 @@ fn is_public_api(
     analysis: &crate::analyze::Analysis,
     function: &crate::analyze::Function,
 ) -> bool {
-    let in_lib = workspace.packages.iter().any(|p| {
-        p.name == function.package
-            && p.targets.iter().any(|t| {
-                t.kind == crate::workspace::TargetKind::Lib
-                    && function.module.split("::").next() == Some(t.crate_name.as_str())
-            })
-    });
+    let in_lib = workspace
+        .target_of(function)
+        .is_some_and(|(_, target)| target.kind == crate::workspace::TargetKind::Lib);
     let below = function
         .path
         .strip_prefix(&function.module)
         .unwrap_or(&function.path)
         .trim_start_matches("::");
-    if function.visibility != "pub" || !in_lib || path_segments(below) > 2 {
+    if function.visibility != "pub"
+        || !in_lib
+        || crate::spec::link::simple_segments(below).len() > 2
+    {
         return false;
     }
     match trait_impl_type(below) {
@@ -120,28 +119,6 @@ fn trait_impl_type(path: &str) -> Option<&str> {
     let (ty, _) = inner.split_once(" as ")?;
     let ty = ty.split('<').next().unwrap_or(ty);
     Some(ty.rsplit("::").next().unwrap_or(ty).trim())
-}
-
-/// How many `::`-separated segments `path` has, not counting those inside `<...>`.
-fn path_segments(path: &str) -> usize {
-    let mut depth = 0usize;
-    let mut segments = 1;
-    let mut chars = path.chars().peekable();
-    let mut previous = ' ';
-    while let Some(c) = chars.next() {
-        match c {
-            '<' => depth += 1,
-            // Not the arrow of `Fn(u8) -> u8`.
-            '>' if previous != '-' => depth = depth.saturating_sub(1),
-            ':' if depth == 0 && chars.peek() == Some(&':') => {
-                chars.next();
-                segments += 1;
-            }
-            _ => {}
-        }
-        previous = c;
-    }
-    segments
 }
 
 fn shown(workspace: &Workspace, path: &Path) -> String {
@@ -256,14 +233,15 @@ mod test {
 
     #[test]
     fn a_path_s_segments_are_counted_outside_its_angle_brackets() {
-        assert_eq!(path_segments("parse"), 1);
-        assert_eq!(path_segments("Version::parse"), 2);
-        assert_eq!(path_segments("<Version as std::str::FromStr>::from_str"), 2);
+        let segments = |path| crate::spec::link::simple_segments(path).len();
+        assert_eq!(segments("parse"), 1);
+        assert_eq!(segments("Version::parse"), 2);
+        assert_eq!(segments("<Version as std::str::FromStr>::from_str"), 2);
         assert_eq!(
-            path_segments("<V as Deserialize<'de>>::deserialize::<X as Visitor<'de>>::expecting"),
+            segments("<V as Deserialize<'de>>::deserialize::<X as Visitor<'de>>::expecting"),
             4
         );
-        assert_eq!(path_segments("<F as Fn(u8) -> u8>::call"), 2);
+        assert_eq!(segments("<F as Fn(u8) -> u8>::call"), 2);
         assert_eq!(
             trait_impl_type("<Version as Display>::fmt"),
             Some("Version")

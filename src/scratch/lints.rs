@@ -52,12 +52,10 @@ impl Levels {
             if attr.path().is_ident("cfg_attr") {
                 // `cfg_attr(PREDICATE, deny(..), ..)`: whether the predicate holds is not
                 // known here; allowing a lint that is not denied does no harm.
-                let Ok(parts) = attr.parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-                ) else {
-                    continue;
-                };
-                for meta in parts.iter().skip(1) {
+                let applied = crate::analyze::attrs::cfg_attr_parts(attr)
+                    .map(|(_, applied)| applied)
+                    .unwrap_or_default();
+                for meta in &applied {
                     self.read_meta(meta);
                 }
             } else {

@@ -1037,33 +1037,8 @@ fn owning_target(
     workspace: &Workspace,
     function: &Function,
 ) -> Option<(String, (TargetKind, String))> {
-    let (package, target) = owning(workspace, function)?;
+    let (package, target) = workspace.target_of(function)?;
     Some((package.name.clone(), (target.kind, target.name.clone())))
-}
-
-/// The root file of `function`'s crate and its package's directory.
-fn crate_root_of(workspace: &Workspace, function: &Function) -> Option<(PathBuf, PathBuf)> {
-    let (package, target) = owning(workspace, function)?;
-    Some((target.root_file.clone(), package.manifest_dir.clone()))
-}
-
-fn owning<'w>(
-    workspace: &'w Workspace,
-    function: &Function,
-) -> Option<(
-    &'w crate::workspace::SelectedPackage,
-    &'w crate::workspace::CrateTarget,
-)> {
-    let package = workspace
-        .packages
-        .iter()
-        .find(|p| p.name == function.package)?;
-    let crate_name = function.path.split("::").next()?;
-    let target = package
-        .targets
-        .iter()
-        .find(|t| t.crate_name == crate_name)?;
-    Some((package, target))
 }
 
 /// Write the live tests into the copy: one generated module per (file, engine, enclosing
@@ -1098,14 +1073,14 @@ fn place_tests(
         let allow = match tests
             .first()
             .and_then(|&index| pending[index].function)
-            .and_then(|function| crate_root_of(workspace, function))
+            .and_then(|function| workspace.target_of(function))
         {
-            Some((root_file, manifest_dir)) => allows
-                .entry(root_file.clone())
+            Some((package, target)) => allows
+                .entry(target.root_file.clone())
                 .or_insert_with(|| {
                     lints::allow_attribute(&lints::denied(
-                        &root_file,
-                        &manifest_dir,
+                        &target.root_file,
+                        &package.manifest_dir,
                         &workspace.root,
                     ))
                 })

@@ -109,7 +109,7 @@ pub fn resolve_call(call: &str, caller: usize, functions: &[Function]) -> Vec<us
 
 /// A function path as plain segments: `c::m::<Amount as From<u64>>::from` → `c, m, Amount,
 /// from`; a `~2` suffix is dropped.
-fn simple_segments(path: &str) -> Vec<&str> {
+pub(crate) fn simple_segments(path: &str) -> Vec<&str> {
     let path = path.split('~').next().unwrap_or(path);
     let mut segments = Vec::new();
     let mut rest = path;
@@ -134,10 +134,14 @@ fn simple_segments(path: &str) -> Vec<&str> {
 
 fn matching_angle(text: &str) -> usize {
     let mut depth = 1;
+    let mut previous = ' ';
     for (index, c) in text.char_indices() {
+        let arrow = previous == '-';
+        previous = c;
         match c {
             '<' => depth += 1,
-            '>' => {
+            // Not the arrow of `Fn(u8) -> u8`.
+            '>' if !arrow => {
                 depth -= 1;
                 if depth == 0 {
                     return index;

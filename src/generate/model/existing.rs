@@ -103,7 +103,7 @@ fn is_test(attrs: &[syn::Attribute]) -> bool {
 }
 
 /// Every identifier in `tokens`, macros' arguments included.
-fn idents_of(tokens: TokenStream, out: &mut HashSet<String>) {
+pub fn idents_of(tokens: TokenStream, out: &mut HashSet<String>) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(ident) => {

@@ -497,20 +497,10 @@ fn says_no_std(attrs: &[syn::Attribute], features: Option<&BTreeSet<String>>) ->
         if attr.path().is_ident("no_std") {
             return true;
         }
-        if !attr.path().is_ident("cfg_attr") {
-            return false;
-        }
-        let Ok(parts) = attr.parse_args_with(
-            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-        ) else {
-            return false;
-        };
-        let mut parts = parts.into_iter();
-        let Some(predicate) = parts.next() else {
-            return false;
-        };
-        parts.any(|meta| meta.path().is_ident("no_std"))
-            && super::cfg::evaluate(&predicate, features) != Some(false)
+        crate::analyze::attrs::cfg_attr_parts(attr).is_some_and(|(predicate, applied)| {
+            applied.iter().any(|meta| meta.path().is_ident("no_std"))
+                && super::cfg::evaluate(&predicate, features) != Some(false)
+        })
     })
 }
 
