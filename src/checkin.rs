@@ -771,14 +771,7 @@ impl CfgGates {
         let Some(found) = crate::scratch::inject::function_at(file, function.line) else {
             return Vec::new();
         };
-        found
-            .enclosing
-            .iter()
-            .flat_map(|attrs| attrs.iter())
-            .chain(found.own)
-            .filter(|a| a.path().is_ident("cfg"))
-            .cloned()
-            .collect()
+        found.cfgs().cloned().collect()
     }
 
     /// Whether `function` is `#[deprecated]`.

@@ -203,11 +203,7 @@ pub fn cfg_attributes(file: &syn::File, source: &str, line: u32) -> Vec<String> 
     // As written when on one line; printed from its tokens otherwise, since the test's lines
     // must stay one to one with the test file's (and a `//` comment would eat the test).
     found
-        .enclosing
-        .iter()
-        .flat_map(|attrs| attrs.iter())
-        .chain(found.own)
-        .filter(|a| a.path().is_ident("cfg"))
+        .cfgs()
         .map(|a| match source.get(a.span().byte_range()) {
             Some(text) if !text.contains('\n') => text.to_owned(),
             _ => quote::ToTokens::to_token_stream(a).to_string(),
@@ -221,6 +217,17 @@ pub struct FunctionAttributes<'a> {
     pub enclosing: Vec<&'a [syn::Attribute]>,
     /// Its own.
     pub own: &'a [syn::Attribute],
+}
+
+impl<'a> FunctionAttributes<'a> {
+    /// The `#[cfg(..)]`s that decide whether it is compiled: those around it, then its own.
+    pub fn cfgs(&self) -> impl Iterator<Item = &'a syn::Attribute> + '_ {
+        self.enclosing
+            .iter()
+            .flat_map(|attrs| attrs.iter())
+            .chain(self.own)
+            .filter(|a| a.path().is_ident("cfg"))
+    }
 }
 
 /// The attributes of the function in `file` that starts on `line` by the analyzer's rule (at
