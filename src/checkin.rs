@@ -42,6 +42,8 @@ pub struct KeptTest {
     /// Cargo builds the unit tests of the function's crate (no `test = false`): a child
     /// module of it would run.
     pub unit_tests: bool,
+    /// Written by a model (untrusted): its effects are checked again before it is written.
+    pub by_model: bool,
 }
 
 /// Where an integration test of a public function goes, and what it calls the crate.
@@ -85,6 +87,7 @@ impl KeptTest {
                 .filter(|_| modules_public(&workspace.root, analysis, &function.module)),
             inline_dir: KeptTest::inline_dir_of(analysis, function),
             unit_tests,
+            by_model: false,
         }
     }
 
@@ -190,7 +193,7 @@ pub(crate) fn modules_public(
             let Ok(source) = std::fs::read_to_string(root.join(file)) else {
                 continue;
             };
-            let Ok(parsed) = syn::parse_file(&source) else {
+            let Ok(parsed) = crate::syntax::parse_file(&source) else {
                 continue;
             };
             let private = parsed.items.iter().any(|item| {
@@ -207,7 +210,7 @@ pub(crate) fn modules_public(
 
 /// Whether the file `source` declares an item (or imports a name) `name` at its top level.
 fn declares(source: &str, name: &str) -> bool {
-    let Ok(file) = syn::parse_file(source) else {
+    let Ok(file) = crate::syntax::parse_file(source) else {
         return false;
     };
     file.items.iter().any(|item| match item {
@@ -487,6 +490,7 @@ pub fn check_in(
     build: &BuildCheck<'_>,
     drop_broken: bool,
 ) -> anyhow::Result<Written> {
+    refuse_effects(root, tests)?;
     let inside = |test: &KeptTest| {
         if test.unit_tests {
             Place::Child
@@ -581,9 +585,39 @@ pub fn check_in(
     }
 }
 
+/// The same check of a test's effects as at generation, again before anything is written:
+/// a run directory is only files, and what is checked in builds in the user's tree.
+fn refuse_effects(root: &Path, tests: &[KeptTest]) -> anyhow::Result<()> {
+    let plain = crate::effects::EffectRules::default();
+    let mut crate_rules: Option<crate::effects::EffectRules> = None;
+    for test in tests.iter().filter(|t| t.by_model) {
+        let item = crate::syntax::parse_str::<syn::ItemFn>(&test.code).map_err(|err| {
+            InputError::new(format!(
+                "the test of finding {} does not parse (line {}: {}): nothing was checked in",
+                test.finding,
+                err.line,
+                err.describe()
+            ))
+        })?;
+        if plain.check_test(&item).is_none() {
+            continue;
+        }
+        // A macro of the crate may be clean: read them only when a test calls one.
+        let rules = crate_rules.get_or_insert_with(|| crate::effects::EffectRules::for_tree(root));
+        if let Some(why) = rules.check_test(&item) {
+            return Err(InputError::new(format!(
+                "the test `{}` (finding {}) {why}: nothing was checked in",
+                item.sig.ident, test.finding
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// The test function's name, as its code has it.
 fn test_name(test: &KeptTest) -> String {
-    syn::parse_str::<syn::ItemFn>(&test.code)
+    crate::syntax::parse_str::<syn::ItemFn>(&test.code)
         .map(|f| f.sig.ident.to_string())
         .unwrap_or_else(|_| test.finding.clone())
 }
@@ -639,7 +673,7 @@ pub(crate) struct PrivateNames {
 /// under `#[cfg(test)]`, or imported by a private `use`. `None` when the file does not parse
 /// or the module is not in it.
 pub(crate) fn private_names(source: &str, inline: &[String]) -> Option<PrivateNames> {
-    let file = syn::parse_file(source).ok()?;
+    let file = crate::syntax::parse_file(source).ok()?;
     let mut items: &[syn::Item] = &file.items;
     for name in inline {
         items = items.iter().find_map(|item| match item {
@@ -759,7 +793,7 @@ impl CfgGates {
             .entry(function.file.clone())
             .or_insert_with(|| {
                 let source = std::fs::read_to_string(root.join(&function.file)).ok()?;
-                syn::parse_file(&source).ok()
+                crate::syntax::parse_file(&source).ok()
             })
             .as_ref()
     }
@@ -818,7 +852,7 @@ fn used_import(line: &str, named: &HashSet<String>) -> Option<String> {
             }
         }
     }
-    let Ok(syn::Item::Use(mut used)) = syn::parse_str::<syn::Item>(line) else {
+    let Ok(syn::Item::Use(mut used)) = crate::syntax::parse_str::<syn::Item>(line) else {
         return Some(line.to_owned());
     };
     let tree = pruned(&used.tree, named)?;
@@ -855,7 +889,7 @@ fn names_only_public(test: &KeptTest, private: &PrivateNames) -> Option<Vec<Stri
     let mut own = HashSet::new();
     let mut streams = Vec::new();
     for line in &test.uses {
-        let used = match syn::parse_str::<syn::Item>(line.trim()) {
+        let used = match crate::syntax::parse_str::<syn::Item>(line.trim()) {
             Ok(syn::Item::Use(used)) => used,
             // `extern crate std;` (a `no_std` crate's tests): an integration test has std.
             Ok(syn::Item::ExternCrate(_)) => continue,
@@ -874,7 +908,7 @@ fn names_only_public(test: &KeptTest, private: &PrivateNames) -> Option<Vec<Stri
         streams.push(used.tree.to_token_stream());
     }
     // The body: `#[test]` is no path to a module named `test`.
-    let code = syn::parse_str::<syn::ItemFn>(&test.code).ok()?;
+    let code = crate::syntax::parse_str::<syn::ItemFn>(&test.code).ok()?;
     streams.push(code.block.to_token_stream());
     let mut roots = Vec::new();
     for stream in streams {
@@ -972,7 +1006,7 @@ fn write_all(
             Place::Child => (false, &[][..]),
             Place::Left(_) => continue,
         };
-        let mut item: syn::ItemFn = syn::parse_str(&test.code)
+        let mut item: syn::ItemFn = crate::syntax::parse_str(&test.code)
             .map_err(|err| anyhow::anyhow!("the kept test does not parse: {err}"))?;
         item.attrs.retain(|a| !a.path().is_ident("doc"));
         if matches!(test.outcome.as_str(), "timed_out" | "crashed") {
@@ -1034,7 +1068,7 @@ fn write_all(
                         if line == "extern crate std;" || line.starts_with("use self::std::") {
                             return None;
                         }
-                        let Ok(used) = syn::parse_str::<syn::ItemUse>(line) else {
+                        let Ok(used) = crate::syntax::parse_str::<syn::ItemUse>(line) else {
                             // `extern crate std;`, as it was.
                             return Some(line.clone());
                         };
@@ -1224,7 +1258,7 @@ fn checked_in_shapes(root: &Path, tests: &[KeptTest]) -> HashSet<String> {
         let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
             continue;
         };
-        let Ok(parsed) = syn::parse_file(&text) else {
+        let Ok(parsed) = crate::syntax::parse_file(&text) else {
             continue;
         };
         for item in parsed.items {
@@ -1250,7 +1284,7 @@ fn checked_in_shapes(root: &Path, tests: &[KeptTest]) -> HashSet<String> {
 
 /// The lines (1-based) of the test functions `names` in `text`, by the index of their test.
 fn test_lines(text: &str, names: &[(usize, String)]) -> TestLines {
-    let Ok(file) = syn::parse_file(text) else {
+    let Ok(file) = crate::syntax::parse_file(text) else {
         return Vec::new();
     };
     let mut lines = Vec::new();
@@ -1416,10 +1450,11 @@ fn extend(
     // The tests there and written, by shape.
     let mut batch: HashSet<String> = HashSet::new();
     if let Some(existing) = existing {
-        let file = syn::parse_file(existing).map_err(|err| {
+        let file = crate::syntax::parse_file(existing).map_err(|err| {
             anyhow::anyhow!(
-                "does not parse (line {}: {err}): fix it, or move it away",
-                err.span().start().line
+                "line {}: {}: fix it, or move it away",
+                err.line,
+                err.describe()
             )
         })?;
         for item in &file.items {
@@ -1462,7 +1497,7 @@ fn extend(
 
 /// A function printed the way rustfmt would, near enough (prettyplease).
 fn printed(item: &syn::ItemFn) -> String {
-    let mut file: syn::File = syn::parse_str("").expect("an empty file parses");
+    let mut file: syn::File = crate::syntax::parse_str("").expect("an empty file parses");
     file.items = vec![syn::Item::Fn(item.clone())];
     prettyplease::unparse(&file)
 }
@@ -1470,10 +1505,10 @@ fn printed(item: &syn::ItemFn) -> String {
 /// `text` with the `use` (or `extern crate`) item `line` after its last top-level one (after
 /// the opening comments when it has none), unless the names it brings in are there already.
 fn with_use(text: &str, line: &str) -> String {
-    let Ok(file) = syn::parse_file(text) else {
+    let Ok(file) = crate::syntax::parse_file(text) else {
         return text.to_owned();
     };
-    let wanted = syn::parse_str::<syn::Item>(line).ok();
+    let wanted = crate::syntax::parse_str::<syn::Item>(line).ok();
     let mut present = HashSet::new();
     let mut last_end = None;
     for item in &file.items {
@@ -1542,9 +1577,8 @@ fn normalised_use(used: &syn::ItemUse) -> String {
 /// module `inline` names (the file's top level when empty: at its end; an inline module's:
 /// before its closing brace); `None` when it is declared there already.
 fn with_declaration(source: &str, inline: &[String], attr: &str) -> anyhow::Result<Option<String>> {
-    let file = syn::parse_file(source).map_err(|err| {
-        anyhow::anyhow!("does not parse (line {}: {err})", err.span().start().line)
-    })?;
+    let file = crate::syntax::parse_file(source)
+        .map_err(|err| anyhow::anyhow!("line {}: {}", err.line, err.describe()))?;
     // Ours is declared with our path; one declared otherwise (by hand, elsewhere) would leave
     // the tests written here uncompiled.
     let declared = |items: &[syn::Item]| -> anyhow::Result<bool> {
@@ -1678,6 +1712,7 @@ mod test {
             public: None,
             inline_dir: None,
             unit_tests: true,
+            by_model: false,
         }
     }
 
@@ -2254,6 +2289,41 @@ pub fn f() {}
     }
 
     #[test]
+    fn a_model_test_with_a_forbidden_effect_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub fn average() {}\nmacro_rules! leak { () => { include_str!(\"/etc/shadow\") }; }\n",
+        )
+        .unwrap();
+        let built = std::cell::Cell::new(false);
+        let build = |_: &[String]| {
+            built.set(true);
+            Ok(Ok(()))
+        };
+        for (body, says) in [
+            ("let _ = r#include_str!(\"/etc/shadow\");", "include_str"),
+            ("let _ = leak!();", "`leak!`"),
+            ("#[path = \"/etc/passwd\"] mod m;", "#[path]"),
+        ] {
+            let mut test = kept("t", "panicked");
+            test.code = format!("/// dualtrack: {{}}\n#[test]\nfn t() {{ {body} }}");
+            test.by_model = true;
+            let err = check_in(dir.path(), &[test], &build, false).unwrap_err();
+            assert!(err.is::<InputError>(), "{err:?}");
+            let message = err.to_string();
+            assert!(
+                message.contains(says) && message.contains("nothing was checked in"),
+                "{message}"
+            );
+        }
+        assert!(!built.get(), "a refused test was built");
+        assert!(!dir.path().join("src/lib/dualtrack_tests.rs").exists());
+        assert!(!dir.path().join("src/dualtrack_tests.rs").exists());
+    }
+
+    #[test]
     fn a_file_that_does_not_parse_is_named_and_left_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("src/lib")).unwrap();
@@ -2265,7 +2335,7 @@ pub fn f() {}
         assert!(err.is::<InputError>(), "a user's error, not ours: {err:?}");
         let message = err.to_string();
         assert!(
-            message.contains("src/lib/dualtrack_tests.rs: does not parse (line 3")
+            message.contains("src/lib/dualtrack_tests.rs: line 3: does not parse")
                 && message.contains("nothing was checked in"),
             "{message}"
         );

@@ -152,6 +152,14 @@ pub fn strip_styles(text: &str) -> String {
     anstream::adapter::strip_str(text).to_string()
 }
 
+/// `text` cut to `limit` characters, with `…` when cut.
+pub fn shorten(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

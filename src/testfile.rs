@@ -56,9 +56,13 @@ const HEADER_PREFIX: &str = "//! dualtrack:";
 /// Parse a generated module. The text must parse as Rust items; every `#[test]` function must
 /// follow a metadata line with a `function`.
 pub fn parse_test_module(text: &str) -> Result<TestModule, TestFileError> {
-    let file = syn::parse_file(text).map_err(|err| TestFileError {
-        line: err.span().start().line.max(1) as u32,
-        message: format!("does not parse as Rust: {err}"),
+    let file = crate::syntax::parse_file(text).map_err(|err| TestFileError {
+        line: err.line,
+        message: if err.too_deep {
+            err.message
+        } else {
+            format!("does not parse as Rust: {}", err.message)
+        },
     })?;
     let lines: Vec<&str> = text.lines().collect();
     let mut header = None;
@@ -149,89 +153,6 @@ pub fn parse_test_module(text: &str) -> Result<TestModule, TestFileError> {
 /// The generated module name of an engine: `dualtrack_ENGINE` with `-` mapped to `_`.
 pub fn module_name(engine: &str) -> String {
     format!("dualtrack_{}", engine.replace('-', "_"))
-}
-
-/// Paths and methods whose use means a test reaches outside its process: it spawns one,
-/// opens a socket, or deletes files. Such a test is refused before it runs: the sandbox is the
-/// last line, not the first.
-const FORBIDDEN: &[(&str, &str)] = &[
-    ("Command", "spawns a process"),
-    ("process", "spawns a process"),
-    ("fork", "spawns a process"),
-    ("execv", "spawns a process"),
-    ("system", "spawns a process"),
-    ("TcpStream", "opens a socket"),
-    ("TcpListener", "opens a socket"),
-    ("UdpSocket", "opens a socket"),
-    ("UnixStream", "opens a socket"),
-    ("UnixListener", "opens a socket"),
-    ("UnixDatagram", "opens a socket"),
-    ("remove_file", "deletes files"),
-    ("remove_dir", "deletes files"),
-    ("remove_dir_all", "deletes files"),
-    ("unlink", "deletes files"),
-    ("unlinkat", "deletes files"),
-    ("rename", "moves files"),
-    // Compile-time reads: a file's or the environment's contents would end up in compiler
-    // errors, and those go back to the model.
-    ("include_str", "reads files at compile time"),
-    ("include_bytes", "reads files at compile time"),
-    ("include", "reads files at compile time"),
-    ("env", "reads the environment at compile time"),
-    ("option_env", "reads the environment at compile time"),
-    ("extern", "declares foreign functions"),
-    ("_exit", "ends the process"),
-    ("exit", "ends the process"),
-    ("abort", "ends the process"),
-];
-
-/// The only attributes a generated test may carry: anything else (`#[no_mangle]`,
-/// `#[export_name]`, `#[link_section]`, lint levels that turn notes into errors) can break
-/// every other test or smuggle data out.
-const ALLOWED_ATTRIBUTES: &[&str] = &["test", "should_panic", "ignore", "doc", "allow"];
-
-/// Why a test must not run (it spawns a process, opens a socket, deletes files), if it does
-/// any of that by name.
-pub fn forbidden_effect(function: &syn::ItemFn) -> Option<String> {
-    use quote::ToTokens;
-    fn scan(tokens: proc_macro2::TokenStream) -> Option<(&'static str, String)> {
-        for token in tokens {
-            match token {
-                proc_macro2::TokenTree::Ident(ident) => {
-                    let name = ident.to_string();
-                    if let Some((_, what)) = FORBIDDEN.iter().find(|(word, _)| *word == name) {
-                        return Some((what, name));
-                    }
-                }
-                proc_macro2::TokenTree::Group(group) => {
-                    if let Some(found) = scan(group.stream()) {
-                        return Some(found);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-    if let Some(attr) = function.attrs.iter().find(|attr| {
-        !attr
-            .path()
-            .segments
-            .last()
-            .is_some_and(|s| ALLOWED_ATTRIBUTES.contains(&s.ident.to_string().as_str()))
-    }) {
-        return Some(format!(
-            "carries `#[{}]`: a generated test may carry only #[test], #[should_panic], \
-             #[ignore] and #[allow]",
-            attr.path().to_token_stream().to_string().replace(' ', "")
-        ));
-    }
-    if function.sig.abi.is_some() || matches!(function.sig.safety, syn::Safety::Unsafe(_)) {
-        return Some("is `unsafe` or `extern`, which a generated test may not be".to_owned());
-    }
-    // Attributes inside the body (on items, statements, expressions) too.
-    scan(function.block.to_token_stream())
-        .map(|(what, name)| format!("{what} (`{name}`), which a generated test may not do"))
 }
 
 #[cfg(test)]

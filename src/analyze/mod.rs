@@ -401,15 +401,18 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
             return (result, Vec::new());
         }
     };
-    let parsed = match syn::parse_file(&source) {
+    let parsed = match crate::syntax::parse_file(&source) {
         Ok(parsed) => parsed,
         Err(err) => {
-            let start = err.span().start();
             result.errors.push(AnalysisError {
                 file: relative,
-                line: start.line.max(1) as u32,
-                column: start.column as u32 + 1,
-                message: format!("does not parse: {err}"),
+                line: err.line,
+                column: err.column,
+                message: if err.too_deep {
+                    format!("{}; the file is skipped", err.message)
+                } else {
+                    err.describe()
+                },
             });
             return (result, Vec::new());
         }

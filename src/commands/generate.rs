@@ -133,6 +133,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 &global.feature_selection(),
                 &analysis,
                 &generation,
+                args.engine.provider().is_some(),
             )?;
             super::emit(global, &text, Styling::Plain)?;
         }
@@ -167,6 +168,7 @@ fn check_in(
     features: &crate::workspace::FeatureSelection,
     analysis: &crate::analyze::Analysis,
     generation: &Generation,
+    by_model: bool,
 ) -> anyhow::Result<String> {
     let uses = crate::checkin::KeptTest::uses_of(&generation.preamble);
     let tests: Vec<crate::checkin::KeptTest> = generation
@@ -179,7 +181,7 @@ fn check_in(
                 .find(|f| f.path == test.test.meta.function)?;
             let mut file: syn::File = syn::parse_quote!();
             file.items = vec![syn::Item::Fn(test.test.item.clone())];
-            Some(crate::checkin::KeptTest::new(
+            let mut kept = crate::checkin::KeptTest::new(
                 workspace,
                 analysis,
                 function,
@@ -187,7 +189,9 @@ fn check_in(
                 prettyplease::unparse(&file),
                 String::new(),
                 uses.clone(),
-            ))
+            );
+            kept.by_model = by_model;
+            Some(kept)
         })
         .collect();
     // Ctrl-C while the tests build stops the build, and what was written is rolled back.

@@ -525,8 +525,9 @@ fn kept_tests(
     report: &Value,
     names: &[(String, String)],
 ) -> anyhow::Result<Vec<crate::checkin::KeptTest>> {
-    let mut cases: std::collections::HashMap<String, (crate::testfile::TestCase, Vec<String>)> =
-        std::collections::HashMap::new();
+    // Each test with the `use` lines of its module and whether a model wrote it.
+    type Case = (crate::testfile::TestCase, Vec<String>, bool);
+    let mut cases: std::collections::HashMap<String, Case> = std::collections::HashMap::new();
     // In the order they were written: a repair's module holds the version of a test that ran.
     let mut paths: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(run_dir)
         .with_context(|| format!("failed to read {}", run_dir.display()))?
@@ -553,13 +554,19 @@ fn kept_tests(
             continue;
         };
         let uses = crate::checkin::KeptTest::uses_of(&module.preamble);
+        // A module the tool did not mark as the offline engine's is the model's.
+        let by_model = module
+            .header
+            .as_ref()
+            .and_then(|h| h["engine"].as_str())
+            .is_none_or(|engine| engine != "offline");
         for case in module.tests {
-            cases.insert(case.name.clone(), (case, uses.clone()));
+            cases.insert(case.name.clone(), (case, uses.clone(), by_model));
         }
     }
     let mut kept = Vec::new();
     for (finding, name) in names {
-        let (case, uses) = cases.get(name).ok_or_else(|| {
+        let (case, uses, by_model) = cases.get(name).ok_or_else(|| {
             InputError::new(format!(
                 "the test `{name}` is not in {} any more: run the review again",
                 run_dir.display()
@@ -583,7 +590,7 @@ fn kept_tests(
             .and_then(|t| t["outcome"].as_str())
             .unwrap_or("passed")
             .to_owned();
-        kept.push(crate::checkin::KeptTest::new(
+        let mut test = crate::checkin::KeptTest::new(
             workspace,
             analysis,
             function,
@@ -591,7 +598,9 @@ fn kept_tests(
             case.code.clone(),
             outcome,
             uses.clone(),
-        ));
+        );
+        test.by_model = *by_model;
+        kept.push(test);
     }
     Ok(kept)
 }

@@ -1159,7 +1159,7 @@ fn with_suggested_imports(
         .iter()
         .filter(|r| r.outcome == Outcome::Dropped && !r.suggested_imports.is_empty())
         .filter_map(|r| {
-            let item = syn::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
             let fixed = crate::generate::model::fixup::with_imports(&item, &r.suggested_imports)?;
             let module = context
                 .full
@@ -1399,7 +1399,7 @@ fn verify_fix(
     let emitted: Vec<crate::generate::emit::EmittedTest> = tests
         .iter()
         .filter_map(|r| {
-            let item = syn::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
             Some(crate::generate::emit::with_meta(item, &result_meta(r)))
         })
         .collect();

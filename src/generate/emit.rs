@@ -14,10 +14,10 @@ pub struct EmittedTest {
 /// A `#[test]` function named `name` with `body` (statements) and the metadata line, or why
 /// the body does not parse.
 pub fn test_item(name: &str, meta: &TestMeta, body: &str) -> Result<EmittedTest, String> {
-    let block: syn::Block = syn::parse_str(&format!("{{\n{body}\n}}"))
+    let block: syn::Block = crate::syntax::parse_str(&format!("{{\n{body}\n}}"))
         .map_err(|err| format!("test `{name}` does not parse: {err}"))?;
-    let ident: syn::Ident =
-        syn::parse_str(name).map_err(|err| format!("`{name}` is not a test name: {err}"))?;
+    let ident: syn::Ident = crate::syntax::parse_str(name)
+        .map_err(|err| format!("`{name}` is not a test name: {err}"))?;
     let item: syn::ItemFn = syn::parse_quote! {
         #[test]
         fn #ident() #block
@@ -72,7 +72,7 @@ pub fn sanitize_name(name: &str) -> String {
     match out.chars().next() {
         None => "dualtrack_test".into(),
         Some(c) if c.is_ascii_digit() => format!("t_{out}"),
-        _ if syn::parse_str::<syn::Ident>(&out).is_err() => format!("{out}_test"),
+        _ if crate::syntax::parse_str::<syn::Ident>(&out).is_err() => format!("{out}_test"),
         _ => out,
     }
 }

@@ -354,15 +354,7 @@ fn counts_line(counts: &Value) -> String {
 /// Characters of a message on a terminal; the reports keep it whole.
 const HUMAN_MESSAGE: usize = 300;
 
-/// `text` cut to `limit` characters, with `…` when cut.
-fn shorten(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
-
-use crate::output::plural;
+use crate::output::{plural, shorten};
 
 /// `spec coverage: sites 45.0%, items 80.0%`, when a spec was scored.
 fn coverage_line(document: &Value) -> Option<String> {

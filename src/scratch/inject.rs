@@ -62,8 +62,8 @@ pub fn inject(
     function_line: u32,
     name: &str,
     module_text: &str,
-) -> Result<Injected, syn::Error> {
-    let file = syn::parse_file(source)?;
+) -> Result<Injected, crate::syntax::SyntaxError> {
+    let file = crate::syntax::parse_file(source)?;
     let (inline_path, close) = enclosing_inline_modules(&file, function_line);
     drop(file);
     proc_macro2::extra::invalidate_current_thread_spans();
@@ -117,8 +117,8 @@ pub fn inject_all(
     source: &str,
     placements: &[Placement],
     allow: &str,
-) -> Result<(String, Vec<PlacedRange>), syn::Error> {
-    let file = syn::parse_file(source)?;
+) -> Result<(String, Vec<PlacedRange>), crate::syntax::SyntaxError> {
+    let file = crate::syntax::parse_file(source)?;
     let mut points: Vec<(usize, usize, Vec<String>)> = placements
         .iter()
         .enumerate()

@@ -45,7 +45,7 @@ impl Levels {
     }
 
     fn read_source(&mut self, source: &str) {
-        let Ok(file) = syn::parse_file(source) else {
+        let Ok(file) = crate::syntax::parse_file(source) else {
             return;
         };
         for attr in &file.attrs {

@@ -1092,7 +1092,7 @@ fn place_tests(
             None => std::fs::read_to_string(&original)
                 .with_context(|| format!("failed to read {}", original.display()))?,
         };
-        let parsed = syn::parse_file(&source)
+        let parsed = crate::syntax::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();
         // By function line: a function's tests share its attributes.

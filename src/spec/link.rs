@@ -8,7 +8,6 @@
 //! condition (`is_empty()` ~ "empty") against the item's words.
 
 use std::collections::{BTreeSet, HashSet};
-use std::str::FromStr;
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
@@ -156,7 +155,7 @@ fn matching_angle(text: &str) -> usize {
 /// The path a code span names as a callable, and whether it is a method call: `f`, `a::f`,
 /// `f(1)` → `f`; `x.f(1)` → `f`, a method; in a chain, the outermost call.
 fn callee_path(name: &str) -> Option<(String, bool)> {
-    let expr = syn::parse_str::<syn::Expr>(name).ok()?;
+    let expr = crate::syntax::parse_str::<syn::Expr>(name).ok()?;
     match expr {
         syn::Expr::Path(path) => Some((path_string(&path.path), false)),
         syn::Expr::Call(call) => match *call.func {
@@ -208,7 +207,7 @@ pub fn value_names(item: &SpecItem, functions: &[Function]) -> Vec<String> {
             .collect()
     };
     for name in names {
-        let Ok(expr) = syn::parse_str::<syn::Expr>(name) else {
+        let Ok(expr) = crate::syntax::parse_str::<syn::Expr>(name) else {
             continue;
         };
         let mut values = Values::default();
@@ -714,7 +713,7 @@ fn literal_value(expr: &syn::Expr) -> Option<Value> {
 
 /// A contract call's literal arguments bound to `function`'s parameters, by position.
 fn contract_bindings(call: &str, function: &Function) -> Vec<(String, Value)> {
-    let Ok(expr) = syn::parse_str::<syn::Expr>(call) else {
+    let Ok(expr) = crate::syntax::parse_str::<syn::Expr>(call) else {
         return Vec::new();
     };
     let (args, skip_self) = match &expr {
@@ -738,7 +737,7 @@ fn contract_bindings(call: &str, function: &Function) -> Vec<(String, Value)> {
 /// literal, `is_empty()`, `len()`, `!`, `&&`, `||`; `None` when it cannot tell. Only
 /// parameters the site really uses (`params`: not shadowed) are read.
 fn evaluate_condition(text: &str, bindings: &[(String, Value)], params: &[String]) -> Option<bool> {
-    let expr = syn::parse_str::<syn::Expr>(text).ok()?;
+    let expr = crate::syntax::parse_str::<syn::Expr>(text).ok()?;
     let lookup = |name: &str| -> Option<Value> {
         if !params.iter().any(|p| p == name) {
             return None;
@@ -967,7 +966,7 @@ fn site_literals(site: &Site) -> HashSet<String> {
         .into_iter()
         .flatten()
     {
-        if let Ok(tokens) = TokenStream::from_str(text) {
+        if let Ok(tokens) = crate::syntax::token_stream(text) {
             collect_literals(tokens, false, &mut out);
         }
     }

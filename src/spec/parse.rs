@@ -366,7 +366,11 @@ impl Reader<'_> {
                 (Err(err), _) | (_, Err(err)) => {
                     self.warn(
                         line,
-                        format!("contract row does not parse as Rust (`{call}` | `{expected}`): {err}; it is scored as prose"),
+                        format!(
+                            "contract row does not parse as Rust (`{}` | `{}`): {err}; it is scored as prose",
+                            crate::output::shorten(&call, 60),
+                            crate::output::shorten(&expected, 60)
+                        ),
                     );
                     (None, None)
                 }
@@ -411,7 +415,7 @@ fn cell_expression(cell: &Gathered) -> String {
 }
 
 fn parse_expr(text: &str) -> Result<(), String> {
-    syn::parse_str::<syn::Expr>(text)
+    crate::syntax::parse_str::<syn::Expr>(text)
         .map(|_| ())
         .map_err(|err| {
             let message = err.to_string();

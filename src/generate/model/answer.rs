@@ -6,6 +6,7 @@
 use serde::Deserialize;
 
 use crate::analyze::names::unparse_item;
+use crate::effects::EffectRules;
 
 /// A test as the model proposed it; only `name` and `code` are required of the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -51,7 +52,7 @@ struct Envelope {
 }
 
 /// Read an answer's text: JSON (whole, in a fence, or inside prose), else fenced Rust code.
-pub fn read_answer(text: &str) -> Result<Answer, AnswerError> {
+pub fn read_answer(text: &str, effects: &EffectRules) -> Result<Answer, AnswerError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(AnswerError::Empty);
@@ -71,7 +72,7 @@ pub fn read_answer(text: &str) -> Result<Answer, AnswerError> {
     };
     let mut answer = Answer::default();
     for (position, test) in proposed.into_iter().enumerate() {
-        match check(test) {
+        match check(test, effects) {
             Ok(test) => answer.tests.push(test),
             Err((name, reason)) => answer.refused.push(Refused {
                 name: if name.is_empty() {
@@ -149,7 +150,7 @@ fn rust_blocks(text: &str) -> Vec<String> {
 /// Each `fn` item of a code block as its own proposed test (helpers and `use` lines are
 /// refused one by one: only `#[test]` functions are taken).
 fn split_functions(block: &str) -> Vec<ProposedTest> {
-    let Ok(file) = syn::parse_file(block) else {
+    let Ok(file) = crate::syntax::parse_file(block) else {
         // Let the check say why, with the parser's words.
         return vec![ProposedTest {
             code: block.to_owned(),
@@ -172,13 +173,13 @@ fn split_functions(block: &str) -> Vec<ProposedTest> {
 
 /// One test checked: it parses, it is one `#[test]` function, it does nothing the sandbox
 /// should not have to stop. The name is the function's.
-fn check(mut test: ProposedTest) -> Result<ProposedTest, (String, String)> {
+fn check(mut test: ProposedTest, effects: &EffectRules) -> Result<ProposedTest, (String, String)> {
     let fail = |test: &ProposedTest, reason: String| (test.name.clone(), reason);
     if test.code.trim().is_empty() {
         return Err(fail(&test, "no code".to_owned()));
     }
     let code = strip_fence(&test.code);
-    let file = syn::parse_file(&code)
+    let file = crate::syntax::parse_file(&code)
         .map_err(|err| fail(&test, format!("does not parse as Rust: {err}")))?;
     let functions: Vec<&syn::ItemFn> = file
         .items
@@ -210,7 +211,7 @@ fn check(mut test: ProposedTest) -> Result<ProposedTest, (String, String)> {
     if !is_test {
         return Err(fail(&test, "is not a `#[test]` function".to_owned()));
     }
-    if let Some(effect) = crate::testfile::forbidden_effect(function) {
+    if let Some(effect) = effects.check_test(function) {
         return Err(fail(&test, effect));
     }
     test.name = function.sig.ident.to_string();
@@ -243,7 +244,8 @@ mod test {
 
     #[test]
     fn plain_json_is_read() {
-        let answer = read_answer(&json(&[("parses_empty", GOOD)])).unwrap();
+        let answer =
+            read_answer(&json(&[("parses_empty", GOOD)]), &EffectRules::default()).unwrap();
         assert_eq!(answer.tests.len(), 1);
         assert_eq!(answer.tests[0].name, "parses_empty");
         assert_eq!(answer.tests[0].rationale.as_deref(), Some("why"));
@@ -256,9 +258,21 @@ mod test {
             "Here are the tests you asked for:\n\n```json\n{}\n```\nGood luck!",
             json(&[("parses_empty", GOOD)])
         );
-        assert_eq!(read_answer(&text).unwrap().tests.len(), 1);
+        assert_eq!(
+            read_answer(&text, &EffectRules::default())
+                .unwrap()
+                .tests
+                .len(),
+            1
+        );
         let inline = format!("Sure! {} Hope this helps.", json(&[("parses_empty", GOOD)]));
-        assert_eq!(read_answer(&inline).unwrap().tests.len(), 1);
+        assert_eq!(
+            read_answer(&inline, &EffectRules::default())
+                .unwrap()
+                .tests
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -266,7 +280,7 @@ mod test {
         let text = format!(
             "Two tests:\n```rust\nuse super::*;\n\n{GOOD}\n\n#[test]\nfn second() {{ assert_eq!(1, 1); }}\n\nfn helper() {{}}\n```\n"
         );
-        let answer = read_answer(&text).unwrap();
+        let answer = read_answer(&text, &EffectRules::default()).unwrap();
         let names: Vec<&str> = answer.tests.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["parses_empty", "second"]);
         assert_eq!(answer.refused.len(), 1);
@@ -292,7 +306,7 @@ mod test {
             ),
             ("parses_empty", GOOD),
         ]);
-        let answer = read_answer(&text).unwrap();
+        let answer = read_answer(&text, &EffectRules::default()).unwrap();
         assert_eq!(answer.tests.len(), 1);
         let reasons: Vec<(&str, &str)> = answer
             .refused
@@ -331,7 +345,7 @@ mod test {
                 "#[test]\n#[should_panic]\n#[allow(unused)]\nfn fine() { crate::f(0); }",
             ),
         ]);
-        let answer = read_answer(&text).unwrap();
+        let answer = read_answer(&text, &EffectRules::default()).unwrap();
         let names: Vec<&str> = answer.tests.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["fine"], "{:?}", answer.refused);
         assert_eq!(answer.refused.len(), 5);
@@ -339,14 +353,20 @@ mod test {
 
     #[test]
     fn nothing_usable_is_an_error() {
-        assert_eq!(read_answer("  "), Err(AnswerError::Empty));
         assert_eq!(
-            read_answer("I cannot help with that."),
+            read_answer("  ", &EffectRules::default()),
+            Err(AnswerError::Empty)
+        );
+        assert_eq!(
+            read_answer("I cannot help with that.", &EffectRules::default()),
             Err(AnswerError::NoTests)
         );
         // Malformed JSON and no code: nothing to take.
         assert_eq!(
-            read_answer("{\"tests\": [{\"name\": \"x\", \"code\": "),
+            read_answer(
+                "{\"tests\": [{\"name\": \"x\", \"code\": ",
+                &EffectRules::default()
+            ),
             Err(AnswerError::NoTests)
         );
     }
@@ -354,7 +374,8 @@ mod test {
     #[test]
     fn a_code_field_in_a_fence_is_unwrapped() {
         let fenced = format!("```rust\n{GOOD}\n```");
-        let answer = read_answer(&json(&[("parses_empty", &fenced)])).unwrap();
+        let answer =
+            read_answer(&json(&[("parses_empty", &fenced)]), &EffectRules::default()).unwrap();
         assert_eq!(answer.tests.len(), 1, "{:?}", answer.refused);
     }
 }

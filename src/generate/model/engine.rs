@@ -16,6 +16,7 @@ use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, u
 use super::store::{Lookup, Store, request_key};
 use super::wire::{Finish, Request, Usage};
 use crate::analyze::Analysis;
+use crate::effects::EffectRules;
 use crate::generate::emit::with_meta;
 use crate::generate::{GeneratedTest, Generation, Skipped};
 use crate::spec::link::item_targets;
@@ -114,8 +115,11 @@ pub fn generate(
     let analysis = subject.analysis;
     let contexts = contexts(subject);
     let shadowing = names_shadowing(subject.root, analysis);
+    let effects = effect_rules(subject.root, analysis);
     let (runtime, client) = http()?;
-    let answers = runtime.block_on(ask_all(backend, &client, store, contexts, options))?;
+    let answers = runtime.block_on(ask_all(
+        backend, &client, store, &effects, contexts, options,
+    ))?;
     let mut out = ModelGeneration::default();
     // A test named like a function of the crate would shadow it for its sibling tests.
     let mut taken: HashSet<String> = analysis
@@ -247,6 +251,7 @@ pub fn repair(
 ) -> anyhow::Result<ModelGeneration> {
     let analysis = subject.analysis;
     let shadowing = names_shadowing(subject.root, analysis);
+    let effects = effect_rules(subject.root, analysis);
     let mut by_function: Vec<(FunctionContext, Vec<&Broken>)> = Vec::new();
     for context in contexts(subject) {
         let mine: Vec<&Broken> = broken
@@ -280,7 +285,7 @@ pub fn repair(
                     .collect::<Vec<_>>(),
                 !backend.provider.enforces_schema(),
             );
-            ask_with(backend, &client, store, context, message, options)
+            ask_with(backend, &client, store, &effects, context, message, options)
         });
         let answers = runtime.block_on(join_all(futures));
         for ((context, mine), answer) in chunk.iter().zip(answers) {
@@ -480,6 +485,7 @@ async fn ask_all(
     backend: &Backend,
     client: &reqwest::Client,
     store: &Store,
+    effects: &EffectRules,
     contexts: Vec<FunctionContext>,
     options: ModelOptions,
 ) -> Result<Vec<(FunctionContext, Result<Asked, String>)>, Fatal> {
@@ -519,7 +525,7 @@ async fn ask_all(
         }
         let futures = chunk
             .iter()
-            .map(|context| ask_one(backend, client, store, context, options));
+            .map(|context| ask_one(backend, client, store, effects, context, options));
         let answers = join_all(futures).await;
         let mut reached = false;
         let mut last_unreachable = None;
@@ -588,10 +594,11 @@ async fn ask_one(
     backend: &Backend,
     client: &reqwest::Client,
     store: &Store,
+    effects: &EffectRules,
     context: &FunctionContext,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(backend, client, store, context, None, options).await
+    ask_tests(backend, client, store, effects, context, None, options).await
 }
 
 /// Ask with a message of the caller's (a repair request).
@@ -599,17 +606,28 @@ async fn ask_with(
     backend: &Backend,
     client: &reqwest::Client,
     store: &Store,
+    effects: &EffectRules,
     context: &FunctionContext,
     message: String,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(backend, client, store, context, Some(message), options).await
+    ask_tests(
+        backend,
+        client,
+        store,
+        effects,
+        context,
+        Some(message),
+        options,
+    )
+    .await
 }
 
 async fn ask_tests(
     backend: &Backend,
     client: &reqwest::Client,
     store: &Store,
+    effects: &EffectRules,
     context: &FunctionContext,
     message: Option<String>,
     options: ModelOptions,
@@ -651,7 +669,7 @@ async fn ask_tests(
             }
             _ => {}
         }
-        match read_answer(&reply.text) {
+        match read_answer(&reply.text, effects) {
             Ok(answer) => {
                 asked.refused = answer.refused;
                 // No more than asked for: an answer cannot grow the run on its own.
@@ -663,7 +681,7 @@ async fn ask_tests(
                     });
                 }
                 for proposed in answer.tests.into_iter().take(wanted) {
-                    match syn::parse_str::<syn::ItemFn>(&proposed.code) {
+                    match crate::syntax::parse_str::<syn::ItemFn>(&proposed.code) {
                         Ok(item) => asked.tests.push(Taken { item, proposed }),
                         Err(err) => asked.refused.push(super::answer::Refused {
                             name: proposed.name.clone(),
@@ -689,6 +707,16 @@ async fn ask_tests(
     }
     asked.nothing_because = Some("the answer was cut off twice at the output budget".to_owned());
     Ok(asked)
+}
+
+/// What the model's tests may do: the crate's own macros are known from its files.
+fn effect_rules(root: &Path, analysis: &Analysis) -> EffectRules {
+    let sources: Vec<String> = analysis
+        .files
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(root.join(file)).ok())
+        .collect();
+    EffectRules::for_crate(sources.iter().map(String::as_str))
 }
 
 /// `item` with paths that name the crate by its own name (`ledger::split`, right in an
@@ -920,7 +948,7 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
 fn type_definitions<'a>(sources: impl Iterator<Item = &'a String>) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for source in sources {
-        let Ok(file) = syn::parse_file(source) else {
+        let Ok(file) = crate::syntax::parse_file(source) else {
             continue;
         };
         let mut pending: Vec<&syn::Item> = file.items.iter().collect();

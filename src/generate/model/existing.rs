@@ -36,7 +36,7 @@ pub fn crate_tests<'a>(
         if !text.contains("test") {
             continue;
         }
-        let Ok(parsed) = syn::parse_file(text) else {
+        let Ok(parsed) = crate::syntax::parse_file(text) else {
             continue;
         };
         collect_tests(&parsed.items, &file, &mut tests);

@@ -83,7 +83,8 @@ struct Found {
     range: std::ops::Range<usize>,
     vis: String,
     sig: String,
-    effect: Option<String>,
+    /// The forbidden names the original uses (what it does, the name).
+    effects: std::collections::BTreeSet<(&'static str, String)>,
 }
 
 struct Finder<'a> {
@@ -104,12 +105,11 @@ impl Finder<'_> {
         if start.start().line != self.line {
             return;
         }
-        let item: Option<syn::ItemFn> = syn::parse2(quote::quote!(#vis #sig #block)).ok();
         self.found = Some(Found {
             range: start.byte_range().start..block.brace_token.span.close().byte_range().end,
             vis: vis.to_token_stream().to_string(),
             sig: sig.to_token_stream().to_string(),
-            effect: item.as_ref().and_then(crate::testfile::forbidden_effect),
+            effects: crate::effects::forbidden_names(block.to_token_stream()),
         });
     }
 }
@@ -138,7 +138,8 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 /// when the fix is another function, changes the signature or visibility (callers would
 /// break), or adds a process, socket or file deletion the original does not have.
 pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<String, String> {
-    let file = syn::parse_file(source).map_err(|err| format!("the file does not parse: {err}"))?;
+    let file = crate::syntax::parse_file(source)
+        .map_err(|err| format!("the file does not parse: {err}"))?;
     let mut finder = Finder {
         name,
         line: line as usize,
@@ -149,8 +150,8 @@ pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<Strin
         .found
         .ok_or_else(|| format!("`{name}` is not at line {line} any more"))?;
     let fix = strip_fence(fix);
-    let proposed: syn::ItemFn =
-        syn::parse_str(&fix).map_err(|err| format!("the fix is not one function: {err}"))?;
+    let proposed: syn::ItemFn = crate::syntax::parse_str(&fix)
+        .map_err(|err| format!("the fix is not one function: {err}"))?;
     if proposed.sig.ident != name {
         return Err(format!(
             "the fix rewrites `{}`, not `{name}`",
@@ -162,12 +163,10 @@ pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<Strin
     {
         return Err("the fix changes the function's signature, which its callers rely on".into());
     }
-    if let (Some(effect), None) = (
-        crate::testfile::forbidden_effect(&proposed),
-        &original.effect,
-    ) {
+    let added = crate::effects::forbidden_names(proposed.block.to_token_stream());
+    if let Some((what, name)) = added.difference(&original.effects).next() {
         return Err(format!(
-            "the fix adds what the original does not do: it {effect}"
+            "the fix adds what the original does not do: it {what} (`{name}`)"
         ));
     }
     // From the visibility (or signature) on: the original's attributes and docs stay.
@@ -200,7 +199,8 @@ pub fn apply_fix(source: &str, line: u32, name: &str, fix: &str) -> Result<Strin
         reindented,
         &source[original.range.end..]
     );
-    syn::parse_file(&patched).map_err(|err| format!("the patched file does not parse: {err}"))?;
+    crate::syntax::parse_file(&patched)
+        .map_err(|err| format!("the patched file does not parse: {err}"))?;
     Ok(patched)
 }
 
@@ -249,7 +249,7 @@ fn lines_inside_literals(text: &str) -> std::collections::HashSet<usize> {
         }
     }
     let mut out = std::collections::HashSet::new();
-    if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
+    if let Ok(tokens) = crate::syntax::token_stream(text) {
         walk(tokens, &mut out);
     }
     out

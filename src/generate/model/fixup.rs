@@ -71,7 +71,7 @@ pub fn with_imports(item: &syn::ItemFn, imports: &[String]) -> Option<syn::ItemF
     let mut fixed = item.clone();
     let mut added = 0;
     for import in imports {
-        let Ok(used) = syn::parse_str::<syn::ItemUse>(import) else {
+        let Ok(used) = crate::syntax::parse_str::<syn::ItemUse>(import) else {
             continue;
         };
         if present.contains(&normalised(&used)) {

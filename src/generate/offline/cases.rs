@@ -138,15 +138,16 @@ pub fn candidates(
                     })
                 })
                 .flatten();
-            let (Some(implementor), Ok(path)) =
-                (implementor, syn::parse_str::<syn::Path>(trait_path))
-            else {
+            let (Some(implementor), Ok(path)) = (
+                implementor,
+                crate::syntax::parse_str::<syn::Path>(trait_path),
+            ) else {
                 return Err(vec![format!(
                     "trait default method: no crate type implementing `{trait_name}` can be made"
                 )]);
             };
             let self_ty: syn::Type =
-                syn::parse_str(&implementor).map_err(|e| vec![e.to_string()])?;
+                crate::syntax::parse_str(&implementor).map_err(|e| vec![e.to_string()])?;
             (Some(self_ty), Some(path), syn::Generics::default())
         }
         Container::Free => (None, None, syn::Generics::default()),
@@ -525,7 +526,7 @@ impl VisitMut for Substitute<'_> {
             && path.qself.is_none()
             && let Some(ident) = path.path.get_ident()
             && let Some((_, code)) = self.0.iter().find(|(name, _)| ident == name)
-            && let Ok(replacement) = syn::parse_str::<syn::Type>(code)
+            && let Ok(replacement) = crate::syntax::parse_str::<syn::Type>(code)
         {
             *ty = replacement;
             return;
@@ -1473,7 +1474,7 @@ fn is_huge(label: &str) -> bool {
 
 /// A spec literal as a value of `model`, when its kind fits.
 fn spec_value(model: &InputType, literal: &str) -> Option<EdgeValue> {
-    let expr: syn::Expr = syn::parse_str(literal).ok()?;
+    let expr: syn::Expr = crate::syntax::parse_str(literal).ok()?;
     let (lit, negative) = match &expr {
         syn::Expr::Lit(l) => (&l.lit, false),
         syn::Expr::Unary(syn::ExprUnary {

@@ -565,7 +565,7 @@ fn is_constructor(assoc: &super::index::AssocFn, type_name: &str) -> bool {
 /// Whether an impl's functions exist for the instantiation `code` (`DateTime<crate::Utc>`):
 /// the impl is generic in each argument, or names the same type there.
 fn impl_applies(assoc: &super::index::AssocFn, code: &str) -> bool {
-    let Ok(wanted) = syn::parse_str::<syn::Type>(code) else {
+    let Ok(wanted) = crate::syntax::parse_str::<syn::Type>(code) else {
         return false;
     };
     let args = |ty: &syn::Type| -> Vec<String> {

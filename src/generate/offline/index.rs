@@ -206,7 +206,7 @@ impl CrateIndex {
                     continue;
                 }
             };
-            match syn::parse_file(&text) {
+            match crate::syntax::parse_file(&text) {
                 Ok(parsed) => {
                     let crate_name = module.split("::").next().unwrap_or_default();
                     if !module.contains("::")
@@ -466,7 +466,7 @@ impl CrateIndex {
     pub fn from_sources(&self, written: &str, module: &str) -> Vec<syn::Type> {
         self.traits_of(written, module)
             .filter_map(|t| t.strip_prefix("From<")?.strip_suffix('>'))
-            .filter_map(|inner| syn::parse_str(inner).ok())
+            .filter_map(|inner| crate::syntax::parse_str(inner).ok())
             .collect()
     }
 }
@@ -1081,7 +1081,7 @@ pub mod test_support {
 
     /// The index of one file, `src/lib.rs`, as the crate root.
     pub fn index_source(source: &str) -> CrateIndex {
-        let parsed = syn::parse_file(source).unwrap();
+        let parsed = crate::syntax::parse_file(source).unwrap();
         let mut index = CrateIndex::default();
         Walker {
             index: &mut index,

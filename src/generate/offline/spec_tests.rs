@@ -107,14 +107,14 @@ fn variant_candidates(
     let says_none = item.text.contains("None");
     let mut calls: Vec<(usize, String)> = Vec::new();
     for name in &item.names {
-        if let Ok(syn::Expr::Call(_)) = syn::parse_str::<syn::Expr>(name)
+        if let Ok(syn::Expr::Call(_)) = crate::syntax::parse_str::<syn::Expr>(name)
             && let Some(target) = closest_to_root(resolve_name(name, functions), functions)
         {
             calls.push((target, name.clone()));
         }
     }
     let explicit_pattern = item.names.iter().find_map(|name| {
-        let pattern = syn::parse::Parser::parse_str(syn::Pat::parse_single, name).ok()?;
+        let pattern = crate::syntax::parse_with(syn::Pat::parse_single, name).ok()?;
         let text = name.trim();
         let variant = ["Ok(", "Err(", "Some(", "None"]
             .iter()

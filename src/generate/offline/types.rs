@@ -456,7 +456,7 @@ pub fn stand_in_types(
             if let Some((_, code)) = fixed.iter().find(|(n, _)| *n == name) {
                 return Ok((name, code.clone()));
             }
-            let ty: syn::Type = syn::parse_str(&name)
+            let ty: syn::Type = crate::syntax::parse_str(&name)
                 .map_err(|_| NoValueSource(format!("type parameter `{name}`")))?;
             let model = input_type(&ty, generics)?;
             let code = type_code(&model).ok_or_else(|| {

@@ -1,0 +1,495 @@
+//! Parsing Rust text that the tool did not write (the crate's files, spec contracts, test
+//! files, model answers) with syn, safely: an iterative pre-scan of how deeply the text nests
+//! refuses what a recursive parser, visitor or destructor would overflow the stack on.
+//!
+//! A stack overflow aborts the process and no `catch_unwind` stops it, so the only dependable
+//! guard is to look before parsing. The scan lexes just enough (comments, strings, raw strings,
+//! char literals against lifetimes) to see delimiters and operators, and charges each open
+//! delimiter and each operator of an unbroken expression chain (`1 + 1 + ...`, `!!!x`,
+//! `x.f().g()`, `a[0][0]`) against one budget: both become levels of syn's tree.
+
+use std::fmt;
+
+/// What one open delimiter costs: a brace level takes about eight times the stack of one
+/// operator in a chain, measured in a debug build on an 8 MiB main thread (nested braces
+/// overflowed from 400 levels, `!` prefixes from 2,500).
+const DELIMITER_COST: usize = 8;
+
+/// The most nesting the scan lets through: 128 nested delimiters, or a chain of about 1,000
+/// operators; a third or less of what overflowed. Real code stays far below (rustfmt's own
+/// output rarely nests 30 deep).
+pub const MAX_NESTING: usize = 1024;
+
+/// Why a text was not parsed, with a 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    /// Refused by the pre-scan (too deep), not by syn.
+    pub too_deep: bool,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+impl SyntaxError {
+    /// The error as a clause after a file's name: "does not parse: …", or why it was skipped.
+    pub fn describe(&self) -> String {
+        if self.too_deep {
+            self.message.clone()
+        } else {
+            format!("does not parse: {}", self.message)
+        }
+    }
+
+    fn from_syn(err: &syn::Error) -> SyntaxError {
+        let start = err.span().start();
+        SyntaxError {
+            line: start.line.max(1) as u32,
+            column: start.column as u32 + 1,
+            message: err.to_string(),
+            too_deep: false,
+        }
+    }
+}
+
+/// `syn::parse_file`, after the depth pre-scan.
+pub fn parse_file(text: &str) -> Result<syn::File, SyntaxError> {
+    check_nesting(text)?;
+    syn::parse_file(text).map_err(|err| SyntaxError::from_syn(&err))
+}
+
+/// `syn::parse_str::<T>`, after the depth pre-scan.
+pub fn parse_str<T: syn::parse::Parse>(text: &str) -> Result<T, SyntaxError> {
+    check_nesting(text)?;
+    syn::parse_str::<T>(text).map_err(|err| SyntaxError::from_syn(&err))
+}
+
+/// `parser` run on `text` (`syn::Pat::parse_single`, say), after the depth pre-scan.
+pub fn parse_with<P: syn::parse::Parser>(parser: P, text: &str) -> Result<P::Output, SyntaxError> {
+    check_nesting(text)?;
+    parser
+        .parse_str(text)
+        .map_err(|err| SyntaxError::from_syn(&err))
+}
+
+/// A token stream of `text`, after the depth pre-scan (proc-macro2's lexer recurses on groups).
+pub fn token_stream(text: &str) -> Result<proc_macro2::TokenStream, SyntaxError> {
+    check_nesting(text)?;
+    text.parse::<proc_macro2::TokenStream>()
+        .map_err(|err| SyntaxError {
+            line: err.span().start().line.max(1) as u32,
+            column: err.span().start().column as u32 + 1,
+            message: err.to_string(),
+            too_deep: false,
+        })
+}
+
+/// `Ok` when `text` nests within [`MAX_NESTING`]; else where it went too deep.
+pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+    check_nesting_within(text, MAX_NESTING)
+}
+
+/// One level of open delimiters: the chain count of the segment that was open when it opened.
+struct Level {
+    /// Operators so far in the current segment (statement, argument, arm) of this level.
+    chain: usize,
+}
+
+fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
+    let bytes = text.as_bytes();
+    let mut levels: Vec<Level> = vec![Level { chain: 0 }];
+    // The cost of the enclosing levels: DELIMITER_COST each, plus their chains.
+    let mut cost = 0usize;
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    let mut i = 0usize;
+    // The last significant byte, to tell a `}` that ends a statement from one inside an
+    // expression (`{1} + {1}`).
+    let mut after_close_brace = false;
+    let too_deep = |line: u32, at: usize, line_start: usize| SyntaxError {
+        line,
+        column: (text[line_start..at].chars().count() + 1) as u32,
+        message: format!(
+            "nests too deeply to read safely (more than {} levels of brackets or a chain of about \
+             {} operators)",
+            limit / DELIMITER_COST,
+            limit
+        ),
+        too_deep: true,
+    };
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match byte {
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let comment = byte == b'/' && matches!(bytes.get(i + 1), Some(b'/' | b'*'));
+        if after_close_brace && !comment {
+            after_close_brace = false;
+            // A block followed by anything but an operator ended a statement or an item.
+            if !is_operator(byte) && !starts_word(bytes, i, "else") && !starts_word(bytes, i, "as")
+            {
+                let level = levels.last_mut().expect("the outer level is never popped");
+                cost -= level.chain;
+                level.chain = 0;
+            }
+        }
+        match byte {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while i < bytes.len() {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        if bytes[i] == b'\n' {
+                            line += 1;
+                            line_start = i + 1;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => i = skip_string(bytes, i + 1, &mut line, &mut line_start),
+            b'\'' => i = skip_char_or_lifetime(bytes, i),
+            b'(' | b'[' | b'{' => {
+                // The group is one more element of the enclosing chain (`f(x)(y)`, `a[0][0]`).
+                let level = levels.last_mut().expect("the outer level is never popped");
+                level.chain += 1;
+                cost += 1 + DELIMITER_COST;
+                levels.push(Level { chain: 0 });
+                if cost > limit {
+                    return Err(too_deep(line, i, line_start));
+                }
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                if levels.len() > 1 {
+                    let inner = levels.pop().expect("checked above");
+                    cost -= inner.chain + DELIMITER_COST;
+                }
+                after_close_brace = byte == b'}';
+                i += 1;
+            }
+            b',' | b';' => {
+                let level = levels.last_mut().expect("the outer level is never popped");
+                cost -= level.chain;
+                level.chain = 0;
+                i += 1;
+            }
+            b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                let level = levels.last_mut().expect("the outer level is never popped");
+                cost -= level.chain;
+                level.chain = 0;
+                i += 2;
+            }
+            b':' if bytes.get(i + 1) == Some(&b':') => i += 2,
+            _ if is_operator(byte) => {
+                levels
+                    .last_mut()
+                    .expect("the outer level is never popped")
+                    .chain += 1;
+                cost += 1;
+                if cost > limit {
+                    return Err(too_deep(line, i, line_start));
+                }
+                i += 1;
+            }
+            _ if byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 => {
+                let start = i;
+                // Raw strings and byte/C strings: r"..", r#".."#, b"..", br#".."#, c"..".
+                if let Some(end) = raw_or_prefixed_string(bytes, i, &mut line, &mut line_start) {
+                    i = end;
+                    continue;
+                }
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                // A number's fraction (`1.5`) is not a field access.
+                if bytes[start].is_ascii_digit()
+                    && bytes.get(i) == Some(&b'.')
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                {
+                    i += 1;
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
+                    {
+                        i += 1;
+                    }
+                }
+                // Keywords that chain like operators: casts, else-if ladders, prefix exits.
+                if matches!(
+                    &text[start..i],
+                    "as" | "else" | "return" | "break" | "yield" | "box"
+                ) {
+                    levels
+                        .last_mut()
+                        .expect("the outer level is never popped")
+                        .chain += 1;
+                    cost += 1;
+                    if cost > limit {
+                        return Err(too_deep(line, start, line_start));
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+fn is_operator(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'+' | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'^'
+            | b'!'
+            | b'&'
+            | b'|'
+            | b'<'
+            | b'>'
+            | b'='
+            | b'.'
+            | b'?'
+    )
+}
+
+fn starts_word(bytes: &[u8], at: usize, word: &str) -> bool {
+    bytes[at..].starts_with(word.as_bytes())
+        && !bytes
+            .get(at + word.len())
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// Past a string whose opening quote is before `i`; escapes honoured, newlines counted.
+fn skip_string(bytes: &[u8], mut i: usize, line: &mut u32, line_start: &mut usize) -> usize {
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            b'\n' => {
+                *line += 1;
+                *line_start = i + 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Past a char literal (`'a'`, `'\n'`, `'é'`) or a lifetime/label (`'a`) starting at `i`.
+fn skip_char_or_lifetime(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i + 1) {
+        Some(b'\\') => {
+            let mut j = i + 2;
+            // The escaped character, then up to the closing quote (`'\u{1F600}'`).
+            j += 1;
+            while j < bytes.len() && bytes[j] != b'\'' && bytes[j] != b'\n' {
+                j += 1;
+            }
+            j + 1
+        }
+        Some(_) => {
+            // One character (maybe multi-byte), then a quote: a char literal.
+            let width = utf8_width(bytes[i + 1]);
+            if bytes.get(i + 1 + width) == Some(&b'\'') {
+                i + 2 + width
+            } else {
+                i + 1
+            }
+        }
+        None => i + 1,
+    }
+}
+
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// The end of a raw or prefixed string literal starting at `i` (`r#"…"#`, `b"…"`, `br"…"`,
+/// `c"…"`, `cr#"…"#`), if one starts there.
+fn raw_or_prefixed_string(
+    bytes: &[u8],
+    i: usize,
+    line: &mut u32,
+    line_start: &mut usize,
+) -> Option<usize> {
+    // A prefix must start a word.
+    if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
+        return None;
+    }
+    let mut j = i;
+    if matches!(bytes[j], b'b' | b'c') {
+        j += 1;
+    }
+    let raw = bytes.get(j) == Some(&b'r');
+    if raw {
+        j += 1;
+    }
+    if j == i {
+        return None;
+    }
+    if !raw {
+        return (bytes.get(j) == Some(&b'"')).then(|| skip_string(bytes, j + 1, line, line_start));
+    }
+    let hashes = bytes[j..].iter().take_while(|b| **b == b'#').count();
+    if bytes.get(j + hashes) != Some(&b'"') {
+        return None;
+    }
+    let mut k = j + hashes + 1;
+    while k < bytes.len() {
+        if bytes[k] == b'\n' {
+            *line += 1;
+            *line_start = k + 1;
+        }
+        if bytes[k] == b'"' && bytes[k + 1..].iter().take_while(|b| **b == b'#').count() >= hashes {
+            return Some(k + 1 + hashes);
+        }
+        k += 1;
+    }
+    Some(k)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn deep(text: &str) -> Option<(u32, u32)> {
+        check_nesting(text).err().map(|e| (e.line, e.column))
+    }
+
+    #[test]
+    fn ordinary_code_passes() {
+        let code = r##"
+            fn f<'a>(x: &'a str) -> Option<Vec<Vec<u8>>> {
+                let c = '('; let d = '\''; let s = "((((("; let r = r#"[[[["#;
+                // ((((((((
+                /* {{{{ /* nested */ }}}} */
+                if x.len() > 1 && x.starts_with('[') { return None; }
+                Some(vec![b"((".to_vec(), x.bytes().map(|b| b + 1.5 as u8).collect()])
+            }
+        "##;
+        assert_eq!(deep(code), None);
+        // Ten thousand flat items, statements and elements never add up.
+        let flat = "fn f() {}\n".repeat(10_000);
+        assert_eq!(deep(&flat), None);
+        let elements = format!(
+            "const X: [u8; 5000] = [{}];",
+            vec!["1 + 1"; 5000].join(", ")
+        );
+        assert_eq!(deep(&elements), None);
+        let statements = format!("fn f() {{ {} }}", "let x = a.b().c()?;\n".repeat(5000));
+        assert_eq!(deep(&statements), None);
+        let arms = format!(
+            "fn f() {{ match x {{ {} }} }}",
+            "1 => a + b,\n".repeat(5000)
+        );
+        assert_eq!(deep(&arms), None);
+        let impls =
+            "impl A { fn f(&self) -> u8 { if x { 1 } else { 2 } } }\n/// Docs.\n".repeat(3000);
+        assert_eq!(deep(&impls), None);
+    }
+
+    #[test]
+    fn deep_delimiters_and_long_chains_are_refused_with_their_place() {
+        let parens = format!(
+            "fn f() {{\n let _ = {}1{}; }}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        let (line, column) = deep(&parens).unwrap();
+        assert_eq!(line, 2);
+        assert!(column > 100, "{column}");
+        let sum = format!("fn f() {{ let _ = {}; }}", vec!["1"; 20_000].join(" + "));
+        assert!(deep(&sum).is_some());
+        let nots = format!("fn f() {{ let _ = {}true; }}", "!".repeat(3000));
+        assert!(deep(&nots).is_some());
+        let methods = format!("fn f() {{ x{}; }}", ".f()".repeat(3000));
+        assert!(deep(&methods).is_some());
+        let braces = format!("fn f() {}{}", "{".repeat(400), "}".repeat(400));
+        assert!(deep(&braces).is_some());
+        // A chain of blocks stays a chain.
+        let blocks = format!("fn f() {{ let _ = {}; }}", vec!["{1}"; 3000].join(" + "));
+        assert!(deep(&blocks).is_some());
+        let elses = format!("fn f() {{ if a {{}} {} }}", "else if a {} ".repeat(3000));
+        assert!(deep(&elses).is_some());
+    }
+
+    #[test]
+    fn delimiters_in_strings_comments_and_chars_do_not_count() {
+        let opens = "(".repeat(5000);
+        for text in [
+            format!("const S: &str = \"{opens}\";"),
+            format!("const S: &str = r#\"{opens}\"#;"),
+            format!("const S: &[u8] = br##\"{opens}\"##;"),
+            format!("// {opens}\nfn f() {{}}"),
+            format!("/* {opens} */ fn f() {{}}"),
+            format!("const C: [char; 5000] = [{}];", vec!["'('"; 5000].join(",")),
+        ] {
+            assert_eq!(deep(&text), None, "{}", &text[..40]);
+        }
+    }
+
+    #[test]
+    fn what_passes_the_scan_parses_without_overflow() {
+        // Just under the limit, every shape parses, is visited and dropped on this thread.
+        // The tool parses on its main thread (8 MiB); test threads get 2 MiB unless asked.
+        let parsed = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(|| {
+                let depth = MAX_NESTING / (DELIMITER_COST + 1) - 2;
+                let parens = "(".repeat(depth) + "1" + &")".repeat(depth);
+                let nots = "!".repeat(MAX_NESTING - 20) + "true";
+                [parens, nots]
+                    .iter()
+                    .map(|body| parse_file(&format!("fn f() {{ let _ = {body}; }}")).is_ok())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(parsed, [true, true]);
+        let Err(err) = parse_file("fn f( {") else {
+            panic!("an unclosed delimiter parsed")
+        };
+        assert!(!err.too_deep);
+        assert_eq!(err.line, 1);
+    }
+}
