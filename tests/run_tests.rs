@@ -177,7 +177,7 @@ fn run_tests_contains_hostile_tests() {
         .status()
         .is_ok_and(|s| s.success());
     let builtin = dualtrack()
-        .args(["__sandbox", "--chdir", "/", "--", "true"])
+        .args(["__sandbox", "--ro", "/", "--chdir", "/", "--", "true"])
         .output()
         .is_ok_and(|o| o.status.success());
     // The built-in mechanism needs only user namespaces and Landlock, which the machines this

@@ -1,10 +1,16 @@
 //! The built-in sandbox: the tool's own small init, run as `cargo-dualtrack __sandbox`. It puts
-//! a command in new user, mount, PID, network, IPC and UTS namespaces, confines its writes with
-//! Landlock, limits its resources, runs it as an unprivileged user, and ends every process it
-//! started (the init is PID 1 of the new namespace; when it exits, the kernel kills the rest).
+//! a command in new user, mount, PID, network, IPC and UTS namespaces, on a root of its own
+//! that holds only what it is given (read-only binds of the toolchain, the registry and the
+//! scratch copy; writable binds of the scratch `tmp`), with a fresh `/proc`, a minimal `/dev`
+//! and an empty `/tmp`. The command runs as an unprivileged user, which maps to a host user
+//! that owns nothing when the tool runs as root, under resource and process limits, a seccomp
+//! filter and Landlock. Every process it starts ends with it: its init is PID 1 of the new
+//! namespace, and each link of the chain back to the tool dies with its parent.
 //!
 //! It runs as a fresh process so that everything between `fork` and `exec` happens in a
-//! single-threaded program.
+//! single-threaded program. The processes: `__sandbox` (stays in the host's namespaces, to
+//! write the new user namespace's id maps as root may) → the namespaces' creator → PID 1 (the
+//! new root, then reaping) → the command.
 
 #[cfg(target_os = "linux")]
 use std::ffi::CString;
@@ -13,9 +19,18 @@ use std::path::PathBuf;
 /// What `__sandbox` is asked to run.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InitArgs {
-    /// Trees the command may write
-    #[arg(long = "write", value_name = "PATH")]
+    /// Trees shown read-only where they are
+    #[arg(long = "ro", value_name = "PATH")]
+    pub read_only: Vec<PathBuf>,
+    /// Trees shown read-only where they are, when they exist
+    #[arg(long = "ro-try", value_name = "PATH")]
+    pub read_only_try: Vec<PathBuf>,
+    /// Trees the command may write, shown where they are
+    #[arg(long = "rw", value_name = "PATH")]
     pub writable: Vec<PathBuf>,
+    /// Symbolic links to make in the new root: TARGET LINK
+    #[arg(long = "symlink", num_args = 2, value_names = ["TARGET", "LINK"])]
+    pub symlinks: Vec<PathBuf>,
     /// Working directory of the command
     #[arg(long, value_name = "DIR")]
     pub chdir: PathBuf,
@@ -31,19 +46,27 @@ pub struct InitArgs {
     /// CPU time limit, seconds
     #[arg(long, value_name = "SECONDS")]
     pub cpu_seconds: Option<u64>,
+    /// Processes and threads the command may have at once
+    #[arg(long, value_name = "N")]
+    pub processes: Option<u64>,
+    /// The host user and group the command runs as (root only may name one); the caller's
+    /// own when absent
+    #[arg(long, value_name = "ID")]
+    pub host_id: Option<u32>,
     /// The command and its arguments
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
 }
 
-#[cfg(not(target_os = "linux"))]
-fn setup_and_run(_: &InitArgs) -> Result<i32, String> {
-    Err("the built-in sandbox exists on Linux only".to_owned())
-}
-
-/// The unprivileged user the command runs as inside its user namespace.
+/// The user (and group) the command runs as inside its namespace.
 #[cfg(target_os = "linux")]
-const INSIDE_UID: u32 = 65534;
+const INSIDE_ID: u32 = 65534;
+
+/// The host user and group a test runs as when the tool runs as root: high enough to belong to
+/// no account, no subordinate-id range and no system service, so it owns nothing outside the
+/// scratch area, has no capability on the host, and counts against `RLIMIT_NPROC` (which the
+/// kernel does not apply to host root).
+pub const UNPRIVILEGED_HOST_ID: u32 = 2_000_000_000;
 
 /// Exit status when the sandbox itself cannot be set up.
 const SETUP_FAILED: i32 = 125;
@@ -60,10 +83,107 @@ pub fn run(args: &InitArgs) -> i32 {
     }
 }
 
+#[cfg(not(target_os = "linux"))]
+fn setup_and_run(_: &InitArgs) -> Result<i32, String> {
+    Err("the built-in sandbox exists on Linux only".to_owned())
+}
+
 #[cfg(target_os = "linux")]
 fn setup_and_run(args: &InitArgs) -> Result<i32, String> {
     // SAFETY: plain syscalls on this process; no other thread exists yet.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid, euid) = unsafe { (libc::getuid(), libc::getgid(), libc::geteuid()) };
+    if args.host_id.is_some() && euid != 0 {
+        return Err("--host-id needs root".to_owned());
+    }
+    let program = CString::new(args.command[0].as_str()).map_err(|e| e.to_string())?;
+    let argv: Vec<CString> = args
+        .command
+        .iter()
+        .map(|a| CString::new(a.as_str()).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let (ready_read, ready_write) = pipe()?;
+    let (go_read, go_write) = pipe()?;
+    // SAFETY: getpid and fork in a single-threaded process.
+    let me = unsafe { libc::getpid() };
+    match unsafe { libc::fork() } {
+        -1 => Err(format!("fork failed: {}", std::io::Error::last_os_error())),
+        0 => {
+            // SAFETY: closing our copies of the ends the parent keeps.
+            unsafe {
+                libc::close(ready_read);
+                libc::close(go_write);
+            }
+            let code = creator(args, me, euid, ready_write, go_read, &program, &argv);
+            // SAFETY: leave without running the parent's destructors twice.
+            unsafe { libc::_exit(code) }
+        }
+        child => {
+            // SAFETY: as above.
+            unsafe {
+                libc::close(ready_write);
+                libc::close(go_read);
+            }
+            // The creator has made the namespaces when it writes; nothing means it failed
+            // (and said why).
+            if !read_byte(ready_read) {
+                return Ok(wait_for(child));
+            }
+            let host_uid = args.host_id.unwrap_or(uid);
+            let host_gid = args.host_id.unwrap_or(gid);
+            let maps = if euid == 0 && host_uid != uid {
+                // Root may map more than itself: in-namespace root stays host root for the
+                // set-up (it makes the new root's directories), the command's user is the
+                // unprivileged one.
+                (
+                    format!("0 {uid} 1\n{INSIDE_ID} {host_uid} 1\n"),
+                    format!("0 {gid} 1\n{INSIDE_ID} {host_gid} 1\n"),
+                )
+            } else {
+                (
+                    format!("{INSIDE_ID} {uid} 1\n"),
+                    format!("{INSIDE_ID} {gid} 1\n"),
+                )
+            };
+            let written = write_file(&format!("/proc/{child}/setgroups"), "deny")
+                .and_then(|()| write_file(&format!("/proc/{child}/uid_map"), &maps.0))
+                .and_then(|()| write_file(&format!("/proc/{child}/gid_map"), &maps.1));
+            if let Err(message) = written {
+                // SAFETY: our own child.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+                wait_for(child);
+                return Err(message);
+            }
+            // SAFETY: writing one byte to our pipe.
+            unsafe { libc::write(go_write, b"1".as_ptr().cast(), 1) };
+            Ok(wait_for(child))
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+/// The namespaces' creator: unshare, wait for the id maps, raise the loopback, start PID 1.
+fn creator(
+    args: &InitArgs,
+    parent: libc::pid_t,
+    euid: libc::uid_t,
+    ready: libc::c_int,
+    go: libc::c_int,
+    program: &CString,
+    argv: &[CString],
+) -> i32 {
+    // SAFETY: prctl and getppid on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if libc::getppid() != parent {
+            return SETUP_FAILED;
+        }
+    }
+    // Root's supplementary groups (0 among them) would follow the command otherwise.
+    // SAFETY: setgroups on this process.
+    if euid == 0 && unsafe { libc::setgroups(0, std::ptr::null()) } != 0 {
+        eprintln!("dualtrack sandbox: cannot drop supplementary groups");
+        return SETUP_FAILED;
+    }
     let flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
@@ -72,38 +192,43 @@ fn setup_and_run(args: &InitArgs) -> Result<i32, String> {
         | libc::CLONE_NEWUTS;
     // SAFETY: unshare only changes this process's namespaces.
     if unsafe { libc::unshare(flags) } != 0 {
-        return Err(format!(
-            "cannot create namespaces ({}); user namespaces may be disabled",
+        eprintln!(
+            "dualtrack sandbox: cannot create namespaces ({}); user namespaces may be disabled",
             std::io::Error::last_os_error()
-        ));
+        );
+        return SETUP_FAILED;
     }
-    write_file("/proc/self/setgroups", "deny")?;
-    write_file("/proc/self/uid_map", &format!("{INSIDE_UID} {uid} 1"))?;
-    write_file("/proc/self/gid_map", &format!("{INSIDE_UID} {gid} 1"))?;
-    loopback_up()?;
-    let program = CString::new(args.command[0].as_str()).map_err(|e| e.to_string())?;
-    let argv: Vec<CString> = args
-        .command
-        .iter()
-        .map(|a| CString::new(a.as_str()).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
+    // SAFETY: one byte to the parent, then wait for its one byte back.
+    unsafe { libc::write(ready, b"1".as_ptr().cast(), 1) };
+    if !read_byte(go) {
+        return SETUP_FAILED;
+    }
+    if let Err(message) = loopback_up() {
+        eprintln!("dualtrack sandbox: {message}");
+        return SETUP_FAILED;
+    }
     // SAFETY: fork in a single-threaded process.
     match unsafe { libc::fork() } {
-        -1 => Err(format!("fork failed: {}", std::io::Error::last_os_error())),
+        -1 => SETUP_FAILED,
         0 => {
-            // PID 1 of the new namespace: start the command, reap everything, leave with the
-            // command's status (which ends every other process in the namespace).
+            // PID 1 of the new namespace: leaving ends every other process in it.
             // SAFETY: prctl on this process.
             unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-            std::process::exit(init(args, &program, &argv));
+            let code = init(args, program, argv);
+            // SAFETY: as above.
+            unsafe { libc::_exit(code) }
         }
-        child => Ok(wait_for(child)),
+        pid_one => wait_for(pid_one),
     }
 }
 
 #[cfg(target_os = "linux")]
-/// PID 1: fork the command, then reap until it exits.
+/// PID 1: build the new root, fork the command, then reap until it exits.
 fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
+    if let Err(message) = new_root(args) {
+        eprintln!("dualtrack sandbox: {message}");
+        return SETUP_FAILED;
+    }
     // SAFETY: fork in a single-threaded process.
     match unsafe { libc::fork() } {
         -1 => SETUP_FAILED,
@@ -140,13 +265,264 @@ fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
 }
 
 #[cfg(target_os = "linux")]
+/// The new root, as bubblewrap builds it: a tmpfs holding only the binds asked for, a fresh
+/// `/proc`, a minimal `/dev` and an empty `/tmp`; the host's root is then detached, so the
+/// user's tree, `/etc`, `/root` and every host socket are simply not there.
+fn new_root(args: &InitArgs) -> Result<(), String> {
+    use std::path::Path;
+    // Nothing done here propagates back to the host.
+    mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)?;
+    // A base on /tmp (in this namespace only): the host's /tmp stays reachable under the old
+    // root, for binds from it.
+    mount(
+        Some("tmpfs"),
+        "/tmp",
+        Some("tmpfs"),
+        libc::MS_NODEV | libc::MS_NOSUID,
+        Some("mode=0755"),
+    )?;
+    std::env::set_current_dir("/tmp").map_err(|e| format!("cannot enter /tmp: {e}"))?;
+    for dir in ["newroot", "oldroot"] {
+        std::fs::create_dir(dir).map_err(|e| format!("cannot make {dir}: {e}"))?;
+    }
+    mount(
+        Some("tmpfs"),
+        "newroot",
+        Some("tmpfs"),
+        libc::MS_NODEV | libc::MS_NOSUID,
+        Some("mode=0755"),
+    )?;
+    pivot_root(".", "oldroot")?;
+    std::env::set_current_dir("/").map_err(|e| format!("cannot enter the new root: {e}"))?;
+    // An empty /tmp first: a scratch area under the host's /tmp is bound inside it.
+    make_dir("/newroot/tmp")?;
+    mount(
+        Some("tmpfs"),
+        "/newroot/tmp",
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=1777"),
+    )?;
+
+    let mut binds: Vec<(&Path, bool, bool)> = Vec::new();
+    binds.extend(args.read_only.iter().map(|p| (p.as_path(), false, false)));
+    binds.extend(
+        args.read_only_try
+            .iter()
+            .map(|p| (p.as_path(), false, true)),
+    );
+    binds.extend(args.writable.iter().map(|p| (p.as_path(), true, false)));
+    // Parents before what lies inside them (a writable `target/tmp` in a read-only `target`).
+    binds.sort_by_key(|(path, _, _)| path.components().count());
+    for (path, writable, optional) in binds {
+        let source = Path::new("/oldroot").join(path.strip_prefix("/").unwrap_or(path));
+        let dest = Path::new("/newroot").join(path.strip_prefix("/").unwrap_or(path));
+        let metadata = match std::fs::metadata(&source) {
+            Ok(metadata) => metadata,
+            Err(_) if optional => continue,
+            Err(err) => return Err(format!("cannot show {}: {err}", path.display())),
+        };
+        bind(&source, &dest, metadata.is_dir(), writable)?;
+    }
+    for pair in args.symlinks.chunks(2) {
+        let [target, link] = pair else { continue };
+        let at = Path::new("/newroot").join(link.strip_prefix("/").unwrap_or(link));
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot make {}: {e}", parent.display()))?;
+        }
+        std::os::unix::fs::symlink(target, &at)
+            .map_err(|e| format!("cannot link {}: {e}", link.display()))?;
+    }
+    make_dir("/newroot/proc")?;
+    mount(
+        Some("proc"),
+        "/newroot/proc",
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )?;
+    make_dir("/newroot/dev")?;
+    mount(
+        Some("tmpfs"),
+        "/newroot/dev",
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("mode=0755"),
+    )?;
+    for node in ["null", "zero", "full", "random", "urandom"] {
+        let source = Path::new("/oldroot/dev").join(node);
+        if source.exists() {
+            bind(&source, &Path::new("/newroot/dev").join(node), false, true)?;
+        }
+    }
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        std::os::unix::fs::symlink(target, Path::new("/newroot/dev").join(link))
+            .map_err(|e| format!("cannot link /dev/{link}: {e}"))?;
+    }
+    make_dir("/newroot/dev/shm")?;
+    mount(
+        Some("tmpfs"),
+        "/newroot/dev/shm",
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=1777"),
+    )?;
+    // SAFETY: detaching the old root; nothing of it stays reachable.
+    if unsafe { libc::umount2(c"/oldroot".as_ptr(), libc::MNT_DETACH) } != 0 {
+        return Err(format!(
+            "cannot detach the host's root: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    std::env::set_current_dir("/newroot").map_err(|e| format!("cannot enter the new root: {e}"))?;
+    pivot_root(".", ".")?;
+    // SAFETY: the base tmpfs now lies under the new root; detach it.
+    if unsafe { libc::umount2(c".".as_ptr(), libc::MNT_DETACH) } != 0 {
+        return Err(format!(
+            "cannot detach the set-up root: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    std::env::set_current_dir("/").map_err(|e| format!("cannot enter the new root: {e}"))
+}
+
+#[cfg(target_os = "linux")]
+/// Bind `source` at `dest` (made first: a directory, or an empty file), read-only unless
+/// `writable`. A read-only bind refuses chmod, utime and every other change (`EROFS`).
+fn bind(
+    source: &std::path::Path,
+    dest: &std::path::Path,
+    is_dir: bool,
+    writable: bool,
+) -> Result<(), String> {
+    if !dest.exists() {
+        if is_dir {
+            std::fs::create_dir_all(dest)
+        } else {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot make {}: {e}", parent.display()))?;
+            }
+            std::fs::File::create(dest).map(|_| ())
+        }
+        .map_err(|e| format!("cannot make {}: {e}", dest.display()))?;
+    }
+    let dest_text = dest.to_string_lossy();
+    mount(
+        Some(&source.to_string_lossy()),
+        &dest_text,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+    )?;
+    if writable {
+        return Ok(());
+    }
+    // A remount must keep the flags the host locked on that mount (noexec, nodev, ...).
+    let path = CString::new(dest_text.as_bytes()).map_err(|e| e.to_string())?;
+    // SAFETY: statvfs into a zeroed struct we own.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    let kept = if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0 {
+        stat.f_flag
+            & (libc::ST_NOEXEC | libc::ST_NOATIME | libc::ST_NODIRATIME | libc::ST_RELATIME)
+                as libc::c_ulong
+    } else {
+        0
+    };
+    mount(
+        None,
+        &dest_text,
+        None,
+        libc::MS_REMOUNT
+            | libc::MS_BIND
+            | libc::MS_RDONLY
+            | libc::MS_NOSUID
+            | libc::MS_NODEV
+            | kept as libc::c_ulong,
+        None,
+    )
+}
+
+#[cfg(target_os = "linux")]
+fn make_dir(path: &str) -> Result<(), String> {
+    std::fs::create_dir_all(path).map_err(|e| format!("cannot make {path}: {e}"))
+}
+
+#[cfg(target_os = "linux")]
+fn mount(
+    source: Option<&str>,
+    target: &str,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<(), String> {
+    let c = |s: &str| CString::new(s).map_err(|e| e.to_string());
+    let source_c = source.map(c).transpose()?;
+    let target_c = c(target)?;
+    let fstype_c = fstype.map(c).transpose()?;
+    let data_c = data.map(c).transpose()?;
+    let pointer = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+    // SAFETY: valid C strings or null, as mount(2) takes them.
+    let result = unsafe {
+        libc::mount(
+            pointer(&source_c),
+            target_c.as_ptr(),
+            pointer(&fstype_c),
+            flags,
+            pointer(&data_c).cast(),
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot mount {} on {target}: {}",
+            source.unwrap_or("(remount)"),
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pivot_root(new_root: &str, put_old: &str) -> Result<(), String> {
+    let new_root_c = CString::new(new_root).map_err(|e| e.to_string())?;
+    let put_old_c = CString::new(put_old).map_err(|e| e.to_string())?;
+    // SAFETY: pivot_root(2) with two valid paths.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_pivot_root,
+            new_root_c.as_ptr(),
+            put_old_c.as_ptr(),
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot change the root: {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+#[cfg(target_os = "linux")]
 fn wait_for(child: libc::pid_t) -> i32 {
     let mut status = 0;
-    // SAFETY: waits for our own child.
-    if unsafe { libc::waitpid(child, &mut status, 0) } == -1 {
-        return SETUP_FAILED;
+    loop {
+        // SAFETY: waits for our own child.
+        if unsafe { libc::waitpid(child, &mut status, 0) } != -1 {
+            return exit_code(status);
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return SETUP_FAILED;
+        }
     }
-    exit_code(status)
 }
 
 #[cfg(target_os = "linux")]
@@ -161,8 +537,51 @@ fn exit_code(status: libc::c_int) -> i32 {
 }
 
 #[cfg(target_os = "linux")]
-/// In the command's process, before exec: limits, no new privileges, Landlock, directory.
+fn pipe() -> Result<(libc::c_int, libc::c_int), String> {
+    let mut ends = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe failed: {}", std::io::Error::last_os_error()));
+    }
+    Ok((ends[0], ends[1]))
+}
+
+#[cfg(target_os = "linux")]
+/// Whether one byte came before the other end closed.
+fn read_byte(fd: libc::c_int) -> bool {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: reading one byte into our own buffer.
+        let n = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+        if n == 1 {
+            return true;
+        }
+        if n == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return false;
+    }
+}
+
+#[cfg(target_os = "linux")]
+/// In the command's process, before exec: the unprivileged user, limits, no new privileges,
+/// Landlock, seccomp, the directory.
 fn confine(args: &InitArgs) -> Result<(), String> {
+    // SAFETY: setresgid/setresuid on this process; the id is mapped in this namespace.
+    unsafe {
+        if libc::setresgid(INSIDE_ID, INSIDE_ID, INSIDE_ID) != 0 {
+            return Err(format!(
+                "cannot become the sandbox's group: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        if libc::setresuid(INSIDE_ID, INSIDE_ID, INSIDE_ID) != 0 {
+            return Err(format!(
+                "cannot become the sandbox's user: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
     let set = |resource, value: u64| {
         let limit = libc::rlimit {
             rlim_cur: value as libc::rlim_t,
@@ -183,35 +602,135 @@ fn confine(args: &InitArgs) -> Result<(), String> {
     if let Some(cpu) = args.cpu_seconds {
         set(libc::RLIMIT_CPU, cpu);
     }
+    // Set inside the new user namespace, it counts the processes and threads of this sandbox
+    // only (the kernel keeps the count per namespace and user).
+    if let Some(processes) = args.processes {
+        set(libc::RLIMIT_NPROC, processes);
+    }
     set(libc::RLIMIT_CORE, 0);
     // SAFETY: prctl on this process.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err("cannot set no_new_privs".to_owned());
     }
-    landlock_writes(&args.writable)?;
+    landlock(&args.writable);
+    seccomp()?;
     std::env::set_current_dir(&args.chdir)
         .map_err(|e| format!("cannot enter {}: {e}", args.chdir.display()))
 }
 
 #[cfg(target_os = "linux")]
-/// Everything readable, writes only under `writable` (and to `/dev/null`).
-fn landlock_writes(writable: &[PathBuf]) -> Result<(), String> {
+/// Writes only under `writable`, `/tmp`, `/dev/shm` and `/dev/null`; abstract unix sockets
+/// and signals kept inside (where the kernel has the scopes). Defence in depth behind the
+/// read-only binds: a kernel without Landlock leaves the binds to do it alone.
+fn landlock(writable: &[PathBuf]) {
     use landlock::{
-        ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
-        path_beneath_rules,
+        ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, path_beneath_rules,
     };
     let abi = ABI::V5;
     let mut targets: Vec<PathBuf> = writable.to_vec();
-    targets.push(PathBuf::from("/dev/null"));
-    let status = Ruleset::default()
+    targets.extend(["/dev/null", "/tmp", "/dev/shm"].map(PathBuf::from));
+    let _ = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.create())
         .and_then(|r| r.add_rules(path_beneath_rules(["/"], AccessFs::from_read(abi))))
         .and_then(|r| r.add_rules(path_beneath_rules(&targets, AccessFs::from_all(abi))))
-        .and_then(|r| r.restrict_self())
-        .map_err(|e| format!("Landlock: {e}"))?;
-    if status.ruleset == RulesetStatus::NotEnforced {
-        return Err("Landlock is not available in this kernel".to_owned());
+        .and_then(|r| r.restrict_self());
+}
+
+#[cfg(target_os = "linux")]
+/// System calls no test needs that would reach past the namespaces: tracing, mounting, new
+/// namespaces (`clone` with a namespace flag, `unshare`, `setns`), kernel keyrings, BPF,
+/// perf, userfaultfd, io_uring, module and reboot calls. `clone3` fails with `ENOSYS`, since
+/// its flags sit where a filter cannot read them, so libc falls back to `clone`.
+fn seccomp() -> Result<(), String> {
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
+    use std::collections::BTreeMap;
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|e| e.to_string())?;
+    let denied = [
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_chroot,
+        libc::SYS_fsopen,
+        libc::SYS_fsmount,
+        libc::SYS_fsconfig,
+        libc::SYS_move_mount,
+        libc::SYS_open_tree,
+        libc::SYS_mount_setattr,
+        libc::SYS_unshare,
+        libc::SYS_setns,
+        libc::SYS_bpf,
+        libc::SYS_keyctl,
+        libc::SYS_add_key,
+        libc::SYS_request_key,
+        libc::SYS_perf_event_open,
+        libc::SYS_userfaultfd,
+        libc::SYS_io_uring_setup,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
+        libc::SYS_open_by_handle_at,
+        libc::SYS_name_to_handle_at,
+        libc::SYS_kexec_load,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_reboot,
+        libc::SYS_swapon,
+        libc::SYS_swapoff,
+        libc::SYS_acct,
+        libc::SYS_quotactl,
+        libc::SYS_settimeofday,
+        libc::SYS_clock_settime,
+    ];
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
+        denied.iter().map(|call| (*call, Vec::new())).collect();
+    let namespace_flags = [
+        libc::CLONE_NEWUSER,
+        libc::CLONE_NEWNS,
+        libc::CLONE_NEWPID,
+        libc::CLONE_NEWNET,
+        libc::CLONE_NEWIPC,
+        libc::CLONE_NEWUTS,
+        libc::CLONE_NEWCGROUP,
+    ];
+    let clone_rules = namespace_flags
+        .iter()
+        .map(|flag| {
+            let flag = *flag as u64;
+            SeccompCondition::new(
+                0,
+                SeccompCmpArgLen::Qword,
+                SeccompCmpOp::MaskedEq(flag),
+                flag,
+            )
+            .and_then(|condition| SeccompRule::new(vec![condition]))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    rules.insert(libc::SYS_clone, clone_rules);
+    let compile = |rules, errno: i32| -> Result<BpfProgram, String> {
+        SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(errno as u32),
+            arch,
+        )
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| format!("seccomp: {e}"))
+    };
+    let denied = compile(rules, libc::EPERM)?;
+    let clone3 = compile(
+        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+        libc::ENOSYS,
+    )?;
+    for program in [&denied, &clone3] {
+        seccompiler::apply_filter(program).map_err(|e| format!("seccomp: {e}"))?;
     }
     Ok(())
 }

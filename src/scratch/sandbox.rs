@@ -1,5 +1,6 @@
-//! Confining the build and the tests: bubblewrap with fresh namespaces, a minimal read-only
-//! view of the system, the scratch area as the only writable place, a cleared environment and
+//! Confining the build and the tests: bubblewrap or the built-in init with fresh namespaces,
+//! one minimal view of the system for both (the programs and libraries, the toolchain and the
+//! registry read-only, the scratch area the only writable place), a cleared environment and
 //! resource limits; or nothing, when asked or when nothing stronger is available.
 
 use std::path::{Path, PathBuf};
@@ -58,6 +59,14 @@ impl Mechanism {
                      on Ubuntu 23.10+ run `sysctl kernel.apparmor_restrict_unprivileged_userns=0`",
                 )
             }),
+            // Run as root, bubblewrap leaves tests host root without capabilities, which no
+            // process limit counts; the built-in init runs them as a host user that owns
+            // nothing. Otherwise bubblewrap first: it is the one more widely proven.
+            // SAFETY: geteuid has no preconditions.
+            SandboxChoice::Auto if unsafe { libc::geteuid() } == 0 => Ok(builtin_that_works()
+                .map(Mechanism::Builtin)
+                .or_else(|| bwrap_that_works().map(Mechanism::Bwrap))
+                .unwrap_or(Mechanism::None)),
             SandboxChoice::Auto => Ok(bwrap_that_works()
                 .map(Mechanism::Bwrap)
                 .or_else(|| builtin_that_works().map(Mechanism::Builtin))
@@ -66,11 +75,18 @@ impl Mechanism {
     }
 }
 
-/// This program, if its `__sandbox` init can set up namespaces and Landlock here.
+/// This program, if its `__sandbox` init can set up its namespaces and root here.
 fn builtin_that_works() -> Option<PathBuf> {
     let me = std::env::current_exe().ok()?;
-    let works = Command::new(&me)
-        .args(["__sandbox", "--chdir", "/", "--", "true"])
+    let probe = Sandbox {
+        mechanism: Mechanism::Builtin(me.clone()),
+        toolchain: None,
+        cargo_home: None,
+        read_only: Vec::new(),
+        writable: Vec::new(),
+    };
+    let works = probe
+        .command(Path::new("true"), &[], Path::new("/"), &[], None)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -87,6 +103,8 @@ fn bwrap_that_works() -> Option<PathBuf> {
     let works = Command::new(&bwrap)
         .args([
             "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
             "--die-with-parent",
             "--ro-bind",
             "/",
@@ -114,6 +132,9 @@ pub struct Limits {
     pub open_files: u64,
     /// CPU seconds: a backstop behind the wall-clock timeout.
     pub cpu_seconds: u64,
+    /// Processes and threads at once (the built-in sandbox; bubblewrap run as root cannot
+    /// count them: the kernel does not limit host root).
+    pub processes: u64,
 }
 
 impl Default for Limits {
@@ -123,6 +144,7 @@ impl Default for Limits {
             file_size: 256 << 20,
             open_files: 1024,
             cpu_seconds: 300,
+            processes: 256,
         }
     }
 }
@@ -143,7 +165,8 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// The command that runs `program args` in `cwd` with exactly `env`, confined, with
-    /// `limits` applied to the process (and so to everything it starts).
+    /// `limits` applied to the process (and so to everything it starts). The command dies
+    /// with the thread that spawns it.
     pub fn command(
         &self,
         program: &Path,
@@ -172,80 +195,126 @@ impl Sandbox {
             }
             Mechanism::Builtin(me) => {
                 let mut command = Command::new(me);
-                command.arg("__sandbox").arg("--chdir").arg(cwd);
-                for path in &self.writable {
-                    command.arg("--write").arg(path);
-                }
-                if let Some(limits) = limits {
-                    command
-                        .arg("--memory")
-                        .arg(limits.memory.to_string())
-                        .arg("--file-size")
-                        .arg(limits.file_size.to_string())
-                        .arg("--open-files")
-                        .arg(limits.open_files.to_string())
-                        .arg("--cpu-seconds")
-                        .arg(limits.cpu_seconds.to_string());
-                }
+                command.arg("__sandbox");
+                command.args(self.builtin_args(cwd, limits));
                 command.arg("--").arg(program).args(args);
                 command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                die_with_parent(&mut command);
                 // The init applies the limits to the command alone.
                 return command;
             }
         };
+        die_with_parent(&mut command);
         if let Some(limits) = limits {
             apply_limits(&mut command, limits);
         }
         command
     }
 
+    /// What both mechanisms show, in order: the system's programs and libraries, the
+    /// toolchain and the registry read-only, the trees of this sandbox.
+    fn view(&self) -> Vec<View> {
+        let mut view = vec![View::ReadOnly(PathBuf::from("/usr"))];
+        for dir in ["bin", "lib", "lib64", "sbin"] {
+            let host = Path::new("/").join(dir);
+            match std::fs::read_link(&host) {
+                Ok(target) => view.push(View::Symlink { target, link: host }),
+                Err(_) if host.is_dir() => view.push(View::ReadOnly(host)),
+                Err(_) => {}
+            }
+        }
+        view.push(View::ReadOnlyTry(PathBuf::from("/etc/ld.so.cache")));
+        view.push(View::ReadOnlyTry(PathBuf::from("/etc/alternatives")));
+        if let Some(toolchain) = &self.toolchain {
+            view.push(View::ReadOnly(toolchain.clone()));
+        }
+        if let Some(home) = &self.cargo_home {
+            for part in ["registry", "git"] {
+                view.push(View::ReadOnlyTry(home.join(part)));
+            }
+        }
+        view.extend(self.read_only.iter().cloned().map(View::ReadOnly));
+        view.extend(self.writable.iter().cloned().map(View::Writable));
+        view
+    }
+
+    fn builtin_args(&self, cwd: &Path, limits: Option<Limits>) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = Vec::new();
+        for entry in self.view() {
+            match entry {
+                View::ReadOnly(path) => args.extend(["--ro".into(), path.into()]),
+                View::ReadOnlyTry(path) => args.extend(["--ro-try".into(), path.into()]),
+                View::Writable(path) => args.extend(["--rw".into(), path.into()]),
+                View::Symlink { target, link } => {
+                    args.extend(["--symlink".into(), target.into(), link.into()])
+                }
+            }
+        }
+        args.extend(["--chdir".into(), cwd.into()]);
+        if let Some(limits) = limits {
+            for (flag, value) in [
+                ("--memory", limits.memory),
+                ("--file-size", limits.file_size),
+                ("--open-files", limits.open_files),
+                ("--cpu-seconds", limits.cpu_seconds),
+                ("--processes", limits.processes),
+            ] {
+                args.extend([flag.into(), value.to_string().into()]);
+            }
+            // A test of a tool run as root runs as a host user that owns nothing.
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } == 0 {
+                args.extend([
+                    "--host-id".into(),
+                    super::builtin::UNPRIVILEGED_HOST_ID.to_string().into(),
+                ]);
+            }
+        }
+        args
+    }
+
     fn bwrap_args(&self, cwd: &Path, env: &[(String, String)]) -> Vec<String> {
         let mut args: Vec<String> = Vec::new();
         let mut push = |items: &[&str]| args.extend(items.iter().map(|s| (*s).to_owned()));
         push(&["--unshare-all", "--die-with-parent", "--new-session"]);
+        // An unprivileged user inside, and no user namespace of its own to regain rights in.
+        push(&[
+            "--unshare-user",
+            "--uid",
+            "65534",
+            "--gid",
+            "65534",
+            "--disable-userns",
+        ]);
         // As root, the sandboxed process would keep every capability (and could remount).
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } == 0 {
             push(&["--cap-drop", "ALL"]);
         }
-        push(&["--ro-bind", "/usr", "/usr"]);
-        for dir in ["bin", "lib", "lib64", "sbin"] {
-            let host = Path::new("/").join(dir);
-            match std::fs::read_link(&host) {
-                Ok(target) => push(&[
-                    "--symlink",
-                    &target.to_string_lossy(),
-                    &host.to_string_lossy(),
-                ]),
-                Err(_) if host.is_dir() => push(&[
-                    "--ro-bind",
-                    &host.to_string_lossy(),
-                    &host.to_string_lossy(),
-                ]),
-                Err(_) => {}
-            }
-        }
-        push(&["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]);
-        push(&["--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]);
+        // Before the binds: a scratch area under /tmp is bound over the empty /tmp.
         push(&["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
-        if let Some(toolchain) = &self.toolchain {
-            let t = toolchain.to_string_lossy();
-            push(&["--ro-bind", &t, &t]);
-        }
-        if let Some(home) = &self.cargo_home {
-            for part in ["registry", "git"] {
-                let p = home.join(part);
-                let p = p.to_string_lossy();
-                push(&["--ro-bind-try", &p, &p]);
+        for entry in self.view() {
+            match entry {
+                View::ReadOnly(path) => {
+                    let p = path.to_string_lossy();
+                    push(&["--ro-bind", &p, &p]);
+                }
+                View::ReadOnlyTry(path) => {
+                    let p = path.to_string_lossy();
+                    push(&["--ro-bind-try", &p, &p]);
+                }
+                View::Writable(path) => {
+                    let p = path.to_string_lossy();
+                    push(&["--bind", &p, &p]);
+                }
+                View::Symlink { target, link } => {
+                    push(&[
+                        "--symlink",
+                        &target.to_string_lossy(),
+                        &link.to_string_lossy(),
+                    ]);
+                }
             }
-        }
-        for path in &self.read_only {
-            let p = path.to_string_lossy();
-            push(&["--ro-bind", &p, &p]);
-        }
-        for path in &self.writable {
-            let p = path.to_string_lossy();
-            push(&["--bind", &p, &p]);
         }
         push(&["--clearenv"]);
         for (key, value) in env {
@@ -253,6 +322,56 @@ impl Sandbox {
         }
         push(&["--chdir", &cwd.to_string_lossy()]);
         args
+    }
+
+    /// Make the writable trees writable for the unprivileged host user a test of a tool run
+    /// as root runs as (the built-in sandbox): sticky and open to all, like `/tmp`, since
+    /// builds (as root without capabilities) write there too.
+    pub fn open_writable_trees(&self) -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions.
+        if !matches!(self.mechanism, Mechanism::Builtin(_)) || unsafe { libc::geteuid() } != 0 {
+            return Ok(());
+        }
+        for dir in &self.writable {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
+                .map_err(|e| anyhow::anyhow!("cannot open {} to tests: {e}", dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a sandbox's filesystem view, shown where it is on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum View {
+    ReadOnly(PathBuf),
+    /// Read-only, when it exists.
+    ReadOnlyTry(PathBuf),
+    Writable(PathBuf),
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
+}
+
+/// The child gets SIGKILL when the thread that spawned it ends (the tool killed, say): a
+/// sandbox left behind would go on building or running a test nobody waits for.
+fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: getpid before the fork; prctl and getppid after it are async-signal-safe.
+        let parent = unsafe { libc::getpid() };
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                // The parent died before the prctl: nobody is left to kill us.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other("the tool has ended"));
+                }
+                Ok(())
+            });
+        }
     }
 }
 
