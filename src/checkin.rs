@@ -232,6 +232,9 @@ pub struct Written {
     pub tests: Vec<String>,
     /// Tests left out, each with why (`name: why`).
     pub skipped: Vec<String>,
+    /// Every file this check-in wrote (the test files, and the sources that declare a new
+    /// test module), relative to the root it wrote into.
+    pub touched: Vec<PathBuf>,
 }
 
 /// What a child module's tests reach the module's items by. Allowed unused: tests that name
@@ -324,26 +327,28 @@ impl BuildFailure {
     }
 }
 
-/// Build the tests of `packages` in the user's `workspace` with `features`, as `cargo test`
-/// would, every test target whatever the others do (`--keep-going`: one round shows every
-/// error).
-pub fn build_check(
+/// The arguments of the cargo that builds the tests of `packages` of `workspace` (at `root`:
+/// the scratch copy) with `features`, as `cargo test` would, every test target whatever the
+/// others do (`--keep-going`: one round shows every error), offline.
+pub fn build_check_args(
     workspace: &crate::workspace::Workspace,
+    root: &Path,
     features: &crate::workspace::FeatureSelection,
     packages: &[String],
-) -> anyhow::Result<Result<(), BuildFailure>> {
-    let mut command = std::process::Command::new(crate::scratch::build::cargo());
-    command
-        .args([
-            "build",
-            "--tests",
-            "--keep-going",
-            "--quiet",
-            "--message-format=json-diagnostic-short",
-            "--manifest-path",
-        ])
-        .arg(workspace.root.join("Cargo.toml"))
-        .args(features.cargo_args());
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "build",
+        "--tests",
+        "--keep-going",
+        "--quiet",
+        "--offline",
+        "--message-format=json-diagnostic-short",
+        "--manifest-path",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.push(root.join("Cargo.toml").to_string_lossy().into_owned());
+    args.extend(features.cargo_args());
     for package in packages {
         // By version too: a dependency may share the name (`itoa` depends on itself, through
         // its dev-dependencies).
@@ -351,23 +356,23 @@ pub fn build_check(
             Some(selected) => format!("{package}@{}", selected.version),
             None => package.clone(),
         };
-        command.args(["-p", &spec]);
+        args.extend(["-p".to_owned(), spec]);
     }
-    // A library without a Cargo.lock gets none from us: the build needs one, the tree did
-    // not have one.
-    let lockfile = workspace.root.join("Cargo.lock");
-    let had_lockfile = lockfile.symlink_metadata().is_ok();
-    let output = command.output().context("failed to run cargo");
-    if !had_lockfile {
-        let _ = std::fs::remove_file(&lockfile);
-    }
-    let output = output?;
-    if output.status.success() {
-        return Ok(Ok(()));
+    args
+}
+
+/// What a check build said: `Ok(())` when it succeeded, else its errors with their places.
+pub fn build_check_outcome(
+    succeeded: bool,
+    stdout: &[u8],
+    stderr: &str,
+) -> Result<(), BuildFailure> {
+    if succeeded {
+        return Ok(());
     }
     let mut failure = BuildFailure::default();
     let mut said: Vec<String> = Vec::new();
-    for message in cargo_metadata::Message::parse_stream(output.stdout.as_slice()).flatten() {
+    for message in cargo_metadata::Message::parse_stream(stdout).flatten() {
         let cargo_metadata::Message::CompilerMessage(message) = message else {
             continue;
         };
@@ -389,15 +394,14 @@ pub fn build_check(
             ));
         }
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
     let mut lines: Vec<&str> = said.iter().flat_map(|s| s.lines()).collect();
     lines.extend(stderr.lines());
     failure.log = lines[lines.len().saturating_sub(40)..].join("\n");
-    Ok(Err(failure))
+    Err(failure)
 }
 
-/// Builds the tests of the named packages in the user's tree: `Ok(Err(why))` when they do
-/// not build.
+/// Builds the tests of the named packages of the tree `check_in` writes into: `Ok(Err(why))`
+/// when they do not build.
 pub type BuildCheck<'a> = dyn Fn(&[String]) -> anyhow::Result<Result<(), BuildFailure>> + 'a;
 
 /// Where one test goes.
@@ -532,7 +536,14 @@ pub fn check_in(
             return Ok(attempt.written);
         }
         let failure = match build(&attempt.packages) {
-            Ok(Ok(())) => return Ok(attempt.written),
+            Ok(Ok(())) => {
+                attempt.written.touched = undo
+                    .before
+                    .iter()
+                    .filter_map(|(path, _)| path.strip_prefix(root).ok().map(Path::to_owned))
+                    .collect();
+                return Ok(attempt.written);
+            }
             Ok(Err(failure)) => failure,
             Err(err) => {
                 undo.roll_back()?;
@@ -1111,6 +1122,7 @@ fn write_all(
             files: Vec::new(),
             tests: Vec::new(),
             skipped: Vec::new(),
+            touched: Vec::new(),
         },
         packages: Vec::new(),
         lines: Vec::new(),

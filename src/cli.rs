@@ -733,6 +733,11 @@ pub struct RunnerArgs {
     #[arg(long, conflicts_with = "sandbox")]
     pub no_sandbox: bool,
 
+    /// Show this tree outside the workspace to builds and tests, read-only, for links in the
+    /// workspace that point into it (repeatable; others dangle, with a warning)
+    #[arg(long = "allow-link", value_name = "PATH")]
+    pub allow_links: Vec<std::path::PathBuf>,
+
     /// Address space each test may use, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 2048)]
     pub memory_limit: u64,

@@ -244,3 +244,79 @@ fn contradicting_options_are_refused_before_anything_is_read() {
         assert!(stderr.contains(said), "{args:?}: {stderr}");
     }
 }
+
+/// The check-in's build runs in the scratch copy: killed during it, the tool leaves the user's
+/// tree as it was (no test file, no Cargo.lock), and a journal of a final write that died
+/// half-way is put back by the next command.
+#[cfg(unix)]
+#[test]
+fn a_check_in_killed_half_way_leaves_the_tree_as_it_was() {
+    let dir = util::copy_fixture("planted");
+    let before: Vec<String> = walk(dir.path());
+    let mut tool = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-dualtrack"))
+        .args(["generate", "--write", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed as soon as a test file exists anywhere: the copy (now) or the tree (before).
+    let started = std::time::Instant::now();
+    let written = |root: &std::path::Path| {
+        root.join("tests/dualtrack_lib.rs").exists()
+            || root.join("src/lib/dualtrack_tests.rs").exists()
+    };
+    let copy = dir.path().join("target/dualtrack/scratch");
+    while !written(dir.path()) && !written(&copy) {
+        assert!(
+            tool.try_wait().unwrap().is_none(),
+            "generate ended before writing"
+        );
+        assert!(started.elapsed().as_secs() < 120, "nothing was written");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tool.kill().unwrap();
+    tool.wait().unwrap();
+    assert_eq!(walk(dir.path()), before, "the tree changed");
+
+    // A journal of a write that died half-way: the next command puts the file back.
+    let lib = dir.path().join("src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!("{original}\n#[cfg(test)]\nmod half_written;\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/dualtrack_lib.rs"), "// half").unwrap();
+    let journal = serde_json::json!({
+        "workspace": dir.path().canonicalize().unwrap(),
+        "before": [["src/lib.rs", original], ["tests/dualtrack_lib.rs", null]],
+        "created": [dir.path().canonicalize().unwrap().join("tests")],
+    });
+    std::fs::write(
+        dir.path().join("target/dualtrack/checkin-journal.json"),
+        journal.to_string(),
+    )
+    .unwrap();
+    // Any command that opens the scratch area replays it; `clean` before it removes anything.
+    let output = util::dualtrack_on(&dir.path().join("Cargo.toml"), &["clean"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("put back as they were"), "{stderr}");
+    assert_eq!(walk(dir.path()), before, "the journal was not replayed");
+}
+
+/// Every path under `root` but `target/`, with its content.
+fn walk(root: &std::path::Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.path().strip_prefix(root).unwrap().starts_with("target"))
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            format!("{} {text}", e.path().strip_prefix(root).unwrap().display())
+        })
+        .collect()
+}

@@ -436,7 +436,14 @@ fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
          assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n",
     )
     .unwrap();
-    let doc = run_tests_json(&ws, &[], &[tests.to_str().unwrap()], 0);
+    // The linked module is shown when its tree is allowed; the path dependency always.
+    let shared = outer.path().join("shared");
+    let doc = run_tests_json(
+        &ws,
+        &["--allow-link", shared.to_str().unwrap()],
+        &[tests.to_str().unwrap()],
+        0,
+    );
     assert_eq!(doc["tests"][0]["outcome"], "passed", "{doc:#}");
 }
 

@@ -240,3 +240,43 @@ fn a_killed_tool_leaves_no_sandboxed_process_running() {
         assert!(left.is_empty(), "{mechanism}: still running: {left:#?}");
     }
 }
+
+/// Links in the tree to places outside it that builds do not need stay links to nowhere, and
+/// the run says which.
+#[test]
+fn links_out_of_the_tree_show_nothing_unless_allowed() {
+    for mechanism in mechanisms() {
+        let dir = copy_fixture("ledger");
+        std::os::unix::fs::symlink("/etc", dir.path().join("etclink")).unwrap();
+        std::os::unix::fs::symlink("/root", dir.path().join("rootlink")).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let file = outside.path().join("links.rs");
+        std::fs::write(
+            &file,
+            "/// dualtrack: {\"function\": \"ledger::percent_of\"}\n#[test]\n\
+             fn reads_through_links() {\n    \
+             assert!(std::fs::read(\"etclink/shadow\").is_err(), \"read /etc/shadow\");\n    \
+             assert!(std::fs::read(\"etclink/hostname\").is_err(), \"read /etc/hostname\");\n    \
+             for entry in std::fs::read_dir(\"rootlink\").into_iter().flatten().flatten() {\n        \
+             let name = entry.file_name();\n        \
+             assert!(name == \".rustup\" || name == \".cargo\", \"saw /root/{name:?}\");\n    \
+             }\n}\n",
+        )
+        .unwrap();
+        let output = dualtrack()
+            .args(["run-tests", "--format", "json", "--reruns", "0"])
+            .args(["--sandbox", mechanism, "--manifest-path"])
+            .arg(dir.path().join("Cargo.toml"))
+            .arg(&file)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{mechanism}: {}", String::from_utf8_lossy(&output.stderr)));
+        assert_eq!(doc["tests"][0]["outcome"], "passed", "{mechanism}: {doc:#}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("etclink links to /etc") && stderr.contains("--allow-link /etc"),
+            "{mechanism}: {stderr}"
+        );
+    }
+}

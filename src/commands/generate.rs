@@ -197,11 +197,12 @@ fn check_in(
     // Ctrl-C while the tests build stops the build, and what was written is rolled back.
     crate::interrupt::install();
     // A generated test that does not build in the tree is left out, and said.
-    let written = crate::checkin::check_in(
-        &workspace.root,
+    let written = crate::scratch::trial::check_in(
+        workspace,
+        features,
         &tests,
-        &|packages| crate::checkin::build_check(workspace, features, packages),
         true,
+        &crate::progress::Progress::new("generate", false),
     )?;
     let already = tests.len() - written.tests.len() - written.skipped.len();
     let mut text = if written.tests.is_empty() {

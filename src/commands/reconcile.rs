@@ -202,11 +202,12 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         let written = kept_tests(&workspace, tree(), &runs.join(&run_id), &report, &names)
             .and_then(|kept| {
                 let features = global.feature_selection();
-                crate::checkin::check_in(
-                    &workspace.root,
+                crate::scratch::trial::check_in(
+                    &workspace,
+                    &features,
                     &kept,
-                    &|packages| crate::checkin::build_check(&workspace, &features, packages),
                     false,
+                    &crate::progress::Progress::new("reconcile", global.quiet),
                 )
             });
         match written {

@@ -188,6 +188,15 @@ pub fn runner_options(
         cargo_features: global.feature_selection().cargo_args(),
         baseline: runner.baseline,
         reruns: runner.reruns,
+        allow_links: runner
+            .allow_links
+            .iter()
+            .map(|path| {
+                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                let absolute = crate::workspace::normalize_lexically(&absolute);
+                absolute.canonicalize().unwrap_or(absolute)
+            })
+            .collect(),
         ..RunOptions::default()
     })
 }

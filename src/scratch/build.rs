@@ -54,7 +54,7 @@ pub struct BuildOutcome {
 }
 
 /// How long one build may take before it is stopped.
-const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+pub(crate) const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Fetch the dependencies of the workspace at `root`, outside any sandbox (the sandboxed build
 /// has no network).

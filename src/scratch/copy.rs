@@ -1,5 +1,7 @@
 //! Keep a copy of the workspace in sync: copy what changed, delete what went away, keep
-//! modification times so cargo's fingerprints stay valid and builds stay incremental.
+//! modification times so cargo's fingerprints stay valid and builds stay incremental. The copy
+//! holds what the crate is, not what lies beside it: what git ignores (`.env`, keys, local
+//! configs) is left out, by the `ignore` crate's rules, as ripgrep reads them.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,12 @@ pub struct SyncReport {
     pub copied: usize,
     pub unchanged: usize,
     pub removed: usize,
-    /// Where links in the tree point outside it (a sandbox must let builds see these).
+    /// Trees outside the workspace that builds need: path dependencies and workspace
+    /// manifests (filled by the caller from the manifests).
     pub outside: Vec<PathBuf>,
+    /// Links in the tree that point outside it: (the link, relative; where it points). A
+    /// sandbox shows such a target only when builds need it or the user allows it.
+    pub links_out: Vec<(PathBuf, PathBuf)>,
     /// SHA-256 over every source file's path, size and modification time: equal fingerprints
     /// mean an unchanged tree.
     pub fingerprint: String,
@@ -24,8 +30,17 @@ pub struct SyncReport {
 /// Directory names never copied: version control, and tool state that builds do not need.
 const SKIPPED_NAMES: &[&str] = &[".git", ".hg", ".svn", ".jj", ".dualtrack"];
 
-/// Make `dest` a copy of `src`, skipping VCS directories and the `skip` paths (the target
-/// directory). `std::fs::copy` uses `copy_file_range`, which shares extents (a reflink) on
+/// Files a build reads even when git ignores them (a library's `Cargo.lock` often is).
+const ALWAYS_COPIED: &[&str] = &[
+    "Cargo.lock",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    ".cargo/config.toml",
+    ".cargo/config",
+];
+
+/// Make `dest` a copy of `src`, skipping VCS directories, what git ignores and the `skip`
+/// paths (the target directory). `std::fs::copy` uses `copy_file_range`, which shares extents (a reflink) on
 /// filesystems that can.
 /// `keep` lists paths (relative) left in `dest` as they are: never removed, never overwritten
 /// (a lock file cargo made, files the caller rewrites itself).
@@ -41,37 +56,19 @@ pub fn sync_tree(
     std::fs::create_dir_all(dest)
         .with_context(|| format!("failed to create {}", dest.display()))?;
     let real_src = src.canonicalize().unwrap_or_else(|_| src.to_owned());
-    let walker = walkdir::WalkDir::new(src)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|entry| {
-            let path = entry.path();
-            let skipped_name = entry.depth() > 0
-                && entry.file_type().is_dir()
-                && entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| SKIPPED_NAMES.contains(&n));
-            // Another target directory (an old `target/` after `build.target-dir` moved):
-            // cargo marks its own with CACHEDIR.TAG, and builds never read it.
-            let cache = entry.depth() > 0
-                && entry.file_type().is_dir()
-                && path.join("CACHEDIR.TAG").is_file();
-            !skipped_name && !cache && !skip.iter().any(|s| path == s)
-        });
-    for entry in walker {
-        let entry = entry.with_context(|| format!("failed to walk {}", src.display()))?;
+    for entry in walk(src, skip)? {
         let rel = entry
             .path()
             .strip_prefix(src)
-            .expect("walkdir stays under its root");
+            .expect("the walk stays under its root");
         if rel.as_os_str().is_empty() {
             continue;
         }
         let target = dest.join(rel);
         wanted.insert(rel.to_owned());
-        let file_type = entry.file_type();
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
         if let Ok(metadata) = entry.metadata() {
             let modified = metadata
                 .modified()
@@ -105,14 +102,14 @@ pub fn sync_tree(
                     if resolved.starts_with(&real_src) {
                         link
                     } else {
-                        report.outside.push(resolved.clone());
+                        report.links_out.push((rel.to_owned(), resolved.clone()));
                         resolved
                     }
                 }
                 _ => {
                     if link.is_absolute() && !link.starts_with(src) && !link.starts_with(&real_src)
                     {
-                        report.outside.push(link.clone());
+                        report.links_out.push((rel.to_owned(), link.clone()));
                     }
                     link
                 }
@@ -169,6 +166,70 @@ pub fn sync_tree(
     Ok(report)
 }
 
+/// The entries of `src` to copy, parents first, in name order: not VCS or tool directories,
+/// other target directories, the `skip` paths, or what git ignores there; then the files a
+/// build needs that git ignores.
+fn walk(src: &Path, skip: &[PathBuf]) -> anyhow::Result<Vec<ignore::DirEntry>> {
+    let skip = skip.to_vec();
+    let walker = ignore::WalkBuilder::new(src)
+        .hidden(false)
+        .ignore(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(true)
+        .parents(true)
+        // As ripgrep: .gitignore files count inside a git repository (up to its root).
+        .require_git(true)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |entry| {
+            let path = entry.path();
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let skipped_name = entry.depth() > 0
+                && is_dir
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_NAMES.contains(&n));
+            // Another target directory (an old `target/` after `build.target-dir` moved):
+            // cargo marks its own with CACHEDIR.TAG, and builds never read it.
+            let cache = entry.depth() > 0 && is_dir && path.join("CACHEDIR.TAG").is_file();
+            !skipped_name && !cache && !skip.iter().any(|s| path == s)
+        })
+        .build();
+    let mut entries = Vec::new();
+    for entry in walker {
+        entries.push(entry.with_context(|| format!("failed to walk {}", src.display()))?);
+    }
+    let walked: HashSet<PathBuf> = entries.iter().map(|e| e.path().to_owned()).collect();
+    for name in ALWAYS_COPIED {
+        let path = src.join(name);
+        if walked.contains(&path) || !path.is_file() {
+            continue;
+        }
+        // Its directory too, when git ignores that (`.cargo/`).
+        let walker = ignore::WalkBuilder::new(&path)
+            .standard_filters(false)
+            .build();
+        for parent in path
+            .parent()
+            .into_iter()
+            .filter(|p| *p != src && !walked.contains(*p))
+        {
+            if let Some(Ok(dir)) = ignore::WalkBuilder::new(parent)
+                .standard_filters(false)
+                .max_depth(Some(0))
+                .build()
+                .next()
+            {
+                entries.push(dir);
+            }
+        }
+        entries.extend(walker.flatten());
+    }
+    Ok(entries)
+}
+
 /// Same size and modification time: the copy is current.
 fn same_file_content_stamp(source: &std::fs::Metadata, target: &Path) -> bool {
     let Ok(copy) = target.symlink_metadata() else {
@@ -215,6 +276,57 @@ mod test {
     }
 
     #[test]
+    fn what_git_ignores_is_not_copied_but_what_builds_need_is() {
+        let src = tempfile::tempdir().unwrap();
+        let git = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(src.path())
+            .status();
+        if !git.is_ok_and(|s| s.success()) {
+            eprintln!("git is not available; skipping");
+            return;
+        }
+        write(&src.path().join("src/lib.rs"), "");
+        write(
+            &src.path().join(".gitignore"),
+            "/.env\n*.pem\n/Cargo.lock\n.cargo/\nlocal/\n",
+        );
+        write(&src.path().join(".env"), "OPENAI_API_KEY=sk-secret");
+        write(
+            &src.path().join("keys/server.pem"),
+            "-----BEGIN PRIVATE KEY-----",
+        );
+        write(&src.path().join("local/settings.toml"), "token = 1");
+        write(&src.path().join("Cargo.lock"), "# lock");
+        write(&src.path().join(".cargo/config.toml"), "[build]");
+        write(
+            &src.path().join(".hidden_fixture"),
+            "kept: git does not ignore it",
+        );
+        let dest = tempfile::tempdir().unwrap();
+        sync_tree(src.path(), dest.path(), &[], &[]).unwrap();
+        for gone in [".env", "keys/server.pem", "local/settings.toml"] {
+            assert!(!dest.path().join(gone).exists(), "{gone} was copied");
+        }
+        for kept in [
+            "src/lib.rs",
+            ".gitignore",
+            "Cargo.lock",
+            ".cargo/config.toml",
+            ".hidden_fixture",
+        ] {
+            assert!(dest.path().join(kept).is_file(), "{kept} was not copied");
+        }
+        // A file ignored later goes from the copy.
+        write(&src.path().join("src/notes.txt"), "x");
+        sync_tree(src.path(), dest.path(), &[], &[]).unwrap();
+        assert!(dest.path().join("src/notes.txt").is_file());
+        write(&src.path().join(".gitignore"), "/.env\n*.pem\nnotes.txt\n");
+        sync_tree(src.path(), dest.path(), &[], &[]).unwrap();
+        assert!(!dest.path().join("src/notes.txt").exists());
+    }
+
+    #[test]
     fn other_target_directories_are_not_copied() {
         let src = tempfile::tempdir().unwrap();
         write(&src.path().join("src/lib.rs"), "");
@@ -246,8 +358,11 @@ mod test {
         let dest = tempfile::tempdir().unwrap();
         let synced = sync_tree(&src, dest.path(), &[], &[]).unwrap();
         assert_eq!(
-            synced.outside,
-            [root.path().canonicalize().unwrap().join("shared/common.rs")]
+            synced.links_out,
+            [(
+                PathBuf::from("src/common.rs"),
+                root.path().canonicalize().unwrap().join("shared/common.rs")
+            )]
         );
         assert_eq!(
             std::fs::read_to_string(dest.path().join("src/common.rs")).unwrap(),

@@ -13,6 +13,7 @@ pub mod lints;
 pub mod manifest;
 pub mod process;
 pub mod sandbox;
+pub mod trial;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ pub struct RunOptions {
     /// A file of the copy to build as this text instead of the workspace's: a proposed fix
     /// under verification. The workspace is never touched.
     pub patch: Option<Patch>,
+    /// Trees outside the workspace that links in it may show (`--allow-link`), absolute.
+    pub allow_links: Vec<PathBuf>,
 }
 
 /// A file's replacement text in the scratch copy.
@@ -108,6 +111,7 @@ impl Default for RunOptions {
             progress: Progress::hidden(),
             cargo_features: Vec::new(),
             patch: None,
+            allow_links: Vec::new(),
         }
     }
 }
@@ -242,13 +246,16 @@ impl ScratchArea {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("failed to create {}", dir.display()))?;
         }
-        Ok(ScratchArea {
+        let area = ScratchArea {
             root,
             copy,
             target,
             tmp,
             _lock: lock,
-        })
+        };
+        // A check-in the tool died in the middle of is put back first.
+        trial::recover(&area, workspace)?;
+        Ok(area)
     }
 
     /// Bring the copy up to date with the workspace and fix its manifests.
@@ -417,6 +424,63 @@ fn relocate_rendered(
 /// Everything outside the workspace a build reads, from the paths the workspace points at:
 /// the path dependencies of those path dependencies, in turn, and the manifest of the
 /// workspace each one inherits from (`edition.workspace = true`). Sorted, without repeats.
+/// Show `sandboxes` what builds need outside the workspace, read-only: path dependencies and
+/// workspace manifests, where they are. Links out of it show their target only inside those,
+/// or where the user allowed (a link to `/etc` would show `/etc`); the others are said.
+/// (Not what is missing, which bwrap cannot bind, nor an ancestor of the workspace, which
+/// would show the whole tree around it.)
+pub fn show_outside(
+    workspace: &Workspace,
+    synced: &copy::SyncReport,
+    allow_links: &[PathBuf],
+    progress: &Progress,
+    sandboxes: &mut [&mut Sandbox],
+) {
+    let shown = |path: &PathBuf| path.exists() && !workspace.root.starts_with(path);
+    let mut outside: Vec<PathBuf> = synced
+        .outside
+        .iter()
+        .filter(|p| shown(p))
+        .cloned()
+        .collect();
+    let (allowed, hidden) = links_shown(&synced.links_out, &outside, allow_links);
+    outside.extend(allowed.into_iter().filter(shown));
+    for (link, target) in hidden {
+        progress.line(&format!(
+            "warning: {} links to {}, outside the workspace: builds and tests do not see it \
+             (pass --allow-link {} to show it read-only)",
+            link.display(),
+            target.display(),
+            target.display()
+        ));
+    }
+    for sandbox in sandboxes.iter_mut() {
+        sandbox.read_only.extend(outside.iter().cloned());
+    }
+}
+
+/// Of the links out of the workspace, the targets a sandbox shows (inside a tree it shows
+/// already, or under one the user allowed) and the links it leaves dangling.
+fn links_shown(
+    links: &[(PathBuf, PathBuf)],
+    outside: &[PathBuf],
+    allowed: &[PathBuf],
+) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>) {
+    let mut shown = Vec::new();
+    let mut hidden = Vec::new();
+    for (link, target) in links {
+        if outside.iter().any(|tree| target.starts_with(tree)) {
+            continue;
+        }
+        if allowed.iter().any(|tree| target.starts_with(tree)) {
+            shown.push(target.clone());
+        } else {
+            hidden.push((link.clone(), target.clone()));
+        }
+    }
+    (shown, hidden)
+}
+
 fn outside_closure(start: Vec<PathBuf>, workspace_root: &Path) -> Vec<PathBuf> {
     let mut seen: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     let mut queue = start;
@@ -604,17 +668,13 @@ fn run_in_area(
     if let Some(patch) = &options.patch {
         patch.apply(area)?;
     }
-    // Path dependencies and links out of the workspace: builds and tests read them where they
-    // are, read-only.
-    // (Not what is missing, which bwrap cannot bind, nor an ancestor of the workspace, which
-    // would show the whole tree around it.)
-    let outside = synced
-        .outside
-        .iter()
-        .filter(|path| path.exists() && !workspace.root.starts_with(path));
-    for sandbox in [&mut sandbox, &mut build_sandbox] {
-        sandbox.read_only.extend(outside.clone().cloned());
-    }
+    show_outside(
+        workspace,
+        &synced,
+        &options.allow_links,
+        &options.progress,
+        &mut [&mut sandbox, &mut build_sandbox],
+    );
     // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
     // untouched before every run.
     let baseline_stamp = area.root.join("baseline");
@@ -1577,5 +1637,33 @@ mod test {
             relocated.contains("\n 10 | pub fn format_cents"),
             "{relocated}"
         );
+    }
+
+    #[test]
+    fn links_out_show_their_target_only_inside_needed_or_allowed_trees() {
+        let links = vec![
+            (PathBuf::from("etc"), PathBuf::from("/etc")),
+            (
+                PathBuf::from("src/dep.rs"),
+                PathBuf::from("/w/dep/src/lib.rs"),
+            ),
+            (
+                PathBuf::from("src/shared.rs"),
+                PathBuf::from("/w/shared/ledger.rs"),
+            ),
+        ];
+        let outside = vec![PathBuf::from("/w/dep")];
+        let (shown, hidden) = links_shown(&links, &outside, &[]);
+        assert!(shown.is_empty());
+        assert_eq!(
+            hidden
+                .iter()
+                .map(|(l, _)| l.to_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["etc", "src/shared.rs"]
+        );
+        let (shown, hidden) = links_shown(&links, &outside, &[PathBuf::from("/w/shared")]);
+        assert_eq!(shown, [PathBuf::from("/w/shared/ledger.rs")]);
+        assert_eq!(hidden.len(), 1);
     }
 }
