@@ -19,6 +19,7 @@ pub mod progress;
 pub mod report;
 pub mod review;
 pub mod scratch;
+pub mod secrets;
 pub mod spec;
 pub mod syntax;
 pub mod testfile;

@@ -170,6 +170,33 @@ fn out_writes_one_file_per_module_and_removes_stale_ones() {
     assert!(listing.contains("planted_text.rs"), "{listing}");
 }
 
+/// A file of the user's that bears a generated module's name is never overwritten.
+#[test]
+fn out_refuses_to_overwrite_a_file_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tests");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("planted_tally.rs"), "// my own tests\n").unwrap();
+    std::fs::write(out.join("old_module.rs"), "//! dualtrack: {}\n").unwrap();
+    let output = generate(
+        &fixture("planted"),
+        &["--max-tests", "0", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("planted_tally.rs is not a file `generate` wrote"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("planted_tally.rs")).unwrap(),
+        "// my own tests\n"
+    );
+    // Nothing else was written or removed either.
+    assert!(out.join("old_module.rs").exists());
+    assert!(!out.join("planted.rs").exists());
+}
+
 #[test]
 fn a_pattern_that_matches_nothing_is_a_usage_error() {
     let output = generate(&fixture("planted"), &["--fn", "no_such_function"]);

@@ -1071,3 +1071,82 @@ async fn fixes_stay_within_what_is_left_of_max_cost() {
         .unwrap_or_else(|| panic!("{:#}", report["fixes"]));
     assert_eq!(declined["verified"], false);
 }
+
+/// A model's hostile tests read host files and panic with them; the review runs them in the
+/// sandbox, and no request to the model (repair, fix) carries a line from outside the crate or
+/// a secret of the tool's environment.
+#[tokio::test]
+async fn nothing_from_outside_the_crate_reaches_the_model() {
+    let server = MockServer::start().await;
+    let outside = tempfile::tempdir().unwrap();
+    let secret_file = outside.path().join("notes.txt");
+    std::fs::write(&secret_file, "outside-the-crate-line-7c1d").unwrap();
+    let planted_token = "planted-token-value-9f2e";
+    let leak = |name: &str, path: &str| {
+        json!({"name": name, "code": format!(
+            "#[test]\nfn {name}() {{\n    let text = std::fs::read_to_string({path:?}).unwrap_or_else(|e| e.to_string());\n    assert!(text.is_empty() && average(1, 1) == 1, \"{{text}}\");\n}}"
+        )})
+    };
+    let hostile = json!({"tests": [
+        leak("leaks_the_password_file", "/etc/passwd"),
+        leak("leaks_a_host_file", secret_file.to_str().unwrap()),
+        {"name": "includes_a_host_file", "code": format!(
+            "#[test]\nfn includes_a_host_file() {{\n    panic!(\"{{}}\", include_str!({:?}));\n}}",
+            secret_file.to_str().unwrap()
+        )},
+    ]});
+    Mock::given(wiremock::matchers::body_string_contains("These tests fail"))
+        .respond_with(chat_reply(
+            json!({"code": "", "explanation": "the tests are wrong"}).to_string(),
+            10,
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(chat_reply(hostile.to_string(), 10))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    let output = dualtrack()
+        .args(["review", "--engine", "openai-chat", "--model", "gpt-test"])
+        .args([
+            "--fn",
+            "planted::average",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+        .env("OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+        .env("DUALTRACK_PLANTED_TOKEN", planted_token)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.code().is_some_and(|c| c <= 1), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The model's leaking tests ran (in the sandbox) and found nothing to read.
+    let leaked = by_name(&report, "leaks_a_host_file");
+    assert!(
+        leaked["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("No such file"),
+        "{leaked:#}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert!(
+        requests.len() >= 2,
+        "the fix was not asked for: {}",
+        requests.len()
+    );
+    for request in &requests {
+        let body = String::from_utf8_lossy(&request.body);
+        for leak in ["root:x:0:0", "outside-the-crate-line-7c1d", planted_token] {
+            assert!(!body.contains(leak), "a request carried {leak}: {body}");
+        }
+    }
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("outside-the-crate-line-7c1d"));
+}

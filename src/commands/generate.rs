@@ -693,6 +693,20 @@ fn write_modules(
         .map_err(|err| InputError::new(format!("cannot create {}: {err}", dir.display())))?;
     let names: std::collections::BTreeSet<String> =
         by_module.keys().map(|m| format!("{m}.rs")).collect();
+    // Only files this command wrote before are rewritten: a file of the user's by that name is
+    // named, and nothing is written.
+    for name in &names {
+        let path = dir.join(name);
+        if path.symlink_metadata().is_ok() && !is_generated(&path) {
+            return Err(InputError::new(format!(
+                "{} is not a file `generate` wrote (it does not start with `//! dualtrack:`), so \
+                 it is left as it is and nothing was written: pass another --out directory, or \
+                 move the file away",
+                path.display()
+            ))
+            .into());
+        }
+    }
     remove_stale_modules(dir, &names)?;
     let mut written = Vec::new();
     for (module, tests) in by_module {
@@ -701,6 +715,12 @@ fn write_modules(
         written.push((path, tests.len()));
     }
     Ok(written)
+}
+
+/// A regular file that starts with the generated header (not a link, not a FIFO).
+fn is_generated(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.is_file())
+        && std::fs::read_to_string(path).is_ok_and(|text| text.starts_with("//! dualtrack:"))
 }
 
 /// Generated modules an earlier run wrote into `dir` that this run does not rewrite: they
@@ -717,9 +737,7 @@ fn remove_stale_modules(
         if !name.ends_with(".rs") || keep.contains(&name) || !entry.file_type()?.is_file() {
             continue;
         }
-        let generated =
-            std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with("//! dualtrack:"));
-        if generated {
+        if is_generated(&path) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("failed to remove the stale {}", path.display()))?;
         }

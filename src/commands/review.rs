@@ -1025,19 +1025,51 @@ struct ModelStep<'a> {
     progress: &'a Progress,
 }
 
-/// A compiler error as the model may see it: no local paths (they say nothing to the model,
-/// and would make each run's request differ), no key, and not too long.
+/// A compiler error or a test's failure as the model may see it: the message, the places and
+/// the crate's own lines, not the lines of files outside it; no local paths (they say nothing
+/// to the model, and would make each run's request differ), no key, and not too long.
 fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
     let mut text = error.to_owned();
     for dir in [run_dir, root] {
         let shown = format!("{}/", dir.display());
         text = text.replace(&shown, "");
     }
+    let text = crate_lines_only(&text);
     let text = crate::generate::model::client::redact(&text, None);
     match text.char_indices().nth(2000) {
         Some((at, _)) => format!("{}\n... (cut)", &text[..at]),
         None => text,
     }
+}
+
+/// `rendered` (a rustc diagnostic, paths inside the crate made relative) without the source
+/// lines it quotes from files outside the crate (absolute paths: the toolchain, the registry,
+/// anything a test named): their places stay, their text goes.
+fn crate_lines_only(rendered: &str) -> String {
+    let mut out = String::with_capacity(rendered.len());
+    let mut quoting_the_crate = true;
+    for line in rendered.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(place) = trimmed
+            .strip_prefix("--> ")
+            .or_else(|| trimmed.strip_prefix("::: "))
+        {
+            quoting_the_crate = !Path::new(place.trim()).is_absolute();
+            out.push_str(line);
+            continue;
+        }
+        // The gutter of a quoted source line: `12 |     code`, `   |`, `...`.
+        let gutter = trimmed
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start()
+            .starts_with('|')
+            || trimmed.trim_end() == "...";
+        if gutter && !quoting_the_crate {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// Send the compiler's errors back for the tests that did not build, run the fixed ones, and
@@ -1551,6 +1583,16 @@ fn exit_code(document: &Value, fail_on: FailOn) -> ExitCode {
 
 #[cfg(test)]
 mod test {
+    #[test]
+    fn errors_sent_back_keep_the_crate_s_lines_only() {
+        let rendered = "error[E0308]: mismatched types\n  --> src/lib.rs:3:5\n   |\n3  |     leak()\n   |     ^^^^^^ expected `u8`\n   |\nnote: defined here\n  --> /etc/app/secret.rs:1:1\n   |\n1  | root:x:0:0:root\n   | ^^^^\n";
+        let cut = super::crate_lines_only(rendered);
+        assert!(cut.contains("3  |     leak()"), "{cut}");
+        assert!(cut.contains("--> /etc/app/secret.rs:1:1"), "{cut}");
+        assert!(!cut.contains("root:x:0:0"), "{cut}");
+        assert!(cut.contains("note: defined here"), "{cut}");
+    }
+
     use super::*;
 
     #[test]

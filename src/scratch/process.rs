@@ -69,10 +69,12 @@ pub fn run_with_timeout(
         kill_group(&mut child);
     }
     let drain_deadline = Instant::now() + DRAIN_GRACE;
+    // What a sandboxed build or test says leaves here with the environment's secrets out:
+    // reports, decisions and every request to a model are made from it.
     Ok(Finished {
         status,
-        stdout: stdout.finish(drain_deadline),
-        stderr: stderr.finish(drain_deadline),
+        stdout: crate::secrets::redact(&stdout.finish(drain_deadline)),
+        stderr: crate::secrets::redact(&stderr.finish(drain_deadline)),
         elapsed: start.elapsed(),
     })
 }

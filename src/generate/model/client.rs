@@ -132,7 +132,8 @@ pub async fn post_json(
     let start = Instant::now();
     let secret = endpoint.secret.as_ref().map(|(_, value)| value.as_str());
     let clean = |text: &str| redact(text, secret);
-    let payload = serde_json::to_vec(body).expect("a JSON value serializes");
+    // No secret of this machine leaves in a request, whatever put it in the prompt.
+    let payload = crate::secrets::redact(&body.to_string()).into_bytes();
     let mut retries = 0;
     loop {
         let Some(timeout) = patience.next_try() else {
@@ -349,8 +350,9 @@ pub fn redact(text: &str, secret: Option<&str>) -> String {
 /// `text` with the key blanked out, and nothing else: for a model's answers, whose code may
 /// hold any word.
 pub fn redact_key(text: &str, secret: Option<&str>) -> String {
+    let text = crate::secrets::redact(text);
     let Some(secret) = secret else {
-        return text.to_owned();
+        return text;
     };
     let bare = secret
         .trim()
@@ -359,7 +361,7 @@ pub fn redact_key(text: &str, secret: Option<&str>) -> String {
     if bare.len() >= 8 {
         text.replace(bare, "[redacted]")
     } else {
-        text.to_owned()
+        text
     }
 }
 
