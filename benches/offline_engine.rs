@@ -28,6 +28,66 @@ fn main() {
             println!("{}", report.render(fixture, budget));
         }
     }
+    if filter.as_deref().is_none_or(|f| "scaling".contains(f)) {
+        scaling();
+    }
+}
+
+/// `generate` on one generated file of N small functions, N = 2,500 to 20,000: wall time and
+/// peak memory should grow in proportion to N (the issue was a quadratic call resolution).
+fn scaling() {
+    let mut previous: Option<(usize, f64)> = None;
+    for n in [2_500, 5_000, 10_000, 20_000] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"big\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+        )
+        .unwrap();
+        let source: String = (0..n)
+            .map(|i| {
+                format!(
+                    "/// Doc {i}.\npub fn f{i}(x: u32, s: &str) -> u32 {{\n    if x > {i} {{ return x - {i}; }}\n    helper(s) + x\n}}\n"
+                )
+            })
+            .chain(["fn helper(s: &str) -> u32 { s.len() as u32 }\n".to_owned()])
+            .collect();
+        std::fs::write(dir.path().join("src/lib.rs"), source).unwrap();
+        let start = Instant::now();
+        let output = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+            .args(["generate", "--manifest-path"])
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .or_else(|_| {
+                Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
+                    .args(["generate", "--manifest-path"])
+                    .arg(dir.path().join("Cargo.toml"))
+                    .output()
+            })
+            .unwrap();
+        let seconds = start.elapsed().as_secs_f64();
+        let peak_kb = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok());
+        let growth = previous
+            .map(|(m, s)| {
+                format!(
+                    ", x{:.2} time for x{:.1} functions",
+                    seconds / s,
+                    n as f64 / m as f64
+                )
+            })
+            .unwrap_or_default();
+        println!(
+            "generate scaling: {n} functions in {seconds:.2} s, peak {}{growth}",
+            peak_kb.map_or("?".to_owned(), |kb| format!("{} MB", kb / 1024))
+        );
+        previous = Some((n, seconds));
+    }
 }
 
 struct Truth {

@@ -553,7 +553,8 @@ pub fn check_in(
         let failing = failing_tests(root, &attempt, &failure);
         undo.roll_back()?;
         if crate::interrupt::interrupted() {
-            return Err(InputError::new("interrupted: nothing was checked in").into());
+            return Err(anyhow::Error::new(crate::scratch::Interrupted)
+                .context("interrupted: nothing was checked in"));
         }
         attempts += 1;
         let mut changed = false;

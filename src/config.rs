@@ -61,7 +61,7 @@ impl Config {
     pub fn load(workspace_root: &Path) -> Result<Config, InputError> {
         for path in config_paths(workspace_root) {
             if path.is_file() {
-                let text = std::fs::read_to_string(&path).map_err(|err| {
+                let text = crate::input::read_to_string(&path).map_err(|err| {
                     InputError::new(format!("cannot read {}: {err}", path.display()))
                 })?;
                 return Config::parse(&text, &path);

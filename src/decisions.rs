@@ -106,7 +106,7 @@ impl Decisions {
     /// The workspace's decisions; none when the file does not exist yet.
     pub fn load(workspace_root: &Path) -> Result<Decisions, InputError> {
         let path = decisions_path(workspace_root);
-        match std::fs::read_to_string(&path) {
+        match crate::input::read_to_string(&path) {
             Ok(text) => Decisions::parse(&text, &path),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Decisions::default()),
             Err(err) => Err(InputError::new(format!(
@@ -210,7 +210,7 @@ impl Decisions {
             crate::output::refuse_linked_dir(dir)?;
             std::fs::create_dir_all(dir)?;
         }
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::input::read_to_string(&path) {
             Ok(old) => self.merged_into(&old),
             Err(_) => self.to_text(),
         };

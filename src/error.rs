@@ -47,10 +47,17 @@ impl InputError {
     }
 }
 
-/// The exit code an error maps to: input errors anywhere in the chain are the user's (2),
-/// anything else is ours (70).
+/// The exit code an error maps to: after Ctrl-C, whatever stopped the command, the
+/// interruption (130); input errors anywhere in the chain are the user's (2), anything else
+/// is ours (70).
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
-    if error.chain().any(|cause| cause.is::<InputError>()) {
+    if crate::interrupt::interrupted()
+        || error
+            .chain()
+            .any(|cause| cause.is::<crate::scratch::Interrupted>())
+    {
+        ExitCode::Interrupted
+    } else if error.chain().any(|cause| cause.is::<InputError>()) {
         ExitCode::Usage
     } else {
         ExitCode::Internal
@@ -68,6 +75,13 @@ mod test {
             .context("loading workspace")
             .unwrap_err();
         assert_eq!(exit_code_for(&error), ExitCode::Usage);
+    }
+
+    #[test]
+    fn an_interruption_behind_context_exits_130() {
+        let error = anyhow::Error::new(crate::scratch::Interrupted)
+            .context("interrupted: nothing was checked in");
+        assert_eq!(exit_code_for(&error), ExitCode::Interrupted);
     }
 
     #[test]

@@ -177,11 +177,20 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
             .with_context(|| format!("failed to create {}", dir.display()))?;
     }
     crate::output::refuse_link(path, "the ledger is not written through links")?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let mut file = crate::input::open_append(path)
         .with_context(|| format!("failed to open {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Another name of the file may be outside the tree: writing would change it there.
+        if file.metadata().is_ok_and(|m| m.nlink() > 1) {
+            anyhow::bail!(
+                "{} has other names (a hard link): it is not written; copy it to make it \
+                 the tree's own",
+                path.display()
+            );
+        }
+    }
     file.lock()
         .with_context(|| format!("failed to lock {}", path.display()))?;
     let mut text = String::new();
@@ -196,8 +205,15 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
             text.push('\n');
         }
         // Rows follow the file's own header: one written by another version of the tool
-        // gets its columns, and never a row that does not fit it.
-        header_of(path).unwrap_or_else(|| COLUMNS.iter().map(|c| c.to_string()).collect())
+        // gets its columns, and never a row that does not fit it. A file without one is not
+        // a ledger, and gets nothing.
+        header_of(path).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not a ledger (its first line is no CSV header with a `run_id` column): \
+                 nothing was appended; move it away to start a new ledger",
+                path.display()
+            )
+        })?
     };
     records.extend(rows.iter().map(|row| row.fields_under(&header)));
     text.push_str(&csv_text(records));
@@ -212,7 +228,7 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
 /// The column names of the ledger at `path`, from its first line.
 fn header_of(path: &Path) -> Option<Vec<String>> {
     use std::io::BufRead as _;
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::input::open(path).ok()?;
     let mut line = String::new();
     std::io::BufReader::new(file).read_line(&mut line).ok()?;
     let names: Vec<String> = csv::ReaderBuilder::new()
@@ -224,12 +240,16 @@ fn header_of(path: &Path) -> Option<Vec<String>> {
         .iter()
         .map(str::to_owned)
         .collect();
-    names.iter().any(|n| n == "kind").then_some(names)
+    names
+        .iter()
+        .any(|n| n == "kind")
+        .then_some(names)
+        .filter(|names| names.iter().any(|n| n == "run_id"))
 }
 
 fn ends_with_newline(path: &Path, length: u64) -> bool {
     use std::io::{Read as _, Seek as _, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(mut file) = crate::input::open(path) else {
         return true;
     };
     let mut last = [0u8; 1];
@@ -241,9 +261,15 @@ fn ends_with_newline(path: &Path, length: u64) -> bool {
 /// Every row of the ledger at `path`; none when it does not exist. A line that is not a
 /// record of the header's columns is an error naming the file and line.
 pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let file = match std::fs::File::open(path) {
+    let file = match crate::input::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(crate::error::InputError::new(format!(
+                "{err}: the ledger cannot be read; move it away"
+            ))
+            .into());
+        }
         Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
     };
     let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
@@ -664,6 +690,52 @@ mod test {
         let err = append(&path(dir.path()), &[Row::default()]).unwrap_err();
         assert!(err.is::<crate::error::InputError>(), "{err:?}");
         assert!(!elsewhere.path().join("ledger.csv").exists());
+    }
+
+    #[test]
+    fn what_is_not_a_ledger_file_gets_nothing_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Garbage, and a CSV without the `run_id` column.
+        for text in ["\u{1}\u{2} not, csv \"at all\n", "name,size\nx,1\n"] {
+            std::fs::write(&path, text).unwrap();
+            let err = append(&path, &[review("r1", "offline", None, 0, 1)]).unwrap_err();
+            assert!(err.to_string().contains("is not a ledger"), "{err}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
+        // A directory, a FIFO: refused at once.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(append(&path, &[Row::default()]).is_err());
+        let err = read(&path).unwrap_err();
+        assert!(err.is::<crate::error::InputError>(), "{err:?}");
+        std::fs::remove_dir(&path).unwrap();
+        let name = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert!(append(&path, &[Row::default()]).is_err());
+        assert!(read(&path).is_err());
+        std::fs::remove_file(&path).unwrap();
+        // A hard link to a file outside the tree.
+        let outside = dir.path().join("elsewhere.csv");
+        std::fs::write(&outside, "").unwrap();
+        std::fs::hard_link(&outside, &path).unwrap();
+        let err = append(&path, &[Row::default()]).unwrap_err();
+        assert!(err.to_string().contains("hard link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "");
+    }
+
+    #[test]
+    fn interrupted_reviews_are_left_out_of_stats() {
+        let mut interrupted = review("r2", "offline", None, 0, 10);
+        interrupted.kind = "interrupted".into();
+        let stats = stats(
+            &[review("r1", "offline", None, 2, 1000), interrupted],
+            None,
+            GroupBy::Engine,
+        );
+        assert_eq!(stats[0].reviews, 1);
     }
 
     #[test]

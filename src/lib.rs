@@ -12,6 +12,7 @@ pub mod decisions;
 pub mod effects;
 pub mod error;
 pub mod generate;
+pub mod input;
 pub mod interrupt;
 pub mod ledger;
 pub mod output;

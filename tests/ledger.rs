@@ -168,3 +168,49 @@ fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
     assert_eq!(stats["groups"][0]["reviews"], 2);
     assert_eq!(stats["groups"][0]["accepted"], 1);
 }
+
+/// A review stopped by Ctrl-C is marked in the ledger, and `stats` does not count it.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_review_is_marked_and_left_out_of_stats() {
+    let dir = util::copy_fixture("planted");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-dualtrack"))
+        .args([
+            "review",
+            "--all-functions",
+            "--fail-on",
+            "never",
+            "-q",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Under way: the scratch area is locked (the baseline builds).
+    let lock = dir.path().join("target/dualtrack/lock");
+    let started = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(started.elapsed().as_secs() < 60, "the review never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let ledger = std::fs::read_to_string(dir.path().join(".dualtrack/ledger.csv")).unwrap();
+    let row = ledger.lines().nth(1).unwrap();
+    assert!(row.starts_with("interrupted,"), "{ledger}");
+    let stats = dualtrack()
+        .args(["stats", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(
+        stats["groups"].as_array().map(Vec::len),
+        Some(0),
+        "{stats:#}"
+    );
+}

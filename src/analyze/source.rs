@@ -14,7 +14,7 @@ pub struct LoadError {
 /// a byte-order mark is dropped and a shebang line is blanked (syn would otherwise slice it off
 /// and shift every offset).
 pub fn load_source(path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|err| LoadError {
+    let bytes = crate::input::read(path).map_err(|err| LoadError {
         line: 1,
         column: 1,
         message: format!("cannot read file: {err}"),

@@ -634,7 +634,12 @@ fn ledger_row(document: &Value, facts: LedgerFacts) -> crate::ledger::Row {
     let usage = |key: &str| document["usage"][key].as_u64().unwrap_or(0);
     let generated = count("generated");
     crate::ledger::Row {
-        kind: "review".into(),
+        // An interrupted review's counts say nothing about the engine: `stats` leaves it out.
+        kind: if document["interrupted"] == true {
+            "interrupted".into()
+        } else {
+            "review".into()
+        },
         run_id: document["run_id"].as_str().unwrap_or_default().to_owned(),
         timestamp: crate::ledger::now(),
         task: facts.task.unwrap_or_default(),

@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     })?;
     let mut modules = Vec::new();
     for path in &args.files {
-        let text = std::fs::read_to_string(path)
+        let text = crate::input::read_to_string(path)
             .map_err(|err| InputError::new(format!("cannot read {}: {err}", path.display())))?;
         let module = parse_test_module(&text).map_err(|err| {
             InputError::new(format!("{}:{}: {}", path.display(), err.line, err.message))

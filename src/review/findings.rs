@@ -28,7 +28,19 @@ pub fn is_failure(outcome: Outcome) -> bool {
 
 /// `F-` and the first 10 hex of the hash of kind, function, oracle and input.
 pub fn finding_id(kind: &str, function: &str, oracle: &str, input: &str) -> String {
-    let digest = Sha256::digest([kind, function, oracle, input].join("\0").as_bytes());
+    failure_id(kind, function, oracle, input, "")
+}
+
+/// [`finding_id`] of a failure, told apart by what failed: the site it failed at (or its
+/// place) and the class of its message (numbers and quoted values blanked). Two failures of
+/// one input at two places, or of two kinds, are two findings; the same failure in the next
+/// run is the same one.
+pub fn failure_id(kind: &str, function: &str, oracle: &str, input: &str, failure: &str) -> String {
+    let mut parts = vec![kind, function, oracle, input];
+    if !failure.is_empty() {
+        parts.push(failure);
+    }
+    let digest = Sha256::digest(parts.join("\0").as_bytes());
     let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
     format!("F-{hex}")
 }
@@ -64,8 +76,21 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
             if let Some(error) = r.compile_errors.first() {
                 message = format!("{message}: {error}");
             }
+            // What failed, stably: the site (else the file without the line, which moves with
+            // any edit above it), and the message's class.
+            let place = r.failure_site.clone().unwrap_or_else(|| {
+                r.location
+                    .as_deref()
+                    .and_then(split_location)
+                    .map(|(file, _)| file)
+                    .unwrap_or_default()
+            });
+            let failure = format!(
+                "{place}\0{}",
+                crate::decisions::message_signature(&r.message)
+            );
             json!({
-                "id": finding_id(kind, &r.function, &oracle, &input),
+                "id": failure_id(kind, &r.function, &oracle, &input, &failure),
                 "kind": kind, "function": r.function, "test": r.name, "verdict": verdict,
                 "status": "new", "message": message, "location": r.location,
                 "input": r.input, "site": r.targets.first(), "item": r.spec_items.first(),
@@ -307,8 +332,72 @@ mod test {
     use super::*;
 
     #[test]
+    fn failures_of_one_input_at_two_sites_are_two_findings() {
+        let result = |name: &str, site: &str, message: &str| -> crate::scratch::TestResult {
+            serde_json::from_value(json!({
+                "name": name, "engine": "model", "function": "c::f", "targets": [],
+                "spec_items": [], "category": null, "oracle": null, "input": "f(&[])",
+                "outcome": "panicked", "message": message, "location": "src/lib.rs:3",
+                "failure_site": site, "elapsed_ms": 1, "code": "",
+            }))
+            .unwrap()
+        };
+        let report = RunReport {
+            results: vec![
+                result(
+                    "a",
+                    "c::f#panic1",
+                    "index out of bounds: the len is 0 but the index is 0",
+                ),
+                result(
+                    "b",
+                    "c::f#panic2",
+                    "index out of bounds: the len is 0 but the index is 0",
+                ),
+                result("c", "c::f#panic1", "attempt to divide by zero"),
+                // The same failure as `a` in another run, its numbers aside.
+                result(
+                    "d",
+                    "c::f#panic1",
+                    "index out of bounds: the len is 3 but the index is 7",
+                ),
+            ],
+            ..RunReport::default()
+        };
+        let document = review_document(&report, "model", "test");
+        let ids: Vec<&str> = document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_ne!(ids[0], ids[1]);
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(ids[0], ids[3]);
+    }
+
+    #[test]
     fn finding_ids_are_stable_and_distinct() {
         let a = finding_id("failure", "c::f", "no_panic", "\"\"");
+        let at = |site: &str, message: &str| {
+            failure_id(
+                "failure",
+                "c::f",
+                "no_panic",
+                "\"\"",
+                &format!("{site}\0{message}"),
+            )
+        };
+        // One input failing at two sites, or with two kinds of message: two findings.
+        assert_ne!(
+            at("c::f#panic1", "index out of bounds"),
+            at("c::f#panic2", "index out of bounds")
+        );
+        assert_ne!(
+            at("c::f#panic1", "overflow"),
+            at("c::f#panic1", "divide by zero")
+        );
+        assert_eq!(at("c::f#panic1", "x"), at("c::f#panic1", "x"));
         assert_eq!(a, finding_id("failure", "c::f", "no_panic", "\"\""));
         assert_ne!(a, finding_id("failure", "c::f", "no_panic", "\"x\""));
         assert!(a.starts_with("F-") && a.len() == 12);

@@ -141,6 +141,10 @@ pub struct TestResult {
     /// `file:line` in the user's tree: where the code under test panicked, or where the
     /// test's own assertion failed.
     pub location: Option<String>,
+    /// The analyzer's site at `location` (the innermost that holds its line): what failed,
+    /// named in a way that survives edits elsewhere in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_site: Option<String>,
     /// Compiler errors of a dropped test, as rustc rendered them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compile_errors: Vec<String>,
@@ -982,8 +986,28 @@ fn run_in_area(
     stage.finish(None);
     report.interrupted = crate::interrupt::interrupted();
     report.results = results.into_iter().flatten().collect();
+    for result in &mut report.results {
+        result.failure_site = result
+            .location
+            .as_deref()
+            .and_then(|location| site_at(analysis, location));
+    }
     keep_copy(area, options)?;
     Ok(report)
+}
+
+/// The id of the innermost site of `analysis` whose lines hold `location` (`file:line`).
+fn site_at(analysis: &Analysis, location: &str) -> Option<String> {
+    let (file, line) = location.rsplit_once(':')?;
+    let line: u32 = line.parse().ok()?;
+    analysis
+        .functions
+        .iter()
+        .filter(|f| f.file == file && f.line <= line && line <= f.end_line)
+        .flat_map(|f| &f.sites)
+        .filter(|s| s.line <= line && line <= s.end_line.max(s.line))
+        .min_by_key(|s| (s.end_line.max(s.line) - s.line, std::cmp::Reverse(s.line)))
+        .map(|s| s.id.clone())
 }
 
 fn append_build_log(log: &mut String, what: &str, outcome: &build::BuildOutcome) {
@@ -1023,6 +1047,7 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
         outcome,
         message,
         location: None,
+        failure_site: None,
         compile_errors: Vec::new(),
         suggested_imports: Vec::new(),
         output: String::new(),

@@ -7,7 +7,7 @@
 //! whose normal result comes back through the function's tail; the meaning of a common
 //! condition (`is_empty()` ~ "empty") against the item's words.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
@@ -18,33 +18,7 @@ use crate::analyze::{Function, PanicVia, Site, SiteKind};
 /// The functions a backticked name refers to: `parse_cents`, `Ledger::balance`, `Ledger` (every
 /// method of the type), `parse_cents("12")` (the callee).
 pub fn resolve_name(name: &str, functions: &[Function]) -> Vec<usize> {
-    let Some((path, method_call)) = callee_path(name) else {
-        return Vec::new();
-    };
-    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
-    let Some(&last) = segments.last() else {
-        return Vec::new();
-    };
-    let is_type = last.chars().next().is_some_and(char::is_uppercase);
-    functions
-        .iter()
-        .enumerate()
-        .filter(|(_, function)| {
-            let own = simple_segments(&function.path);
-            if is_type {
-                // A type: its inherent methods and its trait impls' methods.
-                own.len() >= 2 && own[..own.len() - 1].ends_with(&segments)
-            } else if method_call {
-                // `x.decode()` is a method: the segment before the name is a type.
-                own.ends_with(&segments)
-                    && own.len() >= 2
-                    && own[own.len() - 2].starts_with(char::is_uppercase)
-            } else {
-                own.ends_with(&segments)
-            }
-        })
-        .map(|(index, _)| index)
-        .collect()
+    NameIndex::new(functions).resolve_name(name)
 }
 
 /// Methods with the same name in more crate types than this are too common to follow
@@ -55,55 +29,137 @@ const MAX_METHOD_CANDIDATES: usize = 3;
 /// receiver; `Trait::m` reaches the trait's implementations; a bare `helper` prefers a
 /// function nested in the caller, then one in the caller's module.
 pub fn resolve_call(call: &str, caller: usize, functions: &[Function]) -> Vec<usize> {
-    if let Some(method) = call.strip_prefix('.') {
-        let candidates = resolve_name(&format!("x.{method}()"), functions);
-        return if candidates.len() <= MAX_METHOD_CANDIDATES {
-            candidates
-        } else {
-            Vec::new()
+    NameIndex::new(functions).resolve_call(call, caller)
+}
+
+/// The functions by the plain segments of their paths, so that a name is looked up among the
+/// few functions that end like it rather than all of them: resolving every call of a crate
+/// stays near-linear in its size.
+pub struct NameIndex<'a> {
+    functions: &'a [Function],
+    segments: Vec<Vec<&'a str>>,
+    /// By the last segment (`from`, `balance`).
+    by_last: HashMap<&'a str, Vec<usize>>,
+    /// By the segment before the last (a method's type: `Ledger`).
+    by_owner: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> NameIndex<'a> {
+    pub fn new(functions: &'a [Function]) -> NameIndex<'a> {
+        let segments: Vec<Vec<&str>> = functions.iter().map(|f| simple_segments(&f.path)).collect();
+        let mut by_last: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_owner: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, own) in segments.iter().enumerate() {
+            if let Some(last) = own.last() {
+                by_last.entry(last).or_default().push(index);
+            }
+            if own.len() >= 2 {
+                by_owner.entry(own[own.len() - 2]).or_default().push(index);
+            }
+        }
+        NameIndex {
+            functions,
+            segments,
+            by_last,
+            by_owner,
+        }
+    }
+
+    /// [`resolve_name`], looked up in the index.
+    pub fn resolve_name(&self, name: &str) -> Vec<usize> {
+        let Some((path, method_call)) = callee_path(name) else {
+            return Vec::new();
         };
+        let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        let Some(&last) = segments.last() else {
+            return Vec::new();
+        };
+        let is_type = last.chars().next().is_some_and(char::is_uppercase);
+        let candidates = if is_type {
+            self.by_owner.get(last)
+        } else {
+            self.by_last.get(last)
+        };
+        candidates
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&index| {
+                let own = &self.segments[index];
+                if is_type {
+                    // A type: its inherent methods and its trait impls' methods.
+                    own.len() >= 2 && own[..own.len() - 1].ends_with(&segments)
+                } else if method_call {
+                    // `x.decode()` is a method: the segment before the name is a type.
+                    own.ends_with(&segments)
+                        && own.len() >= 2
+                        && own[own.len() - 2].starts_with(char::is_uppercase)
+                } else {
+                    own.ends_with(&segments)
+                }
+            })
+            .collect()
     }
-    let mut candidates = resolve_name(call, functions);
-    if let Some((owner, method)) = call.rsplit_once("::") {
-        let owner_last = owner.rsplit("::").next().unwrap_or(owner);
-        let implementation = format!(" as {owner_last}>::{method}");
-        let generic_implementation = format!(" as {owner_last}<");
-        // Building an iterator (`Shlex::new(input)`) is how its `next` gets run, by `collect()`
-        // or a `for` loop the call list cannot see.
-        let iterator_next = format!("<{owner_last} as Iterator>::next");
-        candidates.extend(functions.iter().enumerate().filter_map(|(index, f)| {
-            let path = f.path.split('~').next().unwrap_or(&f.path);
-            let implements = path.contains(&implementation)
-                || (path.contains(&generic_implementation)
-                    && path.ends_with(&format!(">::{method}")))
-                || path.ends_with(&iterator_next);
-            implements.then_some(index)
-        }));
-        candidates.sort_unstable();
-        candidates.dedup();
-        return candidates;
+
+    /// [`resolve_call`], looked up in the index.
+    pub fn resolve_call(&self, call: &str, caller: usize) -> Vec<usize> {
+        let functions = self.functions;
+        if let Some(method) = call.strip_prefix('.') {
+            let candidates = self.resolve_name(&format!("x.{method}()"));
+            return if candidates.len() <= MAX_METHOD_CANDIDATES {
+                candidates
+            } else {
+                Vec::new()
+            };
+        }
+        let mut candidates = self.resolve_name(call);
+        if let Some((owner, method)) = call.rsplit_once("::") {
+            let owner_last = owner.rsplit("::").next().unwrap_or(owner);
+            let implementation = format!(" as {owner_last}>::{method}");
+            let generic_implementation = format!(" as {owner_last}<");
+            // Building an iterator (`Shlex::new(input)`) is how its `next` gets run, by
+            // `collect()` or a `for` loop the call list cannot see.
+            let iterator_next = format!("<{owner_last} as Iterator>::next");
+            let method_ending = format!(">::{method}");
+            let named = [method, "next"]
+                .into_iter()
+                .filter_map(|last| self.by_last.get(last))
+                .flatten()
+                .copied();
+            candidates.extend(named.filter(|&index| {
+                let path = &functions[index].path;
+                let path = path.split('~').next().unwrap_or(path);
+                path.contains(&implementation)
+                    || (path.contains(&generic_implementation) && path.ends_with(&method_ending))
+                    || path.ends_with(&iterator_next)
+            }));
+            candidates.sort_unstable();
+            candidates.dedup();
+            return candidates;
+        }
+        let caller_path = &functions[caller].path;
+        let nested_prefix = format!("{caller_path}::");
+        let nested: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| functions[i].path.starts_with(&nested_prefix))
+            .collect();
+        if !nested.is_empty() {
+            return nested;
+        }
+        let module = caller_path.rsplit_once("::").map_or("", |(m, _)| m);
+        let local: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                functions[i]
+                    .path
+                    .rsplit_once("::")
+                    .is_some_and(|(m, _)| m == module)
+            })
+            .collect();
+        if local.is_empty() { candidates } else { local }
     }
-    let caller_path = &functions[caller].path;
-    let nested: Vec<usize> = candidates
-        .iter()
-        .copied()
-        .filter(|&i| functions[i].path.starts_with(&format!("{caller_path}::")))
-        .collect();
-    if !nested.is_empty() {
-        return nested;
-    }
-    let module = caller_path.rsplit_once("::").map_or("", |(m, _)| m);
-    let local: Vec<usize> = candidates
-        .iter()
-        .copied()
-        .filter(|&i| {
-            functions[i]
-                .path
-                .rsplit_once("::")
-                .is_some_and(|(m, _)| m == module)
-        })
-        .collect();
-    if local.is_empty() { candidates } else { local }
 }
 
 /// A function path as plain segments: `c::m::<Amount as From<u64>>::from` → `c, m, Amount,

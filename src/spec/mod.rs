@@ -93,7 +93,7 @@ pub fn load_specs(
 ) -> Result<Vec<model::Spec>, InputError> {
     let mut specs = Vec::new();
     for path in find_specs(workspace, cli_paths, config_paths, cwd)? {
-        let text = std::fs::read_to_string(&path).map_err(|err| {
+        let text = crate::input::read_to_string(&path).map_err(|err| {
             InputError::new(format!("cannot read spec {}: {err}", path.display()))
         })?;
         let (spec, warnings) = parse::parse_spec(&text, &workspace.relative_path(&path));

@@ -219,6 +219,7 @@ mod tests {
             outcome,
             message: message.into(),
             location: None,
+            failure_site: None,
             compile_errors: vec![],
             suggested_imports: vec![],
             output: String::new(),

@@ -66,6 +66,10 @@ pub fn generate(
     let no_facts = SpecFacts::default();
     let impure = purity::impure_functions(functions, &index);
     let inherited = inherited_preconditions(functions);
+    // Each function's candidates are ranked as soon as they are made and only its best
+    // `max_per_fn` kept: memory follows the tests, not the candidates.
+    let mut candidate_count = 0;
+    let mut callable = 0;
     for (position, function) in functions.iter().enumerate() {
         let Some(syntax) = index.function(&function.file, function.line) else {
             generation.skipped.push(Skipped {
@@ -97,9 +101,13 @@ pub fn generate(
             // The spec's own tests still run.
             Err(_) => {}
         }
+        let made = std::mem::take(&mut per_function[position]);
+        candidate_count += made.len();
+        callable += usize::from(!made.is_empty());
+        per_function[position] = select::rank(made, options.max_per_fn);
     }
-    generation.callable = per_function.iter().filter(|c| !c.is_empty()).count();
-    generation.candidates = per_function.iter().map(Vec::len).sum();
+    generation.callable = callable;
+    generation.candidates = candidate_count;
     let kept = select::select(per_function, options.max_per_fn, options.max_tests);
     let mut names: HashSet<String> = HashSet::new();
     for (position, chosen) in kept.into_iter().enumerate() {
@@ -125,18 +133,29 @@ fn inherited_preconditions(functions: &[crate::analyze::Function]) -> Vec<bool> 
     let stated: Vec<bool> = functions.iter().map(cases::asserts_preconditions).collect();
     let owner = |path: &str| path.rsplit_once("::").map(|(o, _)| o.to_owned());
     let mut inherited = vec![false; functions.len()];
+    let names = crate::spec::link::NameIndex::new(functions);
+    let callees: Vec<Vec<usize>> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, function)| {
+            if function.params.first().is_none_or(|p| p != "self") {
+                return Vec::new();
+            }
+            function
+                .calls
+                .iter()
+                .filter(|call| call.contains("::"))
+                .flat_map(|call| names.resolve_call(call, i))
+                .collect()
+        })
+        .collect();
     for _ in 0..3 {
         let mut changed = false;
         for (i, function) in functions.iter().enumerate() {
             if inherited[i] || function.params.first().is_none_or(|p| p != "self") {
                 continue;
             }
-            let callees = function
-                .calls
-                .iter()
-                .filter(|call| call.contains("::"))
-                .flat_map(|call| crate::spec::link::resolve_call(call, i, functions));
-            for j in callees {
+            for &j in &callees[i] {
                 if j != i
                     && owner(&functions[j].path) == owner(&function.path)
                     && (stated[j] || inherited[j])

@@ -8,7 +8,7 @@ use quote::ToTokens;
 
 use super::index::CrateIndex;
 use crate::analyze::Function;
-use crate::spec::link::resolve_call;
+use crate::spec::link::NameIndex;
 
 /// Identifiers that mean a result may change between two calls with the same input.
 const IMPURE: &[&str] = &[
@@ -55,13 +55,14 @@ pub fn impure_functions(functions: &[Function], index: &CrateIndex) -> Vec<bool>
                 .is_some_and(|syntax| reads_impure(&syntax.block, statics))
         })
         .collect();
+    let names = NameIndex::new(functions);
     let callees: Vec<Vec<usize>> = functions
         .iter()
         .enumerate()
         .map(|(i, f)| {
             f.calls
                 .iter()
-                .flat_map(|call| resolve_call(call, i, functions))
+                .flat_map(|call| names.resolve_call(call, i))
                 .collect()
         })
         .collect();

@@ -42,7 +42,7 @@ pub fn select(
 
 /// Greedy order: next the candidate with the most features not yet covered (the earliest on
 /// a tie), at most `max`.
-fn rank(mut candidates: Vec<Candidate>, max: usize) -> Vec<Candidate> {
+pub(super) fn rank(mut candidates: Vec<Candidate>, max: usize) -> Vec<Candidate> {
     let mut covered: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     while out.len() < max && !candidates.is_empty() {
