@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::process::{Finished, run_with_timeout};
-use super::sandbox::{Limits, Sandbox};
+use super::process::Finished;
+use super::served::Worker;
 
 /// The outcome names of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,16 +50,14 @@ pub struct Execution {
     pub elapsed_ms: u64,
 }
 
-/// Run the test `full_name` of `executable` alone, with `cwd` as its working directory,
-/// confined by `sandbox` with `limits`.
-#[allow(clippy::too_many_arguments)] // one test run's whole context, passed explicitly
+/// Run the test `full_name` of `executable` alone, with `cwd` as its working directory, in
+/// its own confined process of `worker`'s.
 pub fn run_test(
+    worker: &mut Worker,
     executable: &Path,
     full_name: &str,
     cwd: &Path,
-    sandbox: &Sandbox,
     env: &[(String, String)],
-    limits: Limits,
     timeout: Duration,
     output_cap: usize,
 ) -> anyhow::Result<Execution> {
@@ -69,8 +67,7 @@ pub fn run_test(
         "--include-ignored",
         "--test-threads=1",
     ];
-    let command = sandbox.command(executable, &args, cwd, env, Some(limits));
-    let finished = run_with_timeout(command, timeout, output_cap)?;
+    let finished = worker.run(executable, &args, cwd, env, timeout, output_cap)?;
     Ok(classify(&finished, full_name))
 }
 

@@ -13,6 +13,7 @@ pub mod lints;
 pub mod manifest;
 pub mod process;
 pub mod sandbox;
+pub mod served;
 pub mod trial;
 
 use std::collections::{BTreeMap, HashMap};
@@ -950,7 +951,6 @@ fn run_in_area(
         area,
         workspace,
         ranges: &ranges,
-        sandbox: &sandbox,
         env: &env,
         options,
     };
@@ -958,6 +958,8 @@ fn run_in_area(
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
+                // One sandbox for the tests this thread runs, one after another.
+                let mut worker = served::Worker::new(&sandbox, options.limits);
                 loop {
                     if crate::interrupt::interrupted() {
                         return;
@@ -965,7 +967,7 @@ fn run_in_area(
                     let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
                         return;
                     };
-                    let outcome = run_placed(p, &pending[p.test], &context);
+                    let outcome = run_placed(p, &pending[p.test], &context, &mut worker);
                     if crate::interrupt::interrupted() {
                         // Ended by Ctrl-C, not by anything it did: not a result.
                         return;
@@ -1381,19 +1383,22 @@ struct RunContext<'a> {
     area: &'a ScratchArea,
     workspace: &'a Workspace,
     ranges: &'a Ranges,
-    sandbox: &'a Sandbox,
     env: &'a [(String, String)],
     options: &'a RunOptions,
 }
 
-fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResult {
+fn run_placed(
+    placed: &Placed,
+    test: &Pending,
+    context: &RunContext,
+    worker: &mut served::Worker,
+) -> TestResult {
     let RunContext {
         executables,
         names,
         area,
         workspace,
         ranges,
-        sandbox,
         env,
         options,
     } = *context;
@@ -1445,14 +1450,13 @@ fn run_placed(placed: &Placed, test: &Pending, context: &RunContext) -> TestResu
             (key.clone(), value.to_owned())
         })
         .collect();
-    let run = |traced: bool| {
+    let mut run = |traced: bool| {
         run_test(
+            worker,
             &executable.path,
             &full_name,
             &package_dir,
-            sandbox,
             if traced { env } else { &plain_env },
-            options.limits,
             options.timeout,
             options.output_cap,
         )

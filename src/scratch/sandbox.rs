@@ -42,8 +42,21 @@ impl Mechanism {
         }
     }
 
-    /// Pick the mechanism for `choice`: `auto` takes bubblewrap when it works here.
+    /// Pick the mechanism for `choice`: `auto` takes bubblewrap when it works here. What
+    /// works is tried once per process.
     pub fn choose(choice: SandboxChoice) -> Result<Mechanism, InputError> {
+        static CHOSEN: std::sync::Mutex<Vec<(SandboxChoice, Mechanism)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut chosen = CHOSEN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, mechanism)) = chosen.iter().find(|(c, _)| *c == choice) {
+            return Ok(mechanism.clone());
+        }
+        let mechanism = Mechanism::try_choose(choice)?;
+        chosen.push((choice, mechanism.clone()));
+        Ok(mechanism)
+    }
+
+    fn try_choose(choice: SandboxChoice) -> Result<Mechanism, InputError> {
         match choice {
             SandboxChoice::None => Ok(Mechanism::None),
             SandboxChoice::Bwrap => bwrap_that_works().map(Mechanism::Bwrap).ok_or_else(|| {
@@ -59,17 +72,14 @@ impl Mechanism {
                      on Ubuntu 23.10+ run `sysctl kernel.apparmor_restrict_unprivileged_userns=0`",
                 )
             }),
-            // Run as root, bubblewrap leaves tests host root without capabilities, which no
-            // process limit counts; the built-in init runs them as a host user that owns
-            // nothing. Otherwise bubblewrap first: it is the one more widely proven.
-            // SAFETY: geteuid has no preconditions.
-            SandboxChoice::Auto if unsafe { libc::geteuid() } == 0 => Ok(builtin_that_works()
+            // The built-in init first: it shows the same minimal root, and adds what
+            // bubblewrap here does not (a seccomp filter, a process limit, a host user that
+            // owns nothing when the tool is root) and one sandbox per worker rather than per
+            // test. bubblewrap where user namespaces are open to it alone (its AppArmor
+            // profile on Ubuntu 23.10+).
+            SandboxChoice::Auto => Ok(builtin_that_works()
                 .map(Mechanism::Builtin)
                 .or_else(|| bwrap_that_works().map(Mechanism::Bwrap))
-                .unwrap_or(Mechanism::None)),
-            SandboxChoice::Auto => Ok(bwrap_that_works()
-                .map(Mechanism::Bwrap)
-                .or_else(|| builtin_that_works().map(Mechanism::Builtin))
                 .unwrap_or(Mechanism::None)),
         }
     }
@@ -208,6 +218,22 @@ impl Sandbox {
         if let Some(limits) = limits {
             apply_limits(&mut command, limits);
         }
+        command
+    }
+
+    /// The built-in init serving tests one after another in one sandbox (see
+    /// [`super::served`]), with `limits` for each test.
+    pub fn serve_command(&self, limits: Limits) -> Command {
+        let Mechanism::Builtin(me) = &self.mechanism else {
+            panic!("only the built-in sandbox serves");
+        };
+        let mut command = Command::new(me);
+        command
+            .arg("__sandbox")
+            .args(self.builtin_args(Path::new("/"), Some(limits)))
+            .arg("--serve")
+            .env_clear();
+        die_with_parent(&mut command);
         command
     }
 
@@ -401,8 +427,26 @@ fn apply_limits(command: &mut Command, limits: Limits) {
     }
 }
 
-/// The toolchain's sysroot, from the `rustc` cargo would use.
+/// The toolchain's sysroot, from the `rustc` cargo would use: found once per process. Run as
+/// `cargo dualtrack`, cargo names its own binary in `$CARGO`, inside the toolchain, which
+/// spares a `rustc --print sysroot` through rustup's proxy (tens of milliseconds).
 pub fn toolchain_sysroot() -> Option<PathBuf> {
+    static SYSROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    SYSROOT.get_or_init(find_sysroot).clone()
+}
+
+fn find_sysroot() -> Option<PathBuf> {
+    if std::env::var_os("RUSTC").is_none()
+        && let Some(cargo) = std::env::var_os("CARGO").map(PathBuf::from)
+        && let Some(sysroot) = cargo
+            .parent()
+            .filter(|bin| bin.ends_with("bin"))
+            .and_then(Path::parent)
+        && sysroot.join("lib/rustlib").is_dir()
+        && sysroot.join("bin/rustc").is_file()
+    {
+        return Some(sysroot.to_owned());
+    }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = Command::new(rustc)
         .args(["--print", "sysroot"])
