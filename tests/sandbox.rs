@@ -280,3 +280,49 @@ fn links_out_of_the_tree_show_nothing_unless_allowed() {
         );
     }
 }
+
+/// The built-in sandbox as an unprivileged user would run it (CI runs as root, so this drops
+/// to `nobody` with `setpriv`): the same root of its own, process limit and seccomp filter.
+#[test]
+fn the_builtin_sandbox_holds_for_an_unprivileged_user_too() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: the other tests run the sandbox as this user already");
+        return;
+    }
+    let binary = assert_cmd::cargo::cargo_bin("cargo-dualtrack");
+    let nobody_can_run = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !nobody_can_run {
+        eprintln!("setpriv is missing or nobody cannot run {}: skipped", binary.display());
+        return;
+    }
+    let script = "id -u; ls /; cat /etc/passwd && echo READ; \
+                  unshare -U true && echo UNSHARED; \
+                  for i in $(seq 1 300); do sleep 5 & done; echo STARTED_ALL";
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .args(["__sandbox", "--ro", "/usr"])
+        .args(["--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"])
+        .args(["--symlink", "usr/lib64", "/lib64", "--chdir", "/"])
+        .args(["--processes", "64", "--", "/bin/sh", "-c", script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.starts_with("65534\n"), "{stdout}{stderr}");
+    let root: Vec<&str> = stdout.lines().skip(1).take_while(|l| !l.contains(' ')).collect();
+    assert!(!root.contains(&"etc") && !root.contains(&"root"), "{root:?}");
+    assert!(!stdout.contains("READ"), "{stdout}");
+    assert!(!stdout.contains("UNSHARED"), "{stdout}");
+    // The shell cannot fork past the limit, and says so.
+    assert!(
+        stderr.contains("Cannot fork") && !stdout.contains("STARTED_ALL"),
+        "{stdout}{stderr}"
+    );
+}
