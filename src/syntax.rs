@@ -96,17 +96,55 @@ pub fn check_nesting(text: &str) -> Result<(), SyntaxError> {
     check_nesting_within(text, MAX_NESTING)
 }
 
-/// One level of open delimiters: the chain count of the segment that was open when it opened.
-struct Level {
-    /// Operators so far in the current segment (statement, argument, arm) of this level.
-    chain: usize,
+/// The nesting the scan has seen so far: per open delimiter, the operators of the current
+/// segment (statement, argument, arm) at that level, and their sum with the delimiters.
+struct Nesting {
+    /// One chain count per open level; the outer level is never closed.
+    chains: Vec<usize>,
+    /// DELIMITER_COST per open delimiter, plus every level's chain.
+    cost: usize,
+    limit: usize,
+}
+
+impl Nesting {
+    /// One more operator (or group) in the current segment; `false` past the limit.
+    fn chain_one(&mut self) -> bool {
+        *self.chains.last_mut().expect("the outer level stays") += 1;
+        self.cost += 1;
+        self.cost <= self.limit
+    }
+
+    /// A separator: the current segment's chain ends.
+    fn end_segment(&mut self) {
+        let chain = self.chains.last_mut().expect("the outer level stays");
+        self.cost -= *chain;
+        *chain = 0;
+    }
+
+    /// An opening delimiter: an element of the enclosing chain, and a new level.
+    fn open(&mut self) -> bool {
+        let within = self.chain_one();
+        self.chains.push(0);
+        self.cost += DELIMITER_COST;
+        within && self.cost <= self.limit
+    }
+
+    /// A closing delimiter (an unbalanced one at the outer level is ignored).
+    fn close(&mut self) {
+        if self.chains.len() > 1 {
+            let inner = self.chains.pop().expect("checked above");
+            self.cost -= inner + DELIMITER_COST;
+        }
+    }
 }
 
 fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
     let bytes = text.as_bytes();
-    let mut levels: Vec<Level> = vec![Level { chain: 0 }];
-    // The cost of the enclosing levels: DELIMITER_COST each, plus their chains.
-    let mut cost = 0usize;
+    let mut nesting = Nesting {
+        chains: vec![0],
+        cost: 0,
+        limit,
+    };
     let mut line = 1u32;
     let mut line_start = 0usize;
     let mut i = 0usize;
@@ -145,9 +183,7 @@ fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
             // A block followed by anything but an operator ended a statement or an item.
             if !is_operator(byte) && !starts_word(bytes, i, "else") && !starts_word(bytes, i, "as")
             {
-                let level = levels.last_mut().expect("the outer level is never popped");
-                cost -= level.chain;
-                level.chain = 0;
+                nesting.end_segment();
             }
         }
         match byte {
@@ -157,67 +193,33 @@ fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                while i < bytes.len() {
-                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        if bytes[i] == b'\n' {
-                            line += 1;
-                            line_start = i + 1;
-                        }
-                        i += 1;
-                    }
-                }
+                i = skip_block_comment(bytes, i, &mut line, &mut line_start);
             }
             b'"' => i = skip_string(bytes, i + 1, &mut line, &mut line_start),
             b'\'' => i = skip_char_or_lifetime(bytes, i),
             b'(' | b'[' | b'{' => {
                 // The group is one more element of the enclosing chain (`f(x)(y)`, `a[0][0]`).
-                let level = levels.last_mut().expect("the outer level is never popped");
-                level.chain += 1;
-                cost += 1 + DELIMITER_COST;
-                levels.push(Level { chain: 0 });
-                if cost > limit {
+                if !nesting.open() {
                     return Err(too_deep(line, i, line_start));
                 }
                 i += 1;
             }
             b')' | b']' | b'}' => {
-                if levels.len() > 1 {
-                    let inner = levels.pop().expect("checked above");
-                    cost -= inner.chain + DELIMITER_COST;
-                }
+                nesting.close();
                 after_close_brace = byte == b'}';
                 i += 1;
             }
             b',' | b';' => {
-                let level = levels.last_mut().expect("the outer level is never popped");
-                cost -= level.chain;
-                level.chain = 0;
+                nesting.end_segment();
                 i += 1;
             }
             b'=' if bytes.get(i + 1) == Some(&b'>') => {
-                let level = levels.last_mut().expect("the outer level is never popped");
-                cost -= level.chain;
-                level.chain = 0;
+                nesting.end_segment();
                 i += 2;
             }
             b':' if bytes.get(i + 1) == Some(&b':') => i += 2,
             _ if is_operator(byte) => {
-                levels
-                    .last_mut()
-                    .expect("the outer level is never popped")
-                    .chain += 1;
-                cost += 1;
-                if cost > limit {
+                if !nesting.chain_one() {
                     return Err(too_deep(line, i, line_start));
                 }
                 i += 1;
@@ -229,41 +231,63 @@ fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
                     i = end;
                     continue;
                 }
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                // A number's fraction (`1.5`) is not a field access.
-                if bytes[start].is_ascii_digit()
-                    && bytes.get(i) == Some(&b'.')
-                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-                {
-                    i += 1;
-                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
-                    {
-                        i += 1;
-                    }
-                }
+                i = skip_word(bytes, i);
                 // Keywords that chain like operators: casts, else-if ladders, prefix exits.
                 if matches!(
                     &text[start..i],
                     "as" | "else" | "return" | "break" | "yield" | "box"
-                ) {
-                    levels
-                        .last_mut()
-                        .expect("the outer level is never popped")
-                        .chain += 1;
-                    cost += 1;
-                    if cost > limit {
-                        return Err(too_deep(line, start, line_start));
-                    }
+                ) && !nesting.chain_one()
+                {
+                    return Err(too_deep(line, start, line_start));
                 }
             }
             _ => i += 1,
         }
     }
     Ok(())
+}
+
+/// Past a word or a number at `i` (a number's fraction, `1.5`, is not a field access).
+fn skip_word(bytes: &[u8], start: usize) -> usize {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut i = start;
+    while i < bytes.len() && word(bytes[i]) {
+        i += 1;
+    }
+    if bytes[start].is_ascii_digit()
+        && bytes.get(i) == Some(&b'.')
+        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+    {
+        i += 1;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+    }
+    i
+}
+
+/// Past a block comment starting at `i` (`/*`), nested ones included; newlines counted.
+fn skip_block_comment(bytes: &[u8], mut i: usize, line: &mut u32, line_start: &mut usize) -> usize {
+    let mut depth = 0usize;
+    while i < bytes.len() {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                break;
+            }
+        } else {
+            if bytes[i] == b'\n' {
+                *line += 1;
+                *line_start = i + 1;
+            }
+            i += 1;
+        }
+    }
+    i
 }
 
 fn is_operator(byte: u8) -> bool {

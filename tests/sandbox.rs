@@ -298,7 +298,10 @@ fn the_builtin_sandbox_holds_for_an_unprivileged_user_too() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !nobody_can_run {
-        eprintln!("setpriv is missing or nobody cannot run {}: skipped", binary.display());
+        eprintln!(
+            "setpriv is missing or nobody cannot run {}: skipped",
+            binary.display()
+        );
         return;
     }
     let script = "id -u; ls /; cat /etc/passwd && echo READ; \
@@ -308,7 +311,14 @@ fn the_builtin_sandbox_holds_for_an_unprivileged_user_too() {
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&binary)
         .args(["__sandbox", "--ro", "/usr"])
-        .args(["--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"])
+        .args([
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+        ])
         .args(["--symlink", "usr/lib64", "/lib64", "--chdir", "/"])
         .args(["--processes", "64", "--", "/bin/sh", "-c", script])
         .output()
@@ -316,8 +326,15 @@ fn the_builtin_sandbox_holds_for_an_unprivileged_user_too() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stdout.starts_with("65534\n"), "{stdout}{stderr}");
-    let root: Vec<&str> = stdout.lines().skip(1).take_while(|l| !l.contains(' ')).collect();
-    assert!(!root.contains(&"etc") && !root.contains(&"root"), "{root:?}");
+    let root: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.contains(' '))
+        .collect();
+    assert!(
+        !root.contains(&"etc") && !root.contains(&"root"),
+        "{root:?}"
+    );
     assert!(!stdout.contains("READ"), "{stdout}");
     assert!(!stdout.contains("UNSHARED"), "{stdout}");
     // The shell cannot fork past the limit, and says so.
