@@ -214,7 +214,7 @@ impl Decisions {
             Ok(old) => self.merged_into(&old),
             Err(_) => self.to_text(),
         };
-        crate::output::write_atomically(&path, &text)
+        crate::output::write_record(&path, &text)
     }
 
     /// The finding's status from its decision, if it has one.

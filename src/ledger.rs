@@ -217,7 +217,8 @@ pub fn append(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     };
     records.extend(rows.iter().map(|row| row.fields_under(&header)));
     text.push_str(&csv_text(records));
-    // One write: a reader never sees half a row.
+    // One write: a reader never sees half a row. No secret of the environment lands in it.
+    let text = crate::secrets::redact(&text);
     file.write_all(text.as_bytes())
         .with_context(|| format!("failed to append to {}", path.display()))?;
     file.unlock().ok();

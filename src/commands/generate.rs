@@ -385,7 +385,7 @@ pub fn write_transcripts(
         );
         let mut text = serde_json::to_string_pretty(transcript)?;
         text.push('\n');
-        crate::output::write_atomically(&dir.join(name), &text)?;
+        crate::output::write_record(&dir.join(name), &text)?;
     }
     Ok(())
 }

@@ -1517,7 +1517,7 @@ fn write_logs(run_dir: &Path, report: &crate::scratch::RunReport) -> anyhow::Res
     let logs = run_dir.join("logs");
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("failed to create {}", logs.display()))?;
-    write_atomically(&logs.join("build.log"), &report.build_log)?;
+    crate::output::write_record(&logs.join("build.log"), &report.build_log)?;
     let mut tests = String::new();
     for result in &report.results {
         let _ = writeln!(
@@ -1538,7 +1538,7 @@ fn write_logs(run_dir: &Path, report: &crate::scratch::RunReport) -> anyhow::Res
             let _ = writeln!(tests, "--- output\n{}", result.output.trim_end());
         }
     }
-    write_atomically(&logs.join("tests.log"), &tests)
+    crate::output::write_record(&logs.join("tests.log"), &tests)
 }
 
 /// The reports in the run directory, and `runs/latest` naming it.
@@ -1551,10 +1551,10 @@ fn write_reports(
 ) -> anyhow::Result<()> {
     let mut json = serde_json::to_string_pretty(document)?;
     json.push('\n');
-    write_atomically(&run_dir.join("report.json"), &json)?;
-    write_atomically(&run_dir.join("report.md"), &render_markdown(document))?;
-    write_atomically(&run_dir.join("junit.xml"), &render_junit(document))?;
-    write_atomically(&run_dir.join("report.sarif"), sarif)?;
+    crate::output::write_record(&run_dir.join("report.json"), &json)?;
+    crate::output::write_record(&run_dir.join("report.md"), &render_markdown(document))?;
+    crate::output::write_record(&run_dir.join("junit.xml"), &render_junit(document))?;
+    crate::output::write_record(&run_dir.join("report.sarif"), sarif)?;
     let runs = workspace.target_directory.join("dualtrack").join("runs");
     write_atomically(&runs.join("latest"), &format!("{id}\n"))?;
     Ok(())
