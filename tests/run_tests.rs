@@ -506,3 +506,25 @@ fn run_tests_drops_a_test_for_a_twin_not_compiled_here() {
     assert_eq!(other.0, "dropped");
     assert!(other.1.contains("#[cfg(not(unix))]"), "{}", other.1);
 }
+
+/// A test that does not compile in one file, beside a good test in another: it alone is
+/// dropped, with its error, and the rest run (the file it was injected into gets its own text
+/// back, so its error does not stay behind to blame on no test).
+#[test]
+fn one_broken_test_is_dropped_alone() {
+    let dir = copy_fixture("ledger");
+    let doc = run_tests_json(dir.path(), &[], &["ledger_one_broken_test.rs"], 1);
+    let (outcome, message, _) = outcome_of(&doc, "ledgers_compare");
+    assert_eq!(outcome, "dropped", "{message}");
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["test"] == "ledgers_compare")
+        .unwrap();
+    assert!(
+        finding["message"].to_string().contains("E0369"),
+        "{finding:#}"
+    );
+    assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
+}

@@ -42,6 +42,11 @@ pub struct CompileError {
     pub rendered: String,
     /// The `use` lines rustc's "consider importing" help suggests, one per help.
     pub imports: Vec<String>,
+    /// Every place the diagnostic names, absolute, as (file, first line, last line): its
+    /// spans, its notes' spans and the macro call sites they were expanded from. An error
+    /// whose primary span lies in a macro's definition (an `assert_eq!` on a type without
+    /// `PartialEq`) still names the test that called the macro here.
+    pub places: Vec<(PathBuf, u32, u32)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -223,6 +228,7 @@ fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOu
                         .clone()
                         .unwrap_or_else(|| diagnostic.message.clone()),
                     imports: suggested_imports(diagnostic),
+                    places: places_of(diagnostic, root),
                 });
             }
             _ => {}
@@ -230,10 +236,61 @@ fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOu
     }
 }
 
+/// Every place `diagnostic` names: its spans (primary first), its children's, and the call
+/// sites of the macro expansions each lies in.
+fn places_of(diagnostic: &Diagnostic, root: &Path) -> Vec<(PathBuf, u32, u32)> {
+    let mut places = Vec::new();
+    let mut spans: Vec<&cargo_metadata::diagnostic::DiagnosticSpan> =
+        diagnostic.spans.iter().filter(|s| s.is_primary).collect();
+    spans.extend(diagnostic.spans.iter().filter(|s| !s.is_primary));
+    spans.extend(diagnostic.children.iter().flat_map(|c| c.spans.iter()));
+    for span in spans {
+        let mut next = Some(span);
+        while let Some(span) = next {
+            let file = Path::new(&span.file_name);
+            let file = if file.is_absolute() {
+                file.to_owned()
+            } else {
+                root.join(file)
+            };
+            let place = (file, span.line_start as u32, span.line_end as u32);
+            if !places.contains(&place) {
+                places.push(place);
+            }
+            next = span.expansion.as_ref().map(|e| &e.span);
+        }
+    }
+    places
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn places_follow_macro_expansions_back_to_the_call_site() {
+        let diagnostic: Diagnostic = serde_json::from_value(json!({
+            "message": "binary operation `==` cannot be applied to type `Window`", "code": null,
+            "level": "error", "rendered": null, "children": [],
+            "spans": [{
+                "file_name": "/rustc/abc/library/core/src/macros/mod.rs", "byte_start": 0,
+                "byte_end": 0, "line_start": 46, "line_end": 46, "column_start": 1,
+                "column_end": 2, "is_primary": true, "text": [], "label": null,
+                "suggested_replacement": null, "suggestion_applicability": null,
+                "expansion": {"macro_decl_name": "assert_eq!", "def_site_span": null, "span": {
+                    "file_name": "src/lib.rs", "byte_start": 0, "byte_end": 0, "line_start": 120,
+                    "line_end": 120, "column_start": 5, "column_end": 40, "is_primary": false,
+                    "text": [], "label": null, "suggested_replacement": null,
+                    "suggestion_applicability": null, "expansion": null
+                }}
+            }]
+        }))
+        .unwrap();
+        let places = places_of(&diagnostic, Path::new("/copy"));
+        assert_eq!(places.len(), 2);
+        assert_eq!(places[1], (PathBuf::from("/copy/src/lib.rs"), 120, 120));
+    }
 
     fn span(replacement: Option<&str>) -> serde_json::Value {
         json!({

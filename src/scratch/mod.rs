@@ -16,7 +16,7 @@ pub mod sandbox;
 pub mod served;
 pub mod trial;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -802,6 +802,9 @@ fn run_in_area(
         .stage(&format!("building {} generated tests", pending.len()), None);
     let mut build_key_used = String::new();
     let mut cached_names = None;
+    // Searches for a test that breaks the crate's own code; past a few, the failure is not
+    // the tests' (the crate stopped building) and every test goes with the log.
+    let mut isolations = 0;
     let (placed, ranges, executables) = loop {
         report.build_rounds += 1;
         let live: Vec<usize> = (0..pending.len())
@@ -853,16 +856,7 @@ fn run_in_area(
         }
         let mut blamed = false;
         for error in &outcome.errors {
-            let culprit = placed.iter().find(|p| {
-                p.file == error.file && (p.first_line..=p.last_line).contains(&error.line)
-            });
-            let culprits: Vec<&Placed> = match culprit {
-                Some(p) => vec![p],
-                // An error in a file we injected into, outside any test (a `use` line, a name
-                // clash): every test placed in that file goes.
-                None => placed.iter().filter(|p| p.file == error.file).collect(),
-            };
-            for p in culprits {
+            for p in culprits_of(error, &placed) {
                 blamed = true;
                 let entry = results[p.test].get_or_insert_with(|| {
                     result(
@@ -889,8 +883,7 @@ fn run_in_area(
                 }
             }
         }
-        if !blamed {
-            // Nothing to blame on the tests: give up on all of them with the log.
+        if !blamed && isolations >= MAX_ISOLATIONS {
             let log = outcome
                 .errors
                 .iter()
@@ -908,6 +901,53 @@ fn run_in_area(
                 ));
             }
             break (Vec::new(), Ranges::new(), Vec::new());
+        }
+        if !blamed {
+            isolations += 1;
+            // No error lies in a test's lines, though the crate built without them: some
+            // test makes the crate's own code fail (a clash, an inference it breaks). Halves
+            // of the tests are built until the one behind it is found; it is dropped with
+            // the errors, and the rest go on.
+            let log = outcome
+                .errors
+                .iter()
+                .map(|e| e.rendered.clone())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let culprit = isolate_culprit(&live, &mut |subset| {
+                report.build_rounds += 1;
+                let (placed, _) =
+                    place_tests(workspace, area, &pending, subset, options.patch.as_ref())?;
+                let outcome = build_tests(
+                    &area.copy,
+                    &targets,
+                    &options.cargo_features,
+                    &build_sandbox,
+                    &env,
+                )?;
+                if crate::interrupt::interrupted() {
+                    return Err(Interrupted.into());
+                }
+                Ok(!outcome.success
+                    && (outcome.errors.is_empty()
+                        || outcome
+                            .errors
+                            .iter()
+                            .any(|e| culprits_of(e, &placed).is_empty())))
+            })?;
+            results[culprit] = Some(result(
+                &pending[culprit],
+                Outcome::Dropped,
+                format!(
+                    "does not compile: with it, the crate's own code fails to build (found by \
+                     building halves of the tests):\n{}{}",
+                    log, outcome.log
+                ),
+            ));
+            stage.set_message(&format!(
+                "building {} generated tests (a test that broke the crate's build was found)",
+                live.len() - 1
+            ));
         }
     };
     report.timings.build_ms = build_start.elapsed().as_millis() as u64;
@@ -996,6 +1036,61 @@ fn run_in_area(
     }
     keep_copy(area, options)?;
     Ok(report)
+}
+
+/// The tests a compiler error is to blame on: the one whose lines hold its primary span, else
+/// those whose lines hold any place it names (a macro call site), else, for an error in a
+/// file tests were injected into but outside them (a `use` line, a name clash), every test
+/// placed in that file. None when it lies in code of the crate's own.
+fn culprits_of<'p>(error: &build::CompileError, placed: &'p [Placed]) -> Vec<&'p Placed> {
+    let holds = |p: &Placed, file: &Path, first: u32, last: u32| {
+        p.file == file && first <= p.last_line && p.first_line <= last
+    };
+    if let Some(p) = placed
+        .iter()
+        .find(|p| holds(p, &error.file, error.line, error.line))
+    {
+        return vec![p];
+    }
+    let named: Vec<&Placed> = placed
+        .iter()
+        .filter(|p| {
+            error
+                .places
+                .iter()
+                .any(|(file, first, last)| holds(p, file, *first, *last))
+        })
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    placed.iter().filter(|p| p.file == error.file).collect()
+}
+
+/// How many tests that break the crate's own build a run looks for before it gives up on the
+/// tests: each search costs a build per halving.
+const MAX_ISOLATIONS: usize = 4;
+
+/// One test of `live` without which the build no longer fails (`fails` builds a subset and
+/// says whether it fails for a reason no test's lines hold; all of `live` does): the shortest
+/// failing prefix is found by halving, and its last test is the one. Of two tests that fail
+/// only together, that is the second: one of the pair goes, and the next round shows whether
+/// that was enough.
+fn isolate_culprit(
+    live: &[usize],
+    fails: &mut dyn FnMut(&[usize]) -> anyhow::Result<bool>,
+) -> anyhow::Result<usize> {
+    // The prefix of `hi` tests fails; the one of `lo` does not (no tests build fine).
+    let (mut lo, mut hi) = (0, live.len());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fails(&live[..mid])? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(live[hi - 1])
 }
 
 /// The id of the innermost site of `analysis` whose lines hold `location` (`file:line`).
@@ -1150,6 +1245,25 @@ fn place_tests(
                 .entry(function.file.clone())
                 .or_default()
                 .push(index);
+        }
+    }
+    // A file an earlier round injected into whose tests have all been dropped gets its own
+    // text back: the dropped tests' errors must not stay behind to blame on no test.
+    let injected_before: BTreeSet<&str> = pending
+        .iter()
+        .filter_map(|test| test.function.map(|f| f.file.as_str()))
+        .filter(|file| !by_file.contains_key(*file))
+        .collect();
+    for file in injected_before {
+        let text = match patch.filter(|p| p.file == Path::new(file)) {
+            Some(patch) => patch.text.clone(),
+            None => std::fs::read_to_string(workspace.root.join(file))
+                .with_context(|| format!("failed to read {file}"))?,
+        };
+        let copy_path = area.copy.join(file);
+        if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&copy_path, text)
+                .with_context(|| format!("failed to write {}", copy_path.display()))?;
         }
     }
     let mut placed = Vec::new();
@@ -1694,5 +1808,24 @@ mod test {
         let (shown, hidden) = links_shown(&links, &outside, &[PathBuf::from("/w/shared")]);
         assert_eq!(shown, [PathBuf::from("/w/shared/ledger.rs")]);
         assert_eq!(hidden.len(), 1);
+    }
+
+    #[test]
+    fn halves_are_built_down_to_the_test_that_breaks_the_crate() {
+        let live: Vec<usize> = (0..55).collect();
+        let mut builds = 0;
+        let culprit = isolate_culprit(&live, &mut |subset| {
+            builds += 1;
+            Ok(subset.contains(&37))
+        })
+        .unwrap();
+        assert_eq!(culprit, 37);
+        assert!(builds <= 6, "{builds} builds");
+        // A pair that clashes only together: one of them goes.
+        let culprit = isolate_culprit(&live, &mut |subset| {
+            Ok(subset.contains(&3) && subset.contains(&40))
+        })
+        .unwrap();
+        assert!(culprit == 3 || culprit == 40, "{culprit}");
     }
 }
