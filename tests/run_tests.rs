@@ -528,3 +528,49 @@ fn one_broken_test_is_dropped_alone() {
     );
     assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
 }
+
+/// A crate whose own `#[cfg(test)]` code does not build (it needs a feature `cargo test` does
+/// not turn on) is still tested: that code is left out of the scratch copy, never the tree.
+#[test]
+fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
+    let dir = copy_fixture("ledger");
+    let lib = dir.path().join("src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    let own_tests = "\n#[cfg(test)]\nmod own_tests {\n    #[test]\n    fn needs_a_feature() {\n        \
+                     crate::only_with_the_extra_feature();\n    }\n}\n";
+    std::fs::write(&lib, format!("{original}{own_tests}")).unwrap();
+    let output = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("ledger_one_broken_test.rs"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the crate's own tests do not build (src/lib.rs:"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
+    assert_eq!(
+        std::fs::read_to_string(&lib).unwrap(),
+        format!("{original}{own_tests}"),
+        "the tree was changed"
+    );
+    // The next run keeps them out without building the baseline again.
+    let again = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(data("ledger_one_broken_test.rs"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
+}

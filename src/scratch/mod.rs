@@ -11,6 +11,7 @@ pub mod execute;
 pub mod inject;
 pub mod lints;
 pub mod manifest;
+pub mod own_tests;
 pub mod process;
 pub mod sandbox;
 pub mod served;
@@ -691,6 +692,10 @@ fn run_in_area(
         options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
     );
     let stamp = |mode: &str| format!("{mode}:{fingerprint}");
+    // The crate's own test code a baseline of these sources had to leave out stays out.
+    let stripped_path = area.root.join("stripped.json");
+    let mut stripped = own_tests::Stripped::load(&stripped_path, &fingerprint);
+    stripped.apply(&area.copy, &injected_files)?;
     let cached = std::fs::read_to_string(&baseline_stamp).ok();
     let baseline_cached = match options.baseline {
         Baseline::Skip => true,
@@ -752,13 +757,40 @@ fn run_in_area(
         if let Some(patch) = &options.patch {
             patch.apply(area)?;
         }
-        let baseline = build_tests(
+        stripped.apply(&area.copy, &[])?;
+        let mut baseline = build_tests(
             &area.copy,
             &targets,
             &options.cargo_features,
             &build_sandbox,
             &env,
         )?;
+        // Errors only in the crate's own test code: that code is left out of the copy and
+        // the baseline tried again (a module left out may uncover the next).
+        for _ in 0..3 {
+            if baseline.success || crate::interrupt::interrupted() {
+                break;
+            }
+            let Some((more, said)) = own_tests::plan(&area.copy, &baseline.errors, &fingerprint)
+            else {
+                break;
+            };
+            append_build_log(&mut report.build_log, "baseline", &baseline);
+            options.progress.line(&format!("warning: {said}"));
+            for (file, ranges) in more.files {
+                stripped.files.entry(file).or_default().extend(ranges);
+            }
+            stripped.fingerprint = fingerprint.clone();
+            stripped.save(&stripped_path)?;
+            stripped.apply(&area.copy, &[])?;
+            baseline = build_tests(
+                &area.copy,
+                &targets,
+                &options.cargo_features,
+                &build_sandbox,
+                &env,
+            )?;
+        }
         stage.finish(None);
         if crate::interrupt::interrupted() {
             return Err(Interrupted.into());
@@ -821,8 +853,14 @@ fn run_in_area(
                 pending.len() - live.len()
             ));
         }
-        let (placed, ranges) =
-            place_tests(workspace, area, &pending, &live, options.patch.as_ref())?;
+        let (placed, ranges) = place_tests(
+            workspace,
+            area,
+            &pending,
+            &live,
+            options.patch.as_ref(),
+            &stripped,
+        )?;
         // Same sources, same injected text: the executables of the last build still hold.
         let build_key = build_key(&fingerprint, area, &ranges);
         if let Some(cache) = cached_build(area, &build_key) {
@@ -916,8 +954,14 @@ fn run_in_area(
                 .join("\n");
             let culprit = isolate_culprit(&live, &mut |subset| {
                 report.build_rounds += 1;
-                let (placed, _) =
-                    place_tests(workspace, area, &pending, subset, options.patch.as_ref())?;
+                let (placed, _) = place_tests(
+                    workspace,
+                    area,
+                    &pending,
+                    subset,
+                    options.patch.as_ref(),
+                    &stripped,
+                )?;
                 let outcome = build_tests(
                     &area.copy,
                     &targets,
@@ -1235,6 +1279,7 @@ fn place_tests(
     pending: &[Pending],
     live: &[usize],
     patch: Option<&Patch>,
+    stripped: &own_tests::Stripped,
 ) -> anyhow::Result<(Vec<Placed>, Ranges)> {
     let mut all_ranges = Ranges::new();
     // file -> (engine, inline path) -> tests
@@ -1257,8 +1302,11 @@ fn place_tests(
     for file in injected_before {
         let text = match patch.filter(|p| p.file == Path::new(file)) {
             Some(patch) => patch.text.clone(),
-            None => std::fs::read_to_string(workspace.root.join(file))
-                .with_context(|| format!("failed to read {file}"))?,
+            None => stripped.apply_to(
+                Path::new(file),
+                &std::fs::read_to_string(workspace.root.join(file))
+                    .with_context(|| format!("failed to read {file}"))?,
+            ),
         };
         let copy_path = area.copy.join(file);
         if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
@@ -1291,8 +1339,11 @@ fn place_tests(
         };
         let source = match patch.filter(|p| p.file == Path::new(&file)) {
             Some(patch) => patch.text.clone(),
-            None => std::fs::read_to_string(&original)
-                .with_context(|| format!("failed to read {}", original.display()))?,
+            None => stripped.apply_to(
+                Path::new(&file),
+                &std::fs::read_to_string(&original)
+                    .with_context(|| format!("failed to read {}", original.display()))?,
+            ),
         };
         let parsed = crate::syntax::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
