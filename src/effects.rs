@@ -59,6 +59,9 @@ const FORBIDDEN: &[(&str, &str)] = &[
     // rustc reads the file a module names (`#[path]`), and quotes it back in its errors.
     ("mod", "declares a module, which makes rustc read a file"),
     ("asm", "runs inline assembly"),
+    // Through `unsafe` a test reaches any function by its address (libc's `socket` found in
+    // the process's own symbol table) with no name here to see.
+    ("unsafe", "uses `unsafe` code"),
     ("global_asm", "runs inline assembly"),
     ("naked_asm", "runs inline assembly"),
 ];
@@ -127,6 +130,9 @@ struct Scan {
     attributes: BTreeSet<String>,
     /// Macros called, by name.
     macros: BTreeSet<String>,
+    /// Names of std's macros a `use` imports or a `macro_rules!` defines: the call would not
+    /// be std's.
+    shadowed: BTreeSet<String>,
 }
 
 impl EffectRules {
@@ -198,6 +204,12 @@ impl EffectRules {
                 "{what} (`{name}`), which a generated test may not do"
             ));
         }
+        if let Some(name) = scan.shadowed.iter().next() {
+            return Some(format!(
+                "imports or defines a macro named like std's `{name}!`, whose expansion is \
+                 then unknown"
+            ));
+        }
         scan.macros.iter().find_map(|name| self.macro_refusal(name))
     }
 
@@ -257,16 +269,58 @@ fn macro_verdict(
     None
 }
 
+/// An identifier's name without `r#`.
+fn unraw(ident: &proc_macro2::Ident) -> String {
+    let name = ident.to_string();
+    name.strip_prefix("r#").unwrap_or(&name).to_owned()
+}
+
+/// Every identifier of `tokens`, groups included.
+fn idents_in(tokens: TokenStream, out: &mut Vec<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => out.push(unraw(&ident)),
+            TokenTree::Group(group) => idents_in(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
 /// Every identifier (unraw), attribute and macro call in `tokens`, groups included.
 fn scan_tokens(tokens: TokenStream, scan: &mut Scan) {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    // Inside a `use` item: the names it imports, up to its `;`.
+    let mut in_use = false;
     for (index, tree) in trees.iter().enumerate() {
+        if in_use {
+            match tree {
+                TokenTree::Punct(p) if p.as_char() == ';' => in_use = false,
+                _ => {
+                    let mut names = Vec::new();
+                    idents_in(TokenStream::from(tree.clone()), &mut names);
+                    scan.shadowed.extend(
+                        names
+                            .into_iter()
+                            .filter(|name| STD_MACROS.contains(&name.as_str())),
+                    );
+                }
+            }
+        }
         match tree {
             TokenTree::Ident(ident) => {
-                let name = ident.to_string();
-                let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+                let name = unraw(ident);
                 if let Some((_, what)) = FORBIDDEN.iter().find(|(word, _)| *word == name) {
                     scan.forbidden.insert((what, name.clone()));
+                }
+                if name == "use" {
+                    in_use = true;
+                }
+                // `macro_rules! assert_eq { .. }` defines one.
+                if name == "macro_rules"
+                    && let Some(TokenTree::Ident(defined)) = trees.get(index + 2)
+                    && STD_MACROS.contains(&unraw(defined).as_str())
+                {
+                    scan.shadowed.insert(unraw(defined));
                 }
                 let bang =
                     matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
@@ -290,13 +344,26 @@ fn scan_tokens(tokens: TokenStream, scan: &mut Scan) {
                     }
                     _ => None,
                 };
-                if let Some(group) = group.filter(|g| g.delimiter() == Delimiter::Bracket)
-                    && let Some(TokenTree::Ident(first)) = group.stream().into_iter().next()
-                {
-                    let name = first.to_string();
-                    let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
-                    if !ALLOWED_ATTRIBUTES.contains(&name.as_str()) {
-                        scan.attributes.insert(name);
+                if let Some(group) = group.filter(|g| g.delimiter() == Delimiter::Bracket) {
+                    // The attribute's path: everything before its arguments. Only a single
+                    // allowed name passes (`#[::dep::attr]` would run a dependency's macro).
+                    let path: Vec<TokenTree> = group
+                        .stream()
+                        .into_iter()
+                        .take_while(|t| {
+                            !matches!(t, TokenTree::Group(_))
+                                && !matches!(t, TokenTree::Punct(p) if p.as_char() == '=')
+                        })
+                        .collect();
+                    let allowed = match path.as_slice() {
+                        [TokenTree::Ident(name)] => {
+                            ALLOWED_ATTRIBUTES.contains(&unraw(name).as_str())
+                        }
+                        _ => false,
+                    };
+                    if !allowed {
+                        let shown: String = path.iter().map(ToString::to_string).collect();
+                        scan.attributes.insert(shown);
                     }
                 }
             }
@@ -424,6 +491,29 @@ mod test {
         assert!(plain("#[test] unsafe fn t() {}").is_some());
         assert!(plain("#[test] extern \"C\" fn t() {}").is_some());
         assert!(plain("#[test] fn t() { unsafe { core::arch::asm!(\"nop\") } }").is_some());
+        // A libc function found by its address: no forbidden name, but `unsafe`.
+        let why = plain(
+            "#[test] fn t() { let f: fn(i32, i32, i32) -> i32 = unsafe { std::mem::transmute(lookup(\"socket\")) }; f(40, 1, 0); }",
+        )
+        .unwrap();
+        assert!(why.contains("unsafe"), "{why}");
+    }
+
+    #[test]
+    fn attribute_paths_and_std_macro_names_cannot_be_borrowed() {
+        let why = plain("#[test] fn t() { #[::some_dep::attr] fn inner() {} }").unwrap();
+        assert!(why.contains("::some_dep::attr"), "{why}");
+        assert!(plain("#[test] #[::core::prelude::v1::test] fn t() {}").is_some());
+        let why = plain("#[test] fn t() { use some_dep::assert_eq; assert_eq!(1, 1); }").unwrap();
+        assert!(why.contains("`assert_eq!`"), "{why}");
+        assert!(plain("#[test] fn t() { use dep::{x, format as f}; }").is_some());
+        let why = plain("#[test] fn t() { macro_rules! vec { () => {} } vec!(); }").unwrap();
+        assert!(why.contains("`vec!`"), "{why}");
+        // A method or function named like a macro is not a macro.
+        assert_eq!(
+            plain("#[test] fn t() { let _ = date.format(\"%Y\"); use std::fmt::Write; }"),
+            None
+        );
     }
 
     #[test]

@@ -190,8 +190,22 @@ fn run_tests_contains_hostile_tests() {
     if builtin {
         mechanisms.push("builtin");
     }
-    if bwrap {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if bwrap && !root {
         mechanisms.push("bwrap");
+    } else if bwrap {
+        // Run as root, bubblewrap would leave tests host root: it is refused.
+        let dir = copy_fixture("ledger");
+        dualtrack()
+            .args(["run-tests", "--sandbox", "bwrap", "--manifest-path"])
+            .arg(dir.path().join("Cargo.toml"))
+            .arg(data("ledger_one_broken_test.rs"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "bubblewrap would leave tests host root",
+            ));
     } else {
         eprintln!("bubblewrap is not available: it is not checked");
     }

@@ -53,6 +53,11 @@ pub struct InitArgs {
     /// own when absent
     #[arg(long, value_name = "ID")]
     pub host_id: Option<u32>,
+    /// Give each command a writable place of its own: fresh, size-limited tmpfs over the
+    /// writable trees, `/tmp` and `/dev/shm`, and a fresh IPC namespace, so nothing it writes
+    /// reaches the host's disk or the next command (tests; builds write their target)
+    #[arg(long)]
+    pub private_writes: bool,
     /// Run no command: serve requests (one JSON line each on stdin, each answered on stdout),
     /// every one in a fresh process of this sandbox, killing what it left before the next
     #[arg(long)]
@@ -245,13 +250,14 @@ fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
     match unsafe { libc::fork() } {
         -1 => SETUP_FAILED,
         0 => {
-            if let Err(message) = confine(args, &args.chdir) {
+            if let Err(message) = private_writes(args).and_then(|()| confine(args, &args.chdir)) {
                 eprintln!("dualtrack sandbox: {message}");
                 // SAFETY: _exit ends the child without running the parent's destructors.
                 unsafe { libc::_exit(SETUP_FAILED) };
             }
             let mut pointers: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
             pointers.push(std::ptr::null());
+            super::sandbox::close_inherited_descriptors();
             // SAFETY: null-terminated argv of valid C strings; the environment is inherited.
             unsafe { libc::execvp(program.as_ptr(), pointers.as_ptr()) };
             eprintln!(
@@ -308,12 +314,17 @@ fn new_root(args: &InitArgs) -> Result<(), String> {
     std::env::set_current_dir("/").map_err(|e| format!("cannot enter the new root: {e}"))?;
     // An empty /tmp first: a scratch area under the host's /tmp is bound inside it.
     make_dir("/newroot/tmp")?;
+    let tmp_options = if args.private_writes {
+        private_tmpfs_options(args)
+    } else {
+        "mode=1777".to_owned()
+    };
     mount(
         Some("tmpfs"),
         "/newroot/tmp",
         Some("tmpfs"),
         libc::MS_NOSUID | libc::MS_NODEV,
-        Some("mode=1777"),
+        Some(&tmp_options),
     )?;
 
     let mut binds: Vec<(&Path, bool, bool)> = Vec::new();
@@ -354,6 +365,14 @@ fn new_root(args: &InitArgs) -> Result<(), String> {
         libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
         None,
     )?;
+    // What the namespace's root may still write in /proc (its root is host root when the
+    // tool is): read-only.
+    for knob in ["sys", "sysrq-trigger", "irq", "bus"] {
+        let path = Path::new("/newroot/proc").join(knob);
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            bind(&path, &path, metadata.is_dir(), false)?;
+        }
+    }
     make_dir("/newroot/dev")?;
     mount(
         Some("tmpfs"),
@@ -576,6 +595,84 @@ fn read_byte(fd: libc::c_int) -> bool {
 }
 
 #[cfg(target_os = "linux")]
+/// With `--private-writes`, in the command's process while it still has its capabilities in
+/// the namespace: a mount and IPC namespace of its own, where the writable trees, `/tmp` and
+/// `/dev/shm` are fresh tmpfs no larger than the file size limit. What a test writes dies with
+/// it: nothing reaches the host's disk, the next test, or memory past that size.
+fn private_writes(args: &InitArgs) -> Result<(), String> {
+    if !args.private_writes {
+        return Ok(());
+    }
+    // SAFETY: unshare only changes this process's namespaces.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWIPC) } != 0 {
+        return Err(format!(
+            "cannot make a private mount namespace: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let options = private_tmpfs_options(args);
+    let mut places: Vec<String> = vec!["/dev/shm".to_owned()];
+    // `/tmp` too, unless the sandbox's trees are shown inside it (a tmpfs there would hide
+    // them): then the serving init empties it between tests instead.
+    if binds_under_tmp(args).is_empty() {
+        places.push("/tmp".to_owned());
+    }
+    places.extend(
+        args.writable
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
+    for place in places {
+        mount(
+            Some("tmpfs"),
+            &place,
+            Some("tmpfs"),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            Some(&options),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn private_tmpfs_options(args: &InitArgs) -> String {
+    format!("mode=1777,size={}", args.file_size.unwrap_or(256 << 20))
+}
+
+#[cfg(target_os = "linux")]
+/// The names in `/tmp` that lead to trees the sandbox shows there.
+fn binds_under_tmp(args: &InitArgs) -> Vec<std::ffi::OsString> {
+    args.read_only
+        .iter()
+        .chain(&args.read_only_try)
+        .chain(&args.writable)
+        .filter_map(|path| path.strip_prefix("/tmp").ok())
+        .filter_map(|rest| rest.components().next())
+        .map(|first| first.as_os_str().to_owned())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+/// Between two tests: everything the first left in `/tmp` goes, but the way to the trees the
+/// sandbox shows there (directories of the init's, which no test can write into).
+fn empty_tmp(args: &InitArgs) {
+    let kept = binds_under_tmp(args);
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if kept.contains(&entry.file_name()) {
+            continue;
+        }
+        let path = entry.path();
+        let _ = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+    }
+}
+
+#[cfg(target_os = "linux")]
 /// In the command's process, before exec: the unprivileged user, limits, no new privileges,
 /// Landlock, seccomp, the directory.
 fn confine(args: &InitArgs, cwd: &std::path::Path) -> Result<(), String> {
@@ -657,6 +754,9 @@ fn serve(args: &InitArgs) -> i32 {
                 return SETUP_FAILED;
             }
         };
+        if args.private_writes {
+            empty_tmp(args);
+        }
         let written = serde_json::to_writer(&mut stdout, &response)
             .map_err(std::io::Error::from)
             .and_then(|()| stdout.write_all(b"\n"))
@@ -701,16 +801,17 @@ fn run_request(
         unsafe {
             libc::dup2(out_write, 1);
             libc::dup2(err_write, 2);
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
             if null >= 0 {
                 libc::dup2(null, 0);
             }
         }
-        if let Err(message) = confine(args, &request.cwd) {
+        if let Err(message) = private_writes(args).and_then(|()| confine(args, &request.cwd)) {
             eprintln!("dualtrack sandbox: {message}");
             // SAFETY: leave the child at once.
             unsafe { libc::_exit(SETUP_FAILED) };
         }
+        super::sandbox::close_inherited_descriptors();
         let mut argv_pointers: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         argv_pointers.push(std::ptr::null());
         let mut env_pointers: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
@@ -907,6 +1008,23 @@ fn seccomp() -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     rules.insert(libc::SYS_clone, clone_rules);
+    // Sockets of the families the network namespace confines, and netlink (interface
+    // lists): not vsock, which reaches the hypervisor, nor any other.
+    let other_family = [
+        libc::AF_UNIX,
+        libc::AF_INET,
+        libc::AF_INET6,
+        libc::AF_NETLINK,
+    ]
+    .iter()
+    .map(|family| {
+        SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, *family as u64)
+    })
+    .collect::<Result<Vec<_>, _>>()
+    .and_then(SeccompRule::new)
+    .map_err(|e| e.to_string())?;
+    rules.insert(libc::SYS_socket, vec![other_family.clone()]);
+    rules.insert(libc::SYS_socketpair, vec![other_family]);
     let compile = |rules, errno: i32| -> Result<BpfProgram, String> {
         SeccompFilter::new(
             rules,
@@ -925,6 +1043,65 @@ fn seccomp() -> Result<(), String> {
     for program in [&denied, &clone3] {
         seccompiler::apply_filter(program).map_err(|e| format!("seccomp: {e}"))?;
     }
+    refuse_x32()
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+/// x32 system calls carry the x86-64 audit arch with bit 30 set in their number, so a filter
+/// that lists numbers misses them: refuse every such number (kernels with x32 would run them).
+fn refuse_x32() -> Result<(), String> {
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    let errno = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    let program = [
+        // A = seccomp_data.nr
+        libc::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        // if A >= X32_SYSCALL_BIT goto refuse
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: X32_SYSCALL_BIT,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: errno,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ];
+    let prog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: a valid filter program; no_new_privs is set.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(format!("seccomp: {}", std::io::Error::last_os_error()))
+    }
+}
+
+#[cfg(all(target_os = "linux", not(target_arch = "x86_64")))]
+fn refuse_x32() -> Result<(), String> {
     Ok(())
 }
 

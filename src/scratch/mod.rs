@@ -645,7 +645,6 @@ fn run_in_area(
     options: &RunOptions,
 ) -> anyhow::Result<RunReport> {
     let mut sandbox = area.sandbox(mechanism.clone());
-    sandbox.open_writable_trees()?;
     let mut build_sandbox = area.build_sandbox(mechanism);
     let env = area.test_env();
     let mut report = RunReport {

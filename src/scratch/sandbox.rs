@@ -59,6 +59,14 @@ impl Mechanism {
     fn try_choose(choice: SandboxChoice) -> Result<Mechanism, InputError> {
         match choice {
             SandboxChoice::None => Ok(Mechanism::None),
+            // Run as root, bubblewrap leaves the test host root without capabilities: it could
+            // still write what root owns and the sandbox shows (`/proc/sys`), and leave a
+            // setuid-root file in the scratch area.
+            // SAFETY: geteuid has no preconditions.
+            SandboxChoice::Bwrap if unsafe { libc::geteuid() } == 0 => Err(InputError::new(
+                "--sandbox bwrap: run as root, bubblewrap would leave tests host root; use \
+                 --sandbox builtin (the default), which runs them as a host user that owns nothing",
+            )),
             SandboxChoice::Bwrap => bwrap_that_works().map(Mechanism::Bwrap).ok_or_else(|| {
                 InputError::new(
                     "--sandbox bwrap: bubblewrap is not installed or cannot create namespaces here; \
@@ -77,9 +85,15 @@ impl Mechanism {
             // owns nothing when the tool is root) and one sandbox per worker rather than per
             // test. bubblewrap where user namespaces are open to it alone (its AppArmor
             // profile on Ubuntu 23.10+).
+            // SAFETY: geteuid has no preconditions.
             SandboxChoice::Auto => Ok(builtin_that_works()
                 .map(Mechanism::Builtin)
-                .or_else(|| bwrap_that_works().map(Mechanism::Bwrap))
+                .or_else(|| {
+                    (unsafe { libc::geteuid() } != 0)
+                        .then(bwrap_that_works)
+                        .flatten()
+                        .map(Mechanism::Bwrap)
+                })
                 .unwrap_or(Mechanism::None)),
         }
     }
@@ -287,6 +301,8 @@ impl Sandbox {
             ] {
                 args.extend([flag.into(), value.to_string().into()]);
             }
+            // A test writes only to fresh places of its own.
+            args.push("--private-writes".into());
             // A test of a tool run as root runs as a host user that owns nothing.
             // SAFETY: geteuid has no preconditions.
             if unsafe { libc::geteuid() } == 0 {
@@ -349,22 +365,6 @@ impl Sandbox {
         push(&["--chdir", &cwd.to_string_lossy()]);
         args
     }
-
-    /// Make the writable trees writable for the unprivileged host user a test of a tool run
-    /// as root runs as (the built-in sandbox): sticky and open to all, like `/tmp`, since
-    /// builds (as root without capabilities) write there too.
-    pub fn open_writable_trees(&self) -> anyhow::Result<()> {
-        use std::os::unix::fs::PermissionsExt;
-        // SAFETY: geteuid has no preconditions.
-        if !matches!(self.mechanism, Mechanism::Builtin(_)) || unsafe { libc::geteuid() } != 0 {
-            return Ok(());
-        }
-        for dir in &self.writable {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
-                .map_err(|e| anyhow::anyhow!("cannot open {} to tests: {e}", dir.display()))?;
-        }
-        Ok(())
-    }
 }
 
 /// One entry of a sandbox's filesystem view, shown where it is on the host.
@@ -381,12 +381,15 @@ enum View {
 }
 
 /// The child gets SIGKILL when the thread that spawned it ends (the tool killed, say): a
-/// sandbox left behind would go on building or running a test nobody waits for.
+/// sandbox left behind would go on building or running a test nobody waits for. And it
+/// keeps no descriptor but stdin, stdout and stderr: whatever started the tool may have left
+/// it files or sockets open, which a test must not reach.
 fn die_with_parent(command: &mut Command) {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
-        // SAFETY: getpid before the fork; prctl and getppid after it are async-signal-safe.
+        // SAFETY: getpid before the fork; prctl, getppid and close_range after it are
+        // async-signal-safe.
         let parent = unsafe { libc::getpid() };
         unsafe {
             command.pre_exec(move || {
@@ -395,8 +398,35 @@ fn die_with_parent(command: &mut Command) {
                 if libc::getppid() != parent {
                     return Err(std::io::Error::other("the tool has ended"));
                 }
+                close_inherited_descriptors();
                 Ok(())
             });
+        }
+    }
+}
+
+/// Mark every descriptor above stderr close-on-exec (those std made for the child already
+/// are), so that the program the child runs gets none of them.
+#[cfg(target_os = "linux")]
+pub(crate) fn close_inherited_descriptors() {
+    // SAFETY: close_range and fcntl on this process's own descriptors.
+    unsafe {
+        if libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        ) != 0
+        {
+            // Kernels before 5.11: one by one, up to the descriptor limit.
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+            for fd in 3..(limit.rlim_cur.min(65_536) as libc::c_int) {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
         }
     }
 }
