@@ -58,6 +58,17 @@ pub struct BuildOutcome {
     pub log: String,
 }
 
+impl BuildOutcome {
+    /// Every error as rustc rendered it, one after another.
+    pub fn rendered_errors(&self) -> String {
+        self.errors
+            .iter()
+            .map(|e| e.rendered.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// How long one build may take before it is stopped.
 pub(crate) const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 

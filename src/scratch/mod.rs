@@ -746,6 +746,16 @@ fn run_in_area(
         // crates build at all.
         targets = every_target(workspace);
     }
+    // One build of the copy's test targets, as it is now.
+    let build = || {
+        build_tests(
+            &area.copy,
+            &targets,
+            &options.cargo_features,
+            &build_sandbox,
+            &env,
+        )
+    };
     if !baseline_cached && !targets.is_empty() {
         let start = Instant::now();
         let stage = options
@@ -757,13 +767,7 @@ fn run_in_area(
             patch.apply(area)?;
         }
         stripped.apply(&area.copy, &[])?;
-        let mut baseline = build_tests(
-            &area.copy,
-            &targets,
-            &options.cargo_features,
-            &build_sandbox,
-            &env,
-        )?;
+        let mut baseline = build()?;
         // Errors only in the crate's own test code: that code is left out of the copy and
         // the baseline tried again (a module left out may uncover the next).
         for _ in 0..3 {
@@ -782,13 +786,7 @@ fn run_in_area(
             stripped.fingerprint = fingerprint.clone();
             stripped.save(&stripped_path)?;
             stripped.apply(&area.copy, &[])?;
-            baseline = build_tests(
-                &area.copy,
-                &targets,
-                &options.cargo_features,
-                &build_sandbox,
-                &env,
-            )?;
+            baseline = build()?;
         }
         stage.finish(None);
         if crate::interrupt::interrupted() {
@@ -796,12 +794,7 @@ fn run_in_area(
         }
         append_build_log(&mut report.build_log, "baseline", &baseline);
         if !baseline.success {
-            let mut log = baseline
-                .errors
-                .iter()
-                .map(|e| e.rendered.clone())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let mut log = baseline.rendered_errors();
             if log.is_empty() {
                 log = baseline.log;
             }
@@ -872,13 +865,7 @@ fn run_in_area(
             );
             break (placed, ranges, cache.executables);
         }
-        let outcome = build_tests(
-            &area.copy,
-            &targets,
-            &options.cargo_features,
-            &build_sandbox,
-            &env,
-        )?;
+        let outcome = build()?;
         append_build_log(
             &mut report.build_log,
             &format!("round {}", report.build_rounds),
@@ -921,12 +908,7 @@ fn run_in_area(
             }
         }
         if !blamed && isolations >= MAX_ISOLATIONS {
-            let log = outcome
-                .errors
-                .iter()
-                .map(|e| e.rendered.clone())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let log = outcome.rendered_errors();
             for index in live {
                 results[index] = Some(result(
                     &pending[index],
@@ -945,12 +927,7 @@ fn run_in_area(
             // test makes the crate's own code fail (a clash, an inference it breaks). Halves
             // of the tests are built until the one behind it is found; it is dropped with
             // the errors, and the rest go on.
-            let log = outcome
-                .errors
-                .iter()
-                .map(|e| e.rendered.clone())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let log = outcome.rendered_errors();
             let culprit = isolate_culprit(&live, &mut |subset| {
                 report.build_rounds += 1;
                 let (placed, _) = place_tests(
@@ -961,13 +938,7 @@ fn run_in_area(
                     options.patch.as_ref(),
                     &stripped,
                 )?;
-                let outcome = build_tests(
-                    &area.copy,
-                    &targets,
-                    &options.cargo_features,
-                    &build_sandbox,
-                    &env,
-                )?;
+                let outcome = build()?;
                 if crate::interrupt::interrupted() {
                     return Err(Interrupted.into());
                 }
