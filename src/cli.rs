@@ -234,8 +234,9 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_per_fn: u32,
 
-    /// Most tests in all, spread over the functions in scope (0: no limit; default 25 for a
-    /// change, 3 per function when every function is reviewed)
+    /// Most tests in all, spread over the functions in scope (0: no limit). Without it, each
+    /// function keeps its best 3 tests and every further one potent enough to break it, up
+    /// to --max-per-fn
     #[arg(long, value_name = "N")]
     pub max_tests: Option<u32>,
 

@@ -84,6 +84,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 max_per_fn: args.max_per_fn as usize,
                 max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
                 private: args.private,
+                potent: false,
             },
         ),
         Some(provider) => {

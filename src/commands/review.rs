@@ -178,17 +178,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             &specs,
             OfflineOptions {
                 max_per_fn: args.max_per_fn as usize,
-                max_tests: match args.max_tests {
-                    Some(0) => None,
-                    Some(n) => Some(n as usize),
-                    // A change is a feature: 15-25 tests. A whole crate is many features: the
-                    // best few tests of each function.
-                    None if whole_crate => {
-                        Some((TESTS_PER_FUNCTION * scoped.functions.len()).max(FEATURE_BUDGET))
-                    }
-                    None => Some(FEATURE_BUDGET),
-                },
+                // No feature-wide cap unless asked: a generated test costs milliseconds, and
+                // the breakers of every function in scope run.
+                max_tests: args.max_tests.filter(|&n| n > 0).map(|n| n as usize),
                 private: args.private,
+                potent: args.max_tests.is_none(),
             },
         )
     };
@@ -697,10 +691,8 @@ fn shard(analysis: &Analysis, mut indices: Vec<usize>, k: u32, n: u32) -> Vec<us
         .collect()
 }
 
-/// Tests for a review of a change (one feature).
+/// Tests a model is asked for in a review of a change (one feature).
 const FEATURE_BUDGET: usize = 25;
-/// Tests per function when the whole crate is reviewed.
-const TESTS_PER_FUNCTION: usize = 3;
 
 enum Selected {
     Functions {

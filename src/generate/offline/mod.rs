@@ -35,6 +35,10 @@ pub struct OfflineOptions {
     pub max_tests: Option<usize>,
     /// Apply the no-panic oracle to private functions too.
     pub private: bool,
+    /// Keep, per function, its best few and then every candidate potent enough to break it
+    /// (values mined from its own slices, divisions, comparisons and parses, the spec's),
+    /// rather than spread a small budget thin: what `review` does unless given a cap.
+    pub potent: bool,
 }
 
 /// Generate tests for every function of `analysis`; `root` is the workspace root its paths
@@ -104,7 +108,12 @@ pub fn generate(
         let made = std::mem::take(&mut per_function[position]);
         candidate_count += made.len();
         callable += usize::from(!made.is_empty());
-        per_function[position] = select::rank(made, options.max_per_fn);
+        let ranked = select::rank(made, options.max_per_fn);
+        per_function[position] = if options.potent {
+            select::potent(ranked)
+        } else {
+            ranked
+        };
     }
     generation.callable = callable;
     generation.candidates = candidate_count;

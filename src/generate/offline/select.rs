@@ -40,6 +40,23 @@ pub fn select(
     }
 }
 
+/// How many of a function's best candidates are kept whatever their potency.
+const FIRST_KEPT: usize = 3;
+
+/// The potency (see `Case::potency`) from which a candidate is kept beyond the first few:
+/// a value mined from the function's own code or the spec, or a known-strong combination.
+const POTENT: usize = 2;
+
+/// Of a function's candidates in ranked order: the first few, then every potent one.
+pub(super) fn potent(ranked: Vec<Candidate>) -> Vec<Candidate> {
+    ranked
+        .into_iter()
+        .enumerate()
+        .filter(|(index, candidate)| *index < FIRST_KEPT || candidate.priority >= POTENT)
+        .map(|(_, candidate)| candidate)
+        .collect()
+}
+
 /// Greedy order: next the candidate with the most features not yet covered (the earliest on
 /// a tie), at most `max`.
 pub(super) fn rank(mut candidates: Vec<Candidate>, max: usize) -> Vec<Candidate> {
@@ -94,6 +111,17 @@ mod test {
             3,
         );
         assert_eq!(names(&got), ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn the_first_few_and_then_the_potent_ones_are_kept() {
+        let mut ranked: Vec<Candidate> = ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .map(|name| candidate(name, &[]))
+            .collect();
+        ranked[4].priority = POTENT;
+        ranked[1].priority = POTENT + 1;
+        assert_eq!(names(&potent(ranked)), ["a", "b", "c", "e"]);
     }
 
     #[test]
