@@ -273,3 +273,60 @@ fn generated_tests_find_the_planted_bugs_and_nothing_else() {
         "{column:#}"
     );
 }
+
+/// Contract rows become tests that compile: a result without `PartialEq` is matched against
+/// the row's pattern, and a method called without its receiver is said, not emitted as a call
+/// of a free function.
+#[test]
+fn contract_rows_become_tests_that_compile_or_are_said() {
+    let dir = util::copy_fixture("ledger");
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        format!(
+            "{text}\n/// A span of positions.\n#[derive(Debug)]\npub struct Window {{\n    pub start: u32,\n    pub end: u32,\n}}\n\n\
+             /// Why a window could not be made.\n#[derive(Debug, PartialEq)]\npub enum WindowError {{\n    Reversed,\n}}\n\n\
+             /// The window from `start` to `end`.\npub fn window(start: u32, end: u32) -> Result<Window, WindowError> {{\n    \
+             if start > end {{\n        return Err(WindowError::Reversed);\n    }}\n    Ok(Window {{ start, end }})\n}}\n"
+        ),
+    )
+    .unwrap();
+    let spec = dir.path().join("SPEC.md");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replacen(
+            "| `percent_of(1, 3)` | `Some(33)` |",
+            "| `percent_of(1, 3)` | `Some(33)` |\n| `window(2, 1)` | `Err(WindowError::Reversed)` |\n\
+             | `window(1, 2)` | `Ok(Window { start: 1, end: 2 })` |\n| `balance()` | `0` |",
+            1,
+        ),
+    )
+    .unwrap();
+    let output = generate(dir.path(), &["--max-tests", "0"]);
+    let code = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        code.contains("matches!(window(2, 1), Err(WindowError::Reversed))"),
+        "{code}"
+    );
+    assert!(!code.contains("assert_eq!(window("), "{code}");
+    assert!(!code.contains("assert_eq!(balance()"), "{code}");
+    assert!(
+        stderr.contains("contract row `balance()` is not a test"),
+        "{stderr}"
+    );
+    // Every test of the module compiles.
+    let module = dir.path().join("generated.rs");
+    std::fs::write(&module, code.as_bytes()).unwrap();
+    let run = dualtrack()
+        .args(["run-tests", "--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .arg(&module)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(doc["counts"]["dropped"], 0, "{doc:#}");
+}

@@ -64,9 +64,11 @@ pub fn generate(
     let functions = &analysis.functions;
     let facts = spec_tests::facts(specs, functions);
     let mut per_function: Vec<Vec<Candidate>> = vec![Vec::new(); functions.len()];
-    for (target, candidate) in spec_tests::spec_candidates(specs, functions, &index) {
+    let (spec_made, spec_notes) = spec_tests::spec_candidates(specs, functions, &index);
+    for (target, candidate) in spec_made {
         per_function[target].push(candidate);
     }
+    generation.warnings.extend(spec_notes);
     let no_facts = SpecFacts::default();
     let impure = purity::impure_functions(functions, &index);
     let inherited = inherited_preconditions(functions);

@@ -44,13 +44,15 @@ const ERROR_WORDS: &[&str] = &[
     "error", "err", "errors", "reject", "rejects", "rejected", "fail", "fails", "invalid",
 ];
 
-/// The tests the spec itself pins down, each for the function its call names.
+/// The tests the spec itself pins down, each for the function its call names; and, for a
+/// contract row that cannot become a test that compiles, why (said to the user).
 pub fn spec_candidates(
     specs: &[Spec],
     functions: &[Function],
     index: &CrateIndex,
-) -> Vec<(usize, Candidate)> {
+) -> (Vec<(usize, Candidate)>, Vec<String>) {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for spec in specs {
         for item in spec.items.iter().filter(|i| i.is_promise()) {
             if let (Some(call), Some(expected)) = (&item.call, &item.expected) {
@@ -58,6 +60,38 @@ pub fn spec_candidates(
                     continue;
                 };
                 let function = &functions[target];
+                let syntax = index.function(&function.file, function.line);
+                if let Some(why) = syntax.and_then(|s| receiver_missing(call, s)) {
+                    notes.push(format!(
+                        "{}:{}: contract row `{call}` is not a test: {why}",
+                        item.file, item.line
+                    ));
+                    continue;
+                }
+                let comparable = syntax.is_none_or(|s| comparable_result(s, index));
+                let body = if comparable {
+                    format!(
+                        "assert_eq!({call}, {expected}, \"spec {}: `{}` should be `{}`\");",
+                        item.id,
+                        escape(call),
+                        escape(expected)
+                    )
+                } else if let Some(pattern) = refutable_pattern(expected) {
+                    // No `PartialEq` or `Debug` to compare with: the shape of the result.
+                    format!(
+                        "assert!(matches!({call}, {pattern}), \"spec {}: `{}` should be `{}`\");",
+                        item.id,
+                        escape(call),
+                        escape(expected)
+                    )
+                } else {
+                    notes.push(format!(
+                        "{}:{}: contract row `{call}` is not a test: its result cannot be \
+                         compared (no `PartialEq` and `Debug`) and `{expected}` is not a pattern",
+                        item.file, item.line
+                    ));
+                    continue;
+                };
                 out.push((
                     target,
                     Candidate {
@@ -70,12 +104,7 @@ pub fn spec_candidates(
                             oracle: Some("spec_contract".into()),
                             input: Some(call.clone()),
                         },
-                        body: format!(
-                            "assert_eq!({call}, {expected}, \"spec {}: `{}` should be `{}`\");",
-                            item.id,
-                            escape(call),
-                            escape(expected)
-                        ),
+                        body,
                         features: vec![format!("spec={}", item.id)],
                         priority: SPEC_PRIORITY,
                     },
@@ -88,7 +117,104 @@ pub fn spec_candidates(
             out.extend(variant_candidates(item, &spec.targets, functions, index));
         }
     }
-    out
+    (out, notes)
+}
+
+/// Why the contract call `call` of a method cannot run as written: it names the method as a
+/// free function (`sum()`), or calls it on a value the prose sets up (`ledger.balance()`).
+fn receiver_missing(call: &str, syntax: &super::index::FnSyntax) -> Option<String> {
+    syntax.sig.receiver()?;
+    let expr = crate::syntax::parse_str::<syn::Expr>(call).ok()?;
+    match expr {
+        syn::Expr::Call(_) => Some(format!(
+            "`{}` is a method, called here without its receiver; write how the value is made \
+             (`Type::new(..).{}(..)`), or leave it to a model engine",
+            syntax.sig.ident, syntax.sig.ident
+        )),
+        syn::Expr::MethodCall(mut method) => {
+            while let syn::Expr::MethodCall(inner) = *method.receiver {
+                method = inner;
+            }
+            match *method.receiver {
+                syn::Expr::Path(path)
+                    if path.path.get_ident().is_some_and(|name| {
+                        name.to_string().starts_with(|c: char| c.is_lowercase())
+                    }) =>
+                {
+                    Some(format!(
+                        "its receiver `{}` is set up in prose, not in the row; write how it is \
+                         made, or leave it to a model engine",
+                        quote::ToTokens::to_token_stream(&path)
+                    ))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether the result of `syntax` can be compared with `assert_eq!`: every crate type its
+/// return type names implements (or derives) `PartialEq` and `Debug`.
+fn comparable_result(syntax: &super::index::FnSyntax, index: &CrateIndex) -> bool {
+    use syn::visit::Visit;
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            self.0.push(segment.ident.to_string());
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let syn::ReturnType::Type(_, ty) = &syntax.sig.output else {
+        return true;
+    };
+    let mut names = Names(Vec::new());
+    names.visit_type(ty);
+    let own_type = match &syntax.container {
+        Container::Inherent { self_ty, .. } | Container::TraitImpl { self_ty, .. } => Some(
+            quote::ToTokens::to_token_stream(self_ty)
+                .to_string()
+                .replace(' ', ""),
+        ),
+        _ => None,
+    };
+    names
+        .0
+        .iter()
+        .map(|name| match (name.as_str(), &own_type) {
+            ("Self", Some(own)) => own.clone(),
+            _ => name.clone(),
+        })
+        .filter(|name| index.type_def(name, &syntax.module).is_some())
+        .all(|name: String| {
+            index.implements(&name, &syntax.module, "PartialEq")
+                && index.implements(&name, &syntax.module, "Debug")
+        })
+}
+
+/// `expected` as a pattern that can fail to match: no binding that takes any value.
+fn refutable_pattern(expected: &str) -> Option<String> {
+    use syn::visit::Visit;
+    struct Bindings(bool);
+    impl<'ast> Visit<'ast> for Bindings {
+        fn visit_pat_ident(&mut self, ident: &'ast syn::PatIdent) {
+            if ident
+                .ident
+                .to_string()
+                .starts_with(|c: char| c.is_lowercase())
+            {
+                self.0 = true;
+            }
+            syn::visit::visit_pat_ident(self, ident);
+        }
+        fn visit_pat_wild(&mut self, _: &'ast syn::PatWild) {
+            self.0 = true;
+        }
+    }
+    let pattern = crate::syntax::parse_with(syn::Pat::parse_single, expected).ok()?;
+    let mut bindings = Bindings(false);
+    bindings.visit_pat(&pattern);
+    (!bindings.0).then(|| expected.trim().to_owned())
 }
 
 /// `parse_cents("")` returns `Err(..)`, `None`, or a named variant.
