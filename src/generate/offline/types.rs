@@ -83,6 +83,9 @@ const STD_TYPES: &[&str] = &[
     "NonZeroUsize",
     "NonZeroI32",
     "NonZeroI64",
+    // Of integers (the literals below take the element type by inference).
+    "Range",
+    "RangeInclusive",
 ];
 
 /// The input model of `ty`. `generics` are the function's own, so that a type parameter with

@@ -254,6 +254,21 @@ fn std_values(name: &str) -> Vec<EdgeValue> {
             ("std::ffi::OsString::new()", "empty"),
             ("std::ffi::OsString::from(\"é\")", "multibyte"),
         ],
+        // Empty, reversed, the first element, one inside a multi-byte character of "é…" (a
+        // string argument's), and far past any input's end.
+        "Range" => &[
+            ("0..0", "empty"),
+            ("3..1", "reversed"),
+            ("0..1", "first"),
+            ("1..2", "inside_multibyte"),
+            ("0..100_000", "out_of_bounds"),
+        ],
+        "RangeInclusive" => &[
+            ("0..=0", "first"),
+            ("3..=1", "reversed"),
+            ("1..=1", "inside_multibyte"),
+            ("0..=100_000", "out_of_bounds"),
+        ],
         _ => &[],
     };
     let mut values: Vec<EdgeValue> = pairs.iter().map(|(c, l)| value(*c, *l)).collect();
@@ -272,6 +287,20 @@ mod test {
 
     fn codes(ty: &InputType) -> Vec<String> {
         edge_values(ty).into_iter().map(|v| v.code).collect()
+    }
+
+    #[test]
+    fn ranges_are_empty_reversed_inside_a_character_and_out_of_bounds() {
+        let range = crate::generate::offline::types::input_type(
+            &syn::parse_str("std::ops::Range<usize>").unwrap(),
+            &syn::Generics::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            codes(&range),
+            ["0..0", "3..1", "0..1", "1..2", "0..100_000"]
+        );
+        assert!(codes(&InputType::Std("RangeInclusive".into())).contains(&"3..=1".to_owned()));
     }
 
     #[test]
