@@ -1928,7 +1928,7 @@ mod test {
 
     #[test]
     fn what_cannot_be_tested_says_why() {
-        let source = "pub unsafe fn raw(p: *const u8) {}\nfn private(n: &mut u8) { *n += 1 }\n/// # Panics\n/// When `n` is zero.\npub fn halve(n: &mut u32) { *n /= 2 }\npub fn read(r: impl std::io::Read) {}\n";
+        let source = "pub unsafe fn raw(p: *const u8) {}\nfn private(n: &mut u8) { *n += 1 }\n/// # Panics\n/// When `n` is zero.\npub fn halve(n: &mut u32) { *n /= 2 }\npub fn read(r: impl std::io::Seek) {}\n";
         let reasons = |line, path: &str, params: &[&str], vis: &str| {
             made(
                 source,

@@ -97,14 +97,14 @@ mod test {
 
     #[test]
     fn every_reason_is_given_at_once() {
-        let got = plan("async unsafe fn f<const N: usize>(r: impl std::io::Read, n: u8) {}");
+        let got = plan("async unsafe fn f<const N: usize>(r: impl std::io::Seek, n: u8) {}");
         assert_eq!(
             got.unwrap_err(),
             [
                 "`unsafe fn`: its contract is not in its types",
                 "`async fn`: needs a runtime",
                 "a const generic parameter",
-                "parameter `r`: `impl std::io::Read`: no std type meets `std::io::Read`",
+                "parameter `r`: `impl std::io::Seek`: no std type meets `std::io::Seek`",
             ]
         );
         assert!(plan("fn f(self: Box<Self>) {}").is_err());

@@ -86,6 +86,7 @@ const STD_TYPES: &[&str] = &[
     // Of integers (the literals below take the element type by inference).
     "Range",
     "RangeInclusive",
+    "RandomState",
 ];
 
 /// The input model of `ty`. `generics` are the function's own, so that a type parameter with
@@ -292,7 +293,7 @@ fn stand_in<'a>(
     }
     let traits: Vec<String> = paths.iter().map(|p| printed_path(p)).collect();
     // Candidates in order of preference, with the bounds each satisfies.
-    let candidates: [(InputType, &[&[&str]]); 3] = [
+    let candidates: [(InputType, &[&[&str]]); 5] = [
         (
             InputType::Str { owned: false },
             &[
@@ -335,6 +336,39 @@ fn stand_in<'a>(
                     "std::io::Write",
                 ],
                 EVERY_CANDIDATE_TRAITS,
+            ],
+        ),
+        // A reader: bytes, which `&[u8]` reads (buffered too).
+        (
+            InputType::Slice {
+                element: Box::new(InputType::Int {
+                    name: "u8".into(),
+                    signed: false,
+                }),
+                mutable: false,
+            },
+            &[
+                &[
+                    "Read",
+                    "io::Read",
+                    "std::io::Read",
+                    "BufRead",
+                    "io::BufRead",
+                    "std::io::BufRead",
+                ],
+                EVERY_CANDIDATE_TRAITS,
+            ],
+        ),
+        (
+            InputType::Std("RandomState".into()),
+            &[
+                &[
+                    "BuildHasher",
+                    "hash::BuildHasher",
+                    "std::hash::BuildHasher",
+                    "Default",
+                ],
+                &["Clone", "Debug", "Send", "Sync"],
             ],
         ),
     ];
@@ -442,6 +476,9 @@ pub fn type_code(ty: &InputType) -> Option<String> {
             let amp = if *mutable { "&mut " } else { "&" };
             format!("{amp}{}", type_code(inner)?)
         }
+        InputType::Std(name) if name == "RandomState" => {
+            "std::collections::hash_map::RandomState".into()
+        }
         InputType::Wrapped { .. } | InputType::Std(_) | InputType::Named(_) => return None,
     })
 }
@@ -503,6 +540,26 @@ mod test {
             name: name.into(),
             signed: name.starts_with('i'),
         }
+    }
+
+    #[test]
+    fn io_and_hashing_bounds_get_std_stand_ins() {
+        let got = params(
+            "fn f<R: std::io::BufRead, W: io::Write, S: BuildHasher + Clone>(r: R, w: W, s: S) {}",
+        );
+        assert_eq!(
+            got[0],
+            Ok(InputType::Slice {
+                element: Box::new(int("u8")),
+                mutable: false
+            })
+        );
+        assert_eq!(got[1], Ok(InputType::Vec(Box::new(int("u8")))));
+        assert_eq!(got[2], Ok(InputType::Std("RandomState".into())));
+        assert_eq!(
+            type_code(got[2].as_ref().unwrap()).as_deref(),
+            Some("std::collections::hash_map::RandomState")
+        );
     }
 
     #[test]
@@ -599,7 +656,7 @@ mod test {
     #[test]
     fn generics_with_std_bounds_get_a_stand_in_and_others_a_reason() {
         let got = params(
-            "fn f<T: AsRef<str>, N, W>(t: T, n: N, s: impl Into<String>, r: impl Read, w: W) \
+            "fn f<T: AsRef<str>, N, W>(t: T, n: N, s: impl Into<String>, r: impl Seek, w: W) \
              where N: Copy + Ord, W: std::io::Write {}",
         );
         assert_eq!(
@@ -610,7 +667,7 @@ mod test {
                 // `impl Into<String>`: a `String` itself.
                 Ok(InputType::Str { owned: true }),
                 Err(NoValueSource(
-                    "`impl Read`: no std type meets `Read`".into()
+                    "`impl Seek`: no std type meets `Seek`".into()
                 )),
                 // A `Vec<u8>` is a writer.
                 Ok(InputType::Vec(Box::new(InputType::Int {

@@ -263,6 +263,10 @@ fn std_values(name: &str) -> Vec<EdgeValue> {
             ("1..2", "inside_multibyte"),
             ("0..100_000", "out_of_bounds"),
         ],
+        "RandomState" => &[(
+            "std::collections::hash_map::RandomState::new()",
+            "random_state",
+        )],
         "RangeInclusive" => &[
             ("0..=0", "first"),
             ("3..=1", "reversed"),
