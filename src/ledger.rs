@@ -241,11 +241,8 @@ fn header_of(path: &Path) -> Option<Vec<String>> {
         .iter()
         .map(str::to_owned)
         .collect();
-    names
-        .iter()
-        .any(|n| n == "kind")
-        .then_some(names)
-        .filter(|names| names.iter().any(|n| n == "run_id"))
+    let has = |column: &str| names.iter().any(|n| n == column);
+    (has("kind") && has("run_id")).then_some(names)
 }
 
 fn ends_with_newline(path: &Path, length: u64) -> bool {

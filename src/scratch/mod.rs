@@ -1270,14 +1270,7 @@ fn place_tests(
         .filter(|file| !by_file.contains_key(*file))
         .collect();
     for file in injected_before {
-        let text = match patch.filter(|p| p.file == Path::new(file)) {
-            Some(patch) => patch.text.clone(),
-            None => stripped.apply_to(
-                Path::new(file),
-                &std::fs::read_to_string(workspace.root.join(file))
-                    .with_context(|| format!("failed to read {file}"))?,
-            ),
-        };
+        let text = copy_source(workspace, file, patch, stripped)?;
         let copy_path = area.copy.join(file);
         if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&copy_path, text)
@@ -1307,14 +1300,7 @@ fn place_tests(
                 .clone(),
             None => lints::allow_attribute(&[]),
         };
-        let source = match patch.filter(|p| p.file == Path::new(&file)) {
-            Some(patch) => patch.text.clone(),
-            None => stripped.apply_to(
-                Path::new(&file),
-                &std::fs::read_to_string(&original)
-                    .with_context(|| format!("failed to read {}", original.display()))?,
-            ),
-        };
+        let source = copy_source(workspace, &file, patch, stripped)?;
         let parsed = crate::syntax::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();
@@ -1428,6 +1414,25 @@ fn place_tests(
         all_ranges.insert(copy_path, ranges);
     }
     Ok((placed, all_ranges))
+}
+
+/// The text the copy's `file` (relative) holds before tests are injected: a patch under
+/// verification, else the workspace's own with the crate's test code left out as planned.
+fn copy_source(
+    workspace: &Workspace,
+    file: &str,
+    patch: Option<&Patch>,
+    stripped: &own_tests::Stripped,
+) -> anyhow::Result<String> {
+    Ok(match patch.filter(|p| p.file == Path::new(file)) {
+        Some(patch) => patch.text.clone(),
+        None => {
+            let original = workspace.root.join(file);
+            let text = std::fs::read_to_string(&original)
+                .with_context(|| format!("failed to read {}", original.display()))?;
+            stripped.apply_to(Path::new(file), &text)
+        }
+    })
 }
 
 /// Every test name of each executable.
