@@ -13,7 +13,7 @@ mod util;
 use util::copy;
 
 /// Fixture crates with a `planted.toml`.
-const FIXTURES: &[&str] = &["planted"];
+const FIXTURES: &[&str] = &["planted", "reach"];
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter that names no fixture runs nothing.

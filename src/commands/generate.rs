@@ -78,6 +78,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         None => offline::generate(
             &workspace.root,
             &analysis,
+            None,
             &features,
             &specs,
             OfflineOptions {

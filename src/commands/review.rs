@@ -60,18 +60,20 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     let progress = Progress::new("review", global.quiet);
     let stage = progress.quick_stage("analyzing");
+    // The whole crate: `--fn`/`--file` pick the scope from it, and a private function in
+    // scope is reached through public callers that may lie outside it.
     let full = analyze(
         &workspace,
         &AnalyzeOptions {
             include_tests: false,
-            filter,
+            filter: FunctionFilter::default(),
             jobs: 0,
         },
     );
     stage.finish(None);
     // Read before the long part: a broken file fails the command now, not after the run.
     let decisions = Decisions::load(&workspace.root)?;
-    for error in &full.errors {
+    for error in full.errors.iter().filter(|e| filter.matches_file(&e.file)) {
         progress.line(&format!(
             "warning: {}:{}:{}: {} (its functions are not reviewed)",
             error.file, error.line, error.column, error.message
@@ -79,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     // Nothing to review still writes (empty) reports: a CI step that uploads them must not
     // pick up an older run's.
-    let (mut indices, mut description, nothing) = match select_scope(&workspace, args, &full)? {
+    let (mut indices, mut description, nothing) = match select_scope(&workspace, args, &full, &filter)? {
         Selected::Functions {
             indices,
             description,
@@ -173,7 +175,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let offline_generation = || {
         offline::generate(
             &workspace.root,
-            &scoped,
+            &full,
+            Some(&keep),
             &features,
             &specs,
             OfflineOptions {
@@ -708,6 +711,7 @@ fn select_scope(
     workspace: &Workspace,
     args: &ReviewArgs,
     analysis: &Analysis,
+    filter: &FunctionFilter,
 ) -> anyhow::Result<Selected> {
     let all: Vec<usize> = (0..analysis.functions.len()).collect();
     if args.all_functions {
@@ -717,14 +721,18 @@ fn select_scope(
         });
     }
     if !args.fn_patterns.is_empty() || !args.files.is_empty() {
-        if analysis.functions.is_empty() {
+        let named: Vec<usize> = all
+            .into_iter()
+            .filter(|&i| filter.matches(&analysis.functions[i]))
+            .collect();
+        if named.is_empty() {
             return Err(InputError::new(
                 "no function matches --fn/--file: `cargo dualtrack analyze` lists the function paths",
             )
             .into());
         }
         return Ok(Selected::Functions {
-            indices: all,
+            indices: named,
             description: "the functions --fn/--file name".into(),
         });
     }

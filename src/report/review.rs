@@ -91,9 +91,13 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         } else {
             ""
         };
+        let reached = finding["reached"]
+            .as_str()
+            .map(|f| format!(" (in {f})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{} {}  {}{known}",
+            "{} {}{reached}  {}{known}",
             paint(ERROR, finding["verdict"].as_str().unwrap_or(kind)),
             paint(HEADING, finding["function"].as_str().unwrap_or_default()),
             paint(DIM, finding["id"].as_str().unwrap_or_default())

@@ -89,12 +89,23 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
                 "{place}\0{}",
                 crate::decisions::message_signature(&r.message)
             );
-            json!({
+            // A private function a public one was called to reach: the finding names both.
+            let reached = r
+                .failure_site
+                .as_deref()
+                .and_then(|site| site.split_once('#'))
+                .map(|(function, _)| function)
+                .filter(|function| *function != r.function);
+            let mut finding = json!({
                 "id": failure_id(kind, &r.function, &oracle, &input, &failure),
                 "kind": kind, "function": r.function, "test": r.name, "verdict": verdict,
                 "status": "new", "message": message, "location": r.location,
                 "input": r.input, "site": r.targets.first(), "item": r.spec_items.first(),
-            })
+            });
+            if let Some(reached) = reached {
+                finding["reached"] = json!(reached);
+            }
+            finding
         })
         .collect();
     json!({

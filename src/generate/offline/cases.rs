@@ -101,6 +101,7 @@ pub fn candidates(
     index: &CrateIndex,
     spec: &SpecFacts,
     options: CaseOptions,
+    carried: Option<&Mined>,
 ) -> Result<Vec<Candidate>, Vec<String>> {
     if syntax.nested {
         return Err(vec![
@@ -226,7 +227,15 @@ pub fn candidates(
         }
     };
 
-    let mined = mine(&syntax.block);
+    let mut mined = mine(&syntax.block);
+    if let Some(carried) = carried {
+        mined.absorb(carried);
+    }
+    for name in std::mem::take(&mut mined.consts) {
+        if let Some(value) = index.const_value(&name) {
+            mined.add_const(value);
+        }
+    }
     let mut sizes = size_like_params(&syntax.block, &function.params);
     // A `usize` is nearly always a length, an index or a count: unless the body does
     // arithmetic with it (where `MAX` overflows), its `MAX` only makes allocations abort.
@@ -280,8 +289,10 @@ pub fn candidates(
         names.push(param.name.clone());
     }
 
-    let deterministic =
-        !options.impure && determinism_possible(syntax, index, &module, self_ty, &plan);
+    // Called to reach another function: only whether it panics is asked.
+    let deterministic = carried.is_none()
+        && !options.impure
+        && determinism_possible(syntax, index, &module, self_ty, &plan);
     if oracle.is_none() && !deterministic {
         return Err(vec![skip_reason(function, syntax, spec)]);
     }
@@ -716,13 +727,26 @@ fn no_panic_oracle(
     {
         return None;
     }
+    let public = public_api(function, syntax, index, module, self_ty);
+    (public || options.private || spec.named).then_some(NoPanic)
+}
+
+/// Whether `function` is public API: `pub`, of a public type, reachable from the crate root.
+/// A panic reached from public API is the crate's bug; inside, it may be a caller's
+/// precondition, so a private function is attacked through the public ones that reach it.
+pub fn public_api(
+    function: &Function,
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    module: &str,
+    self_ty: Option<&syn::Type>,
+) -> bool {
     let type_public = self_ty.is_none_or(|ty| {
         let name = crate::analyze::names::self_type_name(ty);
         index
             .type_def(last_segment(&name), module)
             .is_none_or(|def| def.public)
     });
-    // Public API: `pub`, of a public type, reachable from the crate root.
     let own_name = syntax.sig.ident.to_string();
     let type_name =
         self_ty.map(|ty| last_segment(&crate::analyze::names::self_type_name(ty)).to_owned());
@@ -736,9 +760,24 @@ fn no_panic_oracle(
     let mut names = vec![own_name.as_str()];
     names.extend(type_name.as_deref());
     names.extend(trait_name.as_deref());
-    let public =
-        function.visibility == "pub" && type_public && index.exported(&syntax.module, &names);
-    (public || options.private || spec.named).then_some(NoPanic)
+    function.visibility == "pub" && type_public && index.exported(&syntax.module, &names)
+}
+
+/// [`public_api`] from the function's own syntax: its impl's self type, if any.
+pub fn is_public_api(function: &Function, syntax: &FnSyntax, index: &CrateIndex) -> bool {
+    let self_ty = match &syntax.container {
+        Container::Inherent { self_ty, .. } | Container::TraitImpl { self_ty, .. } => {
+            Some(self_ty)
+        }
+        Container::Free | Container::TraitDefault { .. } => None,
+    };
+    public_api(
+        function,
+        syntax,
+        index,
+        &crate_relative(&function.module),
+        self_ty,
+    )
 }
 
 /// A method of an operator trait (`impl Add for Cents`), which panics as the built-in
@@ -1832,7 +1871,7 @@ mod test {
         let syntax = index
             .function("src/lib.rs", function.line)
             .expect("indexed");
-        candidates(function, syntax, &index, &SpecFacts::default(), options)
+        candidates(function, syntax, &index, &SpecFacts::default(), options, None)
     }
 
     #[test]

@@ -380,6 +380,21 @@ impl Constructor<'_> {
             // Made at the integer limits too: a value whose counters are at MAX is where
             // `self.minor + 1` overflows. A constructor that refuses them steps aside.
             if depth == 0
+                && let Some(empty) = self.empty_args(&assoc.sig, depth)
+                && empty.contains('"')
+            {
+                at_limits.push(Construction {
+                    code: format!("{path}::{}({empty})", assoc.sig.ident),
+                    label: format!("{}_empty", snake(&assoc.sig.ident.to_string())),
+                    setup: if setup == Setup::Plain {
+                        Setup::MayPanic
+                    } else {
+                        setup
+                    },
+                    borrowed,
+                });
+            }
+            if depth == 0
                 && let Some(edge) = self.limit_args(&assoc.sig, depth)
             {
                 at_limits.push(Construction {
@@ -402,7 +417,32 @@ impl Constructor<'_> {
     /// The arguments of a making call with every integer at its `MAX` and the rest benign;
     /// `None` when no argument is an integer.
     fn limit_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
-        let mut any_integer = false;
+        self.edge_args(sig, depth, |model| match model {
+            InputType::Int { name, .. } => Some(format!("{name}::MAX")),
+            _ => None,
+        })
+    }
+
+    /// The arguments of a making call with every string empty and every integer zero (a
+    /// tokenizer given no words, a parser given nothing); `None` when no argument is either.
+    fn empty_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
+        self.edge_args(sig, depth, |model| match model {
+            InputType::Int { name, .. } => Some(format!("0{name}")),
+            InputType::Str { owned: false } => Some("\"\"".to_owned()),
+            InputType::Str { owned: true } => Some("String::new()".to_owned()),
+            _ => None,
+        })
+    }
+
+    /// The arguments of a making call with `edge` giving the values it has, the rest benign;
+    /// `None` when it gives none.
+    fn edge_args(
+        &self,
+        sig: &syn::Signature,
+        depth: u8,
+        edge: impl Fn(&InputType) -> Option<String>,
+    ) -> Option<String> {
+        let mut any_edge = false;
         let values: Option<Vec<String>> = sig
             .inputs
             .iter()
@@ -416,24 +456,26 @@ impl Constructor<'_> {
                     &syn::Generics::default(),
                 )
                 .ok()?;
-                match self.resolve_at(&model, depth + 1) {
-                    InputType::Int { name, .. } => {
-                        any_integer = true;
-                        Some(format!("{name}::MAX"))
+                let model = self.resolve_at(&model, depth + 1);
+                match edge(&model) {
+                    Some(code) => {
+                        any_edge = true;
+                        Some(code)
                     }
-                    other => self.benign(&other, depth + 1),
+                    None => self.benign(&model, depth + 1),
                 }
             })
             .collect();
         let values = values?;
         let args = values.join(", ");
-        (any_integer && !args.contains("&mut ")).then_some(args)
+        (any_edge && !args.contains("&mut ")).then_some(args)
     }
 
     /// Calls of the crate's free functions that return the type (`percent_decode(b"a")`),
     /// with benign arguments.
     fn producer_calls(&self, written: &str, def: &TypeDef, depth: u8) -> Vec<Construction> {
         let mut out = Vec::new();
+        let mut at_edges = Vec::new();
         for producer in self.index.producers(written, self.module) {
             if out.len() >= MAX_CALLS {
                 break;
@@ -460,7 +502,24 @@ impl Constructor<'_> {
                 setup,
                 borrowed: false,
             });
+            // Made from nothing too: the value a tokenizer or parser gives for empty input is
+            // where its methods index an empty list.
+            if depth == 0
+                && let Some(empty) = self.empty_args(sig, depth)
+            {
+                at_edges.push(Construction {
+                    code: format!("{}({empty})", producer.path),
+                    label: format!("{}_empty", snake(&sig.ident.to_string())),
+                    setup: if setup == Setup::Plain {
+                        Setup::MayPanic
+                    } else {
+                        setup
+                    },
+                    borrowed: false,
+                });
+            }
         }
+        out.extend(at_edges);
         out
     }
 
@@ -793,6 +852,8 @@ mod test {
             [
                 ("crate::decode(&[])".to_owned(), Setup::MayPanic),
                 ("crate::try_decode(\"a\")".to_owned(), Setup::Option),
+                // Made from nothing too, after the plain calls.
+                ("crate::try_decode(\"\")".to_owned(), Setup::Option),
             ]
         );
     }

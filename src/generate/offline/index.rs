@@ -138,6 +138,8 @@ pub struct CrateIndex {
     constrained: BTreeSet<(String, String)>,
     /// Integer constants (`const LEN: usize = 6;`), for array lengths.
     consts: HashMap<String, u64>,
+    /// Constants whose literal values are mined where they are named (`MAGIC`, `UNITS`).
+    const_values: HashMap<String, super::mined::ConstValue>,
     /// Public associated constants of a type's own type (`impl Prerelease { pub const
     /// EMPTY: Self }`) in non-generic impls, by type name: (impl module, constant).
     self_consts: HashMap<String, Vec<(String, String)>>,
@@ -380,6 +382,11 @@ impl CrateIndex {
             }
         }
         true
+    }
+
+    /// The literal value of the crate's constant `name`, if it has one.
+    pub fn const_value(&self, name: &str) -> Option<&super::mined::ConstValue> {
+        self.const_values.get(name)
     }
 
     /// `ty` with array lengths named by the crate's integer constants written out
@@ -1003,6 +1010,9 @@ impl Walker<'_> {
                 }
             }
             syn::Item::Const(c) => {
+                if let Some(value) = super::mined::const_value(&c.expr) {
+                    self.index.const_values.insert(c.ident.to_string(), value);
+                }
                 if let syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Int(int),
                     ..

@@ -23,6 +23,79 @@ pub struct Mined {
     /// It parses text as a number (`parse`, `from_str_radix`): digits past the type's range
     /// and just inside it are what overflow the arithmetic after.
     pub parses_numbers: bool,
+    /// Constants it names (`MAGIC`, `Self::UNITS`), resolved by the caller against the
+    /// crate's constants into the other fields.
+    pub consts: BTreeSet<String>,
+    /// Byte strings it compares with or checks as a prefix (`b"PK"`, a `&[u8]` constant):
+    /// magic numbers a decoder wants first.
+    pub magics: BTreeSet<Vec<u8>>,
+}
+
+impl Mined {
+    /// Take in what another body compares and splits by: a private function's values carried
+    /// up to the public function that reaches it.
+    pub fn absorb(&mut self, other: &Mined) {
+        self.ints.extend(&other.ints);
+        self.strings.extend(other.strings.iter().cloned());
+        self.separators.extend(other.separators.iter().cloned());
+        self.lengths.extend(&other.lengths);
+        self.parses_numbers |= other.parses_numbers;
+        self.consts.extend(other.consts.iter().cloned());
+        self.magics.extend(other.magics.iter().cloned());
+    }
+
+    /// A constant's value taken in as if written where it is named.
+    pub fn add_const(&mut self, value: &ConstValue) {
+        match value {
+            ConstValue::Int(v) => self.ints.extend(neighbours(*v)),
+            ConstValue::Text(text) => {
+                self.strings.insert(text.clone());
+            }
+            ConstValue::Bytes(bytes) => {
+                self.magics.insert(bytes.clone());
+            }
+        }
+    }
+}
+
+/// The value of one of the crate's constants, as far as values are mined from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstValue {
+    Int(i128),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// A constant item's value when it is a literal the engine can use.
+pub fn const_value(expr: &syn::Expr) -> Option<ConstValue> {
+    if let Some(value) = int_literal(expr) {
+        return Some(ConstValue::Int(value));
+    }
+    if let Some(text) = text_literal(expr) {
+        return Some(ConstValue::Text(text));
+    }
+    byte_literal(expr).map(ConstValue::Bytes)
+}
+
+/// A byte string or byte literal's bytes (`b"PK"`, `b'x'`, `&[0x50, 0x4b]`).
+fn byte_literal(expr: &syn::Expr) -> Option<Vec<u8>> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::ByteStr(bytes),
+            ..
+        }) => Some(bytes.value()),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Byte(byte),
+            ..
+        }) => Some(vec![byte.value()]),
+        syn::Expr::Reference(reference) => byte_literal(&reference.expr),
+        syn::Expr::Array(array) if !array.elems.is_empty() && array.elems.len() <= 16 => array
+            .elems
+            .iter()
+            .map(|e| int_literal(e).and_then(|v| u8::try_from(v).ok()))
+            .collect(),
+        _ => None,
+    }
 }
 
 /// Mine `block` (a function body).
@@ -145,6 +218,9 @@ impl<'ast> Visit<'ast> for Miner {
                 if let Some(text) = text_literal(this) {
                     self.mined.strings.insert(text);
                 }
+                if let Some(bytes) = byte_literal(this) {
+                    self.mined.magics.insert(bytes);
+                }
             }
         }
         // Division and remainder by a literal are safe; by anything else, zero is the value.
@@ -178,10 +254,29 @@ impl<'ast> Visit<'ast> for Miner {
                 self.mined.strings.insert(first);
             }
         }
+        if STRING_CHECKS.contains(&method.as_str())
+            && let Some(bytes) = call.args.first().and_then(byte_literal)
+        {
+            self.mined.magics.insert(bytes);
+        }
         syn::visit::visit_expr_method_call(self, call);
     }
 
     fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        // `MAGIC`, `Self::UNITS`: a constant, looked up later.
+        let segments = &path.path.segments;
+        if let Some(last) = segments.last()
+            && (segments.len() == 1 || (segments.len() == 2 && segments[0].ident == "Self"))
+        {
+            let name = last.ident.to_string();
+            if name.len() > 1
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                self.mined.consts.insert(name);
+            }
+        }
         if path
             .path
             .segments
@@ -369,6 +464,14 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
                 for (text, label) in NUMERIC_STRINGS {
                     out.push(value(string_code(text, *owned), (*label).to_owned()));
                 }
+                // A number with each unit letter the code knows (`"bkmgt"` gives `"1t"`):
+                // the last of a list is where a table one entry short is indexed past.
+                for unit in unit_letters(mined) {
+                    out.push(value(
+                        string_code(&format!("1{unit}"), *owned),
+                        format!("number_unit_{}", text_label(&unit.to_string())),
+                    ));
+                }
             }
             for text in &mined.strings {
                 let label = text_label(text);
@@ -422,7 +525,8 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
             let Some(element) = benign_element else {
                 return Vec::new();
             };
-            mined
+            let mut structured = structured_bytes(ty, mined);
+            structured.extend(mined
                 .lengths
                 .iter()
                 .filter(|&&n| n > 1 && n <= 1 << 16)
@@ -435,8 +539,8 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
                         _ => format!("vec![{element}; {n}]"),
                     };
                     value(code, format!("len{n}"))
-                })
-                .collect()
+                }));
+            structured
         }
         InputType::Option(inner) => mined_values(inner, mined, benign_element)
             .into_iter()
@@ -451,6 +555,109 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
         }
         _ => Vec::new(),
     }
+}
+
+/// Most letters of unit strings tried after a number.
+const MAX_UNIT_LETTERS: usize = 8;
+
+/// The letters of the short, all-letter strings a parser knows (`"bkmgt"`, `"ms"`), each
+/// once, in order.
+fn unit_letters(mined: &Mined) -> Vec<char> {
+    let mut letters: Vec<char> = Vec::new();
+    for text in &mined.strings {
+        if text.is_empty() || text.chars().count() > MAX_UNIT_LETTERS {
+            continue;
+        }
+        if !text.chars().all(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        for c in text.chars() {
+            if !letters.contains(&c) && letters.len() < MAX_UNIT_LETTERS {
+                letters.push(c);
+            }
+        }
+    }
+    letters
+}
+
+/// Most prefixes (mined magic byte strings and tag bytes) structured byte inputs start with.
+const MAX_PREFIXES: usize = 4;
+
+/// What follows a prefix in a structured byte input: a length, or a tag and a length, that
+/// promise more than follows, and the largest lengths of one and two bytes.
+const SHAPES: &[(&[u8], &str)] = &[
+    (&[0xff], "len_max"),
+    (&[2, 0], "len_short"),
+    (&[1, 0xff], "tag_len_max"),
+    (&[1, 2, 0], "tag_len_short"),
+    (&[0xff, 0xff], "len16_max"),
+    (&[0x80], "varint_open"),
+];
+
+/// Byte inputs with structure, for a parameter of bytes (`&[u8]`, `Vec<u8>`): each mined
+/// magic or tag byte (else nothing) followed by truncated, overlong and maximal lengths.
+fn structured_bytes(ty: &InputType, mined: &Mined) -> Vec<EdgeValue> {
+    let element = match ty {
+        InputType::Vec(element) | InputType::Slice { element, .. } => element,
+        _ => return Vec::new(),
+    };
+    if !matches!(&**element, InputType::Int { name, .. } if name == "u8") {
+        return Vec::new();
+    }
+    let mut prefixes: Vec<(Vec<u8>, String)> = mined
+        .magics
+        .iter()
+        .filter(|m| !m.is_empty() && m.len() <= 8)
+        .map(|m| (m.clone(), format!("magic_{}", hex(m))))
+        .take(MAX_PREFIXES)
+        .collect();
+    // Tag bytes: compared values that fit a byte, not the small counts every guard has.
+    for &int in &mined.ints {
+        if prefixes.len() >= MAX_PREFIXES {
+            break;
+        }
+        if let Ok(byte) = u8::try_from(int)
+            && byte >= 0x10
+            && mined.ints.contains(&(int - 1))
+            && mined.ints.contains(&(int + 1))
+        {
+            prefixes.push((vec![byte], format!("tag_{byte:02x}")));
+        }
+    }
+    // With nothing mined, the plain shapes alone.
+    let shapes = if prefixes.is_empty() {
+        prefixes.push((Vec::new(), String::new()));
+        &SHAPES[..3]
+    } else {
+        SHAPES
+    };
+    let mut out = Vec::new();
+    for (prefix, prefix_label) in &prefixes {
+        for (shape, shape_label) in shapes {
+            let bytes: Vec<String> = prefix
+                .iter()
+                .chain(shape.iter())
+                .map(|b| format!("0x{b:02x}"))
+                .collect();
+            let list = format!("[{}u8]", bytes.join("u8, "));
+            let code = match ty {
+                InputType::Slice { mutable: true, .. } => format!("&mut {list}[..]"),
+                InputType::Slice { .. } => format!("&{list}[..]"),
+                _ => format!("{list}.to_vec()"),
+            };
+            let label = if prefix_label.is_empty() {
+                (*shape_label).to_owned()
+            } else {
+                format!("{prefix_label}_{shape_label}")
+            };
+            out.push(EdgeValue { code, label });
+        }
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Methods whose integer argument is a size: a huge one makes the test slow or the allocator

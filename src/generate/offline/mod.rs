@@ -10,6 +10,7 @@ pub mod index;
 pub mod mined;
 pub mod pairwise;
 pub mod purity;
+pub mod reach;
 pub mod select;
 pub mod signature;
 pub mod spec_tests;
@@ -41,11 +42,14 @@ pub struct OfflineOptions {
     pub potent: bool,
 }
 
-/// Generate tests for every function of `analysis`; `root` is the workspace root its paths
-/// are relative to, `features` what each crate (by name) is built with.
+/// Generate tests for the functions of `analysis` in `scope` (positions in its functions;
+/// `None` for all of them); `root` is the workspace root its paths are relative to,
+/// `features` what each crate (by name) is built with. A private function in scope is
+/// attacked through the public functions that reach it, which take its mined values.
 pub fn generate(
     root: &Path,
     analysis: &Analysis,
+    scope: Option<&BTreeSet<usize>>,
     features: &HashMap<String, BTreeSet<String>>,
     specs: &[Spec],
     options: OfflineOptions,
@@ -62,21 +66,30 @@ pub fn generate(
         generation.preamble = NO_STD_PREAMBLE.to_owned();
     }
     let functions = &analysis.functions;
+    let in_scope = |position: usize| scope.is_none_or(|s| s.contains(&position));
     let facts = spec_tests::facts(specs, functions);
     let mut per_function: Vec<Vec<Candidate>> = vec![Vec::new(); functions.len()];
     let (spec_made, spec_notes) = spec_tests::spec_candidates(specs, functions, &index);
     for (target, candidate) in spec_made {
-        per_function[target].push(candidate);
+        if in_scope(target) {
+            per_function[target].push(candidate);
+        }
     }
     generation.warnings.extend(spec_notes);
     let no_facts = SpecFacts::default();
     let impure = purity::impure_functions(functions, &index);
     let inherited = inherited_preconditions(functions);
+    let mut callers = reach::Callers::new(functions);
+    // The modules of the public functions called to reach private ones: their tests go there.
+    let mut entry_modules: HashMap<String, String> = HashMap::new();
     // Each function's candidates are ranked as soon as they are made and only its best
     // `max_per_fn` kept: memory follows the tests, not the candidates.
     let mut candidate_count = 0;
     let mut callable = 0;
     for (position, function) in functions.iter().enumerate() {
+        if !in_scope(position) {
+            continue;
+        }
         let Some(syntax) = index.function(&function.file, function.line) else {
             generation.skipped.push(Skipped {
                 function: function.path.clone(),
@@ -85,19 +98,49 @@ pub fn generate(
             continue;
         };
         let spec = facts.get(&position).unwrap_or(&no_facts);
-        let made = candidates(
-            function,
-            syntax,
-            &index,
-            spec,
-            CaseOptions {
-                private: options.private,
-                impure: impure[position],
-                inherits_precondition: inherited[position],
-            },
-        );
+        let options_here = CaseOptions {
+            private: options.private,
+            impure: impure[position],
+            inherits_precondition: inherited[position],
+        };
+        let made = candidates(function, syntax, &index, spec, options_here, None);
+        // Private: through the public functions that reach it, with its values.
+        let mut reached = Vec::new();
+        let mut reaching = Vec::new();
+        if !options.private && !spec.named && !cases::is_public_api(function, syntax, &index) {
+            let carried = mined::mine(&syntax.block);
+            for entry in callers.public_entries(position, &index) {
+                let caller = &functions[entry];
+                let Some(entry_syntax) = index.function(&caller.file, caller.line) else {
+                    continue;
+                };
+                let entry_options = CaseOptions {
+                    private: false,
+                    impure: true,
+                    inherits_precondition: inherited[entry],
+                };
+                let entry_spec = facts.get(&entry).unwrap_or(&no_facts);
+                if let Ok(made) = candidates(
+                    caller,
+                    entry_syntax,
+                    &index,
+                    entry_spec,
+                    entry_options,
+                    Some(&carried),
+                ) {
+                    reached.push(caller.path.clone());
+                    entry_modules.insert(caller.path.clone(), caller.module.clone());
+                    reaching.extend(made);
+                }
+            }
+        }
         match made {
             Ok(made) => per_function[position].extend(made),
+            Err(_) if !reached.is_empty() => generation.warnings.push(format!(
+                "{}: private, reached through {}",
+                function.path,
+                reached.join(", ")
+            )),
             Err(reasons) if per_function[position].is_empty() => {
                 generation.skipped.push(Skipped {
                     function: function.path.clone(),
@@ -107,9 +150,10 @@ pub fn generate(
             // The spec's own tests still run.
             Err(_) => {}
         }
+        per_function[position].extend(reaching);
         let made = std::mem::take(&mut per_function[position]);
         candidate_count += made.len();
-        callable += usize::from(!made.is_empty());
+        callable += usize::from(!made.is_empty() || !reached.is_empty());
         let ranked = select::rank(made, options.max_per_fn);
         per_function[position] = if options.potent {
             select::potent(ranked)
@@ -127,7 +171,10 @@ pub fn generate(
             match test_item(&name, &candidate.meta, &candidate.body) {
                 Ok(test) => generation.tests.push(GeneratedTest {
                     test,
-                    module: functions[position].module.clone(),
+                    module: entry_modules
+                        .get(&candidate.meta.function)
+                        .unwrap_or(&functions[position].module)
+                        .clone(),
                 }),
                 Err(err) => generation
                     .warnings
