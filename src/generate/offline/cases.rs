@@ -102,6 +102,7 @@ pub fn candidates(
     spec: &SpecFacts,
     options: CaseOptions,
     carried: Option<&Mined>,
+    const_args: &[(String, u64)],
 ) -> Result<Vec<Candidate>, Vec<String>> {
     if syntax.nested {
         return Err(vec![
@@ -198,11 +199,18 @@ pub fn candidates(
     if let Some(self_ty) = self_ty {
         replace_self(&mut sig, self_ty);
     }
+    // Const generic parameters given values: `[u8; N]` becomes `[u8; 4]` and `N` leaves
+    // the generics the plan sees (the turbofish passes it).
+    let assigned: std::collections::HashMap<String, u64> = const_args.iter().cloned().collect();
     for input in sig.inputs.iter_mut() {
         if let syn::FnArg::Typed(typed) = input {
-            *typed.ty = index.with_const_lengths(&typed.ty);
+            *typed.ty = super::index::lengths_written(&index.with_const_lengths(&typed.ty), &assigned);
         }
     }
+    sig.generics.params = std::mem::take(&mut sig.generics.params)
+        .into_iter()
+        .filter(|p| !matches!(p, syn::GenericParam::Const(c) if assigned.contains_key(&c.ident.to_string())))
+        .collect();
     // `impl Display for T`: `fmt` is called the way users call it, through `format!`.
     let format_spec = format_spec(&syntax.container, &syntax.sig);
     let plan = match format_spec {
@@ -216,7 +224,7 @@ pub fn candidates(
     let impl_stand_ins = stand_in_types(&impl_generics, &bound).map_err(|e| vec![e.0])?;
     let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
     let ident = syntax.sig.ident.to_string();
-    let fish = turbofish(&fn_sig, &bound)?;
+    let fish = turbofish(&fn_sig, &bound, &assigned)?;
     let callee = match (&self_code, trait_path) {
         (None, _) => format!("{ident}{fish}"),
         (Some(ty), None) => format!("<{ty}>::{ident}{fish}"),
@@ -513,18 +521,38 @@ fn merged_generics(outer: &syn::Generics, inner: &syn::Generics) -> syn::Generic
 
 /// `::<i64, &str>` when the function has type parameters and no `impl Trait` argument (which
 /// forbids one); empty otherwise.
-fn turbofish(sig: &syn::Signature, bound: &[(String, String)]) -> Result<String, Vec<String>> {
-    if sig.generics.type_params().next().is_none() {
+fn turbofish(
+    sig: &syn::Signature,
+    bound: &[(String, String)],
+    consts: &std::collections::HashMap<String, u64>,
+) -> Result<String, Vec<String>> {
+    if sig.generics.type_params().next().is_none() && consts.is_empty() {
         return Ok(String::new());
     }
     let impl_trait = sig.inputs.iter().any(|arg| {
         matches!(arg, syn::FnArg::Typed(t) if t.ty.to_token_stream().to_string().contains("impl "))
     });
     if impl_trait {
-        return Ok(String::new());
+        return if consts.is_empty() {
+            Ok(String::new())
+        } else {
+            Err(vec!["a const generic beside an `impl Trait` argument: no turbofish can name it".into()])
+        };
     }
     let types = stand_in_types(&sig.generics, bound).map_err(|e| vec![e.0])?;
-    let codes: Vec<String> = types.into_iter().map(|(_, code)| code).collect();
+    let mut types = types.into_iter();
+    // In the order declared: types by their stand-ins, consts by their values.
+    let mut codes = Vec::new();
+    for param in &sig.generics.params {
+        match param {
+            syn::GenericParam::Type(_) => codes.extend(types.next().map(|(_, code)| code)),
+            syn::GenericParam::Const(c) => match consts.get(&c.ident.to_string()) {
+                Some(value) => codes.push(value.to_string()),
+                None => return Err(vec!["a const generic parameter".into()]),
+            },
+            syn::GenericParam::Lifetime(_) => {}
+        }
+    }
     Ok(format!("::<{}>", codes.join(", ")))
 }
 
@@ -1871,7 +1899,7 @@ mod test {
         let syntax = index
             .function("src/lib.rs", function.line)
             .expect("indexed");
-        candidates(function, syntax, &index, &SpecFacts::default(), options, None)
+        candidates(function, syntax, &index, &SpecFacts::default(), options, None, &[])
     }
 
     #[test]

@@ -51,6 +51,25 @@ pub struct FnSyntax {
     pub module: String,
 }
 
+/// `ty` with array lengths named in `values` written out (`[u8; N]` → `[u8; 4]`).
+pub fn lengths_written(ty: &syn::Type, values: &HashMap<String, u64>) -> syn::Type {
+    struct Lengths<'a>(&'a HashMap<String, u64>);
+    impl syn::visit_mut::VisitMut for Lengths<'_> {
+        fn visit_type_array_mut(&mut self, array: &mut syn::TypeArray) {
+            if let syn::Expr::Path(path) = &array.len
+                && let Some(ident) = path.path.segments.last()
+                && let Some(value) = self.0.get(&ident.ident.to_string())
+            {
+                array.len = syn::parse_quote!(#value);
+            }
+            syn::visit_mut::visit_type_array_mut(self, array);
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Lengths(values), &mut ty);
+    ty
+}
+
 /// What a struct or enum is made of.
 #[derive(Clone)]
 pub enum Shape {
@@ -392,21 +411,7 @@ impl CrateIndex {
     /// `ty` with array lengths named by the crate's integer constants written out
     /// (`[u8; LEN]` → `[u8; 6]`), so a value can be made.
     pub fn with_const_lengths(&self, ty: &syn::Type) -> syn::Type {
-        struct Lengths<'a>(&'a HashMap<String, u64>);
-        impl syn::visit_mut::VisitMut for Lengths<'_> {
-            fn visit_type_array_mut(&mut self, array: &mut syn::TypeArray) {
-                if let syn::Expr::Path(path) = &array.len
-                    && let Some(ident) = path.path.segments.last()
-                    && let Some(value) = self.0.get(&ident.ident.to_string())
-                {
-                    array.len = syn::parse_quote!(#value);
-                }
-                syn::visit_mut::visit_type_array_mut(self, array);
-            }
-        }
-        let mut ty = ty.clone();
-        syn::visit_mut::VisitMut::visit_type_mut(&mut Lengths(&self.consts), &mut ty);
-        ty
+        lengths_written(ty, &self.consts)
     }
 
     /// The names of the crate's `static` items and `thread_local!` keys.

@@ -103,7 +103,9 @@ pub fn generate(
             impure: impure[position],
             inherits_precondition: inherited[position],
         };
-        let made = candidates(function, syntax, &index, spec, options_here, None);
+        let made = with_const_values(syntax, |const_args| {
+            candidates(function, syntax, &index, spec, options_here, None, const_args)
+        });
         // Private: through the public functions that reach it, with its values.
         let mut reached = Vec::new();
         let mut reaching = Vec::new();
@@ -127,6 +129,7 @@ pub fn generate(
                     entry_spec,
                     entry_options,
                     Some(&carried),
+                    &[],
                 ) {
                     reached.push(caller.path.clone());
                     entry_modules.insert(caller.path.clone(), caller.module.clone());
@@ -183,6 +186,65 @@ pub fn generate(
         }
     }
     generation
+}
+
+/// Values for a function's const generic parameters: those its doc comment calls it with
+/// (`fixed::<16>`), then small ones, zero included; at most this many.
+const MAX_CONST_ASSIGNMENTS: usize = 4;
+
+/// `make`'s candidates for each assignment of values to the function's own integer const
+/// generic parameters (one call with none when it has none), together; the reasons of the
+/// first failure when none works.
+fn with_const_values(
+    syntax: &index::FnSyntax,
+    make: impl Fn(&[(String, u64)]) -> Result<Vec<Candidate>, Vec<String>>,
+) -> Result<Vec<Candidate>, Vec<String>> {
+    let params: Vec<String> = syntax
+        .sig
+        .generics
+        .const_params()
+        .filter(|c| {
+            matches!(&c.ty, syn::Type::Path(p) if p.path.get_ident().is_some_and(|i| {
+                ["usize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "isize"]
+                    .contains(&i.to_string().as_str())
+            }))
+        })
+        .map(|c| c.ident.to_string())
+        .collect();
+    if params.is_empty() {
+        return make(&[]);
+    }
+    let doc = docs::doc_text(&syntax.attrs);
+    let mut values: Vec<u64> = doc
+        .split("::<")
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next()?.trim().parse().ok())
+        .collect();
+    for small in [0, 1, 4] {
+        if !values.contains(&small) {
+            values.push(small);
+        }
+    }
+    values.truncate(MAX_CONST_ASSIGNMENTS);
+    let mut made = Vec::new();
+    let mut first_error = None;
+    for (k, _) in values.iter().enumerate() {
+        let assignment: Vec<(String, u64)> = params
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), values[(k + i) % values.len()]))
+            .collect();
+        match make(&assignment) {
+            Ok(candidates) => made.extend(candidates),
+            Err(reasons) => {
+                first_error.get_or_insert(reasons);
+            }
+        }
+    }
+    match (made.is_empty(), first_error) {
+        (true, Some(reasons)) => Err(reasons),
+        _ => Ok(made),
+    }
 }
 
 /// Methods that call, on `self`, a method of their type asserting a precondition on the
