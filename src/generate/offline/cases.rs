@@ -313,6 +313,22 @@ pub fn candidates(
             .filter(|r| !strong.contains(r)),
     );
     let display = display_name(self_ty, &ident);
+    let index_check = if format_spec.is_none() {
+        index_oracle(&sig, &plan)
+    } else {
+        None
+    };
+    // `Display` of a type that parses (`FromStr`) and compares: each value must parse back.
+    let round_trip = match (format_spec, self_ty, &self_code) {
+        (Some("{}"), Some(ty), Some(code)) => {
+            let name = crate::analyze::names::self_type_name(ty);
+            (["FromStr", "PartialEq", "Debug"]
+                .iter()
+                .all(|t| index.implements(&name, &module, t)))
+            .then(|| code.clone())
+        }
+        _ => None,
+    };
     let mut out = Vec::new();
     for (row_number, row) in rows.iter().enumerate() {
         let chosen: Vec<&Arg> = row
@@ -333,13 +349,22 @@ pub fn candidates(
             display: &display,
         };
         if oracle.is_some() {
-            let mut candidate = case.no_panic();
+            let mut candidate = match index_check {
+                Some(check) => case.indexes_input(check),
+                None => case.no_panic(),
+            };
             candidate.priority = if strong.contains(row) {
                 STRONG_PRIORITY
             } else {
                 case.potency()
             };
             out.push(candidate);
+            if let Some(ty) = &round_trip {
+                // An oracle of its own: its values count as new, and it is cheap and sharp.
+                let mut candidate = case.parses_back(ty);
+                candidate.priority = case.potency().max(2);
+                out.push(candidate);
+            }
         }
         // Determinism on the first rows with something mined in them, and the very first.
         let repeatable = chosen.iter().all(|a| !a.moved);
@@ -369,6 +394,62 @@ pub fn candidates(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct NoPanic;
 
+/// A function that returns a range of one of its inputs: which parameter (a `&str` or
+/// `&[u8]`), and whether the range comes in an `Option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndexOracle {
+    param: usize,
+    optional: bool,
+}
+
+/// Parameter names of what a search looks for, not where.
+const SOUGHT_NAMES: &[&str] = &[
+    "needle", "pattern", "pat", "word", "sep", "separator", "delim", "delimiter", "prefix",
+    "suffix", "query", "target", "sub", "substring", "token",
+];
+
+/// `Range<usize>` or `Option<Range<usize>>` returned about the only `&str` or `&[u8]`
+/// parameter: the range must index it.
+fn index_oracle(sig: &syn::Signature, plan: &CallPlan) -> Option<IndexOracle> {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    let printed = ty.to_token_stream().to_string().replace(' ', "");
+    let printed = printed
+        .trim_start_matches("std::option::")
+        .replace("std::ops::", "")
+        .replace("core::ops::", "");
+    let optional = match printed.as_str() {
+        "Range<usize>" => false,
+        "Option<Range<usize>>" => true,
+        _ => return None,
+    };
+    let indexable: Vec<usize> = plan
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            matches!(&p.input, InputType::Str { owned: false })
+                || matches!(&p.input, InputType::Slice { mutable: false, element } if matches!(**element, InputType::Int { .. }))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // With several, the one that is not what is looked for (`needle`, `word`, `pattern`).
+    let subjects: Vec<usize> = if indexable.len() > 1 {
+        indexable
+            .iter()
+            .copied()
+            .filter(|&i| !SOUGHT_NAMES.contains(&plan.params[i].name.as_str()))
+            .collect()
+    } else {
+        indexable
+    };
+    match subjects[..] {
+        [param] => Some(IndexOracle { param, optional }),
+        _ => None,
+    }
+}
+
 /// The `format!` spec that runs a formatting trait's `fmt` (`{}` for `Display`), when
 /// `sig` is that method.
 fn format_spec(container: &Container, sig: &syn::Signature) -> Option<&'static str> {
@@ -393,7 +474,7 @@ fn format_spec(container: &Container, sig: &syn::Signature) -> Option<&'static s
 }
 
 /// How much a known-strong combination counts when choosing, in new features.
-const STRONG_PRIORITY: usize = 3;
+const STRONG_PRIORITY: usize = 4;
 
 /// String labels whose first characters span more than one byte.
 const MULTIBYTE_LABELS: &[&str] = &[
@@ -403,7 +484,7 @@ const MULTIBYTE_LABELS: &[&str] = &[
     "multibyte_second",
 ];
 /// Integer labels of small offsets.
-const SMALL_OFFSET_LABELS: &[&str] = &["one", "v1", "v2", "v3"];
+const SMALL_OFFSET_LABELS: &[&str] = &["one", "v1", "v2", "v3", "inside_multibyte"];
 
 /// Rows pairing a multi-byte string with a small offset, for functions that slice or index
 /// that string: a byte offset of 1 inside `"é"` is the commonest panic in string code, and
@@ -416,6 +497,18 @@ fn strong_rows(function: &Function, names: &[String], dimensions: &[Vec<Arg>]) -
         .flat_map(|s| s.params.iter().map(String::as_str))
         .collect();
     let mut rows = Vec::new();
+    // A text whose case folding changes its length, searched for the letter that finds it.
+    let at = |d: usize, label: &str| dimensions[d].iter().position(|v| v.label == label);
+    for text in 0..dimensions.len() {
+        for sought in (0..dimensions.len()).filter(|&d| d != text) {
+            if let (Some(i), Some(j)) = (at(text, "capital_i_with_dot"), at(sought, "letter_i")) {
+                let mut row = vec![0; dimensions.len()];
+                row[text] = i;
+                row[sought] = j;
+                rows.push(row);
+            }
+        }
+    }
     for (s, text) in dimensions.iter().enumerate() {
         if !sliced.contains(names[s].as_str()) {
             continue;
@@ -1699,13 +1792,20 @@ impl Case<'_> {
             "none",
             "large",
             "after",
+            "whitespace",
+            "minus",
         ];
+        // With one argument, a classic breaker is as strong as a value gets: it is potent.
+        let breaker = if self.args.len() == 1 { 2 } else { 1 };
         let score: usize = self
             .args
             .iter()
             .map(|a| match a.source {
-                Source::Mined | Source::Spec => 2,
-                _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => 1,
+                // The function's own boundaries first, then the spec's values, then the
+                // classic breakers.
+                Source::Mined => 3,
+                Source::Spec => 2,
+                _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => breaker,
                 _ => 0,
             })
             .sum();
@@ -1843,6 +1943,61 @@ impl Case<'_> {
             meta: self.meta("no_panic"),
             body: format!("{setups}\nlet _ = {};", self.call()),
             features: self.features(),
+            priority: 0,
+        }
+    }
+
+    /// The call with the input it returns a range of bound first (`input`), and the range
+    /// checked to index that input (`get` is `None` for a reversed range, one past the end,
+    /// or on a `str`, one off a char boundary).
+    fn indexes_input(&self, oracle: IndexOracle) -> Candidate {
+        let setups = self.setups();
+        let position = oracle.param + usize::from(self.receiver.is_some());
+        let original = &self.args[position].code;
+        let (binding, input) = match original.strip_suffix(".as_str()") {
+            Some(owned) => (format!("let owned_input = {owned};\nlet input = owned_input.as_str();"), "input"),
+            None => (format!("let input = {original};"), "input"),
+        };
+        let mut bound: Arg = self.args[position].clone();
+        bound.code = input.to_owned();
+        let mut args: Vec<&Arg> = self.args.to_vec();
+        args[position] = &bound;
+        let call = Case { args: &args, ..*self }.call();
+        let check = "assert!(input.get(range.clone()).is_some(), \"returned {range:?}, which does not index its input {input:?}\");";
+        let body = if oracle.optional {
+            format!("{setups}\n{binding}\nif let Some(range) = {call} {{ {check} }}")
+        } else {
+            format!("{setups}\n{binding}\nlet range = {call};\n{check}")
+        };
+        Candidate {
+            name: format!("{}_{}_indexes_its_input", self.display, self.label()),
+            meta: self.meta("index_valid"),
+            body,
+            features: self.features(),
+            priority: 0,
+        }
+    }
+
+    /// The value displayed and parsed back: `FromStr` must give the value `Display` wrote.
+    fn parses_back(&self, ty: &str) -> Candidate {
+        let setups = self.setups();
+        let subject = self.args[0];
+        let value = if subject.already_ref {
+            subject.code.clone()
+        } else {
+            format!("&{}", subject.code)
+        };
+        Candidate {
+            name: format!("{}_{}_parses_back", self.display, self.label()),
+            meta: self.meta("round_trip"),
+            body: format!(
+                "{setups}\nlet value: &{ty} = {value};\nlet text = value.to_string();\nassert_eq!(text.parse::<{ty}>().ok().as_ref(), Some(value), \"`{{text}}` does not parse back to the value it displays\");"
+            ),
+            features: self
+                .features()
+                .into_iter()
+                .map(|f| format!("round_trip:{f}"))
+                .collect(),
             priority: 0,
         }
     }

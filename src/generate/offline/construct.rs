@@ -395,6 +395,20 @@ impl Constructor<'_> {
                 });
             }
             if depth == 0
+                && let Some(negative) = self.negative_args(&assoc.sig, depth)
+            {
+                at_limits.push(Construction {
+                    code: format!("{path}::{}({negative})", assoc.sig.ident),
+                    label: format!("{}_minus_one", snake(&assoc.sig.ident.to_string())),
+                    setup: if setup == Setup::Plain {
+                        Setup::MayPanic
+                    } else {
+                        setup
+                    },
+                    borrowed,
+                });
+            }
+            if depth == 0
                 && let Some(edge) = self.limit_args(&assoc.sig, depth)
             {
                 at_limits.push(Construction {
@@ -419,6 +433,15 @@ impl Constructor<'_> {
     fn limit_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
         self.edge_args(sig, depth, |model| match model {
             InputType::Int { name, .. } => Some(format!("{name}::MAX")),
+            _ => None,
+        })
+    }
+
+    /// The arguments of a making call with every signed integer at `-1` (a sign lost between
+    /// `-1` and `0` is the classic); `None` when none is signed.
+    fn negative_args(&self, sig: &syn::Signature, depth: u8) -> Option<String> {
+        self.edge_args(sig, depth, |model| match model {
+            InputType::Int { name, signed: true } => Some(format!("-1{name}")),
             _ => None,
         })
     }

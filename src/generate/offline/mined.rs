@@ -29,6 +29,8 @@ pub struct Mined {
     /// Byte strings it compares with or checks as a prefix (`b"PK"`, a `&[u8]` constant):
     /// magic numbers a decoder wants first.
     pub magics: BTreeSet<Vec<u8>>,
+    /// It changes case (`to_lowercase`): then byte offsets of the result are not the input's.
+    pub folds_case: bool,
 }
 
 impl Mined {
@@ -42,6 +44,7 @@ impl Mined {
         self.parses_numbers |= other.parses_numbers;
         self.consts.extend(other.consts.iter().cloned());
         self.magics.extend(other.magics.iter().cloned());
+        self.folds_case |= other.folds_case;
     }
 
     /// A constant's value taken in as if written where it is named.
@@ -245,6 +248,9 @@ impl<'ast> Visit<'ast> for Miner {
         let method = call.method.to_string();
         if method == "parse" {
             self.mined.parses_numbers = true;
+        }
+        if method == "to_lowercase" || method == "to_uppercase" {
+            self.mined.folds_case = true;
         }
         if let Some(first) = call.args.first().and_then(text_literal) {
             if SPLITTERS.contains(&method.as_str()) {
@@ -471,6 +477,17 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
                         string_code(&format!("1{unit}"), *owned),
                         format!("number_unit_{}", text_label(&unit.to_string())),
                     ));
+                }
+            }
+            if mined.folds_case {
+                // `İ` lowercases to three bytes and `ß` uppercases to two letters: an offset
+                // found in the folded text is off in the original. `i` is what finds them.
+                for (text, label) in [
+                    ("İ", "capital_i_with_dot"),
+                    ("i", "letter_i"),
+                    ("ß", "sharp_s"),
+                ] {
+                    out.push(value(string_code(text, *owned), label.to_owned()));
                 }
             }
             for text in &mined.strings {
