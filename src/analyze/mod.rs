@@ -6,6 +6,7 @@
 //! the end, so the output never depends on thread timing.
 
 pub mod attrs;
+pub mod expand;
 pub mod filter;
 pub mod model;
 pub mod names;

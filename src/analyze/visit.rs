@@ -107,6 +107,7 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
         trait_visibility: String::new(),
         fn_stack: Vec::new(),
         output: FileOutput::default(),
+        macros: Default::default(),
     };
     for item in &file.items {
         visitor.visit_item(item);
@@ -201,6 +202,8 @@ struct FileVisitor<'s> {
     trait_visibility: String,
     fn_stack: Vec<FnFrame>,
     output: FileOutput,
+    /// The file's `macro_rules!` lists, expanded where invoked (`expand`).
+    macros: super::expand::ListMacros,
 }
 
 /// The parts of a function item the walker needs, whatever kind of item it is.
@@ -607,8 +610,23 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
     }
 
     fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
-        // `macro_rules! name { ... }` defines a macro; its body is not code.
-        if item.ident.is_some() || is_test_code(&item.attrs) && !self.include_tests {
+        // `macro_rules! name { ... }` defines a macro; its body is not code, but a list
+        // macro's expansions are (`impl_digits!(u8 i64)`).
+        if let Some(name) = &item.ident {
+            if item.mac.path.is_ident("macro_rules") {
+                self.macros.define(&name.to_string(), &item.mac.tokens);
+            }
+            return;
+        }
+        if is_test_code(&item.attrs) && !self.include_tests {
+            return;
+        }
+        if let Some(expanded) = self.macros.expand(&item.mac) {
+            if let Some(items) = parse_all::<Item>(expanded) {
+                for inner in &items {
+                    Visit::visit_item(self, inner);
+                }
+            }
             return;
         }
         let is_cfg_if = item

@@ -405,7 +405,7 @@ fn uncallable(
     let (index, _) = crate::generate::offline::index::CrateIndex::build(root, analysis, features);
     let mut skipped = Vec::new();
     analysis.functions.retain(|function| {
-        let Some(syntax) = index.function(&function.file, function.line) else {
+        let Some(syntax) = index.function_of(function) else {
             return true;
         };
         let reason = if syntax.nested {

@@ -260,7 +260,7 @@ pub fn candidates(
     let mut names: Vec<String> = Vec::new();
     if let Some(receiver) = plan.receiver {
         let self_ty = self_ty.expect("a receiver is inside an impl");
-        let receivers = receiver_args(&maker, self_ty, self_code.as_deref(), &ident, receiver);
+        let receivers = receiver_args(&maker, self_ty, self_code.as_deref(), &ident, receiver, &mined);
         if receivers.is_empty() {
             return Err(vec![format!(
                 "receiver `{}`: no public constructor, `Default`, `From`, `FromStr` or public fields to make one",
@@ -302,7 +302,7 @@ pub fn candidates(
         && !options.impure
         && determinism_possible(syntax, index, &module, self_ty, &plan);
     if oracle.is_none() && !deterministic {
-        return Err(vec![skip_reason(function, syntax, spec)]);
+        return Err(vec![skip_reason(function, syntax, index, spec)]);
     }
     let counts: Vec<usize> = dimensions.iter().map(Vec::len).collect();
     let strong = strong_rows(function, &names, &dimensions);
@@ -382,7 +382,7 @@ pub fn candidates(
     }
     if out.is_empty() {
         return Err(vec![if oracle.is_none() {
-            skip_reason(function, syntax, spec)
+            skip_reason(function, syntax, index, spec)
         } else {
             "no input could be built".into()
         }]);
@@ -966,12 +966,19 @@ fn body_only_panics(syntax: &FnSyntax) -> bool {
     })
 }
 
-fn skip_reason(function: &Function, syntax: &FnSyntax, spec: &SpecFacts) -> String {
+fn skip_reason(
+    function: &Function,
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    spec: &SpecFacts,
+) -> String {
+    // The docs the oracle read: a trait method's own, else its trait's.
+    let doc = documentation(syntax, index);
     if operator_by_convention(syntax) {
         "an operator trait method: it panics as the built-in operators do (overflow, index out of range), and its result cannot be checked twice".into()
-    } else if documents_panics(&doc_text(&syntax.attrs)) {
+    } else if documents_panics(&doc) {
         "documents when it panics and its result cannot be checked twice".into()
-    } else if states_preconditions(&doc_text(&syntax.attrs), &function.params) {
+    } else if states_preconditions(&doc, &function.params) {
         "its documentation states conditions its parameters must meet, and its result cannot be checked twice".into()
     } else if spec.says_panics {
         "the spec says it panics and its result cannot be checked twice".into()
@@ -1206,8 +1213,9 @@ fn receiver_args(
     self_code: Option<&str>,
     method: &str,
     receiver: Receiver,
+    mined: &Mined,
 ) -> Vec<Arg> {
-    if let Some(values) = primitive_receivers(maker, self_ty, receiver) {
+    if let Some(values) = primitive_receivers(maker, self_ty, receiver, mined) {
         return values;
     }
     let name = crate::analyze::names::self_type_name(self_ty);
@@ -1284,6 +1292,7 @@ fn primitive_receivers(
     maker: &Constructor,
     self_ty: &syn::Type,
     receiver: Receiver,
+    mined: &Mined,
 ) -> Option<Vec<Arg>> {
     let model = match self_ty {
         syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
@@ -1306,15 +1315,26 @@ fn primitive_receivers(
         return Some(Vec::new());
     }
     let named = |name: &str| maker.plain_values(name);
+    // Its own boundaries first (`self as i64` wants `1 << 63`), then the type's edges.
+    let mut values: Vec<(EdgeValue, Source)> = mined_values(&model, mined, None)
+        .into_iter()
+        .map(|v| (v, Source::Mined))
+        .collect();
+    for edge in edge_values_with(&model, &named) {
+        if !values.iter().any(|(v, _)| v.code == edge.code) {
+            values.push((edge, Source::Edge));
+        }
+    }
+    values.truncate(MAX_VALUES_ALONE);
     Some(
-        edge_values_with(&model, &named)
+        values
             .into_iter()
-            .map(|value| Arg {
+            .map(|(value, source)| Arg {
                 setup: None,
                 shown: None,
                 code: value.code,
                 label: value.label,
-                source: Source::Edge,
+                source,
                 item: None,
                 moved: false,
                 already_ref,

@@ -631,7 +631,9 @@ impl Constructor<'_> {
 /// A public associated function without a receiver or generics of its own that returns the
 /// type (`Self`, `Type`, `Result<Self, _>`, `Option<Self>`).
 fn is_constructor(assoc: &super::index::AssocFn, type_name: &str) -> bool {
-    assoc.public
+    // The type's API only: a `pub(crate)` maker may skip the checks the public ones make
+    // (`from_parts_raw`), and a value no user can build is no finding.
+    assoc.exported
         && assoc.sig.receiver().is_none()
         && assoc.sig.asyncness.is_none()
         && !matches!(assoc.sig.safety, syn::Safety::Unsafe(_))

@@ -132,7 +132,8 @@ pub struct Producer {
 /// The whole index.
 #[derive(Default)]
 pub struct CrateIndex {
-    functions: HashMap<(String, u32), FnSyntax>,
+    /// By file and line; a `macro_rules!` list writes several functions at one line.
+    functions: HashMap<(String, u32), Vec<FnSyntax>>,
     /// By name; several modules may define the same name.
     types: HashMap<String, Vec<TypeDef>>,
     inherent: HashMap<String, Vec<AssocFn>>,
@@ -244,6 +245,7 @@ impl CrateIndex {
                         module: crate_relative(&module),
                         cfg_off: None,
                         features: features.get(crate_name),
+                        macros: Default::default(),
                     };
                     walker.items(&parsed.items, false);
                 }
@@ -260,7 +262,24 @@ impl CrateIndex {
 
     /// The function `analyze` reported at `file:line`.
     pub fn function(&self, file: &str, line: u32) -> Option<&FnSyntax> {
-        self.functions.get(&(file.to_owned(), line))
+        self.functions.get(&(file.to_owned(), line))?.first()
+    }
+
+    /// The syntax of `function`: by its file and line, and among the functions a macro
+    /// wrote there, the one whose impl's self type its path names (`<i64 as Digits>`).
+    pub fn function_of(&self, function: &crate::analyze::Function) -> Option<&FnSyntax> {
+        let all = self.functions.get(&(function.file.clone(), function.line))?;
+        if all.len() == 1 {
+            return all.first();
+        }
+        all.iter().find(|syntax| match &syntax.container {
+            Container::TraitImpl { self_ty, .. } | Container::Inherent { self_ty, .. } => {
+                let ty = crate::analyze::names::pretty_type(self_ty);
+                function.path.contains(&format!("<{ty} as "))
+                    || function.path.contains(&format!("::{ty}::"))
+            }
+            _ => false,
+        })
     }
 
     /// The `#[cfg]` that keeps `function` from compiling here, if one does: its own, its
@@ -590,6 +609,28 @@ struct Walker<'a> {
     cfg_off: Option<String>,
     /// The features the crate is built with, when known.
     features: Option<&'a BTreeSet<String>>,
+    /// The file's `macro_rules!` lists, expanded where invoked as the analyzer does.
+    macros: crate::analyze::expand::ListMacros,
+}
+
+/// Whether two containers are the same impl (by self type and trait) or both free.
+fn same_container(a: &Container, b: &Container) -> bool {
+    use quote::ToTokens;
+    let key = |c: &Container| match c {
+        Container::Free => String::new(),
+        Container::Inherent { self_ty, .. } => self_ty.to_token_stream().to_string(),
+        Container::TraitImpl {
+            self_ty,
+            trait_path,
+            ..
+        } => format!(
+            "{} as {}",
+            self_ty.to_token_stream(),
+            trait_path.to_token_stream()
+        ),
+        Container::TraitDefault { trait_path, .. } => trait_path.clone(),
+    };
+    key(a) == key(b)
 }
 
 /// The line `analyze` reports a function at: its visibility, else its signature.
@@ -723,10 +764,17 @@ impl Walker<'_> {
             .cfg_off
             .clone()
             .or_else(|| super::cfg::off_here(attrs, self.features));
-        self.index
+        let same_place = self
+            .index
             .functions
             .entry((self.file.to_owned(), line))
-            .or_insert_with(|| FnSyntax {
+            .or_default();
+        // Once per function: a file walked twice (two paths to one module) adds nothing.
+        let already = same_place.iter().any(|f| {
+            f.sig.ident == sig.ident && same_container(&f.container, &container)
+        });
+        if !already {
+            same_place.push(FnSyntax {
                 attrs: attrs.to_vec(),
                 sig: sig.clone(),
                 block: block.clone(),
@@ -735,6 +783,7 @@ impl Walker<'_> {
                 cfg_off,
                 module: self.module.clone(),
             });
+        }
         // Nested functions are reported by `analyze` too; they are found but never called.
         let mut nested_items = NestedItems(Vec::new());
         syn::visit::Visit::visit_block(&mut nested_items, block);
@@ -1030,6 +1079,19 @@ impl Walker<'_> {
             syn::Item::Static(s) => {
                 self.index.statics.insert(s.ident.to_string());
             }
+            syn::Item::Macro(m) if m.ident.is_some() => {
+                if m.mac.path.is_ident("macro_rules")
+                    && let Some(name) = &m.ident
+                {
+                    self.macros.define(&name.to_string(), &m.mac.tokens);
+                }
+            }
+            syn::Item::Macro(m) if self.macros.expand(&m.mac).is_some() => {
+                let expanded = self.macros.expand(&m.mac).unwrap_or_default();
+                if let Ok(file) = syn::parse2::<syn::File>(expanded) {
+                    self.items(&file.items, nested);
+                }
+            }
             syn::Item::Macro(m)
                 if m.mac
                     .path
@@ -1104,6 +1166,7 @@ pub mod test_support {
             module: "crate".into(),
             cfg_off: None,
             features: None,
+            macros: Default::default(),
         }
         .items(&parsed.items, false);
         index

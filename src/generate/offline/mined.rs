@@ -235,6 +235,25 @@ impl<'ast> Visit<'ast> for Miner {
         syn::visit::visit_expr_binary(self, binary);
     }
 
+    // `x as i64`: where the target type's range ends is where the cast wraps.
+    fn visit_expr_cast(&mut self, cast: &'ast syn::ExprCast) {
+        if let syn::Type::Path(path) = &*cast.ty
+            && let Some(ident) = path.path.get_ident()
+        {
+            let name = ident.to_string();
+            if INT_NAMES.contains(&name.as_str()) {
+                let (low, high) = int_range(&name);
+                self.add_int(high);
+                if low < 0 {
+                    self.add_int(low);
+                } else {
+                    self.add_int(-1);
+                }
+            }
+        }
+        syn::visit::visit_expr_cast(self, cast);
+    }
+
     fn visit_expr_range(&mut self, range: &'ast syn::ExprRange) {
         for end in [&range.start, &range.end].into_iter().flatten() {
             if let Some(value) = int_literal(end) {
@@ -332,6 +351,11 @@ impl Miner {
         }
     }
 }
+
+/// The integer types, by name.
+const INT_NAMES: &[&str] = &[
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+];
 
 /// The range of an integer type by name, as `i128` bounds (`u128` and `usize` capped at
 /// `i128::MAX`, which no mined literal reaches).

@@ -86,11 +86,12 @@ pub fn generate(
     // `max_per_fn` kept: memory follows the tests, not the candidates.
     let mut candidate_count = 0;
     let mut callable = 0;
+    let mut reached_only = 0;
     for (position, function) in functions.iter().enumerate() {
         if !in_scope(position) {
             continue;
         }
-        let Some(syntax) = index.function(&function.file, function.line) else {
+        let Some(syntax) = index.function_of(function) else {
             generation.skipped.push(Skipped {
                 function: function.path.clone(),
                 reasons: vec!["defined inside a macro the engine does not expand".to_owned()],
@@ -109,11 +110,14 @@ pub fn generate(
         // Private: through the public functions that reach it, with its values.
         let mut reached = Vec::new();
         let mut reaching = Vec::new();
-        if !options.private && !spec.named && !cases::is_public_api(function, syntax, &index) {
+        // Private, or not callable here (a receiver no public function makes, a type
+        // parameter with no stand-in): through the public functions that call it.
+        let unreachable = made.is_err() || !cases::is_public_api(function, syntax, &index);
+        if !options.private && !spec.named && unreachable && !syntax.nested {
             let carried = mined::mine(&syntax.block);
             for entry in callers.public_entries(position, &index) {
                 let caller = &functions[entry];
-                let Some(entry_syntax) = index.function(&caller.file, caller.line) else {
+                let Some(entry_syntax) = index.function_of(caller) else {
                     continue;
                 };
                 let entry_options = CaseOptions {
@@ -139,11 +143,7 @@ pub fn generate(
         }
         match made {
             Ok(made) => per_function[position].extend(made),
-            Err(_) if !reached.is_empty() => generation.warnings.push(format!(
-                "{}: private, reached through {}",
-                function.path,
-                reached.join(", ")
-            )),
+            Err(_) if !reached.is_empty() => reached_only += 1,
             Err(reasons) if per_function[position].is_empty() => {
                 generation.skipped.push(Skipped {
                     function: function.path.clone(),
@@ -163,6 +163,13 @@ pub fn generate(
         } else {
             ranked
         };
+    }
+    if reached_only > 0 {
+        generation.warnings.push(format!(
+            "{} not callable from a test, attacked through the public functions that call {}",
+            crate::output::plural(reached_only, "function"),
+            if reached_only == 1 { "it" } else { "them" }
+        ));
     }
     generation.callable = callable;
     generation.candidates = candidate_count;

@@ -51,7 +51,7 @@ pub fn impure_functions(functions: &[Function], index: &CrateIndex) -> Vec<bool>
         .iter()
         .map(|f| {
             index
-                .function(&f.file, f.line)
+                .function_of(f)
                 .is_some_and(|syntax| reads_impure(&syntax.block, statics))
         })
         .collect();

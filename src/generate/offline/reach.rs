@@ -10,7 +10,7 @@ use crate::analyze::Function;
 use crate::spec::link::NameIndex;
 
 /// How many calls up a private function's public callers are looked for.
-const MAX_DEPTH: usize = 3;
+const MAX_DEPTH: usize = 5;
 /// Most public functions one private function is reached through.
 const MAX_ENTRIES: usize = 3;
 
@@ -54,7 +54,7 @@ impl<'a> Callers<'a> {
         let public = |position: usize| {
             let function = &functions[position];
             index
-                .function(&function.file, function.line)
+                .function_of(function)
                 .is_some_and(|syntax| !syntax.nested && is_public_api(function, syntax, index))
         };
         let graph = self.graph();

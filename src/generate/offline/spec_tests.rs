@@ -60,7 +60,7 @@ pub fn spec_candidates(
                     continue;
                 };
                 let function = &functions[target];
-                let syntax = index.function(&function.file, function.line);
+                let syntax = index.function_of(function);
                 if let Some(why) = syntax.and_then(|s| receiver_missing(call, s)) {
                     notes.push(format!(
                         "{}:{}: contract row `{call}` is not a test: {why}",
@@ -342,7 +342,7 @@ enum ReturnKind {
 }
 
 fn return_kind(function: &Function, index: &CrateIndex) -> Option<ReturnKind> {
-    let syntax = index.function(&function.file, function.line)?;
+    let syntax = index.function_of(function)?;
     let syn::ReturnType::Type(_, ty) = &syntax.sig.output else {
         return None;
     };
@@ -361,7 +361,7 @@ fn return_kind(function: &Function, index: &CrateIndex) -> Option<ReturnKind> {
 
 /// How a test calls a function without a receiver: `name` or `Type::name`.
 fn plain_callee(function: &Function, index: &CrateIndex) -> Option<String> {
-    let syntax = index.function(&function.file, function.line)?;
+    let syntax = index.function_of(function)?;
     if syntax.nested || syntax.sig.receiver().is_some() {
         return None;
     }
