@@ -641,3 +641,41 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
     );
     assert_eq!(group["kept_share"], 0.5);
 }
+
+/// A private function named with `--fn` is attacked through the public function that calls
+/// it (`<Header as FromStr>::from_str` reaches `split_header`), and the finding names both; a
+/// method whose receiver only a free function makes is reached by making it from nothing.
+#[test]
+fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones() {
+    let dir = copy_fixture("reach");
+    let output = dualtrack()
+        .args(["review", "--fail-on", "never", "--fn", "split_header", "--fn", "last_word"])
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let runs = dir.path().join("target/dualtrack/runs");
+    let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let found = failures(&report);
+    let through_parse = found
+        .iter()
+        .find(|f| f["reached"] == "reach::text::split_header")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(through_parse["function"], "reach::text::<Header as FromStr>::from_str");
+    assert!(
+        found
+            .iter()
+            .any(|f| f["function"] == "reach::text::Tokens::last_word"),
+        "{found:#?}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("(in reach::text::split_header)"), "{stdout}");
+}

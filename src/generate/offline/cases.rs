@@ -2132,6 +2132,86 @@ mod test {
     }
 
     #[test]
+    fn a_returned_range_must_index_its_input_and_display_must_parse_back() {
+        let source = "pub fn find(text: &str, word: &str) -> Option<std::ops::Range<usize>> {\n    None\n}\n";
+        let got = made(
+            source,
+            &function("demo::find", 1, &["text", "word"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        let checked: Vec<&Candidate> = got
+            .iter()
+            .filter(|c| c.meta.oracle.as_deref() == Some("index_valid"))
+            .collect();
+        assert!(!checked.is_empty());
+        // The text is bound and checked, not the word sought in it.
+        assert!(checked[0].body.contains("find(input, "), "{}", checked[0].body);
+        assert!(checked[0].body.contains("input.get(range.clone())"));
+
+        let source = "#[derive(Debug, PartialEq)]\npub struct Level(pub i8);\nimpl std::fmt::Display for Level {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, \"{}\", self.0) }\n}\nimpl std::str::FromStr for Level {\n    type Err = ();\n    fn from_str(s: &str) -> Result<Self, ()> { s.parse().map(Level).map_err(|_| ()) }\n}\n";
+        let got = made(
+            source,
+            &function("demo::<Level as std::fmt::Display>::fmt", 4, &["self", "f"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        let round_trips: Vec<&Candidate> = got
+            .iter()
+            .filter(|c| c.meta.oracle.as_deref() == Some("round_trip"))
+            .collect();
+        assert!(!round_trips.is_empty());
+        assert!(round_trips[0].body.contains("text.parse::<Level>().ok().as_ref()"));
+        assert!(round_trips.iter().any(|c| c.body.contains("Level(-1i8)") || c.body.contains("Level(i8::MIN)")));
+    }
+
+    #[test]
+    fn const_generics_are_called_with_values_in_declaration_order() {
+        let source = "pub fn pad<T: Copy, const N: usize>(fill: T, text: &str) -> [u8; N] {\n    [0; N]\n}\n";
+        let index = index_source(source);
+        let syntax = index.function("src/lib.rs", 1).expect("indexed");
+        let f = function("demo::pad", 1, &["fill", "text"], "pub");
+        let got = candidates(
+            &f,
+            syntax,
+            &index,
+            &SpecFacts::default(),
+            CaseOptions::default(),
+            None,
+            &[("N".to_owned(), 4)],
+        )
+        .unwrap();
+        assert!(got[0].body.contains("pad::<&str, 4>("), "{}", got[0].body);
+        // Without a value, the reason is said.
+        let refused = candidates(
+            &f,
+            syntax,
+            &index,
+            &SpecFacts::default(),
+            CaseOptions::default(),
+            None,
+            &[],
+        );
+        assert!(refused.unwrap_err().iter().any(|r| r.contains("const generic")));
+    }
+
+    #[test]
+    fn primitive_receivers_take_the_values_their_casts_wrap_at() {
+        let source = "pub trait Width { fn width(self) -> u32; }\nimpl Width for u64 {\n    fn width(self) -> u32 { let n = self as i64; n.unsigned_abs() as u32 }\n}\n";
+        let got = made(
+            source,
+            &function("demo::<u64 as Width>::width", 3, &["self"], "pub"),
+            CaseOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            got.iter().any(|c| c.body.contains("9223372036854775808u64")),
+            "{:#?}",
+            got.iter().map(|c| &c.body).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn trait_methods_are_called_by_their_full_path_and_self_is_the_impl_type() {
         let source = "pub struct Cents(pub i64);\nimpl std::str::FromStr for Cents {\n    type Err = ();\n    fn from_str(text: &str) -> Result<Self, ()> { Err(()) }\n}\nimpl Cents {\n    pub fn plus(&self, other: &Self) -> i64 { self.0 + other.0 }\n}\n";
         let from_str = made(

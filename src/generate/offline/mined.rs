@@ -983,6 +983,48 @@ mod test {
     }
 
     #[test]
+    fn magic_bytes_constants_casts_and_case_folding_are_mined() {
+        let got = mined(
+            "{ if bytes.starts_with(b\"PK\") && x as u8 > 3 && UNITS.contains(c) { s.to_lowercase(); } }",
+        );
+        assert!(got.magics.contains(&b"PK".to_vec()));
+        assert!(got.ints.contains(&255) && got.ints.contains(&256) && got.ints.contains(&-1));
+        assert!(got.consts.contains("UNITS"));
+        assert!(got.folds_case);
+        let mut with_const = got.clone();
+        with_const.add_const(&ConstValue::Text("kmg".into()));
+        assert_eq!(unit_letters(&with_const), ['k', 'm', 'g']);
+        assert_eq!(
+            const_value(&syn::parse_str("&[0x7f, 0x45]").unwrap()),
+            Some(ConstValue::Bytes(vec![0x7f, 0x45]))
+        );
+    }
+
+    #[test]
+    fn byte_parameters_get_structured_inputs_after_each_magic() {
+        let bytes = InputType::Slice {
+            element: Box::new(InputType::Int {
+                name: "u8".into(),
+                signed: false,
+            }),
+            mutable: false,
+        };
+        let mut mined = Mined::default();
+        mined.magics.insert(vec![0xa5]);
+        let got = structured_bytes(&bytes, &mined);
+        assert_eq!(got.len(), SHAPES.len());
+        assert_eq!(got[2].code, "&[0xa5u8, 0x01u8, 0xffu8][..]");
+        assert_eq!(got[2].label, "magic_a5_tag_len_max");
+        // With nothing mined, the plain shapes; and nothing for other elements.
+        assert_eq!(structured_bytes(&bytes, &Mined::default()).len(), 3);
+        let words = InputType::Vec(Box::new(InputType::Int {
+            name: "u32".into(),
+            signed: false,
+        }));
+        assert!(structured_bytes(&words, &mined).is_empty());
+    }
+
+    #[test]
     fn mined_values_fit_the_parameter_type() {
         let got = mined(
             "{ if x > 100 { } if y < -3 { } if s.starts_with(\"0x\") { } let p = s.split_once('.'); if s.len() == 3 {} }",
