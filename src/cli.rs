@@ -244,6 +244,12 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub private: bool,
 
+    /// A safety stop, not a selection: past this long (from the start of the review) no
+    /// further test is started, and the report says how many were cut. `90s`, `10m`, `1h`,
+    /// or seconds
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_budget)]
+    pub time_budget: std::time::Duration,
+
     /// Which findings exit 1: failing tests, also spec gaps, or none
     #[arg(long, value_enum, default_value_t = FailOn::Failures)]
     pub fail_on: FailOn,
@@ -810,6 +816,31 @@ fn parse_timeout(text: &str) -> Result<f64, String> {
         Err(format!(
             "{text} is not a number of seconds from 0 (exclusive) to 86400"
         ))
+    }
+}
+
+/// `90s`, `10m`, `1h`, or a plain number of seconds; more than zero, at most a day.
+fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => (&text[..at], &text[at..]),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("`{text}`: the unit is s, m or h (`90s`, `10m`, `1h`)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (`90s`, `10m`, `1h`)"))?;
+    let seconds = value * scale;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(std::time::Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!("{text} is not a duration from 0 (exclusive) to 24h"))
     }
 }
 

@@ -679,3 +679,35 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("(in reach::text::split_header)"), "{stdout}");
 }
+
+/// `--time-budget` is a safety stop: past it no test starts, and the report says how many
+/// were cut rather than pretending they passed.
+#[test]
+fn the_time_budget_cuts_the_run_and_says_so() {
+    let dir = copy_fixture("planted");
+    let output = dualtrack()
+        .args(["review", "--all-functions", "--fail-on", "never", "--time-budget", "0.001s"])
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let runs = dir.path().join("target/dualtrack/runs");
+    let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert!(report["counts"]["cut"].as_u64().unwrap() > 0, "{}", report["counts"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("not run (the time budget ran out)"), "{stdout}");
+    let bad = dualtrack()
+        .args(["review", "--time-budget", "10 parsecs"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("the unit is s, m or h"));
+}

@@ -172,6 +172,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     if args.keep_scratch {
         options.keep_scratch = Some(run_dir.join("scratch"));
     }
+    // One budget for every run of this review (the offline pass, a model's tests, repairs).
+    options.deadline = Some(started + args.time_budget);
     let offline_generation = || {
         offline::generate(
             &workspace.root,
@@ -379,6 +381,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                         report.results.splice(0..0, earlier.results);
                         report.build_log.insert_str(0, &earlier.build_log);
                         report.interrupted |= earlier.interrupted;
+                        report.cut += earlier.cut;
                     }
                     Some(Ok(report))
                 }

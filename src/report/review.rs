@@ -342,6 +342,14 @@ fn xml_escape(text: &str) -> String {
 
 /// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
 fn counts_line(counts: &Value) -> String {
+    let mut line = counts_only(counts);
+    if let Some(cut) = counts["cut"].as_u64().filter(|&n| n > 0) {
+        line.push_str(&format!(", {cut} not run (the time budget ran out)"));
+    }
+    line
+}
+
+fn counts_only(counts: &Value) -> String {
     format!(
         "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
         counts["generated"],

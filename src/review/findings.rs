@@ -120,6 +120,8 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
             "panicked": count(Outcome::Panicked), "flaky": count(Outcome::Flaky),
             "timed_out": count(Outcome::TimedOut), "crashed": count(Outcome::Crashed),
             "dropped": count(Outcome::Dropped),
+            // Built, not run: the time budget ran out first.
+            "cut": report.cut,
         },
         "tests": tests,
         "findings": findings,

@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub patch: Option<Patch>,
     /// Trees outside the workspace that links in it may show (`--allow-link`), absolute.
     pub allow_links: Vec<PathBuf>,
+    /// Past this moment no further test is started (`review --time-budget`): a safety stop.
+    pub deadline: Option<Instant>,
 }
 
 /// A file's replacement text in the scratch copy.
@@ -114,6 +116,7 @@ impl Default for RunOptions {
             cargo_features: Vec::new(),
             patch: None,
             allow_links: Vec::new(),
+            deadline: None,
         }
     }
 }
@@ -181,6 +184,9 @@ pub struct RunReport {
     pub results: Vec<TestResult>,
     pub timings: Timings,
     pub build_rounds: u32,
+    /// Tests built but not run because the time budget ran out.
+    #[serde(default)]
+    pub cut: usize,
     /// What cargo said in each build (its stderr and the compiler's errors), for the logs.
     #[serde(skip)]
     pub build_log: String,
@@ -1015,7 +1021,9 @@ fn run_in_area(
                 // One sandbox for the tests this thread runs, one after another.
                 let mut worker = served::Worker::new(&sandbox, options.limits);
                 loop {
-                    if crate::interrupt::interrupted() {
+                    if crate::interrupt::interrupted()
+                        || options.deadline.is_some_and(|d| Instant::now() >= d)
+                    {
                         return;
                     }
                     let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
@@ -1041,6 +1049,9 @@ fn run_in_area(
     report.timings.run_ms = run_start.elapsed().as_millis() as u64;
     stage.finish(None);
     report.interrupted = crate::interrupt::interrupted();
+    if !report.interrupted {
+        report.cut = queue.into_inner().unwrap_or_else(|e| e.into_inner()).len();
+    }
     report.results = results.into_iter().flatten().collect();
     for result in &mut report.results {
         result.failure_site = result

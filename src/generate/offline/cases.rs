@@ -239,6 +239,12 @@ pub fn candidates(
     if let Some(carried) = carried {
         mined.absorb(carried);
     }
+    // The inputs its examples call valid (its own docs, its type's): near misses of them.
+    let mut examples = super::docs::example_strings(&documentation(syntax, index));
+    if let Some(doc) = self_ty.and_then(|ty| index.type_doc(&crate::analyze::names::self_type_name(ty))) {
+        examples.extend(super::docs::example_strings(doc));
+    }
+    mined.strings.extend(examples);
     for name in std::mem::take(&mut mined.consts) {
         if let Some(value) = index.const_value(&name) {
             mined.add_const(value);

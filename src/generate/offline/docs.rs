@@ -24,6 +24,70 @@ pub fn doc_text(attrs: &[syn::Attribute]) -> String {
     text
 }
 
+/// Most example strings taken from one doc comment, and the longest.
+const MAX_EXAMPLES: usize = 6;
+const MAX_EXAMPLE_CHARS: usize = 80;
+
+/// The string literals of a doc comment's code examples: inputs the author calls valid,
+/// whose near misses (cut short, a multi-byte character after) are where parsers break.
+pub fn example_strings(doc: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut in_code = false;
+    let mut code = String::new();
+    for line in doc.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            if in_code {
+                collect_strings(&code, &mut out);
+                code.clear();
+            }
+            // A fence that opens a non-Rust block (`text`, `json`) is prose.
+            let info = trimmed.trim_start_matches('`').trim();
+            in_code = !in_code
+                && (info.is_empty()
+                    || info.split(',').any(|w| {
+                        matches!(w.trim(), "rust" | "no_run" | "should_panic" | "ignore" | "edition2018" | "edition2021")
+                    }));
+            continue;
+        }
+        if in_code {
+            // `# use x;` lines are part of the example too.
+            code.push_str(trimmed.strip_prefix("# ").unwrap_or(trimmed));
+            code.push('\n');
+        }
+    }
+    out.truncate(MAX_EXAMPLES);
+    out
+}
+
+fn collect_strings(code: &str, out: &mut Vec<String>) {
+    // Behind the nesting check: a doc comment is text the tool did not write.
+    if let Ok(tokens) = crate::syntax::token_stream(code) {
+        strings_in(tokens, out);
+    }
+}
+
+/// String literals in source order, through groups (doc examples are shallow).
+fn strings_in(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Group(group) => strings_in(group.stream(), out),
+            proc_macro2::TokenTree::Literal(literal) => {
+                let Ok(syn::Lit::Str(text)) = syn::parse_str::<syn::Lit>(&literal.to_string())
+                else {
+                    continue;
+                };
+                let text = text.value();
+                if !text.is_empty() && text.chars().count() <= MAX_EXAMPLE_CHARS && !out.contains(&text)
+                {
+                    out.push(text);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Words that deny a panic: "never panics", "does not panic".
 const DENIALS: &[&str] = &[
     "never panic",
@@ -182,6 +246,13 @@ mod test {
     fn doc(source: &str) -> String {
         let item: syn::ItemFn = syn::parse_str(&format!("{source}\nfn f() {{}}")).unwrap();
         doc_text(&item.attrs)
+    }
+
+    #[test]
+    fn examples_give_their_string_literals() {
+        let doc = "Parses.\n\n```\nlet d: Date = \"2015-09-18\".parse().unwrap();\nassert_eq!(f(\"a\", 1), Some(\"b\"));\n```\n\n```text\n\"not code\"\n```\n";
+        assert_eq!(example_strings(doc), ["2015-09-18", "a", "b"]);
+        assert!(example_strings("No examples, just \"quoted\" prose.").is_empty());
     }
 
     #[test]

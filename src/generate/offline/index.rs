@@ -148,6 +148,8 @@ pub struct CrateIndex {
     /// The doc comments of the crate's trait methods, by (trait, method): an impl method
     /// without docs has its trait method's (as rustdoc shows them).
     trait_method_docs: HashMap<(String, String), Vec<syn::Attribute>>,
+    /// Structs' and enums' doc comments by type name: their examples show valid input.
+    type_docs: HashMap<String, String>,
     /// `static` items and `thread_local!` keys, by name.
     statics: BTreeSet<String>,
     /// Names each module imports from std, core or alloc (`use std::time::Duration`): there
@@ -420,6 +422,11 @@ impl CrateIndex {
             }
         }
         true
+    }
+
+    /// The doc comment of the struct or enum named `name` (by its last segment), if any.
+    pub fn type_doc(&self, name: &str) -> Option<&str> {
+        self.type_docs.get(last_segment(name)).map(String::as_str)
     }
 
     /// The literal value of the crate's constant `name`, if it has one.
@@ -792,6 +799,13 @@ impl Walker<'_> {
         }
     }
 
+    fn add_type_doc(&mut self, name: &str, attrs: &[syn::Attribute]) {
+        let doc = super::docs::doc_text(attrs);
+        if !doc.trim().is_empty() {
+            self.index.type_docs.entry(name.to_owned()).or_insert(doc);
+        }
+    }
+
     fn add_type(&mut self, name: String, vis: &syn::Visibility, generics: bool, shape: Shape) {
         if self.cfg_off.is_some() {
             return;
@@ -918,6 +932,7 @@ impl Walker<'_> {
                     }
                 }
                 self.add_traits(&name, derives(&s.attrs));
+                self.add_type_doc(&name, &s.attrs);
                 self.add_type(
                     name,
                     &s.vis,
@@ -957,6 +972,7 @@ impl Walker<'_> {
                     }
                 }
                 self.add_traits(&name, derives(&e.attrs));
+                self.add_type_doc(&name, &e.attrs);
                 self.add_type(
                     name,
                     &e.vis,

@@ -170,6 +170,11 @@ fn int_literal(expr: &syn::Expr) -> Option<i128> {
             ..
         }) => int_literal(expr).map(|v| -v),
         syn::Expr::Paren(paren) => int_literal(&paren.expr),
+        // `b'A'` compares a byte: its value is the boundary.
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Byte(byte),
+            ..
+        }) => Some(i128::from(byte.value())),
         _ => None,
     }
 }
@@ -491,16 +496,25 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
         InputType::Str { owned } => {
             let mut out = Vec::new();
             if mined.parses_numbers {
-                for (text, label) in NUMERIC_STRINGS {
-                    out.push(value(string_code(text, *owned), (*label).to_owned()));
-                }
-                // A number with each unit letter the code knows (`"bkmgt"` gives `"1t"`):
-                // the last of a list is where a table one entry short is indexed past.
-                for unit in unit_letters(mined) {
+                // A number with each unit the code knows (`"bkmgt"` gives `"1t"`): the last
+                // of a list is where a table one entry short is indexed past. Then with the
+                // most digits that parse, where the unit's multiplication overflows; then
+                // digits past each integer type.
+                let units = units(mined);
+                for unit in &units {
                     out.push(value(
                         string_code(&format!("1{unit}"), *owned),
-                        format!("number_unit_{}", text_label(&unit.to_string())),
+                        format!("number_unit_{}", text_label(unit)),
                     ));
+                }
+                for unit in &units {
+                    out.push(value(
+                        string_code(&format!("99999999999999999{unit}"), *owned),
+                        format!("huge_number_unit_{}", text_label(unit)),
+                    ));
+                }
+                for (text, label) in NUMERIC_STRINGS {
+                    out.push(value(string_code(text, *owned), (*label).to_owned()));
                 }
             }
             if mined.folds_case {
@@ -553,6 +567,13 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
                     sized_string(length, false, *owned),
                     format!("len{length}"),
                 ));
+                // A number parser's length limit is a digit count: that many nines.
+                if mined.parses_numbers && (2..=LITERAL_LIMIT).contains(&length) {
+                    out.push(value(
+                        string_code(&"9".repeat(length), *owned),
+                        format!("len{length}_nines"),
+                    ));
+                }
                 if length > 0 {
                     out.push(value(
                         sized_string(length, true, *owned),
@@ -598,27 +619,35 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
     }
 }
 
-/// Most letters of unit strings tried after a number.
-const MAX_UNIT_LETTERS: usize = 8;
+/// Most units tried after a number.
+const MAX_UNITS: usize = 8;
+/// Longest string taken whole as a unit (`ms`, `kib`); longer all-letter ones give their
+/// letters (`"bkmgt"`).
+const UNIT_CHARS: usize = 3;
 
-/// The letters of the short, all-letter strings a parser knows (`"bkmgt"`, `"ms"`), each
-/// once, in order.
-fn unit_letters(mined: &Mined) -> Vec<char> {
-    let mut letters: Vec<char> = Vec::new();
+/// The units a number parser knows: short all-letter strings it compares with whole, and
+/// the letters of longer ones (a table of unit letters), each once, in order.
+fn units(mined: &Mined) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut add = |unit: String| {
+        if !units.contains(&unit) && units.len() < MAX_UNITS {
+            units.push(unit);
+        }
+    };
     for text in &mined.strings {
-        if text.is_empty() || text.chars().count() > MAX_UNIT_LETTERS {
+        let count = text.chars().count();
+        if count == 0 || count > 8 || !text.chars().all(|c| c.is_ascii_alphabetic()) {
             continue;
         }
-        if !text.chars().all(|c| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        for c in text.chars() {
-            if !letters.contains(&c) && letters.len() < MAX_UNIT_LETTERS {
-                letters.push(c);
+        if count <= UNIT_CHARS {
+            add(text.clone());
+        } else {
+            for c in text.chars() {
+                add(c.to_string());
             }
         }
     }
-    letters
+    units
 }
 
 /// Most prefixes (mined magic byte strings and tag bytes) structured byte inputs start with.
@@ -627,6 +656,17 @@ const MAX_PREFIXES: usize = 4;
 /// What follows a prefix in a structured byte input: a length, or a tag and a length, that
 /// promise more than follows, and the largest lengths of one and two bytes.
 const SHAPES: &[(&[u8], &str)] = &[
+    (&[0xff], "len_max"),
+    (&[2, 0], "len_short"),
+    (&[1, 0xff], "tag_len_max"),
+    (&[1, 2, 0], "tag_len_short"),
+    (&[0xff, 0xff], "len16_max"),
+    (&[0x80], "varint_open"),
+];
+
+/// With a mined prefix, the prefix alone comes first: a tag with nothing after it.
+const PREFIXED_SHAPES: &[(&[u8], &str)] = &[
+    (&[], "alone"),
     (&[0xff], "len_max"),
     (&[2, 0], "len_short"),
     (&[1, 0xff], "tag_len_max"),
@@ -670,7 +710,7 @@ fn structured_bytes(ty: &InputType, mined: &Mined) -> Vec<EdgeValue> {
         prefixes.push((Vec::new(), String::new()));
         &SHAPES[..3]
     } else {
-        SHAPES
+        PREFIXED_SHAPES
     };
     let mut out = Vec::new();
     for (prefix, prefix_label) in &prefixes {
@@ -992,8 +1032,9 @@ mod test {
         assert!(got.consts.contains("UNITS"));
         assert!(got.folds_case);
         let mut with_const = got.clone();
-        with_const.add_const(&ConstValue::Text("kmg".into()));
-        assert_eq!(unit_letters(&with_const), ['k', 'm', 'g']);
+        with_const.add_const(&ConstValue::Text("bkmgt".into()));
+        with_const.strings.insert("ms".into());
+        assert_eq!(units(&with_const), ["b", "k", "m", "g", "t", "ms"]);
         assert_eq!(
             const_value(&syn::parse_str("&[0x7f, 0x45]").unwrap()),
             Some(ConstValue::Bytes(vec![0x7f, 0x45]))
@@ -1012,9 +1053,10 @@ mod test {
         let mut mined = Mined::default();
         mined.magics.insert(vec![0xa5]);
         let got = structured_bytes(&bytes, &mined);
-        assert_eq!(got.len(), SHAPES.len());
-        assert_eq!(got[2].code, "&[0xa5u8, 0x01u8, 0xffu8][..]");
-        assert_eq!(got[2].label, "magic_a5_tag_len_max");
+        assert_eq!(got.len(), PREFIXED_SHAPES.len());
+        assert_eq!(got[0].code, "&[0xa5u8][..]");
+        assert_eq!(got[3].code, "&[0xa5u8, 0x01u8, 0xffu8][..]");
+        assert_eq!(got[3].label, "magic_a5_tag_len_max");
         // With nothing mined, the plain shapes; and nothing for other elements.
         assert_eq!(structured_bytes(&bytes, &Mined::default()).len(), 3);
         let words = InputType::Vec(Box::new(InputType::Int {

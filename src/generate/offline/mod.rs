@@ -115,10 +115,10 @@ pub fn generate(
         let unreachable = made.is_err() || !cases::is_public_api(function, syntax, &index);
         if !options.private && !spec.named && unreachable && !syntax.nested {
             let carried = mined::mine(&syntax.block);
-            for entry in callers.public_entries(position, &index) {
+            callers.public_entries(position, &index, |entry| {
                 let caller = &functions[entry];
                 let Some(entry_syntax) = index.function_of(caller) else {
-                    continue;
+                    return false;
                 };
                 let entry_options = CaseOptions {
                     private: false,
@@ -126,7 +126,7 @@ pub fn generate(
                     inherits_precondition: inherited[entry],
                 };
                 let entry_spec = facts.get(&entry).unwrap_or(&no_facts);
-                if let Ok(made) = candidates(
+                match candidates(
                     caller,
                     entry_syntax,
                     &index,
@@ -135,11 +135,15 @@ pub fn generate(
                     Some(&carried),
                     &[],
                 ) {
-                    reached.push(caller.path.clone());
-                    entry_modules.insert(caller.path.clone(), caller.module.clone());
-                    reaching.extend(made);
+                    Ok(made) if !made.is_empty() => {
+                        reached.push(caller.path.clone());
+                        entry_modules.insert(caller.path.clone(), caller.module.clone());
+                        reaching.extend(made);
+                        true
+                    }
+                    _ => false,
                 }
-            }
+            });
         }
         match made {
             Ok(made) => per_function[position].extend(made),

@@ -10,7 +10,7 @@ use crate::analyze::Function;
 use crate::spec::link::NameIndex;
 
 /// How many calls up a private function's public callers are looked for.
-const MAX_DEPTH: usize = 5;
+const MAX_DEPTH: usize = 8;
 /// Most public functions one private function is reached through.
 const MAX_ENTRIES: usize = 3;
 
@@ -47,9 +47,16 @@ impl<'a> Callers<'a> {
         })
     }
 
-    /// The public functions that reach `target` (positions in the functions), nearest first
-    /// and in source order within a distance; the search stops going up at a public one.
-    pub fn public_entries(&mut self, target: usize, index: &CrateIndex) -> Vec<usize> {
+    /// The public functions that reach `target` (positions in the functions) and that
+    /// `usable` takes (it makes their tests), nearest first and in source order within a
+    /// distance; the search goes up through private callers and public ones `usable`
+    /// refuses (an operator, a function with no value for a parameter).
+    pub fn public_entries(
+        &mut self,
+        target: usize,
+        index: &CrateIndex,
+        mut usable: impl FnMut(usize) -> bool,
+    ) -> Vec<usize> {
         let functions = self.functions;
         let public = |position: usize| {
             let function = &functions[position];
@@ -69,7 +76,7 @@ impl<'a> Callers<'a> {
                 if !seen.insert(caller) {
                     continue;
                 }
-                if public(caller) {
+                if public(caller) && usable(caller) {
                     entries.push(caller);
                     if entries.len() == MAX_ENTRIES {
                         return entries;
