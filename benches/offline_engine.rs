@@ -1,8 +1,11 @@
-//! The offline engine's quality on crates with planted bugs: `generate` then `run-tests` on
-//! each fixture listed below, scored against its `planted.toml` (which functions carry a bug,
-//! which are correct). Reports bugs found / planted, false findings on correct functions
-//! (target 0), the share of generated tests that compile (target at least 95%), tests per
-//! function, and wall time. A quality report, not a timing loop: it prints and exits.
+//! The offline engine's quality on crates with planted bugs: `review --all-functions` on each
+//! fixture listed below, at the default budget, with no cap (`--max-tests 0`) and at the cap
+//! that was the default before (`--max-tests 25`), scored against its `planted.toml` (which
+//! functions carry a bug, which are correct; a private function counts as found when a
+//! finding reached it through a public one). Reports bugs found / planted, false findings on
+//! correct functions (target 0), the share of generated tests that compile (target at least
+//! 95%), tests per function, and wall time, cold and warm. A quality report, not a timing
+//! loop: it prints and exits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +26,7 @@ fn main() {
         if filter.as_deref().is_some_and(|f| !fixture.contains(f)) {
             continue;
         }
-        for budget in [None, Some(25)] {
+        for budget in [None, Some(0), Some(25)] {
             let report = measure(&root.join("fixtures").join(fixture), budget);
             println!("{}", report.render(fixture, budget));
         }
@@ -123,57 +126,57 @@ struct Report {
     run_seconds: f64,
 }
 
-/// `budget` is `--max-tests` (`None`: no limit, every function gets up to 20 tests).
+/// `budget` is `--max-tests` (`None`: the default, every potent test of every function).
+/// The review runs twice: cold (the scratch build from nothing) and warm.
 fn measure(fixture: &Path, budget: Option<u32>) -> Report {
     let work = tempfile::tempdir().unwrap();
     let crate_dir = work.path().join("crate");
     copy(fixture, &crate_dir);
-    let out = work.path().join("generated");
-    let start = Instant::now();
-    let generate = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-        .args(["generate", "-q", "--max-tests"])
-        .arg(budget.unwrap_or(0).to_string())
-        .arg("--out")
-        .arg(&out)
-        .arg("--manifest-path")
-        .arg(crate_dir.join("Cargo.toml"))
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
-    assert!(
-        generate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generate.stderr)
-    );
-    let generate_seconds = start.elapsed().as_secs_f64();
-    let files: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let start = Instant::now();
-    let run = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-        .args(["run-tests", "-q", "--format", "json", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
-        .args(&files)
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
-    let run_seconds = start.elapsed().as_secs_f64();
-    let doc: serde_json::Value = serde_json::from_slice(&run.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    let review = || {
+        let start = Instant::now();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"));
+        command.args(["review", "-q", "--all-functions", "--fail-on", "never", "--no-ledger"]);
+        if let Some(budget) = budget {
+            command.args(["--max-tests", &budget.to_string()]);
+        }
+        let output = command
+            .arg("--manifest-path")
+            .arg(crate_dir.join("Cargo.toml"))
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        start.elapsed().as_secs_f64()
+    };
+    let generate_seconds = review();
+    let run_seconds = review();
+    let runs = crate_dir.join("target/dualtrack/runs");
+    let latest = std::fs::read_to_string(runs.join("latest")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runs.join(latest.trim()).join("report.json")).unwrap(),
+    )
+    .unwrap();
     let mut flagged = BTreeMap::new();
-    let mut functions = BTreeSet::new();
-    for test in doc["tests"].as_array().unwrap() {
-        let function = test["function"].as_str().unwrap().to_owned();
-        functions.insert(function.clone());
-        let outcome = test["outcome"].as_str().unwrap();
-        if matches!(
-            outcome,
-            "failed" | "panicked" | "timed_out" | "crashed" | "flaky"
-        ) {
-            *flagged.entry(function).or_insert(0) += 1;
+    for finding in doc["findings"].as_array().unwrap() {
+        if finding["kind"] != "failure" {
+            continue;
+        }
+        for key in ["function", "reached"] {
+            if let Some(function) = finding[key].as_str() {
+                *flagged.entry(function.to_owned()).or_insert(0) += 1;
+            }
         }
     }
+    let functions: BTreeSet<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["function"].as_str())
+        .collect();
     Report {
         truth: truth(fixture),
         flagged,
@@ -188,8 +191,8 @@ fn measure(fixture: &Path, budget: Option<u32>) -> Report {
 impl Report {
     fn render(&self, name: &str, budget: Option<u32>) -> String {
         let mut out = format!(
-            "\noffline engine on fixtures/{name} (generate --max-tests {}, then run-tests):\n",
-            budget.unwrap_or(0)
+            "\noffline engine on fixtures/{name} (review --all-functions{}):\n",
+            budget.map_or(" at the default budget".to_owned(), |n| format!(" --max-tests {n}"))
         );
         let found: Vec<&String> = self
             .truth
@@ -255,7 +258,7 @@ impl Report {
             self.functions_with_tests
         );
         out += &format!(
-            "  wall time                   generate {:.2} s, run-tests {:.2} s (cold scratch build)\n",
+            "  wall time                   review {:.2} s cold, {:.2} s warm\n",
             self.generate_seconds, self.run_seconds
         );
         out

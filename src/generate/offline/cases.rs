@@ -368,7 +368,7 @@ pub fn candidates(
             if let Some(ty) = &round_trip {
                 // An oracle of its own: its values count as new, and it is cheap and sharp.
                 let mut candidate = case.parses_back(ty);
-                candidate.priority = case.potency().max(2);
+                candidate.priority = case.potency().max(3);
                 out.push(candidate);
             }
         }
@@ -1821,8 +1821,10 @@ impl Case<'_> {
             "whitespace",
             "minus",
         ];
-        // With one argument, a classic breaker is as strong as a value gets: it is potent.
-        let breaker = if self.args.len() == 1 { 2 } else { 1 };
+        // With one argument, a spec value or a classic breaker is as strong as a value gets
+        // (one test each): potent. With several, a row is potent when a value mined from the
+        // function's own code is in it, or the spec's beside a breaker.
+        let alone = self.args.len() == 1;
         let score: usize = self
             .args
             .iter()
@@ -1830,8 +1832,11 @@ impl Case<'_> {
                 // The function's own boundaries first, then the spec's values, then the
                 // classic breakers.
                 Source::Mined => 3,
+                Source::Spec if alone => 3,
                 Source::Spec => 2,
-                _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => breaker,
+                _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => {
+                    if alone { 2 } else { 1 }
+                }
                 _ => 0,
             })
             .sum();

@@ -130,6 +130,17 @@ const SPLITTERS: &[&str] = &[
     "trim_end_matches",
 ];
 
+/// Methods that drop whitespace.
+const TRIMMERS: &[&str] = &[
+    "trim",
+    "trim_start",
+    "trim_end",
+    "trim_left",
+    "trim_right",
+    "split_whitespace",
+    "trim_ascii",
+];
+
 const STRING_CHECKS: &[&str] = &[
     "starts_with",
     "ends_with",
@@ -275,6 +286,10 @@ impl<'ast> Visit<'ast> for Miner {
         }
         if method == "to_lowercase" || method == "to_uppercase" {
             self.mined.folds_case = true;
+        }
+        // Trimming code meets its edge in blank text: all of it is trimmed away.
+        if TRIMMERS.contains(&method.as_str()) && call.args.is_empty() {
+            self.mined.strings.insert("   ".to_owned());
         }
         if let Some(first) = call.args.first().and_then(text_literal) {
             if SPLITTERS.contains(&method.as_str()) {

@@ -45,7 +45,7 @@ const FIRST_KEPT: usize = 3;
 
 /// The potency (see `Case::potency`) from which a candidate is kept beyond the first few:
 /// a value mined from the function's own code or the spec, or a known-strong combination.
-const POTENT: usize = 2;
+const POTENT: usize = 3;
 
 /// Of a function's candidates in ranked order: the first few, then every potent one.
 pub(super) fn potent(ranked: Vec<Candidate>) -> Vec<Candidate> {
