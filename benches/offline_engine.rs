@@ -8,7 +8,7 @@
 //! loop: it prints and exits.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -135,7 +135,14 @@ fn measure(fixture: &Path, budget: Option<u32>) -> Report {
     let review = || {
         let start = Instant::now();
         let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"));
-        command.args(["review", "-q", "--all-functions", "--fail-on", "never", "--no-ledger"]);
+        command.args([
+            "review",
+            "-q",
+            "--all-functions",
+            "--fail-on",
+            "never",
+            "--no-ledger",
+        ]);
         if let Some(budget) = budget {
             command.args(["--max-tests", &budget.to_string()]);
         }
@@ -192,7 +199,9 @@ impl Report {
     fn render(&self, name: &str, budget: Option<u32>) -> String {
         let mut out = format!(
             "\noffline engine on fixtures/{name} (review --all-functions{}):\n",
-            budget.map_or(" at the default budget".to_owned(), |n| format!(" --max-tests {n}"))
+            budget.map_or(" at the default budget".to_owned(), |n| format!(
+                " --max-tests {n}"
+            ))
         );
         let found: Vec<&String> = self
             .truth

@@ -830,7 +830,11 @@ fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
         "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
-        _ => return Err(format!("`{text}`: the unit is s, m or h (`90s`, `10m`, `1h`)")),
+        _ => {
+            return Err(format!(
+                "`{text}`: the unit is s, m or h (`90s`, `10m`, `1h`)"
+            ));
+        }
     };
     let value: f64 = number
         .trim()
@@ -840,7 +844,9 @@ fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
     if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
         Ok(std::time::Duration::from_secs_f64(seconds))
     } else {
-        Err(format!("{text} is not a duration from 0 (exclusive) to 24h"))
+        Err(format!(
+            "{text} is not a duration from 0 (exclusive) to 24h"
+        ))
     }
 }
 

@@ -649,7 +649,15 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
 fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones() {
     let dir = copy_fixture("reach");
     let output = dualtrack()
-        .args(["review", "--fail-on", "never", "--fn", "split_header", "--fn", "last_word"])
+        .args([
+            "review",
+            "--fail-on",
+            "never",
+            "--fn",
+            "split_header",
+            "--fn",
+            "last_word",
+        ])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
         .output()
@@ -669,7 +677,10 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
         .iter()
         .find(|f| f["reached"] == "reach::text::split_header")
         .unwrap_or_else(|| panic!("{found:#?}"));
-    assert_eq!(through_parse["function"], "reach::text::<Header as FromStr>::from_str");
+    assert_eq!(
+        through_parse["function"],
+        "reach::text::<Header as FromStr>::from_str"
+    );
     assert!(
         found
             .iter()
@@ -677,7 +688,10 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
         "{found:#?}"
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("(in reach::text::split_header)"), "{stdout}");
+    assert!(
+        stdout.contains("(in reach::text::split_header)"),
+        "{stdout}"
+    );
 }
 
 /// `--time-budget` is a safety stop: past it no test starts, and the report says how many
@@ -686,7 +700,14 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
 fn the_time_budget_cuts_the_run_and_says_so() {
     let dir = copy_fixture("planted");
     let output = dualtrack()
-        .args(["review", "--all-functions", "--fail-on", "never", "--time-budget", "0.001s"])
+        .args([
+            "review",
+            "--all-functions",
+            "--fail-on",
+            "never",
+            "--time-budget",
+            "0.001s",
+        ])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
         .output()
@@ -701,9 +722,16 @@ fn the_time_budget_cuts_the_run_and_says_so() {
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
-    assert!(report["counts"]["cut"].as_u64().unwrap() > 0, "{}", report["counts"]);
+    assert!(
+        report["counts"]["cut"].as_u64().unwrap() > 0,
+        "{}",
+        report["counts"]
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("not run (the time budget ran out)"), "{stdout}");
+    assert!(
+        stdout.contains("not run (the time budget ran out)"),
+        "{stdout}"
+    );
     let bad = dualtrack()
         .args(["review", "--time-budget", "10 parsecs"])
         .output()

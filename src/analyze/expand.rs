@@ -49,27 +49,44 @@ impl ListMacros {
 fn list_macro(body: &TokenStream) -> Option<ListMacro> {
     let tokens: Vec<TokenTree> = body.clone().into_iter().collect();
     // One rule: matcher, `=>`, transcriber, an optional `;`.
-    let [TokenTree::Group(matcher), TokenTree::Punct(eq), TokenTree::Punct(gt), TokenTree::Group(transcriber), rest @ ..] =
-        &tokens[..]
+    let [
+        TokenTree::Group(matcher),
+        TokenTree::Punct(eq),
+        TokenTree::Punct(gt),
+        TokenTree::Group(transcriber),
+        rest @ ..,
+    ] = &tokens[..]
     else {
         return None;
     };
     if eq.as_char() != '=' || gt.as_char() != '>' {
         return None;
     }
-    if !rest.iter().all(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';')) {
+    if !rest
+        .iter()
+        .all(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+    {
         return None;
     }
     let matcher: Vec<TokenTree> = matcher.stream().into_iter().collect();
-    let [TokenTree::Punct(dollar), TokenTree::Group(repeated), after @ ..] = &matcher[..] else {
+    let [
+        TokenTree::Punct(dollar),
+        TokenTree::Group(repeated),
+        after @ ..,
+    ] = &matcher[..]
+    else {
         return None;
     };
     if dollar.as_char() != '$' || repeated.delimiter() != Delimiter::Parenthesis {
         return None;
     }
     let inner: Vec<TokenTree> = repeated.stream().into_iter().collect();
-    let [TokenTree::Punct(d), TokenTree::Ident(var), TokenTree::Punct(colon), TokenTree::Ident(fragment)] =
-        &inner[..]
+    let [
+        TokenTree::Punct(d),
+        TokenTree::Ident(var),
+        TokenTree::Punct(colon),
+        TokenTree::Ident(fragment),
+    ] = &inner[..]
     else {
         return None;
     };
@@ -91,9 +108,11 @@ fn list_macro(body: &TokenStream) -> Option<ListMacro> {
     };
     let trailing_ok = match tail {
         [] => true,
-        [TokenTree::Punct(d), TokenTree::Group(g), TokenTree::Punct(q)] => {
-            d.as_char() == '$' && q.as_char() == '?' && g.stream().into_iter().count() == 1
-        }
+        [
+            TokenTree::Punct(d),
+            TokenTree::Group(g),
+            TokenTree::Punct(q),
+        ] => d.as_char() == '$' && q.as_char() == '?' && g.stream().into_iter().count() == 1,
         _ => false,
     };
     if !trailing_ok {
@@ -141,7 +160,11 @@ fn split_entries(tokens: TokenStream, separator: Option<char>) -> Option<Vec<Tok
 
 /// The transcriber with its one repetition written once per entry and `$crate` as `crate`;
 /// `None` for anything else it holds (another metavariable, a nested repetition).
-fn transcribe(transcriber: &TokenStream, var: &str, entries: &[TokenStream]) -> Option<TokenStream> {
+fn transcribe(
+    transcriber: &TokenStream,
+    var: &str,
+    entries: &[TokenStream],
+) -> Option<TokenStream> {
     let tokens: Vec<TokenTree> = transcriber.clone().into_iter().collect();
     let mut out = TokenStream::new();
     let mut repeated = false;
@@ -256,8 +279,14 @@ mod test {
             "make!(u16, u32,);",
         )
         .unwrap();
-        assert!(separated.contains("impl crate::Zero for u16"), "{separated}");
-        assert!(separated.contains("impl crate::Zero for u32"), "{separated}");
+        assert!(
+            separated.contains("impl crate::Zero for u16"),
+            "{separated}"
+        );
+        assert!(
+            separated.contains("impl crate::Zero for u32"),
+            "{separated}"
+        );
     }
 
     #[test]
@@ -270,13 +299,7 @@ mod test {
             )
             .is_none()
         );
-        assert!(
-            expanded(
-                "macro_rules! m { () => {}; ($($t:ty)*) => {} }",
-                "m!(u8);"
-            )
-            .is_none()
-        );
+        assert!(expanded("macro_rules! m { () => {}; ($($t:ty)*) => {} }", "m!(u8);").is_none());
         assert!(
             expanded(
                 "macro_rules! m { ($($t:ty)*) => { $( impl X for $t { const A: $u = 1; } )* } }",

@@ -81,22 +81,23 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     // Nothing to review still writes (empty) reports: a CI step that uploads them must not
     // pick up an older run's.
-    let (mut indices, mut description, nothing) = match select_scope(&workspace, args, &full, &filter)? {
-        Selected::Functions {
-            indices,
-            description,
-        } => {
-            progress.line(&format!(
-                "{description}: {}",
-                crate::output::plural(indices.len(), "function")
-            ));
-            (indices, description, false)
-        }
-        Selected::Nothing(why) => {
-            progress.line(&format!("{why}; nothing to review"));
-            (Vec::new(), why, true)
-        }
-    };
+    let (mut indices, mut description, nothing) =
+        match select_scope(&workspace, args, &full, &filter)? {
+            Selected::Functions {
+                indices,
+                description,
+            } => {
+                progress.line(&format!(
+                    "{description}: {}",
+                    crate::output::plural(indices.len(), "function")
+                ));
+                (indices, description, false)
+            }
+            Selected::Nothing(why) => {
+                progress.line(&format!("{why}; nothing to review"));
+                (Vec::new(), why, true)
+            }
+        };
     if let Some((k, n)) = args.shard {
         indices = shard(&full, indices, k, n);
         description = format!("{description}, shard {k}/{n}");

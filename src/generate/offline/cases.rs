@@ -204,7 +204,8 @@ pub fn candidates(
     let assigned: std::collections::HashMap<String, u64> = const_args.iter().cloned().collect();
     for input in sig.inputs.iter_mut() {
         if let syn::FnArg::Typed(typed) = input {
-            *typed.ty = super::index::lengths_written(&index.with_const_lengths(&typed.ty), &assigned);
+            *typed.ty =
+                super::index::lengths_written(&index.with_const_lengths(&typed.ty), &assigned);
         }
     }
     sig.generics.params = std::mem::take(&mut sig.generics.params)
@@ -241,7 +242,9 @@ pub fn candidates(
     }
     // The inputs its examples call valid (its own docs, its type's): near misses of them.
     let mut examples = super::docs::example_strings(&documentation(syntax, index));
-    if let Some(doc) = self_ty.and_then(|ty| index.type_doc(&crate::analyze::names::self_type_name(ty))) {
+    if let Some(doc) =
+        self_ty.and_then(|ty| index.type_doc(&crate::analyze::names::self_type_name(ty)))
+    {
         examples.extend(super::docs::example_strings(doc));
     }
     mined.strings.extend(examples);
@@ -266,7 +269,14 @@ pub fn candidates(
     let mut names: Vec<String> = Vec::new();
     if let Some(receiver) = plan.receiver {
         let self_ty = self_ty.expect("a receiver is inside an impl");
-        let receivers = receiver_args(&maker, self_ty, self_code.as_deref(), &ident, receiver, &mined);
+        let receivers = receiver_args(
+            &maker,
+            self_ty,
+            self_code.as_deref(),
+            &ident,
+            receiver,
+            &mined,
+        );
         if receivers.is_empty() {
             return Err(vec![format!(
                 "receiver `{}`: no public constructor, `Default`, `From`, `FromStr` or public fields to make one",
@@ -410,8 +420,21 @@ struct IndexOracle {
 
 /// Parameter names of what a search looks for, not where.
 const SOUGHT_NAMES: &[&str] = &[
-    "needle", "pattern", "pat", "word", "sep", "separator", "delim", "delimiter", "prefix",
-    "suffix", "query", "target", "sub", "substring", "token",
+    "needle",
+    "pattern",
+    "pat",
+    "word",
+    "sep",
+    "separator",
+    "delim",
+    "delimiter",
+    "prefix",
+    "suffix",
+    "query",
+    "target",
+    "sub",
+    "substring",
+    "token",
 ];
 
 /// `Range<usize>` or `Option<Range<usize>>` returned about the only `&str` or `&[u8]`
@@ -635,7 +658,9 @@ fn turbofish(
         return if consts.is_empty() {
             Ok(String::new())
         } else {
-            Err(vec!["a const generic beside an `impl Trait` argument: no turbofish can name it".into()])
+            Err(vec![
+                "a const generic beside an `impl Trait` argument: no turbofish can name it".into(),
+            ])
         };
     }
     let types = stand_in_types(&sig.generics, bound).map_err(|e| vec![e.0])?;
@@ -893,9 +918,7 @@ pub fn public_api(
 /// [`public_api`] from the function's own syntax: its impl's self type, if any.
 pub fn is_public_api(function: &Function, syntax: &FnSyntax, index: &CrateIndex) -> bool {
     let self_ty = match &syntax.container {
-        Container::Inherent { self_ty, .. } | Container::TraitImpl { self_ty, .. } => {
-            Some(self_ty)
-        }
+        Container::Inherent { self_ty, .. } | Container::TraitImpl { self_ty, .. } => Some(self_ty),
         Container::Free | Container::TraitDefault { .. } => None,
     };
     public_api(
@@ -1835,7 +1858,11 @@ impl Case<'_> {
                 Source::Spec if alone => 3,
                 Source::Spec => 2,
                 _ if a.label.split('_').any(|part| BREAKERS.contains(&part)) => {
-                    if alone { 2 } else { 1 }
+                    if alone {
+                        2
+                    } else {
+                        1
+                    }
                 }
                 _ => 0,
             })
@@ -1986,14 +2013,21 @@ impl Case<'_> {
         let position = oracle.param + usize::from(self.receiver.is_some());
         let original = &self.args[position].code;
         let (binding, input) = match original.strip_suffix(".as_str()") {
-            Some(owned) => (format!("let owned_input = {owned};\nlet input = owned_input.as_str();"), "input"),
+            Some(owned) => (
+                format!("let owned_input = {owned};\nlet input = owned_input.as_str();"),
+                "input",
+            ),
             None => (format!("let input = {original};"), "input"),
         };
         let mut bound: Arg = self.args[position].clone();
         bound.code = input.to_owned();
         let mut args: Vec<&Arg> = self.args.to_vec();
         args[position] = &bound;
-        let call = Case { args: &args, ..*self }.call();
+        let call = Case {
+            args: &args,
+            ..*self
+        }
+        .call();
         let check = "assert!(input.get(range.clone()).is_some(), \"returned {range:?}, which does not index its input {input:?}\");";
         let body = if oracle.optional {
             format!("{setups}\n{binding}\nif let Some(range) = {call} {{ {check} }}")
@@ -2085,7 +2119,15 @@ mod test {
         let syntax = index
             .function("src/lib.rs", function.line)
             .expect("indexed");
-        candidates(function, syntax, &index, &SpecFacts::default(), options, None, &[])
+        candidates(
+            function,
+            syntax,
+            &index,
+            &SpecFacts::default(),
+            options,
+            None,
+            &[],
+        )
     }
 
     #[test]
@@ -2157,13 +2199,22 @@ mod test {
             .collect();
         assert!(!checked.is_empty());
         // The text is bound and checked, not the word sought in it.
-        assert!(checked[0].body.contains("find(input, "), "{}", checked[0].body);
+        assert!(
+            checked[0].body.contains("find(input, "),
+            "{}",
+            checked[0].body
+        );
         assert!(checked[0].body.contains("input.get(range.clone())"));
 
         let source = "#[derive(Debug, PartialEq)]\npub struct Level(pub i8);\nimpl std::fmt::Display for Level {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, \"{}\", self.0) }\n}\nimpl std::str::FromStr for Level {\n    type Err = ();\n    fn from_str(s: &str) -> Result<Self, ()> { s.parse().map(Level).map_err(|_| ()) }\n}\n";
         let got = made(
             source,
-            &function("demo::<Level as std::fmt::Display>::fmt", 4, &["self", "f"], "pub"),
+            &function(
+                "demo::<Level as std::fmt::Display>::fmt",
+                4,
+                &["self", "f"],
+                "pub",
+            ),
             CaseOptions::default(),
         )
         .unwrap();
@@ -2172,8 +2223,16 @@ mod test {
             .filter(|c| c.meta.oracle.as_deref() == Some("round_trip"))
             .collect();
         assert!(!round_trips.is_empty());
-        assert!(round_trips[0].body.contains("text.parse::<Level>().ok().as_ref()"));
-        assert!(round_trips.iter().any(|c| c.body.contains("Level(-1i8)") || c.body.contains("Level(i8::MIN)")));
+        assert!(
+            round_trips[0]
+                .body
+                .contains("text.parse::<Level>().ok().as_ref()")
+        );
+        assert!(
+            round_trips
+                .iter()
+                .any(|c| c.body.contains("Level(-1i8)") || c.body.contains("Level(i8::MIN)"))
+        );
     }
 
     #[test]
@@ -2203,7 +2262,12 @@ mod test {
             None,
             &[],
         );
-        assert!(refused.unwrap_err().iter().any(|r| r.contains("const generic")));
+        assert!(
+            refused
+                .unwrap_err()
+                .iter()
+                .any(|r| r.contains("const generic"))
+        );
     }
 
     #[test]
@@ -2216,7 +2280,8 @@ mod test {
         )
         .unwrap();
         assert!(
-            got.iter().any(|c| c.body.contains("9223372036854775808u64")),
+            got.iter()
+                .any(|c| c.body.contains("9223372036854775808u64")),
             "{:#?}",
             got.iter().map(|c| &c.body).collect::<Vec<_>>()
         );

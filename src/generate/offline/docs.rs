@@ -46,7 +46,15 @@ pub fn example_strings(doc: &str) -> Vec<String> {
             in_code = !in_code
                 && (info.is_empty()
                     || info.split(',').any(|w| {
-                        matches!(w.trim(), "rust" | "no_run" | "should_panic" | "ignore" | "edition2018" | "edition2021")
+                        matches!(
+                            w.trim(),
+                            "rust"
+                                | "no_run"
+                                | "should_panic"
+                                | "ignore"
+                                | "edition2018"
+                                | "edition2021"
+                        )
                     }));
             continue;
         }
@@ -78,7 +86,9 @@ fn strings_in(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
                     continue;
                 };
                 let text = text.value();
-                if !text.is_empty() && text.chars().count() <= MAX_EXAMPLE_CHARS && !out.contains(&text)
+                if !text.is_empty()
+                    && text.chars().count() <= MAX_EXAMPLE_CHARS
+                    && !out.contains(&text)
                 {
                     out.push(text);
                 }
@@ -109,8 +119,21 @@ pub fn says_it_panics(sentence: &str) -> bool {
 /// Words that, a few words before "panic", deny it: "no input makes it panic", "nothing
 /// here can panic".
 const NEGATORS: &[&str] = &[
-    "no", "never", "not", "without", "nothing", "none", "cannot", "can't", "won't", "doesn't",
-    "don't", "mustn't", "shouldn't", "neither", "nor",
+    "no",
+    "never",
+    "not",
+    "without",
+    "nothing",
+    "none",
+    "cannot",
+    "can't",
+    "won't",
+    "doesn't",
+    "don't",
+    "mustn't",
+    "shouldn't",
+    "neither",
+    "nor",
 ];
 
 /// How many words before "panic" a negator still denies it.
@@ -266,10 +289,14 @@ mod test {
         assert!(!documents_panics(&doc(
             "/// Never panics, whatever the input."
         )));
-        assert!(!says_it_panics("Untrusted bytes: no input makes one panic."));
+        assert!(!says_it_panics(
+            "Untrusted bytes: no input makes one panic."
+        ));
         assert!(!says_it_panics("Nothing here can panic."));
         // A denial elsewhere in the sentence does not hide a panic it states.
-        assert!(says_it_panics("It is not cheap to call, and panics if `n` is zero."));
+        assert!(says_it_panics(
+            "It is not cheap to call, and panics if `n` is zero."
+        ));
         assert!(!documents_panics(&doc(
             "/// ```\n/// assert!(std::panic::catch_unwind(|| f()).is_ok());\n/// ```"
         )));

@@ -270,7 +270,9 @@ impl CrateIndex {
     /// The syntax of `function`: by its file and line, and among the functions a macro
     /// wrote there, the one whose impl's self type its path names (`<i64 as Digits>`).
     pub fn function_of(&self, function: &crate::analyze::Function) -> Option<&FnSyntax> {
-        let all = self.functions.get(&(function.file.clone(), function.line))?;
+        let all = self
+            .functions
+            .get(&(function.file.clone(), function.line))?;
         if all.len() == 1 {
             return all.first();
         }
@@ -777,9 +779,9 @@ impl Walker<'_> {
             .entry((self.file.to_owned(), line))
             .or_default();
         // Once per function: a file walked twice (two paths to one module) adds nothing.
-        let already = same_place.iter().any(|f| {
-            f.sig.ident == sig.ident && same_container(&f.container, &container)
-        });
+        let already = same_place
+            .iter()
+            .any(|f| f.sig.ident == sig.ident && same_container(&f.container, &container));
         if !already {
             same_place.push(FnSyntax {
                 attrs: attrs.to_vec(),

@@ -603,20 +603,22 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
                 return Vec::new();
             };
             let mut structured = structured_bytes(ty, mined);
-            structured.extend(mined
-                .lengths
-                .iter()
-                .filter(|&&n| n > 1 && n <= 1 << 16)
-                .map(|&n| {
-                    let code = match ty {
-                        InputType::Slice { mutable: true, .. } => {
-                            format!("&mut vec![{element}; {n}]")
-                        }
-                        InputType::Slice { .. } => format!("&vec![{element}; {n}]"),
-                        _ => format!("vec![{element}; {n}]"),
-                    };
-                    value(code, format!("len{n}"))
-                }));
+            structured.extend(
+                mined
+                    .lengths
+                    .iter()
+                    .filter(|&&n| n > 1 && n <= 1 << 16)
+                    .map(|&n| {
+                        let code = match ty {
+                            InputType::Slice { mutable: true, .. } => {
+                                format!("&mut vec![{element}; {n}]")
+                            }
+                            InputType::Slice { .. } => format!("&vec![{element}; {n}]"),
+                            _ => format!("vec![{element}; {n}]"),
+                        };
+                        value(code, format!("len{n}"))
+                    }),
+            );
             structured
         }
         InputType::Option(inner) => mined_values(inner, mined, benign_element)
@@ -1042,7 +1044,7 @@ mod test {
         let got = mined(
             "{ if bytes.starts_with(b\"PK\") && x as u8 > 3 && UNITS.contains(c) { s.to_lowercase(); } }",
         );
-        assert!(got.magics.contains(&b"PK".to_vec()));
+        assert!(got.magics.contains(b"PK".as_slice()));
         assert!(got.ints.contains(&255) && got.ints.contains(&256) && got.ints.contains(&-1));
         assert!(got.consts.contains("UNITS"));
         assert!(got.folds_case);

@@ -105,7 +105,15 @@ pub fn generate(
             inherits_precondition: inherited[position],
         };
         let made = with_const_values(syntax, |const_args| {
-            candidates(function, syntax, &index, spec, options_here, None, const_args)
+            candidates(
+                function,
+                syntax,
+                &index,
+                spec,
+                options_here,
+                None,
+                const_args,
+            )
         });
         // Private: through the public functions that reach it, with its values.
         let mut reached = Vec::new();

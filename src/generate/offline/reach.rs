@@ -43,7 +43,10 @@ impl<'a> Callers<'a> {
                     }
                 }
             }
-            callers.into_iter().map(|c| c.into_iter().collect()).collect()
+            callers
+                .into_iter()
+                .map(|c| c.into_iter().collect())
+                .collect()
         })
     }
 
