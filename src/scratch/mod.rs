@@ -17,7 +17,7 @@ pub mod sandbox;
 pub mod served;
 pub mod trial;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -1005,6 +1005,7 @@ fn run_in_area(
         &format!("running {}", crate::output::plural(placed.len(), "test")),
         Some(placed.len() as u64),
     );
+    let steady = Mutex::new(HashSet::new());
     let context = RunContext {
         executables: &executables,
         names: &names,
@@ -1013,6 +1014,7 @@ fn run_in_area(
         ranges: &ranges,
         env: &env,
         options,
+        steady: &steady,
     };
     let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -1536,6 +1538,10 @@ struct RunContext<'a> {
     ranges: &'a Ranges,
     env: &'a [(String, String)],
     options: &'a RunOptions,
+    /// Places (function, panicking line) a failing test was already rerun at and failed
+    /// the same way every time: another test failing there is not rerun. Dozens of inputs
+    /// break one line; one of them tells steady from flaky for all.
+    steady: &'a Mutex<HashSet<(String, String)>>,
 }
 
 fn run_placed(
@@ -1552,6 +1558,7 @@ fn run_placed(
         ranges,
         env,
         options,
+        steady: _,
     } = *context;
     let Some(executable) = executables.get(&placed.executable_key) else {
         return result(
@@ -1643,12 +1650,33 @@ fn run_placed(
     outcome.elapsed_ms = execution.elapsed_ms;
     // Only failures and panics are rerun; a pass is final, a hang would just hang again.
     if failing(kind) {
+        let place = outcome
+            .location
+            .clone()
+            .map(|location| (outcome.function.clone(), location));
+        let known = |place: &(String, String)| {
+            context
+                .steady
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(place)
+        };
+        if place.as_ref().is_some_and(known) {
+            return outcome;
+        }
         for _ in 0..reruns {
             if let Ok((_, again, _)) = run(false)
                 && again != kind
             {
                 return flaky(outcome, kind, again);
             }
+        }
+        if let Some(place) = place {
+            context
+                .steady
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(place);
         }
     }
     outcome
