@@ -587,4 +587,26 @@ fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
     );
     let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
+    // Another file changes (another fingerprint): the plan made for the old sources goes,
+    // its files come back whole, and the baseline plans again rather than trusting text
+    // blanked for sources that are gone.
+    let cargo_toml = dir.path().join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&cargo_toml).unwrap();
+    std::fs::write(&cargo_toml, format!("{manifest}\n# changed\n")).unwrap();
+    for _ in 0..2 {
+        let after = dualtrack()
+            .args(["run-tests", "--format", "json", "--manifest-path"])
+            .arg(&cargo_toml)
+            .arg(data("ledger_one_broken_test.rs"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            after.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&after.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&after.stdout).unwrap();
+        assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
+    }
 }

@@ -699,7 +699,20 @@ fn run_in_area(
     let stamp = |mode: &str| format!("{mode}:{fingerprint}");
     // The crate's own test code a baseline of these sources had to leave out stays out.
     let stripped_path = area.root.join("stripped.json");
-    let mut stripped = own_tests::Stripped::load(&stripped_path, &fingerprint);
+    let (mut stripped, stale) = own_tests::Stripped::load(&stripped_path, &fingerprint);
+    for rel in &stale {
+        let (from, to) = (workspace.root.join(rel), area.copy.join(rel));
+        if from.is_file() {
+            std::fs::copy(&from, &to).with_context(|| {
+                format!("failed to restore {} in the scratch copy", to.display())
+            })?;
+        }
+    }
+    if !stale.is_empty() {
+        // The plan that explained them is gone with its sources: a baseline decides again.
+        let _ = std::fs::remove_file(&baseline_stamp);
+        let _ = std::fs::remove_file(&stripped_path);
+    }
     stripped.apply(&area.copy, &injected_files)?;
     let cached = std::fs::read_to_string(&baseline_stamp).ok();
     let baseline_cached = match options.baseline {

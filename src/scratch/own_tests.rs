@@ -20,13 +20,18 @@ pub struct Stripped {
 }
 
 impl Stripped {
-    /// The plan kept at `path`, if it holds for `fingerprint`.
-    pub fn load(path: &Path, fingerprint: &str) -> Stripped {
-        std::fs::read_to_string(path)
+    /// The plan kept at `path`, if it holds for `fingerprint`; else an empty plan and the
+    /// files an older plan blanked, which the copy must get back whole before a baseline
+    /// (their blanked text would otherwise outlive the plan that explained it).
+    pub fn load(path: &Path, fingerprint: &str) -> (Stripped, Vec<PathBuf>) {
+        let kept = std::fs::read_to_string(path)
             .ok()
-            .and_then(|text| serde_json::from_str::<Stripped>(&text).ok())
-            .filter(|plan| plan.fingerprint == fingerprint)
-            .unwrap_or_default()
+            .and_then(|text| serde_json::from_str::<Stripped>(&text).ok());
+        match kept {
+            Some(plan) if plan.fingerprint == fingerprint => (plan, Vec::new()),
+            Some(stale) => (Stripped::default(), stale.files.into_keys().collect()),
+            None => (Stripped::default(), Vec::new()),
+        }
     }
 
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
@@ -255,8 +260,11 @@ mod test {
         );
         let saved = copy.join("stripped.json");
         plan.save(&saved).unwrap();
-        assert_eq!(Stripped::load(&saved, "fp"), plan);
-        assert_eq!(Stripped::load(&saved, "other"), Stripped::default());
+        assert_eq!(Stripped::load(&saved, "fp"), (plan.clone(), Vec::new()));
+        // Another fingerprint: nothing applies, and the files it blanked are named.
+        let (empty, stale) = Stripped::load(&saved, "other");
+        assert_eq!(empty, Stripped::default());
+        assert_eq!(stale, plan.files.keys().cloned().collect::<Vec<_>>());
     }
 
     #[test]
