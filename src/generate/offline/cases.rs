@@ -2228,7 +2228,7 @@ mod test {
         assert!(
             round_trips[0]
                 .body
-                .contains("text.parse::<Level>().ok().as_ref()")
+                .contains("if let Ok(back) = text.parse::<Level>()")
         );
         assert!(
             round_trips
