@@ -41,7 +41,14 @@ pub struct CaseOptions {
     /// A method of the same type it calls on `self` asserts a precondition on the receiver's
     /// state: that invariant is the caller's too.
     pub inherits_precondition: bool,
+    /// Which crate type stands in for a type parameter bounded by a crate trait: the first
+    /// that implements it (0), the next (1), ... (a padded and an unpadded alphabet break
+    /// differently).
+    pub implementor: usize,
 }
+
+/// The reason `candidates` gives when asked for an implementor past the last.
+pub const NO_FURTHER_IMPLEMENTOR: &str = "no further implementor";
 
 /// One candidate test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +178,13 @@ pub fn candidates(
     let mut trait_path = trait_path;
     // Type parameters bounded by the crate's own traits take a crate type that implements
     // them (`Tz: TimeZone` takes `Utc`).
-    let bound = crate_trait_bindings(&[&impl_generics, &syntax.sig.generics], &maker);
+    let Some(bound) = crate_trait_bindings(
+        &[&impl_generics, &syntax.sig.generics],
+        &maker,
+        options.implementor,
+    ) else {
+        return Err(vec![NO_FURTHER_IMPLEMENTOR.to_owned()]);
+    };
     if !bound.is_empty() {
         let mut substitute = Substitute(&bound);
         for input in fn_sig.inputs.iter_mut() {
@@ -765,8 +778,14 @@ const AUTO_TRAITS: &[&str] = &["Send", "Sync", "Sized", "Unpin", "?Sized"];
 
 /// For each type parameter bounded by a trait of the crate, a crate type implementing every
 /// one of its bounds that the engine can make a value of, as `(name, path)`.
-fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec<(String, String)> {
+fn crate_trait_bindings(
+    generics: &[&syn::Generics],
+    maker: &Constructor,
+    choice: usize,
+) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
+    // Whether some parameter has a `choice`th implementor: past that, nothing new is made.
+    let mut any_choice = choice == 0;
     for generics in generics {
         for param in generics.type_params() {
             let name = param.ident.to_string();
@@ -804,16 +823,21 @@ fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec
                 continue;
             }
             let candidates = maker.index.implementors(crate_traits[0]);
-            let chosen = candidates.into_iter().find(|ty| {
-                traits.iter().all(|t| {
-                    maker.index.implements(ty, maker.module, t)
-                        || implements_with_args(maker, ty, t)
-                }) && maker
-                    .index
-                    .type_def(ty, maker.module)
-                    .is_some_and(|d| !d.has_generics && d.public)
-                    && !maker.constructions(ty).is_empty()
-            });
+            let fitting: Vec<&str> = candidates
+                .into_iter()
+                .filter(|ty| {
+                    traits.iter().all(|t| {
+                        maker.index.implements(ty, maker.module, t)
+                            || implements_with_args(maker, ty, t)
+                    }) && maker
+                        .index
+                        .type_def(ty, maker.module)
+                        .is_some_and(|d| !d.has_generics && d.public)
+                        && !maker.constructions(ty).is_empty()
+                })
+                .collect();
+            any_choice |= choice < fitting.len();
+            let chosen = fitting.get(choice).or(fitting.last());
             if let Some(ty) = chosen
                 && let Some(def) = maker.index.type_def(ty, maker.module)
             {
@@ -821,7 +845,7 @@ fn crate_trait_bindings(generics: &[&syn::Generics], maker: &Constructor) -> Vec
             }
         }
     }
-    out
+    any_choice.then_some(out)
 }
 
 /// `Add<TimeDelta>` recorded for a type satisfies a bound written `Add`.

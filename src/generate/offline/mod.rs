@@ -103,17 +103,16 @@ pub fn generate(
             private: options.private,
             impure: impure[position],
             inherits_precondition: inherited[position],
+            implementor: 0,
         };
-        let made = with_const_values(syntax, |const_args| {
-            candidates(
-                function,
-                syntax,
-                &index,
-                spec,
-                options_here,
-                None,
-                const_args,
-            )
+        let made = with_implementors(|implementor| {
+            with_const_values(syntax, |const_args| {
+                let options = CaseOptions {
+                    implementor,
+                    ..options_here
+                };
+                candidates(function, syntax, &index, spec, options, None, const_args)
+            })
         });
         // Private: through the public functions that reach it, with its values.
         let mut reached = Vec::new();
@@ -132,6 +131,7 @@ pub fn generate(
                     private: false,
                     impure: true,
                     inherits_precondition: inherited[entry],
+                    implementor: 0,
                 };
                 let entry_spec = facts.get(&entry).unwrap_or(&no_facts);
                 match candidates(
@@ -205,6 +205,32 @@ pub fn generate(
         }
     }
     generation
+}
+
+/// Most crate types tried, one after another, for type parameters bounded by a crate trait.
+const MAX_IMPLEMENTORS: usize = 3;
+
+/// `make`'s candidates with the first implementor of each crate-trait bound, then the next,
+/// while there is a next; the first's reasons when it makes none.
+fn with_implementors(
+    make: impl Fn(usize) -> Result<Vec<Candidate>, Vec<String>>,
+) -> Result<Vec<Candidate>, Vec<String>> {
+    let first = make(0)?;
+    let mut made = first;
+    for implementor in 1..MAX_IMPLEMENTORS {
+        match make(implementor) {
+            // Another type's values are new ground: its tests compete on their own features.
+            Ok(more) => made.extend(more.into_iter().map(|mut candidate| {
+                for feature in &mut candidate.features {
+                    *feature = format!("implementor {implementor}: {feature}");
+                }
+                candidate
+            })),
+            Err(reasons) if reasons.iter().any(|r| r == cases::NO_FURTHER_IMPLEMENTOR) => break,
+            Err(_) => {}
+        }
+    }
+    Ok(made)
 }
 
 /// Values for a function's const generic parameters: those its doc comment calls it with
