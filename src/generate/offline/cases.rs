@@ -2416,6 +2416,23 @@ mod test {
             "{}",
             got[0].body
         );
+        // Each implementor in turn (by name), then the reason there is no further one.
+        let source = format!(
+            "{source}#[derive(Debug, Clone, Default)]\npub struct Local;\nimpl Zone for Local {{ fn offset(&self) -> i32 {{ 1 }} }}\n"
+        );
+        let with = |implementor| {
+            made(
+                &source,
+                &function("demo::shift", 5, &["zone", "hours"], "pub"),
+                CaseOptions {
+                    implementor,
+                    ..CaseOptions::default()
+                },
+            )
+        };
+        assert!(with(0).unwrap()[0].body.contains("shift::<crate::Local>("));
+        assert!(with(1).unwrap()[0].body.contains("shift::<crate::Utc>("));
+        assert_eq!(with(2).unwrap_err(), [NO_FURTHER_IMPLEMENTOR]);
     }
 
     #[test]
