@@ -1657,10 +1657,14 @@ fn param_args(
             push(&mut out, plain(value, Source::Spec, Some(item.clone())));
         }
     }
+    let size_like = sizes.contains(name);
     for value in mined_values(&model, mined, benign_element.as_deref()) {
+        // A size past any test's memory (a cast's limit) only makes the allocator give up.
+        if size_like && huge_number(&value.code) {
+            continue;
+        }
         push(&mut out, plain(value, Source::Mined, None));
     }
-    let size_like = sizes.contains(name);
     for value in edges {
         if size_like && is_huge(&value.label) {
             continue;
@@ -1701,6 +1705,19 @@ fn param_args(
 }
 
 /// Limit values that make a size parameter a slow test or an allocator abort.
+/// An integer literal (`18446744073709551615usize`) larger than a test's sizes go.
+fn huge_number(code: &str) -> bool {
+    let digits: String = code
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '_')
+        .collect();
+    digits
+        .replace('_', "")
+        .parse::<u128>()
+        .is_ok_and(|n| n > 100_000)
+        || digits.len() > 38
+}
+
 fn is_huge(label: &str) -> bool {
     matches!(label, "max" | "max_minus_one" | "min" | "min_plus_one")
 }
