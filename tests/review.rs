@@ -644,7 +644,9 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
 
 /// A private function named with `--fn` is attacked through the public function that calls
 /// it (`<Header as FromStr>::from_str` reaches `split_header`), and the finding names both; a
-/// method whose receiver only a free function makes is reached by making it from nothing.
+/// method whose receiver only a free function makes is reached by making it from nothing; a
+/// helper three private calls down a parser is reached by the text its callers' guards spell
+/// (`unescape("\\x")` ends inside `hex_byte`).
 #[test]
 fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones() {
     let dir = copy_fixture("reach");
@@ -657,6 +659,8 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
             "split_header",
             "--fn",
             "last_word",
+            "--fn",
+            "hex_byte",
         ])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
@@ -687,6 +691,11 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
             .any(|f| f["function"] == "reach::text::Tokens::last_word"),
         "{found:#?}"
     );
+    let escape = found
+        .iter()
+        .find(|f| f["reached"] == "reach::escape::hex_byte")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(escape["function"], "reach::escape::unescape");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("(in reach::text::split_header)"),

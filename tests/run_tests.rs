@@ -270,6 +270,11 @@ fn run_tests_contains_hostile_tests() {
             "passed",
             "{mechanism}"
         );
+        assert_eq!(
+            outcome("benign_writes_where_a_test_may"),
+            ("passed".to_owned(), String::new()),
+            "{mechanism}"
+        );
         let memory = outcome("hostile_allocates_past_the_memory_limit");
         assert_eq!(memory.0, "crashed", "{mechanism}: {memory:?}");
         let size = outcome("hostile_writes_a_file_past_the_size_limit");

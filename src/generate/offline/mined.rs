@@ -31,6 +31,9 @@ pub struct Mined {
     pub magics: BTreeSet<Vec<u8>>,
     /// It changes case (`to_lowercase`): then byte offsets of the result are not the input's.
     pub folds_case: bool,
+    /// Texts that lead a parser down a call path into the function these values were
+    /// mined from, and stop there (see `guards`): set on values carried to a public entry.
+    pub path_texts: Vec<String>,
 }
 
 impl Mined {
@@ -45,6 +48,11 @@ impl Mined {
         self.consts.extend(other.consts.iter().cloned());
         self.magics.extend(other.magics.iter().cloned());
         self.folds_case |= other.folds_case;
+        for text in &other.path_texts {
+            if !self.path_texts.contains(text) {
+                self.path_texts.push(text.clone());
+            }
+        }
     }
 
     /// A constant's value taken in as if written where it is named.
@@ -423,6 +431,16 @@ pub fn text_label(text: &str) -> String {
             '|' => "_pipe_".into(),
             '#' => "_hash_".into(),
             '%' => "_percent_".into(),
+            '\\' => "_backslash_".into(),
+            '"' => "_quote_".into(),
+            '\'' => "_apostrophe_".into(),
+            '(' | '[' | '{' | '<' => "_open_".into(),
+            ')' | ']' | '}' | '>' => "_close_".into(),
+            '&' => "_amp_".into(),
+            '*' => "_star_".into(),
+            '?' => "_question_".into(),
+            '!' => "_bang_".into(),
+            '$' => "_dollar_".into(),
             '_' => "_".into(),
             _ => "_x_".into(),
         };
@@ -510,6 +528,16 @@ pub fn mined_values(ty: &InputType, mined: &Mined, benign_element: Option<&str>)
             .collect(),
         InputType::Str { owned } => {
             let mut out = Vec::new();
+            // The input that walks into the reached function and ends there: where its
+            // edge is.
+            for text in &mined.path_texts {
+                let label = text_label(text);
+                out.push(value(string_code(text, *owned), format!("path_{label}")));
+                out.push(value(
+                    string_code(&format!("{text}é"), *owned),
+                    format!("path_{label}_then_multibyte"),
+                ));
+            }
             if mined.parses_numbers {
                 // A number with each unit the code knows (`"bkmgt"` gives `"1t"`): the last
                 // of a list is where a table one entry short is indexed past. Then with the

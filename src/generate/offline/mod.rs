@@ -6,6 +6,7 @@ pub mod cases;
 pub mod cfg;
 pub mod construct;
 pub mod docs;
+pub mod guards;
 pub mod index;
 pub mod mined;
 pub mod pairwise;
@@ -22,7 +23,7 @@ use std::path::Path;
 
 use self::cases::{Candidate, CaseOptions, SpecFacts, candidates};
 use self::index::CrateIndex;
-use crate::analyze::Analysis;
+use crate::analyze::{Analysis, Function};
 use crate::generate::emit::{sanitize_name, test_item};
 pub use crate::generate::{GeneratedTest, Generation, Skipped, skip_summary};
 use crate::spec::model::Spec;
@@ -122,11 +123,19 @@ pub fn generate(
         let unreachable = made.is_err() || !cases::is_public_api(function, syntax, &index);
         if !options.private && !spec.named && unreachable && !syntax.nested {
             let carried = mined::mine(&syntax.block);
-            callers.public_entries(position, &index, |entry| {
+            callers.public_entries(position, &index, |entry, path| {
                 let caller = &functions[entry];
                 let Some(entry_syntax) = index.function_of(caller) else {
                     return false;
                 };
+                let mut carried = carried.clone();
+                carried.path_texts = path_texts(path, functions, &index);
+                carried.magics.extend(
+                    carried
+                        .path_texts
+                        .iter()
+                        .map(|text| text.as_bytes().to_vec()),
+                );
                 let entry_options = CaseOptions {
                     private: false,
                     impure: true,
@@ -360,6 +369,23 @@ fn unique_name(name: &str, taken: &mut HashSet<String>) -> String {
         n += 1;
     }
     candidate
+}
+
+/// The texts that lead down `path` (positions, entry first) into its last function: the
+/// literals guarding each call on the way, joined.
+fn path_texts(path: &[usize], functions: &[Function], index: &CrateIndex) -> Vec<String> {
+    let steps: Vec<Vec<String>> = path
+        .windows(2)
+        .map(|pair| {
+            let callee = &functions[pair[1]].path;
+            let name = callee.rsplit("::").next().unwrap_or(callee);
+            index
+                .function_of(&functions[pair[0]])
+                .map(|caller| guards::guarding_texts(&caller.block, name))
+                .unwrap_or_default()
+        })
+        .collect();
+    guards::compose(&steps)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! crate's call graph (the analyzer's `calls`, resolved by name), nearest first. A panic a
 //! private function raises is the crate's bug only when public API can make it happen.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use super::cases::is_public_api;
 use super::index::CrateIndex;
@@ -53,12 +53,13 @@ impl<'a> Callers<'a> {
     /// The public functions that reach `target` (positions in the functions) and that
     /// `usable` takes (it makes their tests), nearest first and in source order within a
     /// distance; the search goes up through private callers and public ones `usable`
-    /// refuses (an operator, a function with no value for a parameter).
+    /// refuses (an operator, a function with no value for a parameter). `usable` is given
+    /// the call path too: the entry first, `target` last.
     pub fn public_entries(
         &mut self,
         target: usize,
         index: &CrateIndex,
-        mut usable: impl FnMut(usize) -> bool,
+        mut usable: impl FnMut(usize, &[usize]) -> bool,
     ) -> Vec<usize> {
         let functions = self.functions;
         let public = |position: usize| {
@@ -70,6 +71,8 @@ impl<'a> Callers<'a> {
         let graph = self.graph();
         let mut entries = Vec::new();
         let mut seen: BTreeSet<usize> = BTreeSet::from([target]);
+        // Who each caller was found from: the next step down toward `target`.
+        let mut callee_of: HashMap<usize, usize> = HashMap::new();
         let mut queue: VecDeque<(usize, usize)> = VecDeque::from([(target, 0)]);
         while let Some((node, depth)) = queue.pop_front() {
             if depth == MAX_DEPTH {
@@ -79,7 +82,8 @@ impl<'a> Callers<'a> {
                 if !seen.insert(caller) {
                     continue;
                 }
-                if public(caller) && usable(caller) {
+                callee_of.insert(caller, node);
+                if public(caller) && usable(caller, &path_down(caller, &callee_of)) {
                     entries.push(caller);
                     if entries.len() == MAX_ENTRIES {
                         return entries;
@@ -91,6 +95,17 @@ impl<'a> Callers<'a> {
         }
         entries
     }
+}
+
+/// The call path from `entry` down to the search's target, following `callee_of`.
+fn path_down(entry: usize, callee_of: &HashMap<usize, usize>) -> Vec<usize> {
+    let mut path = vec![entry];
+    let mut at = entry;
+    while let Some(&next) = callee_of.get(&at) {
+        path.push(next);
+        at = next;
+    }
+    path
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Which candidate tests to keep: per function, greedily the ones that add the most not yet
 //! exercised (argument values, sites, spec items), at most `max_per_fn`; across functions,
 //! round-robin in that order up to the feature's budget, so every function gets its best
-//! tests before any gets its tenth.
+//! tests before any gets its tenth. A test whose body another kept test has already (a
+//! function's own and one made to reach a helper it calls) is not kept twice.
 
 use std::collections::HashSet;
 
@@ -22,13 +23,16 @@ pub fn select(
     let mut iters: Vec<std::vec::IntoIter<Candidate>> =
         ranked.into_iter().map(Vec::into_iter).collect();
     let mut total = 0;
+    let mut bodies: HashSet<String> = HashSet::new();
     loop {
         let mut progressed = false;
         for (slot, iter) in iters.iter_mut().enumerate() {
             if max_total.is_some_and(|max| total >= max) {
                 return kept;
             }
-            if let Some(candidate) = iter.next() {
+            let fresh = iter.find(|candidate| !bodies.contains(&candidate.body));
+            if let Some(candidate) = fresh {
+                bodies.insert(candidate.body.clone());
                 kept[slot].push(candidate);
                 total += 1;
                 progressed = true;
@@ -89,7 +93,7 @@ mod test {
         Candidate {
             name: name.into(),
             meta: Default::default(),
-            body: String::new(),
+            body: format!("{name}();"),
             features: features.iter().map(|f| f.to_string()).collect(),
             priority: 0,
         }
@@ -139,5 +143,21 @@ mod test {
             None,
         );
         assert_eq!(names(&capped[0]), ["x"]);
+    }
+
+    #[test]
+    fn a_body_already_kept_is_not_kept_again() {
+        let mut twin = candidate("g1", &["a"]);
+        twin.body = "f1();".to_owned();
+        let got = select(
+            vec![
+                vec![candidate("f1", &["a"])],
+                vec![twin, candidate("g2", &["b"])],
+            ],
+            20,
+            None,
+        );
+        assert_eq!(names(&got[0]), ["f1"]);
+        assert_eq!(names(&got[1]), ["g2"]);
     }
 }

@@ -3,10 +3,40 @@
 
 use std::path::PathBuf;
 #[cfg(target_os = "linux")]
+/// A command's kernel filters, the seccomp programs compiled once per sandbox (that costs
+/// more than a short test takes) and applied in each command's process before exec.
+pub(super) struct Filters {
+    writable: Vec<PathBuf>,
+    seccomp: Vec<seccompiler::BpfProgram>,
+}
+
+#[cfg(target_os = "linux")]
+impl Filters {
+    /// The filters for commands that may write only under `writable` (see `landlock`).
+    pub(super) fn prepare(writable: &[PathBuf]) -> Result<Filters, String> {
+        Ok(Filters {
+            writable: writable.to_vec(),
+            seccomp: seccomp()?,
+        })
+    }
+
+    /// Confine this process: Landlock, then seccomp (no_new_privs must be set). The Landlock
+    /// rules are made here, after the process's own mounts: a rule holds the file system
+    /// object a path names when it is made, and a tmpfs mounted over a path later is another.
+    pub(super) fn apply(self) -> Result<(), String> {
+        landlock(&self.writable);
+        for program in &self.seccomp {
+            seccompiler::apply_filter(program).map_err(|e| format!("seccomp: {e}"))?;
+        }
+        refuse_x32()
+    }
+}
+
+#[cfg(target_os = "linux")]
 /// Writes only under `writable`, `/tmp`, `/dev/shm` and `/dev/null`; abstract unix sockets
 /// and signals kept inside (where the kernel has the scopes). Defence in depth behind the
 /// read-only binds: a kernel without Landlock leaves the binds to do it alone.
-pub(super) fn landlock(writable: &[PathBuf]) {
+fn landlock(writable: &[PathBuf]) {
     use landlock::{
         ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, path_beneath_rules,
     };
@@ -25,8 +55,9 @@ pub(super) fn landlock(writable: &[PathBuf]) {
 /// System calls no test needs that would reach past the namespaces: tracing, mounting, new
 /// namespaces (`clone` with a namespace flag, `unshare`, `setns`), kernel keyrings, BPF,
 /// perf, userfaultfd, io_uring, module and reboot calls. `clone3` fails with `ENOSYS`, since
-/// its flags sit where a filter cannot read them, so libc falls back to `clone`.
-pub(super) fn seccomp() -> Result<(), String> {
+/// its flags sit where a filter cannot read them, so libc falls back to `clone`. Compiled
+/// here; `Filters::apply` installs them.
+fn seccomp() -> Result<Vec<seccompiler::BpfProgram>, String> {
     use seccompiler::{
         BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
         SeccompRule, TargetArch,
@@ -130,10 +161,7 @@ pub(super) fn seccomp() -> Result<(), String> {
         BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
         libc::ENOSYS,
     )?;
-    for program in [&denied, &clone3] {
-        seccompiler::apply_filter(program).map_err(|e| format!("seccomp: {e}"))?;
-    }
-    refuse_x32()
+    Ok(vec![denied, clone3])
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

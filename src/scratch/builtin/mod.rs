@@ -253,12 +253,19 @@ fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
     if args.serve {
         return serve::serve(args);
     }
+    let filters = match filter::Filters::prepare(&args.writable) {
+        Ok(filters) => filters,
+        Err(message) => {
+            eprintln!("dualtrack sandbox: {message}");
+            return SETUP_FAILED;
+        }
+    };
     // SAFETY: fork in a single-threaded process.
     match unsafe { libc::fork() } {
         -1 => SETUP_FAILED,
         0 => {
             if let Err(message) =
-                root::private_writes(args).and_then(|()| confine(args, &args.chdir))
+                root::private_writes(args).and_then(|()| confine(args, &args.chdir, filters))
             {
                 eprintln!("dualtrack sandbox: {message}");
                 // SAFETY: _exit ends the child without running the parent's destructors.
@@ -345,8 +352,8 @@ fn read_byte(fd: libc::c_int) -> bool {
 
 #[cfg(target_os = "linux")]
 /// In the command's process, before exec: the unprivileged user, limits, no new privileges,
-/// Landlock, seccomp, the directory.
-fn confine(args: &InitArgs, cwd: &std::path::Path) -> Result<(), String> {
+/// Landlock and seccomp (`filters`, made once beforehand), the directory.
+fn confine(args: &InitArgs, cwd: &std::path::Path, filters: filter::Filters) -> Result<(), String> {
     // SAFETY: setresgid/setresuid on this process; the id is mapped in this namespace.
     unsafe {
         if libc::setresgid(INSIDE_ID, INSIDE_ID, INSIDE_ID) != 0 {
@@ -392,8 +399,7 @@ fn confine(args: &InitArgs, cwd: &std::path::Path) -> Result<(), String> {
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err("cannot set no_new_privs".to_owned());
     }
-    filter::landlock(&args.writable);
-    filter::seccomp()?;
+    filters.apply()?;
     std::env::set_current_dir(cwd).map_err(|e| format!("cannot enter {}: {e}", cwd.display()))
 }
 
