@@ -646,7 +646,8 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
 /// it (`<Header as FromStr>::from_str` reaches `split_header`), and the finding names both; a
 /// method whose receiver only a free function makes is reached by making it from nothing; a
 /// helper three private calls down a parser is reached by the text its callers' guards spell
-/// (`unescape("\\x")` ends inside `hex_byte`).
+/// (`unescape("\\x")` ends inside `hex_byte`); an `Err` a function returns is formatted, and
+/// a message that panics (`QuoteError`'s `Display`) is found through the function.
 #[test]
 fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones() {
     let dir = copy_fixture("reach");
@@ -661,6 +662,8 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
             "last_word",
             "--fn",
             "hex_byte",
+            "--fn",
+            "parse_quoted",
         ])
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
@@ -696,6 +699,14 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
         .find(|f| f["reached"] == "reach::escape::hex_byte")
         .unwrap_or_else(|| panic!("{found:#?}"));
     assert_eq!(escape["function"], "reach::escape::unescape");
+    let message = found
+        .iter()
+        .find(|f| f["function"] == "reach::escape::parse_quoted")
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        message["reached"],
+        "reach::escape::<QuoteError as fmt::Display>::fmt"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("(in reach::text::split_header)"),

@@ -178,13 +178,13 @@ pub fn candidates(
     let mut trait_path = trait_path;
     // Type parameters bounded by the crate's own traits take a crate type that implements
     // them (`Tz: TimeZone` takes `Utc`).
-    let Some(bound) = crate_trait_bindings(
+    let bound = crate_trait_bindings(
         &[&impl_generics, &syntax.sig.generics],
         &maker,
+        self_ty.as_ref(),
         options.implementor,
-    ) else {
-        return Err(vec![NO_FURTHER_IMPLEMENTOR.to_owned()]);
-    };
+    )
+    .map_err(|reason| vec![reason])?;
     if !bound.is_empty() {
         let mut substitute = Substitute(&bound);
         for input in fn_sig.inputs.iter_mut() {
@@ -358,6 +358,7 @@ pub fn candidates(
         }
         _ => None,
     };
+    let error_format = error_format(&syntax.sig.output, index, &module, self_ty);
     let mut out = Vec::new();
     for (row_number, row) in rows.iter().enumerate() {
         let chosen: Vec<&Arg> = row
@@ -376,6 +377,7 @@ pub fn candidates(
             names: &names,
             args: &chosen,
             display: &display,
+            error_format,
         };
         if oracle.is_some() {
             let mut candidate = match index_check {
@@ -417,6 +419,76 @@ pub fn candidates(
         }]);
     }
     Ok(out)
+}
+
+/// Error types of std that format with `{}`.
+const STD_DISPLAY_ERRORS: &[&str] = &[
+    "ParseIntError",
+    "ParseFloatError",
+    "ParseBoolError",
+    "ParseCharError",
+    "TryFromIntError",
+    "Utf8Error",
+    "FromUtf8Error",
+    "AddrParseError",
+    "String",
+];
+
+/// How to format the `Err` of a function returning `Result<_, E>`: `{}` when `E` is a std
+/// error or a crate type that implements `Display`, `{:?}` when it only implements `Debug`;
+/// `None` when `E` is not written out (an alias's) or not known to format.
+fn error_format(
+    output: &syn::ReturnType,
+    index: &CrateIndex,
+    module: &str,
+    self_ty: Option<&syn::Type>,
+) -> Option<&'static str> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let types: Vec<&syn::Type> = args
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect();
+    let [_, error] = types[..] else {
+        return None;
+    };
+    let syn::Type::Path(error) = error else {
+        return None;
+    };
+    let segment = error.path.segments.last()?;
+    if !segment.arguments.is_none() {
+        return None;
+    }
+    let name = if segment.ident == "Self" {
+        crate::analyze::names::self_type_name(self_ty?)
+    } else {
+        segment.ident.to_string()
+    };
+    if STD_DISPLAY_ERRORS.contains(&name.as_str()) && index.type_def(&name, module).is_none() {
+        return Some("{}");
+    }
+    if index.implements(&name, module, "Display") {
+        Some("{}")
+    } else if index.implements(&name, module, "Debug") {
+        Some("{:?}")
+    } else {
+        None
+    }
 }
 
 /// The no-panic oracle applies.
@@ -778,11 +850,15 @@ const AUTO_TRAITS: &[&str] = &["Send", "Sync", "Sized", "Unpin", "?Sized"];
 
 /// For each type parameter bounded by a trait of the crate, a crate type implementing every
 /// one of its bounds that the engine can make a value of, as `(name, path)`.
+/// A parameter only `Self`'s bounds constrain (`where Self: Contains<T>`) takes, in turn, the
+/// types `Self` implements the trait for. Past the last choice of every parameter,
+/// `NO_FURTHER_IMPLEMENTOR`.
 fn crate_trait_bindings(
     generics: &[&syn::Generics],
     maker: &Constructor,
+    self_ty: Option<&syn::Type>,
     choice: usize,
-) -> Option<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     // Whether some parameter has a `choice`th implementor: past that, nothing new is made.
     let mut any_choice = choice == 0;
@@ -820,6 +896,14 @@ fn crate_trait_bindings(
                 .filter(|t| maker.index.defines_trait(t) && !STD_TRAIT_NAMES.contains(&t.as_str()))
                 .collect();
             if crate_traits.is_empty() {
+                if bounds.is_empty()
+                    && let Some(arguments) = self_bound_arguments(generics, &name, self_ty, maker)?
+                {
+                    any_choice |= choice < arguments.len();
+                    if let Some(argument) = arguments.get(choice).or(arguments.last()) {
+                        out.push((name, argument.clone()));
+                    }
+                }
                 continue;
             }
             let candidates = maker.index.implementors(crate_traits[0]);
@@ -845,7 +929,72 @@ fn crate_trait_bindings(
             }
         }
     }
-    any_choice.then_some(out)
+    if any_choice {
+        Ok(out)
+    } else {
+        Err(NO_FURTHER_IMPLEMENTOR.to_owned())
+    }
+}
+
+/// For a type parameter `name` that a `where Self: Trait<.., name, ..>` (or `where Type:`
+/// naming the self type) constrains, the types the self type implements `Trait` for, at that
+/// argument; `None` when no such bound names it, an error when the crate has no such impl.
+fn self_bound_arguments(
+    generics: &syn::Generics,
+    name: &str,
+    self_ty: Option<&syn::Type>,
+    maker: &Constructor,
+) -> Result<Option<Vec<String>>, String> {
+    let (Some(clause), Some(self_ty)) = (&generics.where_clause, self_ty) else {
+        return Ok(None);
+    };
+    let self_name = crate::analyze::names::self_type_name(self_ty);
+    for predicate in &clause.predicates {
+        let syn::WherePredicate::Type(typed) = predicate else {
+            continue;
+        };
+        let syn::Type::Path(bounded) = &typed.bounded_ty else {
+            continue;
+        };
+        let is_self = bounded.path.is_ident("Self")
+            || bounded
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == last_segment(&self_name));
+        if !is_self {
+            continue;
+        }
+        for bound in &typed.bounds {
+            let syn::TypeParamBound::Trait(bound) = bound else {
+                continue;
+            };
+            let Some(segment) = bound.path.segments.last() else {
+                continue;
+            };
+            let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                continue;
+            };
+            let position = args.args.iter().position(|arg| {
+                matches!(arg, syn::GenericArgument::Type(syn::Type::Path(p)) if p.path.is_ident(name))
+            });
+            let Some(position) = position else {
+                continue;
+            };
+            let trait_name = segment.ident.to_string();
+            let arguments =
+                maker
+                    .index
+                    .trait_arguments(&self_name, maker.module, &trait_name, position);
+            if arguments.is_empty() {
+                return Err(format!(
+                    "type parameter `{name}`: no `impl {trait_name}<..> for {self_name}` names a type for it"
+                ));
+            }
+            return Ok(Some(arguments));
+        }
+    }
+    Ok(None)
 }
 
 /// `Add<TimeDelta>` recorded for a type satisfies a bound written `Add`.
@@ -1817,6 +1966,9 @@ struct Case<'a> {
     names: &'a [String],
     args: &'a [&'a Arg],
     display: &'a str,
+    /// How the function's `Err` is formatted after the call (`{}` or `{:?}`), when its error
+    /// type is known to format: a message that panics is the crate's bug too.
+    error_format: Option<&'static str>,
 }
 
 /// Longest name part made of argument labels.
@@ -2040,7 +2192,13 @@ impl Case<'_> {
         Candidate {
             name: format!("{}_{}_does_not_panic", self.display, self.label()),
             meta: self.meta("no_panic"),
-            body: format!("{setups}\nlet _ = {};", self.call()),
+            body: match self.error_format {
+                Some(spec) => format!(
+                    "{setups}\nif let Err(error) = {} {{\n    let _ = format!(\"{spec}\", error);\n}}",
+                    self.call()
+                ),
+                None => format!("{setups}\nlet _ = {};", self.call()),
+            },
             features: self.features(),
             priority: 0,
         }
@@ -2195,6 +2353,61 @@ mod test {
             .filter_map(|c| c.meta.oracle.as_deref())
             .collect();
         assert_eq!(oracles, BTreeSet::from(["deterministic", "no_panic"]));
+    }
+
+    #[test]
+    fn a_parameter_only_self_s_bound_names_takes_the_types_self_implements_it_for() {
+        let source = "pub trait Contains<T> { fn contains(&self, other: T) -> bool; }\n#[derive(Debug, Default)]\npub struct Net { bits: u8 }\nimpl<'a> Contains<&'a Net> for Net { fn contains(&self, other: &'a Net) -> bool { self.bits <= other.bits } }\nimpl Contains<u8> for Net { fn contains(&self, other: u8) -> bool { self.bits <= other } }\nimpl Net {\n    pub fn holds<T>(&self, other: T) -> bool where Self: Contains<T> { Contains::contains(self, other) }\n}\n";
+        let holds = function("demo::Net::holds", 7, &["self", "other"], "pub");
+        let with = |implementor| {
+            made(
+                source,
+                &holds,
+                CaseOptions {
+                    implementor,
+                    ..CaseOptions::default()
+                },
+            )
+        };
+        let first = with(0).unwrap();
+        assert!(
+            first.iter().all(|c| c.body.contains("holds::<&Net>(")),
+            "{:#?}",
+            first.iter().map(|c| &c.body).collect::<Vec<_>>()
+        );
+        assert!(
+            with(1)
+                .unwrap()
+                .iter()
+                .all(|c| c.body.contains("holds::<u8>("))
+        );
+        assert_eq!(with(2).unwrap_err(), [NO_FURTHER_IMPLEMENTOR]);
+    }
+
+    #[test]
+    fn an_err_is_formatted_the_way_its_type_allows() {
+        let source = "#[derive(Debug)]\npub struct Shown;\nimpl std::fmt::Display for Shown {\n    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str(\"x\") }\n}\n#[derive(Debug)]\npub struct Opaque;\npub fn shown(n: u8) -> Result<u8, Shown> { Ok(n) }\npub fn opaque(n: u8) -> Result<u8, Opaque> { Ok(n) }\npub fn parsed(n: &str) -> Result<u8, std::num::ParseIntError> { n.parse() }\npub fn plain(n: u8) -> Option<u8> { Some(n) }\n";
+        let body = |name: &str, line: u32| {
+            let got = made(
+                source,
+                &function(&format!("demo::{name}"), line, &["n"], "pub"),
+                CaseOptions::default(),
+            )
+            .unwrap();
+            got.into_iter()
+                .find(|c| c.meta.oracle.as_deref() == Some("no_panic"))
+                .expect("a no-panic test")
+                .body
+        };
+        assert!(body("shown", 8).contains("if let Err(error) = shown("));
+        assert!(body("shown", 8).contains("format!(\"{}\", error)"));
+        assert!(body("opaque", 9).contains("format!(\"{:?}\", error)"));
+        assert!(body("parsed", 10).contains("format!(\"{}\", error)"));
+        assert!(
+            body("plain", 11).starts_with("\nlet _ = plain("),
+            "{}",
+            body("plain", 11)
+        );
     }
 
     #[test]

@@ -51,6 +51,20 @@ pub struct FnSyntax {
     pub module: String,
 }
 
+/// Lifetimes taken out of a type: references lose theirs, other places get `'_`.
+struct Unlifetimed;
+
+impl syn::visit_mut::VisitMut for Unlifetimed {
+    fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+        reference.lifetime = None;
+        syn::visit_mut::visit_type_reference_mut(self, reference);
+    }
+
+    fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+        *lifetime = syn::Lifetime::new("'_", lifetime.span());
+    }
+}
+
 /// `ty` with array lengths named in `values` written out (`[u8; N]` → `[u8; 4]`).
 pub fn lengths_written(ty: &syn::Type, values: &HashMap<String, u64>) -> syn::Type {
     struct Lengths<'a>(&'a HashMap<String, u64>);
@@ -369,6 +383,40 @@ impl CrateIndex {
     /// trait's printed name (`Default`, `Debug`, `FromStr`, `From<u64>`).
     pub fn implements(&self, written: &str, module: &str, trait_name: &str) -> bool {
         self.traits_of(written, module).any(|t| t == trait_name)
+    }
+
+    /// The type arguments at `position` of every `impl Trait<..> for` the type `written`
+    /// names (`Contains<&IpAddr>` and `Contains<&IpNet>` give `&IpAddr` and `&IpNet`).
+    pub fn trait_arguments(
+        &self,
+        written: &str,
+        module: &str,
+        trait_name: &str,
+        position: usize,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .traits_of(written, module)
+            .filter(|t| t.split('<').next() == Some(trait_name))
+            .filter_map(|t| {
+                let path: syn::Path = crate::syntax::parse_str(t).ok()?;
+                let syn::PathArguments::AngleBracketed(args) = &path.segments.last()?.arguments
+                else {
+                    return None;
+                };
+                match args.args.iter().nth(position)? {
+                    syn::GenericArgument::Type(ty) => {
+                        // The impl's lifetimes mean nothing at a call: `&'a IpNet` is `&IpNet`.
+                        let mut ty = ty.clone();
+                        syn::visit_mut::VisitMut::visit_type_mut(&mut Unlifetimed, &mut ty);
+                        Some(crate::analyze::names::pretty_type(&ty))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn traits_of<'a>(&'a self, written: &str, module: &str) -> impl Iterator<Item = &'a str> {
