@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::generate::Engine;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 const ABOUT: &str = "The adversarial second track for Rust code: enumerate every branch, guard, \
@@ -112,6 +113,18 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// The options a follow-up command must repeat to see the same crate and the same code:
+    /// the manifest and the features, as words.
+    pub fn repeated_options(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(path) = &self.manifest_path {
+            words.push("--manifest-path".to_owned());
+            words.push(path.display().to_string());
+        }
+        words.extend(self.feature_selection().cargo_args());
+        words
+    }
+
     /// The feature flags, as the workspace and cargo take them.
     pub fn feature_selection(&self) -> crate::workspace::FeatureSelection {
         crate::workspace::FeatureSelection {
@@ -527,46 +540,6 @@ pub struct GenerateArgs {
 pub enum GenerateFormat {
     Human,
     Json,
-}
-
-/// Test-writing engines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Engine {
-    /// Built in: deterministic, no key, no network
-    Offline,
-    /// OpenAI's Responses API, Codex models included (OPENAI_API_KEY, OPENAI_BASE_URL)
-    Openai,
-    /// OpenAI's Chat Completions (OPENAI_API_KEY, OPENAI_BASE_URL)
-    OpenaiChat,
-    /// Anthropic's Messages API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)
-    Anthropic,
-    /// A local server speaking Chat Completions: Ollama, vLLM, llama.cpp (--base-url, --model)
-    OpenaiCompatible,
-}
-
-impl Engine {
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Offline => "offline",
-            Engine::Openai => "openai",
-            Engine::OpenaiChat => "openai-chat",
-            Engine::Anthropic => "anthropic",
-            Engine::OpenaiCompatible => "openai-compatible",
-        }
-    }
-
-    /// The model backend, for every engine but `offline`.
-    pub fn provider(self) -> Option<crate::generate::model::backend::Provider> {
-        use crate::generate::model::backend::Provider;
-        match self {
-            Engine::Offline => None,
-            Engine::Openai => Some(Provider::OpenAi),
-            Engine::OpenaiChat => Some(Provider::OpenAiChat),
-            Engine::Anthropic => Some(Provider::Anthropic),
-            Engine::OpenaiCompatible => Some(Provider::OpenAiCompatible),
-        }
-    }
 }
 
 /// Which model, and where: for the model engines.

@@ -27,7 +27,7 @@ pub struct Config {
     #[serde(default)]
     pub prices: std::collections::BTreeMap<String, crate::generate::model::cost::Price>,
     /// The engine `generate` and `review` use when `--engine` is not given.
-    pub engine: Option<crate::cli::Engine>,
+    pub engine: Option<crate::generate::Engine>,
     /// `--model`, `--base-url`, `--max-cost`, `--total-timeout` and `--repair-rounds` when
     /// not given.
     pub model: Option<String>,
@@ -201,7 +201,10 @@ mod test {
              repair_rounds = 1\n",
         )
         .unwrap();
-        assert_eq!(config.engine, Some(crate::cli::Engine::OpenaiCompatible));
+        assert_eq!(
+            config.engine,
+            Some(crate::generate::Engine::OpenaiCompatible)
+        );
         assert_eq!(config.model.as_deref(), Some("qwen3-coder:30b"));
         assert_eq!(config.max_cost, Some(2.5));
         assert_eq!(config.repair_rounds, Some(1));

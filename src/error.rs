@@ -3,7 +3,12 @@
 //! Everything else travels as `anyhow::Error` with context; `main` downcasts to these to choose
 //! between "you gave me bad input" (2) and "the tool broke" (70).
 
-/// The process exit codes of DESIGN.md.
+/// Ctrl-C arrived before any test ran; there is nothing to report.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted before any test ran")]
+pub struct Interrupted;
+
+/// The process exit codes (README, `analyze`, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Nothing to report.
@@ -51,11 +56,7 @@ impl InputError {
 /// interruption (130); input errors anywhere in the chain are the user's (2), anything else
 /// is ours (70).
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
-    if crate::interrupt::interrupted()
-        || error
-            .chain()
-            .any(|cause| cause.is::<crate::scratch::Interrupted>())
-    {
+    if crate::interrupt::interrupted() || error.chain().any(|cause| cause.is::<Interrupted>()) {
         ExitCode::Interrupted
     } else if error.chain().any(|cause| cause.is::<InputError>()) {
         ExitCode::Usage
@@ -79,8 +80,7 @@ mod test {
 
     #[test]
     fn an_interruption_behind_context_exits_130() {
-        let error = anyhow::Error::new(crate::scratch::Interrupted)
-            .context("interrupted: nothing was checked in");
+        let error = anyhow::Error::new(Interrupted).context("interrupted: nothing was checked in");
         assert_eq!(exit_code_for(&error), ExitCode::Interrupted);
     }
 

@@ -102,13 +102,11 @@ pub enum TargetKind {
 }
 
 impl Workspace {
-    /// The package and target `function` belongs to, from its path's crate name.
-    pub fn target_of(
-        &self,
-        function: &crate::analyze::Function,
-    ) -> Option<(&SelectedPackage, &CrateTarget)> {
-        let package = self.packages.iter().find(|p| p.name == function.package)?;
-        let crate_name = function.path.split("::").next()?;
+    /// The package and target an item of `package` at `path` (`ledger::Ledger::add`) belongs
+    /// to, from the path's crate name.
+    pub fn target_of(&self, package: &str, path: &str) -> Option<(&SelectedPackage, &CrateTarget)> {
+        let package = self.packages.iter().find(|p| p.name == package)?;
+        let crate_name = path.split("::").next()?;
         let target = package
             .targets
             .iter()

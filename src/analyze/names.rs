@@ -1,5 +1,5 @@
-//! Function paths as DESIGN.md defines them: how impl and trait contexts name a method, and
-//! how a visibility is written.
+//! Function paths as the analyzer names them (README, `analyze`, "Identifiers"): how impl
+//! and trait contexts name a method, and how a visibility is written.
 
 use quote::ToTokens;
 use syn::visit::Visit;

@@ -199,7 +199,7 @@ fn check_in(
     // Ctrl-C while the tests build stops the build, and what was written is rolled back.
     crate::interrupt::install();
     // A generated test that does not build in the tree is left out, and said.
-    let written = crate::scratch::trial::check_in(
+    let written = crate::checkin::trial::check_in(
         workspace,
         features,
         &tests,

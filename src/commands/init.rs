@@ -88,7 +88,7 @@ fn is_public_api(
     function: &crate::analyze::Function,
 ) -> bool {
     let in_lib = workspace
-        .target_of(function)
+        .target_of(&function.package, &function.path)
         .is_some_and(|(_, target)| target.kind == crate::workspace::TargetKind::Lib);
     let below = function
         .path

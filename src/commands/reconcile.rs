@@ -202,7 +202,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         let written = kept_tests(&workspace, tree(), &runs.join(&run_id), &report, &names)
             .and_then(|kept| {
                 let features = global.feature_selection();
-                crate::scratch::trial::check_in(
+                crate::checkin::trial::check_in(
                     &workspace,
                     &features,
                     &kept,

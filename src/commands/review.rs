@@ -487,7 +487,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     collapse_duplicates(&mut document);
     let seen = earlier_finding_ids(&runs_dir, &id);
     mark_status(&mut document, &decisions, &seen);
-    add_reproduce(&mut document, global, &sources, &cwd);
+    add_reproduce(&mut document, &global.repeated_options(), &sources, &cwd);
     document["per_function"] = per_function(&document);
     if model_usage.is_some() {
         add_function_usage(&mut document, &transcripts, &config);

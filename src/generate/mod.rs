@@ -8,6 +8,46 @@ pub mod offline;
 
 use crate::generate::emit::EmittedTest;
 
+/// Test-writing engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Built in: deterministic, no key, no network
+    Offline,
+    /// OpenAI's Responses API, Codex models included (OPENAI_API_KEY, OPENAI_BASE_URL)
+    Openai,
+    /// OpenAI's Chat Completions (OPENAI_API_KEY, OPENAI_BASE_URL)
+    OpenaiChat,
+    /// Anthropic's Messages API (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL)
+    Anthropic,
+    /// A local server speaking Chat Completions: Ollama, vLLM, llama.cpp (--base-url, --model)
+    OpenaiCompatible,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Offline => "offline",
+            Engine::Openai => "openai",
+            Engine::OpenaiChat => "openai-chat",
+            Engine::Anthropic => "anthropic",
+            Engine::OpenaiCompatible => "openai-compatible",
+        }
+    }
+
+    /// The model backend, for every engine but `offline`.
+    pub fn provider(self) -> Option<crate::generate::model::backend::Provider> {
+        use crate::generate::model::backend::Provider;
+        match self {
+            Engine::Offline => None,
+            Engine::Openai => Some(Provider::OpenAi),
+            Engine::OpenaiChat => Some(Provider::OpenAiChat),
+            Engine::Anthropic => Some(Provider::Anthropic),
+            Engine::OpenaiCompatible => Some(Provider::OpenAiCompatible),
+        }
+    }
+}
+
 /// One generated test and where it goes.
 pub struct GeneratedTest {
     pub test: EmittedTest,

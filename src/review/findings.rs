@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::cli::GlobalArgs;
 use crate::decisions::Decisions;
 use crate::scratch::RunReport;
 use crate::scratch::execute::Outcome;
@@ -292,29 +291,19 @@ pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<S
 }
 
 /// The command that runs a failing test alone, on each failure: `run-tests` on the run's
-/// module the test came from (`sources`, by test name), that test only.
+/// module the test came from (`sources`, by test name), that test only, with the run's
+/// `global_options` (the manifest, the features: without them the test may be compiled out).
 pub fn add_reproduce(
     document: &mut Value,
-    global: &GlobalArgs,
+    global_options: &[String],
     sources: &HashMap<String, PathBuf>,
     cwd: &Path,
 ) {
     // Global options go after the subcommand: plain `cargo dualtrack` takes review's own.
-    let mut options: String = global
-        .manifest_path
-        .as_ref()
-        .map(|path| {
-            format!(
-                " --manifest-path {}",
-                shell_word(&path.display().to_string())
-            )
-        })
-        .unwrap_or_default();
-    // The same features, or the test is compiled out.
-    for arg in global.feature_selection().cargo_args() {
-        options.push(' ');
-        options.push_str(&shell_word(&arg));
-    }
+    let options: String = global_options
+        .iter()
+        .map(|word| format!(" {}", shell_word(word)))
+        .collect();
     for finding in document["findings"].as_array_mut().into_iter().flatten() {
         if finding["kind"] != "failure" {
             continue;

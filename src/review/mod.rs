@@ -1,4 +1,4 @@
-//! The review stage (`cargo dualtrack review`, in progress: issue 6): scoping to what changed
+//! The review stage (`cargo dualtrack review`): scoping to what changed
 //! since a base revision, and the findings of a run.
 
 pub mod diff;

@@ -9,13 +9,13 @@ pub mod builtin;
 pub mod copy;
 pub mod execute;
 pub mod inject;
+pub mod journal;
 pub mod lints;
 pub mod manifest;
 pub mod own_tests;
 pub mod process;
 pub mod sandbox;
 pub mod served;
-pub mod trial;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -192,10 +192,7 @@ pub struct RunReport {
     pub build_log: String,
 }
 
-/// Ctrl-C arrived before any test ran; there is nothing to report.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted before any test ran")]
-pub struct Interrupted;
+pub use crate::error::Interrupted;
 
 /// The crate itself does not build (or its own tests fail) before anything is injected.
 #[derive(Debug, thiserror::Error)]
@@ -266,7 +263,7 @@ impl ScratchArea {
             _lock: lock,
         };
         // A check-in the tool died in the middle of is put back first.
-        trial::recover(&area, workspace)?;
+        journal::recover(&area, workspace)?;
         Ok(area)
     }
 
@@ -1260,7 +1257,7 @@ fn owning_target(
     workspace: &Workspace,
     function: &Function,
 ) -> Option<(String, (TargetKind, String))> {
-    let (package, target) = workspace.target_of(function)?;
+    let (package, target) = workspace.target_of(&function.package, &function.path)?;
     Some((package.name.clone(), (target.kind, target.name.clone())))
 }
 
@@ -1312,7 +1309,7 @@ fn place_tests(
         let allow = match tests
             .first()
             .and_then(|&index| pending[index].function)
-            .and_then(|function| workspace.target_of(function))
+            .and_then(|function| workspace.target_of(&function.package, &function.path))
         {
             Some((package, target)) => allows
                 .entry(target.root_file.clone())

@@ -1,6 +1,6 @@
-//! Model engines (in progress: issue 7): tests written by a model behind one interface
-//! (`backend`), one module per wire format. Built so far: the wire formats, the HTTP client
-//! with the retry policy, reading answers, the prompt, and the generation loop.
+//! Model engines: tests written by a model behind one interface (`backend`), one module per
+//! wire format, the HTTP client with its retry policy, reading answers, the prompt, and the
+//! generation loop.
 
 pub mod answer;
 pub mod anthropic;

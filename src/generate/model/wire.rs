@@ -88,7 +88,7 @@ pub struct WireError {
     pub why: String,
 }
 
-/// The model output contract's schema (DESIGN.md), in the strict subset: every property
+/// The schema of the tests a model answers with, in the strict subset: every property
 /// required, optional ones nullable, no additional properties.
 pub fn tests_schema() -> Value {
     let text = json!({"type": "string"});

@@ -8,6 +8,8 @@
 //! an integration test goes to the child module instead, and if that does not build either,
 //! every write is rolled back.
 
+pub mod trial;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -71,7 +73,7 @@ impl KeptTest {
         uses: Vec<String>,
     ) -> KeptTest {
         let unit_tests = workspace
-            .target_of(function)
+            .target_of(&function.package, &function.path)
             .is_none_or(|(_, target)| target.unit_tests);
         KeptTest {
             finding,
@@ -553,7 +555,7 @@ pub fn check_in(
         let failing = failing_tests(root, &attempt, &failure);
         undo.roll_back()?;
         if crate::interrupt::interrupted() {
-            return Err(anyhow::Error::new(crate::scratch::Interrupted)
+            return Err(anyhow::Error::new(crate::error::Interrupted)
                 .context("interrupted: nothing was checked in"));
         }
         attempts += 1;

@@ -1,21 +1,14 @@
-//! Checked-in tests tried in the scratch copy first: the writer places them in the copy, the
-//! copy's tests build there in the sandbox with the cleared environment (a kept test is
-//! untrusted code from the moment it is compiled), and only the files of a check-in that
-//! builds are then written into the user's tree, under a journal that the next command
-//! replays if the tool dies half-way.
+//! Files copied from the scratch copy into the user's tree all or none, under a journal in the
+//! scratch area that the next command opening the area replays if the tool died half-way.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::sandbox::{Mechanism, SandboxChoice};
-use super::{ScratchArea, process};
-use crate::checkin::{KeptTest, Written};
-use crate::error::InputError;
+use super::ScratchArea;
 use crate::output::write_atomically;
-use crate::progress::Progress;
-use crate::workspace::{FeatureSelection, Workspace};
+use crate::workspace::Workspace;
 
 /// The journal's name in the scratch area (never in the user's tree).
 const JOURNAL: &str = "checkin-journal.json";
@@ -30,49 +23,8 @@ struct Journal {
     created: Vec<PathBuf>,
 }
 
-/// Check `tests` in: placed, built and trimmed in the scratch copy (see
-/// [`crate::checkin::check_in`]), then the files that hold written into the workspace.
-pub fn check_in(
-    workspace: &Workspace,
-    features: &FeatureSelection,
-    tests: &[KeptTest],
-    drop_broken: bool,
-    progress: &Progress,
-) -> anyhow::Result<Written> {
-    // Opening the area replays a journal an earlier check-in left.
-    let area = ScratchArea::open(workspace)?;
-    let mechanism = Mechanism::choose(SandboxChoice::Auto)?;
-    if mechanism == Mechanism::None && tests.iter().any(|t| t.by_model) {
-        return Err(InputError::new(
-            "a model's tests are built only in a sandbox, and none works here: install \
-             bubblewrap (`apt-get install bubblewrap`) or allow user namespaces",
-        )
-        .into());
-    }
-    let synced = area.sync(workspace, &[])?;
-    let mut sandbox = area.build_sandbox(mechanism);
-    super::show_outside(workspace, &synced, &[], progress, &mut [&mut sandbox]);
-    let env = area.test_env();
-    let cargo = super::build::cargo();
-    let build = |packages: &[String]| {
-        let args = crate::checkin::build_check_args(workspace, &area.copy, features, packages);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let command = sandbox.command(&cargo, &args, &area.copy, &env, None);
-        let finished = process::run_with_timeout(command, super::build::BUILD_TIMEOUT, usize::MAX)
-            .context("failed to run cargo to build the checked-in tests")?;
-        Ok(crate::checkin::build_check_outcome(
-            finished.status.is_some_and(|s| s.success()),
-            finished.stdout.as_bytes(),
-            &finished.stderr,
-        ))
-    };
-    let written = crate::checkin::check_in(&area.copy, tests, &build, drop_broken)?;
-    write_to_tree(&area, workspace, &written.touched)?;
-    Ok(written)
-}
-
 /// Copy `touched` (relative) from the scratch copy into the workspace, all or none.
-fn write_to_tree(
+pub fn write_to_tree(
     area: &ScratchArea,
     workspace: &Workspace,
     touched: &[PathBuf],
