@@ -759,3 +759,62 @@ fn the_time_budget_cuts_the_run_and_says_so() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("the unit is s, m or h"));
 }
+
+/// `text` with every run id (`r1796219876-7308`, in run directories and reproduce commands)
+/// written `<run>`.
+fn without_run_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("runs/r") {
+        out.push_str(&rest[..at + "runs/".len()]);
+        rest = &rest[at + "runs/".len()..];
+        let id_len = rest
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == '-'))
+            .map_or(rest.len(), |(i, _)| i);
+        out.push_str("<run>");
+        rest = &rest[id_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The review document of each fixture, whole, with what changes from run to run blanked
+/// (the run id, times, the sandbox this machine has, where the copy is): a change to what a review reports,
+/// however it is built, shows in these snapshots.
+#[test]
+fn the_review_document_of_each_fixture_is_stable() {
+    for fixture in ["ledger", "planted"] {
+        let dir = copy_fixture(fixture);
+        let output = dualtrack()
+            .args([
+                "review",
+                "--all-functions",
+                "--no-ledger",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--manifest-path",
+            ])
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{fixture}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut text = without_run_ids(&String::from_utf8_lossy(&output.stdout));
+        for root in [dir.path().to_owned(), dir.path().canonicalize().unwrap()] {
+            text = text.replace(&root.display().to_string(), "<copy>");
+        }
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        doc["run_id"] = "<run>".into();
+        doc["timings"] = "<timings>".into();
+        doc["sandbox"] = "<sandbox>".into();
+        insta::assert_json_snapshot!(format!("review_document_{fixture}"), doc);
+    }
+}

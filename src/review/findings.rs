@@ -77,11 +77,21 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_j
             }
             // What failed, stably: the site (else the file without the line, which moves with
             // any edit above it), and the message's class.
+            // An assertion in the generated test itself (a spec contract, an oracle's check)
+            // is placed in this run's module, whose path changes with every run: the test is
+            // the place then, and its input and oracle already say which.
             let place = r.failure_site.clone().unwrap_or_else(|| {
                 r.location
                     .as_deref()
                     .and_then(split_location)
                     .map(|(file, _)| file)
+                    .map(|file| {
+                        if in_generated_module(&file) {
+                            GENERATED_MODULE.to_owned()
+                        } else {
+                            file
+                        }
+                    })
                     .unwrap_or_default()
             });
             let failure = format!(
@@ -145,6 +155,15 @@ fn verdict(outcome: Outcome, from_spec: bool) -> &'static str {
     }
 }
 
+/// What a failure inside the generated test is placed at, for its id.
+const GENERATED_MODULE: &str = "the generated test";
+
+/// Whether `file` is a module of generated tests in a run's directory (where a spec contract's
+/// or an oracle's own assertion fails), not a source file of the crate.
+pub fn in_generated_module(file: &str) -> bool {
+    file.contains("dualtrack/runs/")
+}
+
 /// A report's place, `src/lib.rs:64`, as (`src/lib.rs`, 64).
 pub fn split_location(location: &str) -> Option<(String, u32)> {
     let (file, line) = location.rsplit_once(':')?;
@@ -176,7 +195,7 @@ pub fn collapse_duplicates(document: &mut Value) {
         let place = match f["location"].as_str() {
             // An oracle's assertion in the generated test itself (a range that does not
             // index its input, a value that does not parse back): one finding per oracle.
-            Some(location) if location.contains("dualtrack/runs/") => {
+            Some(location) if in_generated_module(location) => {
                 format!("oracle: {}", f["oracle"].as_str().unwrap_or_default())
             }
             Some(location) => location.to_owned(),
@@ -382,6 +401,31 @@ mod test {
         assert_ne!(ids[0], ids[1]);
         assert_ne!(ids[0], ids[2]);
         assert_eq!(ids[0], ids[3]);
+    }
+
+    #[test]
+    fn a_failure_in_the_generated_test_keeps_its_id_from_run_to_run() {
+        let in_run = |run: &str| -> crate::scratch::TestResult {
+            serde_json::from_value(json!({
+                "name": "f_contract", "engine": "offline", "function": "c::f", "targets": [],
+                "spec_items": ["contracts-1"], "category": null, "oracle": "spec_contract",
+                "input": "f(-5)", "outcome": "failed", "message": "assertion failed",
+                "location": format!("/w/target/dualtrack/runs/{run}/dualtrack_offline.rs:12"),
+                "failure_site": null, "elapsed_ms": 1, "code": "",
+            }))
+            .unwrap()
+        };
+        let id = |run: &str| {
+            let report = RunReport {
+                results: vec![in_run(run)],
+                ..RunReport::default()
+            };
+            review_document(&report, "offline", "test")["findings"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(id("r1796642663-28219"), id("r1796650000-4242"));
     }
 
     #[test]
