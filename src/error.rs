@@ -8,7 +8,7 @@
 #[error("interrupted before any test ran")]
 pub struct Interrupted;
 
-/// The process exit codes (README, `analyze`, "Exit codes").
+/// The process exit codes (docs/exit-codes.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Nothing to report.

@@ -1,4 +1,4 @@
-//! Function paths as the analyzer names them (README, `analyze`, "Identifiers"): how impl
+//! Function paths as the analyzer names them (docs/analyze.md, "Identifiers"): how impl
 //! and trait contexts name a method, and how a visibility is written.
 
 use quote::ToTokens;

@@ -194,7 +194,7 @@ fn spec_template(name: &str, public: &[&crate::analyze::Function]) -> String {
 }
 
 const CONFIG: &str = r#"# cargo-dualtrack configuration (written by `cargo dualtrack init`). Every key is optional;
-# the command line wins over this file. See the README for each.
+# the command line wins over this file. See docs/configuration.md for each.
 
 # Spec files or directories besides SPEC.md, specs/ and docs/specs/.
 # spec = ["docs/feature.md"]

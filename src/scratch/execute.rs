@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::process::Finished;
 use super::served::Worker;
 
-/// The outcome names of the documents (README, `run-tests`).
+/// The outcome names of the documents (docs/run-tests.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
