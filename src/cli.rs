@@ -189,6 +189,43 @@ Outside a git repository every function is reviewed. The run directory
 <target-dir>/dualtrack/runs/<run-id>/ keeps report.json, report.md and the generated tests;
 runs/latest names the newest.";
 
+/// Which functions a command looks at (`--fn`, `--file`), the same flags everywhere.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FunctionArgs {
+    /// Only functions whose path matches: a glob (`crate::*::parse_*`) or a substring (repeatable)
+    #[arg(long = "fn", value_name = "PATTERN")]
+    pub fn_patterns: Vec<String>,
+
+    /// Only functions in this file or directory, or matching this glob (repeatable)
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+}
+
+impl FunctionArgs {
+    /// Whether the command line names functions or files at all.
+    pub fn names_any(&self) -> bool {
+        !self.fn_patterns.is_empty() || !self.files.is_empty()
+    }
+
+    /// The filter these flags make, patterns and paths read from `cwd` in the workspace at
+    /// `root`.
+    pub fn filter(
+        &self,
+        root: &std::path::Path,
+        cwd: &std::path::Path,
+    ) -> Result<crate::analyze::filter::FunctionFilter, crate::error::InputError> {
+        crate::analyze::filter::FunctionFilter::new(&self.fn_patterns, &self.files, root, cwd)
+    }
+}
+
+/// Where the feature's spec is (`--spec`), the same flag everywhere.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SpecArgs {
+    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
+    #[arg(long, value_name = "PATH")]
+    pub spec: Vec<PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ReviewArgs {
     /// Output format
@@ -204,17 +241,11 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub all_functions: bool,
 
-    /// Only functions whose path matches: a glob or a substring (repeatable)
-    #[arg(long = "fn", value_name = "PATTERN")]
-    pub fn_patterns: Vec<String>,
+    #[command(flatten)]
+    pub functions: FunctionArgs,
 
-    /// Only functions in this file or directory, or matching this glob (repeatable)
-    #[arg(long = "file", value_name = "PATH")]
-    pub files: Vec<String>,
-
-    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
-    #[arg(long, value_name = "PATH")]
-    pub spec: Vec<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecArgs,
 
     /// The engine that writes the tests [default: `engine` in dualtrack.toml, else offline]
     #[arg(long = "engine", value_enum, value_name = "ENGINE")]
@@ -502,13 +533,8 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
-    /// Only functions whose path matches: a glob or a substring (repeatable)
-    #[arg(long = "fn", value_name = "PATTERN")]
-    pub fn_patterns: Vec<String>,
-
-    /// Only functions in this file or directory, or matching this glob (repeatable)
-    #[arg(long = "file", value_name = "PATH")]
-    pub files: Vec<String>,
+    #[command(flatten)]
+    pub functions: FunctionArgs,
 
     /// Most tests for one function
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -522,9 +548,8 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub private: bool,
 
-    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
-    #[arg(long, value_name = "PATH")]
-    pub spec: Vec<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecArgs,
 
     /// Write the modules as files into this directory (one per source module) instead of printing
     #[arg(long, value_name = "DIR")]
@@ -751,9 +776,8 @@ pub struct ScoreArgs {
     #[arg(long, value_enum, default_value_t = ScoreFormat::Human)]
     pub format: ScoreFormat,
 
-    /// Spec file or directory of markdown files (repeatable; default SPEC.md, specs/, docs/specs/)
-    #[arg(long, value_name = "PATH")]
-    pub spec: Vec<PathBuf>,
+    #[command(flatten)]
+    pub specs: SpecArgs,
 
     /// Score every function, not only those the spec targets
     #[arg(long)]
@@ -767,9 +791,8 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub min_items: Option<f64>,
 
-    /// Only functions whose path matches: a glob or a substring (repeatable)
-    #[arg(long = "fn", value_name = "PATTERN")]
-    pub fn_patterns: Vec<String>,
+    #[command(flatten)]
+    pub functions: FunctionArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -851,13 +874,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = AnalyzeFormat::Human)]
     pub format: AnalyzeFormat,
 
-    /// Only functions whose path matches: a glob (`crate::*::parse_*`) or a substring (repeatable)
-    #[arg(long = "fn", value_name = "PATTERN")]
-    pub fn_patterns: Vec<String>,
-
-    /// Only functions in this file or directory, or matching this glob (repeatable)
-    #[arg(long = "file", value_name = "PATH")]
-    pub files: Vec<String>,
+    #[command(flatten)]
+    pub functions: FunctionArgs,
 
     /// Also analyze `#[cfg(test)]` modules and `#[test]` functions
     #[arg(long)]

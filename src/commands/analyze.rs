@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
+use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{AnalyzeArgs, AnalyzeFormat, GlobalArgs};
 use crate::error::ExitCode;
 use crate::output::Styling;
@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
         workspace: global.workspace,
     })?;
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let filter = args.functions.filter(&workspace.root, &cwd)?;
     let analysis = analyze(
         &workspace,
         &AnalyzeOptions {

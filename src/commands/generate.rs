@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
+use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs, ModelArgs};
 use crate::config::Config;
 use crate::error::{ExitCode, InputError};
@@ -37,9 +37,15 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
     let config = Config::load(&workspace.root)?;
     let args = &args.with_config(&config);
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
-    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
-    let filtering = !args.fn_patterns.is_empty() || !args.files.is_empty();
+    let specs = load_specs(
+        &workspace,
+        &args.specs.spec,
+        &config.spec,
+        &cwd,
+        global.quiet,
+    )?;
+    let filter = args.functions.filter(&workspace.root, &cwd)?;
+    let filtering = args.functions.names_any();
     let analysis = analyze(
         &workspace,
         &AnalyzeOptions {
@@ -669,11 +675,12 @@ pub fn model_fixes(
 
 fn describe_filter(args: &GenerateArgs) -> String {
     let mut parts: Vec<String> = args
+        .functions
         .fn_patterns
         .iter()
         .map(|p| format!("--fn {p}"))
         .collect();
-    parts.extend(args.files.iter().map(|f| format!("--file {f}")));
+    parts.extend(args.functions.files.iter().map(|f| format!("--file {f}")));
     parts.join(" ")
 }
 

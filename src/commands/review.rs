@@ -45,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&workspace.root)?;
     let args = &args.with_config(&config);
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let filter = FunctionFilter::new(&args.fn_patterns, &args.files, &workspace.root, &cwd)?;
+    let filter = args.functions.filter(&workspace.root, &cwd)?;
     // A report that cannot be written should stop the review before it runs, not after.
     if let Some(path) = &global.output {
         crate::output::check_writable(path)?;
@@ -141,10 +141,16 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
 
     // Spec items no code backs are this review's business only when it covers every function.
     let whole_crate = !nothing
-        && args.fn_patterns.is_empty()
-        && args.files.is_empty()
+        && args.functions.fn_patterns.is_empty()
+        && args.functions.files.is_empty()
         && keep.len() == full.functions.len();
-    let specs = load_specs(&workspace, &args.spec, &config.spec, &cwd, global.quiet)?;
+    let specs = load_specs(
+        &workspace,
+        &args.specs.spec,
+        &config.spec,
+        &cwd,
+        global.quiet,
+    )?;
     let features = workspace.features_by_crate(&global.feature_selection());
     let gaps =
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
@@ -724,7 +730,7 @@ fn select_scope(
             description: "every function (--all-functions)".into(),
         });
     }
-    if !args.fn_patterns.is_empty() || !args.files.is_empty() {
+    if args.functions.names_any() {
         let named: Vec<usize> = all
             .into_iter()
             .filter(|&i| filter.matches(&analysis.functions[i]))

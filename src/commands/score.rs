@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use crate::analyze::{AnalyzeOptions, FunctionFilter, analyze};
+use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GlobalArgs, ScoreArgs, ScoreFormat};
 use crate::config::Config;
 use crate::error::{ExitCode, InputError};
@@ -21,7 +21,7 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     })?;
     let config = Config::load(&workspace.root)?;
     let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let spec_paths = find_specs(&workspace, &args.spec, &config.spec, &cwd)?;
+    let spec_paths = find_specs(&workspace, &args.specs.spec, &config.spec, &cwd)?;
     if spec_paths.is_empty() {
         return Err(InputError::new(
             "no spec found: pass --spec PATH, set `spec = [...]` in dualtrack.toml, or add SPEC.md, specs/*.md or docs/specs/*.md",
@@ -38,7 +38,7 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         specs.push(spec);
         warnings.extend(spec_warnings);
     }
-    let filter = FunctionFilter::new(&args.fn_patterns, &[], &workspace.root, &cwd)?;
+    let filter = args.functions.filter(&workspace.root, &cwd)?;
     let analysis = analyze(
         &workspace,
         &AnalyzeOptions {
