@@ -7,15 +7,15 @@ use anyhow::Context;
 
 use crate::error::InputError;
 
-/// Write `text` to `path`: a regular file atomically (a temporary file in the same directory,
-/// then a rename, so a reader never sees half a report), keeping an existing file's
-/// permissions; a device or FIFO (`/dev/stdout`, a pipe) is written in place. Refuses to write
 /// [`write_atomically`] for what the tool writes about a run (reports, logs, transcripts,
 /// decisions): the environment's secret values never land there.
 pub fn write_record(path: &Path, text: &str) -> anyhow::Result<()> {
     write_atomically(path, &crate::secrets::redact(text))
 }
 
+/// Write `text` to `path`: a regular file atomically (a temporary file in the same directory,
+/// then a rename, so a reader never sees half a report), keeping an existing file's
+/// permissions; a device or FIFO (`/dev/stdout`, a pipe) is written in place. Refuses to write
 /// through a symlink or onto a directory.
 pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     check_writable(path)?;
