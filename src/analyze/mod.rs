@@ -10,6 +10,7 @@ pub mod expand;
 pub mod filter;
 pub mod model;
 pub mod names;
+pub mod resolve;
 pub mod source;
 pub mod span;
 pub mod visit;

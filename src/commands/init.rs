@@ -97,7 +97,7 @@ fn is_public_api(
         .trim_start_matches("::");
     if function.visibility != "pub"
         || !in_lib
-        || crate::spec::link::simple_segments(below).len() > 2
+        || crate::analyze::resolve::simple_segments(below).len() > 2
     {
         return false;
     }
@@ -233,7 +233,7 @@ mod test {
 
     #[test]
     fn a_path_s_segments_are_counted_outside_its_angle_brackets() {
-        let segments = |path| crate::spec::link::simple_segments(path).len();
+        let segments = |path| crate::analyze::resolve::simple_segments(path).len();
         assert_eq!(segments("parse"), 1);
         assert_eq!(segments("Version::parse"), 2);
         assert_eq!(segments("<Version as std::str::FromStr>::from_str"), 2);

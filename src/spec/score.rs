@@ -4,9 +4,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::link::{item_targets, link, resolve_name};
+use super::link::{item_targets, link};
 use super::model::{Link, Spec, SpecItem, SpecWarning};
 use crate::analyze::Analysis;
+use crate::analyze::resolve::resolve_name;
 
 pub const SCORE_SCHEMA: &str = "dualtrack.score/v1";
 

@@ -307,7 +307,7 @@ fn inherited_preconditions(functions: &[crate::analyze::Function]) -> Vec<bool> 
     let stated: Vec<bool> = functions.iter().map(cases::asserts_preconditions).collect();
     let owner = |path: &str| path.rsplit_once("::").map(|(o, _)| o.to_owned());
     let mut inherited = vec![false; functions.len()];
-    let names = crate::spec::link::NameIndex::new(functions);
+    let names = crate::analyze::resolve::NameIndex::new(functions);
     let callees: Vec<Vec<usize>> = functions
         .iter()
         .enumerate()

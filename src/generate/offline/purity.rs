@@ -8,7 +8,7 @@ use quote::ToTokens;
 
 use super::index::CrateIndex;
 use crate::analyze::Function;
-use crate::spec::link::NameIndex;
+use crate::analyze::resolve::NameIndex;
 
 /// Identifiers that mean a result may change between two calls with the same input.
 const IMPURE: &[&str] = &[

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use super::cases::is_public_api;
 use super::index::CrateIndex;
 use crate::analyze::Function;
-use crate::spec::link::NameIndex;
+use crate::analyze::resolve::NameIndex;
 
 /// How many calls up a private function's public callers are looked for.
 const MAX_DEPTH: usize = 8;

@@ -9,7 +9,8 @@ use super::construct::snake;
 use super::docs::says_it_panics;
 use super::index::{Container, CrateIndex};
 use crate::analyze::Function;
-use crate::spec::link::{item_targets, resolve_name};
+use crate::analyze::resolve::resolve_name;
+use crate::spec::link::item_targets;
 use crate::spec::model::{Section, Spec};
 use crate::testfile::TestMeta;
 
