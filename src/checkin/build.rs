@@ -68,27 +68,11 @@ pub fn build_check_outcome(
     }
     let mut failure = BuildFailure::default();
     let mut said: Vec<String> = Vec::new();
-    for message in cargo_metadata::Message::parse_stream(stdout).flatten() {
-        let cargo_metadata::Message::CompilerMessage(message) = message else {
-            continue;
-        };
-        let diagnostic = message.message;
-        if diagnostic.level != cargo_metadata::diagnostic::DiagnosticLevel::Error {
-            continue;
+    for error in crate::scratch::build::compile_errors(stdout, Path::new("")) {
+        if !error.file.as_os_str().is_empty() {
+            failure.at.push((error.file, error.line, error.message));
         }
-        said.push(
-            diagnostic
-                .rendered
-                .clone()
-                .unwrap_or_else(|| diagnostic.message.clone()),
-        );
-        for span in diagnostic.spans.iter().filter(|s| s.is_primary) {
-            failure.at.push((
-                PathBuf::from(&span.file_name),
-                span.line_start as u32,
-                diagnostic.message.clone(),
-            ));
-        }
+        said.push(error.rendered);
     }
     let mut lines: Vec<&str> = said.iter().flat_map(|s| s.lines()).collect();
     lines.extend(stderr.lines());

@@ -212,38 +212,62 @@ fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOu
             Message::CompilerMessage(message)
                 if message.message.level == DiagnosticLevel::Error =>
             {
-                let diagnostic = &message.message;
-                let span = diagnostic
-                    .spans
-                    .iter()
-                    .find(|s| s.is_primary)
-                    .or_else(|| diagnostic.spans.first());
-                let (file, line) = match span {
-                    Some(span) => {
-                        let file = Path::new(&span.file_name);
-                        let file = if file.is_absolute() {
-                            file.to_owned()
-                        } else {
-                            root.join(file)
-                        };
-                        (file, span.line_start as u32)
-                    }
-                    None => (PathBuf::new(), 0),
-                };
-                outcome.errors.push(CompileError {
-                    file,
-                    line,
-                    message: diagnostic.message.clone(),
-                    rendered: diagnostic
-                        .rendered
-                        .clone()
-                        .unwrap_or_else(|| diagnostic.message.clone()),
-                    imports: suggested_imports(diagnostic),
-                    places: places_of(diagnostic, root),
-                });
+                outcome.errors.push(compile_error(&message.message, root));
             }
             _ => {}
         }
+    }
+}
+
+/// The compiler errors among cargo's JSON messages (`--message-format=json*`), their places
+/// under `root` (an empty `root` leaves them as rustc wrote them). The one reading of rustc's
+/// diagnostics, for the scratch builds and the check-in build alike.
+pub fn compile_errors(stdout: &[u8], root: &Path) -> Vec<CompileError> {
+    Message::parse_stream(stdout)
+        .flatten()
+        .filter_map(|message| match message {
+            Message::CompilerMessage(message)
+                if message.message.level == DiagnosticLevel::Error =>
+            {
+                Some(compile_error(&message.message, root))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// One error diagnostic: its primary place (else its first), message, rendering, the imports
+/// rustc suggests and every place it names.
+fn compile_error(diagnostic: &Diagnostic, root: &Path) -> CompileError {
+    let span = diagnostic
+        .spans
+        .iter()
+        .find(|s| s.is_primary)
+        .or_else(|| diagnostic.spans.first());
+    let (file, line) = match span {
+        Some(span) => (under(root, &span.file_name), span.line_start as u32),
+        None => (PathBuf::new(), 0),
+    };
+    CompileError {
+        file,
+        line,
+        message: diagnostic.message.clone(),
+        rendered: diagnostic
+            .rendered
+            .clone()
+            .unwrap_or_else(|| diagnostic.message.clone()),
+        imports: suggested_imports(diagnostic),
+        places: places_of(diagnostic, root),
+    }
+}
+
+/// A file rustc names, under `root` unless it is absolute.
+fn under(root: &Path, file_name: &str) -> PathBuf {
+    let file = Path::new(file_name);
+    if file.is_absolute() {
+        file.to_owned()
+    } else {
+        root.join(file)
     }
 }
 
@@ -258,13 +282,11 @@ fn places_of(diagnostic: &Diagnostic, root: &Path) -> Vec<(PathBuf, u32, u32)> {
     for span in spans {
         let mut next = Some(span);
         while let Some(span) = next {
-            let file = Path::new(&span.file_name);
-            let file = if file.is_absolute() {
-                file.to_owned()
-            } else {
-                root.join(file)
-            };
-            let place = (file, span.line_start as u32, span.line_end as u32);
+            let place = (
+                under(root, &span.file_name),
+                span.line_start as u32,
+                span.line_end as u32,
+            );
             if !places.contains(&place) {
                 places.push(place);
             }
