@@ -5,9 +5,11 @@ pub mod analyze;
 pub mod clean;
 pub mod generate;
 pub mod init;
+pub mod model;
 pub mod reconcile;
 pub mod review;
 pub mod run_tests;
+pub mod runner;
 pub mod score;
 pub mod stats;
 

@@ -156,7 +156,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
 
     if let (Some(provider), true, false) = (args.engine.provider(), args.model.dry_run, nothing) {
-        let text = super::generate::dry_run_text(
+        let text = super::model::dry_run_text(
             provider,
             &args.model,
             &config,
@@ -174,8 +174,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("failed to create {}", run_dir.display()))?;
     // Before any token is spent: a model's tests need a sandbox, or `--no-sandbox`.
     let model_written = args.engine.provider().is_some();
-    let mut options =
-        super::run_tests::runner_options(global, &args.runner, model_written, "review")?;
+    let mut options = super::runner::runner_options(global, &args.runner, model_written, "review")?;
     if args.keep_scratch {
         options.keep_scratch = Some(run_dir.join("scratch"));
     }
@@ -203,8 +202,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let mut transcripts = Vec::new();
     // With a model engine, the offline engine's tests run first: free findings, and the model
     // is told what they found.
-    let mut offline_pass: Option<Result<crate::scratch::RunReport, super::run_tests::Stopped>> =
-        None;
+    let mut offline_pass: Option<Result<crate::scratch::RunReport, super::runner::Stopped>> = None;
     // The time asking the engine for tests took (the offline pass of a model review aside).
     let mut generate_ms = 0;
     let generation = if nothing {
@@ -230,7 +228,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 let module = parse_test_module(&text).map_err(|err| {
                     anyhow::anyhow!("internal: generated module does not read back: {err}")
                 })?;
-                let outcome = super::run_tests::run_or_stop(
+                let outcome = super::runner::run_or_stop(
                     &workspace,
                     &full,
                     &[ModuleInput {
@@ -266,7 +264,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     let share = FEATURE_BUDGET / scoped.functions.len().max(1);
                     model_args.tests_per_fn = (share as u32).clamp(3, model_args.tests_per_fn);
                 }
-                let (made, cost) = super::generate::model_generation(
+                let (made, cost) = super::model::model_generation(
                     provider,
                     &model_args,
                     &config,
@@ -283,7 +281,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     made.usage.cached_input_tokens,
                     made.usage.output_tokens,
                     made.transcripts.len(),
-                    super::generate::cost_text(cost)
+                    super::model::cost_text(cost)
                 ));
                 model_usage = Some(made.usage);
                 model_cost = cost;
@@ -354,7 +352,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         // Nothing to test because files do not parse: whether the crate builds still decides
         // the exit code (4 when it does not), so the baseline runs.
         None if tests.is_empty() && !full.errors.is_empty() => {
-            match super::run_tests::run_or_stop(&workspace, &full, &[], &options)? {
+            match super::runner::run_or_stop(&workspace, &full, &[], &options)? {
                 Err(stop) => Some(Err(stop)),
                 Ok(_) => None,
             }
@@ -369,7 +367,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 module,
                 source: Some(module_path.display().to_string()),
             }];
-            match super::run_tests::run_or_stop(&workspace, &full, &modules, &options)? {
+            match super::runner::run_or_stop(&workspace, &full, &modules, &options)? {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
                     first_pass_dropped += dropped(&report);
@@ -419,7 +417,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         None => empty_document(&id, args.engine.name()),
         Some(Ok(report)) => {
             if !global.quiet && global.verbose > 0 {
-                eprint!("{}", super::run_tests::render_human(&report));
+                eprint!("{}", crate::report::run::render_human(&report));
             }
             write_logs(&run_dir, &report)?;
             for result in &report.results {
@@ -453,9 +451,9 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     add_fixes(&mut document, fixes);
     if let Some(usage) = model_usage {
         document["usage"] = crate::generate::model::engine::usage_json(&usage, model_cost);
-        super::generate::write_transcripts(&run_dir.join("transcripts"), &transcripts)?;
+        super::model::write_transcripts(&run_dir.join("transcripts"), &transcripts)?;
         if let Some(dir) = &args.model.transcripts {
-            super::generate::write_transcripts(dir, &transcripts)?;
+            super::model::write_transcripts(dir, &transcripts)?;
         }
     }
     document["description"] = json!(description);
@@ -1134,7 +1132,7 @@ fn repair_rounds(
             broken.len()
         ));
         let already = context.spent.unwrap_or(0.0) + spent_cost.unwrap_or(0.0);
-        let (made, cost) = super::generate::model_repair(
+        let (made, cost) = super::model::model_repair(
             context.provider,
             &left_to_spend(&context.args.model, already),
             context.config,
@@ -1247,7 +1245,7 @@ fn rerun(
         source: Some(path.display().to_string()),
     }];
     let Ok(rerun) =
-        super::run_tests::run_or_stop(context.workspace, context.full, &modules, context.options)?
+        super::runner::run_or_stop(context.workspace, context.full, &modules, context.options)?
     else {
         return Ok(false);
     };
@@ -1352,7 +1350,7 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
         "asking for fixes to {} functions their tests break",
         asked.len()
     ));
-    let (made, cost) = super::generate::model_fixes(
+    let (made, cost) = super::model::model_fixes(
         step.provider,
         &left_to_spend(&step.args.model, step.spent.unwrap_or(0.0)),
         step.config,

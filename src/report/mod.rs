@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod review;
+pub mod run;
 pub mod sarif;
 pub mod score;
 pub mod style;

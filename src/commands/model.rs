@@ -1,0 +1,454 @@
+//! What `generate` and `review` share of the model engines, from their flags and the config:
+//! the backend, the prepared crate (what a model may see), the cache or replay store, and
+//! generation, repair rounds, fix proposals, dry runs and transcripts.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::ModelArgs;
+use crate::config::Config;
+use crate::error::InputError;
+use crate::generate::model::backend::{Backend, Provider};
+use crate::generate::model::client::Patience;
+use crate::generate::model::cost::price_of;
+use crate::generate::model::engine::{
+    self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions, Subject,
+};
+use crate::generate::model::store::Store;
+use crate::generate::offline::Skipped;
+use crate::workspace::Workspace;
+
+/// The backend and options the command line asks for.
+pub fn model_backend(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+) -> anyhow::Result<(Backend, ModelOptions)> {
+    // A dry run sends nothing, so it needs no key.
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (args.dry_run && name.ends_with("_API_KEY")).then(|| "dry-run".to_owned()))
+    };
+    let backend = Backend::from_env(
+        provider,
+        args.model.as_deref(),
+        args.base_url.as_deref(),
+        &env,
+    )?;
+    let price = price_of(&backend.model, &config.prices);
+    if args.max_cost.is_some() && price.is_none() {
+        return Err(InputError::new(format!(
+            "--max-cost (or max_cost in dualtrack.toml) needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
+             (dollars per million tokens) to dualtrack.toml",
+            backend.model
+        ))
+        .into());
+    }
+    let options = ModelOptions {
+        price,
+        max_cost: args.max_cost,
+        tests_per_fn: args.tests_per_fn as usize,
+        concurrency: args.concurrency as usize,
+        patience: Patience {
+            request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+            deadline: args
+                .total_timeout
+                .map(|seconds| first_asked() + std::time::Duration::from_secs(seconds)),
+            ..Patience::default()
+        },
+        ..ModelOptions::default()
+    };
+    Ok((backend, options))
+}
+
+/// What may go to a model: the functions and specs outside the config's `never_send` globs
+/// (paths relative to the workspace root), the functions kept back, as skipped, and the globs.
+pub fn withheld(
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    config: &Config,
+    root: &std::path::Path,
+) -> anyhow::Result<(
+    crate::analyze::Analysis,
+    Vec<crate::spec::model::Spec>,
+    Vec<crate::generate::Skipped>,
+    globset::GlobSet,
+)> {
+    if config.never_send.is_empty() {
+        return Ok((
+            analysis.clone(),
+            specs.to_vec(),
+            Vec::new(),
+            globset::GlobSet::empty(),
+        ));
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for pattern in &config.never_send {
+        builder.add(globset::Glob::new(pattern).map_err(|err| {
+            InputError::new(format!(
+                "dualtrack.toml: `never_send` pattern `{pattern}` is not a glob: {err}"
+            ))
+        })?);
+    }
+    let never = builder
+        .build()
+        .map_err(|err| InputError::new(format!("dualtrack.toml: `never_send`: {err}")))?;
+    let relative = |file: &str| {
+        let path = std::path::Path::new(file);
+        path.strip_prefix(root).unwrap_or(path).to_path_buf()
+    };
+    let mut kept = analysis.clone();
+    let mut skipped = Vec::new();
+    kept.functions.retain(|function| {
+        let secret = never.is_match(relative(&function.file));
+        if secret {
+            skipped.push(crate::generate::Skipped {
+                function: function.path.clone(),
+                reasons: vec![format!(
+                    "{} matches `never_send`: it never goes to a model",
+                    function.file
+                )],
+            });
+        }
+        !secret
+    });
+    let sent_specs: Vec<crate::spec::model::Spec> = specs
+        .iter()
+        .filter(|spec| !never.is_match(relative(&spec.file)))
+        .cloned()
+        .collect();
+    // A pattern that matches no file is likely a typo (`ledger.rs` for `src/ledger.rs`):
+    // say so, since it protects nothing.
+    let mut used = vec![false; config.never_send.len()];
+    let paths = analysis
+        .functions
+        .iter()
+        .map(|f| relative(&f.file))
+        .chain(specs.iter().map(|spec| relative(&spec.file)));
+    for path in paths {
+        for index in never.matches(path) {
+            used[index] = true;
+        }
+    }
+    for (pattern, _) in config
+        .never_send
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+    {
+        eprintln!(
+            "warning: dualtrack.toml: `never_send` pattern `{pattern}` matches no file in scope \
+             (patterns are relative to the workspace root, such as `src/secret/**`)"
+        );
+    }
+    Ok((kept, sent_specs, skipped, never))
+}
+
+/// Where answers come from besides the API: `--replay`'s transcripts, else the response
+/// cache under the target directory (unless `--no-cache`).
+pub fn store(args: &ModelArgs, workspace: &Workspace) -> anyhow::Result<Store> {
+    Ok(match &args.replay {
+        Some(dir) => Store::replay(dir)?,
+        None if args.no_cache => Store::none(),
+        None => Store::cache(workspace.target_directory.join("dualtrack").join("cache")),
+    })
+}
+
+/// Every exchange as one file each in `dir` (the request holds no key: keys travel in
+/// headers).
+pub fn write_transcripts(
+    dir: &std::path::Path,
+    transcripts: &[model_engine::Transcript],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    for (index, transcript) in transcripts.iter().enumerate() {
+        let name = format!(
+            "{:03}-{}.json",
+            index + 1,
+            crate::generate::emit::sanitize_name(&transcript.function)
+        );
+        let mut text = serde_json::to_string_pretty(transcript)?;
+        text.push('\n');
+        crate::output::write_record(&dir.join(name), &text)?;
+    }
+    Ok(())
+}
+
+/// The features each crate is built with, by crate name.
+pub type Features = HashMap<String, std::collections::BTreeSet<String>>;
+
+/// Take out of `analysis` the functions no test can call under `features`, as the offline
+/// engine skips them: compiled out by a `#[cfg]`, or nested in another function.
+pub fn uncallable(
+    root: &Path,
+    analysis: &mut crate::analyze::Analysis,
+    features: &Features,
+) -> Vec<Skipped> {
+    let (index, _) = crate::generate::offline::index::CrateIndex::build(root, analysis, features);
+    let mut skipped = Vec::new();
+    analysis.functions.retain(|function| {
+        let Some(syntax) = index.function_of(function) else {
+            return true;
+        };
+        let reason = if syntax.nested {
+            Some("nested function: only its enclosing function can call it".to_owned())
+        } else {
+            index
+                .cfg_off(syntax)
+                .map(|cfg| format!("not compiled on this machine ({cfg})"))
+        };
+        match reason {
+            Some(reason) => {
+                skipped.push(Skipped {
+                    function: function.path.clone(),
+                    reasons: vec![reason],
+                });
+                false
+            }
+            None => true,
+        }
+    });
+    skipped
+}
+
+/// The crate's own tests about each function: those in the analyzed files and in each
+/// package's `tests/`, outside `never_send`.
+pub fn crate_tests(
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    never: &globset::GlobSet,
+) -> HashMap<String, Vec<String>> {
+    let mut files: Vec<String> = analysis.files.clone();
+    for package in &workspace.packages {
+        let tests = package.manifest_dir.join("tests");
+        for entry in walkdir::WalkDir::new(&tests)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))
+        {
+            files.push(workspace.relative_path(entry.path()));
+        }
+    }
+    files.sort();
+    files.dedup();
+    let texts: Vec<(String, String)> = files
+        .into_iter()
+        .filter(|file| !never.is_match(file))
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(workspace.root.join(&file)).ok()?;
+            Some((file, text))
+        })
+        .collect();
+    crate::generate::model::existing::crate_tests(
+        texts
+            .iter()
+            .map(|(file, text)| (file.clone(), text.as_str())),
+        &analysis.functions,
+    )
+}
+
+/// When this process first prepared to ask a model: `--total-timeout` counts from there,
+/// through generation and every repair round.
+pub fn first_asked() -> std::time::Instant {
+    static FIRST: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *FIRST.get_or_init(std::time::Instant::now)
+}
+
+/// The crates each package's tests may use.
+pub fn dependencies(workspace: &Workspace) -> model_engine::Dependencies {
+    workspace
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.test_dependencies.clone()))
+        .collect()
+}
+
+/// `$0.0123`, or why there is no figure.
+pub fn cost_text(cost: Option<f64>) -> String {
+    match cost {
+        Some(cost) => format!("${cost:.4}"),
+        None => "cost unknown (no price for the model: see [prices] in dualtrack.toml)".to_owned(),
+    }
+}
+
+/// A key or account the API refuses stops the command (exit 2): every other request would be
+/// refused too.
+pub fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast::<Fatal>() {
+        Ok(fatal) => InputError::new(fatal.to_string()).into(),
+        Err(other) => other,
+    }
+}
+
+/// `--dry-run`: the prompts a model engine would get, and what they would cost, as text.
+pub fn dry_run_text(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+    workspace: &Workspace,
+    (analysis, features): (&crate::analyze::Analysis, &Features),
+    specs: &[crate::spec::model::Spec],
+) -> anyhow::Result<String> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
+    let requests = model_engine::dry_run(&backend, prepared.subject(), options);
+    let mut out = String::new();
+    for request in &requests {
+        let _ = writeln!(
+            out,
+            "=== {} (~{} input tokens) ===\n{}\n",
+            request.function, request.input_tokens, request.user
+        );
+    }
+    let usage = crate::generate::model::wire::Usage {
+        input_tokens: requests.iter().map(|r| r.input_tokens).sum(),
+        output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
+        ..Default::default()
+    };
+    let cost = options
+        .price
+        .map(|price| crate::generate::model::cost::cost(&usage, price));
+    let _ = writeln!(
+        out,
+        "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing was sent",
+        requests.len(),
+        provider.name(),
+        backend.model,
+        usage.input_tokens,
+        usage.output_tokens,
+        cost_text(cost)
+    );
+    Ok(out)
+}
+
+/// What a model may be shown of the scope (after `never_send`), and the crate around it.
+pub struct Prepared {
+    root: std::path::PathBuf,
+    analysis: crate::analyze::Analysis,
+    specs: Vec<crate::spec::model::Spec>,
+    dependencies: model_engine::Dependencies,
+    existing: HashMap<String, Vec<String>>,
+    ran: HashMap<String, Vec<String>>,
+    kept_back: Vec<crate::generate::Skipped>,
+}
+
+impl Prepared {
+    /// With `features`, the functions that cannot be called under them (compiled out, nested)
+    /// are left out, as skipped.
+    fn new(
+        workspace: &Workspace,
+        analysis: &crate::analyze::Analysis,
+        specs: &[crate::spec::model::Spec],
+        config: &Config,
+        features: Option<&Features>,
+    ) -> anyhow::Result<Prepared> {
+        let (mut analysis, specs, mut kept_back, never) =
+            withheld(analysis, specs, config, &workspace.root)?;
+        if let Some(features) = features {
+            kept_back.extend(uncallable(&workspace.root, &mut analysis, features));
+        }
+        let existing = crate_tests(workspace, &analysis, &never);
+        Ok(Prepared {
+            root: workspace.root.clone(),
+            analysis,
+            specs,
+            dependencies: dependencies(workspace),
+            existing,
+            ran: HashMap::new(),
+            kept_back,
+        })
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            root: &self.root,
+            analysis: &self.analysis,
+            specs: &self.specs,
+            dependencies: &self.dependencies,
+            existing: &self.existing,
+            ran: &self.ran,
+        }
+    }
+}
+
+/// Ask a model engine for tests.
+pub fn model_generation(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+    workspace: &Workspace,
+    (analysis, features): (&crate::analyze::Analysis, &Features),
+    specs: &[crate::spec::model::Spec],
+    ran: HashMap<String, Vec<String>>,
+) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let mut prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
+    prepared.ran = ran;
+    let store = store(args, workspace)?;
+    let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
+        .map_err(fatal_is_input)?;
+    // Nothing at all came back: the server is down or misconfigured, and a review that tested
+    // nothing must not pass.
+    if made.generation.tests.is_empty()
+        && let Some(first) = made
+            .generation
+            .skipped
+            .iter()
+            .flat_map(|s| s.reasons.iter())
+            .find(|reason| reason.starts_with("the model gave no answer"))
+    {
+        return Err(InputError::new(format!(
+            "{} answered for no function ({first}): check --base-url or the provider's base URL \
+             variable, and the server",
+            provider.name()
+        ))
+        .into());
+    }
+    made.generation.skipped.extend(prepared.kept_back);
+    let cost = made.cost(options.price);
+    Ok((made, cost))
+}
+
+/// Ask a model engine to fix the tests it wrote that did not compile.
+pub fn model_repair(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    broken: &[Broken],
+) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
+    let store = store(args, workspace)?;
+    let made = model_engine::repair(&backend, prepared.subject(), &store, broken, options)
+        .map_err(fatal_is_input)?;
+    let cost = made.cost(options.price);
+    Ok((made, cost))
+}
+
+/// Ask a model engine how to fix the functions that `failing` tests break.
+pub fn model_fixes(
+    provider: Provider,
+    args: &ModelArgs,
+    config: &Config,
+    workspace: &Workspace,
+    analysis: &crate::analyze::Analysis,
+    specs: &[crate::spec::model::Spec],
+    failing: &[(String, Vec<model_engine::Failing>)],
+) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
+    let store = store(args, workspace)?;
+    let made = model_engine::propose_fixes(&backend, prepared.subject(), &store, failing, options)
+        .map_err(fatal_is_input)?;
+    let cost = options
+        .price
+        .map(|price| crate::generate::model::cost::cost(&made.usage, price));
+    Ok((made, cost))
+}
