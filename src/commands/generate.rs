@@ -11,34 +11,23 @@ use serde::Serialize;
 use super::model::{cost_text, dry_run_text, model_generation, write_transcripts};
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs};
-use crate::config::Config;
 use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
-use crate::spec::load_specs;
 use crate::testfile::TestMeta;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub const GENERATE_SCHEMA: &str = "dualtrack.generate/v1";
 
 pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: global.workspace,
-    })?;
-    let config = Config::load(&workspace.root)?;
-    let args = &args.with_config(&config);
-    let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let specs = load_specs(
-        &workspace,
-        &args.specs.spec,
-        &config.spec,
-        &cwd,
-        global.quiet,
-    )?;
-    let filter = args.functions.filter(&workspace.root, &cwd)?;
+    let context = super::context::Context::open(global)?;
+    let args = &args.with_config(&context.config);
+    let specs = context.specs(&args.specs, global.quiet)?;
+    let filter = context.filter(&args.functions)?;
+    let super::context::Context {
+        workspace, config, ..
+    } = context;
     let filtering = args.functions.names_any();
     let analysis = analyze(
         &workspace,

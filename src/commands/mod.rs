@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod clean;
+pub mod context;
 pub mod generate;
 pub mod init;
 pub mod model;

@@ -423,11 +423,13 @@ pub fn model_repair(
     specs: &[crate::spec::model::Spec],
     broken: &[Broken],
 ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
-    let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
-    let store = store(args, workspace)?;
-    let made = model_engine::repair(&backend, prepared.subject(), &store, broken, options)
-        .map_err(fatal_is_input)?;
+    let (made, options) = follow_up(
+        (provider, args, config, workspace),
+        (analysis, specs),
+        |backend, subject, store, options| {
+            model_engine::repair(backend, subject, store, broken, options)
+        },
+    )?;
     let cost = made.cost(options.price);
     Ok((made, cost))
 }
@@ -442,13 +444,29 @@ pub fn model_fixes(
     specs: &[crate::spec::model::Spec],
     failing: &[(String, Vec<model_engine::Failing>)],
 ) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
-    let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
-    let store = store(args, workspace)?;
-    let made = model_engine::propose_fixes(&backend, prepared.subject(), &store, failing, options)
-        .map_err(fatal_is_input)?;
+    let (made, options) = follow_up(
+        (provider, args, config, workspace),
+        (analysis, specs),
+        |backend, subject, store, options| {
+            model_engine::propose_fixes(backend, subject, store, failing, options)
+        },
+    )?;
     let cost = options
         .price
         .map(|price| crate::generate::model::cost::cost(&made.usage, price));
     Ok((made, cost))
+}
+
+/// A request after generation (a repair round, fix proposals): the backend, the crate
+/// prepared as generation saw it and the store, then `ask`; a refused key stops the command.
+fn follow_up<T>(
+    (provider, args, config, workspace): (Provider, &ModelArgs, &Config, &Workspace),
+    (analysis, specs): (&crate::analyze::Analysis, &[crate::spec::model::Spec]),
+    ask: impl FnOnce(&Backend, Subject<'_>, &Store, ModelOptions) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, ModelOptions)> {
+    let (backend, options) = model_backend(provider, args, config)?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
+    let store = store(args, workspace)?;
+    let made = ask(&backend, prepared.subject(), &store, options).map_err(fatal_is_input)?;
+    Ok((made, options))
 }

@@ -29,23 +29,21 @@ use crate::review::findings::{
 };
 use crate::scratch::ModuleInput;
 use crate::spec::link::item_targets;
-use crate::spec::load_specs;
 use crate::spec::score::{ScoreReport, score};
 use crate::testfile::parse_test_module;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     crate::interrupt::install();
     let started = std::time::Instant::now();
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: global.workspace,
-    })?;
-    let config = Config::load(&workspace.root)?;
-    let args = &args.with_config(&config);
-    let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let filter = args.functions.filter(&workspace.root, &cwd)?;
+    let context = super::context::Context::open(global)?;
+    let args = &args.with_config(&context.config);
+    let filter = context.filter(&args.functions)?;
+    let super::context::Context {
+        workspace,
+        config,
+        cwd,
+    } = &context;
     // A report that cannot be written should stop the review before it runs, not after.
     if let Some(path) = &global.output {
         crate::output::check_writable(path)?;
@@ -63,7 +61,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     // The whole crate: `--fn`/`--file` pick the scope from it, and a private function in
     // scope is reached through public callers that may lie outside it.
     let full = analyze(
-        &workspace,
+        workspace,
         &AnalyzeOptions {
             include_tests: false,
             filter: FunctionFilter::default(),
@@ -82,7 +80,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     // Nothing to review still writes (empty) reports: a CI step that uploads them must not
     // pick up an older run's.
     let (mut indices, mut description, nothing) =
-        match select_scope(&workspace, args, &full, &filter)? {
+        match select_scope(workspace, args, &full, &filter)? {
             Selected::Functions {
                 indices,
                 description,
@@ -144,13 +142,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         && args.functions.fn_patterns.is_empty()
         && args.functions.files.is_empty()
         && keep.len() == full.functions.len();
-    let specs = load_specs(
-        &workspace,
-        &args.specs.spec,
-        &config.spec,
-        &cwd,
-        global.quiet,
-    )?;
+    let specs = context.specs(&args.specs, global.quiet)?;
     let features = workspace.features_by_crate(&global.feature_selection());
     let gaps =
         (!specs.is_empty() && !nothing).then(|| score(specs.clone(), Vec::new(), &scoped, true));
@@ -159,8 +151,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         let text = super::model::dry_run_text(
             provider,
             &args.model,
-            &config,
-            &workspace,
+            config,
+            workspace,
             (&scoped, &features),
             &specs,
         )?;
@@ -229,7 +221,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                     anyhow::anyhow!("internal: generated module does not read back: {err}")
                 })?;
                 let outcome = super::runner::run_or_stop(
-                    &workspace,
+                    workspace,
                     &full,
                     &[ModuleInput {
                         engine: "offline".to_owned(),
@@ -267,8 +259,8 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 let (made, cost) = super::model::model_generation(
                     provider,
                     &model_args,
-                    &config,
-                    &workspace,
+                    config,
+                    workspace,
                     (&scoped, &features),
                     &specs,
                     ran,
@@ -333,11 +325,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let step = |provider, spent| ModelStep {
         provider,
         args,
-        workspace: &workspace,
+        workspace,
         full: &full,
         scoped: &scoped,
         specs: &specs,
-        config: &config,
+        config,
         spent,
         run_dir: &run_dir,
         options: &options,
@@ -352,7 +344,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         // Nothing to test because files do not parse: whether the crate builds still decides
         // the exit code (4 when it does not), so the baseline runs.
         None if tests.is_empty() && !full.errors.is_empty() => {
-            match super::runner::run_or_stop(&workspace, &full, &[], &options)? {
+            match super::runner::run_or_stop(workspace, &full, &[], &options)? {
                 Err(stop) => Some(Err(stop)),
                 Ok(_) => None,
             }
@@ -367,7 +359,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
                 module,
                 source: Some(module_path.display().to_string()),
             }];
-            match super::runner::run_or_stop(&workspace, &full, &modules, &options)? {
+            match super::runner::run_or_stop(workspace, &full, &modules, &options)? {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
                     first_pass_dropped += dropped(&report);
@@ -491,10 +483,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     collapse_duplicates(&mut document);
     let seen = earlier_finding_ids(&runs_dir, &id);
     mark_status(&mut document, &decisions, &seen);
-    add_reproduce(&mut document, &global.repeated_options(), &sources, &cwd);
+    add_reproduce(&mut document, &global.repeated_options(), &sources, cwd);
     document["per_function"] = per_function(&document);
     if model_usage.is_some() {
-        add_function_usage(&mut document, &transcripts, &config);
+        add_function_usage(&mut document, &transcripts, config);
     }
     let function_locations: HashMap<String, (String, u32)> = full
         .functions
@@ -524,7 +516,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             },
         },
     );
-    write_reports(&workspace, &run_dir, &id, &document, &sarif)?;
+    write_reports(workspace, &run_dir, &id, &document, &sarif)?;
     if !(args.no_ledger || config.ledger == Some(false)) {
         let row = ledger_row(
             &document,

@@ -4,24 +4,21 @@ use anyhow::Context;
 
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GlobalArgs, ScoreArgs, ScoreFormat};
-use crate::config::Config;
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::report::score::{render_human, render_markdown};
 use crate::spec::parse::parse_spec;
 use crate::spec::score::{gate_failure, score};
 use crate::spec::{find_specs, model::Spec};
-use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: global.workspace,
-    })?;
-    let config = Config::load(&workspace.root)?;
-    let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let spec_paths = find_specs(&workspace, &args.specs.spec, &config.spec, &cwd)?;
+    let context = super::context::Context::open(global)?;
+    let super::context::Context {
+        workspace,
+        config,
+        cwd,
+    } = &context;
+    let spec_paths = find_specs(workspace, &args.specs.spec, &config.spec, cwd)?;
     if spec_paths.is_empty() {
         return Err(InputError::new(
             "no spec found: pass --spec PATH, set `spec = [...]` in dualtrack.toml, or add SPEC.md, specs/*.md or docs/specs/*.md",
@@ -38,9 +35,9 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         specs.push(spec);
         warnings.extend(spec_warnings);
     }
-    let filter = args.functions.filter(&workspace.root, &cwd)?;
+    let filter = context.filter(&args.functions)?;
     let analysis = analyze(
-        &workspace,
+        workspace,
         &AnalyzeOptions {
             include_tests: false,
             filter,
