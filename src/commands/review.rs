@@ -138,10 +138,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         .collect();
 
     // Spec items no code backs are this review's business only when it covers every function.
-    let whole_crate = !nothing
-        && args.functions.fn_patterns.is_empty()
-        && args.functions.files.is_empty()
-        && keep.len() == full.functions.len();
+    let whole_crate = !nothing && !args.functions.names_any() && keep.len() == full.functions.len();
     let specs = context.specs(&args.specs, global.quiet)?;
     let features = workspace.features_by_crate(&global.feature_selection());
     let gaps =
@@ -1458,7 +1455,7 @@ fn verify_fix(
         source: None,
     }];
     match crate::scratch::run_modules(step.workspace, step.full, &modules, &options) {
-        Err(err) if err.is::<crate::scratch::Interrupted>() || crate::interrupt::interrupted() => {
+        Err(err) if err.is::<crate::error::Interrupted>() || crate::interrupt::interrupted() => {
             Ok(Err("not verified: interrupted".to_owned()))
         }
         Ok(report) => Ok(

@@ -6,12 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, RunnerArgs};
-use crate::error::{ExitCode, InputError};
+use crate::error::{ExitCode, InputError, Interrupted};
 use crate::progress::Progress;
 use crate::scratch::sandbox::{Limits, Mechanism, SandboxChoice};
-use crate::scratch::{
-    BaselineFailed, Interrupted, ModuleInput, RunOptions, RunReport, run_modules,
-};
+use crate::scratch::{BaselineFailed, ModuleInput, RunOptions, RunReport, run_modules};
 use crate::workspace::Workspace;
 
 /// Why a scratch run stopped short: the exit code, and what was said (the failed baseline's

@@ -203,7 +203,7 @@ pub struct RunReport {
     pub build_log: String,
 }
 
-pub use crate::error::Interrupted;
+use crate::error::Interrupted;
 
 /// The crate itself does not build (or its own tests fail) before anything is injected.
 #[derive(Debug, thiserror::Error)]

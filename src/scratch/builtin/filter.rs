@@ -3,29 +3,19 @@
 
 use std::path::PathBuf;
 #[cfg(target_os = "linux")]
-/// A command's kernel filters, the seccomp programs compiled once per sandbox (that costs
-/// more than a short test takes) and applied in each command's process before exec.
-pub(super) struct Filters {
-    writable: Vec<PathBuf>,
-    seccomp: Vec<seccompiler::BpfProgram>,
-}
+/// The seccomp programs of a command, compiled once per sandbox (that costs more than a short
+/// test takes) and installed in each command's process before exec.
+pub(super) struct Seccomp(Vec<seccompiler::BpfProgram>);
 
 #[cfg(target_os = "linux")]
-impl Filters {
-    /// The filters for commands that may write only under `writable` (see `landlock`).
-    pub(super) fn prepare(writable: &[PathBuf]) -> Result<Filters, String> {
-        Ok(Filters {
-            writable: writable.to_vec(),
-            seccomp: seccomp()?,
-        })
+impl Seccomp {
+    pub(super) fn compile() -> Result<Seccomp, String> {
+        seccomp().map(Seccomp)
     }
 
-    /// Confine this process: Landlock, then seccomp (no_new_privs must be set). The Landlock
-    /// rules are made here, after the process's own mounts: a rule holds the file system
-    /// object a path names when it is made, and a tmpfs mounted over a path later is another.
-    pub(super) fn apply(self) -> Result<(), String> {
-        landlock(&self.writable);
-        for program in &self.seccomp {
+    /// Install the programs in this process (no_new_privs must be set).
+    pub(super) fn apply(&self) -> Result<(), String> {
+        for program in &self.0 {
             seccompiler::apply_filter(program).map_err(|e| format!("seccomp: {e}"))?;
         }
         refuse_x32()
@@ -35,8 +25,10 @@ impl Filters {
 #[cfg(target_os = "linux")]
 /// Writes only under `writable`, `/tmp`, `/dev/shm` and `/dev/null`; abstract unix sockets
 /// and signals kept inside (where the kernel has the scopes). Defence in depth behind the
-/// read-only binds: a kernel without Landlock leaves the binds to do it alone.
-fn landlock(writable: &[PathBuf]) {
+/// read-only binds: a kernel without Landlock leaves the binds to do it alone. Made in the
+/// command's process after its own mounts: a rule holds the file system object a path names
+/// when it is made, and a tmpfs mounted over the path later is another.
+pub(super) fn landlock(writable: &[PathBuf]) {
     use landlock::{
         ABI, Access, AccessFs, Ruleset, RulesetAttr, RulesetCreatedAttr, path_beneath_rules,
     };
@@ -56,7 +48,7 @@ fn landlock(writable: &[PathBuf]) {
 /// namespaces (`clone` with a namespace flag, `unshare`, `setns`), kernel keyrings, BPF,
 /// perf, userfaultfd, io_uring, module and reboot calls. `clone3` fails with `ENOSYS`, since
 /// its flags sit where a filter cannot read them, so libc falls back to `clone`. Compiled
-/// here; `Filters::apply` installs them.
+/// here; `Seccomp::apply` installs them.
 fn seccomp() -> Result<Vec<seccompiler::BpfProgram>, String> {
     use seccompiler::{
         BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,

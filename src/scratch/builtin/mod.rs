@@ -253,8 +253,8 @@ fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
     if args.serve {
         return serve::serve(args);
     }
-    let filters = match filter::Filters::prepare(&args.writable) {
-        Ok(filters) => filters,
+    let seccomp = match filter::Seccomp::compile() {
+        Ok(seccomp) => seccomp,
         Err(message) => {
             eprintln!("dualtrack sandbox: {message}");
             return SETUP_FAILED;
@@ -265,7 +265,7 @@ fn init(args: &InitArgs, program: &CString, argv: &[CString]) -> i32 {
         -1 => SETUP_FAILED,
         0 => {
             if let Err(message) =
-                root::private_writes(args).and_then(|()| confine(args, &args.chdir, filters))
+                root::private_writes(args).and_then(|()| confine(args, &args.chdir, &seccomp))
             {
                 eprintln!("dualtrack sandbox: {message}");
                 // SAFETY: _exit ends the child without running the parent's destructors.
@@ -352,8 +352,12 @@ fn read_byte(fd: libc::c_int) -> bool {
 
 #[cfg(target_os = "linux")]
 /// In the command's process, before exec: the unprivileged user, limits, no new privileges,
-/// Landlock and seccomp (`filters`, made once beforehand), the directory.
-fn confine(args: &InitArgs, cwd: &std::path::Path, filters: filter::Filters) -> Result<(), String> {
+/// Landlock, seccomp (`seccomp`, compiled once beforehand), the directory.
+fn confine(
+    args: &InitArgs,
+    cwd: &std::path::Path,
+    seccomp: &filter::Seccomp,
+) -> Result<(), String> {
     // SAFETY: setresgid/setresuid on this process; the id is mapped in this namespace.
     unsafe {
         if libc::setresgid(INSIDE_ID, INSIDE_ID, INSIDE_ID) != 0 {
@@ -399,7 +403,8 @@ fn confine(args: &InitArgs, cwd: &std::path::Path, filters: filter::Filters) -> 
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err("cannot set no_new_privs".to_owned());
     }
-    filters.apply()?;
+    filter::landlock(&args.writable);
+    seccomp.apply()?;
     std::env::set_current_dir(cwd).map_err(|e| format!("cannot enter {}: {e}", cwd.display()))
 }
 

@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 
-use super::filter::Filters;
+use super::filter::Seccomp;
 use super::root::{empty_tmp, private_writes};
 use super::{InitArgs, SETUP_FAILED, confine, pipe};
 #[cfg(target_os = "linux")]
@@ -16,8 +16,8 @@ pub(super) fn serve(args: &InitArgs) -> i32 {
     // SAFETY: prctl on this process.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
     // The seccomp programs compiled once: every test's process applies its own copy.
-    let mut filters = match Filters::prepare(&args.writable) {
-        Ok(filters) => Some(filters),
+    let seccomp = match Seccomp::compile() {
+        Ok(seccomp) => seccomp,
         Err(message) => {
             eprintln!("dualtrack sandbox: {message}");
             return SETUP_FAILED;
@@ -36,7 +36,7 @@ pub(super) fn serve(args: &InitArgs) -> i32 {
                 return SETUP_FAILED;
             }
         };
-        let response = match run_request(args, &request, &mut filters) {
+        let response = match run_request(args, &request, &seccomp) {
             Ok(response) => response,
             Err(message) => {
                 eprintln!("dualtrack sandbox: {message}");
@@ -66,7 +66,7 @@ pub(super) const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_mi
 pub(super) fn run_request(
     args: &InitArgs,
     request: &crate::scratch::served::Request,
-    filters: &mut Option<Filters>,
+    seccomp: &Seccomp,
 ) -> Result<crate::scratch::served::Response, String> {
     let c = |s: &str| CString::new(s).map_err(|e| e.to_string());
     let program = c(&request.program.to_string_lossy())?;
@@ -96,13 +96,9 @@ pub(super) fn run_request(
                 libc::dup2(null, 0);
             }
         }
-        // The child's own copy of the filters: taking it leaves the server's in place.
-        let filters = filters
-            .take()
-            .ok_or_else(|| "the sandbox's filters were used up".to_owned());
-        if let Err(message) = filters.and_then(|filters| {
-            private_writes(args).and_then(|()| confine(args, &request.cwd, filters))
-        }) {
+        if let Err(message) =
+            private_writes(args).and_then(|()| confine(args, &request.cwd, seccomp))
+        {
             eprintln!("dualtrack sandbox: {message}");
             // SAFETY: leave the child at once.
             unsafe { libc::_exit(SETUP_FAILED) };
