@@ -219,7 +219,12 @@ impl Decisions {
 
     /// The finding's status from its decision, if it has one.
     pub fn status(&self, finding_id: &str) -> Option<&'static str> {
-        self.by_id.get(finding_id).map(|d| d.decision.status())
+        self.decision(finding_id).map(Verdict::status)
+    }
+
+    /// The decision on a finding, by id.
+    pub fn decision(&self, finding_id: &str) -> Option<Verdict> {
+        self.by_id.get(finding_id).map(|d| d.decision)
     }
 
     /// The decision that covers a failure: one on any of its `ids` whose recorded message (if

@@ -8,13 +8,15 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::cli::{GlobalArgs, ReconcileArgs, ReconcileFormat};
 use crate::config::Config;
 use crate::decisions::{Decision, Decisions, Verdict};
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
+use crate::review::document::{Finding, ReviewDocument, Status};
 use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
@@ -44,14 +46,10 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal()
     {
-        let open: Vec<Value> = failures
+        let open: Vec<&Finding> = failures
             .iter()
-            .filter(|f| {
-                decisions
-                    .status(f["id"].as_str().unwrap_or_default())
-                    .is_none()
-            })
-            .cloned()
+            .copied()
+            .filter(|f| decisions.decision(&f.id).is_none())
             .collect();
         let choices = walk(
             &open,
@@ -91,9 +89,8 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
             .into());
         }
         for finding in &failures {
-            let id = finding["id"].as_str().unwrap_or_default();
-            if decisions.status(id).is_none() {
-                wanted.push((id.to_owned(), Verdict::Accepted));
+            if decisions.decision(&finding.id).is_none() {
+                wanted.push((finding.id.clone(), Verdict::Accepted));
             }
         }
     }
@@ -117,29 +114,22 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     let mut made = Vec::new();
     for (id, verdict) in &wanted {
         let normal = normal_id(id);
-        let finding = failures
-            .iter()
-            .find(|f| f["id"].as_str() == Some(normal.as_str()))
-            .ok_or_else(|| {
-                InputError::new(format!(
-                    "{id} is not a failure of run {run_id}: `cargo dualtrack reconcile {run_id} \
+        let finding = failures.iter().find(|f| f.id == normal).ok_or_else(|| {
+            InputError::new(format!(
+                "{id} is not a failure of run {run_id}: `cargo dualtrack reconcile {run_id} \
                      --list` shows them"
-                ))
-            })?;
-        let test = report["tests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t["name"] == finding["test"]);
-        let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+            ))
+        })?;
+        let test = report.test_of(finding);
         decisions.by_id.insert(
             normal.clone(),
             Decision {
                 decision: *verdict,
-                function: text(&finding["function"]),
-                oracle: test.map(|t| text(&t["oracle"])).unwrap_or_default(),
-                input: text(&finding["input"]),
-                message: text(&finding["message"])
+                function: finding.function_name().to_owned(),
+                oracle: test.and_then(|t| t.oracle.clone()).unwrap_or_default(),
+                input: finding.input.clone().unwrap_or_default(),
+                message: finding
+                    .message
                     .lines()
                     .next()
                     .unwrap_or_default()
@@ -157,7 +147,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     }),
             },
         );
-        made.push((normal, *verdict, text(&finding["function"])));
+        made.push((normal, *verdict, finding.function_name().to_owned()));
     }
     // The whole tree's functions, read once, when a fix or a test goes into it.
     let whole_tree = std::cell::OnceCell::new();
@@ -184,16 +174,14 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         .iter()
         .filter(|(_, verdict, _)| *verdict == Verdict::Kept)
         .filter_map(|(id, _, _)| {
-            let finding = failures.iter().find(|f| f["id"] == id.as_str())?;
-            Some((id.clone(), finding["test"].as_str()?.to_owned()))
+            let finding = failures.iter().find(|f| f.id == *id)?;
+            Some((id.clone(), finding.test.clone()?))
         })
         .collect();
     if args.keep_all_passing {
-        for test in report["tests"].as_array().into_iter().flatten() {
-            if test["outcome"] == "passed"
-                && let Some(name) = test["name"].as_str()
-            {
-                names.push(("passing".to_owned(), name.to_owned()));
+        for test in &report.tests {
+            if test.outcome == crate::scratch::execute::Outcome::Passed {
+                names.push(("passing".to_owned(), test.name.clone()));
             }
         }
     }
@@ -228,7 +216,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
                     kind: "decision".into(),
                     run_id: run_id.clone(),
                     timestamp: crate::ledger::now(),
-                    engine: report["engine"].as_str().unwrap_or_default().to_owned(),
+                    engine: report.engine.clone(),
                     finding: id.clone(),
                     decision: verdict.status().to_owned(),
                     function: function.clone(),
@@ -248,24 +236,23 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         }
     }
 
-    let listed: Vec<Value> = failures
+    let listed: Vec<Listed> = failures
         .iter()
-        .map(|f| {
-            let id = f["id"].as_str().unwrap_or_default();
-            let mut entry = json!({
-                "id": id, "function": f["function"], "verdict": f["verdict"],
-                "message": f["message"].as_str().unwrap_or_default().lines().next(),
-                "location": f["location"], "test": f["test"], "reproduce": f["reproduce"],
-                // The decisions as they are now: one removed since the review is undecided.
-                "status": decisions.status(id).unwrap_or(match f["status"].as_str() {
-                    Some("known") => "known",
-                    _ => "new",
-                }),
-            });
-            if let Some(fix) = f["fix"].as_str() {
-                entry["fix"] = json!(fix);
-            }
-            entry
+        .map(|f| Listed {
+            id: f.id.clone(),
+            function: f.function.clone(),
+            verdict: f.verdict,
+            message: f.message.lines().next().map(str::to_owned),
+            location: f.location.clone(),
+            test: f.test.clone(),
+            reproduce: f.reproduce.clone(),
+            // The decisions as they are now: one removed since the review is undecided.
+            status: match decisions.decision(&f.id) {
+                Some(decided) => decided.into(),
+                None if f.status == Status::Known => Status::Known,
+                None => Status::New,
+            },
+            fix: f.fix.clone(),
         })
         .collect();
     let text = match args.format {
@@ -308,7 +295,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
 }
 
 /// The run directory's `report.json`: `run` (an id), else the one `runs/latest` names.
-fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
+fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, ReviewDocument)> {
     let id = match run {
         Some(id) => id.trim().to_owned(),
         None => std::fs::read_to_string(runs.join("latest"))
@@ -333,7 +320,7 @@ fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<(String, Value)> {
             runs.display()
         ))
     })?;
-    let report: Value = serde_json::from_str(&text).map_err(|err| {
+    let report: ReviewDocument = serde_json::from_str(&text).map_err(|err| {
         InputError::new(format!("{}: not a review report: {err}", path.display()))
     })?;
     Ok((id, report))
@@ -374,50 +361,49 @@ enum Choice {
 /// test, a verified fix) and read a key: keep, accept (then a reason), apply (when there is a
 /// verified fix), later, skip, quit. Nothing is written until the walk ends.
 fn walk(
-    findings: &[Value],
-    report: &Value,
+    findings: &[&Finding],
+    report: &ReviewDocument,
     input: &mut dyn std::io::BufRead,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Vec<(String, Choice)>> {
     let mut choices = Vec::new();
     let count = findings.len();
     for (index, finding) in findings.iter().enumerate() {
-        let id = finding["id"].as_str().unwrap_or_default().to_owned();
-        let text = |key: &str| finding[key].as_str().unwrap_or_default().to_owned();
-        let fix = report["fixes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|f| f["function"] == finding["function"] && f["verified"] == true);
+        let id = finding.id.clone();
+        let fix = report.verified_fix(finding.function_name());
         writeln!(
             out,
             "\n[{}/{count}] {id} {} {}",
             index + 1,
-            text("verdict"),
-            text("function")
+            finding.verdict.as_str(),
+            finding.function_name()
         )?;
         writeln!(
             out,
             "    {} at {}",
-            text("message").lines().next().unwrap_or_default(),
-            text("location")
+            finding.message.lines().next().unwrap_or_default(),
+            finding.location.as_deref().unwrap_or_default()
         )?;
-        if let Some(snippet) = finding["snippet"].as_str() {
+        if let Some(snippet) = &finding.snippet {
             writeln!(out, "    | {snippet}")?;
         }
-        if let Some(input) = finding["input"].as_str() {
+        if let Some(input) = &finding.input {
             writeln!(out, "    input: {input}")?;
         }
-        if let Some(item) = finding["item"].as_str() {
+        if let Some(item) = &finding.item {
             writeln!(out, "    spec item: {item}")?;
         }
-        writeln!(out, "    test: {}", text("test"))?;
+        writeln!(
+            out,
+            "    test: {}",
+            finding.test.as_deref().unwrap_or_default()
+        )?;
         if let Some(fix) = fix {
             writeln!(
                 out,
                 "    verified fix: {}\n{}",
-                fix["explanation"].as_str().unwrap_or_default(),
-                fix["diff"].as_str().unwrap_or_default()
+                fix.explanation.as_deref().unwrap_or_default(),
+                fix.diff.as_deref().unwrap_or_default()
             )?;
         }
         let keys = if fix.is_some() {
@@ -466,28 +452,22 @@ fn walk(
 fn apply_fix(
     workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
-    report: &Value,
-    failures: &[Value],
+    report: &ReviewDocument,
+    failures: &[&Finding],
     id: &str,
     run_id: &str,
 ) -> anyhow::Result<(PathBuf, String)> {
     let finding = failures
         .iter()
-        .find(|f| f["id"] == id)
+        .find(|f| f.id == id)
         .ok_or_else(|| InputError::new(format!("{id} is not a failure of run {run_id}")))?;
-    let fix = report["fixes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["function"] == finding["function"] && f["verified"] == true)
-        .ok_or_else(|| {
-            InputError::new(format!(
-                "{id}: run {run_id} has no verified fix for {} (a review with a model engine \
-                 proposes them)",
-                finding["function"].as_str().unwrap_or_default()
-            ))
-        })?;
-    let function_path = finding["function"].as_str().unwrap_or_default();
+    let function_path = finding.function_name();
+    let fix = report.verified_fix(function_path).ok_or_else(|| {
+        InputError::new(format!(
+            "{id}: run {run_id} has no verified fix for {function_path} (a review with a model \
+             engine proposes them)"
+        ))
+    })?;
     let function = analysis
         .functions
         .iter()
@@ -501,7 +481,7 @@ fn apply_fix(
         &original,
         function.line,
         name,
-        fix["code"].as_str().unwrap_or_default(),
+        fix.code.as_deref().unwrap_or_default(),
     )
     .map_err(|why| {
         InputError::new(format!(
@@ -523,7 +503,7 @@ fn kept_tests(
     workspace: &Workspace,
     analysis: &crate::analyze::Analysis,
     run_dir: &Path,
-    report: &Value,
+    report: &ReviewDocument,
     names: &[(String, String)],
 ) -> anyhow::Result<Vec<crate::checkin::KeptTest>> {
     // Each test with the `use` lines of its module and whether a model wrote it.
@@ -583,13 +563,11 @@ fn kept_tests(
                     case.meta.function
                 ))
             })?;
-        let outcome = report["tests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| t["name"] == name.as_str())
-            .and_then(|t| t["outcome"].as_str())
-            .unwrap_or("passed")
+        let outcome = report
+            .tests
+            .iter()
+            .find(|t| t.name == *name)
+            .map_or("passed", |t| t.outcome.as_str())
             .to_owned();
         let mut test = crate::checkin::KeptTest::new(
             workspace,
@@ -607,14 +585,25 @@ fn kept_tests(
 }
 
 /// The run's failures: what a human decides on (spec gaps are the spec's business).
-fn failures(report: &Value) -> Vec<Value> {
-    report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["kind"] == "failure")
-        .cloned()
-        .collect()
+fn failures(report: &ReviewDocument) -> Vec<&Finding> {
+    report.failures().collect()
+}
+
+/// A failure as `reconcile` lists it (`dualtrack.reconcile/v1`'s `findings`).
+#[derive(Debug, Serialize)]
+struct Listed {
+    id: String,
+    function: Option<String>,
+    verdict: crate::review::document::Verdict,
+    /// The message's first line.
+    message: Option<String>,
+    location: Option<String>,
+    test: Option<String>,
+    reproduce: Option<String>,
+    /// As decided now: a decision removed since the review is undecided again.
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
 }
 
 /// `F-` and the hex in lower case, as reports print ids.
@@ -631,7 +620,7 @@ fn normal_id(id: &str) -> String {
 
 fn human(
     run_id: &str,
-    listed: &[Value],
+    listed: &[Listed],
     made: &[(String, Verdict, String)],
     root: &Path,
 ) -> String {
@@ -646,10 +635,7 @@ fn human(
             crate::decisions::decisions_path(root).display()
         );
     }
-    let open: Vec<&Value> = listed
-        .iter()
-        .filter(|f| matches!(f["status"].as_str(), Some("new" | "known")))
-        .collect();
+    let open: Vec<&Listed> = listed.iter().filter(|f| !f.status.is_decided()).collect();
     let _ = writeln!(
         out,
         "run {run_id}: {}, {} undecided",
@@ -660,13 +646,13 @@ fn human(
         let _ = writeln!(
             out,
             "  {} {:<9} {} {}: {}",
-            finding["id"].as_str().unwrap_or_default(),
-            finding["status"].as_str().unwrap_or_default(),
-            finding["verdict"].as_str().unwrap_or_default(),
-            finding["function"].as_str().unwrap_or_default(),
-            finding["message"].as_str().unwrap_or_default()
+            finding.id,
+            finding.status.as_str(),
+            finding.verdict.as_str(),
+            finding.function.as_deref().unwrap_or_default(),
+            finding.message.as_deref().unwrap_or_default()
         );
-        if let Some(fix) = finding["fix"].as_str() {
+        if let Some(fix) = &finding.fix {
             let _ = writeln!(out, "      verified fix: git apply {fix}");
         }
     }
@@ -731,10 +717,11 @@ mod test {
 
     #[test]
     fn the_walk_reads_a_key_per_finding() {
-        let finding = |id: &str, function: &str| {
-            json!({"id": id, "function": function, "verdict": "likely_bug",
-                   "message": "attempt to divide by zero", "location": "src/lib.rs:3",
-                   "test": "t", "input": "f(0)"})
+        let finding = |id: &str, function: &str| -> Finding {
+            serde_json::from_value(json!({"id": id, "kind": "failure", "function": function,
+                   "verdict": "likely_bug", "message": "attempt to divide by zero",
+                   "location": "src/lib.rs:3", "test": "t", "input": "f(0)"}))
+            .unwrap()
         };
         let findings = [
             finding("F-1", "c::f"),
@@ -743,8 +730,11 @@ mod test {
             finding("F-4", "c::i"),
             finding("F-5", "c::j"),
         ];
-        let report = json!({"fixes": [{"function": "c::g", "verified": true,
-                                        "explanation": "guard", "diff": "-a\n+b\n"}]});
+        let findings = findings.each_ref();
+        let report: ReviewDocument =
+            serde_json::from_value(json!({"fixes": [{"function": "c::g", "verified": true,
+                                                     "explanation": "guard", "diff": "-a\n+b\n"}]}))
+            .unwrap();
         // F-1: a wrong key, then keep; F-2: apply; F-3: accept with a reason; F-4: skip;
         // F-5: later.
         let mut input = "x\nK\np\na\nthe caller checks\ns\nl\n".as_bytes();

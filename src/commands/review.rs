@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::analyze::{Analysis, AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::{FailOn, GlobalArgs, ReviewArgs, ReviewFormat};
@@ -21,6 +21,9 @@ use crate::report::review::{render_human, render_junit, render_markdown};
 use crate::report::sarif::{SarifContext, render_sarif};
 use crate::review::diff::{
     changed_since, default_base, has_commits, no_commits, repository_root, touched_functions,
+};
+use crate::review::document::{
+    Finding, FindingKind, Fix, FunctionRow, ReviewDocument, Skipped, Usage, Verdict, per_function,
 };
 use crate::review::exclude::Exclusions;
 use crate::review::findings::{
@@ -113,7 +116,10 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             });
             match exclusions.reason(function, source.as_deref()) {
                 Some(reason) => {
-                    excluded.push(json!({"function": function.path, "reasons": [reason]}));
+                    excluded.push(Skipped {
+                        function: function.path.clone(),
+                        reasons: vec![reason],
+                    });
                     false
                 }
                 None => true,
@@ -403,7 +409,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     let mut stopped = None;
     let mut sources: HashMap<String, std::path::PathBuf> = HashMap::new();
     let mut document = match outcome {
-        None => empty_document(&id, args.engine.name()),
+        None => ReviewDocument::empty(&id, "review", args.engine.name()),
         Some(Ok(report)) => {
             if !global.quiet && global.verbose > 0 {
                 eprint!("{}", crate::report::run::render_human(&report));
@@ -417,11 +423,11 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             review_document(&report, args.engine.name(), "review")
         }
         Some(Err(stop)) => {
-            let mut document = empty_document(&id, args.engine.name());
+            let mut document = ReviewDocument::empty(&id, "review", args.engine.name());
             if stop.code == ExitCode::BaselineFailed {
-                document["baseline_failed"] = json!(true);
+                document.baseline_failed = true;
             } else {
-                document["interrupted"] = json!(true);
+                document.interrupted = true;
             }
             // No test ran: the logs hold what cargo said.
             write_logs(
@@ -435,22 +441,26 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
             document
         }
     };
-    document["run_id"] = json!(id);
-    document["scope"] = json!("review");
+    document.run_id = id.clone();
+    document.scope = "review".to_owned();
     add_fixes(&mut document, fixes);
     if let Some(usage) = model_usage {
-        document["usage"] = crate::generate::model::engine::usage_json(&usage, model_cost);
+        document.usage = Usage::of_model(&usage, model_cost);
         super::model::write_transcripts(&run_dir.join("transcripts"), &transcripts)?;
         if let Some(dir) = &args.model.transcripts {
             super::model::write_transcripts(dir, &transcripts)?;
         }
     }
-    document["description"] = json!(description);
-    let mut skipped = json!(generation.skipped);
-    if let Some(list) = skipped.as_array_mut() {
-        list.extend(excluded);
-    }
-    document["skipped"] = skipped;
+    document.description = Some(description);
+    document.skipped = generation
+        .skipped
+        .iter()
+        .map(|s| Skipped {
+            function: s.function.clone(),
+            reasons: s.reasons.clone(),
+        })
+        .chain(excluded)
+        .collect();
     // Items about functions out of scope are not this review's gaps.
     // The items about the functions in scope, when not every function is.
     let items_in_scope: Option<BTreeSet<String>> = (!whole_crate).then(|| {
@@ -476,14 +486,19 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         items_in_scope.as_ref(),
     );
 
-    add_snippets(&mut document, &workspace.root);
-    collapse_duplicates(&mut document);
+    add_snippets(&mut document.findings, &workspace.root);
+    collapse_duplicates(&mut document.findings);
     let seen = earlier_finding_ids(&runs_dir, &id);
-    mark_status(&mut document, &decisions, &seen);
-    add_reproduce(&mut document, &global.repeated_options(), &sources, cwd);
-    document["per_function"] = per_function(&document);
+    mark_status(&mut document.findings, &decisions, &seen);
+    add_reproduce(
+        &mut document.findings,
+        &global.repeated_options(),
+        &sources,
+        cwd,
+    );
+    document.per_function = per_function(&document.tests);
     if model_usage.is_some() {
-        add_function_usage(&mut document, &transcripts, config);
+        add_function_usage(&mut document.per_function, &transcripts, config);
     }
     let function_locations: HashMap<String, (String, u32)> = full
         .functions
@@ -570,7 +585,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = stopped {
         return Ok(code);
     }
-    if document["interrupted"] == true {
+    if document.interrupted {
         progress.line("interrupted: the reports hold the tests that finished before Ctrl-C");
         return Ok(ExitCode::Interrupted);
     }
@@ -623,46 +638,40 @@ struct LedgerFacts<'a> {
 }
 
 /// The review's row in the ledger.
-fn ledger_row(document: &Value, facts: LedgerFacts) -> crate::ledger::Row {
-    let count = |key: &str| document["counts"][key].as_u64().unwrap_or(0);
-    let usage = |key: &str| document["usage"][key].as_u64().unwrap_or(0);
-    let generated = count("generated");
+fn ledger_row(document: &ReviewDocument, facts: LedgerFacts) -> crate::ledger::Row {
+    let counts = &document.counts;
+    let generated = counts.generated as u64;
     crate::ledger::Row {
         // An interrupted review's counts say nothing about the engine: `stats` leaves it out.
-        kind: if document["interrupted"] == true {
+        kind: if document.interrupted {
             "interrupted".into()
         } else {
             "review".into()
         },
-        run_id: document["run_id"].as_str().unwrap_or_default().to_owned(),
+        run_id: document.run_id.clone(),
         timestamp: crate::ledger::now(),
         task: facts.task.unwrap_or_default(),
-        engine: document["engine"].as_str().unwrap_or_default().to_owned(),
+        engine: document.engine.clone(),
         model: facts.model,
         functions: facts.scoped.functions.len() as u64,
         sites: facts.scoped.sites().count() as u64,
         generated,
         compiled_first_pass: generated.saturating_sub(facts.first_pass_dropped),
-        compiled: count("compiled"),
-        passed: count("passed"),
-        failed: count("failed") + count("panicked") + count("timed_out") + count("crashed"),
-        flaky: count("flaky"),
-        findings: document["findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|f| f["kind"] == "failure")
-            .count() as u64,
-        input_tokens: usage("input_tokens"),
-        cached_input_tokens: usage("cached_input_tokens"),
-        output_tokens: usage("output_tokens"),
+        compiled: counts.compiled as u64,
+        passed: counts.passed as u64,
+        failed: (counts.failed + counts.panicked + counts.timed_out + counts.crashed) as u64,
+        flaky: counts.flaky as u64,
+        findings: document.failures().count() as u64,
+        input_tokens: document.usage.input_tokens,
+        cached_input_tokens: document.usage.cached_input_tokens,
+        output_tokens: document.usage.output_tokens,
         cost_usd: facts.cost,
         wall_ms: facts.wall_ms,
         generate_ms: facts.generate_ms,
-        sync_ms: document["timings"]["sync_ms"].as_u64().unwrap_or(0),
-        baseline_ms: document["timings"]["baseline_ms"].as_u64().unwrap_or(0),
-        build_ms: document["timings"]["build_ms"].as_u64().unwrap_or(0),
-        run_ms: document["timings"]["run_ms"].as_u64().unwrap_or(0),
+        sync_ms: document.timings.sync_ms,
+        baseline_ms: document.timings.baseline_ms,
+        build_ms: document.timings.build_ms,
+        run_ms: document.timings.run_ms,
         repair_rounds: facts.repair_rounds,
         ..crate::ledger::Row::default()
     }
@@ -842,32 +851,17 @@ fn relative_prefix(repo: &Path, root: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn empty_document(id: &str, engine: &str) -> Value {
-    json!({
-        "schema": "dualtrack.review/v1",
-        "run_id": id,
-        "scope": "review",
-        "engine": engine,
-        "counts": {"generated": 0, "compiled": 0, "passed": 0, "failed": 0, "panicked": 0,
-                   "flaky": 0, "timed_out": 0, "crashed": 0, "dropped": 0},
-        "tests": [],
-        "findings": [],
-        "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
-        "timings": {},
-    })
-}
-
 /// Spec gaps as findings: sites no item speaks to, items no site backs (of `items_in_scope`,
 /// or all when `None`); and coverage.
 fn add_gaps(
-    document: &mut Value,
+    document: &mut ReviewDocument,
     gaps: Option<&ScoreReport>,
     scoped: &Analysis,
     items_in_scope: Option<&BTreeSet<String>>,
 ) {
     let Some(report) = gaps else {
-        document["site_coverage"] = Value::Null;
-        document["item_coverage"] = Value::Null;
+        document.site_coverage = None;
+        document.item_coverage = None;
         return;
     };
     let sites: HashMap<&str, (&str, String)> = scoped
@@ -882,20 +876,24 @@ fn add_gaps(
             })
         })
         .collect();
-    let findings = document["findings"]
-        .as_array_mut()
-        .expect("findings is a list");
+    let gap = |kind: FindingKind, id: String, message: &str| {
+        Finding::new(id, kind, Verdict::CheckSpec, message.to_owned())
+    };
     for site in &report.unspecified_sites {
         let (function, location) = sites
             .get(site.as_str())
             .cloned()
             .unwrap_or(("", String::new()));
-        findings.push(json!({
-            "id": finding_id("unspecified_site", function, "", site),
-            "kind": "unspecified_site", "function": function, "test": null, "verdict": "check_spec",
-            "status": "new", "message": "no spec item speaks to this site",
-            "location": location, "site": site, "item": null,
-        }));
+        document.findings.push(Finding {
+            function: Some(function.to_owned()),
+            location: Some(location),
+            site: Some(site.clone()),
+            ..gap(
+                FindingKind::UnspecifiedSite,
+                finding_id("unspecified_site", function, "", site),
+                "no spec item speaks to this site",
+            )
+        });
     }
     let in_scope = |item: &String| items_in_scope.is_none_or(|scope| scope.contains(item));
     for item in report.unimplemented_items.iter().filter(|i| in_scope(i)) {
@@ -904,95 +902,78 @@ fn add_gaps(
             .iter()
             .find(|i| &i.id == item)
             .map(|i| format!("{}:{}", i.file, i.line));
-        findings.push(json!({
-            "id": finding_id("unimplemented_item", "", "", item),
-            "kind": "unimplemented_item", "function": null, "test": null, "verdict": "check_spec",
-            "status": "new", "message": "no site backs this spec item",
-            "location": location, "site": null, "item": item,
-        }));
+        document.findings.push(Finding {
+            location,
+            item: Some(item.clone()),
+            ..gap(
+                FindingKind::UnimplementedItem,
+                finding_id("unimplemented_item", "", "", item),
+                "no site backs this spec item",
+            )
+        });
     }
-    document["site_coverage"] = json!(report.site_coverage);
+    document.site_coverage = report.site_coverage;
     // Items about functions out of scope are neither backed nor unbacked here.
-    document["item_coverage"] = match items_in_scope {
-        None => json!(report.item_coverage),
-        Some(scope) if scope.is_empty() => Value::Null,
+    document.item_coverage = match items_in_scope {
+        None => report.item_coverage,
+        Some(scope) if scope.is_empty() => None,
         Some(scope) => {
             let unbacked = report
                 .unimplemented_items
                 .iter()
                 .filter(|i| scope.contains(*i))
                 .count();
-            json!(1.0 - unbacked as f64 / scope.len() as f64)
+            Some(1.0 - unbacked as f64 / scope.len() as f64)
         }
     };
-}
-
-/// Tests, passed, failing and dropped counts per function, in path order.
-fn per_function(document: &Value) -> Value {
-    let mut rows: std::collections::BTreeMap<String, [usize; 4]> =
-        std::collections::BTreeMap::new();
-    for test in document["tests"].as_array().into_iter().flatten() {
-        let function = test["function"].as_str().unwrap_or_default().to_owned();
-        let row = rows.entry(function).or_default();
-        row[0] += 1;
-        match test["outcome"].as_str().unwrap_or_default() {
-            "passed" => row[1] += 1,
-            "dropped" => row[3] += 1,
-            _ => row[2] += 1,
-        }
-    }
-    Value::Array(
-        rows.into_iter()
-            .map(|(function, [tests, passed, failing, dropped])| {
-                json!({"function": function, "tests": tests, "passed": passed,
-                       "failing": failing, "dropped": dropped})
-            })
-            .collect(),
-    )
 }
 
 /// Each function's tokens and cost, from the exchanges about it (an answer from the cache
 /// cost nothing this run): `usage` on its `per_function` row, a row of its own when the model
 /// gave it no test. The rows add up to the report's `usage`.
 fn add_function_usage(
-    document: &mut Value,
+    rows: &mut Vec<FunctionRow>,
     transcripts: &[crate::generate::model::engine::Transcript],
     config: &Config,
 ) {
     use crate::generate::model::cost::{cost, price_of};
-    use crate::generate::model::wire::Usage;
-    let mut by_function: std::collections::BTreeMap<&str, (Usage, Option<f64>)> =
-        std::collections::BTreeMap::new();
+    let mut by_function: std::collections::BTreeMap<
+        &str,
+        (crate::generate::model::wire::Usage, Option<f64>),
+    > = std::collections::BTreeMap::new();
     for transcript in transcripts.iter().filter(|t| t.source != "cache") {
         let price = price_of(&transcript.model, &config.prices);
         let entry = by_function
             .entry(transcript.function.as_str())
-            .or_insert((Usage::default(), Some(0.0)));
+            .or_insert((Default::default(), Some(0.0)));
         entry.0 += transcript.usage;
         entry.1 = entry
             .1
             .zip(price)
             .map(|(sum, price)| sum + cost(&transcript.usage, price));
     }
-    let Some(rows) = document["per_function"].as_array_mut() else {
-        return;
-    };
     for (function, (usage, cost_usd)) in by_function {
-        let usage = crate::generate::model::engine::usage_json(&usage, cost_usd);
-        match rows.iter_mut().find(|row| row["function"] == function) {
-            Some(row) => row["usage"] = usage,
-            None => rows.push(json!({"function": function, "tests": 0, "passed": 0,
-                                     "failing": 0, "dropped": 0, "usage": usage})),
+        let usage = Usage::of_model(&usage, cost_usd);
+        match rows.iter_mut().find(|row| row.function == function) {
+            Some(row) => row.usage = Some(usage),
+            None => rows.push(FunctionRow {
+                function: function.to_owned(),
+                tests: 0,
+                passed: 0,
+                failing: 0,
+                dropped: 0,
+                usage: Some(usage),
+            }),
         }
     }
-    rows.sort_by(|a, b| a["function"].as_str().cmp(&b["function"].as_str()));
+    rows.sort_by(|a, b| a.function.cmp(&b.function));
 }
 
 /// The source line of each finding's place (`src/lib.rs:64`), as `snippet`.
-fn add_snippets(document: &mut Value, root: &Path) {
+fn add_snippets(findings: &mut [Finding], root: &Path) {
     let mut files: HashMap<String, Option<String>> = HashMap::new();
-    for finding in document["findings"].as_array_mut().into_iter().flatten() {
-        let Some((file, line)) = finding["location"].as_str().and_then(split_location) else {
+    for finding in findings {
+        let Some((file, line)) = finding.location.as_deref().and_then(split_location) else {
             continue;
         };
         let text = files
@@ -1002,7 +983,7 @@ fn add_snippets(document: &mut Value, root: &Path) {
             .as_deref()
             .and_then(|t| t.lines().nth((line as usize).saturating_sub(1)))
         {
-            finding["snippet"] = json!(snippet.trim());
+            finding.snippet = Some(snippet.trim().to_owned());
         }
     }
 }
@@ -1263,7 +1244,7 @@ const MAX_FIXES: usize = 10;
 /// What asking for fixes made: the entries of the report's `fixes`, and what it cost.
 #[derive(Default)]
 struct Offered {
-    entries: Vec<Value>,
+    entries: Vec<Fix>,
     usage: crate::generate::model::wire::Usage,
     cost: Option<f64>,
     transcripts: Vec<crate::generate::model::engine::Transcript>,
@@ -1352,9 +1333,12 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
     offered.cost = cost;
     offered.transcripts = made.transcripts;
     for (function, reason) in made.declined {
-        offered
-            .entries
-            .push(json!({"function": function, "verified": false, "reason": reason}));
+        offered.entries.push(Fix {
+            function,
+            verified: false,
+            reason: Some(reason),
+            ..Fix::default()
+        });
     }
     let repo = repository_root(&step.workspace.root);
     let prefix = repo
@@ -1386,11 +1370,17 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
         };
         let diff =
             crate::generate::model::fix::unified_diff(&shown_path, &original, &proposal.patched);
-        let mut entry = json!({
-            "function": proposal.function, "file": proposal.file,
-            "tests": tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
-            "explanation": proposal.explanation, "diff": diff, "code": proposal.code,
-        });
+        let mut entry = Fix {
+            function: proposal.function.clone(),
+            verified: false,
+            reason: None,
+            file: Some(proposal.file.clone()),
+            tests: Some(tests.iter().map(|t| t.name.clone()).collect()),
+            explanation: Some(proposal.explanation.clone()),
+            diff: Some(diff.clone()),
+            code: Some(proposal.code.clone()),
+            patch: None,
+        };
         match verdict {
             Ok(()) => {
                 let dir = step.run_dir.join("fixes");
@@ -1405,17 +1395,14 @@ fn offer_fixes(step: &ModelStep, report: &crate::scratch::RunReport) -> anyhow::
                     name = format!("{stem}_{n}.patch");
                 }
                 write_atomically(&dir.join(&name), &diff)?;
-                entry["verified"] = json!(true);
-                entry["patch"] = json!(dir.join(&name).display().to_string());
+                entry.verified = true;
+                entry.patch = Some(dir.join(&name).display().to_string());
                 step.progress.line(&format!(
                     "fix for {} verified: its failing tests pass and so do the crate's own",
                     proposal.function
                 ));
             }
-            Err(reason) => {
-                entry["verified"] = json!(false);
-                entry["reason"] = json!(reason);
-            }
+            Err(reason) => entry.reason = Some(reason),
         }
         offered.entries.push(entry);
     }
@@ -1489,22 +1476,20 @@ fn verify_fix(
 
 /// The fixes under `fixes`, and on each failure finding of a function with a verified fix,
 /// where its patch is.
-fn add_fixes(document: &mut Value, fixes: Vec<Value>) {
-    if fixes.is_empty() {
-        return;
-    }
-    for finding in document["findings"].as_array_mut().into_iter().flatten() {
-        if finding["kind"] != "failure" {
+fn add_fixes(document: &mut ReviewDocument, fixes: Vec<Fix>) {
+    document.fixes = fixes;
+    for index in 0..document.findings.len() {
+        let finding = &document.findings[index];
+        if finding.kind != FindingKind::Failure {
             continue;
         }
-        if let Some(fix) = fixes
-            .iter()
-            .find(|f| f["function"] == finding["function"] && f["verified"] == true)
-        {
-            finding["fix"] = fix["patch"].clone();
+        let patch = document
+            .verified_fix(finding.function_name())
+            .and_then(|fix| fix.patch.clone());
+        if patch.is_some() {
+            document.findings[index].fix = patch;
         }
     }
-    document["fixes"] = Value::Array(fixes);
 }
 
 /// `logs/build.log` (what cargo said in each build) and `logs/tests.log` (each test's
@@ -1543,7 +1528,7 @@ fn write_reports(
     workspace: &Workspace,
     run_dir: &Path,
     id: &str,
-    document: &Value,
+    document: &ReviewDocument,
     sarif: &str,
 ) -> anyhow::Result<()> {
     let mut json = serde_json::to_string_pretty(document)?;
@@ -1558,24 +1543,23 @@ fn write_reports(
 }
 
 /// Exit 1 when undecided findings of the kinds `--fail-on` names exist.
-fn exit_code(document: &Value, fail_on: FailOn) -> ExitCode {
-    let kinds: &[&str] = match fail_on {
+fn exit_code(document: &ReviewDocument, fail_on: FailOn) -> ExitCode {
+    let kinds: &[FindingKind] = match fail_on {
         FailOn::Never => &[],
         // A generated test that did not compile says nothing about the code under review.
-        FailOn::Failures => &["failure"],
+        FailOn::Failures => &[FindingKind::Failure],
         FailOn::Gaps => &[
-            "failure",
-            "dropped_test",
-            "unspecified_site",
-            "unimplemented_item",
+            FindingKind::Failure,
+            FindingKind::DroppedTest,
+            FindingKind::UnspecifiedSite,
+            FindingKind::UnimplementedItem,
         ],
     };
-    let undecided = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
-        .any(|f| matches!(f["status"].as_str(), None | Some("new" | "known")));
+    let undecided = document
+        .findings
+        .iter()
+        .filter(|f| kinds.contains(&f.kind))
+        .any(|f| !f.status.is_decided());
     if undecided {
         ExitCode::Findings
     } else {
@@ -1596,6 +1580,7 @@ mod test {
     }
 
     use super::*;
+    use crate::review::document::Status;
 
     #[test]
     fn a_model_test_named_like_an_offline_one_is_renamed() {
@@ -1620,35 +1605,36 @@ mod test {
     }
 
     #[test]
-    fn counts_per_function() {
-        let document = json!({"tests": [
-            {"function": "c::f", "outcome": "passed"},
-            {"function": "c::f", "outcome": "panicked"},
-            {"function": "c::a", "outcome": "dropped"},
-        ]});
-        assert_eq!(
-            per_function(&document),
-            json!([
-                {"function": "c::a", "tests": 1, "passed": 0, "failing": 0, "dropped": 1},
-                {"function": "c::f", "tests": 2, "passed": 1, "failing": 1, "dropped": 0},
-            ])
-        );
-    }
-
-    #[test]
     fn fail_on_picks_the_kinds_that_exit_1() {
-        let document =
-            json!({"findings": [{"kind": "unspecified_site"}, {"kind": "dropped_test"}]});
-        assert_eq!(exit_code(&document, FailOn::Failures), ExitCode::Clean);
-        assert_eq!(exit_code(&document, FailOn::Gaps), ExitCode::Findings);
-        let failing = json!({"findings": [{"kind": "failure"}]});
+        let finding = |kind: FindingKind, status: Status| Finding {
+            status,
+            ..Finding::new(
+                "F-0000000001".into(),
+                kind,
+                Verdict::LikelyBug,
+                String::new(),
+            )
+        };
+        let with = |findings: Vec<Finding>| ReviewDocument {
+            findings,
+            ..ReviewDocument::empty("r1-1", "review", "offline")
+        };
+        let gaps = with(vec![
+            finding(FindingKind::UnspecifiedSite, Status::New),
+            finding(FindingKind::DroppedTest, Status::New),
+        ]);
+        assert_eq!(exit_code(&gaps, FailOn::Failures), ExitCode::Clean);
+        assert_eq!(exit_code(&gaps, FailOn::Gaps), ExitCode::Findings);
+        let failing = with(vec![finding(FindingKind::Failure, Status::New)]);
         assert_eq!(exit_code(&failing, FailOn::Failures), ExitCode::Findings);
         assert_eq!(exit_code(&failing, FailOn::Never), ExitCode::Clean);
         // Decided findings do not fail the review; seen-before undecided ones still do.
-        let decided = json!({"findings": [{"kind": "failure", "status": "accepted"},
-                                          {"kind": "failure", "status": "deferred"}]});
+        let decided = with(vec![
+            finding(FindingKind::Failure, Status::Accepted),
+            finding(FindingKind::Failure, Status::Deferred),
+        ]);
         assert_eq!(exit_code(&decided, FailOn::Failures), ExitCode::Clean);
-        let known = json!({"findings": [{"kind": "failure", "status": "known"}]});
+        let known = with(vec![finding(FindingKind::Failure, Status::Known)]);
         assert_eq!(exit_code(&known, FailOn::Failures), ExitCode::Findings);
     }
 

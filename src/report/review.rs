@@ -4,35 +4,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
-/// How many findings are of one of `kinds`.
-pub fn kind_count(document: &Value, kinds: &[&str]) -> usize {
-    document["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter(|f| kinds.contains(&f["kind"].as_str().unwrap_or_default()))
-                .count()
-        })
-        .unwrap_or(0)
-}
+use crate::review::document::{Counts, Finding, FindingKind, ReviewDocument, Verdict};
+use crate::scratch::execute::Outcome;
 
 /// Where a finding sorts in the human report: likely bugs first, spec gaps last.
-fn severity(finding: &Value) -> u8 {
-    match (finding["kind"].as_str(), finding["verdict"].as_str()) {
-        (Some("failure"), Some("likely_bug")) => 0,
-        (Some("failure"), _) => 1,
-        (Some("dropped_test"), _) => 2,
+fn severity(finding: &Finding) -> u8 {
+    match (finding.kind, finding.verdict) {
+        (FindingKind::Failure, Verdict::LikelyBug) => 0,
+        (FindingKind::Failure, _) => 1,
+        (FindingKind::DroppedTest, _) => 2,
         _ => 3,
     }
-}
-
-fn is_decided(finding: &Value) -> bool {
-    matches!(
-        finding["status"].as_str(),
-        Some("accepted" | "kept" | "deferred")
-    )
 }
 
 /// Spec gaps listed one per line, up to this many; the rest are in the reports.
@@ -41,68 +23,66 @@ const GAPS_SHOWN: usize = 10;
 /// Findings by severity (failures with their message, place, snippet, input and the command
 /// that reproduces them; then dropped tests; then spec gaps), then a table per function and
 /// the totals.
-pub fn render_human(document: &Value, run_dir: &Path) -> String {
+pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
     use crate::report::style::{DIM, ERROR, HEADING, WARNING, paint};
     let mut out = String::new();
-    let tests = document["tests"].as_array().cloned().unwrap_or_default();
-    let mut findings: Vec<&Value> = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| !is_decided(f))
+    let mut findings: Vec<&Finding> = document
+        .findings
+        .iter()
+        .filter(|f| !f.status.is_decided())
         .collect();
     findings.sort_by_key(|f| severity(f));
     let mut gaps_shown = 0;
     for finding in &findings {
-        let kind = finding["kind"].as_str().unwrap_or_default();
-        let location = finding["location"].as_str();
+        let location = finding.location.as_deref();
         if severity(finding) == 3 {
             gaps_shown += 1;
             if gaps_shown <= GAPS_SHOWN {
-                let what = finding["site"]
-                    .as_str()
-                    .or(finding["item"].as_str())
+                let what = finding
+                    .site
+                    .as_deref()
+                    .or(finding.item.as_deref())
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "{} {what}{}  {}",
-                    paint(WARNING, &kind.replace('_', " ")),
+                    paint(WARNING, &finding.kind.as_str().replace('_', " ")),
                     location.map(|l| format!(" at {l}")).unwrap_or_default(),
-                    paint(DIM, finding["message"].as_str().unwrap_or_default())
+                    paint(DIM, &finding.message)
                 );
             }
             continue;
         }
-        if kind == "dropped_test" {
-            let message = finding["message"].as_str().unwrap_or_default();
+        if finding.kind == FindingKind::DroppedTest {
             let _ = writeln!(
                 out,
                 "{} {}: {}  {}",
                 paint(WARNING, "dropped"),
-                paint(HEADING, finding["function"].as_str().unwrap_or_default()),
-                message.lines().next().unwrap_or_default(),
-                paint(DIM, finding["test"].as_str().unwrap_or_default())
+                paint(HEADING, finding.function_name()),
+                finding.message.lines().next().unwrap_or_default(),
+                paint(DIM, finding.test.as_deref().unwrap_or_default())
             );
             continue;
         }
-        let test = tests.iter().find(|t| t["name"] == finding["test"]);
-        let known = if finding["status"] == "known" {
+        let test = document.test_of(finding);
+        let known = if finding.status == crate::review::document::Status::Known {
             " (seen before)"
         } else {
             ""
         };
-        let reached = finding["reached"]
-            .as_str()
+        let reached = finding
+            .reached
+            .as_deref()
             .map(|f| format!(" (in {f})"))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "{} {}{reached}  {}{known}",
-            paint(ERROR, finding["verdict"].as_str().unwrap_or(kind)),
-            paint(HEADING, finding["function"].as_str().unwrap_or_default()),
-            paint(DIM, finding["id"].as_str().unwrap_or_default())
+            paint(ERROR, finding.verdict.as_str()),
+            paint(HEADING, finding.function_name()),
+            paint(DIM, &finding.id)
         );
-        let message = finding["message"].as_str().unwrap_or_default();
+        let message = &finding.message;
         let first = shorten(message.lines().next().unwrap_or_default(), HUMAN_MESSAGE);
         match location {
             Some(location) => {
@@ -112,13 +92,13 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
                 let _ = writeln!(out, "    {first}");
             }
         }
-        if let Some(snippet) = finding["snippet"].as_str() {
+        if let Some(snippet) = &finding.snippet {
             let _ = writeln!(out, "    | {snippet}");
         }
-        if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+        if let Some(input) = test.and_then(|t| t.input.as_deref()) {
             let _ = writeln!(out, "    {}", paint(DIM, &format!("input: {input}")));
         }
-        if let Some(more) = finding["duplicates"].as_array().filter(|d| !d.is_empty()) {
+        if let Some(more) = Some(&finding.duplicates).filter(|d| !d.is_empty()) {
             let _ = writeln!(
                 out,
                 "    {}",
@@ -131,37 +111,34 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
                 )
             );
         }
-        if let Some(patch) = finding["fix"].as_str() {
+        if let Some(patch) = &finding.fix {
             let _ = writeln!(
                 out,
                 "    {}",
                 paint(HEADING, &format!("verified fix: git apply {patch}"))
             );
         }
-        match finding["reproduce"].as_str() {
+        match &finding.reproduce {
             Some(command) => {
                 let _ = writeln!(out, "    {}", paint(DIM, &format!("rerun: {command}")));
             }
             None => {
-                if let Some(name) = finding["test"].as_str() {
+                if let Some(name) = &finding.test {
                     let _ = writeln!(out, "    {}", paint(DIM, &format!("test: {name}")));
                 }
             }
         }
     }
     // Fixes the model proposed that did not hold: a human may still want to see why.
-    for fix in document["fixes"].as_array().into_iter().flatten() {
-        if fix["verified"] == true {
-            continue;
-        }
+    for fix in document.fixes.iter().filter(|f| !f.verified) {
         let _ = writeln!(
             out,
             "{} {}: {}",
             paint(DIM, "no fix offered for"),
-            fix["function"].as_str().unwrap_or_default(),
+            fix.function,
             paint(
                 DIM,
-                &shorten(fix["reason"].as_str().unwrap_or_default(), HUMAN_MESSAGE)
+                &shorten(fix.reason.as_deref().unwrap_or_default(), HUMAN_MESSAGE)
             )
         );
     }
@@ -178,11 +155,10 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
             )
         );
     }
-    let decided = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| is_decided(f))
+    let decided = document
+        .findings
+        .iter()
+        .filter(|f| f.status.is_decided())
         .count();
     if decided > 0 {
         let _ = writeln!(
@@ -198,18 +174,14 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
         );
     }
     // Per function, those with something failing or dropped (all of them when few).
-    let rows: Vec<&Value> = document["per_function"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let shown: Vec<&&Value> = rows
+    let rows = &document.per_function;
+    let shown: Vec<_> = rows
         .iter()
-        .filter(|r| rows.len() <= 10 || r["failing"] != 0 || r["dropped"] != 0)
+        .filter(|r| rows.len() <= 10 || r.failing != 0 || r.dropped != 0)
         .collect();
     if !shown.is_empty() {
         // A model's cost per function, when a model wrote tests.
-        let costs = shown.iter().any(|row| row["usage"].is_object());
+        let costs = shown.iter().any(|row| row.usage.is_some());
         let _ = writeln!(
             out,
             "\n{:>6} {:>8} {:>8}{}  function",
@@ -219,25 +191,21 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
             if costs { "     cost" } else { "" }
         );
         for row in shown {
-            let number = |key: &str| row[key].as_u64().unwrap_or(0);
-            let cost = match (costs, row["usage"]["cost_usd"].as_f64()) {
+            let cost = match (costs, row.usage.map(|u| u.cost_usd)) {
                 (false, _) => String::new(),
-                (true, Some(cost)) => format!(" {:>8}", format!("${cost:.4}")),
-                (true, None) if row["usage"].is_object() => format!(" {:>8}", "?"),
+                (true, Some(Some(cost))) => format!(" {:>8}", format!("${cost:.4}")),
+                (true, Some(None)) => format!(" {:>8}", "?"),
                 (true, None) => format!(" {:>8}", "-"),
             };
             let _ = writeln!(
                 out,
                 "{:>6} {:>8} {:>8}{cost}  {}",
-                number("tests"),
-                number("failing"),
-                number("dropped"),
-                row["function"].as_str().unwrap_or_default()
+                row.tests, row.failing, row.dropped, row.function
             );
         }
     }
-    let counts = &document["counts"];
-    let gaps = kind_count(document, &["unspecified_site", "unimplemented_item"]);
+    let counts = &document.counts;
+    let gaps = document.count_of(&[FindingKind::UnspecifiedSite, FindingKind::UnimplementedItem]);
     let _ = writeln!(
         out,
         "\n{}: {}; {}; {}",
@@ -265,54 +233,60 @@ pub fn render_human(document: &Value, run_dir: &Path) -> String {
 
 /// The tests as JUnit XML for CI test views: failures and panics as `failure`, time-outs and
 /// crashes as `error`, dropped tests as `skipped`.
-pub fn render_junit(document: &Value) -> String {
-    let tests: Vec<&Value> = document["tests"].as_array().into_iter().flatten().collect();
-    let outcome = |t: &Value| t["outcome"].as_str().unwrap_or_default().to_owned();
+pub fn render_junit(document: &ReviewDocument) -> String {
+    let tests = &document.tests;
     let failures = tests
         .iter()
-        .filter(|t| matches!(outcome(t).as_str(), "failed" | "panicked" | "flaky"))
+        .filter(|t| {
+            matches!(
+                t.outcome,
+                Outcome::Failed | Outcome::Panicked | Outcome::Flaky
+            )
+        })
         .count();
     let errors = tests
         .iter()
-        .filter(|t| matches!(outcome(t).as_str(), "timed_out" | "crashed"))
+        .filter(|t| matches!(t.outcome, Outcome::TimedOut | Outcome::Crashed))
         .count();
-    let skipped = tests.iter().filter(|t| outcome(t) == "dropped").count();
+    let skipped = tests
+        .iter()
+        .filter(|t| t.outcome == Outcome::Dropped)
+        .count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     let _ = writeln!(
         out,
         "  <testsuite name=\"cargo-dualtrack\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
         tests.len()
     );
-    for test in &tests {
-        let text = |key: &str| xml_escape(test[key].as_str().unwrap_or_default());
+    for test in tests {
         let _ = write!(
             out,
             "    <testcase classname=\"{}\" name=\"{}\"",
-            text("function"),
-            text("name")
+            xml_escape(&test.function),
+            xml_escape(&test.name)
         );
-        let message = text("message");
-        let location = text("location");
-        match outcome(test).as_str() {
-            "passed" => out.push_str("/>\n"),
-            kind @ ("failed" | "panicked" | "flaky") => {
+        let message = xml_escape(&test.message);
+        let location = xml_escape(test.location.as_deref().unwrap_or_default());
+        let input = xml_escape(test.input.as_deref().unwrap_or_default());
+        let kind = test.outcome.as_str();
+        match test.outcome {
+            Outcome::Passed => out.push_str("/>\n"),
+            Outcome::Failed | Outcome::Panicked | Outcome::Flaky => {
                 let _ = writeln!(
                     out,
-                    ">\n      <failure type=\"{kind}\" message=\"{message}\">{location}\ninput: {}</failure>\n    </testcase>",
-                    text("input")
+                    ">\n      <failure type=\"{kind}\" message=\"{message}\">{location}\ninput: {input}</failure>\n    </testcase>"
                 );
             }
-            "dropped" => {
+            Outcome::Dropped => {
                 let _ = writeln!(
                     out,
                     ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
                 );
             }
-            kind => {
+            Outcome::TimedOut | Outcome::Crashed => {
                 let _ = writeln!(
                     out,
-                    ">\n      <error type=\"{kind}\" message=\"{message}\">input: {}</error>\n    </testcase>",
-                    text("input")
+                    ">\n      <error type=\"{kind}\" message=\"{message}\">input: {input}</error>\n    </testcase>"
                 );
             }
         }
@@ -341,26 +315,25 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
-fn counts_line(counts: &Value) -> String {
-    let mut line = counts_only(counts);
-    if let Some(cut) = counts["cut"].as_u64().filter(|&n| n > 0) {
-        line.push_str(&format!(", {cut} not run (the time budget ran out)"));
+fn counts_line(counts: &Counts) -> String {
+    let mut line = format!(
+        "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
+        counts.generated,
+        counts.passed,
+        counts.failed,
+        counts.panicked,
+        counts.timed_out,
+        counts.crashed,
+        counts.flaky,
+        counts.dropped
+    );
+    if counts.cut > 0 {
+        line.push_str(&format!(
+            ", {} not run (the time budget ran out)",
+            counts.cut
+        ));
     }
     line
-}
-
-fn counts_only(counts: &Value) -> String {
-    format!(
-        "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
-        counts["generated"],
-        counts["passed"],
-        counts["failed"],
-        counts["panicked"],
-        counts["timed_out"],
-        counts["crashed"],
-        counts["flaky"],
-        counts["dropped"]
-    )
 }
 
 /// Characters of a message on a terminal; the reports keep it whole.
@@ -369,10 +342,10 @@ const HUMAN_MESSAGE: usize = 300;
 use crate::output::{plural, shorten};
 
 /// `spec coverage: sites 45.0%, items 80.0%`, when a spec was scored.
-fn coverage_line(document: &Value) -> Option<String> {
-    let percent = |key: &str| document[key].as_f64().map(|v| format!("{:.1}%", v * 100.0));
-    let sites = percent("site_coverage");
-    let items = percent("item_coverage");
+fn coverage_line(document: &ReviewDocument) -> Option<String> {
+    let percent = |share: Option<f64>| share.map(|v| format!("{:.1}%", v * 100.0));
+    let sites = percent(document.site_coverage);
+    let items = percent(document.item_coverage);
     if sites.is_none() && items.is_none() {
         return None;
     }
@@ -386,45 +359,41 @@ fn coverage_line(document: &Value) -> Option<String> {
 
 /// What the model took: `model: 1200 input tokens (200 cached), 300 output tokens (40
 /// reasoning), $0.0123`; `None` for the offline engine.
-fn usage_line(document: &Value) -> Option<String> {
+fn usage_line(document: &ReviewDocument) -> Option<String> {
     // The offline engine's usage is all zeros, and says nothing.
-    if document["engine"] == "offline" {
+    if document.engine == "offline" {
         return None;
     }
-    let usage = document["usage"].as_object()?;
-    let number = |key: &str| usage.get(key).and_then(Value::as_u64).unwrap_or(0);
-    let cost = match usage.get("cost_usd").and_then(Value::as_f64) {
+    let usage = &document.usage;
+    let cost = match usage.cost_usd {
         Some(cost) => format!("${cost:.4}"),
         None => "cost unknown (no price for the model)".to_owned(),
     };
     let mut reasoning = String::new();
-    if number("reasoning_tokens") > 0 {
-        reasoning = format!(" ({} reasoning)", number("reasoning_tokens"));
+    if let Some(tokens) = usage.reasoning_tokens.filter(|&n| n > 0) {
+        reasoning = format!(" ({tokens} reasoning)");
     }
     Some(format!(
         "model: {} input tokens ({} cached), {} output tokens{reasoning}, {cost}",
-        number("input_tokens"),
-        number("cached_input_tokens"),
-        number("output_tokens"),
+        usage.input_tokens, usage.cached_input_tokens, usage.output_tokens,
     ))
 }
 
 /// The report as markdown, short enough for a pull-request comment.
-pub fn render_markdown(document: &Value) -> String {
+pub fn render_markdown(document: &ReviewDocument) -> String {
     let mut out = String::from("## cargo dualtrack review\n\n");
-    let counts = &document["counts"];
-    let _ = writeln!(out, "{}.\n", counts_line(counts).replacen(',', ":", 1));
+    let _ = writeln!(
+        out,
+        "{}.\n",
+        counts_line(&document.counts).replacen(',', ":", 1)
+    );
     if let Some(line) = coverage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
     if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
-    let mut findings: Vec<&Value> = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut findings: Vec<&Finding> = document.findings.iter().collect();
     if findings.is_empty() {
         out.push_str("No findings.\n");
         return out;
@@ -433,10 +402,8 @@ pub fn render_markdown(document: &Value) -> String {
     out.push_str(
         "| finding | kind | status | function | where | message |\n|---|---|---|---|---|---|\n",
     );
-    let cell = |v: &Value| {
-        v.as_str()
-            .unwrap_or_default()
-            .lines()
+    let cell = |v: &str| {
+        v.lines()
             .next()
             .unwrap_or_default()
             .chars()
@@ -446,7 +413,7 @@ pub fn render_markdown(document: &Value) -> String {
             .collect::<String>()
             .replace('|', "\\|")
     };
-    let code = |v: &Value| match cell(v) {
+    let code = |v: &str| match cell(v) {
         text if text.is_empty() => text,
         text => format!("`{}`", text.replace('`', "'")),
     };
@@ -460,12 +427,12 @@ pub fn render_markdown(document: &Value) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
-            code(&finding["id"]),
-            cell(&finding["kind"]),
-            cell(&finding["status"]),
-            code(&finding["function"]),
-            cell(&finding["location"]),
-            cell(&finding["message"])
+            code(&finding.id),
+            cell(finding.kind.as_str()),
+            cell(finding.status.as_str()),
+            code(finding.function_name()),
+            cell(finding.location.as_deref().unwrap_or_default()),
+            cell(&finding.message)
         );
     }
     if rows < findings.len() {
@@ -475,18 +442,13 @@ pub fn render_markdown(document: &Value) -> String {
             findings.len() - rows
         );
     }
-    let verified: Vec<&Value> = document["fixes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["verified"] == true)
-        .collect();
+    let verified: Vec<_> = document.fixes.iter().filter(|f| f.verified).collect();
     if !verified.is_empty() {
         out.push_str(
             "\n### Verified fixes\n\nEach passes the failing tests and the crate's own.\n",
         );
         for fix in verified {
-            let diff = fix["diff"].as_str().unwrap_or_default();
+            let diff = fix.diff.as_deref().unwrap_or_default();
             let diff = match diff.char_indices().nth(MARKDOWN_DIFF) {
                 Some((at, _)) => format!(
                     "{}\n... (the whole patch is in the run directory)",
@@ -497,8 +459,8 @@ pub fn render_markdown(document: &Value) -> String {
             let _ = writeln!(
                 out,
                 "\n<details><summary><code>{}</code>: {}</summary>\n\n```diff\n{}\n```\n</details>",
-                cell(&fix["function"]).replace('`', ""),
-                cell(&fix["explanation"]),
+                cell(&fix.function).replace('`', ""),
+                cell(fix.explanation.as_deref().unwrap_or_default()),
                 diff.trim_end().replace("```", "` ` `")
             );
         }
@@ -518,7 +480,12 @@ const MARKDOWN_CELL: usize = 200;
 #[cfg(test)]
 mod test {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// A document from the parts of it a test needs.
+    fn document(value: Value) -> ReviewDocument {
+        serde_json::from_value(value).unwrap()
+    }
 
     #[test]
     fn junit_counts_and_escapes() {
@@ -529,7 +496,7 @@ mod test {
             {"name": "t3", "function": "c::g", "outcome": "timed_out", "message": "", "input": "g()"},
             {"name": "t4", "function": "c::g", "outcome": "dropped", "message": "does not compile"},
         ]});
-        let xml = render_junit(&document);
+        let xml = render_junit(&self::document(document));
         assert!(
             xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
             "{xml}"
@@ -551,9 +518,10 @@ mod test {
             "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
                        "crashed": 0, "flaky": 0, "dropped": 0},
             "findings": [{"id": "F-1", "kind": "failure", "status": "new", "function": "c::f",
-                          "location": "src/lib.rs:3", "message": "a | b\nmore"}]
+                          "verdict": "likely_bug", "location": "src/lib.rs:3",
+                          "message": "a | b\nmore"}]
         });
-        let text = render_markdown(&document);
+        let text = render_markdown(&self::document(document.clone()));
         assert!(
             text.contains("| `F-1` | failure | new | `c::f` | src/lib.rs:3 | a \\| b |"),
             "{text}"
@@ -561,7 +529,7 @@ mod test {
         let mut control = document.clone();
         control["findings"][0]["message"] = json!("bad \u{1b}[31mbyte\u{0}");
         control["findings"][0]["function"] = Value::Null;
-        let text = render_markdown(&control);
+        let text = render_markdown(&self::document(control));
         assert!(text.contains("| bad \u{fffd}[31mbyte\u{fffd} |"), "{text}");
         assert!(!text.contains("``"), "{text}");
         // Hundreds of spec gaps: counted past the first rows, failures all shown.
@@ -571,10 +539,10 @@ mod test {
             findings.insert(
                 0,
                 json!({"id": format!("F-g{n}"), "kind": "unspecified_site",
-                                       "status": "new", "message": "no spec item"}),
+                       "verdict": "check_spec", "status": "new", "message": "no spec item"}),
             );
         }
-        let text = render_markdown(&many);
+        let text = render_markdown(&self::document(many));
         assert!(text.contains("`F-1`"), "{text}");
         assert!(text.contains("251 more spec gaps"), "{text}");
         assert!(text.len() < 65_536);
@@ -594,7 +562,7 @@ mod test {
                 {"function": "c::g", "tests": 1, "passed": 1, "failing": 0, "dropped": 0}
             ]
         });
-        let human = render_human(&document, Path::new("/runs/r1"));
+        let human = render_human(&self::document(document.clone()), Path::new("/runs/r1"));
         assert!(
             human.contains("model: 700 input tokens (500 cached), 80 output tokens, $0.0013"),
             "{human}"
@@ -602,14 +570,14 @@ mod test {
         assert!(human.contains("   cost  function"), "{human}");
         assert!(human.contains("  $0.0013  c::f"), "{human}");
         assert!(human.contains("        -  c::g"), "{human}");
-        let markdown = render_markdown(&document);
+        let markdown = render_markdown(&self::document(document.clone()));
         assert!(markdown.contains("model: 700 input tokens"), "{markdown}");
         let mut offline = document.clone();
         offline["engine"] = json!("offline");
         offline["usage"] = json!({"input_tokens": 0, "cached_input_tokens": 0,
                                   "output_tokens": 0, "cost_usd": 0.0});
         offline["per_function"][0]["usage"] = Value::Null;
-        let human = render_human(&offline, Path::new("/runs/r1"));
+        let human = render_human(&self::document(offline), Path::new("/runs/r1"));
         assert!(
             !human.contains("model:") && !human.contains("cost"),
             "{human}"
@@ -634,7 +602,7 @@ mod test {
             "counts": {"generated": 1, "passed": 0, "failed": 0, "panicked": 1, "timed_out": 0,
                        "crashed": 0, "flaky": 0, "dropped": 0},
             "findings": [{"id": "F-1", "kind": "failure", "status": "new", "function": "c::f",
-                          "verdict": "panics", "message": "attempt to divide by zero",
+                          "verdict": "likely_bug", "message": "attempt to divide by zero",
                           "fix": "/runs/r1/fixes/c_f.patch"}],
             "fixes": [
                 {"function": "c::f", "verified": true, "explanation": "guard zero",
@@ -643,6 +611,7 @@ mod test {
                 {"function": "c::g", "verified": false, "reason": "the model judges the tests wrong: no"}
             ]
         });
+        let document = self::document(document);
         let human = plain(&render_human(&document, Path::new("/runs/r1")));
         assert!(
             human.contains("verified fix: git apply /runs/r1/fixes/c_f.patch"),

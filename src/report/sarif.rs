@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::review::document::{Finding, FindingKind, ReviewDocument, TestRecord};
 use crate::review::findings::split_location;
 
 /// What the document alone does not say: where files are, and how this run is named.
@@ -53,7 +54,7 @@ const RULES: [(&str, &str, &str, &str); 4] = [
 ];
 
 /// The SARIF log: one run with the tool's rules and a result per finding that has a place.
-pub fn render_sarif(document: &Value, context: &SarifContext) -> String {
+pub fn render_sarif(document: &ReviewDocument, context: &SarifContext) -> String {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|(id, name, level, text)| {
@@ -65,19 +66,17 @@ pub fn render_sarif(document: &Value, context: &SarifContext) -> String {
             })
         })
         .collect();
-    let tests: HashMap<&str, &Value> = document["tests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| Some((t["name"].as_str()?, t)))
+    let tests: HashMap<&str, &TestRecord> = document
+        .tests
+        .iter()
+        .map(|t| (t.name.as_str(), t))
         .collect();
-    let results: Vec<Value> = document["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let results: Vec<Value> = document
+        .findings
+        .iter()
         .filter_map(|finding| result(finding, &tests, context))
         .collect();
-    let run_id = document["run_id"].as_str().unwrap_or_default();
+    let run_id = &document.run_id;
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -98,14 +97,19 @@ pub fn render_sarif(document: &Value, context: &SarifContext) -> String {
 }
 
 /// One finding as a result; `None` for one with no place in the user's files at all.
-fn result(finding: &Value, tests: &HashMap<&str, &Value>, context: &SarifContext) -> Option<Value> {
-    let kind = finding["kind"].as_str()?;
+fn result(
+    finding: &Finding,
+    tests: &HashMap<&str, &TestRecord>,
+    context: &SarifContext,
+) -> Option<Value> {
+    let kind = finding.kind.as_str();
     let rule_index = RULES.iter().position(|(id, ..)| *id == kind)?;
     let level = RULES[rule_index].2;
-    let function = finding["function"].as_str().unwrap_or_default();
+    let function = finding.function_name();
     let in_repo = |(file, line): (String, u32)| Some(((context.repo_relative)(&file)?, line));
-    let own_place = finding["location"]
-        .as_str()
+    let own_place = finding
+        .location
+        .as_deref()
         .and_then(split_location)
         .and_then(in_repo);
     let (file, line) = own_place.or_else(|| {
@@ -116,48 +120,56 @@ fn result(finding: &Value, tests: &HashMap<&str, &Value>, context: &SarifContext
             .and_then(in_repo)
     })?;
     let mut region = json!({"startLine": line.max(1)});
-    if let Some(snippet) = finding["snippet"].as_str() {
+    if let Some(snippet) = &finding.snippet {
         region["snippet"] = json!({"text": snippet});
     }
-    let test = finding["test"].as_str().and_then(|name| tests.get(name));
-    let mut properties = json!({});
-    for key in ["verdict", "status", "function", "test", "site", "item"] {
-        if !finding[key].is_null() {
-            properties[key] = finding[key].clone();
+    let test = finding
+        .test
+        .as_deref()
+        .and_then(|name| tests.get(name))
+        .copied();
+    let mut properties = serde_json::Map::new();
+    properties.insert("verdict".into(), json!(finding.verdict));
+    properties.insert("status".into(), json!(finding.status));
+    let optional = [
+        ("function", &finding.function),
+        ("test", &finding.test),
+        ("site", &finding.site),
+        ("item", &finding.item),
+        ("input", &test.and_then(|t| t.input.clone())),
+        ("reproduce", &finding.reproduce),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            properties.insert(key.into(), json!(value));
         }
-    }
-    if let Some(input) = test.and_then(|t| t["input"].as_str()) {
-        properties["input"] = json!(input);
-    }
-    if let Some(command) = finding["reproduce"].as_str() {
-        properties["reproduce"] = json!(command);
     }
     Some(json!({
         "ruleId": kind,
         "ruleIndex": rule_index,
         "level": level,
-        "message": {"text": message(finding, test.copied())},
+        "message": {"text": message(finding, test)},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": uri(&file)},
             "region": region,
         }}],
-        "partialFingerprints": {"dualtrackFindingId/v1": finding["id"]},
+        "partialFingerprints": {"dualtrackFindingId/v1": finding.id},
         "properties": properties,
     }))
 }
 
 /// What a reader of the alert needs first: the function, what happened, with which input.
-fn message(finding: &Value, test: Option<&Value>) -> String {
-    let text = finding["message"].as_str().unwrap_or_default().trim();
-    let function = finding["function"].as_str().unwrap_or_default();
-    match finding["kind"].as_str().unwrap_or_default() {
-        "failure" => {
+fn message(finding: &Finding, test: Option<&TestRecord>) -> String {
+    let text = finding.message.trim();
+    let function = finding.function_name();
+    match finding.kind {
+        FindingKind::Failure => {
             let outcome = test
-                .and_then(|t| t["outcome"].as_str())
+                .map(|t| t.outcome.as_str())
                 .unwrap_or("failed")
                 .replace('_', " ");
             let mut out = format!("`{function}` {outcome} under a generated test");
-            if let Some(input) = test.and_then(|t| t["input"].as_str()) {
+            if let Some(input) = test.and_then(|t| t.input.as_deref()) {
                 out.push_str(&format!(" with input `{input}`"));
             }
             if !text.is_empty() {
@@ -165,14 +177,16 @@ fn message(finding: &Value, test: Option<&Value>) -> String {
             }
             out
         }
-        "dropped_test" => format!("A generated test of `{function}` was dropped: {text}"),
-        "unspecified_site" => format!(
+        FindingKind::DroppedTest => {
+            format!("A generated test of `{function}` was dropped: {text}")
+        }
+        FindingKind::UnspecifiedSite => format!(
             "No spec item speaks to site `{}` of `{function}`",
-            finding["site"].as_str().unwrap_or_default()
+            finding.site.as_deref().unwrap_or_default()
         ),
-        _ => format!(
+        FindingKind::UnimplementedItem => format!(
             "No site in the code backs spec item `{}`",
-            finding["item"].as_str().unwrap_or_default()
+            finding.item.as_deref().unwrap_or_default()
         ),
     }
 }
@@ -195,8 +209,8 @@ fn uri(path: &str) -> String {
 mod test {
     use super::*;
 
-    fn document() -> Value {
-        json!({
+    fn document() -> ReviewDocument {
+        serde_json::from_value(json!({
             "run_id": "r1-2",
             "tests": [
                 {"name": "f_empty", "function": "c::f", "input": "f(\"\")", "outcome": "panicked"},
@@ -228,7 +242,8 @@ mod test {
                  "test": null, "verdict": "check_test", "status": "new",
                  "message": "does not compile", "location": null, "site": null, "item": null},
             ],
-        })
+        }))
+        .unwrap()
     }
 
     fn render(prefix: &str) -> Value {

@@ -4,12 +4,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::decisions::Decisions;
-use crate::scratch::RunReport;
+use crate::review::document::{
+    Counts, Duplicate, Finding, FindingKind, ReviewDocument, Status, TestRecord, Verdict,
+    per_function,
+};
 use crate::scratch::execute::Outcome;
+use crate::scratch::{RunReport, TestResult};
 
 pub fn count(report: &RunReport, outcome: Outcome) -> usize {
     report
@@ -45,113 +48,129 @@ pub fn failure_id(kind: &str, function: &str, oracle: &str, input: &str, failure
 }
 
 /// The `dualtrack.review/v1` document of a run, with its scope (`run-tests`, ...).
-pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> serde_json::Value {
+pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewDocument {
     let count = |outcome: Outcome| count(report, outcome);
-    let tests: Vec<serde_json::Value> = report
+    let tests: Vec<TestRecord> = report
         .results
         .iter()
-        .map(|r| {
-            json!({
-                "name": r.name, "engine": r.engine, "function": r.function, "targets": r.targets,
-                "spec_items": r.spec_items, "category": r.category, "oracle": r.oracle,
-                "input": r.input, "outcome": r.outcome, "message": r.message, "location": r.location,
-            })
+        .map(|r| TestRecord {
+            name: r.name.clone(),
+            engine: r.engine.clone(),
+            function: r.function.clone(),
+            targets: r.targets.clone(),
+            spec_items: r.spec_items.clone(),
+            category: r.category.clone(),
+            oracle: r.oracle.clone(),
+            input: r.input.clone(),
+            outcome: r.outcome,
+            message: r.message.clone(),
+            location: r.location.clone(),
         })
         .collect();
-    let findings: Vec<serde_json::Value> = report
+    let findings = report
         .results
         .iter()
         .filter(|r| is_failure(r.outcome))
-        .map(|r| {
-            let kind = if r.outcome == Outcome::Dropped {
-                "dropped_test"
-            } else {
-                "failure"
-            };
-            let verdict = verdict(r.outcome, !r.spec_items.is_empty());
-            let oracle = r.oracle.clone().unwrap_or_default();
-            let input = r.input.clone().unwrap_or_else(|| r.name.clone());
-            let mut message = r.message.clone();
-            if let Some(error) = r.compile_errors.first() {
-                message = format!("{message}: {error}");
-            }
-            // What failed, stably: the site (else the file without the line, which moves with
-            // any edit above it), and the message's class.
-            // An assertion in the generated test itself (a spec contract, an oracle's check)
-            // is placed in this run's module, whose path changes with every run: the test is
-            // the place then, and its input and oracle already say which.
-            let place = r.failure_site.clone().unwrap_or_else(|| {
-                r.location
-                    .as_deref()
-                    .and_then(split_location)
-                    .map(|(file, _)| file)
-                    .map(|file| {
-                        if in_generated_module(&file) {
-                            GENERATED_MODULE.to_owned()
-                        } else {
-                            file
-                        }
-                    })
-                    .unwrap_or_default()
-            });
-            let failure = format!(
-                "{place}\0{}",
-                crate::decisions::message_signature(&r.message)
-            );
-            // A private function a public one was called to reach: the finding names both.
-            let reached = r
-                .failure_site
-                .as_deref()
-                .and_then(|site| site.split_once('#'))
-                .map(|(function, _)| function)
-                .filter(|function| *function != r.function);
-            let mut finding = json!({
-                "id": failure_id(kind, &r.function, &oracle, &input, &failure),
-                "kind": kind, "function": r.function, "test": r.name, "verdict": verdict,
-                "status": "new", "message": message, "location": r.location,
-                "input": r.input, "site": r.targets.first(), "item": r.spec_items.first(),
-                "oracle": r.oracle,
-            });
-            if let Some(reached) = reached {
-                finding["reached"] = json!(reached);
-            }
-            finding
-        })
+        .map(finding_of)
         .collect();
-    json!({
-        "schema": "dualtrack.review/v1",
-        "run_id": run_id(),
-        "scope": scope,
-        "engine": engine,
-        "counts": {
-            "generated": report.results.len(),
-            "compiled": report.results.len() - count(Outcome::Dropped),
-            "passed": count(Outcome::Passed), "failed": count(Outcome::Failed),
-            "panicked": count(Outcome::Panicked), "flaky": count(Outcome::Flaky),
-            "timed_out": count(Outcome::TimedOut), "crashed": count(Outcome::Crashed),
-            "dropped": count(Outcome::Dropped),
-            // Built, not run: the time budget ran out first.
-            "cut": report.cut,
-        },
-        "tests": tests,
-        "findings": findings,
-        "usage": {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
-        "sandbox": report.sandbox,
-        "interrupted": report.interrupted,
-        "timings": report.timings,
-    })
+    let mut document = ReviewDocument::empty(&run_id(), scope, engine);
+    document.counts = Counts {
+        generated: report.results.len(),
+        compiled: report.results.len() - count(Outcome::Dropped),
+        passed: count(Outcome::Passed),
+        failed: count(Outcome::Failed),
+        panicked: count(Outcome::Panicked),
+        flaky: count(Outcome::Flaky),
+        timed_out: count(Outcome::TimedOut),
+        crashed: count(Outcome::Crashed),
+        dropped: count(Outcome::Dropped),
+        cut: report.cut,
+    };
+    document.per_function = per_function(&tests);
+    document.tests = tests;
+    document.findings = findings;
+    document.sandbox = Some(report.sandbox.clone());
+    document.interrupted = report.interrupted;
+    document.timings = report.timings;
+    document
+}
+
+/// The finding of a test that did not pass.
+fn finding_of(r: &TestResult) -> Finding {
+    let kind = if r.outcome == Outcome::Dropped {
+        FindingKind::DroppedTest
+    } else {
+        FindingKind::Failure
+    };
+    let oracle = r.oracle.clone().unwrap_or_default();
+    let input = r.input.clone().unwrap_or_else(|| r.name.clone());
+    let mut message = r.message.clone();
+    if let Some(error) = r.compile_errors.first() {
+        message = format!("{message}: {error}");
+    }
+    // What failed, stably: the site (else the file without the line, which moves with any
+    // edit above it), and the message's class.
+    // An assertion in the generated test itself (a spec contract, an oracle's check) is
+    // placed in this run's module, whose path changes with every run: the test is the place
+    // then, and its input and oracle already say which.
+    let place = r.failure_site.clone().unwrap_or_else(|| {
+        r.location
+            .as_deref()
+            .and_then(split_location)
+            .map(|(file, _)| file)
+            .map(|file| {
+                if in_generated_module(&file) {
+                    GENERATED_MODULE.to_owned()
+                } else {
+                    file
+                }
+            })
+            .unwrap_or_default()
+    });
+    let failure = format!(
+        "{place}\0{}",
+        crate::decisions::message_signature(&r.message)
+    );
+    // A private function a public one was called to reach: the finding names both.
+    let reached = r
+        .failure_site
+        .as_deref()
+        .and_then(|site| site.split_once('#'))
+        .map(|(function, _)| function)
+        .filter(|function| *function != r.function);
+    Finding {
+        id: failure_id(kind.as_str(), &r.function, &oracle, &input, &failure),
+        kind,
+        function: Some(r.function.clone()),
+        test: Some(r.name.clone()),
+        verdict: verdict(r.outcome, !r.spec_items.is_empty()),
+        status: Status::New,
+        message,
+        location: r.location.clone(),
+        site: r.targets.first().cloned(),
+        item: r.spec_items.first().cloned(),
+        input: r.input.clone(),
+        oracle: r.oracle.clone(),
+        reached: reached.map(str::to_owned),
+        snippet: None,
+        reproduce: None,
+        fix: None,
+        duplicates: Vec::new(),
+    }
 }
 
 /// The hint a finding carries: a panic, hang or crash (the engine only expects "no panic"
 /// where neither doc nor spec allows one) or a broken spec contract is `likely_bug`; an
 /// expectation with no spec item behind it is the test's word against the code's
 /// (`check_test`).
-fn verdict(outcome: Outcome, from_spec: bool) -> &'static str {
+fn verdict(outcome: Outcome, from_spec: bool) -> Verdict {
     match outcome {
-        Outcome::Flaky => "flaky",
-        Outcome::Failed if from_spec => "likely_bug",
-        Outcome::Failed | Outcome::Dropped => "check_test",
-        Outcome::Panicked | Outcome::TimedOut | Outcome::Crashed | Outcome::Passed => "likely_bug",
+        Outcome::Flaky => Verdict::Flaky,
+        Outcome::Failed if from_spec => Verdict::LikelyBug,
+        Outcome::Failed | Outcome::Dropped => Verdict::CheckTest,
+        Outcome::Panicked | Outcome::TimedOut | Outcome::Crashed | Outcome::Passed => {
+            Verdict::LikelyBug
+        }
     }
 }
 
@@ -181,41 +200,36 @@ pub fn run_id() -> String {
 /// One finding per bug: failures of one function at the same panicking line (or, without
 /// a line, with the same message) are one finding, shown by the test with the shortest input
 /// (so its id stays put from run to run), the others listed under `duplicates`.
-pub fn collapse_duplicates(document: &mut Value) {
-    let Some(findings) = document["findings"].as_array_mut() else {
-        return;
-    };
-    let key = |f: &Value| -> Option<(String, String)> {
-        if f["kind"] != "failure" {
+pub fn collapse_duplicates(findings: &mut Vec<Finding>) {
+    let key = |f: &Finding| -> Option<(String, String)> {
+        if f.kind != FindingKind::Failure {
             return None;
         }
-        let function = f["function"].as_str().unwrap_or_default().to_owned();
         // Without a line (a time-out, a crash), the message with its numbers blanked: "did
         // not finish within 2004 ms" and "... 2005 ms" are one finding.
-        let place = match f["location"].as_str() {
+        let place = match f.location.as_deref() {
             // An oracle's assertion in the generated test itself (a range that does not
             // index its input, a value that does not parse back): one finding per oracle.
             Some(location) if in_generated_module(location) => {
-                format!("oracle: {}", f["oracle"].as_str().unwrap_or_default())
+                format!("oracle: {}", f.oracle.as_deref().unwrap_or_default())
             }
             Some(location) => location.to_owned(),
             None => format!(
                 "message: {}",
-                crate::decisions::message_signature(f["message"].as_str().unwrap_or_default())
+                crate::decisions::message_signature(&f.message)
             ),
         };
-        Some((function, place))
+        Some((f.function_name().to_owned(), place))
     };
-    let input_of = |f: &Value| f["input"].as_str().unwrap_or_default().to_owned();
-    let mut groups: std::collections::HashMap<(String, String), Vec<usize>> =
-        std::collections::HashMap::new();
+    let input_of = |f: &Finding| f.input.clone().unwrap_or_default();
+    let mut groups: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
         if let Some(key) = key(finding) {
             groups.entry(key).or_default().push(index);
         }
     }
     let mut dropped = vec![false; findings.len()];
-    let mut duplicates: Vec<(usize, Vec<Value>)> = Vec::new();
+    let mut duplicates: Vec<(usize, Vec<Duplicate>)> = Vec::new();
     for members in groups.into_values().filter(|m| m.len() > 1) {
         let representative = *members
             .iter()
@@ -224,19 +238,22 @@ pub fn collapse_duplicates(document: &mut Value) {
                 (input.len(), input)
             })
             .expect("a group has members");
-        let others: Vec<Value> = members
+        let others: Vec<Duplicate> = members
             .iter()
             .filter(|&&i| i != representative)
             .map(|&i| {
                 dropped[i] = true;
-                json!({"id": findings[i]["id"], "test": findings[i]["test"],
-                       "input": findings[i]["input"]})
+                Duplicate {
+                    id: findings[i].id.clone(),
+                    test: findings[i].test.clone().unwrap_or_default(),
+                    input: findings[i].input.clone(),
+                }
             })
             .collect();
         duplicates.push((representative, others));
     }
     for (representative, others) in duplicates {
-        findings[representative]["duplicates"] = Value::Array(others);
+        findings[representative].duplicates = others;
     }
     let mut index = 0;
     findings.retain(|_| {
@@ -259,16 +276,11 @@ pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
         let Ok(text) = std::fs::read_to_string(entry.path().join("report.json")) else {
             continue;
         };
-        let Ok(document) = serde_json::from_str::<Value>(&text) else {
+        let Ok(document) = serde_json::from_str::<ReviewDocument>(&text) else {
             continue;
         };
-        for finding in document["findings"].as_array().into_iter().flatten() {
-            let duplicates = finding["duplicates"].as_array().into_iter().flatten();
-            ids.extend(
-                std::iter::once(finding)
-                    .chain(duplicates)
-                    .filter_map(|f| f["id"].as_str().map(str::to_owned)),
-            );
+        for finding in &document.findings {
+            ids.extend(finding.ids().map(str::to_owned));
         }
     }
     ids
@@ -276,36 +288,22 @@ pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
 
 /// Each finding's `status`: its decision if it has one, else `known` when an earlier run
 /// found it too, else `new`.
-pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<String>) {
-    for finding in document["findings"].as_array_mut().into_iter().flatten() {
+pub fn mark_status(findings: &mut [Finding], decisions: &Decisions, seen: &HashSet<String>) {
+    for finding in findings {
         // A collapsed finding answers to any of its tests' ids.
-        let ids: Vec<String> = std::iter::once(&finding["id"])
-            .chain(
-                finding["duplicates"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|d| &d["id"]),
-            )
-            .filter_map(|id| id.as_str().map(str::to_owned))
-            .collect();
-        let decided = if finding["kind"] == "failure" {
+        let ids: Vec<String> = finding.ids().map(str::to_owned).collect();
+        let decided = if finding.kind == FindingKind::Failure {
             decisions
-                .covering(
-                    &ids,
-                    finding["function"].as_str().unwrap_or_default(),
-                    finding["message"].as_str().unwrap_or_default(),
-                )
-                .map(|d| d.decision.status())
+                .covering(&ids, finding.function_name(), &finding.message)
+                .map(|d| d.decision)
         } else {
-            ids.iter().find_map(|id| decisions.status(id))
+            ids.iter().find_map(|id| decisions.decision(id))
         };
-        let status = match decided {
-            Some(decided) => decided,
-            None if ids.iter().any(|id| seen.contains(id)) => "known",
-            None => "new",
+        finding.status = match decided {
+            Some(decided) => decided.into(),
+            None if ids.iter().any(|id| seen.contains(id)) => Status::Known,
+            None => Status::New,
         };
-        finding["status"] = json!(status);
     }
 }
 
@@ -313,7 +311,7 @@ pub fn mark_status(document: &mut Value, decisions: &Decisions, seen: &HashSet<S
 /// module the test came from (`sources`, by test name), that test only, with the run's
 /// `global_options` (the manifest, the features: without them the test may be compiled out).
 pub fn add_reproduce(
-    document: &mut Value,
+    findings: &mut [Finding],
     global_options: &[String],
     sources: &HashMap<String, PathBuf>,
     cwd: &Path,
@@ -323,18 +321,18 @@ pub fn add_reproduce(
         .iter()
         .map(|word| format!(" {}", shell_word(word)))
         .collect();
-    for finding in document["findings"].as_array_mut().into_iter().flatten() {
-        if finding["kind"] != "failure" {
+    for finding in findings {
+        if finding.kind != FindingKind::Failure {
             continue;
         }
-        let Some(test) = finding["test"].as_str() else {
+        let Some(test) = finding.test.as_deref() else {
             continue;
         };
         let Some(module) = sources.get(test) else {
             continue;
         };
         let module = module.strip_prefix(cwd).unwrap_or(module);
-        finding["reproduce"] = json!(format!(
+        finding.reproduce = Some(format!(
             "cargo dualtrack run-tests {} --test {test}{options}",
             shell_word(&module.display().to_string())
         ));
@@ -357,6 +355,7 @@ fn shell_word(text: &str) -> String {
 #[cfg(test)]
 mod test {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn failures_of_one_input_at_two_sites_are_two_findings() {
@@ -392,12 +391,7 @@ mod test {
             ..RunReport::default()
         };
         let document = review_document(&report, "model", "test");
-        let ids: Vec<&str> = document["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = document.findings.iter().map(|f| f.id.as_str()).collect();
         assert_ne!(ids[0], ids[1]);
         assert_ne!(ids[0], ids[2]);
         assert_eq!(ids[0], ids[3]);
@@ -420,10 +414,9 @@ mod test {
                 results: vec![in_run(run)],
                 ..RunReport::default()
             };
-            review_document(&report, "offline", "test")["findings"][0]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            review_document(&report, "offline", "test").findings[0]
+                .id
+                .clone()
         };
         assert_eq!(id("r1796642663-28219"), id("r1796650000-4242"));
     }
@@ -457,59 +450,91 @@ mod test {
 
     #[test]
     fn verdicts_follow_the_outcome_and_the_spec() {
-        assert_eq!(verdict(Outcome::Panicked, false), "likely_bug");
-        assert_eq!(verdict(Outcome::Failed, true), "likely_bug");
-        assert_eq!(verdict(Outcome::Failed, false), "check_test");
-        assert_eq!(verdict(Outcome::Flaky, true), "flaky");
-        assert_eq!(verdict(Outcome::Dropped, true), "check_test");
+        assert_eq!(verdict(Outcome::Panicked, false), Verdict::LikelyBug);
+        assert_eq!(verdict(Outcome::Failed, true), Verdict::LikelyBug);
+        assert_eq!(verdict(Outcome::Failed, false), Verdict::CheckTest);
+        assert_eq!(verdict(Outcome::Flaky, true), Verdict::Flaky);
+        assert_eq!(verdict(Outcome::Dropped, true), Verdict::CheckTest);
     }
 
     #[test]
     fn status_comes_from_decisions_then_earlier_runs() {
-        let mut document = json!({"findings": [
-            {"id": "F-0000000001"}, {"id": "F-0000000002"}, {"id": "F-0000000003"}
-        ]});
+        let mut findings: Vec<Finding> = ["F-0000000001", "F-0000000002", "F-0000000003"]
+            .into_iter()
+            .map(|id| finding(id, "c::f", Some("src/lib.rs:3"), "f(1)", "m"))
+            .collect();
         let decisions =
             Decisions::parse("[F-0000000001]\ndecision = \"kept\"\n", Path::new("d.toml")).unwrap();
         let seen: HashSet<String> = ["F-0000000001".to_owned(), "F-0000000002".to_owned()].into();
-        mark_status(&mut document, &decisions, &seen);
-        let statuses: Vec<&str> = document["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["status"].as_str().unwrap())
-            .collect();
-        assert_eq!(statuses, ["kept", "known", "new"]);
+        mark_status(&mut findings, &decisions, &seen);
+        let statuses: Vec<Status> = findings.iter().map(|f| f.status).collect();
+        assert_eq!(statuses, [Status::Kept, Status::Known, Status::New]);
+    }
+
+    fn finding(
+        id: &str,
+        function: &str,
+        location: Option<&str>,
+        input: &str,
+        message: &str,
+    ) -> Finding {
+        Finding {
+            function: Some(function.into()),
+            test: Some(format!("test_{id}")),
+            location: location.map(str::to_owned),
+            input: Some(input.into()),
+            oracle: Some("no_panic".into()),
+            ..Finding::new(
+                id.into(),
+                FindingKind::Failure,
+                Verdict::LikelyBug,
+                message.into(),
+            )
+        }
     }
 
     #[test]
     fn failures_at_one_line_are_one_finding_shown_by_the_shortest_input() {
-        let mut document = json!({"findings": [
-            {"id": "F-1", "kind": "failure", "function": "c::f", "location": "src/lib.rs:3",
-             "input": "f(u64::MAX)", "test": "a", "message": "overflow"},
-            {"id": "F-2", "kind": "failure", "function": "c::f", "location": "src/lib.rs:3",
-             "input": "f(9)", "test": "b", "message": "overflow"},
-            {"id": "F-3", "kind": "failure", "function": "c::f", "location": "src/lib.rs:8",
-             "input": "f(0)", "test": "c", "message": "divide by zero"},
-            {"id": "F-4", "kind": "failure", "function": "c::g", "location": "src/lib.rs:3",
-             "input": "g(1)", "test": "d", "message": "overflow"},
-            {"id": "F-5", "kind": "unspecified_site", "function": "c::f", "location": "src/lib.rs:3"},
-            {"id": "F-6", "kind": "failure", "function": "c::h", "location": null,
-             "input": "h(1)", "test": "e", "message": "did not finish within 2004 ms"},
-            {"id": "F-7", "kind": "failure", "function": "c::h", "location": null,
-             "input": "h(22)", "test": "f", "message": "did not finish within 2011 ms"},
-        ]});
-        collapse_duplicates(&mut document);
-        let ids: Vec<&str> = document["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["id"].as_str().unwrap())
-            .collect();
+        let mut findings = vec![
+            finding(
+                "F-1",
+                "c::f",
+                Some("src/lib.rs:3"),
+                "f(u64::MAX)",
+                "overflow",
+            ),
+            finding("F-2", "c::f", Some("src/lib.rs:3"), "f(9)", "overflow"),
+            finding(
+                "F-3",
+                "c::f",
+                Some("src/lib.rs:8"),
+                "f(0)",
+                "divide by zero",
+            ),
+            finding("F-4", "c::g", Some("src/lib.rs:3"), "g(1)", "overflow"),
+            Finding {
+                kind: FindingKind::UnspecifiedSite,
+                ..finding("F-5", "c::f", Some("src/lib.rs:3"), "", "")
+            },
+            finding("F-6", "c::h", None, "h(1)", "did not finish within 2004 ms"),
+            finding(
+                "F-7",
+                "c::h",
+                None,
+                "h(22)",
+                "did not finish within 2011 ms",
+            ),
+        ];
+        collapse_duplicates(&mut findings);
+        let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["F-2", "F-3", "F-4", "F-5", "F-6"]);
         assert_eq!(
-            document["findings"][0]["duplicates"],
-            json!([{"id": "F-1", "test": "a", "input": "f(u64::MAX)"}])
+            findings[0].duplicates,
+            [Duplicate {
+                id: "F-1".into(),
+                test: "test_F-1".into(),
+                input: Some("f(u64::MAX)".into())
+            }]
         );
         // A decision on a duplicate's id decides the finding.
         let decisions = Decisions::parse(
@@ -517,9 +542,9 @@ mod test {
             Path::new("d.toml"),
         )
         .unwrap();
-        document["findings"][0]["duplicates"][0]["id"] = json!("F-0000000001");
-        mark_status(&mut document, &decisions, &HashSet::new());
-        assert_eq!(document["findings"][0]["status"], "accepted");
+        findings[0].duplicates[0].id = "F-0000000001".into();
+        mark_status(&mut findings, &decisions, &HashSet::new());
+        assert_eq!(findings[0].status, Status::Accepted);
     }
 
     #[test]
@@ -529,7 +554,9 @@ mod test {
             std::fs::create_dir_all(dir.path().join(run)).unwrap();
             std::fs::write(
                 dir.path().join(run).join("report.json"),
-                json!({"findings": [{"id": id}]}).to_string(),
+                json!({"findings": [{"id": id, "kind": "failure", "verdict": "likely_bug",
+                                     "function": "c::f", "test": "t", "message": "m"}]})
+                .to_string(),
             )
             .unwrap();
         }

@@ -2,5 +2,6 @@
 //! since a base revision, and the findings of a run.
 
 pub mod diff;
+pub mod document;
 pub mod exclude;
 pub mod findings;

@@ -177,7 +177,10 @@ pub struct TestResult {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(default)]
 pub struct Timings {
     pub sync_ms: u64,
     pub baseline_ms: u64,

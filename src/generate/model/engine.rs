@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::answer::read_answer;
 use super::backend::Backend;
@@ -986,17 +986,6 @@ fn named_types(source: &str, types: &HashMap<String, String>) -> Vec<String> {
         .filter_map(|word| types.get(word).cloned())
         .take(MAX_TYPES)
         .collect()
-}
-
-/// Usage and cost as the review document's `usage`.
-pub fn usage_json(usage: &Usage, cost_usd: Option<f64>) -> Value {
-    json!({
-        "input_tokens": usage.input_tokens,
-        "cached_input_tokens": usage.cached_input_tokens,
-        "output_tokens": usage.output_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "cost_usd": cost_usd,
-    })
 }
 
 #[cfg(test)]
