@@ -19,6 +19,7 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod review;
+pub mod schema;
 pub mod scratch;
 pub mod secrets;
 pub mod spec;

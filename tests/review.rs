@@ -807,6 +807,8 @@ fn the_review_document_of_each_fixture_is_stable() {
             "{fixture}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        let written: Value = serde_json::from_slice(&output.stdout).unwrap();
+        util::assert_matches_schema("review.v1.schema.json", &written);
         let mut text = without_run_ids(&String::from_utf8_lossy(&output.stdout));
         for root in [dir.path().to_owned(), dir.path().canonicalize().unwrap()] {
             text = text.replace(&root.display().to_string(), "<copy>");

@@ -33,7 +33,9 @@ fn run_tests_json(crate_dir: &Path, extra: &[&str], files: &[&str], code: i32) -
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    util::assert_matches_schema("review.v1.schema.json", &document);
+    document
 }
 
 /// The outcome, message and location of the test `name` in a review document.

@@ -2,13 +2,16 @@
 //!
 //! These are plain data types; later stages (score, generate, review) take them as they are.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 pub const ANALYZE_SCHEMA: &str = "dualtrack.analyze/v1";
 
 /// What kind of decision point a site is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteKind {
     If,
@@ -49,7 +52,9 @@ impl SiteKind {
 }
 
 /// How a panic site panics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PanicVia {
     Macro,
@@ -131,6 +136,67 @@ impl Serialize for Site {
     }
 }
 
+// Hand-written to match the hand-written `Serialize`: one shape per kind, each closed.
+impl JsonSchema for Site {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Site".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let string = json_schema!({"type": "string"});
+        let line = json_schema!({"type": "integer", "minimum": 0});
+        let strings = json_schema!({"type": "array", "items": {"type": "string"}});
+        let common = [
+            ("id", string.clone()),
+            ("function", string.clone()),
+            ("file", string.clone()),
+            ("line", line.clone()),
+            ("column", line.clone()),
+            ("end_line", line),
+            ("text", string.clone()),
+            ("params", strings.clone()),
+            ("guard", json_schema!({"type": "boolean"})),
+        ];
+        let via = generator.subschema_for::<Option<PanicVia>>();
+        let shapes: Vec<Schema> = SiteKind::ALL
+            .iter()
+            .map(|&kind| {
+                let own: Vec<(&str, Schema)> = match kind {
+                    SiteKind::If => vec![
+                        ("has_else", json_schema!({"type": "boolean"})),
+                        ("sub_conditions", strings.clone()),
+                    ],
+                    SiteKind::Loop => vec![("sub_conditions", strings.clone())],
+                    SiteKind::MatchArm => {
+                        vec![("arm_guard", json_schema!({"type": ["string", "null"]}))]
+                    }
+                    SiteKind::Panic => vec![("via", via.clone())],
+                    _ => Vec::new(),
+                };
+                let mut properties = serde_json::Map::new();
+                properties.insert("kind".into(), serde_json::json!({"const": kind.as_str()}));
+                let mut required = vec!["kind".to_owned()];
+                for (name, schema) in common.iter().cloned().chain(own) {
+                    properties.insert(name.into(), schema.to_value());
+                    required.push(name.to_owned());
+                }
+                // The exit an early-exiting site leads to, where there is one.
+                properties.insert("outcome".into(), serde_json::json!({"type": "string"}));
+                json_schema!({
+                    "type": "object",
+                    "properties": properties,
+                    "required": required,
+                    "additionalProperties": false,
+                })
+            })
+            .collect();
+        json_schema!({
+            "description": "One decision point inside a function body; its fields depend on its kind.",
+            "oneOf": shapes,
+        })
+    }
+}
+
 impl Site {
     fn sub_conditions_or_empty(&self) -> &[String] {
         self.sub_conditions.as_deref().unwrap_or(&[])
@@ -138,7 +204,7 @@ impl Site {
 }
 
 /// A function, method, trait default method or nested function with a body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Function {
     /// `crate::module::function`, `crate::module::Type::method`,
     /// `crate::module::<Type as Trait>::method`, ...
@@ -164,7 +230,7 @@ pub struct Function {
 }
 
 /// A file that could not be analyzed, or a module whose file is missing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AnalysisError {
     pub file: String,
     pub line: u32,
@@ -173,7 +239,7 @@ pub struct AnalysisError {
 }
 
 /// The `dualtrack.analyze/v1` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Analysis {
     pub schema: String,
     pub functions: Vec<Function>,

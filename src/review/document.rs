@@ -46,11 +46,11 @@ pub struct ReviewDocument {
     pub baseline_failed: bool,
     pub timings: Timings,
     /// Share of the sites in scope a spec item speaks to; `null` without a spec.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub site_coverage: Option<f64>,
     /// Share of the spec items in scope a site backs; `null` without a spec, or when no item
     /// is about a function in scope.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub item_coverage: Option<f64>,
     /// Functions no test was written for, with why.
     pub skipped: Vec<Skipped>,
@@ -135,19 +135,19 @@ pub struct TestRecord {
     /// The spec item ids it checks.
     #[serde(default)]
     pub spec_items: Vec<String>,
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub category: Option<String>,
     /// What it checks: `no_panic`, `spec_contract`, `round_trip`, ...
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub oracle: Option<String>,
     /// The call it makes, as Rust: `parse("")`.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub input: Option<String>,
     pub outcome: Outcome,
     #[serde(default)]
     pub message: String,
     /// Where it failed: `src/lib.rs:64`.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub location: Option<String>,
 }
 
@@ -279,10 +279,10 @@ pub struct Finding {
     pub id: String,
     pub kind: FindingKind,
     /// The function it is about; `null` for a spec item no site backs.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub function: Option<String>,
     /// The test that found it; `null` for a spec gap.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub test: Option<String>,
     pub verdict: Verdict,
     #[serde(default)]
@@ -290,13 +290,13 @@ pub struct Finding {
     #[serde(default)]
     pub message: String,
     /// `src/lib.rs:64`, or `null` when the failure has no place (a time-out, a crash).
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub location: Option<String>,
     /// The site it is at, when known.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub site: Option<String>,
     /// The spec item it is about, when one is.
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub item: Option<String>,
     /// The failing test's call; only on failures and dropped tests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,7 +360,7 @@ impl Finding {
 pub struct Duplicate {
     pub id: String,
     pub test: String,
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub input: Option<String>,
 }
 
@@ -403,7 +403,7 @@ pub struct Usage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
     /// `null` when the model's price is unknown (`[prices]` in dualtrack.toml sets one).
-    #[schemars(required)]
+    #[schemars(extend("x-always-written" = true))]
     pub cost_usd: Option<f64>,
 }
 

@@ -4,7 +4,19 @@
 use serde::{Deserialize, Serialize};
 
 /// A recognised section of a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Section {
     AcceptanceCriteria,
@@ -52,7 +64,7 @@ impl Section {
 }
 
 /// One promise of the spec: a list entry or a table row under a recognised section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpecItem {
     /// `AC3` when written, else `SECTION-HASH8`; `STEM/` in front when ids of several spec
     /// files would clash.
@@ -95,7 +107,9 @@ pub struct Spec {
 }
 
 /// A problem with a spec that does not stop scoring.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct SpecWarning {
     pub file: String,
     pub line: u32,
@@ -103,7 +117,9 @@ pub struct SpecWarning {
 }
 
 /// An item linked to a site, with the reason a human can check and overrule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Link {
     pub item: String,
     pub site: String,

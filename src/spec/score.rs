@@ -12,7 +12,7 @@ use crate::analyze::resolve::resolve_name;
 pub const SCORE_SCHEMA: &str = "dualtrack.score/v1";
 
 /// Coverage of one function in scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FunctionScore {
     pub path: String,
     pub file: String,
@@ -20,18 +20,21 @@ pub struct FunctionScore {
     pub sites: usize,
     pub linked_sites: usize,
     /// From 0 to 1; null when the function has no sites.
+    #[schemars(extend("x-always-written" = true))]
     pub site_coverage: Option<f64>,
 }
 
 /// The `dualtrack.score/v1` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScoreReport {
     pub schema: String,
     /// The spec files read, relative to the workspace root.
     pub specs: Vec<String>,
     /// Sites linked to an item / sites in scope; null when no site is in scope.
+    #[schemars(extend("x-always-written" = true))]
     pub site_coverage: Option<f64>,
     /// Items linked to a site / items (out-of-scope items excluded); null when there are none.
+    #[schemars(extend("x-always-written" = true))]
     pub item_coverage: Option<f64>,
     pub functions: Vec<FunctionScore>,
     pub items: Vec<SpecItem>,
