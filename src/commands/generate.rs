@@ -8,11 +8,11 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::model::{cost_text, dry_run_text, model_generation, write_transcripts};
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs};
 use crate::error::{ExitCode, InputError};
 use crate::generate::emit::{EmittedTest, module_text};
+use crate::generate::model::session::{Session, cost_text, dry_run_text, write_transcripts};
 use crate::generate::offline::{self, Generation, OfflineOptions, Skipped};
 use crate::output::{Styling, write_atomically};
 use crate::testfile::TestMeta;
@@ -78,15 +78,15 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             },
         ),
         Some(provider) => {
-            let (made, cost) = model_generation(
+            let (made, cost) = Session::open(
                 provider,
                 &args.model,
                 &config,
                 &workspace,
                 (&analysis, &features),
                 &specs,
-                HashMap::new(),
-            )?;
+            )?
+            .generate(HashMap::new())?;
             if !global.quiet {
                 eprintln!(
                     "{}: {} input tokens ({} cached), {} output tokens in {} requests, {}",

@@ -6,11 +6,9 @@ pub mod clean;
 pub mod context;
 pub mod generate;
 pub mod init;
-pub mod model;
 pub mod reconcile;
 pub mod review;
 pub mod run_tests;
-pub mod runner;
 pub mod score;
 pub mod stats;
 

@@ -1,7 +1,6 @@
 //! `cargo dualtrack run-tests FILE...`: run generated test files in the scratch copy and
 //! report each test's outcome.
 
-use super::runner::{run_or_stop, runner_options};
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat};
 use crate::error::{ExitCode, InputError};
@@ -9,6 +8,7 @@ use crate::output::Styling;
 use crate::report::run::render_human;
 use crate::review::findings::{is_failure, review_document};
 use crate::scratch::ModuleInput;
+use crate::scratch::runner::{run_or_stop, runner_options};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
 

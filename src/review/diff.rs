@@ -275,6 +275,13 @@ pub fn changed_since(repo: &Path, base: &str) -> anyhow::Result<ChangedLines> {
     Ok(ChangedLines { files })
 }
 
+/// The checked-out branch of the repository around `dir`, the task a review is part of.
+pub fn current_branch(dir: &Path) -> Option<String> {
+    let branch = git(dir, &["rev-parse", "--abbrev-ref", "HEAD"]).ok()?;
+    let branch = branch.trim();
+    (!branch.is_empty() && branch != "HEAD").then(|| branch.to_owned())
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

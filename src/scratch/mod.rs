@@ -14,6 +14,7 @@ pub mod lints;
 pub mod manifest;
 pub mod own_tests;
 pub mod process;
+pub mod runner;
 pub mod sandbox;
 pub mod served;
 

@@ -294,7 +294,7 @@ pub fn dry_run_text(
     specs: &[crate::spec::model::Spec],
 ) -> anyhow::Result<String> {
     let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
+    let prepared = Prepared::new(workspace, analysis, specs, config, features)?;
     let requests = model_engine::dry_run(&backend, prepared.subject(), options);
     let mut out = String::new();
     for request in &requests {
@@ -337,20 +337,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// With `features`, the functions that cannot be called under them (compiled out, nested)
-    /// are left out, as skipped.
+    /// The functions that cannot be called under `features` (compiled out, nested) are left
+    /// out, as skipped.
     fn new(
         workspace: &Workspace,
         analysis: &crate::analyze::Analysis,
         specs: &[crate::spec::model::Spec],
         config: &Config,
-        features: Option<&Features>,
+        features: &Features,
     ) -> anyhow::Result<Prepared> {
         let (mut analysis, specs, mut kept_back, never) =
             withheld(analysis, specs, config, &workspace.root)?;
-        if let Some(features) = features {
-            kept_back.extend(uncallable(&workspace.root, &mut analysis, features));
-        }
+        kept_back.extend(uncallable(&workspace.root, &mut analysis, features));
         let existing = crate_tests(workspace, &analysis, &never);
         Ok(Prepared {
             root: workspace.root.clone(),
@@ -375,98 +373,132 @@ impl Prepared {
     }
 }
 
-/// Ask a model engine for tests.
-pub fn model_generation(
+/// One model engine for one command: the backend and its options, the store, and what a
+/// model may see of the crate, built once and asked for tests, then for repairs and fixes.
+pub struct Session {
     provider: Provider,
-    args: &ModelArgs,
-    config: &Config,
-    workspace: &Workspace,
-    (analysis, features): (&crate::analyze::Analysis, &Features),
-    specs: &[crate::spec::model::Spec],
-    ran: HashMap<String, Vec<String>>,
-) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
-    let (backend, options) = model_backend(provider, args, config)?;
-    let mut prepared = Prepared::new(workspace, analysis, specs, config, Some(features))?;
-    prepared.ran = ran;
-    let store = store(args, workspace)?;
-    let mut made = model_engine::generate(&backend, prepared.subject(), &store, options)
-        .map_err(fatal_is_input)?;
-    // Nothing at all came back: the server is down or misconfigured, and a review that tested
-    // nothing must not pass.
-    if made.generation.tests.is_empty()
-        && let Some(first) = made
-            .generation
-            .skipped
-            .iter()
-            .flat_map(|s| s.reasons.iter())
-            .find(|reason| reason.starts_with("the model gave no answer"))
-    {
-        return Err(InputError::new(format!(
-            "{} answered for no function ({first}): check --base-url or the provider's base URL \
-             variable, and the server",
-            provider.name()
-        ))
-        .into());
+    backend: Backend,
+    options: ModelOptions,
+    store: Store,
+    prepared: Prepared,
+}
+
+impl Session {
+    /// The engine `provider` as the flags and the config say, for the functions of
+    /// `analysis` a test can call under `features`.
+    pub fn open(
+        provider: Provider,
+        args: &ModelArgs,
+        config: &Config,
+        workspace: &Workspace,
+        (analysis, features): (&crate::analyze::Analysis, &Features),
+        specs: &[crate::spec::model::Spec],
+    ) -> anyhow::Result<Session> {
+        let (backend, options) = model_backend(provider, args, config)?;
+        let prepared = Prepared::new(workspace, analysis, specs, config, features)?;
+        let store = store(args, workspace)?;
+        Ok(Session {
+            provider,
+            backend,
+            options,
+            store,
+            prepared,
+        })
     }
-    made.generation.skipped.extend(prepared.kept_back);
-    let cost = made.cost(options.price);
-    Ok((made, cost))
-}
 
-/// Ask a model engine to fix the tests it wrote that did not compile.
-pub fn model_repair(
-    provider: Provider,
-    args: &ModelArgs,
-    config: &Config,
-    workspace: &Workspace,
-    analysis: &crate::analyze::Analysis,
-    specs: &[crate::spec::model::Spec],
-    broken: &[Broken],
-) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
-    let (made, options) = follow_up(
-        (provider, args, config, workspace),
-        (analysis, specs),
-        |backend, subject, store, options| {
-            model_engine::repair(backend, subject, store, broken, options)
-        },
-    )?;
-    let cost = made.cost(options.price);
-    Ok((made, cost))
-}
+    /// The model asked.
+    pub fn model(&self) -> &str {
+        &self.backend.model
+    }
 
-/// Ask a model engine how to fix the functions that `failing` tests break.
-pub fn model_fixes(
-    provider: Provider,
-    args: &ModelArgs,
-    config: &Config,
-    workspace: &Workspace,
-    analysis: &crate::analyze::Analysis,
-    specs: &[crate::spec::model::Spec],
-    failing: &[(String, Vec<model_engine::Failing>)],
-) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
-    let (made, options) = follow_up(
-        (provider, args, config, workspace),
-        (analysis, specs),
-        |backend, subject, store, options| {
-            model_engine::propose_fixes(backend, subject, store, failing, options)
-        },
-    )?;
-    let cost = options
-        .price
-        .map(|price| crate::generate::model::cost::cost(&made.usage, price));
-    Ok((made, cost))
-}
+    /// Ask for tests, the model told what earlier tests of each function did (`ran`).
+    pub fn generate(
+        &mut self,
+        ran: HashMap<String, Vec<String>>,
+    ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+        self.prepared.ran = ran;
+        let made = model_engine::generate(
+            &self.backend,
+            self.prepared.subject(),
+            &self.store,
+            self.options,
+        );
+        // Repairs and fixes are asked about the tests at hand, not the earlier ones.
+        self.prepared.ran = HashMap::new();
+        let mut made = made.map_err(fatal_is_input)?;
+        // Nothing at all came back: the server is down or misconfigured, and a review that
+        // tested nothing must not pass.
+        if made.generation.tests.is_empty()
+            && let Some(first) = made
+                .generation
+                .skipped
+                .iter()
+                .flat_map(|s| s.reasons.iter())
+                .find(|reason| reason.starts_with("the model gave no answer"))
+        {
+            return Err(InputError::new(format!(
+                "{} answered for no function ({first}): check --base-url or the provider's base \
+                 URL variable, and the server",
+                self.provider.name()
+            ))
+            .into());
+        }
+        made.generation
+            .skipped
+            .extend(self.prepared.kept_back.iter().cloned());
+        let cost = made.cost(self.options.price);
+        Ok((made, cost))
+    }
 
-/// A request after generation (a repair round, fix proposals): the backend, the crate
-/// prepared as generation saw it and the store, then `ask`; a refused key stops the command.
-fn follow_up<T>(
-    (provider, args, config, workspace): (Provider, &ModelArgs, &Config, &Workspace),
-    (analysis, specs): (&crate::analyze::Analysis, &[crate::spec::model::Spec]),
-    ask: impl FnOnce(&Backend, Subject<'_>, &Store, ModelOptions) -> anyhow::Result<T>,
-) -> anyhow::Result<(T, ModelOptions)> {
-    let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config, None)?;
-    let store = store(args, workspace)?;
-    let made = ask(&backend, prepared.subject(), &store, options).map_err(fatal_is_input)?;
-    Ok((made, options))
+    /// Ask the model to fix the tests it wrote that did not compile, with `spent` already
+    /// counted against `--max-cost`.
+    pub fn repair(
+        &self,
+        broken: &[Broken],
+        spent: f64,
+    ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+        let options = self.left_to_spend(spent);
+        let made = model_engine::repair(
+            &self.backend,
+            self.prepared.subject(),
+            &self.store,
+            broken,
+            options,
+        )
+        .map_err(fatal_is_input)?;
+        let cost = made.cost(options.price);
+        Ok((made, cost))
+    }
+
+    /// Ask the model how to fix the functions that `failing` tests break, with `spent`
+    /// already counted against `--max-cost`.
+    pub fn fixes(
+        &self,
+        failing: &[(String, Vec<model_engine::Failing>)],
+        spent: f64,
+    ) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
+        let options = self.left_to_spend(spent);
+        let made = model_engine::propose_fixes(
+            &self.backend,
+            self.prepared.subject(),
+            &self.store,
+            failing,
+            options,
+        )
+        .map_err(fatal_is_input)?;
+        let cost = options
+            .price
+            .map(|price| crate::generate::model::cost::cost(&made.usage, price));
+        Ok((made, cost))
+    }
+
+    /// The options with `--max-cost` lowered by what was spent; spent to the limit, the
+    /// smallest budget there is, which the first check stops at.
+    fn left_to_spend(&self, spent: f64) -> ModelOptions {
+        let mut options = self.options;
+        options.max_cost = options
+            .max_cost
+            .map(|limit| (limit - spent).max(f64::MIN_POSITIVE));
+        options
+    }
 }

@@ -1,0 +1,168 @@
+//! The review document assembled from a run: spec gaps as findings and coverage, the source
+//! line at each finding, verified fixes on their findings, and a model's cost per function.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use crate::analyze::Analysis;
+use crate::config::Config;
+use crate::review::document::{
+    Finding, FindingKind, Fix, FunctionRow, ReviewDocument, Usage, Verdict,
+};
+use crate::review::findings::{finding_id, split_location};
+use crate::spec::score::ScoreReport;
+
+/// Spec gaps as findings: sites no item speaks to, items no site backs (of `items_in_scope`,
+/// or all when `None`); and coverage.
+pub fn add_gaps(
+    document: &mut ReviewDocument,
+    gaps: Option<&ScoreReport>,
+    scoped: &Analysis,
+    items_in_scope: Option<&BTreeSet<String>>,
+) {
+    let Some(report) = gaps else {
+        document.site_coverage = None;
+        document.item_coverage = None;
+        return;
+    };
+    let sites: HashMap<&str, (&str, String)> = scoped
+        .functions
+        .iter()
+        .flat_map(|f| {
+            f.sites.iter().map(move |s| {
+                (
+                    s.id.as_str(),
+                    (f.path.as_str(), format!("{}:{}", s.file, s.line)),
+                )
+            })
+        })
+        .collect();
+    let gap = |kind: FindingKind, id: String, message: &str| {
+        Finding::new(id, kind, Verdict::CheckSpec, message.to_owned())
+    };
+    for site in &report.unspecified_sites {
+        let (function, location) = sites
+            .get(site.as_str())
+            .cloned()
+            .unwrap_or(("", String::new()));
+        document.findings.push(Finding {
+            function: Some(function.to_owned()),
+            location: Some(location),
+            site: Some(site.clone()),
+            ..gap(
+                FindingKind::UnspecifiedSite,
+                finding_id("unspecified_site", function, "", site),
+                "no spec item speaks to this site",
+            )
+        });
+    }
+    let in_scope = |item: &String| items_in_scope.is_none_or(|scope| scope.contains(item));
+    for item in report.unimplemented_items.iter().filter(|i| in_scope(i)) {
+        let location = report
+            .items
+            .iter()
+            .find(|i| &i.id == item)
+            .map(|i| format!("{}:{}", i.file, i.line));
+        document.findings.push(Finding {
+            location,
+            item: Some(item.clone()),
+            ..gap(
+                FindingKind::UnimplementedItem,
+                finding_id("unimplemented_item", "", "", item),
+                "no site backs this spec item",
+            )
+        });
+    }
+    document.site_coverage = report.site_coverage;
+    // Items about functions out of scope are neither backed nor unbacked here.
+    document.item_coverage = match items_in_scope {
+        None => report.item_coverage,
+        Some(scope) if scope.is_empty() => None,
+        Some(scope) => {
+            let unbacked = report
+                .unimplemented_items
+                .iter()
+                .filter(|i| scope.contains(*i))
+                .count();
+            Some(1.0 - unbacked as f64 / scope.len() as f64)
+        }
+    };
+}
+
+/// Each function's tokens and cost, from the exchanges about it (an answer from the cache
+/// cost nothing this run): `usage` on its `per_function` row, a row of its own when the model
+/// gave it no test. The rows add up to the report's `usage`.
+pub fn add_function_usage(
+    rows: &mut Vec<FunctionRow>,
+    transcripts: &[crate::generate::model::engine::Transcript],
+    config: &Config,
+) {
+    use crate::generate::model::cost::{cost, price_of};
+    let mut by_function: std::collections::BTreeMap<
+        &str,
+        (crate::generate::model::wire::Usage, Option<f64>),
+    > = std::collections::BTreeMap::new();
+    for transcript in transcripts.iter().filter(|t| t.source != "cache") {
+        let price = price_of(&transcript.model, &config.prices);
+        let entry = by_function
+            .entry(transcript.function.as_str())
+            .or_insert((Default::default(), Some(0.0)));
+        entry.0 += transcript.usage;
+        entry.1 = entry
+            .1
+            .zip(price)
+            .map(|(sum, price)| sum + cost(&transcript.usage, price));
+    }
+    for (function, (usage, cost_usd)) in by_function {
+        let usage = Usage::of_model(&usage, cost_usd);
+        match rows.iter_mut().find(|row| row.function == function) {
+            Some(row) => row.usage = Some(usage),
+            None => rows.push(FunctionRow {
+                function: function.to_owned(),
+                tests: 0,
+                passed: 0,
+                failing: 0,
+                dropped: 0,
+                usage: Some(usage),
+            }),
+        }
+    }
+    rows.sort_by(|a, b| a.function.cmp(&b.function));
+}
+
+/// The source line of each finding's place (`src/lib.rs:64`), as `snippet`.
+pub fn add_snippets(findings: &mut [Finding], root: &Path) {
+    let mut files: HashMap<String, Option<String>> = HashMap::new();
+    for finding in findings {
+        let Some((file, line)) = finding.location.as_deref().and_then(split_location) else {
+            continue;
+        };
+        let text = files
+            .entry(file.clone())
+            .or_insert_with(|| std::fs::read_to_string(root.join(&file)).ok());
+        if let Some(snippet) = text
+            .as_deref()
+            .and_then(|t| t.lines().nth((line as usize).saturating_sub(1)))
+        {
+            finding.snippet = Some(snippet.trim().to_owned());
+        }
+    }
+}
+
+/// The fixes under `fixes`, and on each failure finding of a function with a verified fix,
+/// where its patch is.
+pub fn add_fixes(document: &mut ReviewDocument, fixes: Vec<Fix>) {
+    document.fixes = fixes;
+    for index in 0..document.findings.len() {
+        let finding = &document.findings[index];
+        if finding.kind != FindingKind::Failure {
+            continue;
+        }
+        let patch = document
+            .verified_fix(finding.function_name())
+            .and_then(|fix| fix.patch.clone());
+        if patch.is_some() {
+            document.findings[index].fix = patch;
+        }
+    }
+}

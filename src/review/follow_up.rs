@@ -1,0 +1,499 @@
+//! What a model is asked after the first run of a review: repair rounds for its tests that did
+//! not compile (each compiler error going back with its test), and fixes for the functions
+//! its tests break, each fix verified in the scratch copy before it is offered.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::analyze::Analysis;
+use crate::cli::ReviewArgs;
+use crate::generate::emit::module_text;
+use crate::generate::model::session::Session;
+use crate::output::write_atomically;
+use crate::progress::Progress;
+use crate::review::diff::repository_root;
+use crate::review::document::Fix;
+use crate::review::scope::relative_prefix;
+use crate::scratch::ModuleInput;
+use crate::testfile::parse_test_module;
+use crate::workspace::Workspace;
+
+/// Rounds of asking the model to fix its tests that did not compile, each compiler error
+/// going back with its test, unless `--repair-rounds` or the config says otherwise.
+const REPAIR_ROUNDS: u32 = 2;
+
+/// What a model step after the first run (repair rounds, fixes) needs of the review.
+pub struct ModelStep<'a> {
+    pub session: &'a Session,
+    pub args: &'a ReviewArgs,
+    pub workspace: &'a Workspace,
+    pub full: &'a Analysis,
+    pub scoped: &'a Analysis,
+    /// What the model cost so far, when it has a price.
+    pub spent: Option<f64>,
+    pub run_dir: &'a Path,
+    pub options: &'a crate::scratch::RunOptions,
+    pub progress: &'a Progress,
+}
+
+/// A compiler error or a test's failure as the model may see it: the message, the places and
+/// the crate's own lines, not the lines of files outside it; no local paths (they say nothing
+/// to the model, and would make each run's request differ), no key, and not too long.
+fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
+    let mut text = error.to_owned();
+    for dir in [run_dir, root] {
+        let shown = format!("{}/", dir.display());
+        text = text.replace(&shown, "");
+    }
+    let text = crate_lines_only(&text);
+    let text = crate::generate::model::client::redact(&text, None);
+    match text.char_indices().nth(2000) {
+        Some((at, _)) => format!("{}\n... (cut)", &text[..at]),
+        None => text,
+    }
+}
+
+/// `rendered` (a rustc diagnostic, paths inside the crate made relative) without the source
+/// lines it quotes from files outside the crate (absolute paths: the toolchain, the registry,
+/// anything a test named): their places stay, their text goes.
+fn crate_lines_only(rendered: &str) -> String {
+    let mut out = String::with_capacity(rendered.len());
+    let mut quoting_the_crate = true;
+    for line in rendered.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(place) = trimmed
+            .strip_prefix("--> ")
+            .or_else(|| trimmed.strip_prefix("::: "))
+        {
+            quoting_the_crate = !Path::new(place.trim()).is_absolute();
+            out.push_str(line);
+            continue;
+        }
+        // The gutter of a quoted source line: `12 |     code`, `   |`, `...`.
+        let gutter = trimmed
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start()
+            .starts_with('|')
+            || trimmed.trim_end() == "...";
+        if gutter && !quoting_the_crate {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Send the compiler's errors back for the tests that did not build, run the fixed ones, and
+/// put their outcomes in the report in place of the dropped ones. A test still broken after
+/// the last round stays dropped with its last error. What the compiler itself says how to fix
+/// (a missing import) is fixed here first, for nothing.
+pub fn repair_rounds(
+    context: ModelStep,
+    report: &mut crate::scratch::RunReport,
+) -> anyhow::Result<(
+    crate::generate::model::engine::ModelGeneration,
+    Option<f64>,
+    u64,
+)> {
+    let mut spent = crate::generate::model::engine::ModelGeneration::default();
+    let mut spent_cost = Some(0.0);
+    let mut rounds = 0;
+    for round in 1..=context.args.repair_rounds.unwrap_or(REPAIR_ROUNDS) {
+        if crate::interrupt::interrupted() {
+            break;
+        }
+        let imported = with_suggested_imports(&context, report);
+        if !imported.is_empty() {
+            context.progress.line(&format!(
+                "{} tests did not compile for want of an import; rebuilding them with the `use` rustc suggests",
+                imported.len()
+            ));
+            if !rerun(&context, report, &imported, &format!("imports{round}"))? {
+                break;
+            }
+        }
+        let broken = broken_tests(&context, report);
+        if broken.is_empty() {
+            break;
+        }
+        if let (Some(limit), Some(spent)) = (context.args.model.max_cost, context.spent) {
+            let total = spent + spent_cost.unwrap_or(0.0);
+            if total >= limit {
+                context.progress.line(&format!(
+                    "no repair: --max-cost {limit} is spent (${total:.4})"
+                ));
+                break;
+            }
+        }
+        context.progress.line(&format!(
+            "repair round {round}: {} tests did not compile; their errors go back to the model",
+            broken.len()
+        ));
+        let already = context.spent.unwrap_or(0.0) + spent_cost.unwrap_or(0.0);
+        let (made, cost) = context.session.repair(&broken, already)?;
+        spent_cost = spent_cost.zip(cost).map(|(a, b)| a + b);
+        spent.usage += made.usage;
+        spent.transcripts.extend(made.transcripts);
+        rounds += 1;
+        if made.generation.tests.is_empty()
+            || !rerun(
+                &context,
+                report,
+                &made.generation.tests,
+                &format!("repair{round}"),
+            )?
+        {
+            break;
+        }
+    }
+    Ok((spent, spent_cost, rounds))
+}
+
+/// The report's tests dropped for compiler errors, with those errors as the model may see them.
+fn broken_tests(
+    context: &ModelStep,
+    report: &crate::scratch::RunReport,
+) -> Vec<crate::generate::model::engine::Broken> {
+    use crate::scratch::execute::Outcome;
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped && !r.compile_errors.is_empty())
+        .map(|r| crate::generate::model::engine::Broken {
+            meta: result_meta(r),
+            name: r.name.clone(),
+            code: r.code.clone(),
+            errors: r
+                .compile_errors
+                .iter()
+                .map(|e| for_the_model(e, context.run_dir, &context.workspace.root))
+                .collect(),
+        })
+        .collect()
+}
+
+fn result_meta(result: &crate::scratch::TestResult) -> crate::testfile::TestMeta {
+    crate::testfile::TestMeta {
+        function: result.function.clone(),
+        targets: result.targets.clone(),
+        spec: result.spec_items.clone(),
+        category: result.category.clone(),
+        oracle: result.oracle.clone(),
+        input: result.input.clone(),
+    }
+}
+
+/// The dropped tests rustc said how to fix with an import they lack, fixed.
+fn with_suggested_imports(
+    context: &ModelStep,
+    report: &crate::scratch::RunReport,
+) -> Vec<crate::generate::GeneratedTest> {
+    use crate::scratch::execute::Outcome;
+    report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped && !r.suggested_imports.is_empty())
+        .filter_map(|r| {
+            let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            let fixed = crate::generate::model::fixup::with_imports(&item, &r.suggested_imports)?;
+            let module = context
+                .full
+                .functions
+                .iter()
+                .find(|f| f.path == r.function)?
+                .module
+                .clone();
+            Some(crate::generate::GeneratedTest {
+                test: crate::generate::emit::with_meta(fixed, &result_meta(r)),
+                module,
+            })
+        })
+        .collect()
+}
+
+/// Build and run `tests` (fixed versions of dropped ones) as `dualtrack_ENGINE_LABEL.rs` in the
+/// run directory, and put their outcomes in the report in place of the old; `false` when the
+/// run stopped (Ctrl-C).
+fn rerun(
+    context: &ModelStep,
+    report: &mut crate::scratch::RunReport,
+    tests: &[crate::generate::GeneratedTest],
+    label: &str,
+) -> anyhow::Result<bool> {
+    let engine = context.args.engine.name();
+    let path = context
+        .run_dir
+        .join(format!("dualtrack_{engine}_{label}.rs"));
+    let emitted: Vec<_> = tests.iter().map(|t| t.test.clone()).collect();
+    let text = module_text(&json!({"engine": engine, "repair": label}), "", &emitted);
+    write_atomically(&path, &text)?;
+    let module = parse_test_module(&text)
+        .map_err(|err| anyhow::anyhow!("internal: repaired module does not read back: {err}"))?;
+    let modules = [ModuleInput {
+        engine: engine.to_owned(),
+        module,
+        source: Some(path.display().to_string()),
+    }];
+    let Ok(rerun) = crate::scratch::runner::run_or_stop(
+        context.workspace,
+        context.full,
+        &modules,
+        context.options,
+    )?
+    else {
+        return Ok(false);
+    };
+    for result in rerun.results {
+        if let Some(slot) = report.results.iter_mut().find(|r| r.name == result.name) {
+            *slot = result;
+        }
+    }
+    report.build_log.push_str(&rerun.build_log);
+    Ok(true)
+}
+
+/// Functions a fix is asked for in one review, at most: each is a request and a build.
+const MAX_FIXES: usize = 10;
+
+/// What asking for fixes made: the entries of the report's `fixes`, and what it cost.
+#[derive(Default)]
+pub struct Offered {
+    pub entries: Vec<Fix>,
+    pub usage: crate::generate::model::wire::Usage,
+    pub cost: Option<f64>,
+    pub transcripts: Vec<crate::generate::model::engine::Transcript>,
+}
+
+/// Ask the model for a fix to each function in scope a test breaks, verify each in the
+/// scratch copy, and write the verified ones as patches in the run directory's `fixes/`.
+pub fn offer_fixes(
+    step: &ModelStep,
+    report: &crate::scratch::RunReport,
+) -> anyhow::Result<Offered> {
+    use crate::generate::model::engine::Failing;
+    use crate::scratch::execute::Outcome;
+    let in_scope: std::collections::HashSet<&str> = step
+        .scoped
+        .functions
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    let mut by_function: std::collections::BTreeMap<&str, Vec<&crate::scratch::TestResult>> =
+        std::collections::BTreeMap::new();
+    for result in &report.results {
+        if matches!(
+            result.outcome,
+            Outcome::Failed | Outcome::Panicked | Outcome::TimedOut
+        ) && in_scope.contains(result.function.as_str())
+        {
+            by_function
+                .entry(result.function.as_str())
+                .or_default()
+                .push(result);
+        }
+    }
+    let mut offered = Offered {
+        cost: Some(0.0),
+        ..Offered::default()
+    };
+    if by_function.is_empty() {
+        return Ok(offered);
+    }
+    if by_function.len() > MAX_FIXES {
+        step.progress.line(&format!(
+            "fixes: {} functions have failing tests; asking about the first {MAX_FIXES}",
+            by_function.len()
+        ));
+    }
+    let by_function: Vec<(&str, Vec<&crate::scratch::TestResult>)> =
+        by_function.into_iter().take(MAX_FIXES).collect();
+    if let (Some(limit), Some(spent)) = (step.args.model.max_cost, step.spent)
+        && spent >= limit
+    {
+        step.progress.line(&format!(
+            "no fixes asked: --max-cost {limit} is spent (${spent:.4})"
+        ));
+        return Ok(offered);
+    }
+    let asked: Vec<(String, Vec<Failing>)> = by_function
+        .iter()
+        .map(|(function, results)| {
+            let failing = results
+                .iter()
+                .map(|r| Failing {
+                    name: r.name.clone(),
+                    code: r.code.clone(),
+                    happened: for_the_model(
+                        &format!("{}: {}", r.outcome.as_str(), r.message),
+                        step.run_dir,
+                        &step.workspace.root,
+                    ),
+                })
+                .collect();
+            (function.to_string(), failing)
+        })
+        .collect();
+    step.progress.line(&format!(
+        "asking for fixes to {} functions their tests break",
+        asked.len()
+    ));
+    let (made, cost) = step.session.fixes(&asked, step.spent.unwrap_or(0.0))?;
+    offered.usage = made.usage;
+    offered.cost = cost;
+    offered.transcripts = made.transcripts;
+    for (function, reason) in made.declined {
+        offered.entries.push(Fix {
+            function,
+            verified: false,
+            reason: Some(reason),
+            ..Fix::default()
+        });
+    }
+    let repo = repository_root(&step.workspace.root);
+    let prefix = repo
+        .as_deref()
+        .map(|repo| relative_prefix(repo, &step.workspace.root))
+        .unwrap_or_default();
+    let mut patch_names = std::collections::HashSet::new();
+    for proposal in made.proposals {
+        if crate::interrupt::interrupted() {
+            break;
+        }
+        let tests: Vec<&crate::scratch::TestResult> = by_function
+            .iter()
+            .find(|(f, _)| *f == proposal.function)
+            .map(|(_, tests)| tests.clone())
+            .unwrap_or_default();
+        let stage = step.progress.stage(
+            &format!("verifying the fix for {}", proposal.function),
+            None,
+        );
+        let verdict = verify_fix(step, &proposal, &tests)?;
+        stage.finish(None);
+        let original =
+            std::fs::read_to_string(step.workspace.root.join(&proposal.file)).unwrap_or_default();
+        let shown_path = if prefix.is_empty() {
+            proposal.file.clone()
+        } else {
+            format!("{prefix}/{}", proposal.file)
+        };
+        let diff =
+            crate::generate::model::fix::unified_diff(&shown_path, &original, &proposal.patched);
+        let mut entry = Fix {
+            function: proposal.function.clone(),
+            verified: false,
+            reason: None,
+            file: Some(proposal.file.clone()),
+            tests: Some(tests.iter().map(|t| t.name.clone()).collect()),
+            explanation: Some(proposal.explanation.clone()),
+            diff: Some(diff.clone()),
+            code: Some(proposal.code.clone()),
+            patch: None,
+        };
+        match verdict {
+            Ok(()) => {
+                let dir = step.run_dir.join("fixes");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("failed to create {}", dir.display()))?;
+                // Names fold case (`Tally::add`, `tally::add`): the second gets a number.
+                let stem = crate::generate::emit::sanitize_name(&proposal.function);
+                let mut name = format!("{stem}.patch");
+                let mut n = 1;
+                while !patch_names.insert(name.clone()) {
+                    n += 1;
+                    name = format!("{stem}_{n}.patch");
+                }
+                write_atomically(&dir.join(&name), &diff)?;
+                entry.verified = true;
+                entry.patch = Some(dir.join(&name).display().to_string());
+                step.progress.line(&format!(
+                    "fix for {} verified: its failing tests pass and so do the crate's own",
+                    proposal.function
+                ));
+            }
+            Err(reason) => entry.reason = Some(reason),
+        }
+        offered.entries.push(entry);
+    }
+    Ok(offered)
+}
+
+/// Build the crate with the fix in place in the scratch copy, run its own tests, then the
+/// failing tests: `Err` says which step the fix did not get past.
+fn verify_fix(
+    step: &ModelStep,
+    proposal: &crate::generate::model::engine::Proposal,
+    tests: &[&crate::scratch::TestResult],
+) -> anyhow::Result<Result<(), String>> {
+    use crate::scratch::execute::Outcome;
+    let emitted: Vec<crate::generate::emit::EmittedTest> = tests
+        .iter()
+        .filter_map(|r| {
+            let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
+            Some(crate::generate::emit::with_meta(item, &result_meta(r)))
+        })
+        .collect();
+    let text = module_text(&json!({"engine": "fix"}), "", &emitted);
+    let module = parse_test_module(&text)
+        .map_err(|err| anyhow::anyhow!("internal: the fix's tests do not read back: {err}"))?;
+    let mut options = step.options.clone();
+    options.patch = Some(crate::scratch::Patch {
+        file: std::path::PathBuf::from(&proposal.file),
+        text: proposal.patched.clone(),
+    });
+    options.baseline = crate::scratch::Baseline::Test;
+    options.keep_scratch = None;
+    options.reruns = 0;
+    options.progress = crate::progress::Progress::hidden();
+    let modules = [ModuleInput {
+        engine: "fix".to_owned(),
+        module,
+        source: None,
+    }];
+    match crate::scratch::run_modules(step.workspace, step.full, &modules, &options) {
+        Err(err) if err.is::<crate::error::Interrupted>() || crate::interrupt::interrupted() => {
+            Ok(Err("not verified: interrupted".to_owned()))
+        }
+        Ok(report) => Ok(
+            match report.results.iter().find(|r| r.outcome != Outcome::Passed) {
+                None => Ok(()),
+                Some(bad) => Err(format!(
+                    "with the fix, `{}` still comes out {}: {}",
+                    bad.name,
+                    bad.outcome.as_str(),
+                    bad.message.lines().next().unwrap_or_default()
+                )),
+            },
+        ),
+        Err(err) => match err.downcast::<crate::scratch::BaselineFailed>() {
+            Ok(failed) if failed.mode == "test" => Ok(Err(
+                "the crate's own tests fail with the fix (or failed before it: try `cargo test`)"
+                    .to_owned(),
+            )),
+            Ok(failed) => Ok(Err(format!(
+                "the crate does not build with the fix: {}",
+                failed
+                    .log
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("see the build log")
+            ))),
+            Err(other) => Err(other),
+        },
+    }
+}
+
+#[cfg(test)]
+mod test {
+    #[test]
+    fn errors_sent_back_keep_the_crate_s_lines_only() {
+        let rendered = "error[E0308]: mismatched types\n  --> src/lib.rs:3:5\n   |\n3  |     leak()\n   |     ^^^^^^ expected `u8`\n   |\nnote: defined here\n  --> /etc/app/secret.rs:1:1\n   |\n1  | root:x:0:0:root\n   | ^^^^\n";
+        let cut = super::crate_lines_only(rendered);
+        assert!(cut.contains("3  |     leak()"), "{cut}");
+        assert!(cut.contains("--> /etc/app/secret.rs:1:1"), "{cut}");
+        assert!(!cut.contains("root:x:0:0"), "{cut}");
+        assert!(cut.contains("note: defined here"), "{cut}");
+    }
+}
