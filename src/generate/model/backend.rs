@@ -1,7 +1,8 @@
-//! The model engines behind one trait: which wire format, endpoint, key and default model
-//! each uses, read from the environment the way the official SDKs read it
+//! The model engines behind one trait, [`ModelBackend`]: what the engine code asks of any of
+//! them. The HTTP APIs are one kind, [`Backend`]: which wire format, endpoint, key and default
+//! model each uses, read from the environment the way the official SDKs read it
 //! (`OPENAI_API_KEY`, `OPENAI_BASE_URL` with its `/v1`, `ANTHROPIC_API_KEY`,
-//! `ANTHROPIC_BASE_URL` without it), and one call that asks and reads the reply.
+//! `ANTHROPIC_BASE_URL` without it). A backend that runs a local agent process is another.
 
 use serde_json::Value;
 
@@ -10,6 +11,35 @@ use super::openai_chat::BudgetField;
 use super::wire::{Reply, Request, WireError};
 use super::{anthropic, openai_chat, openai_responses};
 use crate::error::InputError;
+
+/// What answers a model's request. The engine asks through this alone: the cache and replay
+/// keys, the transcripts, the retries' patience and the reading of replies work the same for
+/// every backend.
+pub trait ModelBackend: Send + Sync {
+    /// The engine's name (`openai`, `anthropic`, ...): replay finds an exchange by it.
+    fn engine(&self) -> &'static str;
+    /// The model asked.
+    fn model(&self) -> &str;
+    /// Where the answers come from (an endpoint's URL): the cache keys on it, since the same
+    /// model name elsewhere is another model.
+    fn location(&self) -> &str;
+    /// Whether the backend holds the answer to the schema (else the schema goes into the
+    /// prompt too).
+    fn enforces_schema(&self) -> bool;
+    /// What is sent for `request`, without any key: a transcript's `request`.
+    fn body(&self, request: &Request) -> Value;
+    /// Send `body` and wait for the answer, within `patience`.
+    fn send<'a>(&'a self, body: &'a Value, patience: Patience) -> Sending<'a>;
+    /// `value` with this backend's secret blanked out. Only the secret: anything else shaped
+    /// like one may be a word of the model's code (`parse("key=localhost")`).
+    fn redact_value(&self, value: Value) -> Value;
+    /// Read an answer as a reply.
+    fn read(&self, response: &Value) -> Result<Reply, WireError>;
+}
+
+/// An answer on its way.
+pub type Sending<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Exchange, ApiError>> + Send + 'a>>;
 
 /// A wire format: how a request is written and a reply read.
 pub trait WireFormat: Send + Sync {
@@ -110,12 +140,13 @@ impl Provider {
     }
 }
 
-/// An engine ready to ask: its wire format, endpoint and model.
+/// An HTTP API ready to ask: its wire format, endpoint, model and client.
 pub struct Backend {
     pub provider: Provider,
     pub model: String,
     pub endpoint: Endpoint,
     wire: Box<dyn WireFormat>,
+    client: reqwest::Client,
 }
 
 /// What `Backend::from_env` reads; the environment in use, a map in tests.
@@ -199,6 +230,10 @@ impl Backend {
             _ => Vec::new(),
         };
         let wire = provider.wire();
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|err| InputError::new(format!("cannot build the HTTP client: {err}")))?;
         Ok(Backend {
             provider,
             model,
@@ -209,27 +244,38 @@ impl Backend {
                 key_variable,
             },
             wire,
+            client,
         })
     }
+}
 
-    /// The body this backend sends for `request`.
-    pub fn body(&self, request: &Request) -> Value {
+impl ModelBackend for Backend {
+    fn engine(&self) -> &'static str {
+        self.provider.name()
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn location(&self) -> &str {
+        &self.endpoint.url
+    }
+
+    fn enforces_schema(&self) -> bool {
+        self.provider.enforces_schema()
+    }
+
+    fn body(&self, request: &Request) -> Value {
         self.wire.request_body(request)
     }
 
-    /// Send a body (with the client's retries).
-    pub async fn send(
-        &self,
-        client: &reqwest::Client,
-        body: &Value,
-        patience: Patience,
-    ) -> Result<Exchange, ApiError> {
-        post_json(client, &self.endpoint, body, patience).await
+    /// With the client's retries.
+    fn send<'a>(&'a self, body: &'a Value, patience: Patience) -> Sending<'a> {
+        Box::pin(post_json(&self.client, &self.endpoint, body, patience))
     }
 
-    /// `value` with this backend's key blanked out. Only the key: anything else shaped like
-    /// one may be a word of the model's code (`parse("key=localhost")`).
-    pub fn redact_value(&self, value: Value) -> Value {
+    fn redact_value(&self, value: Value) -> Value {
         let secret = self.endpoint.secret.as_ref().map(|(_, v)| v.as_str());
         let text = value.to_string();
         let clean = super::client::redact_key(&text, secret);
@@ -239,8 +285,7 @@ impl Backend {
         serde_json::from_str(&clean).unwrap_or(value)
     }
 
-    /// Read a response body as this backend's reply.
-    pub fn read(&self, response: &Value) -> Result<Reply, WireError> {
+    fn read(&self, response: &Value) -> Result<Reply, WireError> {
         self.wire.parse_reply(response)
     }
 }

@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
 use super::answer::read_answer;
-use super::backend::Backend;
+use super::backend::ModelBackend;
 use super::client::{ApiError, Patience};
 use super::cost::{Price, cost};
 use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
@@ -107,7 +106,7 @@ pub struct Subject<'a> {
 
 /// Ask the model about every function of `analysis`.
 pub fn generate(
-    backend: &Backend,
+    backend: &dyn ModelBackend,
     subject: Subject,
     store: &Store,
     options: ModelOptions,
@@ -116,10 +115,8 @@ pub fn generate(
     let contexts = contexts(subject);
     let shadowing = names_shadowing(subject.root, analysis);
     let effects = effect_rules(subject.root, analysis);
-    let (runtime, client) = http()?;
-    let answers = runtime.block_on(ask_all(
-        backend, &client, store, &effects, contexts, options,
-    ))?;
+    let runtime = runtime()?;
+    let answers = runtime.block_on(ask_all(backend, store, &effects, contexts, options))?;
     let mut out = ModelGeneration::default();
     // A test named like a function of the crate would shadow it for its sibling tests.
     let mut taken: HashSet<String> = analysis
@@ -188,15 +185,15 @@ const TOKENS_PER_TEST: u64 = 250;
 
 /// The requests `generate` would send, without sending any: the prompts and an estimate of
 /// their tokens (four characters a token).
-pub fn dry_run(backend: &Backend, subject: Subject, options: ModelOptions) -> Vec<DryRequest> {
+pub fn dry_run(
+    backend: &dyn ModelBackend,
+    subject: Subject,
+    options: ModelOptions,
+) -> Vec<DryRequest> {
     contexts(subject)
         .into_iter()
         .map(|context| {
-            let user = user_message(
-                &context,
-                options.tests_per_fn,
-                !backend.provider.enforces_schema(),
-            );
+            let user = user_message(&context, options.tests_per_fn, !backend.enforces_schema());
             DryRequest {
                 function: context.path.clone(),
                 input_tokens: ((SYSTEM.len() + user.len()) / 4) as u64,
@@ -218,17 +215,12 @@ fn module_of(analysis: &Analysis, path: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The runtime the requests run on (one thread: they wait on the network) and the client.
-fn http() -> anyhow::Result<(tokio::runtime::Runtime, reqwest::Client)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// The runtime the requests run on: one thread, since they wait on the network.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|err| anyhow::anyhow!("cannot build the HTTP client: {err}"))?;
-    Ok((runtime, client))
+        .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))
 }
 
 /// A model's test that did not compile, with what the compiler said.
@@ -243,7 +235,7 @@ pub struct Broken {
 /// Ask the model to fix tests that did not compile, one request per function. The fixed
 /// tests keep their names and metadata (what they were written to test).
 pub fn repair(
-    backend: &Backend,
+    backend: &dyn ModelBackend,
     subject: Subject,
     store: &Store,
     broken: &[Broken],
@@ -262,7 +254,7 @@ pub fn repair(
             by_function.push((context, mine));
         }
     }
-    let (runtime, client) = http()?;
+    let runtime = runtime()?;
     let mut out = ModelGeneration::default();
     for chunk in by_function.chunks(options.concurrency.max(1)) {
         if let (Some(price), Some(limit)) = (options.price, options.max_cost)
@@ -283,9 +275,9 @@ pub fn repair(
                     .iter()
                     .map(|b| (b.name.clone(), b.code.clone(), b.errors.clone()))
                     .collect::<Vec<_>>(),
-                !backend.provider.enforces_schema(),
+                !backend.enforces_schema(),
             );
-            ask_with(backend, &client, store, &effects, context, message, options)
+            ask_with(backend, store, &effects, context, message, options)
         });
         let answers = runtime.block_on(join_all(futures));
         for ((context, mine), answer) in chunk.iter().zip(answers) {
@@ -360,7 +352,7 @@ pub struct FixRun {
 /// Ask the model how to fix each function its failing tests break (one request per
 /// function, a few in flight), and put each answer in place in the function's file text.
 pub fn propose_fixes(
-    backend: &Backend,
+    backend: &dyn ModelBackend,
     subject: Subject,
     store: &Store,
     failing: &[(String, Vec<Failing>)],
@@ -374,7 +366,7 @@ pub fn propose_fixes(
             Some((context, &tests.1))
         })
         .collect();
-    let (runtime, client) = http()?;
+    let runtime = runtime()?;
     let mut out = FixRun::default();
     for chunk in asked.chunks(options.concurrency.max(1)) {
         if let (Some(price), Some(limit)) = (options.price, options.max_cost)
@@ -394,18 +386,13 @@ pub fn propose_fixes(
                 .map(|t| (t.name.clone(), t.code.clone(), t.happened.clone()))
                 .collect();
             let request = Request {
-                model: backend.model.clone(),
+                model: backend.model().to_owned(),
                 system: SYSTEM.to_owned(),
-                user: super::prompt::fix_message(
-                    context,
-                    &shown,
-                    !backend.provider.enforces_schema(),
-                ),
+                user: super::prompt::fix_message(context, &shown, !backend.enforces_schema()),
                 max_output_tokens: options.max_output_tokens,
                 schema: Some(super::wire::Schema::Fix),
             };
-            let client = &client;
-            async move { exchange(backend, client, store, &context.path, &request, options).await }
+            async move { exchange(backend, store, &context.path, &request, options).await }
         });
         let answers = runtime.block_on(join_all(futures));
         for ((context, _), answer) in chunk.iter().zip(answers) {
@@ -482,8 +469,7 @@ struct Asked {
 }
 
 async fn ask_all(
-    backend: &Backend,
-    client: &reqwest::Client,
+    backend: &dyn ModelBackend,
     store: &Store,
     effects: &EffectRules,
     contexts: Vec<FunctionContext>,
@@ -525,7 +511,7 @@ async fn ask_all(
         }
         let futures = chunk
             .iter()
-            .map(|context| ask_one(backend, client, store, effects, context, options));
+            .map(|context| ask_one(backend, store, effects, context, options));
         let answers = join_all(futures).await;
         let mut reached = false;
         let mut last_unreachable = None;
@@ -591,41 +577,29 @@ enum AskOutcome {
 }
 
 async fn ask_one(
-    backend: &Backend,
-    client: &reqwest::Client,
+    backend: &dyn ModelBackend,
     store: &Store,
     effects: &EffectRules,
     context: &FunctionContext,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(backend, client, store, effects, context, None, options).await
+    ask_tests(backend, store, effects, context, None, options).await
 }
 
 /// Ask with a message of the caller's (a repair request).
 async fn ask_with(
-    backend: &Backend,
-    client: &reqwest::Client,
+    backend: &dyn ModelBackend,
     store: &Store,
     effects: &EffectRules,
     context: &FunctionContext,
     message: String,
     options: ModelOptions,
 ) -> Result<Asked, AskOutcome> {
-    ask_tests(
-        backend,
-        client,
-        store,
-        effects,
-        context,
-        Some(message),
-        options,
-    )
-    .await
+    ask_tests(backend, store, effects, context, Some(message), options).await
 }
 
 async fn ask_tests(
-    backend: &Backend,
-    client: &reqwest::Client,
+    backend: &dyn ModelBackend,
     store: &Store,
     effects: &EffectRules,
     context: &FunctionContext,
@@ -643,16 +617,16 @@ async fn ask_tests(
     // A truncated answer is asked again once, for half as many tests.
     for round in 0..2 {
         let request = Request {
-            model: backend.model.clone(),
+            model: backend.model().to_owned(),
             system: SYSTEM.to_owned(),
-            user: message.clone().unwrap_or_else(|| {
-                user_message(context, wanted, !backend.provider.enforces_schema())
-            }),
+            user: message
+                .clone()
+                .unwrap_or_else(|| user_message(context, wanted, !backend.enforces_schema())),
             max_output_tokens: options.max_output_tokens,
             schema: Some(super::wire::Schema::Tests),
         };
         let (reply, transcript) =
-            exchange(backend, client, store, &context.path, &request, options).await?;
+            exchange(backend, store, &context.path, &request, options).await?;
         // A cached answer was paid for by an earlier run.
         if transcript.source != "cache" {
             asked.usage += reply.usage;
@@ -761,8 +735,7 @@ fn names_shadowing(root: &Path, analysis: &Analysis) -> HashSet<String> {
 /// One request and its reply, from the replay transcripts, the cache or the API: the reply
 /// read and its exchange kept as a transcript (without any key).
 async fn exchange(
-    backend: &Backend,
-    client: &reqwest::Client,
+    backend: &dyn ModelBackend,
     store: &Store,
     function: &str,
     request: &Request,
@@ -771,8 +744,8 @@ async fn exchange(
     let body = backend.body(request);
     // Replay finds an exchange by what was asked of which engine, wherever the server was;
     // the cache also by the server: the same model name elsewhere is another model.
-    let key = request_key(backend.provider.name(), &body);
-    let cache_key = request_key(&backend.endpoint.url, &body);
+    let key = request_key(backend.engine(), &body);
+    let cache_key = request_key(backend.location(), &body);
     let (response, source, elapsed_ms, attempts, request_id) = match store.lookup(&key, &cache_key)
     {
         Lookup::Replayed(response) => (response, "replay", 0, 0, None),
@@ -784,7 +757,7 @@ async fn exchange(
                     .to_owned(),
             ));
         }
-        Lookup::Ask => match backend.send(client, &body, options.patience).await {
+        Lookup::Ask => match backend.send(&body, options.patience).await {
             Ok(exchange) => (
                 exchange.body,
                 "api",
@@ -820,8 +793,8 @@ async fn exchange(
     }
     let transcript = Transcript {
         function: function.to_owned(),
-        engine: backend.provider.name().to_owned(),
-        model: backend.model.clone(),
+        engine: backend.engine().to_owned(),
+        model: backend.model().to_owned(),
         key,
         source,
         request: body,
@@ -991,6 +964,117 @@ fn named_types(source: &str, types: &HashMap<String, String>) -> Vec<String> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// A backend that is no HTTP API: it answers every request itself, as one that runs a
+    /// local agent process would, and counts what it was asked.
+    struct Local {
+        asked: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ModelBackend for Local {
+        fn engine(&self) -> &'static str {
+            "local-agent"
+        }
+        fn model(&self) -> &str {
+            "agent-1"
+        }
+        fn location(&self) -> &str {
+            "process:agent"
+        }
+        fn enforces_schema(&self) -> bool {
+            false
+        }
+        fn body(&self, request: &Request) -> Value {
+            serde_json::json!({"prompt": request.user})
+        }
+        fn send<'a>(
+            &'a self,
+            _body: &'a Value,
+            _patience: Patience,
+        ) -> super::super::backend::Sending<'a> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = serde_json::json!({"tests": [{
+                "name": "double_max_does_not_panic", "function": "demo::double",
+                "targets": [], "spec_items": [], "category": "type_limit", "oracle": "no_panic",
+                "input": "double(u32::MAX)", "rationale": null,
+                "code": "#[test]\nfn double_max_does_not_panic() { let _ = double(u32::MAX); }"
+            }]});
+            Box::pin(async move {
+                Ok(super::super::client::Exchange {
+                    status: 200,
+                    body: serde_json::json!({"text": answer.to_string()}),
+                    attempts: 1,
+                    elapsed: std::time::Duration::ZERO,
+                    request_id: None,
+                })
+            })
+        }
+        fn redact_value(&self, value: Value) -> Value {
+            value
+        }
+        fn read(
+            &self,
+            response: &Value,
+        ) -> Result<super::super::wire::Reply, super::super::wire::WireError> {
+            Ok(super::super::wire::Reply {
+                text: response["text"].as_str().unwrap_or_default().to_owned(),
+                usage: Usage::default(),
+                finish: Finish::Complete,
+                id: None,
+            })
+        }
+    }
+
+    #[test]
+    fn a_backend_that_is_no_http_api_is_asked_like_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n",
+        )
+        .unwrap();
+        let mut analysis: Analysis = serde_json::from_value(serde_json::json!({
+            "schema": "dualtrack.analyze/v1", "functions": [], "files": ["src/lib.rs"],
+            "unreachable_files": [], "errors": []
+        }))
+        .unwrap();
+        analysis.functions.push(crate::analyze::Function {
+            path: "demo::double".into(),
+            package: "demo".into(),
+            file: "src/lib.rs".into(),
+            line: 1,
+            end_line: 3,
+            module: String::new(),
+            visibility: "pub".into(),
+            params: vec!["x".into()],
+            sites: Vec::new(),
+            calls: Vec::new(),
+        });
+        let backend = Local {
+            asked: Default::default(),
+        };
+        let empty = HashMap::new();
+        let subject = Subject {
+            root: dir.path(),
+            analysis: &analysis,
+            specs: &[],
+            dependencies: &Dependencies::new(),
+            existing: &empty,
+            ran: &empty,
+        };
+        let made = generate(&backend, subject, &Store::none(), ModelOptions::default()).unwrap();
+        assert_eq!(backend.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let names: Vec<String> = made
+            .generation
+            .tests
+            .iter()
+            .map(|t| t.test.item.sig.ident.to_string())
+            .collect();
+        assert_eq!(names, ["double_max_does_not_panic"]);
+        assert_eq!(made.transcripts[0].engine, "local-agent");
+        assert_eq!(made.transcripts[0].model, "agent-1");
+    }
 
     #[test]
     fn modules_and_renamed_imports_shadow_the_crate_s_name() {

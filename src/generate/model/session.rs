@@ -11,7 +11,7 @@ use anyhow::Context;
 use crate::cli::ModelArgs;
 use crate::config::Config;
 use crate::error::InputError;
-use crate::generate::model::backend::{Backend, Provider};
+use crate::generate::model::backend::{Backend, ModelBackend, Provider};
 use crate::generate::model::client::Patience;
 use crate::generate::model::cost::price_of;
 use crate::generate::model::engine::{
@@ -377,7 +377,8 @@ impl Prepared {
 /// model may see of the crate, built once and asked for tests, then for repairs and fixes.
 pub struct Session {
     provider: Provider,
-    backend: Backend,
+    /// Behind the trait: the engine code asks any backend the same way.
+    backend: Box<dyn ModelBackend>,
     options: ModelOptions,
     store: Store,
     prepared: Prepared,
@@ -399,7 +400,7 @@ impl Session {
         let store = store(args, workspace)?;
         Ok(Session {
             provider,
-            backend,
+            backend: Box::new(backend),
             options,
             store,
             prepared,
@@ -408,7 +409,7 @@ impl Session {
 
     /// The model asked.
     pub fn model(&self) -> &str {
-        &self.backend.model
+        self.backend.model()
     }
 
     /// Ask for tests, the model told what earlier tests of each function did (`ran`).
@@ -418,7 +419,7 @@ impl Session {
     ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
         self.prepared.ran = ran;
         let made = model_engine::generate(
-            &self.backend,
+            self.backend.as_ref(),
             self.prepared.subject(),
             &self.store,
             self.options,
@@ -459,7 +460,7 @@ impl Session {
     ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
         let options = self.left_to_spend(spent);
         let made = model_engine::repair(
-            &self.backend,
+            self.backend.as_ref(),
             self.prepared.subject(),
             &self.store,
             broken,
@@ -479,7 +480,7 @@ impl Session {
     ) -> anyhow::Result<(model_engine::FixRun, Option<f64>)> {
         let options = self.left_to_spend(spent);
         let made = model_engine::propose_fixes(
-            &self.backend,
+            self.backend.as_ref(),
             self.prepared.subject(),
             &self.store,
             failing,
