@@ -142,6 +142,41 @@ pub fn toml_error(text: &str, path: &Path, err: &toml::de::Error) -> InputError 
     ))
 }
 
+/// The commented `dualtrack.toml` `cargo dualtrack init` writes: every key, none set.
+pub const TEMPLATE: &str = r#"# cargo-dualtrack configuration (written by `cargo dualtrack init`). Every key is optional;
+# the command line wins over this file. See docs/configuration.md for each.
+
+# Spec files or directories besides SPEC.md, specs/ and docs/specs/.
+# spec = ["docs/feature.md"]
+
+# Functions `review` leaves alone (function-path globs, or file globs).
+# exclude = ["mycrate::generated::*", "src/bindings/**"]
+
+# Files whose code and specs never go to a model engine.
+# never_send = ["src/secret/**"]
+
+# The engine and model when the command line names none: offline (the default, no key),
+# openai, openai-chat, anthropic, openai-compatible (with base_url).
+# engine = "offline"
+# model = "gpt-5.1-codex"
+# base_url = "http://localhost:11434/v1"    # openai-compatible only
+# max_cost = 2.50                           # dollars per run
+# total_timeout = 1800                      # seconds per run
+# repair_rounds = 2
+
+# Reviews append a row to .dualtrack/ledger.csv unless this is false.
+# ledger = true
+
+# [score]
+# min = 80          # minimum site coverage, percent (like --min)
+# min_items = 90    # minimum spec item coverage (like --min-items)
+
+# Model prices, dollars per million tokens.
+# [prices."qwen3-coder:30b"]
+# input = 0.0
+# output = 0.0
+"#;
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -217,5 +252,11 @@ mod test {
         assert!(parse("max_cost = -1\n").is_err());
         assert!(parse("repair_rounds = 9\n").is_err());
         assert!(parse("total_timeout = 0\n").is_err());
+    }
+
+    #[test]
+    fn the_config_template_parses_and_says_nothing() {
+        let config = crate::config::Config::parse(TEMPLATE, Path::new("dualtrack.toml")).unwrap();
+        assert_eq!(config, crate::config::Config::default());
     }
 }

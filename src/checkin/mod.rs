@@ -17,8 +17,8 @@ use self::build::*;
 pub use self::build::{BuildCheck, BuildFailure, build_check_args, build_check_outcome};
 use self::edit::*;
 pub use self::edit::{integration_placement, placement};
+pub use self::visibility::in_public_api;
 use self::visibility::*;
-pub(crate) use self::visibility::{modules_public, private_names};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -391,3 +391,68 @@ pub(super) fn path_roots(tokens: proc_macro2::TokenStream, roots: &mut Vec<Strin
         }
     }
 }
+
+/// A function of a lib's public API: `pub`, in modules declared `pub`, not inside another
+/// function (a visitor's methods inside `deserialize`).
+pub fn in_public_api(
+    workspace: &crate::workspace::Workspace,
+    analysis: &crate::analyze::Analysis,
+    function: &crate::analyze::Function,
+) -> bool {
+    let in_lib = workspace
+        .target_of(&function.package, &function.path)
+        .is_some_and(|(_, target)| target.kind == crate::workspace::TargetKind::Lib);
+    let below = function
+        .path
+        .strip_prefix(&function.module)
+        .unwrap_or(&function.path)
+        .trim_start_matches("::");
+    if function.visibility != "pub"
+        || !in_lib
+        || crate::analyze::resolve::simple_segments(below).len() > 2
+    {
+        return false;
+    }
+    match trait_impl_type(below) {
+        // A trait's method on a type is public where the type is, whatever module the impl
+        // is written in: not when the type is private to the function's file.
+        Some(type_name) => std::fs::read_to_string(workspace.root.join(&function.file))
+            .ok()
+            .and_then(|source| private_names(&source, &[]))
+            .is_none_or(|private| !private.defined.contains(type_name)),
+        None => modules_public(&workspace.root, analysis, &function.module),
+    }
+}
+
+/// The type of a trait impl's method path (`<Version as Display>::fmt` → `Version`, without
+/// generics or path).
+fn trait_impl_type(path: &str) -> Option<&str> {
+    let inner = path.strip_prefix('<')?;
+    let (ty, _) = inner.split_once(" as ")?;
+    let ty = ty.split('<').next().unwrap_or(ty);
+    Some(ty.rsplit("::").next().unwrap_or(ty).trim())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_path_s_segments_are_counted_outside_its_angle_brackets() {
+        let segments = |path| crate::analyze::resolve::simple_segments(path).len();
+        assert_eq!(segments("parse"), 1);
+        assert_eq!(segments("Version::parse"), 2);
+        assert_eq!(segments("<Version as std::str::FromStr>::from_str"), 2);
+        assert_eq!(
+            segments("<V as Deserialize<'de>>::deserialize::<X as Visitor<'de>>::expecting"),
+            4
+        );
+        assert_eq!(segments("<F as Fn(u8) -> u8>::call"), 2);
+        assert_eq!(
+            trait_impl_type("<Version as Display>::fmt"),
+            Some("Version")
+        );
+        assert_eq!(trait_impl_type("<a::Id<T> as Drop>::drop"), Some("Id"));
+        assert_eq!(trait_impl_type("Version::parse"), None);
+    }
+}

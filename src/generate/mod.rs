@@ -2,9 +2,11 @@
 //! format of `testfile`. Engines live beneath (`offline` built in, `model` for the APIs) and
 //! make the same `Generation`.
 
+pub mod document;
 pub mod emit;
 pub mod model;
 pub mod offline;
+pub mod write;
 
 use crate::generate::emit::EmittedTest;
 

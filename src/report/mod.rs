@@ -1,6 +1,7 @@
 //! Renderers: turn a stage's data into what people and CI read.
 
 pub mod analysis;
+pub mod generate;
 pub mod review;
 pub mod run;
 pub mod sarif;

@@ -4,6 +4,7 @@ pub mod link;
 pub mod model;
 pub mod parse;
 pub mod score;
+pub mod template;
 
 use std::path::{Path, PathBuf};
 
