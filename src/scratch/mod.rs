@@ -19,14 +19,18 @@ pub mod sandbox;
 pub mod served;
 
 mod area;
+mod baseline;
 mod cache;
 mod place;
+mod rounds;
 mod run;
 
 use self::area::*;
 pub use self::area::{ScratchArea, show_outside};
+use self::baseline::*;
 use self::cache::*;
 use self::place::*;
+use self::rounds::*;
 use self::run::*;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -313,76 +317,65 @@ fn run_in_area(
         ..RunReport::default()
     };
     let start = Instant::now();
-    let mut injected_files: Vec<PathBuf> = modules
-        .iter()
-        .flat_map(|m| m.module.tests.iter())
-        .filter_map(|case| {
-            analysis
-                .functions
-                .iter()
-                .find(|f| f.path == case.meta.function)
-        })
-        .map(|f| PathBuf::from(&f.file))
-        .collect();
-    injected_files.sort();
-    injected_files.dedup();
-    // A patched file is written here, not copied.
-    if let Some(patch) = &options.patch {
-        injected_files.push(patch.file.clone());
-    }
-    let synced = area.sync(workspace, &injected_files)?;
-    if let Some(patch) = &options.patch {
-        patch.apply(area)?;
-    }
-    show_outside(
+    let mut sources = sync_sources(
+        area,
         workspace,
-        &synced,
-        &options.allow_links,
-        &options.progress,
+        analysis,
+        modules,
+        options,
         &mut [&mut sandbox, &mut build_sandbox],
-    );
-    // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
-    // untouched before every run.
-    let baseline_stamp = area.root.join("baseline");
-    // Other features, another build.
-    let fingerprint = format!(
-        "{}:{}:{}",
-        synced.fingerprint,
-        options.cargo_features.join(" "),
-        options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
-    );
-    let stamp = |mode: &str| format!("{mode}:{fingerprint}");
-    // The crate's own test code a baseline of these sources had to leave out stays out.
-    let stripped_path = area.root.join("stripped.json");
-    let (mut stripped, stale) = own_tests::Stripped::load(&stripped_path, &fingerprint);
-    for rel in &stale {
-        let (from, to) = (workspace.root.join(rel), area.copy.join(rel));
-        if from.is_file() {
-            std::fs::copy(&from, &to).with_context(|| {
-                format!("failed to restore {} in the scratch copy", to.display())
-            })?;
-        }
-    }
-    if !stale.is_empty() {
-        // The plan that explained them is gone with its sources: a baseline decides again.
-        let _ = std::fs::remove_file(&baseline_stamp);
-        let _ = std::fs::remove_file(&stripped_path);
-    }
-    stripped.apply(&area.copy, &injected_files)?;
-    let cached = std::fs::read_to_string(&baseline_stamp).ok();
-    let baseline_cached = match options.baseline {
-        Baseline::Skip => true,
-        Baseline::Build => cached
-            .as_deref()
-            .is_some_and(|c| c == stamp("build") || c == stamp("test")),
-        Baseline::Test => cached.as_deref() == Some(stamp("test").as_str()),
-    };
-    if !baseline_cached || options.baseline == Baseline::Skip {
-        // Dependencies come first, with the network; the sandboxed build has none.
-        fetch(&area.copy)?;
-    }
+    )?;
     report.timings.sync_ms = start.elapsed().as_millis() as u64;
+    let (pending, mut results) = pending_tests(analysis, modules);
+    let mut targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
+    if targets.is_empty() && !analysis.errors.is_empty() {
+        // Nothing to test because files do not parse: the baseline still tells whether the
+        // crates build at all.
+        targets = every_target(workspace);
+    }
+    let builder = Builder {
+        area,
+        workspace,
+        targets: &targets,
+        options,
+        sandbox: &build_sandbox,
+        env: &env,
+    };
+    if !sources.baseline_cached && !targets.is_empty() {
+        let start = Instant::now();
+        baseline(&builder, &mut sources, &mut report)?;
+        report.timings.baseline_ms = start.elapsed().as_millis() as u64;
+    }
+    let build_start = Instant::now();
+    let built = build_rounds(&builder, &sources, &pending, &mut results, &mut report)?;
+    report.timings.build_ms = build_start.elapsed().as_millis() as u64;
+    let run_start = Instant::now();
+    execute(
+        &builder,
+        &sandbox,
+        &built,
+        &pending,
+        &mut results,
+        &mut report,
+    )?;
+    report.timings.run_ms = run_start.elapsed().as_millis() as u64;
+    report.results = results.into_iter().flatten().collect();
+    for result in &mut report.results {
+        result.failure_site = result
+            .location
+            .as_deref()
+            .and_then(|location| site_at(analysis, location));
+    }
+    keep_copy(area, options)?;
+    Ok(report)
+}
 
+/// Each test of `modules` with where it comes from, and a result slot per test: filled now
+/// (dropped) for a test of a function the analysis does not hold.
+fn pending_tests<'a>(
+    analysis: &'a Analysis,
+    modules: &'a [ModuleInput],
+) -> (Vec<Pending<'a>>, Vec<Option<TestResult>>) {
     let by_path: HashMap<&str, &Function> = analysis
         .functions
         .iter()
@@ -400,392 +393,22 @@ fn run_in_area(
             })
         })
         .collect();
-    let mut results: Vec<Option<TestResult>> = vec![None; pending.len()];
-    for (index, test) in pending.iter().enumerate() {
-        if test.function.is_none() {
-            results[index] = Some(result(
-                test,
-                Outcome::Dropped,
-                format!(
-                    "function `{}` is not in the analyzed packages",
-                    test.case.meta.function
-                ),
-            ));
-        }
-    }
-
-    let mut targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
-    if targets.is_empty() && !analysis.errors.is_empty() {
-        // Nothing to test because files do not parse: the baseline still tells whether the
-        // crates build at all.
-        targets = every_target(workspace);
-    }
-    // One build of the copy's test targets, as it is now.
-    let build = || {
-        build_tests(
-            &area.copy,
-            &targets,
-            &options.cargo_features,
-            &build_sandbox,
-            &env,
-        )
-    };
-    if !baseline_cached && !targets.is_empty() {
-        let start = Instant::now();
-        let stage = options
-            .progress
-            .stage("baseline: building the crate as it is", None);
-        // The untouched copy: the files from an earlier run's injection restored.
-        area.sync(workspace, &[])?;
-        if let Some(patch) = &options.patch {
-            patch.apply(area)?;
-        }
-        stripped.apply(&area.copy, &[])?;
-        let mut baseline = build()?;
-        // Errors only in the crate's own test code: that code is left out of the copy and
-        // the baseline tried again (a module left out may uncover the next).
-        for _ in 0..3 {
-            if baseline.success || crate::interrupt::interrupted() {
-                break;
-            }
-            let Some((more, said)) = own_tests::plan(&area.copy, &baseline.errors, &fingerprint)
-            else {
-                break;
-            };
-            append_build_log(&mut report.build_log, "baseline", &baseline);
-            options.progress.line(&format!("warning: {said}"));
-            for (file, ranges) in more.files {
-                stripped.files.entry(file).or_default().extend(ranges);
-            }
-            stripped.fingerprint = fingerprint.clone();
-            stripped.save(&stripped_path)?;
-            stripped.apply(&area.copy, &[])?;
-            baseline = build()?;
-        }
-        stage.finish(None);
-        if crate::interrupt::interrupted() {
-            return Err(Interrupted.into());
-        }
-        append_build_log(&mut report.build_log, "baseline", &baseline);
-        if !baseline.success {
-            let mut log = baseline.rendered_errors();
-            if log.is_empty() {
-                log = baseline.log;
-            }
-            keep_copy(area, options)?;
-            return Err(BaselineFailed { mode: "build", log }.into());
-        }
-        if options.baseline == Baseline::Test {
-            run_own_tests(
-                area,
-                &targets,
-                &options.cargo_features,
-                &build_sandbox,
-                &env,
-            )?;
-        }
-        let mode = if options.baseline == Baseline::Test {
-            "test"
-        } else {
-            "build"
-        };
-        std::fs::write(&baseline_stamp, stamp(mode)).context("failed to record the baseline")?;
-        report.timings.baseline_ms = start.elapsed().as_millis() as u64;
-    }
-
-    // Inject, build, drop what does not compile, until the rest builds.
-    let build_start = Instant::now();
-    let stage = options
-        .progress
-        .stage(&format!("building {} generated tests", pending.len()), None);
-    let mut build_key_used = String::new();
-    let mut cached_names = None;
-    // Searches for a test that breaks the crate's own code; past a few, the failure is not
-    // the tests' (the crate stopped building) and every test goes with the log.
-    let mut isolations = 0;
-    let (placed, ranges, executables) = loop {
-        report.build_rounds += 1;
-        let live: Vec<usize> = (0..pending.len())
-            .filter(|&i| results[i].is_none())
-            .collect();
-        if live.is_empty() {
-            break (Vec::new(), Ranges::new(), Vec::new());
-        }
-        if report.build_rounds > 1 {
-            stage.set_message(&format!(
-                "building {} generated tests (round {}: {} dropped so far)",
-                live.len(),
-                report.build_rounds,
-                pending.len() - live.len()
-            ));
-        }
-        let (placed, ranges) = place_tests(
-            workspace,
-            area,
-            &pending,
-            &live,
-            options.patch.as_ref(),
-            &stripped,
-        )?;
-        // Same sources, same injected text: the executables of the last build still hold.
-        let build_key = build_key(&fingerprint, area, &ranges);
-        if let Some(cache) = cached_build(area, &build_key) {
-            cached_names = Some(
-                cache
-                    .names
-                    .into_iter()
-                    .map(|(package, target, list)| ((package, target), list))
-                    .collect::<HashMap<_, _>>(),
-            );
-            break (placed, ranges, cache.executables);
-        }
-        let outcome = build()?;
-        append_build_log(
-            &mut report.build_log,
-            &format!("round {}", report.build_rounds),
-            &outcome,
-        );
-        if crate::interrupt::interrupted() {
-            return Err(Interrupted.into());
-        }
-        if outcome.success {
-            build_key_used = build_key;
-            break (placed, ranges, outcome.executables);
-        }
-        let mut blamed = false;
-        for error in &outcome.errors {
-            for p in culprits_of(error, &placed) {
-                blamed = true;
-                let entry = results[p.test].get_or_insert_with(|| {
-                    result(
-                        &pending[p.test],
-                        Outcome::Dropped,
-                        "does not compile".to_owned(),
-                    )
-                });
-                let test = &pending[p.test];
-                let rendered = match test.source {
-                    // Point the error at the test file, not at the scratch copy.
-                    Some(test_file) => {
-                        relocate_rendered(&error.rendered, &p.file, test_file, |line| {
-                            p.test_file_line(test.case.line, line)
-                        })
-                    }
-                    None => error.rendered.clone(),
-                };
-                entry.compile_errors.push(rendered);
-                for import in &error.imports {
-                    if !entry.suggested_imports.contains(import) {
-                        entry.suggested_imports.push(import.clone());
-                    }
-                }
-            }
-        }
-        if !blamed && isolations >= MAX_ISOLATIONS {
-            let log = outcome.rendered_errors();
-            for index in live {
-                results[index] = Some(result(
-                    &pending[index],
+    let results = pending
+        .iter()
+        .map(|test| {
+            test.function.is_none().then(|| {
+                result(
+                    test,
                     Outcome::Dropped,
                     format!(
-                        "the build failed outside the generated tests:\n{}{}",
-                        log, outcome.log
+                        "function `{}` is not in the analyzed packages",
+                        test.case.meta.function
                     ),
-                ));
-            }
-            break (Vec::new(), Ranges::new(), Vec::new());
-        }
-        if !blamed {
-            isolations += 1;
-            // No error lies in a test's lines, though the crate built without them: some
-            // test makes the crate's own code fail (a clash, an inference it breaks). Halves
-            // of the tests are built until the one behind it is found; it is dropped with
-            // the errors, and the rest go on.
-            let log = outcome.rendered_errors();
-            let culprit = isolate_culprit(&live, &mut |subset| {
-                report.build_rounds += 1;
-                let (placed, _) = place_tests(
-                    workspace,
-                    area,
-                    &pending,
-                    subset,
-                    options.patch.as_ref(),
-                    &stripped,
-                )?;
-                let outcome = build()?;
-                if crate::interrupt::interrupted() {
-                    return Err(Interrupted.into());
-                }
-                Ok(!outcome.success
-                    && (outcome.errors.is_empty()
-                        || outcome
-                            .errors
-                            .iter()
-                            .any(|e| culprits_of(e, &placed).is_empty())))
-            })?;
-            results[culprit] = Some(result(
-                &pending[culprit],
-                Outcome::Dropped,
-                format!(
-                    "does not compile: with it, the crate's own code fails to build (found by \
-                     building halves of the tests):\n{}{}",
-                    log, outcome.log
-                ),
-            ));
-            stage.set_message(&format!(
-                "building {} generated tests (a test that broke the crate's build was found)",
-                live.len() - 1
-            ));
-        }
-    };
-    report.timings.build_ms = build_start.elapsed().as_millis() as u64;
-    stage.finish(Some(&format!(
-        "{} tests built, {} dropped, in {} build round{}",
-        placed.len(),
-        pending.len() - placed.len(),
-        report.build_rounds,
-        if report.build_rounds == 1 { "" } else { "s" }
-    )));
-
-    // Run each test alone, in parallel, rerunning failures to spot flaky ones.
-    let run_start = Instant::now();
-    let executables: HashMap<(String, String), &Executable> = executables
-        .iter()
-        .map(|e| ((e.package.clone(), e.target.clone()), e))
-        .collect();
-    let names = match cached_names {
-        Some(names) => names,
-        None => {
-            let names = list_tests(&executables, &sandbox, &area.copy, &env)?;
-            if !build_key_used.is_empty() {
-                remember_build(area, &build_key_used, &executables, &names);
-            }
-            names
-        }
-    };
-    let jobs = if options.jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        options.jobs
-    };
-    let queue = Mutex::new(placed.iter().collect::<Vec<_>>());
-    let stage = options.progress.stage(
-        &format!("running {}", crate::output::plural(placed.len(), "test")),
-        Some(placed.len() as u64),
-    );
-    let steady = Mutex::new(HashSet::new());
-    let context = RunContext {
-        executables: &executables,
-        names: &names,
-        area,
-        workspace,
-        ranges: &ranges,
-        env: &env,
-        options,
-        steady: &steady,
-    };
-    let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| {
-                // One sandbox for the tests this thread runs, one after another.
-                let mut worker = served::Worker::new(&sandbox, options.limits);
-                loop {
-                    if crate::interrupt::interrupted()
-                        || options.deadline.is_some_and(|d| Instant::now() >= d)
-                    {
-                        return;
-                    }
-                    let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
-                        return;
-                    };
-                    let outcome = run_placed(p, &pending[p.test], &context, &mut worker);
-                    if crate::interrupt::interrupted() {
-                        // Ended by Ctrl-C, not by anything it did: not a result.
-                        return;
-                    }
-                    finished
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((p.test, outcome));
-                    stage.step();
-                }
-            });
-        }
-    });
-    for (index, outcome) in finished.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        results[index] = Some(outcome);
-    }
-    report.timings.run_ms = run_start.elapsed().as_millis() as u64;
-    stage.finish(None);
-    report.interrupted = crate::interrupt::interrupted();
-    if !report.interrupted {
-        report.cut = queue.into_inner().unwrap_or_else(|e| e.into_inner()).len();
-    }
-    report.results = results.into_iter().flatten().collect();
-    for result in &mut report.results {
-        result.failure_site = result
-            .location
-            .as_deref()
-            .and_then(|location| site_at(analysis, location));
-    }
-    keep_copy(area, options)?;
-    Ok(report)
-}
-
-/// The tests a compiler error is to blame on: the one whose lines hold its primary span, else
-/// those whose lines hold any place it names (a macro call site), else, for an error in a
-/// file tests were injected into but outside them (a `use` line, a name clash), every test
-/// placed in that file. None when it lies in code of the crate's own.
-fn culprits_of<'p>(error: &build::CompileError, placed: &'p [Placed]) -> Vec<&'p Placed> {
-    let holds = |p: &Placed, file: &Path, first: u32, last: u32| {
-        p.file == file && first <= p.last_line && p.first_line <= last
-    };
-    if let Some(p) = placed
-        .iter()
-        .find(|p| holds(p, &error.file, error.line, error.line))
-    {
-        return vec![p];
-    }
-    let named: Vec<&Placed> = placed
-        .iter()
-        .filter(|p| {
-            error
-                .places
-                .iter()
-                .any(|(file, first, last)| holds(p, file, *first, *last))
+                )
+            })
         })
         .collect();
-    if !named.is_empty() {
-        return named;
-    }
-    placed.iter().filter(|p| p.file == error.file).collect()
-}
-
-/// How many tests that break the crate's own build a run looks for before it gives up on the
-/// tests: each search costs a build per halving.
-const MAX_ISOLATIONS: usize = 4;
-
-/// One test of `live` without which the build no longer fails (`fails` builds a subset and
-/// says whether it fails for a reason no test's lines hold; all of `live` does): the shortest
-/// failing prefix is found by halving, and its last test is the one. Of two tests that fail
-/// only together, that is the second: one of the pair goes, and the next round shows whether
-/// that was enough.
-fn isolate_culprit(
-    live: &[usize],
-    fails: &mut dyn FnMut(&[usize]) -> anyhow::Result<bool>,
-) -> anyhow::Result<usize> {
-    // The prefix of `hi` tests fails; the one of `lo` does not (no tests build fine).
-    let (mut lo, mut hi) = (0, live.len());
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if fails(&live[..mid])? {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(live[hi - 1])
+    (pending, results)
 }
 
 /// The id of the innermost site of `analysis` whose lines hold `location` (`file:line`).

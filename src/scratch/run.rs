@@ -243,3 +243,98 @@ pub(super) fn run_own_tests(
     }
     Ok(())
 }
+
+/// Run each built test alone, in parallel, rerunning failures to spot flaky ones, until the
+/// queue is empty, Ctrl-C or the deadline: the tests the deadline cut are counted.
+pub(super) fn execute(
+    builder: &Builder,
+    sandbox: &Sandbox,
+    built: &Built,
+    pending: &[Pending],
+    results: &mut [Option<TestResult>],
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    let (area, workspace, options, env) = (
+        builder.area,
+        builder.workspace,
+        builder.options,
+        builder.env,
+    );
+    let executables: HashMap<(String, String), &Executable> = built
+        .executables
+        .iter()
+        .map(|e| ((e.package.clone(), e.target.clone()), e))
+        .collect();
+    let names = match &built.cached_names {
+        Some(names) => names.clone(),
+        None => {
+            let names = list_tests(&executables, sandbox, &area.copy, env)?;
+            if !built.build_key.is_empty() {
+                remember_build(area, &built.build_key, &executables, &names);
+            }
+            names
+        }
+    };
+    let jobs = if options.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.jobs
+    };
+    let queue = Mutex::new(built.placed.iter().collect::<Vec<_>>());
+    let stage = options.progress.stage(
+        &format!(
+            "running {}",
+            crate::output::plural(built.placed.len(), "test")
+        ),
+        Some(built.placed.len() as u64),
+    );
+    let steady = Mutex::new(HashSet::new());
+    let context = RunContext {
+        executables: &executables,
+        names: &names,
+        area,
+        workspace,
+        ranges: &built.ranges,
+        env,
+        options,
+        steady: &steady,
+    };
+    let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| {
+                // One sandbox for the tests this thread runs, one after another.
+                let mut worker = served::Worker::new(sandbox, options.limits);
+                loop {
+                    if crate::interrupt::interrupted()
+                        || options.deadline.is_some_and(|d| Instant::now() >= d)
+                    {
+                        return;
+                    }
+                    let Some(p) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else {
+                        return;
+                    };
+                    let outcome = run_placed(p, &pending[p.test], &context, &mut worker);
+                    if crate::interrupt::interrupted() {
+                        // Ended by Ctrl-C, not by anything it did: not a result.
+                        return;
+                    }
+                    finished
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((p.test, outcome));
+                    stage.step();
+                }
+            });
+        }
+    });
+    for (index, outcome) in finished.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        results[index] = Some(outcome);
+    }
+    stage.finish(None);
+    report.interrupted = crate::interrupt::interrupted();
+    if !report.interrupted {
+        report.cut = queue.into_inner().unwrap_or_else(|e| e.into_inner()).len();
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The run's first phases: the copy synced with the workspace (a patch applied, the crate's
+//! own test code a baseline had to leave out kept out, dependencies fetched), and the
+//! baseline, the untouched copy built (and with `Baseline::Test` its own tests run), cached by
+//! the sources' fingerprint.
+
+use super::*;
+
+/// What every build of one scratch run shares: the copy, its targets, features, sandbox and
+/// environment.
+pub(super) struct Builder<'a> {
+    pub(super) area: &'a ScratchArea,
+    pub(super) workspace: &'a Workspace,
+    pub(super) targets: &'a [BuildTarget],
+    pub(super) options: &'a RunOptions,
+    pub(super) sandbox: &'a Sandbox,
+    pub(super) env: &'a [(String, String)],
+}
+
+impl Builder<'_> {
+    /// One build of the copy's test targets, as it is now.
+    pub(super) fn build(&self) -> anyhow::Result<build::BuildOutcome> {
+        build_tests(
+            &self.area.copy,
+            self.targets,
+            &self.options.cargo_features,
+            self.sandbox,
+            self.env,
+        )
+    }
+}
+
+/// The copy's sources as this run has them.
+pub(super) struct Sources {
+    /// The sources, the features and the patch: another fingerprint, another build.
+    pub(super) fingerprint: String,
+    /// The crate's own test code a baseline of these sources had to leave out.
+    pub(super) stripped: own_tests::Stripped,
+    stripped_path: PathBuf,
+    baseline_stamp: PathBuf,
+    /// A baseline of these sources passed before (or none is wanted).
+    pub(super) baseline_cached: bool,
+}
+
+/// What the baseline stamp says: the mode it passed in, and of which sources.
+fn stamp(mode: &str, fingerprint: &str) -> String {
+    format!("{mode}:{fingerprint}")
+}
+
+/// Sync the copy for `modules` (the files they go into are left to the injection), apply the
+/// patch, show what lies outside the workspace to the sandboxes, and fetch dependencies when a
+/// build will need them.
+pub(super) fn sync_sources(
+    area: &ScratchArea,
+    workspace: &Workspace,
+    analysis: &Analysis,
+    modules: &[ModuleInput],
+    options: &RunOptions,
+    sandboxes: &mut [&mut Sandbox],
+) -> anyhow::Result<Sources> {
+    let mut injected_files: Vec<PathBuf> = modules
+        .iter()
+        .flat_map(|m| m.module.tests.iter())
+        .filter_map(|case| {
+            analysis
+                .functions
+                .iter()
+                .find(|f| f.path == case.meta.function)
+        })
+        .map(|f| PathBuf::from(&f.file))
+        .collect();
+    injected_files.sort();
+    injected_files.dedup();
+    // A patched file is written here, not copied.
+    if let Some(patch) = &options.patch {
+        injected_files.push(patch.file.clone());
+    }
+    let synced = area.sync(workspace, &injected_files)?;
+    if let Some(patch) = &options.patch {
+        patch.apply(area)?;
+    }
+    show_outside(
+        workspace,
+        &synced,
+        &options.allow_links,
+        &options.progress,
+        sandboxes,
+    );
+    // The baseline is cached by the sources' fingerprint: an unchanged tree is not rebuilt
+    // untouched before every run.
+    let baseline_stamp = area.root.join("baseline");
+    // Other features, another build.
+    let fingerprint = format!(
+        "{}:{}:{}",
+        synced.fingerprint,
+        options.cargo_features.join(" "),
+        options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
+    );
+    // The crate's own test code a baseline of these sources had to leave out stays out.
+    let stripped_path = area.root.join("stripped.json");
+    let (stripped, stale) = own_tests::Stripped::load(&stripped_path, &fingerprint);
+    for rel in &stale {
+        let (from, to) = (workspace.root.join(rel), area.copy.join(rel));
+        if from.is_file() {
+            std::fs::copy(&from, &to).with_context(|| {
+                format!("failed to restore {} in the scratch copy", to.display())
+            })?;
+        }
+    }
+    if !stale.is_empty() {
+        // The plan that explained them is gone with its sources: a baseline decides again.
+        let _ = std::fs::remove_file(&baseline_stamp);
+        let _ = std::fs::remove_file(&stripped_path);
+    }
+    stripped.apply(&area.copy, &injected_files)?;
+    let cached = std::fs::read_to_string(&baseline_stamp).ok();
+    let stamp = |mode: &str| stamp(mode, &fingerprint);
+    let baseline_cached = match options.baseline {
+        Baseline::Skip => true,
+        Baseline::Build => cached
+            .as_deref()
+            .is_some_and(|c| c == stamp("build") || c == stamp("test")),
+        Baseline::Test => cached.as_deref() == Some(stamp("test").as_str()),
+    };
+    if !baseline_cached || options.baseline == Baseline::Skip {
+        // Dependencies come first, with the network; the sandboxed build has none.
+        fetch(&area.copy)?;
+    }
+    Ok(Sources {
+        fingerprint,
+        stripped,
+        stripped_path,
+        baseline_stamp,
+        baseline_cached,
+    })
+}
+
+/// Build the untouched copy; past errors only in the crate's own test code, leave that code
+/// out and try again. A copy that does not build stops the run ([`BaselineFailed`]).
+pub(super) fn baseline(
+    builder: &Builder,
+    sources: &mut Sources,
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    let (area, workspace, options) = (builder.area, builder.workspace, builder.options);
+    let stage = options
+        .progress
+        .stage("baseline: building the crate as it is", None);
+    // The untouched copy: the files from an earlier run's injection restored.
+    area.sync(workspace, &[])?;
+    if let Some(patch) = &options.patch {
+        patch.apply(area)?;
+    }
+    sources.stripped.apply(&area.copy, &[])?;
+    let mut baseline = builder.build()?;
+    // Errors only in the crate's own test code: that code is left out of the copy and
+    // the baseline tried again (a module left out may uncover the next).
+    for _ in 0..3 {
+        if baseline.success || crate::interrupt::interrupted() {
+            break;
+        }
+        let Some((more, said)) =
+            own_tests::plan(&area.copy, &baseline.errors, &sources.fingerprint)
+        else {
+            break;
+        };
+        append_build_log(&mut report.build_log, "baseline", &baseline);
+        options.progress.line(&format!("warning: {said}"));
+        for (file, ranges) in more.files {
+            sources
+                .stripped
+                .files
+                .entry(file)
+                .or_default()
+                .extend(ranges);
+        }
+        sources.stripped.fingerprint = sources.fingerprint.clone();
+        sources.stripped.save(&sources.stripped_path)?;
+        sources.stripped.apply(&area.copy, &[])?;
+        baseline = builder.build()?;
+    }
+    stage.finish(None);
+    if crate::interrupt::interrupted() {
+        return Err(Interrupted.into());
+    }
+    append_build_log(&mut report.build_log, "baseline", &baseline);
+    if !baseline.success {
+        let mut log = baseline.rendered_errors();
+        if log.is_empty() {
+            log = baseline.log;
+        }
+        keep_copy(area, options)?;
+        return Err(BaselineFailed { mode: "build", log }.into());
+    }
+    if options.baseline == Baseline::Test {
+        run_own_tests(
+            area,
+            builder.targets,
+            &options.cargo_features,
+            builder.sandbox,
+            builder.env,
+        )?;
+    }
+    let mode = if options.baseline == Baseline::Test {
+        "test"
+    } else {
+        "build"
+    };
+    std::fs::write(&sources.baseline_stamp, stamp(mode, &sources.fingerprint))
+        .context("failed to record the baseline")?;
+    Ok(())
+}
