@@ -24,7 +24,7 @@ impl Document {
         match self {
             Document::Analyze => crate::analyze::ANALYZE_SCHEMA,
             Document::Score => crate::spec::score::SCORE_SCHEMA,
-            Document::Review => crate::review::document::SCHEMA,
+            Document::Review => crate::document::SCHEMA,
         }
     }
 
@@ -43,7 +43,7 @@ impl Document {
         let mut schema = match self {
             Document::Analyze => schema_for::<crate::analyze::Analysis>(),
             Document::Score => schema_for::<crate::spec::score::ScoreReport>(),
-            Document::Review => schema_for::<crate::review::document::ReviewDocument>(),
+            Document::Review => schema_for::<crate::document::ReviewDocument>(),
         };
         schema.insert("title".into(), self.id().into());
         // The `schema` field names the document exactly.

@@ -8,6 +8,7 @@
 //! an integration test goes to the child module instead, and if that does not build either,
 //! every write is rolled back.
 
+pub mod generated;
 pub mod trial;
 
 mod build;

@@ -10,9 +10,9 @@ use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GenerateArgs, GenerateFormat, GlobalArgs};
 use crate::error::{ExitCode, InputError};
 use crate::generate::emit::module_text;
-use crate::generate::model::session::{Session, cost_text, dry_run_text, write_transcripts};
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::Styling;
+use crate::setup::model::{Session, cost_text, dry_run_text, write_transcripts};
 
 pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let context = super::context::Context::open(global)?;
@@ -113,7 +113,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             super::emit(global, &json, Styling::Plain)?;
         }
         GenerateFormat::Human if args.write => {
-            let (written, already) = crate::generate::write::check_in(
+            let (written, already) = crate::checkin::generated::check_in_generated(
                 &workspace,
                 &global.feature_selection(),
                 &analysis,

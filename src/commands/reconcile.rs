@@ -14,9 +14,9 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, ReconcileArgs, ReconcileFormat};
 use crate::config::Config;
 use crate::decisions::{Decision, Decisions, Verdict};
+use crate::document::{Finding, ReviewDocument, Status};
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
-use crate::review::document::{Finding, ReviewDocument, Status};
 use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
@@ -594,7 +594,7 @@ fn failures(report: &ReviewDocument) -> Vec<&Finding> {
 struct Listed {
     id: String,
     function: Option<String>,
-    verdict: crate::review::document::Verdict,
+    verdict: crate::document::Verdict,
     /// The message's first line.
     message: Option<String>,
     location: Option<String>,

@@ -6,9 +6,9 @@ use crate::cli::{GlobalArgs, RunTestsArgs, RunTestsFormat};
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::report::run::render_human;
-use crate::review::findings::{is_failure, review_document};
+use crate::review::findings::review_document;
 use crate::scratch::ModuleInput;
-use crate::scratch::runner::{run_or_stop, runner_options};
+use crate::setup::runner::{run_or_stop, runner_options};
 use crate::testfile::parse_test_module;
 use crate::workspace::{PackageSelection, Workspace};
 
@@ -61,7 +61,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
         eprintln!("interrupted: the report holds the tests that finished before Ctrl-C");
         return Ok(ExitCode::Interrupted);
     }
-    let failing = report.results.iter().any(|r| is_failure(r.outcome));
+    let failing = report.results.iter().any(|r| r.outcome.is_failure());
     Ok(if failing {
         ExitCode::Findings
     } else {

@@ -1,6 +1,5 @@
-//! Generated tests written into the user's tree: as modules under `generate --out DIR` (one
-//! per source module, rewriting or removing only files it wrote before), or checked in beside
-//! the functions they test by `generate --write`.
+//! Generated tests written as modules under `generate --out DIR`, one per source module,
+//! rewriting or removing only files it wrote before.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +10,6 @@ use crate::error::InputError;
 use crate::generate::Generation;
 use crate::generate::emit::{EmittedTest, module_text};
 use crate::output::write_atomically;
-use crate::workspace::Workspace;
 
 /// Files `DIR/<module>.rs`, one per module of the functions attacked (`ledger::money` →
 /// `ledger_money.rs`); returns each path and its test count.
@@ -81,51 +79,6 @@ fn remove_stale_modules(
         }
     }
     Ok(())
-}
-
-/// `--write`: the generated tests checked into the tree, each beside the function it tests;
-/// one that does not build in the tree is left out. What was written, and how many tests
-/// were there already.
-pub fn check_in(
-    workspace: &Workspace,
-    features: &crate::workspace::FeatureSelection,
-    analysis: &crate::analyze::Analysis,
-    generation: &Generation,
-    by_model: bool,
-) -> anyhow::Result<(crate::checkin::Written, usize)> {
-    let uses = crate::checkin::KeptTest::uses_of(&generation.preamble);
-    let tests: Vec<crate::checkin::KeptTest> = generation
-        .tests
-        .iter()
-        .filter_map(|test| {
-            let function = analysis
-                .functions
-                .iter()
-                .find(|f| f.path == test.test.meta.function)?;
-            let mut kept = crate::checkin::KeptTest::new(
-                workspace,
-                analysis,
-                function,
-                "generated".to_owned(),
-                test_text(&test.test),
-                String::new(),
-                uses.clone(),
-            );
-            kept.by_model = by_model;
-            Some(kept)
-        })
-        .collect();
-    // Ctrl-C while the tests build stops the build, and what was written is rolled back.
-    crate::interrupt::install();
-    let written = crate::checkin::trial::check_in(
-        workspace,
-        features,
-        &tests,
-        true,
-        &crate::progress::Progress::new("generate", false),
-    )?;
-    let already = tests.len() - written.tests.len() - written.skipped.len();
-    Ok((written, already))
 }
 
 /// One test printed alone, without the module header.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::review::document::{Counts, Finding, FindingKind, ReviewDocument, Verdict};
+use crate::document::{Counts, Finding, FindingKind, ReviewDocument, Verdict};
 use crate::scratch::execute::Outcome;
 
 /// Where a finding sorts in the human report: likely bugs first, spec gaps last.
@@ -65,7 +65,7 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
             continue;
         }
         let test = document.test_of(finding);
-        let known = if finding.status == crate::review::document::Status::Known {
+        let known = if finding.status == crate::document::Status::Known {
             " (seen before)"
         } else {
             ""

@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use crate::report::style::{DIM, ERROR, HEADING, paint};
-use crate::review::findings::{count, is_failure};
 use crate::scratch::RunReport;
 use crate::scratch::execute::Outcome;
 
@@ -12,7 +11,7 @@ pub fn render_human(report: &RunReport) -> String {
     let mut out = String::new();
     for result in &report.results {
         let outcome = result.outcome.as_str();
-        let styled = if is_failure(result.outcome) {
+        let styled = if result.outcome.is_failure() {
             paint(ERROR, &format!("{outcome:<9}"))
         } else {
             format!("{outcome:<9}")
@@ -31,7 +30,7 @@ pub fn render_human(report: &RunReport) -> String {
                 .map(|l| format!(" at {l}"))
                 .unwrap_or_default();
             let _ = writeln!(out, "          {first}{location}");
-            if is_failure(result.outcome)
+            if result.outcome.is_failure()
                 && let Some(input) = &result.input
             {
                 let _ = writeln!(out, "          {}", paint(DIM, &format!("input: {input}")));
@@ -43,7 +42,7 @@ pub fn render_human(report: &RunReport) -> String {
             }
         }
     }
-    let count = |outcome: Outcome| count(report, outcome);
+    let count = |outcome: Outcome| report.count(outcome);
     let _ = writeln!(
         out,
         "\n{} tests: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({} build rounds, build {} ms, run {} ms)",

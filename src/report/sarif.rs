@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::review::document::{Finding, FindingKind, ReviewDocument, TestRecord};
-use crate::review::findings::split_location;
+use crate::document::split_location;
+use crate::document::{Finding, FindingKind, ReviewDocument, TestRecord};
 
 /// What the document alone does not say: where files are, and how this run is named.
 pub struct SarifContext<'a> {

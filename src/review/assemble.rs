@@ -6,10 +6,9 @@ use std::path::Path;
 
 use crate::analyze::Analysis;
 use crate::config::Config;
-use crate::review::document::{
-    Finding, FindingKind, Fix, FunctionRow, ReviewDocument, Usage, Verdict,
-};
-use crate::review::findings::{finding_id, split_location};
+use crate::document::split_location;
+use crate::document::{Finding, FindingKind, Fix, FunctionRow, ReviewDocument, Usage, Verdict};
+use crate::review::findings::finding_id;
 use crate::spec::score::ScoreReport;
 
 /// Spec gaps as findings: sites no item speaks to, items no site backs (of `items_in_scope`,

@@ -7,26 +7,13 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::decisions::Decisions;
-use crate::review::document::{
+use crate::document::split_location;
+use crate::document::{
     Counts, Duplicate, Finding, FindingKind, ReviewDocument, Status, TestRecord, Verdict,
     per_function,
 };
 use crate::scratch::execute::Outcome;
 use crate::scratch::{RunReport, TestResult};
-
-pub fn count(report: &RunReport, outcome: Outcome) -> usize {
-    report
-        .results
-        .iter()
-        .filter(|r| r.outcome == outcome)
-        .count()
-}
-
-/// Outcomes that are findings (exit 1). A dropped test is one too: the files were given by
-/// name, and a test that silently did not run must not pass a CI step.
-pub fn is_failure(outcome: Outcome) -> bool {
-    !matches!(outcome, Outcome::Passed)
-}
 
 /// `F-` and the first 10 hex of the hash of kind, function, oracle and input.
 pub fn finding_id(kind: &str, function: &str, oracle: &str, input: &str) -> String {
@@ -49,7 +36,7 @@ pub fn failure_id(kind: &str, function: &str, oracle: &str, input: &str, failure
 
 /// The `dualtrack.review/v1` document of a run, with its scope (`run-tests`, ...).
 pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewDocument {
-    let count = |outcome: Outcome| count(report, outcome);
+    let count = |outcome: Outcome| report.count(outcome);
     let tests: Vec<TestRecord> = report
         .results
         .iter()
@@ -70,7 +57,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewD
     let findings = report
         .results
         .iter()
-        .filter(|r| is_failure(r.outcome))
+        .filter(|r| r.outcome.is_failure())
         .map(finding_of)
         .collect();
     let mut document = ReviewDocument::empty(&run_id(), scope, engine);
@@ -181,12 +168,6 @@ const GENERATED_MODULE: &str = "the generated test";
 /// or an oracle's own assertion fails), not a source file of the crate.
 pub fn in_generated_module(file: &str) -> bool {
     file.contains("dualtrack/runs/")
-}
-
-/// A report's place, `src/lib.rs:64`, as (`src/lib.rs`, 64).
-pub fn split_location(location: &str) -> Option<(String, u32)> {
-    let (file, line) = location.rsplit_once(':')?;
-    Some((file.to_owned(), line.parse().ok()?))
 }
 
 /// A run id that sorts by time: seconds since the epoch and the process id.

@@ -9,14 +9,14 @@ use serde_json::json;
 
 use crate::analyze::Analysis;
 use crate::cli::ReviewArgs;
+use crate::document::Fix;
 use crate::generate::emit::module_text;
-use crate::generate::model::session::Session;
 use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::review::diff::repository_root;
-use crate::review::document::Fix;
 use crate::review::scope::relative_prefix;
 use crate::scratch::ModuleInput;
+use crate::setup::model::Session;
 use crate::testfile::parse_test_module;
 use crate::workspace::Workspace;
 
@@ -236,7 +236,7 @@ fn rerun(
         module,
         source: Some(path.display().to_string()),
     }];
-    let Ok(rerun) = crate::scratch::runner::run_or_stop(
+    let Ok(rerun) = crate::setup::runner::run_or_stop(
         context.workspace,
         context.full,
         &modules,

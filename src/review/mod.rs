@@ -3,7 +3,6 @@
 
 pub mod assemble;
 pub mod diff;
-pub mod document;
 pub mod exclude;
 pub mod findings;
 pub mod follow_up;

@@ -14,25 +14,25 @@ use crate::analyze::FunctionFilter;
 use crate::cli::{FailOn, GlobalArgs, ReviewArgs};
 use crate::config::Config;
 use crate::decisions::Decisions;
+use crate::document::{FindingKind, ReviewDocument, Skipped, Usage, per_function};
 use crate::error::ExitCode;
 use crate::generate::emit::module_text;
 use crate::generate::model::engine::Transcript;
-use crate::generate::model::session::{Features, Session, cost_text, write_transcripts};
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::write_atomically;
 use crate::progress::Progress;
 use crate::report::sarif::{SarifContext, render_sarif};
 use crate::review::assemble::{add_fixes, add_function_usage, add_gaps, add_snippets};
 use crate::review::diff::{current_branch, repository_root};
-use crate::review::document::{FindingKind, ReviewDocument, Skipped, Usage, per_function};
 use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, mark_status, review_document, run_id,
 };
 use crate::review::follow_up::{ModelStep, offer_fixes, repair_rounds};
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
-use crate::scratch::runner::{Stopped, run_or_stop, runner_options};
 use crate::scratch::{ModuleInput, RunOptions, RunReport};
+use crate::setup::model::{Features, Session, cost_text, write_transcripts};
+use crate::setup::runner::{Stopped, run_or_stop, runner_options};
 use crate::spec::link::item_targets;
 use crate::spec::model::Spec;
 use crate::spec::score::score;
@@ -124,16 +124,14 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     if let (Some(provider), true, false) =
         (args.engine.provider(), args.model.dry_run, scope.nothing)
     {
-        return Ok(Reviewed::DryRun(
-            crate::generate::model::session::dry_run_text(
-                provider,
-                &args.model,
-                r.config,
-                workspace,
-                (&scope.scoped, &features),
-                r.specs,
-            )?,
-        ));
+        return Ok(Reviewed::DryRun(crate::setup::model::dry_run_text(
+            provider,
+            &args.model,
+            r.config,
+            workspace,
+            (&scope.scoped, &features),
+            r.specs,
+        )?));
     }
     let id = run_id();
     let runs_dir = workspace.target_directory.join("dualtrack").join("runs");
@@ -729,7 +727,7 @@ pub fn exit_code(document: &ReviewDocument, fail_on: FailOn) -> ExitCode {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::review::document::{Finding, Status, Verdict};
+    use crate::document::{Finding, Status, Verdict};
 
     #[test]
     fn a_model_test_named_like_an_offline_one_is_renamed() {

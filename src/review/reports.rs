@@ -6,9 +6,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::analyze::Analysis;
+use crate::document::ReviewDocument;
 use crate::output::write_atomically;
 use crate::report::review::{render_junit, render_markdown};
-use crate::review::document::ReviewDocument;
 use crate::workspace::Workspace;
 
 /// What the ledger row needs beyond the review document.

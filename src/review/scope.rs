@@ -8,12 +8,12 @@ use std::path::Path;
 use crate::analyze::{Analysis, AnalyzeOptions, FunctionFilter, analyze};
 use crate::cli::ReviewArgs;
 use crate::config::Config;
+use crate::document::Skipped;
 use crate::error::InputError;
 use crate::progress::Progress;
 use crate::review::diff::{
     changed_since, default_base, has_commits, no_commits, repository_root, touched_functions,
 };
-use crate::review::document::Skipped;
 use crate::review::exclude::Exclusions;
 use crate::workspace::Workspace;
 

@@ -23,6 +23,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether it is a finding (exit 1). A dropped test is one too: the files were given by
+    /// name, and a test that silently did not run must not pass a CI step.
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Outcome::Passed)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Passed => "passed",

@@ -14,7 +14,6 @@ pub mod lints;
 pub mod manifest;
 pub mod own_tests;
 pub mod process;
-pub mod runner;
 pub mod sandbox;
 pub mod served;
 
@@ -209,6 +208,13 @@ pub struct RunReport {
     /// What cargo said in each build (its stderr and the compiler's errors), for the logs.
     #[serde(skip)]
     pub build_log: String,
+}
+
+impl RunReport {
+    /// How many tests came out as `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.results.iter().filter(|r| r.outcome == outcome).count()
+    }
 }
 
 use crate::error::Interrupted;

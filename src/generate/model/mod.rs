@@ -15,6 +15,5 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod prompt;
 pub mod retry;
-pub mod session;
 pub mod store;
 pub mod wire;

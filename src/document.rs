@@ -478,6 +478,12 @@ pub fn per_function(tests: &[TestRecord]) -> Vec<FunctionRow> {
     rows.into_values().collect()
 }
 
+/// A report's place, `src/lib.rs:64`, as (`src/lib.rs`, 64).
+pub fn split_location(location: &str) -> Option<(String, u32)> {
+    let (file, line) = location.rsplit_once(':')?;
+    Some((file.to_owned(), line.parse().ok()?))
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
