@@ -1,5 +1,6 @@
 //! The invariants ARCHITECTURE.md lists, checked on the source tree: which modules start
-//! processes, which talk HTTP, and that the sources cite only documents of this repository.
+//! processes, which talk HTTP, that the top-level modules import each other without cycles,
+//! and that the sources cite only documents of this repository.
 
 use std::path::{Path, PathBuf};
 
@@ -114,4 +115,76 @@ fn sources_cite_only_documents_of_this_repository() {
             }
         }
     }
+}
+
+/// The top-level module a source file belongs to (`src/review/scope.rs` → `review`); `None`
+/// for the crate roots.
+fn top_module(file: &str) -> Option<String> {
+    let rest = file.strip_prefix("src/")?;
+    let top = rest.split('/').next()?.trim_end_matches(".rs");
+    (!matches!(top, "lib" | "main")).then(|| top.to_owned())
+}
+
+#[test]
+fn the_top_level_modules_import_each_other_without_cycles() {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Which top-level modules each one names as `crate::NAME`, and from which file.
+    let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (file, text) in sources() {
+        let Some(from) = top_module(&file) else {
+            continue;
+        };
+        for (at, _) in text.match_indices("crate::") {
+            let name: String = text[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != from {
+                edges
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(name)
+                    .or_insert_with(|| file.clone());
+            }
+        }
+    }
+    // A module reaches itself through others: a cycle. Walk from each module.
+    let mut cycles = Vec::new();
+    for start in edges.keys() {
+        let mut path = vec![start.clone()];
+        let mut seen = BTreeSet::new();
+        if let Some(cycle) = reaches(start, start, &edges, &mut path, &mut seen) {
+            cycles.push(cycle);
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between top-level modules (each step names the file that imports): \
+         {cycles:#?}"
+    );
+}
+
+/// The path of imports from `at` back to `target`, if there is one.
+fn reaches(
+    at: &str,
+    target: &str,
+    edges: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    path: &mut Vec<String>,
+    seen: &mut std::collections::BTreeSet<String>,
+) -> Option<Vec<String>> {
+    for (next, file) in edges.get(at).into_iter().flatten() {
+        if next == target {
+            let mut found = path.clone();
+            found.push(format!("{next} (in {file})"));
+            return Some(found);
+        }
+        if seen.insert(next.clone()) {
+            path.push(format!("{next} (in {file})"));
+            if let Some(found) = reaches(next, target, edges, path, seen) {
+                return Some(found);
+            }
+            path.pop();
+        }
+    }
+    None
 }
