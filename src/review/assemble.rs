@@ -165,3 +165,141 @@ pub fn add_fixes(document: &mut ReviewDocument, fixes: Vec<Fix>) {
         }
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::document::Status;
+    use serde_json::json;
+
+    fn scoped() -> Analysis {
+        serde_json::from_value(json!({
+            "schema": "dualtrack.analyze/v1", "files": ["src/lib.rs"],
+            "unreachable_files": [], "errors": [],
+            "functions": [{"path": "c::f", "package": "c", "file": "src/lib.rs", "line": 1,
+                "end_line": 5, "visibility": "pub", "sites": [
+                    {"id": "c::f#if1", "kind": "if", "function": "c::f", "file": "src/lib.rs",
+                     "line": 2, "column": 5, "end_line": 2, "text": "x == 0", "params": ["x"],
+                     "guard": true}
+                ]}]
+        }))
+        .unwrap()
+    }
+
+    fn score(unspecified: &[&str], unimplemented: &[&str]) -> ScoreReport {
+        serde_json::from_value(json!({
+            "schema": "dualtrack.score/v1", "specs": ["SPEC.md"], "site_coverage": 0.0,
+            "item_coverage": 0.5, "functions": [], "links": [], "warnings": [],
+            "items": [
+                {"id": "AC1", "file": "SPEC.md", "line": 5, "section": "acceptance_criteria",
+                 "text": "t", "names": [], "literals": []},
+                {"id": "AC2", "file": "SPEC.md", "line": 6, "section": "acceptance_criteria",
+                 "text": "t", "names": [], "literals": []}
+            ],
+            "unspecified_sites": unspecified, "unimplemented_items": unimplemented
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn spec_gaps_become_findings_at_their_places() {
+        let mut document = ReviewDocument::empty("r1-1", "review", "offline");
+        let report = score(&["c::f#if1"], &["AC2"]);
+        add_gaps(&mut document, Some(&report), &scoped(), None);
+        let found: Vec<(FindingKind, Option<&str>, Option<&str>)> = document
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.function.as_deref(), f.location.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    FindingKind::UnspecifiedSite,
+                    Some("c::f"),
+                    Some("src/lib.rs:2")
+                ),
+                (FindingKind::UnimplementedItem, None, Some("SPEC.md:6")),
+            ]
+        );
+        assert!(
+            document
+                .findings
+                .iter()
+                .all(|f| f.verdict == Verdict::CheckSpec)
+        );
+        assert_eq!(document.item_coverage, Some(0.5));
+    }
+
+    #[test]
+    fn items_about_functions_out_of_scope_are_neither_gaps_nor_counted() {
+        let report = score(&[], &["AC1", "AC2"]);
+        let in_scope: BTreeSet<String> = ["AC1".to_owned()].into();
+        let mut document = ReviewDocument::empty("r1-1", "review", "offline");
+        add_gaps(&mut document, Some(&report), &scoped(), Some(&in_scope));
+        let items: Vec<&str> = document
+            .findings
+            .iter()
+            .filter_map(|f| f.item.as_deref())
+            .collect();
+        assert_eq!(items, ["AC1"]);
+        assert_eq!(document.item_coverage, Some(0.0));
+        // No item about a function in scope: coverage says nothing, rather than 100%.
+        let mut none = ReviewDocument::empty("r1-1", "review", "offline");
+        add_gaps(&mut none, Some(&report), &scoped(), Some(&BTreeSet::new()));
+        assert_eq!(none.item_coverage, None);
+        // Without a spec, no coverage at all.
+        let mut unscored = ReviewDocument::empty("r1-1", "review", "offline");
+        add_gaps(&mut unscored, None, &scoped(), None);
+        assert!(unscored.findings.is_empty() && unscored.site_coverage.is_none());
+    }
+
+    #[test]
+    fn a_verified_fix_is_named_on_its_function_s_failures_only() {
+        let failure = |function: &str| Finding {
+            function: Some(function.into()),
+            ..Finding::new(
+                format!("F-{function}"),
+                FindingKind::Failure,
+                Verdict::LikelyBug,
+                "m".into(),
+            )
+        };
+        let mut document = ReviewDocument::empty("r1-1", "review", "openai");
+        document.findings = vec![failure("c::f"), failure("c::g")];
+        let fix = |function: &str, verified: bool| Fix {
+            function: function.into(),
+            verified,
+            patch: verified.then(|| format!("fixes/{function}.patch")),
+            ..Fix::default()
+        };
+        add_fixes(&mut document, vec![fix("c::f", true), fix("c::g", false)]);
+        assert_eq!(
+            document.findings[0].fix.as_deref(),
+            Some("fixes/c::f.patch")
+        );
+        assert_eq!(document.findings[1].fix, None);
+        assert_eq!(document.fixes.len(), 2);
+        assert_eq!(document.findings[0].status, Status::New);
+    }
+
+    #[test]
+    fn snippets_are_the_trimmed_source_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "fn f() {\n    a / b\n}\n").unwrap();
+        let at = |location: &str| Finding {
+            location: Some(location.into()),
+            ..Finding::new(
+                "F-1".into(),
+                FindingKind::Failure,
+                Verdict::LikelyBug,
+                "m".into(),
+            )
+        };
+        let mut findings = vec![at("src/lib.rs:2"), at("src/gone.rs:1"), at("src/lib.rs:99")];
+        add_snippets(&mut findings, dir.path());
+        let snippets: Vec<Option<&str>> = findings.iter().map(|f| f.snippet.as_deref()).collect();
+        assert_eq!(snippets, [Some("a / b"), None, None]);
+    }
+}

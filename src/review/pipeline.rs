@@ -784,4 +784,120 @@ mod test {
         let known = with(vec![finding(FindingKind::Failure, Status::Known)]);
         assert_eq!(exit_code(&known, FailOn::Failures), ExitCode::Findings);
     }
+
+    #[test]
+    fn a_stop_decides_the_exit_code_then_ctrl_c_then_the_findings() {
+        let failing = ReviewDocument {
+            findings: vec![Finding::new(
+                "F-1".into(),
+                FindingKind::Failure,
+                Verdict::LikelyBug,
+                "m".into(),
+            )],
+            ..ReviewDocument::empty("r1-1", "review", "offline")
+        };
+        let done = |document: ReviewDocument, stopped| Done {
+            document,
+            sarif: String::new(),
+            run_dir: PathBuf::new(),
+            nothing: false,
+            stopped,
+        };
+        assert_eq!(
+            done(failing.clone(), None).exit_code(FailOn::Failures),
+            ExitCode::Findings
+        );
+        assert_eq!(
+            done(failing.clone(), Some(ExitCode::BaselineFailed)).exit_code(FailOn::Failures),
+            ExitCode::BaselineFailed
+        );
+        let interrupted = ReviewDocument {
+            interrupted: true,
+            ..failing
+        };
+        assert_eq!(
+            done(interrupted, None).exit_code(FailOn::Never),
+            ExitCode::Interrupted
+        );
+    }
+
+    #[test]
+    fn what_a_model_takes_adds_up_and_an_unknown_price_stays_unknown() {
+        let usage = |tokens| crate::generate::model::wire::Usage {
+            input_tokens: tokens,
+            ..Default::default()
+        };
+        // Never asked: nothing to add to.
+        let mut unasked = Spend::default();
+        unasked.add(usage(5), Some(1.0), Vec::new());
+        assert!(unasked.usage.is_none());
+        let mut spend = Spend {
+            usage: Some(usage(10)),
+            cost: Some(0.5),
+            transcripts: Vec::new(),
+        };
+        spend.add(usage(5), Some(0.25), Vec::new());
+        assert_eq!(spend.usage.map(|u| u.input_tokens), Some(15));
+        assert_eq!(spend.cost, Some(0.75));
+        spend.add(usage(1), None, Vec::new());
+        assert_eq!(spend.cost, None);
+    }
+
+    fn scope_of(functions: usize, whole_crate: bool) -> Scope {
+        let mut analysis: crate::analyze::Analysis = serde_json::from_value(json!({
+            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
+            "unreachable_files": [], "errors": []
+        }))
+        .unwrap();
+        for n in 0..functions {
+            analysis.functions.push(
+                serde_json::from_value(json!({
+                    "path": format!("c::f{n}"), "package": "c", "file": "src/lib.rs",
+                    "line": 1, "end_line": 2, "visibility": "pub", "sites": []
+                }))
+                .unwrap(),
+            );
+        }
+        Scope {
+            full: analysis.clone(),
+            scoped: analysis,
+            keep: (0..functions).collect(),
+            description: String::new(),
+            nothing: false,
+            excluded: Vec::new(),
+            whole_crate,
+        }
+    }
+
+    #[test]
+    fn a_change_s_budget_is_spread_over_its_functions() {
+        use clap::Parser;
+        let args = match crate::cli::Cli::parse_from(["cargo-dualtrack", "review"]).command {
+            Some(crate::cli::Command::Review(args)) => args,
+            other => panic!("not a review: {other:?}"),
+        };
+        let asked = args.model.tests_per_fn;
+        // Two functions of a change share the feature's 25, up to what one may get.
+        assert_eq!(
+            model_args(&args, &scope_of(2, false)).tests_per_fn,
+            12.min(asked)
+        );
+        // Twenty share it thinly, but each gets a few.
+        assert_eq!(model_args(&args, &scope_of(20, false)).tests_per_fn, 3);
+        // The whole crate is no one feature: every function gets what the flags say.
+        assert_eq!(model_args(&args, &scope_of(20, true)).tests_per_fn, asked);
+    }
+
+    #[test]
+    fn spec_items_count_only_when_they_are_about_a_function_in_scope() {
+        let (spec, _) = crate::spec::parse::parse_spec(
+            "# F\n\n## Acceptance criteria\n\n- AC1: `f0` returns 1.\n- AC2: `other` returns 2.\n",
+            "SPEC.md",
+        );
+        let scope = scope_of(1, false);
+        let items = items_in_scope(&scope, &[spec.clone()]).unwrap();
+        assert_eq!(items.into_iter().collect::<Vec<_>>(), ["AC1"]);
+        // The whole crate: every item is this review's business.
+        assert!(items_in_scope(&scope_of(1, true), &[spec]).is_none());
+    }
 }

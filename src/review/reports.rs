@@ -112,3 +112,62 @@ pub fn write_reports(
     write_atomically(&runs.join("latest"), &format!("{id}\n"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::document::{Counts, Finding, FindingKind, Verdict};
+
+    #[test]
+    fn the_ledger_row_counts_what_the_document_says() {
+        let mut document = ReviewDocument::empty("r1-1", "review", "offline");
+        document.counts = Counts {
+            generated: 10,
+            compiled: 9,
+            passed: 4,
+            failed: 1,
+            panicked: 2,
+            flaky: 1,
+            timed_out: 1,
+            crashed: 0,
+            dropped: 1,
+            cut: 0,
+        };
+        let finding = |kind| Finding::new("F-1".into(), kind, Verdict::LikelyBug, "m".into());
+        document.findings = vec![
+            finding(FindingKind::Failure),
+            finding(FindingKind::Failure),
+            finding(FindingKind::UnspecifiedSite),
+        ];
+        let scoped: Analysis = serde_json::from_value(serde_json::json!({
+            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
+            "unreachable_files": [], "errors": []
+        }))
+        .unwrap();
+        let facts = |interrupted: bool| {
+            let mut document = document.clone();
+            document.interrupted = interrupted;
+            ledger_row(
+                &document,
+                LedgerFacts {
+                    task: Some("feature-x".into()),
+                    model: String::new(),
+                    scoped: &scoped,
+                    first_pass_dropped: 3,
+                    repair_rounds: 1,
+                    cost: Some(0.0),
+                    wall_ms: 5,
+                    generate_ms: 2,
+                },
+            )
+        };
+        let row = facts(false);
+        assert_eq!(row.kind, "review");
+        assert_eq!((row.generated, row.compiled_first_pass), (10, 7));
+        assert_eq!((row.passed, row.failed, row.flaky), (4, 4, 1));
+        assert_eq!(row.findings, 2, "spec gaps are not findings of the engine");
+        assert_eq!(row.task, "feature-x");
+        // An interrupted review says nothing about the engine: `stats` leaves it out.
+        assert_eq!(facts(true).kind, "interrupted");
+    }
+}
