@@ -895,7 +895,7 @@ mod test {
             "SPEC.md",
         );
         let scope = scope_of(1, false);
-        let items = items_in_scope(&scope, &[spec.clone()]).unwrap();
+        let items = items_in_scope(&scope, std::slice::from_ref(&spec)).unwrap();
         assert_eq!(items.into_iter().collect::<Vec<_>>(), ["AC1"]);
         // The whole crate: every item is this review's business.
         assert!(items_in_scope(&scope_of(1, true), &[spec]).is_none());
