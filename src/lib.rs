@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod ledger;
 pub mod output;
 pub mod progress;
+pub mod reconcile;
 pub mod report;
 pub mod review;
 pub mod schema;
