@@ -25,7 +25,7 @@ pub struct Config {
     pub never_send: Vec<String>,
     /// Model prices in US dollars per million tokens, by model name (or name prefix).
     #[serde(default)]
-    pub prices: std::collections::BTreeMap<String, crate::generate::model::cost::Price>,
+    pub prices: std::collections::BTreeMap<String, crate::generate::llm::cost::Price>,
     /// The engine `generate` and `review` use when `--engine` is not given.
     pub engine: Option<crate::generate::Engine>,
     /// `--model`, `--base-url`, `--max-cost`, `--total-timeout` and `--repair-rounds` when

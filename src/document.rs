@@ -422,7 +422,7 @@ impl Default for Usage {
 
 impl Usage {
     /// A model's usage at `cost_usd` (unknown: `None`).
-    pub fn of_model(usage: &crate::generate::model::wire::Usage, cost_usd: Option<f64>) -> Self {
+    pub fn of_model(usage: &crate::generate::llm::wire::Usage, cost_usd: Option<f64>) -> Self {
         Usage {
             input_tokens: usage.input_tokens,
             cached_input_tokens: usage.cached_input_tokens,

@@ -85,7 +85,7 @@ fn only_the_model_client_talks_http() {
     for needle in [".post(", ".send()", "reqwest::get"] {
         let files = files_with(needle);
         assert!(
-            files.iter().all(|f| f == "src/generate/model/client.rs"),
+            files.iter().all(|f| f == "src/generate/llm/client.rs"),
             "{needle} in {files:?}"
         );
     }

@@ -116,7 +116,7 @@ pub(super) fn checked_in_shapes(root: &Path, tests: &[KeptTest]) -> HashSet<Stri
             let function = crate_name
                 .as_deref()
                 .and_then(|name| {
-                    crate::generate::model::fixup::with_root_renamed(
+                    crate::generate::llm::fixup::with_root_renamed(
                         function.to_token_stream(),
                         name,
                         "crate",
@@ -326,7 +326,7 @@ pub(super) fn extend(
         for line in &prepared.uses {
             text = with_use(&text, line.trim());
         }
-        let item = crate::generate::model::engine::with_name(prepared.item.clone(), &mut taken);
+        let item = crate::generate::llm::engine::with_name(prepared.item.clone(), &mut taken);
         let name = item.sig.ident.to_string();
         let test = prepared.test;
         let label = if test.finding.starts_with("F-") || test.finding == "generated" {

@@ -504,11 +504,7 @@ fn write_all(
                 }
                 header.push(glob);
                 let rename = |tokens| {
-                    crate::generate::model::fixup::with_root_renamed(
-                        tokens,
-                        "crate",
-                        &api.crate_name,
-                    )
+                    crate::generate::llm::fixup::with_root_renamed(tokens, "crate", &api.crate_name)
                 };
                 if let Some(renamed) = rename(item.to_token_stream()) {
                     item = syn::parse2(renamed).context("a renamed test does not parse")?;
@@ -547,7 +543,7 @@ fn write_all(
         // Only the imports the test uses: one it does not is a warning in the user's tree, an
         // error where the crate denies `unused_imports`.
         let mut named = HashSet::new();
-        crate::generate::model::existing::idents_of(item.to_token_stream(), &mut named);
+        crate::generate::llm::existing::idents_of(item.to_token_stream(), &mut named);
         let uses: Vec<String> = uses
             .iter()
             .filter_map(|line| used_import(line, &named))

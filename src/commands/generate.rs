@@ -12,7 +12,7 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::module_text;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::Styling;
-use crate::setup::model::{Session, cost_text, dry_run_text, write_transcripts};
+use crate::setup::llm::{Session, cost_text, dry_run_text, write_transcripts};
 
 pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let context = super::context::Context::open(global)?;

@@ -4,7 +4,7 @@
 
 pub mod document;
 pub mod emit;
-pub mod model;
+pub mod llm;
 pub mod offline;
 pub mod write;
 
@@ -38,8 +38,8 @@ impl Engine {
     }
 
     /// The model backend, for every engine but `offline`.
-    pub fn provider(self) -> Option<crate::generate::model::backend::Provider> {
-        use crate::generate::model::backend::Provider;
+    pub fn provider(self) -> Option<crate::generate::llm::backend::Provider> {
+        use crate::generate::llm::backend::Provider;
         match self {
             Engine::Offline => None,
             Engine::Openai => Some(Provider::OpenAi),

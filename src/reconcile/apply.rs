@@ -49,7 +49,7 @@ pub fn apply_fix(
     let original = std::fs::read_to_string(&path)
         .with_context(|| format!("failed to read {}", path.display()))?;
     let name = function_path.rsplit("::").next().unwrap_or(function_path);
-    let patched = crate::generate::model::fix::apply_fix(
+    let patched = crate::generate::llm::fix::apply_fix(
         &original,
         function.line,
         name,
@@ -63,7 +63,7 @@ pub fn apply_fix(
     })?;
     eprint!(
         "applying the verified fix for {function_path}:\n{}",
-        crate::generate::model::fix::unified_diff(&function.file, &original, &patched)
+        crate::generate::llm::fix::unified_diff(&function.file, &original, &patched)
     );
     crate::output::write_atomically(&path, &patched)?;
     Ok((path, original))

@@ -93,13 +93,13 @@ pub fn add_gaps(
 /// gave it no test. The rows add up to the report's `usage`.
 pub fn add_function_usage(
     rows: &mut Vec<FunctionRow>,
-    transcripts: &[crate::generate::model::engine::Transcript],
+    transcripts: &[crate::generate::llm::engine::Transcript],
     config: &Config,
 ) {
-    use crate::generate::model::cost::{cost, price_of};
+    use crate::generate::llm::cost::{cost, price_of};
     let mut by_function: std::collections::BTreeMap<
         &str,
-        (crate::generate::model::wire::Usage, Option<f64>),
+        (crate::generate::llm::wire::Usage, Option<f64>),
     > = std::collections::BTreeMap::new();
     for transcript in transcripts.iter().filter(|t| t.source != "cache") {
         let price = price_of(&transcript.model, &config.prices);

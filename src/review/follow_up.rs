@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::review::diff::repository_root;
 use crate::review::scope::relative_prefix;
 use crate::scratch::ModuleInput;
-use crate::setup::model::Session;
+use crate::setup::llm::Session;
 use crate::testfile::parse_test_module;
 use crate::workspace::Workspace;
 
@@ -48,7 +48,7 @@ fn for_the_model(error: &str, run_dir: &Path, root: &Path) -> String {
         text = text.replace(&shown, "");
     }
     let text = crate_lines_only(&text);
-    let text = crate::generate::model::client::redact(&text, None);
+    let text = crate::generate::llm::client::redact(&text, None);
     match text.char_indices().nth(2000) {
         Some((at, _)) => format!("{}\n... (cut)", &text[..at]),
         None => text,
@@ -93,11 +93,11 @@ pub fn repair_rounds(
     context: ModelStep,
     report: &mut crate::scratch::RunReport,
 ) -> anyhow::Result<(
-    crate::generate::model::engine::ModelGeneration,
+    crate::generate::llm::engine::ModelGeneration,
     Option<f64>,
     u64,
 )> {
-    let mut spent = crate::generate::model::engine::ModelGeneration::default();
+    let mut spent = crate::generate::llm::engine::ModelGeneration::default();
     let mut spent_cost = Some(0.0);
     let mut rounds = 0;
     for round in 1..=context.args.repair_rounds.unwrap_or(REPAIR_ROUNDS) {
@@ -155,13 +155,13 @@ pub fn repair_rounds(
 fn broken_tests(
     context: &ModelStep,
     report: &crate::scratch::RunReport,
-) -> Vec<crate::generate::model::engine::Broken> {
+) -> Vec<crate::generate::llm::engine::Broken> {
     use crate::scratch::execute::Outcome;
     report
         .results
         .iter()
         .filter(|r| r.outcome == Outcome::Dropped && !r.compile_errors.is_empty())
-        .map(|r| crate::generate::model::engine::Broken {
+        .map(|r| crate::generate::llm::engine::Broken {
             meta: result_meta(r),
             name: r.name.clone(),
             code: r.code.clone(),
@@ -197,7 +197,7 @@ fn with_suggested_imports(
         .filter(|r| r.outcome == Outcome::Dropped && !r.suggested_imports.is_empty())
         .filter_map(|r| {
             let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
-            let fixed = crate::generate::model::fixup::with_imports(&item, &r.suggested_imports)?;
+            let fixed = crate::generate::llm::fixup::with_imports(&item, &r.suggested_imports)?;
             let module = context
                 .full
                 .functions
@@ -261,9 +261,9 @@ const MAX_FIXES: usize = 10;
 #[derive(Default)]
 pub struct Offered {
     pub entries: Vec<Fix>,
-    pub usage: crate::generate::model::wire::Usage,
+    pub usage: crate::generate::llm::wire::Usage,
     pub cost: Option<f64>,
-    pub transcripts: Vec<crate::generate::model::engine::Transcript>,
+    pub transcripts: Vec<crate::generate::llm::engine::Transcript>,
 }
 
 /// Ask the model for a fix to each function in scope a test breaks, verify each in the
@@ -272,7 +272,7 @@ pub fn offer_fixes(
     step: &ModelStep,
     report: &crate::scratch::RunReport,
 ) -> anyhow::Result<Offered> {
-    use crate::generate::model::engine::Failing;
+    use crate::generate::llm::engine::Failing;
     use crate::scratch::execute::Outcome;
     let in_scope: std::collections::HashSet<&str> = step
         .scoped
@@ -380,7 +380,7 @@ pub fn offer_fixes(
             format!("{prefix}/{}", proposal.file)
         };
         let diff =
-            crate::generate::model::fix::unified_diff(&shown_path, &original, &proposal.patched);
+            crate::generate::llm::fix::unified_diff(&shown_path, &original, &proposal.patched);
         let mut entry = Fix {
             function: proposal.function.clone(),
             verified: false,
@@ -424,7 +424,7 @@ pub fn offer_fixes(
 /// failing tests: `Err` says which step the fix did not get past.
 fn verify_fix(
     step: &ModelStep,
-    proposal: &crate::generate::model::engine::Proposal,
+    proposal: &crate::generate::llm::engine::Proposal,
     tests: &[&crate::scratch::TestResult],
 ) -> anyhow::Result<Result<(), String>> {
     use crate::scratch::execute::Outcome;

@@ -17,7 +17,7 @@ use crate::decisions::Decisions;
 use crate::document::{FindingKind, ReviewDocument, Skipped, Usage, per_function};
 use crate::error::ExitCode;
 use crate::generate::emit::module_text;
-use crate::generate::model::engine::Transcript;
+use crate::generate::llm::engine::Transcript;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::write_atomically;
 use crate::progress::Progress;
@@ -31,7 +31,7 @@ use crate::review::follow_up::{ModelStep, offer_fixes, repair_rounds};
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
 use crate::scratch::{ModuleInput, RunOptions, RunReport};
-use crate::setup::model::{Features, Session, cost_text, write_transcripts};
+use crate::setup::llm::{Features, Session, cost_text, write_transcripts};
 use crate::setup::runner::{Stopped, run_or_stop, runner_options};
 use crate::spec::link::item_targets;
 use crate::spec::model::Spec;
@@ -87,7 +87,7 @@ impl Done {
 /// What a model engine took over the whole review: `usage` is `None` until it is asked.
 #[derive(Default)]
 struct Spend {
-    usage: Option<crate::generate::model::wire::Usage>,
+    usage: Option<crate::generate::llm::wire::Usage>,
     /// `None` when the model's price is unknown.
     cost: Option<f64>,
     transcripts: Vec<Transcript>,
@@ -97,7 +97,7 @@ impl Spend {
     /// Add a later request's usage, cost and transcripts.
     fn add(
         &mut self,
-        usage: crate::generate::model::wire::Usage,
+        usage: crate::generate::llm::wire::Usage,
         cost: Option<f64>,
         transcripts: Vec<Transcript>,
     ) {
@@ -124,7 +124,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     if let (Some(provider), true, false) =
         (args.engine.provider(), args.model.dry_run, scope.nothing)
     {
-        return Ok(Reviewed::DryRun(crate::setup::model::dry_run_text(
+        return Ok(Reviewed::DryRun(crate::setup::llm::dry_run_text(
             provider,
             &args.model,
             r.config,
@@ -366,7 +366,7 @@ fn generate(
                     options,
                 )?;
                 if let Ok(report) = &outcome {
-                    ran = crate::generate::model::existing::ran(&report.results, &r.workspace.root);
+                    ran = crate::generate::llm::existing::ran(&report.results, &r.workspace.root);
                 }
                 offline_pass = Some(outcome);
             }
@@ -823,7 +823,7 @@ mod test {
 
     #[test]
     fn what_a_model_takes_adds_up_and_an_unknown_price_stays_unknown() {
-        let usage = |tokens| crate::generate::model::wire::Usage {
+        let usage = |tokens| crate::generate::llm::wire::Usage {
             input_tokens: tokens,
             ..Default::default()
         };

@@ -1,6 +1,6 @@
 //! What the command line and `dualtrack.toml` make of the lower stages: a model engine's
-//! session (`model`) and a scratch run's options and stops (`runner`). The one layer that reads
+//! session (`llm`) and a scratch run's options and stops (`runner`). The one layer that reads
 //! flags for them, so that `generate`, `scratch` and `spec` never depend on `cli` or `config`.
 
-pub mod model;
+pub mod llm;
 pub mod runner;

@@ -67,7 +67,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::generate::model::wire::Schema;
+    use crate::generate::llm::wire::Schema;
 
     #[test]
     fn the_request_has_its_required_budget_and_schema() {

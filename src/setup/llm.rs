@@ -11,13 +11,13 @@ use anyhow::Context;
 use crate::cli::ModelArgs;
 use crate::config::Config;
 use crate::error::InputError;
-use crate::generate::model::backend::{Backend, ModelBackend, Provider};
-use crate::generate::model::client::Patience;
-use crate::generate::model::cost::price_of;
-use crate::generate::model::engine::{
+use crate::generate::llm::backend::{Backend, ModelBackend, Provider};
+use crate::generate::llm::client::Patience;
+use crate::generate::llm::cost::price_of;
+use crate::generate::llm::engine::{
     self as model_engine, Broken, Fatal, ModelGeneration, ModelOptions, Subject,
 };
-use crate::generate::model::store::Store;
+use crate::generate::llm::store::Store;
 use crate::generate::offline::Skipped;
 use crate::workspace::Workspace;
 
@@ -243,7 +243,7 @@ pub fn crate_tests(
             Some((file, text))
         })
         .collect();
-    crate::generate::model::existing::crate_tests(
+    crate::generate::llm::existing::crate_tests(
         texts
             .iter()
             .map(|(file, text)| (file.clone(), text.as_str())),
@@ -304,14 +304,14 @@ pub fn dry_run_text(
             request.function, request.input_tokens, request.user
         );
     }
-    let usage = crate::generate::model::wire::Usage {
+    let usage = crate::generate::llm::wire::Usage {
         input_tokens: requests.iter().map(|r| r.input_tokens).sum(),
         output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
         ..Default::default()
     };
     let cost = options
         .price
-        .map(|price| crate::generate::model::cost::cost(&usage, price));
+        .map(|price| crate::generate::llm::cost::cost(&usage, price));
     let _ = writeln!(
         out,
         "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing was sent",
@@ -489,7 +489,7 @@ impl Session {
         .map_err(fatal_is_input)?;
         let cost = options
             .price
-            .map(|price| crate::generate::model::cost::cost(&made.usage, price));
+            .map(|price| crate::generate::llm::cost::cost(&made.usage, price));
         Ok((made, cost))
     }
 

@@ -75,7 +75,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::generate::model::wire::Schema;
+    use crate::generate::llm::wire::Schema;
 
     #[test]
     fn the_request_names_its_budget_as_the_server_wants() {

@@ -84,7 +84,7 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::generate::model::wire::Schema;
+    use crate::generate::llm::wire::Schema;
 
     fn request() -> Request {
         Request {
