@@ -12,7 +12,7 @@ use crate::error::{ExitCode, InputError};
 use crate::generate::emit::module_text;
 use crate::generate::offline::{self, OfflineOptions};
 use crate::output::Styling;
-use crate::setup::llm::{Session, cost_text, dry_run_text, write_transcripts};
+use crate::setup::llm::{Session, cost_text, write_transcripts};
 
 pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let context = super::context::Context::open(global)?;
@@ -45,18 +45,6 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         .into());
     }
     let features = workspace.features_by_crate(&global.feature_selection());
-    if let (Some(provider), true) = (args.engine.provider(), args.model.dry_run) {
-        let text = dry_run_text(
-            provider,
-            &args.model,
-            &config,
-            &workspace,
-            (&analysis, &features),
-            &specs,
-        )?;
-        super::emit(global, &text, Styling::Plain)?;
-        return Ok(ExitCode::Clean);
-    }
     let generation = match args.engine.provider() {
         None => offline::generate(
             &workspace.root,
@@ -72,15 +60,19 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             },
         ),
         Some(provider) => {
-            let (made, cost) = Session::open(
+            let mut session = Session::open(
                 provider,
                 &args.model,
                 &config,
                 &workspace,
                 (&analysis, &features),
                 &specs,
-            )?
-            .generate(HashMap::new())?;
+            )?;
+            if args.model.dry_run {
+                super::emit(global, &session.dry_run(), Styling::Plain)?;
+                return Ok(ExitCode::Clean);
+            }
+            let (made, cost) = session.generate(HashMap::new())?;
             if !global.quiet {
                 eprintln!(
                     "{}: {} input tokens ({} cached), {} output tokens in {} requests, {}",

@@ -124,14 +124,17 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     if let (Some(provider), true, false) =
         (args.engine.provider(), args.model.dry_run, scope.nothing)
     {
-        return Ok(Reviewed::DryRun(crate::setup::llm::dry_run_text(
-            provider,
-            &args.model,
-            r.config,
-            workspace,
-            (&scope.scoped, &features),
-            r.specs,
-        )?));
+        return Ok(Reviewed::DryRun(
+            Session::open(
+                provider,
+                &args.model,
+                r.config,
+                workspace,
+                (&scope.scoped, &features),
+                r.specs,
+            )?
+            .dry_run(),
+        ));
     }
     let id = run_id();
     let runs_dir = workspace.target_directory.join("dualtrack").join("runs");

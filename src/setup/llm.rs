@@ -284,47 +284,6 @@ pub fn fatal_is_input(err: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// `--dry-run`: the prompts a model engine would get, and what they would cost, as text.
-pub fn dry_run_text(
-    provider: Provider,
-    args: &ModelArgs,
-    config: &Config,
-    workspace: &Workspace,
-    (analysis, features): (&crate::analyze::Analysis, &Features),
-    specs: &[crate::spec::model::Spec],
-) -> anyhow::Result<String> {
-    let (backend, options) = model_backend(provider, args, config)?;
-    let prepared = Prepared::new(workspace, analysis, specs, config, features)?;
-    let requests = model_engine::dry_run(&backend, prepared.subject(), options);
-    let mut out = String::new();
-    for request in &requests {
-        let _ = writeln!(
-            out,
-            "=== {} (~{} input tokens) ===\n{}\n",
-            request.function, request.input_tokens, request.user
-        );
-    }
-    let usage = crate::generate::llm::wire::Usage {
-        input_tokens: requests.iter().map(|r| r.input_tokens).sum(),
-        output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
-        ..Default::default()
-    };
-    let cost = options
-        .price
-        .map(|price| crate::generate::llm::cost::cost(&usage, price));
-    let _ = writeln!(
-        out,
-        "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing was sent",
-        requests.len(),
-        provider.name(),
-        backend.model,
-        usage.input_tokens,
-        usage.output_tokens,
-        cost_text(cost)
-    );
-    Ok(out)
-}
-
 /// What a model may be shown of the scope (after `never_send`), and the crate around it.
 pub struct Prepared {
     root: std::path::PathBuf,
@@ -405,6 +364,42 @@ impl Session {
             store,
             prepared,
         })
+    }
+
+    /// `--dry-run`: the prompts the model would get, and what they would cost, as text;
+    /// nothing is sent.
+    pub fn dry_run(&self) -> String {
+        let requests =
+            model_engine::dry_run(self.backend.as_ref(), self.prepared.subject(), self.options);
+        let mut out = String::new();
+        for request in &requests {
+            let _ = writeln!(
+                out,
+                "=== {} (~{} input tokens) ===\n{}\n",
+                request.function, request.input_tokens, request.user
+            );
+        }
+        let usage = crate::generate::llm::wire::Usage {
+            input_tokens: requests.iter().map(|r| r.input_tokens).sum(),
+            output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
+            ..Default::default()
+        };
+        let cost = self
+            .options
+            .price
+            .map(|price| crate::generate::llm::cost::cost(&usage, price));
+        let _ = writeln!(
+            out,
+            "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing \
+             was sent",
+            requests.len(),
+            self.provider.name(),
+            self.backend.model(),
+            usage.input_tokens,
+            usage.output_tokens,
+            cost_text(cost)
+        );
+        out
     }
 
     /// The model asked.
