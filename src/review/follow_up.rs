@@ -487,6 +487,8 @@ fn verify_fix(
 
 #[cfg(test)]
 mod test {
+    use super::*;
+
     #[test]
     fn errors_sent_back_keep_the_crate_s_lines_only() {
         let rendered = "error[E0308]: mismatched types\n  --> src/lib.rs:3:5\n   |\n3  |     leak()\n   |     ^^^^^^ expected `u8`\n   |\nnote: defined here\n  --> /etc/app/secret.rs:1:1\n   |\n1  | root:x:0:0:root\n   | ^^^^\n";
@@ -495,5 +497,27 @@ mod test {
         assert!(cut.contains("--> /etc/app/secret.rs:1:1"), "{cut}");
         assert!(!cut.contains("root:x:0:0"), "{cut}");
         assert!(cut.contains("note: defined here"), "{cut}");
+    }
+
+    #[test]
+    fn what_goes_back_to_the_model_names_no_local_path_and_is_cut() {
+        let run_dir = Path::new("/home/me/crate/target/dualtrack/runs/r1-2");
+        let root = Path::new("/home/me/crate");
+        let error = format!(
+            "error: bad\n  --> {}/dualtrack_openai.rs:3:5\n  --> {}/src/lib.rs:9:1\n",
+            run_dir.display(),
+            root.display()
+        );
+        let shown = for_the_model(&error, run_dir, root);
+        assert!(shown.contains("--> dualtrack_openai.rs:3:5"), "{shown}");
+        assert!(shown.contains("--> src/lib.rs:9:1"), "{shown}");
+        assert!(!shown.contains("/home/me"), "{shown}");
+        let long = "x".repeat(5000);
+        let cut = for_the_model(&long, run_dir, root);
+        assert!(
+            cut.ends_with("... (cut)") && cut.len() < 2100,
+            "{}",
+            cut.len()
+        );
     }
 }

@@ -488,13 +488,79 @@ impl Session {
         Ok((made, cost))
     }
 
-    /// The options with `--max-cost` lowered by what was spent; spent to the limit, the
-    /// smallest budget there is, which the first check stops at.
     fn left_to_spend(&self, spent: f64) -> ModelOptions {
-        let mut options = self.options;
-        options.max_cost = options
-            .max_cost
-            .map(|limit| (limit - spent).max(f64::MIN_POSITIVE));
-        options
+        left_to_spend(self.options, spent)
+    }
+}
+
+/// `options` with `--max-cost` lowered by what was spent; spent to the limit, the smallest
+/// budget there is, which the first check stops at.
+fn left_to_spend(mut options: ModelOptions, spent: f64) -> ModelOptions {
+    options.max_cost = options
+        .max_cost
+        .map(|limit| (limit - spent).max(f64::MIN_POSITIVE));
+    options
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn what_is_left_of_max_cost_shrinks_and_never_reaches_no_limit() {
+        let options = ModelOptions {
+            max_cost: Some(1.0),
+            ..ModelOptions::default()
+        };
+        assert_eq!(left_to_spend(options, 0.25).max_cost, Some(0.75));
+        // Spent past the limit: a budget the first check refuses, not "no limit".
+        assert_eq!(
+            left_to_spend(options, 3.0).max_cost,
+            Some(f64::MIN_POSITIVE)
+        );
+        let unlimited = ModelOptions::default();
+        assert_eq!(left_to_spend(unlimited, 3.0).max_cost, None);
+    }
+
+    #[test]
+    fn never_send_keeps_functions_and_specs_back() {
+        let analysis: crate::analyze::Analysis = serde_json::from_value(json!({
+            "schema": "dualtrack.analyze/v1", "files": [], "unreachable_files": [],
+            "errors": [],
+            "functions": [
+                {"path": "c::open", "package": "c", "file": "src/lib.rs", "line": 1,
+                 "end_line": 2, "visibility": "pub", "sites": []},
+                {"path": "c::secret::key", "package": "c", "file": "src/secret/key.rs",
+                 "line": 1, "end_line": 2, "visibility": "pub", "sites": []}
+            ]
+        }))
+        .unwrap();
+        let spec = |file: &str| crate::spec::model::Spec {
+            file: file.to_owned(),
+            targets: Vec::new(),
+            items: Vec::new(),
+        };
+        let config = Config {
+            never_send: vec!["src/secret/**".to_owned(), "docs/private.md".to_owned()],
+            ..Config::default()
+        };
+        let specs = [spec("SPEC.md"), spec("docs/private.md")];
+        let (kept, sent, skipped, never) =
+            withheld(&analysis, &specs, &config, Path::new("/w")).unwrap();
+        let paths: Vec<&str> = kept.functions.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["c::open"]);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].file, "SPEC.md");
+        assert_eq!(skipped[0].function, "c::secret::key");
+        assert!(skipped[0].reasons[0].contains("never_send"), "{skipped:?}");
+        assert!(never.is_match("src/secret/key.rs"));
+        // A pattern that is no glob is an error that names it.
+        let broken = Config {
+            never_send: vec!["src/[".to_owned()],
+            ..Config::default()
+        };
+        let err = withheld(&analysis, &specs, &broken, Path::new("/w")).unwrap_err();
+        assert!(err.to_string().contains("`src/[`"), "{err}");
     }
 }
