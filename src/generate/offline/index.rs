@@ -923,116 +923,12 @@ impl Walker<'_> {
                     nested,
                 )
             }
-            syn::Item::Mod(m) => {
-                if is_test_code(&m.attrs) {
-                    return;
-                }
-                let module = format!("{}::{}", self.module, m.ident);
-                if matches!(m.vis, syn::Visibility::Inherited) {
-                    self.index.private_modules.insert(module.clone());
-                }
-                if !is_pub(&m.vis) || doc_hidden(&m.attrs) {
-                    self.index.unexported_modules.insert(module.clone());
-                }
-                match &m.content {
-                    Some((_, items)) => {
-                        let saved = std::mem::replace(&mut self.module, module);
-                        let saved_cfg = self.cfg_off.clone();
-                        self.cfg_off = saved_cfg
-                            .clone()
-                            .or_else(|| super::cfg::off_here(&m.attrs, self.features));
-                        self.items(items, nested);
-                        self.module = saved;
-                        self.cfg_off = saved_cfg;
-                    }
-                    None => {
-                        if let Some(cfg) = super::cfg::off_here(&m.attrs, self.features) {
-                            self.index.off_modules.push((module, cfg));
-                        }
-                    }
-                }
-            }
+            syn::Item::Mod(m) => self.module_item(m, nested),
             syn::Item::Struct(s) if super::cfg::off_here(&s.attrs, self.features).is_some() => {}
             syn::Item::Enum(e) if super::cfg::off_here(&e.attrs, self.features).is_some() => {}
             syn::Item::Type(t) if super::cfg::off_here(&t.attrs, self.features).is_some() => {}
-            syn::Item::Struct(s) => {
-                let tuple = matches!(s.fields, syn::Fields::Unnamed(_));
-                let fields: Vec<(String, syn::Type)> = s
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let name = f
-                            .ident
-                            .as_ref()
-                            .map(|i| i.to_string())
-                            .unwrap_or_else(|| i.to_string());
-                        (name, f.ty.clone())
-                    })
-                    .collect();
-                let open = s.fields.iter().all(|f| is_pub(&f.vis)) && !non_exhaustive(&s.attrs);
-                let name = s.ident.to_string();
-                for (position, field) in s.fields.iter().enumerate() {
-                    if super::docs::states_condition(&field.attrs) {
-                        let member = field
-                            .ident
-                            .as_ref()
-                            .map_or_else(|| position.to_string(), |i| i.to_string());
-                        self.index.constrained.insert((name.clone(), member));
-                    }
-                }
-                self.add_traits(&name, derives(&s.attrs));
-                self.add_type_doc(&name, &s.attrs);
-                self.add_type(
-                    name,
-                    &s.vis,
-                    s.generics
-                        .params
-                        .iter()
-                        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
-                    Shape::Struct {
-                        fields,
-                        tuple,
-                        open,
-                    },
-                );
-            }
-            syn::Item::Enum(e) => {
-                // `#[non_exhaustive]` does not matter: the tests run inside the crate.
-                let variants = e
-                    .variants
-                    .iter()
-                    .map(|v| {
-                        let fields = match &v.fields {
-                            syn::Fields::Unit => Some(Vec::new()),
-                            syn::Fields::Unnamed(f) => {
-                                Some(f.unnamed.iter().map(|f| f.ty.clone()).collect())
-                            }
-                            syn::Fields::Named(_) => None,
-                        };
-                        (v.ident.to_string(), fields)
-                    })
-                    .collect();
-                let name = e.ident.to_string();
-                for variant in &e.variants {
-                    if super::docs::states_condition(&variant.attrs) {
-                        self.index
-                            .constrained
-                            .insert((name.clone(), variant.ident.to_string()));
-                    }
-                }
-                self.add_traits(&name, derives(&e.attrs));
-                self.add_type_doc(&name, &e.attrs);
-                self.add_type(
-                    name,
-                    &e.vis,
-                    e.generics
-                        .params
-                        .iter()
-                        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
-                    Shape::Enum { variants },
-                );
-            }
+            syn::Item::Struct(s) => self.struct_item(s),
+            syn::Item::Enum(e) => self.enum_item(e),
             syn::Item::Type(t) => {
                 let generic = !t.generics.params.is_empty();
                 self.add_type(
@@ -1042,85 +938,7 @@ impl Walker<'_> {
                     Shape::Alias(t.ty.clone()),
                 );
             }
-            syn::Item::Impl(imp) => {
-                if is_test_code(&imp.attrs) {
-                    return;
-                }
-                let type_name = crate::analyze::names::self_type_name(&imp.self_ty);
-                let type_name = last_segment(&type_name).to_owned();
-                // An impl (or its module) compiled out here adds nothing that can be called.
-                let impl_off = self.cfg_off.is_some()
-                    || super::cfg::off_here(&imp.attrs, self.features).is_some();
-                // `impl From<&str> for &Path` says nothing about what makes a `Path`.
-                let for_reference = matches!(&*imp.self_ty, syn::Type::Reference(_));
-                match &imp.trait_ {
-                    _ if impl_off || for_reference => {}
-                    Some((trait_path, _)) => {
-                        let printed = crate::analyze::names::trait_display(trait_path);
-                        self.add_traits(&type_name, [trait_short(&printed)]);
-                    }
-                    None => {
-                        for impl_item in &imp.items {
-                            if let syn::ImplItem::Const(c) = impl_item
-                                && is_pub(&c.vis)
-                                && imp.generics.params.is_empty()
-                                && !is_test_code(&c.attrs)
-                                && super::cfg::off_here(&c.attrs, self.features).is_none()
-                                && is_own_type(&c.ty, &type_name)
-                            {
-                                self.index
-                                    .self_consts
-                                    .entry(type_name.clone())
-                                    .or_default()
-                                    .push((self.module.clone(), c.ident.to_string()));
-                            }
-                            if let syn::ImplItem::Fn(f) = impl_item
-                                && !is_test_code(&f.attrs)
-                                && super::cfg::off_here(&f.attrs, self.features).is_none()
-                            {
-                                self.index
-                                    .inherent
-                                    .entry(type_name.clone())
-                                    .or_default()
-                                    .push(AssocFn {
-                                        sig: f.sig.clone(),
-                                        impl_module: self.module.clone(),
-                                        impl_self: (*imp.self_ty).clone(),
-                                        impl_generics: imp
-                                            .generics
-                                            .type_params()
-                                            .map(|p| p.ident.to_string())
-                                            .collect(),
-                                        public: !matches!(f.vis, syn::Visibility::Inherited),
-                                        exported: is_pub(&f.vis) && !doc_hidden(&f.attrs),
-                                        attrs: f.attrs.clone(),
-                                    });
-                            }
-                        }
-                    }
-                }
-                let saved_cfg = self.cfg_off.clone();
-                self.cfg_off = saved_cfg
-                    .clone()
-                    .or_else(|| super::cfg::off_here(&imp.attrs, self.features));
-                for impl_item in &imp.items {
-                    if let syn::ImplItem::Fn(f) = impl_item {
-                        let container = match &imp.trait_ {
-                            Some((trait_path, _)) => Container::TraitImpl {
-                                self_ty: (*imp.self_ty).clone(),
-                                trait_path: trait_path.clone(),
-                                generics: imp.generics.clone(),
-                            },
-                            None => Container::Inherent {
-                                self_ty: (*imp.self_ty).clone(),
-                                generics: imp.generics.clone(),
-                            },
-                        };
-                        self.add_fn(&f.attrs, Some(&f.vis), &f.sig, &f.block, container, nested);
-                    }
-                }
-                self.cfg_off = saved_cfg;
-            }
+            syn::Item::Impl(imp) => self.impl_item(imp, nested),
             syn::Item::Use(u) => {
                 let mut prefix = Vec::new();
                 self.std_imports(&u.tree, &mut prefix);
@@ -1179,30 +997,227 @@ impl Walker<'_> {
                     }
                 }
             }
-            syn::Item::Trait(t) => {
-                self.index.defined_traits.insert(t.ident.to_string());
-                for trait_item in &t.items {
-                    if let syn::TraitItem::Fn(f) = trait_item {
-                        self.index.trait_method_docs.insert(
-                            (t.ident.to_string(), f.sig.ident.to_string()),
-                            f.attrs.clone(),
-                        );
-                    }
+            syn::Item::Trait(t) => self.trait_item(t, nested),
+            _ => {}
+        }
+    }
+
+    /// The index entries of a `mod` item, and of the items inside it.
+    fn module_item(&mut self, m: &syn::ItemMod, nested: bool) {
+        if is_test_code(&m.attrs) {
+            return;
+        }
+        let module = format!("{}::{}", self.module, m.ident);
+        if matches!(m.vis, syn::Visibility::Inherited) {
+            self.index.private_modules.insert(module.clone());
+        }
+        if !is_pub(&m.vis) || doc_hidden(&m.attrs) {
+            self.index.unexported_modules.insert(module.clone());
+        }
+        match &m.content {
+            Some((_, items)) => {
+                let saved = std::mem::replace(&mut self.module, module);
+                let saved_cfg = self.cfg_off.clone();
+                self.cfg_off = saved_cfg
+                    .clone()
+                    .or_else(|| super::cfg::off_here(&m.attrs, self.features));
+                self.items(items, nested);
+                self.module = saved;
+                self.cfg_off = saved_cfg;
+            }
+            None => {
+                if let Some(cfg) = super::cfg::off_here(&m.attrs, self.features) {
+                    self.index.off_modules.push((module, cfg));
                 }
-                for trait_item in &t.items {
-                    if let syn::TraitItem::Fn(f) = trait_item
-                        && let Some(block) = &f.default
+            }
+        }
+    }
+
+    /// The index entries of a `struct` item.
+    fn struct_item(&mut self, s: &syn::ItemStruct) {
+        let tuple = matches!(s.fields, syn::Fields::Unnamed(_));
+        let fields: Vec<(String, syn::Type)> = s
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let name = f
+                    .ident
+                    .as_ref()
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| i.to_string());
+                (name, f.ty.clone())
+            })
+            .collect();
+        let open = s.fields.iter().all(|f| is_pub(&f.vis)) && !non_exhaustive(&s.attrs);
+        let name = s.ident.to_string();
+        for (position, field) in s.fields.iter().enumerate() {
+            if super::docs::states_condition(&field.attrs) {
+                let member = field
+                    .ident
+                    .as_ref()
+                    .map_or_else(|| position.to_string(), |i| i.to_string());
+                self.index.constrained.insert((name.clone(), member));
+            }
+        }
+        self.add_traits(&name, derives(&s.attrs));
+        self.add_type_doc(&name, &s.attrs);
+        self.add_type(
+            name,
+            &s.vis,
+            s.generics
+                .params
+                .iter()
+                .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
+            Shape::Struct {
+                fields,
+                tuple,
+                open,
+            },
+        );
+    }
+
+    /// The index entries of an `enum` item.
+    fn enum_item(&mut self, e: &syn::ItemEnum) {
+        // `#[non_exhaustive]` does not matter: the tests run inside the crate.
+        let variants = e
+            .variants
+            .iter()
+            .map(|v| {
+                let fields = match &v.fields {
+                    syn::Fields::Unit => Some(Vec::new()),
+                    syn::Fields::Unnamed(f) => {
+                        Some(f.unnamed.iter().map(|f| f.ty.clone()).collect())
+                    }
+                    syn::Fields::Named(_) => None,
+                };
+                (v.ident.to_string(), fields)
+            })
+            .collect();
+        let name = e.ident.to_string();
+        for variant in &e.variants {
+            if super::docs::states_condition(&variant.attrs) {
+                self.index
+                    .constrained
+                    .insert((name.clone(), variant.ident.to_string()));
+            }
+        }
+        self.add_traits(&name, derives(&e.attrs));
+        self.add_type_doc(&name, &e.attrs);
+        self.add_type(
+            name,
+            &e.vis,
+            e.generics
+                .params
+                .iter()
+                .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
+            Shape::Enum { variants },
+        );
+    }
+
+    /// The index entries of an `impl` block: methods, trait implementations, constructors.
+    fn impl_item(&mut self, imp: &syn::ItemImpl, nested: bool) {
+        if is_test_code(&imp.attrs) {
+            return;
+        }
+        let type_name = crate::analyze::names::self_type_name(&imp.self_ty);
+        let type_name = last_segment(&type_name).to_owned();
+        // An impl (or its module) compiled out here adds nothing that can be called.
+        let impl_off =
+            self.cfg_off.is_some() || super::cfg::off_here(&imp.attrs, self.features).is_some();
+        // `impl From<&str> for &Path` says nothing about what makes a `Path`.
+        let for_reference = matches!(&*imp.self_ty, syn::Type::Reference(_));
+        match &imp.trait_ {
+            _ if impl_off || for_reference => {}
+            Some((trait_path, _)) => {
+                let printed = crate::analyze::names::trait_display(trait_path);
+                self.add_traits(&type_name, [trait_short(&printed)]);
+            }
+            None => {
+                for impl_item in &imp.items {
+                    if let syn::ImplItem::Const(c) = impl_item
+                        && is_pub(&c.vis)
+                        && imp.generics.params.is_empty()
+                        && !is_test_code(&c.attrs)
+                        && super::cfg::off_here(&c.attrs, self.features).is_none()
+                        && is_own_type(&c.ty, &type_name)
                     {
-                        let container = Container::TraitDefault {
-                            trait_name: t.ident.to_string(),
-                            trait_path: format!("{}::{}", self.module, t.ident),
-                            generic: !t.generics.params.is_empty(),
-                        };
-                        self.add_fn(&f.attrs, None, &f.sig, block, container, nested);
+                        self.index
+                            .self_consts
+                            .entry(type_name.clone())
+                            .or_default()
+                            .push((self.module.clone(), c.ident.to_string()));
+                    }
+                    if let syn::ImplItem::Fn(f) = impl_item
+                        && !is_test_code(&f.attrs)
+                        && super::cfg::off_here(&f.attrs, self.features).is_none()
+                    {
+                        self.index
+                            .inherent
+                            .entry(type_name.clone())
+                            .or_default()
+                            .push(AssocFn {
+                                sig: f.sig.clone(),
+                                impl_module: self.module.clone(),
+                                impl_self: (*imp.self_ty).clone(),
+                                impl_generics: imp
+                                    .generics
+                                    .type_params()
+                                    .map(|p| p.ident.to_string())
+                                    .collect(),
+                                public: !matches!(f.vis, syn::Visibility::Inherited),
+                                exported: is_pub(&f.vis) && !doc_hidden(&f.attrs),
+                                attrs: f.attrs.clone(),
+                            });
                     }
                 }
             }
-            _ => {}
+        }
+        let saved_cfg = self.cfg_off.clone();
+        self.cfg_off = saved_cfg
+            .clone()
+            .or_else(|| super::cfg::off_here(&imp.attrs, self.features));
+        for impl_item in &imp.items {
+            if let syn::ImplItem::Fn(f) = impl_item {
+                let container = match &imp.trait_ {
+                    Some((trait_path, _)) => Container::TraitImpl {
+                        self_ty: (*imp.self_ty).clone(),
+                        trait_path: trait_path.clone(),
+                        generics: imp.generics.clone(),
+                    },
+                    None => Container::Inherent {
+                        self_ty: (*imp.self_ty).clone(),
+                        generics: imp.generics.clone(),
+                    },
+                };
+                self.add_fn(&f.attrs, Some(&f.vis), &f.sig, &f.block, container, nested);
+            }
+        }
+        self.cfg_off = saved_cfg;
+    }
+
+    /// The index entries of a `trait` item.
+    fn trait_item(&mut self, t: &syn::ItemTrait, nested: bool) {
+        self.index.defined_traits.insert(t.ident.to_string());
+        for trait_item in &t.items {
+            if let syn::TraitItem::Fn(f) = trait_item {
+                self.index.trait_method_docs.insert(
+                    (t.ident.to_string(), f.sig.ident.to_string()),
+                    f.attrs.clone(),
+                );
+            }
+        }
+        for trait_item in &t.items {
+            if let syn::TraitItem::Fn(f) = trait_item
+                && let Some(block) = &f.default
+            {
+                let container = Container::TraitDefault {
+                    trait_name: t.ident.to_string(),
+                    trait_path: format!("{}::{}", self.module, t.ident),
+                    generic: !t.generics.params.is_empty(),
+                };
+                self.add_fn(&f.attrs, None, &f.sig, block, container, nested);
+            }
         }
     }
 }

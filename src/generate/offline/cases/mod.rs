@@ -141,125 +141,19 @@ pub fn candidates(
         index,
         module: &module,
     };
-    let (self_ty, trait_path, impl_generics) = match &syntax.container {
-        Container::TraitDefault {
-            trait_name,
-            trait_path,
-            generic,
-        } => {
-            // Through a crate type that implements the trait and can be made.
-            let implementor = (!generic)
-                .then(|| {
-                    index.implementors(trait_name).into_iter().find_map(|ty| {
-                        let def = index.type_def(ty, &module)?;
-                        (!def.has_generics
-                            && maker.can_name(def)
-                            && !maker.constructions(ty).is_empty())
-                        .then(|| def.path.clone())
-                    })
-                })
-                .flatten();
-            let (Some(implementor), Ok(path)) = (
-                implementor,
-                crate::syntax::parse_str::<syn::Path>(trait_path),
-            ) else {
-                return Err(vec![format!(
-                    "trait default method: no crate type implementing `{trait_name}` can be made"
-                )]);
-            };
-            let self_ty: syn::Type =
-                crate::syntax::parse_str(&implementor).map_err(|e| vec![e.to_string()])?;
-            (Some(self_ty), Some(path), syn::Generics::default())
-        }
-        Container::Free => (None, None, syn::Generics::default()),
-        Container::Inherent { self_ty, generics } => {
-            (Some(self_ty.clone()), None, generics.clone())
-        }
-        Container::TraitImpl {
-            self_ty,
-            trait_path,
-            generics,
-        } => (
-            Some(self_ty.clone()),
-            Some(trait_path.clone()),
-            generics.clone(),
-        ),
-    };
-    let mut fn_sig = syntax.sig.clone();
-    let mut self_ty = self_ty;
-    let mut trait_path = trait_path;
-    // Type parameters bounded by the crate's own traits take a crate type that implements
-    // them (`Tz: TimeZone` takes `Utc`).
-    let bound = crate_trait_bindings(
-        &[&impl_generics, &syntax.sig.generics],
-        &maker,
-        self_ty.as_ref(),
-        options.implementor,
-    )
-    .map_err(|reason| vec![reason])?;
-    if !bound.is_empty() {
-        let mut substitute = Substitute(&bound);
-        for input in fn_sig.inputs.iter_mut() {
-            if let syn::FnArg::Typed(typed) = input {
-                substitute.visit_type_mut(&mut typed.ty);
-            }
-        }
-        if let Some(ty) = self_ty.as_mut() {
-            substitute.visit_type_mut(ty);
-        }
-        if let Some(path) = trait_path.as_mut() {
-            substitute.visit_path_mut(path);
-        }
-    }
-    if let Some(syn::Type::Reference(_)) = &self_ty {
-        return Err(vec![format!(
-            "an impl for a reference type (`{}`): tested through the type's own methods",
-            crate::analyze::names::pretty_type(self_ty.as_ref().expect("matched"))
-        )]);
-    }
-    let self_ty = self_ty.as_ref();
-    let trait_path = trait_path.as_ref();
-    let mut sig = fn_sig.clone();
-    sig.generics = merged_generics(&impl_generics, &fn_sig.generics);
-    if let Some(self_ty) = self_ty {
-        replace_self(&mut sig, self_ty);
-    }
-    // Const generic parameters given values: `[u8; N]` becomes `[u8; 4]` and `N` leaves
-    // the generics the plan sees (the turbofish passes it).
-    let assigned: std::collections::HashMap<String, u64> = const_args.iter().cloned().collect();
-    for input in sig.inputs.iter_mut() {
-        if let syn::FnArg::Typed(typed) = input {
-            *typed.ty =
-                super::index::lengths_written(&index.with_const_lengths(&typed.ty), &assigned);
-        }
-    }
-    sig.generics.params = std::mem::take(&mut sig.generics.params)
-        .into_iter()
-        .filter(|p| !matches!(p, syn::GenericParam::Const(c) if assigned.contains_key(&c.ident.to_string())))
-        .collect();
-    // `impl Display for T`: `fmt` is called the way users call it, through `format!`.
-    let format_spec = format_spec(&syntax.container, &syntax.sig);
-    let plan = match format_spec {
-        Some(_) => CallPlan {
-            receiver: Some(Receiver::Ref),
-            params: Vec::new(),
-        },
-        None => call_plan(&sig)?,
-    };
+    let Callee {
+        sig,
+        self_ty,
+        trait_path,
+        format_spec,
+        plan,
+        self_code,
+        ident,
+        fish,
+        text: callee,
+    } = callee(syntax, index, &maker, &module, options, const_args)?;
+    let (self_ty, trait_path) = (self_ty.as_ref(), trait_path.as_ref());
     let oracle = no_panic_oracle(function, syntax, index, &module, self_ty, spec, options);
-    let impl_stand_ins = stand_in_types(&impl_generics, &bound).map_err(|e| vec![e.0])?;
-    let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
-    let ident = syntax.sig.ident.to_string();
-    let fish = turbofish(&fn_sig, &bound, &assigned)?;
-    let callee = match (&self_code, trait_path) {
-        (None, _) => format!("{ident}{fish}"),
-        (Some(ty), None) => format!("<{ty}>::{ident}{fish}"),
-        (Some(ty), Some(trait_path)) => {
-            let trait_ty: syn::Type = syn::parse_quote!(#trait_path);
-            let trait_code = substituted(&trait_ty, &impl_stand_ins);
-            format!("<{ty} as {trait_code}>::{ident}{fish}")
-        }
-    };
 
     let mut mined = mine(&syntax.block);
     if let Some(carried) = carried {
@@ -431,6 +325,165 @@ pub fn candidates(
         }]);
     }
     Ok(out)
+}
+
+/// How a function is called in a test: the signature its plan is read from (`Self`, the
+/// crate's trait bounds and const lengths substituted), its `Self` and trait, and the call.
+struct Callee {
+    /// The signature as called.
+    sig: syn::Signature,
+    self_ty: Option<syn::Type>,
+    trait_path: Option<syn::Path>,
+    /// How `format!` calls it (`impl Display`), when that is how users call it.
+    format_spec: Option<&'static str>,
+    plan: CallPlan,
+    /// The `Self` type as the test writes it.
+    self_code: Option<String>,
+    ident: String,
+    fish: String,
+    /// `name::<..>`, `<Type>::name` or `<Type as Trait>::name`.
+    text: String,
+}
+
+/// The call a test makes of `syntax`, or why no test can make it.
+fn callee(
+    syntax: &FnSyntax,
+    index: &CrateIndex,
+    maker: &Constructor,
+    module: &str,
+    options: CaseOptions,
+    const_args: &[(String, u64)],
+) -> Result<Callee, Vec<String>> {
+    let (self_ty, trait_path, impl_generics) = match &syntax.container {
+        Container::TraitDefault {
+            trait_name,
+            trait_path,
+            generic,
+        } => {
+            // Through a crate type that implements the trait and can be made.
+            let implementor = (!generic)
+                .then(|| {
+                    index.implementors(trait_name).into_iter().find_map(|ty| {
+                        let def = index.type_def(ty, module)?;
+                        (!def.has_generics
+                            && maker.can_name(def)
+                            && !maker.constructions(ty).is_empty())
+                        .then(|| def.path.clone())
+                    })
+                })
+                .flatten();
+            let (Some(implementor), Ok(path)) = (
+                implementor,
+                crate::syntax::parse_str::<syn::Path>(trait_path),
+            ) else {
+                return Err(vec![format!(
+                    "trait default method: no crate type implementing `{trait_name}` can be made"
+                )]);
+            };
+            let self_ty: syn::Type =
+                crate::syntax::parse_str(&implementor).map_err(|e| vec![e.to_string()])?;
+            (Some(self_ty), Some(path), syn::Generics::default())
+        }
+        Container::Free => (None, None, syn::Generics::default()),
+        Container::Inherent { self_ty, generics } => {
+            (Some(self_ty.clone()), None, generics.clone())
+        }
+        Container::TraitImpl {
+            self_ty,
+            trait_path,
+            generics,
+        } => (
+            Some(self_ty.clone()),
+            Some(trait_path.clone()),
+            generics.clone(),
+        ),
+    };
+    let mut fn_sig = syntax.sig.clone();
+    let mut self_ty = self_ty;
+    let mut trait_path = trait_path;
+    // Type parameters bounded by the crate's own traits take a crate type that implements
+    // them (`Tz: TimeZone` takes `Utc`).
+    let bound = crate_trait_bindings(
+        &[&impl_generics, &syntax.sig.generics],
+        maker,
+        self_ty.as_ref(),
+        options.implementor,
+    )
+    .map_err(|reason| vec![reason])?;
+    if !bound.is_empty() {
+        let mut substitute = Substitute(&bound);
+        for input in fn_sig.inputs.iter_mut() {
+            if let syn::FnArg::Typed(typed) = input {
+                substitute.visit_type_mut(&mut typed.ty);
+            }
+        }
+        if let Some(ty) = self_ty.as_mut() {
+            substitute.visit_type_mut(ty);
+        }
+        if let Some(path) = trait_path.as_mut() {
+            substitute.visit_path_mut(path);
+        }
+    }
+    if let Some(syn::Type::Reference(_)) = &self_ty {
+        return Err(vec![format!(
+            "an impl for a reference type (`{}`): tested through the type's own methods",
+            crate::analyze::names::pretty_type(self_ty.as_ref().expect("matched"))
+        )]);
+    }
+    let self_ty = self_ty.as_ref();
+    let trait_path = trait_path.as_ref();
+    let mut sig = fn_sig.clone();
+    sig.generics = merged_generics(&impl_generics, &fn_sig.generics);
+    if let Some(self_ty) = self_ty {
+        replace_self(&mut sig, self_ty);
+    }
+    // Const generic parameters given values: `[u8; N]` becomes `[u8; 4]` and `N` leaves
+    // the generics the plan sees (the turbofish passes it).
+    let assigned: std::collections::HashMap<String, u64> = const_args.iter().cloned().collect();
+    for input in sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(typed) = input {
+            *typed.ty =
+                super::index::lengths_written(&index.with_const_lengths(&typed.ty), &assigned);
+        }
+    }
+    sig.generics.params = std::mem::take(&mut sig.generics.params)
+        .into_iter()
+        .filter(|p| !matches!(p, syn::GenericParam::Const(c) if assigned.contains_key(&c.ident.to_string())))
+        .collect();
+    // `impl Display for T`: `fmt` is called the way users call it, through `format!`.
+    let format_spec = format_spec(&syntax.container, &syntax.sig);
+    let plan = match format_spec {
+        Some(_) => CallPlan {
+            receiver: Some(Receiver::Ref),
+            params: Vec::new(),
+        },
+        None => call_plan(&sig)?,
+    };
+    let impl_stand_ins = stand_in_types(&impl_generics, &bound).map_err(|e| vec![e.0])?;
+    let self_code = self_ty.map(|ty| substituted(ty, &impl_stand_ins));
+    let ident = syntax.sig.ident.to_string();
+    let fish = turbofish(&fn_sig, &bound, &assigned)?;
+    let text = match (&self_code, trait_path) {
+        (None, _) => format!("{ident}{fish}"),
+        (Some(ty), None) => format!("<{ty}>::{ident}{fish}"),
+        (Some(ty), Some(trait_path)) => {
+            let trait_ty: syn::Type = syn::parse_quote!(#trait_path);
+            let trait_code = substituted(&trait_ty, &impl_stand_ins);
+            format!("<{ty} as {trait_code}>::{ident}{fish}")
+        }
+    };
+
+    Ok(Callee {
+        sig,
+        self_ty: self_ty.cloned(),
+        trait_path: trait_path.cloned(),
+        format_spec,
+        plan,
+        self_code,
+        ident,
+        fish,
+        text,
+    })
 }
 
 /// How much a known-strong combination counts when choosing, in new features.
