@@ -94,6 +94,16 @@ impl ReviewDocument {
             .find(|f| f.verified && f.function == function)
     }
 
+    /// The document as `report.json` and `--format json` print it: pretty, with its keys in
+    /// alphabetical order at every level (as the document has always been written, whatever
+    /// the order of the fields here), and one trailing newline.
+    pub fn to_json_text(&self) -> String {
+        let value = serde_json::to_value(self).expect("a review document serializes");
+        let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
+        text.push('\n');
+        text
+    }
+
     /// How many findings are of one of `kinds`.
     pub fn count_of(&self, kinds: &[FindingKind]) -> usize {
         self.findings
@@ -535,6 +545,13 @@ mod test {
             serde_json::from_str::<ReviewDocument>(&text).unwrap(),
             document
         );
+        // Keys sorted at every level, as report.json always had them.
+        let written = document.to_json_text();
+        assert!(
+            written.starts_with("{\n  \"counts\": {\n    \"compiled\": 0,"),
+            "{written}"
+        );
+        assert!(written.find("\"item_coverage\"") < written.find("\"run_id\""));
         // Present even when unknown: a reader can tell "no spec" from an older document.
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert!(value["item_coverage"].is_null() && value.get("item_coverage").is_some());

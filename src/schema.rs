@@ -89,6 +89,20 @@ impl Transform for Closed {
                 always.push(serde_json::Value::from(name.as_str()));
             }
         }
+        // A field left out when it has nothing to say is never `null` when it is there.
+        let required: Vec<serde_json::Value> = schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            for (name, property) in properties.iter_mut() {
+                let name = serde_json::Value::from(name.as_str());
+                if !required.contains(&name) && !always.contains(&name) {
+                    not_null(property);
+                }
+            }
+        }
         if schema.get("additionalProperties").is_none() {
             schema.insert("additionalProperties".into(), false.into());
         }
@@ -104,6 +118,33 @@ impl Transform for Closed {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `property` without `null` among what it may be: from a `type` list, or an `anyOf` branch.
+fn not_null(property: &mut serde_json::Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    if object.get("default").is_some_and(|d| d.is_null()) {
+        object.remove("default");
+    }
+    if let Some(types) = object.get_mut("type").and_then(|t| t.as_array_mut()) {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({"type": "null"});
+    if let Some(branches) = object.get_mut("anyOf").and_then(|a| a.as_array_mut()) {
+        branches.retain(|b| *b != null);
+        if let [only] = branches.as_slice()
+            && let Some(only) = only.as_object().cloned()
+        {
+            object.remove("anyOf");
+            object.extend(only);
         }
     }
 }
@@ -151,5 +192,16 @@ mod test {
         }
         let finding = &schema["$defs"]["Finding"];
         assert_eq!(finding["additionalProperties"], false);
+        // Left out when empty, so never null when present; written as null when unknown.
+        assert_eq!(finding["properties"]["snippet"]["type"], "string");
+        assert_eq!(
+            finding["properties"]["location"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        let row = &schema["$defs"]["FunctionRow"]["properties"]["usage"];
+        assert!(
+            row.get("anyOf").is_none() && row["$ref"].is_string(),
+            "{row}"
+        );
     }
 }

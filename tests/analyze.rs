@@ -25,7 +25,7 @@ fn analyze_json(manifest: &Path, extra: &[&str]) -> Value {
         "analyze failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    util::checked(&output.stdout).unwrap()
 }
 
 fn site_ids(doc: &Value, function: &str) -> Vec<(String, String)> {

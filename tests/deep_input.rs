@@ -53,7 +53,7 @@ fn analyze_names_the_deep_file_and_line_and_reads_the_rest() {
         &["analyze", "--format", "json"],
     );
     assert_no_crash(&output, "analyze");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json: serde_json::Value = util::checked(&output.stdout).unwrap();
     let errors = json["errors"].as_array().unwrap();
     let deep = errors
         .iter()

@@ -29,7 +29,7 @@ fn generate_json(crate_dir: &Path, extra: &[&str]) -> Value {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    util::checked(&output.stdout).unwrap()
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn generated_tests_find_the_planted_bugs_and_nothing_else() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let doc: Value = util::checked(&run.stdout).unwrap();
     assert_eq!(doc["counts"]["dropped"], 0, "every test compiles");
     let truth: toml::Table =
         toml::from_str(&std::fs::read_to_string(work.path().join("planted.toml")).unwrap())
@@ -327,6 +327,6 @@ fn contract_rows_become_tests_that_compile_or_are_said() {
         .arg(&module)
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let doc: Value = util::checked(&run.stdout).unwrap();
     assert_eq!(doc["counts"]["dropped"], 0, "{doc:#}");
 }

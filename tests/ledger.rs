@@ -63,7 +63,7 @@ fn reviews_are_counted_in_the_ledger_and_stats_read_them_back() {
         .arg(dir.path().join("Cargo.toml"))
         .output()
         .unwrap();
-    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats: Value = util::checked(&stats.stdout).unwrap();
     let group = &stats["groups"][0];
     assert_eq!(group["group"], "split-bill");
     assert_eq!(group["reviews"], 2);
@@ -98,7 +98,7 @@ fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
         "the division by zero fails it"
     );
     let listed = run(&["reconcile", "--list", "--format", "json"]);
-    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let listed: Value = util::checked(&listed.stdout).unwrap();
     let id = listed["findings"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(listed["findings"][0]["status"], "new");
 
@@ -142,7 +142,7 @@ fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
         Some(0),
         "decided findings do not fail the review"
     );
-    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let report: Value = util::checked(&second.stdout).unwrap();
     let finding = report["findings"]
         .as_array()
         .unwrap()
@@ -164,7 +164,7 @@ fn a_decision_is_recorded_remembered_by_the_next_review_and_counted() {
         "{ledger}"
     );
     let stats = run(&["stats", "--format", "json"]);
-    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats: Value = util::checked(&stats.stdout).unwrap();
     assert_eq!(stats["groups"][0]["reviews"], 2);
     assert_eq!(stats["groups"][0]["accepted"], 1);
 }
@@ -207,7 +207,7 @@ fn an_interrupted_review_is_marked_and_left_out_of_stats() {
         .arg(dir.path().join("Cargo.toml"))
         .output()
         .unwrap();
-    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats: Value = util::checked(&stats.stdout).unwrap();
     assert_eq!(
         stats["groups"].as_array().map(Vec::len),
         Some(0),

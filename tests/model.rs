@@ -123,7 +123,7 @@ async fn openai_responses_end_to_end() {
         .arg(&module)
         .output()
         .unwrap();
-    let report: Value = serde_json::from_slice(&run.stdout)
+    let report: Value = util::checked(&run.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
     assert_eq!(report["tests"][0]["outcome"], "panicked", "{report:#}");
 
@@ -254,7 +254,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report: Value = util::checked(&output.stdout).unwrap();
     let failure = report["findings"]
         .as_array()
         .unwrap()
@@ -316,7 +316,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "json",
         ],
     );
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let again: Value = util::checked(&again.stdout).unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), asked_once);
     assert_eq!(again["usage"]["input_tokens"], 0);
     assert_eq!(again["findings"][0]["id"], failure["id"]);
@@ -345,7 +345,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         .env("OPENAI_API_KEY", "sk-test-0123456789abcdef")
         .output()
         .unwrap();
-    let replayed: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    let replayed: Value = util::checked(&replayed.stdout).unwrap();
     assert_eq!(replayed["findings"][0]["id"], failure["id"], "{replayed:#}");
     assert_eq!(replayed["usage"]["input_tokens"], 700, "the recorded usage");
 
@@ -370,7 +370,7 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "never",
         ],
     );
-    let limited: Value = serde_json::from_slice(&limited.stdout).unwrap();
+    let limited: Value = util::checked(&limited.stdout).unwrap();
     assert_eq!(
         server.received_requests().await.unwrap().len(),
         asked_before + 1
@@ -410,8 +410,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     let dir = util::copy_fixture("planted");
     let output = review_local(&dir, &server);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let report: Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
     let test = by_name(&report, "average_of_nothing");
     assert_eq!(
         test["outcome"], "panicked",
@@ -464,8 +463,7 @@ async fn imports_and_crate_paths_are_fixed_without_asking_the_model() {
     let dir = util::copy_fixture("planted");
     let output = review_local(&dir, &server);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let report: Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
     let test = by_name(&report, "average_of_one_tally");
     assert_eq!(test["outcome"], "passed", "{report:#}");
     let run_id = report["run_id"].as_str().unwrap();
@@ -695,8 +693,7 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
         ],
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let report: Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
     let fixes = report["fixes"]
         .as_array()
         .unwrap_or_else(|| panic!("{report:#}"));
@@ -913,7 +910,7 @@ async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
             "json",
         ],
     );
-    let report: Value = serde_json::from_slice(&output.stdout)
+    let report: Value = util::checked(&output.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
     let test = by_name(&report, "average_of_words");
     assert_eq!(test["outcome"], "dropped", "{report:#}");
@@ -1000,7 +997,7 @@ async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
             "json",
         ],
     );
-    let report: Value = serde_json::from_slice(&output.stdout)
+    let report: Value = util::checked(&output.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
     assert_eq!(report["fixes"][0]["verified"], true, "{report:#}");
     // Only the upper crate gets a test now: the lower one is built from its own, unfixed
@@ -1020,7 +1017,7 @@ async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
         .arg(dir.path().join("Cargo.toml"))
         .output()
         .unwrap();
-    let rerun: Value = serde_json::from_slice(&rerun.stdout)
+    let rerun: Value = util::checked(&rerun.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&rerun.stderr)));
     assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
 }
@@ -1053,7 +1050,7 @@ async fn fixes_stay_within_what_is_left_of_max_cost() {
             "json",
         ],
     );
-    let report: Value = serde_json::from_slice(&output.stdout)
+    let report: Value = util::checked(&output.stdout)
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
     // Two requests for tests ($0.20), then fixes with $0.05 left: one asked, one not.
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
@@ -1126,7 +1123,7 @@ async fn nothing_from_outside_the_crate_reaches_the_model() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.code().is_some_and(|c| c <= 1), "{stderr}");
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report: Value = util::checked(&output.stdout).unwrap();
     // The model's leaking tests ran (in the sandbox) and found nothing to read.
     let leaked = by_name(&report, "leaks_a_host_file");
     assert!(
@@ -1149,4 +1146,59 @@ async fn nothing_from_outside_the_crate_reaches_the_model() {
         }
     }
     assert!(!String::from_utf8_lossy(&output.stdout).contains("outside-the-crate-line-7c1d"));
+}
+
+#[tokio::test]
+async fn total_timeout_counts_from_the_first_request_not_the_offline_pass() {
+    let server = MockServer::start().await;
+    let answer = json!({"tests": [{
+        "name": "average_of_nothing", "function": "planted::average", "targets": [],
+        "spec_items": [], "category": "empty", "oracle": "no panic", "input": "average(0, 0)",
+        "rationale": "zero count", "code": "#[test]\nfn average_of_nothing() {\n    let _ = average(0, 0);\n}"
+    }]});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(chat_reply(answer.to_string(), 100))
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("planted");
+    // The offline pass runs first, and here each of its tests takes a second and a half: longer than
+    // the model's whole budget, which must not be spent on it.
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let slow = text.replace(
+        "    sum / count as i64\n",
+        "    std::thread::sleep(std::time::Duration::from_millis(1500));\n    sum / count as i64\n",
+    );
+    assert_ne!(text, slow);
+    std::fs::write(&lib, slow).unwrap();
+    let output = review_chat(
+        &dir,
+        &server,
+        &[
+            "--fn",
+            "planted::average",
+            "--no-sandbox",
+            "--no-fixes",
+            "--max-per-fn",
+            "1",
+            "--total-timeout",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("offline pass"), "{stderr}");
+    let asked = server.received_requests().await.unwrap().len();
+    assert_eq!(asked, 1, "the model was asked once: {stderr}");
+    let report: Value = util::checked(&output.stdout).unwrap();
+    assert!(
+        report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "average_of_nothing"),
+        "{report}"
+    );
 }

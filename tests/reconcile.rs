@@ -21,7 +21,7 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         "json",
     ]);
     assert_eq!(review.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&review.stdout).unwrap();
+    let report: Value = util::checked(&review.stdout).unwrap();
     let finding = &report["findings"]
         .as_array()
         .unwrap()
@@ -38,7 +38,7 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         "{}",
         String::from_utf8_lossy(&kept.stderr)
     );
-    let kept: Value = serde_json::from_slice(&kept.stdout).unwrap();
+    let kept: Value = util::checked(&kept.stdout).unwrap();
     assert_eq!(kept["checked_in"]["tests"][0], test);
     // `average` is public API: its test is an integration test, naming the crate.
     let file = std::fs::read_to_string(dir.path().join("tests/dualtrack_lib.rs")).unwrap();
@@ -79,7 +79,7 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         "json",
     ]);
     assert_eq!(again.status.code(), Some(0));
-    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let again: Value = util::checked(&again.stdout).unwrap();
     let same = again["findings"]
         .as_array()
         .unwrap()
@@ -127,7 +127,7 @@ fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
         .arg(&manifest)
         .output()
         .unwrap();
-    let score: Value = serde_json::from_slice(&score.stdout).unwrap();
+    let score: Value = util::checked(&score.stdout).unwrap();
     assert!(
         score["unspecified_sites"].as_array().unwrap().len() > 10,
         "{score:#}"

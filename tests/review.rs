@@ -100,7 +100,7 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         stderr.contains("functions changed since main (--base)"),
         "{stderr}"
     );
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: Value = util::checked(&output.stdout).unwrap();
     assert_eq!(doc["schema"], "dualtrack.review/v1");
     assert_eq!(doc["scope"], "review");
     let functions: std::collections::BTreeSet<&str> = doc["tests"]
@@ -204,7 +204,7 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         "{command}: {}",
         String::from_utf8_lossy(&rerun.stderr)
     );
-    let rerun: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    let rerun: Value = util::checked(&rerun.stdout).unwrap();
     assert_eq!(rerun["tests"].as_array().unwrap().len(), 1, "{rerun:#}");
     assert_eq!(rerun["tests"][0]["name"], failure["test"]);
     assert_eq!(rerun["tests"][0]["outcome"], "panicked");
@@ -230,7 +230,7 @@ fn review_attacks_only_what_changed_and_writes_its_reports() {
         .arg(&manifest)
         .output()
         .unwrap();
-    let again_doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let again_doc: Value = util::checked(&again.stdout).unwrap();
     let status_of = |id: &Value| {
         failures(&again_doc)
             .iter()
@@ -321,7 +321,7 @@ fn nothing_changed_is_one_line_and_exit_0() {
         .output()
         .unwrap();
     assert_eq!(sarif.status.code(), Some(0));
-    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let sarif: Value = util::checked(&sarif.stdout).unwrap();
     assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
     let bad = dualtrack()
         .args(["review", "--base", "no-such-branch", "--manifest-path"])
@@ -390,7 +390,7 @@ fn skip_comments_and_config_exclusions_leave_functions_out() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: Value = util::checked(&output.stdout).unwrap();
     let reason_of = |path: &str| {
         doc["skipped"]
             .as_array()
@@ -486,7 +486,7 @@ fn features_reach_generation_and_the_scratch_build() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    let rerun: Value = serde_json::from_slice(&rerun.stdout).unwrap();
+    let rerun: Value = util::checked(&rerun.stdout).unwrap();
     assert_eq!(rerun["tests"][0]["outcome"], "panicked", "{rerun:#}");
 }
 
@@ -525,8 +525,7 @@ fn a_crate_that_does_not_build_exits_4_and_still_leaves_its_reports() {
     );
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report: Value = util::checked(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["baseline_failed"], true);
     let log = std::fs::read_to_string(run.join("logs/build.log")).unwrap();
     assert!(log.contains("mismatched types"), "{log}");
@@ -566,7 +565,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
 
     let first = run(&["review", "--base", "main", "-q", "--format", "json"]);
     assert_eq!(first.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let report: Value = util::checked(&first.stdout).unwrap();
     let id_of = |function: &str| -> String {
         failures(&report)
             .into_iter()
@@ -606,7 +605,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
         Some(0),
         "only undecided findings fail it"
     );
-    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let report: Value = util::checked(&second.stdout).unwrap();
     let status = |id: &str| {
         failures(&report)
             .into_iter()
@@ -631,7 +630,7 @@ fn review_reconcile_review_and_the_ledger_on_a_branch() {
         "{ledger}"
     );
     let stats = run(&["stats", "--by", "task", "--format", "json"]);
-    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let stats: Value = util::checked(&stats.stdout).unwrap();
     let group = &stats["groups"][0];
     assert_eq!(group["group"], "feature");
     assert_eq!(group["reviews"], 2);
@@ -677,8 +676,7 @@ fn private_functions_and_unbuildable_receivers_are_reached_through_public_ones()
     );
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report: Value = util::checked(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
     let found = failures(&report);
     let through_parse = found
         .iter()
@@ -740,8 +738,7 @@ fn the_time_budget_cuts_the_run_and_says_so() {
     );
     let runs = dir.path().join("target/dualtrack/runs");
     let run = runs.join(std::fs::read_to_string(runs.join("latest")).unwrap().trim());
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report: Value = util::checked(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
     assert!(
         report["counts"]["cut"].as_u64().unwrap() > 0,
         "{}",
@@ -807,7 +804,7 @@ fn the_review_document_of_each_fixture_is_stable() {
             "{fixture}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let written: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let written: Value = util::checked(&output.stdout).unwrap();
         util::assert_matches_schema("review.v1.schema.json", &written);
         let mut text = without_run_ids(&String::from_utf8_lossy(&output.stdout));
         for root in [dir.path().to_owned(), dir.path().canonicalize().unwrap()] {

@@ -33,7 +33,7 @@ fn run_tests_json(crate_dir: &Path, extra: &[&str], files: &[&str], code: i32) -
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let document: Value = util::checked(&output.stdout).unwrap();
     util::assert_matches_schema("review.v1.schema.json", &document);
     document
 }
@@ -255,7 +255,7 @@ fn run_tests_contains_hostile_tests() {
             .env("HOME", home.path())
             .output()
             .unwrap();
-        let doc: Value = serde_json::from_slice(&output.stdout)
+        let doc: Value = util::checked(&output.stdout)
             .unwrap_or_else(|_| panic!("{mechanism}: {}", String::from_utf8_lossy(&output.stderr)));
         assert_eq!(doc["sandbox"], mechanism);
         let outcome = |name: &str| {
@@ -374,7 +374,7 @@ fn run_tests_stops_cleanly_on_ctrl_c() {
         start.elapsed()
     );
     assert_eq!(output.status.code(), Some(130));
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: Value = util::checked(&output.stdout).unwrap();
     assert_eq!(doc["interrupted"], true);
     let names: Vec<&str> = doc["tests"]
         .as_array()
@@ -517,7 +517,7 @@ fn run_tests_drops_a_test_for_a_twin_not_compiled_here() {
         .arg(&tests)
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: Value = util::checked(&output.stdout).unwrap();
     let outcome = |name: &str| {
         let (outcome, message, _) = outcome_of(&doc, name);
         (outcome, message)
@@ -572,7 +572,7 @@ fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
         stderr.contains("the crate's own tests do not build (src/lib.rs:"),
         "{stderr}"
     );
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: Value = util::checked(&output.stdout).unwrap();
     assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
     assert_eq!(
         std::fs::read_to_string(&lib).unwrap(),
@@ -592,7 +592,7 @@ fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    let doc: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let doc: Value = util::checked(&again.stdout).unwrap();
     assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
     // Another file changes (another fingerprint): the plan made for the old sources goes,
     // its files come back whole, and the baseline plans again rather than trusting text
@@ -613,7 +613,7 @@ fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
             "{}",
             String::from_utf8_lossy(&after.stderr)
         );
-        let doc: Value = serde_json::from_slice(&after.stdout).unwrap();
+        let doc: Value = util::checked(&after.stdout).unwrap();
         assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
     }
 }

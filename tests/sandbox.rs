@@ -284,7 +284,7 @@ fn links_out_of_the_tree_show_nothing_unless_allowed() {
             .arg(&file)
             .output()
             .unwrap();
-        let doc: Value = serde_json::from_slice(&output.stdout)
+        let doc: Value = util::checked(&output.stdout)
             .unwrap_or_else(|_| panic!("{mechanism}: {}", String::from_utf8_lossy(&output.stderr)));
         assert_eq!(doc["tests"][0]["outcome"], "passed", "{mechanism}: {doc:#}");
         let stderr = String::from_utf8_lossy(&output.stderr);

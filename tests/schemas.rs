@@ -44,7 +44,7 @@ fn json_of(args: &[&str], fixture_name: &str) -> Value {
         .arg(fixture(fixture_name).join("Cargo.toml"))
         .output()
         .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+    util::checked(&output.stdout).unwrap_or_else(|err| {
         panic!(
             "{fixture_name} {args:?}: {err}: {}",
             String::from_utf8_lossy(&output.stderr)

@@ -19,7 +19,7 @@ fn score_json(name: &str) -> Value {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap()
+    util::checked(&output.stdout).unwrap()
 }
 
 fn labels(name: &str) -> BTreeSet<(String, String)> {

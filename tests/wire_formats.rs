@@ -422,8 +422,8 @@ async fn a_test_that_does_not_compile_is_repaired_from_the_compiler_s_words() {
             .output()
             .unwrap();
         let stderr = text(&output.stderr);
-        let report: Value = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|_| panic!("{format:?}: {stderr}"));
+        let report: Value =
+            util::checked(&output.stdout).unwrap_or_else(|_| panic!("{format:?}: {stderr}"));
         let test = &report["tests"][0];
         assert_eq!(test["name"], "average_of_nothing", "{format:?}: {report:#}");
         assert_eq!(

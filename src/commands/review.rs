@@ -50,11 +50,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let document = &done.document;
     match args.format {
-        ReviewFormat::Json => {
-            let mut json = serde_json::to_string_pretty(document)?;
-            json.push('\n');
-            super::emit(global, &json, Styling::Plain)?;
-        }
+        ReviewFormat::Json => super::emit(global, &document.to_json_text(), Styling::Plain)?,
         ReviewFormat::Markdown => super::emit(global, &render_markdown(document), Styling::Plain)?,
         ReviewFormat::Junit => super::emit(global, &render_junit(document), Styling::Plain)?,
         ReviewFormat::Sarif => super::emit(global, &done.sarif, Styling::Plain)?,

@@ -50,9 +50,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let engine = modules.first().map_or("custom", |m| m.engine.as_str());
     match args.format {
         RunTestsFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&review_document(&report, engine, "run-tests"))?;
-            text.push('\n');
+            let text = review_document(&report, engine, "run-tests").to_json_text();
             super::emit(global, &text, Styling::Plain)?;
         }
         RunTestsFormat::Human => super::emit(global, &render_human(&report), Styling::Styled)?,

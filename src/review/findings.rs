@@ -243,6 +243,20 @@ pub fn collapse_duplicates(findings: &mut Vec<Finding>) {
     });
 }
 
+/// What [`earlier_finding_ids`] reads of a report: each finding's id and its duplicates'.
+#[derive(serde::Deserialize)]
+struct FindingIds {
+    #[serde(default)]
+    findings: Vec<IdOf>,
+}
+
+#[derive(serde::Deserialize)]
+struct IdOf {
+    id: String,
+    #[serde(default)]
+    duplicates: Vec<IdOf>,
+}
+
 /// Ids of the findings of earlier runs still in the runs directory: a finding among them is
 /// `known` (seen before), not `new`.
 pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
@@ -257,11 +271,13 @@ pub fn earlier_finding_ids(runs_dir: &Path, current: &str) -> HashSet<String> {
         let Ok(text) = std::fs::read_to_string(entry.path().join("report.json")) else {
             continue;
         };
-        let Ok(document) = serde_json::from_str::<ReviewDocument>(&text) else {
+        // Only the ids are read: an older or partial report still counts what it found.
+        let Ok(document) = serde_json::from_str::<FindingIds>(&text) else {
             continue;
         };
-        for finding in &document.findings {
-            ids.extend(finding.ids().map(str::to_owned));
+        for finding in document.findings {
+            ids.insert(finding.id);
+            ids.extend(finding.duplicates.into_iter().map(|d| d.id));
         }
     }
     ids
@@ -535,14 +551,17 @@ mod test {
             std::fs::create_dir_all(dir.path().join(run)).unwrap();
             std::fs::write(
                 dir.path().join(run).join("report.json"),
-                json!({"findings": [{"id": id, "kind": "failure", "verdict": "likely_bug",
-                                     "function": "c::f", "test": "t", "message": "m"}]})
-                .to_string(),
+                json!({"findings": [{"id": id, "duplicates": [{"id": format!("{id}0")}]}]})
+                    .to_string(),
             )
             .unwrap();
         }
         let seen = earlier_finding_ids(dir.path(), "r2-1");
         assert!(seen.contains("F-0000000001") && !seen.contains("F-0000000002"));
+        assert!(
+            seen.contains("F-00000000010"),
+            "a duplicate's id counts too: {seen:?}"
+        );
     }
 
     #[test]

@@ -115,9 +115,9 @@ const FEATURE_BUDGET: usize = 25;
 /// Run the whole review.
 pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     let (args, workspace) = (r.args, r.workspace);
-    let scope = scope(workspace, args, r.config, r.filter, r.progress)?;
     // Read before the long part: a broken file fails the command now, not after the run.
     let decisions = Decisions::load(&workspace.root)?;
+    let scope = scope(workspace, args, r.config, r.filter, r.progress)?;
     let features = workspace.features_by_crate(&r.global.feature_selection());
     let gaps = (!r.specs.is_empty() && !scope.nothing)
         .then(|| score(r.specs.to_vec(), Vec::new(), &scope.scoped, true));
@@ -253,7 +253,6 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             &scope,
             &document,
             &spend,
-            &session,
             ran.facts,
             generated.generate_ms,
         );
@@ -631,7 +630,6 @@ fn append_ledger(
     scope: &Scope,
     document: &ReviewDocument,
     spend: &Spend,
-    session: &Option<Session>,
     facts: RunFacts,
     generate_ms: u64,
 ) {
@@ -647,7 +645,6 @@ fn append_ledger(
                 .transcripts
                 .first()
                 .map(|t| t.model.clone())
-                .or_else(|| session.as_ref().map(|s| s.model().to_owned()))
                 .or_else(|| r.args.model.model.clone())
                 .unwrap_or_default(),
             scoped: &scope.scoped,

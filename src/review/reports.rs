@@ -102,9 +102,7 @@ pub fn write_reports(
     document: &ReviewDocument,
     sarif: &str,
 ) -> anyhow::Result<()> {
-    let mut json = serde_json::to_string_pretty(document)?;
-    json.push('\n');
-    crate::output::write_record(&run_dir.join("report.json"), &json)?;
+    crate::output::write_record(&run_dir.join("report.json"), &document.to_json_text())?;
     crate::output::write_record(&run_dir.join("report.md"), &render_markdown(document))?;
     crate::output::write_record(&run_dir.join("junit.xml"), &render_junit(document))?;
     crate::output::write_record(&run_dir.join("report.sarif"), sarif)?;

@@ -55,9 +55,9 @@ pub fn model_backend(
         concurrency: args.concurrency as usize,
         patience: Patience {
             request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
-            deadline: args
-                .total_timeout
-                .map(|seconds| first_asked() + std::time::Duration::from_secs(seconds)),
+            // Set when the model is first asked (`Session::generate`): the offline pass and the
+            // crate's preparation before it do not count.
+            deadline: None,
             ..Patience::default()
         },
         ..ModelOptions::default()
@@ -336,6 +336,8 @@ impl Prepared {
 /// model may see of the crate, built once and asked for tests, then for repairs and fixes.
 pub struct Session {
     provider: Provider,
+    /// `--total-timeout`, counted from the first request.
+    total_timeout: Option<std::time::Duration>,
     /// Behind the trait: the engine code asks any backend the same way.
     backend: Box<dyn ModelBackend>,
     options: ModelOptions,
@@ -356,9 +358,15 @@ impl Session {
     ) -> anyhow::Result<Session> {
         let (backend, options) = model_backend(provider, args, config)?;
         let prepared = Prepared::new(workspace, analysis, specs, config, features)?;
-        let store = store(args, workspace)?;
+        // A dry run reads no answer, from the cache or a replay.
+        let store = if args.dry_run {
+            Store::none()
+        } else {
+            store(args, workspace)?
+        };
         Ok(Session {
             provider,
+            total_timeout: args.total_timeout.map(std::time::Duration::from_secs),
             backend: Box::new(backend),
             options,
             store,
@@ -413,6 +421,8 @@ impl Session {
         ran: HashMap<String, Vec<String>>,
     ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
         self.prepared.ran = ran;
+        // `--total-timeout` counts from here, through every repair round and fix.
+        self.options.patience.deadline = self.total_timeout.map(|t| first_asked() + t);
         let made = model_engine::generate(
             self.backend.as_ref(),
             self.prepared.subject(),

@@ -75,3 +75,19 @@ pub fn assert_matches_schema(file: &str, document: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "{file}: {errors:#?}");
 }
+
+/// A document the binary wrote, parsed, and checked against its published schema when its
+/// `schema` names one (`dualtrack.analyze/v1`, `score/v1`, `review/v1`).
+pub fn checked(bytes: &[u8]) -> serde_json::Result<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)?;
+    let file = match value["schema"].as_str() {
+        Some("dualtrack.analyze/v1") => Some("analyze.v1.schema.json"),
+        Some("dualtrack.score/v1") => Some("score.v1.schema.json"),
+        Some("dualtrack.review/v1") => Some("review.v1.schema.json"),
+        _ => None,
+    };
+    if let Some(file) = file {
+        assert_matches_schema(file, &value);
+    }
+    Ok(value)
+}

@@ -215,14 +215,22 @@ fn module_of(analysis: &Analysis, path: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The runtime the requests run on: one thread, since they wait on the network.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// The runtime the requests run on: one thread, since they wait on the network. One for the
+/// process, as long-lived as the backends' HTTP clients: a pooled connection is driven by the
+/// runtime that opened it, and a later call on a fresh runtime would find it dead.
+fn runtime() -> anyhow::Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| err.to_string())
+        })
+        .as_ref()
         .map_err(|err| anyhow::anyhow!("cannot start the HTTP runtime: {err}"))
 }
-
 /// A model's test that did not compile, with what the compiler said.
 #[derive(Debug, Clone)]
 pub struct Broken {
