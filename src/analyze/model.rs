@@ -260,6 +260,42 @@ pub struct Analysis {
     pub module_dirs: std::collections::BTreeMap<String, String>,
 }
 
+#[cfg(test)]
+impl Function {
+    /// A public function `path` of package `c` in `src/lib.rs` with no sites: what unit
+    /// tests elsewhere start from.
+    pub fn for_test(path: &str) -> Function {
+        Function {
+            path: path.into(),
+            package: "c".into(),
+            file: "src/lib.rs".into(),
+            line: 1,
+            end_line: 9,
+            module: "c".into(),
+            visibility: "pub".into(),
+            params: Vec::new(),
+            sites: Vec::new(),
+            calls: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Analysis {
+    /// An analysis of `functions` only.
+    pub fn for_test(functions: Vec<Function>) -> Analysis {
+        Analysis {
+            schema: ANALYZE_SCHEMA.to_owned(),
+            functions,
+            files: vec!["src/lib.rs".to_owned()],
+            unreachable_files: Vec::new(),
+            errors: Vec::new(),
+            file_modules: Default::default(),
+            module_dirs: Default::default(),
+        }
+    }
+}
+
 impl Analysis {
     pub fn sites(&self) -> impl Iterator<Item = &Site> {
         self.functions.iter().flat_map(|f| f.sites.iter())

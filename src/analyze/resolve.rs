@@ -228,16 +228,9 @@ mod test {
 
     fn named(path: &str) -> Function {
         Function {
-            path: path.into(),
             package: "p".into(),
-            file: "src/lib.rs".into(),
-            line: 1,
-            end_line: 9,
-            visibility: "pub".into(),
             module: String::new(),
-            params: Vec::new(),
-            sites: Vec::new(),
-            calls: Vec::new(),
+            ..Function::for_test(path)
         }
     }
 

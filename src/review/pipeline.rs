@@ -844,20 +844,11 @@ mod test {
     }
 
     fn scope_of(functions: usize, whole_crate: bool) -> Scope {
-        let mut analysis: crate::analyze::Analysis = serde_json::from_value(json!({
-            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
-            "unreachable_files": [], "errors": []
-        }))
-        .unwrap();
-        for n in 0..functions {
-            analysis.functions.push(
-                serde_json::from_value(json!({
-                    "path": format!("c::f{n}"), "package": "c", "file": "src/lib.rs",
-                    "line": 1, "end_line": 2, "visibility": "pub", "sites": []
-                }))
-                .unwrap(),
-            );
-        }
+        let analysis = crate::analyze::Analysis::for_test(
+            (0..functions)
+                .map(|n| crate::analyze::Function::for_test(&format!("c::f{n}")))
+                .collect(),
+        );
         Scope {
             full: analysis.clone(),
             scoped: analysis,

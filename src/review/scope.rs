@@ -307,29 +307,14 @@ fn shard(analysis: &Analysis, mut indices: Vec<usize>, k: u32, n: u32) -> Vec<us
 #[cfg(test)]
 mod test {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn shards_split_the_scope_evenly_and_stably() {
-        let mut analysis: Analysis = serde_json::from_value(json!({
-            "schema": "dualtrack.analyze/v1", "functions": [], "files": [],
-            "unreachable_files": [], "errors": []
-        }))
-        .unwrap();
-        for name in ["d", "a", "c", "b"] {
-            analysis.functions.push(crate::analyze::Function {
-                path: format!("c::{name}"),
-                package: "c".into(),
-                file: "src/lib.rs".into(),
-                line: 1,
-                end_line: 1,
-                module: "c".into(),
-                visibility: "pub".into(),
-                params: Vec::new(),
-                sites: Vec::new(),
-                calls: Vec::new(),
-            });
-        }
+        let analysis = Analysis::for_test(
+            ["d", "a", "c", "b"]
+                .map(|name| crate::analyze::Function::for_test(&format!("c::{name}")))
+                .to_vec(),
+        );
         assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 0, 2), [1, 2]);
         assert_eq!(shard(&analysis, vec![0, 1, 2, 3], 1, 2), [3, 0]);
     }

@@ -114,16 +114,8 @@ mod test {
 
     fn function(path: &str, calls: &[&str]) -> Function {
         Function {
-            path: path.into(),
-            package: "c".into(),
-            file: "src/lib.rs".into(),
-            line: 1,
-            end_line: 1,
-            module: "c".into(),
-            visibility: "pub".into(),
-            params: Vec::new(),
-            sites: Vec::new(),
             calls: calls.iter().map(|c| c.to_string()).collect(),
+            ..Function::for_test(path)
         }
     }
 
