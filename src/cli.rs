@@ -25,8 +25,7 @@ Exit codes: 0 clean, 1 findings or a failed gate, 2 usage or input error,
     version,
     about = ABOUT,
     after_help = AFTER_HELP,
-    propagate_version = true,
-    args_conflicts_with_subcommands = true
+    propagate_version = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -903,6 +902,36 @@ pub enum AnalyzeFormat {
 }
 
 /// Drop the `dualtrack` that cargo inserts when it runs `cargo-dualtrack` as a subcommand.
+/// The command line parsed. Global options go before or after the subcommand, as cargo's do;
+/// `review`'s own flags, which plain `cargo dualtrack` takes, go only where they mean something:
+/// without a subcommand, or after `review`.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    if let Some((name, _)) = matches.subcommand() {
+        let misplaced = command.get_arguments().find(|arg| {
+            !arg.is_global_set()
+                && matches.value_source(arg.get_id().as_str())
+                    == Some(clap::parser::ValueSource::CommandLine)
+        });
+        if let Some(arg) = misplaced {
+            let flag = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .unwrap_or_else(|| arg.get_id().to_string());
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "`{flag}` is a flag of `review`, not of `{name}`: put it after `review`, or drop \
+                     the subcommand to review"
+                ),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|err| err.format(&mut command))
+}
+
 pub fn strip_cargo_subcommand_arg(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     if args.get(1).is_some_and(|arg| arg == "dualtrack") {
         args.remove(1);
@@ -941,6 +970,30 @@ mod test {
         assert_eq!(args, ["cargo-dualtrack", "analyze"]);
         let direct = strip_cargo_subcommand_arg(vec!["cargo-dualtrack".into(), "analyze".into()]);
         assert_eq!(direct, ["cargo-dualtrack", "analyze"]);
+    }
+
+    #[test]
+    fn global_flags_work_before_the_subcommand_and_review_s_only_where_they_belong() {
+        let words = |line: &str| line.split(' ').map(std::ffi::OsString::from).collect();
+        let cli = parse(words(
+            "cargo-dualtrack --manifest-path x/Cargo.toml -p a analyze",
+        ))
+        .unwrap();
+        assert_eq!(
+            cli.global.manifest_path,
+            Some(PathBuf::from("x/Cargo.toml"))
+        );
+        assert_eq!(cli.global.packages, ["a"]);
+        assert!(matches!(cli.command, Some(Command::Analyze(_))));
+        let cli = parse(words("cargo-dualtrack --all-functions --color never")).unwrap();
+        assert!(cli.command.is_none() && cli.review.all_functions);
+        let err = parse(words("cargo-dualtrack --all-functions analyze")).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(
+            err.to_string()
+                .contains("`--all-functions` is a flag of `review`"),
+            "{err}"
+        );
     }
 
     #[test]

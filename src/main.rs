@@ -1,13 +1,12 @@
 //! The `cargo-dualtrack` binary: parse the command line, run the command, map errors to exit
 //! codes.
 
-use clap::Parser;
-use dualtrack::cli::{Cli, ColorWhen, strip_cargo_subcommand_arg};
+use dualtrack::cli::{Cli, ColorWhen, parse, strip_cargo_subcommand_arg};
 use dualtrack::error::{ExitCode, exit_code_for};
 
 fn main() -> std::process::ExitCode {
     let args = strip_cargo_subcommand_arg(std::env::args_os().collect());
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match parse(args) {
         // The sandbox init runs first and alone: no threads, no colors, nothing else.
         Ok(Cli {
             command: Some(dualtrack::cli::Command::SandboxInit(init)),
@@ -24,7 +23,16 @@ fn main() -> std::process::ExitCode {
             };
         }
     };
-    anstream::ColorChoice::write_global(match cli.global.color {
+    // `--color` wins; left at `auto`, cargo's own `CARGO_TERM_COLOR` decides, as under cargo.
+    let color = match (
+        cli.global.color,
+        std::env::var("CARGO_TERM_COLOR").as_deref(),
+    ) {
+        (ColorWhen::Auto, Ok("always")) => ColorWhen::Always,
+        (ColorWhen::Auto, Ok("never")) => ColorWhen::Never,
+        (chosen, _) => chosen,
+    };
+    anstream::ColorChoice::write_global(match color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,
         ColorWhen::Never => anstream::ColorChoice::Never,

@@ -154,6 +154,12 @@ pub fn print_stdout(text: &str, styling: Styling) -> anyhow::Result<()> {
 }
 
 /// Remove ANSI escape sequences, for styled text written to a file.
+/// Whether what is written to stderr may carry colours: `--color`, then `CARGO_TERM_COLOR`,
+/// `NO_COLOR` and `CLICOLOR_FORCE`, then whether stderr is a terminal.
+pub fn stderr_colored() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
 pub fn strip_styles(text: &str) -> String {
     anstream::adapter::strip_str(text).to_string()
 }

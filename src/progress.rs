@@ -13,6 +13,16 @@ enum Mode {
     Quiet,
 }
 
+/// `template` as is when stderr takes colours, else without its styles (`{prefix:.bold}` →
+/// `{prefix}`): a bar drawn with `--color never` has no escape codes.
+fn styled(template: &str) -> String {
+    if crate::output::stderr_colored() {
+        template.to_owned()
+    } else {
+        template.replace(":.bold}", "}")
+    }
+}
+
 /// Where a command reports its stages. Cheap to clone; shared by the stages of one run.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -51,18 +61,18 @@ impl Progress {
                     Some(length) => {
                         ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr())
                             .with_style(
-                                ProgressStyle::with_template(
+                                ProgressStyle::with_template(&styled(
                                     "{prefix:.bold} {msg} [{bar:30}] {pos}/{len} {elapsed}",
-                                )
+                                ))
                                 .expect("a valid template")
                                 .progress_chars("=> "),
                             )
                     }
                     None => ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
                         .with_style(
-                            ProgressStyle::with_template(
+                            ProgressStyle::with_template(&styled(
                                 "{prefix:.bold} {spinner} {msg} {elapsed}",
-                            )
+                            ))
                             .expect("a valid template"),
                         ),
                 };

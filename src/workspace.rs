@@ -131,6 +131,36 @@ impl Workspace {
             .collect()
     }
 
+    /// A feature `--features` names that no selected package has is a usage error, as in
+    /// cargo: `package/feature` names are left to cargo (they may name a dependency's).
+    pub fn check_features(&self, selection: &FeatureSelection) -> Result<(), InputError> {
+        let unknown: Vec<&str> = selection
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty() && !f.contains('/'))
+            .filter(|f| {
+                !self
+                    .packages
+                    .iter()
+                    .any(|p| p.feature_table.contains_key(*f))
+            })
+            .collect();
+        match unknown.as_slice() {
+            [] => Ok(()),
+            names => Err(InputError::new(format!(
+                "none of the selected packages has the feature{} {}: `cargo metadata` or the \
+                 manifests' `[features]` list them",
+                if names.len() == 1 { "" } else { "s" },
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
     /// Run `cargo metadata --no-deps` and select packages the way `cargo test` does.
     pub fn load(selection: &PackageSelection) -> anyhow::Result<Workspace> {
         let mut command = MetadataCommand::new();

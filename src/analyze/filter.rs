@@ -94,6 +94,13 @@ impl FunctionFilter {
     }
 }
 
+/// `--fn`/`--file` that match nothing: a usage error in every command that takes them.
+pub fn no_function_matches() -> crate::error::InputError {
+    crate::error::InputError::new(
+        "no function matches --fn/--file: `cargo dualtrack analyze` lists the function paths",
+    )
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

@@ -9,25 +9,23 @@ use crate::cli::{AnalyzeArgs, AnalyzeFormat, GlobalArgs};
 use crate::error::ExitCode;
 use crate::output::Styling;
 use crate::report::analysis::render_human;
-use crate::workspace::{PackageSelection, Workspace};
 
 pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: global.workspace,
-    })?;
-    let cwd = std::env::current_dir().context("failed to read the current directory")?;
-    let filter = args.functions.filter(&workspace.root, &cwd)?;
+    let context = super::context::Context::open(global)?;
+    let workspace = &context.workspace;
+    let filter = context.filter(&args.functions)?;
     let analysis = analyze(
-        &workspace,
+        workspace,
         &AnalyzeOptions {
             include_tests: args.include_tests,
             filter,
             jobs: args.jobs,
         },
     );
+    if args.functions.names_any() && analysis.functions.is_empty() {
+        return Err(crate::analyze::filter::no_function_matches().into());
+    }
     match args.format {
         AnalyzeFormat::Json => {
             let mut json = serde_json::to_string_pretty(&analysis)

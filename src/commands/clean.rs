@@ -52,6 +52,20 @@ pub fn run(global: &GlobalArgs, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("failed to remove {}", dir.display()))?;
         removed.push(dir);
     }
+    // `latest` names the newest run kept, or goes with the last one.
+    let latest = runs.join("latest");
+    match ids[old..].last() {
+        Some(newest) if old > 0 => {
+            crate::output::write_atomically(&latest, &format!("{newest}\n"))?
+        }
+        Some(_) => {}
+        None if latest.is_file() => {
+            std::fs::remove_file(&latest)
+                .with_context(|| format!("failed to remove {}", latest.display()))?;
+            removed.push(latest);
+        }
+        None => {}
+    }
     let mut out = String::new();
     for path in &removed {
         let _ = writeln!(out, "removed {}", path.display());

@@ -28,6 +28,7 @@ impl Context {
             packages: global.packages.clone(),
             workspace: global.workspace,
         })?;
+        workspace.check_features(&global.feature_selection())?;
         let config = Config::load(&workspace.root)?;
         let cwd = std::env::current_dir().context("failed to read the current directory")?;
         Ok(Context {

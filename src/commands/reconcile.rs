@@ -25,6 +25,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
         packages: global.packages.clone(),
         workspace: true,
     })?;
+    workspace.check_features(&global.feature_selection())?;
     let config = Config::load(&workspace.root)?;
     check_flags(args)?;
     // Found out before a test is checked in, not after.

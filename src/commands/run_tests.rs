@@ -19,6 +19,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
         packages: global.packages.clone(),
         workspace: true,
     })?;
+    workspace.check_features(&global.feature_selection())?;
     let mut modules = Vec::new();
     for path in &args.files {
         let text = crate::input::read_to_string(path)

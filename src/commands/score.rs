@@ -44,6 +44,9 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
             jobs: 0,
         },
     );
+    if args.functions.names_any() && analysis.functions.is_empty() {
+        return Err(crate::analyze::filter::no_function_matches().into());
+    }
     let report = score(specs, warnings, &analysis, args.all_functions);
     match args.format {
         ScoreFormat::Json => {

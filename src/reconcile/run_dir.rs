@@ -37,6 +37,16 @@ pub fn read_run(runs: &Path, run: Option<&str>) -> anyhow::Result<Run> {
         );
     }
     let dir = runs.join(&id);
+    // `latest` naming a run that is gone (removed by hand, or by an older `clean`): there is no
+    // review here to reconcile.
+    if run.is_none() && !dir.is_dir() {
+        return Err(InputError::new(format!(
+            "no review has run here yet (`latest` names {id}, which is gone from {}): run \
+             `cargo dualtrack review` first",
+            runs.display()
+        ))
+        .into());
+    }
     let path = dir.join("report.json");
     let text = std::fs::read_to_string(&path).map_err(|err| {
         InputError::new(format!(

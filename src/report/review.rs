@@ -317,8 +317,8 @@ fn xml_escape(text: &str) -> String {
 /// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
 fn counts_line(counts: &Counts) -> String {
     let mut line = format!(
-        "{} tests, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
-        counts.generated,
+        "{}, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
+        plural(counts.generated, "test"),
         counts.passed,
         counts.failed,
         counts.panicked,

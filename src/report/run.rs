@@ -45,8 +45,8 @@ pub fn render_human(report: &RunReport) -> String {
     let count = |outcome: Outcome| report.count(outcome);
     let _ = writeln!(
         out,
-        "\n{} tests: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({} build rounds, build {} ms, run {} ms)",
-        report.results.len(),
+        "\n{}: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({}, build {} ms, run {} ms)",
+        crate::output::plural(report.results.len(), "test"),
         count(Outcome::Passed),
         count(Outcome::Failed),
         count(Outcome::Panicked),
@@ -54,7 +54,7 @@ pub fn render_human(report: &RunReport) -> String {
         count(Outcome::Crashed),
         count(Outcome::Flaky),
         count(Outcome::Dropped),
-        report.build_rounds,
+        crate::output::plural(report.build_rounds as usize, "build round"),
         report.timings.build_ms,
         report.timings.run_ms
     );

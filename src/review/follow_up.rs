@@ -107,8 +107,8 @@ pub fn repair_rounds(
         let imported = with_suggested_imports(&context, report);
         if !imported.is_empty() {
             context.progress.line(&format!(
-                "{} tests did not compile for want of an import; rebuilding them with the `use` rustc suggests",
-                imported.len()
+                "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
+                crate::output::plural(imported.len(), "test")
             ));
             if !rerun(&context, report, &imported, &format!("imports{round}"))? {
                 break;
@@ -128,8 +128,8 @@ pub fn repair_rounds(
             }
         }
         context.progress.line(&format!(
-            "repair round {round}: {} tests did not compile; their errors go back to the model",
-            broken.len()
+            "repair round {round}: {} did not compile; the errors go back to the model",
+            crate::output::plural(broken.len(), "test")
         ));
         let already = context.spent.unwrap_or(0.0) + spent_cost.unwrap_or(0.0);
         let (made, cost) = context.session.repair(&broken, already)?;

@@ -350,9 +350,9 @@ fn generate(
             let tests = cheap.emitted();
             if !tests.is_empty() {
                 r.progress.line(&format!(
-                    "offline pass: {} tests first; the model is told what they find \
+                    "offline pass: {} first; the model is told what they find \
                      (--skip-offline to skip)",
-                    tests.len()
+                    crate::output::plural(tests.len(), "test")
                 ));
                 let path = run_dir.join("dualtrack_offline.rs");
                 let text = module_text(
@@ -417,14 +417,17 @@ fn generate(
             r.progress.line(&format!("warning: {warning}"));
         }
         stage.finish(Some(&format!(
-            "{} tests generated for {} functions ({} skipped)",
-            generation.tests.len(),
-            generation
-                .tests
-                .iter()
-                .map(|t| t.test.meta.function.as_str())
-                .collect::<BTreeSet<_>>()
-                .len(),
+            "{} generated for {} ({} skipped)",
+            crate::output::plural(generation.tests.len(), "test"),
+            crate::output::plural(
+                generation
+                    .tests
+                    .iter()
+                    .map(|t| t.test.meta.function.as_str())
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                "function"
+            ),
             generation.skipped.len()
         )));
         if !generation.skipped.is_empty() {
@@ -538,7 +541,7 @@ fn run_document(
         None => (ReviewDocument::empty(id, "review", engine), sources, None),
         Some(Ok(report)) => {
             if !r.global.quiet && r.global.verbose > 0 {
-                eprint!("{}", crate::report::run::render_human(&report));
+                anstream::eprint!("{}", crate::report::run::render_human(&report));
             }
             write_logs(run_dir, &report)?;
             for result in &report.results {

@@ -173,10 +173,7 @@ fn select_scope(
             .filter(|&i| filter.matches(&analysis.functions[i]))
             .collect();
         if named.is_empty() {
-            return Err(InputError::new(
-                "no function matches --fn/--file: `cargo dualtrack analyze` lists the function paths",
-            )
-            .into());
+            return Err(crate::analyze::filter::no_function_matches().into());
         }
         return Ok(Selected::Functions {
             indices: named,

@@ -169,11 +169,10 @@ pub(super) fn build_rounds(
         }
     };
     stage.finish(Some(&format!(
-        "{} tests built, {} dropped, in {} build round{}",
-        placed.len(),
+        "{} built, {} dropped, in {}",
+        crate::output::plural(placed.len(), "test"),
         pending.len() - placed.len(),
-        report.build_rounds,
-        if report.build_rounds == 1 { "" } else { "s" }
+        crate::output::plural(report.build_rounds as usize, "build round")
     )));
 
     Ok(Built {

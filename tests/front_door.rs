@@ -1,0 +1,303 @@
+//! The front door, as a new user meets it: colours only where they belong, global options
+//! before or after the subcommand, usage errors (unknown features, `--fn` matching nothing)
+//! exiting 2, `clean` and `latest` agreeing, counts in correct English. Each runs the binary.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::Stdio;
+
+mod util;
+use util::{copy_fixture, dualtrack, fixture};
+
+/// Whether `text` holds a colour or weight (an SGR escape: `ESC [ ... m`); cursor movement
+/// a progress bar needs is not one.
+fn has_sgr(text: &str) -> bool {
+    text.match_indices("\u{1b}[").any(|(at, _)| {
+        text[at + 2..]
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || *c == ';'))
+            == Some('m')
+    })
+}
+
+/// `review -v` of one function of the ledger fixture, stderr to a pipe, with `extra` flags and
+/// `env`; NO_COLOR is not set.
+fn review_piped(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = dualtrack();
+    command
+        .env_remove("NO_COLOR")
+        .args([
+            "review",
+            "-v",
+            "--fn",
+            "ledger::split_evenly",
+            "--fail-on",
+            "never",
+        ])
+        .args(extra)
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn no_colour_reaches_a_redirected_stream_unless_asked() {
+    let dir = copy_fixture("ledger");
+    for (extra, env) in [
+        (&["--color", "never"][..], &[][..]),
+        (&[][..], &[][..]),
+        (&[][..], &[("CARGO_TERM_COLOR", "never")][..]),
+    ] {
+        let output = review_piped(dir.path(), extra, env);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("tests:") || stderr.contains("tests,"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains('\u{1b}'), "{extra:?} {env:?}: {stderr:?}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains('\u{1b}'));
+    }
+    // The check sees colour where there is some.
+    let forced = review_piped(dir.path(), &["--color", "always"], &[]);
+    assert!(has_sgr(&String::from_utf8_lossy(&forced.stderr)));
+    let forced = review_piped(dir.path(), &[], &[("CARGO_TERM_COLOR", "always")]);
+    assert!(has_sgr(&String::from_utf8_lossy(&forced.stderr)));
+}
+
+/// Run `dualtrack ARGS` with stdout and stderr on a pseudo-terminal; what the terminal got.
+fn on_a_terminal(args: &[&str], dir: &Path) -> String {
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors it opened into the pointers given.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty failed");
+    use std::os::fd::FromRawFd as _;
+    // SAFETY: both descriptors are open and owned by nothing else.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    };
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-dualtrack"));
+    command
+        .args(args)
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .env_remove("NO_COLOR")
+        .env_remove("CARGO_TARGET_DIR")
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = command.spawn().unwrap();
+    // The parent's ends of the terminal go, so that reading ends when the child's do.
+    drop(command);
+    let reader = std::thread::spawn(move || {
+        let mut master = master;
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // Linux answers EIO once every writer has closed: the end.
+        while let Ok(n) = master.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        seen
+    });
+    child.wait().unwrap();
+    String::from_utf8_lossy(&reader.join().unwrap()).into_owned()
+}
+
+#[test]
+fn color_never_draws_progress_on_a_terminal_without_colour() {
+    let dir = copy_fixture("ledger");
+    let args = [
+        "review",
+        "--fn",
+        "ledger::split_evenly",
+        "--fail-on",
+        "never",
+    ];
+    let plain = on_a_terminal(&[&args[..], &["--color", "never"]].concat(), dir.path());
+    assert!(plain.contains("review:"), "{plain:?}");
+    assert!(!has_sgr(&plain), "{plain:?}");
+    let coloured = on_a_terminal(&args, dir.path());
+    assert!(
+        has_sgr(&coloured),
+        "a terminal gets colour by default: {coloured:?}"
+    );
+}
+
+#[test]
+fn global_options_go_before_or_after_the_subcommand() {
+    let manifest = fixture("planted/Cargo.toml");
+    for args in [
+        vec![
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "analyze",
+            "--format",
+            "json",
+        ],
+        vec![
+            "analyze",
+            "--format",
+            "json",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+        ],
+    ] {
+        let output = dualtrack().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        let document = util::checked(&output.stdout).unwrap();
+        assert!(!document["functions"].as_array().unwrap().is_empty());
+    }
+    // `review`'s own flags belong to `review`: before another subcommand they are an error.
+    let output = dualtrack()
+        .args(["--all-functions", "analyze", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`--all-functions` is a flag of `review`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_feature_is_a_usage_error() {
+    for command in [
+        &["analyze"][..],
+        &["score", "--all-functions"][..],
+        &["review", "--all-functions"][..],
+    ] {
+        let output = dualtrack()
+            .args(command)
+            .args(["--features", "nosuchfeat", "--manifest-path"])
+            .arg(fixture("planted/Cargo.toml"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(stderr.contains("`nosuchfeat`"), "{stderr}");
+        assert!(
+            !stderr.contains("scratch"),
+            "no word of the scratch copy: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_function_filter_that_matches_nothing_is_a_usage_error_everywhere() {
+    for command in [
+        &["analyze"][..],
+        &["score"][..],
+        &["review"][..],
+        &["generate"][..],
+    ] {
+        let output = dualtrack()
+            .args(command)
+            .args(["--fn", "nonexistent", "--manifest-path"])
+            .arg(fixture("planted/Cargo.toml"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("no function matches"),
+            "{command:?}: {stderr}"
+        );
+    }
+}
+
+/// A run directory holding a minimal report.
+fn fake_run(runs: &Path, id: &str) {
+    std::fs::create_dir_all(runs.join(id)).unwrap();
+    std::fs::write(
+        runs.join(id).join("report.json"),
+        serde_json::json!({"schema": "dualtrack.review/v1", "run_id": id, "scope": "review",
+                           "engine": "offline", "findings": []})
+        .to_string(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn clean_keeps_latest_naming_a_run_that_exists() {
+    let dir = copy_fixture("ledger");
+    let runs = dir.path().join("target/dualtrack/runs");
+    fake_run(&runs, "r100-1");
+    fake_run(&runs, "r200-1");
+    std::fs::write(runs.join("latest"), "r100-1\n").unwrap();
+    let clean = |keep: &str| {
+        dualtrack()
+            .args(["clean", "--keep", keep, "--manifest-path"])
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap()
+    };
+    assert_eq!(clean("1").status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(runs.join("latest")).unwrap(),
+        "r200-1\n"
+    );
+    assert_eq!(clean("0").status.code(), Some(0));
+    assert!(!runs.join("latest").exists());
+    let list = dualtrack()
+        .args(["reconcile", "--list", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no review has run here yet"), "{stderr}");
+    // `latest` left naming a run removed by hand says the same.
+    std::fs::create_dir_all(&runs).unwrap();
+    std::fs::write(runs.join("latest"), "r300-1\n").unwrap();
+    let list = dualtrack()
+        .args(["reconcile", "--list", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no review has run here yet"), "{stderr}");
+}
+
+#[test]
+fn one_of_a_thing_is_said_in_the_singular() {
+    let dir = copy_fixture("ledger");
+    let output = dualtrack()
+        .args(["run-tests", "-v"])
+        .arg(util::fixture("../tests/data/ledger_method_sequence.rs"))
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("1 test:"), "{text}");
+    assert!(text.contains("1 build round,"), "{text}");
+    for wrong in ["1 tests", "1 build rounds", "1 functions"] {
+        assert!(!text.contains(wrong), "{wrong}: {text}");
+    }
+}
