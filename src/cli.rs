@@ -240,6 +240,10 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub all_functions: bool,
 
+    /// List every spec gap on the terminal (report.md always lists them)
+    #[arg(long)]
+    pub gaps: bool,
+
     #[command(flatten)]
     pub functions: FunctionArgs,
 

@@ -301,3 +301,67 @@ fn one_of_a_thing_is_said_in_the_singular() {
         assert!(!text.contains(wrong), "{wrong}: {text}");
     }
 }
+
+#[test]
+fn the_rerun_line_works_from_a_checkout_before_any_install() {
+    let dir = copy_fixture("ledger");
+    let review = |env: &[(&str, &str)]| {
+        let mut command = dualtrack();
+        command
+            .args(["review", "--fn", "ledger::split_evenly", "--format", "json"])
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"));
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        let document = util::checked(&output.stdout).unwrap();
+        document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|f| f["reproduce"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&output.stderr)))
+    };
+    // Installed: the subcommand.
+    assert!(review(&[]).starts_with("cargo dualtrack run-tests "));
+    // Under `cargo run` in a checkout (cargo sets these): the same `cargo run`.
+    let rerun = review(&[
+        ("CARGO_PKG_NAME", "cargo-dualtrack"),
+        ("CARGO_MANIFEST_DIR", "/src/cargo-dualtrack"),
+    ]);
+    assert!(
+        rerun.starts_with(
+            "cargo run --manifest-path /src/cargo-dualtrack/Cargo.toml -- dualtrack run-tests "
+        ),
+        "{rerun}"
+    );
+}
+
+#[test]
+fn review_ends_with_the_next_step_and_sums_up_spec_gaps() {
+    let dir = copy_fixture("ledger");
+    let review = |extra: &[&str]| {
+        let output = dualtrack()
+            .args(["review", "--all-functions", "--fail-on", "never"])
+            .args(extra)
+            .arg("--manifest-path")
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = review(&[]);
+    assert!(
+        text.contains("next: `cargo dualtrack reconcile` walks the 4 findings"),
+        "{text}"
+    );
+    // The gaps in one line, not one line each.
+    assert!(!text.contains("unspecified site "), "{text}");
+    assert!(text.contains("34 spec gaps"), "{text}");
+    assert!(text.contains("here with --gaps or -v"), "{text}");
+    let listed = review(&["--gaps"]);
+    assert!(listed.contains("unspecified site "), "{listed}");
+    assert!(listed.contains("more spec gaps in report.md"), "{listed}");
+}

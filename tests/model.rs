@@ -417,7 +417,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
         "the fixed test ran: {report:#}"
     );
     assert!(
-        stderr.contains("repair round 1: 1 tests did not compile"),
+        stderr.contains("repair round 1: 1 test did not compile"),
         "{stderr}"
     );
     let requests = server.received_requests().await.unwrap();

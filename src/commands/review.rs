@@ -58,7 +58,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         ReviewFormat::Human if done.nothing || done.stopped.is_some() => {}
         ReviewFormat::Human => super::emit(
             global,
-            &render_human(document, &done.run_dir),
+            &render_human(document, &done.run_dir, args.gaps || global.verbose > 0),
             Styling::Styled,
         )?,
     }

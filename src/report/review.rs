@@ -17,13 +17,13 @@ fn severity(finding: &Finding) -> u8 {
     }
 }
 
-/// Spec gaps listed one per line, up to this many; the rest are in the reports.
+/// Spec gaps listed one per line with `--gaps`, up to this many; the rest are in the reports.
 const GAPS_SHOWN: usize = 10;
 
 /// Findings by severity (failures with their message, place, snippet, input and the command
 /// that reproduces them; then dropped tests; then spec gaps), then a table per function and
 /// the totals.
-pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
+pub fn render_human(document: &ReviewDocument, run_dir: &Path, show_gaps: bool) -> String {
     use crate::report::style::{DIM, ERROR, HEADING, WARNING, paint};
     let mut out = String::new();
     let mut findings: Vec<&Finding> = document
@@ -37,7 +37,7 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
         let location = finding.location.as_deref();
         if severity(finding) == 3 {
             gaps_shown += 1;
-            if gaps_shown <= GAPS_SHOWN {
+            if show_gaps && gaps_shown <= GAPS_SHOWN {
                 let what = finding
                     .site
                     .as_deref()
@@ -142,7 +142,7 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
             )
         );
     }
-    if gaps_shown > GAPS_SHOWN {
+    if show_gaps && gaps_shown > GAPS_SHOWN {
         let _ = writeln!(
             out,
             "{}",
@@ -228,7 +228,47 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path) -> String {
         "{}",
         paint(DIM, &format!("reports and tests: {}", run_dir.display()))
     );
+    if gaps > 0 && !show_gaps {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                DIM,
+                "the spec gaps are listed in report.md, and here with --gaps or -v"
+            )
+        );
+    }
+    if let Some(next) = next_step(
+        document,
+        findings.iter().filter(|f| severity(f) < 3).count(),
+        gaps,
+    ) {
+        let _ = writeln!(out, "{} {next}", paint(HEADING, "next:"));
+    }
     out
+}
+
+/// The one step that fits what the review found: decide on the findings, else write a spec,
+/// else fill its gaps.
+fn next_step(document: &ReviewDocument, undecided: usize, gaps: usize) -> Option<String> {
+    if undecided > 0 {
+        return Some(format!(
+            "`cargo dualtrack reconcile` walks the {}: keep the test that caught it, accept the \
+             code, or fix it later",
+            plural(undecided, "finding")
+        ));
+    }
+    if document.site_coverage.is_none() && document.item_coverage.is_none() {
+        return Some(
+            "no spec was read: `cargo dualtrack init` writes a SPEC.md to fill in, and the next \
+             review checks the code against it"
+                .to_owned(),
+        );
+    }
+    (gaps > 0).then(|| {
+        "say in the spec what the gaps do (`--gaps` lists them), then `cargo dualtrack score`"
+            .to_owned()
+    })
 }
 
 /// The tests as JUnit XML for CI test views: failures and panics as `failure`, time-outs and
@@ -562,7 +602,11 @@ mod test {
                 {"function": "c::g", "tests": 1, "passed": 1, "failing": 0, "dropped": 0}
             ]
         });
-        let human = render_human(&self::document(document.clone()), Path::new("/runs/r1"));
+        let human = render_human(
+            &self::document(document.clone()),
+            Path::new("/runs/r1"),
+            false,
+        );
         assert!(
             human.contains("model: 700 input tokens (500 cached), 80 output tokens, $0.0013"),
             "{human}"
@@ -577,7 +621,7 @@ mod test {
         offline["usage"] = json!({"input_tokens": 0, "cached_input_tokens": 0,
                                   "output_tokens": 0, "cost_usd": 0.0});
         offline["per_function"][0]["usage"] = Value::Null;
-        let human = render_human(&self::document(offline), Path::new("/runs/r1"));
+        let human = render_human(&self::document(offline), Path::new("/runs/r1"), false);
         assert!(
             !human.contains("model:") && !human.contains("cost"),
             "{human}"
@@ -612,7 +656,7 @@ mod test {
             ]
         });
         let document = self::document(document);
-        let human = plain(&render_human(&document, Path::new("/runs/r1")));
+        let human = plain(&render_human(&document, Path::new("/runs/r1"), false));
         assert!(
             human.contains("verified fix: git apply /runs/r1/fixes/c_f.patch"),
             "{human}"

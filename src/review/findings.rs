@@ -330,9 +330,32 @@ pub fn add_reproduce(
         };
         let module = module.strip_prefix(cwd).unwrap_or(module);
         finding.reproduce = Some(format!(
-            "cargo dualtrack run-tests {} --test {test}{options}",
+            "{} run-tests {} --test {test}{options}",
+            invocation(),
             shell_word(&module.display().to_string())
         ));
+    }
+}
+
+/// How a rerun line starts: `cargo dualtrack` when the tool is installed; under `cargo run` in
+/// a checkout of it (which cargo says with this package's `CARGO_PKG_NAME` and
+/// `CARGO_MANIFEST_DIR`), the same `cargo run`, so that the line works before any install.
+fn invocation() -> String {
+    let checkout = std::env::var("CARGO_PKG_NAME")
+        .is_ok_and(|name| name == env!("CARGO_PKG_NAME"))
+        .then(|| std::env::var("CARGO_MANIFEST_DIR").ok())
+        .flatten();
+    match checkout {
+        Some(dir) => {
+            let release = std::env::current_exe()
+                .is_ok_and(|exe| exe.components().any(|c| c.as_os_str() == "release"));
+            format!(
+                "cargo run{} --manifest-path {} -- dualtrack",
+                if release { " --release" } else { "" },
+                shell_word(&format!("{dir}/Cargo.toml"))
+            )
+        }
+        None => "cargo dualtrack".to_owned(),
     }
 }
 

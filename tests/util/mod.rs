@@ -16,7 +16,13 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The real binary, hermetic: no inherited target dir, no colors.
 pub fn dualtrack() -> Command {
     let mut command = Command::cargo_bin("cargo-dualtrack").unwrap();
-    command.env_remove("CARGO_TARGET_DIR").env("NO_COLOR", "1");
+    // Run as an installed tool is: not as `cargo run` in this checkout (whose variables the
+    // test process has from cargo), which changes the rerun lines.
+    command
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_PKG_NAME")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env("NO_COLOR", "1");
     command
 }
 
