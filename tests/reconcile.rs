@@ -115,6 +115,29 @@ fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
     let spec = std::fs::read_to_string(dir.path().join("SPEC.md")).unwrap();
     assert!(spec.contains("## Acceptance criteria"), "{spec}");
     assert!(spec.contains("planted::average  (src/lib.rs:18)"), "{spec}");
+    // The ledger merges by union, said once however often init runs.
+    let attributes = dir.path().join(".gitattributes");
+    assert_eq!(
+        std::fs::read_to_string(&attributes).unwrap(),
+        ".dualtrack/ledger.csv merge=union\n"
+    );
+    // Its Target line names functions by path, none by a bare trait method name: `score`
+    // right after `init` has sites in scope.
+    assert!(spec.contains("Target: `planted::"), "{spec}");
+    assert!(
+        !spec.contains("`fmt`") && !spec.contains("`from`"),
+        "{spec}"
+    );
+    let targeted = dualtrack()
+        .args(["score", "--format", "json", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    let targeted: Value = util::checked(&targeted.stdout).unwrap();
+    assert!(
+        targeted["functions"].as_array().unwrap().len() > 5 && targeted["site_coverage"] == 0.0,
+        "{targeted:#}"
+    );
     // The template is a spec `score` reads: no items yet, every site unspecified.
     let score = dualtrack()
         .args([
@@ -145,6 +168,11 @@ fn init_writes_a_config_and_a_spec_template_and_never_overwrites() {
     assert_eq!(
         std::fs::read_to_string(dir.path().join("dualtrack.toml")).unwrap(),
         "ledger = false\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&attributes).unwrap(),
+        ".dualtrack/ledger.csv merge=union\n",
+        "the line is there once"
     );
 }
 

@@ -10,6 +10,9 @@ use crate::error::ExitCode;
 use crate::output::{Styling, write_atomically};
 use crate::workspace::{PackageSelection, Workspace};
 
+/// The `.gitattributes` line for the ledger: union merges keep both branches' rows.
+const LEDGER_ATTRIBUTE: (&str, &str) = (".dualtrack/ledger.csv", "merge=union");
+
 pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let workspace = Workspace::load(&PackageSelection {
         manifest_path: global.manifest_path.clone(),
@@ -25,6 +28,38 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     } else {
         write_new(&config, crate::config::TEMPLATE)?;
         let _ = writeln!(out, "wrote {}", shown(&workspace, &config));
+    }
+    // The ledger gains rows on every branch: git merges them by keeping both sides' lines.
+    let attributes = workspace.root.join(".gitattributes");
+    let existing = crate::input::read_to_string(&attributes).unwrap_or_default();
+    if existing
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some(LEDGER_ATTRIBUTE.0))
+    {
+        let _ = writeln!(
+            out,
+            "kept {}: it names the ledger",
+            shown(&workspace, &attributes)
+        );
+    } else {
+        let mut text = existing.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("{} {}\n", LEDGER_ATTRIBUTE.0, LEDGER_ATTRIBUTE.1));
+        crate::output::write_atomically(&attributes, &text)?;
+        let _ = writeln!(
+            out,
+            "{} {} (`{} {}`: branches' ledger rows merge without conflict)",
+            if existing.is_empty() {
+                "wrote"
+            } else {
+                "added to"
+            },
+            shown(&workspace, &attributes),
+            LEDGER_ATTRIBUTE.0,
+            LEDGER_ATTRIBUTE.1
+        );
     }
     let existing_spec = ["SPEC.md", "specs", "docs/specs"]
         .iter()

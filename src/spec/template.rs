@@ -4,10 +4,6 @@
 
 use std::fmt::Write as _;
 
-/// Public functions a template's `Target:` line names, at most; past that the line is left
-/// as a suggestion (the comment below it lists them all).
-const TARGETS_SHOWN: usize = 12;
-
 /// The spec template: a `Target:` line, the public functions in a comment, and the empty
 /// sections with an example of each in a comment.
 pub fn spec_template(name: &str, public: &[&crate::analyze::Function]) -> String {
@@ -18,27 +14,17 @@ pub fn spec_template(name: &str, public: &[&crate::analyze::Function]) -> String
          and `cargo dualtrack review`\n     attacks what no item covers. Narrow `Target:` to \
          the functions this feature is about. -->\n\n",
     );
-    let short: Vec<String> = public
+    // By path, so that each names one function: a method name alone (`fmt`, `from`, `next`)
+    // would match every type's. Trait impls' methods are listed below but not targeted.
+    let targets: Vec<String> = public
         .iter()
-        .filter_map(|f| f.path.rsplit("::").next())
-        .map(|n| format!("`{n}`"))
+        .filter(|f| !f.path.contains('<'))
+        .map(|f| format!("`{}`", f.path))
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    // A few functions: the spec is about them. Many: about whichever the user names, so the
-    // line is a suggestion (a cut list would leave the rest out of every score).
-    match short.len() {
-        0 => {}
-        n if n <= TARGETS_SHOWN => {
-            let _ = writeln!(out, "Target: {}\n", short.join(", "));
-        }
-        _ => {
-            let _ = writeln!(
-                out,
-                "<!-- Target: {}, ... (name the functions this feature is about) -->\n",
-                short[..TARGETS_SHOWN].join(", ")
-            );
-        }
+    if !targets.is_empty() {
+        let _ = writeln!(out, "Target: {}\n", targets.join(", "));
     }
     if !public.is_empty() {
         out.push_str("<!-- The public functions:\n");
@@ -76,7 +62,7 @@ mod test {
         }))
         .unwrap();
         let text = spec_template("c", &[&function]);
-        assert!(text.contains("Target: `parse`\n"), "{text}");
+        assert!(text.contains("Target: `c::money::parse`\n"), "{text}");
         assert!(text.contains("c::money::parse  (src/money.rs:3)"), "{text}");
         let (spec, warnings) = crate::spec::parse::parse_spec(&text, "SPEC.md");
         assert!(spec.items.is_empty(), "{:?}", spec.items);
