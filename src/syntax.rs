@@ -59,10 +59,96 @@ impl SyntaxError {
     }
 }
 
-/// `syn::parse_file`, after the depth pre-scan.
+/// `syn::parse_file`, after the depth pre-scan. Brackets that do not balance are reported
+/// where rustc reports them (the unclosed one's opening, a closing one that matches nothing),
+/// not where the lexer gave up.
 pub fn parse_file(text: &str) -> Result<syn::File, SyntaxError> {
     check_nesting(text)?;
-    syn::parse_file(text).map_err(|err| SyntaxError::from_syn(&err))
+    syn::parse_file(text)
+        .map_err(|err| unbalanced_delimiter(text).unwrap_or_else(|| SyntaxError::from_syn(&err)))
+}
+
+/// Where `text`'s brackets do not balance: a closing one that matches nothing or closes
+/// another kind, else the innermost one left open. `None` when they balance.
+pub fn unbalanced_delimiter(text: &str) -> Option<SyntaxError> {
+    let bytes = text.as_bytes();
+    let column = |at: usize, line_start: usize| (text[line_start..at].chars().count() + 1) as u32;
+    let error = |line: u32, column: u32, message: String| SyntaxError {
+        line,
+        column,
+        message,
+        too_deep: false,
+    };
+    // Each open bracket: the byte, its line, and its column.
+    let mut open: Vec<(u8, u32, u32)> = Vec::new();
+    let (mut line, mut line_start, mut i) = (1u32, 0usize, 0usize);
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match byte {
+            b'\n' => {
+                line += 1;
+                line_start = i + 1;
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(bytes, i, &mut line, &mut line_start);
+            }
+            b'"' => i = skip_string(bytes, i + 1, &mut line, &mut line_start),
+            b'\'' => i = skip_char_or_lifetime(bytes, i),
+            b'(' | b'[' | b'{' => {
+                open.push((byte, line, column(i, line_start)));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                let opening = match byte {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                let here = column(i, line_start);
+                match open.pop() {
+                    Some((o, ..)) if o == opening => {}
+                    Some((o, o_line, o_column)) => {
+                        return Some(error(
+                            line,
+                            here,
+                            format!(
+                                "mismatched closing delimiter `{}`: the `{}` at {o_line}:{o_column} \
+                                 is not closed",
+                                byte as char, o as char
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Some(error(
+                            line,
+                            here,
+                            format!("unexpected closing delimiter `{}`", byte as char),
+                        ));
+                    }
+                }
+                i += 1;
+            }
+            _ if byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 => {
+                match raw_or_prefixed_string(bytes, i, &mut line, &mut line_start) {
+                    Some(end) => i = end,
+                    None => i = skip_word(bytes, i),
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    let &(o, o_line, o_column) = open.last()?;
+    Some(error(
+        o_line,
+        o_column,
+        format!("unclosed delimiter `{}`", o as char),
+    ))
 }
 
 /// `syn::parse_str::<T>`, after the depth pre-scan.
@@ -417,6 +503,32 @@ mod test {
 
     fn deep(text: &str) -> Option<(u32, u32)> {
         check_nesting(text).err().map(|e| (e.line, e.column))
+    }
+
+    #[test]
+    fn brackets_that_do_not_balance_are_placed_where_rustc_places_them() {
+        let unclosed = "fn a() {}\nfn b(x: u8) {\n    if x > 1 {\n        x;\n    \n}\nfn c() {}\n";
+        let err = parse_file(unclosed).err().unwrap();
+        assert_eq!((err.line, err.column), (2, 13), "{err:?}");
+        assert_eq!(err.message, "unclosed delimiter `{`");
+        let mismatched = "fn a() {\n    let v = [1, 2);\n}\n";
+        let err = parse_file(mismatched).err().unwrap();
+        assert_eq!((err.line, err.column), (2, 18), "{err:?}");
+        assert!(
+            err.message.starts_with("mismatched closing delimiter `)`"),
+            "{err:?}"
+        );
+        let stray = "fn a() {}\n}\n";
+        let err = parse_file(stray).err().unwrap();
+        assert_eq!((err.line, err.column), (2, 1));
+        // Brackets in strings, chars, comments and raw strings do not count.
+        assert!(
+            unbalanced_delimiter("fn a() { let s = \"{\"; let c = '('; /* [ */ r#\"}\"#; }")
+                .is_none()
+        );
+        // Other errors keep syn's place.
+        let err = parse_file("fn a() { let = ; }").err().unwrap();
+        assert!(!err.message.contains("delimiter"), "{err:?}");
     }
 
     #[test]

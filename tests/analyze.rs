@@ -173,12 +173,12 @@ fn analyze_include_tests_adds_test_code() {
 }
 
 #[test]
-fn analyze_strict_exits_1_on_errors_and_0_without() {
+fn analyze_strict_exits_2_on_errors_and_0_without() {
     dualtrack()
         .args(["analyze", "--strict", "--format", "json", "--manifest-path"])
         .arg(fixture("broken/Cargo.toml"))
         .assert()
-        .code(1);
+        .code(2);
     dualtrack()
         .args(["analyze", "--strict", "--manifest-path"])
         .arg(fixture("ledger/Cargo.toml"))

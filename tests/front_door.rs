@@ -365,3 +365,50 @@ fn review_ends_with_the_next_step_and_sums_up_spec_gaps() {
     assert!(listed.contains("unspecified site "), "{listed}");
     assert!(listed.contains("more spec gaps in report.md"), "{listed}");
 }
+
+#[test]
+fn an_unclosed_bracket_is_placed_where_rustc_places_it() {
+    let dir = copy_fixture("ledger");
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    // A function whose body is never closed, after the crate's own code.
+    let broken = format!(
+        "{text}\npub fn clamp_small(x: u8) -> u8 {{\n    if x > 9 {{\n        9\n    }} else {{\n        x\n    }}\n"
+    );
+    std::fs::write(&lib, &broken).unwrap();
+    // Where rustc points: the `{` that opens the unclosed body.
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("pub fn clamp_small"))
+        .unwrap()
+        + 1;
+    let column = "pub fn clamp_small(x: u8) -> u8 {".len();
+    let output = dualtrack()
+        .args(["analyze", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "src/lib.rs:{line}:{column}: does not parse: unclosed delimiter `{{`"
+        )),
+        "{line}:{column}: {stdout}"
+    );
+    assert!(
+        stdout.contains("    | ") && stdout.contains('^'),
+        "a snippet: {stdout}"
+    );
+    assert!(
+        stderr.contains("functions skipped (--strict makes that exit 2)"),
+        "{stderr}"
+    );
+    let strict = dualtrack()
+        .args(["analyze", "--strict", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+}

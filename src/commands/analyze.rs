@@ -46,9 +46,20 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
             );
         }
     }
-    Ok(if args.strict && !analysis.errors.is_empty() {
-        ExitCode::Findings
-    } else {
-        ExitCode::Clean
-    })
+    let unparsed = analysis.errors.len();
+    if unparsed > 0 && args.strict {
+        eprintln!(
+            "error: {} not read (--strict): fix the errors above, or drop --strict to skip them",
+            crate::output::plural(unparsed, "file was").replace("files was", "files were")
+        );
+        return Ok(ExitCode::Usage);
+    }
+    if unparsed > 0 && !global.quiet && args.format == AnalyzeFormat::Human {
+        eprintln!(
+            "warning: {} not read, and {} functions skipped (--strict makes that exit 2)",
+            crate::output::plural(unparsed, "file was").replace("files was", "files were"),
+            if unparsed == 1 { "its" } else { "their" }
+        );
+    }
+    Ok(ExitCode::Clean)
 }

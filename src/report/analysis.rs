@@ -87,6 +87,18 @@ pub fn render_human(
             error.column,
             error.message
         );
+        // The line, with a caret at the column, as rustc shows it.
+        let line = std::fs::read_to_string(workspace_root.join(&error.file))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .nth((error.line as usize).saturating_sub(1))
+                    .map(str::to_owned)
+            });
+        if let Some(line) = line.filter(|l| !l.trim().is_empty()) {
+            let caret = " ".repeat((error.column as usize).saturating_sub(1));
+            let _ = writeln!(out, "    | {line}\n    | {caret}{}", paint(ERROR, "^"));
+        }
     }
     for file in &analysis.unreachable_files {
         let _ = writeln!(
