@@ -131,6 +131,25 @@ pub struct Counts {
     pub cut: usize,
 }
 
+impl Counts {
+    /// How the tests of a run came out.
+    pub fn of(report: &crate::scratch::RunReport) -> Counts {
+        let count = |outcome| report.count(outcome);
+        Counts {
+            generated: report.results.len(),
+            compiled: report.results.len() - count(Outcome::Dropped),
+            passed: count(Outcome::Passed),
+            failed: count(Outcome::Failed),
+            panicked: count(Outcome::Panicked),
+            flaky: count(Outcome::Flaky),
+            timed_out: count(Outcome::TimedOut),
+            crashed: count(Outcome::Crashed),
+            dropped: count(Outcome::Dropped),
+            cut: report.cut,
+        }
+    }
+}
+
 /// One test and how it came out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TestRecord {

@@ -295,8 +295,8 @@ fn one_of_a_thing_is_said_in_the_singular() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(text.contains("1 test:"), "{text}");
-    assert!(text.contains("1 build round,"), "{text}");
+    assert!(text.contains("1 test, "), "{text}");
+    assert!(text.contains("(1 build round,"), "{text}");
     for wrong in ["1 tests", "1 build rounds", "1 functions"] {
         assert!(!text.contains(wrong), "{wrong}: {text}");
     }

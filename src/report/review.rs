@@ -354,17 +354,31 @@ fn xml_escape(text: &str) -> String {
     out
 }
 
-/// `30 tests, 26 passed, 0 failed, ...` from a document's `counts`.
-fn counts_line(counts: &Counts) -> String {
+/// `84 tests, 68 passed, 16 failing (16 panicked), 0 dropped` from a document's `counts`:
+/// "failing" is what the per-function table counts, and its parts are the kinds there were.
+pub fn counts_line(counts: &Counts) -> String {
+    let kinds = [
+        (counts.failed, "failed"),
+        (counts.panicked, "panicked"),
+        (counts.timed_out, "timed out"),
+        (counts.crashed, "crashed"),
+        (counts.flaky, "flaky"),
+    ];
+    let failing: usize = kinds.iter().map(|(n, _)| n).sum();
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, kind)| format!("{n} {kind}"))
+        .collect();
     let mut line = format!(
-        "{}, {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped",
+        "{}, {} passed, {failing} failing{}, {} dropped",
         plural(counts.generated, "test"),
         counts.passed,
-        counts.failed,
-        counts.panicked,
-        counts.timed_out,
-        counts.crashed,
-        counts.flaky,
+        if failing > 0 {
+            format!(" ({})", parts.join(", "))
+        } else {
+            String::new()
+        },
         counts.dropped
     );
     if counts.cut > 0 {
@@ -673,5 +687,31 @@ mod test {
         );
         assert!(markdown.contains("```diff\n--- a/src/lib.rs"), "{markdown}");
         assert!(!markdown.contains("c::g"), "{markdown}");
+    }
+
+    #[test]
+    fn the_summary_s_failing_count_is_the_table_s() {
+        let counts = Counts {
+            generated: 84,
+            compiled: 84,
+            passed: 67,
+            panicked: 16,
+            flaky: 1,
+            ..Counts::default()
+        };
+        assert_eq!(
+            counts_line(&counts),
+            "84 tests, 67 passed, 17 failing (16 panicked, 1 flaky), 0 dropped"
+        );
+        let clean = Counts {
+            generated: 1,
+            compiled: 1,
+            passed: 1,
+            ..Counts::default()
+        };
+        assert_eq!(
+            counts_line(&clean),
+            "1 test, 1 passed, 0 failing, 0 dropped"
+        );
     }
 }

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 
 use crate::report::style::{DIM, ERROR, HEADING, paint};
 use crate::scratch::RunReport;
-use crate::scratch::execute::Outcome;
 
 pub fn render_human(report: &RunReport) -> String {
     let mut out = String::new();
@@ -42,18 +41,10 @@ pub fn render_human(report: &RunReport) -> String {
             }
         }
     }
-    let count = |outcome: Outcome| report.count(outcome);
     let _ = writeln!(
         out,
-        "\n{}: {} passed, {} failed, {} panicked, {} timed out, {} crashed, {} flaky, {} dropped ({}, build {} ms, run {} ms)",
-        crate::output::plural(report.results.len(), "test"),
-        count(Outcome::Passed),
-        count(Outcome::Failed),
-        count(Outcome::Panicked),
-        count(Outcome::TimedOut),
-        count(Outcome::Crashed),
-        count(Outcome::Flaky),
-        count(Outcome::Dropped),
+        "\n{} ({}, build {} ms, run {} ms)",
+        crate::report::review::counts_line(&crate::document::Counts::of(report)),
         crate::output::plural(report.build_rounds as usize, "build round"),
         report.timings.build_ms,
         report.timings.run_ms

@@ -36,7 +36,6 @@ pub fn failure_id(kind: &str, function: &str, oracle: &str, input: &str, failure
 
 /// The `dualtrack.review/v1` document of a run, with its scope (`run-tests`, ...).
 pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewDocument {
-    let count = |outcome: Outcome| report.count(outcome);
     let tests: Vec<TestRecord> = report
         .results
         .iter()
@@ -61,18 +60,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewD
         .map(finding_of)
         .collect();
     let mut document = ReviewDocument::empty(&run_id(), scope, engine);
-    document.counts = Counts {
-        generated: report.results.len(),
-        compiled: report.results.len() - count(Outcome::Dropped),
-        passed: count(Outcome::Passed),
-        failed: count(Outcome::Failed),
-        panicked: count(Outcome::Panicked),
-        flaky: count(Outcome::Flaky),
-        timed_out: count(Outcome::TimedOut),
-        crashed: count(Outcome::Crashed),
-        dropped: count(Outcome::Dropped),
-        cut: report.cut,
-    };
+    document.counts = Counts::of(report);
     document.per_function = per_function(&tests);
     document.tests = tests;
     document.findings = findings;
