@@ -786,6 +786,10 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub all_functions: bool,
 
+    /// List every unspecified site (the terminal shows ten)
+    #[arg(long)]
+    pub gaps: bool,
+
     /// Exit 1 when site coverage is below this percentage (0-100)
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub min: Option<f64>,

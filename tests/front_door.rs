@@ -412,3 +412,26 @@ fn an_unclosed_bracket_is_placed_where_rustc_places_it() {
         .unwrap();
     assert_eq!(strict.status.code(), Some(2));
 }
+
+#[test]
+fn score_is_compact_like_review_and_says_what_next() {
+    let output = dualtrack()
+        .args(["score", "--manifest-path"])
+        .arg(fixture("ledger/Cargo.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let listed = text
+        .split("Unspecified sites")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("#"))
+        .count();
+    assert_eq!(listed, 10, "{text}");
+    assert!(text.contains("more: --gaps lists them all"), "{text}");
+    assert!(
+        text.contains("next: write items for the unspecified sites"),
+        "{text}"
+    );
+}

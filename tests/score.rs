@@ -101,7 +101,7 @@ fn score_flags_promises_with_no_code_and_lists_gaps_by_file_and_line() {
         );
     }
     let output = dualtrack()
-        .args(["score", "--manifest-path"])
+        .args(["score", "--gaps", "--manifest-path"])
         .arg(fixture("ledger/Cargo.toml"))
         .output()
         .unwrap();

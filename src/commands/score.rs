@@ -58,9 +58,11 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         ScoreFormat::Markdown => {
             super::emit(global, &render_markdown(&report, &analysis), Styling::Plain)?
         }
-        ScoreFormat::Human => {
-            super::emit(global, &render_human(&report, &analysis), Styling::Styled)?
-        }
+        ScoreFormat::Human => super::emit(
+            global,
+            &render_human(&report, &analysis, args.gaps),
+            Styling::Styled,
+        )?,
     }
     let min_sites = args.min.or(config.score.min);
     let min_items = args.min_items.or(config.score.min_items);

@@ -15,8 +15,12 @@ fn site_index(analysis: &Analysis) -> HashMap<&str, &Site> {
     analysis.sites().map(|s| (s.id.as_str(), s)).collect()
 }
 
-/// The terminal rendering: coverage, per-function table, links, gaps, warnings.
-pub fn render_human(report: &ScoreReport, analysis: &Analysis) -> String {
+/// Unspecified sites listed on a terminal without `--gaps`, as `review` lists its gaps.
+const GAPS_SHOWN: usize = 10;
+
+/// The terminal rendering: coverage, per-function table, links, gaps (the first ten unless
+/// `all_gaps`), warnings, and the step that fits.
+pub fn render_human(report: &ScoreReport, analysis: &Analysis, all_gaps: bool) -> String {
     let sites = site_index(analysis);
     let mut out = String::new();
     let _ = writeln!(
@@ -79,7 +83,12 @@ pub fn render_human(report: &ScoreReport, analysis: &Analysis) -> String {
             "\n{} (no item speaks to them)",
             paint(HEADING, "Unspecified sites")
         );
-        for id in &report.unspecified_sites {
+        let shown = if all_gaps {
+            report.unspecified_sites.len()
+        } else {
+            GAPS_SHOWN
+        };
+        for id in report.unspecified_sites.iter().take(shown) {
             match sites.get(id.as_str()) {
                 Some(site) => {
                     let _ = writeln!(
@@ -97,6 +106,19 @@ pub fn render_human(report: &ScoreReport, analysis: &Analysis) -> String {
                 }
             }
         }
+        if report.unspecified_sites.len() > shown {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    DIM,
+                    &format!(
+                        "... and {} more: --gaps lists them all, --format json too",
+                        report.unspecified_sites.len() - shown
+                    )
+                )
+            );
+        }
     }
     if !report.warnings.is_empty() {
         out.push('\n');
@@ -111,7 +133,29 @@ pub fn render_human(report: &ScoreReport, analysis: &Analysis) -> String {
             );
         }
     }
+    if let Some(next) = next_step(report) {
+        let _ = writeln!(out, "\n{} {next}", paint(HEADING, "next:"));
+    }
     out
+}
+
+/// What to do about the score: target functions, write items, or cover the gaps.
+fn next_step(report: &ScoreReport) -> Option<&'static str> {
+    if report.site_count() == 0 {
+        Some(
+            "no function is in scope: name them on the spec's `Target:` line (or pass \
+             --all-functions)",
+        )
+    } else if report.promise_count() == 0 {
+        Some("the spec has no items yet: fill in its sections, then score again")
+    } else if !report.unspecified_sites.is_empty() {
+        Some(
+            "write items for the unspecified sites, then `cargo dualtrack review` attacks what \
+             the spec promises",
+        )
+    } else {
+        None
+    }
 }
 
 /// Markdown that fits a pull-request comment.
