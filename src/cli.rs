@@ -347,7 +347,7 @@ pub struct ReconcileArgs {
     pub run: Option<String>,
 
     /// List the run's failures and their status (without it, and with nothing else asked, a
-    /// terminal gets a walk through the undecided ones, a key each)
+    /// terminal gets a walk through the undecided ones: a letter and Enter each)
     #[arg(long)]
     pub list: bool,
 
@@ -910,12 +910,32 @@ pub enum AnalyzeFormat {
 }
 
 /// Drop the `dualtrack` that cargo inserts when it runs `cargo-dualtrack` as a subcommand.
+/// The command line's definition: `-h` is short (the commands and the global options), with
+/// `review`'s own flags, which plain `cargo dualtrack` takes too, under `--help` and
+/// `cargo dualtrack review -h`.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+        .mut_args(|arg| {
+            let own = matches!(arg.get_id().as_str(), "help" | "version");
+            if arg.is_global_set() || own {
+                arg
+            } else {
+                arg.hide_short_help(true)
+            }
+        })
+        .after_help(format!(
+            "Plain `cargo dualtrack` runs `review`: `cargo dualtrack review -h` lists its \
+             flags.\n\n{AFTER_HELP}"
+        ))
+}
+
 /// The command line parsed. Global options go before or after the subcommand, as cargo's do;
 /// `review`'s own flags, which plain `cargo dualtrack` takes, go only where they mean something:
 /// without a subcommand, or after `review`.
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
-    let mut command = Cli::command();
+    use clap::FromArgMatches;
+    let mut command = command();
     let matches = command.try_get_matches_from_mut(args)?;
     if let Some((name, _)) = matches.subcommand() {
         let misplaced = command.get_arguments().find(|arg| {

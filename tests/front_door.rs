@@ -435,3 +435,25 @@ fn score_is_compact_like_review_and_says_what_next() {
         "{text}"
     );
 }
+
+#[test]
+fn short_help_is_short_and_says_where_review_s_flags_are() {
+    let help = |args: &[&str]| {
+        let output = dualtrack().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let short = help(&["-h"]);
+    assert!(
+        short.lines().count() <= 60,
+        "{} lines:\n{short}",
+        short.lines().count()
+    );
+    assert!(
+        short.contains("`cargo dualtrack review -h` lists its flags"),
+        "{short}"
+    );
+    assert!(!short.contains("--all-functions"), "{short}");
+    assert!(help(&["--help"]).contains("--all-functions"));
+    assert!(help(&["review", "-h"]).contains("--all-functions"));
+}

@@ -38,6 +38,13 @@ fn a_kept_test_is_checked_in_and_fails_under_plain_cargo_test() {
         "{}",
         String::from_utf8_lossy(&kept.stderr)
     );
+    // The check-in build says what it is doing while it runs.
+    assert!(
+        String::from_utf8_lossy(&kept.stderr)
+            .contains("reconcile: building 1 test where it will go"),
+        "{}",
+        String::from_utf8_lossy(&kept.stderr)
+    );
     let kept: Value = util::checked(&kept.stdout).unwrap();
     assert_eq!(kept["checked_in"]["tests"][0], test);
     // `average` is public API: its test is an integration test, naming the crate.

@@ -48,7 +48,18 @@ pub fn check_in(
             &finished.stderr,
         ))
     };
-    let written = super::check_in(&area.copy, tests, &build, drop_broken)?;
+    // The build takes a while on a cold scratch copy: say what is happening.
+    let stage = progress.stage(
+        &format!(
+            "building {} where {} will go",
+            crate::output::plural(tests.len(), "test"),
+            if tests.len() == 1 { "it" } else { "they" }
+        ),
+        None,
+    );
+    let written = super::check_in(&area.copy, tests, &build, drop_broken);
+    stage.finish(None);
+    let written = written?;
     journal::write_to_tree(&area, workspace, &written.touched)?;
     Ok(written)
 }
