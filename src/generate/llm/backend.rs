@@ -41,6 +41,15 @@ pub trait ModelBackend: Send + Sync {
 pub type Sending<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Exchange, ApiError>> + Send + 'a>>;
 
+/// rustls's cryptography for every HTTPS client of the process: ring (reqwest is built without
+/// a provider of its own). Installed once; a later call, or one an embedder made, is kept.
+pub fn install_tls_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// A wire format: how a request is written and a reply read.
 pub trait WireFormat: Send + Sync {
     /// The path below the base URL.
@@ -230,6 +239,7 @@ impl Backend {
             _ => Vec::new(),
         };
         let wire = provider.wire();
+        install_tls_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()

@@ -445,6 +445,7 @@ mod test {
     }
 
     async fn send(server: &MockServer, patience: Patience) -> Result<Exchange, ApiError> {
+        crate::generate::llm::backend::install_tls_provider();
         let client = reqwest::Client::new();
         post_json(
             &client,
