@@ -334,10 +334,12 @@ Examples:
 
 Decisions go to .dualtrack/decisions.toml (commit it), one table per finding id; the next
 review marks those findings kept, accepted or deferred and fails only on new ones. A kept test
-goes to a `dualtrack_tests.rs` child module beside the function's file (src/lib.rs →
-src/lib/dualtrack_tests.rs, with a `#[cfg(test)] mod dualtrack_tests;` line added); the
-package must still build its tests, or nothing is written. Each decision is
-also a `decision` row in .dualtrack/ledger.csv.";
+that names only the crate's public API goes to an integration test file of its package
+(`ledger::money` → tests/dualtrack_money.rs); one that needs private names goes to a
+`dualtrack_tests.rs` child module beside the function's file (src/lib.rs →
+src/lib/dualtrack_tests.rs, with a `#[cfg(test)] mod dualtrack_tests;` line added). The package
+must still build its tests, or nothing is written. Each decision is also a `decision` row in
+.dualtrack/ledger.csv.";
 
 #[derive(Debug, Clone, Args)]
 pub struct ReconcileArgs {
