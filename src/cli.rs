@@ -917,7 +917,7 @@ pub enum AnalyzeFormat {
 /// `cargo dualtrack review -h`.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    Cli::command()
+    let mut command = Cli::command()
         .mut_args(|arg| {
             let own = matches!(arg.get_id().as_str(), "help" | "version");
             if arg.is_global_set() || own {
@@ -929,7 +929,18 @@ pub fn command() -> clap::Command {
         .after_help(format!(
             "Plain `cargo dualtrack` runs `review`: `cargo dualtrack review -h` lists its \
              flags.\n\n{AFTER_HELP}"
-        ))
+        ));
+    // The global options reach every command once built; those that build nothing take no
+    // features, and their help does not offer them.
+    command.build();
+    for name in ["init", "stats", "clean"] {
+        command = command.mut_subcommand(name, |sub| {
+            ["features", "all_features", "no_default_features"]
+                .into_iter()
+                .fold(sub, |sub, id| sub.mut_arg(id, |arg| arg.hide(true)))
+        });
+    }
+    command
 }
 
 /// The command line parsed. Global options go before or after the subcommand, as cargo's do;

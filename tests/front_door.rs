@@ -457,3 +457,17 @@ fn short_help_is_short_and_says_where_review_s_flags_are() {
     assert!(help(&["--help"]).contains("--all-functions"));
     assert!(help(&["review", "-h"]).contains("--all-functions"));
 }
+
+#[test]
+fn commands_that_build_nothing_do_not_offer_features() {
+    let help = |command: &str| {
+        let output = dualtrack().args([command, "--help"]).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    for command in ["init", "stats", "clean"] {
+        assert!(!help(command).contains("--features"), "{command}");
+    }
+    for command in ["review", "analyze", "run-tests"] {
+        assert!(help(command).contains("--features"), "{command}");
+    }
+}
