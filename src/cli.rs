@@ -735,12 +735,13 @@ pub struct RunnerArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub reruns: u32,
 
-    /// How builds and tests are confined
+    /// How builds and tests are confined; `none` (asked for by name) runs even a model's tests
+    /// unconfined
     #[arg(long, value_enum, default_value_t = crate::scratch::sandbox::SandboxChoice::Auto)]
     pub sandbox: crate::scratch::sandbox::SandboxChoice,
 
-    /// Run without a sandbox, even tests a model wrote
-    #[arg(long, conflicts_with = "sandbox")]
+    /// Deprecated spelling of `--sandbox none` (kept for one release, with a warning)
+    #[arg(long, conflicts_with = "sandbox", hide = true)]
     pub no_sandbox: bool,
 
     /// Show this tree outside the workspace to builds and tests, read-only, for links in the

@@ -471,3 +471,23 @@ fn commands_that_build_nothing_do_not_offer_features() {
         assert!(help(command).contains("--features"), "{command}");
     }
 }
+
+#[test]
+fn a_deprecated_spelling_still_works_and_says_the_new_one() {
+    let dir = copy_fixture("ledger");
+    let output = dualtrack()
+        .args(["run-tests", "--no-sandbox"])
+        .arg(util::fixture("../tests/data/ledger_method_sequence.rs"))
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: --no-sandbox is deprecated: use --sandbox none"),
+        "{stderr}"
+    );
+    assert!(output.status.code().is_some_and(|c| c <= 1), "{stderr}");
+    let help = dualtrack().args(["run-tests", "--help"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("--no-sandbox"));
+}

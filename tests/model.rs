@@ -116,7 +116,8 @@ async fn openai_responses_end_to_end() {
             "run-tests",
             "--format",
             "json",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--manifest-path",
         ])
         .arg(dir.path().join("Cargo.toml"))
@@ -246,7 +247,8 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         &[
             "--fn",
             "planted::average",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--no-fixes",
             "--format",
             "json",
@@ -310,7 +312,8 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
         &[
             "--fn",
             "planted::average",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--no-fixes",
             "--format",
             "json",
@@ -331,7 +334,8 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "gpt-test",
             "--fn",
             "planted::average",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--no-fixes",
             "--format",
             "json",
@@ -362,7 +366,8 @@ async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
             "--concurrency",
             "1",
             "--no-cache",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--no-fixes",
             "--format",
             "json",
@@ -584,7 +589,13 @@ fn review_local(dir: &tempfile::TempDir, server: &MockServer) -> std::process::O
         ])
         .arg("--base-url")
         .arg(format!("{}/v1", server.uri()))
-        .args(["--fn", "planted::average", "--no-sandbox", "--no-fixes"])
+        .args([
+            "--fn",
+            "planted::average",
+            "--sandbox",
+            "none",
+            "--no-fixes",
+        ])
         .args(["--format", "json", "--manifest-path"])
         .arg(dir.path().join("Cargo.toml"))
         .env_remove("OPENAI_API_KEY")
@@ -687,7 +698,8 @@ async fn a_fix_the_model_proposes_is_offered_only_once_verified() {
             "--fn",
             "planted::total_price",
             "--skip-offline",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--format",
             "json",
         ],
@@ -905,7 +917,8 @@ async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
             "0",
             "--skip-offline",
             "--no-fixes",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--format",
             "json",
         ],
@@ -992,7 +1005,8 @@ async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
             "--fn",
             "layers_core::average",
             "--skip-offline",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--format",
             "json",
         ],
@@ -1011,7 +1025,7 @@ async fn a_verified_fix_leaves_no_trace_in_the_next_run_s_build() {
     )
     .unwrap();
     let rerun = dualtrack()
-        .args(["run-tests", "--no-sandbox", "--format", "json"])
+        .args(["run-tests", "--sandbox", "none", "--format", "json"])
         .arg(&module)
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
@@ -1045,7 +1059,8 @@ async fn fixes_stay_within_what_is_left_of_max_cost() {
             "--concurrency",
             "1",
             "--skip-offline",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--format",
             "json",
         ],
@@ -1178,7 +1193,8 @@ async fn total_timeout_counts_from_the_first_request_not_the_offline_pass() {
         &[
             "--fn",
             "planted::average",
-            "--no-sandbox",
+            "--sandbox",
+            "none",
             "--no-fixes",
             "--max-per-fn",
             "1",

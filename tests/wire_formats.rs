@@ -410,7 +410,8 @@ async fn a_test_that_does_not_compile_is_repaired_from_the_compiler_s_words() {
                 "planted::average",
                 "--skip-offline",
                 "--no-fixes",
-                "--no-sandbox",
+                "--sandbox",
+                "none",
             ])
             .args(["--format", "json", "--manifest-path"])
             .arg(dir.path().join("Cargo.toml"))

@@ -273,7 +273,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
 }
 
 /// The scratch runs' options: from the flags, one deadline for every run of this review (the
-/// offline pass, a model's tests, repairs). A model's tests need a sandbox, or `--no-sandbox`:
+/// offline pass, a model's tests, repairs). A model's tests need a sandbox, or `--sandbox none`:
 /// checked before any token is spent.
 fn run_options(r: &Review, run_dir: &Path) -> anyhow::Result<RunOptions> {
     let model_written = r.args.engine.provider().is_some();

@@ -58,17 +58,23 @@ pub fn runner_options(
     model_written: bool,
     command: &'static str,
 ) -> anyhow::Result<RunOptions> {
+    if runner.no_sandbox && !global.quiet {
+        eprintln!("warning: --no-sandbox is deprecated: use --sandbox none");
+    }
     let choice = if runner.no_sandbox {
         SandboxChoice::None
     } else {
         runner.sandbox
     };
+    // `--sandbox none` by name is the consent to run a model's tests unconfined; `auto`
+    // finding no mechanism is not.
+    let asked_for_none = choice == SandboxChoice::None;
     let mechanism = Mechanism::choose(choice)?;
     if mechanism == Mechanism::None {
-        if model_written && !runner.no_sandbox {
+        if model_written && !asked_for_none {
             return Err(InputError::new(
                 "tests from a model engine do not run unsandboxed: install bubblewrap \
-                 (`apt-get install bubblewrap`), or pass --no-sandbox to run them anyway",
+                 (`apt-get install bubblewrap`), or pass --sandbox none to run them anyway",
             )
             .into());
         }
