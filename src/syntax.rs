@@ -83,6 +83,10 @@ pub fn unbalanced_delimiter(text: &str) -> Option<SyntaxError> {
     let mut open: Vec<(u8, u32, u32)> = Vec::new();
     let (mut line, mut line_start, mut i) = (1u32, 0usize, 0usize);
     while i < bytes.len() {
+        if let Some(next) = skip_comment_or_literal(bytes, i, &mut line, &mut line_start) {
+            i = next;
+            continue;
+        }
         let byte = bytes[i];
         match byte {
             b'\n' => {
@@ -90,16 +94,6 @@ pub fn unbalanced_delimiter(text: &str) -> Option<SyntaxError> {
                 line_start = i + 1;
                 i += 1;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = skip_block_comment(bytes, i, &mut line, &mut line_start);
-            }
-            b'"' => i = skip_string(bytes, i + 1, &mut line, &mut line_start),
-            b'\'' => i = skip_char_or_lifetime(bytes, i),
             b'(' | b'[' | b'{' => {
                 open.push((byte, line, column(i, line_start)));
                 i += 1;
@@ -272,17 +266,11 @@ fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
                 nesting.end_segment();
             }
         }
+        if let Some(next) = skip_comment_or_literal(bytes, i, &mut line, &mut line_start) {
+            i = next;
+            continue;
+        }
         match byte {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = skip_block_comment(bytes, i, &mut line, &mut line_start);
-            }
-            b'"' => i = skip_string(bytes, i + 1, &mut line, &mut line_start),
-            b'\'' => i = skip_char_or_lifetime(bytes, i),
             b'(' | b'[' | b'{' => {
                 // The group is one more element of the enclosing chain (`f(x)(y)`, `a[0][0]`).
                 if !nesting.open() {
@@ -331,6 +319,30 @@ fn check_nesting_within(text: &str, limit: usize) -> Result<(), SyntaxError> {
         }
     }
     Ok(())
+}
+
+/// Past a comment, a string or a char literal (or a lifetime) starting at `i`, newlines
+/// counted; `None` when none starts there. Brackets and operators inside them are no code.
+fn skip_comment_or_literal(
+    bytes: &[u8],
+    mut i: usize,
+    line: &mut u32,
+    line_start: &mut usize,
+) -> Option<usize> {
+    match bytes[i] {
+        b'/' if bytes.get(i + 1) == Some(&b'/') => {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            Some(i)
+        }
+        b'/' if bytes.get(i + 1) == Some(&b'*') => {
+            Some(skip_block_comment(bytes, i, line, line_start))
+        }
+        b'"' => Some(skip_string(bytes, i + 1, line, line_start)),
+        b'\'' => Some(skip_char_or_lifetime(bytes, i)),
+        _ => None,
+    }
 }
 
 /// Past a word or a number at `i` (a number's fraction, `1.5`, is not a field access).

@@ -180,6 +180,24 @@ fn global_options_go_before_or_after_the_subcommand() {
     );
 }
 
+/// `COMMAND FLAGS` on the planted fixture, which must exit 2; what it said.
+fn usage_error(command: &[&str], flags: &[&str]) -> String {
+    let output = dualtrack()
+        .args(command)
+        .args(flags)
+        .arg("--manifest-path")
+        .arg(fixture("planted/Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{command:?} {flags:?}: {stderr}"
+    );
+    stderr
+}
+
 #[test]
 fn an_unknown_feature_is_a_usage_error() {
     for command in [
@@ -187,14 +205,7 @@ fn an_unknown_feature_is_a_usage_error() {
         &["score", "--all-functions"][..],
         &["review", "--all-functions"][..],
     ] {
-        let output = dualtrack()
-            .args(command)
-            .args(["--features", "nosuchfeat", "--manifest-path"])
-            .arg(fixture("planted/Cargo.toml"))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{command:?}: {stderr}");
+        let stderr = usage_error(command, &["--features", "nosuchfeat"]);
         assert!(stderr.contains("`nosuchfeat`"), "{stderr}");
         assert!(
             !stderr.contains("scratch"),
@@ -211,14 +222,7 @@ fn a_function_filter_that_matches_nothing_is_a_usage_error_everywhere() {
         &["review"][..],
         &["generate"][..],
     ] {
-        let output = dualtrack()
-            .args(command)
-            .args(["--fn", "nonexistent", "--manifest-path"])
-            .arg(fixture("planted/Cargo.toml"))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{command:?}: {stderr}");
+        let stderr = usage_error(command, &["--fn", "nonexistent"]);
         assert!(
             stderr.contains("no function matches"),
             "{command:?}: {stderr}"
@@ -280,16 +284,23 @@ fn clean_keeps_latest_naming_a_run_that_exists() {
     assert!(stderr.contains("no review has run here yet"), "{stderr}");
 }
 
-#[test]
-fn one_of_a_thing_is_said_in_the_singular() {
+/// `run-tests FLAGS` of the one-test file `tests/data/ledger_method_sequence.rs` on a copy of
+/// the ledger fixture.
+fn run_one_test(flags: &[&str]) -> std::process::Output {
     let dir = copy_fixture("ledger");
-    let output = dualtrack()
-        .args(["run-tests", "-v"])
-        .arg(util::fixture("../tests/data/ledger_method_sequence.rs"))
+    dualtrack()
+        .arg("run-tests")
+        .args(flags)
+        .arg(fixture("../tests/data/ledger_method_sequence.rs"))
         .arg("--manifest-path")
         .arg(dir.path().join("Cargo.toml"))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn one_of_a_thing_is_said_in_the_singular() {
+    let output = run_one_test(&["-v"]);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -474,14 +485,7 @@ fn commands_that_build_nothing_do_not_offer_features() {
 
 #[test]
 fn a_deprecated_spelling_still_works_and_says_the_new_one() {
-    let dir = copy_fixture("ledger");
-    let output = dualtrack()
-        .args(["run-tests", "--no-sandbox"])
-        .arg(util::fixture("../tests/data/ledger_method_sequence.rs"))
-        .arg("--manifest-path")
-        .arg(dir.path().join("Cargo.toml"))
-        .output()
-        .unwrap();
+    let output = run_one_test(&["--no-sandbox"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("warning: --no-sandbox is deprecated: use --sandbox none"),
