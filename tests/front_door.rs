@@ -256,6 +256,16 @@ fn clean_keeps_latest_naming_a_run_that_exists() {
             .output()
             .unwrap()
     };
+    let says_no_review_ran = || {
+        let list = dualtrack()
+            .args(["reconcile", "--list", "--manifest-path"])
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&list.stderr);
+        assert_eq!(list.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("no review has run here yet"), "{stderr}");
+    };
     assert_eq!(clean("1").status.code(), Some(0));
     assert_eq!(
         std::fs::read_to_string(runs.join("latest")).unwrap(),
@@ -263,25 +273,11 @@ fn clean_keeps_latest_naming_a_run_that_exists() {
     );
     assert_eq!(clean("0").status.code(), Some(0));
     assert!(!runs.join("latest").exists());
-    let list = dualtrack()
-        .args(["reconcile", "--list", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&list.stderr);
-    assert_eq!(list.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no review has run here yet"), "{stderr}");
+    says_no_review_ran();
     // `latest` left naming a run removed by hand says the same.
     std::fs::create_dir_all(&runs).unwrap();
     std::fs::write(runs.join("latest"), "r300-1\n").unwrap();
-    let list = dualtrack()
-        .args(["reconcile", "--list", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&list.stderr);
-    assert_eq!(list.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no review has run here yet"), "{stderr}");
+    says_no_review_ran();
 }
 
 /// `run-tests FLAGS` of the one-test file `tests/data/ledger_method_sequence.rs` on a copy of
