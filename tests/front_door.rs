@@ -26,6 +26,10 @@ fn review_piped(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::proces
     let mut command = dualtrack();
     command
         .env_remove("NO_COLOR")
+        // The environment the tests run in may choose for them (CI sets CARGO_TERM_COLOR).
+        .env_remove("CARGO_TERM_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .args([
             "review",
             "-v",
@@ -96,6 +100,9 @@ fn on_a_terminal(args: &[&str], dir: &Path) -> String {
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .env_remove("NO_COLOR")
+        .env_remove("CARGO_TERM_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env_remove("CARGO_TARGET_DIR")
         .env("TERM", "xterm-256color")
         .stdin(Stdio::null())
