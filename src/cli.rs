@@ -63,6 +63,25 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = "Package selection")]
     pub workspace: bool,
 
+    /// Leave this package out of --workspace (repeatable)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SPEC",
+        requires = "workspace",
+        help_heading = "Package selection"
+    )]
+    pub exclude: Vec<String>,
+
+    /// Where builds, runs and reports go, as for cargo (default: the workspace's target dir)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Compilation options"
+    )]
+    pub target_dir: Option<PathBuf>,
+
     /// Features to activate (space or comma separated, repeatable)
     #[arg(
         short = 'F',
@@ -112,6 +131,18 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// The packages the flags select; `workspace` for the commands that work on the whole
+    /// workspace whatever the flags say.
+    pub fn package_selection(&self, workspace: bool) -> crate::workspace::PackageSelection {
+        crate::workspace::PackageSelection {
+            manifest_path: self.manifest_path.clone(),
+            packages: self.packages.clone(),
+            workspace,
+            exclude: self.exclude.clone(),
+            target_dir: self.target_dir.clone(),
+        }
+    }
+
     /// The options a follow-up command must repeat to see the same crate and the same code:
     /// the manifest and the features, as words.
     pub fn repeated_options(&self) -> Vec<String> {
@@ -119,6 +150,10 @@ impl GlobalArgs {
         if let Some(path) = &self.manifest_path {
             words.push("--manifest-path".to_owned());
             words.push(path.display().to_string());
+        }
+        if let Some(dir) = &self.target_dir {
+            words.push("--target-dir".to_owned());
+            words.push(dir.display().to_string());
         }
         words.extend(self.feature_selection().cargo_args());
         words

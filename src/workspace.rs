@@ -19,6 +19,10 @@ pub struct PackageSelection {
     pub manifest_path: Option<PathBuf>,
     pub packages: Vec<String>,
     pub workspace: bool,
+    /// Members `--exclude` leaves out of `--workspace`, as cargo's specs.
+    pub exclude: Vec<String>,
+    /// `--target-dir`: where builds and runs go instead of the workspace's target directory.
+    pub target_dir: Option<PathBuf>,
 }
 
 /// A loaded workspace and the packages selected from it.
@@ -215,7 +219,7 @@ impl Workspace {
             }
             chosen
         } else if selection.workspace {
-            members
+            members.clone()
         } else {
             // As cargo: a member's own manifest selects that member; the workspace root's
             // manifest selects the default members (which cargo reports as the root package,
@@ -240,13 +244,34 @@ impl Workspace {
                     metadata.workspace_default_packages()
                 }
                 Some(package) => vec![package],
-                None => members,
+                None => members.clone(),
             }
         };
+        for spec in &selection.exclude {
+            if !members.iter().any(|p| package_matches_spec(p, spec)) {
+                return Err(InputError::new(format!(
+                    "--exclude {spec}: no member of the workspace is named so"
+                ))
+                .into());
+            }
+        }
+        let selected: Vec<&Package> = selected
+            .into_iter()
+            .filter(|p| {
+                !selection
+                    .exclude
+                    .iter()
+                    .any(|spec| package_matches_spec(p, spec))
+            })
+            .collect();
         let packages = selected.into_iter().map(select_targets).collect();
+        let target_directory = match &selection.target_dir {
+            Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.clone()),
+            None => metadata.target_directory.clone().into_std_path_buf(),
+        };
         Ok(Workspace {
             root: metadata.workspace_root.clone().into_std_path_buf(),
-            target_directory: metadata.target_directory.clone().into_std_path_buf(),
+            target_directory,
             packages,
         })
     }

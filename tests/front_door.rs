@@ -498,3 +498,74 @@ fn a_deprecated_spelling_still_works_and_says_the_new_one() {
     let help = dualtrack().args(["run-tests", "--help"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&help.stdout).contains("--no-sandbox"));
 }
+
+#[test]
+fn exclude_and_target_dir_mean_what_they_mean_to_cargo() {
+    let packages = |extra: &[&str]| {
+        let output = dualtrack()
+            .args(["analyze", "--format", "json", "--workspace"])
+            .args(extra)
+            .arg("--manifest-path")
+            .arg(fixture("multi/Cargo.toml"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let document = util::checked(&output.stdout).unwrap();
+        document["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["package"].as_str().unwrap().to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let all = packages(&[]);
+    assert_eq!(all.len(), 2, "{all:?}");
+    let first = all.iter().next().unwrap().clone();
+    let rest = packages(&["--exclude", &first]);
+    assert!(!rest.contains(&first) && rest.len() == 1, "{rest:?}");
+    let stderr = usage_error_in(
+        &["analyze", "--workspace", "--exclude", "nosuchpkg"],
+        "multi",
+    );
+    assert!(stderr.contains("--exclude nosuchpkg"), "{stderr}");
+    // Without --workspace there is nothing to exclude from: as cargo, a usage error.
+    usage_error_in(&["analyze", "--exclude", &first], "multi");
+
+    let dir = copy_fixture("ledger");
+    let target = tempfile::tempdir().unwrap();
+    let output = dualtrack()
+        .args([
+            "review",
+            "--fn",
+            "ledger::split_evenly",
+            "--fail-on",
+            "never",
+            "--target-dir",
+        ])
+        .arg(target.path())
+        .arg("--manifest-path")
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(target.path().join("dualtrack/runs/latest").is_file());
+    assert!(!dir.path().join("target/dualtrack/runs").exists());
+}
+
+/// `ARGS` on the fixture `name`, which must exit 2; what it said.
+fn usage_error_in(args: &[&str], name: &str) -> String {
+    let output = dualtrack()
+        .args(args)
+        .arg("--manifest-path")
+        .arg(fixture(&format!("{name}/Cargo.toml")))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    stderr
+}

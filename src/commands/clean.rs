@@ -9,14 +9,10 @@ use crate::cli::{CleanArgs, GlobalArgs};
 use crate::error::ExitCode;
 use crate::output::Styling;
 use crate::scratch::ScratchArea;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &CleanArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: true,
-    })?;
+    let workspace = Workspace::load(&global.package_selection(true))?;
     let area = ScratchArea::open(&workspace)?;
     let mut removed = Vec::new();
     for dir in [&area.copy, &area.target, &area.tmp] {

@@ -11,7 +11,7 @@ use crate::cli::{FunctionArgs, GlobalArgs, SpecArgs};
 use crate::config::Config;
 use crate::error::InputError;
 use crate::spec::model::Spec;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub struct Context {
     pub workspace: Workspace,
@@ -23,11 +23,7 @@ pub struct Context {
 impl Context {
     /// The workspace `--manifest-path`, `-p` and `--workspace` select, and its config.
     pub fn open(global: &GlobalArgs) -> anyhow::Result<Context> {
-        let workspace = Workspace::load(&PackageSelection {
-            manifest_path: global.manifest_path.clone(),
-            packages: global.packages.clone(),
-            workspace: global.workspace,
-        })?;
+        let workspace = Workspace::load(&global.package_selection(global.workspace))?;
         workspace.check_features(&global.feature_selection())?;
         let config = Config::load(&workspace.root)?;
         let cwd = std::env::current_dir().context("failed to read the current directory")?;

@@ -8,17 +8,13 @@ use std::path::Path;
 use crate::cli::GlobalArgs;
 use crate::error::ExitCode;
 use crate::output::{Styling, write_atomically};
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 /// The `.gitattributes` line for the ledger: union merges keep both branches' rows.
 const LEDGER_ATTRIBUTE: (&str, &str) = (".dualtrack/ledger.csv", "merge=union");
 
 pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: global.workspace,
-    })?;
+    let workspace = Workspace::load(&global.package_selection(global.workspace))?;
     let mut out = String::new();
     let config = workspace.root.join("dualtrack.toml");
     let cargo_config = workspace.root.join(".cargo").join("dualtrack.toml");

@@ -17,14 +17,10 @@ use crate::progress::Progress;
 use crate::reconcile::run_dir::{lock_reconcile, read_run};
 use crate::reconcile::walk::walk;
 use crate::reconcile::{Reconcile, Requested, failures, normal_id, reconcile};
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: true,
-    })?;
+    let workspace = Workspace::load(&global.package_selection(true))?;
     workspace.check_features(&global.feature_selection())?;
     let config = Config::load(&workspace.root)?;
     check_flags(args)?;

@@ -10,15 +10,11 @@ use crate::review::findings::review_document;
 use crate::scratch::ModuleInput;
 use crate::setup::runner::{run_or_stop, runner_options};
 use crate::testfile::parse_test_module;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode> {
     crate::interrupt::install();
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: true,
-    })?;
+    let workspace = Workspace::load(&global.package_selection(true))?;
     workspace.check_features(&global.feature_selection())?;
     let mut modules = Vec::new();
     for path in &args.files {

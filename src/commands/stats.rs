@@ -4,14 +4,10 @@ use crate::cli::{GlobalArgs, StatsArgs, StatsBy, StatsFormat};
 use crate::error::ExitCode;
 use crate::ledger::{self, GroupBy};
 use crate::output::Styling;
-use crate::workspace::{PackageSelection, Workspace};
+use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let workspace = Workspace::load(&PackageSelection {
-        manifest_path: global.manifest_path.clone(),
-        packages: global.packages.clone(),
-        workspace: true,
-    })?;
+    let workspace = Workspace::load(&global.package_selection(true))?;
     let rows = ledger::read(&ledger::path(&workspace.root))?;
     let by = match args.by {
         StatsBy::Engine => GroupBy::Engine,
