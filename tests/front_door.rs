@@ -189,20 +189,7 @@ fn global_options_go_before_or_after_the_subcommand() {
 
 /// `COMMAND FLAGS` on the planted fixture, which must exit 2; what it said.
 fn usage_error(command: &[&str], flags: &[&str]) -> String {
-    let output = dualtrack()
-        .args(command)
-        .args(flags)
-        .arg("--manifest-path")
-        .arg(fixture("planted/Cargo.toml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{command:?} {flags:?}: {stderr}"
-    );
-    stderr
+    usage_error_in(&[command, flags].concat(), "planted")
 }
 
 #[test]

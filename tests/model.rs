@@ -217,14 +217,19 @@ async fn a_refused_key_stops_with_exit_2_naming_the_variable() {
     );
 }
 
-#[tokio::test]
-async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
-    let server = MockServer::start().await;
-    let answer = json!({"tests": [{
+/// A model's answer: one test of `planted::average` with no values to average.
+fn average_of_nothing() -> Value {
+    json!({"tests": [{
         "name": "average_of_nothing", "function": "planted::average", "targets": [],
         "spec_items": [], "category": "empty", "oracle": "no panic", "input": "average(0, 0)",
         "rationale": "zero count", "code": "#[test]\nfn average_of_nothing() {\n    let _ = average(0, 0);\n}"
-    }]});
+    }]})
+}
+
+#[tokio::test]
+async fn review_with_a_model_reports_its_findings_usage_and_transcripts() {
+    let server = MockServer::start().await;
+    let answer = average_of_nothing();
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -1166,11 +1171,7 @@ async fn nothing_from_outside_the_crate_reaches_the_model() {
 #[tokio::test]
 async fn total_timeout_counts_from_the_first_request_not_the_offline_pass() {
     let server = MockServer::start().await;
-    let answer = json!({"tests": [{
-        "name": "average_of_nothing", "function": "planted::average", "targets": [],
-        "spec_items": [], "category": "empty", "oracle": "no panic", "input": "average(0, 0)",
-        "rationale": "zero count", "code": "#[test]\nfn average_of_nothing() {\n    let _ = average(0, 0);\n}"
-    }]});
+    let answer = average_of_nothing();
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .respond_with(chat_reply(answer.to_string(), 100))

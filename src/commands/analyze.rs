@@ -50,16 +50,22 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
     if unparsed > 0 && args.strict {
         eprintln!(
             "error: {} not read (--strict): fix the errors above, or drop --strict to skip them",
-            crate::output::plural(unparsed, "file was").replace("files was", "files were")
+            files_were(unparsed)
         );
         return Ok(ExitCode::Usage);
     }
     if unparsed > 0 && !global.quiet && args.format == AnalyzeFormat::Human {
         eprintln!(
             "warning: {} not read, and {} functions skipped (--strict makes that exit 2)",
-            crate::output::plural(unparsed, "file was").replace("files was", "files were"),
+            files_were(unparsed),
             if unparsed == 1 { "its" } else { "their" }
         );
     }
     Ok(ExitCode::Clean)
+}
+
+/// `1 file was`, `3 files were`.
+fn files_were(count: usize) -> String {
+    let verb = if count == 1 { "was" } else { "were" };
+    format!("{} {verb}", crate::output::plural(count, "file"))
 }

@@ -306,6 +306,7 @@ pub fn add_reproduce(
         .iter()
         .map(|word| format!(" {}", shell_word(word)))
         .collect();
+    let invocation = invocation();
     for finding in findings {
         if finding.kind != FindingKind::Failure {
             continue;
@@ -318,8 +319,7 @@ pub fn add_reproduce(
         };
         let module = module.strip_prefix(cwd).unwrap_or(module);
         finding.reproduce = Some(format!(
-            "{} run-tests {} --test {test}{options}",
-            invocation(),
+            "{invocation} run-tests {} --test {test}{options}",
             shell_word(&module.display().to_string())
         ));
     }
