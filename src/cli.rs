@@ -82,6 +82,45 @@ pub struct GlobalArgs {
     )]
     pub target_dir: Option<PathBuf>,
 
+    /// Require Cargo.lock to stay as it is, as for cargo
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        help_heading = "Manifest options"
+    )]
+    pub locked: bool,
+
+    /// Run without accessing the network, as for cargo
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        help_heading = "Manifest options"
+    )]
+    pub offline: bool,
+
+    /// Both --locked and --offline
+    #[arg(
+        long,
+        global = true,
+        hide_short_help = true,
+        help_heading = "Manifest options"
+    )]
+    pub frozen: bool,
+
+    /// Parallel jobs, as for cargo: its builds' jobs, tests run at once, files parsed at once
+    /// (default: one per core)
+    #[arg(
+        short = 'j',
+        long,
+        global = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..),
+        help_heading = "Compilation options"
+    )]
+    pub jobs: Option<u32>,
+
     /// Features to activate (space or comma separated, repeatable)
     #[arg(
         short = 'F',
@@ -140,6 +179,21 @@ impl GlobalArgs {
             workspace,
             exclude: self.exclude.clone(),
             target_dir: self.target_dir.clone(),
+            access: self.cargo_access(),
+        }
+    }
+
+    /// `--jobs`, 0 when not given: one per core.
+    pub fn jobs(&self) -> usize {
+        self.jobs.map_or(0, |jobs| jobs as usize)
+    }
+
+    /// `--locked`, `--offline`, `--frozen`.
+    pub fn cargo_access(&self) -> crate::workspace::CargoAccess {
+        crate::workspace::CargoAccess {
+            locked: self.locked,
+            offline: self.offline,
+            frozen: self.frozen,
         }
     }
 
@@ -155,6 +209,7 @@ impl GlobalArgs {
             words.push("--target-dir".to_owned());
             words.push(dir.display().to_string());
         }
+        words.extend(self.cargo_access().cargo_args());
         words.extend(self.feature_selection().cargo_args());
         words
     }
@@ -312,9 +367,9 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub no_fixes: bool,
 
-    /// Most tests for one function
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub max_per_fn: u32,
+    /// Most tests for one function [default: 20 from the offline engine, 8 asked of a model]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_per_fn: Option<u32>,
 
     /// Most tests in all, spread over the functions in scope (0: no limit). Without it, each
     /// function keeps its best 3 tests and every further one potent enough to break it, up
@@ -384,7 +439,7 @@ pub struct ReconcileArgs {
     pub run: Option<String>,
 
     /// List the run's failures and their status (without it, and with nothing else asked, a
-    /// terminal gets a walk through the undecided ones: a letter and Enter each)
+    /// terminal gets a walk through the undecided ones: one key each)
     #[arg(long)]
     pub list: bool,
 
@@ -576,9 +631,9 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub functions: FunctionArgs,
 
-    /// Most tests for one function
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub max_per_fn: u32,
+    /// Most tests for one function [default: 20 from the offline engine, 8 asked of a model]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_per_fn: Option<u32>,
 
     /// Most tests in all, spread over the functions in scope (0: no limit)
     #[arg(long, value_name = "N", default_value_t = 25)]
@@ -619,8 +674,12 @@ pub struct ModelArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
-    /// Tests asked of the model per function
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    /// Deprecated spelling of --max-per-fn (kept for one release, with a warning)
+    #[arg(long = "tests-per-fn", value_name = "N", hide = true, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub deprecated_tests_per_fn: Option<u32>,
+
+    /// The tests asked of the model per function, once the flags are read (`with_config`).
+    #[arg(skip = DEFAULT_TESTS_ASKED)]
     pub tests_per_fn: u32,
 
     /// Requests in flight at once
@@ -658,6 +717,13 @@ pub struct ModelArgs {
     pub max_cost: Option<f64>,
 }
 
+/// Most tests the offline engine writes for one function, unless `--max-per-fn` says.
+pub const DEFAULT_MAX_PER_FN: u32 = 20;
+
+/// Tests asked of a model per function, unless `--max-per-fn` says: fewer than the offline
+/// engine's, as each costs tokens.
+pub const DEFAULT_TESTS_ASKED: u32 = 8;
+
 impl ReviewArgs {
     /// The arguments with what `dualtrack.toml` says where the command line is silent.
     pub fn with_config(&self, config: &crate::config::Config) -> ReviewArgs {
@@ -667,8 +733,14 @@ impl ReviewArgs {
             .or(config.engine)
             .unwrap_or(Engine::Offline);
         args.repair_rounds = self.repair_rounds.or(config.repair_rounds);
-        args.model = self.model.with_config(config, args.engine);
+        args.max_per_fn = self.model.max_per_fn(self.max_per_fn);
+        args.model = self.model.with_config(config, args.engine, args.max_per_fn);
         args
+    }
+
+    /// Most tests the offline engine writes for one function.
+    pub fn offline_max_per_fn(&self) -> usize {
+        self.max_per_fn.unwrap_or(DEFAULT_MAX_PER_FN) as usize
     }
 }
 
@@ -680,14 +752,38 @@ impl GenerateArgs {
             .engine_flag
             .or(config.engine)
             .unwrap_or(Engine::Offline);
-        args.model = self.model.with_config(config, args.engine);
+        args.max_per_fn = self.model.max_per_fn(self.max_per_fn);
+        args.model = self.model.with_config(config, args.engine, args.max_per_fn);
         args
+    }
+
+    /// Most tests the offline engine writes for one function.
+    pub fn offline_max_per_fn(&self) -> usize {
+        self.max_per_fn.unwrap_or(DEFAULT_MAX_PER_FN) as usize
     }
 }
 
 impl ModelArgs {
-    fn with_config(&self, config: &crate::config::Config, engine: Engine) -> ModelArgs {
+    /// `--max-per-fn`, or the deprecated `--tests-per-fn` (with a warning) standing in for it.
+    fn max_per_fn(&self, max_per_fn: Option<u32>) -> Option<u32> {
+        let deprecated = self.deprecated_tests_per_fn;
+        if deprecated.is_some() {
+            eprintln!(
+                "warning: --tests-per-fn is deprecated: use --max-per-fn (it serves every engine)"
+            );
+        }
+        max_per_fn.or(deprecated)
+    }
+
+    fn with_config(
+        &self,
+        config: &crate::config::Config,
+        engine: Engine,
+        max_per_fn: Option<u32>,
+    ) -> ModelArgs {
         let mut args = self.clone();
+        // A model is asked for at most 50 tests at once: its answer must fit one response.
+        args.tests_per_fn = max_per_fn.map_or(DEFAULT_TESTS_ASKED, |n| n.min(50));
         args.model = self.model.clone().or_else(|| config.model.clone());
         // A committed file must not send a provider's key elsewhere: only the local server's
         // address comes from it (its key is a variable of its own).
@@ -751,16 +847,6 @@ pub struct RunnerArgs {
     /// Seconds each test may run before it is stopped
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
-
-    /// Tests run at once (default: one per core)
-    #[arg(
-        short = 'j',
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    pub jobs: usize,
 
     /// What the untouched copy must do before tests are injected
     #[arg(long, value_enum, default_value_t = crate::scratch::Baseline::Build)]
@@ -929,16 +1015,6 @@ pub struct AnalyzeArgs {
     /// Exit 1 when any file does not parse or a module's file is missing
     #[arg(long)]
     pub strict: bool,
-
-    /// Worker threads for parsing (default: one per core)
-    #[arg(
-        short = 'j',
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        hide_default_value = true
-    )]
-    pub jobs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,45 @@ pub struct PackageSelection {
     pub exclude: Vec<String>,
     /// `--target-dir`: where builds and runs go instead of the workspace's target directory.
     pub target_dir: Option<PathBuf>,
+    /// `--locked`, `--offline`, `--frozen`, for every cargo run on this workspace.
+    pub access: CargoAccess,
+}
+
+/// `--locked`, `--offline`, `--frozen`: what cargo may do to the lock file and whether it may
+/// use the network, as cargo reads them. Passed on to every cargo the tool runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CargoAccess {
+    /// The lock file must not change.
+    pub locked: bool,
+    /// No network.
+    pub offline: bool,
+    /// Both.
+    pub frozen: bool,
+}
+
+impl CargoAccess {
+    /// The flags as given: for `cargo metadata` and `cargo fetch`.
+    pub fn cargo_args(&self) -> Vec<String> {
+        [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ]
+        .into_iter()
+        .filter(|(given, _)| *given)
+        .map(|(_, flag)| flag.to_owned())
+        .collect()
+    }
+
+    /// For the scratch copy's builds, which run `--offline` whatever was asked (the sandbox
+    /// has no network): whether the lock file may change.
+    pub fn build_args(&self) -> Vec<String> {
+        if self.locked || self.frozen {
+            vec!["--locked".to_owned()]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// A loaded workspace and the packages selected from it.
@@ -31,6 +70,8 @@ pub struct Workspace {
     pub root: PathBuf,
     pub target_directory: PathBuf,
     pub packages: Vec<SelectedPackage>,
+    /// What cargo may do to the lock file and the network, for every later cargo run.
+    pub cargo_access: CargoAccess,
 }
 
 /// One selected package with the targets the analyzer walks.
@@ -169,6 +210,7 @@ impl Workspace {
     pub fn load(selection: &PackageSelection) -> anyhow::Result<Workspace> {
         let mut command = MetadataCommand::new();
         command.no_deps();
+        command.other_options(selection.access.cargo_args());
         if let Some(manifest_path) = &selection.manifest_path {
             if !manifest_path.exists() {
                 return Err(InputError::new(format!(
@@ -273,6 +315,7 @@ impl Workspace {
             root: metadata.workspace_root.clone().into_std_path_buf(),
             target_directory,
             packages,
+            cargo_access: selection.access,
         })
     }
 

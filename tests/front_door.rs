@@ -74,6 +74,12 @@ fn no_colour_reaches_a_redirected_stream_unless_asked() {
 
 /// Run `dualtrack ARGS` with stdout and stderr on a pseudo-terminal; what the terminal got.
 fn on_a_terminal(args: &[&str], dir: &Path) -> String {
+    on_a_terminal_answering(args, dir, &[])
+}
+
+/// Run `dualtrack ARGS` on a pseudo-terminal, stdin too, typing `answers` one by one, each when
+/// a walk's prompt (`[q]uit > `) appears; what the terminal got.
+fn on_a_terminal_answering(args: &[&str], dir: &Path, answers: &[&str]) -> String {
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty writes two descriptors it opened into the pointers given.
     let opened = unsafe {
@@ -95,6 +101,11 @@ fn on_a_terminal(args: &[&str], dir: &Path) -> String {
         )
     };
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-dualtrack"));
+    let stdin = if answers.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::from(slave.try_clone().unwrap())
+    };
     command
         .args(args)
         .arg("--manifest-path")
@@ -105,22 +116,30 @@ fn on_a_terminal(args: &[&str], dir: &Path) -> String {
         .env_remove("CLICOLOR_FORCE")
         .env_remove("CARGO_TARGET_DIR")
         .env("TERM", "xterm-256color")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave));
     let mut child = command.spawn().unwrap();
     // The parent's ends of the terminal go, so that reading ends when the child's do.
     drop(command);
+    let mut typist = master.try_clone().unwrap();
+    let answers: Vec<String> = answers.iter().map(|a| a.to_string()).collect();
     let reader = std::thread::spawn(move || {
         let mut master = master;
         let mut seen = Vec::new();
         let mut buffer = [0u8; 4096];
+        let mut typed = 0;
         // Linux answers EIO once every writer has closed: the end.
         while let Ok(n) = master.read(&mut buffer) {
             if n == 0 {
                 break;
             }
             seen.extend_from_slice(&buffer[..n]);
+            let prompts = String::from_utf8_lossy(&seen).matches("[q]uit > ").count();
+            while typed < prompts.min(answers.len()) {
+                std::io::Write::write_all(&mut typist, answers[typed].as_bytes()).unwrap();
+                typed += 1;
+            }
         }
         seen
     });
@@ -555,4 +574,157 @@ fn usage_error_in(args: &[&str], name: &str) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
     stderr
+}
+
+#[test]
+fn the_walk_takes_a_key_without_enter() {
+    let dir = copy_fixture("ledger");
+    let manifest = dir.path().join("Cargo.toml");
+    let review = util::dualtrack_on(
+        &manifest,
+        &["review", "--all-functions", "--fail-on", "never", "-q"],
+    );
+    assert!(review.status.success(), "{review:?}");
+    // One key for the first finding, no Enter; `q` ends the walk.
+    let shown = on_a_terminal_answering(&["reconcile"], dir.path(), &["l", "q"]);
+    assert!(shown.contains("[1/"), "{shown}");
+    assert!(
+        shown.contains("[2/"),
+        "the first key was not taken alone: {shown}"
+    );
+    let decisions = std::fs::read_to_string(dir.path().join(".dualtrack/decisions.toml"))
+        .unwrap_or_else(|e| panic!("no decision was recorded ({e}): {shown}"));
+    assert_eq!(
+        decisions.matches("decision = \"deferred\"").count(),
+        1,
+        "{decisions}"
+    );
+    assert_eq!(decisions.matches("decision = ").count(), 1, "{decisions}");
+}
+
+#[test]
+fn locked_offline_and_frozen_reach_every_cargo_as_cargo_reads_them() {
+    // The fixture has no lock file: cargo would have to write one.
+    let dir = copy_fixture("ledger");
+    let manifest = dir.path().join("Cargo.toml");
+    let review = [
+        "review",
+        "--fn",
+        "ledger::split_evenly",
+        "--fail-on",
+        "never",
+        "-q",
+    ];
+    for flag in ["--locked", "--frozen"] {
+        let output = util::dualtrack_on(&manifest, &[&review[..], &[flag]].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&format!("Cargo.lock is missing or out of date, and {flag}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("scratch/"), "{stderr}");
+        assert!(!dir.path().join("Cargo.lock").exists());
+    }
+    // Global flags, before the command too.
+    let output = util::dualtrack_on(&manifest, &["--locked", "analyze", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    // With the lock file in place, --locked is satisfied.
+    let generated = std::process::Command::new("cargo")
+        .args(["generate-lockfile", "--offline", "--manifest-path"])
+        .arg(&manifest)
+        .status()
+        .unwrap();
+    assert!(generated.success());
+    let output = util::dualtrack_on(&manifest, &[&review[..], &["--locked"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+
+    // --offline: a dependency that is nowhere local is not looked for on the network.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"needs_a_crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\ndualtrack-no-such-crate-anywhere = \"1\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub fn half(x: u8) -> u8 {\n    x / 2\n}\n",
+    )
+    .unwrap();
+    let output = util::dualtrack_on(
+        &dir.path().join("Cargo.toml"),
+        &["review", "--all-functions", "--offline", "-q"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("offline mode"), "{stderr}");
+}
+
+#[test]
+fn dash_j_means_jobs_in_every_command() {
+    let helps: Vec<String> = ["analyze", "review", "run-tests", "generate", "score"]
+        .iter()
+        .map(|command| {
+            let output = dualtrack().args([command, "--help"]).output().unwrap();
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            // The words from the flag to the end of its description, however they wrap.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let start = words.iter().position(|w| *w == "--jobs").unwrap();
+            let end = start
+                + words[start..]
+                    .iter()
+                    .position(|w| w.ends_with("core)"))
+                    .unwrap();
+            words[start..=end].join(" ")
+        })
+        .collect();
+    assert!(
+        helps[0].contains("Parallel jobs, as for cargo"),
+        "{helps:?}"
+    );
+    assert!(helps.iter().all(|help| help == &helps[0]), "{helps:?}");
+    let manifest = fixture("ledger/Cargo.toml");
+    for args in [&["-j", "1", "analyze"][..], &["analyze", "--jobs=2"][..]] {
+        let output = util::dualtrack_on(&manifest, &[args, &["-q"]].concat());
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {output:?}");
+    }
+    let stderr = usage_error(&["analyze"], &["-j", "0"]);
+    assert!(stderr.contains("-j"), "{stderr}");
+}
+
+#[test]
+fn tests_per_fn_is_an_alias_of_max_per_fn_that_says_so() {
+    let generate = |flag: &str| {
+        let output = util::dualtrack_on(
+            &fixture("ledger/Cargo.toml"),
+            &[
+                "generate",
+                "--fn",
+                "ledger::split_evenly",
+                "--format",
+                "json",
+                flag,
+                "2",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let tests = document["tests"].as_array().unwrap().len();
+        (tests, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (tests, stderr) = generate("--max-per-fn");
+    assert_eq!(tests, 2);
+    assert!(!stderr.contains("deprecated"), "{stderr}");
+    let (tests, stderr) = generate("--tests-per-fn");
+    assert_eq!(tests, 2, "the old spelling still limits the tests");
+    assert!(
+        stderr.contains("warning: --tests-per-fn is deprecated: use --max-per-fn"),
+        "{stderr}"
+    );
+    let help = dualtrack().args(["generate", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(!help.contains("--tests-per-fn"), "{help}");
+    assert!(help.contains("--max-per-fn"), "{help}");
 }

@@ -45,6 +45,7 @@ pub fn build_check_args(
     .to_vec();
     args.push(root.join("Cargo.toml").to_string_lossy().into_owned());
     args.extend(features.cargo_args());
+    args.extend(workspace.cargo_access.build_args());
     for package in packages {
         // By version too: a dependency may share the name (`itoa` depends on itself, through
         // its dev-dependencies).

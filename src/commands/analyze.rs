@@ -20,7 +20,7 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
         &AnalyzeOptions {
             include_tests: args.include_tests,
             filter,
-            jobs: args.jobs,
+            jobs: global.jobs(),
         },
     );
     if args.functions.names_any() && analysis.functions.is_empty() {

@@ -28,7 +28,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
         &AnalyzeOptions {
             include_tests: false,
             filter,
-            jobs: 0,
+            jobs: global.jobs(),
         },
     );
     if filtering && analysis.functions.is_empty() {
@@ -53,7 +53,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
             &features,
             &specs,
             OfflineOptions {
-                max_per_fn: args.max_per_fn as usize,
+                max_per_fn: args.offline_max_per_fn(),
                 max_tests: (args.max_tests > 0).then_some(args.max_tests as usize),
                 private: args.private,
                 potent: false,

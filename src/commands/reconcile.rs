@@ -14,6 +14,7 @@ use crate::decisions::Decisions;
 use crate::error::{ExitCode, InputError};
 use crate::output::Styling;
 use crate::progress::Progress;
+use crate::reconcile::keys::Keys;
 use crate::reconcile::run_dir::{lock_reconcile, read_run};
 use crate::reconcile::walk::walk;
 use crate::reconcile::{Reconcile, Requested, failures, normal_id, reconcile};
@@ -36,13 +37,12 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs) -> anyhow::Result<ExitCode
     if !decides(args)
         && !args.list
         && args.format == ReconcileFormat::Human
-        && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal()
+        && let Some(mut keys) = Keys::stdin()
     {
         let mut open = failures(&run.report);
         open.retain(|f| decisions.decision(&f.id).is_none());
-        let (mut input, mut out) = (std::io::stdin().lock(), std::io::stderr());
-        requested.add_choices(walk(&open, &run.report, &mut input, &mut out)?);
+        requested.add_choices(walk(&open, &run.report, &mut keys, &mut std::io::stderr())?);
     }
     // Ctrl-C while the tests build stops the build, and what was written is rolled back.
     // Not before: during the walk Ctrl-C ends the process with nothing written.

@@ -41,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         &AnalyzeOptions {
             include_tests: false,
             filter,
-            jobs: 0,
+            jobs: global.jobs(),
         },
     );
     if args.functions.names_any() && analysis.functions.is_empty() {

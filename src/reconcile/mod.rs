@@ -4,6 +4,7 @@
 //! `commands/reconcile.rs` reads the flags, walks the terminal and prints the result.
 
 pub mod apply;
+pub mod keys;
 pub mod run_dir;
 pub mod walk;
 

@@ -1,5 +1,6 @@
 //! The terminal walk of `reconcile`: each undecided failure shown, a key read for it.
 
+use super::keys::Answers;
 use crate::document::{Finding, ReviewDocument};
 
 /// What the human chose for one finding at the terminal.
@@ -18,7 +19,7 @@ pub enum Choice {
 pub fn walk(
     findings: &[&Finding],
     report: &ReviewDocument,
-    input: &mut dyn std::io::BufRead,
+    answers: &mut dyn Answers,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Vec<(String, Choice)>> {
     let mut choices = Vec::new();
@@ -69,18 +70,15 @@ pub fn walk(
         loop {
             write!(out, "    {keys} > ")?;
             out.flush()?;
-            let mut line = String::new();
-            if input.read_line(&mut line)? == 0 {
+            let Some(choice) = answers.choice()? else {
                 return Ok(choices);
-            }
-            let choice = match line.trim().to_lowercase().as_str() {
+            };
+            let choice = match choice.as_str() {
                 "k" | "keep" => Choice::Keep,
                 "a" | "accept" => {
                     write!(out, "    why is the code right? (optional) > ")?;
                     out.flush()?;
-                    let mut reason = String::new();
-                    input.read_line(&mut reason)?;
-                    Choice::Accept(reason.trim().to_owned())
+                    Choice::Accept(answers.line()?.unwrap_or_default())
                 }
                 "p" | "apply" if fix.is_some() => Choice::Apply,
                 "l" | "later" => Choice::Later,
@@ -88,10 +86,7 @@ pub fn walk(
                 "q" | "quit" => return Ok(choices),
                 other => {
                     let apply = if fix.is_some() { "p, " } else { "" };
-                    writeln!(
-                        out,
-                        "    `{other}` is not a choice: type k, a, {apply}l, s or q, then Enter"
-                    )?;
+                    writeln!(out, "    `{other}` is not a choice: k, a, {apply}l, s or q")?;
                     continue;
                 }
             };
@@ -106,6 +101,7 @@ pub fn walk(
 mod test {
     use serde_json::json;
 
+    use super::super::keys::Lines;
     use super::*;
 
     #[test]
@@ -130,7 +126,7 @@ mod test {
             .unwrap();
         // F-1: a wrong key, then keep; F-2: apply; F-3: accept with a reason; F-4: skip;
         // F-5: later.
-        let mut input = "x\nK\np\na\nthe caller checks\ns\nl\n".as_bytes();
+        let mut input = Lines("x\nK\np\na\nthe caller checks\ns\nl\n".as_bytes());
         let mut shown = Vec::new();
         let choices = walk(&findings, &report, &mut input, &mut shown).unwrap();
         assert_eq!(
@@ -149,11 +145,11 @@ mod test {
         assert!(shown.contains("[2/5] F-2 likely_bug c::g"), "{shown}");
         assert!(shown.contains("verified fix: guard\n-a\n+b\n"), "{shown}");
         assert!(
-            shown.contains("`x` is not a choice: type k, a, l, s or q, then Enter"),
+            shown.contains("`x` is not a choice: k, a, l, s or q"),
             "{shown}"
         );
         // Apply is offered only where there is a fix; quit keeps what was chosen.
-        let mut input = "p\nq\n".as_bytes();
+        let mut input = Lines("p\nq\n".as_bytes());
         let choices = walk(&findings, &report, &mut input, &mut Vec::new()).unwrap();
         assert!(choices.is_empty());
     }

@@ -117,7 +117,14 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     let (args, workspace) = (r.args, r.workspace);
     // Read before the long part: a broken file fails the command now, not after the run.
     let decisions = Decisions::load(&workspace.root)?;
-    let scope = scope(workspace, args, r.config, r.filter, r.progress)?;
+    let scope = scope(
+        workspace,
+        r.global.jobs(),
+        args,
+        r.config,
+        r.filter,
+        r.progress,
+    )?;
     let features = workspace.features_by_crate(&r.global.feature_selection());
     let gaps = (!r.specs.is_empty() && !scope.nothing)
         .then(|| score(r.specs.to_vec(), Vec::new(), &scope.scoped, true));
@@ -291,7 +298,8 @@ fn model_args(args: &ReviewArgs, scope: &Scope) -> crate::cli::ModelArgs {
     let mut model_args = args.model.clone();
     if !scope.whole_crate {
         let share = FEATURE_BUDGET / scope.scoped.functions.len().max(1);
-        model_args.tests_per_fn = (share as u32).clamp(3, model_args.tests_per_fn);
+        // Never more than asked, even when fewer than the three each would get.
+        model_args.tests_per_fn = (share as u32).max(3).min(model_args.tests_per_fn);
     }
     model_args
 }
@@ -330,7 +338,7 @@ fn generate(
             features,
             r.specs,
             OfflineOptions {
-                max_per_fn: args.max_per_fn as usize,
+                max_per_fn: args.offline_max_per_fn(),
                 // No feature-wide cap unless asked: a generated test costs milliseconds, and
                 // the breakers of every function in scope run.
                 max_tests: args.max_tests.filter(|&n| n > 0).map(|n| n as usize),
@@ -867,7 +875,7 @@ mod test {
     fn a_change_s_budget_is_spread_over_its_functions() {
         use clap::Parser;
         let args = match crate::cli::Cli::parse_from(["cargo-dualtrack", "review"]).command {
-            Some(crate::cli::Command::Review(args)) => args,
+            Some(crate::cli::Command::Review(args)) => args.with_config(&Default::default()),
             other => panic!("not a review: {other:?}"),
         };
         let asked = args.model.tests_per_fn;
@@ -880,6 +888,10 @@ mod test {
         assert_eq!(model_args(&args, &scope_of(20, false)).tests_per_fn, 3);
         // The whole crate is no one feature: every function gets what the flags say.
         assert_eq!(model_args(&args, &scope_of(20, true)).tests_per_fn, asked);
+        // Asked for fewer than three, a function gets no more.
+        let mut few = args.clone();
+        few.model.tests_per_fn = 2;
+        assert_eq!(model_args(&few, &scope_of(2, false)).tests_per_fn, 2);
     }
 
     #[test]

@@ -38,9 +38,11 @@ pub struct Scope {
     pub whole_crate: bool,
 }
 
-/// Analyze the crate and pick the functions in scope, saying on `progress` how many and why.
+/// Analyze the crate (`jobs` files at once, 0 for one per core) and pick the functions in
+/// scope, saying on `progress` how many and why.
 pub fn scope(
     workspace: &Workspace,
+    jobs: usize,
     args: &ReviewArgs,
     config: &Config,
     filter: &FunctionFilter,
@@ -52,7 +54,7 @@ pub fn scope(
         &AnalyzeOptions {
             include_tests: false,
             filter: FunctionFilter::default(),
-            jobs: 0,
+            jobs,
         },
     );
     stage.finish(None);

@@ -22,7 +22,7 @@ impl Builder<'_> {
         build_tests(
             &self.area.copy,
             self.targets,
-            &self.options.cargo_features,
+            &self.options.cargo_args,
             self.sandbox,
             self.env,
         )
@@ -92,7 +92,7 @@ pub(super) fn sync_sources(
     let fingerprint = format!(
         "{}:{}:{}",
         synced.fingerprint,
-        options.cargo_features.join(" "),
+        options.cargo_args.join(" "),
         options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
     );
     // The crate's own test code a baseline of these sources had to leave out stays out.
@@ -123,7 +123,7 @@ pub(super) fn sync_sources(
     };
     if !baseline_cached || options.baseline == Baseline::Skip {
         // Dependencies come first, with the network; the sandboxed build has none.
-        fetch(&area.copy)?;
+        fetch(&area.copy, &workspace.cargo_access.cargo_args())?;
     }
     Ok(Sources {
         fingerprint,
@@ -195,7 +195,7 @@ pub(super) fn baseline(
         run_own_tests(
             area,
             builder.targets,
-            &options.cargo_features,
+            &options.cargo_args,
             builder.sandbox,
             builder.env,
         )?;

@@ -73,18 +73,32 @@ impl BuildOutcome {
 pub(crate) const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Fetch the dependencies of the workspace at `root`, outside any sandbox (the sandboxed build
-/// has no network).
-pub fn fetch(root: &Path) -> anyhow::Result<()> {
+/// has no network), with `access` (`--locked`, `--offline`, `--frozen`) as given.
+pub fn fetch(root: &Path, access: &[String]) -> anyhow::Result<()> {
     // Fetching runs no code of the crate: the host's environment (proxies, registries) is
     // what it needs.
     let mut command = Command::new(cargo());
     command
         .current_dir(root)
         .args(["fetch", "--manifest-path"])
-        .arg(root.join("Cargo.toml"));
+        .arg(root.join("Cargo.toml"))
+        .args(access);
     let finished = run_with_timeout(command, BUILD_TIMEOUT, 1 << 20)?;
     if finished.status.is_some_and(|s| s.success()) {
         return Ok(());
+    }
+    // The lock file the user asked to keep would have to change: their flags and their tree
+    // disagree, which is for them to settle (exit 2), not a build failure.
+    if let Some(flag) = ["--locked", "--frozen"].into_iter().find(|flag| {
+        finished
+            .stderr
+            .contains(&format!("because {flag} was passed"))
+    }) {
+        return Err(crate::error::InputError::new(format!(
+            "Cargo.lock is missing or out of date, and {flag} forbids changing it: run \
+             `cargo generate-lockfile` (or `cargo update`) in the workspace, or leave out {flag}"
+        ))
+        .into());
     }
     // Dependencies that cannot be resolved (yanked, offline, a missing path) are the crate's
     // problem, like a build error: exit 4 with cargo's words.

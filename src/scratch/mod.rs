@@ -78,8 +78,8 @@ pub struct RunOptions {
     pub keep_scratch: Option<PathBuf>,
     /// Where the stages (baseline, build, run) are shown.
     pub progress: Progress,
-    /// `--features` and friends, passed on to every cargo build.
-    pub cargo_features: Vec<String>,
+    /// `--features` and friends, and `--locked`: passed on to every cargo build.
+    pub cargo_args: Vec<String>,
     /// A file of the copy to build as this text instead of the workspace's: a proposed fix
     /// under verification. The workspace is never touched.
     pub patch: Option<Patch>,
@@ -128,7 +128,7 @@ impl Default for RunOptions {
             limits: Limits::default(),
             keep_scratch: None,
             progress: Progress::hidden(),
-            cargo_features: Vec::new(),
+            cargo_args: Vec::new(),
             patch: None,
             allow_links: Vec::new(),
             deadline: None,

@@ -96,10 +96,18 @@ pub fn runner_options(
             ..Limits::default()
         },
         timeout: Duration::from_secs_f64(runner.timeout),
-        jobs: runner.jobs,
+        jobs: global.jobs(),
         keep_scratch: None,
         progress: Progress::new(command, global.quiet),
-        cargo_features: global.feature_selection().cargo_args(),
+        cargo_args: [
+            global.feature_selection().cargo_args(),
+            global.cargo_access().build_args(),
+            global
+                .jobs
+                .map(|jobs| vec![format!("--jobs={jobs}")])
+                .unwrap_or_default(),
+        ]
+        .concat(),
         baseline: runner.baseline,
         reruns: runner.reruns,
         allow_links: runner
