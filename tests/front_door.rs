@@ -377,6 +377,21 @@ fn review_ends_with_the_next_step_and_sums_up_spec_gaps() {
         text.contains("next: `cargo dualtrack reconcile` walks the 4 findings"),
         "{text}"
     );
+    // The summary's failing tests are the table's, summed.
+    let table_failing: u32 = text
+        .lines()
+        .skip_while(|line| !line.contains("tests  failing  dropped  function"))
+        .skip(1)
+        .map_while(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns.get(1)?.parse::<u32>().ok()
+        })
+        .sum();
+    assert!(table_failing > 0, "{text}");
+    assert!(
+        text.contains(&format!("passed, {table_failing} failing (")),
+        "{table_failing} failing in the table: {text}"
+    );
     // The gaps in one line, not one line each.
     assert!(!text.contains("unspecified site "), "{text}");
     assert!(text.contains("34 spec gaps"), "{text}");
@@ -476,6 +491,12 @@ fn short_help_is_short_and_says_where_review_s_flags_are() {
     assert!(!short.contains("--all-functions"), "{short}");
     assert!(help(&["--help"]).contains("--all-functions"));
     assert!(help(&["review", "-h"]).contains("--all-functions"));
+    // Where `reconcile --keep` puts a test, as it does (tests/reconcile.rs checks the places).
+    let reconcile = help(&["reconcile", "--help"]);
+    assert!(
+        reconcile.contains("tests/dualtrack_money.rs") && reconcile.contains("dualtrack_tests.rs"),
+        "{reconcile}"
+    );
 }
 
 #[test]

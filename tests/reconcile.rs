@@ -355,3 +355,53 @@ fn walk(root: &std::path::Path) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn two_branches_ledger_rows_merge_without_conflict_after_init() {
+    let dir = util::copy_fixture("ledger");
+    let root = dir.path();
+    let manifest = root.join("Cargo.toml");
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+    };
+    std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+    let init = util::dualtrack_on(&manifest, &["init"]);
+    assert!(init.status.success(), "{init:?}");
+    let review = |function: &str| {
+        let output = util::dualtrack_on(
+            &manifest,
+            &["review", "--fn", function, "--fail-on", "never", "-q"],
+        );
+        assert!(output.status.success(), "{output:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "empty"]);
+    review("ledger::split_evenly");
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "base"]);
+    // Each branch appends its own review's row to the same last line of the ledger.
+    git(&["checkout", "-qb", "one"]);
+    review("ledger::parse_cents");
+    git(&["commit", "-qam", "one"]);
+    git(&["checkout", "-q", "main"]);
+    git(&["checkout", "-qb", "two"]);
+    review("ledger::format_cents");
+    git(&["commit", "-qam", "two"]);
+    git(&["merge", "-q", "--no-edit", "one"]);
+    let ledger = std::fs::read_to_string(root.join(".dualtrack/ledger.csv")).unwrap();
+    assert!(!ledger.contains("<<<<<<<"), "{ledger}");
+    // One review row per branch, each task named after its branch.
+    for task in ["main", "one", "two"] {
+        let rows = ledger
+            .lines()
+            .filter(|row| row.starts_with("review,") && row.contains(&format!(",{task},")))
+            .count();
+        assert_eq!(rows, 1, "{task}: {ledger}");
+    }
+}
