@@ -865,6 +865,11 @@ pub struct RunnerArgs {
     #[arg(long, conflicts_with = "sandbox", hide = true)]
     pub no_sandbox: bool,
 
+    /// Run without the site probes (hit counters spliced into the scratch copy, which report
+    /// the sites each test reached); the tests' outcomes are the same either way
+    #[arg(long)]
+    pub no_probes: bool,
+
     /// Show this tree outside the workspace to builds and tests, read-only, for links in the
     /// workspace that point into it (repeatable; others dangle, with a warning)
     #[arg(long = "allow-link", value_name = "PATH")]

@@ -56,6 +56,56 @@ pub struct ReviewDocument {
     pub skipped: Vec<Skipped>,
     /// Tests and outcomes per function, in path order.
     pub per_function: Vec<FunctionRow>,
+    /// What the site probes saw the tests reach; absent when the run had no probes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Site coverage from evidence: the sites of the functions in scope that some test's run
+/// reached, beside the share the tests only targeted (by their metadata).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Evidence {
+    /// Sites of the functions in scope that carried a probe.
+    pub sites: usize,
+    /// Of those, the sites some test reached.
+    pub reached: usize,
+    /// `reached / sites`, 0 to 1; `null` when no site carried a probe.
+    #[schemars(extend("x-always-written" = true))]
+    pub coverage: Option<f64>,
+    /// The share of the same sites some test named as its target; `null` as `coverage`.
+    #[schemars(extend("x-always-written" = true))]
+    pub targeted: Option<f64>,
+    /// Functions in scope with sites no probe could go on, and why.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unprobed: std::collections::BTreeMap<String, String>,
+    /// Why the probes were taken out of the run, when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<String>,
+}
+
+/// One function's sites by evidence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct FunctionEvidence {
+    /// Its sites that carried a probe.
+    pub sites: usize,
+    /// The ids of those some test reached, in id order.
+    pub reached: Vec<String>,
+    /// Those no test reached: the untested edges.
+    pub unreached: Vec<UnreachedSite>,
+}
+
+/// A site no test reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UnreachedSite {
+    pub site: String,
+    /// `src/lib.rs:64`.
+    pub location: String,
+    /// The source line, trimmed.
+    pub snippet: String,
+    /// A guard or a panic site: an edge the tests did not try.
+    pub edge: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -178,6 +228,9 @@ pub struct TestRecord {
     /// Where it failed: `src/lib.rs:64`.
     #[schemars(extend("x-always-written" = true))]
     pub location: Option<String>,
+    /// The sites its run reached, by the probes; absent when the run had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<Vec<String>>,
 }
 
 impl TestRecord {
@@ -195,6 +248,7 @@ impl TestRecord {
             outcome,
             message: String::new(),
             location: None,
+            reached: None,
         }
     }
 }
@@ -481,6 +535,9 @@ pub struct FunctionRow {
     /// What a model spent on this function's tests; only with a model engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// Its sites by evidence; absent when the run had no probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<FunctionEvidence>,
 }
 
 /// Tests, passed, failing and dropped counts per function, in path order.
@@ -496,6 +553,7 @@ pub fn per_function(tests: &[TestRecord]) -> Vec<FunctionRow> {
                 failing: 0,
                 dropped: 0,
                 usage: None,
+                evidence: None,
             });
         row.tests += 1;
         match test.outcome {

@@ -12,6 +12,7 @@ pub mod decisions;
 pub mod document;
 pub mod effects;
 pub mod error;
+pub mod evidence;
 pub mod generate;
 pub mod input;
 pub mod interrupt;

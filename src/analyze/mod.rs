@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
 pub use filter::FunctionFilter;
-pub use model::{ANALYZE_SCHEMA, Analysis, AnalysisError, Function, PanicVia, Site, SiteKind};
+pub use model::{
+    ANALYZE_SCHEMA, Analysis, AnalysisError, Function, PanicVia, Site, SiteKind, Splice,
+};
 
 use crate::workspace::{ModDir, Workspace, normalize_lexically, source_dirs};
 use visit::{FileContext, RawFunction, visit_file};
@@ -257,6 +259,7 @@ fn finish_function(raw: RawFunction, path: String, package: &str, file: &str) ->
                 arm_guard: site.arm_guard,
                 outcome: site.outcome,
                 via: site.via,
+                probe: site.probe,
             }
         })
         .collect::<Vec<_>>();

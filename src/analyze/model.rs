@@ -64,6 +64,27 @@ pub enum PanicVia {
     Division,
 }
 
+/// Where a site's probe goes in the analyzed text of its file, by byte offset: what the scratch
+/// copy splices in to see the site reached. Never serialized: offsets hold only for the text
+/// that was analyzed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Splice {
+    /// A statement at this offset: just inside a block's `{` (the branch, arm or loop body
+    /// taken), or before a function's tail.
+    Statement(usize),
+    /// `{ probe; EXPR }` around the expression at `start..end`: an arm's body, a `return`,
+    /// a panicking macro.
+    Wrap { start: usize, end: usize },
+    /// `probe_fn(N, EXPR)` around the operand at `start..end`, handed back unchanged: the
+    /// divisor, the index, the receiver of `unwrap`; with `breaks`, only when the value is
+    /// the one a `?` propagates.
+    Pass {
+        start: usize,
+        end: usize,
+        breaks: bool,
+    },
+}
+
 /// One decision point inside a function body.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Site {
@@ -100,6 +121,9 @@ pub struct Site {
     /// `panic`: how it panics.
     #[serde(default)]
     pub via: Option<PanicVia>,
+    /// Where its probe goes; `None` where no probe may go (a `const fn`, a const context).
+    #[serde(skip)]
+    pub probe: Option<Splice>,
 }
 
 // Hand-written so that each kind carries exactly its own fields, and `arm_guard` is present
@@ -331,6 +355,7 @@ mod test {
             arm_guard: None,
             outcome: None,
             via: None,
+            probe: None,
         }
     }
 

@@ -18,7 +18,7 @@ use syn::{
 };
 
 use super::attrs::{cfg_attr_paths, is_test_code, path_attr};
-use super::model::{PanicVia, SiteKind};
+use super::model::{PanicVia, SiteKind, Splice};
 use super::names::{Container, function_path, self_type_name, trait_display, visibility_display};
 use super::span::{first, last};
 use crate::workspace::{ModDir, ModFileCandidate};
@@ -51,6 +51,7 @@ pub struct RawSite {
     pub arm_guard: Option<String>,
     pub outcome: Option<String>,
     pub via: Option<PanicVia>,
+    pub probe: Option<Splice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,8 @@ pub fn visit_file(file: &syn::File, source: &str, context: &FileContext) -> File
         fn_stack: Vec::new(),
         output: FileOutput::default(),
         macros: Default::default(),
+        const_depth: 0,
+        macro_depth: 0,
     };
     for item in &file.items {
         visitor.visit_item(item);
@@ -121,6 +124,8 @@ type Scope = (HashMap<String, Vec<String>>, HashSet<String>);
 struct FnFrame {
     /// The function's slot in the file's output.
     index: usize,
+    /// A `const fn`: its body may call no probe.
+    constant: bool,
     params: Vec<String>,
     /// Locals bound from parameters (`let text = input.trim();`), with the parameters they
     /// come from: a test of `text` is a test of `input`.
@@ -204,6 +209,12 @@ struct FileVisitor<'s> {
     output: FileOutput,
     /// The file's `macro_rules!` lists, expanded where invoked (`expand`).
     macros: super::expand::ListMacros,
+    /// Inside a const context (an array length, a `const { }` block, a const generic
+    /// argument): evaluated at compile time, so no probe.
+    const_depth: usize,
+    /// Inside code read from a macro's tokens (other than `cfg_if!`): its text is the macro's
+    /// input, or a definition shared by every expansion, so no probe.
+    macro_depth: usize,
 }
 
 /// The parts of a function item the walker needs, whatever kind of item it is.
@@ -285,6 +296,7 @@ impl FileVisitor<'_> {
         let saved_container = std::mem::replace(&mut self.container, Container::None);
         self.fn_stack.push(FnFrame {
             index,
+            constant: parts.sig.constness.is_some(),
             params: param_names(parts.sig),
             derived: HashMap::new(),
             sites: Vec::new(),
@@ -332,6 +344,12 @@ impl FileVisitor<'_> {
             .map(|frame| frame.params_in(&site.mentions))
             .unwrap_or_default();
         let guard = site.guard_if_param && !params.is_empty();
+        // Const evaluation may call no probe.
+        let probe = site.probe.filter(|_| {
+            self.const_depth == 0
+                && self.macro_depth == 0
+                && !self.fn_stack.last().is_some_and(|frame| frame.constant)
+        });
         let raw = RawSite {
             kind: site.kind,
             offset: site.token.byte_range().start,
@@ -346,6 +364,7 @@ impl FileVisitor<'_> {
             arm_guard: site.arm_guard,
             outcome: site.outcome,
             via: site.via,
+            probe,
         };
         if let Some(frame) = self.fn_stack.last_mut() {
             frame.sites.push(raw);
@@ -379,7 +398,8 @@ impl FileVisitor<'_> {
             first(tail),
             last(tail),
             self.expr_text(tail),
-        );
+        )
+        .probe(Splice::Statement(first(tail).byte_range().start));
         self.push_site(site.mentions(idents_of_expr(tail)));
     }
 
@@ -411,7 +431,11 @@ impl FileVisitor<'_> {
         .via(PanicVia::Macro)
         .mentions(mentions)
         // An assertion tests what it mentions and panics when that fails.
-        .guard_if_param(name.contains("assert"));
+        .guard_if_param(name.contains("assert"))
+        .probe(Splice::Wrap {
+            start: start.byte_range().start,
+            end: end.byte_range().end,
+        });
         self.push_site(site);
     }
 
@@ -623,9 +647,11 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         }
         if let Some(expanded) = self.macros.expand(&item.mac) {
             if let Some(items) = parse_all::<Item>(expanded) {
+                self.macro_depth += 1;
                 for inner in &items {
                     Visit::visit_item(self, inner);
                 }
+                self.macro_depth -= 1;
             }
             return;
         }
@@ -640,6 +666,9 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         } else {
             parse_all::<Item>(item.mac.tokens.clone()).map(|items| vec![(Vec::new(), items)])
         };
+        // `cfg_if!` hands its items to rustc as written; another macro may not.
+        let opaque = usize::from(!is_cfg_if);
+        self.macro_depth += opaque;
         for (attrs, items) in branches.unwrap_or_default() {
             // Every cfg branch counts, but a `cfg(test)` branch is test code.
             if is_test_code(&attrs) && !self.include_tests {
@@ -649,6 +678,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 Visit::visit_item(self, inner);
             }
         }
+        self.macro_depth -= opaque;
     }
 
     fn visit_impl_item_macro(&mut self, item: &'ast syn::ImplItemMacro) {
@@ -656,18 +686,49 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             return;
         }
         if let Some(items) = parse_all::<ImplItem>(item.mac.tokens.clone()) {
+            self.macro_depth += 1;
             for inner in &items {
                 Visit::visit_impl_item(self, inner);
             }
+            self.macro_depth -= 1;
         }
     }
 
     fn visit_trait_item_macro(&mut self, item: &'ast syn::TraitItemMacro) {
         if let Some(items) = parse_all::<TraitItem>(item.mac.tokens.clone()) {
+            self.macro_depth += 1;
             for inner in &items {
                 Visit::visit_trait_item(self, inner);
             }
+            self.macro_depth -= 1;
         }
+    }
+
+    fn visit_expr_const(&mut self, expr: &'ast syn::ExprConst) {
+        self.const_depth += 1;
+        visit::visit_expr_const(self, expr);
+        self.const_depth -= 1;
+    }
+
+    fn visit_expr_repeat(&mut self, expr: &'ast syn::ExprRepeat) {
+        self.visit_expr(&expr.expr);
+        self.const_depth += 1;
+        self.visit_expr(&expr.len);
+        self.const_depth -= 1;
+    }
+
+    // Expressions inside types (array lengths) and const generic arguments are evaluated at
+    // compile time.
+    fn visit_type(&mut self, ty: &'ast syn::Type) {
+        self.const_depth += 1;
+        visit::visit_type(self, ty);
+        self.const_depth -= 1;
+    }
+
+    fn visit_generic_argument(&mut self, argument: &'ast syn::GenericArgument) {
+        self.const_depth += 1;
+        visit::visit_generic_argument(self, argument);
+        self.const_depth -= 1;
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
@@ -715,7 +776,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let mut site =
             SiteBuilder::new(SiteKind::If, expr.if_token.span, end, self.expr_text(cond))
                 .mentions(idents_of_expr(cond))
-                .guard_if_param(exit.is_some());
+                .guard_if_param(exit.is_some())
+                .probe(Splice::Statement(after_brace(&expr.then_branch)));
         site.outcome = exit.map(|(first, last)| self.slice(first, last));
         site.has_else = Some(expr.else_branch.is_some());
         site.sub_conditions = Some(sub_conditions);
@@ -739,6 +801,12 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 .comma
                 .map_or_else(|| last(&arm.body), |comma| comma.spans[0]);
             let exit = expr_exit(&arm.body, returns_value);
+            let probe = match &*arm.body {
+                Expr::Block(body) if body.label.is_none() => {
+                    Splice::Statement(after_brace(&body.block))
+                }
+                body => wrap(body),
+            };
             let mut site = SiteBuilder::new(
                 SiteKind::MatchArm,
                 pattern_span,
@@ -746,7 +814,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 self.slice(pattern_span, pattern_span),
             )
             .mentions(tested)
-            .guard_if_param(exit.is_some());
+            .guard_if_param(exit.is_some())
+            .probe(probe);
             site.arm_guard = guard.map(|g| self.expr_text(g));
             site.outcome = exit.map(|(first, last)| self.slice(first, last));
             self.push_site(site);
@@ -768,6 +837,11 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             )
             .mentions(tested)
             .guard_if_param(true);
+            if let Some((_, else_expr)) = &init.diverge
+                && let Expr::Block(block) = &**else_expr
+            {
+                site = site.probe(Splice::Statement(after_brace(&block.block)));
+            }
             site.outcome = init
                 .diverge
                 .as_ref()
@@ -789,7 +863,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             expr.body.brace_token.span.close(),
             self.expr_text(&expr.cond),
         )
-        .mentions(idents_of_expr(&expr.cond));
+        .mentions(idents_of_expr(&expr.cond))
+        .probe(Splice::Statement(after_brace(&expr.body)));
         site.sub_conditions = Some(if leaves.len() > 1 {
             leaves.iter().map(|leaf| self.expr_text(leaf)).collect()
         } else {
@@ -806,7 +881,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             expr.body.brace_token.span.close(),
             self.expr_text(&expr.expr),
         )
-        .mentions(idents_of_expr(&expr.expr));
+        .mentions(idents_of_expr(&expr.expr))
+        .probe(Splice::Statement(after_brace(&expr.body)));
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         let saved = self.save_scope();
@@ -840,7 +916,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             expr.loop_token.span,
             expr.body.brace_token.span.close(),
             "loop".to_owned(),
-        );
+        )
+        .probe(Splice::Statement(after_brace(&expr.body)));
         site.sub_conditions = Some(Vec::new());
         self.push_site(site);
         visit::visit_expr_loop(self, expr);
@@ -854,7 +931,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             self.expr_text(&expr.expr),
         )
         .mentions(idents_of_expr(&expr.expr))
-        .guard_if_param(true);
+        .guard_if_param(true)
+        .probe(pass(&expr.expr, true));
         self.push_site(site);
         visit::visit_expr_try(self, expr);
     }
@@ -868,7 +946,11 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         let mentions = expr.expr.as_deref().map(idents_of_expr).unwrap_or_default();
         let end = expr.expr.as_deref().map_or(expr.return_token.span, last);
         let site = SiteBuilder::new(SiteKind::Return, expr.return_token.span, end, text)
-            .mentions(mentions);
+            .mentions(mentions)
+            .probe(Splice::Wrap {
+                start: expr.return_token.span.byte_range().start,
+                end: end.byte_range().end,
+            });
         self.push_site(site);
         visit::visit_expr_return(self, expr);
     }
@@ -935,7 +1017,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             )
             .via(via)
             .mentions(idents_of_expr(&expr.receiver))
-            .guard_if_param(true);
+            .guard_if_param(true)
+            .probe(pass(&expr.receiver, false));
             self.push_site(site);
         }
         visit::visit_expr_method_call(self, expr);
@@ -952,7 +1035,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             self.slice(first(&expr.expr), end),
         )
         .via(PanicVia::Index)
-        .mentions(mentions);
+        .mentions(mentions)
+        .probe(pass(&expr.index, false));
         self.push_site(site);
         visit::visit_expr_index(self, expr);
     }
@@ -971,7 +1055,8 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
                 self.slice(first(&expr.left), end),
             )
             .via(PanicVia::Division)
-            .mentions(idents_of_expr(&expr.right));
+            .mentions(idents_of_expr(&expr.right))
+            .probe(pass(&expr.right, false));
             self.push_site(site);
         }
         visit::visit_expr_binary(self, expr);
@@ -991,6 +1076,7 @@ struct SiteBuilder {
     arm_guard: Option<String>,
     outcome: Option<String>,
     via: Option<PanicVia>,
+    probe: Option<Splice>,
 }
 
 impl SiteBuilder {
@@ -1007,7 +1093,13 @@ impl SiteBuilder {
             arm_guard: None,
             outcome: None,
             via: None,
+            probe: None,
         }
+    }
+
+    fn probe(mut self, splice: Splice) -> SiteBuilder {
+        self.probe = Some(splice);
+        self
     }
 
     fn mentions(mut self, idents: HashSet<String>) -> SiteBuilder {
@@ -1024,6 +1116,28 @@ impl SiteBuilder {
     fn via(mut self, via: PanicVia) -> SiteBuilder {
         self.via = Some(via);
         self
+    }
+}
+
+/// Just inside `block`'s opening brace: where a statement run on entering it goes.
+fn after_brace(block: &Block) -> usize {
+    block.brace_token.span.open().byte_range().end
+}
+
+/// `{ probe; EXPR }` around `expr`.
+fn wrap(expr: &Expr) -> Splice {
+    Splice::Wrap {
+        start: first(expr).byte_range().start,
+        end: last(expr).byte_range().end,
+    }
+}
+
+/// `probe_fn(N, EXPR)` around `expr`.
+fn pass(expr: &Expr, breaks: bool) -> Splice {
+    Splice::Pass {
+        start: first(expr).byte_range().start,
+        end: last(expr).byte_range().end,
+        breaks,
     }
 }
 

@@ -47,7 +47,14 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let engine = modules.first().map_or("custom", |m| m.engine.as_str());
     match args.format {
         RunTestsFormat::Json => {
-            let text = review_document(&report, engine, "run-tests").to_json_text();
+            let mut document = review_document(&report, engine, "run-tests");
+            crate::evidence::add_evidence(
+                &mut document,
+                &analysis,
+                report.probes.as_ref(),
+                &workspace.root,
+            );
+            let text = document.to_json_text();
             super::emit(global, &text, Styling::Plain)?;
         }
         RunTestsFormat::Human => super::emit(global, &render_human(&report), Styling::Styled)?,

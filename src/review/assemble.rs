@@ -123,6 +123,7 @@ pub fn add_function_usage(
                 failing: 0,
                 dropped: 0,
                 usage: Some(usage),
+                evidence: None,
             }),
         }
     }

@@ -51,6 +51,7 @@ pub fn review_document(report: &RunReport, engine: &str, scope: &str) -> ReviewD
             outcome: r.outcome,
             message: r.message.clone(),
             location: r.location.clone(),
+            reached: r.reached.clone(),
         })
         .collect();
     let findings = report

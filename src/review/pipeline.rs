@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::decisions::Decisions;
 use crate::document::{FindingKind, ReviewDocument, Skipped, Usage, per_function};
 use crate::error::ExitCode;
+use crate::evidence::add_evidence;
 use crate::generate::emit::module_text;
 use crate::generate::llm::engine::Transcript;
 use crate::generate::offline::{self, OfflineOptions};
@@ -30,6 +31,7 @@ use crate::review::findings::{
 use crate::review::follow_up::{ModelStep, offer_fixes, repair_rounds};
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
+use crate::scratch::probes::ProbeSummary;
 use crate::scratch::{ModuleInput, RunOptions, RunReport};
 use crate::setup::llm::{Features, Session, cost_text, write_transcripts};
 use crate::setup::runner::{Stopped, run_or_stop, runner_options};
@@ -210,6 +212,11 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         spend.add(offered.usage, offered.cost, offered.transcripts);
         fixes = offered.entries;
     }
+    let probes = ran
+        .outcome
+        .as_ref()
+        .and_then(|outcome| outcome.as_ref().ok())
+        .and_then(|report| report.probes.clone());
     let (mut document, sources, stopped) = run_document(r, &id, &run_dir, ran.outcome.take())?;
     document.run_id = id.clone();
     document.scope = "review".to_owned();
@@ -249,6 +256,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         r.cwd,
     );
     document.per_function = per_function(&document.tests);
+    add_evidence(&mut document, &scope.full, probes.as_ref(), &workspace.root);
     if spend.usage.is_some() {
         add_function_usage(&mut document.per_function, &spend.transcripts, r.config);
     }
@@ -525,6 +533,7 @@ fn run(
                         report.build_log.insert_str(0, &earlier.build_log);
                         report.interrupted |= earlier.interrupted;
                         report.cut += earlier.cut;
+                        report.probes = ProbeSummary::merged(report.probes, earlier.probes);
                     }
                     Some(Ok(report))
                 }

@@ -55,6 +55,7 @@ pub(super) fn sync_sources(
     analysis: &Analysis,
     modules: &[ModuleInput],
     options: &RunOptions,
+    probes: Option<&probes::ProbePlan>,
     sandboxes: &mut [&mut Sandbox],
 ) -> anyhow::Result<Sources> {
     let mut injected_files: Vec<PathBuf> = modules
@@ -68,6 +69,12 @@ pub(super) fn sync_sources(
         })
         .map(|f| PathBuf::from(&f.file))
         .collect();
+    // The files the probes rewrite are written by the injection too.
+    injected_files.extend(
+        probes
+            .into_iter()
+            .flat_map(|plan| plan.files().map(Path::to_owned)),
+    );
     injected_files.sort();
     injected_files.dedup();
     // A patched file is written here, not copied.

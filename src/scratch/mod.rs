@@ -13,6 +13,7 @@ pub mod journal;
 pub mod lints;
 pub mod manifest;
 pub mod own_tests;
+pub mod probes;
 pub mod process;
 pub mod sandbox;
 pub mod served;
@@ -87,6 +88,9 @@ pub struct RunOptions {
     pub allow_links: Vec<PathBuf>,
     /// Past this moment no further test is started (`review --time-budget`): a safety stop.
     pub deadline: Option<Instant>,
+    /// A hit counter on every site of the tested crates, to report which sites each test
+    /// reached (`--no-probes` turns them off; a patched run never has them).
+    pub probes: bool,
 }
 
 /// A file's replacement text in the scratch copy.
@@ -132,6 +136,7 @@ impl Default for RunOptions {
             patch: None,
             allow_links: Vec::new(),
             deadline: None,
+            probes: true,
         }
     }
 }
@@ -179,6 +184,9 @@ pub struct TestResult {
     /// The test file it came from, when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The sites its run reached, by the probes' counts; `None` when it ran without probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<Vec<String>>,
 }
 
 #[derive(
@@ -208,6 +216,9 @@ pub struct RunReport {
     /// What cargo said in each build (its stderr and the compiler's errors), for the logs.
     #[serde(skip)]
     pub build_log: String,
+    /// The probes of the run, when it had them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<probes::ProbeSummary>,
 }
 
 impl RunReport {
@@ -323,15 +334,6 @@ fn run_in_area(
         ..RunReport::default()
     };
     let start = Instant::now();
-    let mut sources = sync_sources(
-        area,
-        workspace,
-        analysis,
-        modules,
-        options,
-        &mut [&mut sandbox, &mut build_sandbox],
-    )?;
-    report.timings.sync_ms = start.elapsed().as_millis() as u64;
     let (pending, mut results) = pending_tests(analysis, modules);
     let mut targets = build_targets(workspace, pending.iter().filter_map(|t| t.function));
     if targets.is_empty() && !analysis.errors.is_empty() {
@@ -339,6 +341,19 @@ fn run_in_area(
         // crates build at all.
         targets = every_target(workspace);
     }
+    let mut probes = (options.probes && options.patch.is_none() && !pending.is_empty())
+        .then(|| probes::ProbePlan::new(workspace, analysis, &crate_roots(workspace, &targets)))
+        .filter(|plan| !plan.is_empty());
+    let mut sources = sync_sources(
+        area,
+        workspace,
+        analysis,
+        modules,
+        options,
+        probes.as_ref(),
+        &mut [&mut sandbox, &mut build_sandbox],
+    )?;
+    report.timings.sync_ms = start.elapsed().as_millis() as u64;
     let builder = Builder {
         area,
         workspace,
@@ -353,7 +368,16 @@ fn run_in_area(
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
     }
     let build_start = Instant::now();
-    let built = build_rounds(&builder, &sources, &pending, &mut results, &mut report)?;
+    let built = build_rounds(
+        &builder,
+        &sources,
+        &pending,
+        probes.as_mut(),
+        &mut results,
+        &mut report,
+    )?;
+    report.probes = probes.as_ref().map(probes::ProbePlan::summary);
+    let probes = probes.filter(|plan| !plan.is_empty());
     report.timings.build_ms = build_start.elapsed().as_millis() as u64;
     let run_start = Instant::now();
     execute(
@@ -361,6 +385,7 @@ fn run_in_area(
         &sandbox,
         &built,
         &pending,
+        probes.as_ref(),
         &mut results,
         &mut report,
     )?;
@@ -475,6 +500,7 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
         elapsed_ms: 0,
         code: test.case.code.clone(),
         source: test.source.map(str::to_owned),
+        reached: None,
     }
 }
 

@@ -28,6 +28,39 @@ impl Placed {
     }
 }
 
+/// The root files (relative to the workspace) and editions of the crates `targets` build.
+pub(super) fn crate_roots(
+    workspace: &Workspace,
+    targets: &[BuildTarget],
+) -> Vec<(PathBuf, String)> {
+    targets
+        .iter()
+        .filter_map(|target| {
+            let package = workspace
+                .packages
+                .iter()
+                .find(|p| p.name == target.package)?;
+            Some(
+                package
+                    .targets
+                    .iter()
+                    .filter(move |crate_target| match crate_target.kind {
+                        TargetKind::Lib => target.lib,
+                        TargetKind::Bin => target.bins.contains(&crate_target.name),
+                    }),
+            )
+        })
+        .flatten()
+        .map(|crate_target| {
+            let root = crate_target
+                .root_file
+                .strip_prefix(&workspace.root)
+                .unwrap_or(&crate_target.root_file);
+            (root.to_owned(), crate_target.edition.clone())
+        })
+        .collect()
+}
+
 /// The lib and bin targets the tests' functions live in, per package.
 /// The lib (else the bins) of every selected package.
 pub(super) fn every_target(workspace: &Workspace) -> Vec<BuildTarget> {
@@ -110,8 +143,17 @@ pub(super) fn place_tests(
     live: &[usize],
     patch: Option<&Patch>,
     stripped: &own_tests::Stripped,
+    probes: Option<&probes::ProbePlan>,
 ) -> anyhow::Result<(Vec<Placed>, Ranges)> {
     let mut all_ranges = Ranges::new();
+    // The copy's text of a file before tests go in: with its probes, when there are any.
+    let source_of = |file: &str| -> anyhow::Result<String> {
+        let text = copy_source(workspace, file, patch, stripped)?;
+        Ok(match probes {
+            Some(plan) => plan.apply(Path::new(file), &text),
+            None => text,
+        })
+    };
     // file -> (engine, inline path) -> tests
     let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &index in live {
@@ -129,13 +171,26 @@ pub(super) fn place_tests(
         .filter_map(|test| test.function.map(|f| f.file.as_str()))
         .filter(|file| !by_file.contains_key(*file))
         .collect();
-    for file in injected_before {
-        let text = copy_source(workspace, file, patch, stripped)?;
+    // So does a file the probes rewrite (or rewrote) with no test in it: with its probes, or
+    // its own text once they are off. Each is hashed into the build's key too.
+    let probed: Vec<String> = probes
+        .into_iter()
+        .flat_map(|plan| plan.files())
+        .map(|file| file.to_string_lossy().into_owned())
+        .filter(|file| !by_file.contains_key(file))
+        .collect();
+    let rewritten: BTreeSet<&str> = injected_before
+        .into_iter()
+        .chain(probed.iter().map(String::as_str))
+        .collect();
+    for file in rewritten {
+        let text = source_of(file)?;
         let copy_path = area.copy.join(file);
         if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&copy_path, text)
                 .with_context(|| format!("failed to write {}", copy_path.display()))?;
         }
+        all_ranges.entry(copy_path).or_default();
     }
     let mut placed = Vec::new();
     // The lint attribute of each crate's test modules, by crate root.
@@ -160,7 +215,7 @@ pub(super) fn place_tests(
                 .clone(),
             None => lints::allow_attribute(&[]),
         };
-        let source = copy_source(workspace, &file, patch, stripped)?;
+        let source = source_of(&file)?;
         let parsed = crate::syntax::parse_file(&source)
             .with_context(|| format!("{} does not parse", original.display()))?;
         let mut groups: BTreeMap<(String, Vec<String>), (u32, Vec<usize>)> = BTreeMap::new();

@@ -21,6 +21,7 @@ pub(super) fn build_rounds(
     builder: &Builder,
     sources: &Sources,
     pending: &[Pending],
+    mut probes: Option<&mut probes::ProbePlan>,
     results: &mut [Option<TestResult>],
     report: &mut RunReport,
 ) -> anyhow::Result<Built> {
@@ -56,6 +57,7 @@ pub(super) fn build_rounds(
             &live,
             options.patch.as_ref(),
             &sources.stripped,
+            probes.as_deref(),
         )?;
         // Same sources, same injected text: the executables of the last build still hold.
         let build_key = build_key(&sources.fingerprint, area, &ranges);
@@ -81,6 +83,25 @@ pub(super) fn build_rounds(
         if outcome.success {
             build_key_used = build_key;
             break (placed, ranges, outcome.executables);
+        }
+        // An error the probes caused takes them out, and the round is built again: the tests
+        // run as they would have, without evidence of what they reached.
+        if let Some(plan) = probes.as_deref_mut()
+            && let Some(error) = outcome.errors.iter().find(|e| plan.caused(e, &area.copy))
+        {
+            let first_line = error.message.lines().next().unwrap_or_default();
+            let at = error
+                .file
+                .strip_prefix(&area.copy)
+                .unwrap_or(&error.file)
+                .display();
+            options.progress.line(&format!(
+                "warning: the site probes do not build here ({at}:{}: {first_line}); the \
+                 tests run without them",
+                error.line
+            ));
+            plan.disable(format!("{at}:{}: {first_line}", error.line));
+            continue;
         }
         let mut blamed = false;
         for error in &outcome.errors {
@@ -141,6 +162,7 @@ pub(super) fn build_rounds(
                     subset,
                     options.patch.as_ref(),
                     &sources.stripped,
+                    probes.as_deref(),
                 )?;
                 let outcome = builder.build()?;
                 if crate::interrupt::interrupted() {

@@ -16,6 +16,8 @@ pub(super) struct RunContext<'a> {
     /// the same way every time: another test failing there is not rerun. Dozens of inputs
     /// break one line; one of them tells steady from flaky for all.
     pub(super) steady: &'a Mutex<HashSet<(String, String)>>,
+    /// The run's probes, when it has them: each test's first run counts what it reached.
+    pub(super) probes: Option<&'a probes::ProbePlan>,
 }
 
 pub(super) fn run_placed(
@@ -33,6 +35,7 @@ pub(super) fn run_placed(
         env,
         options,
         steady: _,
+        probes,
     } = *context;
     let Some(executable) = executables.get(&placed.executable_key) else {
         return result(
@@ -69,6 +72,11 @@ pub(super) fn run_placed(
         })
         .unwrap_or_else(|| area.copy.clone());
     let mut outcome = result(test, Outcome::Passed, String::new());
+    // The first run counts the sites it reaches, into the worker's counter file zeroed.
+    let counters = worker
+        .counters()
+        .filter(|c| probes.is_some() && c.reset().is_ok())
+        .and_then(|c| c.try_clone().ok());
     // Symbolizing a backtrace costs more than most tests take: run without one, and again
     // with one only when the panic's own place is outside the user's code (inside std).
     let plain_env: Vec<(String, String)> = env
@@ -82,13 +90,25 @@ pub(super) fn run_placed(
             (key.clone(), value.to_owned())
         })
         .collect();
+    let probed_env: Option<Vec<(String, String)>> = counters.as_ref().map(|counters| {
+        let mut probed = plain_env.clone();
+        probed.push(counters.env());
+        probed
+    });
+    let mut first_run = true;
     let mut run = |traced: bool| {
+        let env = match (&probed_env, first_run, traced) {
+            (Some(probed), true, false) => probed.as_slice(),
+            (_, _, true) => env,
+            _ => &plain_env,
+        };
+        first_run = false;
         run_test(
             worker,
             &executable.path,
             &full_name,
             &package_dir,
-            if traced { env } else { &plain_env },
+            env,
             options.timeout,
             options.output_cap,
         )
@@ -98,7 +118,11 @@ pub(super) fn run_placed(
             (execution, kind, location)
         })
     };
-    let (mut execution, mut kind, mut location) = match run(false) {
+    let first = run(false);
+    if let (Some(plan), Some(counters)) = (probes, &counters) {
+        outcome.reached = counters.read().ok().map(|counts| plan.reached(&counts));
+    }
+    let (mut execution, mut kind, mut location) = match first {
         Ok(first) => first,
         Err(err) => {
             outcome.outcome = Outcome::Crashed;
@@ -251,6 +275,7 @@ pub(super) fn execute(
     sandbox: &Sandbox,
     built: &Built,
     pending: &[Pending],
+    probes: Option<&probes::ProbePlan>,
     results: &mut [Option<TestResult>],
     report: &mut RunReport,
 ) -> anyhow::Result<()> {
@@ -298,13 +323,20 @@ pub(super) fn execute(
         env,
         options,
         steady: &steady,
+        probes,
     };
     let finished: Mutex<Vec<(usize, TestResult)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| {
                 // One sandbox for the tests this thread runs, one after another.
-                let mut worker = served::Worker::new(sandbox, options.limits);
+                // Each worker's tests count into a counter file of its own; without one they
+                // run uncounted.
+                let counters = probes.and_then(|plan| {
+                    probes::CounterFile::create(&area.root.join("probes"), plan).ok()
+                });
+                let mut worker =
+                    served::Worker::new(sandbox, options.limits).with_counters(counters);
                 loop {
                     if crate::interrupt::interrupted()
                         || options.deadline.is_some_and(|d| Instant::now() >= d)

@@ -237,7 +237,7 @@ impl Sandbox {
 
     /// The built-in init serving tests one after another in one sandbox (see
     /// [`super::served`]), with `limits` for each test.
-    pub fn serve_command(&self, limits: Limits) -> Command {
+    pub fn serve_command(&self, limits: Limits, counters: Option<&std::fs::File>) -> Command {
         let Mechanism::Builtin(me) = &self.mechanism else {
             panic!("only the built-in sandbox serves");
         };
@@ -248,6 +248,10 @@ impl Sandbox {
             .arg("--serve")
             .env_clear();
         die_with_parent(&mut command);
+        if let Some(counters) = counters {
+            command.arg("--probe-fd");
+            pass_counters(&mut command, counters);
+        }
         command
     }
 
@@ -409,11 +413,18 @@ fn die_with_parent(command: &mut Command) {
 /// are), so that the program the child runs gets none of them.
 #[cfg(target_os = "linux")]
 pub(crate) fn close_inherited_descriptors() {
+    close_inherited_descriptors_from(3);
+}
+
+/// [`close_inherited_descriptors`], keeping those below `first` (3: none but the standard
+/// three; 4: the probes' counter file too).
+#[cfg(target_os = "linux")]
+pub(crate) fn close_inherited_descriptors_from(first: u32) {
     // SAFETY: close_range and fcntl on this process's own descriptors.
     unsafe {
         if libc::syscall(
             libc::SYS_close_range,
-            3u32,
+            first,
             u32::MAX,
             libc::CLOSE_RANGE_CLOEXEC,
         ) != 0
@@ -424,10 +435,29 @@ pub(crate) fn close_inherited_descriptors() {
                 rlim_max: 0,
             };
             libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-            for fd in 3..(limit.rlim_cur.min(65_536) as libc::c_int) {
+            for fd in first as libc::c_int..(limit.rlim_cur.min(65_536) as libc::c_int) {
                 libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
             }
         }
+    }
+}
+
+/// Hand `counters` (the site probes' counter file) to the program `command` runs as descriptor
+/// [`PROBE_FD`](super::probes::PROBE_FD): the one host file a confined test may write, through
+/// a descriptor rather than a path its sandbox would have to show.
+pub fn pass_counters(command: &mut Command, counters: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let fd = counters.as_raw_fd();
+    // SAFETY: dup2 is async-signal-safe; the source stays open in the parent until the spawn
+    // returns. Registered after the other hooks, so nothing closes it after.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(fd, super::probes::PROBE_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

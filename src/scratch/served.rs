@@ -43,6 +43,8 @@ pub struct Worker<'a> {
     sandbox: &'a Sandbox,
     limits: Limits,
     served: Option<Served>,
+    /// The site probes' counter file its tests get, when the run has probes.
+    counters: Option<super::probes::CounterFile>,
 }
 
 impl<'a> Worker<'a> {
@@ -51,7 +53,19 @@ impl<'a> Worker<'a> {
             sandbox,
             limits,
             served: None,
+            counters: None,
         }
+    }
+
+    /// Hand `counters` to every test this worker runs (as descriptor 3).
+    pub fn with_counters(mut self, counters: Option<super::probes::CounterFile>) -> Worker<'a> {
+        self.counters = counters;
+        self
+    }
+
+    /// The counter file its tests get.
+    pub fn counters(&self) -> Option<&super::probes::CounterFile> {
+        self.counters.as_ref()
     }
 
     /// Run `program args` in `cwd` with exactly `env`, confined, within `timeout`.
@@ -64,15 +78,19 @@ impl<'a> Worker<'a> {
         timeout: Duration,
         cap: usize,
     ) -> anyhow::Result<Finished> {
+        let counters = self.counters.as_ref().map(|c| c.file());
         if !matches!(self.sandbox.mechanism, Mechanism::Builtin(_)) {
-            let command = self
+            let mut command = self
                 .sandbox
                 .command(program, args, cwd, env, Some(self.limits));
+            if let Some(counters) = counters {
+                super::sandbox::pass_counters(&mut command, counters);
+            }
             return super::process::run_with_timeout(command, timeout, cap);
         }
         let mut served = match self.served.take() {
             Some(served) => served,
-            None => Served::start(self.sandbox, self.limits)?,
+            None => Served::start(self.sandbox, self.limits, counters)?,
         };
         let request = Request {
             program: program.to_owned(),
@@ -130,8 +148,12 @@ struct Served {
 }
 
 impl Served {
-    fn start(sandbox: &Sandbox, limits: Limits) -> anyhow::Result<Served> {
-        let mut command: Command = sandbox.serve_command(limits);
+    fn start(
+        sandbox: &Sandbox,
+        limits: Limits,
+        counters: Option<&std::fs::File>,
+    ) -> anyhow::Result<Served> {
+        let mut command: Command = sandbox.serve_command(limits, counters);
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -97,6 +97,7 @@ pub fn runner_options(
         },
         timeout: Duration::from_secs_f64(runner.timeout),
         jobs: global.jobs(),
+        probes: !runner.no_probes,
         keep_scratch: None,
         progress: Progress::new(command, global.quiet),
         cargo_args: [

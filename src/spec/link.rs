@@ -1132,6 +1132,7 @@ mod test {
                         arm_guard: None,
                         outcome: outcome.map(str::to_owned),
                         via: None,
+                        probe: None,
                     }
                 })
                 .collect(),

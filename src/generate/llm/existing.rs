@@ -226,6 +226,7 @@ mod tests {
             elapsed_ms: 0,
             code: String::new(),
             source: None,
+            reached: None,
         }
     }
 

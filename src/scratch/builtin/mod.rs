@@ -65,6 +65,10 @@ pub struct InitArgs {
     /// reaches the host's disk or the next command (tests; builds write their target)
     #[arg(long)]
     pub private_writes: bool,
+    /// Keep descriptor 3 (the site probes' counter file the tool handed over) open for the
+    /// commands served
+    #[arg(long)]
+    pub probe_fd: bool,
     /// Run no command: serve requests (one JSON line each on stdin, each answered on stdout),
     /// every one in a fresh process of this sandbox, killing what it left before the next
     #[arg(long)]

@@ -103,7 +103,12 @@ pub(super) fn run_request(
             // SAFETY: leave the child at once.
             unsafe { libc::_exit(SETUP_FAILED) };
         }
-        crate::scratch::sandbox::close_inherited_descriptors();
+        // The probes' counter file, when the tool handed one, stays open for the test.
+        crate::scratch::sandbox::close_inherited_descriptors_from(if args.probe_fd {
+            crate::scratch::probes::PROBE_FD as u32 + 1
+        } else {
+            3
+        });
         let mut argv_pointers: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         argv_pointers.push(std::ptr::null());
         let mut env_pointers: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();

@@ -1,0 +1,610 @@
+//! Site probes: a hit counter on each site, spliced into the scratch copy's sources as text
+//! (no line moves, so compiler errors and panic lines still point at the user's lines), and
+//! a small runtime module appended to each crate root that counts into a file the harness
+//! maps per test (`MAP_SHARED`: the counts survive a test killed by its timeout).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::analyze::{Analysis, Splice};
+use crate::workspace::Workspace;
+
+/// The environment variable that tells a test where its counters are: `fd:3:DEV:INO`, the
+/// descriptor and the identity of the file behind it (a descriptor 3 that is some other file,
+/// in a process the test spawned, is left alone).
+pub const PROBES_VAR: &str = "DUALTRACK_PROBES";
+
+/// The descriptor the counter file is handed to a test as.
+pub const PROBE_FD: i32 = 3;
+
+/// One worker's counter file, reused test after test: unnamed (it lives only as long as the
+/// worker holds it) and reached by the test through [`PROBE_FD`], never by a path.
+#[derive(Debug)]
+pub struct CounterFile {
+    file: std::fs::File,
+    len: u64,
+    identity: String,
+}
+
+impl CounterFile {
+    /// A zeroed counter file for `plan`, made in `dir` (on the host, outside any sandbox).
+    pub fn create(dir: &Path, plan: &ProbePlan) -> std::io::Result<CounterFile> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::create_dir_all(dir)?;
+        let file = tempfile::tempfile_in(dir)?;
+        let len = plan.file_len();
+        file.set_len(len)?;
+        let metadata = file.metadata()?;
+        Ok(CounterFile {
+            file,
+            len,
+            identity: format!("fd:{PROBE_FD}:{}:{}", metadata.dev(), metadata.ino()),
+        })
+    }
+
+    /// Another handle on the same file.
+    pub fn try_clone(&self) -> std::io::Result<CounterFile> {
+        Ok(CounterFile {
+            file: self.file.try_clone()?,
+            len: self.len,
+            identity: self.identity.clone(),
+        })
+    }
+
+    /// The variable that makes a test count into this file.
+    pub fn env(&self) -> (String, String) {
+        (PROBES_VAR.to_owned(), self.identity.clone())
+    }
+
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
+    /// Every counter back to zero, for the next test.
+    pub fn reset(&self) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.set_len(self.len)
+    }
+
+    /// The counters as the last test left them.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0; self.len as usize];
+        self.file.read_exact_at(&mut bytes, 0)?;
+        Ok(bytes)
+    }
+}
+
+/// The runtime module's name in each crate root.
+const MODULE: &str = "__dualtrack_probes";
+
+/// Which sites carry probes, where their text goes, and the crate roots that get the runtime.
+#[derive(Debug, Clone, Default)]
+pub struct ProbePlan {
+    /// Site ids by counter slot.
+    pub sites: Vec<String>,
+    /// Insertions per file (relative to the workspace root), in the order they apply.
+    files: BTreeMap<PathBuf, Vec<Insertion>>,
+    /// Crate root files (relative) that get the runtime, with their edition.
+    roots: BTreeMap<PathBuf, String>,
+    /// Sites of probed functions that carry no probe, by function: why not.
+    pub unprobed: BTreeMap<String, String>,
+    /// The lines (1-based) of each file that hold a probe: a compiler error there is theirs.
+    lines: BTreeMap<PathBuf, std::collections::BTreeSet<u32>>,
+    /// Why the probes were taken out of the run, when they were.
+    pub disabled: Option<String>,
+    /// Every file the plan rewrote, kept when disabled: their own text goes back.
+    rewritten: Vec<PathBuf>,
+}
+
+/// What a run says about its probes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProbeSummary {
+    /// Sites that carried a probe.
+    pub sites: usize,
+    /// Functions (or crate roots) with sites no probe could go on, and why.
+    pub unprobed: BTreeMap<String, String>,
+    /// Why the probes were taken out, when they were: the run's outcomes stand, without
+    /// evidence.
+    pub disabled: Option<String>,
+    /// The ids of the sites that carried a probe.
+    #[serde(skip)]
+    pub probed: std::collections::BTreeSet<String>,
+}
+
+impl ProbeSummary {
+    /// One summary of two runs' (an offline pass and a model's tests): the sites either
+    /// probed, and what either left out.
+    pub fn merged(one: Option<ProbeSummary>, other: Option<ProbeSummary>) -> Option<ProbeSummary> {
+        match (one, other) {
+            (Some(mut one), Some(other)) => {
+                one.probed.extend(other.probed);
+                one.sites = one.probed.len();
+                for (function, why) in other.unprobed {
+                    one.unprobed.entry(function).or_insert(why);
+                }
+                one.disabled = one.disabled.or(other.disabled);
+                Some(one)
+            }
+            (one, other) => one.or(other),
+        }
+    }
+}
+
+/// Text inserted at a byte offset of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Insertion {
+    offset: usize,
+    /// Orders insertions at one offset: closings first (the innermost first), then
+    /// statements, then openings (the outermost first).
+    rank: (u8, std::cmp::Reverse<usize>),
+    text: String,
+}
+
+impl ProbePlan {
+    /// Probes on every site of the analyzed functions whose crates `crate_roots` (relative
+    /// root file, edition) name, except where none may go. Crates whose root forbids unsafe
+    /// code or has no `std` get none: the runtime needs both.
+    pub fn new(
+        workspace: &Workspace,
+        analysis: &Analysis,
+        crate_roots: &[(PathBuf, String)],
+    ) -> ProbePlan {
+        let mut plan = ProbePlan::default();
+        let mut usable: BTreeMap<String, bool> = BTreeMap::new();
+        for (root, edition) in crate_roots {
+            let text = std::fs::read_to_string(workspace.root.join(root)).unwrap_or_default();
+            let refused = refusal(&text);
+            if let Some(why) = refused {
+                plan.unprobed
+                    .insert(root.display().to_string(), why.to_owned());
+            }
+            usable.insert(crate_name_of(workspace, root), refused.is_none());
+            if refused.is_none() {
+                plan.roots.insert(root.clone(), edition.clone());
+            }
+        }
+        for function in &analysis.functions {
+            let crate_name = function.path.split("::").next().unwrap_or_default();
+            if usable.get(crate_name) != Some(&true) {
+                continue;
+            }
+            let mut without = 0;
+            for site in &function.sites {
+                let Some(splice) = site.probe else {
+                    without += 1;
+                    continue;
+                };
+                let index = plan.sites.len();
+                plan.sites.push(site.id.clone());
+                plan.files
+                    .entry(PathBuf::from(&site.file))
+                    .or_default()
+                    .extend(insertions(splice, index));
+            }
+            if without > 0 {
+                plan.unprobed.insert(
+                    function.path.clone(),
+                    format!(
+                        "{} evaluated at compile time (a const fn or const context) or \
+                         written inside a macro's input",
+                        crate::output::plural(without, "site")
+                    ),
+                );
+            }
+        }
+        for (file, insertions) in &mut plan.files {
+            insertions.sort_by_key(|i| (i.offset, i.rank));
+            let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
+            let lines = insertions
+                .iter()
+                .map(|i| {
+                    1 + text.as_bytes()[..i.offset.min(text.len())]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u32
+                })
+                .collect();
+            plan.lines.insert(file.clone(), lines);
+        }
+        // A root file with no probe of its own still gets the runtime: its crate's other files
+        // call it.
+        plan.rewritten = plan.files().map(Path::to_owned).collect();
+        plan
+    }
+
+    /// Take the probes out of the run (the files they were in get their own text back).
+    pub fn disable(&mut self, why: String) {
+        self.files.clear();
+        self.roots.clear();
+        self.sites.clear();
+        self.lines.clear();
+        self.disabled = Some(why);
+    }
+
+    /// Whether a compiler error is the probes' doing: it names their module, or lies on a
+    /// line that holds one. `copy` is the scratch copy's root, which the error's paths are in.
+    pub fn caused(&self, error: &super::build::CompileError, copy: &Path) -> bool {
+        if self.sites.is_empty() {
+            return false;
+        }
+        let on_probe_line = |file: &Path, first: u32, last: u32| {
+            file.strip_prefix(copy)
+                .ok()
+                .and_then(|rel| self.lines.get(rel))
+                .is_some_and(|lines| lines.range(first..=last).next().is_some())
+        };
+        error.rendered.contains(MODULE)
+            || on_probe_line(&error.file, error.line, error.line)
+            || error
+                .places
+                .iter()
+                .any(|(file, first, last)| on_probe_line(file, *first, *last))
+    }
+
+    /// No site carries a probe.
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty()
+    }
+
+    /// The summary a run report carries.
+    pub fn summary(&self) -> ProbeSummary {
+        ProbeSummary {
+            sites: self.sites.len(),
+            unprobed: self.unprobed.clone(),
+            disabled: self.disabled.clone(),
+            probed: self.sites.iter().cloned().collect(),
+        }
+    }
+
+    /// The files (relative) this plan rewrites, or rewrote before it was disabled.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        let mut files: Vec<&Path> = self
+            .files
+            .keys()
+            .chain(self.roots.keys())
+            .chain(&self.rewritten)
+            .map(PathBuf::as_path)
+            .collect();
+        files.sort();
+        files.dedup();
+        files.into_iter()
+    }
+
+    /// `text`, the copy's text of `file` (relative; the analyzed text, so the offsets hold),
+    /// with its probes spliced in, and the runtime appended when it is a crate root.
+    pub fn apply(&self, file: &Path, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 1024);
+        let mut copied = 0;
+        for insertion in self.files.get(file).into_iter().flatten() {
+            if insertion.offset > text.len() || !text.is_char_boundary(insertion.offset) {
+                continue;
+            }
+            out.push_str(&text[copied..insertion.offset]);
+            out.push_str(&insertion.text);
+            copied = insertion.offset;
+        }
+        out.push_str(&text[copied..]);
+        if let Some(edition) = self.roots.get(file) {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&runtime(self.sites.len(), edition));
+        }
+        out
+    }
+
+    /// What tells a build with these probes from one without, for the build cache.
+    pub fn stamp(&self) -> String {
+        format!("probes:{}", self.sites.len())
+    }
+
+    /// The site ids a test's counter file holds as reached.
+    pub fn reached(&self, counters: &[u8]) -> Vec<String> {
+        counters
+            .chunks_exact(4)
+            .zip(&self.sites)
+            .filter(|(count, _)| count.iter().any(|&b| b != 0))
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    /// Bytes of one test's counter file.
+    pub fn file_len(&self) -> u64 {
+        self.sites.len() as u64 * 4
+    }
+}
+
+/// Why a crate root cannot take the runtime, if it cannot.
+fn refusal(root_text: &str) -> Option<&'static str> {
+    let compact: String = root_text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.contains("#![forbid(unsafe_code") || compact.contains(",unsafe_code)]") {
+        Some("the crate forbids unsafe code, which the probes' counter file needs")
+    } else if compact.contains("#![no_std]") || compact.contains("#![no_core]") {
+        Some("a `no_std` crate: the probes' counter file needs std")
+    } else {
+        None
+    }
+}
+
+/// The crate name (as site ids begin) of the target whose root file is `root`.
+fn crate_name_of(workspace: &Workspace, root: &Path) -> String {
+    workspace
+        .packages
+        .iter()
+        .flat_map(|p| &p.targets)
+        .find(|t| {
+            t.root_file
+                .strip_prefix(&workspace.root)
+                .unwrap_or(&t.root_file)
+                == root
+        })
+        .map(|t| t.crate_name.clone())
+        .unwrap_or_default()
+}
+
+/// The text a splice inserts for the site in counter slot `index`.
+fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
+    let hit = format!("crate::{MODULE}::hit({index});");
+    match splice {
+        Splice::Statement(offset) => vec![Insertion {
+            offset,
+            rank: (1, std::cmp::Reverse(0)),
+            text: format!(" {hit} "),
+        }],
+        Splice::Wrap { start, end } => vec![
+            Insertion {
+                offset: start,
+                rank: (2, std::cmp::Reverse(end)),
+                text: format!("{{ {hit} "),
+            },
+            Insertion {
+                offset: end,
+                rank: (0, std::cmp::Reverse(start)),
+                text: " }".to_owned(),
+            },
+        ],
+        Splice::Pass { start, end, breaks } => {
+            let function = if breaks { "tried" } else { "at" };
+            vec![
+                Insertion {
+                    offset: start,
+                    rank: (2, std::cmp::Reverse(end)),
+                    text: format!("crate::{MODULE}::{function}({index}, "),
+                },
+                Insertion {
+                    offset: end,
+                    rank: (0, std::cmp::Reverse(start)),
+                    text: ")".to_owned(),
+                },
+            ]
+        }
+    }
+}
+
+/// The runtime module for a crate of `edition` with `sites` counter slots: std only, no
+/// dependency, every lint allowed (the crate's own `deny`s must not trip on it).
+fn runtime(sites: usize, edition: &str) -> String {
+    // `unsafe extern` is required from 2024 and refused by older compilers before it.
+    let extern_block = if edition >= "2024" {
+        "unsafe extern"
+    } else {
+        "extern"
+    };
+    format!(
+        r#"#[doc(hidden)]
+#[allow(warnings, unsafe_code, missing_docs, unreachable_pub, clippy::all)]
+pub(crate) mod {MODULE} {{
+    const SITES: usize = {sites};
+    static MAP: ::std::sync::atomic::AtomicPtr<::std::sync::atomic::AtomicU32> =
+        ::std::sync::atomic::AtomicPtr::new(0 as *mut ::std::sync::atomic::AtomicU32);
+    // 0 not yet opened, 1 opening, 2 open, 3 no counter file.
+    static STATE: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(0);
+    #[cfg(unix)]
+    {extern_block} "C" {{
+        fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, offset: i64) -> *mut u8;
+    }}
+    #[inline]
+    pub(crate) fn hit(site: usize) {{
+        let mut map = MAP.load(::std::sync::atomic::Ordering::Acquire);
+        if map.is_null() {{
+            map = open();
+        }}
+        if !map.is_null() && site < SITES {{
+            unsafe {{ (*map.add(site)).fetch_add(1, ::std::sync::atomic::Ordering::Relaxed); }}
+        }}
+    }}
+    #[inline]
+    pub(crate) fn at<T>(site: usize, value: T) -> T {{
+        hit(site);
+        value
+    }}
+    #[inline]
+    pub(crate) fn tried<T: Breaks>(site: usize, value: T) -> T {{
+        if value.breaks() {{
+            hit(site);
+        }}
+        value
+    }}
+    pub(crate) trait Breaks {{
+        fn breaks(&self) -> bool;
+    }}
+    impl<T, E> Breaks for ::std::result::Result<T, E> {{
+        fn breaks(&self) -> bool {{ self.is_err() }}
+    }}
+    impl<T> Breaks for ::std::option::Option<T> {{
+        fn breaks(&self) -> bool {{ self.is_none() }}
+    }}
+    impl<T, E> Breaks for ::std::task::Poll<::std::result::Result<T, E>> {{
+        fn breaks(&self) -> bool {{ match self {{ ::std::task::Poll::Ready(Err(_)) => true, _ => false }} }}
+    }}
+    impl<T, E> Breaks for ::std::task::Poll<::std::option::Option<::std::result::Result<T, E>>> {{
+        fn breaks(&self) -> bool {{ match self {{ ::std::task::Poll::Ready(Some(Err(_))) => true, _ => false }} }}
+    }}
+    impl<B, C> Breaks for ::std::ops::ControlFlow<B, C> {{
+        fn breaks(&self) -> bool {{ match self {{ ::std::ops::ControlFlow::Break(_) => true, _ => false }} }}
+    }}
+    #[cold]
+    fn open() -> *mut ::std::sync::atomic::AtomicU32 {{
+        use ::std::sync::atomic::Ordering;
+        if STATE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err() {{
+            while STATE.load(Ordering::Acquire) == 1 {{
+                ::std::thread::yield_now();
+            }}
+            return MAP.load(Ordering::Acquire);
+        }}
+        let map = map_file();
+        MAP.store(map, Ordering::Release);
+        STATE.store(if map.is_null() {{ 3 }} else {{ 2 }}, Ordering::Release);
+        map
+    }}
+    #[cfg(unix)]
+    fn map_file() -> *mut ::std::sync::atomic::AtomicU32 {{
+        use ::std::os::unix::fs::MetadataExt;
+        use ::std::os::unix::io::FromRawFd;
+        let null = 0 as *mut ::std::sync::atomic::AtomicU32;
+        // `fd:N:DEV:INO`: the descriptor, and the file it must be.
+        let wanted = match ::std::env::var("{PROBES_VAR}") {{
+            Ok(wanted) => wanted,
+            Err(_) => return null,
+        }};
+        let parts: ::std::vec::Vec<&str> = wanted.split(':').collect();
+        if parts.len() != 4 || parts[0] != "fd" {{
+            return null;
+        }}
+        let fd: i32 = match parts[1].parse() {{
+            Ok(fd) => fd,
+            Err(_) => return null,
+        }};
+        let file = unsafe {{ ::std::fs::File::from_raw_fd(fd) }};
+        let same = match file.metadata() {{
+            Ok(metadata) => {{
+                parts[2] == metadata.dev().to_string()
+                    && parts[3] == metadata.ino().to_string()
+                    && metadata.len() >= (SITES * 4) as u64
+            }}
+            Err(_) => false,
+        }};
+        // The descriptor is not ours to close, whatever it is.
+        ::std::mem::forget(file);
+        if !same {{
+            return null;
+        }}
+        // PROT_READ | PROT_WRITE, MAP_SHARED.
+        let map = unsafe {{ mmap(0 as *mut u8, SITES * 4, 3, 1, fd, 0) }};
+        if map as isize == -1 {{ null }} else {{ map as *mut ::std::sync::atomic::AtomicU32 }}
+    }}
+    #[cfg(not(unix))]
+    fn map_file() -> *mut ::std::sync::atomic::AtomicU32 {{
+        0 as *mut ::std::sync::atomic::AtomicU32
+    }}
+}}
+"#
+    )
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn plan_of(file: &str, splices: &[(Splice, &str)]) -> ProbePlan {
+        let mut plan = ProbePlan::default();
+        for (index, (splice, id)) in splices.iter().enumerate() {
+            plan.sites.push((*id).to_owned());
+            plan.files
+                .entry(PathBuf::from(file))
+                .or_default()
+                .extend(insertions(*splice, index));
+        }
+        for insertions in plan.files.values_mut() {
+            insertions.sort_by_key(|i| (i.offset, i.rank));
+        }
+        plan
+    }
+
+    #[test]
+    fn nested_splices_at_one_offset_nest_and_no_line_moves() {
+        // `return a / b`: the return wrapped, the divisor passed, both ending at one offset.
+        let text = "fn f(a: u8, b: u8) -> u8 {\n    return a / b\n}\n";
+        let ret = text.find("return").unwrap();
+        let divisor = text.find("b\n").unwrap();
+        let plan = plan_of(
+            "src/lib.rs",
+            &[
+                (
+                    Splice::Wrap {
+                        start: ret,
+                        end: divisor + 1,
+                    },
+                    "c::f#return1",
+                ),
+                (
+                    Splice::Pass {
+                        start: divisor,
+                        end: divisor + 1,
+                        breaks: false,
+                    },
+                    "c::f#panic1",
+                ),
+            ],
+        );
+        let probed = plan.apply(Path::new("src/lib.rs"), text);
+        assert_eq!(
+            probed,
+            "fn f(a: u8, b: u8) -> u8 {\n    { crate::__dualtrack_probes::hit(0); return a / \
+             crate::__dualtrack_probes::at(1, b) }\n}\n"
+        );
+        assert_eq!(probed.lines().count(), text.lines().count());
+    }
+
+    #[test]
+    fn a_statement_goes_before_an_operand_opened_at_the_same_place() {
+        // A tail `x.unwrap()`: the tail's statement, then the receiver passed.
+        let text = "fn f(x: Option<u8>) -> u8 {\n    x.unwrap()\n}\n";
+        let tail = text.find("x.unwrap").unwrap();
+        let plan = plan_of(
+            "src/lib.rs",
+            &[
+                (
+                    Splice::Pass {
+                        start: tail,
+                        end: tail + 1,
+                        breaks: false,
+                    },
+                    "c::f#panic1",
+                ),
+                (Splice::Statement(tail), "c::f#tail1"),
+            ],
+        );
+        assert_eq!(
+            plan.apply(Path::new("src/lib.rs"), text),
+            "fn f(x: Option<u8>) -> u8 {\n     crate::__dualtrack_probes::hit(1); \
+             crate::__dualtrack_probes::at(0, x).unwrap()\n}\n"
+        );
+        // Another file is left alone.
+        assert_eq!(plan.apply(Path::new("src/other.rs"), text), text);
+    }
+
+    #[test]
+    fn counters_read_as_the_sites_reached() {
+        let plan = plan_of(
+            "src/lib.rs",
+            &[
+                (Splice::Statement(0), "c::f#if1"),
+                (Splice::Statement(0), "c::f#if2"),
+                (Splice::Statement(0), "c::f#tail1"),
+            ],
+        );
+        let counters = [0, 0, 0, 0, 7, 0, 0, 0, 0, 1, 0, 0];
+        assert_eq!(plan.reached(&counters), ["c::f#if2", "c::f#tail1"]);
+        assert_eq!(plan.file_len(), 12);
+    }
+
+    #[test]
+    fn crates_the_runtime_cannot_serve_are_refused() {
+        assert!(refusal("#![forbid(unsafe_code)]\npub fn f() {}").is_some());
+        assert!(refusal("#![forbid(missing_docs, unsafe_code)]\n").is_some());
+        assert!(refusal("#![no_std]\n").is_some());
+        assert!(refusal("#![deny(unsafe_code)]\npub fn f() {}").is_none());
+    }
+}
