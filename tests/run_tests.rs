@@ -617,3 +617,162 @@ fn a_crate_whose_own_tests_do_not_build_is_still_tested() {
         assert_eq!(outcome_of(&doc, "format_cents_zero").0, "passed", "{doc:#}");
     }
 }
+
+/// The sites test `name` reached, by the probes.
+fn reached_by(doc: &Value, name: &str) -> Vec<String> {
+    let test = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {doc:#}"));
+    test["reached"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name} has no reached sites: {test:#}"))
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn probes_say_which_sites_each_test_reached_even_when_it_was_killed() {
+    let dir = copy_fixture("ledger");
+    let doc = run_tests_json(dir.path(), &["--timeout", "2"], &["ledger_probes.rs"], 1);
+    let early_return = ["ledger::percent_of#if1", "ledger::percent_of#return1"];
+    assert_eq!(reached_by(&doc, "percent_of_zero_whole"), early_return);
+    // Killed by its timeout after the call: the counts outlive it.
+    assert_eq!(outcome_of(&doc, "percent_of_then_hangs").0, "timed_out");
+    assert_eq!(reached_by(&doc, "percent_of_then_hangs"), early_return);
+    // Aborted after a call that went the other way.
+    assert_eq!(outcome_of(&doc, "percent_of_then_aborts").0, "crashed");
+    assert_eq!(
+        reached_by(&doc, "percent_of_then_aborts"),
+        ["ledger::percent_of#tail1", "ledger::percent_of#panic1"]
+    );
+    // The division that panics was reached; nothing after it was.
+    let split = reached_by(&doc, "split_evenly_zero_parts_panics");
+    assert_eq!(split, ["ledger::split_evenly#panic1"], "{split:?}");
+    // Per function, what no test reached; per run, the share reached.
+    let rows = doc["per_function"].as_array().unwrap();
+    let split_row = rows
+        .iter()
+        .find(|r| r["function"] == "ledger::split_evenly")
+        .unwrap();
+    let unreached: Vec<&str> = split_row["evidence"]["unreached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["site"].as_str().unwrap())
+        .collect();
+    assert!(
+        unreached.contains(&"ledger::split_evenly#tail1"),
+        "{split_row:#}"
+    );
+    let evidence = &doc["evidence"];
+    assert_eq!(evidence["sites"], 8, "{evidence:#}");
+    assert_eq!(evidence["reached"], 5, "{evidence:#}");
+
+    // Without probes: the same outcomes, and no evidence.
+    let plain = run_tests_json(
+        dir.path(),
+        &["--timeout", "2", "--no-probes"],
+        &["ledger_probes.rs"],
+        1,
+    );
+    assert!(plain.get("evidence").is_none());
+    for name in [
+        "percent_of_zero_whole",
+        "percent_of_then_hangs",
+        "split_evenly_zero_parts_panics",
+        "percent_of_then_aborts",
+    ] {
+        assert_eq!(
+            outcome_of(&plain, name).0,
+            outcome_of(&doc, name).0,
+            "{name}"
+        );
+        assert!(
+            plain["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t.get("reached").is_none())
+        );
+    }
+}
+
+#[test]
+fn a_crate_that_forbids_unsafe_code_runs_without_probes_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "#![forbid(unsafe_code)]\n\npub fn half(x: u8) -> u8 {\n    if x == 0 {\n        return 0;\n    }\n    x / 2\n}\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args([
+            "review",
+            "--all-functions",
+            "--format",
+            "json",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let doc: Value = util::checked(&output.stdout).unwrap();
+    assert!(doc["counts"]["passed"].as_u64().unwrap() > 0, "{doc:#}");
+    let why = doc["evidence"]["disabled"].as_str().unwrap_or_default();
+    assert!(why.contains("forbids unsafe code"), "{doc:#}");
+    assert!(doc["evidence"]["coverage"].is_null());
+}
+
+#[test]
+fn probes_that_do_not_build_are_taken_out_and_the_others_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"named\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    // A method called `unwrap` that borrows: passing its receiver through a probe moves it,
+    // and the next line's use no longer builds.
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "pub struct Named(pub String);\n\nimpl Named {\n    pub fn unwrap(&self) -> &str {\n        \
+         &self.0\n    }\n}\n\npub fn twice(name: Named) -> usize {\n    let first = name.unwrap().len();\n    \
+         first + name.0.len()\n}\n",
+    )
+    .unwrap();
+    let tests = dir.path().join("named_tests.rs");
+    std::fs::write(
+        &tests,
+        "//! dualtrack: {\"engine\": \"offline\"}\n\n/// dualtrack: {\"function\": \"named::twice\"}\n\
+         #[test]\nfn twice_counts_both() {\n    assert_eq!(twice(Named(\"ab\".into())), 4);\n}\n",
+    )
+    .unwrap();
+    let doc = run_tests_json(dir.path(), &[], &[tests.to_str().unwrap()], 0);
+    assert_eq!(outcome_of(&doc, "twice_counts_both").0, "passed");
+    // That one probe is taken out; the others stay and count.
+    let evidence = &doc["evidence"];
+    assert!(evidence.get("disabled").is_none(), "{evidence:#}");
+    assert_eq!(
+        evidence["unprobed"]["named::twice"], "a probe did not build here",
+        "{evidence:#}"
+    );
+    // The probes on the lines the error named (the move and the later use) went; the
+    // method `twice` calls still counts, in the same crate.
+    assert_eq!(
+        reached_by(&doc, "twice_counts_both"),
+        ["named::Named::unwrap#tail1"]
+    );
+}

@@ -1434,6 +1434,67 @@ mod test {
             .collect()
     }
 
+    /// Each site of `path` with the text its probe splice covers (`None`: no probe).
+    fn probes(output: &FileOutput, source: &str, path: &str) -> Vec<(SiteKind, Option<String>)> {
+        let function = output.functions.iter().find(|f| f.path == path).unwrap();
+        let mut sites = function.sites.clone();
+        sites.sort_by_key(|s| s.offset);
+        sites
+            .into_iter()
+            .map(|s| {
+                let covered = s.probe.map(|splice| match splice {
+                    Splice::Statement(at) => format!("@{}", &source[at..].trim_start()[..4]),
+                    Splice::Wrap { start, end } | Splice::Pass { start, end, .. } => {
+                        source[start..end].to_owned()
+                    }
+                });
+                (s.kind, covered)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_site_says_where_its_probe_goes_and_const_code_gets_none() {
+        let source = "fn f(x: Option<u8>, n: u8) -> Result<u8, ()> {\n\
+                      let a = [0u8; 8 / M];\n\
+                      let v = x.ok_or(())?;\n\
+                      match v { 0 => return Ok(a[n as usize]), _ => {} }\n\
+                      Ok(v / n)\n}\n\
+                      const fn c(x: u8) -> u8 { if x > 1 { 1 } else { x / x } }\n\
+                      macro_rules! each { ($($t:ty)*) => { $(impl T for $t { fn g(&self) -> u8 { if true { 1 } else { 2 } } })* } }\n\
+                      each!(u8 u16);\n";
+        let output = visit(source);
+        assert_eq!(
+            probes(&output, source, "c::f"),
+            [
+                // An array length is a const context.
+                (SiteKind::Panic, None),
+                (SiteKind::Try, Some("x.ok_or(())".into())),
+                (SiteKind::MatchArm, Some("return Ok(a[n as usize])".into())),
+                (SiteKind::Return, Some("return Ok(a[n as usize])".into())),
+                (SiteKind::Panic, Some("n as usize".into())),
+                (SiteKind::MatchArm, Some("@} }\n".into())),
+                (SiteKind::Tail, Some("@Ok(v".into())),
+                (SiteKind::Panic, Some("n".into())),
+            ]
+        );
+        // A const fn is evaluated at compile time: no probe on any of its sites.
+        assert!(
+            probes(&output, source, "c::c")
+                .iter()
+                .all(|(_, p)| p.is_none())
+        );
+        // A list macro's expansions share the definition's text: no probe either.
+        let expanded: Vec<_> = output
+            .functions
+            .iter()
+            .filter(|f| f.path.ends_with("::g"))
+            .flat_map(|f| &f.sites)
+            .collect();
+        assert!(!expanded.is_empty());
+        assert!(expanded.iter().all(|s| s.probe.is_none()));
+    }
+
     #[test]
     fn early_return_on_a_parameter_is_a_guard_and_a_local_test_is_not() {
         let output = visit(

@@ -182,12 +182,15 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path, show_gaps: bool) 
     if !shown.is_empty() {
         // A model's cost per function, when a model wrote tests.
         let costs = shown.iter().any(|row| row.usage.is_some());
+        // The sites each reached, when the run had probes.
+        let reached = shown.iter().any(|row| row.evidence.is_some());
         let _ = writeln!(
             out,
-            "\n{:>6} {:>8} {:>8}{}  function",
+            "\n{:>6} {:>8} {:>8}{}{}  function",
             "tests",
             "failing",
             "dropped",
+            if reached { "  reached" } else { "" },
             if costs { "     cost" } else { "" }
         );
         for row in shown {
@@ -197,9 +200,17 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path, show_gaps: bool) 
                 (true, Some(None)) => format!(" {:>8}", "?"),
                 (true, None) => format!(" {:>8}", "-"),
             };
+            let sites = match (&row.evidence, reached) {
+                (_, false) => String::new(),
+                (Some(evidence), true) => format!(
+                    " {:>8}",
+                    format!("{}/{}", evidence.reached.len(), evidence.sites)
+                ),
+                (None, true) => format!(" {:>8}", "-"),
+            };
             let _ = writeln!(
                 out,
-                "{:>6} {:>8} {:>8}{cost}  {}",
+                "{:>6} {:>8} {:>8}{sites}{cost}  {}",
                 row.tests, row.failing, row.dropped, row.function
             );
         }
@@ -218,6 +229,9 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path, show_gaps: bool) 
         plural(gaps, "spec gap")
     );
     if let Some(line) = coverage_line(document) {
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(line) = evidence_line(document) {
         let _ = writeln!(out, "{line}");
     }
     if let Some(line) = usage_line(document) {
@@ -411,6 +425,43 @@ fn coverage_line(document: &ReviewDocument) -> Option<String> {
     ))
 }
 
+/// `sites reached: 82.5% (33 of 40, by the probes); targeted 37.5%`, when the run had probes;
+/// why not, when they were taken out.
+fn evidence_line(document: &ReviewDocument) -> Option<String> {
+    let evidence = document.evidence.as_ref()?;
+    if let Some(why) = &evidence.disabled {
+        return Some(format!(
+            "sites reached: unknown, the probes were off ({why})"
+        ));
+    }
+    let percent = |share: f64| format!("{:.1}%", share * 100.0);
+    Some(format!(
+        "sites reached: {} ({} of {}, by the probes); targeted {}",
+        percent(evidence.coverage?),
+        evidence.reached,
+        evidence.sites,
+        percent(evidence.targeted.unwrap_or(0.0))
+    ))
+}
+
+/// The guards and panic sites no test reached, per function: the edges left untried.
+fn untested_edges(document: &ReviewDocument) -> Vec<(&str, &crate::document::UnreachedSite)> {
+    document
+        .per_function
+        .iter()
+        .flat_map(|row| {
+            row.evidence
+                .iter()
+                .flat_map(|e| &e.unreached)
+                .filter(|site| site.edge)
+                .map(|site| (row.function.as_str(), site))
+        })
+        .collect()
+}
+
+/// Untested edges listed in report.md, at most.
+const EDGES_SHOWN: usize = 30;
+
 /// What the model took: `model: 1200 input tokens (200 cached), 300 output tokens (40
 /// reasoning), $0.0123`; `None` for the offline engine.
 fn usage_line(document: &ReviewDocument) -> Option<String> {
@@ -444,8 +495,35 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
     if let Some(line) = coverage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
+    if let Some(line) = evidence_line(document) {
+        let _ = writeln!(out, "{line}.\n");
+    }
     if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}.\n");
+    }
+    let edges = untested_edges(document);
+    if !edges.is_empty() {
+        out.push_str(
+            "### Edges no test reached\n\nGuards and panic sites of the functions in scope \
+             that no test's run reached.\n\n| site | where | code |\n|---|---|---|\n",
+        );
+        for (_, site) in edges.iter().take(EDGES_SHOWN) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` |",
+                site.site,
+                site.location,
+                site.snippet.replace('|', "\\|").replace('`', "'")
+            );
+        }
+        if edges.len() > EDGES_SHOWN {
+            let _ = writeln!(
+                out,
+                "\n... and {} more in report.json.",
+                edges.len() - EDGES_SHOWN
+            );
+        }
+        out.push('\n');
     }
     let mut findings: Vec<&Finding> = document.findings.iter().collect();
     if findings.is_empty() {

@@ -343,7 +343,7 @@ fn run_in_area(
     }
     let mut probes = (options.probes && options.patch.is_none() && !pending.is_empty())
         .then(|| probes::ProbePlan::new(workspace, analysis, &crate_roots(workspace, &targets)))
-        .filter(|plan| !plan.is_empty());
+        .filter(|plan| !plan.is_empty() || plan.disabled.is_some());
     let mut sources = sync_sources(
         area,
         workspace,

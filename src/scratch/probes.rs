@@ -89,8 +89,11 @@ pub struct ProbePlan {
     roots: BTreeMap<PathBuf, String>,
     /// Sites of probed functions that carry no probe, by function: why not.
     pub unprobed: BTreeMap<String, String>,
-    /// The lines (1-based) of each file that hold a probe: a compiler error there is theirs.
-    lines: BTreeMap<PathBuf, std::collections::BTreeSet<u32>>,
+    /// The counter slots with text on each line (1-based) of each file: a compiler error
+    /// there is theirs.
+    lines: BTreeMap<PathBuf, BTreeMap<u32, Vec<usize>>>,
+    /// Slots whose probes were taken out because they did not build.
+    removed: std::collections::BTreeSet<usize>,
     /// Why the probes were taken out of the run, when they were.
     pub disabled: Option<String>,
     /// Every file the plan rewrote, kept when disabled: their own text goes back.
@@ -134,6 +137,8 @@ impl ProbeSummary {
 /// Text inserted at a byte offset of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Insertion {
+    /// The counter slot of the site it probes.
+    site: usize,
     offset: usize,
     /// Orders insertions at one offset: closings first (the innermost first), then
     /// statements, then openings (the outermost first).
@@ -196,20 +201,26 @@ impl ProbePlan {
         for (file, insertions) in &mut plan.files {
             insertions.sort_by_key(|i| (i.offset, i.rank));
             let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
-            let lines = insertions
-                .iter()
-                .map(|i| {
-                    1 + text.as_bytes()[..i.offset.min(text.len())]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count() as u32
-                })
-                .collect();
+            let mut lines: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for insertion in insertions.iter() {
+                let line = 1 + text.as_bytes()[..insertion.offset.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u32;
+                lines.entry(line).or_default().push(insertion.site);
+            }
             plan.lines.insert(file.clone(), lines);
         }
         // A root file with no probe of its own still gets the runtime: its crate's other files
         // call it.
         plan.rewritten = plan.files().map(Path::to_owned).collect();
+        // No crate could take them: the run says why it has no evidence.
+        if plan.sites.is_empty() && plan.roots.is_empty() {
+            plan.disabled = crate_roots
+                .iter()
+                .find_map(|(root, _)| plan.unprobed.get(&root.display().to_string()))
+                .cloned();
+        }
         plan
     }
 
@@ -222,24 +233,45 @@ impl ProbePlan {
         self.disabled = Some(why);
     }
 
-    /// Whether a compiler error is the probes' doing: it names their module, or lies on a
-    /// line that holds one. `copy` is the scratch copy's root, which the error's paths are in.
-    pub fn caused(&self, error: &super::build::CompileError, copy: &Path) -> bool {
+    /// The counter slots whose probes a compiler error may be the doing of: those on the lines
+    /// it names. `copy` is the scratch copy's root, which the error's paths are in. An error
+    /// that names the probes' module but no probed line blames them all.
+    pub fn culprits(&self, error: &super::build::CompileError, copy: &Path) -> Vec<usize> {
         if self.sites.is_empty() {
-            return false;
+            return Vec::new();
         }
-        let on_probe_line = |file: &Path, first: u32, last: u32| {
-            file.strip_prefix(copy)
-                .ok()
-                .and_then(|rel| self.lines.get(rel))
-                .is_some_and(|lines| lines.range(first..=last).next().is_some())
-        };
-        error.rendered.contains(MODULE)
-            || on_probe_line(&error.file, error.line, error.line)
-            || error
-                .places
-                .iter()
-                .any(|(file, first, last)| on_probe_line(file, *first, *last))
+        let mut slots: Vec<usize> = std::iter::once((&error.file, error.line, error.line))
+            .chain(
+                error
+                    .places
+                    .iter()
+                    .map(|(file, first, last)| (file, *first, *last)),
+            )
+            .filter_map(|(file, first, last)| {
+                let lines = self.lines.get(file.strip_prefix(copy).ok()?)?;
+                Some(
+                    lines
+                        .range(first..=last)
+                        .flat_map(|(_, slots)| slots.iter().copied()),
+                )
+            })
+            .flatten()
+            .filter(|slot| !self.removed.contains(slot))
+            .collect();
+        if slots.is_empty() && error.rendered.contains(MODULE) {
+            slots = (0..self.sites.len()).collect();
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// Take out the probes of `slots` (they did not build); the rest stay.
+    pub fn remove(&mut self, slots: &[usize]) {
+        self.removed.extend(slots.iter().copied());
+        for insertions in self.files.values_mut() {
+            insertions.retain(|i| !self.removed.contains(&i.site));
+        }
     }
 
     /// No site carries a probe.
@@ -249,11 +281,26 @@ impl ProbePlan {
 
     /// The summary a run report carries.
     pub fn summary(&self) -> ProbeSummary {
+        let probed: std::collections::BTreeSet<String> = self
+            .sites
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| !self.removed.contains(slot))
+            .map(|(_, id)| id.clone())
+            .collect();
+        let mut unprobed = self.unprobed.clone();
+        for slot in &self.removed {
+            if let Some(function) = self.sites.get(*slot).and_then(|id| id.split('#').next()) {
+                unprobed
+                    .entry(function.to_owned())
+                    .or_insert_with(|| "a probe did not build here".to_owned());
+            }
+        }
         ProbeSummary {
-            sites: self.sites.len(),
-            unprobed: self.unprobed.clone(),
+            sites: probed.len(),
+            unprobed,
             disabled: self.disabled.clone(),
-            probed: self.sites.iter().cloned().collect(),
+            probed,
         }
     }
 
@@ -304,8 +351,11 @@ impl ProbePlan {
         counters
             .chunks_exact(4)
             .zip(&self.sites)
-            .filter(|(count, _)| count.iter().any(|&b| b != 0))
-            .map(|(_, id)| id.clone())
+            .enumerate()
+            .filter(|(slot, (count, _))| {
+                !self.removed.contains(slot) && count.iter().any(|&b| b != 0)
+            })
+            .map(|(_, (_, id))| id.clone())
             .collect()
     }
 
@@ -348,17 +398,20 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
     let hit = format!("crate::{MODULE}::hit({index});");
     match splice {
         Splice::Statement(offset) => vec![Insertion {
+            site: index,
             offset,
             rank: (1, std::cmp::Reverse(0)),
             text: format!(" {hit} "),
         }],
         Splice::Wrap { start, end } => vec![
             Insertion {
+                site: index,
                 offset: start,
                 rank: (2, std::cmp::Reverse(end)),
                 text: format!("{{ {hit} "),
             },
             Insertion {
+                site: index,
                 offset: end,
                 rank: (0, std::cmp::Reverse(start)),
                 text: " }".to_owned(),
@@ -368,11 +421,13 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
             let function = if breaks { "tried" } else { "at" };
             vec![
                 Insertion {
+                    site: index,
                     offset: start,
                     rank: (2, std::cmp::Reverse(end)),
                     text: format!("crate::{MODULE}::{function}({index}, "),
                 },
                 Insertion {
+                    site: index,
                     offset: end,
                     rank: (0, std::cmp::Reverse(start)),
                     text: ")".to_owned(),

@@ -15,6 +15,9 @@ pub(super) struct Built {
     pub(super) build_key: String,
 }
 
+/// Rounds rebuilt without the probes an error named, before the probes go altogether.
+const MAX_PROBE_RETRIES: u32 = 3;
+
 /// Inject, build, drop what does not compile, until the rest builds: the tests dropped get
 /// their `results` (with the compiler's errors, pointed at the test file).
 pub(super) fn build_rounds(
@@ -34,6 +37,8 @@ pub(super) fn build_rounds(
     // Searches for a test that breaks the crate's own code; past a few, the failure is not
     // the tests' (the crate stopped building) and every test goes with the log.
     let mut isolations = 0;
+    // Rounds rebuilt for probes that did not build.
+    let mut probe_retries = 0;
     let (placed, ranges, executables) = loop {
         report.build_rounds += 1;
         let live: Vec<usize> = (0..pending.len())
@@ -84,24 +89,42 @@ pub(super) fn build_rounds(
             build_key_used = build_key;
             break (placed, ranges, outcome.executables);
         }
-        // An error the probes caused takes them out, and the round is built again: the tests
-        // run as they would have, without evidence of what they reached.
-        if let Some(plan) = probes.as_deref_mut()
-            && let Some(error) = outcome.errors.iter().find(|e| plan.caused(e, &area.copy))
-        {
-            let first_line = error.message.lines().next().unwrap_or_default();
-            let at = error
-                .file
-                .strip_prefix(&area.copy)
-                .unwrap_or(&error.file)
-                .display();
-            options.progress.line(&format!(
-                "warning: the site probes do not build here ({at}:{}: {first_line}); the \
-                 tests run without them",
-                error.line
-            ));
-            plan.disable(format!("{at}:{}: {first_line}", error.line));
-            continue;
+        // Probes a compiler error names are taken out and the round built again (the rest
+        // stay); past a few tries, all of them. The tests run as they would have.
+        if let Some(plan) = probes.as_deref_mut() {
+            let blamed: Vec<(usize, &build::CompileError)> = outcome
+                .errors
+                .iter()
+                .flat_map(|e| {
+                    plan.culprits(e, &area.copy)
+                        .into_iter()
+                        .map(move |s| (s, e))
+                })
+                .collect();
+            if let Some((_, error)) = blamed.first() {
+                let at = error
+                    .file
+                    .strip_prefix(&area.copy)
+                    .unwrap_or(&error.file)
+                    .display();
+                let said = format!(
+                    "{at}:{}: {}",
+                    error.line,
+                    error.message.lines().next().unwrap_or_default()
+                );
+                probe_retries += 1;
+                if probe_retries > MAX_PROBE_RETRIES {
+                    options.progress.line(&format!(
+                        "warning: the site probes do not build here ({said}); the tests run \
+                         without them"
+                    ));
+                    plan.disable(said);
+                } else {
+                    let slots: Vec<usize> = blamed.iter().map(|(slot, _)| *slot).collect();
+                    plan.remove(&slots);
+                }
+                continue;
+            }
         }
         let mut blamed = false;
         for error in &outcome.errors {
