@@ -333,6 +333,7 @@ impl ProbePlan {
         }
         out.push_str(&text[copied..]);
         if let Some(edition) = self.roots.get(file) {
+            out = relax_forbidden_unsafe(&out);
             if !out.ends_with('\n') {
                 out.push('\n');
             }
@@ -368,13 +369,36 @@ impl ProbePlan {
 /// Why a crate root cannot take the runtime, if it cannot.
 fn refusal(root_text: &str) -> Option<&'static str> {
     let compact: String = root_text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("#![forbid(unsafe_code") || compact.contains(",unsafe_code)]") {
-        Some("the crate forbids unsafe code, which the probes' counter file needs")
-    } else if compact.contains("#![no_std]") || compact.contains("#![no_core]") {
-        Some("a `no_std` crate: the probes' counter file needs std")
+    if compact.contains("#![no_core]") {
+        Some("a `no_core` crate: the probes' counter file needs std")
     } else {
         None
     }
+}
+
+/// A crate root's `#![forbid(..)]` that names `unsafe_code` made `#![deny  (..)]`, the same
+/// length: the runtime module may then allow the unsafe code it needs. The crate's own code
+/// is held to the same rule (it built under `forbid`, so it has no `allow` that `deny` would
+/// let through).
+fn relax_forbidden_unsafe(text: &str) -> String {
+    let mut out = text.to_owned();
+    let mut from = 0;
+    while let Some(found) = out[from..].find("#![") {
+        let start = from + found;
+        let Some(length) = out[start..].find(']') else {
+            break;
+        };
+        // The attribute's text up to its first `]`: enough for `forbid(unsafe_code, ..)`.
+        let end = start + length;
+        let attribute = &out[start..end];
+        if attribute.contains("unsafe_code")
+            && let Some(at) = attribute.find("forbid")
+        {
+            out.replace_range(start + at..start + at + "forbid".len(), "deny  ");
+        }
+        from = end;
+    }
+    out
 }
 
 /// The crate name (as site ids begin) of the target whose root file is `root`.
@@ -438,8 +462,13 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
 }
 
 /// The runtime module for a crate of `edition` with `sites` counter slots: std only, no
-/// dependency, every lint allowed (the crate's own `deny`s must not trip on it).
+/// dependency, every lint allowed (the crate's own `deny`s must not trip on it), std named by a
+/// path of its own so that a `no_std` crate takes it too.
 fn runtime(sites: usize, edition: &str) -> String {
+    runtime_text(sites, edition).replace("::std::", &format!("crate::{MODULE}::__std::"))
+}
+
+fn runtime_text(sites: usize, edition: &str) -> String {
     // `unsafe extern` is required from 2024 and refused by older compilers before it.
     let extern_block = if edition >= "2024" {
         "unsafe extern"
@@ -450,6 +479,8 @@ fn runtime(sites: usize, edition: &str) -> String {
         r#"#[doc(hidden)]
 #[allow(warnings, unsafe_code, missing_docs, unreachable_pub, clippy::all)]
 pub(crate) mod {MODULE} {{
+    // std by a path of the module's own: a `no_std` crate's tests have std, but not in scope.
+    extern crate std as __std;
     const SITES: usize = {sites};
     static MAP: ::std::sync::atomic::AtomicPtr<::std::sync::atomic::AtomicU32> =
         ::std::sync::atomic::AtomicPtr::new(0 as *mut ::std::sync::atomic::AtomicU32);
@@ -524,6 +555,7 @@ pub(crate) mod {MODULE} {{
             Err(_) => return null,
         }};
         let parts: ::std::vec::Vec<&str> = wanted.split(':').collect();
+        let number = |text: &str| text.parse::<u64>().ok();
         if parts.len() != 4 || parts[0] != "fd" {{
             return null;
         }}
@@ -534,8 +566,8 @@ pub(crate) mod {MODULE} {{
         let file = unsafe {{ ::std::fs::File::from_raw_fd(fd) }};
         let same = match file.metadata() {{
             Ok(metadata) => {{
-                parts[2] == metadata.dev().to_string()
-                    && parts[3] == metadata.ino().to_string()
+                number(parts[2]) == Some(metadata.dev())
+                    && number(parts[3]) == Some(metadata.ino())
                     && metadata.len() >= (SITES * 4) as u64
             }}
             Err(_) => false,
@@ -657,9 +689,21 @@ mod test {
 
     #[test]
     fn crates_the_runtime_cannot_serve_are_refused() {
-        assert!(refusal("#![forbid(unsafe_code)]\npub fn f() {}").is_some());
-        assert!(refusal("#![forbid(missing_docs, unsafe_code)]\n").is_some());
-        assert!(refusal("#![no_std]\n").is_some());
-        assert!(refusal("#![deny(unsafe_code)]\npub fn f() {}").is_none());
+        assert!(refusal("#![no_core]\n").is_some());
+        assert!(refusal("#![no_std]\n").is_none());
+        assert!(refusal("#![forbid(unsafe_code)]\npub fn f() {}").is_none());
+    }
+
+    #[test]
+    fn a_forbid_of_unsafe_code_becomes_a_deny_of_the_same_length() {
+        let text = "//! Docs.\n#![forbid(missing_docs, unsafe_code)]\n#![forbid(unused)]\n\
+                    #![cfg_attr(docsrs, forbid(unsafe_code))]\npub fn f() {}\n";
+        let relaxed = relax_forbidden_unsafe(text);
+        assert_eq!(
+            relaxed,
+            "//! Docs.\n#![deny  (missing_docs, unsafe_code)]\n#![forbid(unused)]\n\
+             #![cfg_attr(docsrs, deny  (unsafe_code))]\npub fn f() {}\n"
+        );
+        assert_eq!(relaxed.len(), text.len());
     }
 }
