@@ -448,13 +448,17 @@ fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
     )
     .unwrap();
     std::os::unix::fs::symlink("../../shared/ledger.rs", ws.join("src/ledger.rs")).unwrap();
+    let linked_before = std::fs::read_to_string(outer.path().join("shared/ledger.rs")).unwrap();
     let tests = outer.path().join("outside.rs");
     std::fs::write(
         &tests,
         "//! dualtrack: {\"engine\": \"offline\"}\n\n\
          /// dualtrack: {\"function\": \"ledger::format_cents\"}\n\
          #[test]\nfn format_cents_with_a_dependency() {\n    \
-         assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n",
+         assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n\n\
+         /// dualtrack: {\"function\": \"ledger::ledger::Ledger::largest\"}\n\
+         #[test]\nfn largest_of_none() {\n    \
+         assert_eq!(Ledger::new().largest(), None);\n}\n",
     )
     .unwrap();
     // The linked module is shown when its tree is allowed; the path dependency always.
@@ -466,6 +470,15 @@ fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
         0,
     );
     assert_eq!(doc["tests"][0]["outcome"], "passed", "{doc:#}");
+    // A test injected into the linked module runs there too.
+    assert_eq!(doc["tests"][1]["outcome"], "passed", "{doc:#}");
+    // The linked file outside the workspace got its probes in the copy, never through the
+    // link.
+    assert_eq!(
+        std::fs::read_to_string(outer.path().join("shared/ledger.rs")).unwrap(),
+        linked_before
+    );
+    assert!(doc["evidence"]["sites"].as_u64().unwrap() > 0, "{doc:#}");
 }
 
 /// A run whose only test does not compile is a finding: nothing ran, and CI must see that.

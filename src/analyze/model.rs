@@ -73,11 +73,11 @@ pub enum Splice {
     /// taken), or before a function's tail.
     Statement(usize),
     /// `{ probe; EXPR }` around the expression at `start..end`: an arm's body, a `return`,
-    /// a panicking macro.
+    /// a panicking macro, a divisor, an index.
     Wrap { start: usize, end: usize },
-    /// `probe_fn(N, EXPR)` around the operand at `start..end`, handed back unchanged: the
-    /// divisor, the index, the receiver of `unwrap`; with `breaks`, only when the value is
-    /// the one a `?` propagates.
+    /// The operand at `start..end`, handed on unchanged once the probe has counted: the
+    /// receiver of `unwrap` (`({ probe; EXPR })`, a receiver must be parenthesized); with
+    /// `breaks`, the operand of a `?`, counted only when it is the value the `?` propagates.
     Pass {
         start: usize,
         end: usize,

@@ -1036,7 +1036,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
         )
         .via(PanicVia::Index)
         .mentions(mentions)
-        .probe(pass(&expr.index, false));
+        .probe(wrap(&expr.index));
         self.push_site(site);
         visit::visit_expr_index(self, expr);
     }
@@ -1056,7 +1056,7 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             )
             .via(PanicVia::Division)
             .mentions(idents_of_expr(&expr.right))
-            .probe(pass(&expr.right, false));
+            .probe(wrap(&expr.right));
             self.push_site(site);
         }
         visit::visit_expr_binary(self, expr);

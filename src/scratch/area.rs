@@ -323,6 +323,49 @@ pub(super) fn outside_closure(start: Vec<PathBuf>, workspace_root: &Path) -> Vec
     seen.into_iter().collect()
 }
 
+/// Write `text` to `rel` (relative) in the copy at `copy`, as a file of the copy's own. The
+/// copy keeps the workspace's symlinks, some pointing outside it: a link at the file itself is
+/// replaced, never written through, and a path through a linked directory is refused.
+pub(super) fn write_in_copy(copy: &Path, rel: &Path, text: &str) -> anyhow::Result<()> {
+    let path = copy.join(rel);
+    let mut dir = copy.to_owned();
+    for component in rel.parent().into_iter().flat_map(Path::components) {
+        dir.push(component);
+        if dir
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            anyhow::bail!(
+                "{} is reached through the symlink {}: it is not written in the scratch copy",
+                rel.display(),
+                dir.display()
+            );
+        }
+    }
+    if path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        std::fs::remove_file(&path)
+            .with_context(|| format!("failed to replace the link {}", path.display()))?;
+    }
+    std::fs::write(&path, text).with_context(|| format!("failed to write {}", path.display()))
+}
+
+/// Whether `rel` (relative) is reached without a linked directory under `root`: a file the
+/// copy can hold as its own.
+pub(super) fn reached_without_links(root: &Path, rel: &Path) -> bool {
+    let mut dir = root.to_owned();
+    rel.parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .all(|component| {
+            dir.push(component);
+            !dir.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+        })
+}
+
 /// Write a rewritten copy with its source's modification time, so cargo sees nothing new.
 pub(super) fn write_keeping_time(copy: &Path, source: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(copy, text).with_context(|| format!("failed to write {}", copy.display()))?;

@@ -141,11 +141,14 @@ pub(super) fn sync_sources(
     })
 }
 
-/// Build the untouched copy; past errors only in the crate's own test code, leave that code
-/// out and try again. A copy that does not build stops the run ([`BaselineFailed`]).
+/// Build the untouched copy (with the probes, so that the tests' build after it recompiles
+/// little more than the tests); past errors only in the crate's own test code, leave that code
+/// out and try again; probes an error names come out. A copy that does not build stops the
+/// run ([`BaselineFailed`]).
 pub(super) fn baseline(
     builder: &Builder,
     sources: &mut Sources,
+    mut probes: Option<&mut probes::ProbePlan>,
     report: &mut RunReport,
 ) -> anyhow::Result<()> {
     let (area, workspace, options) = (builder.area, builder.workspace, builder.options);
@@ -158,7 +161,59 @@ pub(super) fn baseline(
         patch.apply(area)?;
     }
     sources.stripped.apply(&area.copy, &[])?;
+    let write_probes = |plan: Option<&probes::ProbePlan>, stripped: &own_tests::Stripped| {
+        place_tests(
+            workspace,
+            area,
+            &[],
+            &[],
+            options.patch.as_ref(),
+            stripped,
+            plan,
+        )
+        .map(|_| ())
+    };
+    write_probes(probes.as_deref(), &sources.stripped)?;
     let mut baseline = builder.build()?;
+    // Probes an error names come out, and the baseline is built again; past a few tries all of
+    // them, so that what is left is the crate's own verdict.
+    for attempt in 0..=MAX_PROBE_RETRIES {
+        let Some(plan) = probes.as_deref_mut() else {
+            break;
+        };
+        if baseline.success || crate::interrupt::interrupted() {
+            break;
+        }
+        let blamed: Vec<usize> = baseline
+            .errors
+            .iter()
+            .flat_map(|e| plan.culprits(e, &area.copy))
+            .collect();
+        if blamed.is_empty() {
+            break;
+        }
+        if attempt == MAX_PROBE_RETRIES {
+            let said = probe_error_place(&baseline.errors, &area.copy);
+            options.progress.line(&format!(
+                "warning: the site probes do not build here ({said}); the tests run without them"
+            ));
+            plan.disable(said);
+        } else {
+            plan.remove(&blamed);
+        }
+        write_probes(Some(plan), &sources.stripped)?;
+        baseline = builder.build()?;
+    }
+    // What fails now is the crate's own doing. The plan below reads the copy's text by line
+    // and byte, which must be the sources' own: the probes come out for it.
+    if !baseline.success && probes.as_deref().is_some_and(|plan| !plan.is_empty()) {
+        area.sync(workspace, &[])?;
+        if let Some(patch) = &options.patch {
+            patch.apply(area)?;
+        }
+        sources.stripped.apply(&area.copy, &[])?;
+        baseline = builder.build()?;
+    }
     // Errors only in the crate's own test code: that code is left out of the copy and
     // the baseline tried again (a module left out may uncover the next).
     for _ in 0..3 {

@@ -106,8 +106,7 @@ impl Patch {
     fn apply(&self, area: &ScratchArea) -> anyhow::Result<()> {
         let path = area.copy.join(&self.file);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(self.text.as_str()) {
-            std::fs::write(&path, &self.text)
-                .with_context(|| format!("failed to write {}", path.display()))?;
+            write_in_copy(&area.copy, &self.file, &self.text)?;
         }
         Ok(())
     }
@@ -364,7 +363,7 @@ fn run_in_area(
     };
     if !sources.baseline_cached && !targets.is_empty() {
         let start = Instant::now();
-        baseline(&builder, &mut sources, &mut report)?;
+        baseline(&builder, &mut sources, probes.as_mut(), &mut report)?;
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
     }
     let build_start = Instant::now();

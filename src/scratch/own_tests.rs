@@ -58,7 +58,7 @@ impl Stripped {
             let text = std::fs::read_to_string(&path)?;
             let blanked = blank(&text, ranges);
             if blanked != text {
-                std::fs::write(&path, blanked)?;
+                super::area::write_in_copy(copy, rel, &blanked)?;
             }
         }
         Ok(())

@@ -187,8 +187,7 @@ pub(super) fn place_tests(
         let text = source_of(file)?;
         let copy_path = area.copy.join(file);
         if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&copy_path, text)
-                .with_context(|| format!("failed to write {}", copy_path.display()))?;
+            write_in_copy(&area.copy, Path::new(file), &text)?;
         }
         all_ranges.entry(copy_path).or_default();
     }
@@ -288,8 +287,7 @@ pub(super) fn place_tests(
         let copy_path = area.copy.join(&file);
         // Unchanged text keeps its modification time: nothing to rebuild.
         if std::fs::read_to_string(&copy_path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&copy_path, text)
-                .with_context(|| format!("failed to write {}", copy_path.display()))?;
+            write_in_copy(&area.copy, Path::new(&file), &text)?;
         }
         for ((module, inline, spans), range) in layouts.into_iter().zip(&ranges) {
             for (index, first, last) in spans {

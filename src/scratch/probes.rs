@@ -175,6 +175,14 @@ impl ProbePlan {
                 continue;
             }
             let mut without = 0;
+            // A file reached through a linked directory cannot be rewritten in the copy.
+            if !super::area::reached_without_links(&workspace.root, Path::new(&function.file)) {
+                plan.unprobed.insert(
+                    function.path.clone(),
+                    "its file is reached through a symlinked directory".to_owned(),
+                );
+                continue;
+            }
             for site in &function.sites {
                 let Some(splice) = site.probe else {
                     without += 1;
@@ -201,12 +209,13 @@ impl ProbePlan {
         for (file, insertions) in &mut plan.files {
             insertions.sort_by_key(|i| (i.offset, i.rank));
             let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
+            // Where each line starts, so that an offset's line is a binary search away.
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect();
             let mut lines: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
             for insertion in insertions.iter() {
-                let line = 1 + text.as_bytes()[..insertion.offset.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count() as u32;
+                let line = starts.partition_point(|&start| start <= insertion.offset) as u32;
                 lines.entry(line).or_default().push(insertion.site);
             }
             plan.lines.insert(file.clone(), lines);
@@ -441,8 +450,33 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
                 text: " }".to_owned(),
             },
         ],
-        Splice::Pass { start, end, breaks } => {
-            let function = if breaks { "tried" } else { "at" };
+        // A receiver goes through a block, not a generic function: one function instantiated
+        // per type at thousands of sites is what a build pays for. Parenthesized: a block at
+        // the start of a statement would end there.
+        Splice::Pass {
+            start,
+            end,
+            breaks: false,
+        } => vec![
+            Insertion {
+                site: index,
+                offset: start,
+                rank: (2, std::cmp::Reverse(end)),
+                text: format!("({{ {hit} "),
+            },
+            Insertion {
+                site: index,
+                offset: end,
+                rank: (0, std::cmp::Reverse(start)),
+                text: " })".to_owned(),
+            },
+        ],
+        Splice::Pass {
+            start,
+            end,
+            breaks: true,
+        } => {
+            let function = "tried";
             vec![
                 Insertion {
                     site: index,
@@ -490,7 +524,6 @@ pub(crate) mod {MODULE} {{
     {extern_block} "C" {{
         fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, offset: i64) -> *mut u8;
     }}
-    #[inline]
     pub(crate) fn hit(site: usize) {{
         let mut map = MAP.load(::std::sync::atomic::Ordering::Acquire);
         if map.is_null() {{
@@ -499,11 +532,6 @@ pub(crate) mod {MODULE} {{
         if !map.is_null() && site < SITES {{
             unsafe {{ (*map.add(site)).fetch_add(1, ::std::sync::atomic::Ordering::Relaxed); }}
         }}
-    }}
-    #[inline]
-    pub(crate) fn at<T>(site: usize, value: T) -> T {{
-        hit(site);
-        value
     }}
     #[inline]
     pub(crate) fn tried<T: Breaks>(site: usize, value: T) -> T {{
@@ -626,10 +654,9 @@ mod test {
                     "c::f#return1",
                 ),
                 (
-                    Splice::Pass {
+                    Splice::Wrap {
                         start: divisor,
                         end: divisor + 1,
-                        breaks: false,
                     },
                     "c::f#panic1",
                 ),
@@ -639,7 +666,7 @@ mod test {
         assert_eq!(
             probed,
             "fn f(a: u8, b: u8) -> u8 {\n    { crate::__dualtrack_probes::hit(0); return a / \
-             crate::__dualtrack_probes::at(1, b) }\n}\n"
+             { crate::__dualtrack_probes::hit(1); b } }\n}\n"
         );
         assert_eq!(probed.lines().count(), text.lines().count());
     }
@@ -666,7 +693,7 @@ mod test {
         assert_eq!(
             plan.apply(Path::new("src/lib.rs"), text),
             "fn f(x: Option<u8>) -> u8 {\n     crate::__dualtrack_probes::hit(1); \
-             crate::__dualtrack_probes::at(0, x).unwrap()\n}\n"
+             ({ crate::__dualtrack_probes::hit(0); x }).unwrap()\n}\n"
         );
         // Another file is left alone.
         assert_eq!(plan.apply(Path::new("src/other.rs"), text), text);

@@ -16,7 +16,26 @@ pub(super) struct Built {
 }
 
 /// Rounds rebuilt without the probes an error named, before the probes go altogether.
-const MAX_PROBE_RETRIES: u32 = 3;
+pub(super) const MAX_PROBE_RETRIES: u32 = 3;
+
+/// `src/lib.rs:12: use of moved value`: where the first of `errors` is, for a warning.
+pub(super) fn probe_error_place(errors: &[build::CompileError], copy: &Path) -> String {
+    errors
+        .first()
+        .map(|error| {
+            format!(
+                "{}:{}: {}",
+                error
+                    .file
+                    .strip_prefix(copy)
+                    .unwrap_or(&error.file)
+                    .display(),
+                error.line,
+                error.message.lines().next().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+}
 
 /// Inject, build, drop what does not compile, until the rest builds: the tests dropped get
 /// their `results` (with the compiler's errors, pointed at the test file).
@@ -102,16 +121,7 @@ pub(super) fn build_rounds(
                 })
                 .collect();
             if let Some((_, error)) = blamed.first() {
-                let at = error
-                    .file
-                    .strip_prefix(&area.copy)
-                    .unwrap_or(&error.file)
-                    .display();
-                let said = format!(
-                    "{at}:{}: {}",
-                    error.line,
-                    error.message.lines().next().unwrap_or_default()
-                );
+                let said = probe_error_place(std::slice::from_ref(*error), &area.copy);
                 probe_retries += 1;
                 if probe_retries > MAX_PROBE_RETRIES {
                     options.progress.line(&format!(
