@@ -1,6 +1,6 @@
 //! A `dualtrack.review/v1` document as SARIF 2.1.0, for GitHub code scanning and other SARIF
-//! viewers: failures as errors at the panicking line, dropped tests as warnings, spec gaps as
-//! notes.
+//! viewers: failures as errors at the panicking line, dropped tests as warnings, spec gaps and
+//! the untested edges of a change (guards and panic sites no test reached) as notes.
 
 use std::collections::HashMap;
 
@@ -23,10 +23,13 @@ pub struct SarifContext<'a> {
     /// Code scanning replaces the alerts of an earlier upload of the same category: shards of
     /// one review need categories of their own.
     pub category: String,
+    /// The functions in scope are a change's: their unreached guards and panic sites are the
+    /// edges it left untested, one note each. (Of a whole crate they would be noise.)
+    pub edges: bool,
 }
 
 /// The rules, one per finding kind, with the level code scanning shows.
-const RULES: [(&str, &str, &str, &str); 4] = [
+const RULES: [(&str, &str, &str, &str); 5] = [
     (
         "failure",
         "GeneratedTestFailure",
@@ -51,6 +54,12 @@ const RULES: [(&str, &str, &str, &str); 4] = [
         "note",
         "A spec item that no site in the code backs.",
     ),
+    (
+        "untested_edge",
+        "UntestedEdge",
+        "note",
+        "A guard or panic site of a changed function that no generated test's run reached.",
+    ),
 ];
 
 /// The SARIF log: one run with the tool's rules and a result per finding that has a place.
@@ -71,11 +80,14 @@ pub fn render_sarif(document: &ReviewDocument, context: &SarifContext) -> String
         .iter()
         .map(|t| (t.name.as_str(), t))
         .collect();
-    let results: Vec<Value> = document
+    let mut results: Vec<Value> = document
         .findings
         .iter()
         .filter_map(|finding| result(finding, &tests, context))
         .collect();
+    if context.edges {
+        results.extend(untested_edges(document, context));
+    }
     let run_id = &document.run_id;
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -156,6 +168,44 @@ fn result(
         "partialFingerprints": {"dualtrackFindingId/v1": finding.id},
         "properties": properties,
     }))
+}
+
+/// A note per guard or panic site of a function in scope that no test's run reached.
+fn untested_edges(document: &ReviewDocument, context: &SarifContext) -> Vec<Value> {
+    let rule_index = RULES
+        .iter()
+        .position(|(id, ..)| *id == "untested_edge")
+        .expect("a rule");
+    document
+        .per_function
+        .iter()
+        .flat_map(|row| {
+            row.evidence
+                .iter()
+                .flat_map(|e| &e.unreached)
+                .filter(|site| site.edge)
+                .map(move |site| (row.function.as_str(), site))
+        })
+        .filter_map(|(function, site)| {
+            let (file, line) = split_location(&site.location)?;
+            let file = (context.repo_relative)(&file)?;
+            Some(json!({
+                "ruleId": "untested_edge",
+                "ruleIndex": rule_index,
+                "level": "note",
+                "message": {"text": format!(
+                    "No generated test of `{function}` reached `{}`: an edge left untried",
+                    site.snippet
+                )},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri(&file)},
+                    "region": {"startLine": line.max(1), "snippet": {"text": site.snippet}},
+                }}],
+                "partialFingerprints": {"dualtrackSiteId/v1": site.site},
+                "properties": {"function": function, "site": site.site},
+            }))
+        })
+        .collect()
 }
 
 /// What a reader of the alert needs first: the function, what happened, with which input.
@@ -242,6 +292,13 @@ mod test {
                  "test": null, "verdict": "check_test", "status": "new",
                  "message": "does not compile", "location": null, "site": null, "item": null},
             ],
+            // A guard no test reached is an untested edge; a tail is not.
+            "per_function": [{"function": "c::f", "tests": 1, "passed": 0, "failing": 1,
+                "dropped": 0, "evidence": {"sites": 3, "reached": ["c::f#p1"], "unreached": [
+                    {"site": "c::f#if1", "location": "src/lib.rs:6", "snippet": "if s.is_empty() {",
+                     "edge": true},
+                    {"site": "c::f#tail1", "location": "src/lib.rs:8", "snippet": "s.len()",
+                     "edge": false}]}}],
         }))
         .unwrap()
     }
@@ -266,6 +323,7 @@ mod test {
                 repo_relative: &repo_relative,
                 function_locations: &functions,
                 category: "cargo-dualtrack".into(),
+                edges: true,
             },
         );
         serde_json::from_str(&text).unwrap()
@@ -292,7 +350,7 @@ mod test {
     fn failures_are_errors_at_their_line_and_gaps_are_notes() {
         let log = render("crates/x");
         let results = log["runs"][0]["results"].as_array().unwrap();
-        assert_eq!(results.len(), 5, "the finding with no place is left out");
+        assert_eq!(results.len(), 6, "the finding with no place is left out");
         let place = |r: &Value| {
             let location = &r["locations"][0]["physicalLocation"];
             (
@@ -317,6 +375,14 @@ mod test {
         assert_eq!(results[2]["level"], "note");
         assert_eq!(place(&results[3]), ("crates/x/docs/my%20spec.md".into(), 4));
         assert_eq!(place(&results[4]), ("docs/SPEC.md".into(), 9));
+        // The untested edge, a note at the guard's line.
+        assert_eq!(results[5]["ruleId"], "untested_edge");
+        assert_eq!(results[5]["level"], "note");
+        assert_eq!(place(&results[5]), ("crates/x/src/lib.rs".into(), 6));
+        assert_eq!(
+            results[5]["message"]["text"],
+            "No generated test of `c::f` reached `if s.is_empty() {`: an edge left untried"
+        );
         assert_eq!(
             results[0]["partialFingerprints"]["dualtrackFindingId/v1"],
             "F-0000000001"

@@ -639,6 +639,7 @@ fn sarif(r: &Review, scope: &Scope, document: &ReviewDocument) -> String {
                 Some((k, n)) => format!("cargo-dualtrack/shard-{k}-of-{n}"),
                 None => "cargo-dualtrack".to_owned(),
             },
+            edges: !scope.whole_crate,
         },
     )
 }
