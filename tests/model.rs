@@ -1219,3 +1219,59 @@ async fn total_timeout_counts_from_the_first_request_not_the_offline_pass() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn the_model_is_asked_for_the_sites_the_offline_pass_did_not_reach() {
+    let server = MockServer::start().await;
+    let answer = json!({"tests": [{"name": "parse_cents_three_decimals",
+        "code": "#[test]\nfn parse_cents_three_decimals() {\n    assert!(parse_cents(\"1.234\").is_err());\n}"}]});
+    Mock::given(method("POST"))
+        .respond_with(chat_reply(answer.to_string(), 100))
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("ledger");
+    let output = dualtrack()
+        .args([
+            "review",
+            "--engine",
+            "openai-compatible",
+            "--model",
+            "local",
+        ])
+        .arg("--base-url")
+        .arg(format!("{}/v1", server.uri()))
+        .args([
+            "--fn",
+            "ledger::parse_cents",
+            "--no-fixes",
+            "--fail-on",
+            "never",
+        ])
+        .args(["--format", "json", "--manifest-path"])
+        .arg(dir.path().join("Cargo.toml"))
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let asked = sent(&server).await;
+    let asked = asked["messages"][1]["content"].as_str().unwrap();
+    // The offline pass never tried more than two decimals: the model is told so, with the
+    // line and its condition.
+    assert!(
+        asked.contains("No test's run has reached these sites of it yet")
+            && asked.contains("(if): fraction.len() > 2"),
+        "{asked}"
+    );
+    // And the model's test, run with probes, reached it.
+    let test = by_name(&report, "parse_cents_three_decimals");
+    assert_eq!(test["outcome"], "passed", "{report:#}");
+    assert!(
+        test["reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|site| site == "ledger::parse_cents#if2"),
+        "{test:#}"
+    );
+}

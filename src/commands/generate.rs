@@ -72,7 +72,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                 super::emit(global, &session.dry_run(), Styling::Plain)?;
                 return Ok(ExitCode::Clean);
             }
-            let (made, cost) = session.generate(HashMap::new())?;
+            let (made, cost) = session.generate(HashMap::new(), HashMap::new())?;
             if !global.quiet {
                 eprintln!(
                     "{}: {} input tokens ({} cached), {} output tokens in {} requests, {}",

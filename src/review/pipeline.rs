@@ -361,6 +361,7 @@ fn generate(
         offline::Generation::default()
     } else {
         let mut ran = HashMap::new();
+        let mut unreached = HashMap::new();
         if session.is_some() && !args.skip_offline {
             let cheap = offline_generation();
             let tests = cheap.emitted();
@@ -385,6 +386,13 @@ fn generate(
                 )?;
                 if let Ok(report) = &outcome {
                     ran = crate::generate::llm::existing::ran(&report.results, &r.workspace.root);
+                    if let Some(probes) = &report.probes {
+                        unreached = crate::generate::llm::existing::unreached(
+                            &report.results,
+                            &scope.scoped,
+                            &probes.probed,
+                        );
+                    }
                 }
                 offline_pass = Some(outcome);
             }
@@ -403,7 +411,7 @@ fn generate(
             (Some(_), Some(Err(_))) => offline::Generation::default(),
             (Some(_), _) if crate::interrupt::interrupted() => offline::Generation::default(),
             (Some(session), _) => {
-                let (made, cost) = session.generate(ran)?;
+                let (made, cost) = session.generate(ran, unreached)?;
                 r.progress.line(&format!(
                     "{} ({}): {} input tokens ({} cached), {} output tokens in {} requests, {}",
                     args.engine.name(),

@@ -292,6 +292,7 @@ pub struct Prepared {
     dependencies: model_engine::Dependencies,
     existing: HashMap<String, Vec<String>>,
     ran: HashMap<String, Vec<String>>,
+    unreached: HashMap<String, Vec<String>>,
     kept_back: Vec<crate::generate::Skipped>,
 }
 
@@ -316,6 +317,7 @@ impl Prepared {
             dependencies: dependencies(workspace),
             existing,
             ran: HashMap::new(),
+            unreached: HashMap::new(),
             kept_back,
         })
     }
@@ -328,6 +330,7 @@ impl Prepared {
             dependencies: &self.dependencies,
             existing: &self.existing,
             ran: &self.ran,
+            unreached: &self.unreached,
         }
     }
 }
@@ -415,12 +418,15 @@ impl Session {
         self.backend.model()
     }
 
-    /// Ask for tests, the model told what earlier tests of each function did (`ran`).
+    /// Ask for tests, the model told what earlier tests of each function did (`ran`) and the
+    /// sites their runs did not reach (`unreached`).
     pub fn generate(
         &mut self,
         ran: HashMap<String, Vec<String>>,
+        unreached: HashMap<String, Vec<String>>,
     ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
         self.prepared.ran = ran;
+        self.prepared.unreached = unreached;
         // `--total-timeout` counts from here, through every repair round and fix.
         self.options.patience.deadline = self.total_timeout.map(|t| first_asked() + t);
         let made = model_engine::generate(
@@ -431,6 +437,7 @@ impl Session {
         );
         // Repairs and fixes are asked about the tests at hand, not the earlier ones.
         self.prepared.ran = HashMap::new();
+        self.prepared.unreached = HashMap::new();
         let mut made = made.map_err(fatal_is_input)?;
         // Nothing at all came back: the server is down or misconfigured, and a review that
         // tested nothing must not pass.

@@ -102,6 +102,8 @@ pub struct Subject<'a> {
     pub existing: &'a HashMap<String, Vec<String>>,
     /// Per function: the cheap engine's tests that ran, with what they found.
     pub ran: &'a HashMap<String, Vec<String>>,
+    /// Per function: the sites those tests' runs did not reach, by the probes.
+    pub unreached: &'a HashMap<String, Vec<String>>,
 }
 
 /// Ask the model about every function of `analysis`.
@@ -872,6 +874,7 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
         dependencies,
         existing,
         ran,
+        unreached,
     } = subject;
     let unspecified: HashSet<String> = if specs.is_empty() {
         HashSet::new()
@@ -920,6 +923,7 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
                 .unwrap_or_default();
             context.existing_tests = existing.get(&function.path).cloned().unwrap_or_default();
             context.ran_tests = ran.get(&function.path).cloned().unwrap_or_default();
+            context.unreached_sites = unreached.get(&function.path).cloned().unwrap_or_default();
             context
         })
         .collect()
@@ -1070,6 +1074,7 @@ mod test {
             dependencies: &Dependencies::new(),
             existing: &empty,
             ran: &empty,
+            unreached: &empty,
         };
         let made = generate(&backend, subject, &Store::none(), ModelOptions::default()).unwrap();
         assert_eq!(backend.asked.load(std::sync::atomic::Ordering::SeqCst), 1);

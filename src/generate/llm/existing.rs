@@ -152,6 +152,42 @@ pub fn ran(results: &[TestResult], root: &Path) -> HashMap<String, Vec<String>> 
         .collect()
 }
 
+/// The sites of each function of `analysis` that carried a probe (`probed`) and that no test
+/// of `results` reached: `line 34 (if): fraction.len() > 2` lines, in source order. What a
+/// model is asked to aim at next.
+pub fn unreached(
+    results: &[TestResult],
+    analysis: &crate::analyze::Analysis,
+    probed: &std::collections::BTreeSet<String>,
+) -> HashMap<String, Vec<String>> {
+    let reached: HashSet<&str> = results
+        .iter()
+        .flat_map(|r| r.reached.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    analysis
+        .functions
+        .iter()
+        .filter_map(|function| {
+            let lines: Vec<String> = function
+                .sites
+                .iter()
+                .filter(|site| probed.contains(&site.id) && !reached.contains(site.id.as_str()))
+                .take(MAX_LISTED)
+                .map(|site| {
+                    format!(
+                        "line {} ({}): {}",
+                        site.line,
+                        site.kind.as_str().replace('_', " "),
+                        cut(site.text.lines().next().unwrap_or_default(), 120)
+                    )
+                })
+                .collect();
+            (!lines.is_empty()).then(|| (function.path.clone(), lines))
+        })
+        .collect()
+}
+
 fn cut(text: &str, chars: usize) -> String {
     match text.char_indices().nth(chars) {
         Some((at, _)) => format!("{}…", &text[..at]),

@@ -32,6 +32,8 @@ pub struct FunctionContext {
     pub existing_tests: Vec<String>,
     /// Tests a cheaper engine ran against it, with what each found.
     pub ran_tests: Vec<String>,
+    /// Its sites no test's run reached yet, by the probes: where to aim.
+    pub unreached_sites: Vec<String>,
     /// Definitions of the crate's types the function names (structs, enums, aliases).
     pub types: Vec<String>,
     /// The crates a test may use besides std and this one.
@@ -85,6 +87,7 @@ pub fn function_context(
         spec_items,
         existing_tests: Vec::new(),
         ran_tests: Vec::new(),
+        unreached_sites: Vec::new(),
         types: Vec::new(),
         dependencies: Vec::new(),
     }
@@ -220,6 +223,16 @@ fn context_text(context: &FunctionContext) -> String {
         }
         out.push('\n');
     }
+    if !context.unreached_sites.is_empty() {
+        out.push_str(
+            "No test's run has reached these sites of it yet (by hit counters on each site): \
+             write tests whose inputs take these branches, returns and panics:\n",
+        );
+        for site in &context.unreached_sites {
+            let _ = writeln!(out, "- {site}");
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -287,6 +300,7 @@ mod test {
             ran_tests: vec![
                 "split_evenly_total_v_minus_1_parts_v0_does_not_panic: panicked (attempt to divide by zero)".into(),
             ],
+            unreached_sites: vec!["line 67 (if): i < rem".into()],
             types: vec!["pub struct Cents(pub i64);".into()],
             dependencies: vec!["serde_json".into()],
         }
@@ -330,6 +344,10 @@ mod test {
         );
         assert!(
             text.contains("with what they found (do not repeat them or their findings; aim where they found nothing):\n- split_evenly_total_v_minus_1_parts_v0_does_not_panic: panicked (attempt"),
+            "{text}"
+        );
+        assert!(
+            text.contains("write tests whose inputs take these branches, returns and panics:\n- line 67 (if): i < rem\n"),
             "{text}"
         );
         assert!(text.contains("Write 8 tests."), "{text}");
