@@ -376,6 +376,10 @@ fn run_in_area(
         &mut report,
     )?;
     report.probes = probes.as_ref().map(probes::ProbePlan::summary);
+    if let Some(plan) = &probes {
+        // Which site each counter slot is, for a reader of the copy (`hit(N)`).
+        plan.write_slots(&area.root.join("probes.json"))?;
+    }
     let probes = probes.filter(|plan| !plan.is_empty());
     report.timings.build_ms = build_start.elapsed().as_millis() as u64;
     let run_start = Instant::now();

@@ -351,6 +351,19 @@ impl ProbePlan {
         out
     }
 
+    /// The site id of each counter slot the copy's `hit(N)` calls name, as a JSON array, in
+    /// `path`: for a reader of the scratch copy (a debugger, a coverage comparison).
+    pub fn write_slots(&self, path: &Path) -> anyhow::Result<()> {
+        let slots: Vec<Option<&str>> = self
+            .sites
+            .iter()
+            .enumerate()
+            .map(|(slot, id)| (!self.removed.contains(&slot)).then_some(id.as_str()))
+            .collect();
+        let text = serde_json::to_string_pretty(&slots).expect("strings serialize");
+        crate::output::write_atomically(path, &text)
+    }
+
     /// What tells a build with these probes from one without, for the build cache.
     pub fn stamp(&self) -> String {
         format!("probes:{}", self.sites.len())

@@ -26,22 +26,27 @@ pub fn dualtrack() -> Command {
     command
 }
 
-/// Copy a fixture (without any `target/`) to a temporary directory a test may change.
-pub fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in walkdir::WalkDir::new(fixture(name)) {
+/// Copy the tree at `from` (without any `target/`) to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(fixture(name)).unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
         if rel.components().any(|c| c.as_os_str() == "target") {
             continue;
         }
-        let dest = dir.path().join(rel);
+        let dest = to.join(rel);
         if entry.file_type().is_dir() {
             std::fs::create_dir_all(&dest).unwrap();
         } else {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+}
+
+/// Copy a fixture (without any `target/`) to a temporary directory a test may change.
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
     dir
 }
 
