@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CRATES = {"semver": "1.0.28", "shlex": "2.0.1", "base64": "0.22.1"}
+CRATES = {"semver": "1.0.28", "shlex": "2.0.1", "base64": "0.22.1", "duration-string": "0.5.3"}
 
 
 def binary():
