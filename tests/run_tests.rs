@@ -756,38 +756,59 @@ fn probes_that_do_not_build_are_taken_out_and_the_others_stay() {
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(
         dir.path().join("Cargo.toml"),
-        "[package]\nname = \"named\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        "[package]\nname = \"named\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
     )
     .unwrap();
-    // A method called `unwrap` that borrows: passing its receiver through a probe moves it,
-    // and the next line's use no longer builds.
+    // In edition 2024 a block's tail drops its temporaries: an `unwrap` wrapped in a probe's
+    // block no longer builds when its result borrows one (`cell.borrow()`).
     std::fs::write(
         dir.path().join("src/lib.rs"),
         "pub struct Named(pub String);\n\nimpl Named {\n    pub fn unwrap(&self) -> &str {\n        \
          &self.0\n    }\n}\n\npub fn twice(name: Named) -> usize {\n    let first = name.unwrap().len();\n    \
-         first + name.0.len()\n}\n",
+         first + name.0.len()\n}\n\n\
+         pub fn first_byte(cell: &std::cell::RefCell<Vec<u8>>) -> u8 {\n    \
+         let first = *cell.borrow().get(0).unwrap();\n    first\n}\n\n\
+         // A copyable cursor whose `expect` advances it in place: a probe must not advance a copy.\n\
+         #[derive(Clone, Copy)]\npub struct Cursor {\n    pub pos: usize,\n}\n\n\
+         impl Cursor {\n    pub fn expect(&mut self, _byte: u8) {\n        self.pos += 1;\n    }\n}\n\n\
+         pub fn advanced(mut cursor: Cursor) -> usize {\n    cursor.expect(b'x');\n    cursor.pos\n}\n\n\
+         // A tail with attributes: a probe before it would take them.\n\
+         pub fn family() -> &'static str {\n    #[cfg(unix)]\n    {\n        \"unix\"\n    }\n    \
+         #[cfg(not(unix))]\n    {\n        \"other\"\n    }\n}\n",
     )
     .unwrap();
     let tests = dir.path().join("named_tests.rs");
     std::fs::write(
         &tests,
         "//! dualtrack: {\"engine\": \"offline\"}\n\n/// dualtrack: {\"function\": \"named::twice\"}\n\
-         #[test]\nfn twice_counts_both() {\n    assert_eq!(twice(Named(\"ab\".into())), 4);\n}\n",
+         #[test]\nfn twice_counts_both() {\n    assert_eq!(twice(Named(\"ab\".into())), 4);\n}\n\n\
+         /// dualtrack: {\"function\": \"named::first_byte\"}\n\
+         #[test]\nfn first_byte_of_a_cell() {\n    \
+         assert_eq!(first_byte(&std::cell::RefCell::new(vec![7])), 7);\n}\n\n\
+         /// dualtrack: {\"function\": \"named::advanced\"}\n\
+         #[test]\nfn advanced_once() {\n    assert_eq!(advanced(Cursor { pos: 0 }), 1);\n}\n\n\
+         /// dualtrack: {\"function\": \"named::family\"}\n\
+         #[test]\nfn family_is_unix() {\n    assert_eq!(family(), \"unix\");\n}\n",
     )
     .unwrap();
     let doc = run_tests_json(dir.path(), &[], &[tests.to_str().unwrap()], 0);
     assert_eq!(outcome_of(&doc, "twice_counts_both").0, "passed");
+    // The method called `expect` still advances the cursor itself, probe or not; the tail
+    // with attributes keeps them.
+    assert_eq!(outcome_of(&doc, "advanced_once").0, "passed", "{doc:#}");
+    assert_eq!(outcome_of(&doc, "family_is_unix").0, "passed", "{doc:#}");
+    assert!(reached_by(&doc, "advanced_once").contains(&"named::advanced#panic1".to_owned()));
     // That one probe is taken out; the others stay and count.
     let evidence = &doc["evidence"];
     assert!(evidence.get("disabled").is_none(), "{evidence:#}");
     assert_eq!(
-        evidence["unprobed"]["named::twice"], "a probe did not build here",
+        evidence["unprobed"]["named::first_byte"], "a probe did not build here",
         "{evidence:#}"
     );
-    // The probes on the lines the error named (the move and the later use) went; the
-    // method `twice` calls still counts, in the same crate.
-    assert_eq!(
-        reached_by(&doc, "twice_counts_both"),
-        ["named::Named::unwrap#tail1"]
-    );
+    assert_eq!(outcome_of(&doc, "first_byte_of_a_cell").0, "passed");
+    // A method the function calls counts too, in the same crate.
+    let twice = reached_by(&doc, "twice_counts_both");
+    for site in ["named::twice#tail1", "named::Named::unwrap#tail1"] {
+        assert!(twice.contains(&site.to_owned()), "{twice:?}");
+    }
 }

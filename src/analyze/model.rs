@@ -75,9 +75,10 @@ pub enum Splice {
     /// `{ probe; EXPR }` around the expression at `start..end`: an arm's body, a `return`,
     /// a panicking macro, a divisor, an index.
     Wrap { start: usize, end: usize },
-    /// The operand at `start..end`, handed on unchanged once the probe has counted: the
-    /// receiver of `unwrap` (`({ probe; EXPR })`, a receiver must be parenthesized); with
-    /// `breaks`, the operand of a `?`, counted only when it is the value the `?` propagates.
+    /// `({ probe; EXPR })` around the expression at `start..end`, parenthesized as a value that
+    /// may begin a statement: an `unwrap` or `expect` call, whole. With `breaks`,
+    /// `tried(N, EXPR)` around the operand of a `?`, counted only when it is the value the `?`
+    /// propagates.
     Pass {
         start: usize,
         end: usize,

@@ -393,13 +393,17 @@ impl FileVisitor<'_> {
     }
 
     fn record_tail(&mut self, tail: &Expr) {
-        let site = SiteBuilder::new(
+        let mut site = SiteBuilder::new(
             SiteKind::Tail,
             first(tail),
             last(tail),
             self.expr_text(tail),
-        )
-        .probe(Splice::Statement(first(tail).byte_range().start));
+        );
+        // A statement before a tail with attributes (`#[cfg(unix)] { .. }`) would take them.
+        let attributed = tail.span().byte_range().start < first(tail).byte_range().start;
+        if !attributed {
+            site = site.probe(Splice::Statement(first(tail).byte_range().start));
+        }
         self.push_site(site.mentions(idents_of_expr(tail)));
     }
 
@@ -1018,7 +1022,13 @@ impl<'ast> Visit<'ast> for FileVisitor<'_> {
             .via(via)
             .mentions(idents_of_expr(&expr.receiver))
             .guard_if_param(true)
-            .probe(pass(&expr.receiver, false));
+            // The whole call, not the receiver: a receiver taken out of its place would be
+            // copied or moved where the method borrows it.
+            .probe(Splice::Pass {
+                start: first(&expr.receiver).byte_range().start,
+                end: end.byte_range().end,
+                breaks: false,
+            });
             self.push_site(site);
         }
         visit::visit_expr_method_call(self, expr);

@@ -327,6 +327,16 @@ pub(super) fn outside_closure(start: Vec<PathBuf>, workspace_root: &Path) -> Vec
 /// copy keeps the workspace's symlinks, some pointing outside it: a link at the file itself is
 /// replaced, never written through, and a path through a linked directory is refused.
 pub(super) fn write_in_copy(copy: &Path, rel: &Path, text: &str) -> anyhow::Result<()> {
+    // Only a path inside the copy: `copy.join` of an absolute path is that path.
+    if !rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        anyhow::bail!(
+            "{} is not inside the workspace: it is not written in the scratch copy",
+            rel.display()
+        );
+    }
     let path = copy.join(rel);
     let mut dir = copy.to_owned();
     for component in rel.parent().into_iter().flat_map(Path::components) {

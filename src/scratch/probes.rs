@@ -94,6 +94,9 @@ pub struct ProbePlan {
     lines: BTreeMap<PathBuf, BTreeMap<u32, Vec<usize>>>,
     /// Slots whose probes were taken out because they did not build.
     removed: std::collections::BTreeSet<usize>,
+    /// The lines of each crate root before the runtime is appended: an error past them is the
+    /// runtime's.
+    root_lines: BTreeMap<PathBuf, u32>,
     /// Why the probes were taken out of the run, when they were.
     pub disabled: Option<String>,
     /// Every file the plan rewrote, kept when disabled: their own text goes back.
@@ -120,6 +123,10 @@ impl ProbeSummary {
     /// probed, and what either left out.
     pub fn merged(one: Option<ProbeSummary>, other: Option<ProbeSummary>) -> Option<ProbeSummary> {
         match (one, other) {
+            // One run without evidence leaves its tests without any: the union would call
+            // the sites they reached unreached.
+            (Some(one), Some(_)) if one.disabled.is_some() => Some(one),
+            (Some(_), Some(other)) if other.disabled.is_some() => Some(other),
             (Some(mut one), Some(other)) => {
                 one.probed.extend(other.probed);
                 one.sites = one.probed.len();
@@ -159,7 +166,14 @@ impl ProbePlan {
         let mut usable: BTreeMap<String, bool> = BTreeMap::new();
         for (root, edition) in crate_roots {
             let text = std::fs::read_to_string(workspace.root.join(root)).unwrap_or_default();
-            let refused = refusal(&text);
+            let refused = refusal(&text).or_else(|| {
+                (!inside(root) || !super::area::reached_without_links(&workspace.root, root))
+                    .then_some(
+                        "its crate root is outside the workspace or behind a symlinked directory",
+                    )
+            });
+            plan.root_lines
+                .insert(root.clone(), text.lines().count() as u32);
             if let Some(why) = refused {
                 plan.unprobed
                     .insert(root.display().to_string(), why.to_owned());
@@ -175,11 +189,13 @@ impl ProbePlan {
                 continue;
             }
             let mut without = 0;
-            // A file reached through a linked directory cannot be rewritten in the copy.
-            if !super::area::reached_without_links(&workspace.root, Path::new(&function.file)) {
+            // A file outside the workspace, or reached through a linked directory, is not the
+            // copy's to rewrite.
+            let file = Path::new(&function.file);
+            if !inside(file) || !super::area::reached_without_links(&workspace.root, file) {
                 plan.unprobed.insert(
                     function.path.clone(),
-                    "its file is reached through a symlinked directory".to_owned(),
+                    "its file is outside the workspace or behind a symlinked directory".to_owned(),
                 );
                 continue;
             }
@@ -249,6 +265,13 @@ impl ProbePlan {
         if self.sites.is_empty() {
             return Vec::new();
         }
+        let past_a_root_end = error.file.strip_prefix(copy).ok().is_some_and(|rel| {
+            self.roots.contains_key(rel)
+                && self
+                    .root_lines
+                    .get(rel)
+                    .is_some_and(|&lines| error.line > lines)
+        });
         let mut slots: Vec<usize> = std::iter::once((&error.file, error.line, error.line))
             .chain(
                 error
@@ -267,8 +290,10 @@ impl ProbePlan {
             .flatten()
             .filter(|slot| !self.removed.contains(slot))
             .collect();
-        if slots.is_empty() && error.rendered.contains(MODULE) {
-            slots = (0..self.sites.len()).collect();
+        if slots.is_empty() && (error.rendered.contains(MODULE) || past_a_root_end) {
+            slots = (0..self.sites.len())
+                .filter(|slot| !self.removed.contains(slot))
+                .collect();
         }
         slots.sort_unstable();
         slots.dedup();
@@ -332,13 +357,16 @@ impl ProbePlan {
     pub fn apply(&self, file: &Path, text: &str) -> String {
         let mut out = String::with_capacity(text.len() + 1024);
         let mut copied = 0;
+        // The analyzer read the text without its byte-order mark.
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         for insertion in self.files.get(file).into_iter().flatten() {
-            if insertion.offset > text.len() || !text.is_char_boundary(insertion.offset) {
+            let offset = insertion.offset + base;
+            if offset > text.len() || !text.is_char_boundary(offset) {
                 continue;
             }
-            out.push_str(&text[copied..insertion.offset]);
+            out.push_str(&text[copied..offset]);
             out.push_str(&insertion.text);
-            copied = insertion.offset;
+            copied = offset;
         }
         out.push_str(&text[copied..]);
         if let Some(edition) = self.roots.get(file) {
@@ -386,6 +414,16 @@ impl ProbePlan {
     pub fn file_len(&self) -> u64 {
         self.sites.len() as u64 * 4
     }
+}
+
+/// Whether `path` (relative to the workspace) lies inside it: no root, no `..`.
+fn inside(path: &Path) -> bool {
+    path.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    })
 }
 
 /// Why a crate root cannot take the runtime, if it cannot.
@@ -524,7 +562,7 @@ fn runtime_text(sites: usize, edition: &str) -> String {
     };
     format!(
         r#"#[doc(hidden)]
-#[allow(warnings, unsafe_code, missing_docs, unreachable_pub, clippy::all)]
+#[allow(warnings, unsafe_code, clippy::all)]
 pub(crate) mod {MODULE} {{
     // std by a path of the module's own: a `no_std` crate's tests have std, but not in scope.
     extern crate std as __std;
@@ -538,12 +576,20 @@ pub(crate) mod {MODULE} {{
         fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, offset: i64) -> *mut u8;
     }}
     pub(crate) fn hit(site: usize) {{
-        let mut map = MAP.load(::std::sync::atomic::Ordering::Acquire);
+        use ::std::sync::atomic::Ordering;
+        let mut map = MAP.load(Ordering::Acquire);
         if map.is_null() {{
+            if STATE.load(Ordering::Relaxed) == 3 {{
+                return;
+            }}
             map = open();
         }}
         if !map.is_null() && site < SITES {{
-            unsafe {{ (*map.add(site)).fetch_add(1, ::std::sync::atomic::Ordering::Relaxed); }}
+            // Reached or not is what is read: a store once, not a shared add every time.
+            let counter = unsafe {{ &*map.add(site) }};
+            if counter.load(Ordering::Relaxed) == 0 {{
+                counter.store(1, Ordering::Relaxed);
+            }}
         }}
     }}
     #[inline]
@@ -574,10 +620,9 @@ pub(crate) mod {MODULE} {{
     #[cold]
     fn open() -> *mut ::std::sync::atomic::AtomicU32 {{
         use ::std::sync::atomic::Ordering;
+        // Another thread opening it (or this one, re-entered from an allocator the crate
+        // defines) does not wait: that hit goes uncounted.
         if STATE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err() {{
-            while STATE.load(Ordering::Acquire) == 1 {{
-                ::std::thread::yield_now();
-            }}
             return MAP.load(Ordering::Acquire);
         }}
         let map = map_file();

@@ -111,11 +111,29 @@ pub(super) fn build_rounds(
         // Probes a compiler error names are taken out and the round built again (the rest
         // stay); past a few tries, all of them. The tests run as they would have.
         if let Some(plan) = probes.as_deref_mut() {
+            // The errors' lines as the sources have them: injected tests moved those below.
+            let original = |file: &Path, line: u32| {
+                let injected = ranges.get(file).map(Vec::as_slice).unwrap_or(&[]);
+                inject::original_line(injected, line)
+            };
             let blamed: Vec<(usize, &build::CompileError)> = outcome
                 .errors
                 .iter()
                 .flat_map(|e| {
-                    plan.culprits(e, &area.copy)
+                    let mut at_source = e.clone();
+                    at_source.line = original(&e.file, e.line).unwrap_or(0);
+                    at_source.places = e
+                        .places
+                        .iter()
+                        .filter_map(|(file, first, last)| {
+                            Some((
+                                file.clone(),
+                                original(file, *first)?,
+                                original(file, *last)?,
+                            ))
+                        })
+                        .collect();
+                    plan.culprits(&at_source, &area.copy)
                         .into_iter()
                         .map(move |s| (s, e))
                 })

@@ -453,7 +453,14 @@ pub fn pass_counters(command: &mut Command, counters: &std::fs::File) {
     // returns. Registered after the other hooks, so nothing closes it after.
     unsafe {
         command.pre_exec(move || {
-            if libc::dup2(fd, super::probes::PROBE_FD) < 0 {
+            // Already descriptor 3: only its close-on-exec flag needs clearing (dup2 onto
+            // itself would leave it set).
+            let handed = if fd == super::probes::PROBE_FD {
+                libc::fcntl(fd, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, super::probes::PROBE_FD)
+            };
+            if handed < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
