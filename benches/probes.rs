@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 mod util;
 use util::{copy, succeed};
 
+#[path = "../tests/util/registry.rs"]
+mod registry;
+use registry::registry_crate;
+
 /// Timed reviews per mode.
 const RUNS: usize = 3;
 
@@ -119,35 +123,6 @@ impl Crate {
         text.push_str(&format!("// edit {run}\n"));
         std::fs::write(&lib, text).unwrap();
     }
-}
-
-/// The source directory of `name` `version` in the cargo registry, fetched through a
-/// throwaway manifest; `None` when it cannot be fetched.
-fn registry_crate(scratch: &Path, name: &str, version: &str) -> Option<PathBuf> {
-    let probe = scratch.join("fetch");
-    std::fs::create_dir_all(probe.join("src")).ok()?;
-    std::fs::write(
-        probe.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{name} = \"{version}\"\n\n[workspace]\n"
-        ),
-    )
-    .ok()?;
-    std::fs::write(probe.join("src/lib.rs"), "").ok()?;
-    let metadata = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(probe.join("Cargo.toml"))
-        .output()
-        .ok()?;
-    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).ok()?;
-    let manifest = metadata["packages"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == name)?["manifest_path"]
-        .as_str()?
-        .to_owned();
-    Some(Path::new(&manifest).parent()?.to_owned())
 }
 
 fn median(mut timings: Vec<Timing>) -> Timing {

@@ -154,6 +154,18 @@ impl ReviewDocument {
         text
     }
 
+    /// The guards and panic sites of the functions in scope that no test's run reached, with
+    /// their function: the edges left untried.
+    pub fn untested_edges(&self) -> impl Iterator<Item = (&str, &UnreachedSite)> {
+        self.per_function.iter().flat_map(|row| {
+            row.evidence
+                .iter()
+                .flat_map(|e| &e.unreached)
+                .filter(|site| site.edge)
+                .map(move |site| (row.function.as_str(), site))
+        })
+    }
+
     /// How many findings are of one of `kinds`.
     pub fn count_of(&self, kinds: &[FindingKind]) -> usize {
         self.findings

@@ -661,19 +661,11 @@ fn locked_offline_and_frozen_reach_every_cargo_as_cargo_reads_them() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 
     // --offline: a dependency that is nowhere local is not looked for on the network.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
+    let dir = util::one_file_crate(
         "[package]\nname = \"needs_a_crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [dependencies]\ndualtrack-no-such-crate-anywhere = \"1\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
         "pub fn half(x: u8) -> u8 {\n    x / 2\n}\n",
-    )
-    .unwrap();
+    );
     let output = util::dualtrack_on(
         &dir.path().join("Cargo.toml"),
         &["review", "--all-functions", "--offline", "-q"],

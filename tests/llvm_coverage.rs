@@ -184,7 +184,7 @@ fn the_probes_agree_with_llvm_coverage() {
     }
     // A crate nobody wrote for this tool, from the registry (where it can be fetched).
     let scratch = tempfile::tempdir().unwrap();
-    let Some(source) = registry_crate(scratch.path(), "semver", "1") else {
+    let Some(source) = util::registry::registry_crate(scratch.path(), "semver", "1") else {
         eprintln!("semver: not fetched from the registry here, skipped");
         return;
     };
@@ -204,33 +204,4 @@ fn the_probes_agree_with_llvm_coverage() {
     // way.
     assert!(only_probes.is_empty(), "{only_probes:?}");
     assert!(only_llvm.len() * 100 <= agree, "{only_llvm:?}");
-}
-
-/// The source directory of `name` `version` in the cargo registry, fetched through a
-/// throwaway manifest; `None` when it cannot be fetched.
-fn registry_crate(scratch: &Path, name: &str, version: &str) -> Option<PathBuf> {
-    let fetch = scratch.join("fetch");
-    std::fs::create_dir_all(fetch.join("src")).ok()?;
-    std::fs::write(
-        fetch.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\n{name} = \"{version}\"\n\n[workspace]\n"
-        ),
-    )
-    .ok()?;
-    std::fs::write(fetch.join("src/lib.rs"), "").ok()?;
-    let metadata = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(fetch.join("Cargo.toml"))
-        .output()
-        .ok()?;
-    let metadata: Value = serde_json::from_slice(&metadata.stdout).ok()?;
-    let manifest = metadata["packages"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == name)?["manifest_path"]
-        .as_str()?
-        .to_owned();
-    Some(Path::new(&manifest).parent()?.to_owned())
 }

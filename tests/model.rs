@@ -584,6 +584,26 @@ fn never_send_keeps_files_from_any_model() {
 /// `review --engine openai-compatible --fn planted::average` (no fixes, JSON) on the crate in
 /// `dir`, against a local `server` that needs no key.
 fn review_local(dir: &tempfile::TempDir, server: &MockServer) -> std::process::Output {
+    review_local_with(
+        dir,
+        server,
+        &[
+            "--fn",
+            "planted::average",
+            "--sandbox",
+            "none",
+            "--no-fixes",
+        ],
+    )
+}
+
+/// `review --engine openai-compatible --model local ARGS --format json` on the crate in `dir`,
+/// against `server`.
+fn review_local_with(
+    dir: &tempfile::TempDir,
+    server: &MockServer,
+    args: &[&str],
+) -> std::process::Output {
     dualtrack()
         .args([
             "review",
@@ -594,13 +614,7 @@ fn review_local(dir: &tempfile::TempDir, server: &MockServer) -> std::process::O
         ])
         .arg("--base-url")
         .arg(format!("{}/v1", server.uri()))
-        .args([
-            "--fn",
-            "planted::average",
-            "--sandbox",
-            "none",
-            "--no-fixes",
-        ])
+        .args(args)
         .args(["--format", "json", "--manifest-path"])
         .arg(dir.path().join("Cargo.toml"))
         .env_remove("OPENAI_API_KEY")
@@ -1230,28 +1244,17 @@ async fn the_model_is_asked_for_the_sites_the_offline_pass_did_not_reach() {
         .mount(&server)
         .await;
     let dir = util::copy_fixture("ledger");
-    let output = dualtrack()
-        .args([
-            "review",
-            "--engine",
-            "openai-compatible",
-            "--model",
-            "local",
-        ])
-        .arg("--base-url")
-        .arg(format!("{}/v1", server.uri()))
-        .args([
+    let output = review_local_with(
+        &dir,
+        &server,
+        &[
             "--fn",
             "ledger::parse_cents",
             "--no-fixes",
             "--fail-on",
             "never",
-        ])
-        .args(["--format", "json", "--manifest-path"])
-        .arg(dir.path().join("Cargo.toml"))
-        .env_remove("OPENAI_API_KEY")
-        .output()
-        .unwrap();
+        ],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
     let asked = sent(&server).await;

@@ -716,15 +716,11 @@ fn probes_say_which_sites_each_test_reached_even_when_it_was_killed() {
 
 #[test]
 fn a_crate_that_forbids_unsafe_code_still_gets_probes() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
     let source = "#![forbid(unsafe_code)]\n\npub fn half(x: u8) -> u8 {\n    if x == 0 {\n        return 0;\n    }\n    x / 2\n}\n";
-    std::fs::write(dir.path().join("src/lib.rs"), source).unwrap();
+    let dir = util::one_file_crate(
+        "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        source,
+    );
     let output = dualtrack()
         .args([
             "review",
@@ -752,17 +748,10 @@ fn a_crate_that_forbids_unsafe_code_still_gets_probes() {
 
 #[test]
 fn probes_that_do_not_build_are_taken_out_and_the_others_stay() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"named\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
-    )
-    .unwrap();
     // In edition 2024 a block's tail drops its temporaries: an `unwrap` wrapped in a probe's
     // block no longer builds when its result borrows one (`cell.borrow()`).
-    std::fs::write(
-        dir.path().join("src/lib.rs"),
+    let dir = util::one_file_crate(
+        "[package]\nname = \"named\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
         "pub struct Named(pub String);\n\nimpl Named {\n    pub fn unwrap(&self) -> &str {\n        \
          &self.0\n    }\n}\n\npub fn twice(name: Named) -> usize {\n    let first = name.unwrap().len();\n    \
          first + name.0.len()\n}\n\n\
@@ -775,8 +764,7 @@ fn probes_that_do_not_build_are_taken_out_and_the_others_stay() {
          // A tail with attributes: a probe before it would take them.\n\
          pub fn family() -> &'static str {\n    #[cfg(unix)]\n    {\n        \"unix\"\n    }\n    \
          #[cfg(not(unix))]\n    {\n        \"other\"\n    }\n}\n",
-    )
-    .unwrap();
+    );
     let tests = dir.path().join("named_tests.rs");
     std::fs::write(
         &tests,

@@ -444,21 +444,6 @@ fn evidence_line(document: &ReviewDocument) -> Option<String> {
     ))
 }
 
-/// The guards and panic sites no test reached, per function: the edges left untried.
-fn untested_edges(document: &ReviewDocument) -> Vec<(&str, &crate::document::UnreachedSite)> {
-    document
-        .per_function
-        .iter()
-        .flat_map(|row| {
-            row.evidence
-                .iter()
-                .flat_map(|e| &e.unreached)
-                .filter(|site| site.edge)
-                .map(|site| (row.function.as_str(), site))
-        })
-        .collect()
-}
-
 /// Untested edges listed in report.md, at most.
 const EDGES_SHOWN: usize = 30;
 
@@ -501,7 +486,7 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
     if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
-    let edges = untested_edges(document);
+    let edges: Vec<_> = document.untested_edges().collect();
     if !edges.is_empty() {
         out.push_str(
             "### Edges no test reached\n\nGuards and panic sites of the functions in scope \

@@ -177,15 +177,7 @@ fn untested_edges(document: &ReviewDocument, context: &SarifContext) -> Vec<Valu
         .position(|(id, ..)| *id == "untested_edge")
         .expect("a rule");
     document
-        .per_function
-        .iter()
-        .flat_map(|row| {
-            row.evidence
-                .iter()
-                .flat_map(|e| &e.unreached)
-                .filter(|site| site.edge)
-                .map(move |site| (row.function.as_str(), site))
-        })
+        .untested_edges()
         .filter_map(|(function, site)| {
             let (file, line) = split_location(&site.location)?;
             let file = (context.repo_relative)(&file)?;

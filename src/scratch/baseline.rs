@@ -177,7 +177,7 @@ pub(super) fn baseline(
     let mut baseline = builder.build()?;
     // Probes an error names come out, and the baseline is built again; past a few tries all of
     // them, so that what is left is the crate's own verdict.
-    for attempt in 0..=MAX_PROBE_RETRIES {
+    for tries in 1..=probes::MAX_PROBE_RETRIES + 1 {
         let Some(plan) = probes.as_deref_mut() else {
             break;
         };
@@ -192,14 +192,9 @@ pub(super) fn baseline(
         if blamed.is_empty() {
             break;
         }
-        if attempt == MAX_PROBE_RETRIES {
-            let said = probe_error_place(&baseline.errors, &area.copy);
-            options.progress.line(&format!(
-                "warning: the site probes do not build here ({said}); the tests run without them"
-            ));
-            plan.disable(said);
-        } else {
-            plan.remove(&blamed);
+        let said = probes::probe_error_place(&baseline.errors, &area.copy);
+        if let Some(warning) = plan.failed_build(&blamed, tries, said) {
+            options.progress.line(&warning);
         }
         write_probes(Some(plan), &sources.stripped)?;
         baseline = builder.build()?;
@@ -209,7 +204,7 @@ pub(super) fn baseline(
     if !baseline.success
         && let Some(plan) = probes.filter(|plan| !plan.is_empty())
     {
-        let with_probes = probe_error_place(&baseline.errors, &area.copy);
+        let with_probes = probes::probe_error_place(&baseline.errors, &area.copy);
         area.sync(workspace, &[])?;
         if let Some(patch) = &options.patch {
             patch.apply(area)?;

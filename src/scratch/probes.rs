@@ -103,6 +103,28 @@ pub struct ProbePlan {
     rewritten: Vec<PathBuf>,
 }
 
+/// Builds redone without the probes an error named, before the probes go altogether.
+pub const MAX_PROBE_RETRIES: u32 = 3;
+
+/// `src/lib.rs:12: use of moved value`: where the first of `errors` is, for a warning.
+pub fn probe_error_place(errors: &[super::build::CompileError], copy: &Path) -> String {
+    errors
+        .first()
+        .map(|error| {
+            format!(
+                "{}:{}: {}",
+                error
+                    .file
+                    .strip_prefix(copy)
+                    .unwrap_or(&error.file)
+                    .display(),
+                error.line,
+                error.message.lines().next().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// What a run says about its probes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeSummary {
@@ -238,7 +260,14 @@ impl ProbePlan {
         }
         // A root file with no probe of its own still gets the runtime: its crate's other files
         // call it.
-        plan.rewritten = plan.files().map(Path::to_owned).collect();
+        plan.rewritten = plan
+            .files
+            .keys()
+            .chain(plan.roots.keys())
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         // No crate could take them: the run says why it has no evidence.
         if plan.sites.is_empty() && plan.roots.is_empty() {
             plan.disabled = crate_roots
@@ -300,6 +329,22 @@ impl ProbePlan {
         slots
     }
 
+    /// After the `tries`th build that failed on the probes of `slots`: those come out, the rest
+    /// stay; past [`MAX_PROBE_RETRIES`] tries all go, and the warning to show is returned.
+    /// `said` is the error, as [`probe_error_place`] gives it.
+    pub fn failed_build(&mut self, slots: &[usize], tries: u32, said: String) -> Option<String> {
+        if tries > MAX_PROBE_RETRIES {
+            let warning = format!(
+                "warning: the site probes do not build here ({said}); the tests run without them"
+            );
+            self.disable(said);
+            Some(warning)
+        } else {
+            self.remove(slots);
+            None
+        }
+    }
+
     /// Take out the probes of `slots` (they did not build); the rest stay.
     pub fn remove(&mut self, slots: &[usize]) {
         self.removed.extend(slots.iter().copied());
@@ -340,16 +385,7 @@ impl ProbePlan {
 
     /// The files (relative) this plan rewrites, or rewrote before it was disabled.
     pub fn files(&self) -> impl Iterator<Item = &Path> {
-        let mut files: Vec<&Path> = self
-            .files
-            .keys()
-            .chain(self.roots.keys())
-            .chain(&self.rewritten)
-            .map(PathBuf::as_path)
-            .collect();
-        files.sort();
-        files.dedup();
-        files.into_iter()
+        self.rewritten.iter().map(PathBuf::as_path)
     }
 
     /// `text`, the copy's text of `file` (relative; the analyzed text, so the offsets hold),
@@ -480,6 +516,23 @@ fn crate_name_of(workspace: &Workspace, root: &Path) -> String {
 /// The text a splice inserts for the site in counter slot `index`.
 fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
     let hit = format!("crate::{MODULE}::hit({index});");
+    // Text before and after `start..end`, ranked so that spans nest.
+    let around = |start: usize, end: usize, open: String, close: &str| {
+        vec![
+            Insertion {
+                site: index,
+                offset: start,
+                rank: (2, std::cmp::Reverse(end)),
+                text: open,
+            },
+            Insertion {
+                site: index,
+                offset: end,
+                rank: (0, std::cmp::Reverse(start)),
+                text: close.to_owned(),
+            },
+        ]
+    };
     match splice {
         Splice::Statement(offset) => vec![Insertion {
             site: index,
@@ -487,62 +540,20 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
             rank: (1, std::cmp::Reverse(0)),
             text: format!(" {hit} "),
         }],
-        Splice::Wrap { start, end } => vec![
-            Insertion {
-                site: index,
-                offset: start,
-                rank: (2, std::cmp::Reverse(end)),
-                text: format!("{{ {hit} "),
-            },
-            Insertion {
-                site: index,
-                offset: end,
-                rank: (0, std::cmp::Reverse(start)),
-                text: " }".to_owned(),
-            },
-        ],
-        // A receiver goes through a block, not a generic function: one function instantiated
-        // per type at thousands of sites is what a build pays for. Parenthesized: a block at
-        // the start of a statement would end there.
+        Splice::Wrap { start, end } => around(start, end, format!("{{ {hit} "), " }"),
+        // A call goes through a block, not a generic function: one function instantiated per
+        // type at thousands of sites is what a build pays for. Parenthesized: a block at the
+        // start of a statement would end there.
         Splice::Pass {
             start,
             end,
             breaks: false,
-        } => vec![
-            Insertion {
-                site: index,
-                offset: start,
-                rank: (2, std::cmp::Reverse(end)),
-                text: format!("({{ {hit} "),
-            },
-            Insertion {
-                site: index,
-                offset: end,
-                rank: (0, std::cmp::Reverse(start)),
-                text: " })".to_owned(),
-            },
-        ],
+        } => around(start, end, format!("({{ {hit} "), " })"),
         Splice::Pass {
             start,
             end,
             breaks: true,
-        } => {
-            let function = "tried";
-            vec![
-                Insertion {
-                    site: index,
-                    offset: start,
-                    rank: (2, std::cmp::Reverse(end)),
-                    text: format!("crate::{MODULE}::{function}({index}, "),
-                },
-                Insertion {
-                    site: index,
-                    offset: end,
-                    rank: (0, std::cmp::Reverse(start)),
-                    text: ")".to_owned(),
-                },
-            ]
-        }
+        } => around(start, end, format!("crate::{MODULE}::tried({index}, "), ")"),
     }
 }
 

@@ -15,28 +15,6 @@ pub(super) struct Built {
     pub(super) build_key: String,
 }
 
-/// Rounds rebuilt without the probes an error named, before the probes go altogether.
-pub(super) const MAX_PROBE_RETRIES: u32 = 3;
-
-/// `src/lib.rs:12: use of moved value`: where the first of `errors` is, for a warning.
-pub(super) fn probe_error_place(errors: &[build::CompileError], copy: &Path) -> String {
-    errors
-        .first()
-        .map(|error| {
-            format!(
-                "{}:{}: {}",
-                error
-                    .file
-                    .strip_prefix(copy)
-                    .unwrap_or(&error.file)
-                    .display(),
-                error.line,
-                error.message.lines().next().unwrap_or_default()
-            )
-        })
-        .unwrap_or_default()
-}
-
 /// Inject, build, drop what does not compile, until the rest builds: the tests dropped get
 /// their `results` (with the compiler's errors, pointed at the test file).
 pub(super) fn build_rounds(
@@ -139,17 +117,11 @@ pub(super) fn build_rounds(
                 })
                 .collect();
             if let Some((_, error)) = blamed.first() {
-                let said = probe_error_place(std::slice::from_ref(*error), &area.copy);
+                let said = probes::probe_error_place(std::slice::from_ref(*error), &area.copy);
                 probe_retries += 1;
-                if probe_retries > MAX_PROBE_RETRIES {
-                    options.progress.line(&format!(
-                        "warning: the site probes do not build here ({said}); the tests run \
-                         without them"
-                    ));
-                    plan.disable(said);
-                } else {
-                    let slots: Vec<usize> = blamed.iter().map(|(slot, _)| *slot).collect();
-                    plan.remove(&slots);
+                let slots: Vec<usize> = blamed.iter().map(|(slot, _)| *slot).collect();
+                if let Some(warning) = plan.failed_build(&slots, probe_retries, said) {
+                    options.progress.line(&warning);
                 }
                 continue;
             }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod registry;
+
 /// A fixture crate under `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,6 +43,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+}
+
+/// A crate of one file in a temporary directory: `manifest` as its Cargo.toml, `lib` as its
+/// `src/lib.rs`.
+pub fn one_file_crate(manifest: &str, lib: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+    dir
 }
 
 /// Copy a fixture (without any `target/`) to a temporary directory a test may change.
