@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-/// Copy a fixture crate (without any `target/`) to `to`.
+/// Copy a fixture crate (without what a run leaves there: `target/`, `.dualtrack/`) to `to`.
 #[allow(dead_code)] // not every benchmark copies a fixture
 pub fn copy(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.starts_with("target") {
+        if rel.starts_with("target") || rel.starts_with(".dualtrack") {
             continue;
         }
         let dest = to.join(rel);

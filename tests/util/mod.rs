@@ -28,12 +28,16 @@ pub fn dualtrack() -> Command {
     command
 }
 
-/// Copy the tree at `from` (without any `target/`) to `to`.
+/// Copy the tree at `from` to `to`, without what a run leaves there (`target/`, and the
+/// `.dualtrack/` ledger the README's demo writes into its fixture).
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.components().any(|c| c.as_os_str() == "target") {
+        if rel
+            .components()
+            .any(|c| c.as_os_str() == "target" || c.as_os_str() == ".dualtrack")
+        {
             continue;
         }
         let dest = to.join(rel);
@@ -55,7 +59,7 @@ pub fn one_file_crate(manifest: &str, lib: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Copy a fixture (without any `target/`) to a temporary directory a test may change.
+/// Copy a fixture (as [`copy_dir`] does) to a temporary directory a test may change.
 pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture(name), dir.path());
