@@ -927,6 +927,17 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub min_items: Option<f64>,
 
+    /// Add links by execution from a review's run (`latest` or an id such as
+    /// r1796219876-7308): the sites an item's tests reached that an ordinary call did not.
+    /// Used only while every source file is as that run saw it
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Print the matrix of spec item × site × test instead: which code backs each item, and
+    /// which test of the run reached it (markdown; JSON with --format json)
+    #[arg(long)]
+    pub matrix: bool,
+
     #[command(flatten)]
     pub functions: FunctionArgs,
 }

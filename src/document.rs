@@ -82,6 +82,10 @@ pub struct Evidence {
     /// Why the probes were taken out of the run, when they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<String>,
+    /// SHA-256 of each source file the analysis read (`src/lib.rs` → hex): `score --run` uses
+    /// the run's evidence only while every file is as it was.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 /// One function's sites by evidence.

@@ -35,6 +35,7 @@ pub fn add_evidence(
     let mut sources = SourceLines::default();
     let mut evidence = Evidence {
         disabled: probes.disabled.clone(),
+        sources: source_hashes(root, &analysis.files),
         ..Evidence::default()
     };
     let mut targeted_sites = 0;
@@ -75,6 +76,36 @@ pub fn add_evidence(
     evidence.coverage = share(evidence.reached);
     evidence.targeted = share(targeted_sites);
     document.evidence = Some(evidence);
+}
+
+/// SHA-256 of each of `files` (relative to `root`) as it is now; an unreadable file is
+/// left out, so it can never match.
+pub fn source_hashes(root: &Path, files: &[String]) -> std::collections::BTreeMap<String, String> {
+    use sha2::{Digest, Sha256};
+    files
+        .iter()
+        .filter_map(|file| {
+            let bytes = std::fs::read(root.join(file)).ok()?;
+            let digest = Sha256::digest(&bytes);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            Some((file.clone(), hex))
+        })
+        .collect()
+}
+
+/// The files of `files` whose text differs from what the run recorded in `recorded` (or that
+/// it never read): empty when the run's evidence is about this tree.
+pub fn changed_since(
+    recorded: &std::collections::BTreeMap<String, String>,
+    root: &Path,
+    files: &[String],
+) -> Vec<String> {
+    let now = source_hashes(root, files);
+    files
+        .iter()
+        .filter(|file| recorded.get(*file).is_none() || recorded.get(*file) != now.get(*file))
+        .cloned()
+        .collect()
 }
 
 /// Source files read once each, for snippets.

@@ -1,5 +1,5 @@
 //! JSON Schemas of the documents the tool writes (`dualtrack.analyze/v1`, `score/v1`,
-//! `review/v1`), generated from their types and published in `docs/schemas/`.
+//! `review/v1`, `matrix/v1`), generated from their types and published in `docs/schemas/`.
 //!
 //! They describe what is written, strictly: every field always written is required, and no
 //! object allows a field it does not name, so that a schema too loose to fail anything is caught.
@@ -14,10 +14,16 @@ pub enum Document {
     Analyze,
     Score,
     Review,
+    Matrix,
 }
 
 impl Document {
-    pub const ALL: [Document; 3] = [Document::Analyze, Document::Score, Document::Review];
+    pub const ALL: [Document; 4] = [
+        Document::Analyze,
+        Document::Score,
+        Document::Review,
+        Document::Matrix,
+    ];
 
     /// The document's `schema` field.
     pub fn id(self) -> &'static str {
@@ -25,6 +31,7 @@ impl Document {
             Document::Analyze => crate::analyze::ANALYZE_SCHEMA,
             Document::Score => crate::spec::score::SCORE_SCHEMA,
             Document::Review => crate::document::SCHEMA,
+            Document::Matrix => crate::report::matrix::MATRIX_SCHEMA,
         }
     }
 
@@ -44,6 +51,7 @@ impl Document {
             Document::Analyze => schema_for::<crate::analyze::Analysis>(),
             Document::Score => schema_for::<crate::spec::score::ScoreReport>(),
             Document::Review => schema_for::<crate::document::ReviewDocument>(),
+            Document::Matrix => schema_for::<crate::report::matrix::Matrix>(),
         };
         schema.insert("title".into(), self.id().into());
         // The `schema` field names the document exactly.

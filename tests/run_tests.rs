@@ -716,34 +716,54 @@ fn probes_say_which_sites_each_test_reached_even_when_it_was_killed() {
 
 #[test]
 fn a_crate_that_forbids_unsafe_code_still_gets_probes() {
-    let source = "#![forbid(unsafe_code)]\n\npub fn half(x: u8) -> u8 {\n    if x == 0 {\n        return 0;\n    }\n    x / 2\n}\n";
-    let dir = util::one_file_crate(
-        "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-        source,
+    let body =
+        "pub fn half(x: u8) -> u8 {\n    if x == 0 {\n        return 0;\n    }\n    x / 2\n}\n";
+    let package =
+        "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n";
+    // In the crate root, and in the manifest's lint table (where `allow` cannot override it
+    // either).
+    let in_root = (
+        package.to_owned(),
+        format!("#![forbid(unsafe_code)]\n\n{body}"),
     );
-    let output = dualtrack()
-        .args([
-            "review",
-            "--all-functions",
-            "--format",
-            "json",
-            "--manifest-path",
-        ])
-        .arg(dir.path().join("Cargo.toml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let doc: Value = util::checked(&output.stdout).unwrap();
-    assert!(doc["counts"]["passed"].as_u64().unwrap() > 0, "{doc:#}");
-    let evidence = &doc["evidence"];
-    assert!(evidence.get("disabled").is_none(), "{evidence:#}");
-    assert_eq!(evidence["reached"], evidence["sites"], "{evidence:#}");
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
-        source,
-        "the user's file is untouched"
+    let in_manifest = (
+        format!("{package}\n[lints.rust]\nunsafe_code = \"forbid\"\n"),
+        body.to_owned(),
     );
+    for (manifest, source) in [in_root, in_manifest] {
+        let dir = util::one_file_crate(&manifest, &source);
+        let output = dualtrack()
+            .args([
+                "review",
+                "--all-functions",
+                "--format",
+                "json",
+                "--manifest-path",
+            ])
+            .arg(dir.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let doc: Value = util::checked(&output.stdout).unwrap();
+        assert!(doc["counts"]["passed"].as_u64().unwrap() > 0, "{doc:#}");
+        let evidence = &doc["evidence"];
+        assert!(
+            evidence.get("disabled").is_none(),
+            "{manifest}: {evidence:#}"
+        );
+        assert_eq!(evidence["reached"], evidence["sites"], "{evidence:#}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+            source,
+            "the user's file is untouched"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap(),
+            manifest,
+            "the user's manifest is untouched"
+        );
+    }
 }
 
 #[test]

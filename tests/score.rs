@@ -250,3 +250,126 @@ fn score_markdown_fits_a_pr_comment() {
     assert!(text.contains("| `config_kv::parse_line` |"));
     assert!(text.contains("**KV7** (SPEC.md:12)"));
 }
+
+/// `score --run`: links by execution from a review's run while the sources are as it saw them,
+/// none once a file changed (a stale run never moves the gate), and the matrix of item × site
+/// × test in markdown and JSON.
+#[test]
+fn score_run_adds_evidence_links_only_while_the_sources_match_and_the_matrix_shows_them() {
+    let dir = copy_fixture("config_kv");
+    let manifest = dir.path().join("Cargo.toml");
+    let review = dualtrack()
+        .args(["review", "--fail-on", "never", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        review.status.success(),
+        "{}",
+        String::from_utf8_lossy(&review.stderr)
+    );
+    let score = |extra: &[&str]| {
+        let output = dualtrack()
+            .args(["score", "--manifest-path"])
+            .arg(&manifest)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let basis_of = |doc: &Value, basis: &str| -> BTreeSet<(String, String)> {
+        doc["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["basis"] == basis)
+            .map(|l| {
+                (
+                    l["item"].as_str().unwrap().to_owned(),
+                    l["site"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (text_only, _) = score(&["--format", "json"]);
+    let text_only: Value = util::checked(text_only.as_bytes()).unwrap();
+    assert!(text_only.get("evidence").is_none());
+    assert!(basis_of(&text_only, "evidence").is_empty());
+
+    let (fresh, _) = score(&["--format", "json", "--run", "latest"]);
+    let fresh: Value = util::checked(fresh.as_bytes()).unwrap();
+    assert_eq!(fresh["evidence"]["used"], true, "{:#}", fresh["evidence"]);
+    let evidence = basis_of(&fresh, "evidence");
+    // `parse_port("0")` took the zero-port guard and its exit; the baseline call did not.
+    assert!(
+        evidence.contains(&(
+            "contracts-e0ff128e".to_owned(),
+            "config_kv::parse_port#if1".to_owned()
+        )),
+        "{evidence:?}"
+    );
+    // KV2's "=" line took the missing-key guard, which the words alone did not link.
+    assert!(
+        evidence.contains(&("KV2".to_owned(), "config_kv::parse_line#if2".to_owned())),
+        "{evidence:?}"
+    );
+    assert_eq!(
+        fresh["evidence"]["links"].as_u64().unwrap() as usize,
+        evidence.len()
+    );
+    // Text links stay as they were.
+    assert_eq!(basis_of(&fresh, "text"), basis_of(&text_only, "text"));
+
+    let (markdown, _) = score(&["--run", "latest", "--matrix"]);
+    assert!(
+        markdown.contains("| item | site | linked by | reached by |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| KV7 (SPEC.md:12) | no site backs it | | |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("text, evidence"), "{markdown}");
+    let (json, _) = score(&["--run", "latest", "--matrix", "--format", "json"]);
+    let matrix: Value = util::checked(json.as_bytes()).unwrap();
+    assert_eq!(matrix["schema"], "dualtrack.matrix/v1");
+    util::assert_matches_schema("matrix.v1.schema.json", &matrix);
+    util::assert_matches_schema("score.v1.schema.json", &fresh);
+    let kv2 = matrix["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "KV2")
+        .unwrap();
+    let cell = kv2["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["site"] == "config_kv::parse_line#if2")
+        .unwrap();
+    assert_eq!(cell["own_test"], true, "{cell:#}");
+    assert!(!cell["tests"].as_array().unwrap().is_empty());
+
+    // One changed byte in the source: the run is stale, its evidence does not count.
+    let lib = dir.path().join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("// edited\n");
+    std::fs::write(&lib, text).unwrap();
+    let (stale, stderr) = score(&["--format", "json", "--run", "latest"]);
+    let stale: Value = util::checked(stale.as_bytes()).unwrap();
+    assert_eq!(stale["evidence"]["used"], false);
+    assert!(
+        stderr.contains("src/lib.rs changed since that run"),
+        "{stderr}"
+    );
+    assert!(basis_of(&stale, "evidence").is_empty());
+    assert_eq!(stale["site_coverage"], text_only["site_coverage"]);
+}

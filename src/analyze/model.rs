@@ -306,6 +306,31 @@ impl Function {
 }
 
 #[cfg(test)]
+impl Site {
+    /// A site `id` of `kind` in `src/lib.rs` at line 1, with no text: for unit tests.
+    pub fn for_test(id: &str, kind: SiteKind) -> Site {
+        Site {
+            id: id.into(),
+            kind,
+            function: id.split('#').next().unwrap_or(id).into(),
+            file: "src/lib.rs".into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            text: String::new(),
+            params: Vec::new(),
+            guard: false,
+            has_else: None,
+            sub_conditions: None,
+            arm_guard: None,
+            outcome: None,
+            via: None,
+            probe: None,
+        }
+    }
+}
+
+#[cfg(test)]
 impl Analysis {
     /// An analysis of `functions` only.
     pub fn for_test(functions: Vec<Function>) -> Analysis {

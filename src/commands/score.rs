@@ -4,11 +4,16 @@ use anyhow::Context;
 
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{GlobalArgs, ScoreArgs, ScoreFormat};
+use crate::document::TestRecord;
 use crate::error::{ExitCode, InputError};
+use crate::evidence::changed_since;
 use crate::output::Styling;
+use crate::reconcile::run_dir::read_run;
 use crate::report::score::{render_human, render_markdown};
+use crate::spec::executed::RanTest;
+use crate::spec::model::LinkBasis;
 use crate::spec::parse::parse_spec;
-use crate::spec::score::{gate_failure, score};
+use crate::spec::score::{RunBasis, ScoreReport, gate_failure, score};
 use crate::spec::{find_specs, model::Spec};
 
 pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
@@ -47,7 +52,37 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     if args.functions.names_any() && analysis.functions.is_empty() {
         return Err(crate::analyze::filter::no_function_matches().into());
     }
-    let report = score(specs, warnings, &analysis, args.all_functions);
+    let run = match &args.run {
+        Some(run) => Some(read_run_evidence(workspace, &analysis, run)?),
+        None => None,
+    };
+    let ran: Option<Vec<RanTest>> = run
+        .as_ref()
+        .filter(|r| r.basis.used)
+        .map(|r| r.tests.iter().map(ran_test).collect());
+    let run_tests = ran.as_deref();
+    let mut report = score(specs, warnings, &analysis, args.all_functions, run_tests);
+    if let Some(mut run) = run {
+        run.basis.links = report
+            .links
+            .iter()
+            .filter(|l| l.basis == LinkBasis::Evidence)
+            .count();
+        if let Some(why) = &run.basis.why_not {
+            eprintln!(
+                "warning: run {} gives no evidence links: {why}",
+                run.basis.run
+            );
+        }
+        report.evidence = Some(run.basis);
+        if args.matrix {
+            emit_matrix(global, args, &report, &analysis, &run.tests)?;
+            return Ok(gate(args, config, &report));
+        }
+    } else if args.matrix {
+        emit_matrix(global, args, &report, &analysis, &[])?;
+        return Ok(gate(args, config, &report));
+    }
     match args.format {
         ScoreFormat::Json => {
             let mut json =
@@ -64,6 +99,11 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
             Styling::Styled,
         )?,
     }
+    Ok(gate(args, config, &report))
+}
+
+/// The CI gate: exit 1 when a coverage is below its minimum, each shortfall said on stderr.
+fn gate(args: &ScoreArgs, config: &crate::config::Config, report: &ScoreReport) -> ExitCode {
     let min_sites = args.min.or(config.score.min);
     let min_items = args.min_items.or(config.score.min_items);
     let failures: Vec<String> = [
@@ -76,9 +116,97 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     for failure in &failures {
         eprintln!("error: {failure}");
     }
-    Ok(if failures.is_empty() {
+    if failures.is_empty() {
         ExitCode::Clean
     } else {
         ExitCode::Findings
+    }
+}
+
+fn emit_matrix(
+    global: &GlobalArgs,
+    args: &ScoreArgs,
+    report: &ScoreReport,
+    analysis: &crate::analyze::Analysis,
+    tests: &[TestRecord],
+) -> anyhow::Result<()> {
+    let matrix = crate::report::matrix::matrix(report, analysis, tests);
+    let text = match args.format {
+        ScoreFormat::Json => {
+            let mut json =
+                serde_json::to_string_pretty(&matrix).context("failed to serialize the matrix")?;
+            json.push('\n');
+            json
+        }
+        ScoreFormat::Markdown | ScoreFormat::Human => {
+            crate::report::matrix::render_markdown(&matrix)
+        }
+    };
+    super::emit(global, &text, Styling::Plain)
+}
+
+/// The part of a test's record that links by execution read.
+fn ran_test(test: &TestRecord) -> RanTest {
+    RanTest {
+        name: test.name.clone(),
+        function: test.function.clone(),
+        category: test.category.clone(),
+        spec_items: test.spec_items.clone(),
+        input: test.input.clone(),
+        reached: test.reached.clone(),
+    }
+}
+
+/// A run's tests and whether their evidence may count here.
+struct RunEvidence {
+    basis: RunBasis,
+    tests: Vec<TestRecord>,
+}
+
+/// Read `run` (`latest` or an id) and decide whether its evidence is about this tree: it had
+/// probes, and every file the analysis read is byte for byte as the run saw it.
+fn read_run_evidence(
+    workspace: &crate::workspace::Workspace,
+    analysis: &crate::analyze::Analysis,
+    run: &str,
+) -> anyhow::Result<RunEvidence> {
+    let runs = workspace.target_directory.join("dualtrack").join("runs");
+    let wanted = (run != "latest").then_some(run);
+    let run = read_run(&runs, wanted)?;
+    let why_not = match &run.report.evidence {
+        None => Some(
+            "it ran without site probes (--no-probes, or a version before them): review again"
+                .to_owned(),
+        ),
+        Some(evidence) if evidence.disabled.is_some() => Some(format!(
+            "its probes were taken out ({})",
+            evidence.disabled.as_deref().unwrap_or_default()
+        )),
+        Some(evidence) if evidence.sources.is_empty() => {
+            Some("it recorded no fingerprint of the sources: review again".to_owned())
+        }
+        Some(evidence) => {
+            let changed = changed_since(&evidence.sources, &workspace.root, &analysis.files);
+            match changed.as_slice() {
+                [] => None,
+                [one] => Some(format!(
+                    "{one} changed since that run: review again for links by execution"
+                )),
+                [first, rest @ ..] => Some(format!(
+                    "{first} and {} more files changed since that run: review again for links \
+                     by execution",
+                    rest.len()
+                )),
+            }
+        }
+    };
+    Ok(RunEvidence {
+        basis: RunBasis {
+            run: run.id,
+            used: why_not.is_none(),
+            why_not,
+            links: 0,
+        },
+        tests: run.report.tests,
     })
 }

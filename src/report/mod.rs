@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod generate;
+pub mod matrix;
 pub mod reconcile;
 pub mod review;
 pub mod run;

@@ -129,7 +129,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     )?;
     let features = workspace.features_by_crate(&r.global.feature_selection());
     let gaps = (!r.specs.is_empty() && !scope.nothing)
-        .then(|| score(r.specs.to_vec(), Vec::new(), &scope.scoped, true));
+        .then(|| score(r.specs.to_vec(), Vec::new(), &scope.scoped, true, None));
     if let (Some(provider), true, false) =
         (args.engine.provider(), args.model.dry_run, scope.nothing)
     {

@@ -101,6 +101,8 @@ pub struct ProbePlan {
     pub disabled: Option<String>,
     /// Every file the plan rewrote, kept when disabled: their own text goes back.
     rewritten: Vec<PathBuf>,
+    /// Manifests (relative) whose `[lints]` forbid unsafe code: rewritten to deny it.
+    manifests: std::collections::BTreeSet<PathBuf>,
 }
 
 /// Builds redone without the probes an error named, before the probes go altogether.
@@ -258,12 +260,19 @@ impl ProbePlan {
             }
             plan.lines.insert(file.clone(), lines);
         }
+        // A `forbid` of unsafe code in a manifest's `[lints]` (the package's, or the
+        // workspace's it inherits) would refuse the runtime's `allow`: those manifests are
+        // rewritten too, to `deny`.
+        for manifest in lint_manifests(workspace, &plan.roots) {
+            plan.manifests.insert(manifest);
+        }
         // A root file with no probe of its own still gets the runtime: its crate's other files
         // call it.
         plan.rewritten = plan
             .files
             .keys()
             .chain(plan.roots.keys())
+            .chain(plan.manifests.iter())
             .cloned()
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -405,6 +414,9 @@ impl ProbePlan {
             copied = offset;
         }
         out.push_str(&text[copied..]);
+        if self.manifests.contains(file) {
+            return relax_forbidden_lints(&out);
+        }
         if let Some(edition) = self.roots.get(file) {
             out = relax_forbidden_unsafe(&out);
             if !out.ends_with('\n') {
@@ -495,6 +507,55 @@ fn relax_forbidden_unsafe(text: &str) -> String {
         from = end;
     }
     out
+}
+
+/// The manifests (relative to the workspace root) of the packages whose crate roots get the
+/// runtime, and the workspace's own, that forbid unsafe code in their lint tables.
+fn lint_manifests(workspace: &Workspace, roots: &BTreeMap<PathBuf, String>) -> Vec<PathBuf> {
+    let mut candidates: Vec<PathBuf> = vec![PathBuf::from("Cargo.toml")];
+    for package in &workspace.packages {
+        let owns_a_root = package.targets.iter().any(|t| {
+            let root = t
+                .root_file
+                .strip_prefix(&workspace.root)
+                .unwrap_or(&t.root_file);
+            roots.contains_key(root)
+        });
+        if let Ok(dir) = package.manifest_dir.strip_prefix(&workspace.root)
+            && owns_a_root
+        {
+            candidates.push(dir.join("Cargo.toml"));
+        }
+    }
+    candidates.sort();
+    candidates.dedup();
+    candidates
+        .into_iter()
+        .filter(|manifest| inside(manifest))
+        .filter(|manifest| {
+            let text = std::fs::read_to_string(workspace.root.join(manifest)).unwrap_or_default();
+            relax_forbidden_lints(&text) != text
+        })
+        .collect()
+}
+
+/// A manifest's text with `unsafe_code = "forbid"` (or `{ level = "forbid", .. }`) as
+/// `"deny"`: the runtime's `allow(unsafe_code)` may override a deny, never a forbid.
+fn relax_forbidden_lints(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let key = line.trim_start();
+            if key.starts_with("unsafe_code")
+                && key["unsafe_code".len()..].trim_start().starts_with('=')
+            {
+                line.replacen("\"forbid\"", "\"deny\"", 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if text.ends_with('\n') { "\n" } else { "" }
 }
 
 /// The crate name (as site ids begin) of the target whose root file is `root`.
@@ -788,6 +849,19 @@ mod test {
         assert!(refusal("#![no_core]\n").is_some());
         assert!(refusal("#![no_std]\n").is_none());
         assert!(refusal("#![forbid(unsafe_code)]\npub fn f() {}").is_none());
+    }
+
+    #[test]
+    fn a_manifest_forbid_of_unsafe_code_becomes_a_deny() {
+        let text = "[lints.rust]\nunsafe_code = \"forbid\"\nmissing_docs = \"forbid\"\n\n\
+                    [workspace.lints.rust]\n  unsafe_code = { level = \"forbid\", priority = 1 }\n";
+        assert_eq!(
+            relax_forbidden_lints(text),
+            "[lints.rust]\nunsafe_code = \"deny\"\nmissing_docs = \"forbid\"\n\n\
+             [workspace.lints.rust]\n  unsafe_code = { level = \"deny\", priority = 1 }\n"
+        );
+        let untouched = "[package]\nname = \"unsafe_code\"\n";
+        assert_eq!(relax_forbidden_lints(untouched), untouched);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 
-use super::model::{Link, SpecItem};
+use super::model::{Link, LinkBasis, SpecItem};
 use crate::analyze::resolve::{callee_path, path_string, resolve_call, resolve_name};
 use crate::analyze::{Function, PanicVia, Site, SiteKind};
 
@@ -178,6 +178,7 @@ pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function])
                 site: site.id.clone(),
                 // Site texts span lines; a reason is one line.
                 reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
+                basis: LinkBasis::Text,
             });
         }
     };
@@ -331,6 +332,48 @@ pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function])
                 add(&mut links, item, site, reason);
             }
         }
+        // 8. A result the item names with no example: the exits of the functions it names
+        // that produce it (`returns None` ~ `return None`, `None =>`-free arms aside).
+        if let Some(result) = ResultWord::of(item, &values) {
+            for site in direct_sites.iter().filter(|s| result.produced_by(s)) {
+                add(
+                    &mut links,
+                    item,
+                    site,
+                    format!("{} gives {}", site_exit_text(site), result.label()),
+                );
+            }
+        }
+        // 9. "Never panics", "no function panics": every panic site the item reaches.
+        if promises_no_panic(&words) {
+            for site in sites.iter().filter(|s| s.kind == SiteKind::Panic) {
+                add(
+                    &mut links,
+                    item,
+                    site,
+                    format!("a panic site (`{}`) the item says never fires", site.text),
+                );
+            }
+        }
+        // 10. A number in words (`zero repetitions`) against an arm or a comparison with that
+        // literal: `0 =>`, `n == 0`.
+        for (word, literal) in NUMBER_WORDS {
+            if !contains_words(&words, word) {
+                continue;
+            }
+            for site in direct_sites.iter().filter(|s| {
+                matches!(s.kind, SiteKind::MatchArm | SiteKind::If)
+                    && tests_literal(s, literal)
+                    && !polarity.contradicts(s.outcome.as_deref())
+            }) {
+                add(
+                    &mut links,
+                    item,
+                    site,
+                    format!("\"{word}\" ~ `{}`", site.text),
+                );
+            }
+        }
         // 7. A linked guard's own exit: the `return` inside it that its outcome is.
         let guards: Vec<&Site> = links[first_link..]
             .iter()
@@ -452,6 +495,156 @@ fn single_out<'s>(
             }
         })
         .collect()
+}
+
+/// A result an item says a call gives, in words or as a bare `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResultWord {
+    None,
+    Empty,
+    Zero,
+}
+
+/// Numbers in words and the literal each is in code.
+const NUMBER_WORDS: &[(&str, &str)] = &[("zero", "0"), ("one", "1"), ("two", "2")];
+
+impl ResultWord {
+    /// The result the item promises, when it says one is returned and names no error
+    /// variant (a named variant is linked by its name, more precisely).
+    fn of(item: &SpecItem, values: &[String]) -> Option<ResultWord> {
+        if !values.is_empty() || item.call.is_some() {
+            return None;
+        }
+        let words = item.text.to_lowercase();
+        let returns = [
+            "returns", "return", "gives", "yields", "is", "are", "produces",
+        ]
+        .iter()
+        .any(|w| contains_words(&words, w));
+        if !returns {
+            return None;
+        }
+        if item.names.iter().any(|n| n == "None") && !denied_nearby(&item.text, "`None`") {
+            return Some(ResultWord::None);
+        }
+        if contains_words(&words, "empty") && !contains_words(&words, "not empty") {
+            // "rejects empty input" is about the input; "is empty", "returns an empty" the result.
+            let about_result = [
+                "is empty",
+                "are empty",
+                "returns an empty",
+                "returns empty",
+                "gives an empty",
+                "yields an empty",
+            ]
+            .iter()
+            .any(|p| words.contains(p));
+            return about_result.then_some(ResultWord::Empty);
+        }
+        ["returns zero", "returns 0", "is zero", "gives zero"]
+            .iter()
+            .any(|p| words.contains(p))
+            .then_some(ResultWord::Zero)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ResultWord::None => "`None`",
+            ResultWord::Empty => "an empty value",
+            ResultWord::Zero => "zero",
+        }
+    }
+
+    /// Whether the site's exit produces this result: a `return` or an early exit whose value
+    /// it is, or a match arm or branch whose value it is.
+    fn produced_by(self, site: &Site) -> bool {
+        let Some(exit) = exit_value(site) else {
+            return false;
+        };
+        let exit = exit.trim().trim_start_matches("Ok(").trim_end_matches(')');
+        let exit = exit.replace(' ', "");
+        match self {
+            ResultWord::None => exit == "None",
+            ResultWord::Empty => [
+                "Vec::new(",
+                "String::new(",
+                "\"\"",
+                "vec![]",
+                "Default::default(",
+                "String::default(",
+                "Vec::default(",
+                "\"\".to_string(",
+                "\"\".into(",
+                "\"\".to_owned(",
+                "Self::default(",
+            ]
+            .iter()
+            .any(|empty| exit.starts_with(empty)),
+            ResultWord::Zero => ["0", "0.0", "0u", "0i", "0f"]
+                .iter()
+                .any(|zero| exit == *zero || (zero.len() == 2 && exit.starts_with(zero))),
+        }
+    }
+}
+
+/// The value a site's exit gives: a `return`'s value, an early exit's outcome. A tail or a
+/// block-like return is a whole body, not one value.
+fn exit_value(site: &Site) -> Option<&str> {
+    match site.kind {
+        SiteKind::Return => matchable_text(site),
+        _ => site.outcome.as_deref(),
+    }
+}
+
+fn site_exit_text(site: &Site) -> String {
+    format!("`{}`", exit_value(site).unwrap_or(&site.text))
+}
+
+/// Whether every mention of `needle` has a denial among the three words before it ("never
+/// returns `None`", "does not give `None`").
+fn denied_nearby(text: &str, needle: &str) -> bool {
+    let mut mentions = text.match_indices(needle).peekable();
+    mentions.peek().is_some()
+        && mentions.all(|(start, _)| {
+            let before = text[..start].to_lowercase();
+            before
+                .split_whitespace()
+                .rev()
+                .take(3)
+                .any(|word| matches!(word, "never" | "not" | "no" | "nor") || word.ends_with("n't"))
+        })
+}
+
+/// Whether the item's words promise that nothing panics: "never panics", "does not panic",
+/// "no function panics", "without panicking".
+fn promises_no_panic(words: &str) -> bool {
+    [
+        "never panics",
+        "never panic",
+        "does not panic",
+        "doesn't panic",
+        "must not panic",
+        "no function panics",
+        "without panicking",
+        "not panic on",
+    ]
+    .iter()
+    .any(|phrase| words.contains(phrase))
+}
+
+/// Whether a match arm's pattern is `literal` (alone or among alternatives), or a condition
+/// compares with it.
+fn tests_literal(site: &Site, literal: &str) -> bool {
+    let text = site.text.replace(' ', "");
+    match site.kind {
+        SiteKind::MatchArm => text.split('|').any(|alternative| alternative == literal),
+        _ => ["==", "!=", "<=", ">=", "<", ">"].iter().any(|op| {
+            text.contains(&format!("{op}{literal}"))
+                && !text
+                    [text.find(&format!("{op}{literal}")).unwrap_or(0) + op.len() + literal.len()..]
+                    .starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        }),
+    }
 }
 
 /// Identifiers too common in conditions to single a guard out.
@@ -667,7 +860,7 @@ fn eval_value(expr: &syn::Expr, lookup: &dyn Fn(&str) -> Option<Value>) -> Optio
 }
 
 /// `Err(..)`, `None` and panics are failures; anything else is a normal result.
-fn is_failure_result(expected: &str) -> bool {
+pub(super) fn is_failure_result(expected: &str) -> bool {
     let expected = expected.trim();
     expected.starts_with("Err(") || expected == "None" || expected.contains("panic")
 }
@@ -1190,6 +1383,54 @@ mod test {
         // Naming no target at all: about the whole feature.
         assert_eq!(direct("\"99999999999999999999\" overflows."), [0]);
         assert_eq!(direct("`None` is returned for blank input."), [0]);
+    }
+
+    #[test]
+    fn criteria_without_examples_link_by_result_panic_and_number_words() {
+        let functions = [
+            function(
+                "c::nth_word",
+                &[
+                    (SiteKind::If, "words.len() <= n", Some("None")),
+                    (SiteKind::Return, "None", None),
+                    (SiteKind::Tail, "Some(words[n])", None),
+                ],
+            ),
+            function(
+                "c::repeat_join",
+                &[
+                    (SiteKind::MatchArm, "0", None),
+                    (SiteKind::MatchArm, "_", None),
+                    (SiteKind::Panic, "parts[0]", None),
+                ],
+            ),
+        ];
+        let targets: Vec<String> = ["nth_word", "repeat_join"].map(String::from).to_vec();
+        let items = [
+            item(
+                "AC1",
+                "`nth_word` returns `None` when there are fewer than n + 1 words.",
+            ),
+            item("AC2", "`repeat_join` with zero repetitions is empty."),
+            item("AC3", "No function panics on any input."),
+            item(
+                "AC4",
+                "`nth_word` never returns `None` for a word that exists, not `None`.",
+            ),
+        ];
+        let links = links_of(&items, &targets, &functions);
+        let of = |id: &str| -> Vec<&str> {
+            links
+                .iter()
+                .filter(|(item, _)| item == id)
+                .map(|(_, site)| site.as_str())
+                .collect()
+        };
+        assert_eq!(of("AC1"), ["c::nth_word#if1", "c::nth_word#return1"]);
+        assert_eq!(of("AC2"), ["c::repeat_join#match_arm1"]);
+        assert_eq!(of("AC3"), ["c::repeat_join#panic1"]);
+        // Every mention of `None` is negated: no result word.
+        assert!(of("AC4").is_empty(), "{:?}", of("AC4"));
     }
 
     #[test]

@@ -124,6 +124,34 @@ pub struct Link {
     pub item: String,
     pub site: String,
     pub reason: String,
+    /// What the link rests on: the words of the item and the code (`text`), or a run in which
+    /// the item's own tests reached the site and an ordinary call did not (`evidence`).
+    #[serde(default)]
+    pub basis: LinkBasis,
+}
+
+/// What a link rests on.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkBasis {
+    /// Read from the item's words and the site's code.
+    #[default]
+    Text,
+    /// Seen in a run: the item's tests reached the site, the baseline call did not.
+    Evidence,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::executed::evidence_links;
 use super::link::{item_targets, link};
 use super::model::{Link, Spec, SpecItem, SpecWarning};
 use crate::analyze::Analysis;
@@ -42,6 +43,24 @@ pub struct ScoreReport {
     pub unspecified_sites: Vec<String>,
     pub unimplemented_items: Vec<String>,
     pub warnings: Vec<SpecWarning>,
+    /// The run whose evidence links were asked for (`score --run`); absent without `--run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<RunBasis>,
+}
+
+/// The run `score --run` read, and whether its evidence counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RunBasis {
+    /// The run's id.
+    pub run: String,
+    /// Whether its evidence links were used: only when every source file is as the run saw it
+    /// and the run had probes.
+    pub used: bool,
+    /// Why not, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+    /// How many links rest on the run's evidence.
+    pub links: usize,
 }
 
 impl ScoreReport {
@@ -59,12 +78,14 @@ impl ScoreReport {
 }
 
 /// Score `specs` against `analysis`. In scope are the functions the specs target, or every
-/// function with `all_functions`.
+/// function with `all_functions`. `run_tests` are a run's tests with the sites they reached,
+/// for links by execution, when the caller has checked the run is about this tree.
 pub fn score(
     specs: Vec<Spec>,
     mut warnings: Vec<SpecWarning>,
     analysis: &Analysis,
     all_functions: bool,
+    run_tests: Option<&[super::executed::RanTest]>,
 ) -> ScoreReport {
     let functions = &analysis.functions;
     let mut specs = specs;
@@ -108,7 +129,10 @@ pub fn score(
     if all_functions {
         in_scope = (0..functions.len()).collect();
     }
-    let links = link(&items, &targets, functions);
+    let mut links = link(&items, &targets, functions);
+    if let Some(tests) = run_tests {
+        links.extend(evidence_links(&items, &targets, functions, tests));
+    }
 
     let linked_sites: HashSet<&str> = links.iter().map(|l| l.site.as_str()).collect();
     let linked_items: HashSet<&str> = links.iter().map(|l| l.item.as_str()).collect();
@@ -158,6 +182,7 @@ pub fn score(
         unspecified_sites,
         unimplemented_items,
         warnings,
+        evidence: None,
     }
 }
 

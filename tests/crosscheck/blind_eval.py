@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Score the blind specs of tests/blind/ against their hand labels: precision, recall, and
-whether each spec's false promise is flagged as unimplemented. See tests/blind/README.md."""
+whether each spec's false promise is flagged as unimplemented. With --evidence, each crate is
+reviewed first (offline engine, probes) and scored with `--run latest`: text and evidence links
+are counted apart. See tests/blind/README.md."""
 
 import json
 import os
@@ -36,8 +38,15 @@ def run(args):
     return json.loads(subprocess.run(args, capture_output=True, check=True).stdout)
 
 
-def evaluate(name, crate):
-    doc_score = run([binary(), "score", "--format", "json", "--manifest-path", str(crate / "Cargo.toml")])
+def evaluate(name, crate, evidence):
+    manifest = str(crate / "Cargo.toml")
+    extra = []
+    if evidence:
+        # The offline review's run: the spec's own tests, a baseline call each, with probes.
+        subprocess.run([binary(), "review", "--all-functions", "--fail-on", "never", "--manifest-path", manifest],
+                       capture_output=True, check=True)
+        extra = ["--run", "latest"]
+    doc_score = run([binary(), "score", "--format", "json", "--manifest-path", manifest] + extra)
     analysis = run([binary(), "analyze", "--format", "json", "--manifest-path", str(crate / "Cargo.toml")])
     sites = {s["id"]: s for f in analysis["functions"] for s in f["sites"]}
     edge_cases = [i["id"] for i in doc_score["items"] if i["section"] == "edge_cases"]
@@ -61,22 +70,31 @@ def evaluate(name, crate):
     def near(site, file, number):
         return site["file"] == file and (abs(site["line"] - number) <= 2 or site["line"] <= number <= site["end_line"])
 
-    ours = {}
-    for link in doc_score["links"]:
-        ours.setdefault(link["item"], []).append(sites[link["site"]])
-    links = sum(len(v) for v in ours.values())
-    correct = sum(any(near(s, f, n) for f, n in labels.get(item, [])) for item, linked in ours.items() for s in linked)
     labelled = sum(len(v) for v in labels.values())
-    found = sum(any(near(s, f, n) for s in ours.get(item, [])) for item, locs in labels.items() for f, n in locs)
     false_promises = [i for i, locs in labels.items() if not locs]
+    result = {}
+    for basis in ("text", "evidence", "all"):
+        ours = {}
+        for link in doc_score["links"]:
+            if basis in ("all", link.get("basis", "text")):
+                linked = ours.setdefault(link["item"], [])
+                if sites[link["site"]] not in linked:
+                    linked.append(sites[link["site"]])
+        links = sum(len(v) for v in ours.values())
+        correct = sum(any(near(s, f, n) for f, n in labels.get(item, [])) for item, linked in ours.items() for s in linked)
+        found = sum(any(near(s, f, n) for s in ours.get(item, [])) for item, locs in labels.items() for f, n in locs)
+        result[basis] = (links, correct, labelled, found)
+        if basis != "evidence" or evidence:
+            print(f"{name} [{basis}]: {links} links, precision {correct / max(links, 1):.2f}; {labelled} labelled, "
+                  f"recall {found / max(labelled, 1):.2f}")
     flagged = [i for i in false_promises if i in doc_score["unimplemented_items"]]
-    print(f"{name}: {links} links, precision {correct / max(links, 1):.2f}; {labelled} labelled, "
-          f"recall {found / max(labelled, 1):.2f}; promises no code keeps flagged: {len(flagged)} of {len(false_promises)}")
-    return links, correct, labelled, found
+    print(f"{name}: promises no code keeps flagged: {len(flagged)} of {len(false_promises)}")
+    return result
 
 
 def main():
-    totals = [0, 0, 0, 0]
+    evidence = "--evidence" in sys.argv
+    totals = {basis: [0, 0, 0, 0] for basis in ("text", "evidence", "all")}
     for name, version in CRATES.items():
         source = registry_copy(name, version)
         if source is None:
@@ -90,10 +108,12 @@ def main():
                 manifest.write_text(manifest.read_text() + "\n[workspace]\n")
             for file in ("SPEC.md", "labels.txt"):
                 shutil.copy(ROOT / "tests" / "blind" / name / file, crate / file)
-            for i, value in enumerate(evaluate(name, crate)):
-                totals[i] += value
-    links, correct, labelled, found = totals
-    print(f"overall: precision {correct / max(links, 1):.2f}, recall {found / max(labelled, 1):.2f}")
+            for basis, values in evaluate(name, crate, evidence).items():
+                for i, value in enumerate(values):
+                    totals[basis][i] += value
+    for basis, (links, correct, labelled, found) in totals.items():
+        if basis != "evidence" or evidence:
+            print(f"overall [{basis}]: precision {correct / max(links, 1):.2f}, recall {found / max(labelled, 1):.2f}")
 
 
 if __name__ == "__main__":

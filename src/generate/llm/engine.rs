@@ -879,7 +879,7 @@ fn contexts(subject: Subject) -> Vec<FunctionContext> {
     let unspecified: HashSet<String> = if specs.is_empty() {
         HashSet::new()
     } else {
-        crate::spec::score::score(specs.to_vec(), Vec::new(), analysis, true)
+        crate::spec::score::score(specs.to_vec(), Vec::new(), analysis, true, None)
             .unspecified_sites
             .into_iter()
             .collect()

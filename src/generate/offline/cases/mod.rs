@@ -266,6 +266,33 @@ pub fn candidates(
     };
     let error_format = error_format(&syntax.sig.output, index, &module, self_ty);
     let mut out = Vec::new();
+    // A function the spec names gets a baseline: its most ordinary call, whose reached sites
+    // `score --run` takes away from what the spec's own tests reached.
+    if spec.named
+        && oracle.is_some()
+        && let Some(chosen) = ordinary_row(&maker, &plan, &dimensions)
+    {
+        let chosen: Vec<&Arg> = chosen.iter().collect();
+        let case = Case {
+            function,
+            callee: &callee,
+            receiver: plan.receiver,
+            trait_call: trait_path.is_some(),
+            method: &ident,
+            fish: &fish,
+            format_spec,
+            names: &names,
+            args: &chosen,
+            display: &display,
+            error_format,
+        };
+        let mut candidate = case.no_panic();
+        candidate.name = format!("{display}_baseline");
+        candidate.meta.category = Some(crate::spec::executed::BASELINE_CATEGORY.into());
+        candidate.meta.targets = Vec::new();
+        candidate.priority = BASELINE_PRIORITY;
+        out.push(candidate);
+    }
     for (row_number, row) in rows.iter().enumerate() {
         let chosen: Vec<&Arg> = row
             .iter()
@@ -325,6 +352,51 @@ pub fn candidates(
         }]);
     }
     Ok(out)
+}
+
+/// The baseline comes before every other test of its function: it is what the spec's tests
+/// are compared with.
+const BASELINE_PRIORITY: usize = 200;
+
+/// The most ordinary argument per dimension: the type's unremarkable value (`"a"`, `1`) where
+/// the dimension has it, else its first value that is not the spec's; the first receiver.
+fn ordinary_row(maker: &Constructor, plan: &CallPlan, dimensions: &[Vec<Arg>]) -> Option<Vec<Arg>> {
+    let mut row = Vec::new();
+    let mut dimension = dimensions.iter();
+    if plan.receiver.is_some() {
+        row.push(dimension.next()?.first()?.clone());
+    }
+    for (param, values) in plan.params.iter().zip(dimension) {
+        let benign = maker.benign(&maker.resolve(&param.input), 0);
+        let listed = benign
+            .as_ref()
+            .and_then(|code| values.iter().find(|a| &a.code == code && a.setup.is_none()));
+        let mut ordinary = match (listed, benign) {
+            (Some(arg), _) => arg.clone(),
+            (None, Some(code)) => Arg {
+                setup: None,
+                shown: None,
+                code,
+                label: "ordinary".into(),
+                source: Source::Edge,
+                item: None,
+                moved: false,
+                already_ref: false,
+            },
+            (None, None) => values
+                .iter()
+                .find(|a| a.source != Source::Spec)
+                .or_else(|| values.first())?
+                .clone(),
+        };
+        // Not the spec's, whatever value it is: a baseline names no item.
+        ordinary.item = None;
+        if ordinary.source == Source::Spec {
+            ordinary.source = Source::Edge;
+        }
+        row.push(ordinary);
+    }
+    Some(row)
 }
 
 /// How a function is called in a test: the signature its plan is read from (`Self`, the
