@@ -824,3 +824,51 @@ fn the_review_document_of_each_fixture_is_stable() {
         insta::assert_json_snapshot!(format!("review_document_{fixture}"), doc);
     }
 }
+
+/// A spec's contract row names a constant as its reader would after a `use`: the offline
+/// test that does not compile for want of that import is rebuilt once with the `use` rustc
+/// suggests, and runs.
+#[test]
+fn an_offline_spec_test_that_lacks_an_import_is_rebuilt_with_it() {
+    let dir = util::one_file_crate(
+        "[package]\nname = \"limits\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        "pub mod consts {\n    pub const LIMIT: u32 = 10;\n}\n\n\
+         pub fn clamp_to(x: u32, limit: u32) -> u32 {\n    if x > limit {\n        \
+         return limit;\n    }\n    x\n}\n",
+    );
+    std::fs::write(
+        dir.path().join("SPEC.md"),
+        "# Feature: limits\n\nTarget: `clamp_to`\n\n## Input/output contracts\n\
+         | call | result |\n|---|---|\n| `clamp_to(50, LIMIT)` | `10` |\n",
+    )
+    .unwrap();
+    let output = dualtrack()
+        .args([
+            "review",
+            "--all-functions",
+            "--no-ledger",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--manifest-path",
+        ])
+        .arg(dir.path().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("1 test did not compile for want of an import"),
+        "{stderr}"
+    );
+    let doc: Value = util::checked(&output.stdout).unwrap();
+    let contract = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["input"] == "clamp_to(50, LIMIT)")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(contract["outcome"], "passed", "{contract:#}");
+    assert_eq!(doc["counts"]["dropped"], 0, "{:#}", doc["counts"]);
+}

@@ -154,6 +154,8 @@ fn ran_test(test: &TestRecord) -> RanTest {
         spec_items: test.spec_items.clone(),
         input: test.input.clone(),
         reached: test.reached.clone(),
+        oracle: test.oracle.clone(),
+        passed: test.outcome == crate::scratch::execute::Outcome::Passed,
     }
 }
 

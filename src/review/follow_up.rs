@@ -38,6 +38,46 @@ pub struct ModelStep<'a> {
     pub progress: &'a Progress,
 }
 
+/// What rebuilding some of a run's tests needs, whatever engine wrote them.
+pub struct Rebuild<'a> {
+    pub engine: &'a str,
+    pub workspace: &'a Workspace,
+    pub full: &'a Analysis,
+    pub run_dir: &'a Path,
+    pub options: &'a crate::scratch::RunOptions,
+    pub progress: &'a Progress,
+}
+
+impl ModelStep<'_> {
+    fn rebuild(&self) -> Rebuild<'_> {
+        Rebuild {
+            engine: self.args.engine.name(),
+            workspace: self.workspace,
+            full: self.full,
+            run_dir: self.run_dir,
+            options: self.options,
+            progress: self.progress,
+        }
+    }
+}
+
+/// Rebuild, once, the dropped tests rustc said how to fix with an import they lack (a spec's
+/// contract row names `STANDARD` as its reader would after a `use`). For any engine; free.
+pub fn import_round(
+    rebuild: &Rebuild,
+    report: &mut crate::scratch::RunReport,
+) -> anyhow::Result<()> {
+    let imported = with_suggested_imports(rebuild, report);
+    if !imported.is_empty() {
+        rebuild.progress.line(&format!(
+            "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
+            crate::output::plural(imported.len(), "test")
+        ));
+        rerun(rebuild, report, &imported, "imports")?;
+    }
+    Ok(())
+}
+
 /// A compiler error or a test's failure as the model may see it: the message, the places and
 /// the crate's own lines, not the lines of files outside it; no local paths (they say nothing
 /// to the model, and would make each run's request differ), no key, and not too long.
@@ -104,13 +144,18 @@ pub fn repair_rounds(
         if crate::interrupt::interrupted() {
             break;
         }
-        let imported = with_suggested_imports(&context, report);
+        let imported = with_suggested_imports(&context.rebuild(), report);
         if !imported.is_empty() {
             context.progress.line(&format!(
                 "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
                 crate::output::plural(imported.len(), "test")
             ));
-            if !rerun(&context, report, &imported, &format!("imports{round}"))? {
+            if !rerun(
+                &context.rebuild(),
+                report,
+                &imported,
+                &format!("imports{round}"),
+            )? {
                 break;
             }
         }
@@ -139,7 +184,7 @@ pub fn repair_rounds(
         rounds += 1;
         if made.generation.tests.is_empty()
             || !rerun(
-                &context,
+                &context.rebuild(),
                 report,
                 &made.generation.tests,
                 &format!("repair{round}"),
@@ -187,7 +232,7 @@ fn result_meta(result: &crate::scratch::TestResult) -> crate::testfile::TestMeta
 
 /// The dropped tests rustc said how to fix with an import they lack, fixed.
 fn with_suggested_imports(
-    context: &ModelStep,
+    context: &Rebuild,
     report: &crate::scratch::RunReport,
 ) -> Vec<crate::generate::GeneratedTest> {
     use crate::scratch::execute::Outcome;
@@ -217,12 +262,12 @@ fn with_suggested_imports(
 /// run directory, and put their outcomes in the report in place of the old; `false` when the
 /// run stopped (Ctrl-C).
 fn rerun(
-    context: &ModelStep,
+    context: &Rebuild,
     report: &mut crate::scratch::RunReport,
     tests: &[crate::generate::GeneratedTest],
     label: &str,
 ) -> anyhow::Result<bool> {
-    let engine = context.args.engine.name();
+    let engine = context.engine;
     let path = context
         .run_dir
         .join(format!("dualtrack_{engine}_{label}.rs"));

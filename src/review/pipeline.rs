@@ -28,7 +28,7 @@ use crate::review::diff::{current_branch, repository_root};
 use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, mark_status, review_document, run_id,
 };
-use crate::review::follow_up::{ModelStep, offer_fixes, repair_rounds};
+use crate::review::follow_up::{ModelStep, Rebuild, import_round, offer_fixes, repair_rounds};
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
 use crate::scratch::probes::ProbeSummary;
@@ -197,7 +197,19 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
                 spend.add(repaired.usage, cost, repaired.transcripts);
                 Ok(rounds)
             }
-            None => Ok(0),
+            // The offline engine's tests get what rustc says they lack, and no model round.
+            None => {
+                let rebuild = Rebuild {
+                    engine: args.engine.name(),
+                    workspace,
+                    full: &scope.full,
+                    run_dir: &run_dir,
+                    options: &options,
+                    progress: r.progress,
+                };
+                import_round(&rebuild, report)?;
+                Ok(0)
+            }
         },
     )?;
     // For each function a test breaks, the model may propose a fix: offered once it passes

@@ -4,9 +4,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::executed::evidence_links;
+use super::executed::{evidence_links, kept_promises};
 use super::link::{item_targets, link};
-use super::model::{Link, Spec, SpecItem, SpecWarning};
+use super::model::{Link, LinkBasis, Spec, SpecItem, SpecWarning};
 use crate::analyze::Analysis;
 use crate::analyze::resolve::resolve_name;
 
@@ -135,7 +135,14 @@ pub fn score(
     }
 
     let linked_sites: HashSet<&str> = links.iter().map(|l| l.site.as_str()).collect();
-    let linked_items: HashSet<&str> = links.iter().map(|l| l.item.as_str()).collect();
+    // A link by execution says the item's input ran that code, not that the code keeps the
+    // promise: it backs an item only when the item's own checked test passed.
+    let kept = run_tests.map(kept_promises).unwrap_or_default();
+    let linked_items: HashSet<&str> = links
+        .iter()
+        .filter(|l| l.basis == LinkBasis::Text || kept.contains(&l.item))
+        .map(|l| l.item.as_str())
+        .collect();
     let mut function_scores = Vec::new();
     let mut unspecified_sites = Vec::new();
     for &index in &in_scope {
