@@ -89,7 +89,7 @@ pub fn evidence_links(
         let count = reach_counts.get(&(function, site)).copied().unwrap_or(0);
         total >= MIN_TESTS_FOR_SHARE && count as f64 > total as f64 * MAX_SHARE
     };
-    let mut links = Vec::new();
+    let mut per_item: Vec<(&SpecItem, Vec<(&Site, &RanTest)>)> = Vec::new();
     for (item, item_targets) in items.iter().zip(targets).filter(|(i, _)| i.is_promise()) {
         let inputs = input_literals(item);
         // A test of another function that happens to use one of the item's literals is not
@@ -119,11 +119,25 @@ pub fn evidence_links(
             }
         }
         let failure = promises_a_failure(item);
-        let mut candidates: Vec<(&Site, &RanTest)> = reached
+        let panics = item.text.to_lowercase().contains("panic");
+        let candidates: Vec<(&Site, &RanTest)> = reached
             .into_iter()
             .filter_map(|(id, test)| sites.get(id).map(|site| (*site, test)))
-            .filter(|(site, _)| speaks_for_an_input(site, failure))
+            .filter(|(site, _)| speaks_for_an_input(site, failure, panics))
             .collect();
+        per_item.push((item, candidates));
+    }
+    // A site many items' inputs reach is shared machinery (a helper every identifier goes
+    // through), not what any one of them is about.
+    let mut items_per_site: HashMap<&str, usize> = HashMap::new();
+    for (_, candidates) in &per_item {
+        for (site, _) in candidates {
+            *items_per_site.entry(site.id.as_str()).or_default() += 1;
+        }
+    }
+    let mut links = Vec::new();
+    for (item, mut candidates) in per_item {
+        candidates.retain(|(site, _)| items_per_site[site.id.as_str()] <= MAX_ITEMS_PER_SITE);
         // The rarest first: the fewer of its function's tests reached a site, the more it is
         // this item's input's doing.
         candidates.sort_by_key(|(site, test)| {
@@ -159,9 +173,12 @@ pub fn evidence_links(
 /// that is not empty.
 /// An item that promises a failure is kept by the exits its input took (a guard, a
 /// `return`, a `?`, a panic), one that promises a result by the decisions.
-fn speaks_for_an_input(site: &Site, failure: bool) -> bool {
+fn speaks_for_an_input(site: &Site, failure: bool, panics: bool) -> bool {
     match site.kind {
         SiteKind::Tail | SiteKind::Loop => false,
+        // An index or an assertion the input went past says something only to an item about
+        // panics.
+        SiteKind::Panic if !panics => false,
         _ if failure => {
             site.guard
                 || site.outcome.is_some()
@@ -193,6 +210,9 @@ fn promises_a_failure(item: &SpecItem) -> bool {
         || item.text.contains("`None`")
         || item.text.contains("Err(")
 }
+
+/// A site in more items' evidence than this is shared machinery.
+const MAX_ITEMS_PER_SITE: usize = 3;
 
 /// Most evidence links one item gets: its rarest sites.
 const MAX_LINKS_PER_ITEM: usize = 6;

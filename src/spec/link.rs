@@ -343,6 +343,18 @@ pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function])
                     format!("{} gives {}", site_exit_text(site), result.label()),
                 );
             }
+            // A value-position `if` (`if failed { None } else { Some(x) }`): its condition's
+            // site decides the result.
+            for site in direct_sites.iter().filter(|s| {
+                s.kind == SiteKind::If && branch_values_of(s, &direct_sites).any(|v| result.is(&v))
+            }) {
+                add(
+                    &mut links,
+                    item,
+                    site,
+                    format!("`if {}` gives {}", site.text, result.label()),
+                );
+            }
         }
         // 9. "Never panics", "no function panics": every panic site the item reaches.
         if promises_no_panic(&words) {
@@ -558,9 +570,11 @@ impl ResultWord {
     /// Whether the site's exit produces this result: a `return` or an early exit whose value
     /// it is, or a match arm or branch whose value it is.
     fn produced_by(self, site: &Site) -> bool {
-        let Some(exit) = exit_value(site) else {
-            return false;
-        };
+        exit_value(site).is_some_and(|exit| self.is(exit))
+    }
+
+    /// Whether the value `exit` (as written) is this result.
+    fn is(self, exit: &str) -> bool {
         let exit = exit.trim().trim_start_matches("Ok(").trim_end_matches(')');
         let exit = exit.replace(' ', "");
         match self {
@@ -585,6 +599,42 @@ impl ResultWord {
                 .any(|zero| exit == *zero || (zero.len() == 2 && exit.starts_with(zero))),
         }
     }
+}
+
+/// The values the branches of an `if` site give, when the `if` is itself a tail or returned
+/// value (`if c { None } else { Some(x) }`): read from that tail's or return's text.
+fn branch_values_of<'s>(
+    site: &'s Site,
+    siblings: &'s [&Site],
+) -> impl Iterator<Item = String> + 's {
+    siblings
+        .iter()
+        .filter(move |s| {
+            matches!(s.kind, SiteKind::Tail | SiteKind::Return)
+                && s.function == site.function
+                && s.line == site.line
+        })
+        .filter_map(|s| crate::syntax::parse_str::<syn::Expr>(&s.text).ok())
+        .filter_map(|expr| match expr {
+            syn::Expr::If(if_expr) => Some(if_expr),
+            _ => None,
+        })
+        .flat_map(|if_expr| {
+            let mut values = Vec::new();
+            let tail = |block: &syn::Block| match block.stmts.last() {
+                Some(syn::Stmt::Expr(expr, None)) => {
+                    Some(quote::ToTokens::to_token_stream(expr).to_string())
+                }
+                _ => None,
+            };
+            values.extend(tail(&if_expr.then_branch));
+            if let Some((_, else_branch)) = &if_expr.else_branch
+                && let syn::Expr::Block(block) = else_branch.as_ref()
+            {
+                values.extend(tail(&block.block));
+            }
+            values
+        })
 }
 
 /// The value a site's exit gives: a `return`'s value, an early exit's outcome. A tail or a
@@ -615,6 +665,22 @@ fn denied_nearby(text: &str, needle: &str) -> bool {
         })
 }
 
+/// Whether every mention of `word` in `words` is denied: "no microsecond divides it",
+/// "not empty", "non-zero". Such an item speaks of the branch the condition does not take.
+fn negated_word(words: &str, word: &str) -> bool {
+    let mut mentions = words.match_indices(word).peekable();
+    mentions.peek().is_some()
+        && mentions.all(|(start, _)| {
+            let before = &words[..start];
+            before.ends_with("non-")
+                || before
+                    .split_whitespace()
+                    .rev()
+                    .take(2)
+                    .any(|w| matches!(w, "no" | "not" | "never" | "non"))
+        })
+}
+
 /// Whether the item's words promise that nothing panics: "never panics", "does not panic",
 /// "no function panics", "without panicking".
 fn promises_no_panic(words: &str) -> bool {
@@ -638,6 +704,8 @@ fn tests_literal(site: &Site, literal: &str) -> bool {
     let text = site.text.replace(' ', "");
     match site.kind {
         SiteKind::MatchArm => text.split('|').any(|alternative| alternative == literal),
+        // `n % d == 0` is divisibility: the literal is not a value `n` is compared with.
+        _ if text.contains('%') => false,
         _ => ["==", "!=", "<=", ">=", "<", ">"].iter().any(|op| {
             text.contains(&format!("{op}{literal}"))
                 && !text
@@ -1114,15 +1182,33 @@ const MEANINGS: &[Meaning] = &[
         ],
     },
     Meaning {
+        label: "a divisibility check",
+        matches: |s| {
+            let t = s.text.replace(' ', "");
+            t.contains('%') && (t.contains("==0") || t.contains("!=0"))
+        },
+        words: &[
+            "divides",
+            "divide",
+            "divisible",
+            "multiple of",
+            "evenly",
+            "exactly divides",
+        ],
+    },
+    Meaning {
         label: "a zero check",
         matches: |s| {
             let t = s.text.replace(' ', "");
-            ["==0", "!=0", "==0.0", "!=0.0"].iter().any(|z| {
-                t.ends_with(z)
-                    || t.contains(&format!("{z})"))
-                    || t.contains(&format!("{z}&"))
-                    || t.contains(&format!("{z}|"))
-            }) || t.starts_with("0==")
+            // `n % d == 0` asks whether `d` divides `n`, not whether a value is zero.
+            !t.contains('%')
+                && ["==0", "!=0", "==0.0", "!=0.0"].iter().any(|z| {
+                    t.ends_with(z)
+                        || t.contains(&format!("{z})"))
+                        || t.contains(&format!("{z}&"))
+                        || t.contains(&format!("{z}|"))
+                })
+                || t.starts_with("0==")
         },
         words: &["zero", "divide by", "division by"],
     },
@@ -1186,7 +1272,10 @@ fn meaning_link(site: &Site, words: &str) -> Option<String> {
         if !allowed || !(meaning.matches)(site) {
             return None;
         }
-        let word = meaning.words.iter().find(|w| contains_words(words, w))?;
+        let word = meaning
+            .words
+            .iter()
+            .find(|w| contains_words(words, w) && !negated_word(words, w))?;
         Some(format!("{} (`{}`) ~ \"{word}\"", meaning.label, site.text))
     })
 }
@@ -1431,6 +1520,57 @@ mod test {
         assert_eq!(of("AC3"), ["c::repeat_join#panic1"]);
         // Every mention of `None` is negated: no result word.
         assert!(of("AC4").is_empty(), "{:?}", of("AC4"));
+    }
+
+    #[test]
+    fn a_value_position_if_links_by_the_result_its_branch_gives() {
+        let mut f = function(
+            "c::split",
+            &[
+                (SiteKind::If, "shl.had_error", None),
+                (
+                    SiteKind::Tail,
+                    "if shl.had_error { None } else { Some(res) }",
+                    None,
+                ),
+                (SiteKind::If, "other", None),
+            ],
+        );
+        f.sites[2].line = 9;
+        let items = [item(
+            "AC1",
+            "`split` returns `None` when a quote is never closed.",
+        )];
+        assert_eq!(
+            links_of(&items, &["split".to_owned()], &[f]),
+            [("AC1".to_owned(), "c::split#if1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_remainder_check_is_divisibility_not_zero() {
+        let functions = [function(
+            "c::render",
+            &[
+                (SiteKind::If, "ns % HOUR == 0", None),
+                (SiteKind::If, "ns == 0", None),
+            ],
+        )];
+        let targets = vec!["render".to_owned()];
+        let items = [
+            item(
+                "AC1",
+                "`render` uses the largest unit that divides it exactly.",
+            ),
+            item("AC2", "`render` writes a zero duration as \"0s\"."),
+        ];
+        assert_eq!(
+            links_of(&items, &targets, &functions),
+            [
+                ("AC1".to_owned(), "c::render#if1".to_owned()),
+                ("AC2".to_owned(), "c::render#if2".to_owned())
+            ]
+        );
     }
 
     #[test]
