@@ -35,6 +35,23 @@ pub fn render_human(report: &ScoreReport, analysis: &Analysis, all_gaps: bool) -
         report.promise_count(),
         report.specs.join(", "),
     );
+    if let Some(run) = &report.evidence {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                DIM,
+                &match &run.why_not {
+                    None => format!(
+                        "links by execution from run {}: {}",
+                        run.run,
+                        crate::output::plural(run.links, "link")
+                    ),
+                    Some(why) => format!("run {} not used: {why}", run.run),
+                }
+            )
+        );
+    }
     out.push('\n');
     for function in &report.functions {
         let _ = writeln!(
