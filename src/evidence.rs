@@ -10,12 +10,14 @@ use crate::scratch::probes::ProbeSummary;
 
 /// Fill in `document`'s evidence, per function row and for the run, from its tests' reached
 /// sites. `probes` is the run's probe summary (`None`: the run had no probes, and the document
-/// gets no evidence). Snippets are read from the sources under `root`.
+/// gets no evidence). Snippets are read from the sources under `root`; `seen` are the hashes
+/// of the files the run was made from (sources and specs), taken when they were read.
 pub fn add_evidence(
     document: &mut ReviewDocument,
     analysis: &Analysis,
     probes: Option<&ProbeSummary>,
     root: &Path,
+    seen: &std::collections::BTreeMap<String, String>,
 ) {
     let Some(probes) = probes else {
         return;
@@ -35,7 +37,16 @@ pub fn add_evidence(
     let mut sources = SourceLines::default();
     let mut evidence = Evidence {
         disabled: probes.disabled.clone(),
-        sources: source_hashes(root, &analysis.files),
+        // The sources as the run read them, only if none changed while it ran: the tests ran
+        // code no later hash describes otherwise.
+        sources: {
+            let files: Vec<String> = seen.keys().cloned().collect();
+            if source_hashes(root, &files) == *seen {
+                seen.clone()
+            } else {
+                std::collections::BTreeMap::new()
+            }
+        },
         ..Evidence::default()
     };
     let mut targeted_sites = 0;
@@ -174,7 +185,13 @@ mod test {
                 .into(),
             ..ProbeSummary::default()
         };
-        add_evidence(&mut document, &analysis, Some(&probes), dir.path());
+        add_evidence(
+            &mut document,
+            &analysis,
+            Some(&probes),
+            dir.path(),
+            &Default::default(),
+        );
         let evidence = document.evidence.unwrap();
         // The return carried no probe: it counts nowhere.
         assert_eq!((evidence.sites, evidence.reached), (3, 2));
@@ -193,7 +210,7 @@ mod test {
         );
         // Without probes there is no evidence at all.
         let mut plain = ReviewDocument::default();
-        add_evidence(&mut plain, &analysis, None, dir.path());
+        add_evidence(&mut plain, &analysis, None, dir.path(), &Default::default());
         assert!(plain.evidence.is_none());
     }
 }

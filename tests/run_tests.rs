@@ -714,6 +714,15 @@ fn probes_say_which_sites_each_test_reached_even_when_it_was_killed() {
     }
 }
 
+/// A crate directory a test made by hand.
+struct AppDir<'a>(&'a std::path::Path);
+
+impl AppDir<'_> {
+    fn path(&self) -> &std::path::Path {
+        self.0
+    }
+}
+
 #[test]
 fn a_crate_that_forbids_unsafe_code_still_gets_probes() {
     let body =
@@ -721,17 +730,34 @@ fn a_crate_that_forbids_unsafe_code_still_gets_probes() {
     let package =
         "[package]\nname = \"strict\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n";
     // In the crate root, and in the manifest's lint table (where `allow` cannot override it
-    // either).
+    // either), beside a path dependency outside the workspace that the copy's manifest must
+    // still find.
     let in_root = (
         package.to_owned(),
         format!("#![forbid(unsafe_code)]\n\n{body}"),
     );
     let in_manifest = (
-        format!("{package}\n[lints.rust]\nunsafe_code = \"forbid\"\n"),
-        body.to_owned(),
+        format!(
+            "{package}\n[dependencies]\nshared = {{ path = \"../shared\" }}\n\n\
+             [lints.rust]\nunsafe_code = \"forbid\"\n"
+        ),
+        format!("pub use shared::ONE;\n\n{body}"),
     );
     for (manifest, source) in [in_root, in_manifest] {
-        let dir = util::one_file_crate(&manifest, &source);
+        let outer = tempfile::tempdir().unwrap();
+        let shared = outer.path().join("shared");
+        std::fs::create_dir_all(shared.join("src")).unwrap();
+        std::fs::write(
+            shared.join("Cargo.toml"),
+            "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(shared.join("src/lib.rs"), "pub const ONE: u8 = 1;\n").unwrap();
+        let app = outer.path().join("app");
+        std::fs::create_dir_all(app.join("src")).unwrap();
+        std::fs::write(app.join("Cargo.toml"), &manifest).unwrap();
+        std::fs::write(app.join("src/lib.rs"), &source).unwrap();
+        let dir = AppDir(&app);
         let output = dualtrack()
             .args([
                 "review",

@@ -358,6 +358,16 @@ fn score_run_adds_evidence_links_only_while_the_sources_match_and_the_matrix_sho
     assert_eq!(cell["own_test"], true, "{cell:#}");
     assert!(!cell["tests"].as_array().unwrap().is_empty());
 
+    // The spec changed since the run: its tests checked other promises.
+    let spec = dir.path().join("SPEC.md");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("{original}\n")).unwrap();
+    let (_, stderr) = score(&["--format", "json", "--run", "latest"]);
+    assert!(
+        stderr.contains("SPEC.md changed since that run"),
+        "{stderr}"
+    );
+    std::fs::write(&spec, &original).unwrap();
     // One changed byte in the source: the run is stale, its evidence does not count.
     let lib = dir.path().join("src/lib.rs");
     let mut text = std::fs::read_to_string(&lib).unwrap();

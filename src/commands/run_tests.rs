@@ -40,6 +40,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
     let model_written = modules.iter().any(|m| m.engine != "offline");
     let options = runner_options(global, &args.runner, model_written, "run-tests")?;
     let analysis = analyze(&workspace, &AnalyzeOptions::default());
+    let seen = crate::evidence::source_hashes(&workspace.root, &analysis.files);
     let report = match run_or_stop(&workspace, &analysis, &modules, &options)? {
         Ok(report) => report,
         Err(stopped) => return Ok(stopped.code),
@@ -53,6 +54,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
                 &analysis,
                 report.probes.as_ref(),
                 &workspace.root,
+                &seen,
             );
             let text = document.to_json_text();
             super::emit(global, &text, Styling::Plain)?;

@@ -52,8 +52,15 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     if args.functions.names_any() && analysis.functions.is_empty() {
         return Err(crate::analyze::filter::no_function_matches().into());
     }
+    // The run must have been made from these very sources and specs.
+    let read_files: Vec<String> = analysis
+        .files
+        .iter()
+        .cloned()
+        .chain(specs.iter().map(|spec| spec.file.clone()))
+        .collect();
     let run = match &args.run {
-        Some(run) => Some(read_run_evidence(workspace, &analysis, run)?),
+        Some(run) => Some(read_run_evidence(workspace, &read_files, run)?),
         None => None,
     };
     let ran: Option<Vec<RanTest>> = run
@@ -156,6 +163,10 @@ fn ran_test(test: &TestRecord) -> RanTest {
         reached: test.reached.clone(),
         oracle: test.oracle.clone(),
         passed: test.outcome == crate::scratch::execute::Outcome::Passed,
+        completed: matches!(
+            test.outcome,
+            crate::scratch::execute::Outcome::Passed | crate::scratch::execute::Outcome::Failed
+        ),
     }
 }
 
@@ -169,7 +180,7 @@ struct RunEvidence {
 /// probes, and every file the analysis read is byte for byte as the run saw it.
 fn read_run_evidence(
     workspace: &crate::workspace::Workspace,
-    analysis: &crate::analyze::Analysis,
+    files: &[String],
     run: &str,
 ) -> anyhow::Result<RunEvidence> {
     let runs = workspace.target_directory.join("dualtrack").join("runs");
@@ -184,12 +195,15 @@ fn read_run_evidence(
             "its probes were taken out ({})",
             evidence.disabled.as_deref().unwrap_or_default()
         )),
-        Some(evidence) if evidence.sources.is_empty() => {
-            Some("it recorded no fingerprint of the sources: review again".to_owned())
-        }
+        Some(evidence) if evidence.sources.is_empty() => Some(
+            "it recorded no fingerprint of its sources (they changed while it ran, or an older \
+             version made it): review again"
+                .to_owned(),
+        ),
         Some(evidence) => {
-            let changed = changed_since(&evidence.sources, &workspace.root, &analysis.files);
+            let changed = changed_since(&evidence.sources, &workspace.root, files);
             match changed.as_slice() {
+                [] if files.is_empty() => Some("no source file is in scope".to_owned()),
                 [] => None,
                 [one] => Some(format!(
                     "{one} changed since that run: review again for links by execution"

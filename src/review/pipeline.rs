@@ -127,6 +127,18 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         r.filter,
         r.progress,
     )?;
+    // What the run is made from, as read now: `score --run` trusts its evidence only while
+    // these files are byte for byte the same.
+    let sources_read = crate::evidence::source_hashes(
+        &workspace.root,
+        &scope
+            .full
+            .files
+            .iter()
+            .cloned()
+            .chain(r.specs.iter().map(|spec| spec.file.clone()))
+            .collect::<Vec<_>>(),
+    );
     let features = workspace.features_by_crate(&r.global.feature_selection());
     let gaps = (!r.specs.is_empty() && !scope.nothing)
         .then(|| score(r.specs.to_vec(), Vec::new(), &scope.scoped, true, None));
@@ -268,7 +280,13 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         r.cwd,
     );
     document.per_function = per_function(&document.tests);
-    add_evidence(&mut document, &scope.full, probes.as_ref(), &workspace.root);
+    add_evidence(
+        &mut document,
+        &scope.full,
+        probes.as_ref(),
+        &workspace.root,
+        &sources_read,
+    );
     if spend.usage.is_some() {
         add_function_usage(&mut document.per_function, &spend.transcripts, r.config);
     }

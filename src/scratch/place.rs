@@ -149,10 +149,24 @@ pub(super) fn place_tests(
     // The copy's text of a file before tests go in: with its probes, when there are any.
     let source_of = |file: &str| -> anyhow::Result<String> {
         let text = copy_source(workspace, file, patch, stripped)?;
-        Ok(match probes {
+        let text = match probes {
             Some(plan) => plan.apply(Path::new(file), &text),
             None => text,
-        })
+        };
+        // A manifest the probes relax is written here, not by the sync: its paths outside the
+        // workspace are made absolute here too, as the sync does.
+        if Path::new(file).file_name() == Some(std::ffi::OsStr::new("Cargo.toml")) {
+            let original_dir = workspace
+                .root
+                .join(file)
+                .parent()
+                .map(Path::to_owned)
+                .unwrap_or_default();
+            let rewrite = super::manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
+                .with_context(|| format!("in {file}"))?;
+            return Ok(rewrite.text.unwrap_or(text));
+        }
+        Ok(text)
     };
     // file -> (engine, inline path) -> tests
     let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();

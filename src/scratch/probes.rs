@@ -291,6 +291,7 @@ impl ProbePlan {
     pub fn disable(&mut self, why: String) {
         self.files.clear();
         self.roots.clear();
+        self.manifests.clear();
         self.sites.clear();
         self.lines.clear();
         self.disabled = Some(why);
@@ -542,20 +543,22 @@ fn lint_manifests(workspace: &Workspace, roots: &BTreeMap<PathBuf, String>) -> V
 /// A manifest's text with `unsafe_code = "forbid"` (or `{ level = "forbid", .. }`) as
 /// `"deny"`: the runtime's `allow(unsafe_code)` may override a deny, never a forbid.
 fn relax_forbidden_lints(text: &str) -> String {
-    text.lines()
+    // Line by line with each line's own ending, so that a CRLF manifest stays byte for byte
+    // what it was where nothing forbids.
+    text.split_inclusive('\n')
         .map(|line| {
             let key = line.trim_start();
-            if key.starts_with("unsafe_code")
-                && key["unsafe_code".len()..].trim_start().starts_with('=')
-            {
+            let is_unsafe_code = key
+                .strip_prefix("unsafe_code")
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            if is_unsafe_code {
                 line.replacen("\"forbid\"", "\"deny\"", 1)
+                    .replacen("'forbid'", "'deny'", 1)
             } else {
                 line.to_owned()
             }
         })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + if text.ends_with('\n') { "\n" } else { "" }
+        .collect()
 }
 
 /// The crate name (as site ids begin) of the target whose root file is `root`.
@@ -860,8 +863,12 @@ mod test {
             "[lints.rust]\nunsafe_code = \"deny\"\nmissing_docs = \"forbid\"\n\n\
              [workspace.lints.rust]\n  unsafe_code = { level = \"deny\", priority = 1 }\n"
         );
-        let untouched = "[package]\nname = \"unsafe_code\"\n";
+        let untouched = "[package]\r\nname = \"unsafe_code\"\r\n";
         assert_eq!(relax_forbidden_lints(untouched), untouched);
+        assert_eq!(
+            relax_forbidden_lints("[lints.rust]\r\nunsafe_code = 'forbid'\r\n"),
+            "[lints.rust]\r\nunsafe_code = 'deny'\r\n"
+        );
     }
 
     #[test]

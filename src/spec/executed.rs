@@ -25,17 +25,28 @@ pub struct RanTest {
     /// What it checks: `spec_contract`, `spec_variant`, `no_panic`, ...
     pub oracle: Option<String>,
     pub passed: bool,
+    /// It ran to its end, passing or failing (not a crash, a timeout or a drop).
+    pub completed: bool,
 }
 
 /// The items a passing test checked against the spec's own stated result (a contract row's
 /// `assert_eq!`, a criterion's `matches!`): the promises the run saw kept.
 pub fn kept_promises(tests: &[RanTest]) -> std::collections::HashSet<String> {
-    tests
-        .iter()
-        .filter(|t| {
-            t.passed && matches!(t.oracle.as_deref(), Some("spec_contract" | "spec_variant"))
-        })
-        .flat_map(|t| t.spec_items.iter().cloned())
+    let checks = || {
+        tests
+            .iter()
+            .filter(|t| matches!(t.oracle.as_deref(), Some("spec_contract" | "spec_variant")))
+    };
+    // One failing check of an item is enough to say the promise is not kept.
+    let broken: std::collections::HashSet<&String> = checks()
+        .filter(|t| !t.passed)
+        .flat_map(|t| &t.spec_items)
+        .collect();
+    checks()
+        .filter(|t| t.passed)
+        .flat_map(|t| &t.spec_items)
+        .filter(|item| !broken.contains(item))
+        .cloned()
         .collect()
 }
 
@@ -58,9 +69,10 @@ pub fn evidence_links(
         .map(|s| (s.id.as_str(), s))
         .collect();
     let mut baselines: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    // A baseline that crashed or timed out reached less than an ordinary call does.
     for test in tests
         .iter()
-        .filter(|t| t.category.as_deref() == Some(BASELINE_CATEGORY))
+        .filter(|t| t.category.as_deref() == Some(BASELINE_CATEGORY) && t.completed)
     {
         if let Some(reached) = &test.reached {
             baselines
@@ -243,13 +255,18 @@ fn input_literals(item: &SpecItem) -> Vec<String> {
             .strip_prefix('"')
             .and_then(|l| l.strip_suffix('"'))
             .unwrap_or(literal);
-        let forms = [
-            crate::syntax::parse_str::<syn::LitStr>(literal)
-                .map(|l| l.value())
-                .unwrap_or_default(),
-            inner.to_owned(),
-            inner.replace("\\\\", "\\"),
-        ];
+        let value = crate::syntax::parse_str::<syn::LitStr>(literal)
+            .map(|l| l.value())
+            .unwrap_or_default();
+        let unescaped = inner.replace("\\\\", "\\");
+        // Quoted first: a bare `e` would be found inside "returns".
+        let pieces = [value, inner.to_owned(), unescaped];
+        let forms: Vec<String> = pieces
+            .iter()
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| format!("\"{piece}\""))
+            .chain(pieces.iter().cloned())
+            .collect();
         let Some((found, length)) = forms
             .iter()
             .filter(|form| !form.is_empty())
@@ -350,6 +367,7 @@ mod test {
             reached: Some(reached.iter().map(|s| s.to_string()).collect()),
             oracle: None,
             passed: true,
+            completed: true,
         }
     }
 
@@ -431,6 +449,8 @@ mod test {
             checked("spec_contract", true, "AC1"),
             checked("spec_variant", false, "AC2"),
             checked("no_panic", true, "AC3"),
+            checked("spec_contract", true, "AC4"),
+            checked("spec_variant", false, "AC4"),
         ]);
         assert_eq!(kept, ["AC1".to_owned()].into_iter().collect());
     }
