@@ -343,6 +343,32 @@ pub fn link(items: &[SpecItem], targets: &[ItemTargets], functions: &[Function])
                     format!("{} gives {}", site_exit_text(site), result.label()),
                 );
             }
+            // A function the item names with no exit of its own that gives `None`: the `None`
+            // comes back through its tail (`self.map.get(key)`), as a contract's result does.
+            if result == ResultWord::None {
+                for &index in &item_targets.direct {
+                    let own: Vec<&Site> = functions[index].sites.iter().collect();
+                    let gives_it = own.iter().any(|s| {
+                        result.produced_by(s)
+                            || (s.kind == SiteKind::If
+                                && branch_values_of(s, &own).any(|v| result.is(&v)))
+                    });
+                    let tail = own.iter().find(|s| {
+                        s.kind == SiteKind::Tail
+                            && !["Some(", "Ok(", "Err(", "if ", "match "]
+                                .iter()
+                                .any(|start| s.text.trim_start().starts_with(start))
+                    });
+                    if let (false, Some(tail)) = (gives_it, tail) {
+                        add(
+                            &mut links,
+                            item,
+                            tail,
+                            format!("`None` comes back through the tail `{}`", tail.text),
+                        );
+                    }
+                }
+            }
             // A value-position `if` (`if failed { None } else { Some(x) }`): its condition's
             // site decides the result.
             for site in direct_sites.iter().filter(|s| {
@@ -1545,6 +1571,33 @@ mod test {
             links_of(&items, &["split".to_owned()], &[f]),
             [("AC1".to_owned(), "c::split#if1".to_owned())]
         );
+    }
+
+    #[test]
+    fn none_from_a_function_with_no_exit_of_its_own_comes_through_the_tail() {
+        let functions = [
+            function(
+                "c::Config::get",
+                &[(SiteKind::Tail, "self.entries.iter().find(|e| e.0 == key)", None)],
+            ),
+            function(
+                "c::first",
+                &[
+                    (SiteKind::If, "xs.is_empty()", Some("None")),
+                    (SiteKind::Return, "None", None),
+                    (SiteKind::Tail, "xs.first().copied()", None),
+                ],
+            ),
+        ];
+        let items = [
+            item("E1", "`Config::get` returns `None` for a missing key."),
+            item("E2", "`first` returns `None` for an empty list."),
+        ];
+        let links = links_of(&items, &[], &functions);
+        assert!(links.contains(&("E1".to_owned(), "c::Config::get#tail1".to_owned())));
+        // `first` has its own `return None`: its tail is not where `None` comes from.
+        assert!(!links.contains(&("E2".to_owned(), "c::first#tail1".to_owned())));
+        assert!(links.contains(&("E2".to_owned(), "c::first#return1".to_owned())));
     }
 
     #[test]
