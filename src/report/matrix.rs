@@ -36,6 +36,9 @@ pub struct MatrixItem {
     pub text: String,
     /// The sites linked to it, in id order; empty when no code backs it.
     pub sites: Vec<MatrixCell>,
+    /// Whether `score` counts it backed: a text link, or evidence links with its own checks
+    /// against the spec passing. An item with only evidence links and no kept check is not.
+    pub backed: bool,
 }
 
 /// One item–site pair.
@@ -106,6 +109,7 @@ pub fn matrix(report: &ScoreReport, analysis: &Analysis, tests: &[TestRecord]) -
                 location: format!("{}:{}", item.file, item.line),
                 text: item.text.clone(),
                 sites,
+                backed: !report.unimplemented_items.contains(&item.id),
             }
         })
         .collect();
@@ -134,7 +138,11 @@ pub fn render_markdown(matrix: &Matrix) -> String {
     }
     out.push_str("| item | site | linked by | reached by |\n|---|---|---|---|\n");
     for item in &matrix.items {
-        let item_cell = format!("{} ({})", item.id, item.location);
+        let mut item_cell = format!("{} ({})", item.id, item.location);
+        if !item.backed && !item.sites.is_empty() {
+            // Its input ran that code; no check showed the code keeps the promise.
+            item_cell.push_str(", not backed: no passing check against the spec");
+        }
         if item.sites.is_empty() {
             let _ = writeln!(out, "| {item_cell} | no site backs it | | |");
             continue;
@@ -232,6 +240,7 @@ mod test {
         assert!(ac1.sites[0].own_test);
         assert!(!ac1.sites[1].own_test);
         assert!(matrix.items[1].sites.is_empty());
+        assert!(ac1.backed && !matrix.items[1].backed);
         let markdown = render_markdown(&matrix);
         assert!(
             markdown.contains("| AC2 (SPEC.md:6) | no site backs it | | |"),

@@ -1578,7 +1578,11 @@ mod test {
         let functions = [
             function(
                 "c::Config::get",
-                &[(SiteKind::Tail, "self.entries.iter().find(|e| e.0 == key)", None)],
+                &[(
+                    SiteKind::Tail,
+                    "self.entries.iter().find(|e| e.0 == key)",
+                    None,
+                )],
             ),
             function(
                 "c::first",
