@@ -122,6 +122,15 @@ pub enum Styling {
     Plain,
 }
 
+/// `text` on one line, whitespace runs as one space, cut after `max_chars` with `…`.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &joined[..at]),
+        None => joined,
+    }
+}
+
 /// `1 finding`, `2 findings`: a count and its noun, as English says it.
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {

@@ -52,15 +52,17 @@ pub fn run(global: &GlobalArgs, args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     if args.functions.names_any() && analysis.functions.is_empty() {
         return Err(crate::analyze::filter::no_function_matches().into());
     }
-    // The run must have been made from these very sources and specs.
-    let read_files: Vec<String> = analysis
-        .files
-        .iter()
-        .cloned()
-        .chain(specs.iter().map(|spec| spec.file.clone()))
-        .collect();
     let run = match &args.run {
-        Some(run) => Some(read_run_evidence(workspace, &read_files, run)?),
+        Some(run) => {
+            // The run must have been made from these very sources and specs.
+            let read_files: Vec<String> = analysis
+                .files
+                .iter()
+                .cloned()
+                .chain(specs.iter().map(|spec| spec.file.clone()))
+                .collect();
+            Some(read_run_evidence(workspace, &read_files, run)?)
+        }
         None => None,
     };
     let ran: Option<Vec<RanTest>> = run

@@ -28,17 +28,15 @@ const REPAIR_ROUNDS: u32 = 2;
 pub struct ModelStep<'a> {
     pub session: &'a Session,
     pub args: &'a ReviewArgs,
-    pub workspace: &'a Workspace,
-    pub full: &'a Analysis,
     pub scoped: &'a Analysis,
     /// What the model cost so far, when it has a price.
     pub spent: Option<f64>,
-    pub run_dir: &'a Path,
-    pub options: &'a crate::scratch::RunOptions,
-    pub progress: &'a Progress,
+    /// What rebuilding its tests needs.
+    pub rebuild: Rebuild<'a>,
 }
 
 /// What rebuilding some of a run's tests needs, whatever engine wrote them.
+#[derive(Clone, Copy)]
 pub struct Rebuild<'a> {
     pub engine: &'a str,
     pub workspace: &'a Workspace,
@@ -48,34 +46,23 @@ pub struct Rebuild<'a> {
     pub progress: &'a Progress,
 }
 
-impl ModelStep<'_> {
-    fn rebuild(&self) -> Rebuild<'_> {
-        Rebuild {
-            engine: self.args.engine.name(),
-            workspace: self.workspace,
-            full: self.full,
-            run_dir: self.run_dir,
-            options: self.options,
-            progress: self.progress,
-        }
-    }
-}
-
 /// Rebuild, once, the dropped tests rustc said how to fix with an import they lack (a spec's
 /// contract row names `STANDARD` as its reader would after a `use`). For any engine; free.
+/// `false` when the run stopped (Ctrl-C).
 pub fn import_round(
     rebuild: &Rebuild,
     report: &mut crate::scratch::RunReport,
-) -> anyhow::Result<()> {
+    label: &str,
+) -> anyhow::Result<bool> {
     let imported = with_suggested_imports(rebuild, report);
-    if !imported.is_empty() {
-        rebuild.progress.line(&format!(
-            "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
-            crate::output::plural(imported.len(), "test")
-        ));
-        rerun(rebuild, report, &imported, "imports")?;
+    if imported.is_empty() {
+        return Ok(true);
     }
-    Ok(())
+    rebuild.progress.line(&format!(
+        "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
+        crate::output::plural(imported.len(), "test")
+    ));
+    rerun(rebuild, report, &imported, label)
 }
 
 /// A compiler error or a test's failure as the model may see it: the message, the places and
@@ -144,20 +131,8 @@ pub fn repair_rounds(
         if crate::interrupt::interrupted() {
             break;
         }
-        let imported = with_suggested_imports(&context.rebuild(), report);
-        if !imported.is_empty() {
-            context.progress.line(&format!(
-                "{} did not compile for want of an import; rebuilding with the `use` rustc suggests",
-                crate::output::plural(imported.len(), "test")
-            ));
-            if !rerun(
-                &context.rebuild(),
-                report,
-                &imported,
-                &format!("imports{round}"),
-            )? {
-                break;
-            }
+        if !import_round(&context.rebuild, report, &format!("imports{round}"))? {
+            break;
         }
         let broken = broken_tests(&context, report);
         if broken.is_empty() {
@@ -166,13 +141,13 @@ pub fn repair_rounds(
         if let (Some(limit), Some(spent)) = (context.args.model.max_cost, context.spent) {
             let total = spent + spent_cost.unwrap_or(0.0);
             if total >= limit {
-                context.progress.line(&format!(
+                context.rebuild.progress.line(&format!(
                     "no repair: --max-cost {limit} is spent (${total:.4})"
                 ));
                 break;
             }
         }
-        context.progress.line(&format!(
+        context.rebuild.progress.line(&format!(
             "repair round {round}: {} did not compile; the errors go back to the model",
             crate::output::plural(broken.len(), "test")
         ));
@@ -184,7 +159,7 @@ pub fn repair_rounds(
         rounds += 1;
         if made.generation.tests.is_empty()
             || !rerun(
-                &context.rebuild(),
+                &context.rebuild,
                 report,
                 &made.generation.tests,
                 &format!("repair{round}"),
@@ -213,7 +188,7 @@ fn broken_tests(
             errors: r
                 .compile_errors
                 .iter()
-                .map(|e| for_the_model(e, context.run_dir, &context.workspace.root))
+                .map(|e| for_the_model(e, context.rebuild.run_dir, &context.rebuild.workspace.root))
                 .collect(),
         })
         .collect()
@@ -347,7 +322,7 @@ pub fn offer_fixes(
         return Ok(offered);
     }
     if by_function.len() > MAX_FIXES {
-        step.progress.line(&format!(
+        step.rebuild.progress.line(&format!(
             "fixes: {} functions have failing tests; asking about the first {MAX_FIXES}",
             by_function.len()
         ));
@@ -357,7 +332,7 @@ pub fn offer_fixes(
     if let (Some(limit), Some(spent)) = (step.args.model.max_cost, step.spent)
         && spent >= limit
     {
-        step.progress.line(&format!(
+        step.rebuild.progress.line(&format!(
             "no fixes asked: --max-cost {limit} is spent (${spent:.4})"
         ));
         return Ok(offered);
@@ -372,15 +347,15 @@ pub fn offer_fixes(
                     code: r.code.clone(),
                     happened: for_the_model(
                         &format!("{}: {}", r.outcome.as_str(), r.message),
-                        step.run_dir,
-                        &step.workspace.root,
+                        step.rebuild.run_dir,
+                        &step.rebuild.workspace.root,
                     ),
                 })
                 .collect();
             (function.to_string(), failing)
         })
         .collect();
-    step.progress.line(&format!(
+    step.rebuild.progress.line(&format!(
         "asking for fixes to {} functions their tests break",
         asked.len()
     ));
@@ -396,10 +371,10 @@ pub fn offer_fixes(
             ..Fix::default()
         });
     }
-    let repo = repository_root(&step.workspace.root);
+    let repo = repository_root(&step.rebuild.workspace.root);
     let prefix = repo
         .as_deref()
-        .map(|repo| relative_prefix(repo, &step.workspace.root))
+        .map(|repo| relative_prefix(repo, &step.rebuild.workspace.root))
         .unwrap_or_default();
     let mut patch_names = std::collections::HashSet::new();
     for proposal in made.proposals {
@@ -411,14 +386,14 @@ pub fn offer_fixes(
             .find(|(f, _)| *f == proposal.function)
             .map(|(_, tests)| tests.clone())
             .unwrap_or_default();
-        let stage = step.progress.stage(
+        let stage = step.rebuild.progress.stage(
             &format!("verifying the fix for {}", proposal.function),
             None,
         );
         let verdict = verify_fix(step, &proposal, &tests)?;
         stage.finish(None);
-        let original =
-            std::fs::read_to_string(step.workspace.root.join(&proposal.file)).unwrap_or_default();
+        let original = std::fs::read_to_string(step.rebuild.workspace.root.join(&proposal.file))
+            .unwrap_or_default();
         let shown_path = if prefix.is_empty() {
             proposal.file.clone()
         } else {
@@ -439,7 +414,7 @@ pub fn offer_fixes(
         };
         match verdict {
             Ok(()) => {
-                let dir = step.run_dir.join("fixes");
+                let dir = step.rebuild.run_dir.join("fixes");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("failed to create {}", dir.display()))?;
                 // Names fold case (`Tally::add`, `tally::add`): the second gets a number.
@@ -453,7 +428,7 @@ pub fn offer_fixes(
                 write_atomically(&dir.join(&name), &diff)?;
                 entry.verified = true;
                 entry.patch = Some(dir.join(&name).display().to_string());
-                step.progress.line(&format!(
+                step.rebuild.progress.line(&format!(
                     "fix for {} verified: its failing tests pass and so do the crate's own",
                     proposal.function
                 ));
@@ -483,7 +458,7 @@ fn verify_fix(
     let text = module_text(&json!({"engine": "fix"}), "", &emitted);
     let module = parse_test_module(&text)
         .map_err(|err| anyhow::anyhow!("internal: the fix's tests do not read back: {err}"))?;
-    let mut options = step.options.clone();
+    let mut options = step.rebuild.options.clone();
     options.patch = Some(crate::scratch::Patch {
         file: std::path::PathBuf::from(&proposal.file),
         text: proposal.patched.clone(),
@@ -497,7 +472,12 @@ fn verify_fix(
         module,
         source: None,
     }];
-    match crate::scratch::run_modules(step.workspace, step.full, &modules, &options) {
+    match crate::scratch::run_modules(
+        step.rebuild.workspace,
+        step.rebuild.full,
+        &modules,
+        &options,
+    ) {
         Err(err) if err.is::<crate::error::Interrupted>() || crate::interrupt::interrupted() => {
             Ok(Err("not verified: interrupted".to_owned()))
         }

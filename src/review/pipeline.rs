@@ -186,16 +186,20 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         session.as_mut(),
         &mut spend,
     )?;
-    let step = |session, spent| ModelStep {
-        session,
-        args,
+    let rebuild = Rebuild {
+        engine: args.engine.name(),
         workspace,
         full: &scope.full,
-        scoped: &scope.scoped,
-        spent,
         run_dir: &run_dir,
         options: &options,
         progress: r.progress,
+    };
+    let step = |session, spent| ModelStep {
+        session,
+        args,
+        scoped: &scope.scoped,
+        spent,
+        rebuild,
     };
     let mut ran = run(
         r,
@@ -211,15 +215,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             }
             // The offline engine's tests get what rustc says they lack, and no model round.
             None => {
-                let rebuild = Rebuild {
-                    engine: args.engine.name(),
-                    workspace,
-                    full: &scope.full,
-                    run_dir: &run_dir,
-                    options: &options,
-                    progress: r.progress,
-                };
-                import_round(&rebuild, report)?;
+                import_round(&rebuild, report, "imports")?;
                 Ok(0)
             }
         },

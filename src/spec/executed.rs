@@ -170,7 +170,7 @@ pub fn evidence_links(
                 site: site.id.clone(),
                 reason: format!(
                     "reached by `{}` ({}), not by the baseline call",
-                    one_line(call),
+                    crate::output::one_line(call, 60),
                     test.name
                 ),
                 basis: LinkBasis::Evidence,
@@ -208,17 +208,7 @@ fn promises_a_failure(item: &SpecItem) -> bool {
     if let Some(expected) = &item.expected {
         return super::link::is_failure_result(expected);
     }
-    let words = item.text.to_lowercase();
-    let says = |word: &str| {
-        words
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|w| w == word)
-    };
-    [
-        "rejects", "reject", "rejected", "fails", "fail", "error", "invalid", "panics",
-    ]
-    .iter()
-    .any(|w| says(w))
+    super::link::says_it_rejects(&item.text.to_lowercase())
         || item.text.contains("`None`")
         || item.text.contains("Err(")
 }
@@ -327,16 +317,6 @@ fn runs_an_input(test: &RanTest, item: &SpecItem, inputs: &[String]) -> bool {
         .iter()
         .filter(|literal| literal.starts_with(['"', '\'', 'b']) || literal.len() > 1)
         .any(|literal| input.contains(literal.as_str()))
-}
-
-fn one_line(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 60 {
-        let cut: String = line.chars().take(57).collect();
-        format!("{cut}...")
-    } else {
-        line
-    }
 }
 
 #[cfg(test)]

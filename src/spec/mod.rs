@@ -1,5 +1,6 @@
 //! The feature spec: find the markdown files, read their items, link items to sites, score.
 
+mod evaluate;
 pub mod executed;
 pub mod link;
 pub mod model;

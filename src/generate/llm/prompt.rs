@@ -135,7 +135,7 @@ pub fn fix_message(
             out,
             "\n### `{name}`\n```rust\n{}\n```\nWhat happened: {}",
             code.trim(),
-            one_line(happened)
+            crate::output::one_line(happened, 160)
         );
     }
     out.push_str(
@@ -174,7 +174,7 @@ fn context_text(context: &FunctionContext) -> String {
             let _ = writeln!(
                 out,
                 "- {id} ({kind}, line {line}): `{}`{mark}",
-                one_line(text)
+                crate::output::one_line(text, 160)
             );
         }
         out.push('\n');
@@ -185,7 +185,7 @@ fn context_text(context: &FunctionContext) -> String {
     } else {
         out.push_str("Spec items about it:\n");
         for (id, text) in &context.spec_items {
-            let _ = writeln!(out, "- {id}: {}", one_line(text));
+            let _ = writeln!(out, "- {id}: {}", crate::output::one_line(text, 160));
         }
         out.push('\n');
     }
@@ -259,14 +259,6 @@ pub fn repair_message(
         }
     }
     out
-}
-
-fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match joined.char_indices().nth(160) {
-        Some((at, _)) => format!("{}…", &joined[..at]),
-        None => joined,
-    }
 }
 
 #[cfg(test)]

@@ -265,6 +265,20 @@ pub fn candidates(
         _ => None,
     };
     let error_format = error_format(&syntax.sig.output, index, &module, self_ty);
+    // Every case of the function but its arguments.
+    let shape = Case {
+        function,
+        callee: &callee,
+        receiver: plan.receiver,
+        trait_call: trait_path.is_some(),
+        method: &ident,
+        fish: &fish,
+        format_spec,
+        names: &names,
+        args: &[],
+        display: &display,
+        error_format,
+    };
     let mut out = Vec::new();
     // A function the spec names gets a baseline: its most ordinary call, whose reached sites
     // `score --run` takes away from what the spec's own tests reached.
@@ -274,17 +288,8 @@ pub fn candidates(
     {
         let chosen: Vec<&Arg> = chosen.iter().collect();
         let case = Case {
-            function,
-            callee: &callee,
-            receiver: plan.receiver,
-            trait_call: trait_path.is_some(),
-            method: &ident,
-            fish: &fish,
-            format_spec,
-            names: &names,
             args: &chosen,
-            display: &display,
-            error_format,
+            ..shape
         };
         let mut candidate = case.no_panic();
         candidate.name = format!("{display}_baseline");
@@ -300,17 +305,8 @@ pub fn candidates(
             .map(|(d, &v)| &dimensions[d][v])
             .collect();
         let case = Case {
-            function,
-            callee: &callee,
-            receiver: plan.receiver,
-            trait_call: trait_path.is_some(),
-            method: &ident,
-            fish: &fish,
-            format_spec,
-            names: &names,
             args: &chosen,
-            display: &display,
-            error_format,
+            ..shape
         };
         if oracle.is_some() {
             let mut candidate = match index_check {
