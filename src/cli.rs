@@ -361,6 +361,12 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=5))]
     pub repair_rounds: Option<u32>,
 
+    /// With a model engine: rounds of asking, after the first run, for tests that reach the
+    /// sites no test reached, each function told those sites and every test that ran
+    /// [default: `cover_rounds` in dualtrack.toml, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=3))]
+    pub cover_rounds: Option<u32>,
+
     /// With a model engine: ask for no fixes (by default the model proposes a fix for each
     /// function a test breaks, and the fixes that pass the failing tests and the crate's own
     /// tests in the scratch copy are offered in the report)
@@ -733,6 +739,7 @@ impl ReviewArgs {
             .or(config.engine)
             .unwrap_or(Engine::Offline);
         args.repair_rounds = self.repair_rounds.or(config.repair_rounds);
+        args.cover_rounds = self.cover_rounds.or(config.cover_rounds);
         args.max_per_fn = self.model.max_per_fn(self.max_per_fn);
         args.model = self.model.with_config(config, args.engine, args.max_per_fn);
         args

@@ -28,13 +28,14 @@ pub struct Config {
     pub prices: std::collections::BTreeMap<String, crate::generate::llm::cost::Price>,
     /// The engine `generate` and `review` use when `--engine` is not given.
     pub engine: Option<crate::generate::Engine>,
-    /// `--model`, `--base-url`, `--max-cost`, `--total-timeout` and `--repair-rounds` when
-    /// not given.
+    /// `--model`, `--base-url`, `--max-cost`, `--total-timeout`, `--repair-rounds` and
+    /// `--cover-rounds` when not given.
     pub model: Option<String>,
     pub base_url: Option<String>,
     pub max_cost: Option<f64>,
     pub total_timeout: Option<u64>,
     pub repair_rounds: Option<u32>,
+    pub cover_rounds: Option<u32>,
     /// `false`: reviews append no row to `.dualtrack/ledger.csv`.
     pub ledger: Option<bool>,
 }
@@ -117,6 +118,14 @@ impl Config {
                 path.display()
             )));
         }
+        if let Some(rounds) = config.cover_rounds
+            && rounds > 3
+        {
+            return Err(InputError::new(format!(
+                "{}: `cover_rounds = {rounds}`: at most 3",
+                path.display()
+            )));
+        }
         if config.total_timeout == Some(0) {
             return Err(InputError::new(format!(
                 "{}: `total_timeout` is in seconds, at least 1",
@@ -163,6 +172,7 @@ pub const TEMPLATE: &str = r#"# cargo-dualtrack configuration (written by `cargo
 # max_cost = 2.50                           # dollars per run
 # total_timeout = 1800                      # seconds per run
 # repair_rounds = 2
+# cover_rounds = 1                         # asking again for unreached sites
 
 # Reviews append a row to .dualtrack/ledger.csv unless this is false.
 # ledger = true
@@ -233,7 +243,7 @@ mod test {
         let config = parse(
             "engine = \"openai-compatible\"\nmodel = \"qwen3-coder:30b\"\n\
              base_url = \"http://localhost:11434/v1\"\nmax_cost = 2.5\ntotal_timeout = 900\n\
-             repair_rounds = 1\n",
+             repair_rounds = 1\ncover_rounds = 0\n",
         )
         .unwrap();
         assert_eq!(
@@ -243,6 +253,7 @@ mod test {
         assert_eq!(config.model.as_deref(), Some("qwen3-coder:30b"));
         assert_eq!(config.max_cost, Some(2.5));
         assert_eq!(config.repair_rounds, Some(1));
+        assert_eq!(config.cover_rounds, Some(0));
         let err = parse("\nengine = \"gpt\"\n").unwrap_err().to_string();
         assert!(err.starts_with("dualtrack.toml:2:"), "{err}");
         assert!(
@@ -251,6 +262,7 @@ mod test {
         );
         assert!(parse("max_cost = -1\n").is_err());
         assert!(parse("repair_rounds = 9\n").is_err());
+        assert!(parse("cover_rounds = 4\n").is_err());
         assert!(parse("total_timeout = 0\n").is_err());
     }
 

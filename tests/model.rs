@@ -442,7 +442,7 @@ async fn a_test_that_does_not_compile_goes_back_with_its_errors_and_comes_back_f
     let first: Value = requests[0].body_json().unwrap();
     let asked = first["messages"][1]["content"].as_str().unwrap();
     assert!(
-        asked.contains("Cheap generated tests already ran against it")
+        asked.contains("Generated tests already ran against it")
             && asked.contains("does_not_panic: panicked (attempt to divide by zero)"),
         "{asked}"
     );
@@ -934,6 +934,8 @@ async fn no_repair_rounds_leave_a_broken_test_dropped_with_its_error() {
             "planted::average",
             "--repair-rounds",
             "0",
+            "--cover-rounds",
+            "0",
             "--skip-offline",
             "--no-fixes",
             "--sandbox",
@@ -1276,5 +1278,104 @@ async fn the_model_is_asked_for_the_sites_the_offline_pass_did_not_reach() {
             .iter()
             .any(|site| site == "ledger::parse_cents#if2"),
         "{test:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_cover_round_asks_for_the_sites_no_test_reached_and_runs_what_comes_back() {
+    let server = MockServer::start().await;
+    let first = json!({"tests": [{"name": "parse_cents_whole",
+        "code": "#[test]\nfn parse_cents_whole() {\n    assert_eq!(parse_cents(\"12\").unwrap(), 1200);\n}"}]});
+    let cover = json!({"tests": [{"name": "parse_cents_three_decimals",
+        "code": "#[test]\nfn parse_cents_three_decimals() {\n    assert!(parse_cents(\"1.234\").is_err());\n}"}]});
+    // The cover round's request is the one told of the model's own first test.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::body_string_contains(
+            "parse_cents_whole: passed",
+        ))
+        .respond_with(chat_reply(cover.to_string(), 100))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(chat_reply(first.to_string(), 100))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = util::copy_fixture("ledger");
+    let review = |extra: &[&str]| {
+        let mut args = vec![
+            "--fn",
+            "ledger::parse_cents",
+            "--skip-offline",
+            "--no-fixes",
+            "--fail-on",
+            "never",
+        ];
+        args.extend_from_slice(extra);
+        review_local_with(&dir, &server, &args)
+    };
+    let output = review(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value = util::checked(&output.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "{stderr}");
+    let asked: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let asked = asked["messages"][1]["content"].as_str().unwrap();
+    // The model is told what its first test left unreached, with the line and condition.
+    assert!(
+        asked.contains("No test's run has reached these sites of it yet")
+            && asked.contains("(if): fraction.len() > 2"),
+        "{asked}"
+    );
+    assert!(stderr.contains("cover round 1:"), "{stderr}");
+    // Both tests are in the report; the cover round's reached the site the first did not.
+    let whole = by_name(&report, "parse_cents_whole");
+    assert_eq!(whole["outcome"], "passed", "{report:#}");
+    assert!(
+        !whole["reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|site| site == "ledger::parse_cents#if2"),
+        "{whole:#}"
+    );
+    let covering = by_name(&report, "parse_cents_three_decimals");
+    assert_eq!(covering["outcome"], "passed", "{report:#}");
+    assert!(
+        covering["reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|site| site == "ledger::parse_cents#if2"),
+        "{covering:#}"
+    );
+    assert!(
+        stderr.contains("reaching") && !stderr.contains("reaching 0 sites"),
+        "{stderr}"
+    );
+    // Its module is kept in the run directory, beside the first one, for rerun commands.
+    let run_dir = dir
+        .path()
+        .join("target/dualtrack/runs")
+        .join(report["run_id"].as_str().unwrap());
+    assert!(
+        run_dir
+            .join("dualtrack_openai-compatible_cover1.rs")
+            .is_file(),
+        "{}",
+        run_dir.display()
+    );
+    // `--cover-rounds 0`: one request, and only the first test.
+    let output = review(&["--cover-rounds", "0", "--no-cache"]);
+    let report: Value = util::checked(&output.stdout).unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert!(
+        report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"] != "parse_cents_three_decimals"),
+        "{report:#}"
     );
 }

@@ -116,9 +116,12 @@ fn crate_lines_only(rendered: &str) -> String {
 /// put their outcomes in the report in place of the dropped ones. A test still broken after
 /// the last round stays dropped with its last error. What the compiler itself says how to fix
 /// (a missing import) is fixed here first, for nothing.
+/// `stage` starts the names of the modules the rounds write (`cover1_` for a cover round's
+/// tests), so that no round's module replaces an earlier one's.
 pub fn repair_rounds(
     context: ModelStep,
     report: &mut crate::scratch::RunReport,
+    stage: &str,
 ) -> anyhow::Result<(
     crate::generate::llm::engine::ModelGeneration,
     Option<f64>,
@@ -131,7 +134,7 @@ pub fn repair_rounds(
         if crate::interrupt::interrupted() {
             break;
         }
-        if !import_round(&context.rebuild, report, &format!("imports{round}"))? {
+        if !import_round(&context.rebuild, report, &format!("{stage}imports{round}"))? {
             break;
         }
         let broken = broken_tests(&context, report);
@@ -162,13 +165,153 @@ pub fn repair_rounds(
                 &context.rebuild,
                 report,
                 &made.generation.tests,
-                &format!("repair{round}"),
+                &format!("{stage}repair{round}"),
             )?
         {
             break;
         }
     }
     Ok((spent, spent_cost, rounds))
+}
+
+/// Cover rounds, unless `--cover-rounds` or the config says otherwise: after the first run, the
+/// model is asked once more about each function whose sites no test reached, given those
+/// sites and every test that ran. Coverage-guided generators (CoverUp) get their gains so.
+const COVER_ROUNDS: u32 = 1;
+
+/// Tests asked per function in a cover round, at most: it aims at a few sites.
+const COVER_TESTS_PER_FN: usize = 4;
+
+/// What the cover rounds cost: the model's usage and transcripts, and their price.
+#[derive(Default)]
+pub struct Covered {
+    pub made: crate::generate::llm::engine::ModelGeneration,
+    pub cost: Option<f64>,
+}
+
+/// Ask the model, round by round, for tests that reach the sites of the functions in scope no
+/// test of `report` reached; run them (repairing those that do not compile) and add their
+/// outcomes and evidence to `report`. Stops when every probed site is reached, a round
+/// reaches nothing new, `--max-cost` is spent, or Ctrl-C.
+pub fn cover_rounds(
+    context: ModelStep,
+    report: &mut crate::scratch::RunReport,
+) -> anyhow::Result<Covered> {
+    let mut covered = Covered {
+        cost: Some(0.0),
+        ..Covered::default()
+    };
+    let root = &context.rebuild.workspace.root;
+    for round in 1..=context.args.cover_rounds.unwrap_or(COVER_ROUNDS) {
+        let Some(probes) = report.probes.as_ref().filter(|p| p.disabled.is_none()) else {
+            break;
+        };
+        if crate::interrupt::interrupted() {
+            break;
+        }
+        let unreached = crate::generate::llm::existing::unreached(
+            &report.results,
+            context.scoped,
+            &probes.probed,
+        );
+        if unreached.is_empty() {
+            break;
+        }
+        let already = context.spent.unwrap_or(0.0) + covered.cost.unwrap_or(0.0);
+        if let Some(limit) = context.args.model.max_cost
+            && context.spent.is_some()
+            && already >= limit
+        {
+            context.rebuild.progress.line(&format!(
+                "no cover round: --max-cost {limit} is spent (${already:.4})"
+            ));
+            break;
+        }
+        let sites: usize = unreached.values().map(Vec::len).sum();
+        context.rebuild.progress.line(&format!(
+            "cover round {round}: {} in {} no test reached; asking the model for tests that \
+             reach them (--cover-rounds 0 to skip)",
+            crate::output::plural(sites, "site"),
+            crate::output::plural(unreached.len(), "function"),
+        ));
+        let reached_before = reached_sites(report);
+        let ran = crate::generate::llm::existing::ran(&report.results, root);
+        let (made, cost) = context
+            .session
+            .cover(ran, unreached, COVER_TESTS_PER_FN, already)?;
+        covered.cost = covered.cost.zip(cost).map(|(a, b)| a + b);
+        covered.made.usage += made.usage;
+        covered.made.transcripts.extend(made.transcripts);
+        let mut tests = made.generation.tests;
+        if tests.is_empty() {
+            break;
+        }
+        let taken = report.results.iter().map(|r| r.name.clone()).collect();
+        rename_apart(&mut tests, taken, "cover");
+        let stage = format!("cover{round}");
+        let Some(mut fresh) = run_tests(&context.rebuild, &tests, &stage)? else {
+            break;
+        };
+        let step = ModelStep {
+            spent: Some(already + cost.unwrap_or(0.0)).filter(|_| context.spent.is_some()),
+            ..context
+        };
+        let (repaired, repair_cost, _) = repair_rounds(step, &mut fresh, &format!("{stage}_"))?;
+        covered.cost = covered.cost.zip(repair_cost).map(|(a, b)| a + b);
+        covered.made.usage += repaired.usage;
+        covered.made.transcripts.extend(repaired.transcripts);
+        report.results.extend(fresh.results);
+        report.build_log.push_str(&fresh.build_log);
+        report.interrupted |= fresh.interrupted;
+        report.cut += fresh.cut;
+        report.probes =
+            crate::scratch::probes::ProbeSummary::merged(report.probes.take(), fresh.probes);
+        let gained = reached_sites(report).len() - reached_before.len();
+        context.rebuild.progress.line(&format!(
+            "cover round {round}: {} ran, reaching {} no earlier test reached",
+            crate::output::plural(tests.len(), "test"),
+            crate::output::plural(gained, "site"),
+        ));
+        if gained == 0 {
+            break;
+        }
+    }
+    Ok(covered)
+}
+
+/// The sites some test of `report` reached.
+fn reached_sites(report: &crate::scratch::RunReport) -> std::collections::HashSet<String> {
+    report
+        .results
+        .iter()
+        .flat_map(|r| r.reached.iter().flatten())
+        .cloned()
+        .collect()
+}
+
+/// Rename the tests whose names are `taken` by others (`name_SUFFIX`, `name_SUFFIX_2`, ...),
+/// to names no test has: a rerun command and a fix's check find a test by name.
+pub fn rename_apart(
+    tests: &mut [crate::generate::GeneratedTest],
+    taken: std::collections::HashSet<String>,
+    suffix: &str,
+) {
+    let mut used: std::collections::HashSet<String> = taken.clone();
+    used.extend(tests.iter().map(|t| t.test.item.sig.ident.to_string()));
+    for test in tests.iter_mut() {
+        let name = test.test.item.sig.ident.to_string();
+        if !taken.contains(&name) {
+            continue;
+        }
+        let mut fresh = format!("{name}_{suffix}");
+        let mut n = 1;
+        while used.contains(&fresh) {
+            n += 1;
+            fresh = format!("{name}_{suffix}_{n}");
+        }
+        used.insert(fresh.clone());
+        test.test.item.sig.ident = syn::Ident::new(&fresh, test.test.item.sig.ident.span());
+    }
 }
 
 /// The report's tests dropped for compiler errors, with those errors as the model may see them.
@@ -242,27 +385,7 @@ fn rerun(
     tests: &[crate::generate::GeneratedTest],
     label: &str,
 ) -> anyhow::Result<bool> {
-    let engine = context.engine;
-    let path = context
-        .run_dir
-        .join(format!("dualtrack_{engine}_{label}.rs"));
-    let emitted: Vec<_> = tests.iter().map(|t| t.test.clone()).collect();
-    let text = module_text(&json!({"engine": engine, "repair": label}), "", &emitted);
-    write_atomically(&path, &text)?;
-    let module = parse_test_module(&text)
-        .map_err(|err| anyhow::anyhow!("internal: repaired module does not read back: {err}"))?;
-    let modules = [ModuleInput {
-        engine: engine.to_owned(),
-        module,
-        source: Some(path.display().to_string()),
-    }];
-    let Ok(rerun) = crate::setup::runner::run_or_stop(
-        context.workspace,
-        context.full,
-        &modules,
-        context.options,
-    )?
-    else {
+    let Some(rerun) = run_tests(context, tests, label)? else {
         return Ok(false);
     };
     for result in rerun.results {
@@ -272,6 +395,36 @@ fn rerun(
     }
     report.build_log.push_str(&rerun.build_log);
     Ok(true)
+}
+
+/// Build and run `tests` as `dualtrack_ENGINE_LABEL.rs` in the run directory; `None` when the
+/// run stopped (Ctrl-C).
+fn run_tests(
+    context: &Rebuild,
+    tests: &[crate::generate::GeneratedTest],
+    label: &str,
+) -> anyhow::Result<Option<crate::scratch::RunReport>> {
+    let engine = context.engine;
+    let path = context
+        .run_dir
+        .join(format!("dualtrack_{engine}_{label}.rs"));
+    let emitted: Vec<_> = tests.iter().map(|t| t.test.clone()).collect();
+    let text = module_text(&json!({"engine": engine, "round": label}), "", &emitted);
+    write_atomically(&path, &text)?;
+    let module = parse_test_module(&text)
+        .map_err(|err| anyhow::anyhow!("internal: a round's module does not read back: {err}"))?;
+    let modules = [ModuleInput {
+        engine: engine.to_owned(),
+        module,
+        source: Some(path.display().to_string()),
+    }];
+    Ok(crate::setup::runner::run_or_stop(
+        context.workspace,
+        context.full,
+        &modules,
+        context.options,
+    )?
+    .ok())
 }
 
 /// Functions a fix is asked for in one review, at most: each is a request and a build.
@@ -513,6 +666,28 @@ fn verify_fix(
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_model_test_named_like_an_offline_one_is_renamed() {
+        let test = |name: &str| crate::generate::GeneratedTest {
+            test: crate::generate::emit::EmittedTest {
+                meta: crate::testfile::TestMeta::default(),
+                item: syn::parse_str(&format!("#[test] fn {name}() {{}}")).unwrap(),
+            },
+            module: "c".into(),
+        };
+        let mut tests = vec![test("f_v0_does_not_panic"), test("f_model"), test("g")];
+        let taken = ["f_v0_does_not_panic", "f_model"]
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        rename_apart(&mut tests, taken, "model");
+        let names: Vec<String> = tests
+            .iter()
+            .map(|t| t.test.item.sig.ident.to_string())
+            .collect();
+        assert_eq!(names, ["f_v0_does_not_panic_model", "f_model_model", "g"]);
+    }
 
     #[test]
     fn errors_sent_back_keep_the_crate_s_lines_only() {

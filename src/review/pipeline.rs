@@ -28,7 +28,9 @@ use crate::review::diff::{current_branch, repository_root};
 use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, mark_status, review_document, run_id,
 };
-use crate::review::follow_up::{ModelStep, Rebuild, import_round, offer_fixes, repair_rounds};
+use crate::review::follow_up::{
+    ModelStep, Rebuild, cover_rounds, import_round, offer_fixes, rename_apart, repair_rounds,
+};
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
 use crate::scratch::probes::ProbeSummary;
@@ -209,7 +211,8 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         &options,
         |report| match &session {
             Some(session) => {
-                let (repaired, cost, rounds) = repair_rounds(step(session, spend.cost), report)?;
+                let (repaired, cost, rounds) =
+                    repair_rounds(step(session, spend.cost), report, "")?;
                 spend.add(repaired.usage, cost, repaired.transcripts);
                 Ok(rounds)
             }
@@ -220,6 +223,11 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             }
         },
     )?;
+    // The sites no test reached yet: the model is asked once more, aiming at them.
+    if let (Some(session), Some(Ok(report))) = (&session, ran.outcome.as_mut()) {
+        let covered = cover_rounds(step(session, spend.cost), report)?;
+        spend.add(covered.made.usage, covered.cost, covered.made.transcripts);
+    }
     // For each function a test breaks, the model may propose a fix: offered once it passes
     // the failing tests and the crate's own in the scratch copy.
     let mut fixes = Vec::new();
@@ -457,7 +465,7 @@ fn generate(
                 // One name, one test: a rerun command and a fix's check find a test by name.
                 if let Some(Ok(earlier)) = &offline_pass {
                     let taken = earlier.results.iter().map(|r| r.name.clone()).collect();
-                    rename_apart(&mut generation.tests, taken);
+                    rename_apart(&mut generation.tests, taken, "model");
                 }
                 generation
             }
@@ -721,30 +729,6 @@ fn append_ledger(
     }
 }
 
-/// Rename the tests whose names are `taken` by others (`name_model`, `name_model_2`, ...),
-/// to names no test has.
-fn rename_apart(
-    tests: &mut [crate::generate::GeneratedTest],
-    taken: std::collections::HashSet<String>,
-) {
-    let mut used: std::collections::HashSet<String> = taken.clone();
-    used.extend(tests.iter().map(|t| t.test.item.sig.ident.to_string()));
-    for test in tests.iter_mut() {
-        let name = test.test.item.sig.ident.to_string();
-        if !taken.contains(&name) {
-            continue;
-        }
-        let mut fresh = format!("{name}_model");
-        let mut n = 1;
-        while used.contains(&fresh) {
-            n += 1;
-            fresh = format!("{name}_model_{n}");
-        }
-        used.insert(fresh.clone());
-        test.test.item.sig.ident = syn::Ident::new(&fresh, test.test.item.sig.ident.span());
-    }
-}
-
 /// Tests a run dropped for not compiling.
 fn dropped(report: &crate::scratch::RunReport) -> u64 {
     report
@@ -783,28 +767,6 @@ pub fn exit_code(document: &ReviewDocument, fail_on: FailOn) -> ExitCode {
 mod test {
     use super::*;
     use crate::document::{Finding, Status, Verdict};
-
-    #[test]
-    fn a_model_test_named_like_an_offline_one_is_renamed() {
-        let test = |name: &str| crate::generate::GeneratedTest {
-            test: crate::generate::emit::EmittedTest {
-                meta: crate::testfile::TestMeta::default(),
-                item: syn::parse_str(&format!("#[test] fn {name}() {{}}")).unwrap(),
-            },
-            module: "c".into(),
-        };
-        let mut tests = vec![test("f_v0_does_not_panic"), test("f_model"), test("g")];
-        let taken = ["f_v0_does_not_panic", "f_model"]
-            .map(str::to_owned)
-            .into_iter()
-            .collect();
-        rename_apart(&mut tests, taken);
-        let names: Vec<String> = tests
-            .iter()
-            .map(|t| t.test.item.sig.ident.to_string())
-            .collect();
-        assert_eq!(names, ["f_v0_does_not_panic_model", "f_model_model", "g"]);
-    }
 
     #[test]
     fn fail_on_picks_the_kinds_that_exit_1() {

@@ -463,6 +463,35 @@ impl Session {
         Ok((made, cost))
     }
 
+    /// A cover round: ask again about only the functions some of whose sites no test's run
+    /// reached (`unreached`), each told every test that ran so far (`ran`), for at most
+    /// `tests_per_fn` tests aimed at those sites, with `spent` already counted against
+    /// `--max-cost`.
+    pub fn cover(
+        &self,
+        ran: HashMap<String, Vec<String>>,
+        unreached: HashMap<String, Vec<String>>,
+        tests_per_fn: usize,
+        spent: f64,
+    ) -> anyhow::Result<(ModelGeneration, Option<f64>)> {
+        let mut options = self.left_to_spend(spent);
+        options.tests_per_fn = options.tests_per_fn.min(tests_per_fn).max(1);
+        let mut analysis = self.prepared.analysis.clone();
+        analysis
+            .functions
+            .retain(|function| unreached.contains_key(&function.path));
+        let subject = model_engine::Subject {
+            analysis: &analysis,
+            ran: &ran,
+            unreached: &unreached,
+            ..self.prepared.subject()
+        };
+        let made = model_engine::generate(self.backend.as_ref(), subject, &self.store, options)
+            .map_err(fatal_is_input)?;
+        let cost = made.cost(options.price);
+        Ok((made, cost))
+    }
+
     /// Ask the model to fix the tests it wrote that did not compile, with `spent` already
     /// counted against `--max-cost`.
     pub fn repair(

@@ -30,7 +30,8 @@ pub struct FunctionContext {
     pub spec_items: Vec<(String, String)>,
     /// The crate's own tests that use it: `name (file)`.
     pub existing_tests: Vec<String>,
-    /// Tests a cheaper engine ran against it, with what each found.
+    /// Tests that ran against it (the offline pass's; in a cover round, the model's too),
+    /// with what each found.
     pub ran_tests: Vec<String>,
     /// Its sites no test's run reached yet, by the probes: where to aim.
     pub unreached_sites: Vec<String>,
@@ -215,8 +216,8 @@ fn context_text(context: &FunctionContext) -> String {
     }
     if !context.ran_tests.is_empty() {
         out.push_str(
-            "Cheap generated tests already ran against it, with what they found (do not repeat \
-             them or their findings; aim where they found nothing):\n",
+            "Generated tests already ran against it, with what they found (do not repeat them \
+             or their findings; aim where they found nothing):\n",
         );
         for test in &context.ran_tests {
             let _ = writeln!(out, "- {test}");
