@@ -360,7 +360,8 @@ fn with_suggested_imports(
         .filter(|r| r.outcome == Outcome::Dropped && !r.suggested_imports.is_empty())
         .filter_map(|r| {
             let item = crate::syntax::parse_str::<syn::ItemFn>(&r.code).ok()?;
-            let fixed = crate::generate::llm::fixup::with_imports(&item, &r.suggested_imports)?;
+            let imports = nearest_imports(&r.suggested_imports, &r.function);
+            let fixed = crate::generate::llm::fixup::with_imports(&item, &imports)?;
             let module = context
                 .full
                 .functions
@@ -374,6 +375,43 @@ fn with_suggested_imports(
             })
         })
         .collect()
+}
+
+/// Of `imports` that bring in the same name (`use crate::alphabet::STANDARD;` and `use
+/// crate::engine::general_purpose::STANDARD;`), the one whose module path shares the most with
+/// `function`'s (`base64::engine::Engine::decode`): a spec names an item as the tested
+/// function's module sees it. A tie keeps rustc's order.
+fn nearest_imports(imports: &[String], function: &str) -> Vec<String> {
+    let function: Vec<&str> = function.split("::").skip(1).collect();
+    let segments = |import: &str| -> Vec<String> {
+        import
+            .trim_start_matches("use ")
+            .trim_end_matches(';')
+            .split("::")
+            .map(|s| s.trim().to_owned())
+            .collect()
+    };
+    let shared = |import: &str| {
+        segments(import)
+            .iter()
+            .skip(1)
+            .zip(&function)
+            .take_while(|(a, b)| a == *b)
+            .count()
+    };
+    let mut chosen: Vec<String> = Vec::new();
+    for import in imports {
+        let name = segments(import).last().cloned();
+        match chosen
+            .iter_mut()
+            .find(|c| segments(c).last().cloned() == name)
+        {
+            Some(earlier) if shared(import) > shared(earlier) => *earlier = import.clone(),
+            Some(_) => {}
+            None => chosen.push(import.clone()),
+        }
+    }
+    chosen
 }
 
 /// Build and run `tests` (fixed versions of dropped ones) as `dualtrack_ENGINE_LABEL.rs` in the
@@ -687,6 +725,27 @@ mod test {
             .map(|t| t.test.item.sig.ident.to_string())
             .collect();
         assert_eq!(names, ["f_v0_does_not_panic_model", "f_model_model", "g"]);
+    }
+
+    #[test]
+    fn of_two_imports_of_one_name_the_one_nearest_the_function_is_kept() {
+        let imports = [
+            "use crate::alphabet::STANDARD;".to_owned(),
+            "use crate::engine::general_purpose::STANDARD;".to_owned(),
+            "use crate::Engine;".to_owned(),
+        ];
+        assert_eq!(
+            nearest_imports(&imports, "base64::engine::Engine::decode"),
+            [
+                "use crate::engine::general_purpose::STANDARD;",
+                "use crate::Engine;"
+            ]
+        );
+        // Nothing shared: rustc's first stays.
+        assert_eq!(
+            nearest_imports(&imports, "base64::decode"),
+            ["use crate::alphabet::STANDARD;", "use crate::Engine;"]
+        );
     }
 
     #[test]

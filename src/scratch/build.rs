@@ -169,8 +169,8 @@ pub fn cargo() -> PathBuf {
 }
 
 /// The `use` lines a diagnostic's "consider importing" help suggests: for each help, the
-/// crate's own item when it is the only one of the crate's, else rustc's first (it lists the
-/// likeliest first).
+/// crate's own items when it has any (all of them when several: which one a test means, the
+/// caller judges by the function it tests), else rustc's first (it lists the likeliest first).
 fn suggested_imports(diagnostic: &Diagnostic) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for help in &diagnostic.children {
@@ -189,14 +189,15 @@ fn suggested_imports(diagnostic: &Diagnostic) -> Vec<String> {
             .iter()
             .filter(|c| c.starts_with("use crate::"))
             .collect();
-        let chosen = match own.as_slice() {
-            [only] => Some((*only).clone()),
-            _ => candidates.first().cloned(),
+        let chosen: Vec<String> = if own.is_empty() {
+            candidates.into_iter().take(1).collect()
+        } else {
+            own.into_iter().cloned().collect()
         };
-        if let Some(chosen) = chosen
-            && !out.contains(&chosen)
-        {
-            out.push(chosen);
+        for chosen in chosen {
+            if !out.contains(&chosen) {
+                out.push(chosen);
+            }
         }
     }
     out
@@ -403,6 +404,22 @@ mod test {
                 "use crate::money::parse_amount;",
                 "use crate::other::Error;",
                 "use std::io::Error;"
+            ]
+        );
+        // Two of the crate's own: both, for the caller to choose by the function tested.
+        let two = diagnostic(vec![(
+            "consider importing one of these constants",
+            vec![
+                Some("use crate::alphabet::STANDARD;\n"),
+                Some("use crate::engine::general_purpose::STANDARD;\n"),
+                Some("use other::STANDARD;\n"),
+            ],
+        )]);
+        assert_eq!(
+            suggested_imports(&two),
+            [
+                "use crate::alphabet::STANDARD;",
+                "use crate::engine::general_purpose::STANDARD;"
             ]
         );
         let none = diagnostic(vec![("consider borrowing here", vec![Some("&x")])]);

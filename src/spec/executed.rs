@@ -55,8 +55,9 @@ pub fn kept_promises(tests: &[RanTest]) -> std::collections::HashSet<String> {
 pub const BASELINE_CATEGORY: &str = "baseline";
 
 /// Evidence links of `items` from the run's `tests`. An item's tests are those that name it in
-/// their `spec_items` and ran with probes; a function whose baseline did not run gives no link
-/// (without the baseline the difference would be everything the call touched).
+/// their `spec_items` and ran with probes. A function whose baseline did not run is compared
+/// with what all its completed tests reached; with fewer than two of those it gives no link
+/// (the difference would be everything the call touched).
 pub fn evidence_links(
     items: &[SpecItem],
     targets: &[ItemTargets],
@@ -79,6 +80,28 @@ pub fn evidence_links(
                 .entry(test.function.as_str())
                 .or_default()
                 .extend(reached.iter().map(String::as_str));
+        }
+    }
+    // A function with no baseline (a trait method the offline engine has no receiver for):
+    // what every one of its completed tests reached stands in for the ordinary call, once
+    // there are two or more to agree.
+    let mut shared: HashMap<&str, (usize, BTreeSet<&str>)> = HashMap::new();
+    for test in tests.iter().filter(|t| t.completed) {
+        let Some(reached) = &test.reached else {
+            continue;
+        };
+        let reached: BTreeSet<&str> = reached.iter().map(String::as_str).collect();
+        shared
+            .entry(test.function.as_str())
+            .and_modify(|(count, common)| {
+                *count += 1;
+                common.retain(|site| reached.contains(site));
+            })
+            .or_insert((1, reached));
+    }
+    for (function, (count, common)) in shared {
+        if count >= 2 {
+            baselines.entry(function).or_insert(common);
         }
     }
     // How many of each function's tests reached each site: a site most calls reach is the
@@ -449,5 +472,36 @@ mod test {
             reach: vec![0],
         }];
         assert!(evidence_links(&spec.items, &targets, &[function()], &tests).is_empty());
+    }
+
+    #[test]
+    fn without_a_baseline_what_every_test_reached_stands_in_for_it() {
+        let (spec, _) = parse_spec("## Acceptance criteria\n- AC1: x\n- AC2: y\n", "SPEC.md");
+        let tests = vec![
+            test(
+                "open_quote",
+                "spec_contract",
+                &["AC1"],
+                &["c::split#if1", "c::split#match_arm1"],
+            ),
+            test("plain", "spec_contract", &["AC2"], &["c::split#match_arm1"]),
+        ];
+        let targets = [
+            ItemTargets {
+                direct: vec![0],
+                reach: vec![0],
+            },
+            ItemTargets {
+                direct: vec![0],
+                reach: vec![0],
+            },
+        ];
+        let links = evidence_links(&spec.items, &targets, &[function()], &tests);
+        let linked: Vec<(&str, &str)> = links
+            .iter()
+            .map(|l| (l.item.as_str(), l.site.as_str()))
+            .collect();
+        // `match_arm1` every test reached: the common path. `if1` only AC1's input took.
+        assert_eq!(linked, [("AC1", "c::split#if1")]);
     }
 }
