@@ -367,6 +367,21 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=3))]
     pub cover_rounds: Option<u32>,
 
+    /// Inputs the fuzz stage runs per function in scope, guided by the site probes (0 turns
+    /// it off); a crash becomes a minimized no-panic test, confirmed by a run of its own
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FUZZ_RUNS)]
+    pub fuzz_runs: u64,
+
+    /// The fuzz stage's seed: with the same code, `--fuzz-runs` and `--fuzz-fresh`, the same
+    /// findings
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub fuzz_seed: u64,
+
+    /// Start the fuzz stage from the engine's values alone, not the corpus saved under
+    /// `<target-dir>/dualtrack/corpus/` (and save nothing to it)
+    #[arg(long)]
+    pub fuzz_fresh: bool,
+
     /// With a model engine: ask for no fixes (by default the model proposes a fix for each
     /// function a test breaks, and the fixes that pass the failing tests and the crate's own
     /// tests in the scratch copy are offered in the report)
@@ -722,6 +737,9 @@ pub struct ModelArgs {
     #[arg(long, value_name = "USD", value_parser = parse_cost)]
     pub max_cost: Option<f64>,
 }
+
+/// Inputs the fuzz stage runs per function in a review, unless `--fuzz-runs` says.
+pub const DEFAULT_FUZZ_RUNS: u64 = 5000;
 
 /// Most tests the offline engine writes for one function, unless `--max-per-fn` says.
 pub const DEFAULT_MAX_PER_FN: u32 = 20;

@@ -59,6 +59,44 @@ pub struct ReviewDocument {
     /// What the site probes saw the tests reach; absent when the run had no probes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// What the fuzz stage ran and found; absent when it did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuzz: Option<FuzzReport>,
+}
+
+/// The fuzz stage of a review: its seed, its runs, and what each harness did. The crashes it
+/// confirmed are among `tests` (category `fuzz`) and `findings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct FuzzReport {
+    /// `--fuzz-seed`: with `--fuzz-runs` and no saved corpus, the same findings again.
+    pub seed: u64,
+    /// Executions asked per function.
+    pub runs: u64,
+    /// Whether the saved corpus (`<target-dir>/dualtrack/corpus/`) was left out.
+    pub fresh: bool,
+    /// Crashes whose regression test did not fail when run alone.
+    pub unconfirmed: usize,
+    pub harnesses: Vec<HarnessReport>,
+}
+
+/// One function's harness.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct HarnessReport {
+    pub function: String,
+    /// Inputs run, and in how long.
+    pub runs: u64,
+    pub elapsed_ms: u64,
+    /// Inputs in the corpus at the end; of them, those loaded from the saved corpus, and those
+    /// kept this run for reaching a new site or hit count.
+    pub corpus: u64,
+    pub saved: u64,
+    pub new: u64,
+    /// Distinct crashes it found, before confirmation.
+    pub crashes: u64,
+    /// How the harness's process ended: `passed`, or what stopped it.
+    pub outcome: String,
 }
 
 /// Site coverage from evidence: the sites of the functions in scope that some test's run
@@ -96,6 +134,9 @@ pub struct FunctionEvidence {
     pub sites: usize,
     /// The ids of those some test reached, in id order.
     pub reached: Vec<String>,
+    /// Of those, the ones only the fuzz stage's inputs reached.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fuzz: Vec<String>,
     /// Those no test reached: the untested edges.
     pub unreached: Vec<UnreachedSite>,
 }

@@ -18,15 +18,22 @@ pub fn add_evidence(
     probes: Option<&ProbeSummary>,
     root: &Path,
     seen: &std::collections::BTreeMap<String, String>,
+    fuzzed: &BTreeSet<String>,
 ) {
     let Some(probes) = probes else {
         return;
     };
-    let reached: BTreeSet<&str> = document
+    let by_tests: BTreeSet<&str> = document
         .tests
         .iter()
         .flat_map(|test| test.reached.iter().flatten())
         .map(String::as_str)
+        .collect();
+    // The fuzz stage's inputs reached these too: evidence, marked as theirs.
+    let reached: BTreeSet<&str> = by_tests
+        .iter()
+        .copied()
+        .chain(fuzzed.iter().map(String::as_str))
         .collect();
     let targeted: BTreeSet<&str> = document
         .tests
@@ -67,6 +74,9 @@ pub fn add_evidence(
             targeted_sites += usize::from(targeted.contains(site.id.as_str()));
             if reached.contains(site.id.as_str()) {
                 own.reached.push(site.id.clone());
+                if !by_tests.contains(site.id.as_str()) {
+                    own.fuzz.push(site.id.clone());
+                }
             } else {
                 own.unreached.push(UnreachedSite {
                     site: site.id.clone(),
@@ -191,6 +201,7 @@ mod test {
             Some(&probes),
             dir.path(),
             &Default::default(),
+            &Default::default(),
         );
         let evidence = document.evidence.unwrap();
         // The return carried no probe: it counts nowhere.
@@ -210,7 +221,14 @@ mod test {
         );
         // Without probes there is no evidence at all.
         let mut plain = ReviewDocument::default();
-        add_evidence(&mut plain, &analysis, None, dir.path(), &Default::default());
+        add_evidence(
+            &mut plain,
+            &analysis,
+            None,
+            dir.path(),
+            &Default::default(),
+            &Default::default(),
+        );
         assert!(plain.evidence.is_none());
     }
 }

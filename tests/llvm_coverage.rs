@@ -66,8 +66,9 @@ fn compare(dir: &Path, tools: &(PathBuf, PathBuf)) -> (usize, Vec<String>, Vec<S
             "--format",
             "json",
         ])
-        // The tests write their profiles into their working directory, in the copy.
-        .args(["--sandbox", "none", "--manifest-path"])
+        // The tests write their profiles into their working directory, in the copy. The fuzz
+        // stage's builds would replace the executables the profiles are read against.
+        .args(["--sandbox", "none", "--fuzz-runs", "0", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .env("RUSTFLAGS", "-C instrument-coverage")
         .output()

@@ -55,6 +55,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
                 report.probes.as_ref(),
                 &workspace.root,
                 &seen,
+                &Default::default(),
             );
             let text = document.to_json_text();
             super::emit(global, &text, Styling::Plain)?;

@@ -96,6 +96,17 @@ pub struct Generation {
     pub candidates: usize,
     /// Items the module needs before its tests (std's prelude in a `no_std` crate).
     pub preamble: String,
+    /// The fuzz harness of each function in scope that has one (offline engine only).
+    pub fuzz: Vec<FuzzTarget>,
+}
+
+/// A function's fuzz harness, ready to run in the scratch copy, and what its crashes become.
+pub struct FuzzTarget {
+    /// The harness, a test in the function's module.
+    pub harness: GeneratedTest,
+    /// The no-panic test a crash becomes, its arguments [`offline::cases::harness::placeholder`]s.
+    pub template: offline::cases::harness::Harness,
+    pub module: String,
 }
 
 impl Generation {

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod exclude;
 pub mod findings;
 pub mod follow_up;
+pub mod fuzz;
 pub mod pipeline;
 pub mod reports;
 pub mod scope;

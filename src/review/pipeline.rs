@@ -228,6 +228,36 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         let covered = cover_rounds(step(session, spend.cost), report)?;
         spend.add(covered.made.usage, covered.cost, covered.made.transcripts);
     }
+    // The fuzz stage: the harnesses, then each crash confirmed as a test of its own.
+    let mut fuzzed = None;
+    if let Some(Ok(report)) = ran.outcome.as_mut()
+        && args.fuzz_runs > 0
+        && !generated.fuzz.is_empty()
+        && !crate::interrupt::interrupted()
+    {
+        match report.probes.as_ref().and_then(|p| p.disabled.clone()) {
+            _ if report.probes.is_none() => r
+                .progress
+                .line("no fuzz stage: it is guided by the site probes, and this run has none"),
+            Some(why) => r.progress.line(&format!(
+                "no fuzz stage: the site probes were taken out ({why})"
+            )),
+            None => {
+                let settings = crate::review::fuzz::FuzzSettings {
+                    runs: args.fuzz_runs,
+                    ms_per_function: crate::review::fuzz::REVIEW_MS_PER_FUNCTION,
+                    seed: args.fuzz_seed,
+                    fresh: args.fuzz_fresh,
+                    guided: true,
+                };
+                let corpus = workspace.target_directory.join("dualtrack").join("corpus");
+                let found =
+                    crate::review::fuzz::fuzz(&rebuild, &generated.fuzz, settings, &corpus)?;
+                crate::review::fuzz::merge(report, &found);
+                fuzzed = Some((found, settings));
+            }
+        }
+    }
     // For each function a test breaks, the model may propose a fix: offered once it passes
     // the failing tests and the crate's own in the scratch copy.
     let mut fixes = Vec::new();
@@ -284,13 +314,21 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         r.cwd,
     );
     document.per_function = per_function(&document.tests);
+    let fuzz_reached = fuzzed
+        .as_ref()
+        .map(|(found, _)| found.reached.values().flatten().cloned().collect())
+        .unwrap_or_default();
     add_evidence(
         &mut document,
         &scope.full,
         probes.as_ref(),
         &workspace.root,
         &sources_read,
+        &fuzz_reached,
     );
+    if let Some((found, settings)) = fuzzed {
+        document.fuzz = Some(crate::review::fuzz::report(&found, settings));
+    }
     if spend.usage.is_some() {
         add_function_usage(&mut document.per_function, &spend.transcripts, r.config);
     }
@@ -357,6 +395,8 @@ struct Generated {
     has_tests: bool,
     /// The time asking the engine for tests took (the offline pass of a model review aside).
     generate_ms: u64,
+    /// The offline engine's fuzz harnesses of the functions in scope.
+    fuzz: Vec<crate::generate::FuzzTarget>,
 }
 
 /// Generate the tests of the functions in scope, and write them as the engine's module in the
@@ -391,13 +431,15 @@ fn generate(
     };
     let mut offline_pass = None;
     let mut generate_ms = 0;
+    let mut fuzz = Vec::new();
     let generation = if scope.nothing {
         offline::Generation::default()
     } else {
         let mut ran = HashMap::new();
         let mut unreached = HashMap::new();
         if session.is_some() && !args.skip_offline {
-            let cheap = offline_generation();
+            let mut cheap = offline_generation();
+            fuzz = std::mem::take(&mut cheap.fuzz);
             let tests = cheap.emitted();
             if !tests.is_empty() {
                 r.progress.line(&format!(
@@ -439,7 +481,7 @@ fn generate(
             ),
             None,
         );
-        let generation = match (session, &offline_pass) {
+        let mut generation = match (session, &offline_pass) {
             (None, _) => offline_generation(),
             // The crate does not build, or Ctrl-C: nothing to ask about.
             (Some(_), Some(Err(_))) => offline::Generation::default(),
@@ -471,6 +513,9 @@ fn generate(
             }
         };
         generate_ms = generating.elapsed().as_millis() as u64;
+        if fuzz.is_empty() {
+            fuzz = std::mem::take(&mut generation.fuzz);
+        }
         for warning in &generation.warnings {
             r.progress.line(&format!("warning: {warning}"));
         }
@@ -511,6 +556,7 @@ fn generate(
         module: (path, text),
         has_tests: !tests.is_empty(),
         generate_ms,
+        fuzz,
     })
 }
 

@@ -49,8 +49,18 @@ impl ScratchArea {
             }
         }
         // Under the lock: the tests' HOME and files of an earlier run are not this run's
-        // business.
-        let _ = std::fs::remove_dir_all(&tmp);
+        // business. Emptied, not replaced: a sandbox still serving from an earlier run of this
+        // process has the directory itself bound, and would write into a deleted one.
+        if let Ok(entries) = std::fs::read_dir(&tmp) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
         let target_tmp = target.join("tmp");
         for dir in [&copy, &target, &target_tmp, &tmp] {
             std::fs::create_dir_all(dir)

@@ -21,6 +21,13 @@ pub fn denied(root_file: &Path, manifest_dir: &Path, workspace_root: &Path) -> V
     levels.denied()
 }
 
+/// The lints denied, and not forbidden, by the crate root `source` itself.
+pub fn denied_in_source(source: &str) -> Vec<String> {
+    let mut levels = Levels::default();
+    levels.read_source(source);
+    levels.denied()
+}
+
 /// `#[allow(..)]` for a generated test module: every warning, and `denied` by name.
 pub fn allow_attribute(denied: &[String]) -> String {
     let mut names = vec!["warnings", "clippy::all"];

@@ -8,6 +8,7 @@ pub mod build;
 pub mod builtin;
 pub mod copy;
 pub mod execute;
+pub mod fuzz_runtime;
 pub mod inject;
 pub mod journal;
 pub mod lints;
@@ -91,6 +92,19 @@ pub struct RunOptions {
     /// A hit counter on every site of the tested crates, to report which sites each test
     /// reached (`--no-probes` turns them off; a patched run never has them).
     pub probes: bool,
+    /// A fuzz run's directories and settings: what its harnesses read and write.
+    pub fuzz: Option<FuzzDirs>,
+}
+
+/// What a fuzz run's harnesses read: their saved corpus (on the host, a directory per
+/// harness, shown to them read-only in the scratch target directory) and their settings. What
+/// they find they print (a sandboxed test's writes never reach the host).
+#[derive(Debug, Clone, Default)]
+pub struct FuzzDirs {
+    /// Saved inputs, a directory per harness; none for `--fresh`.
+    pub corpus: Option<PathBuf>,
+    /// Settings for the harnesses (`DUALTRACK_FUZZ_RUNS`, ...).
+    pub env: Vec<(String, String)>,
 }
 
 /// A file's replacement text in the scratch copy.
@@ -136,6 +150,7 @@ impl Default for RunOptions {
             allow_links: Vec::new(),
             deadline: None,
             probes: true,
+            fuzz: None,
         }
     }
 }
@@ -327,7 +342,19 @@ fn run_in_area(
 ) -> anyhow::Result<RunReport> {
     let mut sandbox = area.sandbox(mechanism.clone());
     let mut build_sandbox = area.build_sandbox(mechanism);
-    let env = area.test_env();
+    let mut env = area.test_env();
+    if let Some(fuzz) = &options.fuzz {
+        let corpus = area.target.join("dualtrack-fuzz-corpus");
+        let _ = std::fs::remove_dir_all(&corpus);
+        if let Some(saved) = fuzz.corpus.as_ref().filter(|dir| dir.is_dir()) {
+            copy_tree(saved, &corpus)?;
+        }
+        env.push((
+            "DUALTRACK_FUZZ_CORPUS".to_owned(),
+            corpus.to_string_lossy().into_owned(),
+        ));
+        env.extend(fuzz.env.iter().cloned());
+    }
     let mut report = RunReport {
         sandbox: sandbox.mechanism.name().to_owned(),
         ..RunReport::default()
@@ -505,6 +532,27 @@ fn result(test: &Pending, outcome: Outcome, message: String) -> TestResult {
         source: test.source.map(str::to_owned),
         reached: None,
     }
+}
+
+/// Copy the files under `from` to the same places under `to` (directories made as needed).
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let Ok(relative) = entry.path().strip_prefix(from) else {
+            continue;
+        };
+        let target = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("failed to create {}", target.display()))?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("failed to copy to {}", target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

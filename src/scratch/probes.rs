@@ -423,7 +423,13 @@ impl ProbePlan {
             if !out.ends_with('\n') {
                 out.push('\n');
             }
-            out.push_str(&runtime(self.sites.len(), edition));
+            // `allow(warnings)` does not reach what the root denies by name.
+            let allow = super::lints::allow_attribute(&super::lints::denied_in_source(&out));
+            out.push_str(&runtime(self.sites.len(), edition).replacen(
+                "#[allow(warnings, clippy::all)]",
+                &allow,
+                1,
+            ));
         }
         out
     }
@@ -637,7 +643,8 @@ fn runtime_text(sites: usize, edition: &str) -> String {
     };
     format!(
         r#"#[doc(hidden)]
-#[allow(warnings, unsafe_code, clippy::all)]
+#[allow(warnings, clippy::all)]
+#[allow(unsafe_code)]
 pub(crate) mod {MODULE} {{
     // std by a path of the module's own: a `no_std` crate's tests have std, but not in scope.
     extern crate std as __std;
@@ -652,6 +659,9 @@ pub(crate) mod {MODULE} {{
     }}
     pub(crate) fn hit(site: usize) {{
         use ::std::sync::atomic::Ordering;
+        if fuzz::FUZZING.load(Ordering::Relaxed) {{
+            fuzz_count(site);
+        }}
         let mut map = MAP.load(Ordering::Acquire);
         if map.is_null() {{
             if STATE.load(Ordering::Relaxed) == 3 {{
@@ -746,8 +756,9 @@ pub(crate) mod {MODULE} {{
     fn map_file() -> *mut ::std::sync::atomic::AtomicU32 {{
         0 as *mut ::std::sync::atomic::AtomicU32
     }}
-}}
-"#
+{driver}}}
+"#,
+        driver = super::fuzz_runtime::DRIVER
     )
 }
 

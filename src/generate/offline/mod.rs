@@ -86,6 +86,8 @@ pub fn generate(
     // Each function's candidates are ranked as soon as they are made and only its best
     // `max_per_fn` kept: memory follows the tests, not the candidates.
     let mut candidate_count = 0;
+    let mut harnessed: HashSet<usize> = HashSet::new();
+    let mut harnesses: Vec<(Box<cases::harness::Harness>, String)> = Vec::new();
     let mut callable = 0;
     let mut reached_only = 0;
     for (position, function) in functions.iter().enumerate() {
@@ -175,7 +177,21 @@ pub fn generate(
             Err(_) => {}
         }
         per_function[position].extend(reaching);
-        let made = std::mem::take(&mut per_function[position]);
+        let mut made = std::mem::take(&mut per_function[position]);
+        // The fuzz harness: the function's own, else its first public entry's.
+        for candidate in &mut made {
+            if let Some(harness) = candidate.harness.take()
+                && !harnessed.contains(&position)
+            {
+                harnessed.insert(position);
+                let module = entry_modules
+                    .get(&harness.function)
+                    .unwrap_or(&function.module)
+                    .clone();
+                harnesses.push((harness, module));
+            }
+        }
+        made.retain(|candidate| !candidate.body.is_empty());
         candidate_count += made.len();
         callable += usize::from(!made.is_empty() || !reached.is_empty());
         let ranked = select::rank(made, options.max_per_fn);
@@ -211,6 +227,22 @@ pub fn generate(
                     .warnings
                     .push(format!("internal: {err}; the test is left out")),
             }
+        }
+    }
+    for (harness, module) in harnesses {
+        let name = unique_name(&sanitize_name(&harness.name), &mut names);
+        match test_item(&name, &harness.template.meta, &harness.body) {
+            Ok(test) => generation.fuzz.push(crate::generate::FuzzTarget {
+                harness: GeneratedTest {
+                    test,
+                    module: module.clone(),
+                },
+                template: *harness,
+                module,
+            }),
+            Err(err) => generation
+                .warnings
+                .push(format!("internal: {err}; the fuzz harness is left out")),
         }
     }
     generation

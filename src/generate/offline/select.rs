@@ -96,6 +96,7 @@ mod test {
             body: format!("{name}();"),
             features: features.iter().map(|f| f.to_string()).collect(),
             priority: 0,
+            harness: None,
         }
     }
 

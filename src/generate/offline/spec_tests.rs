@@ -108,6 +108,7 @@ pub fn spec_candidates(
                         body,
                         features: vec![format!("spec={}", item.id)],
                         priority: SPEC_PRIORITY,
+                        harness: None,
                     },
                 ));
                 continue;
@@ -300,6 +301,7 @@ fn variant_candidates(
                 ),
                 features: vec![format!("spec={}", item.id)],
                 priority: SPEC_PRIORITY,
+                harness: None,
             },
         ));
     }

@@ -252,6 +252,7 @@ impl Case<'_> {
             },
             features: self.features(),
             priority: 0,
+            harness: None,
         }
     }
 
@@ -290,6 +291,7 @@ impl Case<'_> {
             body,
             features: self.features(),
             priority: 0,
+            harness: None,
         }
     }
 
@@ -316,6 +318,7 @@ impl Case<'_> {
                 .map(|f| format!("round_trip:{f}"))
                 .collect(),
             priority: 0,
+            harness: None,
         }
     }
 
@@ -337,6 +340,7 @@ impl Case<'_> {
             // allows (a panic is the stronger finding).
             features: self.features(),
             priority: 0,
+            harness: None,
         }
     }
 }

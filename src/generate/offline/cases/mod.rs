@@ -6,6 +6,7 @@
 mod arguments;
 mod case;
 mod generics;
+pub mod harness;
 mod oracles;
 mod receivers;
 
@@ -75,6 +76,9 @@ pub struct Candidate {
     pub features: Vec<String>,
     /// Counted on top of new features when choosing: combinations known to break code.
     pub priority: usize,
+    /// The function's fuzz harness, carried out of the candidates by the engine (never a
+    /// test of its own).
+    pub harness: Option<Box<harness::Harness>>,
 }
 
 /// Most values one parameter of several gets.
@@ -338,6 +342,40 @@ pub fn candidates(
                 < 2
         {
             out.push(case.deterministic());
+        }
+    }
+    // Its fuzz harness, when a panic is a finding and every parameter can be read from bytes
+    // or chosen among the values above.
+    if oracle.is_some() {
+        let offset = usize::from(plan.receiver.is_some());
+        let models: Vec<(String, InputType)> = plan
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), maker.resolve(&p.input)))
+            .collect();
+        let tokens: Vec<Vec<u8>> = mined
+            .strings
+            .iter()
+            .chain(&mined.separators)
+            .map(|s| s.as_bytes().to_vec())
+            .chain(mined.magics.iter().cloned())
+            .collect();
+        if let Some(made) = harness::harness(
+            &shape,
+            plan.receiver.and_then(|_| dimensions[0].first()),
+            &models,
+            &dimensions[offset..],
+            &sizes,
+            &tokens,
+        ) {
+            out.push(Candidate {
+                name: made.name.clone(),
+                meta: made.template.meta.clone(),
+                body: String::new(),
+                features: Vec::new(),
+                priority: 0,
+                harness: Some(Box::new(made)),
+            });
         }
     }
     if out.is_empty() {
@@ -710,6 +748,7 @@ mod test {
         let syntax = index
             .function("src/lib.rs", function.line)
             .expect("indexed");
+        // The fuzz harness rides along with the tests, last; these tests are about the tests.
         candidates(
             function,
             syntax,
@@ -719,6 +758,7 @@ mod test {
             None,
             &[],
         )
+        .map(|made| made.into_iter().filter(|c| c.harness.is_none()).collect())
     }
 
     #[test]

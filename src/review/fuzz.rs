@@ -1,0 +1,416 @@
+//! The fuzz stage: the offline engine's harnesses run in the scratch copy (the probes guide
+//! them), their saved corpus reused; each distinct crash, minimized by its harness, becomes a
+//! plain no-panic `#[test]` that is run again through the normal runner to confirm it, and
+//! then is a finding like any other.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::generate::emit::{module_text, sanitize_name, test_item};
+use crate::generate::{FuzzTarget, GeneratedTest};
+use crate::output::write_atomically;
+use crate::review::follow_up::Rebuild;
+use crate::scratch::execute::Outcome;
+use crate::scratch::{FuzzDirs, ModuleInput, RunReport, TestResult};
+use crate::testfile::parse_test_module;
+
+/// The longest one harness of a review runs, whatever `--fuzz-runs` asks: a slow function
+/// must not hold the review (a `fuzz` run's `--time` replaces it).
+pub const REVIEW_MS_PER_FUNCTION: u64 = 5000;
+
+/// How long one input may run before it counts as a hang.
+const INPUT_MS: u64 = 1000;
+
+/// How a fuzz run goes.
+#[derive(Debug, Clone, Copy)]
+pub struct FuzzSettings {
+    /// Executions per function.
+    pub runs: u64,
+    /// Wall time per function, at most.
+    pub ms_per_function: u64,
+    pub seed: u64,
+    /// Start from the seeds alone, not the saved corpus (and save none).
+    pub fresh: bool,
+    /// Keep inputs that reach new sites (off: random mutation only, for comparison).
+    pub guided: bool,
+}
+
+/// What one harness did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HarnessStats {
+    pub function: String,
+    pub runs: u64,
+    pub elapsed_ms: u64,
+    /// Inputs in its corpus at the end, and those it started from its saved corpus.
+    pub corpus: u64,
+    pub saved: u64,
+    /// Inputs it kept for reaching something new.
+    pub new: u64,
+    /// Distinct crashes (before confirmation).
+    pub crashes: u64,
+    /// How the harness's own process ended: `passed`, or what stopped it.
+    pub outcome: String,
+}
+
+/// What the fuzz stage came to.
+#[derive(Debug, Default)]
+pub struct Fuzzed {
+    /// The confirmed crashes, as run by the normal runner: failing no-panic tests.
+    pub results: Vec<TestResult>,
+    /// Crashes the regression test did not reproduce.
+    pub unconfirmed: usize,
+    pub stats: Vec<HarnessStats>,
+    /// Sites the harnesses' inputs reached, by function harnessed.
+    pub reached: BTreeMap<String, BTreeSet<String>>,
+    pub seed: u64,
+    pub runs: u64,
+    /// The run stopped (Ctrl-C, the deadline).
+    pub stopped: bool,
+}
+
+/// One crash as a harness wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Crash {
+    kind: String,
+    at: String,
+    message: String,
+    args: Vec<String>,
+}
+
+/// Run `targets`' harnesses, then their crashes as tests; `corpus` is the saved corpus
+/// (`<target-dir>/dualtrack/corpus`), updated with what the run kept unless `fresh`.
+pub fn fuzz(
+    rebuild: &Rebuild,
+    targets: &[FuzzTarget],
+    settings: FuzzSettings,
+    corpus: &Path,
+) -> anyhow::Result<Fuzzed> {
+    let mut fuzzed = Fuzzed {
+        seed: settings.seed,
+        runs: settings.runs,
+        ..Fuzzed::default()
+    };
+    if targets.is_empty() || settings.runs == 0 {
+        return Ok(fuzzed);
+    }
+    let path = rebuild.run_dir.join("dualtrack_fuzz_harnesses.rs");
+    let emitted: Vec<_> = targets.iter().map(|t| t.harness.test.clone()).collect();
+    let text = module_text(&json!({"engine": "fuzz"}), "", &emitted);
+    write_atomically(&path, &text)?;
+    let mut options = rebuild.options.clone();
+    options.reruns = 0;
+    // Its lines: the corpus it kept, its crashes, its counts.
+    options.output_cap = options.output_cap.max(8 << 20);
+    options.timeout = Duration::from_millis(settings.ms_per_function) + Duration::from_secs(30);
+    options.limits.cpu_seconds = options
+        .limits
+        .cpu_seconds
+        .max(options.timeout.as_secs() + 10);
+    options.fuzz = Some(FuzzDirs {
+        corpus: (!settings.fresh).then(|| corpus.to_path_buf()),
+        env: vec![
+            ("DUALTRACK_FUZZ_RUNS".into(), settings.runs.to_string()),
+            (
+                "DUALTRACK_FUZZ_MS".into(),
+                settings.ms_per_function.to_string(),
+            ),
+            ("DUALTRACK_FUZZ_SEED".into(), settings.seed.to_string()),
+            ("DUALTRACK_FUZZ_INPUT_MS".into(), INPUT_MS.to_string()),
+            (
+                "DUALTRACK_FUZZ_GUIDED".into(),
+                u8::from(settings.guided).to_string(),
+            ),
+        ],
+    });
+    rebuild.progress.line(&format!(
+        "fuzzing {} ({} runs each, seed {})",
+        crate::output::plural(targets.len(), "function"),
+        settings.runs,
+        settings.seed
+    ));
+    let module = module_input("fuzz", &path, &text)?;
+    let Ok(report) =
+        crate::setup::runner::run_or_stop(rebuild.workspace, rebuild.full, &[module], &options)?
+    else {
+        fuzzed.stopped = true;
+        return Ok(fuzzed);
+    };
+    fuzzed.stopped = report.interrupted;
+    let mut crash_tests = Vec::new();
+    for target in targets {
+        let name = &target.template.name;
+        let result = report
+            .results
+            .iter()
+            .find(|r| target.harness.test.item.sig.ident == r.name);
+        let said = result.map(|r| said(&r.output, name)).unwrap_or_default();
+        let mut stats = said.stats;
+        stats.function = target.template.function.clone();
+        stats.outcome = match result {
+            Some(r) if r.outcome == Outcome::Dropped => format!(
+                "did not build: {}",
+                r.compile_errors
+                    .first()
+                    .map_or("", |e| e.lines().next().unwrap_or(""))
+            ),
+            Some(r) => r.outcome.as_str().to_owned(),
+            None => "did not run".to_owned(),
+        };
+        if let Some(reached) = result.and_then(|r| r.reached.clone()) {
+            fuzzed
+                .reached
+                .entry(target.template.function.clone())
+                .or_default()
+                .extend(reached);
+        }
+        let mut places = BTreeSet::new();
+        for crash in &said.crashes {
+            // One test per place: distinct crashes are one finding each.
+            if !places.insert(crash.at.clone()) {
+                continue;
+            }
+            match crash_test(target, crash, places.len()) {
+                Ok(test) => crash_tests.push(test),
+                Err(err) => rebuild
+                    .progress
+                    .line(&format!("warning: a crash of {name} gives no test: {err}")),
+            }
+        }
+        if !settings.fresh {
+            save_corpus(&said.corpus, &corpus.join(name))?;
+        }
+        fuzzed.stats.push(stats);
+    }
+    let runs: u64 = fuzzed.stats.iter().map(|s| s.runs).sum();
+    rebuild.progress.line(&format!(
+        "fuzz: {} runs, {} kept for new sites, {} to confirm",
+        runs,
+        fuzzed.stats.iter().map(|s| s.new).sum::<u64>(),
+        crate::output::plural(crash_tests.len(), "crash"),
+    ));
+    if crash_tests.is_empty() {
+        return Ok(fuzzed);
+    }
+    // Confirmed only as the regression test the user would keep: the normal runner, its
+    // timeout, its sandbox.
+    let path = rebuild.run_dir.join("dualtrack_fuzz.rs");
+    let emitted: Vec<_> = crash_tests.iter().map(|t| t.test.clone()).collect();
+    let text = module_text(&json!({"engine": "fuzz"}), "", &emitted);
+    write_atomically(&path, &text)?;
+    let module = module_input("fuzz", &path, &text)?;
+    let Ok(confirmed) = crate::setup::runner::run_or_stop(
+        rebuild.workspace,
+        rebuild.full,
+        &[module],
+        rebuild.options,
+    )?
+    else {
+        fuzzed.stopped = true;
+        return Ok(fuzzed);
+    };
+    for result in confirmed.results {
+        if matches!(
+            result.outcome,
+            Outcome::Panicked | Outcome::Failed | Outcome::TimedOut | Outcome::Crashed
+        ) {
+            fuzzed.results.push(result);
+        } else {
+            fuzzed.unconfirmed += 1;
+        }
+    }
+    Ok(fuzzed)
+}
+
+/// Add what the fuzz stage found to a run's report: the confirmed crash tests, and the probes
+/// of its runs.
+pub fn merge(report: &mut RunReport, fuzzed: &Fuzzed) {
+    report.results.extend(fuzzed.results.iter().cloned());
+}
+
+/// The document's account of the stage.
+pub fn report(fuzzed: &Fuzzed, settings: FuzzSettings) -> crate::document::FuzzReport {
+    crate::document::FuzzReport {
+        seed: settings.seed,
+        runs: settings.runs,
+        fresh: settings.fresh,
+        unconfirmed: fuzzed.unconfirmed,
+        harnesses: fuzzed
+            .stats
+            .iter()
+            .map(|s| crate::document::HarnessReport {
+                function: s.function.clone(),
+                runs: s.runs,
+                elapsed_ms: s.elapsed_ms,
+                corpus: s.corpus,
+                saved: s.saved,
+                new: s.new,
+                crashes: s.crashes,
+                outcome: s.outcome.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn module_input(engine: &str, path: &Path, text: &str) -> anyhow::Result<ModuleInput> {
+    let module = parse_test_module(text)
+        .map_err(|err| anyhow::anyhow!("internal: the fuzz module does not read back: {err}"))?;
+    Ok(ModuleInput {
+        engine: engine.to_owned(),
+        module,
+        source: Some(path.display().to_string()),
+    })
+}
+
+/// The regression test of `crash`: the harness's template with the crash's arguments.
+fn crash_test(target: &FuzzTarget, crash: &Crash, n: usize) -> Result<GeneratedTest, String> {
+    let template = &target.template.template;
+    let mut body = template.body.clone();
+    let mut meta = template.meta.clone();
+    let mut input = meta.input.clone().unwrap_or_default();
+    // From the last: `arg1` is not a prefix of `arg10`'s replacement then.
+    for (k, arg) in crash.args.iter().enumerate().rev() {
+        let placeholder = crate::generate::offline::cases::harness::placeholder(k);
+        body = body.replace(&placeholder, arg);
+        input = input.replace(&placeholder, arg);
+    }
+    if body.contains("__dualtrack_fuzz_arg") {
+        return Err("the harness wrote fewer arguments than the call takes".into());
+    }
+    meta.input = Some(input);
+    let name = sanitize_name(&format!("{}_{}_{n}", template.name, crash.kind));
+    let test = test_item(&name, &meta, &body)?;
+    Ok(GeneratedTest {
+        test,
+        module: target.module.clone(),
+    })
+}
+
+/// What a harness printed: its `DUALTRACK-FUZZ` lines.
+#[derive(Debug, Default)]
+struct Said {
+    crashes: Vec<Crash>,
+    corpus: Vec<Vec<u8>>,
+    stats: HarnessStats,
+}
+
+/// The `DUALTRACK-FUZZ` lines of the harness `name` in a test's output.
+fn said(output: &str, name: &str) -> Said {
+    let mut out = Said::default();
+    for line in output.lines() {
+        let fields: Vec<String> = line.split('\t').map(unescape).collect();
+        let [marker, harness, what, rest @ ..] = fields.as_slice() else {
+            continue;
+        };
+        if marker != "DUALTRACK-FUZZ" || harness != name {
+            continue;
+        }
+        match (what.as_str(), rest) {
+            ("crash", [kind, at, message, _input, args @ ..]) => out.crashes.push(Crash {
+                kind: kind.clone(),
+                at: at.clone(),
+                message: message.clone(),
+                args: args.to_vec(),
+            }),
+            ("corpus", [hex]) => out.corpus.extend(unhex(hex)),
+            ("stats", numbers) => {
+                for pair in numbers {
+                    let Some((key, value)) = pair.split_once('=') else {
+                        continue;
+                    };
+                    let value: u64 = value.parse().unwrap_or(0);
+                    match key {
+                        "runs" => out.stats.runs = value,
+                        "ms" => out.stats.elapsed_ms = value,
+                        "corpus" => out.stats.corpus = value,
+                        "saved" => out.stats.saved = value,
+                        "new" => out.stats.new = value,
+                        "crashes" => out.stats.crashes = value,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A field back from one line (`\\n`, `\\r`, `\\t` and `\\\\` escaped).
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Add the inputs a harness kept to its saved corpus, a file each named by its content.
+fn save_corpus(inputs: &[Vec<u8>], to: &Path) -> anyhow::Result<()> {
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to).with_context(|| format!("failed to create {}", to.display()))?;
+    for input in inputs {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(input);
+        let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let path = to.join(name);
+        if !path.exists() {
+            std::fs::write(&path, input)
+                .with_context(|| format!("failed to save {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_harness_s_lines_read_back_with_their_escapes() {
+        let output = "running 1 test\n\
+            DUALTRACK-FUZZ\tf_fuzz_harness\tcrash\tpanic\tsrc/lib.rs:12\tindex out of bounds\\nsecond\t3a\t\"a\\\\nb\"\t5i64\n\
+            DUALTRACK-FUZZ\tf_fuzz_harness\tcorpus\t00ff\n\
+            DUALTRACK-FUZZ\tother_harness\tcorpus\t01\n\
+            DUALTRACK-FUZZ\tf_fuzz_harness\tstats\truns=5000\tms=120\tnew=29\tbogus\n\
+            test f_fuzz_harness ... ok\n";
+        let said = said(output, "f_fuzz_harness");
+        assert_eq!(said.crashes.len(), 1);
+        let crash = &said.crashes[0];
+        assert_eq!(crash.at, "src/lib.rs:12");
+        assert_eq!(crash.message, "index out of bounds\nsecond");
+        assert_eq!(crash.args, ["\"a\\nb\"", "5i64"]);
+        assert_eq!(said.corpus, [vec![0u8, 255]]);
+        assert_eq!(
+            (said.stats.runs, said.stats.elapsed_ms, said.stats.new),
+            (5000, 120, 29)
+        );
+        assert!(unhex("0").is_none() && unhex("zz").is_none());
+    }
+}
