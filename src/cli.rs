@@ -248,6 +248,10 @@ pub enum Command {
     /// Run generated test files in a scratch copy of the workspace, each test in its own process
     #[command(after_help = RUN_TESTS_EXAMPLES)]
     RunTests(RunTestsArgs),
+    /// Fuzz the functions in scope for a set time or number of inputs, guided by the site
+    /// probes; each crash becomes a minimized, confirmed no-panic test and a finding
+    #[command(after_help = FUZZ_EXAMPLES)]
+    Fuzz(FuzzArgs),
     /// Remove the scratch copy, its build and all but the newest runs (under the target dir)
     Clean(CleanArgs),
     /// Decide on a review's findings: keep the test (checked in), accept the implementation, or
@@ -264,6 +268,12 @@ pub enum Command {
     #[command(name = "__sandbox", hide = true)]
     SandboxInit(crate::scratch::builtin::InitArgs),
 }
+
+const FUZZ_EXAMPLES: &str = "\
+Examples:
+  cargo dualtrack fuzz --fn 'mycrate::parse_*' --time 5m     five minutes per function
+  cargo dualtrack fuzz --runs 100000 --seed 7 --fresh        the same findings on every run
+  cargo dualtrack reconcile --keep F-1a2b3c4d5e              check in a crash's test";
 
 const REVIEW_EXAMPLES: &str = "\
 Examples:
@@ -381,6 +391,15 @@ pub struct ReviewArgs {
     /// `<target-dir>/dualtrack/corpus/` (and save nothing to it)
     #[arg(long)]
     pub fuzz_fresh: bool,
+
+    /// Only the fuzz stage runs (`cargo dualtrack fuzz`).
+    #[arg(skip)]
+    pub fuzz_only: bool,
+
+    /// Wall time per function of the fuzz stage, in milliseconds (`fuzz --time`); a review's
+    /// own is short.
+    #[arg(skip)]
+    pub fuzz_ms: Option<u64>,
 
     /// With a model engine: ask for no fixes (by default the model proposes a fix for each
     /// function a test breaks, and the fixes that pass the failing tests and the crate's own
@@ -739,7 +758,7 @@ pub struct ModelArgs {
 }
 
 /// Inputs the fuzz stage runs per function in a review, unless `--fuzz-runs` says.
-pub const DEFAULT_FUZZ_RUNS: u64 = 5000;
+pub const DEFAULT_FUZZ_RUNS: u64 = 100_000;
 
 /// Most tests the offline engine writes for one function, unless `--max-per-fn` says.
 pub const DEFAULT_MAX_PER_FN: u32 = 20;
@@ -864,6 +883,79 @@ pub struct RunTestsArgs {
 
     #[command(flatten)]
     pub runner: RunnerArgs,
+}
+
+/// `cargo dualtrack fuzz`: the long run of the fuzz stage, for a night job.
+#[derive(Debug, Clone, Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    pub functions: FunctionArgs,
+
+    /// Wall time each function is fuzzed for: `90s`, `10m`, `1h`, or seconds [default: 1m, or
+    /// until `--runs` when that is given]
+    #[arg(long, value_name = "DURATION", value_parser = parse_budget)]
+    pub time: Option<std::time::Duration>,
+
+    /// Inputs each function is fuzzed with, at most
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: Option<u64>,
+
+    /// The seed: the same code, `--runs`, `--seed` and `--fresh` give the same findings
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Start from the engine's values alone, not the corpus saved under
+    /// `<target-dir>/dualtrack/corpus/` (and save nothing to it)
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Human)]
+    pub format: ReviewFormat,
+
+    /// Which findings exit 1: failing tests, also spec gaps, or none
+    #[arg(long, value_enum, default_value_t = FailOn::Failures)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+/// How long `fuzz` runs each function unless `--time` or `--runs` says.
+pub const DEFAULT_FUZZ_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl FuzzArgs {
+    /// The review that runs only the fuzz stage, on every function the filter keeps.
+    pub fn review_args(&self) -> ReviewArgs {
+        use clap::Parser;
+        let mut args =
+            match Cli::parse_from(["cargo-dualtrack", "review", "--all-functions"]).command {
+                Some(Command::Review(args)) => args,
+                _ => unreachable!("`review` parses as a review"),
+            };
+        args.functions = self.functions.clone();
+        // Every function, unless `--fn`/`--file` name some.
+        args.all_functions = !self.functions.names_any();
+        args.fuzz_only = true;
+        args.fuzz_runs = self.runs.unwrap_or(u64::MAX);
+        args.fuzz_ms = Some(
+            match (self.time, self.runs) {
+                (Some(time), _) => time,
+                // A number of runs alone: as long as they take, within a day.
+                (None, Some(_)) => std::time::Duration::from_secs(24 * 3600),
+                (None, None) => DEFAULT_FUZZ_TIME,
+            }
+            .as_millis() as u64,
+        );
+        args.fuzz_seed = self.seed;
+        args.fuzz_fresh = self.fresh;
+        args.format = self.format;
+        args.fail_on = self.fail_on;
+        args.runner = self.runner.clone();
+        // The safety stop of a review is no limit here: `--time` is.
+        args.time_budget = std::time::Duration::from_secs(7 * 24 * 3600);
+        args
+    }
 }
 
 /// How generated tests are built and run: shared by `run-tests` and `review`.

@@ -135,6 +135,8 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
+    } else if noun.ends_with("sh") || noun.ends_with("ch") || noun.ends_with('s') {
+        format!("{count} {noun}es")
     } else {
         format!("{count} {noun}s")
     }

@@ -22,6 +22,13 @@ pub fn run(global: &GlobalArgs, args: &CleanArgs) -> anyhow::Result<ExitCode> {
             removed.push(dir.clone());
         }
     }
+    // The fuzz stage's saved corpus goes too: `clean` starts the next run from nothing.
+    let corpus = area.root.join("corpus");
+    if corpus.exists() {
+        std::fs::remove_dir_all(&corpus)
+            .with_context(|| format!("failed to remove {}", corpus.display()))?;
+        removed.push(corpus);
+    }
     for file in ["baseline", "build.json"] {
         let path = area.root.join(file);
         if path.is_file() {

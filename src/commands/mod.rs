@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod clean;
 pub mod context;
+pub mod fuzz;
 pub mod generate;
 pub mod init;
 pub mod reconcile;
@@ -19,6 +20,7 @@ use crate::error::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Review(cli.review)) {
         Command::Review(args) => review::run(&cli.global, &args),
+        Command::Fuzz(args) => fuzz::run(&cli.global, &args),
         Command::Clean(args) => clean::run(&cli.global, &args),
         Command::Stats(args) => stats::run(&cli.global, &args),
         Command::Init => init::run(&cli.global),

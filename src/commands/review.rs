@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: &ReviewArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let specs = context.specs(&args.specs, global.quiet)?;
-    let progress = Progress::new("review", global.quiet);
+    let progress = Progress::new(if args.fuzz_only { "fuzz" } else { "review" }, global.quiet);
     let reviewed = review(&Review {
         global,
         args,

@@ -234,6 +234,9 @@ pub fn render_human(document: &ReviewDocument, run_dir: &Path, show_gaps: bool) 
     if let Some(line) = evidence_line(document) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(line) = fuzz_line(document) {
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}");
     }
@@ -444,6 +447,31 @@ fn evidence_line(document: &ReviewDocument) -> Option<String> {
     ))
 }
 
+/// `fuzz: 45,000 inputs to 9 functions (38,000/s), 3 crashes confirmed, seed 0`, when the fuzz
+/// stage ran.
+fn fuzz_line(document: &ReviewDocument) -> Option<String> {
+    let fuzz = document.fuzz.as_ref()?;
+    let runs: u64 = fuzz.harnesses.iter().map(|h| h.runs).sum();
+    let ms: u64 = fuzz.harnesses.iter().map(|h| h.elapsed_ms).sum();
+    let confirmed = document
+        .tests
+        .iter()
+        .filter(|t| t.category.as_deref() == Some("fuzz"))
+        .count();
+    let mut line = format!(
+        "fuzz: {} to {} ({}/s), {} confirmed",
+        plural(runs as usize, "input"),
+        plural(fuzz.harnesses.len(), "function"),
+        runs * 1000 / ms.max(1),
+        plural(confirmed, "crash"),
+    );
+    if fuzz.unconfirmed > 0 {
+        line.push_str(&format!(" ({} did not reproduce alone)", fuzz.unconfirmed));
+    }
+    line.push_str(&format!(", seed {}", fuzz.seed));
+    Some(line)
+}
+
 /// Untested edges listed in report.md, at most.
 const EDGES_SHOWN: usize = 30;
 
@@ -481,6 +509,9 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
         let _ = writeln!(out, "{line}.\n");
     }
     if let Some(line) = evidence_line(document) {
+        let _ = writeln!(out, "{line}.\n");
+    }
+    if let Some(line) = fuzz_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
     if let Some(line) = usage_line(document) {

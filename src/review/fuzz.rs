@@ -70,6 +70,8 @@ pub struct Fuzzed {
     pub runs: u64,
     /// The run stopped (Ctrl-C, the deadline).
     pub stopped: bool,
+    /// The probes of the harnesses' run.
+    pub probes: Option<crate::scratch::probes::ProbeSummary>,
 }
 
 /// One crash as a harness wrote it.
@@ -140,6 +142,7 @@ pub fn fuzz(
         return Ok(fuzzed);
     };
     fuzzed.stopped = report.interrupted;
+    fuzzed.probes = report.probes.clone();
     let mut crash_tests = Vec::new();
     for target in targets {
         let name = &target.template.name;
@@ -229,6 +232,9 @@ pub fn fuzz(
 /// of its runs.
 pub fn merge(report: &mut RunReport, fuzzed: &Fuzzed) {
     report.results.extend(fuzzed.results.iter().cloned());
+    report.interrupted |= fuzzed.stopped && crate::interrupt::interrupted();
+    report.probes =
+        crate::scratch::probes::ProbeSummary::merged(report.probes.take(), fuzzed.probes.clone());
 }
 
 /// The document's account of the stage.

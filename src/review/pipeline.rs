@@ -230,6 +230,17 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     }
     // The fuzz stage: the harnesses, then each crash confirmed as a test of its own.
     let mut fuzzed = None;
+    if args.fuzz_only && ran.outcome.is_none() && !generated.fuzz.is_empty() {
+        // Nothing ran before it: its own run is the review's.
+        ran.outcome = Some(Ok(crate::scratch::RunReport {
+            probes: (!args.runner.no_probes).then(ProbeSummary::default),
+            ..Default::default()
+        }));
+    }
+    if args.fuzz_only && generated.fuzz.is_empty() && !scope.nothing {
+        r.progress
+            .line("no function in scope can be fuzzed: each needs arguments the engine can build");
+    }
     if let Some(Ok(report)) = ran.outcome.as_mut()
         && args.fuzz_runs > 0
         && !generated.fuzz.is_empty()
@@ -245,7 +256,9 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             None => {
                 let settings = crate::review::fuzz::FuzzSettings {
                     runs: args.fuzz_runs,
-                    ms_per_function: crate::review::fuzz::REVIEW_MS_PER_FUNCTION,
+                    ms_per_function: args
+                        .fuzz_ms
+                        .unwrap_or(crate::review::fuzz::REVIEW_MS_PER_FUNCTION),
                     seed: args.fuzz_seed,
                     fresh: args.fuzz_fresh,
                     guided: true,
@@ -545,6 +558,11 @@ fn generate(
         }
         generation
     };
+    // `cargo dualtrack fuzz`: the harnesses, and no test of the engine's.
+    let mut generation = generation;
+    if args.fuzz_only {
+        generation.tests.clear();
+    }
     let header = json!({ "engine": args.engine.name(), "run_id": id });
     let path = run_dir.join(format!("dualtrack_{}.rs", args.engine.name()));
     let tests = generation.emitted();

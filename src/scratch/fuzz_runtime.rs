@@ -237,7 +237,30 @@ pub const DRIVER: &str = r####"
             0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, u64::MAX, u64::MAX - 1,
         ];
 
+        const COMMON: &[&[u8]] = &[
+            b" ", b"\n", b"\t", b",", b";", b"=", b":", b".", b"-", b"+", b"0", b"1", b"9",
+            b"\"", b"'", b"(", b")", b"[", b"]", b"{", b"}", b"\\", b"/", b"%", b"&", b"\0",
+        ];
+
         fn mutate(rng: &mut Rng, input: &mut Vec<u8>, dict: &[&[u8]], corpus: &[Vec<u8>]) {
+            // Now and then a sentence instead: a few words of the input's language (its
+            // tokens, numbers, brackets) joined by one separator, as a grammar would write.
+            if rng.below(8) == 0 {
+                input.clear();
+                let separator: &[u8] = [&b" "[..], b"", b",", b"\n", b"=", b":"][rng.below(6)];
+                for word in 0..1 + rng.below(4) {
+                    if word > 0 {
+                        input.extend_from_slice(separator);
+                    }
+                    let token = if !dict.is_empty() && rng.below(2) == 0 {
+                        dict[rng.below(dict.len())]
+                    } else {
+                        COMMON[rng.below(COMMON.len())]
+                    };
+                    input.extend_from_slice(token);
+                }
+                return;
+            }
             let rounds = 1 << rng.below(4);
             for _ in 0..rounds {
                 let len = input.len();
@@ -272,12 +295,27 @@ pub const DRIVER: &str = r####"
                             }
                         }
                     }
-                    4 | 5 if !dict.is_empty() => {
-                        let token = dict[rng.below(dict.len())];
+                    4 | 5 => {
+                        // The function's own tokens first; separators and brackets any text
+                        // format has, else.
+                        let token = if !dict.is_empty() && rng.below(3) < 2 {
+                            dict[rng.below(dict.len())]
+                        } else {
+                            COMMON[rng.below(COMMON.len())]
+                        };
                         let at = rng.below(len + 1);
                         if rng.below(2) == 0 || at + token.len() > len {
+                            // Text formats separate their words: a token lands with a space on
+                            // one side as often as bare.
                             let tail = input.split_off(at);
+                            let spaced = rng.below(4);
+                            if spaced == 0 {
+                                input.push(b' ');
+                            }
                             input.extend_from_slice(token);
+                            if spaced == 1 {
+                                input.push(b' ');
+                            }
                             input.extend_from_slice(&tail);
                         } else {
                             input[at..at + token.len()].copy_from_slice(token);

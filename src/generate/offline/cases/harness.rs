@@ -21,7 +21,7 @@ pub fn placeholder(n: usize) -> String {
 /// Seed inputs a harness starts from, at most.
 const MAX_SEEDS: usize = 64;
 /// Dictionary tokens, at most.
-const MAX_TOKENS: usize = 64;
+const MAX_TOKENS: usize = 32;
 
 /// A function's harness and the template of the test each of its crashes becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,19 +462,26 @@ fn empty_encoding(model: &InputType, size: bool, tail: bool) -> String {
     }
 }
 
-/// Tokens the mutator inserts: the string literals among the engine's values and what it
-/// mined from the function's body, as byte strings.
+/// Tokens the mutator inserts: what the engine mined from the function's body (compared
+/// strings, separators, magic bytes), then the string literals among its mined and spec
+/// values, as byte strings.
 fn tokens(values: &[Vec<Arg>], mined: &[Vec<u8>]) -> String {
     let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let from_values = values.iter().flatten().filter_map(|arg| {
-        match crate::syntax::parse_str::<syn::Expr>(&arg.code).ok()? {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(text),
-                ..
-            }) => Some(text.value().into_bytes()),
-            _ => None,
-        }
-    });
+    // The values mined from the function and its spec, not the engine's edge variants of them
+    // (`"1dup"`, `"é"`): a token is a word of the input's language.
+    let from_values = values
+        .iter()
+        .flatten()
+        .filter(|arg| matches!(arg.source, Source::Mined | Source::Spec))
+        .filter_map(
+            |arg| match crate::syntax::parse_str::<syn::Expr>(&arg.code).ok()? {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value().into_bytes()),
+                _ => None,
+            },
+        );
     let mut out = Vec::new();
     for token in mined.iter().cloned().chain(from_values) {
         if token.is_empty() || token.len() > 64 || !seen.insert(token.clone()) {
