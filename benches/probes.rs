@@ -100,6 +100,10 @@ impl Crate {
                     "--format",
                     "json",
                     "--no-ledger",
+                    // The fuzz stage needs the probes: off in both modes, the difference is
+                    // the probes' alone.
+                    "--fuzz-runs",
+                    "0",
                 ])
                 .args(extra)
                 .arg("--manifest-path")

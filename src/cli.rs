@@ -396,6 +396,10 @@ pub struct ReviewArgs {
     #[arg(skip)]
     pub fuzz_only: bool,
 
+    /// The fuzz stage keeps no input for what it reached (`fuzz --no-guidance`).
+    #[arg(skip)]
+    pub fuzz_unguided: bool,
+
     /// Wall time per function of the fuzz stage, in milliseconds (`fuzz --time`); a review's
     /// own is short.
     #[arg(skip)]
@@ -909,6 +913,11 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub fresh: bool,
 
+    /// Keep no input for what it reached: random mutation of the seeds alone (for measuring
+    /// what the probes' guidance is worth)
+    #[arg(long, hide = true)]
+    pub no_guidance: bool,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = ReviewFormat::Human)]
     pub format: ReviewFormat,
@@ -949,6 +958,7 @@ impl FuzzArgs {
         );
         args.fuzz_seed = self.seed;
         args.fuzz_fresh = self.fresh;
+        args.fuzz_unguided = self.no_guidance;
         args.format = self.format;
         args.fail_on = self.fail_on;
         args.runner = self.runner.clone();

@@ -95,6 +95,8 @@ pub struct HarnessReport {
     pub new: u64,
     /// Distinct crashes it found, before confirmation.
     pub crashes: u64,
+    /// Sites of the crate its inputs reached, the function's callees' too.
+    pub sites_reached: usize,
     /// How the harness's process ended: `passed`, or what stopped it.
     pub outcome: String,
 }

@@ -87,7 +87,7 @@ struct Crash {
 /// (`<target-dir>/dualtrack/corpus`), updated with what the run kept unless `fresh`.
 pub fn fuzz(
     rebuild: &Rebuild,
-    targets: &[FuzzTarget],
+    (targets, preamble): (&[FuzzTarget], &str),
     settings: FuzzSettings,
     corpus: &Path,
 ) -> anyhow::Result<Fuzzed> {
@@ -101,7 +101,7 @@ pub fn fuzz(
     }
     let path = rebuild.run_dir.join("dualtrack_fuzz_harnesses.rs");
     let emitted: Vec<_> = targets.iter().map(|t| t.harness.test.clone()).collect();
-    let text = module_text(&json!({"engine": "fuzz"}), "", &emitted);
+    let text = module_text(&json!({"engine": "fuzz"}), preamble, &emitted);
     write_atomically(&path, &text)?;
     let mut options = rebuild.options.clone();
     options.reruns = 0;
@@ -129,9 +129,13 @@ pub fn fuzz(
         ],
     });
     rebuild.progress.line(&format!(
-        "fuzzing {} ({} runs each, seed {})",
+        "fuzzing {} ({} each, seed {})",
         crate::output::plural(targets.len(), "function"),
-        settings.runs,
+        if settings.runs == u64::MAX {
+            format!("{:.0} s", settings.ms_per_function as f64 / 1000.0)
+        } else {
+            format!("{} inputs", settings.runs)
+        },
         settings.seed
     ));
     let module = module_input("fuzz", &path, &text)?;
@@ -142,6 +146,14 @@ pub fn fuzz(
         return Ok(fuzzed);
     };
     fuzzed.stopped = report.interrupted;
+    // The harnesses count on the probes' runtime: a run that had to take the probes out ran
+    // none of them.
+    if let Some(why) = report.probes.as_ref().and_then(|p| p.disabled.as_ref()) {
+        rebuild.progress.line(&format!(
+            "no fuzz stage: the site probes were taken out ({why})"
+        ));
+        return Ok(fuzzed);
+    }
     fuzzed.probes = report.probes.clone();
     let mut crash_tests = Vec::new();
     for target in targets {
@@ -151,7 +163,11 @@ pub fn fuzz(
             .iter()
             .find(|r| target.harness.test.item.sig.ident == r.name);
         let said = result.map(|r| said(&r.output, name)).unwrap_or_default();
-        let mut stats = said.stats;
+        let mut stats = said.stats.clone();
+        if !said.ended {
+            // Killed before it could count: its last heartbeat is what it ran.
+            stats.runs = said.heartbeat;
+        }
         stats.function = target.template.function.clone();
         stats.outcome = match result {
             Some(r) if r.outcome == Outcome::Dropped => format!(
@@ -170,8 +186,28 @@ pub fn fuzz(
                 .or_default()
                 .extend(reached);
         }
+        let mut crashes = said.crashes.clone();
+        // The harness's process was killed (an abort, a stack overflow, out of memory): the
+        // same seed again, saying each input from the last heartbeat on, names the input.
+        if let Some(r) = result
+            .filter(|r| !said.ended && matches!(r.outcome, Outcome::Crashed | Outcome::TimedOut))
+        {
+            rebuild.progress.line(&format!(
+                "{}: {}; replaying from input {} to find the input",
+                target.template.function, r.message, said.heartbeat
+            ));
+            if let Some(args) = replay(rebuild, target, &options, preamble, said.heartbeat.max(1))?
+            {
+                crashes.push(Crash {
+                    kind: "crash".into(),
+                    at: r.message.clone(),
+                    message: r.message.clone(),
+                    args,
+                });
+            }
+        }
         let mut places = BTreeSet::new();
-        for crash in &said.crashes {
+        for crash in &crashes {
             // One test per place: distinct crashes are one finding each.
             if !places.insert(crash.at.clone()) {
                 continue;
@@ -190,7 +226,7 @@ pub fn fuzz(
     }
     let runs: u64 = fuzzed.stats.iter().map(|s| s.runs).sum();
     rebuild.progress.line(&format!(
-        "fuzz: {} runs, {} kept for new sites, {} to confirm",
+        "fuzzed: {} inputs, {} kept for new sites, {} to confirm",
         runs,
         fuzzed.stats.iter().map(|s| s.new).sum::<u64>(),
         crate::output::plural(crash_tests.len(), "crash"),
@@ -202,7 +238,7 @@ pub fn fuzz(
     // timeout, its sandbox.
     let path = rebuild.run_dir.join("dualtrack_fuzz.rs");
     let emitted: Vec<_> = crash_tests.iter().map(|t| t.test.clone()).collect();
-    let text = module_text(&json!({"engine": "fuzz"}), "", &emitted);
+    let text = module_text(&json!({"engine": "fuzz"}), preamble, &emitted);
     write_atomically(&path, &text)?;
     let module = module_input("fuzz", &path, &text)?;
     let Ok(confirmed) = crate::setup::runner::run_or_stop(
@@ -226,6 +262,39 @@ pub fn fuzz(
         }
     }
     Ok(fuzzed)
+}
+
+/// Run `target`'s harness again as `options` say, saying every input from input `from` on:
+/// the arguments of the last one it said, the one its process died in.
+fn replay(
+    rebuild: &Rebuild,
+    target: &FuzzTarget,
+    options: &crate::scratch::RunOptions,
+    preamble: &str,
+    from: u64,
+) -> anyhow::Result<Option<Vec<String>>> {
+    let path = rebuild.run_dir.join("dualtrack_fuzz_replay.rs");
+    let text = module_text(
+        &json!({"engine": "fuzz"}),
+        preamble,
+        std::slice::from_ref(&target.harness.test),
+    );
+    write_atomically(&path, &text)?;
+    let mut options = options.clone();
+    if let Some(fuzz) = options.fuzz.as_mut() {
+        fuzz.env
+            .push(("DUALTRACK_FUZZ_TRACE_FROM".into(), from.to_string()));
+    }
+    let module = module_input("fuzz", &path, &text)?;
+    let Ok(report) =
+        crate::setup::runner::run_or_stop(rebuild.workspace, rebuild.full, &[module], &options)?
+    else {
+        return Ok(None);
+    };
+    Ok(report
+        .results
+        .first()
+        .and_then(|r| said(&r.output, &target.template.name).trying))
 }
 
 /// Add what the fuzz stage found to a run's report: the confirmed crash tests, and the probes
@@ -255,6 +324,7 @@ pub fn report(fuzzed: &Fuzzed, settings: FuzzSettings) -> crate::document::FuzzR
                 saved: s.saved,
                 new: s.new,
                 crashes: s.crashes,
+                sites_reached: fuzzed.reached.get(&s.function).map_or(0, BTreeSet::len),
                 outcome: s.outcome.clone(),
             })
             .collect(),
@@ -301,6 +371,12 @@ struct Said {
     crashes: Vec<Crash>,
     corpus: Vec<Vec<u8>>,
     stats: HarnessStats,
+    /// The last heartbeat: inputs run by then.
+    heartbeat: u64,
+    /// The arguments of the last input a replay said it was trying.
+    trying: Option<Vec<String>>,
+    /// It printed its counts: it ended on its own.
+    ended: bool,
 }
 
 /// The `DUALTRACK-FUZZ` lines of the harness `name` in a test's output.
@@ -322,7 +398,10 @@ fn said(output: &str, name: &str) -> Said {
                 args: args.to_vec(),
             }),
             ("corpus", [hex]) => out.corpus.extend(unhex(hex)),
+            ("at", [count]) => out.heartbeat = count.parse().unwrap_or(out.heartbeat),
+            ("trying", [_input, args @ ..]) => out.trying = Some(args.to_vec()),
             ("stats", numbers) => {
+                out.ended = true;
                 for pair in numbers {
                     let Some((key, value)) = pair.split_once('=') else {
                         continue;
@@ -418,5 +497,14 @@ mod test {
             (5000, 120, 29)
         );
         assert!(unhex("0").is_none() && unhex("zz").is_none());
+        assert!(said.ended && said.trying.is_none());
+        // A replay's lines: the last input it tried is the one that killed it.
+        let replay = "DUALTRACK-FUZZ\tf_fuzz_harness\tat\t2000\n\
+            DUALTRACK-FUZZ\tf_fuzz_harness\ttrying\t61\t\"a\"\n\
+            DUALTRACK-FUZZ\tf_fuzz_harness\ttrying\t78\t\"x\"\n";
+        let replayed = super::said(replay, "f_fuzz_harness");
+        assert_eq!(replayed.heartbeat, 2000);
+        assert_eq!(replayed.trying, Some(vec!["\"x\"".to_owned()]));
+        assert!(!replayed.ended);
     }
 }

@@ -237,9 +237,12 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             ..Default::default()
         }));
     }
-    if args.fuzz_only && generated.fuzz.is_empty() && !scope.nothing {
-        r.progress
-            .line("no function in scope can be fuzzed: each needs arguments the engine can build");
+    if args.fuzz_runs > 0 && generated.fuzz.is_empty() && !scope.nothing {
+        r.progress.line(
+            "no fuzz stage: no function in scope has a harness (it needs arguments the engine \
+             can build, at least one an input can change, and a panic that would be a finding: \
+             a private function needs --private)",
+        );
     }
     if let Some(Ok(report)) = ran.outcome.as_mut()
         && args.fuzz_runs > 0
@@ -261,13 +264,25 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
                         .unwrap_or(crate::review::fuzz::REVIEW_MS_PER_FUNCTION),
                     seed: args.fuzz_seed,
                     fresh: args.fuzz_fresh,
-                    guided: true,
+                    guided: !args.fuzz_unguided,
                 };
                 let corpus = workspace.target_directory.join("dualtrack").join("corpus");
-                let found =
-                    crate::review::fuzz::fuzz(&rebuild, &generated.fuzz, settings, &corpus)?;
-                crate::review::fuzz::merge(report, &found);
-                fuzzed = Some((found, settings));
+                // A stage that fails is said, and the review goes on with what it has.
+                match crate::review::fuzz::fuzz(
+                    &rebuild,
+                    (&generated.fuzz, &generated.fuzz_preamble),
+                    settings,
+                    &corpus,
+                ) {
+                    Ok(found) => {
+                        crate::review::fuzz::merge(report, &found);
+                        fuzzed = Some((found, settings));
+                    }
+                    Err(err) if err.is::<crate::error::Interrupted>() => return Err(err),
+                    Err(err) => r.progress.line(&format!(
+                        "warning: the fuzz stage stopped ({err:#}); the review goes on without it"
+                    )),
+                }
             }
         }
     }
@@ -377,7 +392,8 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
 /// checked before any token is spent.
 fn run_options(r: &Review, run_dir: &Path) -> anyhow::Result<RunOptions> {
     let model_written = r.args.engine.provider().is_some();
-    let mut options = runner_options(r.global, &r.args.runner, model_written, "review")?;
+    let label = if r.args.fuzz_only { "fuzz" } else { "review" };
+    let mut options = runner_options(r.global, &r.args.runner, model_written, label)?;
     if r.args.keep_scratch {
         options.keep_scratch = Some(run_dir.join("scratch"));
     }
@@ -408,8 +424,10 @@ struct Generated {
     has_tests: bool,
     /// The time asking the engine for tests took (the offline pass of a model review aside).
     generate_ms: u64,
-    /// The offline engine's fuzz harnesses of the functions in scope.
+    /// The offline engine's fuzz harnesses of the functions in scope, and the preamble their
+    /// module needs.
     fuzz: Vec<crate::generate::FuzzTarget>,
+    fuzz_preamble: String,
 }
 
 /// Generate the tests of the functions in scope, and write them as the engine's module in the
@@ -445,6 +463,7 @@ fn generate(
     let mut offline_pass = None;
     let mut generate_ms = 0;
     let mut fuzz = Vec::new();
+    let mut fuzz_preamble = String::new();
     let generation = if scope.nothing {
         offline::Generation::default()
     } else {
@@ -453,6 +472,7 @@ fn generate(
         if session.is_some() && !args.skip_offline {
             let mut cheap = offline_generation();
             fuzz = std::mem::take(&mut cheap.fuzz);
+            fuzz_preamble = cheap.preamble.clone();
             let tests = cheap.emitted();
             if !tests.is_empty() {
                 r.progress.line(&format!(
@@ -528,6 +548,7 @@ fn generate(
         generate_ms = generating.elapsed().as_millis() as u64;
         if fuzz.is_empty() {
             fuzz = std::mem::take(&mut generation.fuzz);
+            fuzz_preamble = generation.preamble.clone();
         }
         for warning in &generation.warnings {
             r.progress.line(&format!("warning: {warning}"));
@@ -575,6 +596,7 @@ fn generate(
         has_tests: !tests.is_empty(),
         generate_ms,
         fuzz,
+        fuzz_preamble,
     })
 }
 

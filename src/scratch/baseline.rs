@@ -96,11 +96,14 @@ pub(super) fn sync_sources(
     // untouched before every run.
     let baseline_stamp = area.root.join("baseline");
     // Other features, another build.
+    // Another probes' runtime (another version of this tool), another baseline: a runtime
+    // that does not build must be found by the baseline, where it takes the probes out.
     let fingerprint = format!(
-        "{}:{}:{}",
+        "{}:{}:{}:{}",
         synced.fingerprint,
         options.cargo_args.join(" "),
-        options.patch.as_ref().map(Patch::stamp).unwrap_or_default()
+        options.patch.as_ref().map(Patch::stamp).unwrap_or_default(),
+        super::probes::runtime_stamp()
     );
     // The crate's own test code a baseline of these sources had to leave out stays out.
     let stripped_path = area.root.join("stripped.json");

@@ -41,6 +41,8 @@ pub const DRIVER: &str = r####"
 
         const MAX_LEN: usize = 4096;
         const MAX_CORPUS: usize = 4096;
+        /// Inputs between two heartbeats (`at N`): where a replay starts saying its inputs.
+        const HEARTBEAT: u64 = 1000;
         /// New inputs printed for the saved corpus, at most.
         const MAX_SAVED: usize = 500;
 
@@ -600,7 +602,21 @@ pub const DRIVER: &str = r####"
             let mut crashes: Vec<(String, String)> = Vec::new();
             let mut executed: u64 = 0;
             let mut new_inputs = 0usize;
-            let mut handle = |call: &mut F, data: Vec<u8>, corpus: &mut Vec<Vec<u8>>, seen: &mut [u8], keep_any: bool, crashes: &mut Vec<(String, String)>| -> bool {
+            // A run that killed its process (an abort, a stack overflow) is run again with the
+            // same seed, saying each input from the last heartbeat before the end on: the
+            // last one said is the one that did it.
+            let trace_from = env_u64("DUALTRACK_FUZZ_TRACE_FROM", 0);
+            let mut handle = |call: &mut F, data: Vec<u8>, corpus: &mut Vec<Vec<u8>>, seen: &mut [u8], keep_any: bool, crashes: &mut Vec<(String, String)>, index: u64| -> bool {
+                if trace_from > 0 && index >= trace_from {
+                    let args = show(&mut Input::new(&data));
+                    let mut fields: Vec<&str> = ::std::vec![];
+                    let input = hex(&data);
+                    fields.push(&input);
+                    for arg in &args {
+                        fields.push(arg);
+                    }
+                    say(name, "trying", &fields);
+                }
                 let panicked = exec(call, &data, start);
                 let new = news(seen);
                 if let Some(panic) = panicked {
@@ -623,7 +639,7 @@ pub const DRIVER: &str = r####"
             let initial: Vec<Vec<u8>> = ::std::mem::replace(&mut corpus, Vec::new());
             for data in initial {
                 executed += 1;
-                let _ = handle(&mut call, data, &mut corpus, &mut seen, true, &mut crashes);
+                let _ = handle(&mut call, data, &mut corpus, &mut seen, true, &mut crashes, executed);
             }
             if corpus.is_empty() {
                 corpus.push(Vec::new());
@@ -632,8 +648,11 @@ pub const DRIVER: &str = r####"
                 let mut child = corpus[rng.below(corpus.len())].clone();
                 mutate(&mut rng, &mut child, dict, &corpus);
                 executed += 1;
+                if executed % HEARTBEAT == 0 && trace_from == 0 {
+                    say(name, "at", &[&executed.to_string()]);
+                }
                 let fresh = child.clone();
-                if handle(&mut call, child, &mut corpus, &mut seen, false, &mut crashes) {
+                if handle(&mut call, child, &mut corpus, &mut seen, false, &mut crashes, executed) {
                     new_inputs += 1;
                     if new_inputs <= MAX_SAVED {
                         say(name, "corpus", &[&hex(&fresh)]);

@@ -634,6 +634,13 @@ fn runtime(sites: usize, edition: &str) -> String {
     runtime_text(sites, edition).replace("::std::", &format!("crate::{MODULE}::__std::"))
 }
 
+/// What tells one runtime's text from another's, for the baseline's cache.
+pub fn runtime_stamp() -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(runtime_text(0, "2021"));
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn runtime_text(sites: usize, edition: &str) -> String {
     // `unsafe extern` is required from 2024 and refused by older compilers before it.
     let extern_block = if edition >= "2024" {

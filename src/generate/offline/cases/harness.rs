@@ -3,6 +3,7 @@
 //! engine's constructions), calls the function, and renders a failing input's arguments as Rust
 //! literals; seeds from the engine's own values, tokens from its mined and spec literals. The
 //! driver it calls is the probes' runtime (`scratch::fuzz_runtime`), in the scratch copy only.
+//! Its code names std as `std::`, which the module's preamble brings into a `no_std` crate.
 
 use super::*;
 
@@ -122,7 +123,7 @@ pub(super) fn harness(
                 arg_codes.push(var(n));
                 let names: Vec<String> = codes.iter().map(|c| format!("{c:?}")).collect();
                 shown.push(format!(
-                    "::std::string::String::from([{}][__c{n}])",
+                    "std::string::String::from([{}][__c{n}])",
                     names.join(", ")
                 ));
             }
@@ -169,7 +170,7 @@ pub(super) fn harness(
     let body = format!(
         "{DRIVER}::run({name:?}, &[{tokens}], |__s: &mut {DRIVER}::Seeds| {{\n{seeds}}}, \
          |__i: &mut {DRIVER}::Input| {{\n{decode}{call}\n}}, \
-         |__i: &mut {DRIVER}::Input| -> ::std::vec::Vec<::std::string::String> {{\n{decode}::std::vec![{shown}]\n}});",
+         |__i: &mut {DRIVER}::Input| -> std::vec::Vec<std::string::String> {{\n{decode}std::vec![{shown}]\n}});",
         // The call as the engine's no-panic test makes it (an `Err` formatted too).
         call = case.no_panic().body,
         shown = shown.join(", "),
@@ -243,11 +244,11 @@ fn decoder(model: &InputType, size: bool, tail: bool, depth: usize) -> String {
             format!("__i.bytes({tail})")
         }
         InputType::Slice { element, .. } | InputType::Vec(element) => format!(
-            "{{ let __n{depth} = __i.len(); let mut __v{depth} = ::std::vec::Vec::new(); for _ in 0..__n{depth} {{ __v{depth}.push({}); }} __v{depth} }}",
+            "{{ let __n{depth} = __i.len(); let mut __v{depth} = std::vec::Vec::new(); for _ in 0..__n{depth} {{ __v{depth}.push({}); }} __v{depth} }}",
             decoder(element, false, false, depth + 1)
         ),
         InputType::Array { element, len } => format!(
-            "{{ let mut __v{depth} = ::std::vec::Vec::new(); for _ in 0..{len} {{ __v{depth}.push({}); }} let __a: [_; {len}] = match ::std::convert::TryInto::try_into(__v{depth}) {{ Ok(a) => a, Err(_) => unreachable!() }}; __a }}",
+            "{{ let mut __v{depth} = std::vec::Vec::new(); for _ in 0..{len} {{ __v{depth}.push({}); }} let __a: [_; {len}] = match std::convert::TryInto::try_into(__v{depth}) {{ Ok(a) => a, Err(_) => unreachable!() }}; __a }}",
             decoder(element, false, false, depth + 1)
         ),
         InputType::Option(inner) => format!(
@@ -287,15 +288,15 @@ fn shown_arg(model: &InputType, var: &str) -> String {
     match model {
         InputType::Str { owned: false } => format!("{DRIVER}::lit_str(&{var})"),
         InputType::Slice { mutable, .. } => format!(
-            "::std::format!(\"{}[{{}}]\", {})",
+            "std::format!(\"{}[{{}}]\", {})",
             if *mutable { "&mut " } else { "&" },
             elements(var, model)
         ),
         InputType::Option(inner) if matches!(**inner, InputType::Str { owned: false }) => format!(
-            "match &{var} {{ Some(__x) => ::std::format!(\"Some({{}})\", {DRIVER}::lit_str(__x)), None => ::std::string::String::from(\"None\") }}"
+            "match &{var} {{ Some(__x) => std::format!(\"Some({{}})\", {DRIVER}::lit_str(__x)), None => std::string::String::from(\"None\") }}"
         ),
         InputType::Ref { inner, mutable } => format!(
-            "::std::format!(\"{}{{}}\", {})",
+            "std::format!(\"{}{{}}\", {})",
             if *mutable { "&mut " } else { "&" },
             owned_lit(inner, &format!("&{var}"), 0)
         ),
@@ -326,20 +327,20 @@ fn owned_lit(model: &InputType, reference: &str, depth: usize) -> String {
             format!("{DRIVER}::lit_f32(*{reference}, \"f32\")")
         }
         InputType::Float { .. } => format!("{DRIVER}::lit_f64(*{reference}, \"f64\")"),
-        InputType::Bool => format!("::std::format!(\"{{}}\", *{reference})"),
+        InputType::Bool => format!("std::format!(\"{{}}\", *{reference})"),
         InputType::Char => format!("{DRIVER}::lit_char(*{reference})"),
         InputType::Str { .. } => {
-            format!("::std::format!(\"String::from({{}})\", {DRIVER}::lit_str({reference}))")
+            format!("std::format!(\"String::from({{}})\", {DRIVER}::lit_str({reference}))")
         }
         InputType::Vec(_) => format!(
-            "if {reference}.is_empty() {{ ::std::string::String::from(\"Vec::new()\") }} else {{ ::std::format!(\"vec![{{}}]\", {}) }}",
+            "if {reference}.is_empty() {{ std::string::String::from(\"Vec::new()\") }} else {{ std::format!(\"vec![{{}}]\", {}) }}",
             elements(reference, model)
         ),
         InputType::Array { .. } => {
-            format!("::std::format!(\"[{{}}]\", {})", elements(reference, model))
+            format!("std::format!(\"[{{}}]\", {})", elements(reference, model))
         }
         InputType::Option(inner) => format!(
-            "match {reference} {{ Some(__o{depth}) => ::std::format!(\"Some({{}})\", {}), None => ::std::string::String::from(\"None\") }}",
+            "match {reference} {{ Some(__o{depth}) => std::format!(\"Some({{}})\", {}), None => std::string::String::from(\"None\") }}",
             owned_lit(inner, &format!("__o{depth}"), depth + 1)
         ),
         InputType::Tuple(items) => {
@@ -347,12 +348,12 @@ fn owned_lit(model: &InputType, reference: &str, depth: usize) -> String {
                 .map(|k| owned_lit(&items[k], &format!("&{reference}.{k}"), depth + 1))
                 .collect();
             format!(
-                "::std::format!(\"({})\", {})",
+                "std::format!(\"({})\", {})",
                 vec!["{}"; items.len()].join(", "),
                 parts.join(", ")
             )
         }
-        _ => "::std::string::String::new()".into(),
+        _ => "std::string::String::new()".into(),
     }
 }
 
