@@ -199,7 +199,7 @@ fn test_module_declaring(copy: &Path, rel: &Path) -> Option<(PathBuf, (usize, us
 }
 
 /// `text` with the bytes of `ranges` turned to spaces, line breaks kept.
-fn blank(text: &str, ranges: &[(usize, usize)]) -> String {
+pub(super) fn blank(text: &str, ranges: &[(usize, usize)]) -> String {
     let mut bytes = text.as_bytes().to_vec();
     for &(start, end) in ranges {
         for byte in bytes.iter_mut().take(end.min(text.len())).skip(start) {

@@ -148,10 +148,20 @@ pub(super) fn place_tests(
     let mut all_ranges = Ranges::new();
     // The copy's text of a file before tests go in: with its probes, when there are any.
     let source_of = |file: &str| -> anyhow::Result<String> {
-        let text = copy_source(workspace, file, patch, stripped)?;
         let text = match probes {
-            Some(plan) => plan.apply(Path::new(file), &text),
-            None => text,
+            // The probes go into the file's own text, where their offsets are; what the
+            // crate's own tests need left out is blanked after, at the offsets it moved to.
+            Some(plan) => {
+                let own = copy_source(workspace, file, patch, &own_tests::Stripped::default())?;
+                let probed = plan.apply(Path::new(file), &own);
+                match stripped.files.get(Path::new(file)) {
+                    Some(ranges) => {
+                        own_tests::blank(&probed, &plan.shifted(Path::new(file), &own, ranges))
+                    }
+                    None => probed,
+                }
+            }
+            None => copy_source(workspace, file, patch, stripped)?,
         };
         // A manifest the probes relax is written here, not by the sync: its paths outside the
         // workspace are made absolute here too, as the sync does.

@@ -172,8 +172,9 @@ struct Insertion {
     site: usize,
     offset: usize,
     /// Orders insertions at one offset: closings first (the innermost first), then
-    /// statements, then openings (the outermost first).
-    rank: (u8, std::cmp::Reverse<usize>),
+    /// statements, then openings (the outermost first). Two sites of one span nest by their
+    /// slots: the first opened is the last closed.
+    rank: (u8, std::cmp::Reverse<usize>, isize),
     text: String,
 }
 
@@ -246,9 +247,25 @@ impl ProbePlan {
                 );
             }
         }
+        // A file whose probed text would not parse (a splice placed where the analyzer misread
+        // the code) keeps its own text: its functions are said to be unprobed, and the run
+        // goes on rather than failing where the tests go in.
+        let mut unparsable: Vec<(PathBuf, String)> = Vec::new();
         for (file, insertions) in &mut plan.files {
             insertions.sort_by_key(|i| (i.offset, i.rank));
             let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
+            if let Err(err) = crate::syntax::parse_file(&spliced(&text, insertions)) {
+                unparsable.push((
+                    file.clone(),
+                    format!(
+                        "its probes would not parse at {}:{}:{} ({err})",
+                        file.display(),
+                        err.line,
+                        err.column
+                    ),
+                ));
+                continue;
+            }
             // Where each line starts, so that an offset's line is a binary search away.
             let starts: Vec<usize> = std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(at, _)| at + 1))
@@ -259,6 +276,18 @@ impl ProbePlan {
                 lines.entry(line).or_default().push(insertion.site);
             }
             plan.lines.insert(file.clone(), lines);
+        }
+        for (file, why) in unparsable {
+            if let Some(insertions) = plan.files.remove(&file) {
+                plan.removed.extend(insertions.iter().map(|i| i.site));
+            }
+            for function in analysis
+                .functions
+                .iter()
+                .filter(|f| Path::new(&f.file) == file)
+            {
+                plan.unprobed.insert(function.path.clone(), why.clone());
+            }
         }
         // A `forbid` of unsafe code in a manifest's `[lints]` (the package's, or the
         // workspace's it inherits) would refuse the runtime's `allow`: those manifests are
@@ -400,21 +429,45 @@ impl ProbePlan {
 
     /// `text`, the copy's text of `file` (relative; the analyzed text, so the offsets hold),
     /// with its probes spliced in, and the runtime appended when it is a crate root.
-    pub fn apply(&self, file: &Path, text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 1024);
-        let mut copied = 0;
-        // The analyzer read the text without its byte-order mark.
+    /// Byte ranges of `file`'s own `text` at the offsets [`Self::apply`] moves them to: an
+    /// insertion at a range's start goes before it, one at its end after it, and those inside
+    /// are inside it.
+    pub fn shifted(
+        &self,
+        file: &Path,
+        text: &str,
+        ranges: &[(usize, usize)],
+    ) -> Vec<(usize, usize)> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        for insertion in self.files.get(file).into_iter().flatten() {
-            let offset = insertion.offset + base;
-            if offset > text.len() || !text.is_char_boundary(offset) {
-                continue;
-            }
-            out.push_str(&text[copied..offset]);
-            out.push_str(&insertion.text);
-            copied = offset;
-        }
-        out.push_str(&text[copied..]);
+        let insertions: Vec<(usize, usize)> = self
+            .files
+            .get(file)
+            .into_iter()
+            .flatten()
+            .map(|i| (i.offset + base, i.text.len()))
+            .filter(|(offset, _)| *offset <= text.len() && text.is_char_boundary(*offset))
+            .collect();
+        let moved = |at: usize, inclusive: bool| -> usize {
+            at + insertions
+                .iter()
+                .filter(|(offset, _)| {
+                    if inclusive {
+                        *offset <= at
+                    } else {
+                        *offset < at
+                    }
+                })
+                .map(|(_, len)| len)
+                .sum::<usize>()
+        };
+        ranges
+            .iter()
+            .map(|&(start, end)| (moved(start, true), moved(end, false)))
+            .collect()
+    }
+
+    pub fn apply(&self, file: &Path, text: &str) -> String {
+        let mut out = spliced(text, self.files.get(file).map_or(&[][..], Vec::as_slice));
         if self.manifests.contains(file) {
             return relax_forbidden_lints(&out);
         }
@@ -469,6 +522,25 @@ impl ProbePlan {
     pub fn file_len(&self) -> u64 {
         self.sites.len() as u64 * 4
     }
+}
+
+/// `text` with `insertions` (in order) spliced in at their offsets.
+fn spliced(text: &str, insertions: &[Insertion]) -> String {
+    let mut out = String::with_capacity(text.len() + 1024);
+    let mut copied = 0;
+    // The analyzer read the text without its byte-order mark.
+    let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    for insertion in insertions {
+        let offset = insertion.offset + base;
+        if offset > text.len() || !text.is_char_boundary(offset) {
+            continue;
+        }
+        out.push_str(&text[copied..offset]);
+        out.push_str(&insertion.text);
+        copied = offset;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Whether `path` (relative to the workspace) lies inside it: no root, no `..`.
@@ -592,13 +664,13 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
             Insertion {
                 site: index,
                 offset: start,
-                rank: (2, std::cmp::Reverse(end)),
+                rank: (2, std::cmp::Reverse(end), index as isize),
                 text: open,
             },
             Insertion {
                 site: index,
                 offset: end,
-                rank: (0, std::cmp::Reverse(start)),
+                rank: (0, std::cmp::Reverse(start), -(index as isize)),
                 text: close.to_owned(),
             },
         ]
@@ -607,7 +679,7 @@ fn insertions(splice: Splice, index: usize) -> Vec<Insertion> {
         Splice::Statement(offset) => vec![Insertion {
             site: index,
             offset,
-            rank: (1, std::cmp::Reverse(0)),
+            rank: (1, std::cmp::Reverse(0), 0),
             text: format!(" {hit} "),
         }],
         Splice::Wrap { start, end } => around(start, end, format!("{{ {hit} "), " }"),
@@ -773,6 +845,35 @@ pub(crate) mod {MODULE} {{
 mod test {
     use super::*;
 
+    #[test]
+    fn a_blanked_range_moves_with_the_probes_before_it_and_takes_those_inside() {
+        let text = "fn a() { x }\nfn b() { y }\n";
+        let mut plan = ProbePlan::default();
+        plan.files.insert(
+            PathBuf::from("src/lib.rs"),
+            vec![
+                Insertion {
+                    site: 0,
+                    offset: 9,
+                    rank: (1, std::cmp::Reverse(0), 0),
+                    text: "P;".into(),
+                },
+                Insertion {
+                    site: 1,
+                    offset: 22,
+                    rank: (1, std::cmp::Reverse(0), 0),
+                    text: "Q;".into(),
+                },
+            ],
+        );
+        let probed = plan.apply(Path::new("src/lib.rs"), text);
+        assert_eq!(probed, "fn a() { P;x }\nfn b() { Q;y }\n");
+        // `fn b` (13..25) blanked: after `P;`, and `Q;` inside it goes with it.
+        let moved = plan.shifted(Path::new("src/lib.rs"), text, &[(13, 25)]);
+        assert_eq!(moved, [(15, 29)]);
+        assert_eq!(&probed[15..29], "fn b() { Q;y }");
+    }
+
     fn plan_of(file: &str, splices: &[(Splice, &str)]) -> ProbePlan {
         let mut plan = ProbePlan::default();
         for (index, (splice, id)) in splices.iter().enumerate() {
@@ -786,6 +887,35 @@ mod test {
             insertions.sort_by_key(|i| (i.offset, i.rank));
         }
         plan
+    }
+
+    #[test]
+    fn two_sites_of_one_span_nest_by_their_slots() {
+        // `v[x.unwrap()]`: the index's argument and the `unwrap` are one span (pulldown-cmark's
+        // `self.tree[self.tree.peek_up().unwrap()]`).
+        let text = "fn f(v: &[u8], x: Option<usize>) -> u8 {\n    v[x.unwrap()]\n}\n";
+        let start = text.find("x.unwrap").unwrap();
+        let end = start + "x.unwrap()".len();
+        let plan = plan_of(
+            "src/lib.rs",
+            &[
+                (Splice::Wrap { start, end }, "c::f#panic1"),
+                (
+                    Splice::Pass {
+                        start,
+                        end,
+                        breaks: false,
+                    },
+                    "c::f#panic2",
+                ),
+            ],
+        );
+        let probed = plan.apply(Path::new("src/lib.rs"), text);
+        assert!(crate::syntax::parse_file(&probed).is_ok(), "{probed}");
+        assert!(
+            probed.contains("hit(0); ({ crate::__dualtrack_probes::hit(1); x.unwrap() }) }"),
+            "{probed}"
+        );
     }
 
     #[test]
