@@ -449,13 +449,7 @@ fn run_tests(
     let emitted: Vec<_> = tests.iter().map(|t| t.test.clone()).collect();
     let text = module_text(&json!({"engine": engine, "round": label}), "", &emitted);
     write_atomically(&path, &text)?;
-    let module = parse_test_module(&text)
-        .map_err(|err| anyhow::anyhow!("internal: a round's module does not read back: {err}"))?;
-    let modules = [ModuleInput {
-        engine: engine.to_owned(),
-        module,
-        source: Some(path.display().to_string()),
-    }];
+    let modules = [module_input(engine, &path, &text)?];
     Ok(crate::setup::runner::run_or_stop(
         context.workspace,
         context.full,
@@ -463,6 +457,17 @@ fn run_tests(
         context.options,
     )?
     .ok())
+}
+
+/// A module the run directory holds, as the scratch run takes it.
+pub fn module_input(engine: &str, path: &Path, text: &str) -> anyhow::Result<ModuleInput> {
+    let module = parse_test_module(text)
+        .map_err(|err| anyhow::anyhow!("internal: generated module does not read back: {err}"))?;
+    Ok(ModuleInput {
+        engine: engine.to_owned(),
+        module,
+        source: Some(path.display().to_string()),
+    })
 }
 
 /// Functions a fix is asked for in one review, at most: each is a request and a build.

@@ -10,13 +10,13 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::generate::emit::{module_text, sanitize_name, test_item};
+use crate::document::HarnessReport;
+use crate::generate::emit::{EmittedTest, module_text, sanitize_name, test_item};
 use crate::generate::{FuzzTarget, GeneratedTest};
 use crate::output::write_atomically;
-use crate::review::follow_up::Rebuild;
+use crate::review::follow_up::{Rebuild, module_input};
 use crate::scratch::execute::Outcome;
 use crate::scratch::{FuzzDirs, ModuleInput, RunReport, TestResult};
-use crate::testfile::parse_test_module;
 
 /// The longest one harness of a review runs, whatever `--fuzz-runs` asks: a slow function
 /// must not hold the review (a `fuzz` run's `--time` replaces it).
@@ -39,23 +39,6 @@ pub struct FuzzSettings {
     pub guided: bool,
 }
 
-/// What one harness did.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HarnessStats {
-    pub function: String,
-    pub runs: u64,
-    pub elapsed_ms: u64,
-    /// Inputs in its corpus at the end, and those it started from its saved corpus.
-    pub corpus: u64,
-    pub saved: u64,
-    /// Inputs it kept for reaching something new.
-    pub new: u64,
-    /// Distinct crashes (before confirmation).
-    pub crashes: u64,
-    /// How the harness's own process ended: `passed`, or what stopped it.
-    pub outcome: String,
-}
-
 /// What the fuzz stage came to.
 #[derive(Debug, Default)]
 pub struct Fuzzed {
@@ -63,7 +46,8 @@ pub struct Fuzzed {
     pub results: Vec<TestResult>,
     /// Crashes the regression test did not reproduce.
     pub unconfirmed: usize,
-    pub stats: Vec<HarnessStats>,
+    /// What each harness did, as the document says it.
+    pub stats: Vec<HarnessReport>,
     /// Sites the harnesses' inputs reached, by function harnessed.
     pub reached: BTreeMap<String, BTreeSet<String>>,
     pub seed: u64,
@@ -83,6 +67,72 @@ struct Crash {
     args: Vec<String>,
 }
 
+/// The review's fuzz stage over the run `report` (`None` when the run stopped): said and
+/// skipped where it cannot run (no harness, no probes), run as the flags say, and its
+/// confirmed crashes added to the report. A stage that fails is said, and the review goes on
+/// with what it has; only Ctrl-C stops it.
+pub fn stage(
+    rebuild: &Rebuild,
+    args: &crate::cli::ReviewArgs,
+    (targets, preamble): (&[FuzzTarget], &str),
+    report: Option<&mut RunReport>,
+) -> anyhow::Result<Option<(Fuzzed, FuzzSettings)>> {
+    if args.fuzz_runs == 0 {
+        return Ok(None);
+    }
+    if targets.is_empty() {
+        rebuild.progress.line(
+            "no fuzz stage: no function in scope has a harness (it needs arguments the engine \
+             can build, at least one an input can change, and a panic that would be a finding: \
+             a private function needs --private)",
+        );
+        return Ok(None);
+    }
+    let Some(report) = report.filter(|_| !crate::interrupt::interrupted()) else {
+        return Ok(None);
+    };
+    match report.probes.as_ref().map(|p| p.disabled.clone()) {
+        None => {
+            rebuild
+                .progress
+                .line("no fuzz stage: it is guided by the site probes, and this run has none");
+            return Ok(None);
+        }
+        Some(Some(why)) => {
+            rebuild.progress.line(&format!(
+                "no fuzz stage: the site probes were taken out ({why})"
+            ));
+            return Ok(None);
+        }
+        Some(None) => {}
+    }
+    let settings = FuzzSettings {
+        runs: args.fuzz_runs,
+        ms_per_function: args.fuzz_ms.unwrap_or(REVIEW_MS_PER_FUNCTION),
+        seed: args.fuzz_seed,
+        fresh: args.fuzz_fresh,
+        guided: !args.fuzz_unguided,
+    };
+    let corpus = rebuild
+        .workspace
+        .target_directory
+        .join("dualtrack")
+        .join("corpus");
+    match fuzz(rebuild, (targets, preamble), settings, &corpus) {
+        Ok(found) => {
+            merge(report, &found);
+            Ok(Some((found, settings)))
+        }
+        Err(err) if err.is::<crate::error::Interrupted>() => Err(err),
+        Err(err) => {
+            rebuild.progress.line(&format!(
+                "warning: the fuzz stage stopped ({err:#}); the review goes on without it"
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// Run `targets`' harnesses, then their crashes as tests; `corpus` is the saved corpus
 /// (`<target-dir>/dualtrack/corpus`), updated with what the run kept unless `fresh`.
 pub fn fuzz(
@@ -99,10 +149,8 @@ pub fn fuzz(
     if targets.is_empty() || settings.runs == 0 {
         return Ok(fuzzed);
     }
-    let path = rebuild.run_dir.join("dualtrack_fuzz_harnesses.rs");
     let emitted: Vec<_> = targets.iter().map(|t| t.harness.test.clone()).collect();
-    let text = module_text(&json!({"engine": "fuzz"}), preamble, &emitted);
-    write_atomically(&path, &text)?;
+    let module = write_module(rebuild, "dualtrack_fuzz_harnesses.rs", preamble, &emitted)?;
     let mut options = rebuild.options.clone();
     options.reruns = 0;
     // Its lines: the corpus it kept, its crashes, its counts.
@@ -138,7 +186,6 @@ pub fn fuzz(
         },
         settings.seed
     ));
-    let module = module_input("fuzz", &path, &text)?;
     let Ok(report) =
         crate::setup::runner::run_or_stop(rebuild.workspace, rebuild.full, &[module], &options)?
     else {
@@ -186,6 +233,7 @@ pub fn fuzz(
                 .or_default()
                 .extend(reached);
         }
+        stats.sites_reached = fuzzed.reached.get(&stats.function).map_or(0, BTreeSet::len);
         let mut crashes = said.crashes.clone();
         // The harness's process was killed (an abort, a stack overflow, out of memory): the
         // same seed again, saying each input from the last heartbeat on, names the input.
@@ -236,11 +284,8 @@ pub fn fuzz(
     }
     // Confirmed only as the regression test the user would keep: the normal runner, its
     // timeout, its sandbox.
-    let path = rebuild.run_dir.join("dualtrack_fuzz.rs");
     let emitted: Vec<_> = crash_tests.iter().map(|t| t.test.clone()).collect();
-    let text = module_text(&json!({"engine": "fuzz"}), preamble, &emitted);
-    write_atomically(&path, &text)?;
-    let module = module_input("fuzz", &path, &text)?;
+    let module = write_module(rebuild, "dualtrack_fuzz.rs", preamble, &emitted)?;
     let Ok(confirmed) = crate::setup::runner::run_or_stop(
         rebuild.workspace,
         rebuild.full,
@@ -273,19 +318,17 @@ fn replay(
     preamble: &str,
     from: u64,
 ) -> anyhow::Result<Option<Vec<String>>> {
-    let path = rebuild.run_dir.join("dualtrack_fuzz_replay.rs");
-    let text = module_text(
-        &json!({"engine": "fuzz"}),
+    let module = write_module(
+        rebuild,
+        "dualtrack_fuzz_replay.rs",
         preamble,
         std::slice::from_ref(&target.harness.test),
-    );
-    write_atomically(&path, &text)?;
+    )?;
     let mut options = options.clone();
     if let Some(fuzz) = options.fuzz.as_mut() {
         fuzz.env
             .push(("DUALTRACK_FUZZ_TRACE_FROM".into(), from.to_string()));
     }
-    let module = module_input("fuzz", &path, &text)?;
     let Ok(report) =
         crate::setup::runner::run_or_stop(rebuild.workspace, rebuild.full, &[module], &options)?
     else {
@@ -299,7 +342,7 @@ fn replay(
 
 /// Add what the fuzz stage found to a run's report: the confirmed crash tests, and the probes
 /// of its runs.
-pub fn merge(report: &mut RunReport, fuzzed: &Fuzzed) {
+fn merge(report: &mut RunReport, fuzzed: &Fuzzed) {
     report.results.extend(fuzzed.results.iter().cloned());
     report.interrupted |= fuzzed.stopped && crate::interrupt::interrupted();
     report.probes =
@@ -313,32 +356,21 @@ pub fn report(fuzzed: &Fuzzed, settings: FuzzSettings) -> crate::document::FuzzR
         runs: settings.runs,
         fresh: settings.fresh,
         unconfirmed: fuzzed.unconfirmed,
-        harnesses: fuzzed
-            .stats
-            .iter()
-            .map(|s| crate::document::HarnessReport {
-                function: s.function.clone(),
-                runs: s.runs,
-                elapsed_ms: s.elapsed_ms,
-                corpus: s.corpus,
-                saved: s.saved,
-                new: s.new,
-                crashes: s.crashes,
-                sites_reached: fuzzed.reached.get(&s.function).map_or(0, BTreeSet::len),
-                outcome: s.outcome.clone(),
-            })
-            .collect(),
+        harnesses: fuzzed.stats.clone(),
     }
 }
 
-fn module_input(engine: &str, path: &Path, text: &str) -> anyhow::Result<ModuleInput> {
-    let module = parse_test_module(text)
-        .map_err(|err| anyhow::anyhow!("internal: the fuzz module does not read back: {err}"))?;
-    Ok(ModuleInput {
-        engine: engine.to_owned(),
-        module,
-        source: Some(path.display().to_string()),
-    })
+/// `tests` written as the run directory's `file`, and read back for the scratch run.
+fn write_module(
+    rebuild: &Rebuild,
+    file: &str,
+    preamble: &str,
+    tests: &[EmittedTest],
+) -> anyhow::Result<ModuleInput> {
+    let path = rebuild.run_dir.join(file);
+    let text = module_text(&json!({"engine": "fuzz"}), preamble, tests);
+    write_atomically(&path, &text)?;
+    module_input("fuzz", &path, &text)
 }
 
 /// The regression test of `crash`: the harness's template with the crash's arguments.
@@ -370,7 +402,7 @@ fn crash_test(target: &FuzzTarget, crash: &Crash, n: usize) -> Result<GeneratedT
 struct Said {
     crashes: Vec<Crash>,
     corpus: Vec<Vec<u8>>,
-    stats: HarnessStats,
+    stats: HarnessReport,
     /// The last heartbeat: inputs run by then.
     heartbeat: u64,
     /// The arguments of the last input a replay said it was trying.

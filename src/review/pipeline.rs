@@ -29,18 +29,18 @@ use crate::review::findings::{
     add_reproduce, collapse_duplicates, earlier_finding_ids, mark_status, review_document, run_id,
 };
 use crate::review::follow_up::{
-    ModelStep, Rebuild, cover_rounds, import_round, offer_fixes, rename_apart, repair_rounds,
+    ModelStep, Rebuild, cover_rounds, import_round, module_input, offer_fixes, rename_apart,
+    repair_rounds,
 };
 use crate::review::reports::{LedgerFacts, ledger_row, write_logs, write_reports};
 use crate::review::scope::{Scope, scope};
 use crate::scratch::probes::ProbeSummary;
-use crate::scratch::{ModuleInput, RunOptions, RunReport};
+use crate::scratch::{RunOptions, RunReport};
 use crate::setup::llm::{Features, Session, cost_text, write_transcripts};
 use crate::setup::runner::{Stopped, run_or_stop, runner_options};
 use crate::spec::link::item_targets;
 use crate::spec::model::Spec;
 use crate::spec::score::score;
-use crate::testfile::parse_test_module;
 use crate::workspace::Workspace;
 
 /// What a review runs with: the flags, the crate, and where to say what happens.
@@ -229,7 +229,6 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         spend.add(covered.made.usage, covered.cost, covered.made.transcripts);
     }
     // The fuzz stage: the harnesses, then each crash confirmed as a test of its own.
-    let mut fuzzed = None;
     if args.fuzz_only && ran.outcome.is_none() && !generated.fuzz.is_empty() {
         // Nothing ran before it: its own run is the review's.
         ran.outcome = Some(Ok(crate::scratch::RunReport {
@@ -237,55 +236,20 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             ..Default::default()
         }));
     }
-    if args.fuzz_runs > 0 && generated.fuzz.is_empty() && !scope.nothing {
-        r.progress.line(
-            "no fuzz stage: no function in scope has a harness (it needs arguments the engine \
-             can build, at least one an input can change, and a panic that would be a finding: \
-             a private function needs --private)",
-        );
-    }
-    if let Some(Ok(report)) = ran.outcome.as_mut()
-        && args.fuzz_runs > 0
-        && !generated.fuzz.is_empty()
-        && !crate::interrupt::interrupted()
-    {
-        match report.probes.as_ref().and_then(|p| p.disabled.clone()) {
-            _ if report.probes.is_none() => r
-                .progress
-                .line("no fuzz stage: it is guided by the site probes, and this run has none"),
-            Some(why) => r.progress.line(&format!(
-                "no fuzz stage: the site probes were taken out ({why})"
-            )),
-            None => {
-                let settings = crate::review::fuzz::FuzzSettings {
-                    runs: args.fuzz_runs,
-                    ms_per_function: args
-                        .fuzz_ms
-                        .unwrap_or(crate::review::fuzz::REVIEW_MS_PER_FUNCTION),
-                    seed: args.fuzz_seed,
-                    fresh: args.fuzz_fresh,
-                    guided: !args.fuzz_unguided,
-                };
-                let corpus = workspace.target_directory.join("dualtrack").join("corpus");
-                // A stage that fails is said, and the review goes on with what it has.
-                match crate::review::fuzz::fuzz(
-                    &rebuild,
-                    (&generated.fuzz, &generated.fuzz_preamble),
-                    settings,
-                    &corpus,
-                ) {
-                    Ok(found) => {
-                        crate::review::fuzz::merge(report, &found);
-                        fuzzed = Some((found, settings));
-                    }
-                    Err(err) if err.is::<crate::error::Interrupted>() => return Err(err),
-                    Err(err) => r.progress.line(&format!(
-                        "warning: the fuzz stage stopped ({err:#}); the review goes on without it"
-                    )),
-                }
-            }
-        }
-    }
+    let fuzzed = if scope.nothing {
+        None
+    } else {
+        let report = match ran.outcome.as_mut() {
+            Some(Ok(report)) => Some(report),
+            _ => None,
+        };
+        crate::review::fuzz::stage(
+            &rebuild,
+            args,
+            (&generated.fuzz, &generated.fuzz_preamble),
+            report,
+        )?
+    };
     // For each function a test breaks, the model may propose a fix: offered once it passes
     // the failing tests and the crate's own in the scratch copy.
     let mut fixes = Vec::new();
@@ -597,17 +561,6 @@ fn generate(
         generate_ms,
         fuzz,
         fuzz_preamble,
-    })
-}
-
-/// A module the run directory holds, as the scratch run takes it.
-fn module_input(engine: &str, path: &Path, text: &str) -> anyhow::Result<ModuleInput> {
-    let module = parse_test_module(text)
-        .map_err(|err| anyhow::anyhow!("internal: generated module does not read back: {err}"))?;
-    Ok(ModuleInput {
-        engine: engine.to_owned(),
-        module,
-        source: Some(path.display().to_string()),
     })
 }
 

@@ -86,7 +86,6 @@ pub fn generate(
     // Each function's candidates are ranked as soon as they are made and only its best
     // `max_per_fn` kept: memory follows the tests, not the candidates.
     let mut candidate_count = 0;
-    let mut harnessed: HashSet<usize> = HashSet::new();
     let mut harnesses: Vec<(Box<cases::harness::Harness>, String)> = Vec::new();
     let mut callable = 0;
     let mut reached_only = 0;
@@ -178,20 +177,23 @@ pub fn generate(
         }
         per_function[position].extend(reaching);
         let mut made = std::mem::take(&mut per_function[position]);
-        // The fuzz harness: the function's own, else its first public entry's.
-        for candidate in &mut made {
-            if let Some(harness) = candidate.harness.take()
-                && !harnessed.contains(&position)
-            {
-                harnessed.insert(position);
-                let module = entry_modules
-                    .get(&harness.function)
-                    .unwrap_or(&function.module)
-                    .clone();
-                harnesses.push((harness, module));
+        // The fuzz harness rides with the candidates, and is no test: the function's own,
+        // else its first public entry's.
+        let mut harness = None;
+        made.retain_mut(|candidate| match candidate.harness.take() {
+            Some(made) => {
+                harness.get_or_insert(made);
+                false
             }
+            None => true,
+        });
+        if let Some(harness) = harness {
+            let module = entry_modules
+                .get(&harness.function)
+                .unwrap_or(&function.module)
+                .clone();
+            harnesses.push((harness, module));
         }
-        made.retain(|candidate| !candidate.body.is_empty());
         candidate_count += made.len();
         callable += usize::from(!made.is_empty() || !reached.is_empty());
         let ranked = select::rank(made, options.max_per_fn);
