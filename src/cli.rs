@@ -1077,16 +1077,8 @@ pub enum ScoreFormat {
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
-        Ok(value)
-    } else {
-        Err(format!(
-            "{text} is not a number of seconds from 0 (exclusive) to 86400"
-        ))
-    }
+    // Seconds, as before, or a duration with its unit as `--time-budget` takes it (`90s`).
+    parse_budget(text).map(|d| d.as_secs_f64())
 }
 
 /// `90s`, `10m`, `1h`, or a plain number of seconds; more than zero, at most a day.

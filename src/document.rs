@@ -95,6 +95,12 @@ pub struct HarnessReport {
     pub new: u64,
     /// Distinct crashes it found, before confirmation.
     pub crashes: u64,
+    /// The first crash: the input's number (1 for the first input run) and the time since
+    /// the harness started; absent when it found none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_crash_run: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_crash_ms: Option<u64>,
     /// Sites of the crate its inputs reached, the function's callees' too.
     pub sites_reached: usize,
     /// How the harness's process ended: `passed`, or what stopped it.

@@ -32,6 +32,7 @@ pub fn run(global: &GlobalArgs, args: &RunTestsArgs) -> anyhow::Result<ExitCode>
             engine,
             module,
             source: Some(path.display().to_string()),
+            settings: None,
         });
     }
     if !args.tests.is_empty() {

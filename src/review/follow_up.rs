@@ -467,6 +467,7 @@ pub fn module_input(engine: &str, path: &Path, text: &str) -> anyhow::Result<Mod
         engine: engine.to_owned(),
         module,
         source: Some(path.display().to_string()),
+        settings: None,
     })
 }
 
@@ -667,6 +668,7 @@ fn verify_fix(
         engine: "fix".to_owned(),
         module,
         source: None,
+        settings: None,
     }];
     match crate::scratch::run_modules(
         step.rebuild.workspace,

@@ -4,7 +4,7 @@
 //! then is a finding like any other.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,7 +16,7 @@ use crate::generate::{FuzzTarget, GeneratedTest};
 use crate::output::write_atomically;
 use crate::review::follow_up::{Rebuild, module_input};
 use crate::scratch::execute::Outcome;
-use crate::scratch::{FuzzDirs, ModuleInput, RunReport, TestResult};
+use crate::scratch::{FuzzDirs, ModuleInput, ModuleSettings, RunOptions, RunReport, TestResult};
 
 /// The longest one harness of a review runs, whatever `--fuzz-runs` asks: a slow function
 /// must not hold the review (a `fuzz` run's `--time` replaces it).
@@ -67,16 +67,57 @@ struct Crash {
     args: Vec<String>,
 }
 
-/// The review's fuzz stage over the run `report` (`None` when the run stopped): said and
-/// skipped where it cannot run (no harness, no probes), run as the flags say, and its
-/// confirmed crashes added to the report. A stage that fails is said, and the review goes on
-/// with what it has; only Ctrl-C stops it.
-pub fn stage(
+/// The fuzz stage as the review plans it before its first run: the harnesses' module, built
+/// and run with the engine's tests so that fuzzing costs no build of its own, and how they
+/// run. `None` (said why) when there is nothing to fuzz or no probes to guide it.
+pub struct Plan {
+    pub settings: FuzzSettings,
+    /// The harnesses, as the scratch run takes them.
+    pub module: ModuleInput,
+    corpus: PathBuf,
+}
+
+impl Plan {
+    /// `base` as the harnesses need it: the fuzz stage's environment and saved corpus, and a
+    /// CPU limit past their time (the per-test wall timeout still stops a runaway test).
+    pub fn options(&self, base: &RunOptions) -> RunOptions {
+        let settings = self.settings;
+        let mut options = base.clone();
+        options.limits.cpu_seconds = options
+            .limits
+            .cpu_seconds
+            .max(settings.ms_per_function / 1000 + 40);
+        options.fuzz = Some(FuzzDirs {
+            corpus: (!settings.fresh).then(|| self.corpus.clone()),
+            env: vec![
+                ("DUALTRACK_FUZZ_RUNS".into(), settings.runs.to_string()),
+                (
+                    "DUALTRACK_FUZZ_MS".into(),
+                    settings.ms_per_function.to_string(),
+                ),
+                ("DUALTRACK_FUZZ_SEED".into(), settings.seed.to_string()),
+                ("DUALTRACK_FUZZ_INPUT_MS".into(), INPUT_MS.to_string()),
+                (
+                    "DUALTRACK_FUZZ_GUIDED".into(),
+                    u8::from(settings.guided).to_string(),
+                ),
+            ],
+        });
+        options
+    }
+
+    /// Whether `result` is one of the harnesses' runs.
+    pub fn holds(&self, result: &TestResult) -> bool {
+        result.source.is_some() && result.source == self.module.source
+    }
+}
+
+/// Plan the review's fuzz stage over `targets`, or say why there is none.
+pub fn plan(
     rebuild: &Rebuild,
     args: &crate::cli::ReviewArgs,
     (targets, preamble): (&[FuzzTarget], &str),
-    report: Option<&mut RunReport>,
-) -> anyhow::Result<Option<(Fuzzed, FuzzSettings)>> {
+) -> anyhow::Result<Option<Plan>> {
     if args.fuzz_runs == 0 {
         return Ok(None);
     }
@@ -88,6 +129,73 @@ pub fn stage(
         );
         return Ok(None);
     }
+    if !rebuild.options.probes {
+        rebuild
+            .progress
+            .line("no fuzz stage: it is guided by the site probes, and this run has none");
+        return Ok(None);
+    }
+    let settings = FuzzSettings {
+        runs: args.fuzz_runs,
+        ms_per_function: args.fuzz_ms.unwrap_or(REVIEW_MS_PER_FUNCTION),
+        seed: args.fuzz_seed,
+        fresh: args.fuzz_fresh,
+        guided: !args.fuzz_unguided,
+    };
+    let emitted: Vec<_> = targets.iter().map(|t| t.harness.test.clone()).collect();
+    let module = write_module(
+        rebuild,
+        "dualtrack_fuzz_harnesses.rs",
+        preamble,
+        &emitted,
+        Some(harness_settings(settings)),
+    )?;
+    rebuild.progress.line(&format!(
+        "fuzzing {} ({} each, seed {})",
+        crate::output::plural(targets.len(), "function"),
+        if settings.runs == u64::MAX {
+            format!("{:.0} s", settings.ms_per_function as f64 / 1000.0)
+        } else {
+            format!("{} inputs", settings.runs)
+        },
+        settings.seed
+    ));
+    Ok(Some(Plan {
+        settings,
+        module,
+        corpus: rebuild
+            .workspace
+            .target_directory
+            .join("dualtrack")
+            .join("corpus"),
+    }))
+}
+
+/// How a harness runs: for its time and a margin, its lines kept, never again.
+fn harness_settings(settings: FuzzSettings) -> ModuleSettings {
+    ModuleSettings {
+        timeout: Duration::from_millis(settings.ms_per_function) + Duration::from_secs(30),
+        // Its lines: the corpus it kept, its crashes, its counts.
+        output_cap: 8 << 20,
+        reruns: 0,
+        needs_probes: true,
+    }
+}
+
+/// The review's fuzz stage over the run `report` (`None` when the run stopped): `harnessed`
+/// holds the harnesses' runs when they ran with the engine's tests, else they run now. A
+/// crash is confirmed as a test and added to the report. A stage that fails is said, and the
+/// review goes on with what it has; only Ctrl-C stops it.
+pub fn stage(
+    rebuild: &Rebuild,
+    plan: Option<&Plan>,
+    (targets, preamble): (&[FuzzTarget], &str),
+    harnessed: Option<RunReport>,
+    report: Option<&mut RunReport>,
+) -> anyhow::Result<Option<(Fuzzed, FuzzSettings)>> {
+    let Some(plan) = plan else {
+        return Ok(None);
+    };
     let Some(report) = report.filter(|_| !crate::interrupt::interrupted()) else {
         return Ok(None);
     };
@@ -106,22 +214,10 @@ pub fn stage(
         }
         Some(None) => {}
     }
-    let settings = FuzzSettings {
-        runs: args.fuzz_runs,
-        ms_per_function: args.fuzz_ms.unwrap_or(REVIEW_MS_PER_FUNCTION),
-        seed: args.fuzz_seed,
-        fresh: args.fuzz_fresh,
-        guided: !args.fuzz_unguided,
-    };
-    let corpus = rebuild
-        .workspace
-        .target_directory
-        .join("dualtrack")
-        .join("corpus");
-    match fuzz(rebuild, (targets, preamble), settings, &corpus) {
+    match fuzz(rebuild, (targets, preamble), plan, harnessed) {
         Ok(found) => {
             merge(report, &found);
-            Ok(Some((found, settings)))
+            Ok(Some((found, plan.settings)))
         }
         Err(err) if err.is::<crate::error::Interrupted>() => Err(err),
         Err(err) => {
@@ -133,14 +229,16 @@ pub fn stage(
     }
 }
 
-/// Run `targets`' harnesses, then their crashes as tests; `corpus` is the saved corpus
-/// (`<target-dir>/dualtrack/corpus`), updated with what the run kept unless `fresh`.
+/// Read `targets`' harness runs (`harnessed`, or run now), then run their crashes as tests;
+/// the saved corpus is updated with what the run kept unless the plan is fresh.
 pub fn fuzz(
     rebuild: &Rebuild,
     (targets, preamble): (&[FuzzTarget], &str),
-    settings: FuzzSettings,
-    corpus: &Path,
+    plan: &Plan,
+    harnessed: Option<RunReport>,
 ) -> anyhow::Result<Fuzzed> {
+    let settings = plan.settings;
+    let corpus = plan.corpus.as_path();
     let mut fuzzed = Fuzzed {
         seed: settings.seed,
         runs: settings.runs,
@@ -149,48 +247,22 @@ pub fn fuzz(
     if targets.is_empty() || settings.runs == 0 {
         return Ok(fuzzed);
     }
-    let emitted: Vec<_> = targets.iter().map(|t| t.harness.test.clone()).collect();
-    let module = write_module(rebuild, "dualtrack_fuzz_harnesses.rs", preamble, &emitted)?;
-    let mut options = rebuild.options.clone();
-    options.reruns = 0;
-    // Its lines: the corpus it kept, its crashes, its counts.
-    options.output_cap = options.output_cap.max(8 << 20);
-    options.timeout = Duration::from_millis(settings.ms_per_function) + Duration::from_secs(30);
-    options.limits.cpu_seconds = options
-        .limits
-        .cpu_seconds
-        .max(options.timeout.as_secs() + 10);
-    options.fuzz = Some(FuzzDirs {
-        corpus: (!settings.fresh).then(|| corpus.to_path_buf()),
-        env: vec![
-            ("DUALTRACK_FUZZ_RUNS".into(), settings.runs.to_string()),
-            (
-                "DUALTRACK_FUZZ_MS".into(),
-                settings.ms_per_function.to_string(),
-            ),
-            ("DUALTRACK_FUZZ_SEED".into(), settings.seed.to_string()),
-            ("DUALTRACK_FUZZ_INPUT_MS".into(), INPUT_MS.to_string()),
-            (
-                "DUALTRACK_FUZZ_GUIDED".into(),
-                u8::from(settings.guided).to_string(),
-            ),
-        ],
-    });
-    rebuild.progress.line(&format!(
-        "fuzzing {} ({} each, seed {})",
-        crate::output::plural(targets.len(), "function"),
-        if settings.runs == u64::MAX {
-            format!("{:.0} s", settings.ms_per_function as f64 / 1000.0)
-        } else {
-            format!("{} inputs", settings.runs)
-        },
-        settings.seed
-    ));
-    let Ok(report) =
-        crate::setup::runner::run_or_stop(rebuild.workspace, rebuild.full, &[module], &options)?
-    else {
-        fuzzed.stopped = true;
-        return Ok(fuzzed);
+    let options = plan.options(rebuild.options);
+    let report = match harnessed {
+        Some(report) => report,
+        None => {
+            let ran = crate::setup::runner::run_or_stop(
+                rebuild.workspace,
+                rebuild.full,
+                std::slice::from_ref(&plan.module),
+                &options,
+            )?;
+            let Ok(report) = ran else {
+                fuzzed.stopped = true;
+                return Ok(fuzzed);
+            };
+            report
+        }
     };
     fuzzed.stopped = report.interrupted;
     // The harnesses count on the probes' runtime: a run that had to take the probes out ran
@@ -244,8 +316,13 @@ pub fn fuzz(
                 "{}: {}; replaying from input {} to find the input",
                 target.template.function, r.message, said.heartbeat
             ));
-            if let Some(args) = replay(rebuild, target, &options, preamble, said.heartbeat.max(1))?
-            {
+            if let Some(args) = replay(
+                rebuild,
+                target,
+                (&options, settings),
+                preamble,
+                said.heartbeat.max(1),
+            )? {
                 crashes.push(Crash {
                     kind: "crash".into(),
                     at: r.message.clone(),
@@ -285,7 +362,7 @@ pub fn fuzz(
     // Confirmed only as the regression test the user would keep: the normal runner, its
     // timeout, its sandbox.
     let emitted: Vec<_> = crash_tests.iter().map(|t| t.test.clone()).collect();
-    let module = write_module(rebuild, "dualtrack_fuzz.rs", preamble, &emitted)?;
+    let module = write_module(rebuild, "dualtrack_fuzz.rs", preamble, &emitted, None)?;
     let Ok(confirmed) = crate::setup::runner::run_or_stop(
         rebuild.workspace,
         rebuild.full,
@@ -314,7 +391,7 @@ pub fn fuzz(
 fn replay(
     rebuild: &Rebuild,
     target: &FuzzTarget,
-    options: &crate::scratch::RunOptions,
+    (options, settings): (&RunOptions, FuzzSettings),
     preamble: &str,
     from: u64,
 ) -> anyhow::Result<Option<Vec<String>>> {
@@ -323,6 +400,7 @@ fn replay(
         "dualtrack_fuzz_replay.rs",
         preamble,
         std::slice::from_ref(&target.harness.test),
+        Some(harness_settings(settings)),
     )?;
     let mut options = options.clone();
     if let Some(fuzz) = options.fuzz.as_mut() {
@@ -366,11 +444,14 @@ fn write_module(
     file: &str,
     preamble: &str,
     tests: &[EmittedTest],
+    settings: Option<ModuleSettings>,
 ) -> anyhow::Result<ModuleInput> {
     let path = rebuild.run_dir.join(file);
     let text = module_text(&json!({"engine": "fuzz"}), preamble, tests);
     write_atomically(&path, &text)?;
-    module_input("fuzz", &path, &text)
+    let mut module = module_input("fuzz", &path, &text)?;
+    module.settings = settings;
+    Ok(module)
 }
 
 /// The regression test of `crash`: the harness's template with the crash's arguments.
@@ -446,6 +527,13 @@ fn said(output: &str, name: &str) -> Said {
                         "saved" => out.stats.saved = value,
                         "new" => out.stats.new = value,
                         "crashes" => out.stats.crashes = value,
+                        "first_crash_run" => {
+                            out.stats.first_crash_run = (value > 0).then_some(value)
+                        }
+                        "first_crash_ms" => {
+                            out.stats.first_crash_ms =
+                                out.stats.first_crash_run.is_some().then_some(value)
+                        }
                         _ => {}
                     }
                 }

@@ -203,11 +203,21 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
         spent,
         rebuild,
     };
+    // The fuzz stage's harnesses are built and run with the engine's tests: no build of
+    // their own.
+    let fuzz_plan = if scope.nothing {
+        None
+    } else {
+        crate::review::fuzz::plan(&rebuild, args, (&generated.fuzz, &generated.fuzz_preamble))?
+    };
     let mut ran = run(
         r,
         &scope,
         generated.offline_pass,
-        generated.has_tests.then_some(&generated.module),
+        (
+            generated.has_tests.then_some(&generated.module),
+            fuzz_plan.as_ref(),
+        ),
         &options,
         |report| match &session {
             Some(session) => {
@@ -236,17 +246,16 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
             ..Default::default()
         }));
     }
-    let fuzzed = if scope.nothing {
-        None
-    } else {
+    let fuzzed = {
         let report = match ran.outcome.as_mut() {
             Some(Ok(report)) => Some(report),
             _ => None,
         };
         crate::review::fuzz::stage(
             &rebuild,
-            args,
+            fuzz_plan.as_ref(),
             (&generated.fuzz, &generated.fuzz_preamble),
+            ran.harnessed.take(),
             report,
         )?
     };
@@ -570,6 +579,8 @@ struct Ran {
     /// nothing to run.
     outcome: Option<Result<RunReport, Stopped>>,
     facts: RunFacts,
+    /// The fuzz harnesses' runs, when they ran with the engine's tests.
+    harnessed: Option<RunReport>,
 }
 
 /// For the ledger: tests the engines' first builds dropped, and repair rounds asked.
@@ -585,11 +596,15 @@ fn run(
     r: &Review,
     scope: &Scope,
     offline_pass: Option<Result<RunReport, Stopped>>,
-    module: Option<&(PathBuf, String)>,
+    (module, fuzz): (
+        Option<&(PathBuf, String)>,
+        Option<&crate::review::fuzz::Plan>,
+    ),
     options: &RunOptions,
     mut repair: impl FnMut(&mut RunReport) -> anyhow::Result<u64>,
 ) -> anyhow::Result<Ran> {
     let mut facts = RunFacts::default();
+    let mut harnessed = None;
     let outcome = match (offline_pass, module) {
         (Some(Err(stop)), _) => Some(Err(stop)),
         // Nothing to test because files do not parse: whether the crate builds still decides
@@ -602,10 +617,31 @@ fn run(
         }
         (earlier, None) => earlier,
         (earlier, Some((path, text))) => {
-            let modules = [module_input(r.args.engine.name(), path, text)?];
-            match run_or_stop(r.workspace, &scope.full, &modules, options)? {
+            let mut modules = vec![module_input(r.args.engine.name(), path, text)?];
+            let fuzz_options = fuzz.map(|plan| {
+                modules.push(plan.module.clone());
+                plan.options(options)
+            });
+            match run_or_stop(
+                r.workspace,
+                &scope.full,
+                &modules,
+                fuzz_options.as_ref().unwrap_or(options),
+            )? {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
+                    if let Some(plan) = fuzz {
+                        let (harnesses, tests) = std::mem::take(&mut report.results)
+                            .into_iter()
+                            .partition(|result| plan.holds(result));
+                        report.results = tests;
+                        harnessed = Some(RunReport {
+                            results: harnesses,
+                            interrupted: report.interrupted,
+                            probes: report.probes.clone(),
+                            ..RunReport::default()
+                        });
+                    }
                     facts.first_pass_dropped += dropped(&report);
                     facts.repair_rounds = repair(&mut report)?;
                     if let Some(Ok(earlier)) = earlier {
@@ -621,7 +657,11 @@ fn run(
             }
         }
     };
-    Ok(Ran { outcome, facts })
+    Ok(Ran {
+        outcome,
+        facts,
+        harnessed,
+    })
 }
 
 /// The review document of a run and its logs, with the module each test came from (for rerun

@@ -239,9 +239,12 @@ pub const DRIVER: &str = r####"
             0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, u64::MAX, u64::MAX - 1,
         ];
 
+        // Separators and brackets any text format has; and characters of 2, 3 and 4 bytes,
+        // for code that slices text at a byte count (`&s[..3]` inside a `é` panics).
         const COMMON: &[&[u8]] = &[
             b" ", b"\n", b"\t", b",", b";", b"=", b":", b".", b"-", b"+", b"0", b"1", b"9",
             b"\"", b"'", b"(", b")", b"[", b"]", b"{", b"}", b"\\", b"/", b"%", b"&", b"\0",
+            "\u{e9}".as_bytes(), "\u{20ac}".as_bytes(), "\u{1f980}".as_bytes(),
         ];
 
         fn mutate(rng: &mut Rng, input: &mut Vec<u8>, dict: &[&[u8]], corpus: &[Vec<u8>]) {
@@ -329,9 +332,16 @@ pub const DRIVER: &str = r####"
                         let _ = input.drain(at..at + n);
                     }
                     7 => {
+                        // A run of one byte: zero, any, or one of the input's own (a run of
+                        // digits is a long number of the input's language).
                         let at = rng.below(len + 1);
-                        let n = 1 + rng.below(8);
-                        let fill = if rng.below(2) == 0 { rng.next() as u8 } else { 0 };
+                        let most = if rng.below(4) == 0 { 32 } else { 8 };
+                        let n = 1 + rng.below(most);
+                        let fill = match rng.below(3) {
+                            0 => rng.next() as u8,
+                            1 if len > 0 => input[rng.below(len)],
+                            _ => 0,
+                        };
                         for _ in 0..n {
                             input.insert(at, fill);
                         }
@@ -602,6 +612,8 @@ pub const DRIVER: &str = r####"
             let mut crashes: Vec<(String, String)> = Vec::new();
             let mut executed: u64 = 0;
             let mut new_inputs = 0usize;
+            // The input count and time of the first crash: how long finding it took.
+            let first_crash = ::std::cell::Cell::new((0u64, 0u64));
             // A run that killed its process (an abort, a stack overflow) is run again with the
             // same seed, saying each input from the last heartbeat before the end on: the
             // last one said is the one that did it.
@@ -622,6 +634,9 @@ pub const DRIVER: &str = r####"
                 if let Some(panic) = panicked {
                     let k = key(&panic);
                     if !crashes.contains(&k) {
+                        if crashes.is_empty() {
+                            first_crash.set((index, start.elapsed().as_millis() as u64));
+                        }
                         crashes.push(k);
                         let small = minimize(call, &data, &panic, start);
                         let last = exec(call, &small, start).unwrap_or(panic);
@@ -672,6 +687,8 @@ pub const DRIVER: &str = r####"
                 ("sites", reached as u64),
                 ("seed", seed),
                 ("crashes", crashes.len() as u64),
+                ("first_crash_run", first_crash.get().0),
+                ("first_crash_ms", first_crash.get().1),
             ];
             let texts: Vec<String> = numbers.iter().map(|(k, v)| ::std::format!("{}={}", k, v)).collect();
             let fields: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();

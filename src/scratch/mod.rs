@@ -162,6 +162,19 @@ pub struct ModuleInput {
     pub module: TestModule,
     /// The file the module was read from, to point at a failing assertion's own line.
     pub source: Option<String>,
+    /// How its tests run where that differs from the run's options; `None`: as they say.
+    pub settings: Option<ModuleSettings>,
+}
+
+/// How the tests of one module run, beside the others of the same build: the fuzz stage's
+/// harnesses run longer, say more, are not rerun, and need the site probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleSettings {
+    pub timeout: Duration,
+    pub output_cap: usize,
+    pub reruns: u32,
+    /// Its tests call the probes' runtime: without probes they are dropped, not built.
+    pub needs_probes: bool,
 }
 
 /// How one generated test came out.
@@ -259,6 +272,7 @@ struct Pending<'a> {
     case: &'a TestCase,
     preamble: &'a str,
     function: Option<&'a Function>,
+    settings: Option<ModuleSettings>,
 }
 
 /// Inject `modules` into a fresh copy of the workspace, build, and run every test alone.
@@ -393,6 +407,22 @@ fn run_in_area(
         baseline(&builder, &mut sources, probes.as_mut(), &mut report)?;
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
     }
+    // Tests that call the probes' runtime cannot build without it: dropped now, not found
+    // out by a failed build.
+    let no_probes = match &probes {
+        None => Some("the run has no site probes".to_owned()),
+        Some(plan) => plan
+            .disabled
+            .as_ref()
+            .map(|why| format!("the site probes were taken out ({why})")),
+    };
+    if let Some(why) = no_probes {
+        for (test, slot) in pending.iter().zip(results.iter_mut()) {
+            if slot.is_none() && test.settings.is_some_and(|s| s.needs_probes) {
+                *slot = Some(result(test, Outcome::Dropped, why.clone()));
+            }
+        }
+    }
     let build_start = Instant::now();
     let built = build_rounds(
         &builder,
@@ -451,6 +481,7 @@ fn pending_tests<'a>(
                 case,
                 preamble: &input.module.preamble,
                 function: by_path.get(case.meta.function.as_str()).copied(),
+                settings: input.settings,
             })
         })
         .collect();

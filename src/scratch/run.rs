@@ -109,8 +109,8 @@ pub(super) fn run_placed(
             &full_name,
             &package_dir,
             env,
-            options.timeout,
-            options.output_cap,
+            test.settings.map_or(options.timeout, |s| s.timeout),
+            test.settings.map_or(options.output_cap, |s| s.output_cap),
         )
         .map(|execution| {
             let (kind, location) =
@@ -131,7 +131,7 @@ pub(super) fn run_placed(
         }
     };
     let failing = |kind: Outcome| matches!(kind, Outcome::Failed | Outcome::Panicked);
-    let mut reruns = options.reruns;
+    let mut reruns = test.settings.map_or(options.reruns, |s| s.reruns);
     if failing(kind) && location.is_none() {
         if let Ok((traced, traced_kind, traced_location)) = run(true) {
             if traced_kind != kind {

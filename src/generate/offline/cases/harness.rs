@@ -79,13 +79,14 @@ pub(super) fn harness(
     }) {
         return None;
     }
-    let last = plans.len().checked_sub(1);
     let is_size = |n: usize| sizes.contains(&params[n].0);
+    let last = tail_argument(&plans, &is_size);
     let var = |n: usize| format!("__a{n}");
     let mut decode = String::new();
-    let mut shown = Vec::new();
-    let mut arg_codes = Vec::new();
-    for (n, plan) in plans.iter().enumerate() {
+    let mut shown = vec![String::new(); plans.len()];
+    let mut arg_codes = vec![String::new(); plans.len()];
+    for n in decode_order(plans.len(), last) {
+        let plan = &plans[n];
         let tail = Some(n) == last;
         match plan {
             Plan::Decoded(model) => {
@@ -99,8 +100,8 @@ pub(super) fn harness(
                     var(n),
                     decoder(model, is_size(n), tail, 0)
                 ));
-                arg_codes.push(passed(model, &var(n)));
-                shown.push(shown_arg(model, &var(n)));
+                arg_codes[n] = passed(model, &var(n));
+                shown[n] = shown_arg(model, &var(n));
             }
             Plan::Chosen(codes) => {
                 let arms: String = codes
@@ -120,12 +121,9 @@ pub(super) fn harness(
                     codes.len(),
                     var(n)
                 ));
-                arg_codes.push(var(n));
+                arg_codes[n] = var(n);
                 let names: Vec<String> = codes.iter().map(|c| format!("{c:?}")).collect();
-                shown.push(format!(
-                    "std::string::String::from([{}][__c{n}])",
-                    names.join(", ")
-                ));
+                shown[n] = format!("std::string::String::from([{}][__c{n}])", names.join(", "));
             }
         }
     }
@@ -181,6 +179,27 @@ pub(super) fn harness(
         template,
         function: shape.function.path.clone(),
     })
+}
+
+/// The argument that takes the rest of the input: the last one whose reading changes when it
+/// is last (a string, bytes, a collection). It is read after the others, so that a mutation
+/// that lengthens it (a run of digits, a token) does not shift the fixed-size arguments
+/// behind it, nor need a length byte to agree.
+fn tail_argument(plans: &[Plan], is_size: &dyn Fn(usize) -> bool) -> Option<usize> {
+    (0..plans.len())
+        .rev()
+        .find(|&n| match &plans[n] {
+            Plan::Decoded(model) => {
+                decoder(model, is_size(n), true, 0) != decoder(model, is_size(n), false, 0)
+            }
+            Plan::Chosen(_) => false,
+        })
+        .or_else(|| plans.len().checked_sub(1))
+}
+
+/// The order arguments are read in: as declared, the tail argument last.
+fn decode_order(count: usize, tail: Option<usize>) -> impl Iterator<Item = usize> {
+    (0..count).filter(move |&n| Some(n) != tail).chain(tail)
 }
 
 /// Whether the function takes the decoded value by `&mut`.
@@ -372,11 +391,12 @@ fn seed_code(
         .max()
         .unwrap_or(0)
         .min(MAX_SEEDS);
-    let last = plans.len().checked_sub(1);
+    let last = tail_argument(plans, &|n| sizes.contains(&params[n].0));
     let mut out = String::new();
     for row in 0..rows {
         out.push_str("__s.next();\n");
-        for (n, plan) in plans.iter().enumerate() {
+        for n in decode_order(plans.len(), last) {
+            let plan = &plans[n];
             let tail = Some(n) == last;
             let chosen = &values[n][row % values[n].len()];
             match plan {
