@@ -718,6 +718,10 @@ pub struct ModelArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// The agent CLI for --engine codex or claude (default: `codex` or `claude` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub agent_bin: Option<PathBuf>,
+
     /// Deprecated spelling of --max-per-fn (kept for one release, with a warning)
     #[arg(long = "tests-per-fn", value_name = "N", hide = true, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub deprecated_tests_per_fn: Option<u32>,

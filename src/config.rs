@@ -165,7 +165,8 @@ pub const TEMPLATE: &str = r#"# cargo-dualtrack configuration (written by `cargo
 # never_send = ["src/secret/**"]
 
 # The engine and model when the command line names none: offline (the default, no key),
-# openai, openai-chat, anthropic, openai-compatible (with base_url).
+# openai, openai-chat, anthropic, openai-compatible (with base_url), or codex and claude
+# (the Codex CLI or Claude Code you are signed in to, no key).
 # engine = "offline"
 # model = "gpt-5.1-codex"
 # base_url = "http://localhost:11434/v1"    # openai-compatible only

@@ -62,7 +62,26 @@ pub struct ReviewDocument {
     /// What the fuzz stage ran and found; absent when it did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuzz: Option<FuzzReport>,
+    /// What a model engine did besides the tests that ran: the tests it wrote that were
+    /// refused, and each repair round; absent for the offline engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelAccount>,
 }
+
+/// What a model engine did besides the tests that ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ModelAccount {
+    /// Tests the model wrote that never ran: refused before any build (they spawn a process,
+    /// read the environment, include a file, ...), with why.
+    pub refused: Vec<RefusedTest>,
+    /// Each test that did not compile and went back to the model, with the compiler's errors
+    /// sent, and how it came back.
+    pub repairs: Vec<RepairRecord>,
+}
+
+// What a model engine did is the engine's to say: its records are the document's.
+pub use crate::generate::llm::engine::{RefusedTest, RepairRecord};
 
 /// The fuzz stage of a review: its seed, its runs, and what each harness did. The crashes it
 /// confirmed are among `tests` (category `fuzz`) and `findings`.

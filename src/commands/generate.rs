@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: &GenerateArgs) -> anyhow::Result<ExitCode>
                     made.usage.cached_input_tokens,
                     made.usage.output_tokens,
                     made.transcripts.len(),
-                    cost_text(cost)
+                    cost_text(cost, args.engine.name())
                 );
             }
             if let Some(dir) = &args.model.transcripts {

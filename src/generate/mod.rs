@@ -24,6 +24,10 @@ pub enum Engine {
     Anthropic,
     /// A local server speaking Chat Completions: Ollama, vLLM, llama.cpp (--base-url, --model)
     OpenaiCompatible,
+    /// Codex CLI you are signed in to (`codex exec`; no API key)
+    Codex,
+    /// Claude Code you are signed in to (`claude -p`; no API key)
+    Claude,
 }
 
 impl Engine {
@@ -34,6 +38,8 @@ impl Engine {
             Engine::OpenaiChat => "openai-chat",
             Engine::Anthropic => "anthropic",
             Engine::OpenaiCompatible => "openai-compatible",
+            Engine::Codex => "codex",
+            Engine::Claude => "claude",
         }
     }
 
@@ -46,6 +52,8 @@ impl Engine {
             Engine::OpenaiChat => Some(Provider::OpenAiChat),
             Engine::Anthropic => Some(Provider::Anthropic),
             Engine::OpenaiCompatible => Some(Provider::OpenAiCompatible),
+            Engine::Codex => Some(Provider::Codex),
+            Engine::Claude => Some(Provider::Claude),
         }
     }
 }

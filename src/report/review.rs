@@ -485,7 +485,7 @@ fn usage_line(document: &ReviewDocument) -> Option<String> {
     let usage = &document.usage;
     let cost = match usage.cost_usd {
         Some(cost) => format!("${cost:.4}"),
-        None => "cost unknown (no price for the model)".to_owned(),
+        None => crate::generate::llm::cost::no_cost(&document.engine).to_owned(),
     };
     let mut reasoning = String::new();
     if let Some(tokens) = usage.reasoning_tokens.filter(|&n| n > 0) {
@@ -517,6 +517,7 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
     if let Some(line) = usage_line(document) {
         let _ = writeln!(out, "{line}.\n");
     }
+    out.push_str(&model_sections(document));
     let edges: Vec<_> = document.untested_edges().collect();
     if !edges.is_empty() {
         out.push_str(
@@ -612,6 +613,86 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
                 diff.trim_end().replace("```", "` ` `")
             );
         }
+    }
+    out
+}
+
+/// What a model engine spent per function, the tests of its that were refused, and its repair
+/// rounds, as markdown sections; empty for the offline engine.
+fn model_sections(document: &ReviewDocument) -> String {
+    let mut out = String::new();
+    let cell = |text: &str| {
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(MARKDOWN_CELL)
+            .collect::<String>()
+            .replace('|', "\\|")
+    };
+    let costed: Vec<_> = document
+        .per_function
+        .iter()
+        .filter_map(|row| Some((row, row.usage.as_ref()?)))
+        .collect();
+    if !costed.is_empty() {
+        out.push_str(
+            "### What the model cost, per function\n\n| function | input tokens (cached) | \
+             output tokens | cost |\n|---|---|---|---|\n",
+        );
+        for (row, usage) in costed {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} ({}) | {} | {} |",
+                row.function,
+                usage.input_tokens,
+                usage.cached_input_tokens,
+                usage.output_tokens,
+                usage
+                    .cost_usd
+                    .map_or_else(|| "unknown".to_owned(), |c| format!("${c:.4}"))
+            );
+        }
+        out.push('\n');
+    }
+    let Some(account) = &document.model else {
+        return out;
+    };
+    if !account.refused.is_empty() {
+        out.push_str(
+            "### Model tests refused\n\nWritten by the model, never built: a generated test may \
+             not do these.\n\n| function | test | round | why |\n|---|---|---|---|\n",
+        );
+        for refused in &account.refused {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                refused.function,
+                refused.test,
+                refused.round,
+                cell(&refused.reason)
+            );
+        }
+        out.push('\n');
+    }
+    if !account.repairs.is_empty() {
+        out.push_str(
+            "### Repair rounds\n\nTests that did not compile went back to the model with the \
+             compiler's errors.\n\n| round | function | test | first error sent | came back |\n\
+             |---|---|---|---|---|\n",
+        );
+        for repair in &account.repairs {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | `{}` | {} | {} |",
+                repair.round,
+                repair.function,
+                repair.test,
+                cell(repair.errors.first().map_or("", String::as_str)).replace('`', "'"),
+                repair.outcome
+            );
+        }
+        out.push('\n');
     }
     out
 }
@@ -733,6 +814,48 @@ mod test {
         assert!(
             !human.contains("model:") && !human.contains("cost"),
             "{human}"
+        );
+    }
+
+    #[test]
+    fn report_md_shows_the_cost_per_function_the_refused_tests_and_the_repair_rounds() {
+        let document = json!({
+            "engine": "claude",
+            "findings": [],
+            "usage": {"input_tokens": 2400, "cached_input_tokens": 1500, "output_tokens": 420,
+                      "cost_usd": null},
+            "per_function": [
+                {"function": "c::f", "tests": 2, "passed": 1, "failing": 1, "dropped": 0,
+                 "usage": {"input_tokens": 2400, "cached_input_tokens": 1500,
+                           "output_tokens": 420, "cost_usd": 0.0187}}
+            ],
+            "model": {
+                "refused": [{"function": "c::f", "test": "spawns", "round": "generate",
+                             "reason": "spawns a process (`Command`)"}],
+                "repairs": [{"round": 1, "function": "c::f", "test": "f_of_nothing",
+                             "errors": ["error[E0308]: mismatched types | here"],
+                             "outcome": "compiled (panicked)"}]
+            }
+        });
+        let markdown = render_markdown(&self::document(document));
+        assert!(
+            markdown.contains("| `c::f` | 2400 (1500) | 420 | $0.0187 |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| `c::f` | `spawns` | generate | spawns a process (`Command`) |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains(
+                "| 1 | `c::f` | `f_of_nothing` | error[E0308]: mismatched types \\| here | \
+                 compiled (panicked) |"
+            ),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("no cost reported (billed to the Claude subscription"),
+            "{markdown}"
         );
     }
 

@@ -96,7 +96,7 @@ pub fn add_function_usage(
     transcripts: &[crate::generate::llm::engine::Transcript],
     config: &Config,
 ) {
-    use crate::generate::llm::cost::{cost, price_of};
+    use crate::generate::llm::cost::{cost_of, price_of};
     let mut by_function: std::collections::BTreeMap<
         &str,
         (crate::generate::llm::wire::Usage, Option<f64>),
@@ -109,8 +109,8 @@ pub fn add_function_usage(
         entry.0 += transcript.usage;
         entry.1 = entry
             .1
-            .zip(price)
-            .map(|(sum, price)| sum + cost(&transcript.usage, price));
+            .zip(cost_of(&transcript.usage, price))
+            .map(|(sum, cost)| sum + cost);
     }
     for (function, (usage, cost_usd)) in by_function {
         let usage = Usage::of_model(&usage, cost_usd);

@@ -156,22 +156,63 @@ pub fn repair_rounds(
         ));
         let already = context.spent.unwrap_or(0.0) + spent_cost.unwrap_or(0.0);
         let (made, cost) = context.session.repair(&broken, already)?;
+        let made = made.in_round(&format!("repair {round}"));
         spent_cost = spent_cost.zip(cost).map(|(a, b)| a + b);
         spent.usage += made.usage;
         spent.transcripts.extend(made.transcripts);
+        spent.refused.extend(made.refused);
         rounds += 1;
-        if made.generation.tests.is_empty()
-            || !rerun(
+        let ran = !made.generation.tests.is_empty()
+            && rerun(
                 &context.rebuild,
                 report,
                 &made.generation.tests,
                 &format!("{stage}repair{round}"),
-            )?
-        {
+            )?;
+        spent.repairs.extend(repair_records(
+            round,
+            &broken,
+            &made.generation.tests,
+            ran.then_some(&*report),
+        ));
+        if !ran {
             break;
         }
     }
     Ok((spent, spent_cost, rounds))
+}
+
+/// What round `round` did with each of `broken`: the errors it sent, and how the test came
+/// back in `repaired`, as `report` (after the rerun; `None` when none ran) says it did.
+fn repair_records(
+    round: u32,
+    broken: &[crate::generate::llm::engine::Broken],
+    repaired: &[crate::generate::GeneratedTest],
+    report: Option<&crate::scratch::RunReport>,
+) -> Vec<crate::document::RepairRecord> {
+    use crate::scratch::execute::Outcome;
+    broken
+        .iter()
+        .map(|test| {
+            let answered = repaired
+                .iter()
+                .any(|r| r.test.item.sig.ident == test.name.as_str());
+            let result = report.and_then(|r| r.results.iter().find(|r| r.name == test.name));
+            let outcome = match result {
+                _ if !answered => "not answered".to_owned(),
+                Some(r) if r.outcome == Outcome::Dropped => "still does not compile".to_owned(),
+                Some(r) => format!("compiled ({})", r.outcome.as_str()),
+                None => "not run".to_owned(),
+            };
+            crate::document::RepairRecord {
+                round,
+                function: test.meta.function.clone(),
+                test: test.name.clone(),
+                errors: test.errors.clone(),
+                outcome,
+            }
+        })
+        .collect()
 }
 
 /// Cover rounds, unless `--cover-rounds` or the config says otherwise: after the first run, the
@@ -239,9 +280,11 @@ pub fn cover_rounds(
         let (made, cost) = context
             .session
             .cover(ran, unreached, COVER_TESTS_PER_FN, already)?;
+        let made = made.in_round(&format!("cover {round}"));
         covered.cost = covered.cost.zip(cost).map(|(a, b)| a + b);
         covered.made.usage += made.usage;
         covered.made.transcripts.extend(made.transcripts);
+        covered.made.refused.extend(made.refused);
         let mut tests = made.generation.tests;
         if tests.is_empty() {
             break;
@@ -260,6 +303,8 @@ pub fn cover_rounds(
         covered.cost = covered.cost.zip(repair_cost).map(|(a, b)| a + b);
         covered.made.usage += repaired.usage;
         covered.made.transcripts.extend(repaired.transcripts);
+        covered.made.refused.extend(repaired.refused);
+        covered.made.repairs.extend(repaired.repairs);
         report.results.extend(fresh.results);
         report.build_log.push_str(&fresh.build_log);
         report.interrupted |= fresh.interrupted;

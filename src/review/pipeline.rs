@@ -95,6 +95,8 @@ struct Spend {
     /// `None` when the model's price is unknown.
     cost: Option<f64>,
     transcripts: Vec<Transcript>,
+    /// The tests refused and the repair rounds, for the document.
+    account: crate::document::ModelAccount,
 }
 
 impl Spend {
@@ -110,6 +112,16 @@ impl Spend {
         }
         self.cost = self.cost.zip(cost).map(|(a, b)| a + b);
         self.transcripts.extend(transcripts);
+    }
+
+    /// Keep what a model step refused and repaired.
+    fn keep(
+        &mut self,
+        refused: Vec<crate::document::RefusedTest>,
+        repairs: Vec<crate::document::RepairRecord>,
+    ) {
+        self.account.refused.extend(refused);
+        self.account.repairs.extend(repairs);
     }
 }
 
@@ -224,6 +236,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
                 let (repaired, cost, rounds) =
                     repair_rounds(step(session, spend.cost), report, "")?;
                 spend.add(repaired.usage, cost, repaired.transcripts);
+                spend.keep(repaired.refused, repaired.repairs);
                 Ok(rounds)
             }
             // The offline engine's tests get what rustc says they lack, and no model round.
@@ -237,6 +250,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     if let (Some(session), Some(Ok(report))) = (&session, ran.outcome.as_mut()) {
         let covered = cover_rounds(step(session, spend.cost), report)?;
         spend.add(covered.made.usage, covered.cost, covered.made.transcripts);
+        spend.keep(covered.made.refused, covered.made.repairs);
     }
     // The fuzz stage: the harnesses, then each crash confirmed as a test of its own.
     if args.fuzz_only && ran.outcome.is_none() && !generated.fuzz.is_empty() {
@@ -282,6 +296,7 @@ pub fn review(r: &Review) -> anyhow::Result<Reviewed> {
     add_fixes(&mut document, fixes);
     if let Some(usage) = spend.usage {
         document.usage = Usage::of_model(&usage, spend.cost);
+        document.model = Some(std::mem::take(&mut spend.account));
         write_transcripts(&run_dir.join("transcripts"), &spend.transcripts)?;
         if let Some(dir) = &args.model.transcripts {
             write_transcripts(dir, &spend.transcripts)?;
@@ -502,12 +517,17 @@ fn generate(
                     made.usage.cached_input_tokens,
                     made.usage.output_tokens,
                     made.transcripts.len(),
-                    cost_text(cost)
+                    cost_text(cost, args.engine.name())
                 ));
+                let made = made.in_round("generate");
                 *spend = Spend {
                     usage: Some(made.usage),
                     cost,
                     transcripts: made.transcripts,
+                    account: crate::document::ModelAccount {
+                        refused: made.refused,
+                        repairs: Vec::new(),
+                    },
                 };
                 let mut generation = made.generation;
                 // One name, one test: a rerun command and a fix's check find a test by name.
@@ -930,7 +950,7 @@ mod test {
         let mut spend = Spend {
             usage: Some(usage(10)),
             cost: Some(0.5),
-            transcripts: Vec::new(),
+            ..Spend::default()
         };
         spend.add(usage(5), Some(0.25), Vec::new());
         assert_eq!(spend.usage.map(|u| u.input_tokens), Some(15));

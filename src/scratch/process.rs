@@ -45,12 +45,27 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 /// Run `command` to completion or until `timeout`, capturing at most `cap` bytes of each of
 /// stdout and stderr (the rest is read and dropped, so the child never blocks on a full pipe).
 pub fn run_with_timeout(
+    command: Command,
+    timeout: Duration,
+    cap: usize,
+) -> anyhow::Result<Finished> {
+    run_with_input(command, None, timeout, cap)
+}
+
+/// [`run_with_timeout`], with `input` written to the child's standard input (then closed) on
+/// a thread of its own: a prompt never goes on a command line, where `ps` would show it.
+pub fn run_with_input(
     mut command: Command,
+    input: Option<Vec<u8>>,
     timeout: Duration,
     cap: usize,
 ) -> anyhow::Result<Finished> {
     command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
@@ -62,6 +77,13 @@ pub fn run_with_timeout(
     let mut child = command
         .spawn()
         .with_context(|| format!("failed to start {:?}", command.get_program()))?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // A child that exits without reading all of it closes the pipe: the write fails, and
+        // its exit says why.
+        std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, &input);
+        });
+    }
     let stdout = Capture::start(child.stdout.take(), cap);
     let stderr = Capture::start(child.stderr.take(), cap);
     let status = wait_until(&mut child, start + timeout)?;
@@ -234,6 +256,18 @@ mod test {
         .unwrap();
         assert_eq!(finished.status.unwrap().code(), Some(0));
         assert_eq!(finished.stdout, "early\n");
+    }
+
+    #[test]
+    fn input_reaches_the_child_on_its_standard_input() {
+        let finished = run_with_input(
+            shell("tr a-z A-Z"),
+            Some(b"prompt".to_vec()),
+            Duration::from_secs(10),
+            1024,
+        )
+        .unwrap();
+        assert_eq!(finished.stdout, "PROMPT");
     }
 
     #[test]

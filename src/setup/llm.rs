@@ -11,6 +11,7 @@ use anyhow::Context;
 use crate::cli::ModelArgs;
 use crate::config::Config;
 use crate::error::InputError;
+use crate::generate::llm::agent::AgentBackend;
 use crate::generate::llm::backend::{Backend, ModelBackend, Provider};
 use crate::generate::llm::client::Patience;
 use crate::generate::llm::cost::price_of;
@@ -26,25 +27,37 @@ pub fn model_backend(
     provider: Provider,
     args: &ModelArgs,
     config: &Config,
-) -> anyhow::Result<(Backend, ModelOptions)> {
+) -> anyhow::Result<(Box<dyn ModelBackend>, ModelOptions)> {
     // A dry run sends nothing, so it needs no key.
     let env = |name: &str| {
         std::env::var(name)
             .ok()
             .or_else(|| (args.dry_run && name.ends_with("_API_KEY")).then(|| "dry-run".to_owned()))
     };
-    let backend = Backend::from_env(
-        provider,
-        args.model.as_deref(),
-        args.base_url.as_deref(),
-        &env,
-    )?;
-    let price = price_of(&backend.model, &config.prices);
-    if args.max_cost.is_some() && price.is_none() {
+    let backend: Box<dyn ModelBackend> = match provider.agent() {
+        // A dry run starts no agent: it needs none installed.
+        Some(agent) if args.dry_run => {
+            Box::new(AgentBackend::unchecked(agent, args.model.as_deref()))
+        }
+        Some(agent) => Box::new(AgentBackend::find(
+            agent,
+            args.agent_bin.as_deref(),
+            args.model.as_deref(),
+        )?),
+        None => Box::new(Backend::from_env(
+            provider,
+            args.model.as_deref(),
+            args.base_url.as_deref(),
+            &env,
+        )?),
+    };
+    let price = price_of(backend.model(), &config.prices);
+    // Claude Code says what each request cost; Codex on a subscription says nothing.
+    if args.max_cost.is_some() && price.is_none() && provider != Provider::Claude {
         return Err(InputError::new(format!(
             "--max-cost (or max_cost in dualtrack.toml) needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
              (dollars per million tokens) to dualtrack.toml",
-            backend.model
+            backend.model()
         ))
         .into());
     }
@@ -268,10 +281,10 @@ pub fn dependencies(workspace: &Workspace) -> model_engine::Dependencies {
 }
 
 /// `$0.0123`, or why there is no figure.
-pub fn cost_text(cost: Option<f64>) -> String {
+pub fn cost_text(cost: Option<f64>, engine: &str) -> String {
     match cost {
         Some(cost) => format!("${cost:.4}"),
-        None => "cost unknown (no price for the model: see [prices] in dualtrack.toml)".to_owned(),
+        None => crate::generate::llm::cost::no_cost(engine).to_owned(),
     }
 }
 
@@ -370,7 +383,7 @@ impl Session {
         Ok(Session {
             provider,
             total_timeout: args.total_timeout.map(std::time::Duration::from_secs),
-            backend: Box::new(backend),
+            backend,
             options,
             store,
             prepared,
@@ -395,10 +408,7 @@ impl Session {
             output_tokens: requests.iter().map(|r| r.output_tokens).sum(),
             ..Default::default()
         };
-        let cost = self
-            .options
-            .price
-            .map(|price| crate::generate::llm::cost::cost(&usage, price));
+        let cost = crate::generate::llm::cost::cost_of(&usage, self.options.price);
         let _ = writeln!(
             out,
             "dry run: {} requests to {} ({}), about {} input and {} output tokens, {}; nothing \
@@ -408,7 +418,7 @@ impl Session {
             self.backend.model(),
             usage.input_tokens,
             usage.output_tokens,
-            cost_text(cost)
+            cost_text(cost, self.provider.name())
         );
         out
     }
@@ -449,9 +459,17 @@ impl Session {
                 .flat_map(|s| s.reasons.iter())
                 .find(|reason| reason.starts_with("the model gave no answer"))
         {
+            let check = match self.provider.agent() {
+                Some(agent) => format!(
+                    "check that `{0}` runs and answers on its own (`{0} --version`), or pass \
+                     --agent-bin",
+                    agent.name()
+                ),
+                None => "check --base-url or the provider's base URL variable, and the server"
+                    .to_owned(),
+            };
             return Err(InputError::new(format!(
-                "{} answered for no function ({first}): check --base-url or the provider's base \
-                 URL variable, and the server",
+                "{} answered for no function ({first}): {check}",
                 self.provider.name()
             ))
             .into());
@@ -528,9 +546,7 @@ impl Session {
             options,
         )
         .map_err(fatal_is_input)?;
-        let cost = options
-            .price
-            .map(|price| crate::generate::llm::cost::cost(&made.usage, price));
+        let cost = crate::generate::llm::cost::cost_of(&made.usage, options.price);
         Ok((made, cost))
     }
 

@@ -58,9 +58,11 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
             cached_input_tokens: cache_read,
             output_tokens: count(usage, &["output_tokens"]),
             reasoning_tokens: count(usage, &["output_tokens_details", "reasoning_tokens"]),
+            reported_micro_usd: 0,
         },
         finish,
         id: body["id"].as_str().map(str::to_owned),
+        model: None,
     })
 }
 

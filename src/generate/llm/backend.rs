@@ -108,6 +108,10 @@ pub enum Provider {
     Anthropic,
     /// A local server speaking Chat Completions (Ollama, vLLM, llama.cpp) at `--base-url`.
     OpenAiCompatible,
+    /// Codex CLI (`codex exec`), signed in: no API key.
+    Codex,
+    /// Claude Code (`claude -p`), signed in: no API key.
+    Claude,
 }
 
 impl Provider {
@@ -117,6 +121,17 @@ impl Provider {
             Provider::OpenAiChat => "openai-chat",
             Provider::Anthropic => "anthropic",
             Provider::OpenAiCompatible => "openai-compatible",
+            Provider::Codex => "codex",
+            Provider::Claude => "claude",
+        }
+    }
+
+    /// The agent CLI behind it, for the engines that run one.
+    pub fn agent(self) -> Option<super::agent::Agent> {
+        match self {
+            Provider::Codex => Some(super::agent::Agent::Codex),
+            Provider::Claude => Some(super::agent::Agent::Claude),
+            _ => None,
         }
     }
 
@@ -127,16 +142,17 @@ impl Provider {
             Provider::OpenAi => Some("gpt-5.1-codex"),
             Provider::OpenAiChat => Some("gpt-5.1"),
             Provider::Anthropic => Some("claude-sonnet-4-5"),
-            // A local server serves what it was started with: the user must say.
-            Provider::OpenAiCompatible => None,
+            // A local server serves what it was started with: the user must say. An agent
+            // uses its own default.
+            Provider::OpenAiCompatible | Provider::Codex | Provider::Claude => None,
         }
     }
 
     fn wire(self) -> Box<dyn WireFormat> {
         match self {
-            Provider::OpenAi => Box::new(Responses),
+            Provider::OpenAi | Provider::Codex => Box::new(Responses),
             Provider::OpenAiChat => Box::new(Chat(BudgetField::MaxCompletionTokens)),
-            Provider::Anthropic => Box::new(Messages),
+            Provider::Anthropic | Provider::Claude => Box::new(Messages),
             // Some local servers still read only `max_tokens`.
             Provider::OpenAiCompatible => Box::new(Chat(BudgetField::MaxTokens)),
         }
@@ -145,7 +161,7 @@ impl Provider {
     /// Whether the server can be trusted to hold the answer to the schema (a local one
     /// cannot: the schema then goes into the prompt too).
     pub fn enforces_schema(self) -> bool {
-        self != Provider::OpenAiCompatible
+        !matches!(self, Provider::OpenAiCompatible | Provider::Claude)
     }
 }
 
@@ -196,6 +212,12 @@ impl Backend {
                 "https://api.anthropic.com",
             ),
             Provider::OpenAiCompatible => ("OPENAI_BASE_URL", None, ""),
+            Provider::Codex | Provider::Claude => {
+                return Err(InputError::new(format!(
+                    "--engine {} runs an agent CLI, not an HTTP API",
+                    provider.name()
+                )));
+            }
         };
         let base = match base_url.map(str::to_owned).or_else(|| set(base)) {
             Some(url) => url,

@@ -56,7 +56,7 @@ impl Default for Patience {
 impl Patience {
     /// How long the next try may take: the request time-out, or less when the deadline is
     /// nearer; `None` once the deadline has passed.
-    fn next_try(&self) -> Option<Duration> {
+    pub(super) fn next_try(&self) -> Option<Duration> {
         match self.deadline {
             None => Some(self.request_timeout),
             Some(deadline) => {
@@ -112,6 +112,19 @@ pub enum ApiError {
     },
     #[error("the API answered with something that is not JSON: {0}")]
     NotJson(String),
+    /// An agent CLI (`codex`, `claude`) that is not signed in.
+    #[error("{agent} is not signed in: {hint} ({message})")]
+    SignedOut {
+        agent: &'static str,
+        hint: &'static str,
+        message: String,
+    },
+    /// An agent CLI's subscription at its usage limit.
+    #[error("{agent} hit its usage limit: {message}")]
+    UsageLimit {
+        agent: &'static str,
+        message: String,
+    },
 }
 
 fn key_hint(variable: Option<&'static str>) -> String {

@@ -85,6 +85,25 @@ pub fn price_of(model: &str, configured: &BTreeMap<String, Price>) -> Option<Pri
 }
 
 /// The cost of `usage` in US dollars.
+/// What to say of a cost nobody knows: an agent on a subscription bills it there; any other
+/// model lacks a price.
+pub fn no_cost(engine: &str) -> &'static str {
+    match engine {
+        "codex" => "no cost reported (billed to the Codex subscription it is signed in to)",
+        "claude" => "no cost reported (billed to the Claude subscription it is signed in to)",
+        _ => "cost unknown (no price for the model: see [prices] in dualtrack.toml)",
+    }
+}
+
+/// What `usage` cost: what the engine reported, else its tokens at `price`; `None` when
+/// neither is known (a subscription's agent that reports no cost).
+pub fn cost_of(usage: &Usage, price: Option<Price>) -> Option<f64> {
+    if usage.reported_micro_usd > 0 {
+        return Some(usage.reported_micro_usd as f64 / 1e6);
+    }
+    price.map(|price| cost(usage, price))
+}
+
 pub fn cost(usage: &Usage, price: Price) -> f64 {
     let cached = usage.cached_input_tokens.min(usage.input_tokens);
     let fresh = usage.input_tokens - cached;
@@ -123,12 +142,34 @@ mod test {
     }
 
     #[test]
+    fn a_cost_the_engine_reported_is_taken_over_the_price_table() {
+        let usage = Usage {
+            input_tokens: 1_000_000,
+            reported_micro_usd: 18_700,
+            ..Usage::default()
+        };
+        let price = Price {
+            input: 1.0,
+            cached_input: None,
+            output: 10.0,
+        };
+        assert_eq!(cost_of(&usage, Some(price)), Some(0.0187));
+        let unreported = Usage {
+            reported_micro_usd: 0,
+            ..usage
+        };
+        assert_eq!(cost_of(&unreported, Some(price)), Some(1.0));
+        assert_eq!(cost_of(&unreported, None), None);
+    }
+
+    #[test]
     fn cached_input_is_priced_apart() {
         let usage = Usage {
             input_tokens: 1_000_000,
             cached_input_tokens: 400_000,
             output_tokens: 100_000,
             reasoning_tokens: 50_000,
+            reported_micro_usd: 0,
         };
         let price = Price {
             input: 1.0,

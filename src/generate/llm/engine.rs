@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::answer::read_answer;
 use super::backend::ModelBackend;
 use super::client::{ApiError, Patience};
-use super::cost::{Price, cost};
+use super::cost::{Price, cost_of};
 use super::prompt::{FunctionContext, SYSTEM, function_context, repair_message, user_message};
 use super::store::{Lookup, Store, request_key};
 use super::wire::{Finish, Request, Usage};
@@ -75,12 +75,54 @@ pub struct ModelGeneration {
     pub generation: Generation,
     pub usage: Usage,
     pub transcripts: Vec<Transcript>,
+    /// The model's tests refused before any build; their `round` is the caller's to say.
+    pub refused: Vec<RefusedTest>,
+    /// The repair rounds, as the caller that ran them recorded them.
+    pub repairs: Vec<RepairRecord>,
+}
+
+/// A model's test refused before any build.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default)]
+pub struct RefusedTest {
+    pub function: String,
+    pub test: String,
+    pub reason: String,
+    /// When the model wrote it: `generate`, `repair 1`, `cover 1`, ...
+    pub round: String,
+}
+
+/// One test in one repair round.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default)]
+pub struct RepairRecord {
+    pub round: u32,
+    pub function: String,
+    pub test: String,
+    /// The compiler's errors as the model was sent them.
+    pub errors: Vec<String>,
+    /// `compiled` (then what it did), `still does not compile`, or `not answered`.
+    pub outcome: String,
+}
+
+impl ModelGeneration {
+    /// The refused tests, said to come from `round`.
+    pub fn in_round(mut self, round: &str) -> Self {
+        for refused in &mut self.refused {
+            round.clone_into(&mut refused.round);
+        }
+        self
+    }
 }
 
 impl ModelGeneration {
     /// What the usage cost, when the model has a price.
     pub fn cost(&self, price: Option<Price>) -> Option<f64> {
-        price.map(|price| cost(&self.usage, price))
+        cost_of(&self.usage, price)
     }
 }
 
@@ -139,12 +181,7 @@ pub fn generate(
                     });
                     continue;
                 }
-                for refused in asked.refused {
-                    out.generation.warnings.push(format!(
-                        "{}: the model's test `{}` was refused: {}",
-                        context.path, refused.name, refused.reason
-                    ));
-                }
+                refuse(&mut out, &context.path, asked.refused);
                 for test in asked.tests {
                     let meta = meta_for(&test, &context);
                     let item = with_crate_paths(&context.path, test.item, &|name| {
@@ -267,8 +304,8 @@ pub fn repair(
     let runtime = runtime()?;
     let mut out = ModelGeneration::default();
     for chunk in by_function.chunks(options.concurrency.max(1)) {
-        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
-            && cost(&out.usage, price) >= limit
+        if let Some(limit) = options.max_cost
+            && cost_of(&out.usage, options.price).is_some_and(|spent| spent >= limit)
         {
             for (context, _) in chunk {
                 out.generation.warnings.push(format!(
@@ -303,6 +340,7 @@ pub fn repair(
             };
             out.usage += asked.usage;
             out.transcripts.extend(asked.transcripts);
+            refuse(&mut out, &context.path, asked.refused);
             let module = module_of(analysis, &context.path);
             // By name only: a test under another name is not the one that was broken.
             let mut unmatched: Vec<&Broken> = mine.clone();
@@ -323,6 +361,23 @@ pub fn repair(
         }
     }
     Ok(out)
+}
+
+/// Keep `refused`, the model's tests for `function` that will not run: in the document, and
+/// as a warning on the terminal.
+fn refuse(out: &mut ModelGeneration, function: &str, refused: Vec<super::answer::Refused>) {
+    for refused in refused {
+        out.generation.warnings.push(format!(
+            "{function}: the model's test `{}` was refused: {}",
+            refused.name, refused.reason
+        ));
+        out.refused.push(RefusedTest {
+            function: function.to_owned(),
+            test: refused.name,
+            reason: refused.reason,
+            round: String::new(),
+        });
+    }
 }
 
 /// A failing test, as a fix request shows it.
@@ -379,8 +434,8 @@ pub fn propose_fixes(
     let runtime = runtime()?;
     let mut out = FixRun::default();
     for chunk in asked.chunks(options.concurrency.max(1)) {
-        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
-            && cost(&out.usage, price) >= limit
+        if let Some(limit) = options.max_cost
+            && cost_of(&out.usage, options.price).is_some_and(|spent| spent >= limit)
         {
             for (context, _) in chunk {
                 out.declined.push((
@@ -508,8 +563,8 @@ async fn ask_all(
             }
             continue;
         }
-        if let (Some(price), Some(limit)) = (options.price, options.max_cost)
-            && cost(&spent, price) >= limit
+        if let Some(limit) = options.max_cost
+            && cost_of(&spent, options.price).is_some_and(|spent| spent >= limit)
         {
             for context in chunk {
                 results.push((
@@ -775,7 +830,12 @@ async fn exchange(
                 exchange.attempts,
                 exchange.request_id,
             ),
-            Err(err @ (ApiError::Auth { .. } | ApiError::Quota { .. })) => {
+            Err(
+                err @ (ApiError::Auth { .. }
+                | ApiError::Quota { .. }
+                | ApiError::SignedOut { .. }
+                | ApiError::UsageLimit { .. }),
+            ) => {
                 return Err(AskOutcome::Fatal(err));
             }
             Err(ApiError::OutOfTime { .. }) => {
@@ -804,7 +864,10 @@ async fn exchange(
     let transcript = Transcript {
         function: function.to_owned(),
         engine: backend.engine().to_owned(),
-        model: backend.model().to_owned(),
+        model: reply
+            .model
+            .clone()
+            .unwrap_or_else(|| backend.model().to_owned()),
         key,
         source,
         request: body,
@@ -1033,6 +1096,7 @@ mod test {
                 usage: Usage::default(),
                 finish: Finish::Complete,
                 id: None,
+                model: None,
             })
         }
     }

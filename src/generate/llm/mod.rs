@@ -1,7 +1,8 @@
 //! Model engines: tests written by a model behind one interface (`backend`), one module per
-//! wire format, the HTTP client with its retry policy, reading answers, the prompt, and the
+//! wire format, the agent CLIs (`agent`), the HTTP client with its retry policy, reading answers, the prompt, and the
 //! generation loop.
 
+pub mod agent;
 pub mod answer;
 pub mod anthropic;
 pub mod backend;

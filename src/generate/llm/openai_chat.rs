@@ -66,9 +66,11 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
             cached_input_tokens: count(usage, &["prompt_tokens_details", "cached_tokens"]),
             output_tokens: count(usage, &["completion_tokens"]),
             reasoning_tokens: count(usage, &["completion_tokens_details", "reasoning_tokens"]),
+            reported_micro_usd: 0,
         },
         finish,
         id: body["id"].as_str().map(str::to_owned),
+        model: None,
     })
 }
 

@@ -75,9 +75,11 @@ pub fn parse_response(body: &Value) -> Result<Reply, WireError> {
             cached_input_tokens: count(usage, &["input_tokens_details", "cached_tokens"]),
             output_tokens: count(usage, &["output_tokens"]),
             reasoning_tokens: count(usage, &["output_tokens_details", "reasoning_tokens"]),
+            reported_micro_usd: 0,
         },
         finish,
         id: body["id"].as_str().map(str::to_owned),
+        model: None,
     })
 }
 
@@ -131,7 +133,8 @@ mod test {
                 input_tokens: 1234,
                 cached_input_tokens: 1024,
                 output_tokens: 2345,
-                reasoning_tokens: 1800
+                reasoning_tokens: 1800,
+                reported_micro_usd: 0,
             }
         );
         assert_eq!(reply.finish, Finish::Complete);

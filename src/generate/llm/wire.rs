@@ -49,6 +49,14 @@ pub struct Usage {
     pub cached_input_tokens: u64,
     pub output_tokens: u64,
     pub reasoning_tokens: u64,
+    /// What the engine itself said the requests cost, in millionths of a dollar (Claude
+    /// Code's `total_cost_usd`); 0 when it said nothing, and the price table decides.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reported_micro_usd: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl std::ops::AddAssign for Usage {
@@ -57,6 +65,7 @@ impl std::ops::AddAssign for Usage {
         self.cached_input_tokens += other.cached_input_tokens;
         self.output_tokens += other.output_tokens;
         self.reasoning_tokens += other.reasoning_tokens;
+        self.reported_micro_usd += other.reported_micro_usd;
     }
 }
 
@@ -78,6 +87,9 @@ pub struct Reply {
     pub finish: Finish,
     /// The provider's id of the response, for transcripts and support requests.
     pub id: Option<String>,
+    /// The model that answered, where the answer says and it may differ from the one asked
+    /// (an agent CLI on its own default).
+    pub model: Option<String>,
 }
 
 /// A 200 response that is not a reply this format knows.
