@@ -79,7 +79,7 @@ fn review_fuzzes_by_default_and_a_crash_becomes_a_test_reconcile_keeps() {
         .iter()
         .find(|h| h["function"] == "records::rpn")
         .unwrap_or_else(|| panic!("{document:#}"));
-    assert_eq!(rpn["runs"], 100_000);
+    assert_eq!(rpn["runs"], 200_000);
     assert_eq!(rpn["outcome"], "passed");
     assert_eq!(document["fuzz"]["seed"], 0);
     // The inputs that reached something new are kept for the next run.
