@@ -817,6 +817,11 @@ fn the_review_document_of_each_fixture_is_stable() {
         if let Some(harnesses) = doc["fuzz"]["harnesses"].as_array_mut() {
             for harness in harnesses {
                 harness["elapsed_ms"] = "<ms>".into();
+                // A harness stops at its time under load before its runs: what it ran, and
+                // kept, is the machine's.
+                for key in ["runs", "corpus", "new"] {
+                    harness[key] = "<count>".into();
+                }
                 if harness.get("first_crash_ms").is_some() {
                     harness["first_crash_ms"] = "<ms>".into();
                 }

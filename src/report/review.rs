@@ -627,8 +627,15 @@ fn model_sections(document: &ReviewDocument) -> String {
             .unwrap_or_default()
             .chars()
             .take(MARKDOWN_CELL)
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
             .collect::<String>()
             .replace('|', "\\|")
+    };
+    // Each table at most as long as the findings' own: the report must fit a PR comment.
+    let more = |shown: usize, all: usize, out: &mut String| {
+        if all > shown {
+            let _ = writeln!(out, "\n... and {} more in report.json.", all - shown);
+        }
     };
     let costed: Vec<_> = document
         .per_function
@@ -640,7 +647,7 @@ fn model_sections(document: &ReviewDocument) -> String {
             "### What the model cost, per function\n\n| function | input tokens (cached) | \
              output tokens | cost |\n|---|---|---|---|\n",
         );
-        for (row, usage) in costed {
+        for (row, usage) in costed.iter().take(MARKDOWN_ROWS) {
             let _ = writeln!(
                 out,
                 "| `{}` | {} ({}) | {} | {} |",
@@ -653,6 +660,7 @@ fn model_sections(document: &ReviewDocument) -> String {
                     .map_or_else(|| "unknown".to_owned(), |c| format!("${c:.4}"))
             );
         }
+        more(MARKDOWN_ROWS, costed.len(), &mut out);
         out.push('\n');
     }
     let Some(account) = &document.model else {
@@ -663,7 +671,7 @@ fn model_sections(document: &ReviewDocument) -> String {
             "### Model tests refused\n\nWritten by the model, never built: a generated test may \
              not do these.\n\n| function | test | round | why |\n|---|---|---|---|\n",
         );
-        for refused in &account.refused {
+        for refused in account.refused.iter().take(MARKDOWN_ROWS) {
             let _ = writeln!(
                 out,
                 "| `{}` | `{}` | {} | {} |",
@@ -673,6 +681,7 @@ fn model_sections(document: &ReviewDocument) -> String {
                 cell(&refused.reason)
             );
         }
+        more(MARKDOWN_ROWS, account.refused.len(), &mut out);
         out.push('\n');
     }
     if !account.repairs.is_empty() {
@@ -681,7 +690,7 @@ fn model_sections(document: &ReviewDocument) -> String {
              compiler's errors.\n\n| round | function | test | first error sent | came back |\n\
              |---|---|---|---|---|\n",
         );
-        for repair in &account.repairs {
+        for repair in account.repairs.iter().take(MARKDOWN_ROWS) {
             let _ = writeln!(
                 out,
                 "| {} | `{}` | `{}` | {} | {} |",
@@ -692,6 +701,7 @@ fn model_sections(document: &ReviewDocument) -> String {
                 repair.outcome
             );
         }
+        more(MARKDOWN_ROWS, account.repairs.len(), &mut out);
         out.push('\n');
     }
     out

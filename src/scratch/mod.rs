@@ -402,7 +402,12 @@ fn run_in_area(
         sandbox: &build_sandbox,
         env: &env,
     };
-    if !sources.baseline_cached && !targets.is_empty() {
+    // One build when all is well: with tests to build and only the build to check, the
+    // tests' build comes first, and the baseline runs only when it fails outside them (to
+    // tell a crate that does not build from a test that does not compile).
+    let baseline_due = !sources.baseline_cached && !targets.is_empty();
+    let tests_first = baseline_due && options.baseline == Baseline::Build && !pending.is_empty();
+    if baseline_due && !tests_first {
         let start = Instant::now();
         baseline(&builder, &mut sources, probes.as_mut(), &mut report)?;
         report.timings.baseline_ms = start.elapsed().as_millis() as u64;
@@ -426,7 +431,7 @@ fn run_in_area(
     let build_start = Instant::now();
     let built = build_rounds(
         &builder,
-        &sources,
+        (&mut sources, tests_first),
         &pending,
         probes.as_mut(),
         &mut results,

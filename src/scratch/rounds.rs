@@ -19,7 +19,7 @@ pub(super) struct Built {
 /// their `results` (with the compiler's errors, pointed at the test file).
 pub(super) fn build_rounds(
     builder: &Builder,
-    sources: &Sources,
+    (sources, mut baseline_due): (&mut Sources, bool),
     pending: &[Pending],
     mut probes: Option<&mut probes::ProbePlan>,
     results: &mut [Option<TestResult>],
@@ -83,6 +83,10 @@ pub(super) fn build_rounds(
             return Err(Interrupted.into());
         }
         if outcome.success {
+            if baseline_due {
+                // The crate built with the tests in it: it builds as it is.
+                sources.record_baseline()?;
+            }
             build_key_used = build_key;
             break (placed, ranges, outcome.executables);
         }
@@ -125,6 +129,19 @@ pub(super) fn build_rounds(
                 }
                 continue;
             }
+        }
+        // An error the tests' lines do not hold, with no baseline yet: the baseline now, to
+        // tell a crate that does not build (it stops the run) from a test that breaks it,
+        // and to leave out the crate's own test code that does not compile. Then again.
+        if baseline_due
+            && (outcome.errors.is_empty()
+                || outcome.errors.iter().any(|error| !in_tests(error, &placed)))
+        {
+            baseline_due = false;
+            let start = Instant::now();
+            baseline(builder, sources, probes.as_deref_mut(), report)?;
+            report.timings.baseline_ms += start.elapsed().as_millis() as u64;
+            continue;
         }
         let mut blamed = false;
         for error in &outcome.errors {
@@ -233,6 +250,20 @@ pub(super) fn build_rounds(
 /// those whose lines hold any place it names (a macro call site), else, for an error in a
 /// file tests were injected into but outside them (a `use` line, a name clash), every test
 /// placed in that file. None when it lies in code of the crate's own.
+/// Whether a test's own lines hold `error`, or it names them: not only a test's file.
+fn in_tests(error: &build::CompileError, placed: &[Placed]) -> bool {
+    let holds = |p: &Placed, file: &Path, first: u32, last: u32| {
+        p.file == file && first <= p.last_line && p.first_line <= last
+    };
+    placed.iter().any(|p| {
+        holds(p, &error.file, error.line, error.line)
+            || error
+                .places
+                .iter()
+                .any(|(file, first, last)| holds(p, file, *first, *last))
+    })
+}
+
 pub(super) fn culprits_of<'p>(
     error: &build::CompileError,
     placed: &'p [Placed],

@@ -51,9 +51,17 @@ pub fn model_backend(
             &env,
         )?),
     };
-    let price = price_of(backend.model(), &config.prices);
-    // Claude Code says what each request cost; Codex on a subscription says nothing.
-    if args.max_cost.is_some() && price.is_none() && provider != Provider::Claude {
+    // Claude Code says what each request cost (it is taken over any price): its tokens are
+    // priced at nothing, so that a run all from the cache costs $0, not "unknown". Codex on a
+    // subscription says nothing.
+    let price = price_of(backend.model(), &config.prices).or_else(|| {
+        (provider == Provider::Claude).then_some(crate::generate::llm::cost::Price {
+            input: 0.0,
+            cached_input: None,
+            output: 0.0,
+        })
+    });
+    if args.max_cost.is_some() && price.is_none() {
         return Err(InputError::new(format!(
             "--max-cost (or max_cost in dualtrack.toml) needs the price of `{0}`: add [prices.\"{0}\"] with `input` and `output` \
              (dollars per million tokens) to dualtrack.toml",

@@ -82,6 +82,8 @@ impl AgentBackend {
                 ))
             })?,
         };
+        // It runs in a directory of its own: a relative path must not depend on ours.
+        let program = program.canonicalize().unwrap_or(program);
         Ok(AgentBackend {
             agent,
             location: format!("{}:{}", agent.name(), program.display()),
@@ -284,7 +286,10 @@ impl AgentBackend {
                 elapsed: start.elapsed(),
                 request_id: None,
             }),
-            Ok(_) | Err(_) if status != 0 => Err(classify(
+            // The agent's own words: its standard error, and its output only when that is
+            // not its format (where the model's text would be).
+            Ok(_) if status != 0 => Err(classify(agent, status, first_lines(&finished.stderr))),
+            Err(_) if status != 0 => Err(classify(
                 agent,
                 status,
                 first_lines(&format!("{}\n{}", finished.stderr, finished.stdout)),
@@ -319,7 +324,8 @@ fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
             Ok(json!({ "events": events }))
         }
         Agent::Claude => {
-            // The result object; with `--verbose` or in a stream, the last line is it.
+            // The result object; in verbose mode an array of messages ending with it, in a
+            // stream the last line.
             let value = serde_json::from_str::<Value>(stdout.trim())
                 .ok()
                 .or_else(|| {
@@ -328,6 +334,12 @@ fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
                         .rev()
                         .find_map(|line| serde_json::from_str::<Value>(line).ok())
                 });
+            let value = match value {
+                Some(Value::Array(messages)) => {
+                    messages.into_iter().rev().find(|m| m["type"] == "result")
+                }
+                other => other,
+            };
             value.filter(|v| v.get("type").is_some()).ok_or(())
         }
     }
@@ -337,23 +349,32 @@ fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
 /// events, Claude Code's `is_error`.
 fn failure_in(agent: Agent, response: &Value) -> Option<String> {
     match agent {
-        Agent::Codex => response["events"]
-            .as_array()?
-            .iter()
-            .find_map(|event| match event["type"].as_str()? {
-                "turn.failed" => Some(
-                    event["error"]["message"]
+        Agent::Codex => {
+            let events = response["events"].as_array()?;
+            if let Some(failed) = events.iter().find(|e| e["type"] == "turn.failed") {
+                return Some(
+                    failed["error"]["message"]
                         .as_str()
                         .unwrap_or("the turn failed")
                         .to_owned(),
-                ),
-                "error" => Some(event["message"].as_str().unwrap_or("error").to_owned()),
-                _ => None,
-            }),
+                );
+            }
+            // An `error` event is also what Codex says of a reconnection it then gets past:
+            // it fails the request only when no turn completed after it.
+            let completed = events.iter().rposition(|e| e["type"] == "turn.completed");
+            events
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(at, e)| e["type"] == "error" && completed.is_none_or(|c| *at > c))
+                .map(|(_, e)| e["message"].as_str().unwrap_or("error").to_owned())
+        }
         Agent::Claude => {
             (response["is_error"] == true || response["subtype"] != "success").then(|| {
+                // An `error_max_turns` result has an empty `result`: its subtype says it.
                 response["result"]
                     .as_str()
+                    .filter(|text| !text.trim().is_empty())
                     .or(response["subtype"].as_str())
                     .unwrap_or("the agent reported an error")
                     .to_owned()
@@ -366,7 +387,15 @@ fn failure_in(agent: Agent, response: &Value) -> Option<String> {
 /// words.
 fn classify(agent: Agent, status: i32, message: String) -> ApiError {
     let lower = message.to_lowercase();
-    let said = |what: &str| lower.contains(what);
+    // A phrase, or a status code as a word of its own (not inside a timestamp or an id).
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let said = |what: &str| match what {
+        "401" | "429" => words.contains(&what),
+        _ => lower.contains(what),
+    };
     if said("log in")
         || said("login")
         || said("logged in")
@@ -554,9 +583,66 @@ mod test {
             ApiError::Status { status: 2, .. }
         ));
         assert!(output_of(Agent::Codex, "Segmentation fault\n").is_err());
+        // A status code inside an id or a time is not one.
+        assert!(matches!(
+            classify(
+                Agent::Codex,
+                1,
+                "request 0x4291 failed at 12:04:01.4010".into()
+            ),
+            ApiError::Status { .. }
+        ));
+        assert!(matches!(
+            classify(
+                Agent::Codex,
+                1,
+                "unexpected status 429 Too Many Requests".into()
+            ),
+            ApiError::UsageLimit { .. }
+        ));
         assert_eq!(
             first_lines("\x1b[31mpanicked\x1b[0m\n\nat main"),
             "panicked | at main"
+        );
+    }
+
+    #[test]
+    fn a_reconnection_codex_gets_past_is_no_failure() {
+        let events = r#"{"type":"thread.started","thread_id":"th_1"}
+{"type":"turn.started"}
+{"type":"error","message":"Reconnecting... 1/5 (stream disconnected: 429)"}
+{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"{}"}}
+{"type":"turn.completed","usage":{"input_tokens":1,"cached_input_tokens":0,"output_tokens":1}}
+"#;
+        let body = output_of(Agent::Codex, events).unwrap();
+        assert_eq!(failure_in(Agent::Codex, &body), None);
+        let failed = output_of(
+            Agent::Codex,
+            r#"{"type":"turn.started"}
+{"type":"error","message":"stream disconnected before completion"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            failure_in(Agent::Codex, &failed).as_deref(),
+            Some("stream disconnected before completion")
+        );
+    }
+
+    #[test]
+    fn claude_s_verbose_array_and_an_empty_error_result_are_read() {
+        let verbose = r#"[{"type":"system","subtype":"init"},{"type":"assistant","message":{}},
+            {"type":"result","subtype":"success","is_error":false,"result":"{}","total_cost_usd":0.01}]"#;
+        let body = output_of(Agent::Claude, verbose).unwrap();
+        assert_eq!(body["type"], "result");
+        assert_eq!(read_claude(&body).unwrap().usage.reported_micro_usd, 10_000);
+        let max_turns = output_of(
+            Agent::Claude,
+            r#"{"type":"result","subtype":"error_max_turns","is_error":false,"result":""}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            failure_in(Agent::Claude, &max_turns).as_deref(),
+            Some("error_max_turns")
         );
     }
 
