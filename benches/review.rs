@@ -31,7 +31,29 @@ fn main() {
         rebuilt.is_empty(),
         "a warm run rebuilt dependencies: {rebuilt:#?}"
     );
+    // The pre-push loop: a review of the one function an edit changed, against the user's
+    // own incremental `cargo test --no-run` after the same edit plus a run of the crate's
+    // tests (each the median of three, each after a fresh edit).
+    let one_function = median(3, || {
+        setup.toggle_edit();
+        timed(|| setup.review_of(&["--fn", "ledger::split_evenly"]))
+    });
+    setup.users_cargo(&["test", "--no-run"]);
+    let users = median(3, || {
+        setup.toggle_edit();
+        timed(|| {
+            setup.users_cargo(&["test", "--no-run"]);
+            setup.users_cargo(&["test"]);
+        })
+    });
     divan::main();
+    println!(
+        "\nthe pre-push loop, one function edited (median of 3): review --fn {:.2} s; the user's \
+         cargo test --no-run + cargo test {:.2} s; ratio {:.2} (goal 1.5)",
+        one_function.as_secs_f64(),
+        users.as_secs_f64(),
+        one_function.as_secs_f64() / users.as_secs_f64()
+    );
     println!("\nreview --all-functions, fixtures/ledger + regex-syntax + semver (30 tests):");
     println!("  cold (empty target)       {:>7.2} s", cold.as_secs_f64());
     println!(
@@ -76,13 +98,48 @@ impl Setup {
     }
 
     fn review(&self) {
+        self.review_of(&["--all-functions"]);
+    }
+
+    fn review_of(&self, scope: &[&str]) {
         succeed(
             Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-                .args(["review", "--all-functions", "--fail-on", "never", "-q"])
+                .arg("review")
+                .args(scope)
+                .args(["--fail-on", "never", "--no-ledger", "-q"])
                 .arg("--manifest-path")
                 .arg(self.root.join("Cargo.toml"))
                 .env_remove("CARGO_TARGET_DIR"),
         );
+    }
+
+    /// `cargo ARGS` in the user's tree, with its own target directory; its exit is not ours
+    /// to judge (the fixture's own tests may fail).
+    fn users_cargo(&self, args: &[&str]) {
+        let _ = Command::new(env!("CARGO"))
+            .args(args)
+            .arg("--manifest-path")
+            .arg(self.root.join("Cargo.toml"))
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+    }
+
+    /// One function's body the other way: a change each time.
+    fn toggle_edit(&self) {
+        let lib = self.root.join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let (plain, parenthesized) = (
+            "let base = total / parts as i64;",
+            "let base = total / (parts as i64);",
+        );
+        let edited = if text.contains(parenthesized) {
+            text.replacen(parenthesized, plain, 1)
+        } else {
+            text.replacen(plain, parenthesized, 1)
+        };
+        assert_ne!(text, edited, "the fixture changed: update the edit");
+        std::fs::write(&lib, edited).unwrap();
     }
 
     /// The dependencies' compiled libraries in the scratch build, with their times.
