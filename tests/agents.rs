@@ -98,6 +98,26 @@ fn runs(setup: &Setup) -> Vec<Value> {
         .collect()
 }
 
+/// The report of a review by `name` answering as scripted: it finds the bug (exit 1).
+fn reviewed(setup: &Setup, name: &str) -> Value {
+    let output = review(setup, name, "answer", &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: Value = util::checked(&output.stdout).unwrap();
+    assert_eq!(report["engine"], name);
+    report
+}
+
+/// The arguments one run of a fake agent was given.
+fn args_of(run: &Value) -> Vec<&str> {
+    run["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect()
+}
+
 fn ledger_row(setup: &Setup) -> Vec<String> {
     let ledger = std::fs::read_to_string(setup.dir.path().join(".dualtrack/ledger.csv")).unwrap();
     ledger
@@ -112,11 +132,7 @@ fn ledger_row(setup: &Setup) -> Vec<String> {
 #[test]
 fn codex_reviews_with_no_key_and_the_report_keeps_what_it_refused_and_repaired() {
     let setup = setup();
-    let output = review(&setup, "codex", "answer", &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: Value = util::checked(&output.stdout).unwrap();
-    assert_eq!(report["engine"], "codex");
+    let report = reviewed(&setup, "codex");
     // The division by zero, found by the agent's test; the repaired test ran too.
     assert!(
         report["findings"]
@@ -158,17 +174,7 @@ fn codex_reviews_with_no_key_and_the_report_keeps_what_it_refused_and_repaired()
     assert_eq!(report["usage"]["cached_input_tokens"], 3600);
     assert_eq!(report["usage"]["output_tokens"], 700);
     assert_eq!(report["usage"]["cost_usd"], Value::Null);
-    let run_dir = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("review: reports and tests: "))
-        .map(PathBuf::from);
-    let markdown = std::fs::read_to_string(
-        run_dir
-            .map(|d| setup.dir.path().join(d).join("report.md"))
-            .filter(|p| p.is_file())
-            .unwrap_or_else(|| latest_report_md(&setup)),
-    )
-    .unwrap();
+    let markdown = std::fs::read_to_string(latest_report_md(&setup)).unwrap();
     assert!(markdown.contains("### Model tests refused"), "{markdown}");
     assert!(markdown.contains("### Repair rounds"), "{markdown}");
     assert!(
@@ -184,12 +190,7 @@ fn codex_reviews_with_no_key_and_the_report_keeps_what_it_refused_and_repaired()
     let runs = runs(&setup);
     assert_eq!(runs.len(), 2, "{runs:#?}");
     for run in &runs {
-        let args: Vec<&str> = run["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
+        let args = args_of(run);
         assert_eq!(&args[..2], ["exec", "--json"], "{args:?}");
         assert!(args.windows(2).any(|w| w == ["--sandbox", "read-only"]));
         assert!(args.contains(&"--output-schema"));
@@ -221,11 +222,7 @@ fn latest_report_md(setup: &Setup) -> PathBuf {
 #[test]
 fn claude_reports_the_cost_and_the_model_it_said() {
     let setup = setup();
-    let output = review(&setup, "claude", "answer", &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: Value = util::checked(&output.stdout).unwrap();
-    assert_eq!(report["engine"], "claude");
+    let report = reviewed(&setup, "claude");
     // Claude Code's `total_cost_usd`, twice (a request and its repair).
     let cost = report["usage"]["cost_usd"].as_f64().unwrap();
     assert!((cost - 0.0374).abs() < 1e-9, "{cost}");
@@ -236,13 +233,8 @@ fn claude_reports_the_cost_and_the_model_it_said() {
         ("claude", "claude-sonnet-4-5-20250929", "0.037400"),
         "{row:?}"
     );
-    for run in runs(&setup) {
-        let args: Vec<&str> = run["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
+    for run in &runs(&setup) {
+        let args = args_of(run);
         assert!(args.windows(2).any(|w| w == ["--output-format", "json"]));
         // No tool, one turn.
         assert!(args.windows(2).any(|w| w == ["--tools", ""]), "{args:?}");

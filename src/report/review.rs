@@ -551,18 +551,7 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
     out.push_str(
         "| finding | kind | status | function | where | message |\n|---|---|---|---|---|---|\n",
     );
-    let cell = |v: &str| {
-        v.lines()
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .take(MARKDOWN_CELL)
-            // A panic message may carry escapes and control bytes of the input.
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .replace('|', "\\|")
-    };
-    let code = |v: &str| match cell(v) {
+    let code = |v: &str| match markdown_cell(v) {
         text if text.is_empty() => text,
         text => format!("`{}`", text.replace('`', "'")),
     };
@@ -577,11 +566,11 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} |",
             code(&finding.id),
-            cell(finding.kind.as_str()),
-            cell(finding.status.as_str()),
+            markdown_cell(finding.kind.as_str()),
+            markdown_cell(finding.status.as_str()),
             code(finding.function_name()),
-            cell(finding.location.as_deref().unwrap_or_default()),
-            cell(&finding.message)
+            markdown_cell(finding.location.as_deref().unwrap_or_default()),
+            markdown_cell(&finding.message)
         );
     }
     if rows < findings.len() {
@@ -608,8 +597,8 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
             let _ = writeln!(
                 out,
                 "\n<details><summary><code>{}</code>: {}</summary>\n\n```diff\n{}\n```\n</details>",
-                cell(&fix.function).replace('`', ""),
-                cell(fix.explanation.as_deref().unwrap_or_default()),
+                markdown_cell(&fix.function).replace('`', ""),
+                markdown_cell(fix.explanation.as_deref().unwrap_or_default()),
                 diff.trim_end().replace("```", "` ` `")
             );
         }
@@ -621,16 +610,6 @@ pub fn render_markdown(document: &ReviewDocument) -> String {
 /// rounds, as markdown sections; empty for the offline engine.
 fn model_sections(document: &ReviewDocument) -> String {
     let mut out = String::new();
-    let cell = |text: &str| {
-        text.lines()
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .take(MARKDOWN_CELL)
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .replace('|', "\\|")
-    };
     // Each table at most as long as the findings' own: the report must fit a PR comment.
     let more = |shown: usize, all: usize, out: &mut String| {
         if all > shown {
@@ -678,7 +657,7 @@ fn model_sections(document: &ReviewDocument) -> String {
                 refused.function,
                 refused.test,
                 refused.round,
-                cell(&refused.reason)
+                markdown_cell(&refused.reason)
             );
         }
         more(MARKDOWN_ROWS, account.refused.len(), &mut out);
@@ -697,7 +676,7 @@ fn model_sections(document: &ReviewDocument) -> String {
                 repair.round,
                 repair.function,
                 repair.test,
-                cell(repair.errors.first().map_or("", String::as_str)).replace('`', "'"),
+                markdown_cell(repair.errors.first().map_or("", String::as_str)).replace('`', "'"),
                 repair.outcome
             );
         }
@@ -705,6 +684,19 @@ fn model_sections(document: &ReviewDocument) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `text` as one markdown table cell: its first line, cut short, its control bytes (a panic
+/// message may carry the input's) and pipes made harmless.
+fn markdown_cell(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(MARKDOWN_CELL)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|")
 }
 
 /// Characters of one fix's diff in a markdown report.

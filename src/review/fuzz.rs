@@ -69,7 +69,7 @@ struct Crash {
 
 /// The fuzz stage as the review plans it before its first run: the harnesses' module, built
 /// and run with the engine's tests so that fuzzing costs no build of its own, and how they
-/// run. `None` (said why) when there is nothing to fuzz or no probes to guide it.
+/// run.
 pub struct Plan {
     pub settings: FuzzSettings,
     /// The harnesses, as the scratch run takes them.
@@ -106,13 +106,26 @@ impl Plan {
         options
     }
 
-    /// Whether `result` is one of the harnesses' runs.
-    pub fn holds(&self, result: &TestResult) -> bool {
-        result.source.is_some() && result.source == self.module.source
+    /// The harnesses' runs taken out of `report`, the run they were built and run in, as a
+    /// report of their own (with that run's probes).
+    pub fn take_harnesses(&self, report: &mut RunReport) -> RunReport {
+        let ours =
+            |result: &TestResult| result.source.is_some() && result.source == self.module.source;
+        let (harnesses, tests) = std::mem::take(&mut report.results)
+            .into_iter()
+            .partition(ours);
+        report.results = tests;
+        RunReport {
+            results: harnesses,
+            interrupted: report.interrupted,
+            probes: report.probes.clone(),
+            ..RunReport::default()
+        }
     }
 }
 
-/// Plan the review's fuzz stage over `targets`, or say why there is none.
+/// Plan the review's fuzz stage over `targets`, or say why there is none (nothing to fuzz, no
+/// probes to guide it).
 pub fn plan(
     rebuild: &Rebuild,
     args: &crate::cli::ReviewArgs,
@@ -244,9 +257,6 @@ pub fn fuzz(
         runs: settings.runs,
         ..Fuzzed::default()
     };
-    if targets.is_empty() || settings.runs == 0 {
-        return Ok(fuzzed);
-    }
     let options = plan.options(rebuild.options);
     let report = match harnessed {
         Some(report) => report,

@@ -650,18 +650,7 @@ fn run(
             )? {
                 Err(stop) => Some(Err(stop)),
                 Ok(mut report) => {
-                    if let Some(plan) = fuzz {
-                        let (harnesses, tests) = std::mem::take(&mut report.results)
-                            .into_iter()
-                            .partition(|result| plan.holds(result));
-                        report.results = tests;
-                        harnessed = Some(RunReport {
-                            results: harnesses,
-                            interrupted: report.interrupted,
-                            probes: report.probes.clone(),
-                            ..RunReport::default()
-                        });
-                    }
+                    harnessed = fuzz.map(|plan| plan.take_harnesses(&mut report));
                     facts.first_pass_dropped += dropped(&report);
                     facts.repair_rounds = repair(&mut report)?;
                     if let Some(Ok(earlier)) = earlier {

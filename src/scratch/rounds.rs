@@ -135,7 +135,10 @@ pub(super) fn build_rounds(
         // and to leave out the crate's own test code that does not compile. Then again.
         if baseline_due
             && (outcome.errors.is_empty()
-                || outcome.errors.iter().any(|error| !in_tests(error, &placed)))
+                || outcome
+                    .errors
+                    .iter()
+                    .any(|error| held_by(error, &placed).is_empty()))
         {
             baseline_due = false;
             let start = Instant::now();
@@ -250,24 +253,9 @@ pub(super) fn build_rounds(
 /// those whose lines hold any place it names (a macro call site), else, for an error in a
 /// file tests were injected into but outside them (a `use` line, a name clash), every test
 /// placed in that file. None when it lies in code of the crate's own.
-/// Whether a test's own lines hold `error`, or it names them: not only a test's file.
-fn in_tests(error: &build::CompileError, placed: &[Placed]) -> bool {
-    let holds = |p: &Placed, file: &Path, first: u32, last: u32| {
-        p.file == file && first <= p.last_line && p.first_line <= last
-    };
-    placed.iter().any(|p| {
-        holds(p, &error.file, error.line, error.line)
-            || error
-                .places
-                .iter()
-                .any(|(file, first, last)| holds(p, file, *first, *last))
-    })
-}
-
-pub(super) fn culprits_of<'p>(
-    error: &build::CompileError,
-    placed: &'p [Placed],
-) -> Vec<&'p Placed> {
+/// The tests whose own lines hold `error` (the one at its line, else those it names): not
+/// merely a test in its file.
+fn held_by<'p>(error: &build::CompileError, placed: &'p [Placed]) -> Vec<&'p Placed> {
     let holds = |p: &Placed, file: &Path, first: u32, last: u32| {
         p.file == file && first <= p.last_line && p.first_line <= last
     };
@@ -277,7 +265,7 @@ pub(super) fn culprits_of<'p>(
     {
         return vec![p];
     }
-    let named: Vec<&Placed> = placed
+    placed
         .iter()
         .filter(|p| {
             error
@@ -285,9 +273,17 @@ pub(super) fn culprits_of<'p>(
                 .iter()
                 .any(|(file, first, last)| holds(p, file, *first, *last))
         })
-        .collect();
-    if !named.is_empty() {
-        return named;
+        .collect()
+}
+
+/// The tests to blame for `error`: those that hold it, else every test in its file.
+pub(super) fn culprits_of<'p>(
+    error: &build::CompileError,
+    placed: &'p [Placed],
+) -> Vec<&'p Placed> {
+    let held = held_by(error, placed);
+    if !held.is_empty() {
+        return held;
     }
     placed.iter().filter(|p| p.file == error.file).collect()
 }

@@ -190,10 +190,7 @@ impl ModelBackend for AgentBackend {
             "schema": request
                 .schema
                 .filter(|_| self.enforces_schema())
-                .map(|schema| match schema {
-                    super::wire::Schema::Tests => super::wire::tests_schema(),
-                    super::wire::Schema::Fix => super::wire::fix_schema(),
-                }),
+                .map(super::wire::Schema::value),
         })
     }
 
@@ -275,11 +272,11 @@ impl AgentBackend {
         }
         let response = output_of(agent, &finished.stdout);
         let status = finished.status.and_then(|s| s.code()).unwrap_or(-1);
-        if let Some(message) = response.as_ref().ok().and_then(|r| failure_in(agent, r)) {
+        if let Some(message) = response.as_ref().and_then(|r| failure_in(agent, r)) {
             return Err(classify(agent, status, message));
         }
         match response {
-            Ok(body) if status == 0 => Ok(Exchange {
+            Some(body) if status == 0 => Ok(Exchange {
                 status: 200,
                 body,
                 attempts: 1,
@@ -288,8 +285,8 @@ impl AgentBackend {
             }),
             // The agent's own words: its standard error, and its output only when that is
             // not its format (where the model's text would be).
-            Ok(_) if status != 0 => Err(classify(agent, status, first_lines(&finished.stderr))),
-            Err(_) if status != 0 => Err(classify(
+            Some(_) if status != 0 => Err(classify(agent, status, first_lines(&finished.stderr))),
+            None if status != 0 => Err(classify(
                 agent,
                 status,
                 first_lines(&format!("{}\n{}", finished.stderr, finished.stdout)),
@@ -308,8 +305,8 @@ impl AgentBackend {
 }
 
 /// The agent's standard output as one JSON value: Codex's events as `{"events": [...]}`,
-/// Claude Code's result object as it is. An error: not what the agent prints.
-fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
+/// Claude Code's result object as it is; `None`: not what the agent prints.
+fn output_of(agent: Agent, stdout: &str) -> Option<Value> {
     match agent {
         Agent::Codex => {
             let events: Vec<Value> = stdout
@@ -318,10 +315,7 @@ fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
                 .filter_map(|line| serde_json::from_str::<Value>(line).ok())
                 .filter(|event| event.get("type").is_some())
                 .collect();
-            if events.is_empty() {
-                return Err(());
-            }
-            Ok(json!({ "events": events }))
+            (!events.is_empty()).then(|| json!({ "events": events }))
         }
         Agent::Claude => {
             // The result object; in verbose mode an array of messages ending with it, in a
@@ -340,7 +334,7 @@ fn output_of(agent: Agent, stdout: &str) -> Result<Value, ()> {
                 }
                 other => other,
             };
-            value.filter(|v| v.get("type").is_some()).ok_or(())
+            value.filter(|v| v.get("type").is_some())
         }
     }
 }
@@ -582,7 +576,7 @@ mod test {
             classify(Agent::Codex, 2, "something else".into()),
             ApiError::Status { status: 2, .. }
         ));
-        assert!(output_of(Agent::Codex, "Segmentation fault\n").is_err());
+        assert!(output_of(Agent::Codex, "Segmentation fault\n").is_none());
         // A status code inside an id or a time is not one.
         assert!(matches!(
             classify(

@@ -162,7 +162,7 @@ pub(super) fn harness(
     .no_panic();
     template.meta.category = Some(FUZZ_CATEGORY.into());
     template.name = format!("{}_fuzz", shape.display);
-    let seeds = seed_code(&plans, values, params, sizes);
+    let seeds = seed_code((&plans, last), values, params, sizes);
     let tokens = tokens(values, mined_tokens);
     let name = format!("{}_fuzz_harness", shape.display);
     let body = format!(
@@ -378,9 +378,10 @@ fn owned_lit(model: &InputType, reference: &str, depth: usize) -> String {
 
 /// Statements writing the seeds: one per row of the engine's values (spread over every
 /// value of each parameter), each value written as the decoder reads it; a value that is not a
-/// plain literal of a decoded type is written as the type's empty value.
+/// plain literal of a decoded type is written as the type's empty value. `last` is the tail
+/// argument, written last as the decoder reads it last.
 fn seed_code(
-    plans: &[Plan],
+    (plans, last): (&[Plan], Option<usize>),
     values: &[Vec<Arg>],
     params: &[(String, InputType)],
     sizes: &BTreeSet<String>,
@@ -391,7 +392,6 @@ fn seed_code(
         .max()
         .unwrap_or(0)
         .min(MAX_SEEDS);
-    let last = tail_argument(plans, &|n| sizes.contains(&params[n].0));
     let mut out = String::new();
     for row in 0..rows {
         out.push_str("__s.next();\n");
