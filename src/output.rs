@@ -164,6 +164,20 @@ pub fn print_stdout(text: &str, styling: Styling) -> anyhow::Result<()> {
     }
 }
 
+/// `value` as pretty JSON and a newline on stdout, written as it is serialized; a reader that
+/// went away (`| head`) is no error.
+pub fn print_json_stdout(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = serde_json::to_writer_pretty(&mut stdout, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("failed to write to stdout"),
+    }
+}
+
 /// Remove ANSI escape sequences, for styled text written to a file.
 /// Whether what is written to stderr may carry colours: `--color`, then `CARGO_TERM_COLOR`,
 /// `NO_COLOR` and `CLICOLOR_FORCE`, then whether stderr is a terminal.

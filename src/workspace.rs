@@ -70,6 +70,12 @@ pub struct Workspace {
     pub root: PathBuf,
     pub target_directory: PathBuf,
     pub packages: Vec<SelectedPackage>,
+    /// The names of every member, selected or not: their builds live under the workspace's
+    /// path, so the scratch copy never reuses them.
+    pub members: Vec<String>,
+    /// Where cargo builds the workspace for the user (`CARGO_TARGET_DIR` and `build.target-dir`
+    /// honoured), whatever `--target-dir` moved the scratch area to: only ever read.
+    pub users_target: PathBuf,
     /// What cargo may do to the lock file and the network, for every later cargo run.
     pub cargo_access: CargoAccess,
 }
@@ -307,6 +313,8 @@ impl Workspace {
             })
             .collect();
         let packages = selected.into_iter().map(select_targets).collect();
+        let members = members.iter().map(|p| p.name.to_string()).collect();
+        let users_target = metadata.target_directory.clone().into_std_path_buf();
         let target_directory = match &selection.target_dir {
             Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.clone()),
             None => metadata.target_directory.clone().into_std_path_buf(),
@@ -315,6 +323,8 @@ impl Workspace {
             root: metadata.workspace_root.clone().into_std_path_buf(),
             target_directory,
             packages,
+            members,
+            users_target,
             cargo_access: selection.access,
         })
     }

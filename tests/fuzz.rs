@@ -79,7 +79,11 @@ fn review_fuzzes_by_default_and_a_crash_becomes_a_test_reconcile_keeps() {
         .iter()
         .find(|h| h["function"] == "records::rpn")
         .unwrap_or_else(|| panic!("{document:#}"));
-    assert_eq!(rpn["runs"], 200_000);
+    // The whole slice, unless the review's 2 s per function ran out first (a loaded machine).
+    assert!(
+        rpn["runs"] == 200_000 || rpn["elapsed_ms"].as_u64().unwrap() >= 2000,
+        "{rpn:#}"
+    );
     assert_eq!(rpn["outcome"], "passed");
     assert_eq!(document["fuzz"]["seed"], 0);
     // The inputs that reached something new are kept for the next run.

@@ -846,3 +846,98 @@ fn probes_that_do_not_build_are_taken_out_and_the_others_stay() {
         assert!(twice.contains(&site.to_owned()), "{twice:?}");
     }
 }
+
+/// (path, length, modification time, SHA-256) of every file under `dir`.
+fn files_under(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime, String)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let metadata = e.metadata().unwrap();
+            let digest = Sha256::digest(std::fs::read(e.path()).unwrap());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                (metadata.len(), metadata.modified().unwrap(), hex),
+            )
+        })
+        .collect()
+}
+
+/// The scratch build starts from the user's: a dependency the user built is put in the scratch
+/// target and cargo takes it as fresh; nothing in the user's target directory changes; a second
+/// run puts nothing in again.
+#[test]
+fn run_tests_reuse_the_users_dependency_builds_and_never_write_them() {
+    let outer = tempfile::tempdir().unwrap();
+    let fixture = copy_fixture("ledger");
+    let ws = outer.path().join("ledger");
+    std::fs::rename(fixture.path(), &ws).unwrap();
+    std::fs::create_dir_all(outer.path().join("dep/src")).unwrap();
+    std::fs::write(
+        outer.path().join("dep/Cargo.toml"),
+        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        outer.path().join("dep/src/lib.rs"),
+        "pub fn two() -> i64 { 2 }\n",
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        format!("{manifest}\n[dependencies]\ndep = {{ path = \"../dep\" }}\n"),
+    )
+    .unwrap();
+    // The user's own build.
+    let built = std::process::Command::new(env!("CARGO"))
+        .args(["test", "--no-run", "--manifest-path"])
+        .arg(ws.join("Cargo.toml"))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let users = ws.join("target/debug");
+    let before = files_under(&users);
+    let tests = outer.path().join("with_dep.rs");
+    std::fs::write(
+        &tests,
+        "//! dualtrack: {\"engine\": \"offline\"}\n\n\
+         /// dualtrack: {\"function\": \"ledger::format_cents\"}\n\
+         #[test]\nfn format_cents_with_a_dependency() {\n    \
+         assert_eq!(format_cents(dep::two()), \"0.02\");\n}\n",
+    )
+    .unwrap();
+    let run = |expect_line: bool| {
+        let output = dualtrack()
+            .args(["run-tests", "--manifest-path"])
+            .arg(ws.join("Cargo.toml"))
+            .arg(&tests)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let line = stderr.lines().find(|l| l.contains("reused your build in"));
+        assert_eq!(line.is_some(), expect_line, "{stderr}");
+        line.map(str::to_owned)
+    };
+    let line = run(true).unwrap();
+    assert!(
+        line.contains(&users.display().to_string())
+            && line.contains("1 dependency unit put in")
+            && line.contains("cargo found 1 fresh and compiled 0"),
+        "{line}"
+    );
+    // The scratch target holds the dependency now: nothing is put in again.
+    run(false);
+    // The user's target is as it was, file for file (the scratch area lives beside it).
+    let after: BTreeMap<_, _> = files_under(&users);
+    assert_eq!(before, after);
+}

@@ -406,7 +406,7 @@ fn process_file(item: &WorkItem, workspace: &Workspace) -> (FileResult, Vec<Work
             return (result, Vec::new());
         }
     };
-    let parsed = match crate::syntax::parse_file(&source) {
+    let parsed = match crate::syntax::parse_file_without_docs(&source) {
         Ok(parsed) => parsed,
         Err(err) => {
             result.errors.push(AnalysisError {

@@ -9,6 +9,69 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, Member, RangeLimits};
 
+/// The span of a signature's first token (`const`, `async`, `unsafe`, `extern` or `fn`).
+pub fn signature_start(sig: &syn::Signature) -> Span {
+    sig.constness
+        .map(|t| t.span)
+        .or(sig.asyncness.map(|t| t.span))
+        .or(match &sig.safety {
+            syn::Safety::Safe(t) => Some(t.span),
+            syn::Safety::Unsafe(t) => Some(t.span),
+            _ => None,
+        })
+        .or(sig.abi.as_ref().map(|abi| abi.extern_token.span))
+        .unwrap_or(sig.fn_token.span)
+}
+
+/// Whether `expr` carries outer attributes (`#[cfg(unix)] { .. }`), without the token stream
+/// `Spanned` would build of it.
+pub fn has_attributes(expr: &Expr) -> bool {
+    let attrs = match expr {
+        Expr::Array(e) => &e.attrs,
+        Expr::Assign(e) => &e.attrs,
+        Expr::Async(e) => &e.attrs,
+        Expr::Await(e) => &e.attrs,
+        Expr::Binary(e) => &e.attrs,
+        Expr::Block(e) => &e.attrs,
+        Expr::Break(e) => &e.attrs,
+        Expr::Call(e) => &e.attrs,
+        Expr::Cast(e) => &e.attrs,
+        Expr::Closure(e) => &e.attrs,
+        Expr::Const(e) => &e.attrs,
+        Expr::Continue(e) => &e.attrs,
+        Expr::Field(e) => &e.attrs,
+        Expr::ForLoop(e) => &e.attrs,
+        Expr::Group(e) => &e.attrs,
+        Expr::If(e) => &e.attrs,
+        Expr::Index(e) => &e.attrs,
+        Expr::Infer(e) => &e.attrs,
+        Expr::Let(e) => &e.attrs,
+        Expr::Lit(e) => &e.attrs,
+        Expr::Loop(e) => &e.attrs,
+        Expr::Macro(e) => &e.attrs,
+        Expr::Match(e) => &e.attrs,
+        Expr::MethodCall(e) => &e.attrs,
+        Expr::Paren(e) => &e.attrs,
+        Expr::Path(e) => &e.attrs,
+        Expr::Range(e) => &e.attrs,
+        Expr::RawAddr(e) => &e.attrs,
+        Expr::Reference(e) => &e.attrs,
+        Expr::Repeat(e) => &e.attrs,
+        Expr::Return(e) => &e.attrs,
+        Expr::Struct(e) => &e.attrs,
+        Expr::Try(e) => &e.attrs,
+        Expr::TryBlock(e) => &e.attrs,
+        Expr::Tuple(e) => &e.attrs,
+        Expr::Unary(e) => &e.attrs,
+        Expr::Unsafe(e) => &e.attrs,
+        Expr::While(e) => &e.attrs,
+        Expr::Yield(e) => &e.attrs,
+        // Verbatim tokens and kinds syn adds later: the tokens tell.
+        other => return other.span().byte_range().start < first(other).byte_range().start,
+    };
+    !attrs.is_empty()
+}
+
 /// The span of the first token of `expr`: `.start()` is where the expression starts.
 pub fn first(expr: &Expr) -> Span {
     match expr {

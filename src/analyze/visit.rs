@@ -277,7 +277,7 @@ impl FileVisitor<'_> {
         // the body's closing brace. Its slot is taken now, so nested functions can name it.
         let signature = match parts.vis {
             Some(vis @ (Visibility::Public(_) | Visibility::Restricted(_))) => vis.span(),
-            _ => parts.sig.span(),
+            _ => crate::analyze::span::signature_start(parts.sig),
         };
         let index = self.output.functions.len();
         self.output.functions.push(RawFunction {
@@ -400,7 +400,7 @@ impl FileVisitor<'_> {
             self.expr_text(tail),
         );
         // A statement before a tail with attributes (`#[cfg(unix)] { .. }`) would take them.
-        let attributed = tail.span().byte_range().start < first(tail).byte_range().start;
+        let attributed = crate::analyze::span::has_attributes(tail);
         if !attributed {
             site = site.probe(Splice::Statement(first(tail).byte_range().start));
         }

@@ -2,8 +2,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
-
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::cli::{AnalyzeArgs, AnalyzeFormat, GlobalArgs};
 use crate::error::ExitCode;
@@ -27,12 +25,7 @@ pub fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> anyhow::Result<ExitCode> 
         return Err(crate::analyze::filter::no_function_matches().into());
     }
     match args.format {
-        AnalyzeFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&analysis)
-                .context("failed to serialize the analysis")?;
-            json.push('\n');
-            super::emit(global, &json, Styling::Plain)?;
-        }
+        AnalyzeFormat::Json => super::emit_json(global, &analysis)?,
         AnalyzeFormat::Human => {
             let text = render_human(&analysis, &workspace.root, Some(start.elapsed()));
             super::emit(global, &text, Styling::Styled)?;

@@ -37,6 +37,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 use crate::output::{Styling, print_stdout, strip_styles, write_atomically};
 
 /// Print `text` to stdout, or write it to `--output` (without color escapes).
+/// Write `value` as pretty JSON where [`emit`] would: to stdout as it is serialized (a large
+/// document is never held twice), to a file atomically.
+pub fn emit_json(
+    global: &crate::cli::GlobalArgs,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    match &global.output {
+        Some(path) if path.as_os_str() != "-" => {
+            let mut json = anyhow::Context::context(
+                serde_json::to_string_pretty(value),
+                "failed to serialize the document",
+            )?;
+            json.push('\n');
+            emit(global, &json, Styling::Plain)
+        }
+        _ => crate::output::print_json_stdout(value),
+    }
+}
+
 pub fn emit(global: &crate::cli::GlobalArgs, text: &str, styling: Styling) -> anyhow::Result<()> {
     match &global.output {
         // `-` is stdout, as for most tools, not a file named `-`.

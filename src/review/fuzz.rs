@@ -18,9 +18,11 @@ use crate::review::follow_up::{Rebuild, module_input};
 use crate::scratch::execute::Outcome;
 use crate::scratch::{FuzzDirs, ModuleInput, ModuleSettings, RunOptions, RunReport, TestResult};
 
-/// The longest one harness of a review runs, whatever `--fuzz-runs` asks: a slow function
-/// must not hold the review (a `fuzz` run's `--time` replaces it).
-pub const REVIEW_MS_PER_FUNCTION: u64 = 5000;
+/// The longest one harness of a review runs, whatever `--fuzz-runs` asks: a review runs before
+/// every push, so a slow function must not hold it; the saved corpus carries each slice on
+/// from the last (a `fuzz` run's `--time` replaces it). Two seconds still find the real bugs
+/// of the fuzz benchmark within the default slice.
+pub const REVIEW_MS_PER_FUNCTION: u64 = 2000;
 
 /// How long one input may run before it counts as a hang.
 const INPUT_MS: u64 = 1000;

@@ -107,26 +107,22 @@ impl ScratchArea {
                 )?;
             }
         }
-        for entry in walkdir::WalkDir::new(&self.copy).into_iter().flatten() {
-            if entry.file_name() != "Cargo.toml" {
-                continue;
-            }
-            let rel = entry
-                .path()
-                .strip_prefix(&self.copy)
-                .expect("under the copy");
+        for rel in report.manifests.clone() {
+            let copy = self.copy.join(&rel);
             let original_dir = workspace
                 .root
-                .join(rel)
+                .join(&rel)
                 .parent()
                 .map(Path::to_owned)
                 .unwrap_or_default();
-            let text = std::fs::read_to_string(entry.path())?;
+            let Ok(text) = std::fs::read_to_string(&copy) else {
+                continue;
+            };
             let rewrite = manifest::rewrite_manifest(&text, &original_dir, &workspace.root)
-                .with_context(|| format!("in {}", entry.path().display()))?;
+                .with_context(|| format!("in {}", copy.display()))?;
             report.outside.extend(rewrite.outside);
             if let Some(rewritten) = rewrite.text {
-                write_keeping_time(entry.path(), &workspace.root.join(rel), &rewritten)?;
+                write_keeping_time(&copy, &workspace.root.join(&rel), &rewritten)?;
             }
         }
         report.outside = outside_closure(std::mem::take(&mut report.outside), &workspace.root);

@@ -14,18 +14,32 @@ pub(super) struct Builder<'a> {
     pub(super) options: &'a RunOptions,
     pub(super) sandbox: &'a Sandbox,
     pub(super) env: &'a [(String, String)],
+    /// The first build's dependency units: (fresh, compiled).
+    pub(super) first_dependencies: std::cell::Cell<Option<(usize, usize)>>,
 }
 
 impl Builder<'_> {
     /// One build of the copy's test targets, as it is now.
     pub(super) fn build(&self) -> anyhow::Result<build::BuildOutcome> {
-        build_tests(
+        let outcome = build_tests(
             &self.area.copy,
             self.targets,
             &self.options.cargo_args,
             self.sandbox,
             self.env,
-        )
+        )?;
+        if self.first_dependencies.get().is_none() {
+            self.first_dependencies.set(Some((
+                outcome.dependencies_fresh,
+                outcome.dependencies_built,
+            )));
+        }
+        Ok(outcome)
+    }
+
+    /// The first build's dependency units: (fresh, compiled), (0, 0) before any build.
+    pub(super) fn first_dependencies(&self) -> (usize, usize) {
+        self.first_dependencies.get().unwrap_or_default()
     }
 }
 
@@ -142,9 +156,14 @@ pub(super) fn sync_sources(
             .is_some_and(|c| c == stamp("build") || c == stamp("test")),
         Baseline::Test => cached.as_deref() == Some(stamp("test").as_str()),
     };
-    if !baseline_cached || options.baseline == Baseline::Skip {
-        // Dependencies come first, with the network; the sandboxed build has none.
-        fetch(&area.copy, &workspace.cargo_access.cargo_args())?;
+    // Dependencies come first, with the network (the sandboxed build has none), and again
+    // only when what chooses them changed.
+    let access = workspace.cargo_access.cargo_args();
+    let fetch_stamp = area.root.join("fetched");
+    let fetch_key = dependency_key(&workspace.root, &synced.manifests, &access);
+    if std::fs::read_to_string(&fetch_stamp).ok().as_deref() != Some(fetch_key.as_str()) {
+        fetch(&area.copy, &access)?;
+        std::fs::write(&fetch_stamp, &fetch_key).context("failed to record the fetch")?;
     }
     Ok(Sources {
         fingerprint,
@@ -153,6 +172,30 @@ pub(super) fn sync_sources(
         baseline_stamp,
         baseline_cached,
     })
+}
+
+/// What decides the dependencies a fetch gets: the workspace's manifests, its lock file and
+/// cargo configuration, and the flags cargo is given. Any change, and cargo fetches again.
+fn dependency_key(root: &Path, manifests: &[PathBuf], access: &[String]) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let files = manifests.iter().map(PathBuf::as_path).chain(
+        ["Cargo.lock", ".cargo/config.toml", ".cargo/config"]
+            .into_iter()
+            .map(Path::new),
+    );
+    for rel in files {
+        hasher.update(rel.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update(std::fs::read(root.join(rel)).unwrap_or_default());
+        hasher.update([0]);
+    }
+    hasher.update(access.join(" ").as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Build the untouched copy (with the probes, so that the tests' build after it recompiles

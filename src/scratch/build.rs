@@ -56,6 +56,10 @@ pub struct BuildOutcome {
     pub errors: Vec<CompileError>,
     /// cargo's stderr: progress and, when something outside rustc failed, why.
     pub log: String,
+    /// Units of packages from outside the workspace (registry, git, path) cargo found fresh,
+    /// and those it compiled.
+    pub dependencies_fresh: usize,
+    pub dependencies_built: usize,
 }
 
 impl BuildOutcome {
@@ -205,6 +209,17 @@ fn suggested_imports(diagnostic: &Diagnostic) -> Vec<String> {
 
 fn read_messages(stdout: &str, root: &Path, package: &str, outcome: &mut BuildOutcome) {
     for message in Message::parse_stream(stdout.as_bytes()).flatten() {
+        // A dependency is a package whose manifest lies outside the copy: registry, git, or a
+        // path dependency outside the workspace.
+        if let Message::CompilerArtifact(artifact) = &message
+            && !artifact.manifest_path.as_std_path().starts_with(root)
+        {
+            if artifact.fresh {
+                outcome.dependencies_fresh += 1;
+            } else {
+                outcome.dependencies_built += 1;
+            }
+        }
         match message {
             Message::CompilerArtifact(artifact) if artifact.profile.test => {
                 if let Some(path) = artifact.executable {

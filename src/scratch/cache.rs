@@ -55,3 +55,73 @@ pub(super) fn remember_build(
         let _ = std::fs::write(area.root.join("build.json"), text);
     }
 }
+
+/// Texts known to parse, by their SHA-256, kept in the scratch area: the probe plan of a warm
+/// run parses only the probed files whose text changed, not the whole crate again.
+#[derive(Debug, Default)]
+pub struct ParsedTexts {
+    path: Option<PathBuf>,
+    known: std::collections::BTreeSet<String>,
+    /// What this run asked about and found parsing: all the next run keeps.
+    used: std::collections::BTreeSet<String>,
+}
+
+impl ParsedTexts {
+    /// The memo saved at `path` (none yet, or unreadable: an empty one).
+    pub fn load(path: &Path) -> ParsedTexts {
+        let known = std::fs::read_to_string(path)
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
+        ParsedTexts {
+            path: Some(path.to_owned()),
+            known,
+            used: Default::default(),
+        }
+    }
+
+    /// Parse `text` unless it parsed before.
+    pub fn parse(&mut self, text: &str) -> Result<(), crate::syntax::SyntaxError> {
+        use sha2::Digest;
+        let digest: String = sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !self.known.contains(&digest) {
+            crate::syntax::parse_file(text)?;
+        }
+        self.used.insert(digest);
+        Ok(())
+    }
+
+    /// Save what this run found parsing (texts of older runs drop out). A memo that cannot be
+    /// written only costs the next run its parses.
+    pub fn save(&self) {
+        if let Some(path) = self.path.as_ref().filter(|_| self.used != self.known) {
+            let text: String = self.used.iter().map(|d| format!("{d}\n")).collect();
+            let _ = std::fs::write(path, text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn a_text_that_parsed_is_not_parsed_again_and_old_texts_drop_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parsed");
+        let mut memo = ParsedTexts::load(&path);
+        memo.parse("fn a() {}").unwrap();
+        memo.parse("fn b() {}").unwrap();
+        assert!(memo.parse("fn (").is_err());
+        memo.save();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        let mut again = ParsedTexts::load(&path);
+        again.parse("fn a() {}").unwrap();
+        // Known: not parsed, so not counted a second time; `b` was not asked about.
+        assert_eq!(again.known.len(), 2);
+        again.save();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+}

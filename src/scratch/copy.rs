@@ -25,6 +25,8 @@ pub struct SyncReport {
     /// SHA-256 over every source file's path, size and modification time: equal fingerprints
     /// mean an unchanged tree.
     pub fingerprint: String,
+    /// The manifests in the tree (`Cargo.toml`, relative).
+    pub manifests: Vec<PathBuf>,
 }
 
 /// Directory names never copied: version control, and tool state that builds do not need.
@@ -66,10 +68,15 @@ pub fn sync_tree(
         }
         let target = dest.join(rel);
         wanted.insert(rel.to_owned());
+        if rel.file_name().is_some_and(|n| n == "Cargo.toml") {
+            report.manifests.push(rel.to_owned());
+        }
         let Some(file_type) = entry.file_type() else {
             continue;
         };
-        if let Ok(metadata) = entry.metadata() {
+        // One `stat` per entry, used for the fingerprint and the comparison alike.
+        let metadata = entry.metadata().ok();
+        if let Some(metadata) = &metadata {
             let modified = metadata
                 .modified()
                 .ok()
@@ -122,7 +129,10 @@ pub fn sync_tree(
                 report.unchanged += 1;
             }
         } else if file_type.is_file() {
-            let metadata = entry.metadata()?;
+            let metadata = match metadata {
+                Some(metadata) => metadata,
+                None => entry.metadata()?,
+            };
             if same_file_content_stamp(&metadata, &target) {
                 report.unchanged += 1;
                 continue;

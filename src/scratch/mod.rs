@@ -21,10 +21,11 @@ pub mod served;
 
 mod area;
 mod baseline;
-mod cache;
+pub mod cache;
 mod place;
 mod rounds;
 mod run;
+pub mod seed;
 
 use self::area::*;
 pub use self::area::{ScratchArea, show_outside};
@@ -381,9 +382,14 @@ fn run_in_area(
         // crates build at all.
         targets = every_target(workspace);
     }
+    let mut parsed = cache::ParsedTexts::load(&area.root.join("parsed"));
     let mut probes = (options.probes && options.patch.is_none() && !pending.is_empty())
-        .then(|| probes::ProbePlan::new(workspace, analysis, &crate_roots(workspace, &targets)))
+        .then(|| {
+            let roots = crate_roots(workspace, &targets);
+            probes::ProbePlan::new(workspace, analysis, &roots, &mut parsed)
+        })
         .filter(|plan| !plan.is_empty() || plan.disabled.is_some());
+    parsed.save();
     let mut sources = sync_sources(
         area,
         workspace,
@@ -394,6 +400,17 @@ fn run_in_area(
         &mut [&mut sandbox, &mut build_sandbox],
     )?;
     report.timings.sync_ms = start.elapsed().as_millis() as u64;
+    let seeded = if targets.is_empty() {
+        None
+    } else {
+        seed::seed_target(&workspace.users_target, &area.target, &workspace.members)
+            .map_err(|e| {
+                options
+                    .progress
+                    .line(&format!("warning: {e:#}; building without it"))
+            })
+            .ok()
+    };
     let builder = Builder {
         area,
         workspace,
@@ -401,6 +418,7 @@ fn run_in_area(
         options,
         sandbox: &build_sandbox,
         env: &env,
+        first_dependencies: std::cell::Cell::new(None),
     };
     // One build when all is well: with tests to build and only the build to check, the
     // tests' build comes first, and the baseline runs only when it fails outside them (to
@@ -444,6 +462,11 @@ fn run_in_area(
     }
     let probes = probes.filter(|plan| !plan.is_empty());
     report.timings.build_ms = build_start.elapsed().as_millis() as u64;
+    if let Some(line) =
+        seeded.and_then(|s| s.summary(&workspace.users_target, builder.first_dependencies()))
+    {
+        options.progress.line(&line);
+    }
     let run_start = Instant::now();
     execute(
         &builder,

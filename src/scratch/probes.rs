@@ -186,6 +186,7 @@ impl ProbePlan {
         workspace: &Workspace,
         analysis: &Analysis,
         crate_roots: &[(PathBuf, String)],
+        parsed: &mut super::cache::ParsedTexts,
     ) -> ProbePlan {
         let mut plan = ProbePlan::default();
         let mut usable: BTreeMap<String, bool> = BTreeMap::new();
@@ -254,7 +255,7 @@ impl ProbePlan {
         for (file, insertions) in &mut plan.files {
             insertions.sort_by_key(|i| (i.offset, i.rank));
             let text = std::fs::read_to_string(workspace.root.join(file)).unwrap_or_default();
-            if let Err(err) = crate::syntax::parse_file(&spliced(&text, insertions)) {
+            if let Err(err) = parsed.parse(&spliced(&text, insertions)) {
                 unparsable.push((
                     file.clone(),
                     format!(
