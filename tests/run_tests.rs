@@ -937,6 +937,14 @@ fn run_tests_reuse_the_users_dependency_builds_and_never_write_them() {
     );
     // The scratch target holds the dependency now: nothing is put in again.
     run(false);
+    // The dependency changes: cargo rebuilds it in the scratch target under the same names,
+    // over what was linked from the user's target, which must not change through the links.
+    std::fs::write(
+        outer.path().join("dep/src/lib.rs"),
+        "pub fn two() -> i64 { 1 + 1 }\n",
+    )
+    .unwrap();
+    run(false);
     // The user's target is as it was, file for file (the scratch area lives beside it).
     let after: BTreeMap<_, _> = files_under(&users);
     assert_eq!(before, after);

@@ -24,6 +24,11 @@ use crate::scratch::{FuzzDirs, ModuleInput, ModuleSettings, RunOptions, RunRepor
 /// of the fuzz benchmark within the default slice.
 pub const REVIEW_MS_PER_FUNCTION: u64 = 2000;
 
+/// A review's slice for a function whose saved corpus goes on from an earlier slice: the
+/// corpus carries what the earlier slices reached, so the pre-push loop pays for a first
+/// slice once per function, not at every push.
+pub const REVIEW_MS_CONTINUED: u64 = 500;
+
 /// How long one input may run before it counts as a hang.
 const INPUT_MS: u64 = 1000;
 
@@ -34,6 +39,8 @@ pub struct FuzzSettings {
     pub runs: u64,
     /// Wall time per function, at most.
     pub ms_per_function: u64,
+    /// Wall time, at most, of a function whose saved corpus goes on from an earlier slice.
+    pub ms_continued: Option<u64>,
     pub seed: u64,
     /// Start from the seeds alone, not the saved corpus (and save none).
     pub fresh: bool,
@@ -98,6 +105,13 @@ impl Plan {
                     settings.ms_per_function.to_string(),
                 ),
                 ("DUALTRACK_FUZZ_SEED".into(), settings.seed.to_string()),
+                (
+                    "DUALTRACK_FUZZ_MS_CONTINUED".into(),
+                    settings
+                        .ms_continued
+                        .unwrap_or(settings.ms_per_function)
+                        .to_string(),
+                ),
                 ("DUALTRACK_FUZZ_INPUT_MS".into(), INPUT_MS.to_string()),
                 (
                     "DUALTRACK_FUZZ_GUIDED".into(),
@@ -153,6 +167,8 @@ pub fn plan(
     let settings = FuzzSettings {
         runs: args.fuzz_runs,
         ms_per_function: args.fuzz_ms.unwrap_or(REVIEW_MS_PER_FUNCTION),
+        // `fuzz --time` is what the user asked for, every time.
+        ms_continued: args.fuzz_ms.is_none().then_some(REVIEW_MS_CONTINUED),
         seed: args.fuzz_seed,
         fresh: args.fuzz_fresh,
         guided: !args.fuzz_unguided,

@@ -159,7 +159,7 @@ pub(super) fn sync_sources(
     // Dependencies come first, with the network (the sandboxed build has none), and again
     // only when what chooses them changed.
     let access = workspace.cargo_access.cargo_args();
-    let fetch_stamp = area.root.join("fetched");
+    let fetch_stamp = area.root.join(FETCH_STAMP);
     let fetch_key = dependency_key(&workspace.root, &synced.manifests, &access);
     if std::fs::read_to_string(&fetch_stamp).ok().as_deref() != Some(fetch_key.as_str()) {
         fetch(&area.copy, &access)?;
@@ -173,6 +173,9 @@ pub(super) fn sync_sources(
         baseline_cached,
     })
 }
+
+/// The scratch area's record of the last fetch's [`dependency_key`].
+const FETCH_STAMP: &str = "fetched";
 
 /// What decides the dependencies a fetch gets: the workspace's manifests, its lock file and
 /// cargo configuration, and the flags cargo is given. Any change, and cargo fetches again.
@@ -314,6 +317,8 @@ pub(super) fn baseline(
             log = baseline.log;
         }
         keep_copy(area, options)?;
+        // What was fetched may be gone (a cleaned registry): the next run fetches again.
+        let _ = std::fs::remove_file(area.root.join(FETCH_STAMP));
         return Err(BaselineFailed { mode: "build", log }.into());
     }
     if options.baseline == Baseline::Test {

@@ -579,6 +579,9 @@ pub const DRIVER: &str = r####"
                     }
                 }
             }
+            // A harness that goes on from a saved corpus starts where the last slice stopped:
+            // it may be given less time than a first slice.
+            let seconds = if saved > 0 { seconds.min(env_u64("DUALTRACK_FUZZ_MS_CONTINUED", seconds)) } else { seconds };
             let hook = ::std::panic::take_hook();
             ::std::panic::set_hook(Box::new(|info| {
                 let place = info.location().map(|l| ::std::format!("{}:{}", l.file(), l.line())).unwrap_or_default();
