@@ -73,8 +73,9 @@ pub struct Workspace {
     /// The names of every member, selected or not: their builds live under the workspace's
     /// path, so the scratch copy never reuses them.
     pub members: Vec<String>,
-    /// Where cargo builds the workspace for the user (`CARGO_TARGET_DIR` and `build.target-dir`
-    /// honoured), whatever `--target-dir` moved the scratch area to: only ever read.
+    /// Where cargo keeps the user's builds (`build.build-dir`, else the target directory,
+    /// `CARGO_TARGET_DIR` and `build.target-dir` honoured), whatever `--target-dir` moved the
+    /// scratch area to: only ever read.
     pub users_target: PathBuf,
     /// What cargo may do to the lock file and the network, for every later cargo run.
     pub cargo_access: CargoAccess,
@@ -314,7 +315,12 @@ impl Workspace {
             .collect();
         let packages = selected.into_iter().map(select_targets).collect();
         let members = members.iter().map(|p| p.name.to_string()).collect();
-        let users_target = metadata.target_directory.clone().into_std_path_buf();
+        // Intermediate builds live in `build.build-dir` when one is set.
+        let users_target = metadata
+            .build_directory
+            .clone()
+            .unwrap_or_else(|| metadata.target_directory.clone())
+            .into_std_path_buf();
         let target_directory = match &selection.target_dir {
             Some(dir) => std::path::absolute(dir).unwrap_or_else(|_| dir.clone()),
             None => metadata.target_directory.clone().into_std_path_buf(),
