@@ -162,3 +162,55 @@ fn fuzz_runs_with_a_seed_gives_the_same_findings_and_clean_forgets_the_corpus() 
     assert!(cleaned.status.success());
     assert!(!corpus.exists());
 }
+
+/// A crash an earlier review confirmed runs again with the next review's first build: found
+/// again, it needs no build of its own to confirm; still failing, it stays a finding; fixed,
+/// it is forgotten.
+#[test]
+fn a_confirmed_crash_is_checked_again_in_the_next_review_s_build() {
+    let dir = copy_fixture("records");
+    let scope = ["review", "--fn", "records::rpn"];
+    let first = run(&dir, &scope);
+    let crashes = dir
+        .path()
+        .join("target/dualtrack/corpus/rpn_fuzz_harness.crashes.json");
+    assert!(crashes.is_file(), "{first:#}");
+    let first_tests = fuzz_tests(&first);
+    assert_eq!(first_tests.len(), 1, "{first:#}");
+
+    // The same crash, reported from the known crashes' module: no confirming build.
+    let second = run(&dir, &scope);
+    let tests = fuzz_tests(&second);
+    assert_eq!(tests.len(), 1, "{second:#}");
+    assert_eq!(tests[0].1, first_tests[0].1, "the same input");
+    assert_eq!(tests[0].2, "panicked");
+    let finding = second["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["test"] == tests[0].0.as_str())
+        .unwrap_or_else(|| panic!("{second:#}"));
+    assert!(
+        finding["reproduce"]
+            .as_str()
+            .unwrap()
+            .contains("dualtrack_fuzz_known.rs"),
+        "{finding:#}"
+    );
+    // The harness went on from its saved corpus, for the shorter slice.
+    let rpn = &second["fuzz"]["harnesses"][0];
+    assert!(
+        rpn["runs"] == 200_000 || rpn["elapsed_ms"].as_u64().unwrap() < 2000,
+        "{rpn:#}"
+    );
+
+    // Fixed: the known test passes, nothing is reported, and the crash is forgotten.
+    let lib = dir.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let fixed = text.replace("if stack.is_empty() {", "if stack.len() < 2 {");
+    assert_ne!(text, fixed, "the fixture changed: update the fix");
+    std::fs::write(&lib, fixed).unwrap();
+    let third = run(&dir, &scope);
+    assert!(fuzz_tests(&third).is_empty(), "{third:#}");
+    assert!(!crashes.exists());
+}

@@ -68,7 +68,7 @@ pub struct Fuzzed {
 }
 
 /// One crash as a harness wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Crash {
     kind: String,
     at: String,
@@ -83,10 +83,30 @@ pub struct Plan {
     pub settings: FuzzSettings,
     /// The harnesses, as the scratch run takes them.
     pub module: ModuleInput,
+    /// The regression tests of the crashes earlier reviews confirmed for these functions, run
+    /// in the same build: a crash found again needs no build to confirm it, and one a short
+    /// slice does not reach again is still reported while it reproduces.
+    pub known: Option<ModuleInput>,
+    /// What each of `known`'s tests is: its harness, its crash, its name.
+    known_crashes: Vec<KnownCrash>,
     corpus: PathBuf,
 }
 
+/// A crash an earlier review confirmed, and the name of its regression test in this review.
+struct KnownCrash {
+    harness: String,
+    crash: Crash,
+    test: String,
+}
+
 impl Plan {
+    /// The modules the stage adds to a run: the harnesses, and the known crashes' tests.
+    pub fn modules(&self) -> Vec<ModuleInput> {
+        std::iter::once(self.module.clone())
+            .chain(self.known.clone())
+            .collect()
+    }
+
     /// `base` as the harnesses need it: the fuzz stage's environment and saved corpus, and a
     /// CPU limit past their time (the per-test wall timeout still stops a runaway test).
     pub fn options(&self, base: &RunOptions) -> RunOptions {
@@ -125,8 +145,14 @@ impl Plan {
     /// The harnesses' runs taken out of `report`, the run they were built and run in, as a
     /// report of their own (with that run's probes).
     pub fn take_harnesses(&self, report: &mut RunReport) -> RunReport {
-        let ours =
-            |result: &TestResult| result.source.is_some() && result.source == self.module.source;
+        let ours = |result: &TestResult| {
+            result.source.is_some()
+                && (result.source == self.module.source
+                    || self
+                        .known
+                        .as_ref()
+                        .is_some_and(|k| result.source == k.source))
+        };
         let (harnesses, tests) = std::mem::take(&mut report.results)
             .into_iter()
             .partition(ours);
@@ -191,15 +217,58 @@ pub fn plan(
         },
         settings.seed
     ));
+    let corpus = rebuild
+        .workspace
+        .target_directory
+        .join("dualtrack")
+        .join("corpus");
+    let mut known_crashes = Vec::new();
+    let mut known_tests: Vec<EmittedTest> = Vec::new();
+    for target in targets.iter().filter(|_| !settings.fresh) {
+        let name = &target.template.name;
+        for (n, crash) in self::known_crashes(&corpus, name).into_iter().enumerate() {
+            if let Ok(test) = crash_test(target, &crash, n + 1) {
+                known_crashes.push(KnownCrash {
+                    harness: name.clone(),
+                    test: test.test.item.sig.ident.to_string(),
+                    crash,
+                });
+                known_tests.push(test.test);
+            }
+        }
+    }
+    let known = if known_tests.is_empty() {
+        None
+    } else {
+        Some(write_module(
+            rebuild,
+            "dualtrack_fuzz_known.rs",
+            preamble,
+            &known_tests,
+            None,
+        )?)
+    };
     Ok(Some(Plan {
         settings,
         module,
-        corpus: rebuild
-            .workspace
-            .target_directory
-            .join("dualtrack")
-            .join("corpus"),
+        known,
+        known_crashes,
+        corpus,
     }))
+}
+
+/// Where the crashes confirmed for the harness `name` are kept, beside its corpus directory
+/// (whose every file is an input).
+fn crashes_file(corpus: &Path, name: &str) -> PathBuf {
+    corpus.join(format!("{name}.crashes.json"))
+}
+
+/// The crashes earlier reviews confirmed for the harness `name` (none when unreadable).
+fn known_crashes(corpus: &Path, name: &str) -> Vec<Crash> {
+    std::fs::read_to_string(crashes_file(corpus, name))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
 }
 
 /// How a harness runs: for its time and a margin, its lines kept, never again.
@@ -282,7 +351,7 @@ pub fn fuzz(
             let ran = crate::setup::runner::run_or_stop(
                 rebuild.workspace,
                 rebuild.full,
-                std::slice::from_ref(&plan.module),
+                &plan.modules(),
                 &options,
             )?;
             let Ok(report) = ran else {
@@ -366,7 +435,7 @@ pub fn fuzz(
                 continue;
             }
             match crash_test(target, crash, places.len()) {
-                Ok(test) => crash_tests.push(test),
+                Ok(test) => crash_tests.push((name.clone(), crash.clone(), test)),
                 Err(err) => rebuild
                     .progress
                     .line(&format!("warning: a crash of {name} gives no test: {err}")),
@@ -378,40 +447,128 @@ pub fn fuzz(
         fuzzed.stats.push(stats);
     }
     let runs: u64 = fuzzed.stats.iter().map(|s| s.runs).sum();
-    rebuild.progress.line(&format!(
-        "fuzzed: {} inputs, {} kept for new sites, {} to confirm",
-        runs,
-        fuzzed.stats.iter().map(|s| s.new).sum::<u64>(),
-        crate::output::plural(crash_tests.len(), "crash"),
-    ));
-    if crash_tests.is_empty() {
-        return Ok(fuzzed);
-    }
-    // Confirmed only as the regression test the user would keep: the normal runner, its
-    // timeout, its sandbox.
-    let emitted: Vec<_> = crash_tests.iter().map(|t| t.test.clone()).collect();
-    let module = write_module(rebuild, "dualtrack_fuzz.rs", preamble, &emitted, None)?;
-    let Ok(confirmed) = crate::setup::runner::run_or_stop(
-        rebuild.workspace,
-        rebuild.full,
-        &[module],
-        rebuild.options,
-    )?
-    else {
-        fuzzed.stopped = true;
-        return Ok(fuzzed);
-    };
-    for result in confirmed.results {
-        if matches!(
-            result.outcome,
-            Outcome::Panicked | Outcome::Failed | Outcome::TimedOut | Outcome::Crashed
-        ) {
-            fuzzed.results.push(result);
-        } else {
-            fuzzed.unconfirmed += 1;
+    // The known crashes' tests ran in the same build: a crash found again takes its result
+    // from there, and one not found again still counts while its test fails.
+    let known_results: BTreeMap<&str, &TestResult> = report
+        .results
+        .iter()
+        .filter(|r| plan.known.as_ref().is_some_and(|k| r.source == k.source))
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+    let mut used_known = BTreeSet::new();
+    let mut to_confirm = Vec::new();
+    // (harness, crash) of every crash whose regression test fails now.
+    let mut confirmed_crashes: Vec<(String, Crash)> = Vec::new();
+    for (harness, crash, test) in crash_tests {
+        // The same crash: the same place, with the same arguments.
+        let known = plan
+            .known_crashes
+            .iter()
+            .find(|k| k.harness == harness && k.crash.at == crash.at && k.crash.args == crash.args)
+            .and_then(|k| known_results.get(k.test.as_str()).map(|r| (k, *r)));
+        match known {
+            Some((k, result)) => {
+                used_known.insert(k.test.clone());
+                if fails(result) {
+                    fuzzed.results.push(result.clone());
+                    confirmed_crashes.push((harness, crash));
+                } else {
+                    fuzzed.unconfirmed += 1;
+                }
+            }
+            None => to_confirm.push((harness, crash, test)),
         }
     }
+    for k in &plan.known_crashes {
+        if let Some(result) = known_results.get(k.test.as_str())
+            && !used_known.contains(&k.test)
+            && fails(result)
+        {
+            fuzzed.results.push((*result).clone());
+            confirmed_crashes.push((k.harness.clone(), k.crash.clone()));
+        }
+    }
+    rebuild.progress.line(&format!(
+        "fuzzed: {} inputs, {} kept for new sites, {} to confirm{}",
+        runs,
+        fuzzed.stats.iter().map(|s| s.new).sum::<u64>(),
+        crate::output::plural(to_confirm.len(), "crash"),
+        if fuzzed.results.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} still failing from an earlier review",
+                crate::output::plural(fuzzed.results.len(), "known crash")
+            )
+        }
+    ));
+    if !to_confirm.is_empty() {
+        // Confirmed only as the regression test the user would keep: the normal runner, its
+        // timeout, its sandbox.
+        let emitted: Vec<_> = to_confirm.iter().map(|t| t.2.test.clone()).collect();
+        let module = write_module(rebuild, "dualtrack_fuzz.rs", preamble, &emitted, None)?;
+        let Ok(confirmed) = crate::setup::runner::run_or_stop(
+            rebuild.workspace,
+            rebuild.full,
+            &[module],
+            rebuild.options,
+        )?
+        else {
+            fuzzed.stopped = true;
+            return Ok(fuzzed);
+        };
+        for result in confirmed.results {
+            if fails(&result) {
+                if let Some((harness, crash, _)) = to_confirm
+                    .iter()
+                    .find(|t| t.2.test.item.sig.ident == result.name)
+                {
+                    confirmed_crashes.push((harness.clone(), crash.clone()));
+                }
+                fuzzed.results.push(result);
+            } else {
+                fuzzed.unconfirmed += 1;
+            }
+        }
+    }
+    if !settings.fresh {
+        remember_crashes(corpus, targets, &confirmed_crashes)?;
+    }
     Ok(fuzzed)
+}
+
+/// A regression test that fails: its crash is confirmed.
+fn fails(result: &TestResult) -> bool {
+    matches!(
+        result.outcome,
+        Outcome::Panicked | Outcome::Failed | Outcome::TimedOut | Outcome::Crashed
+    )
+}
+
+/// Keep each harness's confirmed crashes for the next review (a harness with none forgets
+/// its file: the bug was fixed).
+fn remember_crashes(
+    corpus: &Path,
+    targets: &[FuzzTarget],
+    confirmed: &[(String, Crash)],
+) -> anyhow::Result<()> {
+    for target in targets {
+        let name = &target.template.name;
+        let file = crashes_file(corpus, name);
+        let crashes: Vec<&Crash> = confirmed
+            .iter()
+            .filter(|(harness, _)| harness == name)
+            .map(|(_, crash)| crash)
+            .collect();
+        if crashes.is_empty() {
+            let _ = std::fs::remove_file(&file);
+            continue;
+        }
+        std::fs::create_dir_all(corpus)
+            .with_context(|| format!("failed to create {}", corpus.display()))?;
+        write_atomically(&file, &serde_json::to_string_pretty(&crashes)?)?;
+    }
+    Ok(())
 }
 
 /// Run `target`'s harness again as `options` say, saying every input from input `from` on:

@@ -639,7 +639,7 @@ fn run(
         (earlier, Some((path, text))) => {
             let mut modules = vec![module_input(r.args.engine.name(), path, text)?];
             let fuzz_options = fuzz.map(|plan| {
-                modules.push(plan.module.clone());
+                modules.extend(plan.modules());
                 plan.options(options)
             });
             match run_or_stop(
