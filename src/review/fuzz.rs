@@ -227,7 +227,12 @@ pub fn plan(
     for target in targets.iter().filter(|_| !settings.fresh) {
         let name = &target.template.name;
         for (n, crash) in self::known_crashes(&corpus, name).into_iter().enumerate() {
-            if let Ok(test) = crash_test(target, &crash, n + 1) {
+            // Named apart from a new crash's test (`…_panic_again_1`): both may be kept.
+            let again = Crash {
+                kind: format!("{}_again", crash.kind),
+                ..crash.clone()
+            };
+            if let Ok(test) = crash_test(target, &again, n + 1) {
                 known_crashes.push(KnownCrash {
                     harness: name.clone(),
                     test: test.test.item.sig.ident.to_string(),
@@ -459,32 +464,54 @@ pub fn fuzz(
     let mut to_confirm = Vec::new();
     // (harness, crash) of every crash whose regression test fails now.
     let mut confirmed_crashes: Vec<(String, Crash)> = Vec::new();
+    // Where the reported tests fail: one finding per place, whichever test found it.
+    let mut reported_at: BTreeSet<String> = BTreeSet::new();
+    let mut report_once = |result: &TestResult, fuzzed: &mut Fuzzed| {
+        let first = result
+            .location
+            .as_ref()
+            .is_none_or(|at| reported_at.insert(at.clone()));
+        if first {
+            fuzzed.results.push(result.clone());
+        }
+        first
+    };
     for (harness, crash, test) in crash_tests {
-        // The same crash: the same place, with the same arguments.
+        // A known crash at the same place whose test still fails stands for this one.
         let known = plan
             .known_crashes
             .iter()
-            .find(|k| k.harness == harness && k.crash.at == crash.at && k.crash.args == crash.args)
-            .and_then(|k| known_results.get(k.test.as_str()).map(|r| (k, *r)));
+            .filter(|k| k.harness == harness && k.crash.at == crash.at)
+            .find_map(|k| {
+                known_results
+                    .get(k.test.as_str())
+                    .filter(|r| fails(r))
+                    .map(|r| (k, *r))
+            });
         match known {
             Some((k, result)) => {
                 used_known.insert(k.test.clone());
-                if fails(result) {
-                    fuzzed.results.push(result.clone());
-                    confirmed_crashes.push((harness, crash));
-                } else {
-                    fuzzed.unconfirmed += 1;
+                if report_once(result, &mut fuzzed) {
+                    confirmed_crashes.push((harness, k.crash.clone()));
                 }
             }
             None => to_confirm.push((harness, crash, test)),
         }
     }
+    // Not found again by this slice: still a finding while its test fails.
     for k in &plan.known_crashes {
         if let Some(result) = known_results.get(k.test.as_str())
             && !used_known.contains(&k.test)
             && fails(result)
+            && report_once(result, &mut fuzzed)
         {
-            fuzzed.results.push((*result).clone());
+            confirmed_crashes.push((k.harness.clone(), k.crash.clone()));
+        }
+    }
+    // A known crash whose test did not run (the run stopped first) is kept for the next
+    // review; one whose test passed (fixed) or no longer builds is forgotten.
+    for k in &plan.known_crashes {
+        if !known_results.contains_key(k.test.as_str()) {
             confirmed_crashes.push((k.harness.clone(), k.crash.clone()));
         }
     }
@@ -518,20 +545,18 @@ pub fn fuzz(
             return Ok(fuzzed);
         };
         for result in confirmed.results {
-            if fails(&result) {
-                if let Some((harness, crash, _)) = to_confirm
+            if !fails(&result) {
+                fuzzed.unconfirmed += 1;
+            } else if report_once(&result, &mut fuzzed)
+                && let Some((harness, crash, _)) = to_confirm
                     .iter()
                     .find(|t| t.2.test.item.sig.ident == result.name)
-                {
-                    confirmed_crashes.push((harness.clone(), crash.clone()));
-                }
-                fuzzed.results.push(result);
-            } else {
-                fuzzed.unconfirmed += 1;
+            {
+                confirmed_crashes.push((harness.clone(), crash.clone()));
             }
         }
     }
-    if !settings.fresh {
+    if !settings.fresh && !fuzzed.stopped {
         remember_crashes(corpus, targets, &confirmed_crashes)?;
     }
     Ok(fuzzed)
@@ -555,11 +580,12 @@ fn remember_crashes(
     for target in targets {
         let name = &target.template.name;
         let file = crashes_file(corpus, name);
-        let crashes: Vec<&Crash> = confirmed
-            .iter()
-            .filter(|(harness, _)| harness == name)
-            .map(|(_, crash)| crash)
-            .collect();
+        let mut crashes: Vec<&Crash> = Vec::new();
+        for (_, crash) in confirmed.iter().filter(|(harness, _)| harness == name) {
+            if !crashes.contains(&crash) {
+                crashes.push(crash);
+            }
+        }
         if crashes.is_empty() {
             let _ = std::fs::remove_file(&file);
             continue;

@@ -169,6 +169,9 @@ impl ScratchArea {
             ("TMPDIR".to_owned(), scratch(&self.tmp)),
             ("HOME".to_owned(), scratch(&self.tmp)),
             ("CARGO_TARGET_DIR".to_owned(), scratch(&self.target)),
+            // A `build.build-dir` of the user's configuration would put the scratch build's
+            // intermediate files there, beside (or among) the user's own.
+            ("CARGO_BUILD_BUILD_DIR".to_owned(), scratch(&self.target)),
             ("CARGO_TERM_COLOR".to_owned(), "never".to_owned()),
         ]);
         env

@@ -28,6 +28,11 @@ impl Builder<'_> {
             self.sandbox,
             self.env,
         )?;
+        // Offline, cargo could not find what an earlier fetch got (a cleaned registry, a
+        // changed source): the next run fetches again.
+        if !outcome.success && outcome.log.contains("offline") {
+            let _ = std::fs::remove_file(self.area.root.join(FETCH_STAMP));
+        }
         if self.first_dependencies.get().is_none() {
             self.first_dependencies.set(Some((
                 outcome.dependencies_fresh,
@@ -160,8 +165,17 @@ pub(super) fn sync_sources(
     // only when what chooses them changed.
     let access = workspace.cargo_access.cargo_args();
     let fetch_stamp = area.root.join(FETCH_STAMP);
-    let fetch_key = dependency_key(&workspace.root, &synced.manifests, &access);
-    if std::fs::read_to_string(&fetch_stamp).ok().as_deref() != Some(fetch_key.as_str()) {
+    let mut manifests: Vec<PathBuf> = synced
+        .manifests
+        .iter()
+        .map(|rel| workspace.root.join(rel))
+        .collect();
+    manifests.extend(synced.outside.iter().map(|dir| dir.join("Cargo.toml")));
+    let fetch_key = dependency_key(&workspace.root, &manifests, &access);
+    // With no baseline to notice that a dependency went missing, every run fetches.
+    let fetched = options.baseline != Baseline::Skip
+        && std::fs::read_to_string(&fetch_stamp).ok().as_deref() == Some(fetch_key.as_str());
+    if !fetched {
         fetch(&area.copy, &access)?;
         std::fs::write(&fetch_stamp, &fetch_key).context("failed to record the fetch")?;
     }
@@ -177,21 +191,45 @@ pub(super) fn sync_sources(
 /// The scratch area's record of the last fetch's [`dependency_key`].
 const FETCH_STAMP: &str = "fetched";
 
-/// What decides the dependencies a fetch gets: the workspace's manifests, its lock file and
-/// cargo configuration, and the flags cargo is given. Any change, and cargo fetches again.
+/// What decides the dependencies a fetch gets: the manifests (the workspace's and its path
+/// dependencies'), the lock file, cargo's configuration (the workspace's and its parents',
+/// `$CARGO_HOME`'s), the environment that configures registries and sources, and the flags
+/// cargo is given. Any change, and cargo fetches again.
 fn dependency_key(root: &Path, manifests: &[PathBuf], access: &[String]) -> String {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
-    let files = manifests.iter().map(PathBuf::as_path).chain(
-        ["Cargo.lock", ".cargo/config.toml", ".cargo/config"]
-            .into_iter()
-            .map(Path::new),
-    );
-    for rel in files {
-        hasher.update(rel.to_string_lossy().as_bytes());
+    let mut files: Vec<PathBuf> = manifests.to_vec();
+    files.push(root.join("Cargo.lock"));
+    for dir in root.ancestors() {
+        for name in [".cargo/config.toml", ".cargo/config"] {
+            files.push(dir.join(name));
+        }
+    }
+    if let Some(home) = sandbox::cargo_home() {
+        files.extend([home.join("config.toml"), home.join("config")]);
+    }
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
         hasher.update([0]);
-        hasher.update(std::fs::read(root.join(rel)).unwrap_or_default());
+        hasher.update(std::fs::read(&file).unwrap_or_default());
         hasher.update([0]);
+    }
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(key, _)| {
+            [
+                "CARGO_HOME",
+                "CARGO_REGISTRIES_",
+                "CARGO_REGISTRY_",
+                "CARGO_SOURCE_",
+                "CARGO_NET_",
+            ]
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
+        })
+        .collect();
+    env.sort();
+    for (key, value) in env {
+        hasher.update(format!("{key}={value}\0").as_bytes());
     }
     hasher.update(access.join(" ").as_bytes());
     hasher

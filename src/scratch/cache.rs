@@ -96,7 +96,12 @@ impl ParsedTexts {
     /// Save what this run found parsing (texts of older runs drop out). A memo that cannot be
     /// written only costs the next run its parses.
     pub fn save(&self) {
-        if let Some(path) = self.path.as_ref().filter(|_| self.used != self.known) {
+        // A run that parsed nothing (no probes) says nothing of what parses.
+        if let Some(path) = self
+            .path
+            .as_ref()
+            .filter(|_| !self.used.is_empty() && self.used != self.known)
+        {
             let text: String = self.used.iter().map(|d| format!("{d}\n")).collect();
             let _ = std::fs::write(path, text);
         }

@@ -79,10 +79,13 @@ impl SeedReport {
     /// One line for the user, or none when nothing was reused. `dependencies` is what the
     /// first build then made of the dependencies: (fresh, compiled).
     pub fn summary(&self, users_target: &Path, dependencies: (usize, usize)) -> Option<String> {
-        if let Some(why) = &self.skipped
-            && self.units == 0
-        {
-            return Some(why.clone());
+        let skipped = self
+            .skipped
+            .as_ref()
+            .map(|why| format!("; {why}"))
+            .unwrap_or_default();
+        if self.units == 0 && !skipped.is_empty() {
+            return self.skipped.clone();
         }
         if self.units == 0 {
             return None;
@@ -95,7 +98,7 @@ impl SeedReport {
         let (fresh, compiled) = dependencies;
         Some(format!(
             "reused your build in {}: {} dependency unit{} put in ({} files linked, {} copied, \
-             {}, {:.1}s); cargo found {fresh} fresh and compiled {compiled}",
+             {}, {:.1}s); cargo found {fresh} fresh and compiled {compiled}{skipped}",
             dirs.join(", "),
             self.units,
             if self.units == 1 { "" } else { "s" },
@@ -119,6 +122,7 @@ fn profile_dirs(users_target: &Path) -> Vec<PathBuf> {
             .map(|e| PathBuf::from(e.file_name()))
             .filter(|name| {
                 name.as_os_str() != PROFILE_DIR
+                    && looks_like_a_triple(name)
                     && users_target
                         .join(name)
                         .join(PROFILE_DIR)
@@ -131,6 +135,39 @@ fn profile_dirs(users_target: &Path) -> Vec<PathBuf> {
         dirs.extend(triples);
     }
     dirs
+}
+
+/// `x86_64-unknown-linux-gnu`, `wasm32-wasip1`: a `--target` build's directory, not another
+/// tool's target directory that happens to hold a `debug/` (`llvm-cov-target`).
+fn looks_like_a_triple(name: &Path) -> bool {
+    const ARCHES: &[&str] = &[
+        "x86_64",
+        "i686",
+        "i586",
+        "aarch64",
+        "arm",
+        "armv7",
+        "armv7a",
+        "thumbv6m",
+        "thumbv7m",
+        "thumbv7em",
+        "thumbv8m",
+        "riscv32imac",
+        "riscv32imc",
+        "riscv64gc",
+        "wasm32",
+        "wasm64",
+        "powerpc64le",
+        "powerpc64",
+        "s390x",
+        "mips",
+        "mipsel",
+        "loongarch64",
+        "sparc64",
+    ];
+    name.to_str()
+        .and_then(|n| n.split_once('-'))
+        .is_some_and(|(arch, _)| ARCHES.contains(&arch))
 }
 
 /// The `<name>-<hash>` units of `from` to put into `to`: not a member's, not there already.
@@ -190,16 +227,19 @@ fn seed_units(
             }
         }
     }
+    // Build scripts write their `OUT_DIR` in place when they run again: copied, never linked.
+    let profiles = (from, to);
     for unit in units {
         let build = from.join("build").join(unit);
         if build.is_dir() {
-            put_tree(&build, &to.join("build").join(unit), report)?;
+            put_tree(&build, &to.join("build").join(unit), profiles, report)?;
         }
     }
     for unit in units {
         put_tree(
             &from.join(".fingerprint").join(unit),
             &to.join(".fingerprint").join(unit),
+            profiles,
             report,
         )?;
         report.units += 1;
@@ -207,7 +247,15 @@ fn seed_units(
     Ok(())
 }
 
-fn put_tree(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<()> {
+/// Copy the tree `from` to `to`, files with their times. A link into the user's profile
+/// directory (`profiles.0`, an `OUT_DIR` a build script linked to) points at the same place
+/// under the scratch one (`profiles.1`), never back into the user's.
+fn put_tree(
+    from: &Path,
+    to: &Path,
+    profiles: (&Path, &Path),
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
     for entry in walkdir::WalkDir::new(from).follow_links(false) {
         let entry = entry.with_context(|| format!("failed to read {}", from.display()))?;
         let rel = entry.path().strip_prefix(from).expect("under its root");
@@ -216,11 +264,14 @@ fn put_tree(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<(
             std::fs::create_dir_all(&dest)
                 .with_context(|| format!("failed to create {}", dest.display()))?;
         } else if entry.file_type().is_file() {
-            put_file(entry.path(), &dest, report)?;
+            copy_file(entry.path(), &dest, report)?;
         } else if entry.file_type().is_symlink() {
-            // A build script's output may link elsewhere: the same link, as it reads.
             let link = std::fs::read_link(entry.path())
                 .with_context(|| format!("failed to read the link {}", entry.path().display()))?;
+            let link = match link.strip_prefix(profiles.0) {
+                Ok(rest) => profiles.1.join(rest),
+                Err(_) => link,
+            };
             let _ = std::fs::remove_file(&dest);
             #[cfg(unix)]
             std::os::unix::fs::symlink(&link, &dest)
@@ -231,7 +282,7 @@ fn put_tree(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<(
     Ok(())
 }
 
-/// Link a library, copy anything else, keeping its modification time (cargo compares them).
+/// A file of `deps/`: a library rustc writes linked, anything else copied.
 fn put_file(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<()> {
     let linkable = from
         .extension()
@@ -242,6 +293,12 @@ fn put_file(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<(
         report.linked += 1;
         return Ok(());
     }
+    copy_file(from, to, report)
+}
+
+/// Copy a file keeping its modification time (cargo compares them).
+fn copy_file(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(to);
     let bytes = std::fs::copy(from, to)
         .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;
     let modified = std::fs::metadata(from)?.modified()?;
@@ -294,6 +351,10 @@ mod test {
             Some("ff53abe770c1cf5a")
         );
         assert_eq!(deps_file_hash(".cargo-lock"), None);
+        assert!(looks_like_a_triple(Path::new("x86_64-unknown-linux-gnu")));
+        assert!(looks_like_a_triple(Path::new("wasm32-wasip1")));
+        assert!(!looks_like_a_triple(Path::new("llvm-cov-target")));
+        assert!(!looks_like_a_triple(Path::new("dualtrack")));
     }
 
     fn write(path: &Path, text: &str) {
@@ -313,6 +374,14 @@ mod test {
         write(&d.join("deps/libmine-0000000000000001.rlib"), "mine");
         write(&d.join(".fingerprint/cc-0123456789abcdef/run"), "fp");
         write(&d.join("build/cc-0123456789abcdef/out/gen.rs"), "gen");
+        // A prebuilt library a build script put in its OUT_DIR, and a link to it.
+        write(&d.join("build/cc-0123456789abcdef/out/libfoo.so"), "so");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            d.join("build/cc-0123456789abcdef/out/libfoo.so"),
+            d.join("build/cc-0123456789abcdef/out/libfoo.so.1"),
+        )
+        .unwrap();
         t
     }
 
@@ -344,6 +413,27 @@ mod test {
             std::fs::read_to_string(users.join("debug/deps/itoa-6c1e270c698fa6a6.d")).unwrap(),
             "dep-info"
         );
+        // Under `build/`, everything is copied (a build script rewrites its OUT_DIR in place),
+        // and a link into the user's directory points into the scratch one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+            let out = "build/cc-0123456789abcdef/out";
+            assert_ne!(
+                ino(&d.join(out).join("libfoo.so")),
+                ino(&users.join("debug").join(out).join("libfoo.so"))
+            );
+            assert_eq!(
+                std::fs::read_link(d.join(out).join("libfoo.so.1")).unwrap(),
+                d.join(out).join("libfoo.so")
+            );
+            // The library of `deps/` is the same file.
+            assert_eq!(
+                ino(&d.join("deps/libitoa-6c1e270c698fa6a6.rlib")),
+                ino(&users.join("debug/deps/libitoa-6c1e270c698fa6a6.rlib"))
+            );
+        }
         // A second seeding finds everything there.
         let again = seed_target(&users, &scratch, &["mine".to_owned()]).unwrap();
         assert_eq!(again.units, 0);
