@@ -7,9 +7,11 @@
 //! summary at the end prints it. The two are measured in turns, so that a noisy machine slows
 //! both alike.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Instant;
+
+mod util;
+use util::{analyzed_files, bare_parse, median_of, registry_crate, run_analyze};
 
 const CRATES: &[&str] = &["tokio", "regex-automata", "serde_json", "chrono", "semver"];
 
@@ -43,7 +45,7 @@ fn main() {
             run_analyze(dir);
             process.push(start.elapsed());
         }
-        let (bare, process) = (median(bare), median(process));
+        let (bare, process) = (median_of(bare), median_of(process));
         println!(
             "{name:<16} {:>6} {:>9.1} ms {:>9.1} ms {:>7.2}",
             files.len(),
@@ -69,70 +71,4 @@ fn bare_parse_single_thread(bencher: divan::Bencher, name: &str) {
     };
     let files = analyzed_files(&dir);
     bencher.bench(|| bare_parse(&files));
-}
-
-/// Read and parse every file on this thread, as the simplest possible tool would.
-fn bare_parse(files: &[PathBuf]) {
-    for file in files {
-        let text = std::fs::read_to_string(file).unwrap();
-        divan::black_box(syn::parse_file(&text).ok());
-    }
-    // Spans accumulate in a thread-local map; clear it so repeated runs stay comparable.
-    proc_macro2::extra::invalidate_current_thread_spans();
-}
-
-fn run_analyze(dir: &Path) {
-    let status = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-        .args(["analyze", "--format", "json", "-q", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// The files the analyzer reads for a crate: the same set the bare parse reads.
-fn analyzed_files(dir: &Path) -> Vec<PathBuf> {
-    let output = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-        .args(["analyze", "--format", "json", "-q", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| dir.join(f.as_str().unwrap()))
-        .collect()
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-/// The newest version of a crate in the local cargo registry.
-fn registry_crate(name: &str) -> Option<PathBuf> {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
-    let mut candidates: Vec<(Vec<u64>, PathBuf)> = Vec::new();
-    for index in std::fs::read_dir(cargo_home.join("registry/src"))
-        .ok()?
-        .flatten()
-    {
-        for entry in std::fs::read_dir(index.path()).ok()?.flatten() {
-            let file_name = entry.file_name().to_string_lossy().into_owned();
-            let Some(version) = file_name.strip_prefix(&format!("{name}-")) else {
-                continue;
-            };
-            let numbers: Option<Vec<u64>> = version.split('.').map(|n| n.parse().ok()).collect();
-            if let Some(numbers) = numbers {
-                candidates.push((numbers, entry.path()));
-            }
-        }
-    }
-    candidates.sort();
-    candidates.pop().map(|(_, path)| path)
 }

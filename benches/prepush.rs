@@ -13,10 +13,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod util;
-use util::copy;
+use util::{analyzed_files, bare_parse, copy, median, registry_crate, run_analyze, timed};
 
 /// A crate or workspace, an edit to one function, and the scope that names it.
 struct Subject {
@@ -77,9 +77,9 @@ fn main() {
         ));
     }
     let workspace = subjects.last().expect("the workspace is always there");
-    let files = workspace.analyzed_files();
+    let files = analyzed_files(&workspace.root);
     let bare = median(7, || timed(|| bare_parse(&files)));
-    let analyze = median(7, || timed(|| workspace.analyze()));
+    let analyze = median(7, || timed(|| run_analyze(&workspace.root)));
     println!(
         "\nthe pre-push loop, one function edited (medians of 3; goals: warm 1.5x, first 3x):"
     );
@@ -224,31 +224,6 @@ impl Subject {
             .unwrap();
     }
 
-    fn analyze(&self) {
-        let status = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-            .args(["analyze", "--format", "json", "-q", "--manifest-path"])
-            .arg(self.root.join("Cargo.toml"))
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn analyzed_files(&self) -> Vec<PathBuf> {
-        let output = Command::new(env!("CARGO_BIN_EXE_cargo-dualtrack"))
-            .args(["analyze", "--format", "json", "-q", "--manifest-path"])
-            .arg(self.root.join("Cargo.toml"))
-            .output()
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        doc["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| self.root.join(f.as_str().unwrap()))
-            .collect()
-    }
-
     /// The scratch area gone, the user's `target/` kept: a first review of a built crate.
     fn remove_scratch(&self) {
         let _ = std::fs::remove_dir_all(self.root.join("target/dualtrack"));
@@ -273,52 +248,6 @@ impl Subject {
         };
         std::fs::write(file, edited).unwrap();
     }
-}
-
-/// Read and parse every file on this thread.
-fn bare_parse(files: &[PathBuf]) {
-    for file in files {
-        let text = std::fs::read_to_string(file).unwrap();
-        std::hint::black_box(syn::parse_file(&text).ok());
-    }
-    proc_macro2::extra::invalidate_current_thread_spans();
-}
-
-/// The newest version of a crate in the local cargo registry.
-fn registry_crate(name: &str) -> Option<PathBuf> {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
-    let mut candidates: Vec<(Vec<u64>, PathBuf)> = Vec::new();
-    for index in std::fs::read_dir(cargo_home.join("registry/src"))
-        .ok()?
-        .flatten()
-    {
-        for entry in std::fs::read_dir(index.path()).ok()?.flatten() {
-            let file_name = entry.file_name().to_string_lossy().into_owned();
-            let Some(version) = file_name.strip_prefix(&format!("{name}-")) else {
-                continue;
-            };
-            let numbers: Option<Vec<u64>> = version.split('.').map(|n| n.parse().ok()).collect();
-            if let Some(numbers) = numbers {
-                candidates.push((numbers, entry.path()));
-            }
-        }
-    }
-    candidates.sort();
-    candidates.pop().map(|(_, path)| path)
-}
-
-fn timed(run: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    run();
-    start.elapsed()
-}
-
-fn median(runs: usize, mut run: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| run()).collect();
-    times.sort();
-    times[runs / 2]
 }
 
 /// The run whose sum is the median, as its two parts.

@@ -4,9 +4,12 @@
 //! the change (plus one `stat` per file, as `git status` does), not to the bytes of the tree.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dualtrack::scratch::copy::sync_tree;
+
+mod util;
+use util::median;
 
 const SIZES: &[usize] = &[1_000, 10_000, 50_000];
 
@@ -80,10 +83,4 @@ fn make_tree(root: &Path, files: usize) -> u64 {
         bytes += body.len() as u64;
     }
     bytes
-}
-
-fn median(runs: usize, mut measure: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| measure()).collect();
-    times.sort();
-    times[runs / 2]
 }

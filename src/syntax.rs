@@ -64,6 +64,11 @@ impl SyntaxError {
 /// not where the lexer gave up.
 pub fn parse_file(text: &str) -> Result<syn::File, SyntaxError> {
     check_nesting(text)?;
+    parse_scanned(text)
+}
+
+/// syn's parse of a text the depth pre-scan passed, its error placed where rustc places it.
+fn parse_scanned(text: &str) -> Result<syn::File, SyntaxError> {
     syn::parse_file(text)
         .map_err(|err| unbalanced_delimiter(text).unwrap_or_else(|| SyntaxError::from_syn(&err)))
 }
@@ -87,8 +92,7 @@ pub fn parse_file_without_docs(text: &str) -> Result<syn::File, SyntaxError> {
         blanked = String::from_utf8(bytes).expect("still UTF-8");
         &blanked
     };
-    syn::parse_file(text)
-        .map_err(|err| unbalanced_delimiter(text).unwrap_or_else(|| SyntaxError::from_syn(&err)))
+    parse_scanned(text)
 }
 
 /// Where the comment at `i` (`//` or `/*`) says it is a doc comment, the offset of that third

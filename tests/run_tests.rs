@@ -417,30 +417,33 @@ fn run_tests_reaches_workspace_members_and_dashed_bins() {
 
 /// A path dependency and a symlinked module that live outside the workspace are still seen by
 /// the sandboxed build and tests (bwrap shows only what it is told to).
-#[cfg(unix)]
-#[test]
-fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
-    let outer = tempfile::tempdir().unwrap();
+/// A copy of the ledger fixture at `outer/ledger` depending on `outer/dep` (`dep::two()`), a
+/// path dependency outside its workspace.
+fn ledger_with_outside_dependency(outer: &Path) -> std::path::PathBuf {
     let fixture = copy_fixture("ledger");
-    let ws = outer.path().join("ledger");
+    let ws = outer.join("ledger");
     std::fs::rename(fixture.path(), &ws).unwrap();
-    std::fs::create_dir_all(outer.path().join("dep/src")).unwrap();
+    std::fs::create_dir_all(outer.join("dep/src")).unwrap();
     std::fs::write(
-        outer.path().join("dep/Cargo.toml"),
+        outer.join("dep/Cargo.toml"),
         "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     )
     .unwrap();
-    std::fs::write(
-        outer.path().join("dep/src/lib.rs"),
-        "pub fn two() -> i64 { 2 }\n",
-    )
-    .unwrap();
+    std::fs::write(outer.join("dep/src/lib.rs"), "pub fn two() -> i64 { 2 }\n").unwrap();
     let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
     std::fs::write(
         ws.join("Cargo.toml"),
         format!("{manifest}\n[dependencies]\ndep = {{ path = \"../dep\" }}\n"),
     )
     .unwrap();
+    ws
+}
+
+#[cfg(unix)]
+#[test]
+fn run_tests_sees_path_dependencies_and_links_outside_the_workspace() {
+    let outer = tempfile::tempdir().unwrap();
+    let ws = ledger_with_outside_dependency(outer.path());
     std::fs::create_dir_all(outer.path().join("shared")).unwrap();
     std::fs::rename(
         ws.join("src/ledger.rs"),
@@ -871,33 +874,9 @@ fn files_under(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime, Stri
 #[test]
 fn run_tests_reuse_the_users_dependency_builds_and_never_write_them() {
     let outer = tempfile::tempdir().unwrap();
-    let fixture = copy_fixture("ledger");
-    let ws = outer.path().join("ledger");
-    std::fs::rename(fixture.path(), &ws).unwrap();
-    std::fs::create_dir_all(outer.path().join("dep/src")).unwrap();
-    std::fs::write(
-        outer.path().join("dep/Cargo.toml"),
-        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        outer.path().join("dep/src/lib.rs"),
-        "pub fn two() -> i64 { 2 }\n",
-    )
-    .unwrap();
-    let manifest = std::fs::read_to_string(ws.join("Cargo.toml")).unwrap();
-    std::fs::write(
-        ws.join("Cargo.toml"),
-        format!("{manifest}\n[dependencies]\ndep = {{ path = \"../dep\" }}\n"),
-    )
-    .unwrap();
+    let ws = ledger_with_outside_dependency(outer.path());
     // The user's own build.
-    let built = std::process::Command::new(env!("CARGO"))
-        .args(["test", "--no-run", "--manifest-path"])
-        .arg(ws.join("Cargo.toml"))
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap();
+    let built = util::users_cargo_test(&ws.join("Cargo.toml"), &["--no-run"]);
     assert!(
         built.status.success(),
         "{}",

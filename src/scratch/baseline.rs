@@ -232,11 +232,7 @@ fn dependency_key(root: &Path, manifests: &[PathBuf], access: &[String]) -> Stri
         hasher.update(format!("{key}={value}\0").as_bytes());
     }
     hasher.update(access.join(" ").as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    cache::hex(&hasher.finalize())
 }
 
 /// Build the untouched copy (with the probes, so that the tests' build after it recompiles

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// Bytes (a digest) as lowercase hex: the form of every key the scratch area keeps.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The key of a build: the sources' fingerprint and the text of every injected file.
 pub(super) fn build_key(fingerprint: &str, area: &ScratchArea, ranges: &Ranges) -> String {
     let mut hasher = sha2::Sha256::new();
@@ -13,11 +18,7 @@ pub(super) fn build_key(fingerprint: &str, area: &ScratchArea, ranges: &Ranges) 
         hasher.update(std::fs::read(file).unwrap_or_default());
     }
     hasher.update(area.target.to_string_lossy().as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 /// The executables and test names of the last successful build.
@@ -82,10 +83,7 @@ impl ParsedTexts {
     /// Parse `text` unless it parsed before.
     pub fn parse(&mut self, text: &str) -> Result<(), crate::syntax::SyntaxError> {
         use sha2::Digest;
-        let digest: String = sha2::Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = hex(&sha2::Sha256::digest(text.as_bytes()));
         if !self.known.contains(&digest) {
             crate::syntax::parse_file(text)?;
         }

@@ -138,18 +138,7 @@ pub fn sync_tree(
                 continue;
             }
             remove_any(&target)?;
-            std::fs::copy(entry.path(), &target).with_context(|| {
-                format!(
-                    "failed to copy {} to {}",
-                    entry.path().display(),
-                    target.display()
-                )
-            })?;
-            if let Ok(modified) = metadata.modified() {
-                let file = std::fs::File::options().write(true).open(&target)?;
-                file.set_modified(modified)
-                    .with_context(|| format!("failed to set the time of {}", target.display()))?;
-            }
+            copy_keeping_time(entry.path(), &target, &metadata)?;
             report.copied += 1;
         }
     }
@@ -168,11 +157,7 @@ pub fn sync_tree(
             report.removed += 1;
         }
     }
-    report.fingerprint = fingerprint
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    report.fingerprint = super::cache::hex(&fingerprint.finalize());
     Ok(report)
 }
 
@@ -238,6 +223,26 @@ fn walk(src: &Path, skip: &[PathBuf]) -> anyhow::Result<Vec<ignore::DirEntry>> {
         entries.extend(walker.flatten());
     }
     Ok(entries)
+}
+
+/// Copy `from` (whose metadata is `metadata`) to `to` with its modification time, which
+/// cargo's fingerprints compare; the bytes copied. `std::fs::copy` uses `copy_file_range`,
+/// which shares extents (a reflink) on filesystems that can.
+pub fn copy_keeping_time(
+    from: &Path,
+    to: &Path,
+    metadata: &std::fs::Metadata,
+) -> anyhow::Result<u64> {
+    let bytes = std::fs::copy(from, to)
+        .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;
+    if let Ok(modified) = metadata.modified() {
+        std::fs::File::options()
+            .write(true)
+            .open(to)?
+            .set_modified(modified)
+            .with_context(|| format!("failed to set the time of {}", to.display()))?;
+    }
+    Ok(bytes)
 }
 
 /// Same size and modification time: the copy is current.

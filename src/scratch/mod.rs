@@ -130,7 +130,7 @@ impl Patch {
     fn stamp(&self) -> String {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(format!("{}\0{}", self.file.display(), self.text));
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        cache::hex(&digest)
     }
 }
 

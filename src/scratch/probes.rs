@@ -711,7 +711,7 @@ fn runtime(sites: usize, edition: &str) -> String {
 pub fn runtime_stamp() -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(runtime_text(0, "2021"));
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    super::cache::hex(&digest[..8])
 }
 
 fn runtime_text(sites: usize, edition: &str) -> String {

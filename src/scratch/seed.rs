@@ -299,16 +299,10 @@ fn put_file(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<(
 /// Copy a file keeping its modification time (cargo compares them).
 fn copy_file(from: &Path, to: &Path, report: &mut SeedReport) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(to);
-    let bytes = std::fs::copy(from, to)
-        .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;
-    let modified = std::fs::metadata(from)?.modified()?;
-    std::fs::File::options()
-        .write(true)
-        .open(to)?
-        .set_modified(modified)
-        .with_context(|| format!("failed to set the time of {}", to.display()))?;
+    let metadata =
+        std::fs::metadata(from).with_context(|| format!("failed to read {}", from.display()))?;
+    report.copied_bytes += super::copy::copy_keeping_time(from, to, &metadata)?;
     report.copied += 1;
-    report.copied_bytes += bytes;
     Ok(())
 }
 
